@@ -1,0 +1,57 @@
+# OrderBridge: the two commands a newcomer needs are `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test install install-dev static-deps messages lint bench demo clean
+
+$(VENV)/.base: pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+	$(PIP) install --quiet -e .
+	touch $@
+
+$(VENV)/.dev: $(VENV)/.base
+	$(PIP) install --quiet -e '.[dev]'
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+install: $(VENV)/.base node_modules/.installed messages
+install-dev: $(VENV)/.dev node_modules/.installed messages
+
+messages: $(VENV)/.base
+	$(PY) manage.py compilemessages --verbosity 0 --ignore=.venv --ignore=node_modules
+
+## make run: migrate, demo users and data, then web + Celery worker + beat until Ctrl-C.
+run: install
+	mkdir -p var
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py setup_demo
+	HOST=$(HOST) PORT=$(PORT) $(VENV)/bin/honcho start -f Procfile
+
+## make test: the whole suite, as CI runs it (CI sets DATABASE_URL to PostgreSQL).
+test: install-dev
+	$(VENV)/bin/ruff check .
+	$(PY) manage.py makemigrations --check --dry-run --verbosity 0
+	$(VENV)/bin/pytest
+
+lint: install-dev
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+## make bench: one JSON object per line (see README, Benchmarks).
+bench: install-dev
+	$(PY) -m tests.bench.run
+
+demo: install
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py setup_demo
+
+clean:
+	rm -rf var .pytest_cache

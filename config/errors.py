@@ -1,0 +1,52 @@
+"""One error type for business failures, shared by every app and every door (UI, API, admin, tasks)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+
+class ApplicationError(Exception):
+    """A business rule refused an action. `code` is machine-readable; `fields` names bad inputs."""
+
+    status_code = 400
+    default_code = "invalid"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str | None = None,
+        fields: Mapping[str, Sequence[str]] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = str(message)
+        self.code = code or self.default_code
+        self.fields = {key: [str(m) for m in msgs] for key, msgs in (fields or {}).items()}
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class ValidationFailed(ApplicationError):
+    status_code = 400
+    default_code = "invalid"
+
+
+class Conflict(ApplicationError):
+    """The request is well formed but the object's state or version forbids it."""
+
+    status_code = 409
+    default_code = "conflict"
+
+
+class StaleObject(Conflict):
+    default_code = "stale"
+
+
+class TransitionNotAllowed(Conflict):
+    default_code = "transition_not_allowed"
+
+
+class Forbidden(ApplicationError):
+    status_code = 403
+    default_code = "forbidden"

@@ -1,0 +1,16 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class OrdersConfig(AppConfig):
+    name = "orders"
+    verbose_name = _("Orders")
+
+    def ready(self) -> None:
+        from django.db.models.signals import post_migrate
+
+        from . import signals  # noqa: F401  (login / failed-login audit log)
+        from .roles import give_admin_every_permission
+
+        # Runs after every app migrates, so permissions of apps added later reach the admin role too.
+        post_migrate.connect(give_admin_every_permission, dispatch_uid="orders_admin_role")

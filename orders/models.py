@@ -1,0 +1,372 @@
+"""Customers, the catalog and sales orders: the records every other system keys on."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from django_fsm import RETURN_VALUE, FSMField, transition
+from simple_history.models import HistoricalRecords
+
+from .policies import can_cancel, transition_permission
+
+
+class CustomerTier(models.TextChoices):
+    STANDARD = "standard", _("Standard")
+    KEY = "key", _("Key")
+    VIP = "vip", _("VIP")
+
+
+class Priority(models.IntegerChoices):
+    LOW = 1, _("Low")
+    NORMAL = 2, _("Normal")
+    HIGH = 3, _("High")
+    URGENT = 4, _("Urgent")
+
+
+# A customer's tier sets the default priority of its orders (VIP orders are scheduled first).
+TIER_PRIORITY = {
+    CustomerTier.STANDARD: Priority.NORMAL,
+    CustomerTier.KEY: Priority.HIGH,
+    CustomerTier.VIP: Priority.URGENT,
+}
+
+
+class Customer(models.Model):
+    code = models.CharField(_("code"), max_length=32, unique=True)
+    name = models.CharField(_("name"), max_length=200)
+    tier = models.CharField(
+        _("tier"), max_length=16, choices=CustomerTier.choices, default=CustomerTier.STANDARD
+    )
+    crm_id = models.CharField(_("CRM id"), max_length=64, blank=True, db_index=True)
+    email = models.EmailField(_("email"), blank=True)
+    phone = models.CharField(_("phone"), max_length=40, blank=True)
+    address = models.TextField(_("address"), blank=True)
+    language = models.CharField(_("language"), max_length=10, choices=settings.LANGUAGES, default="en")
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("customer")
+        verbose_name_plural = _("customers")
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["crm_id"], condition=~Q(crm_id=""), name="customer_crm_id_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} · {self.name}"
+
+    @property
+    def default_priority(self) -> int:
+        return TIER_PRIORITY[CustomerTier(self.tier)]
+
+
+class CustomerContact(models.Model):
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="contacts", verbose_name=_("customer")
+    )
+    name = models.CharField(_("name"), max_length=120)
+    role = models.CharField(_("role"), max_length=80, blank=True)
+    email = models.EmailField(_("email"), blank=True)
+    phone = models.CharField(_("phone"), max_length=40, blank=True)
+    is_primary = models.BooleanField(_("primary contact"), default=False)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("contact")
+        verbose_name_plural = _("contacts")
+        ordering = ["-is_primary", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ProductFamily(models.Model):
+    code = models.CharField(_("code"), max_length=32, unique=True)
+    name = models.CharField(_("name"), max_length=120)
+    description = models.TextField(_("description"), blank=True)
+    # JSON Schema (draft 2020-12) of the structured spec attributes an order line of this family carries.
+    spec_schema = models.JSONField(_("spec schema"), default=dict, blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("product family")
+        verbose_name_plural = _("product families")
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Product(models.Model):
+    sku = models.CharField(_("SKU"), max_length=64, unique=True)
+    name = models.CharField(_("name"), max_length=200)
+    family = models.ForeignKey(
+        ProductFamily, on_delete=models.PROTECT, related_name="products", verbose_name=_("product family")
+    )
+    unit = models.CharField(_("unit"), max_length=16, default="pcs")
+    is_active = models.BooleanField(_("active"), default=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("product")
+        verbose_name_plural = _("products")
+        ordering = ["sku"]
+
+    def __str__(self) -> str:
+        return f"{self.sku} · {self.name}"
+
+
+class OrderNumberAllocation(models.Model):
+    """One row per issued order number.
+
+    The auto-increment key is the counter: the database hands out distinct values to concurrent
+    transactions without holding a lock until commit, so order intake never serialises on a counter row.
+    A rolled-back order leaves a gap, never a duplicate.
+    """
+
+    allocated_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("order number allocation")
+        verbose_name_plural = _("order number allocations")
+
+    def __str__(self) -> str:
+        return str(self.pk)
+
+
+class OrderStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    CONFIRMED = "confirmed", _("Confirmed")
+    RELEASED = "released", _("Released")
+    IN_PRODUCTION = "in_production", _("In production")
+    COMPLETED = "completed", _("Completed")
+    SHIPPED = "shipped", _("Shipped")
+    CLOSED = "closed", _("Closed")
+    ON_HOLD = "on_hold", _("On hold")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+# Groups of statuses used in queries and rules.
+EDITABLE_STATUSES = (OrderStatus.DRAFT, OrderStatus.CONFIRMED)
+OPEN_STATUSES = (
+    OrderStatus.DRAFT,
+    OrderStatus.CONFIRMED,
+    OrderStatus.RELEASED,
+    OrderStatus.IN_PRODUCTION,
+    OrderStatus.ON_HOLD,
+)
+HOLDABLE_STATUSES = (OrderStatus.CONFIRMED, OrderStatus.RELEASED, OrderStatus.IN_PRODUCTION)
+CANCELLABLE_STATUSES = (
+    OrderStatus.DRAFT,
+    OrderStatus.CONFIRMED,
+    OrderStatus.RELEASED,
+    OrderStatus.IN_PRODUCTION,
+    OrderStatus.ON_HOLD,
+)
+
+
+class SalesOrder(models.Model):
+    """A customer's order, known by one number in the CRM, OrderBridge and the MES.
+
+    `version` goes up on every write and guards against lost updates (optimistic concurrency);
+    `revision` is the business revision that production and the external systems refer to.
+    Status changes only through the transitions below, called by `orders.services`.
+    """
+
+    number = models.CharField(_("order number"), max_length=32, unique=True, editable=False)
+    crm_id = models.CharField(_("CRM id"), max_length=64, blank=True, db_index=True)
+    customer = models.ForeignKey(
+        Customer, on_delete=models.PROTECT, related_name="orders", verbose_name=_("customer")
+    )
+    customer_po = models.CharField(_("customer PO"), max_length=64, blank=True)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="sales_orders",
+        verbose_name=_("sales owner"),
+    )
+    requested_date = models.DateField(_("requested date"), null=True, blank=True)
+    promised_date = models.DateField(_("promised date"), null=True, blank=True)
+    priority = models.PositiveSmallIntegerField(
+        _("priority"), choices=Priority.choices, default=Priority.NORMAL
+    )
+    priority_overridden = models.BooleanField(_("priority overridden"), default=False)
+    priority_reason = models.CharField(_("priority reason"), max_length=300, blank=True)
+    remarks = models.TextField(_("remarks"), blank=True)
+    status = FSMField(
+        _("status"), default=OrderStatus.DRAFT, choices=OrderStatus.choices, protected=True, db_index=True
+    )
+    status_before_hold = models.CharField(max_length=20, blank=True, editable=False)
+    revision = models.PositiveIntegerField(_("revision"), default=1, editable=False)
+    version = models.PositiveIntegerField(_("version"), default=1, editable=False)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True, editable=False)
+    released_at = models.DateTimeField(_("released at"), null=True, blank=True, editable=False)
+    completed_at = models.DateTimeField(_("completed at"), null=True, blank=True, editable=False)
+    shipped_at = models.DateTimeField(_("shipped at"), null=True, blank=True, editable=False)
+
+    history = HistoricalRecords(excluded_fields=["updated_at"])
+
+    class Meta:
+        verbose_name = _("sales order")
+        verbose_name_plural = _("sales orders")
+        ordering = ["-created_at", "-id"]
+        permissions = [
+            ("view_all_salesorders", _("Can view every sales order")),
+            ("edit_any_salesorder", _("Can edit any sales order, not only own")),
+            ("confirm_salesorder", _("Can confirm sales orders")),
+            ("release_salesorder", _("Can release sales orders to production")),
+            ("progress_salesorder", _("Can record production progress of sales orders")),
+            ("ship_salesorder", _("Can ship sales orders")),
+            ("close_salesorder", _("Can close sales orders")),
+            ("hold_salesorder", _("Can hold and resume sales orders")),
+            ("cancel_salesorder", _("Can cancel sales orders")),
+            ("cancel_released_salesorder", _("Can cancel sales orders already released to production")),
+        ]
+        indexes = [models.Index(fields=["customer", "status"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["crm_id"], condition=~Q(crm_id=""), name="salesorder_crm_id_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+    @property
+    def is_editable(self) -> bool:
+        """Draft and confirmed orders are edited directly; from release on, changes need a change request."""
+        return self.status in EDITABLE_STATUSES
+
+    # --- transitions: state rules only; services do the locking, checks, history and events -------------
+    def has_lines(self) -> bool:
+        return self.lines.exists()
+
+    def has_promised_date(self) -> bool:
+        return self.promised_date is not None
+
+    @transition(
+        field=status,
+        source=OrderStatus.DRAFT,
+        target=OrderStatus.CONFIRMED,
+        conditions=[has_lines],
+        permission=transition_permission("confirm_salesorder"),
+    )
+    def confirm(self) -> None:
+        pass
+
+    @transition(
+        field=status,
+        source=OrderStatus.CONFIRMED,
+        target=OrderStatus.RELEASED,
+        conditions=[has_promised_date],
+        permission=transition_permission("release_salesorder"),
+    )
+    def release(self) -> None:
+        pass
+
+    @transition(
+        field=status,
+        source=OrderStatus.RELEASED,
+        target=OrderStatus.IN_PRODUCTION,
+        permission=transition_permission("progress_salesorder"),
+    )
+    def start_production(self) -> None:
+        pass
+
+    @transition(
+        field=status,
+        source=[OrderStatus.RELEASED, OrderStatus.IN_PRODUCTION],
+        target=OrderStatus.COMPLETED,
+        permission=transition_permission("progress_salesorder"),
+    )
+    def complete(self) -> None:
+        pass
+
+    @transition(
+        field=status,
+        source=OrderStatus.COMPLETED,
+        target=OrderStatus.SHIPPED,
+        permission=transition_permission("ship_salesorder"),
+    )
+    def ship(self) -> None:
+        pass
+
+    @transition(
+        field=status,
+        source=OrderStatus.SHIPPED,
+        target=OrderStatus.CLOSED,
+        permission=transition_permission("close_salesorder"),
+    )
+    def close(self) -> None:
+        pass
+
+    @transition(
+        field=status,
+        source=list(HOLDABLE_STATUSES),
+        target=OrderStatus.ON_HOLD,
+        permission=transition_permission("hold_salesorder"),
+    )
+    def hold(self) -> None:
+        self.status_before_hold = self.status
+
+    @transition(
+        field=status,
+        source=OrderStatus.ON_HOLD,
+        target=RETURN_VALUE(*HOLDABLE_STATUSES),
+        permission=transition_permission("hold_salesorder"),
+    )
+    def resume(self) -> str:
+        previous, self.status_before_hold = self.status_before_hold, ""
+        return previous
+
+    @transition(
+        field=status, source=list(CANCELLABLE_STATUSES), target=OrderStatus.CANCELLED, permission=can_cancel
+    )
+    def cancel(self) -> None:
+        pass
+
+
+class OrderLine(models.Model):
+    order = models.ForeignKey(
+        SalesOrder, on_delete=models.CASCADE, related_name="lines", verbose_name=_("order")
+    )
+    line_no = models.PositiveIntegerField(_("line"))
+    product = models.ForeignKey(
+        Product, on_delete=models.PROTECT, related_name="+", verbose_name=_("product")
+    )
+    quantity = models.DecimalField(
+        _("quantity"), max_digits=12, decimal_places=3, validators=[MinValueValidator(Decimal("0.001"))]
+    )
+    unit = models.CharField(_("unit"), max_length=16)
+    spec_values = models.JSONField(_("spec attributes"), default=dict, blank=True)
+    due_date = models.DateField(_("line due date"), null=True, blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("order line")
+        verbose_name_plural = _("order lines")
+        ordering = ["order", "line_no"]
+        constraints = [
+            models.UniqueConstraint(fields=["order", "line_no"], name="orderline_unique_line_no"),
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="orderline_quantity_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.order_id}/{self.line_no}"

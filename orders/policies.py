@@ -1,0 +1,42 @@
+"""Who may do what to an order. Used by the FSM transitions, the services, the UI and the API alike.
+
+Visibility is the first rule: a user who cannot see an order cannot act on it. Sales see the orders
+they own; the plant, customer service and admins (`view_all_salesorders`) see every order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+VIEW_ALL = "orders.view_all_salesorders"
+
+
+def can_view_order(user: Any, order: Any) -> bool:
+    if not (user and user.is_authenticated and user.is_active):
+        return False
+    if user.has_perm(VIEW_ALL):
+        return True
+    return user.has_perm("orders.view_salesorder") and order.owner_id == user.pk
+
+
+def can_edit_order(user: Any, order: Any) -> bool:
+    """Direct edits of fields and lines (the order must also be editable: see services)."""
+    return can_view_order(user, order) and user.has_perm("orders.change_salesorder")
+
+
+def transition_permission(codename: str) -> Callable[[Any, Any], bool]:
+    """A django-fsm `permission=` callable: the permission plus visibility of the order."""
+
+    def check(order: Any, user: Any) -> bool:
+        return can_view_order(user, order) and user.has_perm(f"orders.{codename}")
+
+    check.__name__ = f"can_{codename}"
+    return check
+
+
+def can_cancel(order: Any, user: Any) -> bool:
+    # Sales may cancel while the plant has not been given the order; after release only a manager may.
+    if not transition_permission("cancel_salesorder")(order, user):
+        return False
+    return order.is_editable or user.has_perm("orders.cancel_released_salesorder")

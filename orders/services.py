@@ -1,0 +1,691 @@
+"""Every write to customers, the catalog and sales orders.
+
+Each function is keyword-only, runs in one transaction, records the actor and the reason in history,
+and publishes the domain event of the change in that same transaction. UI, API, admin, management
+commands and Celery tasks all call these; nothing else writes these models.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django_fsm import can_proceed
+
+from config.errors import Conflict, Forbidden, StaleObject, TransitionNotAllowed, ValidationFailed
+
+from . import events, policies
+from .models import (
+    Customer,
+    OrderLine,
+    OrderNumberAllocation,
+    OrderStatus,
+    Priority,
+    Product,
+    ProductFamily,
+    SalesOrder,
+)
+from .specs import schema_errors, spec_value_errors
+
+security_log = logging.getLogger("orderbridge.security")
+
+ORDER_FIELDS = ("customer_po", "crm_id", "requested_date", "promised_date", "remarks")
+
+
+# --- helpers ------------------------------------------------------------------------------------------
+def _stamp(instance: Any, *, actor: Any, reason: str) -> None:
+    """Tell django-simple-history who made this write and why."""
+    instance._history_user = actor
+    instance._change_reason = reason
+
+
+def _full_clean(instance: Any, *, exclude: list[str] | None = None, prefix: str = "") -> None:
+    try:
+        instance.full_clean(exclude=exclude, validate_unique=True, validate_constraints=False)
+    except DjangoValidationError as exc:
+        fields = {f"{prefix}{key}": [str(m) for m in msgs] for key, msgs in exc.message_dict.items()}
+        raise ValidationFailed(_("Please correct the errors below."), fields=fields) from exc
+
+
+def _actor_name(actor: Any) -> str:
+    return getattr(actor, "username", "") or "system"
+
+
+def refused(actor: Any, action: str, target: str, why: str) -> Forbidden:
+    security_log.warning(
+        "refused action=%s target=%s user=%s why=%s", action, target, _actor_name(actor), why
+    )
+    return Forbidden(_("You are not allowed to do this."), code="forbidden")
+
+
+def next_order_number() -> str:
+    allocation = OrderNumberAllocation.objects.create()
+    year = timezone.localdate().year
+    return f"{settings.ORDER_NUMBER_PREFIX}-{year}-{allocation.pk:06d}"
+
+
+# --- customers and catalog ------------------------------------------------------------------------------
+CUSTOMER_FIELDS = ("code", "name", "tier", "crm_id", "email", "phone", "address", "language", "is_active")
+
+
+@transaction.atomic
+def customer_create(*, actor: Any, reason: str = "", **data: Any) -> Customer:
+    customer = Customer(**{key: value for key, value in data.items() if key in CUSTOMER_FIELDS})
+    _full_clean(customer)
+    _stamp(customer, actor=actor, reason=reason or _("Customer created"))
+    customer.save()
+    return customer
+
+
+@transaction.atomic
+def customer_update(*, actor: Any, customer: Customer, reason: str = "", **data: Any) -> Customer:
+    customer = Customer.objects.select_for_update().get(pk=customer.pk)
+    for key, value in data.items():
+        if key in CUSTOMER_FIELDS:
+            setattr(customer, key, value)
+    _full_clean(customer)
+    _stamp(customer, actor=actor, reason=reason or _("Customer updated"))
+    customer.save()
+    return customer
+
+
+def _check_family_schema(schema: Any) -> None:
+    problems = schema_errors(schema)
+    if problems:
+        raise ValidationFailed(_("The spec schema is not valid."), fields={"spec_schema": problems})
+
+
+@transaction.atomic
+def product_family_create(
+    *,
+    actor: Any,
+    code: str,
+    name: str,
+    spec_schema: dict | None = None,
+    description: str = "",
+    reason: str = "",
+) -> ProductFamily:
+    spec_schema = spec_schema or {"type": "object", "properties": {}}
+    _check_family_schema(spec_schema)
+    family = ProductFamily(code=code, name=name, description=description, spec_schema=spec_schema)
+    _full_clean(family)
+    _stamp(family, actor=actor, reason=reason or _("Product family created"))
+    family.save()
+    return family
+
+
+@transaction.atomic
+def product_family_update(
+    *, actor: Any, family: ProductFamily, reason: str = "", **data: Any
+) -> ProductFamily:
+    family = ProductFamily.objects.select_for_update().get(pk=family.pk)
+    if "spec_schema" in data:
+        _check_family_schema(data["spec_schema"])
+    for key in ("code", "name", "description", "spec_schema"):
+        if key in data:
+            setattr(family, key, data[key])
+    _full_clean(family)
+    _stamp(family, actor=actor, reason=reason or _("Product family updated"))
+    family.save()
+    return family
+
+
+@transaction.atomic
+def product_create(
+    *,
+    actor: Any,
+    sku: str,
+    name: str,
+    family: ProductFamily,
+    unit: str = "pcs",
+    is_active: bool = True,
+    reason: str = "",
+) -> Product:
+    product = Product(sku=sku, name=name, family=family, unit=unit, is_active=is_active)
+    _full_clean(product)
+    _stamp(product, actor=actor, reason=reason or _("Product created"))
+    product.save()
+    return product
+
+
+@transaction.atomic
+def product_update(*, actor: Any, product: Product, reason: str = "", **data: Any) -> Product:
+    product = Product.objects.select_for_update().get(pk=product.pk)
+    for key in ("sku", "name", "family", "unit", "is_active"):
+        if key in data:
+            setattr(product, key, data[key])
+    _full_clean(product)
+    _stamp(product, actor=actor, reason=reason or _("Product updated"))
+    product.save()
+    return product
+
+
+# --- sales orders: input checks -------------------------------------------------------------------------
+def _parse_quantity(value: Any) -> Decimal | None:
+    try:
+        quantity = Decimal(str(value))
+    except (InvalidOperation, TypeError, ValueError):
+        return None
+    return quantity if quantity.is_finite() else None
+
+
+def _clean_lines(
+    raw_lines: list[dict], *, default_due: dt.date | None
+) -> tuple[list[dict], dict[str, list[str]]]:
+    """Validate line inputs (product, quantity, spec values against the family schema, due date)."""
+    errors: dict[str, list[str]] = {}
+    cleaned: list[dict] = []
+    if not raw_lines:
+        return [], {}
+    product_keys = {line.get("product") for line in raw_lines}
+    product_ids = {p.pk if isinstance(p, Product) else p for p in product_keys if p not in (None, "")}
+    products = {
+        p.pk: p for p in Product.objects.select_related("family").filter(pk__in=[x for x in product_ids if x])
+    }
+    for index, line in enumerate(raw_lines):
+        prefix = f"lines[{index}]."
+        product_ref = line.get("product")
+        product_id = product_ref.pk if isinstance(product_ref, Product) else product_ref
+        product = products.get(product_id) if product_id not in (None, "") else None
+        if product is None:
+            errors.setdefault(f"{prefix}product", []).append(
+                _("This field is required.") if product_id in (None, "") else _("Unknown product.")
+            )
+        elif not product.is_active:
+            errors.setdefault(f"{prefix}product", []).append(_("This product is no longer sold."))
+        quantity = _parse_quantity(line.get("quantity"))
+        if quantity is None:
+            errors.setdefault(f"{prefix}quantity", []).append(_("Enter a number."))
+        elif quantity <= 0:
+            errors.setdefault(f"{prefix}quantity", []).append(_("The quantity must be greater than zero."))
+        elif quantity != quantity.quantize(Decimal("0.001")) or quantity >= Decimal("1e9"):
+            errors.setdefault(f"{prefix}quantity", []).append(_("At most 9 digits and 3 decimals."))
+        spec_values = line.get("spec_values") or {}
+        if product is not None:
+            for key, messages in spec_value_errors(product.family.spec_schema, spec_values).items():
+                field = f"{prefix}spec_values.{key}" if key else f"{prefix}spec_values"
+                errors.setdefault(field, []).extend(messages)
+        due_date = line.get("due_date") or default_due
+        cleaned.append(
+            {
+                "id": line.get("id"),
+                "product": product,
+                "quantity": quantity,
+                "spec_values": spec_values,
+                "due_date": due_date,
+            }
+        )
+    return cleaned, errors
+
+
+def _check_dates(data: dict, *, changed: set[str]) -> dict[str, list[str]]:
+    """Dates a user sets now must not lie in the past; untouched old dates are left alone."""
+    errors: dict[str, list[str]] = {}
+    today = timezone.localdate()
+    for name in ("requested_date", "promised_date"):
+        value = data.get(name)
+        if name in changed and value is not None and value < today:
+            errors[name] = [_("This date is in the past.")]
+    return errors
+
+
+def _resolve_priority(
+    *, customer: Customer, priority: int | None, reason: str
+) -> tuple[int, bool, str, dict[str, list[str]]]:
+    default = customer.default_priority
+    if priority in (None, "") or int(priority) == default:
+        return default, False, "", {}
+    priority = int(priority)
+    if priority not in Priority.values:
+        return default, False, "", {"priority": [_("Choose a valid priority.")]}
+    if not (reason or "").strip():
+        return (
+            priority,
+            True,
+            "",
+            {"priority_reason": [_("Say why this order's priority differs from its customer's tier.")]},
+        )
+    return priority, True, reason.strip(), {}
+
+
+def _order_payload(order: SalesOrder) -> dict:
+    """What other systems learn about an order: every attribute the plant needs."""
+    return {
+        "number": order.number,
+        "crm_id": order.crm_id,
+        "customer": {
+            "code": order.customer.code,
+            "crm_id": order.customer.crm_id,
+            "tier": order.customer.tier,
+        },
+        "customer_po": order.customer_po,
+        "status": order.status,
+        "revision": order.revision,
+        "priority": order.priority,
+        "requested_date": order.requested_date.isoformat() if order.requested_date else None,
+        "promised_date": order.promised_date.isoformat() if order.promised_date else None,
+        "remarks": order.remarks,
+        "lines": [
+            {
+                "line_no": line.line_no,
+                "sku": line.product.sku,
+                "quantity": str(line.quantity),
+                "unit": line.unit,
+                "due_date": line.due_date.isoformat() if line.due_date else None,
+                "spec": line.spec_values,
+            }
+            for line in order.lines.select_related("product").order_by("line_no")
+        ],
+    }
+
+
+def _publish(order: SalesOrder, event_type: str, *, actor: Any, reason: str, **extra: Any) -> None:
+    events.publish(
+        events.OrderEvent(
+            type=event_type,
+            order=order,
+            actor_id=getattr(actor, "pk", None),
+            reason=reason,
+            data={**_order_payload(order), **extra},
+        )
+    )
+
+
+def _lock_order(order: SalesOrder | int) -> SalesOrder:
+    pk = order.pk if isinstance(order, SalesOrder) else order
+    return SalesOrder.objects.select_for_update().select_related("customer").get(pk=pk)
+
+
+def _check_version(order: SalesOrder, expected_version: int | None) -> None:
+    if expected_version is not None and int(expected_version) != order.version:
+        raise StaleObject(
+            _(
+                "Order %(number)s was changed by someone else since you opened it (your version %(yours)s, "
+                "now %(now)s). Reload it and apply your change again."
+            )
+            % {"number": order.number, "yours": expected_version, "now": order.version},
+            fields={"version": [_("This order has changed since you read it.")]},
+        )
+
+
+# --- sales orders: create and edit ----------------------------------------------------------------------
+@transaction.atomic
+def order_create(
+    *,
+    actor: Any,
+    customer: Customer,
+    lines: list[dict],
+    customer_po: str = "",
+    crm_id: str = "",
+    requested_date: dt.date | None = None,
+    promised_date: dt.date | None = None,
+    priority: int | None = None,
+    priority_reason: str = "",
+    remarks: str = "",
+    reason: str = "",
+) -> SalesOrder:
+    """Create a draft order with its lines. Lines may be empty (a draft); confirm needs at least one."""
+    if not actor.has_perm("orders.add_salesorder"):
+        raise refused(
+            actor, "order_create", customer.code if customer else "-", "missing orders.add_salesorder"
+        )
+    errors: dict[str, list[str]] = {}
+    if customer is None:
+        errors["customer"] = [_("This field is required.")]
+    elif not customer.is_active:
+        errors["customer"] = [_("This customer is inactive.")]
+    data = {"requested_date": requested_date, "promised_date": promised_date}
+    errors.update(_check_dates(data, changed={"requested_date", "promised_date"}))
+    cleaned_lines, line_errors = _clean_lines(lines or [], default_due=requested_date)
+    errors.update(line_errors)
+    resolved = (Priority.NORMAL, False, "", {})
+    if customer is not None:
+        resolved = _resolve_priority(customer=customer, priority=priority, reason=priority_reason)
+        errors.update(resolved[3])
+    if crm_id and SalesOrder.objects.filter(crm_id=crm_id).exists():
+        errors["crm_id"] = [_("Another order already has this CRM id.")]
+    if errors:
+        raise ValidationFailed(_("Please correct the errors below."), fields=errors)
+
+    order = SalesOrder(
+        number=next_order_number(),
+        customer=customer,
+        owner=actor,
+        customer_po=customer_po or "",
+        crm_id=crm_id or "",
+        requested_date=requested_date,
+        promised_date=promised_date,
+        priority=resolved[0],
+        priority_overridden=resolved[1],
+        priority_reason=resolved[2],
+        remarks=remarks or "",
+    )
+    _full_clean(order, exclude=["number", "status", "owner"])
+    _stamp(order, actor=actor, reason=reason or _("Order entered"))
+    try:
+        with transaction.atomic():
+            order.save()
+    except IntegrityError as exc:
+        raise Conflict(_("Another order already has this CRM id."), fields={"crm_id": [str(exc)]}) from exc
+    for index, line in enumerate(cleaned_lines, start=1):
+        _save_new_line(order, line, line_no=index, actor=actor, reason=reason or _("Order entered"))
+    _publish(order, "order.created", actor=actor, reason=reason)
+    return order
+
+
+def _save_new_line(order: SalesOrder, line: dict, *, line_no: int, actor: Any, reason: str) -> OrderLine:
+    order_line = OrderLine(
+        order=order,
+        line_no=line_no,
+        product=line["product"],
+        quantity=line["quantity"],
+        unit=line["product"].unit,
+        spec_values=line["spec_values"],
+        due_date=line["due_date"],
+    )
+    _stamp(order_line, actor=actor, reason=reason)
+    order_line.save()
+    return order_line
+
+
+def _require_editable(order: SalesOrder, actor: Any) -> None:
+    if not policies.can_edit_order(actor, order):
+        raise refused(actor, "order_update", order.number, "cannot edit this order")
+    if not order.is_editable:
+        raise Conflict(
+            _(
+                "Order %(number)s is %(status)s: it is locked for direct edits. "
+                "Submit a change request to change it."
+            )
+            % {"number": order.number, "status": order.get_status_display()},
+            code="order_locked",
+        )
+
+
+@transaction.atomic
+def order_update(
+    *,
+    actor: Any,
+    order: SalesOrder | int,
+    expected_version: int | None,
+    data: dict,
+    lines: list[dict] | None = None,
+    reason: str = "",
+) -> SalesOrder:
+    """Edit an order in draft or confirmed.
+
+    `data` holds the header fields to change (absent keys are kept). `lines`, when given, is the
+    complete new list: entries with an `id` update that line, entries without one add a line, and
+    existing lines not listed are removed. A stale `expected_version` is refused (StaleObject).
+    """
+    order = _lock_order(order)
+    _require_editable(order, actor)
+    if expected_version is None:
+        raise ValidationFailed(
+            _("The order's version is required to edit it."),
+            fields={"version": [_("This field is required.")]},
+        )
+    _check_version(order, expected_version)
+
+    errors: dict[str, list[str]] = {}
+    changed = {name for name in ORDER_FIELDS if name in data and data[name] != getattr(order, name)}
+    errors.update(_check_dates(data, changed=changed))
+    crm_id_taken = (
+        "crm_id" in changed
+        and data["crm_id"]
+        and SalesOrder.objects.filter(crm_id=data["crm_id"]).exclude(pk=order.pk).exists()
+    )
+    if crm_id_taken:
+        errors["crm_id"] = [_("Another order already has this CRM id.")]
+    if "priority" in data or "priority_reason" in data:
+        priority, overridden, why, priority_errors = _resolve_priority(
+            customer=order.customer,
+            priority=data.get("priority", order.priority),
+            reason=data.get("priority_reason", order.priority_reason),
+        )
+        errors.update(priority_errors)
+    cleaned_lines: list[dict] | None = None
+    if lines is not None:
+        cleaned_lines, line_errors = _clean_lines(
+            lines, default_due=data.get("requested_date", order.requested_date)
+        )
+        errors.update(line_errors)
+        existing_ids = set(order.lines.values_list("pk", flat=True))
+        for index, line in enumerate(cleaned_lines):
+            if line["id"] not in (None, "") and int(line["id"]) not in existing_ids:
+                errors.setdefault(f"lines[{index}].id", []).append(_("This line is not part of the order."))
+        if order.status == OrderStatus.CONFIRMED and not cleaned_lines:
+            errors["lines"] = [_("A confirmed order needs at least one line.")]
+    if errors:
+        raise ValidationFailed(_("Please correct the errors below."), fields=errors)
+
+    for name in changed:
+        setattr(order, name, data[name])
+    if "priority" in data or "priority_reason" in data:
+        order.priority, order.priority_overridden, order.priority_reason = priority, overridden, why
+    reason = reason or _("Order edited")
+    if cleaned_lines is not None:
+        _replace_lines(order, cleaned_lines, actor=actor, reason=reason)
+    order.version += 1
+    _full_clean(order, exclude=["number", "status", "owner", "customer"])
+    _stamp(order, actor=actor, reason=reason)
+    order.save()
+    _publish(order, "order.updated", actor=actor, reason=reason, changed=sorted(changed))
+    return order
+
+
+def _replace_lines(order: SalesOrder, cleaned: list[dict], *, actor: Any, reason: str) -> None:
+    current = {line.pk: line for line in order.lines.all()}
+    keep = {int(line["id"]) for line in cleaned if line["id"] not in (None, "")}
+    for pk, line in current.items():
+        if pk not in keep:
+            _stamp(line, actor=actor, reason=reason)
+            line.delete()
+    next_no = max((line.line_no for line in current.values()), default=0) + 1
+    for line in cleaned:
+        if line["id"] in (None, ""):
+            _save_new_line(order, line, line_no=next_no, actor=actor, reason=reason)
+            next_no += 1
+            continue
+        existing = current[int(line["id"])]
+        updates = {
+            "product": line["product"],
+            "quantity": line["quantity"],
+            "unit": line["product"].unit,
+            "spec_values": line["spec_values"],
+            "due_date": line["due_date"],
+        }
+        if any(getattr(existing, key) != value for key, value in updates.items()):
+            for key, value in updates.items():
+                setattr(existing, key, value)
+            _stamp(existing, actor=actor, reason=reason)
+            existing.save()
+
+
+# --- sales orders: transitions ----------------------------------------------------------------------------
+TRANSITION_LABELS = {
+    "confirm": _("Confirm"),
+    "release": _("Release to production"),
+    "start_production": _("Start production"),
+    "complete": _("Complete"),
+    "ship": _("Ship"),
+    "close": _("Close"),
+    "hold": _("Hold"),
+    "resume": _("Resume"),
+    "cancel": _("Cancel"),
+}
+TIMESTAMP_ON = {
+    "confirm": "confirmed_at",
+    "release": "released_at",
+    "complete": "completed_at",
+    "ship": "shipped_at",
+}
+REASON_REQUIRED = {"hold", "cancel"}
+
+
+@transaction.atomic
+def _transition(
+    *, actor: Any, order: SalesOrder | int, name: str, reason: str = "", expected_version: int | None = None
+) -> SalesOrder:
+    order = _lock_order(order)
+    if not policies.can_view_order(actor, order):
+        raise refused(actor, name, order.number, "order not visible")
+    _check_version(order, expected_version)
+    method = getattr(order, name)
+    if not can_proceed(method, check_conditions=False):
+        raise TransitionNotAllowed(
+            _("Order %(number)s cannot be %(action)s from status %(status)s.")
+            % {
+                "number": order.number,
+                "action": TRANSITION_LABELS[name].lower(),
+                "status": order.get_status_display(),
+            }
+        )
+    # django-fsm's has_transition_perm() also evaluates conditions; ask for the permission alone so that a
+    # failed condition gets its own message below instead of a misleading "not allowed".
+    if not method._django_fsm.has_transition_perm(order, order.status, actor):
+        raise refused(actor, name, order.number, f"transition permission for {name}")
+    if name in REASON_REQUIRED and not (reason or "").strip():
+        raise ValidationFailed(_("Give a reason."), fields={"reason": [_("This field is required.")]})
+    _check_transition_conditions(order, name)
+    method()
+    if name in TIMESTAMP_ON:
+        setattr(order, TIMESTAMP_ON[name], timezone.now())
+    order.version += 1
+    reason = reason or str(TRANSITION_LABELS[name])
+    _stamp(order, actor=actor, reason=reason)
+    order.save()
+    _publish(order, f"order.{_EVENT_NAMES.get(name, name)}", actor=actor, reason=reason)
+    return order
+
+
+_EVENT_NAMES = {
+    "confirm": "confirmed",
+    "release": "released",
+    "start_production": "production_started",
+    "complete": "completed",
+    "ship": "shipped",
+    "close": "closed",
+    "hold": "held",
+    "resume": "resumed",
+    "cancel": "cancelled",
+}
+
+
+def _check_transition_conditions(order: SalesOrder, name: str) -> None:
+    """The conditions of a transition, each with the message a user can act on."""
+    if name == "confirm":
+        lines = list(order.lines.select_related("product__family"))
+        if not lines:
+            raise ValidationFailed(
+                _("An order needs at least one line before it can be confirmed."),
+                code="no_lines",
+                fields={"lines": [_("Add at least one line.")]},
+            )
+        errors: dict[str, list[str]] = {}
+        for index, line in enumerate(lines):
+            for key, messages in spec_value_errors(line.product.family.spec_schema, line.spec_values).items():
+                errors.setdefault(f"lines[{index}].spec_values.{key}", []).extend(messages)
+        if errors:
+            raise ValidationFailed(
+                _("Some spec attributes are not valid."), code="invalid_spec", fields=errors
+            )
+    if name == "release" and order.promised_date is None:
+        raise ValidationFailed(
+            _("Set a promised date before releasing the order to production."),
+            code="no_promised_date",
+            fields={"promised_date": [_("This field is required.")]},
+        )
+
+
+def order_confirm(
+    *, actor: Any, order: SalesOrder | int, reason: str = "", expected_version: int | None = None
+):
+    return _transition(
+        actor=actor, order=order, name="confirm", reason=reason, expected_version=expected_version
+    )
+
+
+def order_release(
+    *, actor: Any, order: SalesOrder | int, reason: str = "", expected_version: int | None = None
+):
+    return _transition(
+        actor=actor, order=order, name="release", reason=reason, expected_version=expected_version
+    )
+
+
+def order_start_production(*, actor: Any, order: SalesOrder | int, reason: str = "", expected_version=None):
+    return _transition(
+        actor=actor, order=order, name="start_production", reason=reason, expected_version=expected_version
+    )
+
+
+def order_complete(
+    *, actor: Any, order: SalesOrder | int, reason: str = "", expected_version: int | None = None
+):
+    return _transition(
+        actor=actor, order=order, name="complete", reason=reason, expected_version=expected_version
+    )
+
+
+def order_ship(*, actor: Any, order: SalesOrder | int, reason: str = "", expected_version: int | None = None):
+    return _transition(
+        actor=actor, order=order, name="ship", reason=reason, expected_version=expected_version
+    )
+
+
+def order_close(
+    *, actor: Any, order: SalesOrder | int, reason: str = "", expected_version: int | None = None
+):
+    return _transition(
+        actor=actor, order=order, name="close", reason=reason, expected_version=expected_version
+    )
+
+
+def order_hold(*, actor: Any, order: SalesOrder | int, reason: str, expected_version: int | None = None):
+    return _transition(
+        actor=actor, order=order, name="hold", reason=reason, expected_version=expected_version
+    )
+
+
+def order_resume(
+    *, actor: Any, order: SalesOrder | int, reason: str = "", expected_version: int | None = None
+):
+    return _transition(
+        actor=actor, order=order, name="resume", reason=reason, expected_version=expected_version
+    )
+
+
+def order_cancel(*, actor: Any, order: SalesOrder | int, reason: str, expected_version: int | None = None):
+    return _transition(
+        actor=actor, order=order, name="cancel", reason=reason, expected_version=expected_version
+    )
+
+
+ORDER_TRANSITIONS = {
+    "confirm": order_confirm,
+    "release": order_release,
+    "start_production": order_start_production,
+    "complete": order_complete,
+    "ship": order_ship,
+    "close": order_close,
+    "hold": order_hold,
+    "resume": order_resume,
+    "cancel": order_cancel,
+}
+
+
+def order_apply_transition(
+    *, actor: Any, order: SalesOrder | int, name: str, reason: str = "", expected_version: int | None = None
+) -> SalesOrder:
+    """Run a transition by name (API actions, admin actions, forms)."""
+    if name not in ORDER_TRANSITIONS:
+        raise ValidationFailed(_("Unknown action."), fields={"action": [_("Unknown action.")]})
+    return ORDER_TRANSITIONS[name](actor=actor, order=order, reason=reason, expected_version=expected_version)

@@ -1,0 +1,56 @@
+import pytest
+
+from tests.factories import CustomerFactory, ProductFactory, UserFactory
+
+
+@pytest.fixture(autouse=True)
+def _isolated_settings(settings, tmp_path):
+    # Throttling state and caches must not leak between tests.
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    settings.AXES_ENABLED = False
+
+
+@pytest.fixture
+def sales(db):
+    return UserFactory(username="sally", role="sales")
+
+
+@pytest.fixture
+def other_sales(db):
+    return UserFactory(username="sam", role="sales")
+
+
+@pytest.fixture
+def planner(db):
+    return UserFactory(username="pat", role="planner")
+
+
+@pytest.fixture
+def manager(db):
+    return UserFactory(username="morgan", role="production_manager")
+
+
+@pytest.fixture
+def service_agent(db):
+    return UserFactory(username="cass", role="customer_service")
+
+
+@pytest.fixture
+def admin_user(db):
+    return UserFactory(username="ada", role="admin")
+
+
+@pytest.fixture
+def outsider(db):
+    """A logged-in user with no role at all."""
+    return UserFactory(username="otto")
+
+
+@pytest.fixture
+def customer(db):
+    return CustomerFactory()
+
+
+@pytest.fixture
+def product(db):
+    return ProductFactory()
