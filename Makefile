@@ -5,6 +5,8 @@ PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# Database, broker queue and caches of the embedded run; settings read the same variable.
+VAR_DIR := $(or $(ORDERBRIDGE_VAR_DIR),var)
 
 .PHONY: run test install install-dev static-deps messages lint bench demo clean
 
@@ -30,9 +32,11 @@ messages: $(VENV)/.base
 
 ## make run: migrate, demo users and data, then web + Celery worker + beat until Ctrl-C.
 run: install
-	mkdir -p var
+	mkdir -p $(VAR_DIR)
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py setup_demo
+	$(PY) manage.py crm_sync_setup_demo
+	@echo "OrderBridge: http://$(HOST):$(PORT)/  (web, Celery worker and beat; Ctrl-C stops them all)"
 	HOST=$(HOST) PORT=$(PORT) $(VENV)/bin/honcho start -f Procfile
 
 ## make test: the whole suite, as CI runs it (CI sets DATABASE_URL to PostgreSQL).
@@ -50,8 +54,10 @@ bench: install-dev
 	$(PY) -m tests.bench.run
 
 demo: install
+	mkdir -p $(VAR_DIR)
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py setup_demo
+	$(PY) manage.py crm_sync_setup_demo
 
 clean:
 	rm -rf var .pytest_cache

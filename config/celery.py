@@ -1,4 +1,8 @@
+"""The Celery app: settings from Django (CELERY_* names), tasks from each app's tasks.py."""
+
+import datetime as dt
 import os
+from pathlib import Path
 
 from celery import Celery
 
@@ -7,3 +11,34 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 app = Celery("orderbridge")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+_BROKER_FOLDER_OPTIONS = ("data_folder_in", "data_folder_out", "processed_folder", "control_folder")
+
+
+@app.on_after_configure.connect
+def create_broker_folders(sender: Celery, **kwargs) -> None:
+    """Create the queue folders of kombu's filesystem transport, which fails if they are missing.
+
+    Runs wherever the configuration is first read (web process sending a task, worker, beat), so a fresh
+    clone or a new ORDERBRIDGE_VAR_DIR works without a setup step.
+    """
+    if not str(sender.conf.broker_url or "").startswith("filesystem://"):
+        return
+    options = sender.conf.broker_transport_options or {}
+    for key in _BROKER_FOLDER_OPTIONS:
+        if options.get(key):
+            Path(options[key]).mkdir(parents=True, exist_ok=True)
+
+
+@app.task(name="orderbridge.healthcheck", ignore_result=False)
+def healthcheck(marker_path: str | None = None) -> str:
+    """Prove that a worker consumes from the broker: return the worker's current time (ISO 8601).
+
+    The filesystem transport has no result backend, so a caller may pass `marker_path` and poll for
+    the file, which receives the same timestamp. Results are kept (unlike the project default) so that
+    a caller with a result backend can wait for the answer.
+    """
+    now = dt.datetime.now(dt.UTC).isoformat()
+    if marker_path:
+        Path(marker_path).write_text(now, encoding="utf-8")
+    return now

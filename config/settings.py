@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "simple_history",
     "django_htmx",
     "axes",
@@ -63,6 +64,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    "config.middleware.RefusalLogMiddleware",
     # Last, so that it sees the final authentication outcome of every login attempt.
     "axes.middleware.AxesMiddleware",
 ]
@@ -195,6 +197,11 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    # Swagger UI and ReDoc assets come from the drf-spectacular-sidecar package: the app serves its own
+    # docs, with no CDN (plants are often offline).
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 # --- Celery ------------------------------------------------------------------------------------------
@@ -208,6 +215,7 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "data_folder_in": str(_queue_dir),
         "data_folder_out": str(_queue_dir),
         "processed_folder": str(VAR_DIR / "broker" / "processed"),
+        "control_folder": str(VAR_DIR / "broker" / "control"),
         "store_processed": False,
     }
 CELERY_TASK_IGNORE_RESULT = True
@@ -234,9 +242,36 @@ EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "OrderBridge <orderbridge@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
+# Reasons for changes are often longer than the 100 characters simple-history allows by default.
+SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True
+
 # --- OrderBridge -------------------------------------------------------------------------------------
 ORDER_NUMBER_PREFIX = env_str("ORDERBRIDGE_ORDER_NUMBER_PREFIX", "SO")
 EVENT_SOURCE = env_str("ORDERBRIDGE_EVENT_SOURCE", "urn:orderbridge")
+
+# --- Production scheduling ----------------------------------------------------------------------------
+# A burst of events (releases, completions, exceptions) within this many seconds makes one reschedule.
+PRODUCTION_RESCHEDULE_DEBOUNCE_SECONDS = env_int("PRODUCTION_RESCHEDULE_DEBOUNCE_SECONDS", 30)
+PRODUCTION_RESCHEDULE_METHOD = env_choice("PRODUCTION_RESCHEDULE_METHOD", "optimised", {"fast", "optimised"})
+PRODUCTION_OPTIMISE_SECONDS = env_int("PRODUCTION_OPTIMISE_SECONDS", 60)
+PRODUCTION_SOLVER_WORKERS = env_int("PRODUCTION_SOLVER_WORKERS", 2)
+
+# --- Integration (crm_sync): outbound delivery to the CRM and the MES ---------------------------------
+# Retries back off exponentially from SYNC_RETRY_BASE_MS (with jitter) up to SYNC_RETRY_MAX_SECONDS; a
+# delivery becomes a dead letter after SYNC_MAX_ATTEMPTS attempts or SYNC_MAX_AGE_SECONDS of trying.
+SYNC_MAX_ATTEMPTS = env_int("ORDERBRIDGE_SYNC_MAX_ATTEMPTS", 50)
+SYNC_MAX_AGE_SECONDS = env_int("ORDERBRIDGE_SYNC_MAX_AGE_SECONDS", 3 * 24 * 3600)
+SYNC_RETRY_BASE_MS = env_int("ORDERBRIDGE_SYNC_RETRY_BASE_MS", 2000)
+SYNC_RETRY_MAX_SECONDS = env_int("ORDERBRIDGE_SYNC_RETRY_MAX_SECONDS", 3600)
+SYNC_SWEEP_SECONDS = env_int("ORDERBRIDGE_SYNC_SWEEP_SECONDS", 5)
+# MESA's B2MML schemas stay outside the repository (licence); the MES export is validated against them.
+B2MML_SCHEMA_DIR = Path(
+    env_str("ORDERBRIDGE_B2MML_SCHEMA_DIR", str(BASE_DIR.parent / "shared" / "standards" / "b2mml"))
+)
+CELERY_BEAT_SCHEDULE = {
+    # Due retries, and pending events whose task was lost with the broker, are picked up here.
+    "crm-sync-sweep": {"task": "crm_sync.deliveries_sweep", "schedule": float(SYNC_SWEEP_SECONDS)},
+}
 
 # --- Transport security (production profile) ----------------------------------------------------------
 if PRODUCTION:

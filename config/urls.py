@@ -1,22 +1,31 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
 from django.views.generic import RedirectView
+from django.views.i18n import set_language
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from orders.api import router as orders_router
+from production.api import PromiseView
+from production.api import router as production_router
 
 api_v1 = [
     *orders_router.urls,
+    *production_router.urls,
+    path("promise/", PromiseView.as_view(), name="promise"),
 ]
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="orders:order_list", permanent=False)),
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("i18n/", include("django.conf.urls.i18n")),
+    # The language switch also works on the login page, before anyone is logged in.
+    path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("orders/", include("orders.urls")),
+    path("production/", include("production.urls")),
     path("admin/", admin.site.urls),
+    path("api/v1/integration/", include("crm_sync.urls")),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

@@ -1,6 +1,248 @@
-from django.contrib import admin
+"""Admin of the integration: systems (pause/resume), deliveries by state with payload and attempts, replay."""
 
-from .models import OutboxEvent
+from __future__ import annotations
+
+import json
+
+from django import forms
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from . import inbound, selectors, services
+from .mapping import mapping_errors
+from .models import Delivery, DeliveryAttempt, ExternalSystem, InboundMessage, OutboxEvent
+from .webhooks import SECRET_PREFIX, secret_key
+
+
+def mask(secret: str) -> str:
+    """Enough to tell two secrets apart, never enough to use one."""
+    if not secret:
+        return "—"
+    return f"{secret[:6]}…{secret[-4:]}" if len(secret) > 14 else "…"
+
+
+class ExternalSystemForm(forms.ModelForm):
+    # Secrets are write-only here: a blank field on change keeps the stored value.
+    bearer_token = forms.CharField(
+        label=_("bearer token"), required=False, widget=forms.PasswordInput(render_value=False)
+    )
+    signing_secret = forms.CharField(
+        label=_("signing secret"),
+        required=False,
+        widget=forms.PasswordInput(render_value=False),
+        help_text=_("whsec_ followed by base64. Leave blank to keep the current secret."),
+    )
+
+    base_url = forms.URLField(label=_("base URL"), max_length=300, assume_scheme="https")
+
+    class Meta:
+        model = ExternalSystem
+        fields = (
+            "name",
+            "slug",
+            "kind",
+            "format",
+            "is_enabled",
+            "is_paused",
+            "base_url",
+            "events_path",
+            "connect_timeout",
+            "read_timeout",
+            "bearer_token",
+            "signing_secret",
+            "event_types",
+            "field_mapping",
+            "service_user",
+        )
+
+    def clean_signing_secret(self) -> str:
+        value = self.cleaned_data["signing_secret"].strip()
+        if not value:
+            return self.instance.signing_secret if self.instance.pk else ""
+        if not value.startswith(SECRET_PREFIX):
+            raise forms.ValidationError(_("A signing secret starts with whsec_."))
+        try:
+            secret_key(value)
+        except ValueError as exc:
+            raise forms.ValidationError(_("After whsec_ comes base64.")) from exc
+        return value
+
+    def clean_bearer_token(self) -> str:
+        value = self.cleaned_data["bearer_token"].strip()
+        return value or (self.instance.bearer_token if self.instance.pk else "")
+
+    def clean_field_mapping(self):
+        mapping = self.cleaned_data["field_mapping"] or {}
+        problems = mapping_errors(mapping)
+        if problems:
+            raise forms.ValidationError(problems)
+        return mapping
+
+    def clean_event_types(self):
+        value = self.cleaned_data["event_types"] or []
+        if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+            raise forms.ValidationError(_('A list of event types, e.g. ["order.released"].'))
+        return value
+
+
+@admin.register(ExternalSystem)
+class ExternalSystemAdmin(admin.ModelAdmin):
+    form = ExternalSystemForm
+    list_display = (
+        "name",
+        "kind",
+        "format",
+        "base_url",
+        "is_enabled",
+        "is_paused",
+        "masked_secret",
+        "backlog",
+        "failing",
+        "dead_letters",
+        "last_delivered_at",
+    )
+    list_filter = ("kind", "is_enabled", "is_paused")
+    search_fields = ("name", "slug", "base_url")
+    prepopulated_fields = {"slug": ("name",)}
+    autocomplete_fields = ("service_user",)
+    actions = ["pause", "resume"]
+    fieldsets = (
+        (None, {"fields": ("name", "slug", "kind", "format", "is_enabled", "is_paused")}),
+        (_("Endpoint"), {"fields": ("base_url", "events_path", "connect_timeout", "read_timeout")}),
+        (_("Authentication"), {"fields": ("bearer_token", "signing_secret", "service_user")}),
+        (_("What and how"), {"fields": ("event_types", "field_mapping")}),
+    )
+
+    def get_queryset(self, request):
+        return selectors.system_health()
+
+    @admin.display(description=_("signing secret"))
+    def masked_secret(self, obj: ExternalSystem) -> str:
+        return mask(obj.signing_secret)
+
+    @admin.display(description=_("backlog"), ordering="backlog")
+    def backlog(self, obj) -> int:
+        return obj.backlog
+
+    @admin.display(description=_("failing"), ordering="failing")
+    def failing(self, obj) -> int:
+        return obj.failing
+
+    @admin.display(description=_("dead letters"), ordering="dead")
+    def dead_letters(self, obj):
+        if not obj.dead:
+            return 0
+        url = reverse("admin:crm_sync_delivery_changelist") + f"?state__exact=dead&system__id__exact={obj.pk}"
+        return format_html('<a href="{}" style="color:#ba2121;font-weight:bold">{}</a>', url, obj.dead)
+
+    @admin.display(description=_("last delivered"), ordering="last_delivered_at")
+    def last_delivered_at(self, obj):
+        return obj.last_delivered_at
+
+    @admin.action(description=_("Pause delivery to the selected systems"), permissions=["change"])
+    def pause(self, request, queryset: QuerySet[ExternalSystem]) -> None:
+        for system in queryset:
+            services.external_system_set_paused(system=system, paused=True, actor=request.user)
+        self.message_user(request, _("Paused."), messages.SUCCESS)
+
+    @admin.action(description=_("Resume delivery to the selected systems"), permissions=["change"])
+    def resume(self, request, queryset: QuerySet[ExternalSystem]) -> None:
+        for system in queryset:
+            services.external_system_set_paused(system=system, paused=False, actor=request.user)
+        self.message_user(request, _("Resumed."), messages.SUCCESS)
+
+
+class DeliveryAttemptInline(admin.TabularInline):
+    model = DeliveryAttempt
+    fields = ("number", "started_at", "status_code", "latency_ms", "error", "response_excerpt")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Delivery)
+class DeliveryAdmin(admin.ModelAdmin):
+    list_display = (
+        "subject",
+        "sequence",
+        "event_type",
+        "system",
+        "state",
+        "attempts",
+        "next_attempt_at",
+        "short_error",
+        "delivered_at",
+    )
+    list_filter = ("state", "system", "event__type")
+    search_fields = ("event__subject", "=event__id")
+    list_select_related = ("event", "system")
+    date_hierarchy = "created_at"
+    actions = ["replay"]
+    inlines = [DeliveryAttemptInline]
+    fields = (
+        "event",
+        "system",
+        "sequence",
+        "state",
+        "attempts",
+        "next_attempt_at",
+        "claimed_until",
+        "last_error",
+        "delivered_at",
+        "replayed_at",
+        "created_at",
+        "payload",
+    )
+    readonly_fields = fields
+
+    @admin.display(description=_("order"), ordering="event__subject")
+    def subject(self, obj: Delivery) -> str:
+        return obj.event.subject
+
+    @admin.display(description=_("type"), ordering="event__type")
+    def event_type(self, obj: Delivery) -> str:
+        return obj.event.type
+
+    @admin.display(description=_("last error"))
+    def short_error(self, obj: Delivery) -> str:
+        return obj.last_error[:80]
+
+    @admin.display(description=_("payload as sent"))
+    def payload(self, obj: Delivery):
+        body, content_type = services.render_payload(system=obj.system, event=obj.event)
+        text = body.decode("utf-8")
+        if content_type.endswith("json"):
+            text = json.dumps(json.loads(text), indent=2, ensure_ascii=False)
+        return format_html("<pre style='white-space:pre-wrap'>{}</pre>", text)
+
+    @admin.action(description=_("Replay the selected dead or failed deliveries"), permissions=["replay"])
+    def replay(self, request, queryset: QuerySet[Delivery]) -> None:
+        count = services.deliveries_replay(deliveries=queryset, actor=request.user)
+        self.message_user(
+            request,
+            ngettext("%(count)d delivery replayed.", "%(count)d deliveries replayed.", count)
+            % {"count": count},
+            messages.SUCCESS,
+        )
+
+    def has_replay_permission(self, request) -> bool:
+        return request.user.has_perm("crm_sync.change_delivery")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(OutboxEvent)
@@ -10,6 +252,48 @@ class OutboxEventAdmin(admin.ModelAdmin):
     search_fields = ("subject", "id")
     readonly_fields = [f.name for f in OutboxEvent._meta.fields]
     list_select_related = ("order",)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(InboundMessage)
+class InboundMessageAdmin(admin.ModelAdmin):
+    list_display = (
+        "message_id",
+        "system",
+        "kind",
+        "subject",
+        "state",
+        "attempts",
+        "received_at",
+        "processed_at",
+    )
+    list_filter = ("state", "system", "kind")
+    search_fields = ("=message_id", "subject")
+    list_select_related = ("system",)
+    date_hierarchy = "received_at"
+    actions = ["replay"]
+    readonly_fields = [f.name for f in InboundMessage._meta.fields]
+
+    @admin.action(description=_("Process the selected dead or failed messages again"), permissions=["replay"])
+    def replay(self, request, queryset: QuerySet[InboundMessage]) -> None:
+        count = inbound.inbound_replay(messages=queryset, actor=request.user)
+        self.message_user(
+            request,
+            ngettext("%(count)d message queued again.", "%(count)d messages queued again.", count)
+            % {"count": count},
+            messages.SUCCESS,
+        )
+
+    def has_replay_permission(self, request) -> bool:
+        return request.user.has_perm("crm_sync.change_inboundmessage")
 
     def has_add_permission(self, request):
         return False

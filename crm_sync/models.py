@@ -2,6 +2,7 @@
 
 import uuid
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -59,3 +60,226 @@ class OutboxEvent(models.Model):
             "sequence": self.sequence,
             "data": self.data,
         }
+
+
+class ExternalSystem(models.Model):
+    """A CRM or MES that receives our events (and may send us messages), configured by an admin."""
+
+    class Kind(models.TextChoices):
+        CRM = "crm", _("CRM")
+        MES = "mes", _("MES")
+
+    class Format(models.TextChoices):
+        JSON = "json", _("JSON (CloudEvents)")
+        B2MML = "b2mml", _("B2MML XML (ISA-95)")
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    slug = models.SlugField(
+        _("slug"), max_length=50, unique=True, help_text=_("Names the system in inbound webhook URLs.")
+    )
+    kind = models.CharField(_("kind"), max_length=8, choices=Kind.choices)
+    base_url = models.URLField(_("base URL"), max_length=300)
+    events_path = models.CharField(
+        _("events path"), max_length=200, default="/events", help_text=_("Appended to the base URL.")
+    )
+    bearer_token = models.CharField(_("bearer token"), max_length=300, blank=True)
+    signing_secret = models.CharField(
+        _("signing secret"),
+        max_length=300,
+        blank=True,
+        help_text=_("Standard Webhooks secret, whsec_ followed by base64. Signs outbound, verifies inbound."),
+    )
+    format = models.CharField(_("format"), max_length=8, choices=Format.choices, default=Format.JSON)
+    event_types = models.JSONField(
+        _("event types"),
+        default=list,
+        blank=True,
+        help_text=_('Event types this system takes, e.g. ["order.released"]. Empty: every type.'),
+    )
+    field_mapping = models.JSONField(
+        _("field mapping"),
+        default=dict,
+        blank=True,
+        help_text=_(
+            'Their payload shape: {"outbound": {"their.path": "our.path" or {"from": "our.path", '
+            '"map": {...}, "default": ...} or {"each": "our.list", "fields": {...}}}}. Empty: CloudEvents.'
+        ),
+    )
+    is_enabled = models.BooleanField(
+        _("enabled"), default=True, help_text=_("A disabled system is not sent new events at all.")
+    )
+    is_paused = models.BooleanField(
+        _("paused"),
+        default=False,
+        help_text=_("A paused system keeps its queue; delivery resumes when unpaused."),
+    )
+    service_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("service user"),
+        help_text=_("Acts in OrderBridge for this system's inbound messages (needs the role's rights)."),
+    )
+    connect_timeout = models.FloatField(_("connect timeout (s)"), default=3.0)
+    read_timeout = models.FloatField(_("read timeout (s)"), default=10.0)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("external system")
+        verbose_name_plural = _("external systems")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def events_url(self) -> str:
+        return self.base_url.rstrip("/") + "/" + self.events_path.lstrip("/")
+
+    def takes(self, event_type: str) -> bool:
+        return not self.event_types or event_type in self.event_types
+
+
+class Delivery(models.Model):
+    """One event to one system: the unit that is claimed, sent, retried and finally acknowledged or dead.
+
+    `order` and `sequence` are copied from the event so that "the head of this order's queue for this
+    system" is answered from this table and its index alone.
+    """
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        IN_FLIGHT = "in_flight", _("In flight")
+        DELIVERED = "delivered", _("Delivered")
+        FAILED = "failed", _("Failed, will retry")
+        DEAD = "dead", _("Dead letter")
+
+    event = models.ForeignKey(
+        OutboxEvent, on_delete=models.PROTECT, related_name="deliveries", verbose_name=_("event")
+    )
+    system = models.ForeignKey(
+        ExternalSystem, on_delete=models.PROTECT, related_name="deliveries", verbose_name=_("system")
+    )
+    order = models.ForeignKey(
+        "orders.SalesOrder", on_delete=models.PROTECT, related_name="+", verbose_name=_("order")
+    )
+    sequence = models.PositiveIntegerField(_("sequence"))
+    state = models.CharField(_("state"), max_length=16, choices=State.choices, default=State.PENDING)
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    next_attempt_at = models.DateTimeField(_("next attempt at"))
+    claimed_until = models.DateTimeField(_("claimed until"), null=True, blank=True)
+    last_error = models.TextField(_("last error"), blank=True)
+    delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
+    acknowledged_at = models.DateTimeField(
+        _("acknowledged at"),
+        null=True,
+        blank=True,
+        help_text=_("When the receiver confirmed it (e.g. ConfirmBOD)."),
+    )
+    # A replay starts a fresh retry budget (attempts and age) without rewriting the attempt history.
+    replayed_at = models.DateTimeField(_("replayed at"), null=True, blank=True)
+    attempts_before_replay = models.PositiveIntegerField(default=0, editable=False)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("delivery")
+        verbose_name_plural = _("deliveries")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["event", "system"], name="delivery_event_system_unique"),
+        ]
+        indexes = [
+            # Claiming and "is an earlier one still open?" only ever look at undelivered rows.
+            models.Index(
+                fields=["system", "order", "sequence"],
+                condition=~Q(state="delivered"),
+                name="delivery_open_idx",
+            ),
+            models.Index(
+                fields=["next_attempt_at"],
+                condition=Q(state__in=["pending", "failed", "in_flight"]),
+                name="delivery_due_idx",
+            ),
+            models.Index(fields=["state", "system"], name="delivery_state_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event} → {self.system_id}"
+
+
+class DeliveryAttempt(models.Model):
+    """One HTTP request of a delivery: history for the admin, evidence for latency figures."""
+
+    delivery = models.ForeignKey(
+        Delivery, on_delete=models.CASCADE, related_name="attempt_log", verbose_name=_("delivery")
+    )
+    number = models.PositiveIntegerField(_("attempt"))
+    started_at = models.DateTimeField(_("started at"))
+    status_code = models.PositiveSmallIntegerField(_("status code"), null=True, blank=True)
+    latency_ms = models.PositiveIntegerField(_("latency (ms)"))
+    error = models.TextField(_("error"), blank=True)
+    response_excerpt = models.CharField(_("response"), max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = _("delivery attempt")
+        verbose_name_plural = _("delivery attempts")
+        ordering = ["delivery", "number"]
+
+    def __str__(self) -> str:
+        return f"#{self.number} {self.status_code or self.error[:40]}"
+
+    @property
+    def succeeded(self) -> bool:
+        return self.status_code is not None and 200 <= self.status_code < 300
+
+
+class InboundMessage(models.Model):
+    """A message another system sent us, stored raw under its unique id before anything is done with it.
+
+    The unique (system, message id) makes a redelivered message a no-op; `state` turns processed in the
+    same transaction as the message's effect, so the effect happens once.
+    """
+
+    class State(models.TextChoices):
+        RECEIVED = "received", _("Received")
+        PROCESSED = "processed", _("Processed")
+        FAILED = "failed", _("Failed, will retry")
+        DEAD = "dead", _("Dead letter")
+
+    system = models.ForeignKey(
+        ExternalSystem, on_delete=models.PROTECT, related_name="inbound_messages", verbose_name=_("system")
+    )
+    message_id = models.CharField(_("message id"), max_length=200)
+    content_type = models.CharField(_("content type"), max_length=100, blank=True)
+    body = models.TextField(_("body"))
+    kind = models.CharField(_("kind"), max_length=100, blank=True)
+    subject = models.CharField(_("subject"), max_length=64, blank=True)
+    state = models.CharField(_("state"), max_length=16, choices=State.choices, default=State.RECEIVED)
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    next_attempt_at = models.DateTimeField(_("next attempt at"))
+    last_error = models.TextField(_("last error"), blank=True)
+    result = models.JSONField(_("result"), default=dict, blank=True)
+    received_at = models.DateTimeField(_("received at"), auto_now_add=True)
+    processed_at = models.DateTimeField(_("processed at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("inbound message")
+        verbose_name_plural = _("inbound messages")
+        ordering = ["-received_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["system", "message_id"], name="inbound_system_message_unique"),
+        ]
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at"],
+                condition=Q(state__in=["received", "failed"]),
+                name="inbound_due_idx",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.system_id}:{self.message_id}"

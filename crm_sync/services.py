@@ -1,29 +1,343 @@
-"""Writes of the integration outbox."""
+"""Writes of the integration: the outbox, deliveries to external systems, their configuration.
 
+Delivery contract (per order and per external system, like one SAP qRFC queue):
+- at least once, with the event id as the idempotency key (header webhook-id, B2MML BODID);
+- strictly in sequence: an order's later event is not sent to a system before every earlier one has
+  been acknowledged by it; a failing or dead event holds back that order for that system only;
+- claimed by one worker at a time (SELECT … FOR UPDATE SKIP LOCKED on PostgreSQL, compare-and-set on
+  the row everywhere), with a lease so that a worker killed mid-request does not strand its row.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import os
+import random
+import threading
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
 from django.conf import settings
-from django.db.models import Max
+from django.db import connection, transaction
+from django.db.models import F, Max
 from django.utils import timezone
 
 from orders.events import OrderEvent
 
-from .models import OutboxEvent
+from . import b2mml, selectors, webhooks
+from .mapping import apply_mapping
+from .models import Delivery, DeliveryAttempt, ExternalSystem, OutboxEvent
+
+logger = logging.getLogger("orderbridge.crm_sync")
+
+# A claim outlives the longest possible request by this margin before another worker may take over.
+LEASE_MARGIN_SECONDS = 30
+RESPONSE_EXCERPT_CHARS = 500
 
 
+# --- the outbox -----------------------------------------------------------------------------------------
 def outbox_record_order_event(event: OrderEvent) -> OutboxEvent:
-    """Write the event row in the caller's transaction.
+    """Write the event row, and one delivery per subscribed system, in the caller's transaction.
 
     The caller holds the order's row lock (or has just created the order), so reading the last
     sequence and writing the next one cannot race; the unique constraint is the backstop.
+    Side effect after commit: one delivery task per system; if the broker is down then, the beat
+    sweep finds the pending rows (the rows are the truth, the task only a wake-up call).
     """
     last = OutboxEvent.objects.filter(order_id=event.order.pk).aggregate(last=Max("sequence"))["last"] or 0
-    return OutboxEvent.objects.create(
+    now = timezone.now()
+    systems = [
+        system for system in ExternalSystem.objects.filter(is_enabled=True) if system.takes(event.type)
+    ]
+    outbox_event = OutboxEvent.objects.create(
         type=event.type,
         source=settings.EVENT_SOURCE,
         subject=event.order.number,
         order_id=event.order.pk,
         sequence=last + 1,
-        time=timezone.now(),
+        time=now,
         data=event.data,
         actor_id=event.actor_id,
         reason=(event.reason or "")[:500],
+        # Nobody to tell: nothing is pending.
+        state=OutboxEvent.State.PENDING if systems else OutboxEvent.State.DELIVERED,
     )
+    Delivery.objects.bulk_create(
+        Delivery(
+            event=outbox_event,
+            system=system,
+            order_id=event.order.pk,
+            sequence=outbox_event.sequence,
+            next_attempt_at=now,
+        )
+        for system in systems
+    )
+    for system in systems:
+        if not system.is_paused:
+            _enqueue_on_commit(system_id=system.pk, order_id=event.order.pk)
+    return outbox_event
+
+
+def _enqueue_on_commit(*, system_id: int, order_id: int) -> None:
+    def enqueue() -> None:
+        from .tasks import deliver_order
+
+        try:
+            deliver_order.delay(system_id, order_id)
+        except Exception:  # the broker is down: the sweep will find the row
+            logger.warning(
+                "could not enqueue delivery system=%s order=%s", system_id, order_id, exc_info=True
+            )
+
+    transaction.on_commit(enqueue)
+
+
+# --- claiming -------------------------------------------------------------------------------------------
+def _lease_seconds(system: ExternalSystem) -> float:
+    return system.connect_timeout + system.read_timeout + LEASE_MARGIN_SECONDS
+
+
+def delivery_claim_next(*, system_id: int, order_id: int) -> Delivery | None:
+    """Claim the head of one order's queue for one system, if it is due; None if there is nothing to do.
+
+    The claim is committed before the request goes out, so the lock is never held over the network.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        candidates = selectors.deliveries_claimable(now=now).filter(system_id=system_id, order_id=order_id)
+        if connection.features.has_select_for_update_skip_locked:
+            # Another worker holding this row is busy with it: skip rather than wait.
+            candidates = candidates.select_for_update(skip_locked=True, of=("self",))
+        row = candidates.order_by("sequence").values("pk", "state", "attempts").first()
+        if row is None:
+            return None
+        system = ExternalSystem.objects.get(pk=system_id)
+        # Compare-and-set: only one claimer wins even where SKIP LOCKED does not exist (SQLite).
+        won = Delivery.objects.filter(pk=row["pk"], state=row["state"], attempts=row["attempts"]).update(
+            state=Delivery.State.IN_FLIGHT,
+            attempts=F("attempts") + 1,
+            claimed_until=now + dt.timedelta(seconds=_lease_seconds(system)),
+            updated_at=now,
+        )
+        if not won:
+            return None
+    return Delivery.objects.select_related("event", "system").get(pk=row["pk"])
+
+
+# --- sending --------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class SendResult:
+    status_code: int | None
+    latency_ms: int
+    error: str
+    response_excerpt: str
+
+    @property
+    def ok(self) -> bool:
+        return self.status_code is not None and 200 <= self.status_code < 300
+
+
+_client_lock = threading.Lock()
+_clients: dict[int, httpx.Client] = {}
+
+
+def _http_client() -> httpx.Client:
+    """One pooled client per process (connections are reused; a forked worker gets its own)."""
+    pid = os.getpid()
+    with _client_lock:
+        if pid not in _clients:
+            _clients.clear()
+            _clients[pid] = httpx.Client(follow_redirects=False)
+        return _clients[pid]
+
+
+def render_payload(*, system: ExternalSystem, event: OutboxEvent) -> tuple[bytes, str]:
+    """The body and content type this system takes for this event."""
+    cloudevent = event.as_cloudevent()
+    if system.format == ExternalSystem.Format.B2MML:
+        return b2mml.schedule_for_event(cloudevent, receiver=system.slug), "application/xml"
+    outbound = (system.field_mapping or {}).get("outbound")
+    if outbound:
+        return json.dumps(apply_mapping(outbound, cloudevent)).encode(), "application/json"
+    return json.dumps(cloudevent).encode(), "application/cloudevents+json"
+
+
+def delivery_send(*, delivery: Delivery) -> SendResult:
+    """One signed HTTP request; never raises for transport problems (they are the result)."""
+    system = delivery.system
+    body, content_type = render_payload(system=system, event=delivery.event)
+    headers = {"content-type": content_type, "user-agent": "OrderBridge"}
+    msg_id = str(delivery.event_id)
+    if system.signing_secret:
+        headers.update(webhooks.signed_headers(secret=system.signing_secret, msg_id=msg_id, body=body))
+    else:
+        headers["webhook-id"] = msg_id
+    if system.bearer_token:
+        headers["authorization"] = f"Bearer {system.bearer_token}"
+    timeout = httpx.Timeout(
+        connect=system.connect_timeout, read=system.read_timeout, write=system.read_timeout, pool=5.0
+    )
+    started = time.monotonic()
+    try:
+        response = _http_client().post(system.events_url, content=body, headers=headers, timeout=timeout)
+    except httpx.HTTPError as exc:
+        latency = int((time.monotonic() - started) * 1000)
+        return SendResult(None, latency, f"{type(exc).__name__}: {exc}"[:1000], "")
+    latency = int((time.monotonic() - started) * 1000)
+    error = "" if response.is_success else f"HTTP {response.status_code}"
+    return SendResult(response.status_code, latency, error, response.text[:RESPONSE_EXCERPT_CHARS])
+
+
+# --- recording ------------------------------------------------------------------------------------------
+def retry_delay(*, attempts: int) -> dt.timedelta:
+    """Exponential backoff with "equal jitter": half the step fixed, half random, capped."""
+    step = min(
+        settings.SYNC_RETRY_MAX_SECONDS, settings.SYNC_RETRY_BASE_MS / 1000 * 2 ** max(attempts - 1, 0)
+    )
+    return dt.timedelta(seconds=step / 2 + random.uniform(0, step / 2))  # noqa: S311 - jitter, not crypto
+
+
+def _gives_up(delivery: Delivery, now: dt.datetime) -> bool:
+    tries = delivery.attempts - delivery.attempts_before_replay
+    started = delivery.replayed_at or delivery.created_at
+    return (
+        tries >= settings.SYNC_MAX_ATTEMPTS
+        or (now - started).total_seconds() >= settings.SYNC_MAX_AGE_SECONDS
+    )
+
+
+def _settle_event(event_id: Any) -> None:
+    """Keep the event's own state a summary of its deliveries (dead wins over pending)."""
+    states = set(Delivery.objects.filter(event_id=event_id).values_list("state", flat=True))
+    if Delivery.State.DEAD in states:
+        state = OutboxEvent.State.DEAD
+    elif states <= {Delivery.State.DELIVERED}:
+        state = OutboxEvent.State.DELIVERED
+    else:
+        state = OutboxEvent.State.PENDING
+    OutboxEvent.objects.filter(pk=event_id).exclude(state=state).update(state=state)
+
+
+@transaction.atomic
+def delivery_record_result(*, delivery: Delivery, result: SendResult, started_at: dt.datetime) -> Delivery:
+    """Log the attempt and move the delivery on: delivered, failed (retry later) or dead (alert).
+
+    Compare-and-set on (state, attempts): a worker whose lease ran out and was overtaken logs its
+    attempt but does not overwrite the newer claim's outcome.
+    """
+    now = timezone.now()
+    DeliveryAttempt.objects.create(
+        delivery=delivery,
+        number=delivery.attempts,
+        started_at=started_at,
+        status_code=result.status_code,
+        latency_ms=result.latency_ms,
+        error=result.error,
+        response_excerpt=result.response_excerpt,
+    )
+    current = Delivery.objects.filter(
+        pk=delivery.pk, state=Delivery.State.IN_FLIGHT, attempts=delivery.attempts
+    )
+    if result.ok:
+        changes = {"state": Delivery.State.DELIVERED, "delivered_at": now, "last_error": ""}
+    elif _gives_up(delivery, now):
+        changes = {"state": Delivery.State.DEAD, "last_error": result.error}
+    else:
+        changes = {
+            "state": Delivery.State.FAILED,
+            "last_error": result.error,
+            "next_attempt_at": now
+            + retry_delay(attempts=delivery.attempts - delivery.attempts_before_replay),
+        }
+    if not current.update(claimed_until=None, updated_at=now, **changes):
+        logger.warning("delivery %s was claimed again while in flight; outcome not applied", delivery.pk)
+        return delivery
+    if changes["state"] == Delivery.State.DEAD:
+        # The alert: an ERROR log line for the operators' log monitoring, and the admin's dead letters.
+        logger.error(
+            "dead letter: event %s (%s #%s %s) to %s after %s attempts: %s",
+            delivery.event_id,
+            delivery.event.subject,
+            delivery.sequence,
+            delivery.event.type,
+            delivery.system.name,
+            delivery.attempts,
+            result.error,
+        )
+    _settle_event(delivery.event_id)
+    for key, value in changes.items():
+        setattr(delivery, key, value)
+    return delivery
+
+
+def deliveries_drain(*, system_id: int, order_id: int, limit: int = 100) -> int:
+    """Send one order's due events to one system, in sequence, until the queue is empty or one fails.
+
+    Idempotent: safe to run twice at once (the second finds the head claimed) or after a crash.
+    Returns how many were delivered.
+    """
+    delivered = 0
+    for _ in range(limit):
+        delivery = delivery_claim_next(system_id=system_id, order_id=order_id)
+        if delivery is None:
+            break
+        started_at = timezone.now()
+        result = delivery_send(delivery=delivery)
+        delivery = delivery_record_result(delivery=delivery, result=result, started_at=started_at)
+        if delivery.state != Delivery.State.DELIVERED:
+            break
+        delivered += 1
+    return delivered
+
+
+# --- operator actions -----------------------------------------------------------------------------------
+@transaction.atomic
+def deliveries_replay(*, deliveries: Iterable[Delivery], actor: Any) -> int:
+    """Put dead or failed deliveries back in their queue with a fresh retry budget, due now.
+
+    In-flight and delivered rows are left alone (replaying a delivered event is a re-send the receiver
+    would dedupe anyway; that is reconciliation's job). Returns how many were replayed.
+    """
+    now = timezone.now()
+    ids = [delivery.pk for delivery in deliveries]
+    rows = list(
+        Delivery.objects.select_for_update()
+        .filter(pk__in=ids, state__in=[Delivery.State.DEAD, Delivery.State.FAILED])
+        .select_related("system")
+    )
+    for delivery in rows:
+        Delivery.objects.filter(pk=delivery.pk).update(
+            state=Delivery.State.PENDING,
+            next_attempt_at=now,
+            replayed_at=now,
+            attempts_before_replay=F("attempts"),
+            updated_at=now,
+        )
+        _settle_event(delivery.event_id)
+        if not delivery.system.is_paused:
+            _enqueue_on_commit(system_id=delivery.system_id, order_id=delivery.order_id)
+    if rows:
+        logger.info("%s replayed %s deliveries", getattr(actor, "username", "system"), len(rows))
+    return len(rows)
+
+
+@transaction.atomic
+def external_system_set_paused(*, system: ExternalSystem, paused: bool, actor: Any) -> ExternalSystem:
+    """Pause (the queue builds up, nothing is sent) or resume (every waiting order is woken up)."""
+    system = ExternalSystem.objects.select_for_update().get(pk=system.pk)
+    if system.is_paused == paused:
+        return system
+    system.is_paused = paused
+    system.save(update_fields=["is_paused", "updated_at"])
+    logger.info(
+        "%s %s %s", getattr(actor, "username", "system"), "paused" if paused else "resumed", system.name
+    )
+    if not paused:
+        for order_id in selectors.orders_waiting(system_id=system.pk):
+            _enqueue_on_commit(system_id=system.pk, order_id=order_id)
+    return system

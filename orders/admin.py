@@ -239,5 +239,6 @@ class SalesOrderAdmin(SimpleHistoryAdmin):
         )
 
     def save_related(self, request, form, formsets, change):
-        # Lines are read-only here; nothing related to save.
-        return None
+        # Lines are read-only here: nothing to write, but the admin's change message reads the formsets.
+        for formset in formsets:
+            formset.save(commit=False)

@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from django_fsm import RETURN_VALUE, FSMField, transition
 from simple_history.models import HistoricalRecords
 
-from .policies import can_cancel, transition_permission
+from .policies import can_cancel, can_hold, transition_permission
 
 
 class CustomerTier(models.TextChoices):
@@ -320,7 +320,7 @@ class SalesOrder(models.Model):
         field=status,
         source=list(HOLDABLE_STATUSES),
         target=OrderStatus.ON_HOLD,
-        permission=transition_permission("hold_salesorder"),
+        permission=can_hold,
     )
     def hold(self) -> None:
         self.status_before_hold = self.status
@@ -329,7 +329,7 @@ class SalesOrder(models.Model):
         field=status,
         source=OrderStatus.ON_HOLD,
         target=RETURN_VALUE(*HOLDABLE_STATUSES),
-        permission=transition_permission("hold_salesorder"),
+        permission=can_hold,
     )
     def resume(self) -> str:
         previous, self.status_before_hold = self.status_before_hold, ""

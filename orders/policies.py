@@ -40,3 +40,12 @@ def can_cancel(order: Any, user: Any) -> bool:
     if not transition_permission("cancel_salesorder")(order, user):
         return False
     return order.is_editable or user.has_perm("orders.cancel_released_salesorder")
+
+
+def can_hold(order: Any, user: Any) -> bool:
+    # Sales may hold and resume an order the plant has not been given yet; once released, holds are the
+    # plant's (a quality hold must not be lifted by sales), so only roles that see every order may act.
+    if not transition_permission("hold_salesorder")(order, user):
+        return False
+    status = order.status_before_hold if order.status == "on_hold" else order.status
+    return status in ("draft", "confirmed") or user.has_perm(VIEW_ALL)

@@ -172,6 +172,6 @@ def order_history(*, order: SalesOrder) -> list[HistoryEntry]:
     related.update({("customer", c.pk): c.code for c in Customer.objects.filter(pk__in=customer_ids)})
     entries = _entries_for(order_records, SalesOrder, lambda r: _("order"), related)
     entries += _entries_for(line_records, OrderLine, lambda r: _("line %(no)s") % {"no": r.line_no}, related)
-    # One write of an order and its lines is one user action: show the order first within the same instant.
+    # Newest first; within one instant, the later write (higher history id) first.
     entries.sort(key=lambda e: (e.when, e.history_id), reverse=True)
     return entries

@@ -17,6 +17,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django_fsm import can_proceed
 
 from config.errors import Conflict, Forbidden, StaleObject, TransitionNotAllowed, ValidationFailed
@@ -511,15 +512,15 @@ def _replace_lines(order: SalesOrder, cleaned: list[dict], *, actor: Any, reason
 
 # --- sales orders: transitions ----------------------------------------------------------------------------
 TRANSITION_LABELS = {
-    "confirm": _("Confirm"),
-    "release": _("Release to production"),
-    "start_production": _("Start production"),
-    "complete": _("Complete"),
-    "ship": _("Ship"),
-    "close": _("Close"),
-    "hold": _("Hold"),
-    "resume": _("Resume"),
-    "cancel": _("Cancel"),
+    "confirm": gettext_lazy("Confirm"),
+    "release": gettext_lazy("Release to production"),
+    "start_production": gettext_lazy("Start production"),
+    "complete": gettext_lazy("Complete"),
+    "ship": gettext_lazy("Ship"),
+    "close": gettext_lazy("Close"),
+    "hold": gettext_lazy("Hold"),
+    "resume": gettext_lazy("Resume"),
+    "cancel": gettext_lazy("Cancel"),
 }
 TIMESTAMP_ON = {
     "confirm": "confirmed_at",

@@ -69,8 +69,10 @@ def spec_value_errors(schema: dict, values: Any) -> dict[str, list[str]]:
         if error.validator == "required":
             # jsonschema reports a missing key on the parent object; name the missing attribute instead.
             missing = [name for name in error.validator_value if name not in (error.instance or {})]
+            # jsonschema reports one error per missing key, each carrying the whole list: name each once.
             for name in missing:
-                errors.setdefault(name, []).append(_message(error))
+                if _message(error) not in errors.get(name, []):
+                    errors.setdefault(name, []).append(_message(error))
             continue
         if error.validator == "additionalProperties":
             allowed = set((schema.get("properties") or {}).keys())

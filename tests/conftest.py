@@ -8,6 +8,8 @@ def _isolated_settings(settings, tmp_path):
     # Throttling state and caches must not leak between tests.
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     settings.AXES_ENABLED = False
+    # Real password hashing costs ~100 ms per user; tests create hundreds of personas.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture

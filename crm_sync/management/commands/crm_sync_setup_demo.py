@@ -1,0 +1,58 @@
+"""Register the CRM and MES simulators (Procfile's crm: and mes:) as external systems. Idempotent.
+
+Environment: ORDERBRIDGE_CRM_SIM_URL (default http://127.0.0.1:8101), ORDERBRIDGE_MES_SIM_URL
+(default http://127.0.0.1:8102), ORDERBRIDGE_CRM_SIM_SECRET / ORDERBRIDGE_MES_SIM_SECRET (default: the
+demo secrets the simulators also fall back to, so `make run` works with no configuration).
+"""
+
+from __future__ import annotations
+
+import os
+
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from crm_sync.models import ExternalSystem
+from crm_sync.simulators.base import demo_secret
+
+# The MES takes work: releases and what changes released work; the CRM takes every order event.
+MES_EVENTS = [
+    "order.released",
+    "order.updated",
+    "order.held",
+    "order.resumed",
+    "order.cancelled",
+]
+
+
+class Command(BaseCommand):
+    help = "Register the CRM and MES simulators as external systems (demo configuration)."
+
+    @transaction.atomic
+    def handle(self, *args, **options) -> None:
+        systems = [
+            {
+                "slug": "crm-simulator",
+                "name": "CRM simulator",
+                "kind": ExternalSystem.Kind.CRM,
+                "base_url": os.environ.get("ORDERBRIDGE_CRM_SIM_URL", "http://127.0.0.1:8101"),
+                "signing_secret": demo_secret("ORDERBRIDGE_CRM_SIM_SECRET"),
+                "format": ExternalSystem.Format.JSON,
+                "event_types": [],
+            },
+            {
+                "slug": "mes-simulator",
+                "name": "MES simulator",
+                "kind": ExternalSystem.Kind.MES,
+                "base_url": os.environ.get("ORDERBRIDGE_MES_SIM_URL", "http://127.0.0.1:8102"),
+                "signing_secret": demo_secret("ORDERBRIDGE_MES_SIM_SECRET"),
+                "format": ExternalSystem.Format.B2MML,
+                "event_types": MES_EVENTS,
+            },
+        ]
+        for fields in systems:
+            slug = fields.pop("slug")
+            _, created = ExternalSystem.objects.update_or_create(slug=slug, defaults=fields)
+            self.stdout.write(
+                f"{'created' if created else 'updated'} {fields['name']} at {fields['base_url']}"
+            )

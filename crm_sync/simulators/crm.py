@@ -1,0 +1,56 @@
+"""The CRM simulator: takes our order events as JSON, in CloudEvents or in its own mapped shape.
+
+    python -m crm_sync.simulators.crm --port 8101 [--secret whsec_…] [--subject-path orderRef]
+
+The path options tell it where its own payload shape keeps the order number, event type and sequence
+(dotted paths), so a CRM connected through a field mapping is simulated without code either.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+
+from crm_sync.mapping import get_path
+
+from .base import BadMessage, Parsed, State, argument_parser, serve
+
+
+def json_parser(*, subject_path: str, type_path: str, sequence_path: str):
+    def parse(body: bytes, headers: Mapping[str, str]) -> Parsed:
+        document = json.loads(body)
+        if not isinstance(document, dict):
+            raise BadMessage("a JSON object is expected")
+        subject = get_path(document, subject_path)
+        if not isinstance(subject, str) or not subject:
+            raise BadMessage(f"{subject_path} is missing")
+        sequence = get_path(document, sequence_path)
+        event_type = get_path(document, type_path)
+        return Parsed(
+            subject=subject,
+            type=event_type if isinstance(event_type, str) else "",
+            sequence=sequence if isinstance(sequence, int) else None,
+            body=document,
+        )
+
+    return parse
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argument_parser("CRM", 8101, "ORDERBRIDGE_CRM_SIM_SECRET")
+    parser.add_argument("--subject-path", default="subject")
+    parser.add_argument("--type-path", default="type")
+    parser.add_argument("--sequence-path", default="sequence")
+    args = parser.parse_args(argv)
+    serve(
+        state=State(name="CRM", secret=args.secret, token=args.token),
+        parse=json_parser(
+            subject_path=args.subject_path, type_path=args.type_path, sequence_path=args.sequence_path
+        ),
+        host=args.host,
+        port=args.port,
+    )
+
+
+if __name__ == "__main__":
+    main()

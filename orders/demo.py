@@ -1,0 +1,654 @@
+"""Demo users and realistic demo data for `manage.py setup_demo`.
+
+Everything is written through `orders.services` with the actor a real plant would have (sales enter
+and confirm, the planner releases and reports progress, the production manager ships), so the demo
+has the same history, outbox rows and domain events as real use. The data depends only on the seed
+and today's date.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import secrets
+from collections import Counter
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.contrib.auth.password_validation import validate_password
+from django.db import transaction
+from django.utils import timezone
+
+from . import services
+from .models import Customer, CustomerContact, CustomerTier, Priority, Product, ProductFamily, SalesOrder
+
+# --- users -----------------------------------------------------------------------------------------------
+# (username, role group, first name, last name)
+DEMO_USERS = (
+    ("sales", "sales", "Sally", "Chen"),
+    ("sales2", "sales", "Sam", "Weber"),
+    ("planner", "planner", "Pat", "Liu"),
+    ("manager", "production_manager", "Morgan", "Schmidt"),
+    ("service", "customer_service", "Cass", "Wang"),
+    ("admin", "admin", "Ada", "Admin"),
+)
+
+
+@dataclass(frozen=True)
+class CreatedUser:
+    username: str
+    role: str
+    password: str
+
+
+def ensure_demo_users(*, shared_password: str = "") -> list[CreatedUser]:
+    """Create the demo users that do not exist yet; existing users are left exactly as they are.
+
+    Each new user gets a random password (or `shared_password`), returned once and never stored
+    anywhere but as a hash.
+    """
+    User = get_user_model()
+    created = []
+    for username, role, first_name, last_name in DEMO_USERS:
+        if User.objects.filter(username=username).exists():
+            continue
+        password = shared_password or secrets.token_urlsafe(12)
+        user = User(
+            username=username,
+            first_name=first_name,
+            last_name=last_name,
+            email=f"{username}@orderbridge.example",
+            is_staff=role == "admin",
+            is_superuser=role == "admin",
+        )
+        validate_password(password, user)
+        user.set_password(password)
+        user.save()
+        user.groups.add(Group.objects.get(name=role))
+        created.append(CreatedUser(username=username, role=role, password=password))
+    return created
+
+
+# --- catalog ------------------------------------------------------------------------------------------------
+SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
+
+ENCLOSURE_SCHEMA = {
+    "$schema": SCHEMA_DIALECT,
+    "title": "Sheet-metal enclosure",
+    "type": "object",
+    "properties": {
+        "material": {
+            "type": "string",
+            "title": "Material",
+            "x-title": {"zh-hans": "材质"},
+            "enum": ["steel_dc01", "galvanised_dx51d", "stainless_304", "stainless_316l", "aluminium_5754"],
+        },
+        "thickness_mm": {
+            "type": "number",
+            "title": "Sheet thickness",
+            "x-title": {"zh-hans": "板厚"},
+            "x-unit": "mm",
+            "minimum": 0.8,
+            "maximum": 4.0,
+        },
+        "finish": {
+            "type": "string",
+            "title": "Finish",
+            "x-title": {"zh-hans": "表面处理"},
+            "enum": ["powder_coat", "brushed", "electro_polished", "raw"],
+        },
+        "ral_colour": {
+            "type": "string",
+            "title": "RAL colour",
+            "x-title": {"zh-hans": "RAL 颜色"},
+            "description": "Required for powder coat, e.g. RAL 7035.",
+            "pattern": "^RAL [1-9][0-9]{3}$",
+        },
+        "ip_rating": {
+            "type": "string",
+            "title": "IP rating",
+            "x-title": {"zh-hans": "防护等级"},
+            "enum": ["IP54", "IP55", "IP65", "IP66"],
+        },
+        "door_hinge": {
+            "type": "string",
+            "title": "Door hinge side",
+            "x-title": {"zh-hans": "门铰链方向"},
+            "enum": ["left", "right"],
+        },
+        "mounting_plate": {
+            "type": "boolean",
+            "title": "Mounting plate",
+            "x-title": {"zh-hans": "安装板"},
+        },
+    },
+    "required": ["material", "thickness_mm", "finish", "ip_rating"],
+    # A powder-coated enclosure is not orderable without its colour.
+    "if": {"properties": {"finish": {"const": "powder_coat"}}, "required": ["finish"]},
+    "then": {"required": ["ral_colour"]},
+    "additionalProperties": False,
+}
+
+HOSE_SCHEMA = {
+    "$schema": SCHEMA_DIALECT,
+    "title": "Hydraulic hose assembly",
+    "type": "object",
+    "properties": {
+        "inner_diameter_mm": {
+            "type": "number",
+            "title": "Inner diameter",
+            "x-title": {"zh-hans": "内径"},
+            "x-unit": "mm",
+            "enum": [6.3, 8, 10, 12.5, 16, 19, 25, 31.5],
+        },
+        "length_mm": {
+            "type": "integer",
+            "title": "Assembly length",
+            "x-title": {"zh-hans": "总成长度"},
+            "x-unit": "mm",
+            "minimum": 150,
+            "maximum": 12000,
+        },
+        "pressure_rating_bar": {
+            "type": "integer",
+            "title": "Working pressure",
+            "x-title": {"zh-hans": "工作压力"},
+            "x-unit": "bar",
+            "minimum": 40,
+            "maximum": 450,
+        },
+        "hose_standard": {
+            "type": "string",
+            "title": "Hose standard",
+            "x-title": {"zh-hans": "软管标准"},
+            "enum": ["EN 853 1SN", "EN 853 2SN", "EN 856 4SP", "EN 856 4SH", "SAE 100R13"],
+        },
+        "fitting_type": {
+            "type": "string",
+            "title": "Fitting type",
+            "x-title": {"zh-hans": "接头类型"},
+            "enum": ["DKOL 24° light", "DKOS 24° heavy", "JIC 37°", "ORFS", "BSP 60° cone", "SAE flange"],
+        },
+        "crimp_orientation_deg": {
+            "type": "integer",
+            "title": "Crimp orientation",
+            "x-title": {"zh-hans": "扣压角度"},
+            "x-unit": "°",
+            "minimum": 0,
+            "maximum": 359,
+        },
+        "protective_sleeve": {
+            "type": "boolean",
+            "title": "Protective sleeve",
+            "x-title": {"zh-hans": "保护套"},
+        },
+    },
+    "required": ["inner_diameter_mm", "length_mm", "pressure_rating_bar", "fitting_type"],
+    "additionalProperties": False,
+}
+
+PACKAGING_SCHEMA = {
+    "$schema": SCHEMA_DIALECT,
+    "title": "Printed packaging",
+    "type": "object",
+    "properties": {
+        "board_grade": {
+            "type": "string",
+            "title": "Board grade",
+            "x-title": {"zh-hans": "纸板等级"},
+            "enum": ["GC1", "GC2", "GD2", "SBS", "E-flute", "B-flute"],
+        },
+        "grammage_gsm": {
+            "type": "integer",
+            "title": "Grammage",
+            "x-title": {"zh-hans": "克重"},
+            "x-unit": "g/m²",
+            "minimum": 200,
+            "maximum": 450,
+        },
+        "print_colours": {
+            "type": "integer",
+            "title": "Print colours",
+            "x-title": {"zh-hans": "印刷色数"},
+            "minimum": 1,
+            "maximum": 7,
+        },
+        "spot_colour": {
+            "type": "string",
+            "title": "Spot colour (Pantone)",
+            "x-title": {"zh-hans": "专色"},
+            "pattern": "^PMS [0-9]{3,4} [CU]$",
+        },
+        "coating": {
+            "type": "string",
+            "title": "Coating",
+            "x-title": {"zh-hans": "表面涂层"},
+            "enum": ["none", "aqueous", "uv_gloss", "uv_matt", "soft_touch"],
+        },
+        "die_cut": {"type": "boolean", "title": "Die-cut", "x-title": {"zh-hans": "模切"}},
+        "packaging": {
+            "type": "string",
+            "title": "Packaging",
+            "x-title": {"zh-hans": "包装方式"},
+            "enum": ["bundles_of_100", "bundles_of_250", "palletised", "shrink_wrapped"],
+        },
+    },
+    "required": ["board_grade", "print_colours", "coating", "packaging"],
+    "additionalProperties": False,
+}
+
+# (code, name, description, schema, [(sku, name, unit), ...])
+FAMILIES = (
+    (
+        "ENCL",
+        "Sheet-metal enclosures",
+        "Laser-cut, bent and welded control cabinets and housings.",
+        ENCLOSURE_SCHEMA,
+        [
+            ("ENCL-WM-400", "Wall-mount enclosure 400 x 300 x 200", "pcs"),
+            ("ENCL-WM-600", "Wall-mount enclosure 600 x 400 x 250", "pcs"),
+            ("ENCL-FS-1800", "Floor-standing cabinet 1800 x 800 x 500", "pcs"),
+            ("ENCL-TB-160", "Terminal box 160 x 160 x 90", "pcs"),
+            ("ENCL-CON-1200", "Operator console 1200 mm", "pcs"),
+            ("ENCL-DR-KIT", "Door and gland-plate kit", "set"),
+        ],
+    ),
+    (
+        "HOSE",
+        "Hydraulic hose assemblies",
+        "Crimped hose assemblies to customer drawing, pressure-tested.",
+        HOSE_SCHEMA,
+        [
+            ("HOSE-1SN-A", "1SN hose assembly, straight fittings", "pcs"),
+            ("HOSE-2SN-A", "2SN hose assembly, straight fittings", "pcs"),
+            ("HOSE-2SN-E90", "2SN hose assembly, 90° elbow", "pcs"),
+            ("HOSE-4SP-A", "4SP spiral hose assembly", "pcs"),
+            ("HOSE-4SH-F", "4SH hose assembly, SAE flange", "pcs"),
+            ("HOSE-R13-KIT", "R13 hose kit for excavator boom", "set"),
+            ("HOSE-TEST-CERT", "Assembly with pressure-test certificate", "pcs"),
+        ],
+    ),
+    (
+        "PACK",
+        "Printed packaging",
+        "Offset-printed folding cartons and corrugated shipping boxes.",
+        PACKAGING_SCHEMA,
+        [
+            ("PACK-FC-S", "Folding carton, small", "pcs"),
+            ("PACK-FC-L", "Folding carton, large", "pcs"),
+            ("PACK-SLV", "Printed sleeve", "pcs"),
+            ("PACK-RSC-40", "Shipping box RSC 400 x 300 x 300", "pcs"),
+            ("PACK-DISP", "Counter display tray", "pcs"),
+            ("PACK-INS", "Die-cut insert", "pcs"),
+        ],
+    ),
+)
+
+# Quantity range per family: enclosures by the piece, hoses by the dozen or hundred, cartons by the thousand.
+QUANTITIES = {"ENCL": (1, 40), "HOSE": (10, 400), "PACK": (2000, 60000)}
+
+
+def _enclosure_spec(rng: random.Random) -> dict:
+    finish = rng.choice(["powder_coat", "powder_coat", "powder_coat", "brushed", "electro_polished", "raw"])
+    material = (
+        rng.choice(["stainless_304", "stainless_316l"])
+        if finish in ("brushed", "electro_polished")
+        else rng.choice(["steel_dc01", "galvanised_dx51d", "aluminium_5754"])
+    )
+    spec = {
+        "material": material,
+        "thickness_mm": rng.choice([1.0, 1.5, 2.0, 2.5, 3.0]),
+        "finish": finish,
+        "ip_rating": rng.choice(["IP54", "IP55", "IP65", "IP66"]),
+    }
+    if finish == "powder_coat":
+        spec["ral_colour"] = rng.choice(
+            ["RAL 7035", "RAL 7035", "RAL 9005", "RAL 5015", "RAL 3000", "RAL 1021"]
+        )
+    if rng.random() < 0.6:
+        spec["door_hinge"] = rng.choice(["left", "right"])
+    if rng.random() < 0.5:
+        spec["mounting_plate"] = rng.random() < 0.7
+    return spec
+
+
+def _hose_spec(rng: random.Random) -> dict:
+    standard = rng.choice(
+        ["EN 853 1SN", "EN 853 2SN", "EN 853 2SN", "EN 856 4SP", "EN 856 4SH", "SAE 100R13"]
+    )
+    pressure = {
+        "EN 853 1SN": (80, 225),
+        "EN 853 2SN": (160, 400),
+        "EN 856 4SP": (250, 445),
+        "EN 856 4SH": (280, 420),
+        "SAE 100R13": (350, 350),
+    }[standard]
+    spec = {
+        "inner_diameter_mm": rng.choice([6.3, 8, 10, 12.5, 16, 19, 25, 31.5]),
+        "length_mm": rng.randrange(300, 6000, 50),
+        "pressure_rating_bar": rng.randrange(pressure[0], pressure[1] + 1, 5),
+        "hose_standard": standard,
+        "fitting_type": rng.choice(["DKOL 24° light", "DKOS 24° heavy", "JIC 37°", "ORFS", "BSP 60° cone"]),
+    }
+    if rng.random() < 0.5:
+        spec["crimp_orientation_deg"] = rng.choice([0, 45, 90, 180, 270])
+    if rng.random() < 0.3:
+        spec["protective_sleeve"] = True
+    return spec
+
+
+def _packaging_spec(rng: random.Random) -> dict:
+    board = rng.choice(["GC1", "GC2", "GD2", "SBS", "E-flute", "B-flute"])
+    spec = {
+        "board_grade": board,
+        "print_colours": rng.choice([1, 2, 4, 4, 5, 6]),
+        "coating": rng.choice(["none", "aqueous", "aqueous", "uv_gloss", "uv_matt", "soft_touch"]),
+        "packaging": "palletised"
+        if board.endswith("flute")
+        else rng.choice(["bundles_of_100", "bundles_of_250", "palletised", "shrink_wrapped"]),
+    }
+    if not board.endswith("flute"):
+        spec["grammage_gsm"] = rng.choice([250, 280, 300, 350, 400])
+    if spec["print_colours"] >= 5:
+        spec["spot_colour"] = f"PMS {rng.choice(['185', '286', '354', '7547', '021'])} {rng.choice('CU')}"
+    if rng.random() < 0.5:
+        spec["die_cut"] = True
+    return spec
+
+
+SPEC_MAKERS = {"ENCL": _enclosure_spec, "HOSE": _hose_spec, "PACK": _packaging_spec}
+
+
+# --- customers ---------------------------------------------------------------------------------------------
+# (name, language, city)
+CUSTOMER_NAMES = (
+    ("Hengli Hydraulic Machinery Co., Ltd.", "zh-hans", "Changzhou"),
+    ("Suzhou Ruixin Automation Equipment Co., Ltd.", "zh-hans", "Suzhou"),
+    ("Ningbo Haitong Packaging Materials Co., Ltd.", "zh-hans", "Ningbo"),
+    ("Shenzhen Jiahe Electric Co., Ltd.", "zh-hans", "Shenzhen"),
+    ("Qingdao Beiyang Construction Machinery Co., Ltd.", "zh-hans", "Qingdao"),
+    ("Wuxi Tianrun Power Systems Co., Ltd.", "zh-hans", "Wuxi"),
+    ("Foshan Meida Home Appliances Co., Ltd.", "zh-hans", "Foshan"),
+    ("Hangzhou Lianke Food Packaging Co., Ltd.", "zh-hans", "Hangzhou"),
+    ("Chengdu Xinan Rail Equipment Co., Ltd.", "zh-hans", "Chengdu"),
+    ("Tianjin Bohai Marine Engineering Co., Ltd.", "zh-hans", "Tianjin"),
+    ("Xiamen Lvyuan Cosmetics Co., Ltd.", "zh-hans", "Xiamen"),
+    ("Dongguan Kaixuan Electronics Co., Ltd.", "zh-hans", "Dongguan"),
+    ("Nordwerk Anlagenbau GmbH", "en", "Bremen"),
+    ("Kessler Fluidtechnik GmbH", "en", "Stuttgart"),
+    ("Alpenland Schaltschrankbau AG", "en", "Innsbruck"),
+    ("Rhein-Main Verpackung GmbH", "en", "Mainz"),
+    ("Baltic Crane Systems AB", "en", "Gothenburg"),
+    ("Vestas-Line Wind Services A/S", "en", "Aarhus"),
+    ("Brightwater Foods Ltd", "en", "Leeds"),
+    ("Midlands Agricultural Machinery Ltd", "en", "Derby"),
+    ("Atlantic Offshore Hydraulics Ltd", "en", "Aberdeen"),
+    ("Lumen Cosmetics S.A.", "en", "Lyon"),
+    ("Bologna Macchine Automatiche S.p.A.", "en", "Bologna"),
+    ("Iberia Solar Structures S.L.", "en", "Zaragoza"),
+    ("Great Lakes Forestry Equipment Inc.", "en", "Duluth"),
+    ("Pacific Coast Brewing Co.", "en", "Portland"),
+    ("Carolina Power Distribution LLC", "en", "Charlotte"),
+    ("Monterrey Equipos Industriales S.A. de C.V.", "en", "Monterrey"),
+    ("Saigon Precision Industries JSC", "en", "Ho Chi Minh City"),
+    ("Penang Medical Devices Sdn Bhd", "en", "Penang"),
+    ("Osaka Kikai Seisakusho K.K.", "en", "Osaka"),
+    ("Busan Shipyard Supply Co., Ltd.", "en", "Busan"),
+    ("Chennai Tractors & Implements Pvt Ltd", "en", "Chennai"),
+    ("Cape Mining Hydraulics (Pty) Ltd", "en", "Johannesburg"),
+)
+CONTACT_FIRST = ("Li", "Wang", "Zhang", "Anna", "Jonas", "Emma", "Lukas", "Sofia", "Marco", "Priya", "Kenji")
+CONTACT_LAST = ("Chen", "Zhao", "Müller", "Becker", "Rossi", "Nilsson", "Smith", "Tanaka", "Kim", "Patel")
+CONTACT_ROLES = ("Purchasing", "Project engineer", "Logistics", "Quality", "Plant manager")
+
+PRIORITY_REASONS = (
+    "Customer line-down: replacement parts needed urgently",
+    "Trade-fair deadline agreed by the sales director",
+    "Framework agreement with guaranteed lead time",
+    "Customer agreed to a later slot in exchange for a discount",
+    "Sample order: no production pressure",
+)
+REMARKS = (
+    "Deliver to gate 3, call 30 minutes ahead.",
+    "Partial deliveries accepted.",
+    "Customer inspection before shipment.",
+    "Labels in Chinese and English.",
+    "Use customer's pallet standard (EPAL 1).",
+    "Repeat order of last quarter, same drawings.",
+    "Drawing revision C attached in CRM.",
+)
+HOLD_REASONS = (
+    "Customer asked to pause: design change expected",
+    "Credit limit exceeded, waiting for payment",
+    "Material shortage: stainless sheet delayed",
+)
+CANCEL_REASONS = (
+    "Customer cancelled the project",
+    "Duplicate of an order entered in the CRM",
+    "Price not accepted by the customer",
+)
+
+# Target status and its weight in the demo; the path of transitions to reach each status follows.
+STATUS_WEIGHTS = {
+    "draft": 10,
+    "confirmed": 14,
+    "released": 14,
+    "in_production": 20,
+    "completed": 8,
+    "shipped": 8,
+    "closed": 12,
+    "on_hold": 6,
+    "cancelled": 8,
+}
+FORWARD = ("confirm", "release", "start_production", "complete", "ship", "close")
+REACHED_BY = {
+    "draft": 0,
+    "confirmed": 1,
+    "released": 2,
+    "in_production": 3,
+    "completed": 4,
+    "shipped": 5,
+    "closed": 6,
+}
+
+
+@dataclass
+class DemoSummary:
+    customers: int
+    families: int
+    products: int
+    orders: Counter
+
+
+def _actors() -> dict[str, Any]:
+    User = get_user_model()
+    return {user.username: user for user in User.objects.filter(username__in=[u[0] for u in DEMO_USERS])}
+
+
+def _ensure_catalog(admin: Any) -> dict[str, list[Product]]:
+    products: dict[str, list[Product]] = {}
+    for code, name, description, schema, items in FAMILIES:
+        family = ProductFamily.objects.filter(code=code).first() or services.product_family_create(
+            actor=admin, code=code, name=name, description=description, spec_schema=schema
+        )
+        products[code] = []
+        for sku, product_name, unit in items:
+            product = Product.objects.filter(sku=sku).first() or services.product_create(
+                actor=admin, sku=sku, name=product_name, family=family, unit=unit
+            )
+            products[code].append(product)
+    return products
+
+
+def _ensure_customers(rng: random.Random, admin: Any, count: int) -> list[Customer]:
+    picked = rng.sample(CUSTOMER_NAMES, k=min(count, len(CUSTOMER_NAMES)))
+    crm_numbers = rng.sample(range(10000, 99999), k=len(picked))
+    # About one customer in eight is VIP and one in four is key, as in a typical B2B customer base.
+    vip, key = max(1, len(picked) // 8), max(1, len(picked) // 4)
+    tiers = [CustomerTier.VIP] * vip + [CustomerTier.KEY] * key + [CustomerTier.STANDARD] * len(picked)
+    tiers = tiers[: len(picked)]
+    rng.shuffle(tiers)
+    customers = []
+    for index, (name, language, city) in enumerate(picked, start=1):
+        code = f"C{index:04d}"
+        existing = Customer.objects.filter(code=code).first()
+        domain = "".join(ch for ch in name.split()[0].lower() if ch.isalpha())
+        with_contacts = rng.random() < 0.6
+        contacts = [
+            (
+                f"{rng.choice(CONTACT_FIRST)} {rng.choice(CONTACT_LAST)}",
+                rng.choice(CONTACT_ROLES),
+                f"+{rng.randrange(10, 99)} {rng.randrange(100, 999)} {rng.randrange(1000000, 9999999)}",
+            )
+            for _ in range(rng.randint(1, 2) if with_contacts else 0)
+        ]
+        if existing is not None:
+            customers.append(existing)
+            continue
+        customer = services.customer_create(
+            actor=admin,
+            code=code,
+            name=name,
+            tier=tiers[index - 1],
+            crm_id=f"CRM-{crm_numbers[index - 1]}",
+            email=f"orders@{domain}.example",
+            phone=contacts[0][2] if contacts else "",
+            address=city,
+            language=language,
+        )
+        for position, (contact_name, role, phone) in enumerate(contacts):
+            # Contacts have no service yet (they carry no business rule); stamp history like one would.
+            contact = CustomerContact(
+                customer=customer,
+                name=contact_name,
+                role=role,
+                email=f"{contact_name.split()[0].lower()}@{domain}.example",
+                phone=phone,
+                is_primary=position == 0,
+            )
+            contact._history_user = admin
+            contact.save()
+        customers.append(customer)
+    return customers
+
+
+def _order_lines(rng: random.Random, products: dict[str, list[Product]], requested: dt.date) -> list[dict]:
+    # A customer orders mostly from one family; a few orders mix two.
+    families = [rng.choice(list(products))]
+    if rng.random() < 0.15:
+        families.append(rng.choice(list(products)))
+    lines = []
+    for _ in range(rng.choices([1, 2, 3, 4], weights=[45, 30, 15, 10])[0]):
+        code = rng.choice(families)
+        low, high = QUANTITIES[code]
+        quantity = rng.randint(low, high)
+        if code == "PACK":
+            quantity = round(quantity, -3)
+        line = {
+            "product": rng.choice(products[code]),
+            "quantity": Decimal(quantity),
+            "spec_values": SPEC_MAKERS[code](rng),
+        }
+        if rng.random() < 0.2:
+            line["due_date"] = requested + dt.timedelta(days=rng.randint(0, 10))
+        lines.append(line)
+    return lines
+
+
+def _create_order(
+    rng: random.Random, *, index: int, customer: Customer, owner: Any, products: dict, status: str
+) -> SalesOrder:
+    today = timezone.localdate()
+    requested = today + dt.timedelta(days=rng.randint(7, 100))
+    # Drafts often have no promised date yet; a release needs one.
+    promised = None
+    if status != "draft" or rng.random() < 0.5:
+        promised = requested + dt.timedelta(days=rng.choice([0, 0, 0, 3, 7, 14]))
+    priority, priority_reason = None, ""
+    if rng.random() < 0.1:
+        priority = rng.choice([p for p in Priority.values if p != customer.default_priority])
+        priority_reason = rng.choice(PRIORITY_REASONS)
+    return services.order_create(
+        actor=owner,
+        customer=customer,
+        lines=_order_lines(rng, products, requested),
+        customer_po=f"PO-{rng.randrange(4500000000, 4599999999)}" if rng.random() < 0.8 else "",
+        crm_id=f"CRM-SO-{60000 + index}" if customer.crm_id and rng.random() < 0.7 else "",
+        requested_date=requested,
+        promised_date=promised,
+        priority=priority,
+        priority_reason=priority_reason,
+        remarks=rng.choice(REMARKS) if rng.random() < 0.3 else "",
+        reason="Demo data",
+    )
+
+
+def _advance(rng: random.Random, order: SalesOrder, *, status: str, actors: dict[str, Any]) -> SalesOrder:
+    owner, planner, manager = order.owner, actors["planner"], actors["manager"]
+    # Who does each step in the plant: sales confirm and close, planning releases and reports, shipping
+    # is the production manager's.
+    doer = {
+        "confirm": owner,
+        "release": planner,
+        "start_production": planner,
+        "complete": planner,
+        "ship": manager,
+        "close": owner,
+    }
+    if status in REACHED_BY:
+        steps = REACHED_BY[status]
+    elif status == "on_hold":
+        steps = rng.choice([1, 2, 3])
+    else:  # cancelled
+        steps = rng.choice([0, 1, 1, 2])
+    for name in FORWARD[:steps]:
+        order = services.order_apply_transition(actor=doer[name], order=order, name=name)
+    if status == "on_hold":
+        # Sales may hold an order the plant has not been given yet; after release only the plant may.
+        actor = rng.choice([owner, planner]) if order.is_editable else planner
+        order = services.order_hold(actor=actor, order=order, reason=rng.choice(HOLD_REASONS))
+    elif status == "cancelled":
+        # Once the plant has the order, only the production manager may cancel it.
+        actor = owner if order.is_editable else manager
+        order = services.order_cancel(actor=actor, order=order, reason=rng.choice(CANCEL_REASONS))
+    return order
+
+
+@transaction.atomic
+def load_demo_data(*, seed: int, orders: int, customers: int = 30) -> DemoSummary:
+    """Load the catalog, customers and `orders` orders. Call only on a database without orders."""
+    rng = random.Random(seed)  # noqa: S311 (repeatable demo data, nothing secret)
+    actors = _actors()
+    admin = actors["admin"]
+    products = _ensure_catalog(admin)
+    customer_list = _ensure_customers(rng, admin, customers)
+    # A few customers stopped ordering: they keep their history but are inactive (set once orders exist).
+    inactive = set(rng.sample(range(len(customer_list)), k=max(1, len(customer_list) // 10)))
+    statuses = list(STATUS_WEIGHTS)
+    weights = list(STATUS_WEIGHTS.values())
+    sellers = [actors["sales"], actors["sales2"]]
+    active = [customer for customer in customer_list if customer.is_active]
+    counts: Counter = Counter()
+    for index in range(orders):
+        status = rng.choices(statuses, weights=weights)[0]
+        customer = rng.choice(active)
+        order = _create_order(
+            rng, index=index, customer=customer, owner=rng.choice(sellers), products=products, status=status
+        )
+        order = _advance(rng, order, status=status, actors=actors)
+        counts[order.status] += 1
+    for position in sorted(inactive):
+        customer = customer_list[position]
+        if customer.is_active:
+            services.customer_update(
+                actor=admin, customer=customer, is_active=False, reason="Customer no longer orders"
+            )
+    return DemoSummary(
+        customers=len(customer_list),
+        families=len(products),
+        products=sum(len(items) for items in products.values()),
+        orders=counts,
+    )

@@ -1,0 +1,302 @@
+"""API shapes of customers, the catalog and orders.
+
+Serializers check shapes and types only and turn codes (customer code, SKU, family code) into objects;
+every business rule (who may, which state, dates, priorities, spec values) stays in `orders.services`,
+whose errors the API's exception handler reports in the same format as the field errors here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+from django_fsm import can_proceed
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+from rest_framework.reverse import reverse
+
+from .models import Customer, OrderLine, Priority, Product, ProductFamily, SalesOrder
+from .selectors import HistoryEntry
+from .services import ORDER_TRANSITIONS
+
+TRANSITION_NAMES = tuple(ORDER_TRANSITIONS)
+# History keeps a reason in full (a text column); this bound only stops a pasted e-mail thread.
+REASON_MAX_LENGTH = 2000
+
+
+def transition_url_name(name: str) -> str:
+    """`start_production` → `start-production` (the URL segment and route name of a transition)."""
+    return name.replace("_", "-")
+
+
+def available_transitions(order: SalesOrder, user: Any) -> list[str]:
+    """The transitions `user` may run on `order` now, as the model declares them (state, conditions, perms).
+
+    No query when the order's lines are prefetched (the `has_lines` condition reads them) and the user's
+    permissions are cached, so a list of orders stays at a fixed number of queries. The service still
+    checks everything again (spec values, reasons) when a transition is run.
+    """
+    names = []
+    for name in TRANSITION_NAMES:
+        method = getattr(order, name)
+        if can_proceed(method) and method._django_fsm.has_transition_perm(order, order.status, user):
+            names.append(name)
+    return names
+
+
+# --- errors (documentation only: config.api.exception_handler writes them) --------------------------------
+class ErrorDetailSerializer(serializers.Serializer):
+    code = serializers.CharField(help_text=_("Machine-readable code, e.g. invalid, stale, order_locked."))
+    message = serializers.CharField(help_text=_("What went wrong, in the user's language."))
+    fields = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()),
+        help_text=_('Messages per input, e.g. {"lines[0].quantity": ["..."]}.'),
+    )
+
+
+class ErrorResponseSerializer(serializers.Serializer):
+    error = ErrorDetailSerializer()
+
+
+# --- customers and catalog --------------------------------------------------------------------------------
+class CustomerSerializer(serializers.ModelSerializer):
+    tier_display = serializers.CharField(source="get_tier_display", read_only=True)
+
+    class Meta:
+        model = Customer
+        fields = [
+            "code",
+            "name",
+            "tier",
+            "tier_display",
+            "crm_id",
+            "email",
+            "phone",
+            "address",
+            "language",
+            "is_active",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["created_at", "updated_at"]
+        # Uniqueness is checked by the service (one place, one message), not twice.
+        validators: list = []
+        extra_kwargs = {"code": {"validators": []}, "crm_id": {"validators": []}}
+
+
+class ProductFamilySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ProductFamily
+        fields = ["code", "name", "description", "spec_schema"]
+        validators: list = []
+        extra_kwargs = {
+            "code": {"validators": []},
+            "spec_schema": {"help_text": _("JSON Schema (draft 2020-12) of the lines' spec attributes.")},
+        }
+
+
+class ProductSerializer(serializers.ModelSerializer):
+    family = serializers.SlugRelatedField(slug_field="code", queryset=ProductFamily.objects.all())
+    family_name = serializers.CharField(source="family.name", read_only=True)
+
+    class Meta:
+        model = Product
+        fields = ["sku", "name", "family", "family_name", "unit", "is_active"]
+        validators: list = []
+        extra_kwargs = {"sku": {"validators": []}}
+
+
+# --- orders: reading --------------------------------------------------------------------------------------
+class OrderLineSerializer(serializers.ModelSerializer):
+    product = serializers.CharField(source="product.sku", read_only=True)
+    product_name = serializers.CharField(source="product.name", read_only=True)
+
+    class Meta:
+        model = OrderLine
+        fields = ["id", "line_no", "product", "product_name", "quantity", "unit", "spec_values", "due_date"]
+        read_only_fields = fields
+
+
+class OrderSerializer(serializers.ModelSerializer):
+    """An order as every client reads it. Expects `selectors.order_detail_queryset` (lines prefetched)."""
+
+    customer = serializers.CharField(source="customer.code", read_only=True)
+    customer_name = serializers.CharField(source="customer.name", read_only=True)
+    owner = serializers.CharField(source="owner.get_username", read_only=True)
+    status_display = serializers.CharField(source="get_status_display", read_only=True)
+    lines = OrderLineSerializer(many=True, read_only=True)
+    available_transitions = serializers.SerializerMethodField()
+    links = serializers.SerializerMethodField()
+
+    class Meta:
+        model = SalesOrder
+        fields = [
+            "number",
+            "crm_id",
+            "customer",
+            "customer_name",
+            "customer_po",
+            "owner",
+            "status",
+            "status_display",
+            "revision",
+            "version",
+            "priority",
+            "priority_overridden",
+            "priority_reason",
+            "requested_date",
+            "promised_date",
+            "remarks",
+            "created_at",
+            "updated_at",
+            "confirmed_at",
+            "released_at",
+            "completed_at",
+            "shipped_at",
+            "lines",
+            "available_transitions",
+            "links",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(serializers.ListField(child=serializers.ChoiceField(choices=TRANSITION_NAMES)))
+    def get_available_transitions(self, order: SalesOrder) -> list[str]:
+        request = self.context.get("request")
+        return available_transitions(order, request.user) if request else []
+
+    @extend_schema_field(
+        {
+            "type": "object",
+            "additionalProperties": {"type": "string", "format": "uri"},
+            "description": "self, history, and one link per available transition.",
+        }
+    )
+    def get_links(self, order: SalesOrder) -> dict[str, str]:
+        request = self.context.get("request")
+        kwargs = {"number": order.number}
+        links = {
+            "self": reverse("order-detail", kwargs=kwargs, request=request),
+            "history": reverse("order-history", kwargs=kwargs, request=request),
+        }
+        for name in self.get_available_transitions(order):
+            links[name] = reverse(f"order-{transition_url_name(name)}", kwargs=kwargs, request=request)
+        return links
+
+
+# --- orders: writing ---------------------------------------------------------------------------------------
+class OrderLineInputSerializer(serializers.Serializer):
+    product = serializers.SlugRelatedField(
+        slug_field="sku", queryset=Product.objects.all(), help_text=_("The product's SKU.")
+    )
+    quantity = serializers.DecimalField(max_digits=12, decimal_places=3)
+    spec_values = serializers.DictField(
+        required=False, default=dict, help_text=_("Spec attributes, checked against the family's schema.")
+    )
+    due_date = serializers.DateField(required=False, allow_null=True, default=None)
+
+
+class OrderLineUpdateSerializer(OrderLineInputSerializer):
+    id = serializers.IntegerField(
+        required=False, allow_null=True, help_text=_("An existing line to update; leave out to add a line.")
+    )
+
+
+class OrderHeaderSerializer(serializers.Serializer):
+    customer_po = serializers.CharField(required=False, allow_blank=True, max_length=64)
+    crm_id = serializers.CharField(required=False, allow_blank=True, max_length=64)
+    requested_date = serializers.DateField(required=False, allow_null=True)
+    promised_date = serializers.DateField(required=False, allow_null=True)
+    priority = serializers.ChoiceField(
+        choices=Priority.choices,
+        required=False,
+        allow_null=True,
+        help_text=_("Leave empty for the customer tier's priority; a different one needs priority_reason."),
+    )
+    priority_reason = serializers.CharField(required=False, allow_blank=True, max_length=300)
+    remarks = serializers.CharField(required=False, allow_blank=True)
+    reason = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=REASON_MAX_LENGTH,
+        help_text=_("Why, for the order's history."),
+    )
+
+
+class OrderCreateSerializer(OrderHeaderSerializer):
+    customer = serializers.SlugRelatedField(
+        slug_field="code", queryset=Customer.objects.all(), help_text=_("The customer's code.")
+    )
+    lines = OrderLineInputSerializer(many=True, required=False, default=list)
+
+
+class OrderUpdateSerializer(OrderHeaderSerializer):
+    version = serializers.IntegerField(
+        help_text=_("The version you read; refused (409, code stale) if the order has changed since.")
+    )
+    lines = OrderLineUpdateSerializer(
+        many=True,
+        required=False,
+        help_text=_(
+            "When given, the complete new list of lines: with id updates that line, without id adds one, "
+            "existing lines not listed are removed."
+        ),
+    )
+
+
+class TransitionRequestSerializer(serializers.Serializer):
+    reason = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=REASON_MAX_LENGTH,
+        help_text=_("Why; required to hold or cancel."),
+    )
+    version = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text=_("The version you read; when given, a changed order is refused (409, code stale)."),
+    )
+
+
+# --- history ----------------------------------------------------------------------------------------------
+def _plain(value: Any) -> Any:
+    """A history value as JSON: dates as ISO strings, decimals as strings, lazy text translated."""
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    if isinstance(value, (Decimal, Promise)):
+        return str(value)
+    if value is None or isinstance(value, (bool, int, float, str, list, dict)):
+        return value
+    return str(value)
+
+
+class HistoryChangeSerializer(serializers.Serializer):
+    field = serializers.CharField()
+    old = serializers.JSONField()
+    new = serializers.JSONField()
+
+
+HISTORY_KINDS = {"+": "created", "~": "changed", "-": "deleted"}
+
+
+class HistoryEntrySerializer(serializers.Serializer):
+    time = serializers.DateTimeField(source="when")
+    user = serializers.CharField()
+    reason = serializers.CharField()
+    subject = serializers.CharField(help_text=_('"order" or "line N".'))
+    kind = serializers.SerializerMethodField()
+    changes = serializers.SerializerMethodField()
+
+    @extend_schema_field(serializers.ChoiceField(choices=list(HISTORY_KINDS.values())))
+    def get_kind(self, entry: HistoryEntry) -> str:
+        return HISTORY_KINDS.get(entry.kind, entry.kind)
+
+    @extend_schema_field(HistoryChangeSerializer(many=True))
+    def get_changes(self, entry: HistoryEntry) -> list[dict]:
+        return [
+            {"field": str(name), "old": _plain(old), "new": _plain(new)} for name, old, new in entry.changes
+        ]

@@ -1,0 +1,266 @@
+"""REST API v1 of production: work centers, routings, work orders, the schedule, progress, exceptions and
+the delivery-date quote. Thin: reads through production.selectors, each write one service call; business
+errors in the API's one error format (config.api)."""
+
+from __future__ import annotations
+
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, permissions, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+from rest_framework.routers import DefaultRouter
+from rest_framework.views import APIView
+
+from orders.api import ModelPermissions
+from orders.models import Customer, Product
+
+from . import scheduling_service, selectors, services
+from .models import ProductionException, ProgressReport, Schedule, WorkOrderOperation
+from .serializers import (
+    OrderProjectionSerializer,
+    ProductionExceptionSerializer,
+    ProgressReportCreateSerializer,
+    ProgressReportSerializer,
+    PromiseRequestSerializer,
+    PromiseResponseSerializer,
+    ReasonSerializer,
+    ResolveSerializer,
+    RoutingCreateSerializer,
+    RoutingSerializer,
+    ScheduleRunSerializer,
+    ScheduleSerializer,
+    WorkCenterSerializer,
+    WorkOrderSerializer,
+)
+
+
+class ReadCreateViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    permission_classes = [ModelPermissions]
+
+
+@extend_schema(tags=["production"])
+class WorkCenterViewSet(mixins.CreateModelMixin, ReadCreateViewSet):
+    serializer_class = WorkCenterSerializer
+    lookup_field = "code"
+    lookup_value_regex = "[^/]+"
+
+    def get_queryset(self):
+        return selectors.work_centers()
+
+    def perform_create(self, serializer):
+        data = serializer.validated_data
+        serializer.instance = services.work_center_create(
+            actor=self.request.user,
+            code=data["code"],
+            name=data["name"],
+            units=data.get("units", 1),
+            efficiency=data.get("efficiency", "1.00"),
+            shifts=[(s["weekday"], s["start"], s["end"]) for s in data.get("shifts", [])],
+        )
+
+
+@extend_schema(tags=["production"])
+class RoutingViewSet(ReadCreateViewSet):
+    serializer_class = RoutingSerializer
+    filterset_fields = ["is_active"]
+
+    def get_queryset(self):
+        return selectors.routings().order_by("product__sku")
+
+    @extend_schema(request=RoutingCreateSerializer, responses={201: RoutingSerializer})
+    def create(self, request):
+        body = RoutingCreateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        product = get_object_or_404(Product, sku=data["product"])
+        routing = services.routing_create(
+            actor=request.user,
+            product=product,
+            name=data.get("name", ""),
+            lot_size=data.get("lot_size"),
+            operations=[dict(op) for op in data["operations"]],
+        )
+        return Response(RoutingSerializer(selectors.routings().get(pk=routing.pk)).data, status=201)
+
+
+@extend_schema(tags=["production"])
+class WorkOrderViewSet(ReadCreateViewSet):
+    serializer_class = WorkOrderSerializer
+    lookup_field = "number"
+    lookup_value_regex = "[^/]+"
+    filterset_fields = ["status", "order__number"]
+    search_fields = ["number", "order__number"]
+
+    def get_queryset(self):
+        return selectors.work_orders().select_related("order_line").order_by("number")
+
+    def _transition(self, request, name):
+        body = ReasonSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        work_order = services.work_order_transition(
+            actor=request.user, work_order=self.get_object(), name=name, reason=body.validated_data["reason"]
+        )
+        return Response(WorkOrderSerializer(selectors.work_orders().get(pk=work_order.pk)).data)
+
+    @extend_schema(request=ReasonSerializer, responses={200: WorkOrderSerializer})
+    @action(detail=True, methods=["post"])
+    def release(self, request, number=None):
+        return self._transition(request, "release")
+
+    @extend_schema(request=ReasonSerializer, responses={200: WorkOrderSerializer})
+    @action(detail=True, methods=["post"])
+    def hold(self, request, number=None):
+        return self._transition(request, "hold")
+
+    @extend_schema(request=ReasonSerializer, responses={200: WorkOrderSerializer})
+    @action(detail=True, methods=["post"])
+    def resume(self, request, number=None):
+        return self._transition(request, "resume")
+
+    @extend_schema(request=ReasonSerializer, responses={200: WorkOrderSerializer})
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, number=None):
+        return self._transition(request, "cancel")
+
+
+@extend_schema(tags=["production"])
+class ScheduleViewSet(ReadCreateViewSet):
+    """Stored plans, newest first; `current/` is the plan in force with its at-risk orders."""
+
+    serializer_class = ScheduleSerializer
+    lookup_field = "version"
+    queryset = Schedule.objects.select_related("created_by").order_by("-version")
+
+    @action(detail=False, methods=["get"])
+    def current(self, request):
+        schedule = selectors.current_schedule()
+        if schedule is None:
+            return Response({"schedule": None, "at_risk": []})
+        return Response(
+            {
+                "schedule": ScheduleSerializer(schedule).data,
+                "at_risk": OrderProjectionSerializer(
+                    selectors.at_risk_orders(schedule=schedule), many=True
+                ).data,
+            }
+        )
+
+    @extend_schema(request=ScheduleRunSerializer, responses={201: ScheduleSerializer, 202: None})
+    @action(detail=False, methods=["post"])
+    def run(self, request):
+        """Reschedule now: the fast engine answers at once; the optimising one is queued (202)."""
+        body = ScheduleRunSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        if body.validated_data["method"] == "optimised":
+            if not request.user.has_perm("production.run_schedule"):
+                return Response(status=status.HTTP_403_FORBIDDEN)
+            scheduling_service.request_now(trigger=f"manual by {request.user.username}")
+            return Response(status=status.HTTP_202_ACCEPTED)
+        schedule = scheduling_service.schedule_run(actor=request.user, trigger="manual", method="fast")
+        return Response(ScheduleSerializer(schedule).data, status=status.HTTP_201_CREATED)
+
+
+@extend_schema(tags=["production"])
+class ProgressReportViewSet(ReadCreateViewSet):
+    """How the MES reports: a repeated message_id answers 200 with the first report and changes nothing."""
+
+    serializer_class = ProgressReportSerializer
+    lookup_field = "message_id"
+    lookup_value_regex = "[^/]+"
+    queryset = ProgressReport.objects.select_related("operation__work_order").order_by("-reported_at", "-id")
+
+    @extend_schema(request=ProgressReportCreateSerializer, responses={201: ProgressReportSerializer})
+    def create(self, request):
+        body = ProgressReportCreateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        operation = get_object_or_404(
+            WorkOrderOperation, work_order__number=data["work_order"], sequence=data["sequence"]
+        )
+        report, created = services.progress_report_create(
+            actor=request.user,
+            operation=operation,
+            message_id=data["message_id"],
+            good_quantity=data["good_quantity"],
+            scrap_quantity=data["scrap_quantity"],
+            rework_quantity=data["rework_quantity"],
+            operator=data["operator"],
+            reported_at=data["reported_at"],
+            operation_finished=data["operation_finished"],
+        )
+        return Response(ProgressReportSerializer(report).data, status=201 if created else 200)
+
+
+@extend_schema(tags=["production"])
+class ProductionExceptionViewSet(ReadCreateViewSet):
+    serializer_class = ProductionExceptionSerializer
+    filterset_fields = ["kind", "severity"]
+
+    def get_queryset(self):
+        queryset = ProductionException.objects.select_related("work_center", "work_order")
+        if self.request.query_params.get("open") in ("1", "true"):
+            queryset = queryset.filter(resolved_at__isnull=True)
+        return queryset.order_by("-raised_at", "-id")
+
+    def create(self, request):
+        body = ProductionExceptionSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        exception = services.exception_raise(
+            actor=request.user,
+            kind=data["kind"],
+            severity=data["severity"],
+            work_center=data.get("work_center"),
+            work_order=data.get("work_order"),
+            description=data.get("description", ""),
+            expected_delay_minutes=data.get("expected_delay_minutes", 0),
+            raised_at=data.get("raised_at"),
+        )
+        return Response(ProductionExceptionSerializer(exception).data, status=201)
+
+    @extend_schema(request=ResolveSerializer, responses={200: ProductionExceptionSerializer})
+    @action(detail=True, methods=["post"])
+    def resolve(self, request, pk=None):
+        body = ResolveSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        exception = services.exception_resolve(
+            actor=request.user, exception=self.get_object(), resolution=body.validated_data["resolution"]
+        )
+        return Response(ProductionExceptionSerializer(exception).data)
+
+
+@extend_schema(
+    tags=["production"], request=PromiseRequestSerializer, responses={200: PromiseResponseSerializer}
+)
+class PromiseView(APIView):
+    """Delivery-date quote (capable-to-promise) against the current plan."""
+
+    permission_classes = [permissions.IsAuthenticated]
+
+    def post(self, request):
+        body = PromiseRequestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        customer = get_object_or_404(Customer, code=data["customer"])
+        skus = {line["product"] for line in data["lines"]}
+        products = dict(Product.objects.filter(sku__in=skus).values_list("sku", "pk"))
+        answer = selectors.promise_quote(
+            actor=request.user,
+            customer=customer,
+            priority=data.get("priority"),
+            lines=[
+                {"product": products.get(line["product"]), "quantity": line["quantity"]}
+                for line in data["lines"]
+            ],
+        )
+        return Response(PromiseResponseSerializer(answer).data)
+
+
+router = DefaultRouter()
+router.register("work-centers", WorkCenterViewSet, basename="work-center")
+router.register("routings", RoutingViewSet, basename="routing")
+router.register("work-orders", WorkOrderViewSet, basename="work-order")
+router.register("schedule", ScheduleViewSet, basename="schedule")
+router.register("progress-reports", ProgressReportViewSet, basename="progress-report")
+router.register("exceptions", ProductionExceptionViewSet, basename="production-exception")

@@ -1,0 +1,45 @@
+"""Production scheduling: one interface, two engines.
+
+    plan = solve(problem, method="fast")                      # ATC dispatching, well under a second
+    plan = solve(problem, method="optimised", time_limit=60)  # CP-SAT seeded with the fast plan
+
+Both return a `Plan` whose placements honour finite capacity, parallel units, routing precedence,
+calendars, release times and frozen (started) operations. The optimising engine never returns a plan
+worse than its seed. Pure Python apart from OR-Tools: `production.scheduling.build` feeds it from the
+database.
+"""
+
+from __future__ import annotations
+
+from .calendar import Calendar, HorizonExceeded, build_calendar
+from .dispatch import atc, edd
+from .problem import Job, Op, Placement, Plan, Problem, ProblemError, WorkCenterSpec, job_weight
+
+__all__ = [
+    "Calendar",
+    "HorizonExceeded",
+    "Job",
+    "Op",
+    "Placement",
+    "Plan",
+    "Problem",
+    "ProblemError",
+    "WorkCenterSpec",
+    "build_calendar",
+    "job_weight",
+    "solve",
+]
+
+
+def solve(problem: Problem, *, method: str = "fast", time_limit: float = 60.0, workers: int = 2) -> Plan:
+    problem.validate()
+    seed = atc(problem)
+    if method == "fast":
+        return seed
+    if method == "optimised":
+        from .cpsat import optimise  # OR-Tools loads only when asked for
+
+        return optimise(problem, seed=seed, time_limit=time_limit, workers=workers)
+    if method == "edd":
+        return edd(problem)
+    raise ValueError(f"unknown scheduling method {method!r}")

@@ -1,0 +1,257 @@
+"""API shapes of production. Serializers validate the shape of input only; rules live in services."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from .models import (
+    ExceptionKind,
+    Operation,
+    OrderProjection,
+    ProductionException,
+    ProgressReport,
+    Routing,
+    Schedule,
+    Severity,
+    Shift,
+    WorkCenter,
+    WorkOrder,
+    WorkOrderOperation,
+)
+
+
+class ShiftSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Shift
+        fields = ["weekday", "start", "end"]
+
+
+class WorkCenterSerializer(serializers.ModelSerializer):
+    shifts = ShiftSerializer(many=True, required=False)
+
+    class Meta:
+        model = WorkCenter
+        fields = ["code", "name", "units", "efficiency", "is_active", "shifts"]
+        extra_kwargs = {"code": {"validators": []}}
+
+
+class OperationSerializer(serializers.ModelSerializer):
+    work_center = serializers.SlugRelatedField(slug_field="code", queryset=WorkCenter.objects.all())
+
+    class Meta:
+        model = Operation
+        fields = ["sequence", "name", "work_center", "setup_minutes", "run_minutes_per_unit"]
+
+
+class RoutingSerializer(serializers.ModelSerializer):
+    product = serializers.SlugRelatedField(slug_field="sku", read_only=True)
+    operations = OperationSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Routing
+        fields = ["id", "product", "name", "lot_size", "is_active", "operations"]
+
+
+class RoutingCreateSerializer(serializers.Serializer):
+    product = serializers.CharField(help_text="SKU")
+    name = serializers.CharField(required=False, allow_blank=True, default="")
+    lot_size = serializers.DecimalField(max_digits=12, decimal_places=3, required=False, allow_null=True)
+    operations = OperationSerializer(many=True)
+
+
+class WorkOrderOperationSerializer(serializers.ModelSerializer):
+    work_center = serializers.SlugRelatedField(slug_field="code", read_only=True)
+
+    class Meta:
+        model = WorkOrderOperation
+        fields = [
+            "id",
+            "sequence",
+            "name",
+            "work_center",
+            "planned_minutes",
+            "status",
+            "scheduled_start",
+            "scheduled_end",
+            "scheduled_unit",
+            "actual_start",
+            "actual_end",
+            "good_quantity",
+            "scrap_quantity",
+            "rework_quantity",
+        ]
+
+
+class WorkOrderSerializer(serializers.ModelSerializer):
+    order = serializers.SlugRelatedField(slug_field="number", read_only=True)
+    product = serializers.SlugRelatedField(slug_field="sku", read_only=True)
+    line = serializers.IntegerField(source="order_line.line_no", read_only=True, allow_null=True)
+    operations = WorkOrderOperationSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = WorkOrder
+        fields = [
+            "number",
+            "order",
+            "line",
+            "order_revision",
+            "product",
+            "quantity",
+            "status",
+            "routing_missing",
+            "percent_complete",
+            "good_quantity",
+            "created_at",
+            "released_at",
+            "completed_at",
+            "operations",
+        ]
+
+
+class ReasonSerializer(serializers.Serializer):
+    reason = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class ProgressReportSerializer(serializers.ModelSerializer):
+    work_order = serializers.CharField(source="operation.work_order.number", read_only=True)
+    sequence = serializers.IntegerField(source="operation.sequence", read_only=True)
+
+    class Meta:
+        model = ProgressReport
+        fields = [
+            "message_id",
+            "work_order",
+            "sequence",
+            "good_quantity",
+            "scrap_quantity",
+            "rework_quantity",
+            "operator",
+            "reported_at",
+            "operation_finished",
+            "created_at",
+        ]
+
+
+class ProgressReportCreateSerializer(serializers.Serializer):
+    message_id = serializers.CharField(max_length=100)
+    work_order = serializers.CharField(help_text="work order number")
+    sequence = serializers.IntegerField(help_text="operation sequence in the routing")
+    good_quantity = serializers.DecimalField(max_digits=12, decimal_places=3, default=0)
+    scrap_quantity = serializers.DecimalField(max_digits=12, decimal_places=3, default=0)
+    rework_quantity = serializers.DecimalField(max_digits=12, decimal_places=3, default=0)
+    operator = serializers.CharField(required=False, allow_blank=True, default="")
+    reported_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+    operation_finished = serializers.BooleanField(default=False)
+
+
+class ProductionExceptionSerializer(serializers.ModelSerializer):
+    work_center = serializers.SlugRelatedField(
+        slug_field="code", queryset=WorkCenter.objects.all(), required=False, allow_null=True
+    )
+    work_order = serializers.SlugRelatedField(
+        slug_field="number", queryset=WorkOrder.objects.all(), required=False, allow_null=True
+    )
+    kind = serializers.ChoiceField(choices=ExceptionKind.choices)
+    severity = serializers.ChoiceField(choices=Severity.choices, default=Severity.MEDIUM)
+
+    class Meta:
+        model = ProductionException
+        fields = [
+            "id",
+            "kind",
+            "severity",
+            "work_center",
+            "work_order",
+            "description",
+            "expected_delay_minutes",
+            "raised_at",
+            "resolved_at",
+            "resolution",
+        ]
+        read_only_fields = ["id", "resolved_at", "resolution"]
+        extra_kwargs = {"raised_at": {"required": False}}
+
+
+class ResolveSerializer(serializers.Serializer):
+    resolution = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class OrderProjectionSerializer(serializers.ModelSerializer):
+    order = serializers.SlugRelatedField(slug_field="number", read_only=True)
+
+    class Meta:
+        model = OrderProjection
+        fields = [
+            "order",
+            "projected_completion",
+            "promised_date",
+            "at_risk",
+            "tardiness_minutes",
+            "weight",
+            "why",
+        ]
+
+
+class ScheduleSerializer(serializers.ModelSerializer):
+    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = Schedule
+        fields = [
+            "version",
+            "is_current",
+            "trigger",
+            "method",
+            "engine",
+            "created_by",
+            "created_at",
+            "horizon_start",
+            "weighted_tardiness",
+            "makespan_end",
+            "work_orders",
+            "operations",
+            "late_orders",
+            "on_time_rate",
+            "solve_seconds",
+            "details",
+        ]
+
+
+class ScheduleRunSerializer(serializers.Serializer):
+    method = serializers.ChoiceField(choices=["fast", "optimised"], default="fast")
+
+
+class PromiseLineSerializer(serializers.Serializer):
+    product = serializers.CharField(help_text="SKU")
+    quantity = serializers.DecimalField(max_digits=12, decimal_places=3)
+
+
+class PromiseRequestSerializer(serializers.Serializer):
+    customer = serializers.CharField(help_text="customer code")
+    priority = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=4)
+    lines = PromiseLineSerializer(many=True)
+
+
+class PromiseDelaySerializer(serializers.Serializer):
+    order = serializers.CharField()
+    customer = serializers.CharField()
+    tier = serializers.CharField()
+    projected_completion = serializers.DateTimeField(allow_null=True)
+    promised_date = serializers.DateField(allow_null=True)
+    delay_minutes_at_most = serializers.IntegerField()
+
+
+class PromiseLineAnswerSerializer(serializers.Serializer):
+    line = serializers.IntegerField()
+    completion = serializers.DateTimeField()
+
+
+class PromiseResponseSerializer(serializers.Serializer):
+    completion = serializers.DateTimeField()
+    promise_date = serializers.DateField()
+    completion_without_overtaking = serializers.DateTimeField()
+    weight = serializers.IntegerField()
+    overtakes = serializers.BooleanField()
+    delays = PromiseDelaySerializer(many=True)
+    lines = PromiseLineAnswerSerializer(many=True)
+    plan_version = serializers.IntegerField(allow_null=True)

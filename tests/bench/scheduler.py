@@ -1,0 +1,133 @@
+"""Scheduler bench: EDD baseline, the fast engine (tuned ATC) and CP-SAT on generated instances.
+
+Usage:
+    python -m tests.bench.run --bench scheduler [--quick]
+
+Instances (seeded, reproducible): work orders of 1-4 operations on 6 work centers with 1-3 parallel
+units and a two-shift Monday-Friday calendar; customers 10% VIP, 25% key, 65% standard (with a few
+priority overrides); staggered release times; due dates from each work order's own work plus a share
+of the shop's total load (EDD leaves about 2% late at n50, 33% at n200, 49% at n1000: n50 is loose).
+Cases n50, n200, n1000 (about 2,500 operations).
+
+Metrics per case: edd_twt, fast_twt, optimised_twt (total weighted tardiness, weighted minutes),
+fast_vs_edd (fast_twt / edd_twt), optimised_vs_fast, fast_seconds, optimised_seconds, on_time_edd,
+on_time_fast, on_time_optimised, vip_on_time_edd, vip_on_time_fast, vip_on_time_optimised,
+makespan_fast_h, makespan_optimised_h, quote_ms (one delivery-date quote, inserting a 3-operation order
+into the fast plan: the engine's part of /api/v1/promise/, without HTTP and database).
+
+Environment: BENCH_CPSAT_SECONDS (60; --quick 5), BENCH_CPSAT_WORKERS (2), BENCH_CASES (50,200,1000).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import random
+import statistics
+import time
+from collections.abc import Iterator
+
+from production.scheduling import Job, Op, Problem, WorkCenterSpec, build_calendar, job_weight, solve
+from production.scheduling.dispatch import edd
+from production.scheduling.problem import on_time_rate
+from production.scheduling.quote import PlanIndex, QuoteLine, quote
+
+ORIGIN = dt.datetime(2026, 3, 2, 0, 0, tzinfo=dt.UTC)  # a Monday
+TWO_SHIFTS = [(day, dt.time(6), dt.time(14)) for day in range(5)] + [
+    (day, dt.time(14), dt.time(22)) for day in range(5)
+]
+
+
+def generate(n: int, *, seed: int = 1, days: int = 400) -> Problem:
+    rng = random.Random(seed)
+    calendar = build_calendar(origin=ORIGIN, days=days, tz="UTC", shifts=TWO_SHIFTS)
+    work_centers = {
+        f"WC{i}": WorkCenterSpec(key=f"WC{i}", units=rng.randint(1, 3), calendar=calendar, label=f"WC{i}")
+        for i in range(6)
+    }
+    capacity = sum(spec.units for spec in work_centers.values())
+    jobs = []
+    raw = []
+    for j in range(n):
+        count = rng.randint(1, 4)
+        centers = rng.sample(list(work_centers), count)
+        quantity = rng.choice([5, 10, 20, 40, 80])
+        ops = [
+            Op(
+                key=(j, s),
+                work_center=wc,
+                duration=max(1, int(rng.uniform(20, 90) + quantity * rng.uniform(0.5, 3))),
+            )
+            for s, wc in enumerate(centers)
+        ]
+        raw.append(ops)
+    total = sum(op.duration for ops in raw for op in ops)
+    # Working minutes the shop needs for everything, turned into wall-clock minutes (two shifts, 5 days).
+    load_span = total / capacity * (7 * 24) / (5 * 16)
+    for j, ops in enumerate(raw):
+        tier = rng.choices(["vip", "key", "standard"], weights=[10, 25, 65])[0]
+        default = {"vip": 4, "key": 3, "standard": 2}[tier]
+        priority = default + (1 if rng.random() < 0.05 and default < 4 else 0)
+        release = int(rng.uniform(0, 0.3) * load_span) if rng.random() < 0.4 else 0
+        work = sum(op.duration for op in ops) * (7 * 24) / (5 * 16)
+        due = release + int(work * rng.uniform(1.5, 3.0) + rng.uniform(0.15, 0.95) * load_span)
+        jobs.append(
+            Job(
+                key=f"WO{j:05d}",
+                ops=ops,
+                due=due,
+                weight=job_weight(tier, priority),
+                release=release,
+                tier=tier,
+            )
+        )
+    return Problem(work_centers=work_centers, jobs=jobs, horizon=days * 1440)
+
+
+def run(*, quick: bool) -> Iterator[dict]:
+    cases = [int(c) for c in os.environ.get("BENCH_CASES", "50,200,1000").split(",") if c.strip()]
+    limit = float(os.environ.get("BENCH_CPSAT_SECONDS", "5" if quick else "60"))
+    workers = int(os.environ.get("BENCH_CPSAT_WORKERS", "2"))
+    for n in cases:
+        case = f"n{n}"
+        problem = generate(n, seed=n)
+        baseline = edd(problem)
+        fast_times = []
+        for _ in range(1 if quick else 3):
+            fast = solve(problem, method="fast")
+            fast_times.append(fast.seconds)
+        optimised = solve(problem, method="optimised", time_limit=limit, workers=workers)
+        index = PlanIndex.from_plan(problem, fast)
+        lines = [QuoteLine(ops=[("WC0", 120), ("WC3", 200), ("WC5", 90)])]
+        quote_times = []
+        for _ in range(20):
+            started = time.perf_counter()
+            quote(index, lines=lines, weight=job_weight("vip", 4), earliest=0)
+            quote_times.append((time.perf_counter() - started) * 1000)
+        figures = {
+            "operations": sum(len(job.ops) for job in problem.jobs),
+            "edd_twt": baseline.weighted_tardiness,
+            "fast_twt": fast.weighted_tardiness,
+            "optimised_twt": optimised.weighted_tardiness,
+            "fast_vs_edd": _ratio(fast.weighted_tardiness, baseline.weighted_tardiness),
+            "optimised_vs_fast": _ratio(optimised.weighted_tardiness, fast.weighted_tardiness),
+            "fast_seconds": round(statistics.median(fast_times), 4),
+            "optimised_seconds": round(optimised.seconds, 2),
+            "on_time_edd": round(on_time_rate(problem, baseline), 4),
+            "on_time_fast": round(on_time_rate(problem, fast), 4),
+            "on_time_optimised": round(on_time_rate(problem, optimised), 4),
+            "weighted_on_time_fast": round(on_time_rate(problem, fast, weighted=True), 4),
+            "vip_on_time_edd": round(on_time_rate(problem, baseline, tier="vip"), 4),
+            "vip_on_time_fast": round(on_time_rate(problem, fast, tier="vip"), 4),
+            "vip_on_time_optimised": round(on_time_rate(problem, optimised, tier="vip"), 4),
+            "makespan_edd_h": round(baseline.makespan / 60, 1),
+            "makespan_fast_h": round(fast.makespan / 60, 1),
+            "makespan_optimised_h": round(optimised.makespan / 60, 1),
+            "quote_ms": round(statistics.median(quote_times), 3),
+        }
+        for metric, value in figures.items():
+            yield {"case": case, "metric": metric, "value": value, "engine": optimised.engine}
+
+
+def _ratio(a: float, b: float) -> float | None:
+    return round(a / b, 4) if b else None

@@ -1,0 +1,85 @@
+"""A CRM whose JSON looks different is connected by configuration alone."""
+
+from __future__ import annotations
+
+import pytest
+
+from crm_sync.mapping import apply_mapping, mapping_errors
+from crm_sync.services import deliveries_drain
+from orders import services as order_services
+from tests.factories import make_order
+
+from .conftest import start_simulator
+from .factories import TEST_SECRET, ExternalSystemFactory
+
+# "Acme CRM" wants its own field names and status codes, and items instead of lines.
+ACME_MAPPING = {
+    "outbound": {
+        "eventId": "id",
+        "orderRef": "subject",
+        "seq": "sequence",
+        "header.state": {
+            "from": "data.status",
+            "map": {"draft": "NEW", "confirmed": "OPEN", "released": "IN_WORK"},
+            "default": "OTHER",
+        },
+        "header.customer": "data.customer.code",
+        "source": {"const": "orderbridge"},
+        "items": {"each": "data.lines", "fields": {"article": "sku", "qty": "quantity", "attrs": "spec"}},
+    }
+}
+
+
+@pytest.mark.django_db
+def test_a_second_crm_payload_shape_is_connected_through_field_mapping_alone(sales):
+    acme = start_simulator(
+        "crm_sync.simulators.crm",
+        "--secret",
+        TEST_SECRET,
+        "--subject-path",
+        "orderRef",
+        "--sequence-path",
+        "seq",
+    )
+    try:
+        system = ExternalSystemFactory(name="Acme CRM", base_url=acme.url, field_mapping=ACME_MAPPING)
+        order = make_order(owner=sales)
+        order_services.order_confirm(actor=sales, order=order)
+
+        deliveries_drain(system_id=system.pk, order_id=order.pk)
+
+        bodies = [item["body"] for item in acme.received()]
+        assert [(b["orderRef"], b["seq"], b["header"]["state"]) for b in bodies] == [
+            (order.number, 1, "NEW"),
+            (order.number, 2, "OPEN"),
+        ]
+        assert bodies[0]["items"][0]["attrs"]["material"] == "steel"
+        assert bodies[0]["header"]["customer"] == order.customer.code
+        assert bodies[0]["source"] == "orderbridge"
+    finally:
+        acme.stop()
+
+
+def test_an_unmapped_status_takes_the_default():
+    mapping = {"state": {"from": "status", "map": {"draft": "NEW"}, "default": "OTHER"}}
+
+    assert apply_mapping(mapping, {"status": "shipped"}) == {"state": "OTHER"}
+
+
+def test_a_missing_source_field_is_left_out():
+    assert apply_mapping({"po": "data.customer_po", "id": "id"}, {"id": "e1", "data": {}}) == {"id": "e1"}
+
+
+def test_the_same_vocabulary_maps_their_message_to_our_fields():
+    inbound = {"number": "orderRef", "status": {"from": "header.state", "map": {"OPEN": "confirmed"}}}
+
+    assert apply_mapping(inbound, {"orderRef": "SO-1", "header": {"state": "OPEN"}}) == {
+        "number": "SO-1",
+        "status": "confirmed",
+    }
+
+
+def test_a_malformed_mapping_is_reported_before_it_is_used():
+    problems = mapping_errors({"outbound": {"x": {"map": {}}, "y": 3}, "sideways": {}})
+
+    assert len(problems) == 3
