@@ -66,6 +66,12 @@ def refused(actor: Any, action: str, target: str, why: str) -> Forbidden:
     return Forbidden(_("You are not allowed to do this."), code="forbidden")
 
 
+def _require_perm(actor: Any, perm: str, *, action: str, target: str) -> None:
+    """Master-data writes check their permission here, so every door (API, admin, commands) is guarded."""
+    if not (actor is not None and actor.has_perm(perm)):
+        raise refused(actor, action, target, f"missing {perm}")
+
+
 def next_order_number() -> str:
     allocation = OrderNumberAllocation.objects.create()
     year = timezone.localdate().year
@@ -78,6 +84,7 @@ CUSTOMER_FIELDS = ("code", "name", "tier", "crm_id", "email", "phone", "address"
 
 @transaction.atomic
 def customer_create(*, actor: Any, reason: str = "", **data: Any) -> Customer:
+    _require_perm(actor, "orders.add_customer", action="customer_create", target=str(data.get("code", "-")))
     customer = Customer(**{key: value for key, value in data.items() if key in CUSTOMER_FIELDS})
     _full_clean(customer)
     _stamp(customer, actor=actor, reason=reason or _("Customer created"))
@@ -87,6 +94,7 @@ def customer_create(*, actor: Any, reason: str = "", **data: Any) -> Customer:
 
 @transaction.atomic
 def customer_update(*, actor: Any, customer: Customer, reason: str = "", **data: Any) -> Customer:
+    _require_perm(actor, "orders.change_customer", action="customer_update", target=customer.code)
     customer = Customer.objects.select_for_update().get(pk=customer.pk)
     for key, value in data.items():
         if key in CUSTOMER_FIELDS:
@@ -113,6 +121,7 @@ def product_family_create(
     description: str = "",
     reason: str = "",
 ) -> ProductFamily:
+    _require_perm(actor, "orders.add_productfamily", action="product_family_create", target=code)
     spec_schema = spec_schema or {"type": "object", "properties": {}}
     _check_family_schema(spec_schema)
     family = ProductFamily(code=code, name=name, description=description, spec_schema=spec_schema)
@@ -149,6 +158,7 @@ def product_create(
     is_active: bool = True,
     reason: str = "",
 ) -> Product:
+    _require_perm(actor, "orders.add_product", action="product_create", target=sku)
     product = Product(sku=sku, name=name, family=family, unit=unit, is_active=is_active)
     _full_clean(product)
     _stamp(product, actor=actor, reason=reason or _("Product created"))
@@ -158,6 +168,7 @@ def product_create(
 
 @transaction.atomic
 def product_update(*, actor: Any, product: Product, reason: str = "", **data: Any) -> Product:
+    _require_perm(actor, "orders.change_product", action="product_update", target=product.sku)
     product = Product.objects.select_for_update().get(pk=product.pk)
     for key in ("sku", "name", "family", "unit", "is_active"):
         if key in data:

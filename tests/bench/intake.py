@@ -173,15 +173,18 @@ def create_fixtures() -> None:
     user = get_user_model().objects.create_user(BENCH_USERNAME, f"{BENCH_USERNAME}@example.com", None)
     user.groups.add(Group.objects.get(name="sales"))
     token = Token.objects.create(user=user)
+    # Master data is an administrator's job: the services refuse it to a sales user.
+    master = get_user_model().objects.create_user(f"{BENCH_USERNAME}-admin", None, None)
+    master.groups.add(Group.objects.get(name="admin"))
     customers = [
-        services.customer_create(actor=user, code=f"BC{n:03d}", name=f"Bench customer {n}").code
+        services.customer_create(actor=master, code=f"BC{n:03d}", name=f"Bench customer {n}").code
         for n in range(20)
     ]
     family = services.product_family_create(
-        actor=user, code="BENCH", name="Bench panels", spec_schema=SPEC_SCHEMA
+        actor=master, code="BENCH", name="Bench panels", spec_schema=SPEC_SCHEMA
     )
     skus = [
-        services.product_create(actor=user, sku=f"BP-{n:03d}", name=f"Bench panel {n}", family=family).sku
+        services.product_create(actor=master, sku=f"BP-{n:03d}", name=f"Bench panel {n}", family=family).sku
         for n in range(10)
     ]
     print(json.dumps({"token": token.key, "customers": customers, "skus": skus}))

@@ -263,3 +263,13 @@ def test_due_dates_default_to_the_requested_date(sales, customer, product):
         lines=[{"product": product.pk, "quantity": 1, "spec_values": valid_spec()}],
     )
     assert order.lines.get().due_date == order.requested_date
+
+
+def test_master_data_writes_need_their_permission_whatever_the_door(sales):
+    with pytest.raises(Forbidden):
+        services.customer_create(actor=sales, code="NEW", name="New Works")
+
+
+def test_an_admin_may_create_a_customer_through_the_service(admin_user):
+    customer = services.customer_create(actor=admin_user, code="NEW", name="New Works")
+    assert customer.history.first().history_user == admin_user
