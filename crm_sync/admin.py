@@ -12,6 +12,8 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from config.admin import ReadOnlyAdminMixin
+
 from . import inbound, selectors, services
 from .mapping import mapping_errors
 from .models import Delivery, DeliveryAttempt, ExternalSystem, InboundMessage, OutboxEvent
@@ -168,7 +170,7 @@ class DeliveryAttemptInline(admin.TabularInline):
 
 
 @admin.register(Delivery)
-class DeliveryAdmin(admin.ModelAdmin):
+class DeliveryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = (
         "subject",
         "sequence",
@@ -235,36 +237,18 @@ class DeliveryAdmin(admin.ModelAdmin):
     def has_replay_permission(self, request) -> bool:
         return request.user.has_perm("crm_sync.change_delivery")
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(OutboxEvent)
-class OutboxEventAdmin(admin.ModelAdmin):
+class OutboxEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("subject", "sequence", "type", "state", "time")
     list_filter = ("state", "type")
     search_fields = ("subject", "id")
     readonly_fields = [f.name for f in OutboxEvent._meta.fields]
     list_select_related = ("order",)
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(InboundMessage)
-class InboundMessageAdmin(admin.ModelAdmin):
+class InboundMessageAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = (
         "message_id",
         "system",
@@ -294,12 +278,3 @@ class InboundMessageAdmin(admin.ModelAdmin):
 
     def has_replay_permission(self, request) -> bool:
         return request.user.has_perm("crm_sync.change_inboundmessage")
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -6,6 +6,8 @@ from __future__ import annotations
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
+from config.admin import ReadOnlyAdminMixin
+
 from .models import (
     CalendarException,
     Lot,
@@ -53,15 +55,8 @@ class RoutingAdmin(SimpleHistoryAdmin):
     inlines = [OperationInline]
 
 
-class ReadOnlyAdmin(SimpleHistoryAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+class ReadOnlyAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
+    pass
 
 
 class WorkOrderOperationInline(admin.TabularInline):
@@ -132,16 +127,7 @@ class OrderProjectionInline(admin.TabularInline):
 
 
 @admin.register(Schedule)
-class ScheduleAdmin(admin.ModelAdmin):
+class ScheduleAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("version", "is_current", "method", "engine", "weighted_tardiness", "created_at")
     list_filter = ("method", "is_current")
     inlines = [OrderProjectionInline]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
