@@ -23,7 +23,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from config.errors import ApplicationError, Forbidden, StaleObject
 
-from . import policies, selectors, services
+from . import panels, policies, selectors, services
 from .forms import (
     OrderFilterForm,
     OrderHeaderForm,
@@ -122,6 +122,8 @@ def order_detail(request: HttpRequest, number: str) -> HttpResponse:
         "actions": available_actions(order, request.user),
         "can_edit": order.is_editable and policies.can_edit_order(request.user, order),
         "is_locked": not order.is_editable and order.status != OrderStatus.CANCELLED,
+        "main_panels": panels.panels_for(order, request.user, column="main"),
+        "side_panels": panels.panels_for(order, request.user, column="side"),
     }
     return render(request, "orders/order_detail.html", context)
 

@@ -682,3 +682,33 @@ def test_customer_service_cannot_edit(client, service_agent, sales):
     client.force_login(service_agent)
     assert client.get(edit_url(order)).status_code == 403
     assert client.post(edit_url(order), edit_post(order, remarks="x")).status_code == 403
+
+
+def test_order_page_renders_panels_registered_by_other_apps(
+    client, sales, customer, product, tmp_path, settings
+):
+    from orders import panels
+
+    template_dir = tmp_path / "templates"
+    (template_dir / "panels").mkdir(parents=True)
+    (template_dir / "panels" / "probe.html").write_text(
+        "<p>probe says {{ panel.word }} for {{ order.number }}</p>"
+    )
+    settings.TEMPLATES = [{**settings.TEMPLATES[0], "DIRS": [*settings.TEMPLATES[0]["DIRS"], template_dir]}]
+    order = make_order(owner=sales, customer=customer, product=product)
+    probe = panels.OrderPanel(
+        key="probe", template="panels/probe.html", context=lambda o, u: {"word": "hello"}
+    )
+    hidden = panels.OrderPanel(
+        key="hidden", template="panels/probe.html", context=lambda o, u: None, column="side"
+    )
+    panels.register(probe)
+    panels.register(hidden)
+    try:
+        client.force_login(sales)
+        html = client.get(detail_url(order)).content.decode()
+    finally:
+        panels._panels.pop("probe")
+        panels._panels.pop("hidden")
+    assert f"probe says hello for {order.number}" in html
+    assert 'data-testid="panel-hidden"' not in html
