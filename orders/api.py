@@ -257,10 +257,14 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
             return TransitionRequestSerializer
         return OrderSerializer
 
-    def represent(self, order: SalesOrder) -> dict:
-        """The order as the user sees it now, read again through the selector after a write."""
-        fresh = selectors.order_get(user=self.request.user, number=order.number)
-        return OrderSerializer(fresh, context=self.get_serializer_context()).data
+    def represent(self, order: SalesOrder, *, fresh: bool = True) -> dict:
+        """The order as the user sees it now. `fresh=False` serializes the order the service returned
+        (its row as written, its lines handed on by the service) instead of reading it all again."""
+        if fresh:
+            order = selectors.order_get(user=self.request.user, number=order.number)
+        else:
+            selectors.order_prefetch_lines(order)
+        return OrderSerializer(order, context=self.get_serializer_context()).data
 
     def create(self, request, *args, **kwargs):
         body = OrderCreateSerializer(data=request.data)
@@ -269,7 +273,9 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         lines = [dict(line) for line in data.pop("lines")]
         order = services.order_create(actor=request.user, lines=lines, **data)
         location = reverse("order-detail", kwargs={"number": order.number}, request=request)
-        return Response(self.represent(order), status=status.HTTP_201_CREATED, headers={"Location": location})
+        return Response(
+            self.represent(order, fresh=False), status=status.HTTP_201_CREATED, headers={"Location": location}
+        )
 
     def update(self, request, *args, **kwargs):
         order = self.get_object()
@@ -293,17 +299,18 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         return self.update(request, *args, **kwargs)
 
     def run_transition(self, request, name: str) -> Response:
-        order = self.get_object()
+        # The service locks and reads the order itself: resolve the number to an id only (404 if hidden).
+        order_id = selectors.order_id_visible(user=request.user, number=self.kwargs[self.lookup_field])
         body = TransitionRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         order = services.order_apply_transition(
             actor=request.user,
-            order=order,
+            order=order_id,
             name=name,
             reason=body.validated_data["reason"],
             expected_version=body.validated_data["version"],
         )
-        return Response(self.represent(order))
+        return Response(self.represent(order, fresh=False))
 
     confirm = _transition_action("confirm")
     release = _transition_action("release")

@@ -255,6 +255,10 @@ class SalesOrder(models.Model):
 
     # --- transitions: state rules only; services do the locking, checks, history and events -------------
     def has_lines(self) -> bool:
+        # Lines prefetched by a service or a list page answer without a query.
+        prefetched = getattr(self, "_prefetched_objects_cache", {}).get("lines")
+        if prefetched is not None:
+            return bool(prefetched)
         return self.lines.exists()
 
     def has_promised_date(self) -> bool:

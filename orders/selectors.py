@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet, prefetch_related_objects
 from django.http import Http404
 from django.utils.translation import gettext as _
 
@@ -60,9 +60,18 @@ def order_list(
     return queryset.order_by("-created_at", "-id")
 
 
+def _lines_prefetch() -> Prefetch:
+    return Prefetch("lines", queryset=OrderLine.objects.select_related("product__family").order_by("line_no"))
+
+
 def order_detail_queryset(user: Any) -> QuerySet[SalesOrder]:
-    lines = OrderLine.objects.select_related("product__family").order_by("line_no")
-    return orders_visible_to(user).prefetch_related(Prefetch("lines", queryset=lines))
+    return orders_visible_to(user).prefetch_related(_lines_prefetch())
+
+
+def order_prefetch_lines(order: SalesOrder) -> SalesOrder:
+    """Load the lines of an order already in hand the way order_detail_queryset does (one query)."""
+    prefetch_related_objects([order], _lines_prefetch())
+    return order
 
 
 def order_get(*, user: Any, number: str) -> SalesOrder:
@@ -71,6 +80,15 @@ def order_get(*, user: Any, number: str) -> SalesOrder:
     if order is None:
         raise Http404(_("No order %(number)s.") % {"number": number})
     return order
+
+
+def order_id_visible(*, user: Any, number: str) -> int:
+    """The id of the order if the user may see it; 404 otherwise. One small query, for writers that lock
+    and read the order themselves."""
+    order_id = orders_visible_to(user).filter(number=number).values_list("pk", flat=True).first()
+    if order_id is None:
+        raise Http404(_("No order %(number)s.") % {"number": number})
+    return order_id
 
 
 def customers_active() -> QuerySet[Customer]:

@@ -15,6 +15,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Prefetch
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -196,11 +197,14 @@ def _clean_lines(
     cleaned: list[dict] = []
     if not raw_lines:
         return [], {}
-    product_keys = {line.get("product") for line in raw_lines}
-    product_ids = {p.pk if isinstance(p, Product) else p for p in product_keys if p not in (None, "")}
-    products = {
-        p.pk: p for p in Product.objects.select_related("family").filter(pk__in=[x for x in product_ids if x])
-    }
+    given = [line.get("product") for line in raw_lines]
+    # Callers that resolved the products already (the API does, with their families) save a query.
+    products = {p.pk: p for p in given if isinstance(p, Product)}
+    product_ids = {p for p in given if not isinstance(p, Product) and p not in (None, "")}
+    if product_ids:
+        products.update(
+            (p.pk, p) for p in Product.objects.select_related("family").filter(pk__in=product_ids)
+        )
     for index, line in enumerate(raw_lines):
         prefix = f"lines[{index}]."
         product_ref = line.get("product")
@@ -267,7 +271,20 @@ def _resolve_priority(
     return priority, True, reason.strip(), {}
 
 
-def _order_payload(order: SalesOrder) -> dict:
+def _current_lines(order: SalesOrder) -> list[OrderLine]:
+    """The order's lines with their products: the prefetched ones when a service loaded them already."""
+    cached = getattr(order, "_prefetched_objects_cache", {}).get("lines")
+    if cached is not None:
+        return sorted(cached, key=lambda line: line.line_no)
+    return list(order.lines.select_related("product__family").order_by("line_no"))
+
+
+def _forget_lines(order: SalesOrder) -> None:
+    """Drop lines a service prefetched for itself: a caller keeping the order must not read a snapshot."""
+    getattr(order, "_prefetched_objects_cache", {}).pop("lines", None)
+
+
+def _order_payload(order: SalesOrder, lines: list[OrderLine] | None = None) -> dict:
     """What other systems learn about an order: every attribute the plant needs."""
     return {
         "number": order.number,
@@ -293,26 +310,40 @@ def _order_payload(order: SalesOrder) -> dict:
                 "due_date": line.due_date.isoformat() if line.due_date else None,
                 "spec": line.spec_values,
             }
-            for line in order.lines.select_related("product").order_by("line_no")
+            for line in (_current_lines(order) if lines is None else lines)
         ],
     }
 
 
-def _publish(order: SalesOrder, event_type: str, *, actor: Any, reason: str, **extra: Any) -> None:
+def _publish(
+    order: SalesOrder,
+    event_type: str,
+    *,
+    actor: Any,
+    reason: str,
+    lines: list[OrderLine] | None = None,
+    **extra: Any,
+) -> None:
     events.publish(
         events.OrderEvent(
             type=event_type,
             order=order,
             actor_id=getattr(actor, "pk", None),
             reason=reason,
-            data={**_order_payload(order), **extra},
+            data={**_order_payload(order, lines), **extra},
         )
     )
 
 
-def _lock_order(order: SalesOrder | int) -> SalesOrder:
+def _lock_order(order: SalesOrder | int, *, with_lines: bool = False) -> SalesOrder:
+    """The order, row-locked until commit. Only the order's row: `of=("self",)` keeps the customer's row
+    free, or every order of one customer would queue behind each other."""
     pk = order.pk if isinstance(order, SalesOrder) else order
-    return SalesOrder.objects.select_for_update().select_related("customer").get(pk=pk)
+    queryset = SalesOrder.objects.select_for_update(of=("self",)).select_related("customer", "owner")
+    if with_lines:
+        lines = OrderLine.objects.select_related("product__family").order_by("line_no")
+        queryset = queryset.prefetch_related(Prefetch("lines", queryset=lines))
+    return queryset.get(pk=pk)
 
 
 def _check_version(order: SalesOrder, expected_version: int | None) -> None:
@@ -379,21 +410,33 @@ def order_create(
         priority_reason=resolved[2],
         remarks=remarks or "",
     )
-    _full_clean(order, exclude=["number", "status", "owner"])
-    _stamp(order, actor=actor, reason=reason or _("Order entered"))
-    try:
-        with transaction.atomic():
-            order.save()
-    except IntegrityError as exc:
-        raise Conflict(_("Another order already has this CRM id."), fields={"crm_id": [str(exc)]}) from exc
-    for index, line in enumerate(cleaned_lines, start=1):
-        _save_new_line(order, line, line_no=index, actor=actor, reason=reason or _("Order entered"))
-    _publish(order, "order.created", actor=actor, reason=reason)
+    # Customer and owner were checked above; full_clean would read them again.
+    _full_clean(order, exclude=["number", "status", "owner", "customer"])
+    entered = reason or _("Order entered")
+    _stamp(order, actor=actor, reason=entered)
+    if order.crm_id:
+        # Two requests may race past the check above with one CRM id: the unique index decides.
+        try:
+            with transaction.atomic():
+                order.save()
+        except IntegrityError as exc:
+            raise Conflict(
+                _("Another order already has this CRM id."), fields={"crm_id": [str(exc)]}
+            ) from exc
+    else:
+        order.save()
+    order_lines = [_new_line(order, line, line_no=index) for index, line in enumerate(cleaned_lines, start=1)]
+    if order_lines:
+        OrderLine.objects.bulk_create(order_lines)
+        OrderLine.history.bulk_history_create(
+            order_lines, default_user=actor, default_change_reason=entered, default_date=timezone.now()
+        )
+    _publish(order, "order.created", actor=actor, reason=reason, lines=order_lines)
     return order
 
 
-def _save_new_line(order: SalesOrder, line: dict, *, line_no: int, actor: Any, reason: str) -> OrderLine:
-    order_line = OrderLine(
+def _new_line(order: SalesOrder, line: dict, *, line_no: int) -> OrderLine:
+    return OrderLine(
         order=order,
         line_no=line_no,
         product=line["product"],
@@ -402,6 +445,10 @@ def _save_new_line(order: SalesOrder, line: dict, *, line_no: int, actor: Any, r
         spec_values=line["spec_values"],
         due_date=line["due_date"],
     )
+
+
+def _save_new_line(order: SalesOrder, line: dict, *, line_no: int, actor: Any, reason: str) -> OrderLine:
+    order_line = _new_line(order, line, line_no=line_no)
     _stamp(order_line, actor=actor, reason=reason)
     order_line.save()
     return order_line
@@ -485,6 +532,7 @@ def order_update(
     reason = reason or _("Order edited")
     if cleaned_lines is not None:
         _replace_lines(order, cleaned_lines, actor=actor, reason=reason)
+        _forget_lines(order)
     order.version += 1
     _full_clean(order, exclude=["number", "status", "owner", "customer"])
     _stamp(order, actor=actor, reason=reason)
@@ -546,7 +594,7 @@ REASON_REQUIRED = {"hold", "cancel"}
 def _transition(
     *, actor: Any, order: SalesOrder | int, name: str, reason: str = "", expected_version: int | None = None
 ) -> SalesOrder:
-    order = _lock_order(order)
+    order = _lock_order(order, with_lines=True)
     if not policies.can_view_order(actor, order):
         raise refused(actor, name, order.number, "order not visible")
     _check_version(order, expected_version)
@@ -575,6 +623,7 @@ def _transition(
     _stamp(order, actor=actor, reason=reason)
     order.save()
     _publish(order, f"order.{_EVENT_NAMES.get(name, name)}", actor=actor, reason=reason)
+    _forget_lines(order)
     return order
 
 
@@ -594,7 +643,7 @@ _EVENT_NAMES = {
 def _check_transition_conditions(order: SalesOrder, name: str) -> None:
     """The conditions of a transition, each with the message a user can act on."""
     if name == "confirm":
-        lines = list(order.lines.select_related("product__family"))
+        lines = _current_lines(order)
         if not lines:
             raise ValidationFailed(
                 _("An order needs at least one line before it can be confirmed."),
