@@ -9,8 +9,12 @@ class OrdersConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import post_migrate
 
+        from config.auth import connect_signals
+
         from . import signals  # noqa: F401  (login / failed-login audit log)
         from .roles import give_admin_every_permission
 
         # Runs after every app migrates, so permissions of apps added later reach the admin role too.
         post_migrate.connect(give_admin_every_permission, dispatch_uid="orders_admin_role")
+        # Cached permission sets (config.auth) are dropped whenever groups or permissions change.
+        connect_signals()

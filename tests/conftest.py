@@ -7,6 +7,10 @@ from tests.factories import CustomerFactory, ProductFactory, UserFactory
 def _isolated_settings(settings, tmp_path):
     # Throttling state and caches must not leak between tests.
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    # LocMemCache keeps its data per process, not per settings change; each test's database starts over.
+    from django.core.cache import cache
+
+    cache.clear()
     settings.AXES_ENABLED = False
     # Real password hashing costs ~100 ms per user; tests create hundreds of personas.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

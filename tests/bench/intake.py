@@ -19,6 +19,8 @@ and server_cpu_ms_per_order / db_cpu_ms_per_order: CPU used by gunicorn and by t
 (read from /proc, so only when PostgreSQL runs on this machine) during the window, per order. On a machine
 shared with other work the throughput is noisy; the CPU cost per order is much steadier, and cores divided
 by it bounds the throughput (e.g. 2 cores / 50 ms per order = 40 orders/s).
+Cases release_cN: the same clients also release each order (as a planner) so that production makes its
+work orders; metric released_orders_per_s (one order = create + confirm + release).
 Case "all": history_rows_per_order and outbox_rows_per_order, read from the database afterwards, to show
 that every order wrote its history and its outbox rows.
 
@@ -29,6 +31,8 @@ Environment (all optional):
                          and threads that overlap database waits)
     BENCH_THREADS        threads per gthread worker (4)
     BENCH_CLIENTS        the cases, comma-separated client counts (8,32)
+    BENCH_RELEASE_CLIENTS  the release cases (8): create, confirm and release (as a planner), each
+                         release making the order's work orders; metric released_orders_per_s
     BENCH_CLIENT_PROCS   client processes (2)
     BENCH_DURATION       measured seconds per case (20; --quick 5)
     BENCH_WARMUP         warm-up seconds per case (3; --quick 1)
@@ -91,6 +95,7 @@ class Config:
     worker_class: str
     threads: int
     clients: list[int]
+    release_clients: list[int]
     client_procs: int
     duration: float
     warmup: float
@@ -107,6 +112,7 @@ class Config:
             worker_class=worker_class,
             threads=int(env("BENCH_THREADS", "4")),
             clients=[int(n) for n in env("BENCH_CLIENTS", "8,32").split(",") if n.strip()],
+            release_clients=[int(n) for n in env("BENCH_RELEASE_CLIENTS", "8").split(",") if n.strip()],
             client_procs=max(1, int(env("BENCH_CLIENT_PROCS", "2"))),
             duration=float(env("BENCH_DURATION", "5" if quick else "20")),
             warmup=float(env("BENCH_WARMUP", "1" if quick else "3")),
@@ -169,6 +175,7 @@ def create_fixtures() -> None:
     from rest_framework.authtoken.models import Token
 
     from orders import services
+    from production import services as production
 
     user = get_user_model().objects.create_user(BENCH_USERNAME, f"{BENCH_USERNAME}@example.com", None)
     user.groups.add(Group.objects.get(name="sales"))
@@ -183,11 +190,48 @@ def create_fixtures() -> None:
     family = services.product_family_create(
         actor=master, code="BENCH", name="Bench panels", spec_schema=SPEC_SCHEMA
     )
-    skus = [
-        services.product_create(actor=master, sku=f"BP-{n:03d}", name=f"Bench panel {n}", family=family).sku
+    products = [
+        services.product_create(actor=master, sku=f"BP-{n:03d}", name=f"Bench panel {n}", family=family)
         for n in range(10)
     ]
-    print(json.dumps({"token": token.key, "customers": customers, "skus": skus}))
+    # Released orders get work orders: a planner to release them, and a two-step routing per product.
+    planner = get_user_model().objects.create_user(f"{BENCH_USERNAME}-planner", None, None)
+    planner.groups.add(Group.objects.get(name="planner"))
+    planner_token = Token.objects.create(user=planner)
+    all_week = [(day, dt.time(0), dt.time(0)) for day in range(7)]
+    cut = production.work_center_create(actor=master, code="B-CUT", name="Cut", units=2, shifts=all_week)
+    bend = production.work_center_create(actor=master, code="B-BEND", name="Bend", units=1, shifts=all_week)
+    for product in products:
+        production.routing_create(
+            actor=master,
+            product=product,
+            operations=[
+                {
+                    "sequence": 10,
+                    "name": "Cut",
+                    "work_center": cut,
+                    "setup_minutes": 15,
+                    "run_minutes_per_unit": 2,
+                },
+                {
+                    "sequence": 20,
+                    "name": "Bend",
+                    "work_center": bend,
+                    "setup_minutes": 10,
+                    "run_minutes_per_unit": 3,
+                },
+            ],
+        )
+    print(
+        json.dumps(
+            {
+                "token": token.key,
+                "planner_token": planner_token.key,
+                "customers": customers,
+                "skus": [product.sku for product in products],
+            }
+        )
+    )
 
 
 def count_rows(url: str) -> dict[str, int]:
@@ -199,6 +243,8 @@ def count_rows(url: str) -> dict[str, int]:
         "order_history": "SELECT count(*) FROM orders_historicalsalesorder",
         "line_history": "SELECT count(*) FROM orders_historicalorderline",
         "outbox": "SELECT count(*) FROM crm_sync_outboxevent",
+        "released": "SELECT count(*) FROM orders_salesorder WHERE status = 'released'",
+        "work_orders": "SELECT count(*) FROM production_workorder",
     }
     with psycopg.connect(url, connect_timeout=5) as conn:
         return {key: conn.execute(query).fetchone()[0] for key, query in queries.items()}
@@ -346,7 +392,13 @@ def _order_body(n: int, customers: list[str], skus: list[str]) -> bytes:
 
 
 def _client_thread(
-    seed: int, address: tuple[str, int], token: str, fixtures: dict, window: tuple[float, float], tally: Tally
+    seed: int,
+    address: tuple[str, int],
+    token: str,
+    fixtures: dict,
+    window: tuple[float, float],
+    tally: Tally,
+    release: bool = False,
 ) -> None:
     start, end = window
     headers = {
@@ -354,14 +406,15 @@ def _client_thread(
         "Content-Type": "application/json",
         "Accept": "application/json",
     }
+    planner_headers = {**headers, "Authorization": f"Token {fixtures.get('planner_token', '')}"}
     conn = http.client.HTTPConnection(*address, timeout=60)
     lock = threading.Lock()  # tally is shared by the threads of one process
     n = seed * 1_000_000
 
-    def call(path: str, body: bytes) -> tuple[int, bytes]:
+    def call(path: str, body: bytes, as_planner: bool = False) -> tuple[int, bytes]:
         nonlocal conn
         try:
-            conn.request("POST", path, body=body, headers=headers)
+            conn.request("POST", path, body=body, headers=planner_headers if as_planner else headers)
             response = conn.getresponse()
             return response.status, response.read()
         except (OSError, http.client.HTTPException) as exc:
@@ -388,10 +441,15 @@ def _client_thread(
             continue
         number = json.loads(body)["number"]
         status, body = call(f"/api/v1/orders/{number}/confirm/", b'{"reason": ""}')
-        finished = time.time()
         if not 200 <= status < 300:
             failed("confirm", status, body)
             continue
+        if release:
+            status, body = call(f"/api/v1/orders/{number}/release/", b'{"reason": ""}', as_planner=True)
+            if not 200 <= status < 300:
+                failed("release", status, body)
+                continue
+        finished = time.time()
         if start <= finished < end:
             with lock:
                 tally.latencies.append(time.perf_counter() - began)
@@ -406,11 +464,12 @@ def _client_process(
     fixtures: dict,
     window: tuple[float, float],
     results: multiprocessing.Queue,
+    release: bool = False,
 ) -> None:
     tally = Tally()
     workers = [
         threading.Thread(
-            target=_client_thread, args=(first_seed + i, address, token, fixtures, window, tally)
+            target=_client_thread, args=(first_seed + i, address, token, fixtures, window, tally, release)
         )
         for i in range(threads)
     ]
@@ -434,6 +493,7 @@ def drive(
     fixtures: dict,
     seed_base: int,
     cpu_probe: Callable[[], dict[str, float]],
+    release: bool = False,
 ) -> Tally:
     """Run `clients` concurrent clients for warm-up + duration; return what the measured window saw."""
     procs = min(config.client_procs, clients)
@@ -445,7 +505,7 @@ def drive(
         threads = clients // procs + (1 if p < clients % procs else 0)
         process = multiprocessing.Process(
             target=_client_process,
-            args=(seed_base + p * 1000, threads, address, token, fixtures, window, results),
+            args=(seed_base + p * 1000, threads, address, token, fixtures, window, results, release),
             daemon=True,
         )
         process.start()
@@ -478,10 +538,11 @@ def _percentile(ordered: list[float], fraction: float) -> float | None:
     return round(ordered[min(len(ordered) - 1, int(fraction * len(ordered)))], 1)
 
 
-def case_results(case: str, tally: Tally, duration: float) -> Iterator[dict]:
+def case_results(case: str, tally: Tally, duration: float, *, released: bool = False) -> Iterator[dict]:
     latencies_ms = sorted(latency * 1000 for latency in tally.latencies)
     orders_per_s = round(len(latencies_ms) / duration, 1)
-    yield {"case": case, "metric": "orders_per_s", "value": orders_per_s, "unit": "orders/s"}
+    rate_metric = "released_orders_per_s" if released else "orders_per_s"
+    yield {"case": case, "metric": rate_metric, "value": orders_per_s, "unit": "orders/s"}
     yield {"case": case, "metric": "p50_ms", "value": _percentile(latencies_ms, 0.5), "unit": "ms"}
     yield {"case": case, "metric": "p99_ms", "value": _percentile(latencies_ms, 0.99), "unit": "ms"}
     yield {"case": case, "metric": "errors", "value": tally.errors, "unit": "count"}
@@ -491,7 +552,7 @@ def case_results(case: str, tally: Tally, duration: float) -> Iterator[dict]:
             value = round(1000 * tally.cpu[key] / len(latencies_ms), 1)
             yield {"case": case, "metric": f"{key}_cpu_ms_per_order", "value": value, "unit": "ms"}
     if not latencies_ms:
-        yield {"case": case, "error": f"no order was created and confirmed; failures: {tally.statuses}"}
+        yield {"case": case, "error": f"no order went through; failures: {tally.statuses}"}
 
 
 # --- the bench ----------------------------------------------------------------------------------------------
@@ -525,9 +586,11 @@ def run(*, quick: bool = False) -> Iterator[dict]:
         ):
             address = server["address"]
             cpu_probe = functools.partial(cpu_usage, probe_conn, server["pid"])
-            for index, clients in enumerate(config.clients):
-                case = f"c{clients}"
-                tally = drive(config, clients, address, token, fixtures, (index + 1) * 100_000, cpu_probe)
+            cases = [(f"c{clients}", clients, False) for clients in config.clients]
+            cases += [(f"release_c{clients}", clients, True) for clients in config.release_clients]
+            for index, (case, clients, release) in enumerate(cases):
+                seed_base = (index + 1) * 100_000
+                tally = drive(config, clients, address, token, fixtures, seed_base, cpu_probe, release)
                 log.info(
                     "%s: %s orders in %ss, errors %s %s; CPU s in window: %s (load %s)",
                     case,
@@ -541,7 +604,7 @@ def run(*, quick: bool = False) -> Iterator[dict]:
                 for sample in tally.samples:
                     log.info("%s error sample: %s", case, sample)
                 server["failed"] = server["failed"] or bool(tally.errors)
-                yield from case_results(case, tally, config.duration)
+                yield from case_results(case, tally, config.duration, released=release)
 
     counts = count_rows(config.database_url)
     log.info("rows: %s", counts)
@@ -558,4 +621,11 @@ def run(*, quick: bool = False) -> Iterator[dict]:
             "metric": "outbox_rows_per_order",
             "value": round(counts["outbox"] / counts["orders"], 2),
             "unit": "rows/order",
+        }
+    if counts["released"]:
+        yield {
+            "case": "all",
+            "metric": "work_orders_per_released_order",
+            "value": round(counts["work_orders"] / counts["released"], 2),
+            "unit": "work orders/order",
         }
