@@ -300,3 +300,36 @@ def promise_quote(
         ],
         "plan_version": schedule.version if schedule else None,
     }
+
+
+def order_work_orders(*, order: SalesOrder) -> list[WorkOrder]:
+    """An order's work orders for its page: operations, lots with their inspections, open exceptions."""
+    from .models import Lot, QualityInspection
+
+    return list(
+        WorkOrder.objects.filter(order=order)
+        .select_related("product")
+        .prefetch_related(
+            Prefetch(
+                "operations",
+                queryset=WorkOrderOperation.objects.select_related("work_center").order_by("sequence"),
+            ),
+            Prefetch(
+                "lots",
+                queryset=Lot.objects.order_by("produced_at").prefetch_related(
+                    Prefetch(
+                        "inspections",
+                        queryset=QualityInspection.objects.select_related("inspector").order_by(
+                            "inspected_at"
+                        ),
+                    )
+                ),
+            ),
+            Prefetch(
+                "exceptions",
+                queryset=ProductionException.objects.filter(resolved_at__isnull=True).order_by("raised_at"),
+                to_attr="open_exceptions",
+            ),
+        )
+        .order_by("order_revision", "number")
+    )
