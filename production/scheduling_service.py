@@ -224,7 +224,51 @@ def build_problem(*, now: dt.datetime | None = None, days: int = HORIZONS_DAYS[0
             )
         )
         built.job_orders[wo.pk] = order.pk
+    _freeze_window(built, operations, origin, hours=settings.PRODUCTION_FROZEN_HOURS)
     return built
+
+
+def _freeze_window(
+    built: Built, operations: dict[int, list[WorkOrderOperation]], origin: dt.datetime, *, hours: int
+) -> None:
+    """The frozen window: pending operations the current plan starts within `hours` from now keep their
+    slot (start, end, unit), so the shop floor's next shift is not reshuffled by every event.
+
+    Only a work order's leading operations freeze (each after its predecessor's frozen end and its own
+    release), and never on a unit another frozen operation holds at that time: whatever cannot keep its
+    slot without breaking precedence or capacity is planned afresh, with everything after it.
+    """
+    if hours <= 0:
+        return
+    limit = hours * 60
+    rows = {op.pk: op for ops in operations.values() for op in ops}
+    busy: dict[tuple[Any, int], list[tuple[int, int]]] = {}
+    for job in built.problem.jobs:
+        for item in job.ops:
+            if item.frozen:
+                busy.setdefault((item.work_center, item.frozen_unit or 0), []).append(
+                    (item.frozen_start or 0, item.frozen_end or 0)
+                )
+    for job in built.problem.jobs:
+        ready = job.release
+        for item in job.ops:
+            if item.frozen:
+                ready = max(ready, item.frozen_end or 0)
+                continue
+            row = rows[item.key]
+            if row.scheduled_start is None or row.scheduled_end is None or row.scheduled_unit is None:
+                break
+            start, end = _minutes(row.scheduled_start, origin), _minutes(row.scheduled_end, origin)
+            unit = row.scheduled_unit
+            spec = built.problem.work_centers[item.work_center]
+            if not (0 <= start < limit) or start < ready or end <= start or unit >= spec.units:
+                break
+            slots = busy.setdefault((item.work_center, unit), [])
+            if any(start < other_end and other_start < end for other_start, other_end in slots):
+                break
+            item.frozen_start, item.frozen_end, item.frozen_unit = start, end, unit
+            slots.append((start, end))
+            ready = end
 
 
 def _calendar_exceptions(origin: dt.datetime, days: int):

@@ -172,6 +172,8 @@ def _plan_index(schedule: Schedule | None) -> tuple[PlanIndex, dt.datetime, dict
             )
     index = PlanIndex.from_bookings(calendars, {pk: c.units for pk, c in centers.items()}, bookings)
     value = (index, origin, centers)
+    if schedule is None:
+        return value  # no plan: nothing worth caching, and work centers may change before the first one
     with _index_lock:
         _index_cache.clear()  # only the current plan is worth keeping
         _index_cache[key] = value

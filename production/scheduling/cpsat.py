@@ -43,6 +43,7 @@ def optimise(problem: Problem, *, seed: Plan, time_limit: float = 60.0, workers:
     )
     starts: dict[Any, cp_model.IntVar] = {}
     intervals: dict[Any, list] = {key: [] for key in problem.work_centers}
+    blocked: dict[tuple[Any, int], int] = {}
     tardiness = []
     weights = []
     ends_last = []
@@ -52,8 +53,9 @@ def optimise(problem: Problem, *, seed: Plan, time_limit: float = 60.0, workers:
         for op in job.ops:
             if op.frozen:
                 end = pos(op.frozen_end or 0)
-                interval = model.NewFixedSizeIntervalVar(0, max(0, end), f"f{op.key}")
-                intervals[op.work_center].append(interval)
+                # As in the list scheduler, a unit is busy until the end of its last frozen operation.
+                unit = (op.work_center, op.frozen_unit or 0)
+                blocked[unit] = max(blocked.get(unit, 0), end)
                 release = max(release, end)
                 continue
             size = max(1, math.ceil(op.duration * stretch[op.work_center]))
@@ -76,6 +78,9 @@ def optimise(problem: Problem, *, seed: Plan, time_limit: float = 60.0, workers:
         tardiness.append(late)
         weights.append(job.weight)
         ends_last.append(prev_end)
+    for (key, unit), end in blocked.items():
+        if end > 0:
+            intervals[key].append(model.NewFixedSizeIntervalVar(0, end, f"f{key}/{unit}"))
     for key, spec in problem.work_centers.items():
         if not intervals[key]:
             continue
