@@ -47,7 +47,8 @@ def routings() -> QuerySet[Routing]:
 
 def work_orders() -> QuerySet[WorkOrder]:
     return WorkOrder.objects.select_related("order__customer", "product").prefetch_related(
-        Prefetch("operations", queryset=WorkOrderOperation.objects.select_related("work_center"))
+        Prefetch("operations", queryset=WorkOrderOperation.objects.select_related("work_center")),
+        "lots__inspections",
     )
 
 
