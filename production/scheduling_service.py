@@ -24,6 +24,7 @@ from django.db import transaction
 from django.db.models import Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from config.errors import Conflict, ValidationFailed
 from orders.models import OrderStatus
@@ -57,6 +58,16 @@ from .scheduling.calendar import HorizonExceeded
 log = logging.getLogger(__name__)
 
 HORIZONS_DAYS = (120, 400, 1100)
+# The engines' ProblemError codes in the user's language; the subject names the thing to fix.
+PROBLEM_MESSAGES = {
+    "no_capacity": gettext_lazy(
+        "Work center %(subject)s has no working time in the planning horizon: give it shifts, "
+        "or move its operations to another work center."
+    ),
+    "no_operations": gettext_lazy("Work order %(subject)s has no operations to plan."),
+    "unknown_work_center": gettext_lazy("Work center %(subject)s is not active: reactivate it or reroute."),
+    "no_duration": gettext_lazy("Operation %(subject)s has no duration: give it a setup or run time."),
+}
 PLANNED_ORDER_STATUSES = (OrderStatus.RELEASED, OrderStatus.IN_PRODUCTION)
 
 
@@ -364,7 +375,10 @@ def _solve(*, method: str, time_limit: float, now: dt.datetime | None) -> tuple[
                 workers=settings.PRODUCTION_SOLVER_WORKERS,
             )
         except ProblemError as exc:
-            raise ValidationFailed(str(exc), code=exc.code, fields={"plan": [exc.subject]}) from exc
+            message = PROBLEM_MESSAGES.get(exc.code)
+            text = str(message) % {"subject": exc.subject} if message else str(exc)
+            # Nothing is stored: the current plan stays in force until the input is fixed.
+            raise ValidationFailed(text, code=exc.code, fields={"plan": [text]}) from exc
         except HorizonExceeded:
             continue
         return built, plan

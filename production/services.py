@@ -74,6 +74,13 @@ def _decimal(
     return number
 
 
+def _whole(value: Any) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
 # --- work centers and routings -------------------------------------------------------------------------
 @transaction.atomic
 def work_center_create(
@@ -94,15 +101,18 @@ def work_center_create(
     errors: dict[str, list[str]] = {}
     if WorkCenter.objects.filter(code=code).exists():
         errors["code"] = [_("Another work center already has this code.")]
-    if int(units) < 1:
-        errors["units"] = [_("A work center needs at least one unit.")]
+    units = _whole(units)
+    if units is None or not 1 <= units <= 50:
+        errors["units"] = [_("A work center needs 1 to 50 units.")]
+    if not (code or "").strip():
+        errors["code"] = [_("This field is required.")]
     efficiency_value = _decimal(efficiency, "efficiency", errors, minimum=Decimal("0.10"))
     for index, (weekday, _start, _end) in enumerate(shifts or []):
-        if int(weekday) not in range(7):
+        if _whole(weekday) not in range(7):
             errors.setdefault(f"shifts[{index}].weekday", []).append(_("Use 0 (Monday) to 6 (Sunday)."))
     if errors:
         raise ValidationFailed(_("Please correct the errors below."), fields=errors)
-    work_center = WorkCenter(code=code, name=name, units=int(units), efficiency=efficiency_value)
+    work_center = WorkCenter(code=code, name=name, units=units, efficiency=efficiency_value)
     reason = reason or _("Work center created")
     _stamp(work_center, actor=actor, reason=reason)
     work_center.save()
@@ -138,9 +148,11 @@ def work_center_update(
             errors["name"] = [_("This field is required.")]
         work_center.name = str(name).strip()
     if units is not None:
-        if not 1 <= int(units) <= 50:
+        units = _whole(units)
+        if units is None or not 1 <= units <= 50:
             errors["units"] = [_("A work center needs 1 to 50 units.")]
-        work_center.units = int(units)
+        else:
+            work_center.units = units
     if efficiency is not None:
         work_center.efficiency = _decimal(efficiency, "efficiency", errors, minimum=Decimal("0.10"))
         if work_center.efficiency > 2:
