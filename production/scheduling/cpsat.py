@@ -24,7 +24,14 @@ from .dispatch import decode
 from .problem import Plan, Problem
 
 
-def optimise(problem: Problem, *, seed: Plan, time_limit: float = 60.0, workers: int = 2) -> Plan:
+def optimise(
+    problem: Problem,
+    *,
+    seed: Plan,
+    time_limit: float = 60.0,
+    workers: int = 2,
+    parameters: dict[str, Any] | None = None,
+) -> Plan:
     started = time.perf_counter()
     if not problem.jobs:
         return seed
@@ -47,9 +54,11 @@ def optimise(problem: Problem, *, seed: Plan, time_limit: float = 60.0, workers:
     tardiness = []
     weights = []
     ends_last = []
+    hint_end = 0
     for job in problem.jobs:
         prev_end = None
         release = pos(job.release)
+        hint_ready = 0
         for op in job.ops:
             if op.frozen:
                 end = pos(op.frozen_end or 0)
@@ -68,13 +77,17 @@ def optimise(problem: Problem, *, seed: Plan, time_limit: float = 60.0, workers:
                 model.Add(start >= prev_end)
             prev_end = start + size
             placement = seed.placements.get(op.key)
-            if placement is not None:
-                model.AddHint(start, pos(placement.start))
+            hinted = max(pos(placement.start) if placement is not None else 0, hint_ready)
+            model.AddHint(start, hinted)
+            hint_ready = hinted + size
         if prev_end is None:
             continue  # only frozen operations left: nothing to decide
         due = pos(job.due) if job.due > 0 else -axis.working_between(job.due, 0)
-        late = model.NewIntVar(0, horizon, f"t{job.key}")
+        late = model.NewIntVar(0, horizon + max(0, -due), f"t{job.key}")
         model.Add(late >= prev_end - due)
+        # A complete hint (every variable) is taken as a whole: the search starts from the seed plan.
+        model.AddHint(late, max(0, hint_ready - due))
+        hint_end = max(hint_end, hint_ready)
         tardiness.append(late)
         weights.append(job.weight)
         ends_last.append(prev_end)
@@ -93,6 +106,7 @@ def optimise(problem: Problem, *, seed: Plan, time_limit: float = 60.0, workers:
     twt = sum(w * t for w, t in zip(weights, tardiness, strict=True))
     makespan = model.NewIntVar(0, horizon, "makespan")
     model.AddMaxEquality(makespan, ends_last)
+    model.AddHint(makespan, hint_end)
 
     best = seed
     status_names = []
@@ -102,6 +116,8 @@ def optimise(problem: Problem, *, seed: Plan, time_limit: float = 60.0, workers:
         solver.parameters.max_time_in_seconds = max(0.1, limit)
         solver.parameters.num_workers = max(1, workers)
         solver.parameters.random_seed = 7
+        for name, value in (parameters or {}).items():
+            setattr(solver.parameters, name, value)
         status = solver.Solve(model)
         status_names.append(solver.StatusName(status))
         if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
@@ -122,7 +138,7 @@ def optimise(problem: Problem, *, seed: Plan, time_limit: float = 60.0, workers:
         consider(first, "tardiness")
         bound = int(first.ObjectiveValue())
         model.ClearHints()
-        for var in starts.values():
+        for var in [*starts.values(), *tardiness, makespan]:  # complete: every variable hinted
             model.AddHint(var, first.Value(var))
         model.Add(twt <= bound)
         model.Minimize(makespan)
