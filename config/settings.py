@@ -8,6 +8,7 @@ ORDERBRIDGE_ENV=production demands a SECRET_KEY and turns on every transport-sec
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from .env import env_bool, env_choice, env_int, env_list, env_required, env_str
@@ -256,6 +257,11 @@ PRODUCTION_RESCHEDULE_DEBOUNCE_SECONDS = env_int("PRODUCTION_RESCHEDULE_DEBOUNCE
 PRODUCTION_RESCHEDULE_METHOD = env_choice("PRODUCTION_RESCHEDULE_METHOD", "optimised", {"fast", "optimised"})
 PRODUCTION_OPTIMISE_SECONDS = env_int("PRODUCTION_OPTIMISE_SECONDS", 60)
 PRODUCTION_SOLVER_WORKERS = env_int("PRODUCTION_SOLVER_WORKERS", 2)
+# The frozen window: operations planned to start within this many hours keep their slots on reschedule
+# (material is staged, crews are told); 0 keeps only operations already started, which never move.
+PRODUCTION_FROZEN_HOURS = env_int("PRODUCTION_FROZEN_HOURS", 8)
+if not 0 <= PRODUCTION_FROZEN_HOURS <= 24 * 14:
+    raise ImproperlyConfigured("PRODUCTION_FROZEN_HOURS must be between 0 and 336 hours.")
 
 # --- Integration (crm_sync): outbound delivery to the CRM and the MES ---------------------------------
 # Retries back off exponentially from SYNC_RETRY_BASE_MS (with jitter) up to SYNC_RETRY_MAX_SECONDS; a

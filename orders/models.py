@@ -237,6 +237,7 @@ class SalesOrder(models.Model):
             ("hold_salesorder", _("Can hold and resume sales orders")),
             ("cancel_salesorder", _("Can cancel sales orders")),
             ("cancel_released_salesorder", _("Can cancel sales orders already released to production")),
+            ("prioritise_salesorder", _("Can change the priority of any open order")),
         ]
         indexes = [models.Index(fields=["customer", "status"])]
         constraints = [

@@ -24,6 +24,7 @@ from django.db import transaction
 from django.db.models import Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from config.errors import Conflict, ValidationFailed
 from orders.models import OrderStatus
@@ -57,6 +58,16 @@ from .scheduling.calendar import HorizonExceeded
 log = logging.getLogger(__name__)
 
 HORIZONS_DAYS = (120, 400, 1100)
+# The engines' ProblemError codes in the user's language; the subject names the thing to fix.
+PROBLEM_MESSAGES = {
+    "no_capacity": gettext_lazy(
+        "Work center %(subject)s has no working time in the planning horizon: give it shifts, "
+        "or move its operations to another work center."
+    ),
+    "no_operations": gettext_lazy("Work order %(subject)s has no operations to plan."),
+    "unknown_work_center": gettext_lazy("Work center %(subject)s is not active: reactivate it or reroute."),
+    "no_duration": gettext_lazy("Operation %(subject)s has no duration: give it a setup or run time."),
+}
 PLANNED_ORDER_STATUSES = (OrderStatus.RELEASED, OrderStatus.IN_PRODUCTION)
 
 
@@ -224,7 +235,51 @@ def build_problem(*, now: dt.datetime | None = None, days: int = HORIZONS_DAYS[0
             )
         )
         built.job_orders[wo.pk] = order.pk
+    _freeze_window(built, operations, origin, hours=settings.PRODUCTION_FROZEN_HOURS)
     return built
+
+
+def _freeze_window(
+    built: Built, operations: dict[int, list[WorkOrderOperation]], origin: dt.datetime, *, hours: int
+) -> None:
+    """The frozen window: pending operations the current plan starts within `hours` from now keep their
+    slot (start, end, unit), so the shop floor's next shift is not reshuffled by every event.
+
+    Only a work order's leading operations freeze (each after its predecessor's frozen end and its own
+    release), and never on a unit another frozen operation holds at that time: whatever cannot keep its
+    slot without breaking precedence or capacity is planned afresh, with everything after it.
+    """
+    if hours <= 0:
+        return
+    limit = hours * 60
+    rows = {op.pk: op for ops in operations.values() for op in ops}
+    busy: dict[tuple[Any, int], list[tuple[int, int]]] = {}
+    for job in built.problem.jobs:
+        for item in job.ops:
+            if item.frozen:
+                busy.setdefault((item.work_center, item.frozen_unit or 0), []).append(
+                    (item.frozen_start or 0, item.frozen_end or 0)
+                )
+    for job in built.problem.jobs:
+        ready = job.release
+        for item in job.ops:
+            if item.frozen:
+                ready = max(ready, item.frozen_end or 0)
+                continue
+            row = rows[item.key]
+            if row.scheduled_start is None or row.scheduled_end is None or row.scheduled_unit is None:
+                break
+            start, end = _minutes(row.scheduled_start, origin), _minutes(row.scheduled_end, origin)
+            unit = row.scheduled_unit
+            spec = built.problem.work_centers[item.work_center]
+            if not (0 <= start < limit) or start < ready or end <= start or unit >= spec.units:
+                break
+            slots = busy.setdefault((item.work_center, unit), [])
+            if any(start < other_end and other_start < end for other_start, other_end in slots):
+                break
+            item.frozen_start, item.frozen_end, item.frozen_unit = start, end, unit
+            slots.append((start, end))
+            ready = end
 
 
 def _calendar_exceptions(origin: dt.datetime, days: int):
@@ -320,7 +375,10 @@ def _solve(*, method: str, time_limit: float, now: dt.datetime | None) -> tuple[
                 workers=settings.PRODUCTION_SOLVER_WORKERS,
             )
         except ProblemError as exc:
-            raise ValidationFailed(str(exc), code=exc.code, fields={"plan": [exc.subject]}) from exc
+            message = PROBLEM_MESSAGES.get(exc.code)
+            text = str(message) % {"subject": exc.subject} if message else str(exc)
+            # Nothing is stored: the current plan stays in force until the input is fixed.
+            raise ValidationFailed(text, code=exc.code, fields={"plan": [text]}) from exc
         except HorizonExceeded:
             continue
         return built, plan
