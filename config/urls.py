@@ -24,6 +24,10 @@ urlpatterns = [
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("orders/", include("orders.urls")),
     path("production/", include("production.urls")),
+    path("service/", include("orders.service_urls")),
+    path("notifications/", include("orders.notification_urls")),
+    # Public: the customer's tracking page (its views are login_not_required).
+    path("track/", include("orders.tracking_urls")),
     path("admin/", admin.site.urls),
     path("api/v1/integration/", include("crm_sync.urls")),
     path("api/v1/", include(api_v1)),

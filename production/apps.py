@@ -13,3 +13,20 @@ class ProductionConfig(AppConfig):
 
         # Work orders follow their order inside the order's own transaction (see production.services).
         events.subscribe(on_order_event)
+
+        from orders import panels, providers
+
+        from . import customer_service
+
+        # What customer service sees of production: progress, projection, lot search, the order's summary.
+        providers.register_progress(customer_service.order_progress)
+        providers.register_search(customer_service.search)
+        panels.register(
+            panels.OrderPanel(
+                key="at-a-glance",
+                template="production/partials/at_a_glance.html",
+                context=customer_service.at_a_glance,
+                column="main",
+                order=5,
+            )
+        )
