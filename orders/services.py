@@ -701,3 +701,8 @@ def order_apply_transition(
     if name not in ORDER_TRANSITIONS:
         raise ValidationFailed(_("Unknown action."), fields={"action": [_("Unknown action.")]})
     return ORDER_TRANSITIONS[name](actor=actor, order=order, reason=reason, expected_version=expected_version)
+
+
+def order_event_payload(order: SalesOrder) -> dict:
+    """The order as other systems see it: the base of the data of events that higher apps publish about it."""
+    return _order_payload(order)

@@ -27,6 +27,7 @@ from django.utils.translation import gettext as _
 
 from config.errors import Conflict, ValidationFailed
 from orders import events
+from orders import services as order_services
 from orders.events import OrderEvent
 from orders.models import OrderStatus, SalesOrder
 
@@ -466,6 +467,7 @@ def _publish_new_risks(projections: list[OrderProjection], *, actor: Any) -> Non
                 actor_id=getattr(actor, "pk", None),
                 reason=projection.why,
                 data={
+                    **order_services.order_event_payload(order),
                     "projected_date": (
                         projection.projected_completion.date().isoformat()
                         if projection.projected_completion

@@ -605,16 +605,20 @@ def exception_raise(
 
 def _publish_exception(exception: ProductionException, *, work_order: WorkOrder, actor: Any) -> None:
     """Tell the order's subscribers (notifications, integration) in this transaction."""
+    # Locked like any order event's order: subscribers number the order's events under this lock.
+    order = (
+        SalesOrder.objects.select_for_update(of=("self",))
+        .select_related("customer", "owner")
+        .get(pk=work_order.order_id)
+    )
     events.publish(
         OrderEvent(
             type="production.exception_raised",
-            # Locked like any order event's order: subscribers number the order's events under this lock.
-            order=SalesOrder.objects.select_for_update(of=("self",))
-            .select_related("customer", "owner")
-            .get(pk=work_order.order_id),
+            order=order,
             actor_id=getattr(actor, "pk", None),
             reason=exception.description[:500],
             data={
+                **order_services.order_event_payload(order),
                 "exception_id": exception.pk,
                 "kind": exception.kind,
                 "kind_label": str(exception.get_kind_display()),
