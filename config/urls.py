@@ -7,6 +7,7 @@ from django.views.i18n import set_language
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from orders.api import router as orders_router
+from orders.tracking_api import OrderTrackingLinksView, TrackingLinkRevokeView
 from production.api import PromiseView
 from production.api import router as production_router
 
@@ -14,6 +15,16 @@ api_v1 = [
     *orders_router.urls,
     *production_router.urls,
     path("promise/", PromiseView.as_view(), name="promise"),
+    path(
+        "orders/<str:number>/tracking-links/",
+        OrderTrackingLinksView.as_view(),
+        name="order-tracking-links",
+    ),
+    path(
+        "orders/<str:number>/tracking-links/<int:link_id>/revoke/",
+        TrackingLinkRevokeView.as_view(),
+        name="tracking-link-revoke",
+    ),
 ]
 
 urlpatterns = [
