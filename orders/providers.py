@@ -29,7 +29,8 @@ class SearchHit:
     matched: str  # what matched, for the result list ("lot L-2026-0007")
 
 
-ProgressProvider = Callable[[Any], OrderProgress | None]
+# Takes many orders at once (the desk lists 25): answers {order id: progress} for the orders it knows.
+ProgressProvider = Callable[[list[Any]], dict[int, OrderProgress]]
 SearchProvider = Callable[[str], list[SearchHit]]
 
 _progress: list[ProgressProvider] = []
@@ -48,13 +49,20 @@ def register_search(provider: SearchProvider) -> SearchProvider:
     return provider
 
 
-def order_progress(order: Any) -> OrderProgress | None:
-    """The first registered provider's answer for the order, or None when nobody knows."""
+def orders_progress(orders: list[Any]) -> dict[int, OrderProgress]:
+    """Each order's progress from the first provider that knows it; orders nobody knows are absent."""
+    known: dict[int, OrderProgress] = {}
     for provider in _progress:
-        progress = provider(order)
-        if progress is not None:
-            return progress
-    return None
+        missing = [order for order in orders if order.pk not in known]
+        if not missing:
+            break
+        known.update(provider(missing))
+    return known
+
+
+def order_progress(order: Any) -> OrderProgress | None:
+    """The order's progress, or None when nobody knows."""
+    return orders_progress([order]).get(order.pk)
 
 
 def search_hits(term: str) -> list[SearchHit]:

@@ -71,9 +71,10 @@ def desk_search(*, user: Any, term: str) -> list[DeskResult]:
     )
     queryset = selectors.orders_visible_to(user).filter(condition).order_by("-created_at", "-id")
     orders = list(queryset[:MAX_RESULTS])
+    progress_of = providers.orders_progress(orders)
     results = []
     for order in orders:
-        progress = providers.order_progress(order)
+        progress = progress_of.get(order.pk)
         results.append(
             DeskResult(
                 order=order,

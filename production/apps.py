@@ -19,7 +19,7 @@ class ProductionConfig(AppConfig):
         from . import customer_service
 
         # What customer service sees of production: progress, projection, lot search, the order's summary.
-        providers.register_progress(customer_service.order_progress)
+        providers.register_progress(customer_service.orders_progress)
         providers.register_search(customer_service.search)
         panels.register(
             panels.OrderPanel(

@@ -96,3 +96,9 @@ def test_the_nav_links_to_the_desk_for_order_readers(client, service_agent):
     client.force_login(service_agent)
     page = client.get(reverse("orders:order_list")).content.decode()
     assert reverse("service:desk") in page
+
+
+def test_only_the_tracking_pages_are_open_without_a_login(client):
+    assert client.get(reverse("service:desk")).status_code == 302
+    assert client.get(reverse("notifications:badge")).status_code == 302
+    assert client.get(reverse("tracking:track", kwargs={"token": "nothing.here"})).status_code == 404

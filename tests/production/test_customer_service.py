@@ -6,6 +6,8 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -117,3 +119,24 @@ def test_at_a_glance_shows_risk_progress_and_lots_with_their_inspections(
     assert 'data-testid="panel-at-a-glance"' in page
     assert 'data-testid="glance-risk">At risk' in page
     assert "L-77" in page and "SCRATCH" in page
+
+
+def test_the_desk_runs_a_fixed_number_of_queries_however_many_orders_match(
+    client, sales, planner, press, service_agent
+):
+    def lots(prefix: str, count: int) -> None:
+        for index in range(count):
+            order = release(sales, planner, press)
+            services.lot_create(
+                actor=planner, work_order=order.work_orders.get(), number=f"{prefix}-{index}", quantity=1
+            )
+
+    lots("FEW", 1)
+    lots("MANY", 5)
+    client.force_login(service_agent)
+    client.get(reverse("service:desk"), {"q": "FEW"})  # warm the session and permissions
+    with CaptureQueriesContext(connection) as few:
+        client.get(reverse("service:desk"), {"q": "FEW-"})
+    with CaptureQueriesContext(connection) as many:
+        client.get(reverse("service:desk"), {"q": "MANY-"})
+    assert len(many) == len(few)
