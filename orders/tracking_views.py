@@ -93,6 +93,8 @@ def _render_tracking(
             "token": request.resolver_match.kwargs["token"],
             "language": language,
             "languages": settings.LANGUAGES,
+            # Made (or cancelled): no expected date to announce any more, the milestones tell the dates.
+            "finished_statuses": ("completed", "shipped", "closed", "cancelled"),
             **extra,
         }
         response = render(request, "tracking/track.html", context, status=status)

@@ -339,3 +339,16 @@ def test_the_rating_shows_on_the_order_page(client, sales, planner, manager):
     client.force_login(UserFactory(role="customer_service"))
     page = client.get(reverse("orders:order_detail", args=[order.number])).content.decode()
     assert "Late but fine" in page
+
+
+def test_a_finished_order_announces_no_expected_date_any_more(client, sales, planner, manager):
+    link = tracking.tracking_link_create(actor=sales, order=shipped(sales, planner, manager))
+    page = client.get(url(link)).content.decode()
+    assert 'data-testid="tracking-expected"' not in page
+    assert 'data-testid="tracking-rating"' in page  # but asks for a rating
+
+
+def test_an_open_order_announces_its_expected_date(client, link):
+    page = client.get(url(link)).content.decode()
+    assert 'data-testid="tracking-expected"' in page
+    assert link.order.promised_date.strftime("%Y") in page
