@@ -280,6 +280,24 @@ CELERY_BEAT_SCHEDULE = {
     "crm-sync-sweep": {"task": "crm_sync.deliveries_sweep", "schedule": float(SYNC_SWEEP_SECONDS)},
 }
 
+# --- Customer service: tracking links and notifications ----------------------------------------------
+# The public tracking page: requests per minute from one client address, and unknown or tampered tokens
+# per hour after which that address is refused for the rest of the hour (guessing gets nowhere).
+TRACKING_RATE_PER_MINUTE = env_int("ORDERBRIDGE_TRACKING_RATE_PER_MINUTE", 60)
+TRACKING_BAD_TOKENS_PER_HOUR = env_int("ORDERBRIDGE_TRACKING_BAD_TOKENS_PER_HOUR", 20)
+# Chat webhooks users may enter: allowed hosts (empty: any) and whether plain http is accepted. Production
+# defaults to the public WeCom, DingTalk and Slack endpoints so that a webhook cannot probe the plant LAN.
+NOTIFY_WEBHOOK_HOSTS = env_list(
+    "ORDERBRIDGE_NOTIFY_WEBHOOK_HOSTS",
+    ["qyapi.weixin.qq.com", "oapi.dingtalk.com", "hooks.slack.com"] if PRODUCTION else [],
+)
+NOTIFY_WEBHOOK_ALLOW_HTTP = env_bool("ORDERBRIDGE_NOTIFY_WEBHOOK_ALLOW_HTTP", not PRODUCTION)
+# Email/chat deliveries are retried with exponential backoff, then marked failed after this many attempts.
+NOTIFY_MAX_ATTEMPTS = env_int("ORDERBRIDGE_NOTIFY_MAX_ATTEMPTS", 8)
+# Where users reach OrderBridge: links in emails and chat messages start with it.
+SITE_URL = env_str("ORDERBRIDGE_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+CELERY_BEAT_SCHEDULE["notifications-sweep"] = {"task": "orders.notifications_sweep", "schedule": 60.0}
+
 # --- Transport security (production profile) ----------------------------------------------------------
 if PRODUCTION:
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)

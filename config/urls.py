@@ -7,6 +7,7 @@ from django.views.i18n import set_language
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from orders.api import router as orders_router
+from orders.tracking_api import OrderTrackingLinksView, TrackingLinkRevokeView
 from production.api import PromiseView
 from production.api import router as production_router
 
@@ -14,6 +15,16 @@ api_v1 = [
     *orders_router.urls,
     *production_router.urls,
     path("promise/", PromiseView.as_view(), name="promise"),
+    path(
+        "orders/<str:number>/tracking-links/",
+        OrderTrackingLinksView.as_view(),
+        name="order-tracking-links",
+    ),
+    path(
+        "orders/<str:number>/tracking-links/<int:link_id>/revoke/",
+        TrackingLinkRevokeView.as_view(),
+        name="tracking-link-revoke",
+    ),
 ]
 
 urlpatterns = [
@@ -24,6 +35,10 @@ urlpatterns = [
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("orders/", include("orders.urls")),
     path("production/", include("production.urls")),
+    path("service/", include("orders.service_urls")),
+    path("notifications/", include("orders.notification_urls")),
+    # Public: the customer's tracking page (its views are login_not_required).
+    path("track/", include("orders.tracking_urls")),
     path("admin/", admin.site.urls),
     path("api/v1/integration/", include("crm_sync.urls")),
     path("api/v1/", include(api_v1)),

@@ -242,3 +242,7 @@ class SalesOrderAdmin(SimpleHistoryAdmin):
         # Lines are read-only here: nothing to write, but the admin's change message reads the formsets.
         for formset in formsets:
             formset.save(commit=False)
+
+
+# Tracking links, ratings and notification deliveries have their own admin module.
+from . import customer_service_admin  # noqa: E402, F401

@@ -375,3 +375,13 @@ class OrderLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.order_id}/{self.line_no}"
+
+
+# The customer-service models live in their own modules; imported here so that Django finds them.
+from .notification_models import (  # noqa: E402, F401
+    Notification,
+    NotificationDelivery,
+    NotificationPreference,
+    NotificationProfile,
+)
+from .tracking_models import OrderRating, TrackingLink  # noqa: E402, F401

@@ -819,3 +819,6 @@ def order_set_priority(
         previous_priority=previous,
     )
     return order
+def order_event_payload(order: SalesOrder) -> dict:
+    """The order as other systems see it: the base of the data of events that higher apps publish about it."""
+    return _order_payload(order)

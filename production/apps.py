@@ -7,13 +7,26 @@ class ProductionConfig(AppConfig):
     verbose_name = _("Production")
 
     def ready(self) -> None:
-        from orders import events, panels
+        from orders import events, panels, providers
 
+        from . import customer_service
         from .panels import work_orders_panel
         from .services import on_order_event
 
         # Work orders follow their order inside the order's own transaction (see production.services).
         events.subscribe(on_order_event)
+        # What customer service sees of production: progress, projection, lot search, the order's summary.
+        providers.register_progress(customer_service.orders_progress)
+        providers.register_search(customer_service.search)
+        panels.register(
+            panels.OrderPanel(
+                key="at-a-glance",
+                template="production/partials/at_a_glance.html",
+                context=customer_service.at_a_glance,
+                column="main",
+                order=5,
+            )
+        )
         panels.register(
             panels.OrderPanel(
                 key="work-orders",

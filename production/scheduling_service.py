@@ -27,7 +27,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from config.errors import Conflict, ValidationFailed
-from orders.models import OrderStatus
+from orders import events
+from orders import services as order_services
+from orders.events import OrderEvent
+from orders.models import OrderStatus, SalesOrder
 
 from .models import (
     ExceptionKind,
@@ -442,6 +445,12 @@ def _store(built: Built, plan: Plan, *, actor: Any, trigger: str, method: str) -
                 why=_why(built, plan, order_id, late)[:300],
             )
         )
+    # Orders at risk in the plan being replaced: only a flip to at-risk is news worth an event.
+    was_at_risk = set(
+        OrderProjection.objects.filter(schedule__is_current=True, at_risk=True).values_list(
+            "order_id", flat=True
+        )
+    )
     Schedule.objects.filter(is_current=True).update(is_current=False)
     schedule = Schedule.objects.create(
         version=version,
@@ -463,6 +472,7 @@ def _store(built: Built, plan: Plan, *, actor: Any, trigger: str, method: str) -
     for projection in projections:
         projection.schedule = schedule
     OrderProjection.objects.bulk_create(projections, batch_size=500)
+    _publish_new_risks([p for p in projections if p.at_risk and p.order_id not in was_at_risk], actor=actor)
     entries = []
     updates = []
     for job in problem.jobs:
@@ -491,3 +501,39 @@ def _store(built: Built, plan: Plan, *, actor: Any, trigger: str, method: str) -
         updates, ["scheduled_start", "scheduled_end", "scheduled_unit"], batch_size=500
     )
     return schedule
+
+
+def _publish_new_risks(projections: list[OrderProjection], *, actor: Any) -> None:
+    """Publish "order.at_risk" for each order this plan newly puts at risk, inside the plan's transaction."""
+    if not projections:
+        return
+    # The orders' row locks, as for any order event: subscribers (the integration's outbox) number an
+    # order's events in sequence under that lock.
+    orders = (
+        SalesOrder.objects.select_for_update(of=("self",))
+        .select_related("customer", "owner")
+        .in_bulk([projection.order_id for projection in projections])
+    )
+    for projection in projections:
+        order = orders.get(projection.order_id)
+        if order is None:
+            continue
+        events.publish(
+            OrderEvent(
+                type="order.at_risk",
+                order=order,
+                actor_id=getattr(actor, "pk", None),
+                reason=projection.why,
+                data={
+                    **order_services.order_event_payload(order),
+                    "projected_date": (
+                        projection.projected_completion.date().isoformat()
+                        if projection.projected_completion
+                        else None
+                    ),
+                    "promised_date": order.promised_date.isoformat() if order.promised_date else None,
+                    "tardiness_minutes": projection.tardiness_minutes,
+                    "schedule_version": projection.schedule.version,
+                },
+            )
+        )

@@ -23,6 +23,7 @@ from django_fsm import can_proceed
 from simple_history.utils import bulk_create_with_history
 
 from config.errors import Conflict, TransitionNotAllowed, ValidationFailed
+from orders import events
 from orders import services as order_services
 from orders.events import OrderEvent
 from orders.models import OrderStatus, Product, SalesOrder
@@ -693,7 +694,37 @@ def exception_raise(
     _stamp(exception, actor=actor, reason=_("Exception raised"))
     exception.save()
     schedule_request(trigger=f"exception.{kind}")
+    if work_order is not None:
+        _publish_exception(exception, work_order=work_order, actor=actor)
     return exception
+
+
+def _publish_exception(exception: ProductionException, *, work_order: WorkOrder, actor: Any) -> None:
+    """Tell the order's subscribers (notifications, integration) in this transaction."""
+    # Locked like any order event's order: subscribers number the order's events under this lock.
+    order = (
+        SalesOrder.objects.select_for_update(of=("self",))
+        .select_related("customer", "owner")
+        .get(pk=work_order.order_id)
+    )
+    events.publish(
+        OrderEvent(
+            type="production.exception_raised",
+            order=order,
+            actor_id=getattr(actor, "pk", None),
+            reason=exception.description[:500],
+            data={
+                **order_services.order_event_payload(order),
+                "exception_id": exception.pk,
+                "kind": exception.kind,
+                "kind_label": str(exception.get_kind_display()),
+                "severity": exception.severity,
+                "severity_label": str(exception.get_severity_display()),
+                "work_order_number": work_order.number,
+                "expected_delay_minutes": exception.expected_delay_minutes,
+            },
+        )
+    )
 
 
 @transaction.atomic
