@@ -370,3 +370,16 @@ class OrderLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.order_id}/{self.line_no}"
+
+
+# Change requests live in their own module; they are part of this app's models.
+from .change_request_models import (  # noqa: E402, F401
+    ChangeOrigin,
+    ChangeRequest,
+    ChangeRequestDecision,
+    ChangeRequestNumber,
+    ChangeRequestStatus,
+    DecisionAction,
+    DecisionRole,
+    Disposition,
+)

@@ -13,3 +13,10 @@ class ProductionConfig(AppConfig):
 
         # Work orders follow their order inside the order's own transaction (see production.services).
         events.subscribe(on_order_event)
+
+        from orders.change_requests import register_impact_provider
+
+        from .changes import analyse_change
+
+        # Change requests show approvers what they would do to work under way (production/changes.py).
+        register_impact_provider(analyse_change)
