@@ -367,7 +367,10 @@ def _quote_extra(order: SalesOrder, extra: list[tuple[Product, Decimal]]) -> tup
         )
     except HorizonExceeded:
         return None, {}
-    delayed = {key: minutes for key, minutes in result.delayed.items() if key != order.pk}
+    # The quote names the orders whose planned work the inserted work lands on; each moves behind it, so
+    # its delay is at most the span of the inserted work (calendar-aware: the quote's completion).
+    span = max(0, result.completion - earliest)
+    delayed = {key: span for key in result.delayed if key != order.pk}
     return origin + dt.timedelta(minutes=result.completion), delayed
 
 
@@ -405,7 +408,7 @@ def analyse_change(*, order: SalesOrder, changes: list[dict]) -> dict:
                             "tier": other.order.customer.tier,
                             "promised_date": other.promised_date.isoformat(),
                             "projected_before": _iso(other.projected_completion),
-                            "projected_after": _iso(pushed),
+                            "projected_after": _iso(pushed),  # at most
                         }
                     )
     elif any(step.action in ("shrink", "cancel") for step in plan.steps):

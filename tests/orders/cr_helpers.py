@@ -51,6 +51,8 @@ def released_order(sales, planner, product, **kwargs):
 
 def report(planner, work_order: WorkOrder, *, good, sequence=10, finished=False, message=None):
     """The MES reports progress on one operation of a work order."""
+    if fresh(work_order).status == "planned":
+        production_services.work_order_transition(actor=planner, work_order=work_order, name="release")
     operation = work_order.operations.get(sequence=sequence)
     production_services.progress_report_create(
         actor=planner,
