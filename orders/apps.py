@@ -14,3 +14,8 @@ class OrdersConfig(AppConfig):
 
         # Runs after every app migrates, so permissions of apps added later reach the admin role too.
         post_migrate.connect(give_admin_every_permission, dispatch_uid="orders_admin_role")
+
+        from .change_views import register_panel
+
+        # The order page lists the order's change requests and offers "request a change".
+        register_panel()

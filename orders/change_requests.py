@@ -551,6 +551,8 @@ def _submit(cr: ChangeRequest, order: SalesOrder, *, actor: Any, impact: dict) -
     reasons = manager_reasons(impact)
     impact["manager_reasons"] = reasons
     impact["disposition_choices"] = [str(choice) for choice in disposition_choices(impact)]
+    # Old → new as it was when submitted: the page and the API show this even after the order moved on.
+    impact["diff"] = change_diff(order=order, changes=cr.changes)
     cr.impact = impact
     cr.needs_manager = bool(reasons)
     cr.submit()
