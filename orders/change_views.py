@@ -64,6 +64,13 @@ def inbox(request: HttpRequest) -> HttpResponse:
 @permission_required("orders.add_changerequest", raise_exception=True)
 def create(request: HttpRequest, number: str) -> HttpResponse:
     order = order_get(user=request.user, number=number)
+    if order.status not in services.CHANGEABLE_STATUSES:
+        if order.is_editable:
+            text = _("Order %(number)s is %(status)s: edit it directly, no change request is needed.")
+        else:
+            text = _("Order %(number)s is %(status)s: it can no longer be changed.")
+        messages.info(request, text % {"number": order.number, "status": order.get_status_display()})
+        return redirect("orders:order_detail", number=order.number)
     products = list(products_active())
     row_url = reverse("change_requests:row", args=[order.number])
     data = request.POST if request.method == "POST" else None
