@@ -1,4 +1,4 @@
-"""The change-request pages: the order panel and lock link, the form, the inbox, the CR page and its buttons."""
+"""The change-request pages: order panel and lock link, the form, the inbox, the CR page and its buttons."""
 
 import pytest
 
