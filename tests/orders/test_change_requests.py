@@ -291,3 +291,13 @@ def test_events_are_published_for_submit_and_decision(sales, planner, order):
     types = [name for name, _ in seen]
     assert types == ["change_request.submitted", "change_request.rejected"]
     assert seen[0][1]["needs_manager"] is False and seen[1][1]["decided_by_id"] == planner.pk
+
+
+def test_the_order_timeline_shows_the_change_request_with_its_diff_and_decisions(sales, planner, order):
+    from orders.selectors import order_history
+
+    cr = crs.change_request_apply(actor=planner, change_request=approved(sales, planner, order, MORE))
+    entries = [entry for entry in order_history(order=fresh(order)) if entry.subject == cr.number]
+    assert [entry.reason.split(":")[0] for entry in entries] == ["Applied", "Approved", "Submitted", "Created"]
+    assert entries[0].changes == [("line 1 · quantity", "10", "12")]
+    assert entries[0].user == planner.username
