@@ -298,6 +298,11 @@ def test_the_order_timeline_shows_the_change_request_with_its_diff_and_decisions
 
     cr = crs.change_request_apply(actor=planner, change_request=approved(sales, planner, order, MORE))
     entries = [entry for entry in order_history(order=fresh(order)) if entry.subject == cr.number]
-    assert [entry.reason.split(":")[0] for entry in entries] == ["Applied", "Approved", "Submitted", "Created"]
+    assert [entry.reason.split(":")[0] for entry in entries] == [
+        "Applied",
+        "Approved",
+        "Submitted",
+        "Created",
+    ]
     assert entries[0].changes == [("line 1 · quantity", "10", "12")]
     assert entries[0].user == planner.username
