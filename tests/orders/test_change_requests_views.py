@@ -128,3 +128,29 @@ def test_an_outsider_sees_neither_inbox_nor_request(client, outsider, sales, ord
 def test_the_nav_shows_change_requests_to_approvers(client, planner):
     page = logged_in(client, planner).get("/orders/").content.decode()
     assert 'data-testid="nav-change-requests"' in page
+
+
+def test_the_form_opens_with_one_change_row_and_grows_without_javascript(client, sales, order):
+    logged_in(client, sales)
+    page = client.get(f"/change-requests/new/{order.number}/")
+    assert page.status_code == 200 and len(page.context["rows"]) == 1
+    grown = client.post(
+        f"/change-requests/new/{order.number}/",
+        {"base_revision": 1, "reason": "", "changes-TOTAL": 1, "changes-0-op": "hold", "add_row": "1"},
+    )
+    assert grown.status_code == 200 and len(grown.context["rows"]) == 2
+    assert not ChangeRequest.objects.exists()
+
+
+def test_the_form_of_a_draft_order_sends_the_owner_back_to_edit_it(client, sales):
+    draft = make_order(owner=sales)
+    response = logged_in(client, sales).get(f"/change-requests/new/{draft.number}/")
+    assert response.status_code == 302 and response["Location"] == f"/orders/{draft.number}/"
+
+
+def test_the_requester_withdraws_from_the_cr_page(client, sales, order):
+    cr = submitted(sales, order, MORE)
+    page = logged_in(client, sales).get(f"/change-requests/{cr.number}/").content.decode()
+    assert 'data-testid="cr-action-withdraw"' in page and 'data-testid="cr-action-approve"' not in page
+    client.post(f"/change-requests/{cr.number}/withdraw/", {"comment": "Sorted by phone"})
+    assert fresh(cr).status == "withdrawn"
