@@ -55,7 +55,8 @@ class ChangeRowForm(forms.Form):
                     for line in lines
                 ],
             )
-            self.fields["line_no"].widget.attrs.update(attrs)
+            if self.op == "set_spec":  # the line's family decides the spec inputs
+                self.fields["line_no"].widget.attrs.update(attrs)
         if self.op in ("set_quantity", "add_line"):
             self.fields["quantity"] = forms.DecimalField(
                 label=_("New quantity") if self.op == "set_quantity" else _("Quantity"),

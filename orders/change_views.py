@@ -131,8 +131,14 @@ def row(request: HttpRequest, number: str) -> HttpResponse:
     if not prefix.startswith("changes-") or not prefix.removeprefix("changes-").isdigit():
         raise Http404
     row_url = reverse("change_requests:row", args=[order.number])
+    # Unbound, with what was chosen so far as initial values: a row being filled in shows no errors yet.
+    initial = {
+        key.removeprefix(f"{prefix}-"): value
+        for key, value in request.GET.items()
+        if key.startswith(f"{prefix}-")
+    }
     form = ChangeRowForm(
-        request.GET, prefix=prefix, order=order, products=list(products_active()), row_url=row_url
+        initial=initial, prefix=prefix, order=order, products=list(products_active()), row_url=row_url
     )
     return render(request, "orders/change_requests/partials/row.html", {"row": form, "fresh": True})
 

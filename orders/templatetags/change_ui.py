@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import template
 from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext_lazy as _
 
 register = template.Library()
 
@@ -26,6 +27,22 @@ STEP_BADGES = {
     "resume": "text-bg-info",
     "keep": "text-bg-light border",
 }
+
+STEP_LABELS = {
+    "grow": _("grows"),
+    "create": _("new work order"),
+    "shrink": _("shrinks"),
+    "cancel": _("cancelled"),
+    "hold": _("held"),
+    "rework": _("flagged: made to the old spec"),
+    "resume": _("resumes"),
+    "keep": _("unchanged"),
+}
+
+
+@register.filter
+def step_label(action: str) -> str:
+    return str(STEP_LABELS.get(action, action))
 
 
 @register.filter
