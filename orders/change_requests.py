@@ -830,7 +830,10 @@ def _apply_to_order(cr: ChangeRequest, order: SalesOrder, changes: list[dict], *
     cr.applied_by = actor
     cr.applied_revision = order.revision
     _save(cr, actor=actor, reason=_("Applied as revision %(revision)s") % {"revision": order.revision})
-    _decide(cr, action=DecisionAction.APPLIED, role=DecisionRole.PLANNER, actor=actor)
+    role = (
+        DecisionRole.MANAGER if actor is not None and actor.has_perm(MANAGER_PERM) else DecisionRole.PLANNER
+    )
+    _decide(cr, action=DecisionAction.APPLIED, role=role, actor=actor)
 
     # The payload shows the order as it now is: removed lines are gone from it. They are deleted after the
     # event, so that production still finds their work orders by line to cancel or hold them.
