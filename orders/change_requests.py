@@ -490,7 +490,7 @@ def change_request_create(
     pk = order.pk if isinstance(order, SalesOrder) else order
     order = SalesOrder.objects.select_for_update().select_related("customer").get(pk=pk)
     _require_view(actor, order, "change_request_create")
-    if order.is_editable:
+    if order.is_editable or order.released_at is None:
         raise Conflict(
             _("Order %(number)s is %(status)s: its owner edits it directly, no change request is needed.")
             % {"number": order.number, "status": order.get_status_display()},

@@ -64,8 +64,8 @@ def inbox(request: HttpRequest) -> HttpResponse:
 @permission_required("orders.add_changerequest", raise_exception=True)
 def create(request: HttpRequest, number: str) -> HttpResponse:
     order = order_get(user=request.user, number=number)
-    if order.status not in services.CHANGEABLE_STATUSES:
-        if order.is_editable:
+    if order.status not in services.CHANGEABLE_STATUSES or order.released_at is None:
+        if order.is_editable or order.released_at is None:
             text = _("Order %(number)s is %(status)s: edit it directly, no change request is needed.")
         else:
             text = _("Order %(number)s is %(status)s: it can no longer be changed.")
@@ -211,8 +211,8 @@ def act(request: HttpRequest, number: str, action: str) -> HttpResponse:
 
 # --- the order page's panel -------------------------------------------------------------------------------
 def order_panel_context(order: Any, user: Any) -> dict[str, Any] | None:
-    if not user.has_perm(selectors.VIEW_PERM):
-        return None
+    if order.released_at is None or not user.has_perm(selectors.VIEW_PERM):
+        return None  # change requests exist only from release on
     rows = list(selectors.order_change_requests(order=order, user=user)[:20])
     can_request = user.has_perm(services.ADD_PERM) and order.status in services.CHANGEABLE_STATUSES
     if not rows and not can_request:

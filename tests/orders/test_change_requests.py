@@ -306,3 +306,12 @@ def test_the_order_timeline_shows_the_change_request_with_its_diff_and_decisions
     ]
     assert entries[0].changes == [("line 1 · quantity", "10", "12")]
     assert entries[0].user == planner.username
+
+
+def test_an_order_held_before_release_needs_no_change_request(sales):
+    held = order_services.order_hold(
+        actor=sales, order=make_order(owner=sales, confirmed=True), reason="Wait"
+    )
+    with pytest.raises(Conflict) as refused:
+        crs.change_request_create(actor=sales, order=held, base_revision=1, reason="r", changes=MORE)
+    assert refused.value.code == "order_editable"
