@@ -251,6 +251,13 @@ SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True
 ORDER_NUMBER_PREFIX = env_str("ORDERBRIDGE_ORDER_NUMBER_PREFIX", "SO")
 EVENT_SOURCE = env_str("ORDERBRIDGE_EVENT_SOURCE", "urn:orderbridge")
 
+# --- Change requests: when a production manager must approve as well as a planner ---------------------
+# A planner always approves. The manager too when work has started on an affected line, when the change
+# cancels or reduces started work, or when the impact pushes another order past its promised date.
+CHANGE_REQUEST_MANAGER_WHEN_WORK_STARTED = env_bool("ORDERBRIDGE_CR_MANAGER_WHEN_WORK_STARTED", True)
+CHANGE_REQUEST_MANAGER_WHEN_REDUCING_STARTED = env_bool("ORDERBRIDGE_CR_MANAGER_WHEN_REDUCING_STARTED", True)
+CHANGE_REQUEST_MANAGER_WHEN_DELAYING_OTHERS = env_bool("ORDERBRIDGE_CR_MANAGER_WHEN_DELAYING_OTHERS", True)
+
 # --- Production scheduling ----------------------------------------------------------------------------
 # A burst of events (releases, completions, exceptions) within this many seconds makes one reschedule.
 PRODUCTION_RESCHEDULE_DEBOUNCE_SECONDS = env_int("PRODUCTION_RESCHEDULE_DEBOUNCE_SECONDS", 30)

@@ -7,12 +7,14 @@ from django.views.i18n import set_language
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from orders.api import router as orders_router
+from orders.change_request_api import router as change_requests_router
 from orders.tracking_api import OrderTrackingLinksView, TrackingLinkRevokeView
 from production.api import PromiseView
 from production.api import router as production_router
 
 api_v1 = [
     *orders_router.urls,
+    *change_requests_router.urls,
     *production_router.urls,
     path("promise/", PromiseView.as_view(), name="promise"),
     path(
@@ -34,6 +36,7 @@ urlpatterns = [
     # The language switch also works on the login page, before anyone is logged in.
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("orders/", include("orders.urls")),
+    path("change-requests/", include("orders.change_urls")),
     path("production/", include("production.urls")),
     path("service/", include("orders.service_urls")),
     path("notifications/", include("orders.notification_urls")),

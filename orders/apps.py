@@ -33,3 +33,8 @@ class OrdersConfig(AppConfig):
             )
         )
         events.subscribe(notifications.on_event)
+
+        from .change_views import register_panel
+
+        # The order page lists the order's change requests and offers "request a change".
+        register_panel()

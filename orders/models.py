@@ -378,6 +378,17 @@ class OrderLine(models.Model):
 
 
 # The customer-service models live in their own modules; imported here so that Django finds them.
+# Change requests live in their own module; they are part of this app's models.
+from .change_request_models import (  # noqa: E402, F401
+    ChangeOrigin,
+    ChangeRequest,
+    ChangeRequestDecision,
+    ChangeRequestNumber,
+    ChangeRequestStatus,
+    DecisionAction,
+    DecisionRole,
+    Disposition,
+)
 from .notification_models import (  # noqa: E402, F401
     Notification,
     NotificationDelivery,

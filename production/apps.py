@@ -36,3 +36,10 @@ class ProductionConfig(AppConfig):
                 order=20,
             )
         )
+
+        from orders.change_requests import register_impact_provider
+
+        from .changes import analyse_change
+
+        # Change requests show approvers what they would do to work under way (production/changes.py).
+        register_impact_provider(analyse_change)

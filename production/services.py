@@ -459,6 +459,13 @@ def _on_replan(event: OrderEvent) -> None:
         schedule_request(trigger=f"{event.type} {event.order.number}")
 
 
+def _on_change_applied(event: OrderEvent) -> None:
+    # A change request was applied: work orders follow it case by case (production/changes.py).
+    from .changes import follow_change_request
+
+    follow_change_request(event)
+
+
 _ORDER_EVENT_HANDLERS = {
     "order.released": _on_released,
     "order.held": _on_held,
@@ -467,7 +474,7 @@ _ORDER_EVENT_HANDLERS = {
     # Priority or promised date may change the plan (e.g. a priority raised with a reason).
     "order.updated": _on_replan,
     "order.priority_changed": _on_replan,
-    "order.change_applied": _on_replan,
+    "order.change_applied": _on_change_applied,
 }
 
 
