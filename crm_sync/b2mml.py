@@ -477,6 +477,7 @@ def performance_for(
     _sub(segment, "ProcessSegmentID", str(operation))
     _sub(segment, "SegmentState", "Completed" if finished else "Running")
     material = _sub(segment, "MaterialActual")
+    _sub(material, "ID", f"{work_order}/{operation}-OUT")
     _sub(material, "MaterialDefinitionID", sku or work_order)
     _sub(material, "MaterialUse", "Produced")
     quantity = _sub(material, "Quantity")
