@@ -243,9 +243,9 @@ def _work_order_request(
         _sub(segment, "ID", f"{work_order['number']}/{operation['sequence']}")
         if due:
             _sub(segment, "LatestEndTime", _date_time(due, end_of_day=True))
+        _sub(segment, "ProcessSegmentID", str(operation["sequence"]))
         if operation.get("planned_minutes"):
             _sub(segment, "Duration", f"PT{int(operation['planned_minutes'])}M")
-        _sub(segment, "ProcessSegmentID", str(operation["sequence"]))
         _sub(segment, "OperationsDefinitionID", work_order["sku"])
         _sub(segment, "OperationsSegmentID", operation["name"][:100] or str(operation["sequence"]))
         _sub(segment, "SegmentState", state)
