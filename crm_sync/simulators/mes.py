@@ -116,11 +116,16 @@ def mes_parser(*, schema_dir: Path | None):
         if not isinstance(document, dict) or not document.get("subject"):
             raise BadMessage("a CloudEvent with a subject is expected")
         sequence = document.get("sequence")
+        data = document.get("data") if isinstance(document.get("data"), dict) else {}
+        summary = {key: data[key] for key in ("number", "revision", "status") if key in data}
+        if isinstance(data.get("work_orders"), list):
+            summary["work_orders"] = [item.get("number") for item in data["work_orders"]]
         return Parsed(
             subject=document["subject"],
             type=document.get("type", ""),
             sequence=sequence if isinstance(sequence, int) else None,
             body=document,
+            summary=summary,
         )
 
     return parse
