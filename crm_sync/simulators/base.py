@@ -378,6 +378,7 @@ class Outbound:
                 held = None
 
     def _post(self, url: str, body: bytes, content_type: str, msg_id: str) -> None:
+        started = time.time()
         for attempt in range(20):  # a sender that gives up after a while, like a real one
             headers = {"content-type": content_type}
             if self.state.secret:
@@ -394,7 +395,8 @@ class Outbound:
             except OSError:
                 status = 0
             with self.state.lock:
-                record = {"id": msg_id, "status": status, "at": time.time(), "attempt": attempt}
+                record = {"id": msg_id, "status": status, "started": started, "at": time.time()}
+                record["attempt"] = attempt
                 self.state.sent.append(record)
             if 200 <= status < 300 or 400 <= status < 500:
                 return
