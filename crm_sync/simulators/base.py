@@ -31,6 +31,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -206,6 +207,7 @@ def make_handler(
                 url = command.get("url") or state.callback_url
                 messages = list(command["messages"])
                 rate = float(command.get("rate") or 0)
+                concurrency = int(command.get("concurrency") or 1)
             except (ValueError, KeyError, TypeError):
                 self._reply(400, {"error": "url, messages and rate expected"})
                 return
@@ -215,7 +217,9 @@ def make_handler(
                     key = str(data.get("crm_id") or message.get("subject") or "")
                     if key:  # the CRM holds the orders it entered itself, under its own id
                         state.view[key] = {"crm_id": key, "status": data.get("status"), "document": message}
-            state.outbox.send_paced(url=url, messages=[dict(m) for m in messages], rate=rate)
+            state.outbox.send_paced(
+                url=url, messages=[dict(m) for m in messages], rate=rate, concurrency=concurrency
+            )
             self._reply(202, {"queued": len(messages)})
 
         def _event(self, body: bytes) -> None:
@@ -347,14 +351,32 @@ class Outbound:
     def send(self, *, url: str, body: bytes, content_type: str, msg_id: str, at: float = 0.0) -> None:
         self.queue.put((at, url, body, content_type, msg_id))
 
-    def send_paced(self, *, url: str, messages: list[dict], rate: float) -> None:
-        """JSON messages at a fixed rate (rate per second; 0: as fast as possible)."""
+    def send_paced(self, *, url: str, messages: list[dict], rate: float, concurrency: int = 1) -> None:
+        """JSON messages at a fixed rate (per second; 0: as fast as possible).
+
+        One sender keeps the order of the messages; several (a CRM with many users) overlap their
+        requests, so the offered rate does not depend on how fast the receiver answers.
+        """
         start = time.time()
+        items = []
         for index, message in enumerate(messages):
             at = start + (index / rate if rate else 0)
             msg_id = message.pop("_id", None) or self.next_id("crm")
-            body = json.dumps(message).encode()
-            self.send(url=url, body=body, content_type="application/json", msg_id=msg_id, at=at)
+            items.append((at, url, json.dumps(message).encode(), "application/json", msg_id))
+        if concurrency <= 1:
+            for item in items:
+                self.queue.put(item)
+            return
+
+        def dispatch() -> None:
+            with ThreadPoolExecutor(max_workers=concurrency) as pool:
+                for at, *rest in items:
+                    wait = at - time.time()
+                    if wait > 0:
+                        time.sleep(wait)
+                    pool.submit(self._post, *rest)
+
+        threading.Thread(target=dispatch, daemon=True).start()
 
     def _run(self) -> None:
         held = None

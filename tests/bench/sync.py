@@ -293,7 +293,11 @@ def _drive(running: dict, hook: str, rate: float, count: int, duration: float, t
         for n in range(count)
     ]
     log.info("offering %s orders at %s/s to %s", count, rate, hook)
-    httpx.post(f"{running['crm']}/_push", json={"url": hook, "messages": messages, "rate": rate}, timeout=30)
+    httpx.post(
+        f"{running['crm']}/_push",
+        json={"url": hook, "messages": messages, "rate": rate, "concurrency": 16},
+        timeout=30,
+    )
     deadline = time.monotonic() + duration + timeout
     received: list[dict] = []
     while time.monotonic() < deadline:
