@@ -7,6 +7,7 @@ marking it processed, so a message has its effect once however often it arrives 
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
 from collections.abc import Callable, Iterable, Mapping
@@ -14,6 +15,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -151,12 +153,17 @@ def inbound_process(*, message_pk: int) -> InboundMessage | None:
     return message
 
 
-def inbound_due(*, limit: int = 500) -> list[int]:
-    """Stored messages whose processing is due (a retry, or a task lost with the broker)."""
+def inbound_due(*, limit: int = 500, grace_seconds: float = 0) -> list[int]:
+    """Stored messages whose processing is due (a retry, or a task lost with the broker).
+
+    `grace_seconds`: a message never tried yet is only taken once it is that old (its task is on its way).
+    """
+    now = timezone.now()
     return list(
         InboundMessage.objects.filter(
+            Q(attempts__gt=0) | Q(received_at__lte=now - dt.timedelta(seconds=grace_seconds)),
             state__in=[InboundMessage.State.RECEIVED, InboundMessage.State.FAILED],
-            next_attempt_at__lte=timezone.now(),
+            next_attempt_at__lte=now,
         )
         .order_by("next_attempt_at")
         .values_list("pk", flat=True)[:limit]

@@ -28,10 +28,15 @@ def deliveries_claimable(*, now: dt.datetime) -> QuerySet[Delivery]:
     ).filter(~Exists(earlier_open))
 
 
-def due_queues(*, now: dt.datetime, limit: int = 500) -> list[tuple[int, int]]:
-    """(system id, order id) pairs with something to send now, most overdue first."""
+def due_queues(*, now: dt.datetime, limit: int = 500, grace_seconds: float = 0) -> list[tuple[int, int]]:
+    """(system id, order id) pairs with something to send now, most overdue first.
+
+    `grace_seconds`: a delivery never tried yet is only taken once it is that old, because its wake-up
+    task is normally on its way (the relay must not flood the broker with duplicates of fresh work).
+    """
     rows = (
         deliveries_claimable(now=now)
+        .filter(Q(attempts__gt=0) | Q(created_at__lte=now - dt.timedelta(seconds=grace_seconds)))
         .values("system_id", "order_id")
         .annotate(due=Min("next_attempt_at"))
         .order_by("due")[:limit]

@@ -74,10 +74,11 @@ def deliveries_sweep(limit: int = 500) -> int:
     Wakes queues with a due retry and those whose wake-up task was lost (broker down at commit, Redis
     restarted with its queue): the outbox rows are the truth, tasks only wake-up calls.
     """
-    queues = selectors.due_queues(now=timezone.now(), limit=limit)
+    grace = settings.SYNC_RELAY_GRACE_SECONDS
+    queues = selectors.due_queues(now=timezone.now(), limit=limit, grace_seconds=grace)
     for system_id, order_id in queues:
         deliver_order.delay(system_id, order_id)
-    messages = inbound.inbound_due(limit=limit)
+    messages = inbound.inbound_due(limit=limit, grace_seconds=grace)
     for message_pk in messages:
         process_inbound.delay(message_pk)
     TaskReceipt.objects.filter(

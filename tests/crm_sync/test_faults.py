@@ -113,6 +113,7 @@ class Worker:
             "ORDERBRIDGE_SYNC_RETRY_MAX_SECONDS": "1",
             "ORDERBRIDGE_SYNC_SWEEP_SECONDS": "1",
             "ORDERBRIDGE_SYNC_LEASE_MARGIN_SECONDS": "1",
+            "ORDERBRIDGE_SYNC_RELAY_GRACE_SECONDS": "2",
             "ORDERBRIDGE_CELERY_POISON_MAX_DELIVERIES": "3",
         }
         command = [
