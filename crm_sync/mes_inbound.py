@@ -105,6 +105,13 @@ def _mark_change_acknowledged(change_request_id: int, at: dt.datetime) -> bool:
 
 
 # --- progress --------------------------------------------------------------------------------------------
+def _taken_by_mes(message: InboundMessage, work_order: WorkOrder) -> None:
+    """Progress proves the MES has the work order, even if its acknowledgement is late or lost."""
+    if work_order.status == WorkOrderStatus.PLANNED:
+        # (The caller's copy keeps its old status: only numbers and operations are read from it.)
+        _release_work_orders(message, [work_order.number])
+
+
 def _work_order(number: str | None, field: str) -> WorkOrder:
     work_order = WorkOrder.objects.filter(number=number or "").first()
     if work_order is None:
@@ -147,6 +154,7 @@ def _report(
 ) -> dict:
     """Turn the operation's reported totals into one progress report (the increment since the last)."""
     subject = f"{work_order.number}/{operation.sequence}"
+    _taken_by_mes(message, work_order)
     if not common.cursor_advance(
         system=message.system, subject=subject, sequence=sequence, message_id=message.message_id
     ):
@@ -299,6 +307,7 @@ def completed(message: InboundMessage) -> dict:
         message_id=message.message_id,
     ):
         return common.stale(work_order.number, common.sequence_of(doc))
+    _taken_by_mes(message, work_order)
     finished = []
     for operation in work_order.operations.exclude(status=OperationStatus.COMPLETED).order_by("sequence"):
         production_services.progress_report_create(

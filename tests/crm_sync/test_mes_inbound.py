@@ -288,3 +288,13 @@ def test_the_acknowledgement_of_an_applied_change_is_passed_to_the_change_reques
     message = InboundMessage.objects.get()
     assert message.state == InboundMessage.State.PROCESSED
     assert message.result["change_requests_acknowledged"] == [7]
+
+
+def test_progress_arriving_before_the_acknowledgement_is_applied_all_the_same(client, released):
+    number = work_order(released).number  # not acknowledged yet: still planned
+
+    post_hook(client, HOOK, progress(number, 10, "2", sequence=1))
+    process_all()
+
+    assert InboundMessage.objects.get().state == InboundMessage.State.PROCESSED
+    assert work_order(released).status == "in_progress"
