@@ -282,9 +282,18 @@ SYNC_SWEEP_SECONDS = env_int("ORDERBRIDGE_SYNC_SWEEP_SECONDS", 5)
 B2MML_SCHEMA_DIR = Path(
     env_str("ORDERBRIDGE_B2MML_SCHEMA_DIR", str(BASE_DIR.parent / "shared" / "standards" / "b2mml"))
 )
+# A worker killed mid-request holds its claim this long past the request's timeouts, then another takes it.
+SYNC_LEASE_MARGIN_SECONDS = env_int("ORDERBRIDGE_SYNC_LEASE_MARGIN_SECONDS", 30)
+# acks_late redelivers a task whose worker died; one that kills its worker each time is dead after this.
+SYNC_POISON_MAX_DELIVERIES = env_int("ORDERBRIDGE_CELERY_POISON_MAX_DELIVERIES", 3)
+# The relay re-publishes work never tried only once it is this old: its own task is normally on the way.
+SYNC_RELAY_GRACE_SECONDS = env_int("ORDERBRIDGE_SYNC_RELAY_GRACE_SECONDS", 10)
+SYNC_RECONCILE_SECONDS = env_int("ORDERBRIDGE_SYNC_RECONCILE_SECONDS", 15 * 60)
 CELERY_BEAT_SCHEDULE = {
     # Due retries, and pending events whose task was lost with the broker, are picked up here.
     "crm-sync-sweep": {"task": "crm_sync.deliveries_sweep", "schedule": float(SYNC_SWEEP_SECONDS)},
+    # Drift between us and the CRM / MES read APIs, listed for the admins.
+    "crm-sync-reconcile": {"task": "crm_sync.reconcile", "schedule": float(SYNC_RECONCILE_SECONDS)},
 }
 
 # --- Customer service: tracking links and notifications ----------------------------------------------

@@ -6,6 +6,7 @@ from django.views.generic import RedirectView
 from django.views.i18n import set_language
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from crm_sync.urls import hook_urlpatterns, page_urlpatterns
 from orders.api import router as orders_router
 from orders.change_request_api import router as change_requests_router
 from orders.tracking_api import OrderTrackingLinksView, TrackingLinkRevokeView
@@ -44,6 +45,8 @@ urlpatterns = [
     path("track/", include("orders.tracking_urls")),
     path("admin/", admin.site.urls),
     path("api/v1/integration/", include("crm_sync.urls")),
+    path("hooks/", include(hook_urlpatterns)),
+    path("sync/", include(page_urlpatterns)),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
