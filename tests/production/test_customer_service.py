@@ -94,7 +94,7 @@ def test_the_tracking_page_keeps_the_promise_when_the_plan_is_earlier(sales, pla
 def test_the_desk_finds_an_order_by_one_of_its_lot_numbers(sales, planner, press, service_agent):
     order = release(sales, planner, press)
     make_order(owner=sales, product=press)  # another order of the same customer base
-    services.lot_create(actor=planner, work_order=order.work_orders.get(), number="L-2026-0815", quantity=5)
+    services.lot_create(actor=planner, work_order=producing(planner, order), number="L-2026-0815", quantity=5)
     results = service_desk.desk_search(user=service_agent, term="0815")
     assert [r.order for r in results] == [order]
     assert results[0].matched == ["lot: L-2026-0815"]
@@ -111,7 +111,7 @@ def test_at_a_glance_shows_risk_progress_and_lots_with_their_inspections(
     client, sales, planner, press, service_agent
 ):
     order = release(sales, planner, press, promised_date=in_days(1))
-    lot = services.lot_create(actor=planner, work_order=order.work_orders.get(), number="L-77", quantity=5)
+    lot = services.lot_create(actor=planner, work_order=producing(planner, order), number="L-77", quantity=5)
     services.inspection_record(actor=planner, lot=lot, result="fail", defect_code="SCRATCH")
     schedule_run(actor=planner, trigger="test", now=timezone.now() + dt.timedelta(days=3))
     client.force_login(service_agent)
@@ -128,7 +128,7 @@ def test_the_desk_runs_a_fixed_number_of_queries_however_many_orders_match(
         for index in range(count):
             order = release(sales, planner, press)
             services.lot_create(
-                actor=planner, work_order=order.work_orders.get(), number=f"{prefix}-{index}", quantity=1
+                actor=planner, work_order=producing(planner, order), number=f"{prefix}-{index}", quantity=1
             )
 
     lots("FEW", 1)
@@ -140,3 +140,14 @@ def test_the_desk_runs_a_fixed_number_of_queries_however_many_orders_match(
     with CaptureQueriesContext(connection) as many:
         client.get(reverse("service:desk"), {"q": "MANY-"})
     assert len(many) == len(few)
+
+
+def producing(planner, order):
+    """The order's work order, released to the shop floor with some parts made: lots can be recorded."""
+    work_order = order.work_orders.get()
+    services.work_order_transition(actor=planner, work_order=work_order, name="release")
+    operation = work_order.operations.order_by("sequence").first()
+    services.progress_report_create(
+        actor=planner, operation=operation, message_id=f"made-{work_order.pk}", good_quantity=1
+    )
+    return work_order
