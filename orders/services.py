@@ -342,8 +342,12 @@ def order_create(
     priority_reason: str = "",
     remarks: str = "",
     reason: str = "",
+    external_ref: str = "",
 ) -> SalesOrder:
-    """Create a draft order with its lines. Lines may be empty (a draft); confirm needs at least one."""
+    """Create a draft order with its lines. Lines may be empty (a draft); confirm needs at least one.
+
+    `external_ref` names the source row of an import; it is unique, so an import never makes a duplicate.
+    """
     if not actor.has_perm("orders.add_salesorder"):
         raise refused(
             actor, "order_create", customer.code if customer else "-", "missing orders.add_salesorder"
@@ -378,6 +382,7 @@ def order_create(
         priority_overridden=resolved[1],
         priority_reason=resolved[2],
         remarks=remarks or "",
+        external_ref=external_ref or "",
     )
     _full_clean(order, exclude=["number", "status", "owner"])
     _stamp(order, actor=actor, reason=reason or _("Order entered"))
@@ -385,6 +390,11 @@ def order_create(
         with transaction.atomic():
             order.save()
     except IntegrityError as exc:
+        if external_ref and SalesOrder.objects.filter(external_ref=external_ref).exists():
+            raise Conflict(
+                _("Another order already has this external reference."),
+                fields={"external_ref": [external_ref]},
+            ) from exc
         raise Conflict(_("Another order already has this CRM id."), fields={"crm_id": [str(exc)]}) from exc
     for index, line in enumerate(cleaned_lines, start=1):
         _save_new_line(order, line, line_no=index, actor=actor, reason=reason or _("Order entered"))
@@ -538,6 +548,7 @@ TIMESTAMP_ON = {
     "release": "released_at",
     "complete": "completed_at",
     "ship": "shipped_at",
+    "start_production": "production_started_at",
 }
 REASON_REQUIRED = {"hold", "cancel"}
 

@@ -641,3 +641,14 @@ class SchedulerState(models.Model):
 
     def __str__(self) -> str:
         return "pending" if self.pending else "idle"
+
+
+class KpiDashboard(models.Model):
+    """No table: carries the permission to read the KPI dashboard (a page, not a model of its own)."""
+
+    class Meta:
+        managed = False
+        default_permissions = ()
+        permissions = [("view_kpi_dashboard", _("Can view the KPI dashboard"))]
+        verbose_name = _("KPI dashboard")
+        verbose_name_plural = _("KPI dashboard")
