@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import exports, kpi_views, views
 
 app_name = "production"
 
@@ -8,4 +8,7 @@ urlpatterns = [
     path("", views.planner, name="planner"),
     path("reschedule/", views.reschedule_now, name="reschedule"),
     path("work-orders/action/", views.work_order_action, name="work_order_action"),
+    path("work-orders/export.<slug:fmt>", exports.work_orders_export, name="work_orders_export"),
+    path("kpis/", kpi_views.dashboard, name="kpi_dashboard"),
+    path("kpis/tables/<slug:key>.<slug:fmt>", kpi_views.table_download, name="kpi_table"),
 ]
