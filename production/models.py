@@ -652,3 +652,6 @@ class KpiDashboard(models.Model):
         permissions = [("view_kpi_dashboard", _("Can view the KPI dashboard"))]
         verbose_name = _("KPI dashboard")
         verbose_name_plural = _("KPI dashboard")
+
+    def __str__(self) -> str:
+        return str(self._meta.verbose_name)
