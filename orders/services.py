@@ -712,3 +712,34 @@ def order_apply_transition(
     if name not in ORDER_TRANSITIONS:
         raise ValidationFailed(_("Unknown action."), fields={"action": [_("Unknown action.")]})
     return ORDER_TRANSITIONS[name](actor=actor, order=order, reason=reason, expected_version=expected_version)
+
+
+def order_create_errors(
+    *,
+    customer: Customer | None,
+    lines: list[dict],
+    requested_date: dt.date | None = None,
+    promised_date: dt.date | None = None,
+    priority: int | None = None,
+    priority_reason: str = "",
+    crm_id: str = "",
+) -> dict[str, list[str]]:
+    """The input checks order_create makes, without writing anything (field -> messages).
+
+    For previews that validate many orders before any is created (spreadsheet imports); order_create
+    still checks everything again when it runs.
+    """
+    errors: dict[str, list[str]] = {}
+    if customer is None:
+        errors["customer"] = [_("This field is required.")]
+    elif not customer.is_active:
+        errors["customer"] = [_("This customer is inactive.")]
+    data = {"requested_date": requested_date, "promised_date": promised_date}
+    errors.update(_check_dates(data, changed={"requested_date", "promised_date"}))
+    _cleaned, line_errors = _clean_lines(lines or [], default_due=requested_date)
+    errors.update(line_errors)
+    if customer is not None:
+        errors.update(_resolve_priority(customer=customer, priority=priority, reason=priority_reason)[3])
+    if crm_id and SalesOrder.objects.filter(crm_id=crm_id).exists():
+        errors["crm_id"] = [_("Another order already has this CRM id.")]
+    return errors
