@@ -6,10 +6,15 @@ coordinates, orders.exports writes the CSV/XLSX downloads.
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth.decorators import permission_required
+from django.core.cache import cache
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.utils.http import urlencode
+from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from orders.exports import FORMATS, table_response
@@ -23,21 +28,35 @@ PERMISSION = "production.view_kpi_dashboard"
 @permission_required(PERMISSION, raise_exception=True)
 def dashboard(request: HttpRequest) -> HttpResponse:
     filters, errors = kpis.parse_filters(request.GET)
-    sections = kpis.dashboard(filters)
-    query = urlencode(filters.query())
     context = {
         "filters": filters,
         "errors": errors,
-        "query": query,
-        "sections": [
-            {"section": section, "charts": [charts.build(chart) for chart in section.charts]}
-            for section in sections
-        ],
+        "sections_html": _sections_html(request, filters),
         "customers": Customer.objects.order_by("name").values_list("pk", "name"),
         "families": ProductFamily.objects.order_by("name").values_list("pk", "name"),
         "tiers": CustomerTier.choices,
     }
     return render(request, "production/kpi/dashboard.html", context)
+
+
+def _sections_html(request: HttpRequest, filters: kpis.KpiFilters) -> str:
+    """The sections as HTML, kept as long as their figures (the page's costly part after the queries)."""
+    seconds = settings.KPI_CACHE_SECONDS
+    key = f"kpi:html:{get_language()}:{filters.cache_key()}"
+    html = cache.get(key) if seconds else None
+    if html is None:
+        sections = kpis.dashboard(filters)
+        context = {
+            "query": urlencode(filters.query()),
+            "sections": [
+                {"section": section, "charts": [charts.build(chart) for chart in section.charts]}
+                for section in sections
+            ],
+        }
+        html = render_to_string("production/kpi/_sections.html", context, request=request)
+        if seconds:
+            cache.set(key, html, seconds)
+    return mark_safe(html)  # noqa: S308 - rendered by our own template with autoescaping
 
 
 @permission_required(PERMISSION, raise_exception=True)
