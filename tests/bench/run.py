@@ -32,6 +32,7 @@ BENCHES: dict[str, str] = {
     "intake": "tests.bench.intake:run",
     "scheduler": "tests.bench.scheduler:run",
     "dashboard": "tests.bench.dashboard:run",
+    "import": "tests.bench.imports:run",
 }
 
 
