@@ -12,6 +12,7 @@ from django.core.cache import cache
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
+from django.utils.html import format_html_join
 from django.utils.http import urlencode
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
@@ -32,11 +33,23 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "filters": filters,
         "errors": errors,
         "sections_html": _sections_html(request, filters),
-        "customers": Customer.objects.order_by("name").values_list("pk", "name"),
-        "families": ProductFamily.objects.order_by("name").values_list("pk", "name"),
+        "customer_options": _options(Customer.objects.order_by("name"), filters.customer_id),
+        "family_options": _options(ProductFamily.objects.order_by("name"), filters.family_id),
         "tiers": CustomerTier.choices,
     }
     return render(request, "production/kpi/dashboard.html", context)
+
+
+def _options(queryset, selected: int | None) -> str:
+    """<option>s built in Python: a plant has hundreds of customers, a template loop is slow for that."""
+    return format_html_join(
+        "",
+        '<option value="{}"{}>{}</option>',
+        (
+            (pk, " selected" if pk == selected else "", name)
+            for pk, name in queryset.values_list("pk", "name")
+        ),
+    )
 
 
 def _sections_html(request: HttpRequest, filters: kpis.KpiFilters) -> str:

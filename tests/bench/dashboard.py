@@ -174,6 +174,13 @@ def seed(url: str, *, orders: int) -> dict[str, int]:
     return counts
 
 
+def count(url: str) -> dict[str, int]:
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        return {name: conn.execute(sql).fetchone()[0] for name, sql in COUNT_SQL.items()}
+
+
 def measure(requests: int) -> None:
     """Run inside `manage.py shell`: time the dashboard through the test client, print the figures as JSON."""
     from django.contrib.auth import get_user_model
@@ -217,7 +224,10 @@ def run(*, quick: bool = False) -> Iterator[dict]:
     orders = int(os.environ.get("BENCH_DASHBOARD_ORDERS", "5000" if quick else "100000"))
     requests = int(os.environ.get("BENCH_DASHBOARD_REQUESTS", "5" if quick else "20"))
     case = f"orders{orders // 1000}k"
-    recreate_database(url)
+    # BENCH_DASHBOARD_REUSE=1 measures again on the database a previous run seeded (no re-seeding).
+    reuse = os.environ.get("BENCH_DASHBOARD_REUSE") == "1"
+    if not reuse:
+        recreate_database(url)
     with tempfile.TemporaryDirectory(prefix="orderbridge-bench-") as var_dir:
         env = dict(os.environ)
         env.update(
@@ -229,7 +239,7 @@ def run(*, quick: bool = False) -> Iterator[dict]:
         )
         (Path(var_dir) / "static").mkdir()
         manage(env, "migrate", "--noinput", "--verbosity=0")
-        counts = seed(url, orders=orders)
+        counts = count(url) if reuse else seed(url, orders=orders)
         code = f"from tests.bench.dashboard import measure; measure({requests})"
         timings = json.loads(manage(env, "shell", "--no-startup", "-c", code).strip().splitlines()[-1])
     log.info("timings (ms): %s", {k: [round(v) for v in vs] for k, vs in timings.items()})
