@@ -607,6 +607,10 @@ def import_job_validate(*, job_id: int) -> ImportJob | None:
         planned, errors = plan_orders(sheet)
     except FileRejected as exc:
         planned, errors, sheet = [], [{"row": 0, "column": "", "message": exc.message}], Sheet([], [])
+    except Exception:  # a damaged file can fail deep inside the reader: a clear error, never a stuck job
+        log.exception("import job %s: the file could not be read", job_id)
+        message = _("The file could not be read. Save it again from Excel as .xlsx or CSV UTF-8.")
+        planned, errors, sheet = [], [{"row": 0, "column": "", "message": message}], Sheet([], [])
     with transaction.atomic():
         job = _lock(job_id)
         job.rows = len(sheet.rows)
@@ -682,13 +686,16 @@ def import_job_run(*, job_id: int) -> ImportJob | None:
                 created.append(_create(order, actor=actor, filename=job.filename).number)
                 if done % PROGRESS_EVERY == 0:
                     _set_progress(job_id, done, len(todo))
-    except (ApplicationError, IntegrityError) as exc:
+    except Exception as exc:
+        # Whatever went wrong, the transaction rolled back: nothing of the file was saved.
         created = []
-        message = (
-            exc.message
-            if isinstance(exc, ApplicationError)
-            else _("Another import created some of these orders.")
-        )
+        if isinstance(exc, ApplicationError):
+            message = exc.message
+        elif isinstance(exc, IntegrityError):
+            message = _("Another import created some of these orders.")
+        else:
+            log.exception("import job %s failed", job_id)
+            message = _("The import failed: nothing was saved. Try again or ask an administrator.")
         with transaction.atomic():
             job = _lock(job_id)
             job.errors = [*errors, {"row": getattr(exc, "row", 0), "column": "", "message": message}][
