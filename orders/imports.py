@@ -424,8 +424,12 @@ def _locate(key: str, order: PlannedOrder) -> tuple[int, str]:
     return order.rows[0], {"customer": "customer_code"}.get(key, key)
 
 
-def plan_orders(sheet: Sheet) -> tuple[list[PlannedOrder], list[dict]]:
-    """Group rows into orders and check every value; errors name their row and column."""
+def plan_orders(sheet: Sheet, *, check_rules: bool = True) -> tuple[list[PlannedOrder], list[dict]]:
+    """Group rows into orders and check every value; errors name their row and column.
+
+    `check_rules` also runs the order rules (orders.services.order_create_errors) on every new order: the
+    preview needs them; the import itself leaves them to order_create, which checks them anyway.
+    """
     errors = list(sheet.errors)
     customers = {c.code.lower(): c for c in Customer.objects.all()}
     products = {p.sku.lower(): p for p in Product.objects.select_related("family")}
@@ -522,7 +526,7 @@ def plan_orders(sheet: Sheet) -> tuple[list[PlannedOrder], list[dict]]:
     failed_rows = {e["row"] for e in errors}
     for order in orders.values():
         order.exists = order.external_ref in existing
-        if order.exists or failed_rows.intersection(order.rows):
+        if not check_rules or order.exists or failed_rows.intersection(order.rows):
             continue
         problems = services.order_create_errors(
             customer=order.customer,
@@ -677,7 +681,7 @@ def import_job_run(*, job_id: int) -> ImportJob | None:
     created: list[str] = []
     errors: list[dict] = []
     try:
-        planned, errors = plan_orders(read_sheet(job))
+        planned, errors = plan_orders(read_sheet(job), check_rules=False)
         if errors:
             raise ValidationFailed(_("The file has errors since its preview: nothing was imported."))
         todo = [order for order in planned if not order.exists]
