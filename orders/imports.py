@@ -589,6 +589,28 @@ def import_job_create(*, actor: Any, filename: str, content: bytes, encoding: st
     return job
 
 
+# A file still waiting for its check after this long was probably not queued (the broker was down).
+STALLED_AFTER = dt.timedelta(minutes=1)
+
+
+def import_job_stalled(job: ImportJob) -> bool:
+    return job.status == ImportJobStatus.UPLOADED and timezone.now() - job.created_at > STALLED_AFTER
+
+
+@transaction.atomic
+def import_job_retry(*, actor: Any, job: ImportJob | int) -> ImportJob:
+    """Queue the check of an uploaded file again, when its first queueing was lost. Harmless if it was not:
+    the check leaves a job past validation alone."""
+    pk = job.pk if isinstance(job, ImportJob) else job
+    job = ImportJob.objects.select_for_update().get(pk=pk)
+    if not (actor and actor.pk == job.created_by_id):
+        raise services.refused(actor, "import_job_retry", str(job.pk), "not the uploader")
+    if not import_job_stalled(job):
+        raise Conflict(_("This file's check is under way or done."), code="import_not_stalled")
+    _enqueue("import_validate", job.pk)
+    return job
+
+
 def _lock(job_id: int) -> ImportJob | None:
     return ImportJob.objects.select_for_update().filter(pk=job_id).first()
 

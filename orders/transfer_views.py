@@ -68,7 +68,12 @@ def _own_job(request: HttpRequest, pk: int) -> ImportJob:
 @permission_required("orders.add_importjob", raise_exception=True)
 def import_job(request: HttpRequest, pk: int) -> HttpResponse:
     job = _own_job(request, pk)
-    context = {"job": job, "running": job.status in RUNNING, "progress": imports.progress(job)}
+    context = {
+        "job": job,
+        "running": job.status in RUNNING,
+        "stalled": imports.import_job_stalled(job),
+        "progress": imports.progress(job),
+    }
     if request.htmx and request.GET.get("partial") == "progress":
         response = render(request, "orders/import/_progress.html", context)
         if not context["running"]:
@@ -83,6 +88,17 @@ def import_commit(request: HttpRequest, pk: int) -> HttpResponse:
     job = _own_job(request, pk)
     try:
         imports.import_job_commit(actor=request.user, job=job)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    return redirect("orders:import_job", pk=job.pk)
+
+
+@require_POST
+@permission_required("orders.add_importjob", raise_exception=True)
+def import_retry(request: HttpRequest, pk: int) -> HttpResponse:
+    job = _own_job(request, pk)
+    try:
+        imports.import_job_retry(actor=request.user, job=job)
     except ApplicationError as exc:
         messages.error(request, exc.message)
     return redirect("orders:import_job", pk=job.pk)

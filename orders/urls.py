@@ -14,6 +14,7 @@ urlpatterns = [
     path("import/template.<slug:fmt>", transfer_views.import_template, name="import_template"),
     path("import/<int:pk>/", transfer_views.import_job, name="import_job"),
     path("import/<int:pk>/commit/", transfer_views.import_commit, name="import_commit"),
+    path("import/<int:pk>/retry/", transfer_views.import_retry, name="import_retry"),
     path("<str:number>/", views.order_detail, name="order_detail"),
     path("<str:number>/edit/", views.order_edit, name="order_edit"),
     path("<str:number>/actions/<slug:action>/", views.order_transition, name="order_transition"),

@@ -4,6 +4,7 @@ malformed files refused with a clear error and nothing saved."""
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 
 import openpyxl
@@ -404,3 +405,24 @@ def test_an_order_taken_by_another_import_meanwhile_rolls_back_the_whole_file(sa
     # R2 is now known, so the file's re-check skips it and imports R1 alone: still no duplicate.
     assert job.status == ImportJobStatus.DONE
     assert sorted(SalesOrder.objects.values_list("external_ref", flat=True)) == ["R1", "R2"]
+
+
+def test_a_file_whose_check_was_never_queued_can_be_queued_again(
+    client, sales, catalog, eager_celery, django_capture_on_commit_callbacks
+):
+    job = import_job_create(actor=sales, filename="orders.xlsx", content=xlsx([row("R1")]))
+    ImportJob.objects.filter(pk=job.pk).update(created_at=job.created_at - dt.timedelta(minutes=5))
+    client.force_login(sales)
+    assert "Check the file now" in client.get(f"/orders/import/{job.pk}/").content.decode()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(f"/orders/import/{job.pk}/retry/")
+
+    assert ImportJob.objects.get(pk=job.pk).status == ImportJobStatus.VALID
+
+
+def test_a_file_being_checked_is_not_queued_twice(sales, catalog):
+    job = validated(sales, xlsx([row("R1")]))
+
+    with pytest.raises(Conflict):
+        imports.import_job_retry(actor=sales, job=job)
