@@ -250,6 +250,11 @@ SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True
 # --- OrderBridge -------------------------------------------------------------------------------------
 ORDER_NUMBER_PREFIX = env_str("ORDERBRIDGE_ORDER_NUMBER_PREFIX", "SO")
 EVENT_SOURCE = env_str("ORDERBRIDGE_EVENT_SOURCE", "urn:orderbridge")
+# The KPI dashboard keeps its figures this long in the shared cache (0: always recompute).
+KPI_CACHE_SECONDS = env_int("ORDERBRIDGE_KPI_CACHE_SECONDS", 60)
+# Spreadsheet imports: the largest file and the most data rows one import takes.
+IMPORT_MAX_BYTES = env_int("ORDERBRIDGE_IMPORT_MAX_BYTES", 10 * 1024 * 1024)
+IMPORT_MAX_ROWS = env_int("ORDERBRIDGE_IMPORT_MAX_ROWS", 20_000)
 
 # --- Change requests: when a production manager must approve as well as a planner ---------------------
 # A planner always approves. The manager too when work has started on an affected line, when the change

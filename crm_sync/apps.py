@@ -8,7 +8,9 @@ class CrmSyncConfig(AppConfig):
 
     def ready(self) -> None:
         from orders import events, panels
+        from production import kpis
 
+        from .kpis import PROVIDER
         from .services import outbox_record_order_event
         from .views import order_panel_context
 
@@ -22,3 +24,5 @@ class CrmSyncConfig(AppConfig):
                 order=50,
             )
         )
+        # The dashboard's sync-health section (production cannot import crm_sync).
+        kpis.register(PROVIDER)

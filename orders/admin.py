@@ -9,10 +9,11 @@ from django.http import HttpResponseRedirect
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
+from config.admin import ReadOnlyAdminMixin
 from config.errors import ApplicationError
 
 from . import selectors, services
-from .models import Customer, CustomerContact, OrderLine, Product, ProductFamily, SalesOrder
+from .models import Customer, CustomerContact, ImportJob, OrderLine, Product, ProductFamily, SalesOrder
 
 
 def _report(request, exc: ApplicationError) -> None:
@@ -342,3 +343,11 @@ class ChangeRequestAdmin(SimpleHistoryAdmin):
     def has_change_permission(self, request, obj=None):
         # The change form only shows the record (history, decisions); writes go through the actions.
         return request.method in ("GET", "HEAD") and super().has_view_permission(request, obj)
+@admin.register(ImportJob)
+class ImportJobAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
+    """Imports are made on /orders/import/ (validated, all or nothing); the admin only reads them."""
+
+    list_display = ("filename", "created_by", "status", "rows", "orders_new", "orders_existing", "created_at")
+    list_filter = ("status",)
+    search_fields = ("filename", "created_by__username")
+    exclude = ("content",)

@@ -219,6 +219,13 @@ class SalesOrder(models.Model):
     released_at = models.DateTimeField(_("released at"), null=True, blank=True, editable=False)
     completed_at = models.DateTimeField(_("completed at"), null=True, blank=True, editable=False)
     shipped_at = models.DateTimeField(_("shipped at"), null=True, blank=True, editable=False)
+    # Set by the start_production transition; the order flow time KPI ends here.
+    production_started_at = models.DateTimeField(
+        _("production started at"), null=True, blank=True, editable=False
+    )
+    # The reference of the spreadsheet row (or other source) the order was imported from: re-importing the
+    # same file finds it and creates no duplicate.
+    external_ref = models.CharField(_("external reference"), max_length=100, blank=True, editable=False)
 
     history = HistoricalRecords(excluded_fields=["updated_at"])
 
@@ -239,10 +246,24 @@ class SalesOrder(models.Model):
             ("cancel_released_salesorder", _("Can cancel sales orders already released to production")),
             ("prioritise_salesorder", _("Can change the priority of any open order")),
         ]
-        indexes = [models.Index(fields=["customer", "status"])]
+        indexes = [
+            models.Index(fields=["customer", "status"]),
+            # The KPI dashboard reads orders by the moment they were shipped / production started.
+            models.Index(
+                fields=["shipped_at"], condition=Q(shipped_at__isnull=False), name="order_shipped_idx"
+            ),
+            models.Index(
+                fields=["production_started_at"],
+                condition=Q(production_started_at__isnull=False),
+                name="order_prod_started_idx",
+            ),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["crm_id"], condition=~Q(crm_id=""), name="salesorder_crm_id_unique"
+            ),
+            models.UniqueConstraint(
+                fields=["external_ref"], condition=~Q(external_ref=""), name="salesorder_external_ref_unique"
             ),
         ]
 
@@ -377,6 +398,103 @@ class OrderLine(models.Model):
         return f"{self.order_id}/{self.line_no}"
 
 
+# --- spreadsheet imports ------------------------------------------------------------------------------------
+class ImportJobStatus(models.TextChoices):
+    UPLOADED = "uploaded", _("Uploaded")
+    VALIDATING = "validating", _("Validating")
+    INVALID = "invalid", _("Has errors")
+    VALID = "valid", _("Ready to import")
+    IMPORTING = "importing", _("Importing")
+    DONE = "done", _("Imported")
+    FAILED = "failed", _("Failed")
+
+
+def can_commit_import(job: ImportJob, user) -> bool:
+    """Only the person who uploaded the file imports it (they checked its preview)."""
+    return bool(
+        user and user.is_active and user.pk == job.created_by_id and user.has_perm("orders.add_importjob")
+    )
+
+
+class ImportJob(models.Model):
+    """One uploaded order spreadsheet: validated row by row (preview), then imported all or nothing.
+
+    The file itself is stored in the row, so a Celery worker on another machine can read it. Progress of
+    a running step lives in the shared cache (a transaction that is still open cannot show its progress).
+    Status changes only through the transitions below, called by `orders.imports`.
+    """
+
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("uploaded by")
+    )
+    filename = models.CharField(_("file name"), max_length=255)
+    file_format = models.CharField(_("format"), max_length=8)
+    encoding = models.CharField(_("encoding"), max_length=20, default="utf-8")
+    content = models.BinaryField(_("content"), editable=False)
+    status = FSMField(
+        _("status"), default=ImportJobStatus.UPLOADED, choices=ImportJobStatus.choices, protected=True
+    )
+    rows = models.PositiveIntegerField(_("rows"), default=0)
+    orders_new = models.PositiveIntegerField(_("new orders"), default=0)
+    orders_existing = models.PositiveIntegerField(_("orders already imported"), default=0)
+    # [{"row": 5, "column": "quantity", "message": "..."}]; row 0 means the file as a whole.
+    errors = models.JSONField(_("errors"), default=list, blank=True)
+    # The first orders as they will be created, for the preview page.
+    preview = models.JSONField(_("preview"), default=list, blank=True)
+    created_order_numbers = models.JSONField(_("created orders"), default=list, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    history = HistoricalRecords(excluded_fields=["content"])
+
+    class Meta:
+        verbose_name = _("import job")
+        verbose_name_plural = _("import jobs")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.filename} ({self.get_status_display()})"
+
+    @transition(
+        field=status,
+        source=[ImportJobStatus.UPLOADED, ImportJobStatus.VALIDATING],
+        target=ImportJobStatus.VALIDATING,
+    )
+    def start_validation(self) -> None:
+        pass
+
+    @transition(field=status, source=ImportJobStatus.VALIDATING, target=ImportJobStatus.VALID)
+    def mark_valid(self) -> None:
+        pass
+
+    @transition(
+        field=status,
+        source=[ImportJobStatus.UPLOADED, ImportJobStatus.VALIDATING, ImportJobStatus.IMPORTING],
+        target=ImportJobStatus.INVALID,
+    )
+    def mark_invalid(self) -> None:
+        pass
+
+    @transition(
+        field=status,
+        source=ImportJobStatus.VALID,
+        target=ImportJobStatus.IMPORTING,
+        permission=can_commit_import,
+    )
+    def start_import(self) -> None:
+        pass
+
+    @transition(field=status, source=ImportJobStatus.IMPORTING, target=ImportJobStatus.DONE)
+    def mark_done(self) -> None:
+        pass
+
+    @transition(
+        field=status,
+        source=[ImportJobStatus.VALIDATING, ImportJobStatus.IMPORTING],
+        target=ImportJobStatus.FAILED,
+    )
+    def mark_failed(self) -> None:
+        pass
 # The customer-service models live in their own modules; imported here so that Django finds them.
 # Change requests live in their own module; they are part of this app's models.
 from .change_request_models import (  # noqa: E402, F401

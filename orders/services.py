@@ -373,8 +373,12 @@ def order_create(
     priority_reason: str = "",
     remarks: str = "",
     reason: str = "",
+    external_ref: str = "",
 ) -> SalesOrder:
-    """Create a draft order with its lines. Lines may be empty (a draft); confirm needs at least one."""
+    """Create a draft order with its lines. Lines may be empty (a draft); confirm needs at least one.
+
+    `external_ref` names the source row of an import; it is unique, so an import never makes a duplicate.
+    """
     if not actor.has_perm("orders.add_salesorder"):
         raise refused(
             actor, "order_create", customer.code if customer else "-", "missing orders.add_salesorder"
@@ -409,17 +413,24 @@ def order_create(
         priority_overridden=resolved[1],
         priority_reason=resolved[2],
         remarks=remarks or "",
+        external_ref=external_ref or "",
     )
     # Customer and owner were checked above; full_clean would read them again.
     _full_clean(order, exclude=["number", "status", "owner", "customer"])
     entered = reason or _("Order entered")
     _stamp(order, actor=actor, reason=entered)
-    if order.crm_id:
-        # Two requests may race past the check above with one CRM id: the unique index decides.
+    if order.crm_id or order.external_ref:
+        # Two requests may race past the checks above with one CRM id or external reference: the unique
+        # indexes decide.
         try:
             with transaction.atomic():
                 order.save()
         except IntegrityError as exc:
+            if external_ref and SalesOrder.objects.filter(external_ref=external_ref).exists():
+                raise Conflict(
+                    _("Another order already has this external reference."),
+                    fields={"external_ref": [external_ref]},
+                ) from exc
             raise Conflict(
                 _("Another order already has this CRM id."), fields={"crm_id": [str(exc)]}
             ) from exc
@@ -586,6 +597,7 @@ TIMESTAMP_ON = {
     "release": "released_at",
     "complete": "completed_at",
     "ship": "shipped_at",
+    "start_production": "production_started_at",
 }
 REASON_REQUIRED = {"hold", "cancel"}
 
@@ -822,3 +834,32 @@ def order_set_priority(
 def order_event_payload(order: SalesOrder) -> dict:
     """The order as other systems see it: the base of the data of events that higher apps publish about it."""
     return _order_payload(order)
+def order_create_errors(
+    *,
+    customer: Customer | None,
+    lines: list[dict],
+    requested_date: dt.date | None = None,
+    promised_date: dt.date | None = None,
+    priority: int | None = None,
+    priority_reason: str = "",
+    crm_id: str = "",
+) -> dict[str, list[str]]:
+    """The input checks order_create makes, without writing anything (field -> messages).
+
+    For previews that validate many orders before any is created (spreadsheet imports); order_create
+    still checks everything again when it runs.
+    """
+    errors: dict[str, list[str]] = {}
+    if customer is None:
+        errors["customer"] = [_("This field is required.")]
+    elif not customer.is_active:
+        errors["customer"] = [_("This customer is inactive.")]
+    data = {"requested_date": requested_date, "promised_date": promised_date}
+    errors.update(_check_dates(data, changed={"requested_date", "promised_date"}))
+    _cleaned, line_errors = _clean_lines(lines or [], default_due=requested_date)
+    errors.update(line_errors)
+    if customer is not None:
+        errors.update(_resolve_priority(customer=customer, priority=priority, reason=priority_reason)[3])
+    if crm_id and SalesOrder.objects.filter(crm_id=crm_id).exists():
+        errors["crm_id"] = [_("Another order already has this CRM id.")]
+    return errors

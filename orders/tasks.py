@@ -30,3 +30,19 @@ def notifications_sweep(limit: int = 500) -> int:
     if due:
         logger.info("notification sweep enqueued %s deliveries", len(due))
     return len(due)
+
+
+@shared_task(name="orders.import_validate", acks_late=True)
+def import_validate(job_id: int) -> str | None:
+    from .imports import import_job_validate
+
+    job = import_job_validate(job_id=job_id)
+    return job.status if job else None
+
+
+@shared_task(name="orders.import_run", acks_late=True)
+def import_run(job_id: int) -> str | None:
+    from .imports import import_job_run
+
+    job = import_job_run(job_id=job_id)
+    return job.status if job else None

@@ -643,5 +643,17 @@ class SchedulerState(models.Model):
         return "pending" if self.pending else "idle"
 
 
+class KpiDashboard(models.Model):
+    """No table: carries the permission to read the KPI dashboard (a page, not a model of its own)."""
+
+    class Meta:
+        managed = False
+        default_permissions = ()
+        permissions = [("view_kpi_dashboard", _("Can view the KPI dashboard"))]
+        verbose_name = _("KPI dashboard")
+        verbose_name_plural = _("KPI dashboard")
+
+    def __str__(self) -> str:
+        return str(self._meta.verbose_name)
 # Dispositions of work changed by change requests live in their own module; part of this app's models.
 from .change_models import ChangeDisposition, DispositionKind  # noqa: E402, F401

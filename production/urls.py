@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import quote_views, views
+from . import exports, kpi_views, quote_views, views
 
 app_name = "production"
 
@@ -10,4 +10,7 @@ urlpatterns = [
     path("work-orders/action/", views.work_order_action, name="work_order_action"),
     path("orders/<str:number>/priority/", views.order_priority, name="order_priority"),
     path("quote/", quote_views.order_form_quote, name="order_form_quote"),
+    path("work-orders/export.<slug:fmt>", exports.work_orders_export, name="work_orders_export"),
+    path("kpis/", kpi_views.dashboard, name="kpi_dashboard"),
+    path("kpis/tables/<slug:key>.<slug:fmt>", kpi_views.table_download, name="kpi_table"),
 ]

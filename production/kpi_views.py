@@ -1,0 +1,89 @@
+"""The KPI dashboard page and its downloads (management, planners; customer service reads it).
+
+Thin: production.kpis computes (and caches) every section, production.charts turns charts into SVG
+coordinates, orders.exports writes the CSV/XLSX downloads.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth.decorators import permission_required
+from django.core.cache import cache
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.template.loader import render_to_string
+from django.utils.html import format_html_join
+from django.utils.http import urlencode
+from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+
+from orders.exports import FORMATS, table_response
+from orders.models import Customer, CustomerTier, ProductFamily
+
+from . import charts, kpis
+
+PERMISSION = "production.view_kpi_dashboard"
+
+
+@permission_required(PERMISSION, raise_exception=True)
+def dashboard(request: HttpRequest) -> HttpResponse:
+    filters, errors = kpis.parse_filters(request.GET)
+    context = {
+        "filters": filters,
+        "errors": errors,
+        "sections_html": _sections_html(request, filters),
+        "customer_options": _options(Customer.objects.order_by("name"), filters.customer_id),
+        "family_options": _options(ProductFamily.objects.order_by("name"), filters.family_id),
+        "tiers": CustomerTier.choices,
+    }
+    return render(request, "production/kpi/dashboard.html", context)
+
+
+def _options(queryset, selected: int | None) -> str:
+    """<option>s built in Python: a plant has hundreds of customers, a template loop is slow for that."""
+    return format_html_join(
+        "",
+        '<option value="{}"{}>{}</option>',
+        (
+            (pk, " selected" if pk == selected else "", name)
+            for pk, name in queryset.values_list("pk", "name")
+        ),
+    )
+
+
+def _sections_html(request: HttpRequest, filters: kpis.KpiFilters) -> str:
+    """The sections as HTML, kept as long as their figures (the page's costly part after the queries)."""
+    seconds = settings.KPI_CACHE_SECONDS
+    key = f"kpi:html:{get_language()}:{filters.cache_key()}"
+    html = cache.get(key) if seconds else None
+    if html is None:
+        sections = kpis.dashboard(filters)
+        context = {
+            "query": urlencode(filters.query()),
+            "sections": [
+                {"section": section, "charts": [charts.build(chart) for chart in section.charts]}
+                for section in sections
+            ],
+        }
+        html = render_to_string("production/kpi/_sections.html", context, request=request)
+        if seconds:
+            cache.set(key, html, seconds)
+    return mark_safe(html)  # noqa: S308 - rendered by our own template with autoescaping
+
+
+@permission_required(PERMISSION, raise_exception=True)
+def table_download(request: HttpRequest, key: str, fmt: str) -> HttpResponse:
+    if fmt not in FORMATS:
+        raise Http404(_("Unknown format."))
+    filters, _errors = kpis.parse_filters(request.GET)
+    table = kpis.table_by_key(filters, key)
+    if table is None:
+        raise Http404(_("No such table."))
+    return table_response(
+        fmt=fmt,
+        filename=f"kpi-{key}-{filters.start:%Y%m%d}-{filters.end:%Y%m%d}",
+        columns=table.columns,
+        rows=table.rows,
+        sheet=key,
+    )

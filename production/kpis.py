@@ -1,0 +1,931 @@
+"""The KPI dashboard's figures, aggregated in the database.
+
+Where it lives and why: the order and production KPIs read orders (and the orders app's change requests and
+ratings) and production data, which production may import (apps depend one way: crm_sync -> production ->
+orders). Sync health reads crm_sync, which production must not import, so the dashboard is a small
+registry of sections: production registers its own below, crm_sync registers "sync health" in its
+AppConfig.ready (see crm_sync/kpis.py). The view (production/kpi_views.py) renders every registered section.
+
+Every figure is an aggregate query (annotate/aggregate, TruncWeek); percentiles use PostgreSQL's
+percentile_cont, with a fallback for SQLite (development) that reads the one value column and sorts it.
+Change requests and ratings are looked up by name (``apps.get_model``): where a source model is not
+installed the section says so instead of showing a figure.
+
+Definitions (also on the page and in README):
+- order flow time: confirmed (or entered, when never confirmed) -> production started, per order whose
+  production started in the period;
+- change response time: a change request's submitted -> decided -> applied -> acknowledged by the MES,
+  per request submitted in the period;
+- on-time delivery: an order shipped in the period is on time when its shipping date (plant time) is on
+  or before its promised date; average lateness is the mean days late of the late ones;
+- rework / scrap rate: reworked / scrapped quantity over all reported quantity (good + scrap + rework)
+  of progress reports in the period; inspection rejection rate: failed or rework inspections over all;
+- customer satisfaction: mean rating (1-5) of ratings given in the period;
+- load vs capacity: planned minutes of the current plan per work center and week over its working minutes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import math
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.apps import apps
+from django.conf import settings
+from django.core.cache import cache
+from django.db import connection
+from django.db.models import (
+    Aggregate,
+    Avg,
+    Case,
+    Count,
+    Exists,
+    F,
+    FloatField,
+    Func,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce, TruncDate, TruncWeek
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from orders.models import Customer, CustomerTier, OrderLine, ProductFamily, SalesOrder
+
+from .models import ProductionException, ProgressReport, QualityInspection
+
+HOUR = 3600.0
+DAY = 86400.0
+DEFAULT_WEEKS = 13
+MAX_DAYS = 731
+
+
+# --- database helpers ----------------------------------------------------------------------------------
+class PercentileCont(Aggregate):
+    """PostgreSQL's percentile_cont(fraction) WITHIN GROUP (ORDER BY expression)."""
+
+    function = "percentile_cont"
+    template = "%(function)s(%(fraction)s) WITHIN GROUP (ORDER BY %(expressions)s)"
+    output_field = FloatField()
+
+    def __init__(self, expression: Any, fraction: float, **extra: Any) -> None:
+        super().__init__(expression, fraction=f"{float(fraction):.4f}", **extra)
+
+
+class SecondsBetween(Func):
+    """end - start in seconds, as a float, on PostgreSQL and SQLite."""
+
+    output_field = FloatField()
+    arity = 2
+
+    def as_postgresql(self, compiler, connection, **extra):
+        return self.as_sql(
+            compiler, connection, template="EXTRACT(EPOCH FROM (%(expressions)s))", arg_joiner=" - "
+        )
+
+    def as_sqlite(self, compiler, connection, **extra):
+        return self.as_sql(
+            compiler,
+            connection,
+            template="((julianday(%(expressions)s)) * 86400.0)",
+            arg_joiner=") - julianday(",
+        )
+
+
+class DaysBetween(Func):
+    """end date - start date in whole days."""
+
+    output_field = IntegerField()
+    arity = 2
+
+    def as_postgresql(self, compiler, connection, **extra):
+        return self.as_sql(compiler, connection, template="(%(expressions)s)", arg_joiner=" - ")
+
+    def as_sqlite(self, compiler, connection, **extra):
+        return self.as_sql(
+            compiler,
+            connection,
+            template="CAST(julianday(%(expressions)s) AS INTEGER)",
+            arg_joiner=") - julianday(",
+        )
+
+
+def _native_percentiles() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def _percentile(values: list[float], fraction: float) -> float | None:
+    """Linear interpolation between closest ranks, like percentile_cont."""
+    if not values:
+        return None
+    values = sorted(values)
+    position = (len(values) - 1) * fraction
+    low, high = math.floor(position), math.ceil(position)
+    return values[low] + (values[high] - values[low]) * (position - low)
+
+
+def percentiles(
+    queryset: QuerySet, value: Any, fractions: Iterable[float], **aggregates: Any
+) -> dict[Any, Any]:
+    """{fraction: percentile} of `value`, plus any other `aggregates` by name, in one query on PostgreSQL."""
+    fractions = list(fractions)
+    if _native_percentiles():
+        row = queryset.aggregate(
+            **aggregates, **{f"_p{i}": PercentileCont(value, f) for i, f in enumerate(fractions)}
+        )
+        return {**{f: row[f"_p{i}"] for i, f in enumerate(fractions)}, **{k: row[k] for k in aggregates}}
+    values = [v for v in queryset.annotate(_v=value).values_list("_v", flat=True) if v is not None]
+    result: dict[Any, Any] = queryset.aggregate(**aggregates) if aggregates else {}
+    result.update({f: _percentile(values, f) for f in fractions})
+    return result
+
+
+def weekly_percentiles(
+    queryset: QuerySet, *, moment: str, value: Any, fraction: float = 0.5
+) -> dict[dt.date, tuple[int, float | None]]:
+    """{week start: (count, percentile)} grouped by the ISO week of `moment` (plant time)."""
+    weekly = queryset.annotate(_week=TruncWeek(moment)).values("_week")
+    if _native_percentiles():
+        rows = weekly.annotate(_n=Count("pk"), _p=PercentileCont(value, fraction)).order_by("_week")
+        return {_as_date(row["_week"]): (row["_n"], row["_p"]) for row in rows}
+    grouped: dict[dt.date, list[float]] = defaultdict(list)
+    for week, number in queryset.annotate(_week=TruncWeek(moment), _v=value).values_list("_week", "_v"):
+        if number is not None:
+            grouped[_as_date(week)].append(number)
+    return {week: (len(values), _percentile(values, fraction)) for week, values in grouped.items()}
+
+
+def _as_date(value: Any) -> dt.date:
+    if isinstance(value, dt.datetime):
+        return (timezone.localtime(value) if timezone.is_aware(value) else value).date()
+    if isinstance(value, str):
+        return dt.date.fromisoformat(value[:10])
+    return value
+
+
+def _ratio(part: Any, whole: Any) -> float | None:
+    return (float(part) / float(whole)) if whole else None
+
+
+def _round(value: float | None, digits: int = 1) -> float | None:
+    return None if value is None else round(value, digits)
+
+
+# --- filters -------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class KpiFilters:
+    """The period (inclusive dates, plant time) and the optional customer, tier and product family."""
+
+    start: dt.date
+    end: dt.date
+    customer_id: int | None = None
+    tier: str = ""
+    family_id: int | None = None
+
+    @classmethod
+    def default(cls) -> KpiFilters:
+        today = timezone.localdate()
+        return cls(start=today - dt.timedelta(weeks=DEFAULT_WEEKS) + dt.timedelta(days=1), end=today)
+
+    @property
+    def since(self) -> dt.datetime:
+        return timezone.make_aware(dt.datetime.combine(self.start, dt.time.min))
+
+    @property
+    def until(self) -> dt.datetime:
+        return timezone.make_aware(dt.datetime.combine(self.end + dt.timedelta(days=1), dt.time.min))
+
+    def cache_key(self) -> str:
+        raw = f"{self.start}|{self.end}|{self.customer_id}|{self.tier}|{self.family_id}"
+        return hashlib.sha256(raw.encode()).hexdigest()[:24]
+
+    def query(self) -> dict[str, str]:
+        data = {"start": self.start.isoformat(), "end": self.end.isoformat()}
+        if self.customer_id:
+            data["customer"] = str(self.customer_id)
+        if self.tier:
+            data["tier"] = self.tier
+        if self.family_id:
+            data["family"] = str(self.family_id)
+        return data
+
+    def in_period(self, moment: str) -> Q:
+        return Q(**{f"{moment}__gte": self.since, f"{moment}__lt": self.until})
+
+    def orders(self, queryset: QuerySet, *, order: str = "", family: str | None = None) -> QuerySet:
+        """Apply customer, tier and family to a queryset whose rows reach an order through `order`.
+
+        `family` names a product path on the rows themselves (work orders make one product); without it
+        an order matches when any of its lines is of the family.
+        """
+        prefix = f"{order}__" if order else ""
+        if self.customer_id:
+            queryset = queryset.filter(**{f"{prefix}customer_id": self.customer_id})
+        if self.tier:
+            queryset = queryset.filter(**{f"{prefix}customer__tier": self.tier})
+        if self.family_id:
+            if family:
+                queryset = queryset.filter(**{f"{family}__family_id": self.family_id})
+            else:
+                lines = OrderLine.objects.filter(
+                    order_id=OuterRef(f"{prefix}pk" if prefix else "pk"), product__family_id=self.family_id
+                )
+                queryset = queryset.filter(Exists(lines))
+        return queryset
+
+
+def parse_filters(params: Any) -> tuple[KpiFilters, dict[str, list[str]]]:
+    """Filters from a query string; a bad value is reported by field and replaced by its default."""
+    default = KpiFilters.default()
+    errors: dict[str, list[str]] = {}
+    values: dict[str, Any] = {"start": default.start, "end": default.end}
+    for name in ("start", "end"):
+        raw = (params.get(name) or "").strip()
+        if raw:
+            try:
+                values[name] = dt.date.fromisoformat(raw)
+            except ValueError:
+                errors[name] = [_("Enter a valid date (YYYY-MM-DD).")]
+    if values["end"] < values["start"]:
+        errors["end"] = [_("The end of the period is before its start.")]
+        values["start"], values["end"] = default.start, default.end
+    elif (values["end"] - values["start"]).days > MAX_DAYS:
+        errors["start"] = [_("Choose a period of at most two years.")]
+        values["start"] = values["end"] - dt.timedelta(days=MAX_DAYS)
+    for name, model in (("customer", Customer), ("family", ProductFamily)):
+        raw = (params.get(name) or "").strip()
+        if not raw:
+            continue
+        if not raw.isdigit() or not model.objects.filter(pk=int(raw)).exists():
+            errors[name] = [_("Choose a valid option.")]
+        else:
+            values[f"{name}_id"] = int(raw)
+    tier = (params.get("tier") or "").strip()
+    if tier and tier not in CustomerTier.values:
+        errors["tier"] = [_("Choose a valid option.")]
+    elif tier:
+        values["tier"] = tier
+    return KpiFilters(**values), errors
+
+
+# --- what a section is made of -------------------------------------------------------------------------
+@dataclass
+class Figure:
+    label: str
+    value: float | int | None
+    unit: str = ""
+    hint: str = ""
+
+
+@dataclass
+class Series:
+    label: str
+    points: list[tuple[Any, float | None]]
+
+
+@dataclass
+class Chart:
+    title: str
+    kind: str  # "line" (over time) or "bar" (categories)
+    series: list[Series]
+    unit: str = ""
+
+
+@dataclass
+class Table:
+    key: str
+    title: str
+    columns: list[str]
+    rows: list[list[Any]]
+
+
+@dataclass
+class Section:
+    key: str
+    title: str
+    definition: str
+    figures: list[Figure] = field(default_factory=list)
+    charts: list[Chart] = field(default_factory=list)
+    tables: list[Table] = field(default_factory=list)
+    unavailable: str = ""
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class SectionProvider:
+    key: str
+    build: Callable[[KpiFilters], Section]
+    order: int = 100
+
+
+_providers: dict[str, SectionProvider] = {}
+
+
+def register(provider: SectionProvider) -> SectionProvider:
+    _providers[provider.key] = provider
+    return provider
+
+
+def providers() -> list[SectionProvider]:
+    return sorted(_providers.values(), key=lambda p: (p.order, p.key))
+
+
+def weeks_of(filters: KpiFilters) -> list[dt.date]:
+    start = filters.start - dt.timedelta(days=filters.start.weekday())
+    weeks = []
+    while start <= filters.end:
+        weeks.append(start)
+        start += dt.timedelta(weeks=1)
+    return weeks
+
+
+def optional_model(name: str):
+    """A model of the orders app that may not be installed yet (change requests, ratings), or None."""
+    try:
+        return apps.get_model("orders", name)
+    except LookupError:
+        return None
+
+
+# --- order flow time -----------------------------------------------------------------------------------
+FLOW_SECONDS = SecondsBetween(F("production_started_at"), Coalesce(F("confirmed_at"), F("created_at")))
+
+
+def flow_time(filters: KpiFilters) -> Section:
+    orders = filters.orders(SalesOrder.objects.filter(filters.in_period("production_started_at")))
+    p = stats = percentiles(orders, FLOW_SECONDS, (0.5, 0.9), n=Count("pk"), mean=Avg(FLOW_SECONDS))
+    weekly = weekly_percentiles(orders, moment="production_started_at", value=FLOW_SECONDS)
+    weeks = weeks_of(filters)
+    rows = []
+    for week in weeks:
+        count, median = weekly.get(week, (0, None))
+        rows.append([week, count, _round(median / DAY if median is not None else None, 2)])
+    return Section(
+        key="flow_time",
+        title=_("Order flow time"),
+        definition=_(
+            "From the order's confirmation (or its entry, if it was never confirmed) to the start of its "
+            "production, for orders whose production started in the period."
+        ),
+        figures=[
+            Figure(_("Orders started"), stats["n"]),
+            Figure(_("Median"), _round(_div(p[0.5], DAY), 1), _("days")),
+            Figure(_("90th percentile"), _round(_div(p[0.9], DAY), 1), _("days")),
+            Figure(_("Mean"), _round(_div(stats["mean"], DAY), 1), _("days")),
+        ],
+        charts=[
+            Chart(
+                _("Median flow time per week"),
+                "line",
+                [Series(_("Median"), [(r[0], r[2]) for r in rows])],
+                _("days"),
+            )
+        ],
+        tables=[
+            Table(
+                "flow_time_weekly",
+                _("Order flow time per week"),
+                [_("Week"), _("Orders"), _("Median (days)")],
+                rows,
+            )
+        ],
+    )
+
+
+def _div(value: float | None, by: float) -> float | None:
+    return None if value is None else value / by
+
+
+# --- change response time ------------------------------------------------------------------------------
+CHANGE_STAGES = (
+    ("submitted_at", "decided_at", gettext_lazy("Submitted → decided")),
+    ("decided_at", "applied_at", gettext_lazy("Decided → applied")),
+    ("applied_at", "acknowledged_at", gettext_lazy("Applied → acknowledged by the MES")),
+    ("submitted_at", "acknowledged_at", gettext_lazy("Submitted → acknowledged (total)")),
+)
+
+
+def change_response(filters: KpiFilters) -> Section:
+    section = Section(
+        key="change_response",
+        title=_("Change response time"),
+        definition=_(
+            "For change requests submitted in the period: hours from submission to the decision, from the "
+            "decision to its application to the order, and from application to the MES's acknowledgement "
+            "(medians and 90th percentiles of the requests that reached each step)."
+        ),
+    )
+    ChangeRequest = optional_model("ChangeRequest")
+    if ChangeRequest is None:
+        section.unavailable = _(
+            "No change requests recorded yet: the change-request source is not available."
+        )
+        return section
+    requests = filters.orders(ChangeRequest.objects.filter(filters.in_period("submitted_at")), order="order")
+    counts = requests.aggregate(
+        submitted=Count("pk"),
+        decided=Count("pk", filter=Q(decided_at__isnull=False)),
+        applied=Count("pk", filter=Q(applied_at__isnull=False)),
+        acknowledged=Count("pk", filter=Q(acknowledged_at__isnull=False)),
+    )
+    rows = []
+    for start, end, label in CHANGE_STAGES:
+        reached = requests.filter(**{f"{start}__isnull": False, f"{end}__isnull": False})
+        p = percentiles(reached, SecondsBetween(F(end), F(start)), (0.5, 0.9))
+        rows.append([str(label), reached.count(), _round(_div(p[0.5], HOUR)), _round(_div(p[0.9], HOUR))])
+    total = requests.filter(acknowledged_at__isnull=False)
+    weekly = weekly_percentiles(
+        total, moment="submitted_at", value=SecondsBetween(F("acknowledged_at"), F("submitted_at"))
+    )
+    decided = requests.filter(decided_at__isnull=False)
+    weekly_decided = weekly_percentiles(
+        decided, moment="submitted_at", value=SecondsBetween(F("decided_at"), F("submitted_at"))
+    )
+    weeks = weeks_of(filters)
+    section.figures = [
+        Figure(_("Submitted"), counts["submitted"]),
+        Figure(_("Decided"), counts["decided"]),
+        Figure(_("Acknowledged by the MES"), counts["acknowledged"]),
+        Figure(_("Median to decision"), rows[0][2], _("hours")),
+        Figure(_("Median, submitted → acknowledged"), rows[3][2], _("hours")),
+    ]
+    section.charts = [
+        Chart(
+            _("Median hours per week (by submission week)"),
+            "line",
+            [
+                Series(
+                    str(CHANGE_STAGES[0][2]),
+                    [(w, _round(_div(weekly_decided.get(w, (0, None))[1], HOUR))) for w in weeks],
+                ),
+                Series(
+                    str(CHANGE_STAGES[3][2]),
+                    [(w, _round(_div(weekly.get(w, (0, None))[1], HOUR))) for w in weeks],
+                ),
+            ],
+            _("hours"),
+        )
+    ]
+    section.tables = [
+        Table(
+            "change_response_stages",
+            _("Change response time by step"),
+            [_("Step"), _("Requests"), _("Median (hours)"), _("90th percentile (hours)")],
+            rows,
+        )
+    ]
+    return section
+
+
+# --- on-time delivery ----------------------------------------------------------------------------------
+def _shipped(filters: KpiFilters) -> QuerySet:
+    return filters.orders(
+        SalesOrder.objects.filter(filters.in_period("shipped_at"), promised_date__isnull=False)
+    ).annotate(days_late=DaysBetween(TruncDate("shipped_at"), F("promised_date")))
+
+
+def on_time(filters: KpiFilters) -> Section:
+    shipped = _shipped(filters)
+    late = Q(days_late__gt=0)
+    weekly = {
+        _as_date(row["week"]): row
+        for row in shipped.annotate(week=TruncWeek("shipped_at"))
+        .values("week")
+        .annotate(
+            n=Count("pk"),
+            on_time=Count("pk", filter=Q(days_late__lte=0)),
+            vip=Count("pk", filter=Q(customer__tier=CustomerTier.VIP)),
+            vip_on_time=Count("pk", filter=Q(customer__tier=CustomerTier.VIP, days_late__lte=0)),
+            late=Count("pk", filter=late),
+            days_late=Sum("days_late", filter=late),
+        )
+        .order_by("week")
+    }
+    # The period's figures are the sums of its weeks: one scan of the shipped orders, not two.
+    stats = {
+        key: sum(row[key] or 0 for row in weekly.values())
+        for key in ("n", "on_time", "vip", "vip_on_time", "late", "days_late")
+    }
+    stats["lateness"] = _ratio(stats["days_late"], stats["late"])
+    for row in weekly.values():
+        row["lateness"] = _ratio(row["days_late"] or 0, row["late"])
+    rows = []
+    for week in weeks_of(filters):
+        row = weekly.get(week) or {"n": 0, "on_time": 0, "vip": 0, "vip_on_time": 0, "lateness": None}
+        rows.append(
+            [
+                week,
+                row["n"],
+                _percent(row["on_time"], row["n"]),
+                row["vip"],
+                _percent(row["vip_on_time"], row["vip"]),
+                _round(row["lateness"]),
+            ]
+        )
+    return Section(
+        key="on_time",
+        title=_("On-time delivery"),
+        definition=_(
+            "Orders shipped in the period with a promised date. An order is on time when its shipping date "
+            "(plant time) is on or before the promised date. Average lateness: mean days late of the orders "
+            "shipped late."
+        ),
+        figures=[
+            Figure(_("Orders shipped"), stats["n"]),
+            Figure(_("On-time delivery rate"), _percent(stats["on_time"], stats["n"]), "%"),
+            Figure(
+                _("On-time delivery rate, VIP customers"), _percent(stats["vip_on_time"], stats["vip"]), "%"
+            ),
+            Figure(_("Shipped late"), stats["late"]),
+            Figure(_("Average lateness"), _round(stats["lateness"]), _("days")),
+        ],
+        charts=[
+            Chart(
+                _("On-time delivery rate per week"),
+                "line",
+                [
+                    Series(_("All"), [(r[0], r[2]) for r in rows]),
+                    Series(_("VIP"), [(r[0], r[4]) for r in rows]),
+                ],
+                "%",
+            )
+        ],
+        tables=[
+            Table(
+                "on_time_weekly",
+                _("On-time delivery per week"),
+                [
+                    _("Week"),
+                    _("Shipped"),
+                    _("On time (%)"),
+                    _("VIP shipped"),
+                    _("VIP on time (%)"),
+                    _("Average lateness (days)"),
+                ],
+                rows,
+            )
+        ],
+    )
+
+
+def _percent(part: Any, whole: Any) -> float | None:
+    ratio = _ratio(part, whole)
+    return None if ratio is None else round(ratio * 100, 1)
+
+
+# --- quality -------------------------------------------------------------------------------------------
+def quality(filters: KpiFilters) -> Section:
+    reports = filters.orders(
+        ProgressReport.objects.filter(filters.in_period("reported_at")),
+        order="operation__work_order__order",
+        family="operation__work_order__product",
+    )
+    weekly = {
+        _as_date(row["week"]): row
+        for row in reports.annotate(week=TruncWeek("reported_at"))
+        .values("week")
+        .annotate(good=Sum("good_quantity"), scrap=Sum("scrap_quantity"), rework=Sum("rework_quantity"))
+        .order_by("week")
+    }
+    totals = {key: sum(row[key] or 0 for row in weekly.values()) for key in ("good", "scrap", "rework")}
+    inspections = filters.orders(
+        QualityInspection.objects.filter(filters.in_period("inspected_at")),
+        order="lot__work_order__order",
+        family="lot__work_order__product",
+    ).aggregate(n=Count("pk"), rejected=Count("pk", filter=Q(result__in=["fail", "rework"])))
+
+    def rates(row: dict) -> tuple[float | None, float | None, Any]:
+        total = (row["good"] or 0) + (row["scrap"] or 0) + (row["rework"] or 0)
+        return _percent(row["rework"] or 0, total), _percent(row["scrap"] or 0, total), total
+
+    rework_rate, scrap_rate, reported = rates(totals)
+    rows = []
+    for week in weeks_of(filters):
+        row = weekly.get(week) or {"good": 0, "scrap": 0, "rework": 0}
+        rework_w, scrap_w, total_w = rates(row)
+        rows.append([week, total_w, rework_w, scrap_w])
+    return Section(
+        key="quality",
+        title=_("Rework and scrap"),
+        definition=_(
+            "From the progress the MES reported in the period: rework rate = reworked quantity / (good + "
+            "scrap + rework); scrap rate = scrapped quantity / the same total. Inspection rejection rate: "
+            "inspections in the period that failed or sent the lot to rework, over all inspections."
+        ),
+        figures=[
+            Figure(_("Quantity reported"), float(reported or 0)),
+            Figure(_("Rework rate"), rework_rate, "%"),
+            Figure(_("Scrap rate"), scrap_rate, "%"),
+            Figure(_("Inspection rejection rate"), _percent(inspections["rejected"], inspections["n"]), "%"),
+        ],
+        charts=[
+            Chart(
+                _("Rework and scrap rate per week"),
+                "line",
+                [
+                    Series(_("Rework rate"), [(r[0], r[2]) for r in rows]),
+                    Series(_("Scrap rate"), [(r[0], r[3]) for r in rows]),
+                ],
+                "%",
+            )
+        ],
+        tables=[
+            Table(
+                "quality_weekly",
+                _("Rework and scrap per week"),
+                [_("Week"), _("Quantity reported"), _("Rework rate (%)"), _("Scrap rate (%)")],
+                rows,
+            )
+        ],
+    )
+
+
+# --- customer satisfaction -----------------------------------------------------------------------------
+def satisfaction(filters: KpiFilters) -> Section:
+    section = Section(
+        key="satisfaction",
+        title=_("Customer satisfaction"),
+        definition=_(
+            "Ratings (1 to 5) customers gave their delivered orders in the period: the mean score, and the "
+            "share of 4 and 5."
+        ),
+    )
+    OrderRating = optional_model("OrderRating")
+    if OrderRating is None:
+        section.unavailable = _("No ratings recorded yet: the ratings source is not available.")
+        return section
+    ratings = filters.orders(OrderRating.objects.filter(filters.in_period("created_at")), order="order")
+    stats = ratings.aggregate(
+        n=Count("pk"),
+        mean=Avg("score"),
+        happy=Count("pk", filter=Q(score__gte=4)),
+        **{f"s{score}": Count("pk", filter=Q(score=score)) for score in range(1, 6)},
+    )
+    weekly = {
+        _as_date(row["week"]): row
+        for row in ratings.annotate(week=TruncWeek("created_at"))
+        .values("week")
+        .annotate(n=Count("pk"), mean=Avg("score"))
+        .order_by("week")
+    }
+    rows = [
+        [week, (weekly.get(week) or {}).get("n", 0), _round((weekly.get(week) or {}).get("mean"), 2)]
+        for week in weeks_of(filters)
+    ]
+    section.figures = [
+        Figure(_("Ratings"), stats["n"]),
+        Figure(_("Mean score"), _round(stats["mean"], 2), "/ 5"),
+        Figure(_("Rated 4 or 5"), _percent(stats["happy"], stats["n"]), "%"),
+    ]
+    section.charts = [
+        Chart(
+            _("Mean score per week"), "line", [Series(_("Mean score"), [(r[0], r[2]) for r in rows])], "/ 5"
+        ),
+        Chart(
+            _("Ratings by score"),
+            "bar",
+            [Series(_("Ratings"), [(str(score), stats[f"s{score}"]) for score in range(1, 6)])],
+        ),
+    ]
+    section.tables = [
+        Table(
+            "satisfaction_weekly",
+            _("Customer satisfaction per week"),
+            [_("Week"), _("Ratings"), _("Mean score")],
+            rows,
+        )
+    ]
+    return section
+
+
+# --- load versus capacity ------------------------------------------------------------------------------
+def load(filters: KpiFilters) -> Section:
+    from .selectors import current_schedule, work_center_load
+
+    section = Section(
+        key="load",
+        title=_("Load versus capacity"),
+        definition=_(
+            "For the coming weeks of the current plan: minutes planned on each work center over its working "
+            "minutes (shifts minus closures, times its parallel units). Capacity is shared by every order, "
+            "so this section ignores the customer, tier and family filters."
+        ),
+    )
+    schedule = current_schedule()
+    if schedule is None:
+        section.unavailable = _("No plan yet: release orders or reschedule on the planner page.")
+        return section
+    rows = work_center_load(schedule=schedule, weeks=6)
+    table = []
+    by_center: dict[str, list] = defaultdict(list)
+    for row in rows:
+        utilisation = _round(row["utilisation"] * 100) if row["utilisation"] is not None else None
+        week = _as_date(row["week_start"])
+        table.append(
+            [
+                row["work_center"].code,
+                week,
+                round(row["planned_minutes"] / 60, 1),
+                round(row["capacity_minutes"] / 60, 1),
+                utilisation,
+            ]
+        )
+        by_center[row["work_center"].code].append((week, utilisation))
+    overloaded = sum(1 for r in table if r[4] is not None and r[4] > 100)
+    section.figures = [
+        Figure(_("Plan version"), schedule.version),
+        Figure(_("Work-center weeks over capacity"), overloaded),
+        Figure(_("Highest utilisation"), max((r[4] for r in table if r[4] is not None), default=None), "%"),
+    ]
+    section.charts = [
+        Chart(
+            _("Utilisation per work center and week"),
+            "line",
+            [Series(code, pts) for code, pts in by_center.items()],
+            "%",
+        )
+    ]
+    section.tables = [
+        Table(
+            "load_weekly",
+            _("Load versus capacity per work center and week"),
+            [_("Work center"), _("Week"), _("Planned (hours)"), _("Capacity (hours)"), _("Utilisation (%)")],
+            table,
+        )
+    ]
+    return section
+
+
+# --- analysis ------------------------------------------------------------------------------------------
+LEAD_TIME_BUCKETS = ((0, 7), (8, 14), (15, 21), (22, 28), (29, 42), (43, 56), (57, None))
+
+
+def analysis(filters: KpiFilters) -> Section:
+    ChangeRequest = optional_model("ChangeRequest")
+    entered = filters.orders(SalesOrder.objects.filter(filters.in_period("created_at")))
+    per_customer = (
+        entered.values("customer_id", "customer__code", "customer__name", "customer__tier")
+        .annotate(orders=Count("pk"))
+        .order_by("-orders", "customer__code")
+    )
+    changes: dict[int, int] = {}
+    if ChangeRequest is not None:
+        changes = dict(
+            filters.orders(ChangeRequest.objects.filter(filters.in_period("submitted_at")), order="order")
+            .values("order__customer_id")
+            .annotate(n=Count("pk"))
+            .values_list("order__customer_id", "n")
+        )
+    # One row per customer with orders in the period (bounded by the customers, not the orders).
+    top = list(per_customer)
+    entered_count = sum(row["orders"] for row in top)
+    customer_rows = []
+    for row in top:
+        n_changes = changes.get(row["customer_id"], 0) if ChangeRequest is not None else None
+        customer_rows.append(
+            [
+                row["customer__code"],
+                row["customer__name"],
+                str(CustomerTier(row["customer__tier"]).label),
+                row["orders"],
+                n_changes,
+                _round(_ratio(n_changes, row["orders"]), 2) if n_changes is not None else None,
+            ]
+        )
+    customer_rows.sort(key=lambda r: (-(r[4] or 0), -r[3]))
+    customer_rows = customer_rows[:25]
+
+    shipped = _shipped(filters)
+    lead = DaysBetween(TruncDate("shipped_at"), TruncDate("created_at"))
+    lead_p = buckets = percentiles(
+        shipped.annotate(lead=lead),
+        SecondsBetween(F("shipped_at"), F("created_at")),
+        (0.5, 0.9),
+        **{
+            f"b{i}": Count("pk", filter=Q(lead__gte=low) & (Q(lead__lte=high) if high is not None else Q()))
+            for i, (low, high) in enumerate(LEAD_TIME_BUCKETS)
+        },
+    )
+    bucket_rows = [
+        [f"{low}-{high}" if high is not None else f"≥ {low}", buckets[f"b{i}"]]
+        for i, (low, high) in enumerate(LEAD_TIME_BUCKETS)
+    ]
+
+    # Causes of late orders: a production exception on one of its work orders first, then a change
+    # request, else capacity/planning. One cause per order, so the counts add up to the late orders.
+    exception_on_order = ProductionException.objects.filter(work_order__order_id=OuterRef("pk"))
+    late = shipped.filter(days_late__gt=0).annotate(has_exception=Exists(exception_on_order))
+    whens = [When(has_exception=True, then=Value("exception"))]
+    if ChangeRequest is not None:
+        late = late.annotate(has_change=Exists(ChangeRequest.objects.filter(order_id=OuterRef("pk"))))
+        whens.append(When(has_change=True, then=Value("change")))
+    causes = dict(
+        late.annotate(cause=Case(*whens, default=Value("capacity")))
+        .values("cause")
+        .annotate(n=Count("pk"))
+        .values_list("cause", "n")
+    )
+    labels = {
+        "exception": _("Production exception"),
+        "change": _("Change request"),
+        "capacity": _("Capacity or planning (no exception, no change)"),
+    }
+    cause_rows = [[str(labels[key]), causes.get(key, 0)] for key in ("exception", "change", "capacity")]
+    note = (
+        ""
+        if ChangeRequest is not None
+        else _(
+            "No change requests recorded yet: changes per customer and the change cause are not available."
+        )
+    )
+    return Section(
+        key="analysis",
+        title=_("Analysis"),
+        definition=_(
+            "Orders entered and change requests submitted in the period per customer (who changes most); "
+            "lead time (entered → shipped, days) of orders shipped in the period; causes of the orders "
+            "shipped late: a production exception on their work orders, else a change request, else "
+            "capacity or planning."
+        ),
+        note=note,
+        figures=[
+            Figure(_("Orders entered"), entered_count),
+            Figure(_("Median lead time"), _round(_div(lead_p[0.5], DAY), 1), _("days")),
+            Figure(_("90th percentile lead time"), _round(_div(lead_p[0.9], DAY), 1), _("days")),
+        ],
+        charts=[
+            Chart(
+                _("Lead-time distribution (days)"),
+                "bar",
+                [Series(_("Orders"), [(r[0], r[1]) for r in bucket_rows])],
+            ),
+            Chart(
+                _("Causes of late orders"), "bar", [Series(_("Orders"), [(r[0], r[1]) for r in cause_rows])]
+            ),
+        ],
+        tables=[
+            Table(
+                "orders_per_customer",
+                _("Orders and changes per customer"),
+                [
+                    _("Customer code"),
+                    _("Customer"),
+                    _("Tier"),
+                    _("Orders"),
+                    _("Change requests"),
+                    _("Changes per order"),
+                ],
+                customer_rows,
+            ),
+            Table(
+                "lead_time_distribution", _("Lead-time distribution"), [_("Days"), _("Orders")], bucket_rows
+            ),
+            Table("late_causes", _("Causes of late orders"), [_("Cause"), _("Orders")], cause_rows),
+        ],
+    )
+
+
+register(SectionProvider("flow_time", flow_time, order=10))
+register(SectionProvider("change_response", change_response, order=20))
+register(SectionProvider("on_time", on_time, order=30))
+register(SectionProvider("quality", quality, order=40))
+register(SectionProvider("satisfaction", satisfaction, order=50))
+register(SectionProvider("load", load, order=70))
+register(SectionProvider("analysis", analysis, order=80))
+
+
+# --- the dashboard -------------------------------------------------------------------------------------
+def dashboard(filters: KpiFilters, *, use_cache: bool = True) -> list[Section]:
+    """Every registered section for these filters, cached briefly in the shared cache.
+
+    Figures change slowly and a dashboard is opened by many people at once: KPI_CACHE_SECONDS (60 by
+    default) keeps the same filters from re-running every aggregate. 0 turns the cache off.
+    """
+    seconds = getattr(settings, "KPI_CACHE_SECONDS", 60)
+    key = f"kpi:dashboard:{translation.get_language()}:{filters.cache_key()}"
+    if use_cache and seconds:
+        cached = cache.get(key)
+        if cached is not None:
+            return cached
+    sections = [provider.build(filters) for provider in providers()]
+    if use_cache and seconds:
+        cache.set(key, sections, seconds)
+    return sections
+
+
+def table_by_key(filters: KpiFilters, key: str) -> Table | None:
+    for section in dashboard(filters):
+        for table in section.tables:
+            if table.key == key:
+                return table
+    return None

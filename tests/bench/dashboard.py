@@ -1,0 +1,257 @@
+# ruff: noqa: E501  (the seed SQL reads better unwrapped)
+"""Dashboard bench: the KPI page against 100,000 orders and about a million history rows on PostgreSQL.
+
+Usage:
+    python -m tests.bench.run --bench dashboard [--quick]
+
+What it does:
+ 1. drops and re-creates the database of BENCH_DASHBOARD_DATABASE_URL (its name must contain "bench"),
+    runs `manage.py migrate`;
+ 2. seeds it in the database itself (INSERT ... SELECT generate_series, no services: the point is the
+    read side): 500 customers of the three tiers, 3 product families, 30 products, N orders spread over
+    the past year in every status with their timestamps, one line each, 10 history rows per order, one
+    outbox event, delivery and delivery attempt per order, a work order with one operation and one
+    progress report per started order; then ANALYZE;
+ 3. in a `manage.py shell` process, logs a planner in and GETs /production/kpis/ (default 13-week period,
+    then filtered by tier) repeatedly through Django's test client: uncached (KPI_CACHE_SECONDS=0), and
+    with the shared cache on (the file cache of this run), after one request that fills it.
+
+Metrics (case orders100k, or orders5k with --quick): p95_ms (cached, what users get within the cache's
+60 s), uncached_p95_ms, uncached_p50_ms, filtered_uncached_p95_ms; and history_rows.
+
+Environment: BENCH_DASHBOARD_DATABASE_URL (postgres://postgres@127.0.0.1:5432/orderbridge_bench_dashboard),
+BENCH_DASHBOARD_ORDERS (100000; --quick 5000), BENCH_DASHBOARD_REQUESTS (20; --quick 5).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+from tests.bench.intake import BenchError, manage, recreate_database
+
+log = logging.getLogger("bench.dashboard")
+
+DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/orderbridge_bench_dashboard"
+PLANNER = "bench-planner"
+HISTORY_PER_ORDER = 10
+
+SEED_SQL = """
+INSERT INTO auth_user (password, is_superuser, username, first_name, last_name, email, is_staff, is_active,
+                       date_joined)
+VALUES ('!', false, 'bench-sales', '', '', '', false, true, now()),
+       ('!', false, %(planner)s, '', '', '', false, true, now());
+INSERT INTO auth_user_groups (user_id, group_id)
+SELECT u.id, g.id FROM auth_user u JOIN auth_group g ON (u.username, g.name) IN
+    (('bench-sales', 'sales'), (%(planner)s, 'planner'));
+
+INSERT INTO orders_customer (code, name, tier, crm_id, email, phone, address, language, is_active, created_at,
+                             updated_at)
+SELECT 'BC' || lpad(i::text, 4, '0'), 'Bench customer ' || i,
+       CASE WHEN i %% 10 = 0 THEN 'vip' WHEN i %% 4 = 0 THEN 'key' ELSE 'standard' END,
+       '', '', '', '', 'en', true, now(), now()
+FROM generate_series(1, 500) AS i;
+
+INSERT INTO orders_productfamily (code, name, description, spec_schema)
+SELECT 'FAM' || i, 'Family ' || i, '', '{"type": "object", "properties": {}}'::jsonb FROM generate_series(1, 3) i;
+
+INSERT INTO orders_product (sku, name, unit, is_active, family_id)
+SELECT 'BP-' || lpad(i::text, 3, '0'), 'Bench panel ' || i, 'pcs', true,
+       (SELECT min(id) FROM orders_productfamily) + (i %% 3)
+FROM generate_series(1, 30) i;
+
+-- Orders: created over the past year; status by i mod 10 (60%% shipped).
+INSERT INTO orders_salesorder (number, crm_id, customer_po, requested_date, promised_date, priority,
+    priority_overridden, priority_reason, remarks, status, status_before_hold, revision, version, created_at,
+    updated_at, confirmed_at, released_at, completed_at, shipped_at, customer_id, owner_id, external_ref,
+    production_started_at)
+SELECT 'SO-B-' || lpad(i::text, 7, '0'), '', 'PO-' || i, (c + interval '14 days')::date,
+       (c + interval '14 days')::date, 2, false, '', '',
+       CASE WHEN i %% 10 < 6 THEN 'shipped' WHEN i %% 10 = 6 THEN 'in_production'
+            WHEN i %% 10 = 7 THEN 'released' WHEN i %% 10 = 8 THEN 'confirmed' ELSE 'draft' END,
+       '', 1, 5, c, c,
+       CASE WHEN i %% 10 < 9 THEN c + interval '1 day' END,
+       CASE WHEN i %% 10 < 8 THEN c + interval '2 days' END,
+       CASE WHEN i %% 10 < 6 THEN c + ((i %% 9) + 8) * interval '1 day' END,
+       CASE WHEN i %% 10 < 6 THEN c + ((i %% 9) + (i %% 7) + 9) * interval '1 day' END,
+       (SELECT min(id) FROM orders_customer) + (i * 7 %% 500), (SELECT min(id) FROM auth_user), '',
+       CASE WHEN i %% 10 < 7 THEN c + ((i %% 9) + 2) * interval '1 day' END
+FROM (SELECT i, now() - ((i * 7919) %% 380) * interval '1 day' - (i %% 24) * interval '1 hour' AS c
+      FROM generate_series(1, %(orders)s) AS i) AS s;
+
+INSERT INTO orders_orderline (line_no, quantity, unit, spec_values, due_date, product_id, order_id)
+SELECT 1, 10 + o.id %% 90, 'pcs', '{}'::jsonb, o.requested_date,
+       (SELECT min(id) FROM orders_product) + (o.id %% 30), o.id
+FROM orders_salesorder o;
+
+INSERT INTO orders_historicalsalesorder (id, number, crm_id, customer_po, requested_date, promised_date, priority,
+    priority_overridden, priority_reason, remarks, status, status_before_hold, revision, version, created_at,
+    confirmed_at, released_at, completed_at, shipped_at, history_date, history_change_reason, history_type,
+    customer_id, history_user_id, owner_id, external_ref, production_started_at)
+SELECT o.id, o.number, o.crm_id, o.customer_po, o.requested_date, o.promised_date, o.priority,
+       o.priority_overridden, o.priority_reason, o.remarks, o.status, '', o.revision, h, o.created_at,
+       o.confirmed_at, o.released_at, o.completed_at, o.shipped_at, o.created_at + h * interval '1 hour',
+       'bench', CASE WHEN h = 1 THEN '+' ELSE '~' END, o.customer_id, o.owner_id, o.owner_id, '',
+       o.production_started_at
+FROM orders_salesorder o CROSS JOIN generate_series(1, %(history)s) AS h;
+
+INSERT INTO crm_sync_externalsystem (name, slug, kind, base_url, events_path, bearer_token, signing_secret, format,
+    event_types, field_mapping, is_enabled, is_paused, connect_timeout, read_timeout, created_at, updated_at)
+VALUES ('Bench MES', 'bench-mes', 'mes', 'http://127.0.0.1:9', '/events', '', '', 'json', '[]', '{}', true, true,
+        1, 1, now(), now());
+
+INSERT INTO crm_sync_outboxevent (id, type, source, subject, sequence, time, data, actor_id, reason, state,
+                                  created_at, order_id)
+SELECT gen_random_uuid(), 'order.created', 'urn:bench', o.number, 1, o.created_at, '{}'::jsonb, NULL, '',
+       CASE WHEN o.id %% 50 = 0 THEN 'pending' ELSE 'delivered' END, o.created_at, o.id
+FROM orders_salesorder o;
+
+INSERT INTO crm_sync_delivery (sequence, state, attempts, next_attempt_at, claimed_until, last_error, delivered_at,
+    acknowledged_at, replayed_at, attempts_before_replay, created_at, updated_at, event_id, order_id, system_id)
+SELECT 1, CASE WHEN e.state = 'pending' THEN (CASE WHEN e.order_id %% 100 = 0 THEN 'dead' ELSE 'failed' END)
+               ELSE 'delivered' END,
+       1, e.created_at, NULL, '', CASE WHEN e.state = 'delivered' THEN e.created_at + interval '2 seconds' END,
+       NULL, NULL, 0, e.created_at, e.created_at, e.id, e.order_id, (SELECT min(id) FROM crm_sync_externalsystem)
+FROM crm_sync_outboxevent e;
+
+INSERT INTO crm_sync_deliveryattempt (number, started_at, status_code, latency_ms, error, response_excerpt,
+                                      delivery_id)
+SELECT 1, d.created_at + interval '1 second', CASE WHEN d.state = 'delivered' THEN 200 ELSE 503 END,
+       20 + d.id %% 400, '', '', d.id
+FROM crm_sync_delivery d;
+
+INSERT INTO production_workcenter (code, name, units, efficiency, is_active, updated_at)
+VALUES ('PRESS', 'Press', 2, 1.0, true, now());
+
+INSERT INTO production_workorder (number, order_revision, quantity, routing_missing, status, status_before_hold,
+    percent_complete, good_quantity, created_at, released_at, completed_at, order_id, order_line_id, product_id)
+SELECT o.number || '-01', 1, l.quantity, false,
+       CASE WHEN o.status = 'in_production' THEN 'in_progress' ELSE 'completed' END, '', 100, l.quantity,
+       o.released_at, o.released_at, o.completed_at, o.id, l.id, l.product_id
+FROM orders_salesorder o JOIN orders_orderline l ON l.order_id = o.id
+WHERE o.production_started_at IS NOT NULL;
+
+INSERT INTO production_workorderoperation (sequence, name, planned_minutes, status, actual_start, actual_end,
+    good_quantity, scrap_quantity, rework_quantity, work_center_id, work_order_id)
+SELECT 10, 'Press', 60, 'completed', w.released_at, w.completed_at, w.quantity, w.id %% 3, w.id %% 5,
+       (SELECT min(id) FROM production_workcenter), w.id
+FROM production_workorder w;
+
+INSERT INTO production_progressreport (message_id, good_quantity, scrap_quantity, rework_quantity, operator,
+    reported_at, operation_finished, created_at, created_by_id, operation_id)
+SELECT 'bench-' || op.id, op.good_quantity, op.scrap_quantity, op.rework_quantity, '',
+       coalesce(op.actual_end, op.actual_start + interval '1 day'), true, now(), (SELECT min(id) FROM auth_user),
+       op.id
+FROM production_workorderoperation op;
+"""
+
+COUNT_SQL = {
+    "orders": "SELECT count(*) FROM orders_salesorder",
+    "order_history": "SELECT count(*) FROM orders_historicalsalesorder",
+    "deliveries": "SELECT count(*) FROM crm_sync_delivery",
+    "progress_reports": "SELECT count(*) FROM production_progressreport",
+}
+
+
+def seed(url: str, *, orders: int) -> dict[str, int]:
+    import psycopg
+
+    started = time.perf_counter()
+    with psycopg.connect(url, autocommit=False) as conn:
+        conn.execute(
+            SEED_SQL % {"orders": int(orders), "history": HISTORY_PER_ORDER, "planner": f"'{PLANNER}'"}
+        )
+        conn.commit()
+        conn.autocommit = True
+        conn.execute("ANALYZE")
+        counts = {name: conn.execute(sql).fetchone()[0] for name, sql in COUNT_SQL.items()}
+    log.info("seeded in %.1f s: %s", time.perf_counter() - started, counts)
+    return counts
+
+
+def count(url: str) -> dict[str, int]:
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        return {name: conn.execute(sql).fetchone()[0] for name, sql in COUNT_SQL.items()}
+
+
+def measure(requests: int) -> None:
+    """Run inside `manage.py shell`: time the dashboard through the test client, print the figures as JSON."""
+    from django.contrib.auth import get_user_model
+    from django.core.cache import cache
+    from django.test import Client
+    from django.test.utils import override_settings
+
+    client = Client()
+    client.force_login(get_user_model().objects.get(username=PLANNER))
+
+    def timed(path: str, params: dict) -> float:
+        started = time.perf_counter()
+        response = client.get(path, params)
+        elapsed = (time.perf_counter() - started) * 1000
+        if response.status_code != 200:
+            raise BenchError(f"GET {path} answered {response.status_code}")
+        return elapsed
+
+    result: dict[str, list[float]] = {"uncached": [], "filtered": [], "cached": []}
+    with override_settings(KPI_CACHE_SECONDS=0):
+        timed("/production/kpis/", {})  # warm-up: connections, templates, statistics
+        for _ in range(requests):
+            result["uncached"].append(timed("/production/kpis/", {}))
+            result["filtered"].append(timed("/production/kpis/", {"tier": "vip"}))
+    cache.clear()
+    timed("/production/kpis/", {})  # fills the cache (that miss costs what an uncached request costs)
+    for _ in range(requests):
+        result["cached"].append(timed("/production/kpis/", {}))
+    print(json.dumps(result))
+
+
+def _p(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    position = (len(ordered) - 1) * fraction
+    low = int(position)
+    high = min(low + 1, len(ordered) - 1)
+    return round(ordered[low] + (ordered[high] - ordered[low]) * (position - low), 1)
+
+
+def run(*, quick: bool = False) -> Iterator[dict]:
+    url = os.environ.get("BENCH_DASHBOARD_DATABASE_URL", DEFAULT_DATABASE_URL)
+    orders = int(os.environ.get("BENCH_DASHBOARD_ORDERS", "5000" if quick else "100000"))
+    requests = int(os.environ.get("BENCH_DASHBOARD_REQUESTS", "5" if quick else "20"))
+    case = f"orders{orders // 1000}k"
+    # BENCH_DASHBOARD_REUSE=1 measures again on the database a previous run seeded (no re-seeding).
+    reuse = os.environ.get("BENCH_DASHBOARD_REUSE") == "1"
+    if not reuse:
+        recreate_database(url)
+    with tempfile.TemporaryDirectory(prefix="orderbridge-bench-") as var_dir:
+        env = dict(os.environ)
+        env.update(
+            ORDERBRIDGE_ENV="development",
+            DEBUG="false",
+            DATABASE_URL=url,
+            ORDERBRIDGE_VAR_DIR=var_dir,  # the file cache of this run only
+            LOG_LEVEL="WARNING",
+        )
+        (Path(var_dir) / "static").mkdir()
+        manage(env, "migrate", "--noinput", "--verbosity=0")
+        counts = count(url) if reuse else seed(url, orders=orders)
+        code = f"from tests.bench.dashboard import measure; measure({requests})"
+        timings = json.loads(manage(env, "shell", "--no-startup", "-c", code).strip().splitlines()[-1])
+    log.info("timings (ms): %s", {k: [round(v) for v in vs] for k, vs in timings.items()})
+    log.info("load average while measuring: %s", " ".join(f"{x:.1f}" for x in os.getloadavg()))
+    yield {"case": case, "metric": "p95_ms", "value": _p(timings["cached"], 0.95), "unit": "ms"}
+    yield {"case": case, "metric": "uncached_p95_ms", "value": _p(timings["uncached"], 0.95), "unit": "ms"}
+    yield {"case": case, "metric": "uncached_p50_ms", "value": _p(timings["uncached"], 0.5), "unit": "ms"}
+    yield {
+        "case": case,
+        "metric": "filtered_uncached_p95_ms",
+        "value": _p(timings["filtered"], 0.95),
+        "unit": "ms",
+    }
+    yield {"case": case, "metric": "history_rows", "value": counts["order_history"], "unit": "rows"}
