@@ -3,6 +3,7 @@ tracking link; then the customer opens that link on a phone, in Chinese, and swi
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import pytest
@@ -38,10 +39,26 @@ def test_customer_service_finds_an_order_shares_its_link_and_the_customer_opens_
     order = make_order(
         owner=sally, customer=customer, customer_po="PO-HC-4711", confirmed=True, remarks="Thin margin"
     )
-    order = services.order_release(actor=planner, order=order)
-    production_services.lot_create(
-        actor=planner, work_order=order.work_orders.first(), number="L-2026-0815", quantity=5
+    admin = UserFactory(username="ada", role="admin")
+    press = production_services.work_center_create(
+        actor=admin, code="PRESS", name="Press", shifts=[(day, dt.time(0), dt.time(0)) for day in range(7)]
     )
+    production_services.routing_create(
+        actor=admin,
+        product=order.lines.get().product,
+        operations=[{"sequence": 10, "name": "Press", "work_center": press, "run_minutes_per_unit": 2}],
+    )
+    order = services.order_release(actor=planner, order=order)
+    # The plant made some parts and recorded a lot of them.
+    work_order = order.work_orders.first()
+    production_services.work_order_transition(actor=planner, work_order=work_order, name="release")
+    production_services.progress_report_create(
+        actor=planner,
+        operation=work_order.operations.order_by("sequence").first(),
+        message_id="made-1",
+        good_quantity=5,
+    )
+    production_services.lot_create(actor=planner, work_order=work_order, number="L-2026-0815", quantity=5)
     make_order(owner=sally, customer_po="PO-OTHER")
 
     # The agent searches the customer's PO from the desk in the navbar.
@@ -76,7 +93,7 @@ def test_customer_service_finds_an_order_shares_its_link_and_the_customer_opens_
     page.set_viewport_size(PHONE)
     page.goto(link)
     expect(page.locator("html")).to_have_attribute("lang", "zh-hans")
-    expect(page.get_by_test_id("tracking-status")).to_have_text("已下达")
+    expect(page.get_by_test_id("tracking-status")).to_have_text("生产中")
     expect(page.get_by_test_id("tracking-milestones")).to_contain_text("订单已确认")
     summary = page.get_by_test_id("tracking-summary")
     expect(summary).to_contain_text("PO-HC-4711")
@@ -89,5 +106,5 @@ def test_customer_service_finds_an_order_shares_its_link_and_the_customer_opens_
     # The customer prefers English.
     page.get_by_role("link", name="EN", exact=True).click()
     expect(page.locator("html")).to_have_attribute("lang", "en")
-    expect(page.get_by_test_id("tracking-status")).to_have_text("Released")
+    expect(page.get_by_test_id("tracking-status")).to_have_text("In production")
     expect(page.get_by_test_id("tracking-milestones")).to_contain_text("Order confirmed")

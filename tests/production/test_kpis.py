@@ -296,19 +296,9 @@ def test_percentiles_interpolate_between_ranks_like_percentile_cont(started_orde
     assert result[0.5] / 86400 == pytest.approx(2.0)
 
 
-# --- change requests and ratings (contract models; guarded until they are merged) ----------------------
-def test_change_response_says_the_source_is_missing_when_change_requests_are_not_installed():
-    if optional_model("ChangeRequest") is not None:
-        pytest.skip("ChangeRequest is installed: the figures are tested below")
-    [section] = [s for s in dashboard(PERIOD, use_cache=False) if s.key == "change_response"]
-
-    assert "not available" in section.unavailable and section.figures == []
-
-
+# --- change requests and ratings -------------------------------------------------------------------------
 def test_change_response_stages_are_hand_computed(sales, manager):
     ChangeRequest = optional_model("ChangeRequest")
-    if ChangeRequest is None:
-        pytest.skip("ChangeRequest model not on this branch yet (contract)")
     order = make_order(owner=sales)
     submitted = at(MONDAY, 8)
     for number, (decide, apply, ack) in enumerate(((2, 3, 4), (4, 6, 10)), start=1):
@@ -334,18 +324,8 @@ def test_change_response_stages_are_hand_computed(sales, manager):
     assert figure(section, "Median, submitted → acknowledged") == 7.0  # (4 + 10) / 2
 
 
-def test_satisfaction_says_the_source_is_missing_when_ratings_are_not_installed():
-    if optional_model("OrderRating") is not None:
-        pytest.skip("OrderRating is installed: the figures are tested below")
-    [section] = [s for s in dashboard(PERIOD, use_cache=False) if s.key == "satisfaction"]
-
-    assert "not available" in section.unavailable
-
-
 def test_satisfaction_mean_and_share_of_4_and_5_are_hand_computed(sales):
     OrderRating = optional_model("OrderRating")
-    if OrderRating is None:
-        pytest.skip("OrderRating model not on this branch yet (contract)")
     for score in (5, 4, 3, 2):
         rating = OrderRating.objects.create(order=make_order(owner=sales), score=score, comment="")
         OrderRating.objects.filter(pk=rating.pk).update(created_at=at(MONDAY))
