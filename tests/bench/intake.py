@@ -348,15 +348,26 @@ def _children(pid: int) -> list[int]:
 
 
 def cpu_usage(conn, server_pid: int) -> dict[str, float]:
-    """CPU seconds used so far by gunicorn (master and workers) and by the PostgreSQL backends of the
-    bench database (counted only when PostgreSQL runs on this machine). `conn`: a psycopg connection."""
+    """CPU seconds used so far by each gunicorn process ("server:<pid>") and each PostgreSQL backend of
+    the bench database ("db:<pid>"; only when PostgreSQL runs on this machine). `conn`: psycopg."""
     backends = conn.execute(
         "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
     ).fetchall()
+    server = {pid: _process_cpu(pid) for pid in [server_pid, *_children(server_pid)]}
     return {
-        "server": sum(_process_cpu(pid) for pid in [server_pid, *_children(server_pid)]),
-        "db": sum(_process_cpu(pid) for (pid,) in backends),
+        **{f"server:{pid}": value for pid, value in server.items()},
+        **{f"db:{pid}": _process_cpu(pid) for (pid,) in backends},
     }
+
+
+def cpu_spent(start: dict[str, float], end: dict[str, float]) -> dict[str, float]:
+    """CPU seconds per kind ("server", "db") between two probes, process by process: a process that
+    started in between counts from zero, one that ended is left out (never a negative figure)."""
+    spent: dict[str, float] = {"server": 0.0, "db": 0.0}
+    for key, value in end.items():
+        kind = key.partition(":")[0]
+        spent[kind] += max(0.0, value - start.get(key, 0.0))
+    return spent
 
 
 # --- clients ----------------------------------------------------------------------------------------------
@@ -514,7 +525,7 @@ def drive(
     cpu_start = cpu_probe()
     time.sleep(max(0.0, window[1] - time.time()))
     cpu_end = cpu_probe()
-    tally = Tally(cpu={key: cpu_end[key] - cpu_start.get(key, 0.0) for key in cpu_end})
+    tally = Tally(cpu=cpu_spent(cpu_start, cpu_end))
     tally.cpu["clients"] = 0.0
     for _ in processes:
         latencies, errors, statuses, samples, cpu = results.get(timeout=config.warmup + config.duration + 180)
