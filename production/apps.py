@@ -9,7 +9,10 @@ class ProductionConfig(AppConfig):
     def ready(self) -> None:
         from orders import events
 
+        from .demo import register_demo
         from .services import on_order_event
 
         # Work orders follow their order inside the order's own transaction (see production.services).
         events.subscribe(on_order_event)
+        # `manage.py setup_demo` (orders) gets production's master data, shop floor and plan.
+        register_demo()
