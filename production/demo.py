@@ -14,6 +14,8 @@ import datetime as dt
 import math
 from decimal import Decimal
 
+from django.db.models import Q
+
 from orders.demo import DemoContext, DemoHooks, at, register
 from orders.models import SalesOrder
 
@@ -417,19 +419,23 @@ EXCEPTIONS = (
 
 def exceptions_and_plan(ctx: DemoContext) -> None:
     rng, planner, manager = ctx.rng, ctx.actors["planner"], ctx.actors["manager"]
-    under_way = list(
-        WorkOrder.objects.filter(status=WorkOrderStatus.IN_PROGRESS)
-        .order_by("number")
-        .values_list("pk", flat=True)
-    )
     centers = {center.code: center for center in WorkCenter.objects.all()}
     for kind, severity, center, description, delay, days_ago, resolved_after in EXCEPTIONS:
+        raised = ctx.now - dt.timedelta(days=days_ago)
         work_order = None
         if center is None:
-            if not under_way:
+            # A work order that was on the shop floor at that moment (and still is, for an open one).
+            on_floor = WorkOrder.objects.filter(released_at__lte=raised).filter(
+                Q(completed_at__isnull=True) | Q(completed_at__gt=raised)
+            )
+            if resolved_after is None:
+                on_floor = on_floor.filter(status=WorkOrderStatus.IN_PROGRESS)
+            else:
+                on_floor = on_floor.exclude(status=WorkOrderStatus.CANCELLED)
+            candidates = list(on_floor.order_by("number").values_list("pk", flat=True))
+            if not candidates:
                 continue
-            work_order = WorkOrder.objects.get(pk=rng.choice(under_way))
-        raised = ctx.now - dt.timedelta(days=days_ago)
+            work_order = WorkOrder.objects.get(pk=rng.choice(candidates))
         with at(raised):
             exception = services.exception_raise(
                 actor=planner,
