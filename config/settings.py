@@ -8,6 +8,7 @@ ORDERBRIDGE_ENV=production demands a SECRET_KEY and turns on every transport-sec
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from .env import env_bool, env_choice, env_int, env_list, env_required, env_str
@@ -250,12 +251,24 @@ SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True
 ORDER_NUMBER_PREFIX = env_str("ORDERBRIDGE_ORDER_NUMBER_PREFIX", "SO")
 EVENT_SOURCE = env_str("ORDERBRIDGE_EVENT_SOURCE", "urn:orderbridge")
 
+# --- Change requests: when a production manager must approve as well as a planner ---------------------
+# A planner always approves. The manager too when work has started on an affected line, when the change
+# cancels or reduces started work, or when the impact pushes another order past its promised date.
+CHANGE_REQUEST_MANAGER_WHEN_WORK_STARTED = env_bool("ORDERBRIDGE_CR_MANAGER_WHEN_WORK_STARTED", True)
+CHANGE_REQUEST_MANAGER_WHEN_REDUCING_STARTED = env_bool("ORDERBRIDGE_CR_MANAGER_WHEN_REDUCING_STARTED", True)
+CHANGE_REQUEST_MANAGER_WHEN_DELAYING_OTHERS = env_bool("ORDERBRIDGE_CR_MANAGER_WHEN_DELAYING_OTHERS", True)
+
 # --- Production scheduling ----------------------------------------------------------------------------
 # A burst of events (releases, completions, exceptions) within this many seconds makes one reschedule.
 PRODUCTION_RESCHEDULE_DEBOUNCE_SECONDS = env_int("PRODUCTION_RESCHEDULE_DEBOUNCE_SECONDS", 30)
 PRODUCTION_RESCHEDULE_METHOD = env_choice("PRODUCTION_RESCHEDULE_METHOD", "optimised", {"fast", "optimised"})
 PRODUCTION_OPTIMISE_SECONDS = env_int("PRODUCTION_OPTIMISE_SECONDS", 60)
 PRODUCTION_SOLVER_WORKERS = env_int("PRODUCTION_SOLVER_WORKERS", 2)
+# The frozen window: operations planned to start within this many hours keep their slots on reschedule
+# (material is staged, crews are told); 0 keeps only operations already started, which never move.
+PRODUCTION_FROZEN_HOURS = env_int("PRODUCTION_FROZEN_HOURS", 8)
+if not 0 <= PRODUCTION_FROZEN_HOURS <= 24 * 14:
+    raise ImproperlyConfigured("PRODUCTION_FROZEN_HOURS must be between 0 and 336 hours.")
 
 # --- Integration (crm_sync): outbound delivery to the CRM and the MES ---------------------------------
 # Retries back off exponentially from SYNC_RETRY_BASE_MS (with jitter) up to SYNC_RETRY_MAX_SECONDS; a
@@ -269,10 +282,37 @@ SYNC_SWEEP_SECONDS = env_int("ORDERBRIDGE_SYNC_SWEEP_SECONDS", 5)
 B2MML_SCHEMA_DIR = Path(
     env_str("ORDERBRIDGE_B2MML_SCHEMA_DIR", str(BASE_DIR.parent / "shared" / "standards" / "b2mml"))
 )
+# A worker killed mid-request holds its claim this long past the request's timeouts, then another takes it.
+SYNC_LEASE_MARGIN_SECONDS = env_int("ORDERBRIDGE_SYNC_LEASE_MARGIN_SECONDS", 30)
+# acks_late redelivers a task whose worker died; one that kills its worker each time is dead after this.
+SYNC_POISON_MAX_DELIVERIES = env_int("ORDERBRIDGE_CELERY_POISON_MAX_DELIVERIES", 3)
+# The relay re-publishes work never tried only once it is this old: its own task is normally on the way.
+SYNC_RELAY_GRACE_SECONDS = env_int("ORDERBRIDGE_SYNC_RELAY_GRACE_SECONDS", 10)
+SYNC_RECONCILE_SECONDS = env_int("ORDERBRIDGE_SYNC_RECONCILE_SECONDS", 15 * 60)
 CELERY_BEAT_SCHEDULE = {
     # Due retries, and pending events whose task was lost with the broker, are picked up here.
     "crm-sync-sweep": {"task": "crm_sync.deliveries_sweep", "schedule": float(SYNC_SWEEP_SECONDS)},
+    # Drift between us and the CRM / MES read APIs, listed for the admins.
+    "crm-sync-reconcile": {"task": "crm_sync.reconcile", "schedule": float(SYNC_RECONCILE_SECONDS)},
 }
+
+# --- Customer service: tracking links and notifications ----------------------------------------------
+# The public tracking page: requests per minute from one client address, and unknown or tampered tokens
+# per hour after which that address is refused for the rest of the hour (guessing gets nowhere).
+TRACKING_RATE_PER_MINUTE = env_int("ORDERBRIDGE_TRACKING_RATE_PER_MINUTE", 60)
+TRACKING_BAD_TOKENS_PER_HOUR = env_int("ORDERBRIDGE_TRACKING_BAD_TOKENS_PER_HOUR", 20)
+# Chat webhooks users may enter: allowed hosts (empty: any) and whether plain http is accepted. Production
+# defaults to the public WeCom, DingTalk and Slack endpoints so that a webhook cannot probe the plant LAN.
+NOTIFY_WEBHOOK_HOSTS = env_list(
+    "ORDERBRIDGE_NOTIFY_WEBHOOK_HOSTS",
+    ["qyapi.weixin.qq.com", "oapi.dingtalk.com", "hooks.slack.com"] if PRODUCTION else [],
+)
+NOTIFY_WEBHOOK_ALLOW_HTTP = env_bool("ORDERBRIDGE_NOTIFY_WEBHOOK_ALLOW_HTTP", not PRODUCTION)
+# Email/chat deliveries are retried with exponential backoff, then marked failed after this many attempts.
+NOTIFY_MAX_ATTEMPTS = env_int("ORDERBRIDGE_NOTIFY_MAX_ATTEMPTS", 8)
+# Where users reach OrderBridge: links in emails and chat messages start with it.
+SITE_URL = env_str("ORDERBRIDGE_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+CELERY_BEAT_SCHEDULE["notifications-sweep"] = {"task": "orders.notifications_sweep", "schedule": 60.0}
 
 # --- Transport security (production profile) ----------------------------------------------------------
 if PRODUCTION:

@@ -6,14 +6,28 @@ from django.views.generic import RedirectView
 from django.views.i18n import set_language
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from crm_sync.urls import hook_urlpatterns, page_urlpatterns
 from orders.api import router as orders_router
+from orders.change_request_api import router as change_requests_router
+from orders.tracking_api import OrderTrackingLinksView, TrackingLinkRevokeView
 from production.api import PromiseView
 from production.api import router as production_router
 
 api_v1 = [
     *orders_router.urls,
+    *change_requests_router.urls,
     *production_router.urls,
     path("promise/", PromiseView.as_view(), name="promise"),
+    path(
+        "orders/<str:number>/tracking-links/",
+        OrderTrackingLinksView.as_view(),
+        name="order-tracking-links",
+    ),
+    path(
+        "orders/<str:number>/tracking-links/<int:link_id>/revoke/",
+        TrackingLinkRevokeView.as_view(),
+        name="tracking-link-revoke",
+    ),
 ]
 
 urlpatterns = [
@@ -23,9 +37,16 @@ urlpatterns = [
     # The language switch also works on the login page, before anyone is logged in.
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("orders/", include("orders.urls")),
+    path("change-requests/", include("orders.change_urls")),
     path("production/", include("production.urls")),
+    path("service/", include("orders.service_urls")),
+    path("notifications/", include("orders.notification_urls")),
+    # Public: the customer's tracking page (its views are login_not_required).
+    path("track/", include("orders.tracking_urls")),
     path("admin/", admin.site.urls),
     path("api/v1/integration/", include("crm_sync.urls")),
+    path("hooks/", include(hook_urlpatterns)),
+    path("sync/", include(page_urlpatterns)),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

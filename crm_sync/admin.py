@@ -16,7 +16,16 @@ from config.admin import ReadOnlyAdminMixin
 
 from . import inbound, selectors, services
 from .mapping import mapping_errors
-from .models import Delivery, DeliveryAttempt, ExternalSystem, InboundMessage, OutboxEvent
+from .models import (
+    Delivery,
+    DeliveryAttempt,
+    Drift,
+    ExternalSystem,
+    InboundCursor,
+    InboundMessage,
+    OutboxEvent,
+    TaskReceipt,
+)
 from .webhooks import SECRET_PREFIX, secret_key
 
 
@@ -240,8 +249,8 @@ class DeliveryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 @admin.register(OutboxEvent)
 class OutboxEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ("subject", "sequence", "type", "state", "time")
-    list_filter = ("state", "type")
+    list_display = ("subject", "sequence", "type", "state", "origin", "time")
+    list_filter = ("state", "type", "origin")
     search_fields = ("subject", "id")
     readonly_fields = [f.name for f in OutboxEvent._meta.fields]
     list_select_related = ("order",)
@@ -278,3 +287,44 @@ class InboundMessageAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     def has_replay_permission(self, request) -> bool:
         return request.user.has_perm("crm_sync.change_inboundmessage")
+
+
+@admin.register(Drift)
+class DriftAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ("subject", "system", "kind", "detected_at", "last_seen_at", "resolved_at", "resolution")
+    list_filter = ("kind", "system", ("resolved_at", admin.EmptyFieldListFilter))
+    search_fields = ("subject",)
+    list_select_related = ("system",)
+    readonly_fields = [f.name for f in Drift._meta.fields]
+    actions = ["repair"]
+
+    @admin.action(description=_("Repair the selected drifts (re-send or pull)"), permissions=["repair"])
+    def repair(self, request, queryset: QuerySet[Drift]) -> None:
+        from config.errors import ApplicationError
+
+        from .reconciliation import drift_repair
+
+        for drift in queryset.filter(resolved_at__isnull=True).select_related("system", "order"):
+            try:
+                self.message_user(request, drift_repair(drift=drift, actor=request.user), messages.SUCCESS)
+            except ApplicationError as exc:
+                self.message_user(request, f"{drift.subject}: {exc.message}", messages.ERROR)
+
+    def has_repair_permission(self, request) -> bool:
+        return request.user.has_perm("crm_sync.change_drift")
+
+
+@admin.register(InboundCursor)
+class InboundCursorAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ("subject", "system", "last_sequence", "stale_ignored", "updated_at")
+    list_filter = ("system",)
+    search_fields = ("subject",)
+    readonly_fields = [f.name for f in InboundCursor._meta.fields]
+
+
+@admin.register(TaskReceipt)
+class TaskReceiptAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ("name", "task_id", "deliveries", "state", "first_seen_at", "last_seen_at")
+    list_filter = ("state", "name")
+    search_fields = ("=task_id",)
+    readonly_fields = [f.name for f in TaskReceipt._meta.fields]

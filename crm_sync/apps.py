@@ -7,8 +7,18 @@ class CrmSyncConfig(AppConfig):
     verbose_name = _("Integration")
 
     def ready(self) -> None:
-        from orders import events
+        from orders import events, panels
 
         from .services import outbox_record_order_event
+        from .views import order_panel_context
 
         events.subscribe(outbox_record_order_event)
+        panels.register(
+            panels.OrderPanel(
+                key="sync-status",
+                template="crm_sync/partials/order_panel.html",
+                context=order_panel_context,
+                column="side",
+                order=50,
+            )
+        )

@@ -7,6 +7,7 @@ marking it processed, so a message has its effect once however often it arrives 
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
 from collections.abc import Callable, Iterable, Mapping
@@ -14,15 +15,15 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from config.errors import ApplicationError, ValidationFailed
-from orders import services as order_services
-from orders.models import OrderStatus, SalesOrder
 
-from . import b2mml, webhooks
-from .models import Delivery, ExternalSystem, InboundMessage
+from . import b2mml, crm_inbound, mes_inbound, origin, webhooks
+from .inbound_common import map_inbound
+from .models import ExternalSystem, InboundMessage
 from .services import retry_delay
 
 logger = logging.getLogger("orderbridge.crm_sync")
@@ -35,7 +36,7 @@ class SignatureRefused(ApplicationError):
 
 
 # --- receiving ------------------------------------------------------------------------------------------
-def _classify(*, content_type: str, body: bytes) -> tuple[str, str]:
+def _classify(*, system: ExternalSystem, content_type: str, body: bytes) -> tuple[str, str]:
     """(kind, subject) of a message, read just enough to route it; a body we cannot read is refused now."""
     if "xml" in content_type:
         try:
@@ -47,6 +48,7 @@ def _classify(*, content_type: str, body: bytes) -> tuple[str, str]:
         document = json.loads(body)
     except ValueError as exc:
         raise ValidationFailed(_("The body is not JSON."), fields={"body": [str(exc)]}) from exc
+    document = map_inbound(system, document)
     if not isinstance(document, dict) or not isinstance(document.get("type"), str):
         raise ValidationFailed(_("The message has no type."), fields={"type": [_("This field is required.")]})
     subject = document.get("subject")
@@ -69,7 +71,7 @@ def inbound_receive(
         security_log.warning("refused inbound system=%s why=%s", system.slug, exc)
         raise SignatureRefused(_("The signature is missing, wrong or expired.")) from exc
     content_type = {k.lower(): v for k, v in headers.items()}.get("content-type", "")
-    kind, subject = _classify(content_type=content_type, body=body)
+    kind, subject = _classify(system=system, content_type=content_type, body=body)
     try:
         with transaction.atomic():
             message = InboundMessage.objects.create(
@@ -94,52 +96,20 @@ def _enqueue(message_pk: int) -> None:
 
 
 # --- processing -----------------------------------------------------------------------------------------
-def _acknowledge(message: InboundMessage) -> dict:
-    """The MES confirms it has our message(s): mark those deliveries acknowledged."""
-    if "xml" in message.content_type:
-        _root, event_ids = b2mml.acknowledged_bod_ids(message.body.encode())
-    else:
-        data = json.loads(message.body).get("data") or {}
-        event_ids = [data["event_id"]] if data.get("event_id") else []
-    if not event_ids:
-        raise ValidationFailed(_("The acknowledgement names no message of ours."), fields={"event_id": []})
-    now = timezone.now()
-    count = Delivery.objects.filter(
-        system=message.system, event_id__in=event_ids, acknowledged_at__isnull=True
-    ).update(acknowledged_at=now)
-    return {"acknowledged": count}
-
-
-# Forward only: a late "running" after "completed" must not roll the order back.
-_PROGRESS = {
-    "running": ("order_start_production", [OrderStatus.RELEASED]),
-    "completed": ("order_complete", [OrderStatus.RELEASED, OrderStatus.IN_PRODUCTION]),
-}
-
-
-def _progress(message: InboundMessage) -> dict:
-    """The MES reports production progress on an order: start it, or complete it."""
-    document = json.loads(message.body)
-    state = (document.get("data") or {}).get("state")
-    if state not in _PROGRESS:
-        raise ValidationFailed(_("Unknown progress state."), fields={"data.state": [str(state)]})
-    actor = message.system.service_user
-    if actor is None:
-        raise ApplicationError(_("The system has no service user to act for it."), code="no_service_user")
-    order = SalesOrder.objects.get(number=message.subject)
-    action, from_statuses = _PROGRESS[state]
-    if order.status not in from_statuses:
-        return {"ignored": f"order is {order.status}"}
-    getattr(order_services, action)(actor=actor, order=order, reason=f"{message.system.name}: {state}")
-    return {"order": order.number, "state": state}
-
-
 Handler = Callable[[InboundMessage], dict]
 DISPATCH: dict[tuple[str, str], Handler] = {
-    (ExternalSystem.Kind.MES, "operations.acknowledged"): _acknowledge,
-    (ExternalSystem.Kind.MES, "AcknowledgeOperationsSchedule"): _acknowledge,
-    (ExternalSystem.Kind.MES, "ConfirmBOD"): _acknowledge,
-    (ExternalSystem.Kind.MES, "operations.progress"): _progress,
+    (ExternalSystem.Kind.CRM, "order.created"): crm_inbound.order_created,
+    (ExternalSystem.Kind.CRM, "order.updated"): crm_inbound.order_updated,
+    (ExternalSystem.Kind.CRM, "order.cancelled"): crm_inbound.order_cancelled,
+    (ExternalSystem.Kind.MES, "operations.acknowledged"): mes_inbound.acknowledge,
+    (ExternalSystem.Kind.MES, "AcknowledgeOperationsSchedule"): mes_inbound.acknowledge,
+    (ExternalSystem.Kind.MES, "ConfirmBOD"): mes_inbound.acknowledge,
+    (ExternalSystem.Kind.MES, "operations.progress"): mes_inbound.progress,
+    (ExternalSystem.Kind.MES, "ProcessOperationsPerformance"): mes_inbound.performance,
+    (ExternalSystem.Kind.MES, "SyncOperationsPerformance"): mes_inbound.performance,
+    (ExternalSystem.Kind.MES, "SyncProductionPerformance"): mes_inbound.performance,
+    (ExternalSystem.Kind.MES, "operations.exception"): mes_inbound.exception,
+    (ExternalSystem.Kind.MES, "operations.completed"): mes_inbound.completed,
 }
 
 
@@ -160,10 +130,14 @@ def inbound_process(*, message_pk: int) -> InboundMessage | None:
         try:
             if handler is None:
                 raise ApplicationError(_("No handler for this kind of message."), code="unhandled")
-            with transaction.atomic():
+            # Every outbox event the effect writes carries this system as its origin (no echo back).
+            with transaction.atomic(), origin.acting_for(message.system):
                 message.result = handler(message)
         except Exception as exc:  # every failure is recorded on the message, none is lost
             message.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+            if isinstance(exc, ApplicationError):
+                # The refusal names the field as the sender wrote it, for the admin and the sender.
+                message.result = {"error": exc.code, "message": exc.message, "fields": exc.fields}
             if message.attempts >= settings.SYNC_MAX_ATTEMPTS or isinstance(exc, ApplicationError):
                 # A business refusal will not change by retrying; a crash might.
                 message.state = InboundMessage.State.DEAD
@@ -179,12 +153,17 @@ def inbound_process(*, message_pk: int) -> InboundMessage | None:
     return message
 
 
-def inbound_due(*, limit: int = 500) -> list[int]:
-    """Stored messages whose processing is due (a retry, or a task lost with the broker)."""
+def inbound_due(*, limit: int = 500, grace_seconds: float = 0) -> list[int]:
+    """Stored messages whose processing is due (a retry, or a task lost with the broker).
+
+    `grace_seconds`: a message never tried yet is only taken once it is that old (its task is on its way).
+    """
+    now = timezone.now()
     return list(
         InboundMessage.objects.filter(
+            Q(attempts__gt=0) | Q(received_at__lte=now - dt.timedelta(seconds=grace_seconds)),
             state__in=[InboundMessage.State.RECEIVED, InboundMessage.State.FAILED],
-            next_attempt_at__lte=timezone.now(),
+            next_attempt_at__lte=now,
         )
         .order_by("next_attempt_at")
         .values_list("pk", flat=True)[:limit]

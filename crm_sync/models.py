@@ -28,6 +28,9 @@ class OutboxEvent(models.Model):
     data = models.JSONField(_("data"))
     actor_id = models.IntegerField(_("actor"), null=True, blank=True)
     reason = models.CharField(_("reason"), max_length=500, blank=True)
+    # Where the change came from ("" = made here; "crm:<slug>" = applied from that system's message):
+    # the origin system is not sent its own change back (echo suppression).
+    origin = models.CharField(_("origin"), max_length=80, blank=True, default="")
     state = models.CharField(_("state"), max_length=16, choices=State.choices, default=State.PENDING)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
@@ -58,6 +61,7 @@ class OutboxEvent(models.Model):
             "time": self.time.isoformat(),
             "datacontenttype": "application/json",
             "sequence": self.sequence,
+            "origin": self.origin or "orderbridge",
             "data": self.data,
         }
 
@@ -283,3 +287,107 @@ class InboundMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.system_id}:{self.message_id}"
+
+
+class InboundCursor(models.Model):
+    """The newest message sequence applied per (system, subject): an older one arriving late is ignored.
+
+    Locked while a message for the subject is applied, so two messages for one order or work order are
+    applied one after the other, and the check and the effect commit together.
+    """
+
+    system = models.ForeignKey(
+        ExternalSystem, on_delete=models.CASCADE, related_name="cursors", verbose_name=_("system")
+    )
+    subject = models.CharField(_("subject"), max_length=64)
+    last_sequence = models.BigIntegerField(_("last sequence"), default=0)
+    last_message_id = models.CharField(_("last message id"), max_length=200, blank=True)
+    stale_ignored = models.PositiveIntegerField(_("stale messages ignored"), default=0)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("inbound cursor")
+        verbose_name_plural = _("inbound cursors")
+        constraints = [
+            models.UniqueConstraint(fields=["system", "subject"], name="inbound_cursor_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.system_id}:{self.subject}@{self.last_sequence}"
+
+
+class TaskReceipt(models.Model):
+    """How often the broker handed a worker one task message (acks_late redelivers after a crash).
+
+    Counted before the task body runs, in its own commit, so a message that kills its worker every time
+    is seen again and again and, after CELERY_POISON_MAX_DELIVERIES, dead-lettered instead of looping.
+    """
+
+    class State(models.TextChoices):
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        DEAD = "dead", _("Dead letter")
+
+    task_id = models.CharField(_("task id"), max_length=100, unique=True)
+    name = models.CharField(_("task"), max_length=200)
+    args = models.JSONField(_("arguments"), default=list, blank=True)
+    deliveries = models.PositiveIntegerField(_("deliveries"), default=0)
+    state = models.CharField(_("state"), max_length=16, choices=State.choices, default=State.RUNNING)
+    first_seen_at = models.DateTimeField(_("first seen at"), auto_now_add=True)
+    last_seen_at = models.DateTimeField(_("last seen at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("task receipt")
+        verbose_name_plural = _("task receipts")
+        ordering = ["-last_seen_at"]
+        indexes = [models.Index(fields=["state", "last_seen_at"], name="taskreceipt_state_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.task_id} x{self.deliveries}"
+
+
+class Drift(models.Model):
+    """A difference between what we hold and what a CRM or MES reports (found by reconciliation)."""
+
+    class Kind(models.TextChoices):
+        MISSING_THERE = "missing_there", _("Unknown to the other system")
+        MISSING_HERE = "missing_here", _("Unknown here")
+        STATUS = "status", _("Status differs")
+        REVISION = "revision", _("Revision differs")
+        WORK_ORDERS = "work_orders", _("Work orders differ")
+
+    system = models.ForeignKey(
+        ExternalSystem, on_delete=models.CASCADE, related_name="drifts", verbose_name=_("system")
+    )
+    order = models.ForeignKey(
+        "orders.SalesOrder",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("order"),
+    )
+    subject = models.CharField(_("subject"), max_length=64)
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    ours = models.JSONField(_("ours"), default=dict, blank=True)
+    theirs = models.JSONField(_("theirs"), default=dict, blank=True)
+    detected_at = models.DateTimeField(_("detected at"))
+    last_seen_at = models.DateTimeField(_("last seen at"))
+    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
+    resolution = models.CharField(_("resolution"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("drift")
+        verbose_name_plural = _("drifts")
+        ordering = ["-detected_at", "-id"]
+        constraints = [
+            # One open drift per system, subject and kind: a reconciliation run refreshes it.
+            models.UniqueConstraint(
+                fields=["system", "subject", "kind"],
+                condition=Q(resolved_at__isnull=True),
+                name="drift_open_unique",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.system_id}:{self.subject} {self.kind}"

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 
 from django.db.models import Count, Exists, Max, Min, OuterRef, Q, QuerySet
 
-from .models import Delivery, ExternalSystem
+from .models import Delivery, ExternalSystem, InboundMessage
 
 
 def deliveries_claimable(*, now: dt.datetime) -> QuerySet[Delivery]:
@@ -27,10 +28,15 @@ def deliveries_claimable(*, now: dt.datetime) -> QuerySet[Delivery]:
     ).filter(~Exists(earlier_open))
 
 
-def due_queues(*, now: dt.datetime, limit: int = 500) -> list[tuple[int, int]]:
-    """(system id, order id) pairs with something to send now, most overdue first."""
+def due_queues(*, now: dt.datetime, limit: int = 500, grace_seconds: float = 0) -> list[tuple[int, int]]:
+    """(system id, order id) pairs with something to send now, most overdue first.
+
+    `grace_seconds`: a delivery never tried yet is only taken once it is that old, because its wake-up
+    task is normally on its way (the relay must not flood the broker with duplicates of fresh work).
+    """
     rows = (
         deliveries_claimable(now=now)
+        .filter(Q(attempts__gt=0) | Q(created_at__lte=now - dt.timedelta(seconds=grace_seconds)))
         .values("system_id", "order_id")
         .annotate(due=Min("next_attempt_at"))
         .order_by("due")[:limit]
@@ -78,4 +84,81 @@ def order_sync_status(*, order_id: int) -> list[dict]:
             result.append(entry)
         if delivery.state != Delivery.State.DELIVERED:
             entry["waiting"] += 1
+        counts = entry.setdefault("counts", {"delivered": 0, "pending": 0, "failed": 0, "dead": 0})
+        counts[_COUNT_BUCKET[delivery.state]] += 1
+        entry.setdefault("deliveries", []).append(delivery)
     return result
+
+
+# The panel's three words for five states: in flight is still pending to a person reading it.
+_COUNT_BUCKET = {
+    Delivery.State.DELIVERED: "delivered",
+    Delivery.State.PENDING: "pending",
+    Delivery.State.IN_FLIGHT: "pending",
+    Delivery.State.FAILED: "failed",
+    Delivery.State.DEAD: "dead",
+}
+
+
+def percentile(values: list[float], fraction: float) -> float | None:
+    """Nearest-rank percentile; None for no values."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    rank = max(1, math.ceil(fraction * len(ordered)))
+    return ordered[rank - 1]
+
+
+def sync_health(*, now: dt.datetime) -> dict:
+    """The admins' page: per system backlog, failures, dead letters, and delivery latency percentiles.
+
+    Latency is end to end: from the event's time (its change committed) to the receiver's 2xx, over
+    deliveries delivered in the window, first attempt or not — what a person waiting for the MES sees.
+    """
+    systems = list(system_health().order_by("name"))
+    windows = {"hour": now - dt.timedelta(hours=1), "day": now - dt.timedelta(days=1)}
+    latency: dict[int, dict[str, dict]] = {system.pk: {} for system in systems}
+    for name, since in windows.items():
+        rows = (
+            Delivery.objects.filter(state=Delivery.State.DELIVERED, delivered_at__gte=since)
+            .values_list("system_id", "delivered_at", "event__time")
+            .order_by()[:LATENCY_SAMPLE]
+        )
+        per_system: dict[int, list[float]] = {}
+        for system_id, delivered_at, event_time in rows:
+            per_system.setdefault(system_id, []).append((delivered_at - event_time).total_seconds() * 1000)
+        for system in systems:
+            values = per_system.get(system.pk, [])
+            latency[system.pk][name] = {
+                "count": len(values),
+                "p50": percentile(values, 0.50),
+                "p99": percentile(values, 0.99),
+            }
+    for system in systems:
+        system.latency = latency[system.pk]
+    dead = (
+        Delivery.objects.filter(state=Delivery.State.DEAD)
+        .select_related("system", "event")
+        .order_by("-updated_at")[:100]
+    )
+    inbound_dead = (
+        InboundMessage.objects.filter(state__in=[InboundMessage.State.DEAD, InboundMessage.State.FAILED])
+        .select_related("system")
+        .order_by("-received_at")[:100]
+    )
+    from .models import TaskReceipt
+
+    return {
+        "systems": systems,
+        "dead": list(dead),
+        "inbound_dead": list(inbound_dead),
+        "poison_tasks": list(TaskReceipt.objects.filter(state=TaskReceipt.State.DEAD)[:50]),
+        "oldest_pending": Delivery.objects.exclude(state__in=["delivered", "dead"])
+        .order_by("created_at")
+        .values_list("created_at", flat=True)
+        .first(),
+    }
+
+
+# Percentiles are computed in Python (PostgreSQL and SQLite alike) over at most this many deliveries.
+LATENCY_SAMPLE = 100_000

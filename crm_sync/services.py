@@ -29,14 +29,12 @@ from django.utils import timezone
 
 from orders.events import OrderEvent
 
-from . import b2mml, selectors, webhooks
+from . import b2mml, origin, selectors, webhooks
 from .mapping import apply_mapping
 from .models import Delivery, DeliveryAttempt, ExternalSystem, OutboxEvent
 
 logger = logging.getLogger("orderbridge.crm_sync")
 
-# A claim outlives the longest possible request by this margin before another worker may take over.
-LEASE_MARGIN_SECONDS = 30
 RESPONSE_EXCERPT_CHARS = 500
 
 
@@ -49,11 +47,20 @@ def outbox_record_order_event(event: OrderEvent) -> OutboxEvent:
     Side effect after commit: one delivery task per system; if the broker is down then, the beat
     sweep finds the pending rows (the rows are the truth, the task only a wake-up call).
     """
+    source_system = origin.current_system()
+    systems = [
+        system
+        for system in ExternalSystem.objects.filter(is_enabled=True)
+        if system.takes(event.type)
+        # Echo suppression: the system the change came from already has it.
+        and (source_system is None or system.pk != source_system.pk)
+    ]
+    return _record(event=event, systems=systems, origin_label=origin.label(source_system))
+
+
+def _record(*, event: OrderEvent, systems: list[ExternalSystem], origin_label: str) -> OutboxEvent:
     last = OutboxEvent.objects.filter(order_id=event.order.pk).aggregate(last=Max("sequence"))["last"] or 0
     now = timezone.now()
-    systems = [
-        system for system in ExternalSystem.objects.filter(is_enabled=True) if system.takes(event.type)
-    ]
     outbox_event = OutboxEvent.objects.create(
         type=event.type,
         source=settings.EVENT_SOURCE,
@@ -61,9 +68,10 @@ def outbox_record_order_event(event: OrderEvent) -> OutboxEvent:
         order_id=event.order.pk,
         sequence=last + 1,
         time=now,
-        data=event.data,
+        data=_with_work_orders(event),
         actor_id=event.actor_id,
         reason=(event.reason or "")[:500],
+        origin=origin_label,
         # Nobody to tell: nothing is pending.
         state=OutboxEvent.State.PENDING if systems else OutboxEvent.State.DELIVERED,
     )
@@ -83,6 +91,70 @@ def outbox_record_order_event(event: OrderEvent) -> OutboxEvent:
     return outbox_event
 
 
+# Events after which the MES needs the order's work orders (B2MML: one OperationsRequest per work order).
+WORK_ORDER_EVENTS = {"order.released", "order.change_applied", "order.resync"}
+
+
+def _with_work_orders(event: OrderEvent) -> dict:
+    """The event's data, plus the order's current work orders and their operations where the MES needs them.
+
+    production's handler of the same event runs first (apps are ready in dependency order), so a
+    release's work orders exist here, in the same transaction.
+    """
+    if event.type not in WORK_ORDER_EVENTS or "work_orders" in event.data:
+        return event.data
+    from production.models import WorkOrder
+
+    work_orders = (
+        WorkOrder.objects.filter(order_id=event.order.pk, order_revision=event.order.revision)
+        .select_related("product", "order_line")
+        .prefetch_related("operations__work_center")
+        .order_by("number")
+    )
+    return {
+        **event.data,
+        "work_orders": [
+            {
+                "number": work_order.number,
+                "line_no": work_order.order_line.line_no if work_order.order_line else None,
+                "sku": work_order.product.sku,
+                "quantity": str(work_order.quantity),
+                "status": work_order.status,
+                "operations": [
+                    {
+                        "sequence": operation.sequence,
+                        "name": operation.name,
+                        "work_center": operation.work_center.code,
+                        "planned_minutes": operation.planned_minutes,
+                    }
+                    for operation in work_order.operations.all()
+                ],
+            }
+            for work_order in work_orders
+        ],
+    }
+
+
+def outbox_record_resync(*, order: Any, system: ExternalSystem, actor: Any, reason: str) -> OutboxEvent:
+    """Send one system the order's current state again (reconciliation's "re-send"), in the order's queue.
+
+    A full snapshot event ("order.resync"): the receiver replaces what it holds; earlier events stay as
+    they are. Only `system` gets it.
+    """
+    from orders.services import _order_payload
+
+    with transaction.atomic():
+        locked = type(order).objects.select_for_update().select_related("customer").get(pk=order.pk)
+        event = OrderEvent(
+            type="order.resync",
+            order=locked,
+            actor_id=getattr(actor, "pk", None),
+            reason=reason,
+            data=_order_payload(locked),
+        )
+        return _record(event=event, systems=[system], origin_label="")
+
+
 def _enqueue_on_commit(*, system_id: int, order_id: int) -> None:
     def enqueue() -> None:
         from .tasks import deliver_order
@@ -99,7 +171,8 @@ def _enqueue_on_commit(*, system_id: int, order_id: int) -> None:
 
 # --- claiming -------------------------------------------------------------------------------------------
 def _lease_seconds(system: ExternalSystem) -> float:
-    return system.connect_timeout + system.read_timeout + LEASE_MARGIN_SECONDS
+    # A claim outlives the longest possible request by this margin before another worker may take over.
+    return system.connect_timeout + system.read_timeout + settings.SYNC_LEASE_MARGIN_SECONDS
 
 
 def delivery_claim_next(*, system_id: int, order_id: int) -> Delivery | None:

@@ -18,3 +18,23 @@ class OrdersConfig(AppConfig):
         post_migrate.connect(give_admin_every_permission, dispatch_uid="orders_admin_role")
         # Cached permission sets (config.auth) are dropped whenever groups or permissions change.
         connect_signals()
+
+        from . import events, notifications, panels
+        from .tracking_views import panel_context
+
+        # Customer tracking links on the order page; in-app/email/chat notices from the order events.
+        panels.register(
+            panels.OrderPanel(
+                key="tracking-link",
+                template="tracking/panel.html",
+                context=panel_context,
+                column="side",
+                order=50,
+            )
+        )
+        events.subscribe(notifications.on_event)
+
+        from .change_views import register_panel
+
+        # The order page lists the order's change requests and offers "request a change".
+        register_panel()

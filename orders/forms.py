@@ -118,6 +118,8 @@ class OrderHeaderForm(forms.Form):
     )
     # The version the user read: the service refuses the write if someone changed the order since.
     version = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    # "date@plan version", set by the "use this date" button of the delivery-date quote (production).
+    promise_quote = forms.CharField(required=False, max_length=40, widget=forms.HiddenInput)
 
     FIELDS = ("customer_po", "crm_id", "requested_date", "promised_date", "remarks")
 
@@ -139,6 +141,18 @@ class OrderHeaderForm(forms.Form):
             version=order.version,
         )
         return initial
+
+    def promise_note(self, *, previous: Any = None) -> str:
+        """For history: the promised date was taken from a delivery-date quote (and not changed since)."""
+        date_text, _sep, version = (self.cleaned_data.get("promise_quote") or "").partition("@")
+        promised = self.cleaned_data.get("promised_date")
+        if not promised or promised == previous or date_text != promised.isoformat():
+            return ""
+        if version.isdigit() and int(version):
+            return _("promised date from the delivery-date quote (plan version %(version)s)") % {
+                "version": version
+            }
+        return _("promised date from the delivery-date quote")
 
     def service_data(self) -> dict[str, Any]:
         """Header fields as the services take them."""

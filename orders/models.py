@@ -237,6 +237,7 @@ class SalesOrder(models.Model):
             ("hold_salesorder", _("Can hold and resume sales orders")),
             ("cancel_salesorder", _("Can cancel sales orders")),
             ("cancel_released_salesorder", _("Can cancel sales orders already released to production")),
+            ("prioritise_salesorder", _("Can change the priority of any open order")),
         ]
         indexes = [models.Index(fields=["customer", "status"])]
         constraints = [
@@ -374,3 +375,24 @@ class OrderLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.order_id}/{self.line_no}"
+
+
+# The customer-service models live in their own modules; imported here so that Django finds them.
+# Change requests live in their own module; they are part of this app's models.
+from .change_request_models import (  # noqa: E402, F401
+    ChangeOrigin,
+    ChangeRequest,
+    ChangeRequestDecision,
+    ChangeRequestNumber,
+    ChangeRequestStatus,
+    DecisionAction,
+    DecisionRole,
+    Disposition,
+)
+from .notification_models import (  # noqa: E402, F401
+    Notification,
+    NotificationDelivery,
+    NotificationPreference,
+    NotificationProfile,
+)
+from .tracking_models import OrderRating, TrackingLink  # noqa: E402, F401

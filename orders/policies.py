@@ -49,3 +49,16 @@ def can_hold(order: Any, user: Any) -> bool:
         return False
     status = order.status_before_hold if order.status == "on_hold" else order.status
     return status in ("draft", "confirmed") or user.has_perm(VIEW_ALL)
+
+
+PRIORITISE_ANY = "orders.prioritise_salesorder"
+
+
+def can_set_priority(user: Any, order: Any) -> bool:
+    """Planners and production managers re-prioritise any order not finished, also after release; sales
+    only their own orders before release (afterwards the plant's plan depends on it)."""
+    if not can_view_order(user, order):
+        return False
+    if user.has_perm(PRIORITISE_ANY):
+        return True
+    return order.is_editable and can_edit_order(user, order)

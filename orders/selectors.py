@@ -177,9 +177,9 @@ def _entries_for(records: list, model: Any, subject_of, related: dict) -> list[H
 
 
 def order_history(*, order: SalesOrder) -> list[HistoryEntry]:
-    """The order's timeline, newest first: who changed what, when and why (order and its lines).
+    """The order's timeline, newest first: who changed what, when and why (order, lines, change requests).
 
-    Four queries whatever the length of the history.
+    Four queries whatever the length of the history (five once released: its change requests).
     """
     order_records = list(order.history.select_related("history_user").all())
     line_records = list(OrderLine.history.select_related("history_user").filter(order_id=order.pk))
@@ -190,6 +190,39 @@ def order_history(*, order: SalesOrder) -> list[HistoryEntry]:
     related.update({("customer", c.pk): c.code for c in Customer.objects.filter(pk__in=customer_ids)})
     entries = _entries_for(order_records, SalesOrder, lambda r: _("order"), related)
     entries += _entries_for(line_records, OrderLine, lambda r: _("line %(no)s") % {"no": r.line_no}, related)
+    if order.released_at is not None:  # change requests exist only from release on
+        entries += _change_request_entries(order)
     # Newest first; within one instant, the later write (higher history id) first.
     entries.sort(key=lambda e: (e.when, e.history_id), reverse=True)
+    return entries
+
+
+def _change_request_entries(order: SalesOrder) -> list[HistoryEntry]:
+    """Each step of the order's change requests, with the proposed diff (old → new) on creation and apply."""
+    from .models import ChangeRequestDecision
+
+    entries = []
+    decisions = ChangeRequestDecision.objects.filter(change_request__order=order).select_related(
+        "change_request", "actor"
+    )
+    for decision in decisions:
+        cr = decision.change_request
+        changes = []
+        if decision.action in ("submitted", "applied"):
+            diff = cr.impact.get("diff", [])
+            changes = [(f"{row['subject']} · {row['field']}", row["old"], row["new"]) for row in diff]
+        reason = decision.get_action_display()
+        if decision.comment:
+            reason = f"{reason}: {decision.comment}"
+        entries.append(
+            HistoryEntry(
+                when=decision.created_at,
+                user=decision.actor.get_username() if decision.actor_id else _("system"),
+                reason=reason,
+                subject=cr.number,
+                kind="+" if decision.action == "created" else "~",
+                changes=changes,
+                history_id=decision.pk,
+            )
+        )
     return entries

@@ -750,3 +750,75 @@ def order_apply_transition(
     if name not in ORDER_TRANSITIONS:
         raise ValidationFailed(_("Unknown action."), fields={"action": [_("Unknown action.")]})
     return ORDER_TRANSITIONS[name](actor=actor, order=order, reason=reason, expected_version=expected_version)
+
+
+# --- priority ---------------------------------------------------------------------------------------------
+@transaction.atomic
+def order_set_priority(
+    *,
+    actor: Any,
+    order: SalesOrder | int,
+    priority: int,
+    reason: str,
+    expected_version: int | None = None,
+) -> SalesOrder:
+    """Set an order's priority with a reason, in any open status (also released and in production).
+
+    Who: see policies.can_set_priority. The reason is required and recorded in history (and kept as the
+    order's priority reason while the priority differs from the customer's tier). Publishes
+    "order.priority_changed" in the same transaction (production replans on it). Setting the priority the
+    order already has changes nothing and publishes nothing.
+    """
+    from .models import OPEN_STATUSES
+
+    order = _lock_order(order)
+    if not policies.can_view_order(actor, order):
+        raise refused(actor, "order_set_priority", order.number, "order not visible")
+    _check_version(order, expected_version)
+    if not policies.can_set_priority(actor, order):
+        raise refused(actor, "order_set_priority", order.number, "cannot set the priority of this order")
+    if order.status not in OPEN_STATUSES:
+        raise Conflict(
+            _("Order %(number)s is %(status)s: its priority no longer matters.")
+            % {"number": order.number, "status": order.get_status_display()},
+            code="order_closed",
+        )
+    errors: dict[str, list[str]] = {}
+    try:
+        value = int(priority)
+    except (TypeError, ValueError):
+        value = None
+    if value not in Priority.values:
+        errors["priority"] = [_("Choose a valid priority.")]
+    reason = (reason or "").strip()
+    if not reason:
+        errors["reason"] = [_("Say why the priority changes.")]
+    elif len(reason) > 300:
+        errors["reason"] = [_("At most 300 characters.")]
+    if errors:
+        raise ValidationFailed(_("Please correct the errors below."), fields=errors)
+    if value == order.priority:
+        return order
+    previous = order.priority
+    order.priority = value
+    order.priority_overridden = value != order.customer.default_priority
+    order.priority_reason = reason if order.priority_overridden else ""
+    order.version += 1
+    history_reason = _("Priority %(old)s → %(new)s: %(reason)s") % {
+        "old": Priority(previous).label,
+        "new": Priority(value).label,
+        "reason": reason,
+    }
+    _stamp(order, actor=actor, reason=history_reason)
+    order.save()
+    _publish(
+        order,
+        "order.priority_changed",
+        actor=actor,
+        reason=history_reason,
+        previous_priority=previous,
+    )
+    return order
+def order_event_payload(order: SalesOrder) -> dict:
+    """The order as other systems see it: the base of the data of events that higher apps publish about it."""
+    return _order_payload(order)

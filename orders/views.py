@@ -243,17 +243,23 @@ def _save_order(request: HttpRequest, *, order: SalesOrder | None) -> HttpRespon
 
 def _write(request: HttpRequest, *, order: SalesOrder | None, header: OrderHeaderForm, lines: list):
     data = header.service_data()
+    note = header.promise_note(previous=order.promised_date if order is not None else None)
     if order is None:
         return services.order_create(
-            actor=request.user, customer=header.cleaned_data["customer"], lines=lines, **data
+            actor=request.user,
+            customer=header.cleaned_data["customer"],
+            lines=lines,
+            reason=f"{_('Order entered')}; {note}" if note else "",
+            **data,
         )
+    reason = header.cleaned_data.get("reason") or ""
     return services.order_update(
         actor=request.user,
         order=order.pk,
         expected_version=header.cleaned_data.get("version"),
         data=data,
         lines=lines,
-        reason=header.cleaned_data.get("reason") or "",
+        reason="; ".join(part for part in (reason, note) if part),
     )
 
 

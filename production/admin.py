@@ -1,13 +1,18 @@
-"""Admin for production. Master data is edited here with history; work orders, progress, exceptions and
-plans are read-only (their writes go through production.services: API, planner UI, MES)."""
+"""Admin for production. Master data is edited here through production.services (history with a reason,
+a reschedule asked); work orders, progress, exceptions, lots, inspections and plans are read-only (their
+writes go through the services too: API, planner UI, MES)."""
 
 from __future__ import annotations
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.http import HttpResponseRedirect
+from django.utils.translation import gettext as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from config.admin import ReadOnlyAdminMixin
+from config.errors import ApplicationError
 
+from . import services
 from .models import (
     CalendarException,
     Lot,
@@ -25,34 +30,126 @@ from .models import (
 )
 
 
-class ShiftInline(admin.TabularInline):
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class ShiftInline(ReadOnlyInline):
     model = Shift
-    extra = 0
 
 
-class OperationInline(admin.TabularInline):
+class OperationInline(ReadOnlyInline):
     model = Operation
-    extra = 0
+
+
+class ServiceAdmin(SimpleHistoryAdmin):
+    """Master data written through production.services (permission, history with a reason, reschedule).
+
+    The header fields are edited here; a refusal of the service is shown as a message and nothing is saved.
+    Shifts and operations are shown read-only: they are given when the work center or routing is made
+    through the API (the service checks them as a whole).
+    """
+
+    service_fields: tuple[str, ...] = ()
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except ApplicationError as exc:
+            # Raised from save_model inside the admin's transaction: nothing was saved.
+            details = [message for messages_ in exc.fields.values() for message in messages_]
+            self.message_user(request, " ".join([exc.message, *details]), level=messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
+
+    def changed_values(self, form) -> dict:
+        return {name: form.cleaned_data[name] for name in self.service_fields if name in form.changed_data}
 
 
 @admin.register(WorkCenter)
-class WorkCenterAdmin(SimpleHistoryAdmin):
+class WorkCenterAdmin(ServiceAdmin):
     list_display = ("code", "name", "units", "efficiency", "is_active")
     search_fields = ("code", "name")
+    fields = ("code", "name", "units", "efficiency", "is_active")
+    readonly_fields = ("code",)
+    service_fields = ("name", "units", "efficiency", "is_active")
     inlines = [ShiftInline]
+
+    def save_model(self, request, obj, form, change):
+        services.work_center_update(
+            actor=request.user,
+            work_center=obj.pk,
+            reason=_("Changed in the admin"),
+            **self.changed_values(form),
+        )
 
 
 @admin.register(CalendarException)
 class CalendarExceptionAdmin(SimpleHistoryAdmin):
+    """Holidays and extra shifts are added through the service (it asks for a reschedule); a wrong one is
+    corrected by adding another, so the plan's history stays explainable."""
+
     list_display = ("date", "work_center", "start", "end", "is_working", "description")
     list_filter = ("is_working", "work_center")
 
+    def has_change_permission(self, request, obj=None):
+        return obj is None and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        data = form.cleaned_data
+        created = services.calendar_exception_create(
+            actor=request.user,
+            date=data["date"],
+            work_center=data.get("work_center"),
+            start=data.get("start"),
+            end=data.get("end"),
+            is_working=data.get("is_working", False),
+            description=data.get("description", ""),
+            reason=_("Added in the admin"),
+        )
+        obj.pk = created.pk
+
+    def add_view(self, request, form_url="", extra_context=None):
+        try:
+            return super().add_view(request, form_url, extra_context)
+        except ApplicationError as exc:
+            details = [message for messages_ in exc.fields.values() for message in messages_]
+            self.message_user(request, " ".join([exc.message, *details]), level=messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
+
 
 @admin.register(Routing)
-class RoutingAdmin(SimpleHistoryAdmin):
+class RoutingAdmin(ServiceAdmin):
     list_display = ("product", "name", "lot_size", "is_active")
     search_fields = ("product__sku", "name")
+    fields = ("product", "name", "lot_size", "is_active")
+    readonly_fields = ("product",)
+    service_fields = ("name", "lot_size", "is_active")
     inlines = [OperationInline]
+
+    def save_model(self, request, obj, form, change):
+        values = self.changed_values(form)
+        if "lot_size" in values and values["lot_size"] is None:
+            values.pop("lot_size")
+            values["clear_lot_size"] = True
+        services.routing_update(
+            actor=request.user, routing=obj.pk, reason=_("Changed in the admin"), **values
+        )
 
 
 class ReadOnlyAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):

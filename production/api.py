@@ -16,14 +16,26 @@ from orders.api import ModelPermissions
 from orders.models import Customer, Product
 
 from . import scheduling_service, selectors, services
-from .models import ProductionException, ProgressReport, Schedule, WorkOrderOperation
+from .models import (
+    Lot,
+    ProductionException,
+    ProgressReport,
+    QualityInspection,
+    Schedule,
+    WorkOrder,
+    WorkOrderOperation,
+)
 from .serializers import (
+    InspectionCreateSerializer,
+    LotCreateSerializer,
+    LotSerializer,
     OrderProjectionSerializer,
     ProductionExceptionSerializer,
     ProgressReportCreateSerializer,
     ProgressReportSerializer,
     PromiseRequestSerializer,
     PromiseResponseSerializer,
+    QualityInspectionSerializer,
     ReasonSerializer,
     ResolveSerializer,
     RoutingCreateSerializer,
@@ -257,6 +269,79 @@ class PromiseView(APIView):
         return Response(PromiseResponseSerializer(answer).data)
 
 
+@extend_schema(tags=["production"])
+class LotViewSet(ReadCreateViewSet):
+    """Lots (batches) per work order. Filters: `number`, `work_order` (number), `order` (number)."""
+
+    serializer_class = LotSerializer
+    lookup_field = "number"
+    lookup_value_regex = "[^/]+"
+
+    def get_queryset(self):
+        queryset = Lot.objects.select_related("work_order__order").prefetch_related("inspections")
+        params = self.request.query_params
+        for param, field in (
+            ("number", "number"),
+            ("work_order", "work_order__number"),
+            ("order", "work_order__order__number"),
+        ):
+            if params.get(param):
+                queryset = queryset.filter(**{field: params[param]})
+        return queryset.order_by("-produced_at", "-id")
+
+    @extend_schema(request=LotCreateSerializer, responses={201: LotSerializer})
+    def create(self, request):
+        body = LotCreateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        work_order = get_object_or_404(WorkOrder, number=data["work_order"])
+        lot = services.lot_create(
+            actor=request.user,
+            work_order=work_order,
+            number=data["number"],
+            quantity=data["quantity"],
+            produced_at=data["produced_at"],
+        )
+        return Response(LotSerializer(self.get_queryset().get(pk=lot.pk)).data, status=201)
+
+
+@extend_schema(tags=["production"])
+class QualityInspectionViewSet(ReadCreateViewSet):
+    """Quality inspections of lots. Filters: `lot` (number), `work_order` (number), `result`."""
+
+    serializer_class = QualityInspectionSerializer
+
+    def get_queryset(self):
+        queryset = QualityInspection.objects.select_related("lot__work_order", "inspector")
+        params = self.request.query_params
+        for param, field in (
+            ("lot", "lot__number"),
+            ("work_order", "lot__work_order__number"),
+            ("result", "result"),
+        ):
+            if params.get(param):
+                queryset = queryset.filter(**{field: params[param]})
+        return queryset.order_by("-inspected_at", "-id")
+
+    @extend_schema(request=InspectionCreateSerializer, responses={201: QualityInspectionSerializer})
+    def create(self, request):
+        body = InspectionCreateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        lot = get_object_or_404(Lot, number=data["lot"])
+        inspection = services.inspection_record(
+            actor=request.user,
+            lot=lot,
+            result=data["result"],
+            defect_code=data["defect_code"],
+            notes=data["notes"],
+            inspected_at=data["inspected_at"],
+        )
+        return Response(
+            QualityInspectionSerializer(self.get_queryset().get(pk=inspection.pk)).data, status=201
+        )
+
+
 router = DefaultRouter()
 router.register("work-centers", WorkCenterViewSet, basename="work-center")
 router.register("routings", RoutingViewSet, basename="routing")
@@ -264,3 +349,5 @@ router.register("work-orders", WorkOrderViewSet, basename="work-order")
 router.register("schedule", ScheduleViewSet, basename="schedule")
 router.register("progress-reports", ProgressReportViewSet, basename="progress-report")
 router.register("exceptions", ProductionExceptionViewSet, basename="production-exception")
+router.register("lots", LotViewSet, basename="lot")
+router.register("inspections", QualityInspectionViewSet, basename="quality-inspection")

@@ -7,12 +7,42 @@ class ProductionConfig(AppConfig):
     verbose_name = _("Production")
 
     def ready(self) -> None:
-        from orders import events
+        from orders import events, panels, providers
 
+        from . import customer_service
         from .demo import register_demo
+        from .panels import work_orders_panel
         from .services import on_order_event
 
         # Work orders follow their order inside the order's own transaction (see production.services).
         events.subscribe(on_order_event)
+        # What customer service sees of production: progress, projection, lot search, the order's summary.
+        providers.register_progress(customer_service.orders_progress)
+        providers.register_search(customer_service.search)
+        panels.register(
+            panels.OrderPanel(
+                key="at-a-glance",
+                template="production/partials/at_a_glance.html",
+                context=customer_service.at_a_glance,
+                column="main",
+                order=5,
+            )
+        )
+        panels.register(
+            panels.OrderPanel(
+                key="work-orders",
+                template="production/panels/work_orders.html",
+                context=work_orders_panel,
+                column="main",
+                order=20,
+            )
+        )
+
+        from orders.change_requests import register_impact_provider
+
+        from .changes import analyse_change
+
+        # Change requests show approvers what they would do to work under way (production/changes.py).
+        register_impact_provider(analyse_change)
         # `manage.py setup_demo` (orders) gets production's master data, shop floor and plan.
         register_demo()

@@ -641,3 +641,7 @@ class SchedulerState(models.Model):
 
     def __str__(self) -> str:
         return "pending" if self.pending else "idle"
+
+
+# Dispositions of work changed by change requests live in their own module; part of this app's models.
+from .change_models import ChangeDisposition, DispositionKind  # noqa: E402, F401

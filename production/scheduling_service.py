@@ -24,9 +24,13 @@ from django.db import transaction
 from django.db.models import Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from config.errors import Conflict, ValidationFailed
-from orders.models import OrderStatus
+from orders import events
+from orders import services as order_services
+from orders.events import OrderEvent
+from orders.models import OrderStatus, SalesOrder
 
 from .models import (
     ExceptionKind,
@@ -57,6 +61,16 @@ from .scheduling.calendar import HorizonExceeded
 log = logging.getLogger(__name__)
 
 HORIZONS_DAYS = (120, 400, 1100)
+# The engines' ProblemError codes in the user's language; the subject names the thing to fix.
+PROBLEM_MESSAGES = {
+    "no_capacity": gettext_lazy(
+        "Work center %(subject)s has no working time in the planning horizon: give it shifts, "
+        "or move its operations to another work center."
+    ),
+    "no_operations": gettext_lazy("Work order %(subject)s has no operations to plan."),
+    "unknown_work_center": gettext_lazy("Work center %(subject)s is not active: reactivate it or reroute."),
+    "no_duration": gettext_lazy("Operation %(subject)s has no duration: give it a setup or run time."),
+}
 PLANNED_ORDER_STATUSES = (OrderStatus.RELEASED, OrderStatus.IN_PRODUCTION)
 
 
@@ -224,7 +238,51 @@ def build_problem(*, now: dt.datetime | None = None, days: int = HORIZONS_DAYS[0
             )
         )
         built.job_orders[wo.pk] = order.pk
+    _freeze_window(built, operations, origin, hours=settings.PRODUCTION_FROZEN_HOURS)
     return built
+
+
+def _freeze_window(
+    built: Built, operations: dict[int, list[WorkOrderOperation]], origin: dt.datetime, *, hours: int
+) -> None:
+    """The frozen window: pending operations the current plan starts within `hours` from now keep their
+    slot (start, end, unit), so the shop floor's next shift is not reshuffled by every event.
+
+    Only a work order's leading operations freeze (each after its predecessor's frozen end and its own
+    release), and never on a unit another frozen operation holds at that time: whatever cannot keep its
+    slot without breaking precedence or capacity is planned afresh, with everything after it.
+    """
+    if hours <= 0:
+        return
+    limit = hours * 60
+    rows = {op.pk: op for ops in operations.values() for op in ops}
+    busy: dict[tuple[Any, int], list[tuple[int, int]]] = {}
+    for job in built.problem.jobs:
+        for item in job.ops:
+            if item.frozen:
+                busy.setdefault((item.work_center, item.frozen_unit or 0), []).append(
+                    (item.frozen_start or 0, item.frozen_end or 0)
+                )
+    for job in built.problem.jobs:
+        ready = job.release
+        for item in job.ops:
+            if item.frozen:
+                ready = max(ready, item.frozen_end or 0)
+                continue
+            row = rows[item.key]
+            if row.scheduled_start is None or row.scheduled_end is None or row.scheduled_unit is None:
+                break
+            start, end = _minutes(row.scheduled_start, origin), _minutes(row.scheduled_end, origin)
+            unit = row.scheduled_unit
+            spec = built.problem.work_centers[item.work_center]
+            if not (0 <= start < limit) or start < ready or end <= start or unit >= spec.units:
+                break
+            slots = busy.setdefault((item.work_center, unit), [])
+            if any(start < other_end and other_start < end for other_start, other_end in slots):
+                break
+            item.frozen_start, item.frozen_end, item.frozen_unit = start, end, unit
+            slots.append((start, end))
+            ready = end
 
 
 def _calendar_exceptions(origin: dt.datetime, days: int):
@@ -320,7 +378,10 @@ def _solve(*, method: str, time_limit: float, now: dt.datetime | None) -> tuple[
                 workers=settings.PRODUCTION_SOLVER_WORKERS,
             )
         except ProblemError as exc:
-            raise ValidationFailed(str(exc), code=exc.code, fields={"plan": [exc.subject]}) from exc
+            message = PROBLEM_MESSAGES.get(exc.code)
+            text = str(message) % {"subject": exc.subject} if message else str(exc)
+            # Nothing is stored: the current plan stays in force until the input is fixed.
+            raise ValidationFailed(text, code=exc.code, fields={"plan": [text]}) from exc
         except HorizonExceeded:
             continue
         return built, plan
@@ -384,6 +445,12 @@ def _store(built: Built, plan: Plan, *, actor: Any, trigger: str, method: str) -
                 why=_why(built, plan, order_id, late)[:300],
             )
         )
+    # Orders at risk in the plan being replaced: only a flip to at-risk is news worth an event.
+    was_at_risk = set(
+        OrderProjection.objects.filter(schedule__is_current=True, at_risk=True).values_list(
+            "order_id", flat=True
+        )
+    )
     Schedule.objects.filter(is_current=True).update(is_current=False)
     schedule = Schedule.objects.create(
         version=version,
@@ -405,6 +472,7 @@ def _store(built: Built, plan: Plan, *, actor: Any, trigger: str, method: str) -
     for projection in projections:
         projection.schedule = schedule
     OrderProjection.objects.bulk_create(projections, batch_size=500)
+    _publish_new_risks([p for p in projections if p.at_risk and p.order_id not in was_at_risk], actor=actor)
     entries = []
     updates = []
     for job in problem.jobs:
@@ -433,3 +501,39 @@ def _store(built: Built, plan: Plan, *, actor: Any, trigger: str, method: str) -
         updates, ["scheduled_start", "scheduled_end", "scheduled_unit"], batch_size=500
     )
     return schedule
+
+
+def _publish_new_risks(projections: list[OrderProjection], *, actor: Any) -> None:
+    """Publish "order.at_risk" for each order this plan newly puts at risk, inside the plan's transaction."""
+    if not projections:
+        return
+    # The orders' row locks, as for any order event: subscribers (the integration's outbox) number an
+    # order's events in sequence under that lock.
+    orders = (
+        SalesOrder.objects.select_for_update(of=("self",))
+        .select_related("customer", "owner")
+        .in_bulk([projection.order_id for projection in projections])
+    )
+    for projection in projections:
+        order = orders.get(projection.order_id)
+        if order is None:
+            continue
+        events.publish(
+            OrderEvent(
+                type="order.at_risk",
+                order=order,
+                actor_id=getattr(actor, "pk", None),
+                reason=projection.why,
+                data={
+                    **order_services.order_event_payload(order),
+                    "projected_date": (
+                        projection.projected_completion.date().isoformat()
+                        if projection.projected_completion
+                        else None
+                    ),
+                    "promised_date": order.promised_date.isoformat() if order.promised_date else None,
+                    "tardiness_minutes": projection.tardiness_minutes,
+                    "schedule_version": projection.schedule.version,
+                },
+            )
+        )

@@ -47,7 +47,8 @@ def routings() -> QuerySet[Routing]:
 
 def work_orders() -> QuerySet[WorkOrder]:
     return WorkOrder.objects.select_related("order__customer", "product").prefetch_related(
-        Prefetch("operations", queryset=WorkOrderOperation.objects.select_related("work_center"))
+        Prefetch("operations", queryset=WorkOrderOperation.objects.select_related("work_center")),
+        "lots__inspections",
     )
 
 
@@ -172,6 +173,8 @@ def _plan_index(schedule: Schedule | None) -> tuple[PlanIndex, dt.datetime, dict
             )
     index = PlanIndex.from_bookings(calendars, {pk: c.units for pk, c in centers.items()}, bookings)
     value = (index, origin, centers)
+    if schedule is None:
+        return value  # no plan: nothing worth caching, and work centers may change before the first one
     with _index_lock:
         _index_cache.clear()  # only the current plan is worth keeping
         _index_cache[key] = value
@@ -300,3 +303,36 @@ def promise_quote(
         ],
         "plan_version": schedule.version if schedule else None,
     }
+
+
+def order_work_orders(*, order: SalesOrder) -> list[WorkOrder]:
+    """An order's work orders for its page: operations, lots with their inspections, open exceptions."""
+    from .models import Lot, QualityInspection
+
+    return list(
+        WorkOrder.objects.filter(order=order)
+        .select_related("product")
+        .prefetch_related(
+            Prefetch(
+                "operations",
+                queryset=WorkOrderOperation.objects.select_related("work_center").order_by("sequence"),
+            ),
+            Prefetch(
+                "lots",
+                queryset=Lot.objects.order_by("produced_at").prefetch_related(
+                    Prefetch(
+                        "inspections",
+                        queryset=QualityInspection.objects.select_related("inspector").order_by(
+                            "inspected_at"
+                        ),
+                    )
+                ),
+            ),
+            Prefetch(
+                "exceptions",
+                queryset=ProductionException.objects.filter(resolved_at__isnull=True).order_by("raised_at"),
+                to_attr="open_exceptions",
+            ),
+        )
+        .order_by("order_revision", "number")
+    )

@@ -6,10 +6,13 @@ from rest_framework import serializers
 
 from .models import (
     ExceptionKind,
+    InspectionResult,
+    Lot,
     Operation,
     OrderProjection,
     ProductionException,
     ProgressReport,
+    QualityInspection,
     Routing,
     Schedule,
     Severity,
@@ -82,11 +85,35 @@ class WorkOrderOperationSerializer(serializers.ModelSerializer):
         ]
 
 
+class LotInspectionSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = QualityInspection
+        fields = ["id", "result", "defect_code", "inspected_at"]
+
+
+class WorkOrderLotSerializer(serializers.ModelSerializer):
+    inspections = LotInspectionSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Lot
+        fields = ["number", "quantity", "produced_at", "inspections"]
+
+
+class LotSerializer(WorkOrderLotSerializer):
+    work_order = serializers.SlugRelatedField(slug_field="number", read_only=True)
+    order = serializers.CharField(source="work_order.order.number", read_only=True)
+
+    class Meta:
+        model = Lot
+        fields = ["number", "work_order", "order", "quantity", "produced_at", "inspections"]
+
+
 class WorkOrderSerializer(serializers.ModelSerializer):
     order = serializers.SlugRelatedField(slug_field="number", read_only=True)
     product = serializers.SlugRelatedField(slug_field="sku", read_only=True)
     line = serializers.IntegerField(source="order_line.line_no", read_only=True, allow_null=True)
     operations = WorkOrderOperationSerializer(many=True, read_only=True)
+    lots = WorkOrderLotSerializer(many=True, read_only=True)
 
     class Meta:
         model = WorkOrder
@@ -105,6 +132,7 @@ class WorkOrderSerializer(serializers.ModelSerializer):
             "released_at",
             "completed_at",
             "operations",
+            "lots",
         ]
 
 
@@ -255,3 +283,28 @@ class PromiseResponseSerializer(serializers.Serializer):
     delays = PromiseDelaySerializer(many=True)
     lines = PromiseLineAnswerSerializer(many=True)
     plan_version = serializers.IntegerField(allow_null=True)
+
+
+class QualityInspectionSerializer(serializers.ModelSerializer):
+    lot = serializers.SlugRelatedField(slug_field="number", read_only=True)
+    work_order = serializers.CharField(source="lot.work_order.number", read_only=True)
+    inspector = serializers.CharField(source="inspector.username", read_only=True)
+
+    class Meta:
+        model = QualityInspection
+        fields = ["id", "lot", "work_order", "result", "defect_code", "notes", "inspected_at", "inspector"]
+
+
+class InspectionCreateSerializer(serializers.Serializer):
+    lot = serializers.CharField(max_length=60, help_text="lot number")
+    result = serializers.ChoiceField(choices=InspectionResult.choices)
+    defect_code = serializers.CharField(max_length=32, required=False, allow_blank=True, default="")
+    notes = serializers.CharField(required=False, allow_blank=True, default="")
+    inspected_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+
+
+class LotCreateSerializer(serializers.Serializer):
+    number = serializers.CharField(max_length=60)
+    work_order = serializers.CharField(max_length=40, help_text="work order number")
+    quantity = serializers.DecimalField(max_digits=12, decimal_places=3)
+    produced_at = serializers.DateTimeField(required=False, allow_null=True, default=None)

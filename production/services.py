@@ -23,6 +23,7 @@ from django_fsm import can_proceed
 from simple_history.utils import bulk_create_with_history
 
 from config.errors import Conflict, TransitionNotAllowed, ValidationFailed
+from orders import events
 from orders import services as order_services
 from orders.events import OrderEvent
 from orders.models import OrderStatus, Product, SalesOrder
@@ -74,6 +75,13 @@ def _decimal(
     return number
 
 
+def _whole(value: Any) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
 # --- work centers and routings -------------------------------------------------------------------------
 @transaction.atomic
 def work_center_create(
@@ -94,15 +102,18 @@ def work_center_create(
     errors: dict[str, list[str]] = {}
     if WorkCenter.objects.filter(code=code).exists():
         errors["code"] = [_("Another work center already has this code.")]
-    if int(units) < 1:
-        errors["units"] = [_("A work center needs at least one unit.")]
+    units = _whole(units)
+    if units is None or not 1 <= units <= 50:
+        errors["units"] = [_("A work center needs 1 to 50 units.")]
+    if not (code or "").strip():
+        errors["code"] = [_("This field is required.")]
     efficiency_value = _decimal(efficiency, "efficiency", errors, minimum=Decimal("0.10"))
     for index, (weekday, _start, _end) in enumerate(shifts or []):
-        if int(weekday) not in range(7):
+        if _whole(weekday) not in range(7):
             errors.setdefault(f"shifts[{index}].weekday", []).append(_("Use 0 (Monday) to 6 (Sunday)."))
     if errors:
         raise ValidationFailed(_("Please correct the errors below."), fields=errors)
-    work_center = WorkCenter(code=code, name=name, units=int(units), efficiency=efficiency_value)
+    work_center = WorkCenter(code=code, name=name, units=units, efficiency=efficiency_value)
     reason = reason or _("Work center created")
     _stamp(work_center, actor=actor, reason=reason)
     work_center.save()
@@ -111,6 +122,92 @@ def work_center_create(
         _stamp(shift, actor=actor, reason=reason)
         shift.save()
     return work_center
+
+
+@transaction.atomic
+def work_center_update(
+    *,
+    actor: Any,
+    work_center: WorkCenter | int,
+    reason: str = "",
+    name: str | None = None,
+    units: int | None = None,
+    efficiency: Decimal | str | None = None,
+    is_active: bool | None = None,
+) -> WorkCenter:
+    """Change a work center's name, parallel units, efficiency or activity (None keeps the value).
+
+    Asks for a reschedule: capacity changed. Deactivating a work center that planned operations still use
+    is refused, naming how many (reroute them first).
+    """
+    pk = work_center.pk if isinstance(work_center, WorkCenter) else work_center
+    work_center = WorkCenter.objects.select_for_update().get(pk=pk)
+    _require(actor, "production.change_workcenter", "work_center_update", work_center.code)
+    errors: dict[str, list[str]] = {}
+    if name is not None:
+        if not str(name).strip():
+            errors["name"] = [_("This field is required.")]
+        work_center.name = str(name).strip()
+    if units is not None:
+        units = _whole(units)
+        if units is None or not 1 <= units <= 50:
+            errors["units"] = [_("A work center needs 1 to 50 units.")]
+        else:
+            work_center.units = units
+    if efficiency is not None:
+        work_center.efficiency = _decimal(efficiency, "efficiency", errors, minimum=Decimal("0.10"))
+        if work_center.efficiency > 2:
+            errors.setdefault("efficiency", []).append(_("Enter a number of at most 2."))
+    if is_active is False and work_center.is_active:
+        in_use = WorkOrderOperation.objects.filter(
+            work_center=work_center,
+            status__in=[OperationStatus.PENDING, OperationStatus.STARTED],
+            work_order__status__in=[*HOLDABLE_STATUSES, WorkOrderStatus.ON_HOLD],
+        ).count()
+        if in_use:
+            errors["is_active"] = [
+                _("%(count)s open operations still use work center %(code)s: reroute them first.")
+                % {"count": in_use, "code": work_center.code}
+            ]
+    if is_active is not None:
+        work_center.is_active = bool(is_active)
+    if errors:
+        raise ValidationFailed(_("Please correct the errors below."), fields=errors)
+    _stamp(work_center, actor=actor, reason=reason or _("Work center updated"))
+    work_center.save()
+    schedule_request(trigger=f"work_center {work_center.code}")
+    return work_center
+
+
+@transaction.atomic
+def routing_update(
+    *,
+    actor: Any,
+    routing: Routing | int,
+    reason: str = "",
+    name: str | None = None,
+    lot_size: Decimal | str | None = None,
+    clear_lot_size: bool = False,
+    is_active: bool | None = None,
+) -> Routing:
+    """Change a routing's name, lot size (for work orders made from now on) or activity."""
+    pk = routing.pk if isinstance(routing, Routing) else routing
+    routing = Routing.objects.select_for_update().select_related("product").get(pk=pk)
+    _require(actor, "production.change_routing", "routing_update", routing.product.sku)
+    errors: dict[str, list[str]] = {}
+    if name is not None:
+        routing.name = str(name).strip()
+    if clear_lot_size:
+        routing.lot_size = None
+    elif lot_size not in (None, ""):
+        routing.lot_size = _decimal(lot_size, "lot_size", errors, minimum=Decimal("0.001"))
+    if is_active is not None:
+        routing.is_active = bool(is_active)
+    if errors:
+        raise ValidationFailed(_("Please correct the errors below."), fields=errors)
+    _stamp(routing, actor=actor, reason=reason or _("Routing updated"))
+    routing.save()
+    return routing
 
 
 @transaction.atomic
@@ -362,6 +459,13 @@ def _on_replan(event: OrderEvent) -> None:
         schedule_request(trigger=f"{event.type} {event.order.number}")
 
 
+def _on_change_applied(event: OrderEvent) -> None:
+    # A change request was applied: work orders follow it case by case (production/changes.py).
+    from .changes import follow_change_request
+
+    follow_change_request(event)
+
+
 _ORDER_EVENT_HANDLERS = {
     "order.released": _on_released,
     "order.held": _on_held,
@@ -370,7 +474,7 @@ _ORDER_EVENT_HANDLERS = {
     # Priority or promised date may change the plan (e.g. a priority raised with a reason).
     "order.updated": _on_replan,
     "order.priority_changed": _on_replan,
-    "order.change_applied": _on_replan,
+    "order.change_applied": _on_change_applied,
 }
 
 
@@ -597,7 +701,37 @@ def exception_raise(
     _stamp(exception, actor=actor, reason=_("Exception raised"))
     exception.save()
     schedule_request(trigger=f"exception.{kind}")
+    if work_order is not None:
+        _publish_exception(exception, work_order=work_order, actor=actor)
     return exception
+
+
+def _publish_exception(exception: ProductionException, *, work_order: WorkOrder, actor: Any) -> None:
+    """Tell the order's subscribers (notifications, integration) in this transaction."""
+    # Locked like any order event's order: subscribers number the order's events under this lock.
+    order = (
+        SalesOrder.objects.select_for_update(of=("self",))
+        .select_related("customer", "owner")
+        .get(pk=work_order.order_id)
+    )
+    events.publish(
+        OrderEvent(
+            type="production.exception_raised",
+            order=order,
+            actor_id=getattr(actor, "pk", None),
+            reason=exception.description[:500],
+            data={
+                **order_services.order_event_payload(order),
+                "exception_id": exception.pk,
+                "kind": exception.kind,
+                "kind_label": str(exception.get_kind_display()),
+                "severity": exception.severity,
+                "severity_label": str(exception.get_severity_display()),
+                "work_order_number": work_order.number,
+                "expected_delay_minutes": exception.expected_delay_minutes,
+            },
+        )
+    )
 
 
 @transaction.atomic
@@ -617,43 +751,81 @@ def exception_resolve(
     return exception
 
 
+# A lot exists once its work order has produced something.
+LOT_STATUSES = (WorkOrderStatus.IN_PROGRESS, WorkOrderStatus.COMPLETED, WorkOrderStatus.ON_HOLD)
+
+
 @transaction.atomic
 def lot_create(
     *, actor: Any, work_order: WorkOrder, number: str, quantity: Any, produced_at: dt.datetime | None = None
 ) -> Lot:
+    """Record a lot (batch) produced by a work order; its number is unique plant-wide (traceability)."""
+    work_order = WorkOrder.objects.select_for_update().get(pk=work_order.pk)
     _require(actor, "production.add_lot", "lot_create", work_order.number)
     errors: dict[str, list[str]] = {}
+    number = (number or "").strip()
     amount = _decimal(quantity, "quantity", errors, minimum=Decimal("0.001"))
-    if Lot.objects.filter(number=number).exists():
+    if not number:
+        errors["number"] = [_("This field is required.")]
+    elif len(number) > 60:
+        errors["number"] = [_("At most 60 characters.")]
+    elif Lot.objects.filter(number=number).exists():
         errors["number"] = [_("Another lot already has this number.")]
+    if not errors and amount <= 0:
+        errors["quantity"] = [_("The quantity must be greater than zero.")]
     if errors:
         raise ValidationFailed(_("Please correct the errors below."), fields=errors)
+    if work_order.status not in LOT_STATUSES:
+        raise Conflict(
+            _("Work order %(number)s is %(status)s: it has produced nothing to make a lot of.")
+            % {"number": work_order.number, "status": work_order.get_status_display()},
+            code="work_order_not_producing",
+        )
     lot = Lot(
         work_order=work_order, number=number, quantity=amount, produced_at=produced_at or timezone.now()
     )
     _stamp(lot, actor=actor, reason=_("Lot recorded"))
-    lot.save()
+    try:
+        with transaction.atomic():
+            lot.save()
+    except IntegrityError as exc:
+        # The same number was recorded at the same moment by someone else.
+        raise Conflict(
+            _("Another lot already has this number."), fields={"number": [number]}, code="duplicate"
+        ) from exc
     return lot
 
 
 @transaction.atomic
 def inspection_record(
-    *, actor: Any, lot: Lot, result: str, defect_code: str = "", notes: str = ""
+    *,
+    actor: Any,
+    lot: Lot,
+    result: str,
+    defect_code: str = "",
+    notes: str = "",
+    inspected_at: dt.datetime | None = None,
 ) -> QualityInspection:
+    """A quality inspection of a lot: pass, or fail / rework with the defect code that says why."""
     _require(actor, "production.add_qualityinspection", "inspection_record", lot.number)
+    defect_code = (defect_code or "").strip()
     if result not in InspectionResult.values:
         raise ValidationFailed(_("Choose a valid result."), fields={"result": [_("Choose a valid result.")]})
-    if result != InspectionResult.PASS and not defect_code.strip():
+    if result != InspectionResult.PASS and not defect_code:
         raise ValidationFailed(
             _("A failed or rework inspection needs a defect code."),
             fields={"defect_code": [_("This field is required.")]},
         )
+    if len(defect_code) > 32:
+        raise ValidationFailed(
+            _("Please correct the errors below."), fields={"defect_code": [_("At most 32 characters.")]}
+        )
     inspection = QualityInspection(
         lot=lot,
         result=result,
-        defect_code=defect_code.strip(),
+        defect_code=defect_code,
         notes=notes,
-        inspected_at=timezone.now(),
+        inspected_at=inspected_at or timezone.now(),
         inspector=actor,
     )
     _stamp(inspection, actor=actor, reason=_("Inspection recorded"))

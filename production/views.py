@@ -8,12 +8,17 @@ import datetime as dt
 
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
-from django.http import HttpRequest, HttpResponse
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from config.errors import ApplicationError
+from config.errors import ApplicationError, Forbidden
+from orders import policies
+from orders import services as order_services
+from orders.models import Priority, SalesOrder
 
 from . import scheduling_service, selectors, services
 from .models import WorkOrder
@@ -95,6 +100,8 @@ def planner(request: HttpRequest) -> HttpResponse:
             at_risk=selectors.at_risk_orders(schedule=schedule)[:100],
         )
     context["held"] = selectors.work_orders().filter(status="on_hold")[:50]
+    context["priorities"] = Priority.choices
+    context["can_prioritise"] = request.user.has_perm(policies.PRIORITISE_ANY)
     return render(request, "production/planner.html", context)
 
 
@@ -123,12 +130,55 @@ def work_order_action(request: HttpRequest) -> HttpResponse:
     action = request.POST.get("action", "")
     work_order = get_object_or_404(WorkOrder, number=number)
     if action not in ("hold", "resume"):
-        return redirect("production:planner")
+        return _back(request)
     try:
         services.work_order_transition(
             actor=request.user, work_order=work_order, name=action, reason=request.POST.get("reason", "")
         )
         messages.success(request, _("Work order %(number)s updated.") % {"number": number})
+    except Forbidden as exc:
+        raise PermissionDenied(exc.message) from exc
     except ApplicationError as exc:
         messages.error(request, exc.message)
+    return _back(request)
+
+
+def _back(request: HttpRequest) -> HttpResponse:
+    """To the page the action came from (the planner page or an order page), never off this site."""
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return redirect(target)
     return redirect("production:planner")
+
+
+@require_POST
+def order_priority(request: HttpRequest, number: str) -> HttpResponse:
+    """Raise (or lower) an order's priority with a reason, from the planner page or the order page.
+
+    Who may: orders.policies.can_set_priority, checked by the service; a hidden order is a 404.
+    """
+    order = get_object_or_404(SalesOrder, number=number)
+    if not policies.can_view_order(request.user, order):
+        raise Http404
+    version = request.POST.get("version", "")
+    try:
+        order_services.order_set_priority(
+            actor=request.user,
+            order=order,
+            priority=request.POST.get("priority", ""),
+            reason=request.POST.get("reason", ""),
+            expected_version=int(version) if version.isdigit() else None,
+        )
+    except Forbidden as exc:
+        raise PermissionDenied(exc.message) from exc
+    except ApplicationError as exc:
+        details = [message for messages_ in exc.fields.values() for message in messages_]
+        messages.error(request, " ".join([exc.message, *details]))
+    else:
+        messages.success(
+            request,
+            _("Priority of order %(number)s saved; the plan is being updated.") % {"number": order.number},
+        )
+    return _back(request)

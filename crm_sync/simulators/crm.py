@@ -2,6 +2,10 @@
 
     python -m crm_sync.simulators.crm --port 8101 [--secret whsec_…] [--subject-path orderRef]
 
+It also plays the CRM's own side: POST /_push {"url": ".../hooks/crm/", "messages": [...], "rate": 50}
+sends orders created/updated/cancelled in the CRM to OrderBridge, signed, at a fixed rate (see
+State's duplicate_rate and reorder_rate knobs).
+
 The path options tell it where its own payload shape keeps the order number, event type and sequence
 (dotted paths), so a CRM connected through a field mapping is simulated without code either.
 """
@@ -13,7 +17,7 @@ from collections.abc import Mapping
 
 from crm_sync.mapping import get_path
 
-from .base import BadMessage, Parsed, State, argument_parser, serve
+from .base import BadMessage, Outbound, Parsed, State, argument_parser, serve
 
 
 def json_parser(*, subject_path: str, type_path: str, sequence_path: str):
@@ -26,11 +30,16 @@ def json_parser(*, subject_path: str, type_path: str, sequence_path: str):
             raise BadMessage(f"{subject_path} is missing")
         sequence = get_path(document, sequence_path)
         event_type = get_path(document, type_path)
+        data = document.get("data") if isinstance(document.get("data"), dict) else {}
         return Parsed(
             subject=subject,
             type=event_type if isinstance(event_type, str) else "",
             sequence=sequence if isinstance(sequence, int) else None,
             body=document,
+            # What the CRM shows for the order afterwards (its read API, for reconciliation).
+            summary={
+                key: data[key] for key in ("number", "crm_id", "status", "revision") if key in data
+            },
         )
 
     return parse
@@ -42,8 +51,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--type-path", default="type")
     parser.add_argument("--sequence-path", default="sequence")
     args = parser.parse_args(argv)
+    state = State(name="CRM", secret=args.secret, token=args.token)
+    state.outbox = Outbound(state)
     serve(
-        state=State(name="CRM", secret=args.secret, token=args.token),
+        state=state,
         parse=json_parser(
             subject_path=args.subject_path, type_path=args.type_path, sequence_path=args.sequence_path
         ),

@@ -5,3 +5,17 @@ document.addEventListener("htmx:afterSwap", (event) => {
   const select = row && row.querySelector("select");
   if (select) select.focus();
 });
+
+// A button with data-fill='{"field id": "value"}' copies the values into the form (e.g. "use this date" of
+// the delivery-date quote); typing the value by hand does the same without JavaScript.
+document.addEventListener("click", (event) => {
+  const button = event.target.closest("[data-fill]");
+  if (!button) return;
+  for (const [id, value] of Object.entries(JSON.parse(button.dataset.fill))) {
+    const field = document.getElementById(id);
+    if (field) {
+      field.value = value;
+      field.dispatchEvent(new Event("change", { bubbles: true }));
+    }
+  }
+});

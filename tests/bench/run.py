@@ -31,6 +31,7 @@ log = logging.getLogger("bench")
 BENCHES: dict[str, str] = {
     "intake": "tests.bench.intake:run",
     "scheduler": "tests.bench.scheduler:run",
+    "sync": "tests.bench.sync:run",
 }
 
 

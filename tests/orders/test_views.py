@@ -317,7 +317,8 @@ def test_the_detail_page_runs_a_fixed_number_of_queries(client, sales):
     with CaptureQueriesContext(connection) as many:
         client.get(detail_url(big))
     assert len(many) == len(few)
-    assert len(many) <= 12
+    # The order page's own reads, plus a fixed few per registered panel (at-a-glance, tracking links).
+    assert len(many) <= 18
 
 
 def test_the_history_timeline_shows_who_did_what_and_why(client, sales, planner):

@@ -3,6 +3,7 @@
 import datetime as dt
 import itertools
 import random
+import time
 
 import pytest
 
@@ -197,3 +198,34 @@ def test_a_vip_quote_overtakes_standard_work_and_names_the_orders_it_delays():
     assert result.completion == minutes(0, 10)
     assert result.completion_without_overtaking == minutes(2, 10)
     assert set(result.delayed) == {"SO-1"}
+
+
+def window_search(problem, seconds):
+    from production.scheduling.calendar import union
+    from production.scheduling.cpsat import _WindowSearch
+
+    axis = union(spec.calendar for spec in problem.work_centers.values())
+    search = _WindowSearch(problem, axis, dict.fromkeys(problem.work_centers, 1.0), 2, time.perf_counter())
+    seed = solve(problem, method="fast")
+    return seed, search.run(seed, deadline=time.perf_counter() + seconds)
+
+
+def test_the_window_search_improves_a_plan_with_late_work_orders():
+    seed, improved = window_search(generate(200, seed=200), 6)
+    assert improved.weighted_tardiness < seed.weighted_tardiness
+
+
+def test_the_window_search_keeps_plans_feasible_and_frozen_operations_in_place():
+    problem = generate(80, seed=4)
+    frozen = {}
+    for job in problem.jobs:
+        op = job.ops[0]
+        if op.work_center not in frozen:
+            op.frozen_unit, op.frozen_start, op.frozen_end = 0, -30, op.duration
+            frozen[op.work_center] = op.key
+    seed, improved = window_search(problem, 3)
+    assert_feasible(problem, improved)
+    assert improved.key() <= seed.key()
+    for key in frozen.values():
+        placement = improved.placements[key]
+        assert (placement.unit, placement.start, placement.frozen) == (0, -30, True)

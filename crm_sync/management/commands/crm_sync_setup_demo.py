@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import os
 
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
@@ -22,7 +24,21 @@ MES_EVENTS = [
     "order.held",
     "order.resumed",
     "order.cancelled",
+    "order.change_applied",
+    "order.resync",
 ]
+# Who each simulator acts as here: the CRM enters orders like sales; the MES reports like production.
+SERVICE_USERS = {"crm-simulator": "sales", "mes-simulator": "production_manager"}
+
+
+def service_user(username: str, role: str):
+    """A user that cannot log in (no usable password), in the role whose rights the system needs."""
+    user, created = get_user_model().objects.get_or_create(username=username)
+    if created:
+        user.set_unusable_password()
+        user.save(update_fields=["password"])
+    user.groups.add(Group.objects.get(name=role))
+    return user
 
 
 class Command(BaseCommand):
@@ -52,6 +68,7 @@ class Command(BaseCommand):
         ]
         for fields in systems:
             slug = fields.pop("slug")
+            fields["service_user"] = service_user(slug, SERVICE_USERS[slug])
             _, created = ExternalSystem.objects.update_or_create(slug=slug, defaults=fields)
             self.stdout.write(
                 f"{'created' if created else 'updated'} {fields['name']} at {fields['base_url']}"

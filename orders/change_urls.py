@@ -1,0 +1,13 @@
+from django.urls import path
+
+from . import change_views as views
+
+app_name = "change_requests"
+
+urlpatterns = [
+    path("", views.inbox, name="inbox"),
+    path("new/<str:number>/", views.create, name="create"),
+    path("new/<str:number>/row/", views.row, name="row"),
+    path("<str:number>/", views.detail, name="detail"),
+    path("<str:number>/<slug:action>/", views.act, name="act"),
+]

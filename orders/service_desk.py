@@ -1,0 +1,89 @@
+"""The customer service desk's one search box: "where is my order?" from whatever the caller quotes.
+
+Order number, customer code or name, CRM id (order's or customer's), customer PO; lot and work order
+numbers come from production through orders.providers (orders does not import production). Reads only,
+and only what the user may see (orders.selectors.orders_visible_to).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Q
+from django.utils.translation import gettext as _
+
+from . import providers, selectors
+from .models import SalesOrder
+
+MAX_RESULTS = 25
+MIN_TERM = 2
+
+
+@dataclass
+class DeskResult:
+    order: SalesOrder
+    matched: list[str]
+    percent_complete: Decimal | None
+    projected_date: dt.date | None
+    at_risk: bool
+
+
+def _matches(order: SalesOrder, term: str) -> list[str]:
+    lowered = term.lower()
+    found = []
+    checks = (
+        (order.number, _("order number")),
+        (order.customer_po, _("customer PO")),
+        (order.crm_id, _("CRM id")),
+        (order.customer.code, _("customer code")),
+        (order.customer.crm_id, _("customer CRM id")),
+        (order.customer.name, _("customer")),
+    )
+    for value, label in checks:
+        if value and lowered in value.lower():
+            found.append(f"{label}: {value}")
+    return found
+
+
+def desk_search(*, user: Any, term: str) -> list[DeskResult]:
+    """Orders the user may see that match `term`, newest first, each with what matched and its progress.
+
+    A term equal to an order number comes first. At most MAX_RESULTS orders.
+    """
+    term = (term or "").strip()
+    if len(term) < MIN_TERM:
+        return []
+    hits = providers.search_hits(term)
+    by_provider: dict[int, list[str]] = {}
+    for hit in hits:
+        by_provider.setdefault(hit.order_id, []).append(hit.matched)
+    condition = (
+        Q(number__icontains=term)
+        | Q(customer_po__icontains=term)
+        | Q(crm_id__icontains=term)
+        | Q(customer__code__icontains=term)
+        | Q(customer__crm_id__icontains=term)
+        | Q(customer__name__icontains=term)
+        | Q(pk__in=list(by_provider))
+    )
+    queryset = selectors.orders_visible_to(user).filter(condition).order_by("-created_at", "-id")
+    orders = list(queryset[:MAX_RESULTS])
+    progress_of = providers.orders_progress(orders)
+    results = []
+    for order in orders:
+        progress = progress_of.get(order.pk)
+        results.append(
+            DeskResult(
+                order=order,
+                matched=_matches(order, term) + by_provider.get(order.pk, []),
+                percent_complete=progress.percent_complete if progress else None,
+                projected_date=progress.projected_date if progress else None,
+                at_risk=bool(progress and progress.at_risk),
+            )
+        )
+    # Stable sort: the order whose number is the term first, the rest stay newest first.
+    results.sort(key=lambda result: result.order.number.lower() != term.lower())
+    return results

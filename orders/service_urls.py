@@ -1,0 +1,15 @@
+from django.urls import path
+
+from . import service_views, tracking_views
+
+app_name = "service"
+
+urlpatterns = [
+    path("", service_views.desk, name="desk"),
+    path("orders/<str:number>/tracking-links/", tracking_views.link_create, name="tracking_link_create"),
+    path(
+        "orders/<str:number>/tracking-links/<int:link_id>/revoke/",
+        tracking_views.link_revoke,
+        name="tracking_link_revoke",
+    ),
+]

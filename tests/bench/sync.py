@@ -1,0 +1,380 @@
+"""Sync bench: orders entered in the CRM simulator, through OrderBridge, to the MES simulator's receipt of
+their work orders, on PostgreSQL + Redis with two Celery worker processes.
+
+Usage:
+    python -m tests.bench.run --bench sync [--quick]
+
+What it does:
+ 1. re-creates the database of BENCH_SYNC_DATABASE_URL (name must contain "bench"), migrates it, and makes
+    the fixtures through the services: a customer with a CRM id, a product with a two-step routing (so a
+    release makes work orders), the CRM and MES simulators as external systems with service users;
+ 2. starts a private redis-server (free port, nothing on disk), gunicorn, two `celery worker --pool=solo`
+    processes (one also runs beat: the relay sweep every second), and both simulators;
+ 3. tells the CRM simulator to push BENCH_SYNC_RATE orders/s for BENCH_SYNC_DURATION seconds to
+    /hooks/crm/ (each "created" with status "released": create, confirm and release here at once), then
+    waits until the MES simulator has every order's work orders (or BENCH_SYNC_TIMEOUT).
+
+Latency per order: from the CRM simulator starting to send the order to the MES simulator accepting its
+B2MML ProcessOperationsSchedule (one clock: both simulators run on this machine). Metrics:
+offered_per_s, delivered_per_s, p50_ms, p99_ms (over the orders the MES received before the bench stopped
+waiting), lost (answered 2xx by us yet stored nowhere), unfinished (stored here, not at the MES when the
+bench stopped waiting: a backlog, not a loss), duplicated (orders whose work orders the MES applied more
+than once).
+
+The production rescheduler is set to its fast method and a long debounce here: the bench measures the
+integration path, not the optimiser (which would take the two cores for itself).
+
+Environment (all optional):
+    BENCH_SYNC_DATABASE_URL  postgres://postgres@127.0.0.1:5432/orderbridge_bench_sync
+    BENCH_SYNC_RATE          orders per second offered (50)
+    BENCH_SYNC_DURATION      seconds of arrivals (20; --quick 5)
+    BENCH_SYNC_TIMEOUT       seconds to wait for the last order after the arrivals end (60)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import logging
+import math
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+
+from tests.bench.intake import BenchError, Config, _free_port, gunicorn, manage, recreate_database
+
+log = logging.getLogger("bench.sync")
+
+ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/orderbridge_bench_sync"
+CRM_SECRET = "whsec_YmVuY2gtc3luYy1jcm0tc2VjcmV0LTAx"
+MES_SECRET = "whsec_YmVuY2gtc3luYy1tZXMtc2VjcmV0LTAy"
+SPEC = {"material": "steel", "thickness_mm": 2}
+
+
+def create_fixtures(crm_url: str, mes_url: str) -> None:
+    """Run inside `manage.py shell`: master data and the two external systems, through the services."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
+
+    from crm_sync.models import ExternalSystem
+    from orders import services
+    from production import services as production_services
+    from tests.bench.intake import SPEC_SCHEMA
+
+    User = get_user_model()
+    admin = User.objects.create_user("bench-admin", None, None)
+    admin.groups.add(Group.objects.get(name="admin"))
+    crm_bot = User.objects.create_user("crm-bench", None, None)
+    # The CRM enters orders and releases them at once here: sales and planner rights.
+    crm_bot.groups.add(Group.objects.get(name="sales"), Group.objects.get(name="planner"))
+    mes_bot = User.objects.create_user("mes-bench", None, None)
+    mes_bot.groups.add(Group.objects.get(name="production_manager"))
+    services.customer_create(actor=admin, code="BENCH", name="Bench customer", crm_id="CRM-ACME")
+    family = services.product_family_create(actor=admin, code="BENCH", name="Bench", spec_schema=SPEC_SCHEMA)
+    product = services.product_create(actor=admin, sku="BP-1", name="Bench panel", family=family)
+    centers = [
+        production_services.work_center_create(
+            actor=admin,
+            code=code,
+            name=code,
+            units=1,
+            efficiency="1.00",
+            shifts=[(day, dt.time(0), dt.time(0)) for day in range(7)],
+        )
+        for code in ("CUT", "BEND")
+    ]
+    production_services.routing_create(
+        actor=admin,
+        product=product,
+        lot_size=None,
+        operations=[
+            {
+                "sequence": 10 * (i + 1),
+                "name": c.code,
+                "work_center": c,
+                "setup_minutes": 5,
+                "run_minutes_per_unit": 1,
+            }
+            for i, c in enumerate(centers)
+        ],
+    )
+    ExternalSystem.objects.create(
+        name="CRM (bench)",
+        slug="crm-bench",
+        kind="crm",
+        base_url=crm_url,
+        signing_secret=CRM_SECRET,
+        service_user=crm_bot,
+        connect_timeout=2,
+        read_timeout=5,
+    )
+    ExternalSystem.objects.create(
+        name="MES (bench)",
+        slug="mes-bench",
+        kind="mes",
+        base_url=mes_url,
+        signing_secret=MES_SECRET,
+        format="b2mml",
+        event_types=["order.released"],
+        service_user=mes_bot,
+        connect_timeout=2,
+        read_timeout=5,
+    )
+    print(json.dumps({"ok": True}))
+
+
+def _wait_port(port: int, proc: subprocess.Popen, what: str, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise BenchError(f"{what} exited ({proc.returncode})")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise BenchError(f"{what} did not listen on {port}")
+
+
+@contextlib.contextmanager
+def processes(env: dict[str, str], var_dir: Path) -> Iterator[dict]:
+    """The private Redis, both simulators and two workers; every one is stopped at the end."""
+    started: list[subprocess.Popen] = []
+
+    def spawn(command: list[str], name: str, **kwargs) -> subprocess.Popen:
+        out = open(var_dir / f"{name}.log", "wb")  # noqa: SIM115 - closed when the bench ends
+        proc = subprocess.Popen(  # noqa: S603 - our own commands
+            command,
+            cwd=ROOT,
+            env=kwargs.pop("env", env),
+            stdout=kwargs.pop("stdout", out),
+            stderr=out,
+            start_new_session=True,
+        )
+        started.append(proc)
+        return proc
+
+    try:
+        redis_binary = shutil.which("redis-server")
+        if redis_binary is None:
+            raise BenchError("needs redis-server on PATH")
+        redis_port = _free_port()
+        redis = spawn(
+            [
+                redis_binary,
+                "--port",
+                str(redis_port),
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(var_dir),
+            ],
+            "redis",
+        )
+        _wait_port(redis_port, redis, "redis-server")
+        sims = {}
+        for name, secret in (("crm", CRM_SECRET), ("mes", MES_SECRET)):
+            port = _free_port()
+            proc = spawn(
+                [
+                    sys.executable,
+                    "-m",
+                    f"crm_sync.simulators.{name}",
+                    "--port",
+                    str(port),
+                    "--secret",
+                    secret,
+                ],
+                name,
+            )
+            _wait_port(port, proc, f"{name} simulator")
+            sims[name] = f"http://127.0.0.1:{port}"
+        yield {"redis": f"redis://127.0.0.1:{redis_port}/0", "spawn": spawn, **sims}
+    finally:
+        for proc in reversed(started):
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGTERM)
+        for proc in started:
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+
+
+def _percentile(ordered: list[float], fraction: float) -> float | None:
+    if not ordered:
+        return None
+    return ordered[max(0, math.ceil(fraction * len(ordered)) - 1)]  # nearest rank
+
+
+def run(*, quick: bool = False) -> Iterator[dict]:
+    database_url = os.environ.get("BENCH_SYNC_DATABASE_URL", DEFAULT_DATABASE_URL)
+    rate = float(os.environ.get("BENCH_SYNC_RATE", "50"))
+    duration = float(os.environ.get("BENCH_SYNC_DURATION", "5" if quick else "20"))
+    timeout = float(os.environ.get("BENCH_SYNC_TIMEOUT", "60"))
+    count = int(rate * duration)
+    recreate_database(database_url)
+    with tempfile.TemporaryDirectory(prefix="orderbridge-bench-sync-") as var_name:
+        var_dir = Path(var_name)
+        (var_dir / "static").mkdir()
+        base_env = {
+            **{k: v for k, v in os.environ.items() if not k.startswith("CELERY_")},
+            "ORDERBRIDGE_ENV": "development",
+            "DEBUG": "false",
+            "DATABASE_URL": database_url,
+            "ORDERBRIDGE_VAR_DIR": str(var_dir),
+            "LOG_LEVEL": "WARNING",
+            "PYTHONUNBUFFERED": "1",
+            "PRODUCTION_RESCHEDULE_METHOD": "fast",
+            "PRODUCTION_RESCHEDULE_DEBOUNCE_SECONDS": "3600",
+            "ORDERBRIDGE_SYNC_SWEEP_SECONDS": "1",
+            "ORDERBRIDGE_SYNC_RELAY_GRACE_SECONDS": "30",
+            "ORDERBRIDGE_SYNC_RETRY_BASE_MS": "200",
+        }
+        manage(base_env, "migrate", "--noinput", "--verbosity=0")
+        with processes(base_env, var_dir) as running:
+            env = {**base_env, "CELERY_BROKER_URL": running["redis"]}
+            code = (
+                "from tests.bench.sync import create_fixtures; "
+                f"create_fixtures({running['crm']!r}, {running['mes']!r})"
+            )
+            manage(env, "shell", "--no-startup", "-c", code)
+            for index in range(2):
+                command = [
+                    sys.executable,
+                    "-m",
+                    "celery",
+                    "-A",
+                    "config",
+                    "worker",
+                    "--pool=solo",
+                    f"--hostname=bench{index}@%h",
+                    "--loglevel=WARNING",
+                    "--without-gossip",
+                    "--without-mingle",
+                    "--without-heartbeat",
+                ]
+                running["spawn"](command + (["-B"] if index == 0 else []), f"worker{index}", env=env)
+            config = Config(database_url, 3, "gthread", 4, [], 1, duration, 0)
+            with gunicorn(config, env, var_dir / "gunicorn.log") as server:
+                host, port = server["address"]
+                time.sleep(3)  # the workers boot
+                hook = f"http://{host}:{port}/hooks/crm/?system=crm-bench"
+                yield from _drive(running, hook, rate, count, duration, timeout, database_url)
+
+
+def _drive(running: dict, hook: str, rate: float, count: int, duration: float, timeout: float, url: str):
+    requested = (dt.date.today() + dt.timedelta(days=30)).isoformat()
+    messages = [
+        {
+            "_id": f"bench-{n}",
+            "type": "order.created",
+            "subject": f"CRM-B{n:06d}",
+            "sequence": 1,
+            "data": {
+                "crm_id": f"CRM-B{n:06d}",
+                "customer_crm_id": "CRM-ACME",
+                "requested_date": requested,
+                "promised_date": requested,
+                "status": "released",
+                "lines": [{"line_no": 1, "sku": "BP-1", "quantity": "10", "spec_values": SPEC}],
+            },
+        }
+        for n in range(count)
+    ]
+    log.info("offering %s orders at %s/s to %s", count, rate, hook)
+    httpx.post(
+        f"{running['crm']}/_push",
+        json={"url": hook, "messages": messages, "rate": rate, "concurrency": 16},
+        timeout=30,
+    )
+    deadline = time.monotonic() + duration + timeout
+    received: list[dict] = []
+    while time.monotonic() < deadline:
+        snapshot = httpx.get(f"{running['mes']}/received", timeout=30).json()
+        received = snapshot["received"]
+        if len({item["subject"] for item in received}) >= count:
+            break
+        time.sleep(1)
+    crm = httpx.get(f"{running['crm']}/received", timeout=30).json()
+    sent: dict[str, float] = {}
+    for item in crm["sent"]:
+        sent.setdefault(item["id"], item["started"])
+    rejected = [item for item in crm["sent"] if not 200 <= item["status"] < 300]
+
+    import psycopg
+
+    with psycopg.connect(url) as conn:
+        crm_ids = dict(conn.execute("SELECT number, crm_id FROM orders_salesorder").fetchall())
+        stored = {row[0] for row in conn.execute("SELECT message_id FROM crm_sync_inboundmessage").fetchall()}
+    accepted = {item["id"] for item in crm["sent"] if 200 <= item["status"] < 300}
+    latencies = []
+    per_order: dict[str, int] = {}
+    for item in received:
+        per_order[item["subject"]] = per_order.get(item["subject"], 0) + 1
+    first_receipt: dict[str, float] = {}
+    for item in received:
+        first_receipt.setdefault(item["subject"], item["received_at"])
+    for number, at in first_receipt.items():
+        crm_id = crm_ids.get(number, "")
+        started = (
+            sent.get(f"bench-{int(crm_id.removeprefix('CRM-B'))}") if crm_id.startswith("CRM-B") else None
+        )
+        if started is not None:
+            latencies.append((at - started) * 1000)
+    latencies.sort()
+    offered = sorted(sent.values())
+    window = (offered[-1] - offered[0]) if len(offered) > 1 else duration
+    delivered_span = (max(first_receipt.values()) - offered[0]) if first_receipt and offered else 0
+    log.info(
+        "crm sends not accepted: %s; mes duplicates (same id, deduped): %s",
+        len(rejected),
+        snapshot["duplicates"],
+    )
+    case = f"r{int(rate)}"
+    yield {
+        "case": case,
+        "metric": "offered_per_s",
+        "value": round(len(offered) / window, 1) if window else None,
+        "unit": "orders/s",
+    }
+    yield {
+        "case": case,
+        "metric": "delivered_per_s",
+        "value": round(len(first_receipt) / delivered_span, 1) if delivered_span else None,
+        "unit": "orders/s",
+    }
+    yield {
+        "case": case,
+        "metric": "p50_ms",
+        "value": round(_percentile(latencies, 0.5) or 0, 1),
+        "unit": "ms",
+    }
+    yield {
+        "case": case,
+        "metric": "p99_ms",
+        "value": round(_percentile(latencies, 0.99) or 0, 1),
+        "unit": "ms",
+    }
+    # Lost: accepted by us (2xx) yet stored nowhere. Unfinished: stored, not yet at the MES when we stopped.
+    yield {"case": case, "metric": "lost", "value": len(accepted - stored), "unit": "orders"}
+    yield {"case": case, "metric": "unfinished", "value": count - len(first_receipt), "unit": "orders"}
+    yield {
+        "case": case,
+        "metric": "duplicated",
+        "value": sum(n - 1 for n in per_order.values()),
+        "unit": "orders",
+    }

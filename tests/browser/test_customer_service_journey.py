@@ -1,0 +1,93 @@
+"""Customer service in a real browser: find an order by the customer's PO and by a lot number, share a
+tracking link; then the customer opens that link on a phone, in Chinese, and switches to English."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from orders import services
+from production import services as production_services
+from tests.factories import CustomerFactory, UserFactory, make_order
+
+pytestmark = [
+    pytest.mark.browser,
+    # Transactional: the live server's thread must see the test's data (see test_sales_journey.py).
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
+
+PASSWORD = "pass-w0rd!"  # the factories' password
+PHONE = {"width": 390, "height": 844}
+
+
+def log_in(page, username: str) -> None:
+    page.locator("#id_username").fill(username)
+    page.locator("#id_password").fill(PASSWORD)
+    page.locator("main form button[type=submit]").click()
+
+
+def test_customer_service_finds_an_order_shares_its_link_and_the_customer_opens_it_on_a_phone(
+    page, screenshot
+):
+    UserFactory(username="cass", first_name="Cass", role="customer_service")
+    sally = UserFactory(username="sally", first_name="Sally", last_name="Chen", role="sales")
+    planner = UserFactory(username="pat", role="planner")
+    customer = CustomerFactory(name="Harbour Cranes Ltd", language="zh-hans")
+    order = make_order(
+        owner=sally, customer=customer, customer_po="PO-HC-4711", confirmed=True, remarks="Thin margin"
+    )
+    order = services.order_release(actor=planner, order=order)
+    production_services.lot_create(
+        actor=planner, work_order=order.work_orders.first(), number="L-2026-0815", quantity=5
+    )
+    make_order(owner=sally, customer_po="PO-OTHER")
+
+    # The agent searches the customer's PO from the desk in the navbar.
+    page.goto("/service/")
+    log_in(page, "cass")
+    expect(page.get_by_role("heading", name="Service desk")).to_be_visible()
+    page.locator("#desk-q").fill("PO-HC")
+    results = page.get_by_test_id("desk-results")
+    expect(results).to_contain_text(order.number)
+    expect(results).not_to_contain_text("PO-OTHER")
+
+    # An after-sales complaint quotes a lot: the same order comes up, saying why.
+    page.locator("#desk-q").fill("0815")
+    expect(results).to_contain_text("lot: L-2026-0815")
+    screenshot(page, "desk")
+    results.get_by_role("link", name=order.number).click()
+    expect(page).to_have_url(re.compile(rf"/orders/{order.number}/$"))
+    expect(page.get_by_test_id("panel-at-a-glance")).to_contain_text("L-2026-0815")
+
+    # The agent shares a tracking link: created in place, ready to copy.
+    panel = page.get_by_test_id("panel-tracking-link")
+    panel.locator("#tracking-expiry").select_option("7")
+    panel.get_by_test_id("tracking-link-create").click()
+    url_box = panel.get_by_test_id("tracking-url")
+    expect(url_box).to_have_value(re.compile(r"/track/[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+/$"))
+    link = url_box.input_value()
+    screenshot(page, "tracking-panel")
+
+    # The customer, not logged in, opens it on a phone: in the customer's language, Chinese.
+    page.get_by_test_id("user-menu").click()
+    page.locator("form[action='/accounts/logout/'] button").click()
+    page.set_viewport_size(PHONE)
+    page.goto(link)
+    expect(page.locator("html")).to_have_attribute("lang", "zh-hans")
+    expect(page.get_by_test_id("tracking-status")).to_have_text("已下达")
+    expect(page.get_by_test_id("tracking-milestones")).to_contain_text("订单已确认")
+    summary = page.get_by_test_id("tracking-summary")
+    expect(summary).to_contain_text("PO-HC-4711")
+    expect(page.locator("main")).not_to_contain_text("Thin margin")
+    expect(page.locator("main")).not_to_contain_text("Sally")
+    # Made for the phone: nothing wider than the screen.
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    screenshot(page, "tracking-phone-zh")
+
+    # The customer prefers English.
+    page.get_by_role("link", name="EN", exact=True).click()
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    expect(page.get_by_test_id("tracking-status")).to_have_text("Released")
+    expect(page.get_by_test_id("tracking-milestones")).to_contain_text("Order confirmed")
