@@ -3,7 +3,13 @@
 Everything is written through `orders.services` with the actor a real plant would have (sales enter
 and confirm, the planner releases and reports progress, the production manager ships), so the demo
 has the same history, outbox rows and domain events as real use. The data depends only on the seed
-and today's date.
+and the moment it is loaded.
+
+History: orders are entered over the last ~120 days and each step runs at its own moment under
+time-machine (`at`), so auto_now fields, history dates, outbox rows and timezone.now() agree. Higher apps
+add their part through `register` (called in their AppConfig.ready; orders never imports them):
+production makes its master data, reports progress that moves orders to in production and completed,
+and leaves a current plan. Without them the planner records those two steps by hand.
 """
 
 from __future__ import annotations
@@ -12,10 +18,13 @@ import datetime as dt
 import random
 import secrets
 from collections import Counter
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+import time_machine
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.contrib.auth.password_validation import validate_password
@@ -23,7 +32,16 @@ from django.db import transaction
 from django.utils import timezone
 
 from . import services
-from .models import Customer, CustomerContact, CustomerTier, Priority, Product, ProductFamily, SalesOrder
+from .models import (
+    Customer,
+    CustomerContact,
+    CustomerTier,
+    OrderStatus,
+    Priority,
+    Product,
+    ProductFamily,
+    SalesOrder,
+)
 
 # --- users -----------------------------------------------------------------------------------------------
 # (username, role group, first name, last name)
@@ -443,16 +461,6 @@ STATUS_WEIGHTS = {
     "on_hold": 6,
     "cancelled": 8,
 }
-FORWARD = ("confirm", "release", "start_production", "complete", "ship", "close")
-REACHED_BY = {
-    "draft": 0,
-    "confirmed": 1,
-    "released": 2,
-    "in_production": 3,
-    "completed": 4,
-    "shipped": 5,
-    "closed": 6,
-}
 
 
 @dataclass
@@ -461,6 +469,7 @@ class DemoSummary:
     families: int
     products: int
     orders: Counter
+    extra: dict[str, int] = field(default_factory=dict)
 
 
 def _actors() -> dict[str, Any]:
@@ -559,14 +568,8 @@ def _order_lines(rng: random.Random, products: dict[str, list[Product]], request
 
 
 def _create_order(
-    rng: random.Random, *, index: int, customer: Customer, owner: Any, products: dict, status: str
+    rng: random.Random, *, index: int, customer: Customer, owner: Any, products: dict, timeline: Timeline
 ) -> SalesOrder:
-    today = timezone.localdate()
-    requested = today + dt.timedelta(days=rng.randint(7, 100))
-    # Drafts often have no promised date yet; a release needs one.
-    promised = None
-    if status != "draft" or rng.random() < 0.5:
-        promised = requested + dt.timedelta(days=rng.choice([0, 0, 0, 3, 7, 14]))
     priority, priority_reason = None, ""
     if rng.random() < 0.1:
         priority = rng.choice([p for p in Priority.values if p != customer.default_priority])
@@ -574,11 +577,11 @@ def _create_order(
     return services.order_create(
         actor=owner,
         customer=customer,
-        lines=_order_lines(rng, products, requested),
+        lines=_order_lines(rng, products, timeline.requested),
         customer_po=f"PO-{rng.randrange(4500000000, 4599999999)}" if rng.random() < 0.8 else "",
         crm_id=f"CRM-SO-{60000 + index}" if customer.crm_id and rng.random() < 0.7 else "",
-        requested_date=requested,
-        promised_date=promised,
+        requested_date=timeline.requested,
+        promised_date=timeline.promised,
         priority=priority,
         priority_reason=priority_reason,
         remarks=rng.choice(REMARKS) if rng.random() < 0.3 else "",
@@ -586,59 +589,255 @@ def _create_order(
     )
 
 
-def _advance(rng: random.Random, order: SalesOrder, *, status: str, actors: dict[str, Any]) -> SalesOrder:
-    owner, planner, manager = order.owner, actors["planner"], actors["manager"]
-    # Who does each step in the plant: sales confirm and close, planning releases and reports, shipping
-    # is the production manager's.
-    doer = {
-        "confirm": owner,
-        "release": planner,
-        "start_production": planner,
-        "complete": planner,
-        "ship": manager,
-        "close": owner,
-    }
-    if status in REACHED_BY:
-        steps = REACHED_BY[status]
-    elif status == "on_hold":
-        steps = rng.choice([1, 2, 3])
-    else:  # cancelled
-        steps = rng.choice([0, 1, 1, 2])
-    for name in FORWARD[:steps]:
-        order = services.order_apply_transition(actor=doer[name], order=order, name=name)
+# --- the timeline ------------------------------------------------------------------------------------------
+# One shipped order in seven (~15%) leaves after its promised date.
+LATE_EVERY = 7
+# How far back the plant's history goes: the catalog, customers and master data are created then.
+HISTORY_DAYS = 130
+
+
+@contextmanager
+def at(moment: dt.datetime) -> Iterator[None]:
+    """Run the block at `moment`: auto_now fields, history dates and timezone.now() all agree on it."""
+    # A UTC destination: time-machine would also mock the process's time zone for a ZoneInfo one.
+    with time_machine.travel(moment.astimezone(dt.UTC), tick=False):
+        yield
+
+
+@dataclass
+class Timeline:
+    """When one order's steps happen. Every moment lies before `now`; each step after the one before."""
+
+    status: str
+    created: dt.datetime
+    requested: dt.date
+    promised: dt.date | None
+    steps: list[tuple[str, dt.datetime]] = field(default_factory=list)
+    # Production from start to end; progress is reported until `until` (now, or when the order was held).
+    production: tuple[dt.datetime, dt.datetime, dt.datetime] | None = None
+
+
+def _days(rng: random.Random, low: float, high: float) -> dt.timedelta:
+    return dt.timedelta(days=rng.uniform(low, high))
+
+
+def _working_hour(rng: random.Random, day: dt.date) -> dt.datetime:
+    """A moment in office hours (07:30-17:30 plant time) on `day`."""
+    minutes = rng.randrange(7 * 60 + 30, 17 * 60 + 30)
+    zone = timezone.get_default_timezone()
+    return dt.datetime.combine(day, dt.time(minutes // 60, minutes % 60), tzinfo=zone)
+
+
+def _open_dates(
+    rng: random.Random, today: dt.date, *, draft: bool, in_plant: bool
+) -> tuple[dt.date, dt.date | None]:
+    """An order still open today: its dates lie ahead, for some orders in the plant only just."""
+    if in_plant and rng.random() < 0.25:
+        promised = today + dt.timedelta(days=rng.randint(1, 4))
+        return promised, promised
+    requested = today + dt.timedelta(days=rng.randint(5, 60))
+    promised = None
+    if not draft or rng.random() < 0.5:
+        promised = requested + dt.timedelta(days=rng.choice([0, 0, 0, 3, 7, 14]))
+    return requested, promised
+
+
+def _before(rng: random.Random, moment: dt.datetime, low: float, high: float) -> dt.datetime:
+    return moment - _days(rng, low, high)
+
+
+def _timeline(rng: random.Random, status: str, now: dt.datetime, *, late: bool = False) -> Timeline:
+    """Plan one order backwards from now (or from its shipment) so that today it is in `status`; a `late`
+    shipped order leaves after its promised date."""
+    today = timezone.localdate(now)
+    if status in ("shipped", "closed"):
+        ship = now - (_days(rng, 0.3, 7) if status == "shipped" else _days(rng, 9, 85))
+        ship_day = timezone.localdate(ship)
+        promised = ship_day + dt.timedelta(days=-rng.randint(1, 8) if late else rng.randint(0, 4))
+        requested = promised - dt.timedelta(days=rng.choice([0, 0, 0, 3, 7]))
+        created = _working_hour(rng, promised - dt.timedelta(days=rng.randint(18, 40)))
+        confirm = created + _days(rng, 0.02, 2)
+        release = confirm + _days(rng, 1, 5)
+        complete = ship - _days(rng, 0.3, 2)
+        start = release + _days(rng, 0.3, 2)
+        if start > complete - dt.timedelta(days=1):
+            start = release + (complete - release) / 4
+        steps = [("confirm", confirm), ("release", release), ("produce", start), ("ship", ship)]
+        if status == "closed":
+            steps.append(("close", ship + _days(rng, 1, 6)))
+        return Timeline(status, created, requested, promised, steps, (start, complete, complete))
+
+    base = status
     if status == "on_hold":
-        # Sales may hold an order the plant has not been given yet; after release only the plant may.
-        actor = rng.choice([owner, planner]) if order.is_editable else planner
-        order = services.order_hold(actor=actor, order=order, reason=rng.choice(HOLD_REASONS))
+        base = rng.choice(["confirmed", "released", "in_production"])
     elif status == "cancelled":
-        # Once the plant has the order, only the production manager may cancel it.
-        actor = owner if order.is_editable else manager
-        order = services.order_cancel(actor=actor, order=order, reason=rng.choice(CANCEL_REASONS))
+        base = rng.choice(["draft", "confirmed", "confirmed", "released"])
+    in_plant = base in ("released", "in_production", "completed")
+    requested, promised = _open_dates(rng, today, draft=base == "draft", in_plant=in_plant)
+    production = None
+    if base == "draft":
+        created = _before(rng, now, 0.05, 6)
+        steps = []
+    elif base == "confirmed":
+        confirm = _before(rng, now, 0.05, 4)
+        created = _before(rng, confirm, 0.02, 2)
+        steps = [("confirm", confirm)]
+    else:
+        if base == "released":
+            release = _before(rng, now, 0.05, 3)
+        elif base == "completed":
+            complete = _before(rng, now, 0.1, 3)
+            release = _before(rng, complete, 4, 12)
+        else:  # in production: started, the end still ahead
+            release = _before(rng, now, 2, 12)
+        confirm = _before(rng, release, 1, 5)
+        created = _before(rng, confirm, 0.02, 2)
+        steps = [("confirm", confirm), ("release", release)]
+        if base == "completed":
+            start = release + (complete - release) * rng.uniform(0.05, 0.3)
+            production = (start, complete, complete)
+            steps.append(("produce", start))
+        elif base == "in_production":
+            start = release + (now - release) * rng.uniform(0.1, 0.4)
+            production = (start, now + _days(rng, 1, 10), now)
+            steps.append(("produce", start))
+    if status in ("on_hold", "cancelled"):
+        last = steps[-1][1] if steps else created
+        if production is not None:
+            last = max(last, production[0] + (now - production[0]) * 0.2)
+        stop = last + (now - last) * rng.uniform(0.3, 0.9)
+        steps.append(("hold" if status == "on_hold" else "cancel", stop))
+        if production is not None:
+            production = (production[0], production[1], stop)
+    return Timeline(status, created, requested, promised, steps, production)
+
+
+# --- hooks of higher apps -----------------------------------------------------------------------------------
+@dataclass
+class DemoContext:
+    """What a hook gets: the demo users by username, the catalog by family code, its own seeded random
+    generator, the real now, and when the demo's history starts."""
+
+    actors: dict[str, Any]
+    products: dict[str, list[Product]]
+    rng: random.Random
+    now: dt.datetime
+    start: dt.datetime
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class DemoHooks:
+    """Steps a higher app adds to the demo (orders never imports it; it registers in AppConfig.ready).
+
+    after_catalog(ctx): master data, run at ctx.start.
+    produce(ctx, order, start, end, until): make a released order between start and end, reporting only
+        what happened before `until`; the app's own services move the order on (in production, completed).
+    after_orders(ctx): what follows the orders (exceptions, a plan), run at the real now.
+    Hooks may add figures to ctx.counts: the command prints them.
+    """
+
+    after_catalog: Callable[[DemoContext], None] | None = None
+    produce: Callable[..., None] | None = None
+    after_orders: Callable[[DemoContext], None] | None = None
+
+
+_hooks: dict[str, DemoHooks] = {}
+
+
+def register(name: str, hooks: DemoHooks) -> None:
+    """Add (or replace) the demo steps of app `name`; they run in the order of registration."""
+    _hooks[name] = hooks
+
+
+def _run_hooks(kind: str, ctx: DemoContext, **kwargs: Any) -> None:
+    for hooks in _hooks.values():
+        hook = getattr(hooks, kind)
+        if hook is not None:
+            hook(ctx, **kwargs)
+
+
+# Who does each step in the plant: sales confirm and close, planning releases, shipping is the production
+# manager's.
+DOERS = {"confirm": "owner", "release": "planner", "ship": "manager", "close": "owner"}
+
+
+def _produce(ctx: DemoContext, order: SalesOrder, timeline: Timeline) -> SalesOrder:
+    start, end, until = timeline.production
+    _run_hooks("produce", ctx, order=order, start=start, end=end, until=until)
+    order = SalesOrder.objects.get(pk=order.pk)
+    # Without a production app (or when it could not report), the planner records the steps by hand.
+    planner = ctx.actors["planner"]
+    if order.status == OrderStatus.RELEASED and start < until:
+        with at(start):
+            order = services.order_start_production(actor=planner, order=order)
+    if order.status == OrderStatus.IN_PRODUCTION and end <= until:
+        with at(end):
+            order = services.order_complete(actor=planner, order=order)
     return order
+
+
+def _step(
+    ctx: DemoContext, order: SalesOrder, name: str, moment: dt.datetime, rng: random.Random
+) -> SalesOrder:
+    owner, planner, manager = order.owner, ctx.actors["planner"], ctx.actors["manager"]
+    with at(moment):
+        if name == "hold":
+            # Sales may hold an order the plant has not been given yet; after release only the plant may.
+            actor = rng.choice([owner, planner]) if order.is_editable else planner
+            return services.order_hold(actor=actor, order=order, reason=rng.choice(HOLD_REASONS))
+        if name == "cancel":
+            # Once the plant has the order, only the production manager may cancel it.
+            actor = owner if order.is_editable else manager
+            return services.order_cancel(actor=actor, order=order, reason=rng.choice(CANCEL_REASONS))
+        doer = {"owner": owner, "planner": planner, "manager": manager}[DOERS[name]]
+        return services.order_apply_transition(actor=doer, order=order, name=name)
 
 
 @transaction.atomic
 def load_demo_data(*, seed: int, orders: int, customers: int = 30) -> DemoSummary:
-    """Load the catalog, customers and `orders` orders. Call only on a database without orders."""
+    """Load the catalog, customers and `orders` orders entered over the last months, each moved through its
+    statuses at its own moments. Call only on a database without orders."""
     rng = random.Random(seed)  # noqa: S311 (repeatable demo data, nothing secret)
+    now = timezone.now()
+    start = _working_hour(rng, timezone.localdate(now) - dt.timedelta(days=HISTORY_DAYS))
     actors = _actors()
     admin = actors["admin"]
-    products = _ensure_catalog(admin)
-    customer_list = _ensure_customers(rng, admin, customers)
+    with at(start):
+        products = _ensure_catalog(admin)
+        customer_list = _ensure_customers(rng, admin, customers)
+    # Higher apps get their own generator: adding a step there does not change the orders here.
+    hook_rng = random.Random(f"{seed}-hooks")  # noqa: S311
+    ctx = DemoContext(actors=actors, products=products, rng=hook_rng, now=now, start=start)
+    with at(start + dt.timedelta(hours=1)):
+        _run_hooks("after_catalog", ctx)
     # A few customers stopped ordering: they keep their history but are inactive (set once orders exist).
     inactive = set(rng.sample(range(len(customer_list)), k=max(1, len(customer_list) // 10)))
     statuses = list(STATUS_WEIGHTS)
     weights = list(STATUS_WEIGHTS.values())
     sellers = [actors["sales"], actors["sales2"]]
     active = [customer for customer in customer_list if customer.is_active]
-    counts: Counter = Counter()
-    for index in range(orders):
+    plans = []
+    shipped = 0
+    for _ in range(orders):
         status = rng.choices(statuses, weights=weights)[0]
-        customer = rng.choice(active)
-        order = _create_order(
-            rng, index=index, customer=customer, owner=rng.choice(sellers), products=products, status=status
-        )
-        order = _advance(rng, order, status=status, actors=actors)
+        # Every LATE_EVERY-th shipped order is late: the share holds for small demos too.
+        late = status in ("shipped", "closed") and shipped % LATE_EVERY == LATE_EVERY // 2
+        shipped += status in ("shipped", "closed")
+        plans.append((_timeline(rng, status, now, late=late), rng.choice(active), rng.choice(sellers)))
+    # Orders are entered in the order of their dates, so their numbers follow the calendar.
+    plans.sort(key=lambda plan: plan[0].created)
+    counts: Counter = Counter()
+    for index, (timeline, customer, owner) in enumerate(plans):
+        with at(timeline.created):
+            order = _create_order(
+                rng, index=index, customer=customer, owner=owner, products=products, timeline=timeline
+            )
+        for name, moment in timeline.steps:
+            if name == "produce":
+                order = _produce(ctx, order, timeline)
+            else:
+                order = _step(ctx, order, name, moment, rng)
         counts[order.status] += 1
     for position in sorted(inactive):
         customer = customer_list[position]
@@ -646,9 +845,11 @@ def load_demo_data(*, seed: int, orders: int, customers: int = 30) -> DemoSummar
             services.customer_update(
                 actor=admin, customer=customer, is_active=False, reason="Customer no longer orders"
             )
+    _run_hooks("after_orders", ctx)
     return DemoSummary(
         customers=len(customer_list),
         families=len(products),
         products=sum(len(items) for items in products.values()),
         orders=counts,
+        extra=dict(ctx.counts),
     )

@@ -10,6 +10,7 @@ class ProductionConfig(AppConfig):
         from orders import events, panels, providers
 
         from . import customer_service
+        from .demo import register_demo
         from .panels import work_orders_panel
         from .services import on_order_event
 
@@ -43,3 +44,5 @@ class ProductionConfig(AppConfig):
 
         # Change requests show approvers what they would do to work under way (production/changes.py).
         register_impact_provider(analyse_change)
+        # `manage.py setup_demo` (orders) gets production's master data, shop floor and plan.
+        register_demo()

@@ -10,6 +10,7 @@ from django.utils import timezone
 from jsonschema import Draft202012Validator
 
 from crm_sync.models import OutboxEvent
+from orders import demo
 from orders.models import (
     Customer,
     CustomerContact,
@@ -31,6 +32,12 @@ ROLES = {
     "service": "customer_service",
     "admin": "admin",
 }
+
+
+@pytest.fixture(autouse=True)
+def _orders_only(monkeypatch):
+    """The orders' own demo, without the steps higher apps register (tests/production/test_demo.py)."""
+    monkeypatch.setattr(demo, "_hooks", {})
 
 
 @pytest.fixture(autouse=True)
@@ -172,12 +179,35 @@ def test_orders_are_owned_by_sales_and_released_by_the_planner():
     assert releasers == {"planner"}
 
 
-def test_orders_have_one_to_four_lines_and_dates_from_today_on():
+def test_orders_have_one_to_four_lines():
     setup_demo("--orders", "40")
 
     for order in SalesOrder.objects.prefetch_related("lines"):
         assert 1 <= len(order.lines.all()) <= 4
-        assert order.requested_date >= timezone.localdate()
+
+
+def test_open_orders_have_dates_from_today_on_and_closed_ones_dates_in_the_past():
+    setup_demo("--orders", "40")
+    today = timezone.localdate()
+
+    for order in SalesOrder.objects.all():
+        if order.status == OrderStatus.CLOSED:
+            assert order.requested_date < today
+        elif order.status == OrderStatus.SHIPPED:
+            assert order.shipped_at < timezone.now()
+        elif order.status != OrderStatus.CANCELLED:
+            assert order.requested_date >= today
+
+
+def test_without_production_the_planner_records_production_start_and_completion():
+    setup_demo("--orders", "40")
+
+    completers = set(
+        SalesOrder.history.filter(status=OrderStatus.COMPLETED, history_type="~").values_list(
+            "history_user__username", flat=True
+        )
+    )
+    assert completers == {"planner"}
 
 
 def test_orders_are_created_through_the_services_with_outbox_events():

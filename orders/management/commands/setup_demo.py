@@ -3,7 +3,9 @@
 Users that do not exist yet are created with a random password printed once, in a table; run again,
 the command creates nothing and prints no password. Set ORDERBRIDGE_DEMO_PASSWORD to give every new
 demo user that one password instead (handy for a demo or a scripted check; it must pass the password
-validators). Demo data (catalog, customers, orders) is loaded only while there are no orders at all.
+validators). Demo data (catalog, customers, orders entered over the last months, and what higher apps
+register in orders.demo: production's work centers, routings, shop floor and plan) is loaded only while
+there are no orders at all.
 """
 
 import os
@@ -48,6 +50,8 @@ class Command(BaseCommand):
                 f"{summary.products} products, {sum(summary.orders.values())} orders ({by_status})."
             )
         )
+        if summary.extra:
+            self.stdout.write(", ".join(f"{name}: {count}" for name, count in summary.extra.items()) + ".")
 
     def _report_users(self, created: list, *, shared: bool) -> None:
         existing = [
