@@ -37,7 +37,7 @@ run: install
 	$(PY) manage.py setup_demo
 	$(PY) manage.py crm_sync_setup_demo
 	@echo "OrderBridge: http://$(HOST):$(PORT)/  (web, Celery worker and beat; Ctrl-C stops them all)"
-	HOST=$(HOST) PORT=$(PORT) $(VENV)/bin/honcho start -f Procfile
+	HOST=$(HOST) PORT=$(PORT) WEB_PORT=$(PORT) $(VENV)/bin/honcho start -f Procfile
 
 ## make test: the whole suite, as CI runs it (CI sets DATABASE_URL to PostgreSQL).
 test: install-dev
