@@ -31,6 +31,8 @@ from django.contrib.auth.password_validation import validate_password
 from django.db import transaction
 from django.utils import timezone
 
+from config.errors import ApplicationError
+
 from . import services
 from .models import (
     Customer,
@@ -846,6 +848,7 @@ def load_demo_data(*, seed: int, orders: int, customers: int = 30) -> DemoSummar
                 actor=admin, customer=customer, is_active=False, reason="Customer no longer orders"
             )
     _run_hooks("after_orders", ctx)
+    ctx.counts.update(_demo_change_requests(rng, actors))
     return DemoSummary(
         customers=len(customer_list),
         families=len(products),
@@ -853,3 +856,82 @@ def load_demo_data(*, seed: int, orders: int, customers: int = 30) -> DemoSummar
         orders=counts,
         extra=dict(ctx.counts),
     )
+
+
+# --- change requests ----------------------------------------------------------------------------------------
+CHANGE_REASONS = {
+    "later": "Customer's project moved: they need the delivery a week later",
+    "more": "Customer increased the call-off after their own order came in",
+    "fewer": "Customer reduced the quantity: one site was cancelled",
+}
+
+
+def _demo_change_requests(rng: random.Random, actors: dict[str, Any]) -> dict[str, int]:
+    """A few change requests on orders the plant holds, at today's date and against today's plan: two waiting
+    in the approvers' inbox, one approved and applied, one rejected. Made through the change-request
+    services (impact analysis, approval matrix, apply) like any other."""
+    from . import change_requests
+    from .models import OrderStatus
+
+    candidates = list(
+        SalesOrder.objects.filter(status__in=[OrderStatus.RELEASED, OrderStatus.IN_PRODUCTION])
+        .select_related("owner")
+        .order_by("number")
+    )
+    rng.shuffle(candidates)
+    planner, manager = actors["planner"], actors["manager"]
+    made: Counter = Counter()
+    plans = ["later", "more", "later", "fewer"]
+    for plan, order in zip(plans, candidates, strict=False):
+        line = order.lines.order_by("line_no").first()
+        if plan == "later":
+            requested = order.requested_date or timezone.localdate()
+            changes = [
+                {
+                    "op": "set_date",
+                    "field": "requested_date",
+                    "value": (requested + dt.timedelta(days=7)).isoformat(),
+                }
+            ]
+        else:
+            step = max(Decimal("1"), (line.quantity * Decimal("0.2")).quantize(Decimal("1")))
+            quantity = line.quantity + step if plan == "more" else max(Decimal("1"), line.quantity - step)
+            changes = [{"op": "set_quantity", "line_no": line.line_no, "quantity": str(quantity)}]
+        try:
+            cr = change_requests.change_request_create(
+                actor=order.owner,
+                order=order,
+                base_revision=order.revision,
+                reason=CHANGE_REASONS[plan],
+                changes=changes,
+                submit=True,
+            )
+            if made["submitted"] < 2 and plan in ("later", "more") and not made.get(f"kept_{plan}"):
+                made[f"kept_{plan}"] = 1
+                made["submitted"] += 1
+                continue
+            if plan == "fewer":
+                change_requests.change_request_reject(
+                    actor=planner,
+                    change_request=cr,
+                    comment="Material is already cut for this quantity; please keep the order as it is.",
+                )
+                made["rejected"] += 1
+                continue
+            cr = change_requests.change_request_approve(
+                actor=planner, change_request=cr, comment="Capacity checked"
+            )
+            if cr.status == "submitted":  # the matrix asks for the production manager too
+                cr = change_requests.change_request_approve(
+                    actor=manager, change_request=cr, comment="Agreed with the customer"
+                )
+            change_requests.change_request_apply(actor=planner, change_request=cr)
+            made["applied"] += 1
+        except ApplicationError:
+            # The demo's orders are random: a change the rules refuse for one order is simply left out.
+            made["refused"] += 1
+    return {
+        "change requests waiting": made["submitted"],
+        "change requests applied": made["applied"],
+        "change requests rejected": made["rejected"],
+    }

@@ -150,3 +150,12 @@ def test_a_current_schedule_plans_the_open_work():
     assert schedule.work_orders > 0
     assert schedule.entries.exists()
     assert schedule.projections.exists()
+
+
+def test_the_approvers_inbox_has_change_requests_waiting_and_decided_ones_in_history():
+    from orders.models import ChangeRequest
+
+    statuses = set(ChangeRequest.objects.values_list("status", flat=True))
+    assert "submitted" in statuses
+    assert statuses & {"applied", "rejected"}
+    assert all(cr.submitted_at is not None for cr in ChangeRequest.objects.all())
