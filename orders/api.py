@@ -26,6 +26,7 @@ from .serializers import (
     OrderCreateSerializer,
     OrderSerializer,
     OrderUpdateSerializer,
+    PriorityRequestSerializer,
     ProductFamilySerializer,
     ProductSerializer,
     TransitionRequestSerializer,
@@ -321,6 +322,30 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     hold = _transition_action("hold")
     resume = _transition_action("resume")
     cancel = _transition_action("cancel")
+
+    @extend_schema(
+        operation_id="v1_orders_priority",
+        summary=_("Set the order's priority, with a reason"),
+        description=(
+            "Planners and production managers, in any open status (also after release); sales only on "
+            "their own orders before release. 400 without a reason, 403 not allowed, 409 closed or stale."
+        ),
+        request=PriorityRequestSerializer,
+        responses=ORDER_WRITE_RESPONSES,
+    )
+    @action(detail=True, methods=["post"], url_path="priority", url_name="priority")
+    def priority(self, request, number=None):
+        order_id = selectors.order_id_visible(user=request.user, number=self.kwargs[self.lookup_field])
+        body = PriorityRequestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        order = services.order_set_priority(
+            actor=request.user,
+            order=order_id,
+            priority=body.validated_data["priority"],
+            reason=body.validated_data["reason"],
+            expected_version=body.validated_data["version"],
+        )
+        return Response(self.represent(order))
 
     @extend_schema(
         operation_id="v1_orders_history",

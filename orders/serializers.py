@@ -271,6 +271,17 @@ class TransitionRequestSerializer(serializers.Serializer):
     )
 
 
+class PriorityRequestSerializer(serializers.Serializer):
+    priority = serializers.ChoiceField(choices=Priority.choices, help_text=_("The order's new priority."))
+    reason = serializers.CharField(max_length=300, help_text=_("Why the priority changes (kept in history)."))
+    version = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text=_("The version you read; when given, a changed order is refused (409, code stale)."),
+    )
+
+
 # --- history ----------------------------------------------------------------------------------------------
 def _plain(value: Any) -> Any:
     """A history value as JSON: dates as ISO strings, decimals as strings, lazy text translated."""

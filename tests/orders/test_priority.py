@@ -114,3 +114,54 @@ def test_back_to_the_tier_priority_clears_the_override(sales, planner):
     services.order_set_priority(actor=planner, order=order, priority=Priority.URGENT, reason="Rush")
     order = services.order_set_priority(actor=planner, order=order, priority=Priority.HIGH, reason="Done")
     assert (order.priority_overridden, order.priority_reason) == (False, "")
+
+
+# --- API: POST /api/v1/orders/{number}/priority/ -------------------------------------------------------
+def priority_url(order) -> str:
+    return f"/api/v1/orders/{order.number}/priority/"
+
+
+def api_as(user):
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    client.force_authenticate(user)
+    return client
+
+
+def test_a_planner_raises_a_released_orders_priority_through_the_api(sales, planner):
+    order = released_order(sales, planner)
+    response = api_as(planner).post(
+        priority_url(order),
+        {"priority": Priority.URGENT, "reason": "Line stop at the customer", "version": order.version},
+        format="json",
+    )
+    assert response.status_code == 200
+    assert response.json()["priority"] == Priority.URGENT
+    assert SalesOrder.objects.get(pk=order.pk).priority_reason == "Line stop at the customer"
+
+
+def test_the_api_refuses_a_priority_change_without_a_reason(sales, planner):
+    order = released_order(sales, planner)
+    response = api_as(planner).post(priority_url(order), {"priority": Priority.URGENT}, format="json")
+    assert response.status_code == 400
+    assert "reason" in response.json()["error"]["fields"]
+
+
+def test_sales_may_not_change_the_priority_once_the_plant_has_the_order(sales, planner):
+    order = released_order(sales, planner)
+    response = api_as(sales).post(
+        priority_url(order), {"priority": Priority.URGENT, "reason": "Customer called"}, format="json"
+    )
+    assert response.status_code == 403
+    assert SalesOrder.objects.get(pk=order.pk).priority == order.priority
+
+
+def test_a_stale_version_is_refused_with_409(sales, planner):
+    order = released_order(sales, planner)
+    response = api_as(planner).post(
+        priority_url(order),
+        {"priority": Priority.URGENT, "reason": "Line stop", "version": order.version - 1},
+        format="json",
+    )
+    assert response.status_code == 409
