@@ -141,16 +141,18 @@ def outbox_record_resync(*, order: Any, system: ExternalSystem, actor: Any, reas
     A full snapshot event ("order.resync"): the receiver replaces what it holds; earlier events stay as
     they are. Only `system` gets it.
     """
-    from orders.services import _order_payload
+    from orders.services import order_event_payload
 
     with transaction.atomic():
-        locked = type(order).objects.select_for_update().select_related("customer").get(pk=order.pk)
+        locked = (
+            type(order).objects.select_for_update(of=("self",)).select_related("customer").get(pk=order.pk)
+        )
         event = OrderEvent(
             type="order.resync",
             order=locked,
             actor_id=getattr(actor, "pk", None),
             reason=reason,
-            data=_order_payload(locked),
+            data=order_event_payload(locked),
         )
         return _record(event=event, systems=[system], origin_label="")
 

@@ -8,8 +8,6 @@ AppConfig.ready (see crm_sync/kpis.py). The view (production/kpi_views.py) rende
 
 Every figure is an aggregate query (annotate/aggregate, TruncWeek); percentiles use PostgreSQL's
 percentile_cont, with a fallback for SQLite (development) that reads the one value column and sorts it.
-Change requests and ratings are looked up by name (``apps.get_model``): where a source model is not
-installed the section says so instead of showing a figure.
 
 Definitions (also on the page and in README):
 - order flow time: confirmed (or entered, when never confirmed) -> production started, per order whose
@@ -34,7 +32,6 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.apps import apps
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
@@ -60,7 +57,15 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from orders.models import Customer, CustomerTier, OrderLine, ProductFamily, SalesOrder
+from orders.models import (
+    ChangeRequest,
+    Customer,
+    CustomerTier,
+    OrderLine,
+    OrderRating,
+    ProductFamily,
+    SalesOrder,
+)
 
 from .models import ProductionException, ProgressReport, QualityInspection
 
@@ -349,14 +354,6 @@ def weeks_of(filters: KpiFilters) -> list[dt.date]:
     return weeks
 
 
-def optional_model(name: str):
-    """A model of the orders app that may not be installed yet (change requests, ratings), or None."""
-    try:
-        return apps.get_model("orders", name)
-    except LookupError:
-        return None
-
-
 # --- order flow time -----------------------------------------------------------------------------------
 FLOW_SECONDS = SecondsBetween(F("production_started_at"), Coalesce(F("confirmed_at"), F("created_at")))
 
@@ -425,12 +422,6 @@ def change_response(filters: KpiFilters) -> Section:
             "(medians and 90th percentiles of the requests that reached each step)."
         ),
     )
-    ChangeRequest = optional_model("ChangeRequest")
-    if ChangeRequest is None:
-        section.unavailable = _(
-            "No change requests recorded yet: the change-request source is not available."
-        )
-        return section
     requests = filters.orders(ChangeRequest.objects.filter(filters.in_period("submitted_at")), order="order")
     counts = requests.aggregate(
         submitted=Count("pk"),
@@ -660,10 +651,6 @@ def satisfaction(filters: KpiFilters) -> Section:
             "share of 4 and 5."
         ),
     )
-    OrderRating = optional_model("OrderRating")
-    if OrderRating is None:
-        section.unavailable = _("No ratings recorded yet: the ratings source is not available.")
-        return section
     ratings = filters.orders(OrderRating.objects.filter(filters.in_period("created_at")), order="order")
     stats = ratings.aggregate(
         n=Count("pk"),
@@ -771,21 +758,18 @@ LEAD_TIME_BUCKETS = ((0, 7), (8, 14), (15, 21), (22, 28), (29, 42), (43, 56), (5
 
 
 def analysis(filters: KpiFilters) -> Section:
-    ChangeRequest = optional_model("ChangeRequest")
     entered = filters.orders(SalesOrder.objects.filter(filters.in_period("created_at")))
     per_customer = (
         entered.values("customer_id", "customer__code", "customer__name", "customer__tier")
         .annotate(orders=Count("pk"))
         .order_by("-orders", "customer__code")
     )
-    changes: dict[int, int] = {}
-    if ChangeRequest is not None:
-        changes = dict(
-            filters.orders(ChangeRequest.objects.filter(filters.in_period("submitted_at")), order="order")
-            .values("order__customer_id")
-            .annotate(n=Count("pk"))
-            .values_list("order__customer_id", "n")
-        )
+    changes = dict(
+        filters.orders(ChangeRequest.objects.filter(filters.in_period("submitted_at")), order="order")
+        .values("order__customer_id")
+        .annotate(n=Count("pk"))
+        .values_list("order__customer_id", "n")
+    )
     # One row per customer with orders in the period (bounded by the customers, not the orders).
     top = list(per_customer)
     entered_count = sum(row["orders"] for row in top)

@@ -16,7 +16,7 @@ from django.core.cache import cache
 from django.utils import timezone
 
 from orders import services as order_services
-from orders.models import CustomerTier, SalesOrder
+from orders.models import ChangeRequest, CustomerTier, OrderRating, SalesOrder
 from production import services
 from production.kpis import (
     KpiFilters,
@@ -24,7 +24,6 @@ from production.kpis import (
     dashboard,
     flow_time,
     on_time,
-    optional_model,
     parse_filters,
     percentiles,
     quality,
@@ -298,7 +297,6 @@ def test_percentiles_interpolate_between_ranks_like_percentile_cont(started_orde
 
 # --- change requests and ratings -------------------------------------------------------------------------
 def test_change_response_stages_are_hand_computed(sales, manager):
-    ChangeRequest = optional_model("ChangeRequest")
     order = make_order(owner=sales)
     submitted = at(MONDAY, 8)
     for number, (decide, apply, ack) in enumerate(((2, 3, 4), (4, 6, 10)), start=1):
@@ -325,7 +323,6 @@ def test_change_response_stages_are_hand_computed(sales, manager):
 
 
 def test_satisfaction_mean_and_share_of_4_and_5_are_hand_computed(sales):
-    OrderRating = optional_model("OrderRating")
     for score in (5, 4, 3, 2):
         rating = OrderRating.objects.create(order=make_order(owner=sales), score=score, comment="")
         OrderRating.objects.filter(pk=rating.pk).update(created_at=at(MONDAY))
