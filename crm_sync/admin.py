@@ -121,6 +121,8 @@ class ExternalSystemAdmin(admin.ModelAdmin):
     prepopulated_fields = {"slug": ("name",)}
     autocomplete_fields = ("service_user",)
     actions = ["pause", "resume"]
+    # Pausing and resuming go through the service (resuming wakes every waiting order): the actions only.
+    readonly_fields = ("is_paused",)
     fieldsets = (
         (None, {"fields": ("name", "slug", "kind", "format", "is_enabled", "is_paused")}),
         (_("Endpoint"), {"fields": ("base_url", "events_path", "connect_timeout", "read_timeout")}),
