@@ -209,6 +209,13 @@ class Delivery(models.Model):
                 name="delivery_due_idx",
             ),
             models.Index(fields=["state", "system"], name="delivery_state_idx"),
+            # Sync health's end-to-end latency reads the deliveries delivered in a period.
+            models.Index(
+                fields=["delivered_at"],
+                include=["created_at", "order_id"],
+                condition=Q(delivered_at__isnull=False),
+                name="delivery_delivered_kpi_idx",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -232,6 +239,14 @@ class DeliveryAttempt(models.Model):
         verbose_name = _("delivery attempt")
         verbose_name_plural = _("delivery attempts")
         ordering = ["delivery", "number"]
+        indexes = [
+            # Sync health's attempt counts and latencies read the attempts started in a period.
+            models.Index(
+                fields=["started_at"],
+                include=["id", "delivery_id", "status_code", "latency_ms"],
+                name="attempt_started_kpi_idx",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"#{self.number} {self.status_code or self.error[:40]}"

@@ -144,14 +144,82 @@ def percentiles(
 ) -> dict[Any, Any]:
     """{fraction: percentile} of `value`, plus any other `aggregates` by name, in one query on PostgreSQL."""
     fractions = list(fractions)
+    row = named_percentiles(queryset, {f"_p{i}": (value, f) for i, f in enumerate(fractions)}, **aggregates)
+    return {**{f: row[f"_p{i}"] for i, f in enumerate(fractions)}, **{k: row[k] for k in aggregates}}
+
+
+def named_percentiles(
+    queryset: QuerySet, spec: dict[str, tuple[Any, float]], **aggregates: Any
+) -> dict[str, Any]:
+    """{name: percentile} for spec {name: (value expression, fraction)}, plus `aggregates`, in one query.
+
+    Rows whose value is NULL are left out of that value's percentile (as percentile_cont does), so one
+    scan serves several values that exist on different rows (e.g. the steps a change request reached).
+    """
     if _native_percentiles():
-        row = queryset.aggregate(
-            **aggregates, **{f"_p{i}": PercentileCont(value, f) for i, f in enumerate(fractions)}
+        return queryset.aggregate(
+            **aggregates,
+            **{name: PercentileCont(value, fraction) for name, (value, fraction) in spec.items()},
         )
-        return {**{f: row[f"_p{i}"] for i, f in enumerate(fractions)}, **{k: row[k] for k in aggregates}}
-    values = [v for v in queryset.annotate(_v=value).values_list("_v", flat=True) if v is not None]
-    result: dict[Any, Any] = queryset.aggregate(**aggregates) if aggregates else {}
-    result.update({f: _percentile(values, f) for f in fractions})
+    result: dict[str, Any] = queryset.aggregate(**aggregates) if aggregates else {}
+    columns = _value_columns(spec)
+    values: dict[str, list[float]] = {alias: [] for alias in columns.values()}
+    if values:
+        annotated = queryset.annotate(**{alias: value for value, alias in columns.items()})
+        for row in annotated.values(*values):
+            for alias, number in row.items():
+                if number is not None:
+                    values[alias].append(number)
+    for name, (value, fraction) in spec.items():
+        result[name] = _percentile(values[columns[value]], fraction)
+    return result
+
+
+def _percentile_aggregates(spec: dict[str, tuple[Any, float]]) -> dict[str, PercentileCont]:
+    return {name: PercentileCont(value, fraction) for name, (value, fraction) in spec.items()}
+
+
+def _value_columns(spec: dict[str, tuple[Any, float]]) -> dict[Any, str]:
+    """One column per distinct value expression of a percentile spec (SQLite fallback)."""
+    columns: dict[Any, str] = {}
+    for value, _fraction in spec.values():
+        columns.setdefault(value, f"_v{len(columns)}")
+    return columns
+
+
+def weekly_aggregates(
+    queryset: QuerySet, *, moment: str, spec: dict[str, tuple[Any, float]] | None = None, **aggregates: Any
+) -> dict[dt.date, dict[str, Any]]:
+    """{week start: {name: value}}: `aggregates` and the percentiles of `spec` grouped by the ISO week of
+    `moment` (plant time), in one grouped query on PostgreSQL. NULL values are left out as above."""
+    spec = spec or {}
+    weekly = queryset.annotate(_week=TruncWeek(moment)).values("_week")
+    if _native_percentiles():
+        rows = weekly.annotate(
+            **aggregates,
+            **{name: PercentileCont(value, fraction) for name, (value, fraction) in spec.items()},
+        ).order_by("_week")
+        return {_as_date(row.pop("_week")): row for row in rows}
+    result: dict[dt.date, dict[str, Any]] = {}
+    if aggregates:
+        for row in weekly.annotate(**aggregates).order_by("_week"):
+            result[_as_date(row.pop("_week"))] = row
+    columns = _value_columns(spec)
+    grouped: dict[dt.date, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
+    if columns:
+        annotated = queryset.annotate(_week=TruncWeek(moment), **{a: v for v, a in columns.items()})
+        for row in annotated.values("_week", *columns.values()):
+            week = _as_date(row.pop("_week"))
+            for alias, number in row.items():
+                if number is not None:
+                    grouped[week][alias].append(number)
+    for week, lists in grouped.items():
+        row = result.setdefault(week, {})
+        for name, (value, fraction) in spec.items():
+            row[name] = _percentile(lists[columns[value]], fraction)
+    for row in result.values():
+        for name in spec:
+            row.setdefault(name, None)
     return result
 
 
@@ -159,15 +227,8 @@ def weekly_percentiles(
     queryset: QuerySet, *, moment: str, value: Any, fraction: float = 0.5
 ) -> dict[dt.date, tuple[int, float | None]]:
     """{week start: (count, percentile)} grouped by the ISO week of `moment` (plant time)."""
-    weekly = queryset.annotate(_week=TruncWeek(moment)).values("_week")
-    if _native_percentiles():
-        rows = weekly.annotate(_n=Count("pk"), _p=PercentileCont(value, fraction)).order_by("_week")
-        return {_as_date(row["_week"]): (row["_n"], row["_p"]) for row in rows}
-    grouped: dict[dt.date, list[float]] = defaultdict(list)
-    for week, number in queryset.annotate(_week=TruncWeek(moment), _v=value).values_list("_week", "_v"):
-        if number is not None:
-            grouped[_as_date(week)].append(number)
-    return {week: (len(values), _percentile(values, fraction)) for week, values in grouped.items()}
+    weekly = weekly_aggregates(queryset, moment=moment, spec={"_p": (value, fraction)}, _n=Count("pk"))
+    return {week: (row["_n"], row["_p"]) for week, row in weekly.items()}
 
 
 def _as_date(value: Any) -> dt.date:
@@ -423,30 +484,41 @@ def change_response(filters: KpiFilters) -> Section:
         ),
     )
     requests = filters.orders(ChangeRequest.objects.filter(filters.in_period("submitted_at")), order="order")
-    counts = requests.aggregate(
+    # One scan for every step: a step's duration is NULL on the requests that did not reach it, and
+    # percentiles leave NULLs out, so each step's figures are of the requests that reached it.
+    durations = [SecondsBetween(F(end), F(start)) for start, end, _label in CHANGE_STAGES]
+    stats = named_percentiles(
+        requests,
+        {
+            f"{name}{i}": (duration, fraction)
+            for i, duration in enumerate(durations)
+            for name, fraction in (("p50_", 0.5), ("p90_", 0.9))
+        },
         submitted=Count("pk"),
         decided=Count("pk", filter=Q(decided_at__isnull=False)),
-        applied=Count("pk", filter=Q(applied_at__isnull=False)),
         acknowledged=Count("pk", filter=Q(acknowledged_at__isnull=False)),
+        **{
+            f"n{i}": Count("pk", filter=Q(**{f"{start}__isnull": False, f"{end}__isnull": False}))
+            for i, (start, end, _label) in enumerate(CHANGE_STAGES)
+        },
     )
-    rows = []
-    for start, end, label in CHANGE_STAGES:
-        reached = requests.filter(**{f"{start}__isnull": False, f"{end}__isnull": False})
-        p = percentiles(reached, SecondsBetween(F(end), F(start)), (0.5, 0.9))
-        rows.append([str(label), reached.count(), _round(_div(p[0.5], HOUR)), _round(_div(p[0.9], HOUR))])
-    total = requests.filter(acknowledged_at__isnull=False)
-    weekly = weekly_percentiles(
-        total, moment="submitted_at", value=SecondsBetween(F("acknowledged_at"), F("submitted_at"))
-    )
-    decided = requests.filter(decided_at__isnull=False)
-    weekly_decided = weekly_percentiles(
-        decided, moment="submitted_at", value=SecondsBetween(F("decided_at"), F("submitted_at"))
+    rows = [
+        [
+            str(label),
+            stats[f"n{i}"],
+            _round(_div(stats[f"p50_{i}"], HOUR)),
+            _round(_div(stats[f"p90_{i}"], HOUR)),
+        ]
+        for i, (_start, _end, label) in enumerate(CHANGE_STAGES)
+    ]
+    weekly_rows = weekly_aggregates(
+        requests, moment="submitted_at", spec={"decided": (durations[0], 0.5), "total": (durations[3], 0.5)}
     )
     weeks = weeks_of(filters)
     section.figures = [
-        Figure(_("Submitted"), counts["submitted"]),
-        Figure(_("Decided"), counts["decided"]),
-        Figure(_("Acknowledged by the MES"), counts["acknowledged"]),
+        Figure(_("Submitted"), stats["submitted"]),
+        Figure(_("Decided"), stats["decided"]),
+        Figure(_("Acknowledged by the MES"), stats["acknowledged"]),
         Figure(_("Median to decision"), rows[0][2], _("hours")),
         Figure(_("Median, submitted → acknowledged"), rows[3][2], _("hours")),
     ]
@@ -457,11 +529,11 @@ def change_response(filters: KpiFilters) -> Section:
             [
                 Series(
                     str(CHANGE_STAGES[0][2]),
-                    [(w, _round(_div(weekly_decided.get(w, (0, None))[1], HOUR))) for w in weeks],
+                    [(w, _round(_div((weekly_rows.get(w) or {}).get("decided"), HOUR))) for w in weeks],
                 ),
                 Series(
                     str(CHANGE_STAGES[3][2]),
-                    [(w, _round(_div(weekly.get(w, (0, None))[1], HOUR))) for w in weeks],
+                    [(w, _round(_div((weekly_rows.get(w) or {}).get("total"), HOUR))) for w in weeks],
                 ),
             ],
             _("hours"),
@@ -759,79 +831,73 @@ LEAD_TIME_BUCKETS = ((0, 7), (8, 14), (15, 21), (22, 28), (29, 42), (43, 56), (5
 
 def analysis(filters: KpiFilters) -> Section:
     entered = filters.orders(SalesOrder.objects.filter(filters.in_period("created_at")))
-    per_customer = (
-        entered.values("customer_id", "customer__code", "customer__name", "customer__tier")
-        .annotate(orders=Count("pk"))
-        .order_by("-orders", "customer__code")
-    )
+    # Grouped by the customer id alone (an index-only scan of order_created_kpi_idx); the names of the
+    # few hundred customers are read afterwards instead of joined into every order row.
+    per_customer = dict(entered.order_by().values_list("customer_id").annotate(orders=Count("pk")))
     changes = dict(
         filters.orders(ChangeRequest.objects.filter(filters.in_period("submitted_at")), order="order")
-        .values("order__customer_id")
+        .order_by()
+        .values_list("order__customer_id")
         .annotate(n=Count("pk"))
-        .values_list("order__customer_id", "n")
     )
-    # One row per customer with orders in the period (bounded by the customers, not the orders).
-    top = list(per_customer)
-    entered_count = sum(row["orders"] for row in top)
+    entered_count = sum(per_customer.values())
     customer_rows = []
-    for row in top:
-        n_changes = changes.get(row["customer_id"], 0) if ChangeRequest is not None else None
+    for customer in Customer.objects.filter(pk__in=list(per_customer)).values("pk", "code", "name", "tier"):
+        orders = per_customer[customer["pk"]]
+        n_changes = changes.get(customer["pk"], 0)
         customer_rows.append(
             [
-                row["customer__code"],
-                row["customer__name"],
-                str(CustomerTier(row["customer__tier"]).label),
-                row["orders"],
+                customer["code"],
+                customer["name"],
+                str(CustomerTier(customer["tier"]).label),
+                orders,
                 n_changes,
-                _round(_ratio(n_changes, row["orders"]), 2) if n_changes is not None else None,
+                _round(_ratio(n_changes, orders), 2),
             ]
         )
-    customer_rows.sort(key=lambda r: (-(r[4] or 0), -r[3]))
+    # Who changes most first, then who orders most, then by code.
+    customer_rows.sort(key=lambda r: (-r[4], -r[3], r[0]))
     customer_rows = customer_rows[:25]
 
     shipped = _shipped(filters)
-    lead = DaysBetween(TruncDate("shipped_at"), TruncDate("created_at"))
-    lead_p = buckets = percentiles(
-        shipped.annotate(lead=lead),
-        SecondsBetween(F("shipped_at"), F("created_at")),
-        (0.5, 0.9),
-        **{
-            f"b{i}": Count("pk", filter=Q(lead__gte=low) & (Q(lead__lte=high) if high is not None else Q()))
-            for i, (low, high) in enumerate(LEAD_TIME_BUCKETS)
-        },
+    lead_p = percentiles(shipped, SecondsBetween(F("shipped_at"), F("created_at")), (0.5, 0.9))
+
+    # One scan of the shipped orders gives both the lead-time histogram (orders per whole day of lead
+    # time, at most a few hundred groups, bucketed below) and the causes of the late ones: a production
+    # exception on one of its work orders first, then a change request, else capacity/planning. One
+    # cause per order, so the counts add up to the late orders.
+    # Uncorrelated IN (subquery): PostgreSQL reads each small table once into a hash, where a correlated
+    # EXISTS inside CASE would be re-run per order (and its cost estimate would switch on the JIT).
+    cause = Case(
+        When(days_late__lte=0, then=Value("")),
+        When(pk__in=ProductionException.objects.values("work_order__order_id"), then=Value("exception")),
+        When(pk__in=ChangeRequest.objects.values("order_id"), then=Value("change")),
+        default=Value("capacity"),
     )
+    histogram = (
+        shipped.annotate(lead=DaysBetween(TruncDate("shipped_at"), TruncDate("created_at")), cause=cause)
+        .order_by()
+        .values_list("lead", "cause")
+        .annotate(n=Count("pk"))
+    )
+    buckets = [0] * len(LEAD_TIME_BUCKETS)
+    causes: dict[str, int] = defaultdict(int)
+    for days, why, n in histogram:
+        causes[why] += n
+        for i, (low, high) in enumerate(LEAD_TIME_BUCKETS):
+            if days is not None and low <= days and (high is None or days <= high):
+                buckets[i] += n
+                break
     bucket_rows = [
-        [f"{low}-{high}" if high is not None else f"≥ {low}", buckets[f"b{i}"]]
+        [f"{low}-{high}" if high is not None else f"≥ {low}", buckets[i]]
         for i, (low, high) in enumerate(LEAD_TIME_BUCKETS)
     ]
-
-    # Causes of late orders: a production exception on one of its work orders first, then a change
-    # request, else capacity/planning. One cause per order, so the counts add up to the late orders.
-    exception_on_order = ProductionException.objects.filter(work_order__order_id=OuterRef("pk"))
-    late = shipped.filter(days_late__gt=0).annotate(has_exception=Exists(exception_on_order))
-    whens = [When(has_exception=True, then=Value("exception"))]
-    if ChangeRequest is not None:
-        late = late.annotate(has_change=Exists(ChangeRequest.objects.filter(order_id=OuterRef("pk"))))
-        whens.append(When(has_change=True, then=Value("change")))
-    causes = dict(
-        late.annotate(cause=Case(*whens, default=Value("capacity")))
-        .values("cause")
-        .annotate(n=Count("pk"))
-        .values_list("cause", "n")
-    )
     labels = {
         "exception": _("Production exception"),
         "change": _("Change request"),
         "capacity": _("Capacity or planning (no exception, no change)"),
     }
     cause_rows = [[str(labels[key]), causes.get(key, 0)] for key in ("exception", "change", "capacity")]
-    note = (
-        ""
-        if ChangeRequest is not None
-        else _(
-            "No change requests recorded yet: changes per customer and the change cause are not available."
-        )
-    )
     return Section(
         key="analysis",
         title=_("Analysis"),
@@ -841,7 +907,6 @@ def analysis(filters: KpiFilters) -> Section:
             "shipped late: a production exception on their work orders, else a change request, else "
             "capacity or planning."
         ),
-        note=note,
         figures=[
             Figure(_("Orders entered"), entered_count),
             Figure(_("Median lead time"), _round(_div(lead_p[0.5], DAY), 1), _("days")),

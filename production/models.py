@@ -404,6 +404,14 @@ class ProgressReport(models.Model):
         verbose_name = _("progress report")
         verbose_name_plural = _("progress reports")
         ordering = ["-reported_at", "-id"]
+        indexes = [
+            # The KPI dashboard's rework and scrap rates sum the quantities reported in a period.
+            models.Index(
+                fields=["reported_at"],
+                include=["operation_id", "good_quantity", "scrap_quantity", "rework_quantity"],
+                name="progress_reported_kpi_idx",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.message_id
@@ -655,5 +663,7 @@ class KpiDashboard(models.Model):
 
     def __str__(self) -> str:
         return str(self._meta.verbose_name)
+
+
 # Dispositions of work changed by change requests live in their own module; part of this app's models.
 from .change_models import ChangeDisposition, DispositionKind  # noqa: E402, F401

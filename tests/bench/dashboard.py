@@ -105,9 +105,9 @@ INSERT INTO crm_sync_externalsystem (name, slug, kind, base_url, events_path, be
 VALUES ('Bench MES', 'bench-mes', 'mes', 'http://127.0.0.1:9', '/events', '', '', 'json', '[]', '{}', true, true,
         1, 1, now(), now());
 
-INSERT INTO crm_sync_outboxevent (id, type, source, subject, sequence, time, data, actor_id, reason, state,
-                                  created_at, order_id)
-SELECT gen_random_uuid(), 'order.created', 'urn:bench', o.number, 1, o.created_at, '{}'::jsonb, NULL, '',
+INSERT INTO crm_sync_outboxevent (id, type, source, subject, sequence, time, data, actor_id, reason, origin,
+                                  state, created_at, order_id)
+SELECT gen_random_uuid(), 'order.created', 'urn:bench', o.number, 1, o.created_at, '{}'::jsonb, NULL, '', '',
        CASE WHEN o.id %% 50 = 0 THEN 'pending' ELSE 'delivered' END, o.created_at, o.id
 FROM orders_salesorder o;
 
