@@ -1,11 +1,18 @@
 """Server-side SVG charts for the KPI dashboard: coordinates computed here, drawn by a template partial
 (templates/production/kpi/_chart.html). No JavaScript and no CDN: the page works in an offline plant and
-prints as it looks."""
+prints as it looks.
+
+The marks inside the SVG (grid, labels, lines, points, bars: a few hundred elements per page) are
+written by `marks` with format_html_join rather than by template loops (those took ~18 ms of an uncached
+dashboard on the bench); the partial keeps the figure, caption, legend and the <svg> element."""
 
 from __future__ import annotations
 
 import datetime as dt
 from typing import Any
+
+from django.utils.html import format_html_join
+from django.utils.safestring import SafeString, mark_safe
 
 WIDTH = 520
 HEIGHT = 200
@@ -99,7 +106,7 @@ def build(chart: Any) -> dict[str, Any]:
                 "paths": [" ".join(segment) for segment in segments],
             }
         )
-    return {
+    drawing = {
         "title": chart.title,
         "kind": chart.kind,
         "unit": chart.unit,
@@ -114,3 +121,55 @@ def build(chart: Any) -> dict[str, Any]:
         "series": series_out,
         "empty": not values,
     }
+    drawing["marks"] = marks(drawing)
+    return drawing
+
+
+def marks(drawing: dict[str, Any]) -> SafeString:
+    """The SVG elements of a drawing made by `build` (every text escaped)."""
+    left, right = drawing["left"], drawing["right"]
+    parts = [
+        format_html_join(
+            "",
+            '<line x1="{}" x2="{}" y1="{}" y2="{}" stroke="#dee2e6"/>'
+            '<text x="{}" y="{}" text-anchor="end" dominant-baseline="middle" fill="#6c757d">{}</text>',
+            (
+                (left, right, line["y"], line["y"], left - 4, line["y"], line["label"])
+                for line in drawing["grid"]
+            ),
+        ),
+        format_html_join(
+            "",
+            '<text x="{}" y="{}" text-anchor="middle" fill="#6c757d">{}</text>',
+            ((label["x"], drawing["x_label_y"], label["label"]) for label in drawing["x_labels"]),
+        ),
+    ]
+    for series in drawing["series"]:
+        colour = series["colour"]
+        if drawing["kind"] == "bar":
+            parts.append(
+                format_html_join(
+                    "",
+                    '<rect x="{}" y="{}" width="{}" height="{}" fill="{}" rx="2"><title>{}</title></rect>',
+                    (
+                        (bar["x"], bar["y"], bar["width"], bar["height"], colour, bar["title"])
+                        for bar in series["bars"]
+                    ),
+                )
+            )
+        else:
+            parts.append(
+                format_html_join(
+                    "",
+                    '<polyline points="{}" fill="none" stroke="{}" stroke-width="2"/>',
+                    ((path, colour) for path in series["paths"]),
+                )
+            )
+            parts.append(
+                format_html_join(
+                    "",
+                    '<circle cx="{}" cy="{}" r="3" fill="{}"><title>{}</title></circle>',
+                    ((point["x"], point["y"], colour, point["title"]) for point in series["points"]),
+                )
+            )
+    return mark_safe("".join(parts))  # noqa: S308 - every part comes from format_html_join

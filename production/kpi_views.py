@@ -12,7 +12,8 @@ from django.core.cache import cache
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
-from django.utils.html import format_html_join
+from django.utils.formats import localize
+from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
@@ -62,7 +63,11 @@ def _sections_html(request: HttpRequest, filters: kpis.KpiFilters) -> str:
         context = {
             "query": urlencode(filters.query()),
             "sections": [
-                {"section": section, "charts": [charts.build(chart) for chart in section.charts]}
+                {
+                    "section": section,
+                    "charts": [charts.build(chart) for chart in section.charts],
+                    "tables": [{"table": table, "rows": _table_rows(table)} for table in section.tables],
+                }
                 for section in sections
             ],
         }
@@ -70,6 +75,29 @@ def _sections_html(request: HttpRequest, filters: kpis.KpiFilters) -> str:
         if seconds:
             cache.set(key, html, seconds)
     return mark_safe(html)  # noqa: S308 - rendered by our own template with autoescaping
+
+
+def _table_rows(table: kpis.Table) -> str:
+    """A table's <tr>s built in Python (a template loop per cell took ~17 ms of an uncached page); cells
+    are localized as the template's {{ cell }} would (dates and numbers in the reader's language)."""
+    if not table.rows:
+        return format_html(
+            '<tr><td colspan="{}" class="text-body-secondary">{}</td></tr>',
+            len(table.columns),
+            _("No data in this period."),
+        )
+    return format_html_join(
+        "",
+        "<tr>{}</tr>",
+        (
+            (
+                format_html_join(
+                    "", "<td>{}</td>", (("—" if cell is None else localize(cell),) for cell in row)
+                ),
+            )
+            for row in table.rows
+        ),
+    )
 
 
 @permission_required(PERMISSION, raise_exception=True)
