@@ -25,6 +25,9 @@ Metrics (case orders100k, or orders5k with --quick):
  - uncached_p95_ms (same figure, kept for comparison with older runs), uncached_p50_ms;
  - filtered_uncached_p95_ms, filtered_uncached_p50_ms: the page filtered by tier (VIP), uncached;
  - cached_p95_ms: the page served from the cache;
+ - uncached_app_cpu_ms, uncached_db_cpu_ms: CPU per uncached page of the Django process and of its
+   PostgreSQL backend (/proc, so only with a local server; parallel query workers are not counted):
+   steadier than wall-clock when the machine is shared;
  - queries_per_page: database queries of one uncached page (session and user included);
  - history_rows.
 
@@ -216,8 +219,18 @@ def measure(requests: int) -> None:
     result: dict[str, Any] = {"uncached": [], "filtered": [], "cached": []}
     with override_settings(KPI_CACHE_SECONDS=0):
         timed("/production/kpis/", {})  # warm-up: connections, templates, statistics
+        # CPU per page, steadier than wall-clock on a shared machine: this process, and the PostgreSQL
+        # backend serving its connection (read from /proc: same host only; parallel workers not counted).
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            backend = cursor.fetchone()[0]
+        app_cpu, db_cpu = time.process_time(), _backend_cpu(backend)
         for _ in range(requests):
             result["uncached"].append(timed("/production/kpis/", {}))
+        result["app_cpu_ms"] = (time.process_time() - app_cpu) * 1000 / requests
+        db_used = _backend_cpu(backend)
+        result["db_cpu_ms"] = (db_used - db_cpu) * 1000 / requests if db_used is not None else None
+        for _ in range(requests):
             result["filtered"].append(timed("/production/kpis/", {"tier": "vip"}))
     cache.clear()
     timed("/production/kpis/", {})  # fills the cache (that miss costs what an uncached request costs)
@@ -228,6 +241,15 @@ def measure(requests: int) -> None:
     result["queries"] = len(queries.captured_queries)
     result["sections"] = _section_costs()
     print(json.dumps(result))
+
+
+def _backend_cpu(pid: int) -> float | None:
+    """User + system CPU seconds of a local process, or None when /proc does not show it."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _section_costs() -> dict[str, float]:
@@ -296,5 +318,8 @@ def run(*, quick: bool = False) -> Iterator[dict]:
     yield metric("filtered_uncached_p95_ms", _p(timings["filtered"], 0.95))
     yield metric("filtered_uncached_p50_ms", _p(timings["filtered"], 0.5))
     yield metric("cached_p95_ms", _p(timings["cached"], 0.95))
+    yield metric("uncached_app_cpu_ms", round(timings["app_cpu_ms"], 1))
+    if timings["db_cpu_ms"] is not None:
+        yield metric("uncached_db_cpu_ms", round(timings["db_cpu_ms"], 1))
     yield metric("queries_per_page", timings["queries"], "queries")
     yield metric("history_rows", counts["order_history"], "rows")
