@@ -21,6 +21,7 @@ from django.utils.cache import add_never_cache_headers, patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from config.client_ip import client_address
 from config.errors import ApplicationError, Forbidden
 
 from . import policies, ratelimit, selectors, tracking
@@ -31,7 +32,8 @@ LANGUAGES = {code for code, _name in settings.LANGUAGES}
 
 
 def _client(request: HttpRequest) -> str:
-    return request.META.get("REMOTE_ADDR", "-")
+    # Behind reverse proxies: the address the trusted proxies saw (settings.TRUSTED_PROXY_COUNT).
+    return client_address(request) or "-"
 
 
 def _language(request: HttpRequest, customer_language: str | None) -> str:

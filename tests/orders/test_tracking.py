@@ -167,6 +167,23 @@ def test_too_many_requests_from_one_client_are_refused(client, link, settings):
     assert statuses == [200, 200, 200, 429]
 
 
+def test_without_trusted_proxies_a_forged_forwarded_header_does_not_escape_the_limit(client, link, settings):
+    settings.TRUSTED_PROXY_COUNT = 0
+    settings.TRACKING_RATE_PER_MINUTE = 2
+    statuses = [client.get(url(link), HTTP_X_FORWARDED_FOR=f"203.0.113.{n}").status_code for n in range(3)]
+    assert statuses == [200, 200, 429]
+
+
+def test_behind_a_proxy_each_customer_has_their_own_limit(client, link, settings):
+    settings.TRUSTED_PROXY_COUNT = 1
+    settings.TRACKING_RATE_PER_MINUTE = 2
+    proxy = {"REMOTE_ADDR": "10.0.0.2"}  # every request arrives from the proxy
+    first = [client.get(url(link), HTTP_X_FORWARDED_FOR="203.0.113.7", **proxy).status_code for _ in range(3)]
+    other = client.get(url(link), HTTP_X_FORWARDED_FOR="198.51.100.20", **proxy).status_code
+    assert first == [200, 200, 429]
+    assert other == 200
+
+
 def test_a_client_guessing_tokens_is_blocked_even_for_a_real_link(client, link, settings):
     settings.TRACKING_BAD_TOKENS_PER_HOUR = 2
     for guess in range(3):
