@@ -52,6 +52,16 @@ class LinkGone(Exception):
         self.state = state
 
 
+RATING_FORM_SALT = "orderbridge.orders.tracking-rating-form"
+# How long a rendered rating form may be sent: long enough to write a comment on a phone, short enough
+# that a copied form is soon worthless.
+RATING_FORM_MAX_AGE = dt.timedelta(hours=12)
+
+
+class RatingFormInvalid(Exception):
+    """The rating form's nonce is missing, tampered, made for another link, or too old."""
+
+
 def _signer() -> signing.Signer:
     # "." keeps the token inside the URL-safe alphabet (public_id and signature are base64url).
     return signing.Signer(salt=SIGNING_SALT, sep=".")
@@ -63,6 +73,25 @@ def tracking_token(link: TrackingLink) -> str:
 
 def tracking_path(link: TrackingLink) -> str:
     return reverse("tracking:track", kwargs={"token": tracking_token(link)})
+
+
+def rating_form_nonce(link: TrackingLink) -> str:
+    """A signed, timestamped nonce for one rendered rating form, bound to `link`.
+
+    The rating form works without cookies (phones that block them, browsers inside email apps): instead of
+    Django's CSRF cookie, the POST must carry a nonce that only a page of this very link hands out.
+    """
+    return signing.dumps({"l": link.public_id, "n": secrets.token_urlsafe(8)}, salt=RATING_FORM_SALT)
+
+
+def rating_form_check(*, link: TrackingLink, nonce: str) -> None:
+    """RatingFormInvalid unless `nonce` came from a form of `link` rendered within RATING_FORM_MAX_AGE."""
+    try:
+        payload = signing.loads(nonce or "", salt=RATING_FORM_SALT, max_age=RATING_FORM_MAX_AGE)
+    except signing.BadSignature as exc:  # SignatureExpired is a BadSignature too
+        raise RatingFormInvalid from exc
+    if not isinstance(payload, dict) or payload.get("l") != link.public_id:
+        raise RatingFormInvalid
 
 
 # --- staff: create and revoke ----------------------------------------------------------------------------

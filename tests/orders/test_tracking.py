@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 from django.core import signing
 from django.core.cache import cache
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
@@ -26,6 +28,11 @@ def _fresh_rate_limits():
 
 def url(link: TrackingLink) -> str:
     return tracking.tracking_path(link)
+
+
+def rating_form(link: TrackingLink, **fields) -> dict:
+    """The rating form's fields as the page renders them (the nonce of this link)."""
+    return {"form_nonce": tracking.rating_form_nonce(link), **fields}
 
 
 def released(sales, planner, **kwargs):
@@ -196,12 +203,13 @@ def test_the_customer_rates_a_delivered_order_once(client, sales, planner, manag
     order = shipped(sales, planner, manager)
     link = tracking.tracking_link_create(actor=sales, order=order)
     first = client.post(
-        reverse("tracking:rate", kwargs={"token": tracking.tracking_token(link)}), {"score": "4"}
+        reverse("tracking:rate", kwargs={"token": tracking.tracking_token(link)}),
+        rating_form(link, score="4"),
     )
     assert first.status_code == 302
     second = client.post(
         reverse("tracking:rate", kwargs={"token": tracking.tracking_token(link)}),
-        {"score": "1", "comment": "x"},
+        rating_form(link, score="1", comment="x"),
     )
     assert second.status_code == 409
     assert "already been rated" in second.content.decode()
@@ -221,7 +229,8 @@ def test_a_second_rating_through_another_link_is_refused_too(sales, planner, man
 
 def test_an_order_not_yet_delivered_cannot_be_rated(client, link):
     response = client.post(
-        reverse("tracking:rate", kwargs={"token": tracking.tracking_token(link)}), {"score": "5"}
+        reverse("tracking:rate", kwargs={"token": tracking.tracking_token(link)}),
+        rating_form(link, score="5"),
     )
     assert response.status_code == 409
     assert not OrderRating.objects.exists()
@@ -239,10 +248,55 @@ def test_a_rating_is_refused_through_a_revoked_link(client, sales, planner, mana
     link = tracking.tracking_link_create(actor=sales, order=shipped(sales, planner, manager))
     tracking.tracking_link_revoke(actor=sales, link=link)
     response = client.post(
-        reverse("tracking:rate", kwargs={"token": tracking.tracking_token(link)}), {"score": "5"}
+        reverse("tracking:rate", kwargs={"token": tracking.tracking_token(link)}),
+        rating_form(link, score="5"),
     )
     assert response.status_code == 410
     assert not OrderRating.objects.exists()
+
+
+def test_a_customer_without_cookies_rates_through_the_form(sales, planner, manager):
+    link = tracking.tracking_link_create(actor=sales, order=shipped(sales, planner, manager))
+    browser = Client(enforce_csrf_checks=True)
+    page = browser.get(url(link))
+    assert not page.cookies  # nothing to store: the page sets no cookie at all
+    nonce = re.search(r'name="form_nonce" value="([^"]+)"', page.content.decode()).group(1)
+    browser.cookies.clear()  # and the phone sends none back
+    response = browser.post(
+        reverse("tracking:rate", kwargs={"token": tracking.tracking_token(link)}),
+        {"form_nonce": nonce, "score": "5", "comment": "Quick delivery"},
+    )
+    assert response.status_code == 302
+    assert OrderRating.objects.get(order=link.order).score == 5
+
+
+@pytest.mark.parametrize("nonce", ["", "forged", "of-another-link", "expired"])
+def test_a_rating_without_a_valid_form_nonce_saves_nothing(sales, planner, manager, nonce, monkeypatch):
+    order = shipped(sales, planner, manager)
+    link = tracking.tracking_link_create(actor=sales, order=order)
+    other = tracking.tracking_link_create(actor=sales, order=shipped(sales, planner, manager))
+    if nonce == "of-another-link":
+        nonce = tracking.rating_form_nonce(other)
+    elif nonce == "expired":
+        nonce = tracking.rating_form_nonce(link)
+        monkeypatch.setattr(tracking, "RATING_FORM_MAX_AGE", dt.timedelta(seconds=-1))  # already too old
+    response = Client(enforce_csrf_checks=True).post(
+        reverse("tracking:rate", kwargs={"token": tracking.tracking_token(link)}),
+        {"form_nonce": nonce, "score": "5", "comment": "kept"},
+    )
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "expired" in page and "kept" in page  # the customer's comment is kept in the new form
+    assert not OrderRating.objects.exists()
+
+
+def test_two_forms_sent_at_once_still_make_one_rating(sales, planner, manager):
+    link = tracking.tracking_link_create(actor=sales, order=shipped(sales, planner, manager))
+    path = reverse("tracking:rate", kwargs={"token": tracking.tracking_token(link)})
+    first = Client().post(path, rating_form(link, score="5"))
+    second = Client().post(path, rating_form(link, score="1"))
+    assert (first.status_code, second.status_code) == (302, 409)
+    assert OrderRating.objects.get(order=link.order).score == 5
 
 
 # --- staff: create, revoke, the panel ---------------------------------------------------------------------
