@@ -122,6 +122,14 @@ ROUTES: dict[str, Route] = {
         gettext_lazy("Your order %(order)s has shipped"),
         gettext_lazy("Customer %(customer)s: the order has left the plant."),
     ),
+    # Not an order change (no domain event, nothing for the CRM's outbox): tracking.order_rating_submit
+    # calls on_event itself. A poor score is a complaint the owner and the link's sender must see.
+    "order.rated": Route(
+        NotificationKind.ORDER_RATED,
+        gettext_lazy("Customer %(customer)s rated order %(order)s: %(score)s of 5"),
+        gettext_lazy("%(comment)s"),
+        "panel-tracking-link",
+    ),
 }
 
 
@@ -169,6 +177,9 @@ def _audiences(event: OrderEvent) -> list[tuple[str, list[int]]]:
             approvers = [pk for pk in _approver_ids() if pk not in requester]
             audiences.append(("change_request.superseded.approvers", approvers))
         return audiences
+    if event.type == "order.rated":
+        # The owner, and whoever sent the customer the link (often customer service, who took the call).
+        return [(event.type, [event.order.owner_id, data.get("link_created_by_id")])]
     if event.type in ROUTES:
         return [(event.type, [event.order.owner_id])]
     return []
@@ -187,6 +198,8 @@ def _params(event: OrderEvent) -> dict[str, str]:
         "projected": str(data.get("projected_date") or "—"),
         "promised": str(data.get("promised_date") or "—"),
         "reason": (event.reason or "")[:500],
+        "score": str(data.get("score", "")),
+        "comment": str(data.get("comment") or "")[:500],
     }
 
 

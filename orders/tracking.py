@@ -25,7 +25,8 @@ from django.utils.translation import gettext_lazy
 
 from config.errors import Conflict, ValidationFailed
 
-from . import policies, providers
+from . import notifications, policies, providers
+from .events import OrderEvent
 from .models import OrderStatus, SalesOrder
 from .services import _stamp, refused
 from .tracking_models import OrderRating, TrackingLink, TrackingLinkState
@@ -310,4 +311,14 @@ def order_rating_submit(*, link: TrackingLink, score: Any, comment: str = "") ->
             rating.save()
     except IntegrityError as exc:
         raise Conflict(_("This order has already been rated. Thank you!"), code="already_rated") from exc
+    # The owner and the link's sender hear of it (in this transaction, sent after commit). A rating is not an
+    # order change, so it is not published to the other apps (no outbox event for the CRM).
+    notifications.on_event(
+        OrderEvent(
+            type="order.rated",
+            order=order,
+            actor_id=None,
+            data={"score": value, "comment": comment, "link_created_by_id": link.created_by_id},
+        )
+    )
     return rating

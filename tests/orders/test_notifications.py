@@ -16,7 +16,7 @@ from django.urls import reverse
 from config.celery import app as celery_app
 from config.errors import ValidationFailed
 from orders import change_requests as crs
-from orders import events, notifications, services
+from orders import events, notifications, services, tracking
 from orders.models import (
     Notification,
     NotificationDelivery,
@@ -221,6 +221,22 @@ def test_the_shipped_email_goes_out_after_commit_in_the_users_language(
         services.order_ship(actor=manager, order=order)
     assert [m.to for m in mail.outbox] == [[sales.email]]
     assert order.number in mail.outbox[0].subject and "发货" in mail.outbox[0].subject
+
+
+def test_a_customers_rating_reaches_the_owner_and_whoever_sent_the_link(
+    sales, planner, manager, service_agent
+):
+    order = services.order_release(actor=planner, order=make_order(owner=sales, confirmed=True))
+    order = services.order_ship(actor=manager, order=services.order_complete(actor=planner, order=order))
+    link = tracking.tracking_link_create(actor=service_agent, order=order)
+    Notification.objects.all().delete()
+    tracking.order_rating_submit(link=link, score="2", comment="Two boxes arrived crushed")
+    notices = Notification.objects.filter(kind=NotificationKind.ORDER_RATED)
+    assert {n.recipient for n in notices} == {sales, service_agent}
+    notice = notices.first()
+    assert f"order {order.number}: 2 of 5" in notice.title
+    assert notice.body == "Two boxes arrived crushed"
+    assert notice.link == f"/orders/{order.number}/#panel-tracking-link"
 
 
 def test_a_completed_order_notifies_its_owner(sales, planner):
