@@ -179,6 +179,17 @@ def panel_context(
         }
         for link in tracking.tracking_links_for(order=order)
     ]
+    # "Email to customer" opens the agent's own mail program (replies come back to the agent) with the
+    # message written in the customer's language; the URL is added in the template (it needs the host).
+    with translation.override(order.customer.language):
+        mail_subject = _("Track your order %(number)s") % {"number": order.number}
+        mail_body = _(
+            "Dear customer,\n\nyou can follow your order %(number)s%(po)s here (no login needed):"
+        ) % {
+            "number": order.number,
+            "po": (_(" (your PO %(po)s)") % {"po": order.customer_po}) if order.customer_po else "",
+        }
+        mail_body += "\n\n"  # the link follows on its own line
     return {
         "order": order,
         "links": links,
@@ -190,6 +201,9 @@ def panel_context(
         "rating": OrderRating.objects.filter(order=order).first(),
         "error": error,
         "customer_language": order.customer.get_language_display(),
+        "customer_email": order.customer.email,
+        "mail_subject": mail_subject,
+        "mail_body": mail_body,
     }
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from urllib.parse import parse_qs
 
 import pytest
 from django.core import signing
@@ -313,6 +314,21 @@ def test_creating_and_revoking_is_recorded_with_who(sales, planner, link):
     records = list(link.history.order_by("history_date"))
     assert [r.history_user for r in records] == [sales, sales]
     assert records[-1].history_change_reason == "Sent to the wrong person"
+
+
+def test_the_panel_offers_an_email_to_the_customer_in_the_customers_language(client, sales, planner):
+    customer = CustomerFactory(language="zh-hans", email="buyer@customer.example")
+    order = released(sales, planner, customer=customer, customer_po="PO-88")
+    link = tracking.tracking_link_create(actor=sales, order=order)
+    client.force_login(sales)
+    page = client.get(reverse("orders:order_detail", kwargs={"number": order.number})).content.decode()
+    mailto = re.search(r'data-testid="tracking-mail"\s+href="([^"]+)"', page).group(1).replace("&amp;", "&")
+    address, query = mailto.removeprefix("mailto:").split("?", 1)
+    fields = parse_qs(query)
+    assert address == "buyer@customer.example"
+    assert fields["subject"] == [f"跟踪您的订单 {order.number}"]
+    assert "PO-88" in fields["body"][0]
+    assert fields["body"][0].endswith(f"http://testserver{url(link)}")
 
 
 def test_revoking_twice_is_a_conflict(sales, link):
