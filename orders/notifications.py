@@ -122,6 +122,22 @@ ROUTES: dict[str, Route] = {
         gettext_lazy("Your order %(order)s has shipped"),
         gettext_lazy("Customer %(customer)s: the order has left the plant."),
     ),
+    # The owner answers the customer's calls: a hold or a cancellation by someone else must not surprise them.
+    "order.held": Route(
+        NotificationKind.ORDER_HELD,
+        gettext_lazy("Your order %(order)s was put on hold"),
+        gettext_lazy("Customer %(customer)s. Reason: %(reason)s"),
+    ),
+    "order.resumed": Route(
+        NotificationKind.ORDER_HELD,
+        gettext_lazy("Your order %(order)s was resumed"),
+        gettext_lazy("Customer %(customer)s. %(reason)s"),
+    ),
+    "order.cancelled": Route(
+        NotificationKind.ORDER_HELD,
+        gettext_lazy("Your order %(order)s was cancelled"),
+        gettext_lazy("Customer %(customer)s. Reason: %(reason)s"),
+    ),
     # Not an order change (no domain event, nothing for the CRM's outbox): tracking.order_rating_submit
     # calls on_event itself. A poor score is a complaint the owner and the link's sender must see.
     "order.rated": Route(

@@ -239,6 +239,27 @@ def test_a_customers_rating_reaches_the_owner_and_whoever_sent_the_link(
     assert notice.link == f"/orders/{order.number}/#panel-tracking-link"
 
 
+def test_a_hold_and_a_cancellation_by_production_reach_the_owner_with_the_reason(sales, planner, manager):
+    order = services.order_release(actor=planner, order=make_order(owner=sales, confirmed=True))
+    order = services.order_hold(actor=planner, order=order, reason="Waiting for steel")
+    order = services.order_resume(actor=planner, order=order)
+    services.order_cancel(actor=manager, order=order, reason="Customer went bankrupt")
+    notices = Notification.objects.filter(recipient=sales).order_by("id")
+    assert [(n.kind, n.event) for n in notices] == [
+        (NotificationKind.ORDER_HELD, "order.held"),
+        (NotificationKind.ORDER_HELD, "order.resumed"),
+        (NotificationKind.ORDER_HELD, "order.cancelled"),
+    ]
+    assert "Waiting for steel" in notices[0].body
+    assert "Customer went bankrupt" in notices[2].body
+
+
+def test_the_owner_is_not_told_of_the_hold_they_made_themselves(sales):
+    order = make_order(owner=sales, confirmed=True)
+    services.order_cancel(actor=sales, order=order, reason="Duplicate entry")
+    assert not Notification.objects.exists()
+
+
 def test_a_completed_order_notifies_its_owner(sales, planner):
     order = services.order_release(actor=planner, order=make_order(owner=sales, confirmed=True))
     services.order_complete(actor=planner, order=order)
