@@ -2,6 +2,8 @@ import logging
 
 from django.contrib.auth.middleware import LoginRequiredMiddleware as DjangoLoginRequiredMiddleware
 
+from .client_ip import client_address
+
 security_log = logging.getLogger("orderbridge.security")
 
 
@@ -33,6 +35,6 @@ class RefusalLogMiddleware:
                 request.method,
                 request.path,
                 user.get_username() if user is not None and user.is_authenticated else "-",
-                request.META.get("REMOTE_ADDR", "-"),
+                client_address(request) or "-",
             )
         return response

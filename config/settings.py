@@ -147,6 +147,8 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
 AXES_ENABLED = env_bool("AXES_ENABLED", True)
+# The same client address as the tracking page's rate limit (honours ORDERBRIDGE_TRUSTED_PROXY_COUNT).
+AXES_CLIENT_IP_CALLABLE = "config.client_ip.client_address"
 
 # --- Internationalisation ---------------------------------------------------------------------------
 LANGUAGE_CODE = env_str("LANGUAGE_CODE", "en")
@@ -309,6 +311,12 @@ CELERY_BEAT_SCHEDULE = {
 # per hour after which that address is refused for the rest of the hour (guessing gets nowhere).
 TRACKING_RATE_PER_MINUTE = env_int("ORDERBRIDGE_TRACKING_RATE_PER_MINUTE", 60)
 TRACKING_BAD_TOKENS_PER_HOUR = env_int("ORDERBRIDGE_TRACKING_BAD_TOKENS_PER_HOUR", 20)
+# Reverse proxies in front of OrderBridge that append the client's address to X-Forwarded-For (nginx with
+# `proxy_add_x_forwarded_for`, a load balancer, ...). 0 trusts no header: REMOTE_ADDR is the client. Rate
+# limits, login lock-outs and the security log all read the address through config.client_ip.
+TRUSTED_PROXY_COUNT = env_int("ORDERBRIDGE_TRUSTED_PROXY_COUNT", 0)
+if not 0 <= TRUSTED_PROXY_COUNT <= 10:
+    raise ImproperlyConfigured("ORDERBRIDGE_TRUSTED_PROXY_COUNT must be between 0 and 10.")
 # Chat webhooks users may enter: allowed hosts (empty: any) and whether plain http is accepted. Production
 # defaults to the public WeCom, DingTalk and Slack endpoints so that a webhook cannot probe the plant LAN.
 NOTIFY_WEBHOOK_HOSTS = env_list(

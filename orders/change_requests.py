@@ -420,6 +420,7 @@ def _not_allowed(cr: ChangeRequest, action: str) -> TransitionNotAllowed:
 
 def _supersede(cr: ChangeRequest, order: SalesOrder, *, by: str) -> None:
     """The order changed since this CR was made: it cannot be applied blindly any more."""
+    previous_status = cr.status
     cr.supersede()
     cr.decided_at = cr.decided_at or timezone.now()
     reason = _(
@@ -433,7 +434,15 @@ def _supersede(cr: ChangeRequest, order: SalesOrder, *, by: str) -> None:
         reason = f"{reason}; {by}"
     _save(cr, actor=None, reason=reason)
     _decide(cr, action=DecisionAction.SUPERSEDED, role=DecisionRole.SYSTEM, actor=None, comment=reason)
-    _publish(cr, order, "change_request.superseded", actor=None, reason=reason, decided_by_id=None)
+    _publish(
+        cr,
+        order,
+        "change_request.superseded",
+        actor=None,
+        reason=reason,
+        decided_by_id=None,
+        previous_status=previous_status,
+    )
 
 
 class _Superseded(Exception):
@@ -724,11 +733,20 @@ def change_request_withdraw(
     if cr.status not in (ChangeRequestStatus.DRAFT, ChangeRequestStatus.SUBMITTED):
         raise _not_allowed(cr, _("withdrawn"))
     comment = (comment or "").strip()
+    previous_status = cr.status
     cr.withdraw()
     cr.decided_at = timezone.now()
     _save(cr, actor=actor, reason=comment or _("Withdrawn"))
     _decide(cr, action=DecisionAction.WITHDRAWN, role=DecisionRole.REQUESTER, actor=actor, comment=comment)
-    _publish(cr, order, "change_request.withdrawn", actor=actor, reason=comment, decided_by_id=actor.pk)
+    _publish(
+        cr,
+        order,
+        "change_request.withdrawn",
+        actor=actor,
+        reason=comment,
+        decided_by_id=actor.pk,
+        previous_status=previous_status,  # a draft's withdrawal concerns nobody else
+    )
     return cr
 
 

@@ -18,6 +18,9 @@ class NotificationKind(models.TextChoices):
     EXCEPTION_RAISED = "exception_raised", _("Production exception on my order")
     ORDER_AT_RISK = "order_at_risk", _("My order at risk of being late")
     ORDER_COMPLETED = "order_completed", _("My order completed")
+    ORDER_SHIPPED = "order_shipped", _("My order shipped")
+    ORDER_HELD = "order_held", _("My order put on hold, resumed or cancelled")
+    ORDER_RATED = "order_rated", _("Customer rated my order")
 
 
 class Channel(models.TextChoices):

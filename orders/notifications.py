@@ -76,6 +76,30 @@ ROUTES: dict[str, Route] = {
         gettext_lazy("Customer %(customer)s. Reason: %(reason)s"),
         "panel-change-requests",
     ),
+    # The approvers were told the request waits for them: they hear that it no longer does.
+    "change_request.withdrawn": Route(
+        NotificationKind.CR_SUBMITTED,
+        gettext_lazy(
+            "Change request %(change_request)s on order %(order)s was withdrawn: no approval needed"
+        ),
+        gettext_lazy("Customer %(customer)s. %(reason)s"),
+        "panel-change-requests",
+    ),
+    "change_request.superseded.approvers": Route(
+        NotificationKind.CR_SUBMITTED,
+        gettext_lazy(
+            "Change request %(change_request)s on order %(order)s was superseded: no approval needed"
+        ),
+        gettext_lazy("Customer %(customer)s. %(reason)s"),
+        "panel-change-requests",
+    ),
+    # The requester must re-base the request if the change is still wanted.
+    "change_request.superseded": Route(
+        NotificationKind.CR_DECIDED,
+        gettext_lazy("Your change request %(change_request)s on order %(order)s was superseded"),
+        gettext_lazy("Customer %(customer)s. %(reason)s. Re-base it if the change is still needed."),
+        "panel-change-requests",
+    ),
     "production.exception_raised": Route(
         NotificationKind.EXCEPTION_RAISED,
         gettext_lazy("Production exception on your order %(order)s: %(exception)s"),
@@ -92,6 +116,35 @@ ROUTES: dict[str, Route] = {
         NotificationKind.ORDER_COMPLETED,
         gettext_lazy("Your order %(order)s is completed"),
         gettext_lazy("Customer %(customer)s: production has finished the order."),
+    ),
+    "order.shipped": Route(
+        NotificationKind.ORDER_SHIPPED,
+        gettext_lazy("Your order %(order)s has shipped"),
+        gettext_lazy("Customer %(customer)s: the order has left the plant."),
+    ),
+    # The owner answers the customer's calls: a hold or a cancellation by someone else must not surprise them.
+    "order.held": Route(
+        NotificationKind.ORDER_HELD,
+        gettext_lazy("Your order %(order)s was put on hold"),
+        gettext_lazy("Customer %(customer)s. Reason: %(reason)s"),
+    ),
+    "order.resumed": Route(
+        NotificationKind.ORDER_HELD,
+        gettext_lazy("Your order %(order)s was resumed"),
+        gettext_lazy("Customer %(customer)s. %(reason)s"),
+    ),
+    "order.cancelled": Route(
+        NotificationKind.ORDER_HELD,
+        gettext_lazy("Your order %(order)s was cancelled"),
+        gettext_lazy("Customer %(customer)s. Reason: %(reason)s"),
+    ),
+    # Not an order change (no domain event, nothing for the CRM's outbox): tracking.order_rating_submit
+    # calls on_event itself. A poor score is a complaint the owner and the link's sender must see.
+    "order.rated": Route(
+        NotificationKind.ORDER_RATED,
+        gettext_lazy("Customer %(customer)s rated order %(order)s: %(score)s of 5"),
+        gettext_lazy("%(comment)s"),
+        "panel-tracking-link",
     ),
 }
 
@@ -112,14 +165,40 @@ def users_with_permission(permission: str) -> QuerySet:
     )
 
 
-def _recipient_ids(event: OrderEvent) -> list[int]:
+def _approver_ids() -> list[int]:
+    return list(users_with_permission(APPROVE_PERMISSION).values_list("pk", flat=True))
+
+
+def _requester_ids(event: OrderEvent) -> list[int]:
+    requested_by = (event.data or {}).get("requested_by_id")
+    return [requested_by] if requested_by else []
+
+
+def _audiences(event: OrderEvent) -> list[tuple[str, list[int]]]:
+    """(route, recipients) pairs of an event; one event may tell different people different things."""
     data = event.data or {}
+    was_waiting = data.get("previous_status") == "submitted"
     if event.type == "change_request.submitted":
         # Every approver; a manager-level approval is still an approval they may want to see coming.
-        return list(users_with_permission(APPROVE_PERMISSION).values_list("pk", flat=True))
+        return [(event.type, _approver_ids())]
     if event.type in ("change_request.approved", "change_request.rejected"):
-        return [data["requested_by_id"]] if data.get("requested_by_id") else []
-    return [event.order.owner_id]
+        return [(event.type, _requester_ids(event))]
+    if event.type == "change_request.withdrawn":
+        # A draft was never announced: its withdrawal concerns nobody but the requester (who did it).
+        return [(event.type, _approver_ids())] if was_waiting else []
+    if event.type == "change_request.superseded":
+        audiences = [(event.type, _requester_ids(event))]
+        if was_waiting:
+            requester = set(_requester_ids(event))
+            approvers = [pk for pk in _approver_ids() if pk not in requester]
+            audiences.append(("change_request.superseded.approvers", approvers))
+        return audiences
+    if event.type == "order.rated":
+        # The owner, and whoever sent the customer the link (often customer service, who took the call).
+        return [(event.type, [event.order.owner_id, data.get("link_created_by_id")])]
+    if event.type in ROUTES:
+        return [(event.type, [event.order.owner_id])]
+    return []
 
 
 def _params(event: OrderEvent) -> dict[str, str]:
@@ -135,6 +214,8 @@ def _params(event: OrderEvent) -> dict[str, str]:
         "projected": str(data.get("projected_date") or "—"),
         "promised": str(data.get("promised_date") or "—"),
         "reason": (event.reason or "")[:500],
+        "score": str(data.get("score", "")),
+        "comment": str(data.get("comment") or "")[:500],
     }
 
 
@@ -143,18 +224,18 @@ def on_event(event: OrderEvent) -> None:
 
     Nobody is told of their own action.
     """
-    route = ROUTES.get(event.type)
-    if route is None:
-        return
-    recipients = [pk for pk in dict.fromkeys(_recipient_ids(event)) if pk and pk != event.actor_id]
-    if not recipients:
-        return
-    params = _params(event)
-    link = reverse("orders:order_detail", kwargs={"number": event.order.number})
-    if route.anchor:
-        link += f"#{route.anchor}"
-    for user in get_user_model().objects.filter(pk__in=recipients, is_active=True):
-        notify(recipient=user, event=event.type, params=params, link=link, order=event.order)
+    params: dict[str, str] | None = None
+    for route_name, ids in _audiences(event):
+        recipients = [pk for pk in dict.fromkeys(ids) if pk and pk != event.actor_id]
+        if not recipients:
+            continue
+        route = ROUTES[route_name]
+        params = params if params is not None else _params(event)
+        link = reverse("orders:order_detail", kwargs={"number": event.order.number})
+        if route.anchor:
+            link += f"#{route.anchor}"
+        for user in get_user_model().objects.filter(pk__in=recipients, is_active=True):
+            notify(recipient=user, event=route_name, params=params, link=link, order=event.order)
 
 
 def render_text(event: str, params: dict, *, language: str | None = None) -> tuple[str, str]:

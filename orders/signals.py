@@ -5,13 +5,15 @@ import logging
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.dispatch import receiver
 
+from config.client_ip import client_address
+
 security_log = logging.getLogger("orderbridge.security")
 
 
 def _client(request) -> str:
     if request is None:
         return "-"
-    return request.META.get("REMOTE_ADDR", "-")
+    return client_address(request) or "-"
 
 
 @receiver(user_logged_in)

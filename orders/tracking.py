@@ -25,7 +25,8 @@ from django.utils.translation import gettext_lazy
 
 from config.errors import Conflict, ValidationFailed
 
-from . import policies, providers
+from . import notifications, policies, providers
+from .events import OrderEvent
 from .models import OrderStatus, SalesOrder
 from .services import _stamp, refused
 from .tracking_models import OrderRating, TrackingLink, TrackingLinkState
@@ -52,6 +53,16 @@ class LinkGone(Exception):
         self.state = state
 
 
+RATING_FORM_SALT = "orderbridge.orders.tracking-rating-form"
+# How long a rendered rating form may be sent: long enough to write a comment on a phone, short enough
+# that a copied form is soon worthless.
+RATING_FORM_MAX_AGE = dt.timedelta(hours=12)
+
+
+class RatingFormInvalid(Exception):
+    """The rating form's nonce is missing, tampered, made for another link, or too old."""
+
+
 def _signer() -> signing.Signer:
     # "." keeps the token inside the URL-safe alphabet (public_id and signature are base64url).
     return signing.Signer(salt=SIGNING_SALT, sep=".")
@@ -63,6 +74,25 @@ def tracking_token(link: TrackingLink) -> str:
 
 def tracking_path(link: TrackingLink) -> str:
     return reverse("tracking:track", kwargs={"token": tracking_token(link)})
+
+
+def rating_form_nonce(link: TrackingLink) -> str:
+    """A signed, timestamped nonce for one rendered rating form, bound to `link`.
+
+    The rating form works without cookies (phones that block them, browsers inside email apps): instead of
+    Django's CSRF cookie, the POST must carry a nonce that only a page of this very link hands out.
+    """
+    return signing.dumps({"l": link.public_id, "n": secrets.token_urlsafe(8)}, salt=RATING_FORM_SALT)
+
+
+def rating_form_check(*, link: TrackingLink, nonce: str) -> None:
+    """RatingFormInvalid unless `nonce` came from a form of `link` rendered within RATING_FORM_MAX_AGE."""
+    try:
+        payload = signing.loads(nonce or "", salt=RATING_FORM_SALT, max_age=RATING_FORM_MAX_AGE)
+    except signing.BadSignature as exc:  # SignatureExpired is a BadSignature too
+        raise RatingFormInvalid from exc
+    if not isinstance(payload, dict) or payload.get("l") != link.public_id:
+        raise RatingFormInvalid
 
 
 # --- staff: create and revoke ----------------------------------------------------------------------------
@@ -281,4 +311,14 @@ def order_rating_submit(*, link: TrackingLink, score: Any, comment: str = "") ->
             rating.save()
     except IntegrityError as exc:
         raise Conflict(_("This order has already been rated. Thank you!"), code="already_rated") from exc
+    # The owner and the link's sender hear of it (in this transaction, sent after commit). A rating is not an
+    # order change, so it is not published to the other apps (no outbox event for the CRM).
+    notifications.on_event(
+        OrderEvent(
+            type="order.rated",
+            order=order,
+            actor_id=None,
+            data={"score": value, "comment": comment, "link_created_by_id": link.created_by_id},
+        )
+    )
     return rating

@@ -19,8 +19,10 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.cache import add_never_cache_headers, patch_vary_headers
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from config.client_ip import client_address
 from config.errors import ApplicationError, Forbidden
 
 from . import policies, ratelimit, selectors, tracking
@@ -31,7 +33,8 @@ LANGUAGES = {code for code, _name in settings.LANGUAGES}
 
 
 def _client(request: HttpRequest) -> str:
-    return request.META.get("REMOTE_ADDR", "-")
+    # Behind reverse proxies: the address the trusted proxies saw (settings.TRUSTED_PROXY_COUNT).
+    return client_address(request) or "-"
 
 
 def _language(request: HttpRequest, customer_language: str | None) -> str:
@@ -95,6 +98,8 @@ def _render_tracking(
             "languages": settings.LANGUAGES,
             # Made (or cancelled): no expected date to announce any more, the milestones tell the dates.
             "finished_statuses": ("completed", "shipped", "closed", "cancelled"),
+            # A fresh nonce per rendering: the rating form needs no CSRF cookie (see rate()).
+            "rating_nonce": tracking.rating_form_nonce(link),
             **extra,
         }
         response = render(request, "tracking/track.html", context, status=status)
@@ -114,6 +119,13 @@ def track(request: HttpRequest, token: str) -> HttpResponse:
     return _render_tracking(request, link)
 
 
+# CSRF-exempt on purpose, this view only: customers rate from phones that block cookies and from browsers
+# embedded in email apps, where Django's CSRF cookie never arrives. CSRF protects ambient credentials
+# (a session cookie a foreign page could ride on); this view reads none. Its credential is the signed,
+# expiring, revocable token in the URL, which a foreign page cannot know, and the form must also carry a
+# signed nonce bound to this link and at most RATING_FORM_MAX_AGE old (tracking.rating_form_check). The
+# database still takes one rating per order (OrderRating.order is one-to-one).
+@csrf_exempt
 @login_not_required
 @require_POST
 def rate(request: HttpRequest, token: str) -> HttpResponse:
@@ -125,6 +137,18 @@ def rate(request: HttpRequest, token: str) -> HttpResponse:
         return link
     language = _language(request, link.order.customer.language)
     with translation.override(language):
+        try:
+            tracking.rating_form_check(link=link, nonce=request.POST.get("form_nonce", ""))
+        except tracking.RatingFormInvalid:
+            return _render_tracking(
+                request,
+                link,
+                status=400,
+                rating_error=ApplicationError(
+                    _("This rating form has expired. Please choose your rating again and send it.")
+                ),
+                rating_comment=request.POST.get("comment", ""),
+            )
         try:
             tracking.order_rating_submit(
                 link=link, score=request.POST.get("score"), comment=request.POST.get("comment", "")
@@ -155,6 +179,17 @@ def panel_context(
         }
         for link in tracking.tracking_links_for(order=order)
     ]
+    # "Email to customer" opens the agent's own mail program (replies come back to the agent) with the
+    # message written in the customer's language; the URL is added in the template (it needs the host).
+    with translation.override(order.customer.language):
+        mail_subject = _("Track your order %(number)s") % {"number": order.number}
+        mail_body = _(
+            "Dear customer,\n\nyou can follow your order %(number)s%(po)s here (no login needed):"
+        ) % {
+            "number": order.number,
+            "po": (_(" (your PO %(po)s)") % {"po": order.customer_po}) if order.customer_po else "",
+        }
+        mail_body += "\n\n"  # the link follows on its own line
     return {
         "order": order,
         "links": links,
@@ -166,6 +201,9 @@ def panel_context(
         "rating": OrderRating.objects.filter(order=order).first(),
         "error": error,
         "customer_language": order.customer.get_language_display(),
+        "customer_email": order.customer.email,
+        "mail_subject": mail_subject,
+        "mail_body": mail_body,
     }
 
 

@@ -56,3 +56,24 @@ def test_a_refused_request_is_logged(client, service_agent, customer, caplog):
         )
     assert response.status_code == 403
     assert "refused method=POST path=/api/v1/orders/ user=cass" in caplog.text
+
+
+def test_behind_a_proxy_the_lock_out_is_per_customer_address_not_per_proxy(client, sales, settings):
+    settings.AXES_ENABLED = True
+    settings.AXES_FAILURE_LIMIT = 3
+    settings.TRUSTED_PROXY_COUNT = 1
+    for _ in range(3):
+        client.post(
+            reverse("login"),
+            {"username": "sally", "password": "wrong"},
+            REMOTE_ADDR="10.0.0.2",
+            HTTP_X_FORWARDED_FOR="203.0.113.7",
+        )
+    response = client.post(
+        reverse("login"),
+        {"username": "sally", "password": "pass-w0rd!"},
+        REMOTE_ADDR="10.0.0.2",
+        HTTP_X_FORWARDED_FOR="198.51.100.20",
+    )
+    assert response.status_code == 302
+    assert response.wsgi_request.user.is_authenticated

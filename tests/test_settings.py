@@ -135,6 +135,20 @@ def test_settings_refuse_to_load_with_debug_maybe(tmp_path):
     assert "ImproperlyConfigured: DEBUG='maybe' is not a boolean" in result.stderr
 
 
+@pytest.mark.parametrize("value", ["-1", "11", "two"])
+def test_settings_refuse_a_bad_trusted_proxy_count(tmp_path, value):
+    command = ["-c", "from django.conf import settings; settings.TRUSTED_PROXY_COUNT"]
+    result = run_with_env(command, tmp_path, ORDERBRIDGE_TRUSTED_PROXY_COUNT=value)
+
+    assert result.returncode != 0
+    assert "ORDERBRIDGE_TRUSTED_PROXY_COUNT" in result.stderr
+
+
+def test_by_default_no_proxy_is_trusted_and_logins_use_the_same_client_address():
+    assert settings.TRUSTED_PROXY_COUNT == 0
+    assert settings.AXES_CLIENT_IP_CALLABLE == "config.client_ip.client_address"
+
+
 # --- production profile -----------------------------------------------------------------------------------
 def test_production_does_not_start_without_a_secret_key(tmp_path):
     variables = production_env(tmp_path)

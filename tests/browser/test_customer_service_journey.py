@@ -108,3 +108,30 @@ def test_customer_service_finds_an_order_shares_its_link_and_the_customer_opens_
     expect(page.locator("html")).to_have_attribute("lang", "en")
     expect(page.get_by_test_id("tracking-status")).to_have_text("In production")
     expect(page.get_by_test_id("tracking-milestones")).to_contain_text("Order confirmed")
+
+
+def test_a_customer_whose_phone_keeps_no_cookies_rates_the_delivered_order(page, screenshot):
+    from orders import tracking
+
+    sally = UserFactory(username="sally", role="sales")
+    planner = UserFactory(username="pat", role="planner")
+    manager = UserFactory(username="morgan", role="production_manager")
+    order = services.order_release(
+        actor=planner, order=make_order(owner=sally, customer=CustomerFactory(language="en"), confirmed=True)
+    )
+    order = services.order_ship(actor=manager, order=services.order_complete(actor=planner, order=order))
+    link = tracking.tracking_link_create(actor=sally, order=order)
+
+    page.set_viewport_size(PHONE)
+    page.goto(tracking.tracking_path(link))
+    assert page.context.cookies() == []  # the page sets none...
+    # ...and the phone would not keep one anyway (a locked-down phone, a browser inside a mail app).
+    page.context.route("**/*", lambda route: route.continue_(headers={**route.request.headers, "cookie": ""}))
+    rating = page.get_by_test_id("tracking-rating")
+    rating.locator("label[for=score-4]").click()
+    rating.locator("#rating-comment").fill("On time, well packed")
+    rating.get_by_role("button", name="Send rating").click()
+    expect(page.get_by_test_id("tracking-rating")).to_contain_text("Thank you for your rating.")
+    expect(page.get_by_test_id("tracking-rating")).to_contain_text("On time, well packed")
+    screenshot(page, "tracking-rated-phone")
+    assert order.rating.score == 4

@@ -15,7 +15,8 @@ from django.urls import reverse
 
 from config.celery import app as celery_app
 from config.errors import ValidationFailed
-from orders import events, notifications, services
+from orders import change_requests as crs
+from orders import events, notifications, services, tracking
 from orders.models import (
     Notification,
     NotificationDelivery,
@@ -26,8 +27,11 @@ from orders.models import (
 from orders.notification_models import DeliveryStatus, NotificationKind
 from orders.tasks import notifications_sweep
 from tests.factories import make_order
+from tests.orders.cr_helpers import approved, make_line, released_order, submitted
 
 pytestmark = pytest.mark.django_db
+
+MORE = [{"op": "set_quantity", "line_no": 1, "quantity": "12"}]
 
 
 @pytest.fixture(autouse=True)
@@ -150,6 +154,110 @@ def test_a_decided_change_request_notifies_the_requester_only(sales, planner, ap
     notice = Notification.objects.get()
     assert (notice.recipient, notice.kind) == (sales, NotificationKind.CR_DECIDED)
     assert decision in notice.title
+
+
+def test_a_withdrawn_request_tells_the_approvers_it_no_longer_waits(sales, planner, approvers):
+    order = released_order(sales, planner, make_line(planner))
+    cr = submitted(sales, order, MORE)
+    Notification.objects.all().delete()
+    crs.change_request_withdraw(actor=sales, change_request=cr, comment="Customer changed his mind")
+    notices = Notification.objects.filter(event="change_request.withdrawn")
+    assert {n.recipient for n in notices} == set(approvers)
+    assert all(n.kind == NotificationKind.CR_SUBMITTED and cr.number in n.title for n in notices)
+    assert all("Customer changed his mind" in n.body for n in notices)
+
+
+def test_withdrawing_a_draft_notifies_nobody(sales, planner, approvers):
+    order = released_order(sales, planner, make_line(planner))
+    draft = crs.change_request_create(actor=sales, order=order, base_revision=1, reason="r", changes=MORE)
+    crs.change_request_withdraw(actor=sales, change_request=draft)
+    assert not Notification.objects.exists()
+
+
+def test_a_superseded_request_tells_its_requester_and_the_approvers(sales, planner, manager, approvers):
+    order = released_order(sales, planner, make_line(planner))
+    first = approved(sales, planner, order, MORE)
+    waiting = submitted(sales, order, [{"op": "set_quantity", "line_no": 1, "quantity": "15"}])
+    Notification.objects.all().delete()
+    crs.change_request_apply(actor=planner, change_request=first)
+    to_requester = Notification.objects.get(event="change_request.superseded")
+    assert (to_requester.recipient, to_requester.kind) == (sales, NotificationKind.CR_DECIDED)
+    assert waiting.number in to_requester.title and "Re-base" in to_requester.body
+    to_approvers = Notification.objects.filter(event="change_request.superseded.approvers")
+    assert {n.recipient for n in to_approvers} == {planner, manager}
+    assert all(n.kind == NotificationKind.CR_SUBMITTED for n in to_approvers)
+
+
+def test_a_superseded_draft_tells_only_its_requester(sales, planner, approvers):
+    order = released_order(sales, planner, make_line(planner))
+    first = approved(sales, planner, order, MORE)
+    crs.change_request_create(
+        actor=sales, order=order, base_revision=order.revision, reason="r", changes=MORE
+    )
+    Notification.objects.all().delete()
+    crs.change_request_apply(actor=planner, change_request=first)
+    assert [n.recipient for n in Notification.objects.all()] == [sales]
+
+
+def test_a_shipped_order_notifies_its_owner(sales, planner, manager):
+    order = services.order_release(actor=planner, order=make_order(owner=sales, confirmed=True))
+    order = services.order_complete(actor=planner, order=order)
+    services.order_ship(actor=manager, order=order)
+    notice = Notification.objects.get(kind=NotificationKind.ORDER_SHIPPED)
+    assert (notice.recipient, notice.order) == (sales, order)
+    assert notice.title == f"Your order {order.number} has shipped"
+
+
+def test_the_shipped_email_goes_out_after_commit_in_the_users_language(
+    sales, planner, manager, django_capture_on_commit_callbacks
+):
+    choose(sales, NotificationKind.ORDER_SHIPPED, "email")
+    NotificationProfile.objects.create(user=sales, language="zh-hans")
+    order = services.order_complete(
+        actor=planner,
+        order=services.order_release(actor=planner, order=make_order(owner=sales, confirmed=True)),
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        services.order_ship(actor=manager, order=order)
+    assert [m.to for m in mail.outbox] == [[sales.email]]
+    assert order.number in mail.outbox[0].subject and "发货" in mail.outbox[0].subject
+
+
+def test_a_customers_rating_reaches_the_owner_and_whoever_sent_the_link(
+    sales, planner, manager, service_agent
+):
+    order = services.order_release(actor=planner, order=make_order(owner=sales, confirmed=True))
+    order = services.order_ship(actor=manager, order=services.order_complete(actor=planner, order=order))
+    link = tracking.tracking_link_create(actor=service_agent, order=order)
+    Notification.objects.all().delete()
+    tracking.order_rating_submit(link=link, score="2", comment="Two boxes arrived crushed")
+    notices = Notification.objects.filter(kind=NotificationKind.ORDER_RATED)
+    assert {n.recipient for n in notices} == {sales, service_agent}
+    notice = notices.first()
+    assert f"order {order.number}: 2 of 5" in notice.title
+    assert notice.body == "Two boxes arrived crushed"
+    assert notice.link == f"/orders/{order.number}/#panel-tracking-link"
+
+
+def test_a_hold_and_a_cancellation_by_production_reach_the_owner_with_the_reason(sales, planner, manager):
+    order = services.order_release(actor=planner, order=make_order(owner=sales, confirmed=True))
+    order = services.order_hold(actor=planner, order=order, reason="Waiting for steel")
+    order = services.order_resume(actor=planner, order=order)
+    services.order_cancel(actor=manager, order=order, reason="Customer went bankrupt")
+    notices = Notification.objects.filter(recipient=sales).order_by("id")
+    assert [(n.kind, n.event) for n in notices] == [
+        (NotificationKind.ORDER_HELD, "order.held"),
+        (NotificationKind.ORDER_HELD, "order.resumed"),
+        (NotificationKind.ORDER_HELD, "order.cancelled"),
+    ]
+    assert "Waiting for steel" in notices[0].body
+    assert "Customer went bankrupt" in notices[2].body
+
+
+def test_the_owner_is_not_told_of_the_hold_they_made_themselves(sales):
+    order = make_order(owner=sales, confirmed=True)
+    services.order_cancel(actor=sales, order=order, reason="Duplicate entry")
+    assert not Notification.objects.exists()
 
 
 def test_a_completed_order_notifies_its_owner(sales, planner):

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
+from urllib.parse import parse_qs
 
 import pytest
 from django.core import signing
 from django.core.cache import cache
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
@@ -26,6 +29,11 @@ def _fresh_rate_limits():
 
 def url(link: TrackingLink) -> str:
     return tracking.tracking_path(link)
+
+
+def rating_form(link: TrackingLink, **fields) -> dict:
+    """The rating form's fields as the page renders them (the nonce of this link)."""
+    return {"form_nonce": tracking.rating_form_nonce(link), **fields}
 
 
 def released(sales, planner, **kwargs):
@@ -167,6 +175,23 @@ def test_too_many_requests_from_one_client_are_refused(client, link, settings):
     assert statuses == [200, 200, 200, 429]
 
 
+def test_without_trusted_proxies_a_forged_forwarded_header_does_not_escape_the_limit(client, link, settings):
+    settings.TRUSTED_PROXY_COUNT = 0
+    settings.TRACKING_RATE_PER_MINUTE = 2
+    statuses = [client.get(url(link), HTTP_X_FORWARDED_FOR=f"203.0.113.{n}").status_code for n in range(3)]
+    assert statuses == [200, 200, 429]
+
+
+def test_behind_a_proxy_each_customer_has_their_own_limit(client, link, settings):
+    settings.TRUSTED_PROXY_COUNT = 1
+    settings.TRACKING_RATE_PER_MINUTE = 2
+    proxy = {"REMOTE_ADDR": "10.0.0.2"}  # every request arrives from the proxy
+    first = [client.get(url(link), HTTP_X_FORWARDED_FOR="203.0.113.7", **proxy).status_code for _ in range(3)]
+    other = client.get(url(link), HTTP_X_FORWARDED_FOR="198.51.100.20", **proxy).status_code
+    assert first == [200, 200, 429]
+    assert other == 200
+
+
 def test_a_client_guessing_tokens_is_blocked_even_for_a_real_link(client, link, settings):
     settings.TRACKING_BAD_TOKENS_PER_HOUR = 2
     for guess in range(3):
@@ -179,12 +204,13 @@ def test_the_customer_rates_a_delivered_order_once(client, sales, planner, manag
     order = shipped(sales, planner, manager)
     link = tracking.tracking_link_create(actor=sales, order=order)
     first = client.post(
-        reverse("tracking:rate", kwargs={"token": tracking.tracking_token(link)}), {"score": "4"}
+        reverse("tracking:rate", kwargs={"token": tracking.tracking_token(link)}),
+        rating_form(link, score="4"),
     )
     assert first.status_code == 302
     second = client.post(
         reverse("tracking:rate", kwargs={"token": tracking.tracking_token(link)}),
-        {"score": "1", "comment": "x"},
+        rating_form(link, score="1", comment="x"),
     )
     assert second.status_code == 409
     assert "already been rated" in second.content.decode()
@@ -204,7 +230,8 @@ def test_a_second_rating_through_another_link_is_refused_too(sales, planner, man
 
 def test_an_order_not_yet_delivered_cannot_be_rated(client, link):
     response = client.post(
-        reverse("tracking:rate", kwargs={"token": tracking.tracking_token(link)}), {"score": "5"}
+        reverse("tracking:rate", kwargs={"token": tracking.tracking_token(link)}),
+        rating_form(link, score="5"),
     )
     assert response.status_code == 409
     assert not OrderRating.objects.exists()
@@ -222,10 +249,55 @@ def test_a_rating_is_refused_through_a_revoked_link(client, sales, planner, mana
     link = tracking.tracking_link_create(actor=sales, order=shipped(sales, planner, manager))
     tracking.tracking_link_revoke(actor=sales, link=link)
     response = client.post(
-        reverse("tracking:rate", kwargs={"token": tracking.tracking_token(link)}), {"score": "5"}
+        reverse("tracking:rate", kwargs={"token": tracking.tracking_token(link)}),
+        rating_form(link, score="5"),
     )
     assert response.status_code == 410
     assert not OrderRating.objects.exists()
+
+
+def test_a_customer_without_cookies_rates_through_the_form(sales, planner, manager):
+    link = tracking.tracking_link_create(actor=sales, order=shipped(sales, planner, manager))
+    browser = Client(enforce_csrf_checks=True)
+    page = browser.get(url(link))
+    assert not page.cookies  # nothing to store: the page sets no cookie at all
+    nonce = re.search(r'name="form_nonce" value="([^"]+)"', page.content.decode()).group(1)
+    browser.cookies.clear()  # and the phone sends none back
+    response = browser.post(
+        reverse("tracking:rate", kwargs={"token": tracking.tracking_token(link)}),
+        {"form_nonce": nonce, "score": "5", "comment": "Quick delivery"},
+    )
+    assert response.status_code == 302
+    assert OrderRating.objects.get(order=link.order).score == 5
+
+
+@pytest.mark.parametrize("nonce", ["", "forged", "of-another-link", "expired"])
+def test_a_rating_without_a_valid_form_nonce_saves_nothing(sales, planner, manager, nonce, monkeypatch):
+    order = shipped(sales, planner, manager)
+    link = tracking.tracking_link_create(actor=sales, order=order)
+    other = tracking.tracking_link_create(actor=sales, order=shipped(sales, planner, manager))
+    if nonce == "of-another-link":
+        nonce = tracking.rating_form_nonce(other)
+    elif nonce == "expired":
+        nonce = tracking.rating_form_nonce(link)
+        monkeypatch.setattr(tracking, "RATING_FORM_MAX_AGE", dt.timedelta(seconds=-1))  # already too old
+    response = Client(enforce_csrf_checks=True).post(
+        reverse("tracking:rate", kwargs={"token": tracking.tracking_token(link)}),
+        {"form_nonce": nonce, "score": "5", "comment": "kept"},
+    )
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "expired" in page and "kept" in page  # the customer's comment is kept in the new form
+    assert not OrderRating.objects.exists()
+
+
+def test_two_forms_sent_at_once_still_make_one_rating(sales, planner, manager):
+    link = tracking.tracking_link_create(actor=sales, order=shipped(sales, planner, manager))
+    path = reverse("tracking:rate", kwargs={"token": tracking.tracking_token(link)})
+    first = Client().post(path, rating_form(link, score="5"))
+    second = Client().post(path, rating_form(link, score="1"))
+    assert (first.status_code, second.status_code) == (302, 409)
+    assert OrderRating.objects.get(order=link.order).score == 5
 
 
 # --- staff: create, revoke, the panel ---------------------------------------------------------------------
@@ -242,6 +314,21 @@ def test_creating_and_revoking_is_recorded_with_who(sales, planner, link):
     records = list(link.history.order_by("history_date"))
     assert [r.history_user for r in records] == [sales, sales]
     assert records[-1].history_change_reason == "Sent to the wrong person"
+
+
+def test_the_panel_offers_an_email_to_the_customer_in_the_customers_language(client, sales, planner):
+    customer = CustomerFactory(language="zh-hans", email="buyer@customer.example")
+    order = released(sales, planner, customer=customer, customer_po="PO-88")
+    link = tracking.tracking_link_create(actor=sales, order=order)
+    client.force_login(sales)
+    page = client.get(reverse("orders:order_detail", kwargs={"number": order.number})).content.decode()
+    mailto = re.search(r'data-testid="tracking-mail"\s+href="([^"]+)"', page).group(1).replace("&amp;", "&")
+    address, query = mailto.removeprefix("mailto:").split("?", 1)
+    fields = parse_qs(query)
+    assert address == "buyer@customer.example"
+    assert fields["subject"] == [f"跟踪您的订单 {order.number}"]
+    assert "PO-88" in fields["body"][0]
+    assert fields["body"][0].endswith(f"http://testserver{url(link)}")
 
 
 def test_revoking_twice_is_a_conflict(sales, link):
