@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("orders", "0007_kpi_timestamps_and_imports"),
+        ("orders", "0008_kpi_covering_indexes"),
     ]
 
     operations = [
