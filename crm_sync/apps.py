@@ -11,10 +11,10 @@ class CrmSyncConfig(AppConfig):
         from production import kpis
 
         from .kpis import PROVIDER
-        from .services import outbox_record_order_event
+        from .services import outbox_record_order_event, outbox_record_order_events
         from .views import order_panel_context
 
-        events.subscribe(outbox_record_order_event)
+        events.subscribe(outbox_record_order_event, bulk=outbox_record_order_events)
         panels.register(
             panels.OrderPanel(
                 key="sync-status",

@@ -22,12 +22,18 @@ class OrderEvent:
 
 
 Handler = Callable[[OrderEvent], None]
+BulkHandler = Callable[[list[OrderEvent]], None]
 _handlers: list[Handler] = []
+# A handler's batch form, for publish_many (spreadsheet imports publish thousands of events at once).
+_bulk_handlers: dict[Handler, BulkHandler] = {}
 
 
-def subscribe(handler: Handler) -> Handler:
+def subscribe(handler: Handler, *, bulk: BulkHandler | None = None) -> Handler:
+    """Register a handler; `bulk`, if given, must have the same effect as `handler` called per event."""
     if handler not in _handlers:
         _handlers.append(handler)
+    if bulk is not None:
+        _bulk_handlers[handler] = bulk
     return handler
 
 
@@ -35,3 +41,20 @@ def publish(event: OrderEvent) -> None:
     # Synchronous on purpose: a handler's failure rolls back the change that caused it.
     for handler in list(_handlers):
         handler(event)
+
+
+def publish_many(events: list[OrderEvent]) -> None:
+    """Publish a batch of events: the same effects as publish() on each, in order, per handler.
+
+    Handlers run one after another as in publish(); a handler with a batch form gets the whole list at
+    once (one query instead of one per event), the others get each event in turn.
+    """
+    if not events:
+        return
+    for handler in list(_handlers):
+        bulk = _bulk_handlers.get(handler)
+        if bulk is not None:
+            bulk(list(events))
+            continue
+        for event in events:
+            handler(event)

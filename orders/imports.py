@@ -7,8 +7,9 @@ The flow, each step a service here and a thin Celery task in orders/tasks.py:
     (the row numbers are the spreadsheet's, the header being row 1). Rows sharing an external reference are
     the lines of one order. Orders whose reference was imported before are counted and skipped;
  3. import_job_commit: the uploader confirms the preview; the import is queued after commit;
- 4. import_job_run (task): every order is created through orders.services.order_create in ONE
-    transaction: any failure leaves nothing saved. The external reference is unique, so re-importing the
+ 4. import_job_run (task): every order is created through orders.services.order_create_many (the rules,
+    rows, history and events of order_create, written in bulk) in ONE transaction: any failure leaves
+    nothing saved. The external reference is unique, so re-importing the
     same file creates no duplicate (even two imports at once: the second fails on the constraint).
 
 Progress of a running step lives in the shared cache, since the transaction of an import is not visible
@@ -78,7 +79,8 @@ SPEC_PREFIX = "spec."
 ENCODINGS = (("utf-8", gettext_lazy("UTF-8 (Excel: CSV UTF-8)")), ("gb18030", gettext_lazy("GB18030 / GBK")))
 PREVIEW_ORDERS = 20
 MAX_ERRORS = 1000
-PROGRESS_EVERY = 100
+# Orders written per bulk statement; the progress bar moves after each chunk.
+CHUNK_ORDERS = 500
 # An .xlsx is a zip: refuse one that would unpack to far more than it weighs (a zip bomb).
 MAX_UNPACKED_RATIO = 100
 
@@ -503,7 +505,7 @@ def plan_orders(sheet: Sheet, *, check_rules: bool = True) -> tuple[list[Planned
         except ValueError as exc:
             error("line_due_date", str(exc))
             due = None
-        line = {"product": product.pk if product else None, "quantity": quantity, "spec_values": spec}
+        line = {"product": product, "quantity": quantity, "spec_values": spec}
         if due:
             line["due_date"] = due
         order = orders.get(ref)
@@ -524,19 +526,16 @@ def plan_orders(sheet: Sheet, *, check_rules: bool = True) -> tuple[list[Planned
         SalesOrder.objects.filter(external_ref__in=list(orders)).values_list("external_ref", flat=True)
     )
     failed_rows = {e["row"] for e in errors}
+    to_check = []
     for order in orders.values():
         order.exists = order.external_ref in existing
-        if not check_rules or order.exists or failed_rows.intersection(order.rows):
-            continue
-        problems = services.order_create_errors(
-            customer=order.customer,
-            lines=order.lines,
-            requested_date=order.header["requested_date"],
-            promised_date=order.header["promised_date"],
-            priority=order.header["priority"],
-            priority_reason=order.header["priority_reason"] or "",
-            crm_id=order.header["crm_id"] or "",
-        )
+        if check_rules and not order.exists and not failed_rows.intersection(order.rows):
+            to_check.append(order)
+    # The order rules of orders.services, on every new order at once (a few queries, not some per order).
+    problems_of = services.order_create_many_errors(
+        orders=[_new_order(order, filename="") for order in to_check]
+    )
+    for order, problems in zip(to_check, problems_of, strict=True):
         for key, messages in problems.items():
             row, column = _locate(key, order)
             for message in messages:
@@ -707,11 +706,18 @@ def import_job_run(*, job_id: int) -> ImportJob | None:
         if errors:
             raise ValidationFailed(_("The file has errors since its preview: nothing was imported."))
         todo = [order for order in planned if not order.exists]
-        with transaction.atomic():
-            for done, order in enumerate(todo, start=1):
-                created.append(_create(order, actor=actor, filename=job.filename).number)
-                if done % PROGRESS_EVERY == 0:
-                    _set_progress(job_id, done, len(todo))
+        _set_progress(job_id, 0, len(todo))
+        # One transaction (order_create_many's): all or nothing. Progress goes to the shared cache, not to
+        # this database connection, so the page polling it sees it while the transaction is still open.
+        created = [
+            order.number
+            for order in _create_all(
+                todo,
+                actor=actor,
+                filename=job.filename,
+                progress=lambda done, total: _set_progress(job_id, done, total),
+            )
+        ]
     except Exception as exc:
         # Whatever went wrong, the transaction rolled back: nothing of the file was saved.
         created = []
@@ -747,23 +753,37 @@ class RowFailed(ValidationFailed):
     row = 0
 
 
-def _create(order: PlannedOrder, *, actor: Any, filename: str) -> SalesOrder:
+def _new_order(order: PlannedOrder, *, filename: str) -> services.NewOrder:
+    return services.NewOrder(
+        customer=order.customer,
+        lines=order.lines,
+        customer_po=order.header["customer_po"] or "",
+        crm_id=order.header["crm_id"] or "",
+        requested_date=order.header["requested_date"],
+        promised_date=order.header["promised_date"],
+        priority=order.header["priority"],
+        priority_reason=order.header["priority_reason"] or "",
+        remarks=order.header["remarks"] or "",
+        external_ref=order.external_ref,
+        reason=_("Imported from %(file)s, row %(row)s") % {"file": filename, "row": order.rows[0]},
+    )
+
+
+def _create_all(todo: list[PlannedOrder], *, actor: Any, filename: str, progress: Any) -> list[SalesOrder]:
+    """Every order through orders.services.order_create_many (one transaction); a refused order names its
+    row."""
     try:
-        return services.order_create(
+        return services.order_create_many(
             actor=actor,
-            customer=order.customer,
-            lines=order.lines,
-            customer_po=order.header["customer_po"] or "",
-            crm_id=order.header["crm_id"] or "",
-            requested_date=order.header["requested_date"],
-            promised_date=order.header["promised_date"],
-            priority=order.header["priority"],
-            priority_reason=order.header["priority_reason"] or "",
-            remarks=order.header["remarks"] or "",
-            external_ref=order.external_ref,
-            reason=_("Imported from %(file)s, row %(row)s") % {"file": filename, "row": order.rows[0]},
+            orders=[_new_order(order, filename=filename) for order in todo],
+            chunk_size=CHUNK_ORDERS,
+            progress=progress,
         )
     except ApplicationError as exc:
+        index = getattr(exc, "index", None)
+        if index is None:
+            raise
+        order = todo[index]
         failure = RowFailed(
             _("Row %(row)s (%(ref)s): %(message)s %(fields)s")
             % {

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -73,10 +75,28 @@ def _require_perm(actor: Any, perm: str, *, action: str, target: str) -> None:
         raise refused(actor, action, target, f"missing {perm}")
 
 
+def _order_number(allocated: int, *, year: int) -> str:
+    return f"{settings.ORDER_NUMBER_PREFIX}-{year}-{allocated:06d}"
+
+
 def next_order_number() -> str:
     allocation = OrderNumberAllocation.objects.create()
+    return _order_number(allocation.pk, year=timezone.localdate().year)
+
+
+def next_order_numbers(count: int) -> list[str]:
+    """`count` order numbers from the same counter as next_order_number, in one statement per 1,000.
+
+    The database's sequence hands each row a value no other transaction gets; they need not be
+    consecutive (another intake may interleave), so they are sorted to follow the caller's order.
+    """
+    if count <= 0:
+        return []
+    allocations = OrderNumberAllocation.objects.bulk_create(
+        [OrderNumberAllocation() for _ in range(count)], batch_size=1000
+    )
     year = timezone.localdate().year
-    return f"{settings.ORDER_NUMBER_PREFIX}-{year}-{allocation.pk:06d}"
+    return [_order_number(pk, year=year) for pk in sorted(a.pk for a in allocations)]
 
 
 # --- customers and catalog ------------------------------------------------------------------------------
@@ -831,9 +851,13 @@ def order_set_priority(
         previous_priority=previous,
     )
     return order
+
+
 def order_event_payload(order: SalesOrder) -> dict:
     """The order as other systems see it: the base of the data of events that higher apps publish about it."""
     return _order_payload(order)
+
+
 def order_create_errors(
     *,
     customer: Customer | None,
@@ -844,22 +868,221 @@ def order_create_errors(
     priority_reason: str = "",
     crm_id: str = "",
 ) -> dict[str, list[str]]:
-    """The input checks order_create makes, without writing anything (field -> messages).
+    """The input checks order_create makes, without writing anything (field -> messages)."""
+    new = NewOrder(
+        customer=customer,
+        lines=lines,
+        requested_date=requested_date,
+        promised_date=promised_date,
+        priority=priority,
+        priority_reason=priority_reason,
+        crm_id=crm_id,
+    )
+    return order_create_many_errors(orders=[new])[0]
 
-    For previews that validate many orders before any is created (spreadsheet imports); order_create
-    still checks everything again when it runs.
+
+# --- sales orders: many at once (spreadsheet imports) -----------------------------------------------------
+@dataclass
+class NewOrder:
+    """One order for order_create_many: the arguments order_create takes."""
+
+    customer: Customer | None
+    lines: list[dict] = field(default_factory=list)
+    customer_po: str = ""
+    crm_id: str = ""
+    requested_date: dt.date | None = None
+    promised_date: dt.date | None = None
+    priority: int | None = None
+    priority_reason: str = ""
+    remarks: str = ""
+    reason: str = ""
+    external_ref: str = ""
+
+
+@dataclass
+class _Prepared:
+    order: SalesOrder  # unsaved, without its number
+    lines: list[dict]  # cleaned
+    errors: dict[str, list[str]]
+
+
+def _with_index(exc: Any, index: int) -> Any:
+    """Tag a batch service's error with the position of the order it is about (an import names its row)."""
+    exc.index = index
+    return exc
+
+
+def _prepare_many(*, actor: Any, orders: list[NewOrder]) -> list[_Prepared]:
+    """order_create's checks on every order of a batch, in a fixed number of queries.
+
+    Products given by id are read in one query; the CRM ids in one more (a CRM id repeated inside the batch
+    is refused on its second use, as the unique index would). Spec values are checked against each
+    family's compiled validator (orders.specs caches it), then each order's fields like order_create.
     """
-    errors: dict[str, list[str]] = {}
-    if customer is None:
-        errors["customer"] = [_("This field is required.")]
-    elif not customer.is_active:
-        errors["customer"] = [_("This customer is inactive.")]
-    data = {"requested_date": requested_date, "promised_date": promised_date}
-    errors.update(_check_dates(data, changed={"requested_date", "promised_date"}))
-    _cleaned, line_errors = _clean_lines(lines or [], default_due=requested_date)
-    errors.update(line_errors)
-    if customer is not None:
-        errors.update(_resolve_priority(customer=customer, priority=priority, reason=priority_reason)[3])
-    if crm_id and SalesOrder.objects.filter(crm_id=crm_id).exists():
-        errors["crm_id"] = [_("Another order already has this CRM id.")]
-    return errors
+    given = [line.get("product") for new in orders for line in new.lines or []]
+    wanted = {p for p in given if not isinstance(p, Product) and p not in (None, "")}
+    found = (
+        {p.pk: p for p in Product.objects.select_related("family").filter(pk__in=wanted)} if wanted else {}
+    )
+    crm_ids = {new.crm_id for new in orders if new.crm_id}
+    taken = (
+        set(SalesOrder.objects.filter(crm_id__in=crm_ids).values_list("crm_id", flat=True))
+        if crm_ids
+        else set()
+    )
+    prepared: list[_Prepared] = []
+    for new in orders:
+        lines = [
+            {**line, "product": found.get(line.get("product"), line.get("product"))}
+            if not isinstance(line.get("product"), Product)
+            else line
+            for line in new.lines or []
+        ]
+        errors: dict[str, list[str]] = {}
+        customer = new.customer
+        if customer is None:
+            errors["customer"] = [_("This field is required.")]
+        elif not customer.is_active:
+            errors["customer"] = [_("This customer is inactive.")]
+        data = {"requested_date": new.requested_date, "promised_date": new.promised_date}
+        errors.update(_check_dates(data, changed={"requested_date", "promised_date"}))
+        cleaned_lines, line_errors = _clean_lines(lines, default_due=new.requested_date)
+        errors.update(line_errors)
+        resolved = (Priority.NORMAL, False, "", {})
+        if customer is not None:
+            resolved = _resolve_priority(customer=customer, priority=new.priority, reason=new.priority_reason)
+            errors.update(resolved[3])
+        if new.crm_id and new.crm_id in taken:
+            errors["crm_id"] = [_("Another order already has this CRM id.")]
+        elif new.crm_id:
+            taken.add(new.crm_id)
+        order = SalesOrder(
+            customer=customer,
+            owner=actor,
+            customer_po=new.customer_po or "",
+            crm_id=new.crm_id or "",
+            requested_date=new.requested_date,
+            promised_date=new.promised_date,
+            priority=resolved[0],
+            priority_overridden=resolved[1],
+            priority_reason=resolved[2],
+            remarks=new.remarks or "",
+            external_ref=new.external_ref or "",
+        )
+        try:
+            _full_clean(order, exclude=["number", "status", "owner", "customer"])
+        except ValidationFailed as exc:
+            for key, messages in exc.fields.items():
+                errors.setdefault(key, []).extend(m for m in messages if m not in errors.get(key, []))
+        prepared.append(_Prepared(order=order, lines=cleaned_lines, errors=errors))
+    return prepared
+
+
+def order_create_many_errors(*, orders: list[NewOrder]) -> list[dict[str, list[str]]]:
+    """order_create's input checks on each order of a batch (field -> messages), writing nothing.
+
+    For previews that check thousands of orders before any is created (spreadsheet imports);
+    order_create_many checks everything again when it runs.
+    """
+    return [item.errors for item in _prepare_many(actor=None, orders=orders)]
+
+
+@transaction.atomic
+def order_create_many(
+    *,
+    actor: Any,
+    orders: list[NewOrder],
+    chunk_size: int = 500,
+    progress: Callable[[int, int], None] | None = None,
+) -> list[SalesOrder]:
+    """Create many draft orders at once, all or none: what order_create does for each, in bulk.
+
+    Each order gets what order_create would give it: the same checks (the first failing order refuses the
+    whole batch with ValidationFailed, its position in `.index`), a number from the same counter, priority
+    from its customer's tier, revision and version 1, its lines, history rows for the order and each line
+    (the actor; the order's reason, or "Order entered"), and its "order.created" event (published with
+    events.publish_many, so the integration writes the same outbox rows). Rows are written with
+    bulk_create, `chunk_size` orders at a time; `progress(done, total)` is called after each chunk (from
+    inside this transaction: it must report through something other than this database connection).
+
+    An external reference or CRM id taken meanwhile by another transaction refuses the batch (Conflict).
+    """
+    if not actor.has_perm("orders.add_salesorder"):
+        raise refused(actor, "order_create_many", f"{len(orders)} orders", "missing orders.add_salesorder")
+    prepared = _prepare_many(actor=actor, orders=orders)
+    for index, item in enumerate(prepared):
+        if item.errors:
+            raise _with_index(
+                ValidationFailed(_("Please correct the errors below."), fields=item.errors), index
+            )
+    numbers = next_order_numbers(len(prepared))
+    default_reason = _("Order entered")
+    created: list[SalesOrder] = []
+    total = len(prepared)
+    for start in range(0, total, chunk_size):
+        chunk = list(
+            zip(orders[start : start + chunk_size], prepared[start : start + chunk_size], strict=True)
+        )
+        for (new, item), number in zip(chunk, numbers[start : start + chunk_size], strict=True):
+            item.order.number = number
+            _stamp(item.order, actor=actor, reason=new.reason or default_reason)
+        chunk_orders = [item.order for _new, item in chunk]
+        _insert_orders(chunk_orders, offset=start)
+        now = timezone.now()
+        SalesOrder.history.bulk_history_create(chunk_orders, default_user=actor, default_date=now)
+        lines_of: list[list[OrderLine]] = []
+        for new, item in chunk:
+            order_lines = [
+                _new_line(item.order, line, line_no=line_no)
+                for line_no, line in enumerate(item.lines, start=1)
+            ]
+            for order_line in order_lines:
+                _stamp(order_line, actor=actor, reason=new.reason or default_reason)
+            lines_of.append(order_lines)
+        all_lines = [line for order_lines in lines_of for line in order_lines]
+        OrderLine.objects.bulk_create(all_lines)
+        OrderLine.history.bulk_history_create(all_lines, default_user=actor, default_date=now)
+        events.publish_many(
+            [
+                events.OrderEvent(
+                    type="order.created",
+                    order=item.order,
+                    actor_id=getattr(actor, "pk", None),
+                    reason=new.reason,
+                    data=_order_payload(item.order, order_lines),
+                )
+                for (new, item), order_lines in zip(chunk, lines_of, strict=True)
+            ]
+        )
+        created.extend(chunk_orders)
+        if progress is not None:
+            progress(len(created), total)
+    return created
+
+
+def _insert_orders(orders: list[SalesOrder], *, offset: int) -> None:
+    """bulk_create the orders; a unique external reference or CRM id taken meanwhile is a Conflict naming
+    the first order concerned (the savepoint keeps the transaction usable to find it)."""
+    try:
+        with transaction.atomic():
+            SalesOrder.objects.bulk_create(orders)
+    except IntegrityError as exc:
+        refs = {o.external_ref for o in orders if o.external_ref}
+        crm_ids = {o.crm_id for o in orders if o.crm_id}
+        taken_refs = set(
+            SalesOrder.objects.filter(external_ref__in=refs).values_list("external_ref", flat=True)
+        )
+        taken_crm = set(SalesOrder.objects.filter(crm_id__in=crm_ids).values_list("crm_id", flat=True))
+        for index, order in enumerate(orders):
+            if order.external_ref in taken_refs:
+                conflict = Conflict(
+                    _("Another order already has this external reference."),
+                    fields={"external_ref": [order.external_ref]},
+                )
+                raise _with_index(conflict, offset + index) from exc
+            if order.crm_id in taken_crm:
+                conflict = Conflict(
+                    _("Another order already has this CRM id."), fields={"crm_id": [order.crm_id]}
+                )
+                raise _with_index(conflict, offset + index) from exc
+        raise

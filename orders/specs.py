@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from functools import lru_cache
 from typing import Any
 
 from django.utils.translation import get_language
@@ -56,6 +58,17 @@ def _message(error: SchemaValidationError) -> str:
     return error.message
 
 
+@lru_cache(maxsize=256)
+def _compiled(schema_json: str) -> Draft202012Validator:
+    return Draft202012Validator(json.loads(schema_json))
+
+
+def _validator(schema: dict) -> Draft202012Validator:
+    # One compiled validator per distinct schema, not one per line checked (an import checks thousands).
+    # Keyed by the schema's content, so a family whose schema changes gets a new one.
+    return _compiled(json.dumps(schema, default=str))
+
+
 def spec_value_errors(schema: dict, values: Any) -> dict[str, list[str]]:
     """Errors keyed by spec attribute name ("" for the object as a whole)."""
     if not isinstance(values, dict):
@@ -63,9 +76,7 @@ def spec_value_errors(schema: dict, values: Any) -> dict[str, list[str]]:
     if not schema:
         return {}
     errors: dict[str, list[str]] = {}
-    for error in sorted(
-        Draft202012Validator(schema).iter_errors(values), key=lambda e: list(e.absolute_path)
-    ):
+    for error in sorted(_validator(schema).iter_errors(values), key=lambda e: list(e.absolute_path)):
         if error.validator == "required":
             # jsonschema reports a missing key on the parent object; name the missing attribute instead.
             missing = [name for name in error.validator_value if name not in (error.instance or {})]
