@@ -121,7 +121,11 @@ def inbound_process(*, message_pk: int) -> InboundMessage | None:
     """
     with transaction.atomic():
         message = (
-            InboundMessage.objects.select_for_update().select_related("system").filter(pk=message_pk).first()
+            InboundMessage.objects.select_for_update(of=("self",))
+            # The handlers act as the system's service user: loaded here, not once more per message.
+            .select_related("system__service_user")
+            .filter(pk=message_pk)
+            .first()
         )
         if message is None or message.state in (InboundMessage.State.PROCESSED, InboundMessage.State.DEAD):
             return message
