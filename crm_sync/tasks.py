@@ -98,7 +98,7 @@ def deliveries_sweep(limit: int = 500) -> int:
     queues = selectors.due_queues(now=timezone.now(), limit=limit, grace_seconds=grace)
     for system_id, order_id in queues:
         deliver_order.delay(system_id, order_id)
-    messages = inbound.inbound_due(limit=limit, grace_seconds=grace)
+    messages = inbound.inbound_due(limit=limit, grace_seconds=grace, hold_seconds=max(grace, 1))
     for message_pk in messages:
         process_inbound.delay(message_pk)
     TaskReceipt.objects.filter(

@@ -123,3 +123,21 @@ def test_a_worker_started_without_queues_takes_both_and_each_queue_has_its_own_r
         settings.CELERY_TASK_DEFAULT_QUEUE: settings.CELERY_TASK_DEFAULT_QUEUE,
         settings.SYNC_DELIVERY_QUEUE: settings.SYNC_DELIVERY_QUEUE,
     }
+
+
+# --- the relay under a backlog --------------------------------------------------------------------------
+def test_the_relay_republishes_a_waiting_inbound_message_once_per_hold_not_every_sweep(crm_order_released):
+    first = inbound.inbound_due(grace_seconds=0, hold_seconds=30)
+    again = inbound.inbound_due(grace_seconds=0, hold_seconds=30)
+
+    assert first == [crm_order_released.pk]
+    assert again == []
+
+
+def test_a_held_inbound_message_is_still_processed_when_its_task_arrives(crm_order_released):
+    inbound.inbound_due(grace_seconds=0, hold_seconds=30)
+
+    inbound.inbound_process(message_pk=crm_order_released.pk)
+
+    crm_order_released.refresh_from_db()
+    assert crm_order_released.state == InboundMessage.State.PROCESSED
