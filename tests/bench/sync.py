@@ -9,7 +9,8 @@ What it does:
     the fixtures through the services: a customer with a CRM id, a product with a two-step routing (so a
     release makes work orders), the CRM and MES simulators as external systems with service users;
  2. starts a private redis-server (free port, nothing on disk), gunicorn, two `celery worker --pool=solo`
-    processes (one also runs beat: the relay sweep every second), and both simulators;
+    processes (one also runs beat: the relay sweep every second), and both simulators; both workers take
+    both queues (sync-deliveries first, then celery; BENCH_SYNC_DEDICATED=1 makes worker0 deliveries-only);
  3. tells the CRM simulator to push BENCH_SYNC_RATE orders/s for BENCH_SYNC_DURATION seconds to
     /hooks/crm/ (each "created" with status "released": create, confirm and release here at once), then
     waits until the MES simulator has every order's work orders (or BENCH_SYNC_TIMEOUT).
@@ -20,6 +21,13 @@ offered_per_s, delivered_per_s, p50_ms, p99_ms (over the orders the MES received
 waiting), lost (answered 2xx by us yet stored nowhere), unfinished (stored here, not at the MES when the
 bench stopped waiting: a backlog, not a loss), duplicated (orders whose work orders the MES applied more
 than once).
+
+Where the time goes: <stage>_p50_ms / <stage>_p99_ms for hook, inbound_wait (Celery queue), inbound_work,
+delivery_wait and delivery_send (see stage_times), and cpu_ms_per_order_<process> (gunicorn, worker0,
+worker1, db backends, redis, crm and mes simulators, total) between the first order and the last
+receipt, divided by the orders processed here. CPU per order is the figure to compare on a shared
+machine; it is only clean when the run finishes (unfinished = 0): a saturated run also counts the
+relay's work on the backlog.
 
 The production rescheduler is set to its fast method and a long debounce here: the bench measures the
 integration path, not the optimiser (which would take the two cores for itself).
