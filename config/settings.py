@@ -10,6 +10,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
+from kombu import Exchange, Queue
 
 from .env import env_bool, env_choice, env_int, env_list, env_required, env_str
 
@@ -233,6 +234,18 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+# Deliveries to the CRM and the MES have a queue of their own, so a backlog of inbound work (or a long
+# reschedule) never holds an outbound message back. A worker started without -Q takes both queues (the
+# Redis transport serves them in turn); `-Q sync-deliveries` dedicates a worker to deliveries.
+SYNC_DELIVERY_QUEUE = "sync-deliveries"
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+# Each queue with its own routing key: left out, Celery would bind both to the default key and every task
+# would land in both queues.
+CELERY_TASK_QUEUES = tuple(
+    Queue(name, Exchange(name, type="direct"), routing_key=name)
+    for name in (CELERY_TASK_DEFAULT_QUEUE, SYNC_DELIVERY_QUEUE)
+)
+CELERY_TASK_ROUTES = {"crm_sync.deliver_order": {"queue": SYNC_DELIVERY_QUEUE}}
 
 # --- Email -------------------------------------------------------------------------------------------
 EMAIL_BACKEND = env_str(

@@ -121,7 +121,11 @@ def inbound_process(*, message_pk: int) -> InboundMessage | None:
     """
     with transaction.atomic():
         message = (
-            InboundMessage.objects.select_for_update().select_related("system").filter(pk=message_pk).first()
+            InboundMessage.objects.select_for_update(of=("self",))
+            # The handlers act as the system's service user: loaded here, not once more per message.
+            .select_related("system__service_user")
+            .filter(pk=message_pk)
+            .first()
         )
         if message is None or message.state in (InboundMessage.State.PROCESSED, InboundMessage.State.DEAD):
             return message
@@ -153,13 +157,16 @@ def inbound_process(*, message_pk: int) -> InboundMessage | None:
     return message
 
 
-def inbound_due(*, limit: int = 500, grace_seconds: float = 0) -> list[int]:
+def inbound_due(*, limit: int = 500, grace_seconds: float = 0, hold_seconds: float = 0) -> list[int]:
     """Stored messages whose processing is due (a retry, or a task lost with the broker).
 
     `grace_seconds`: a message never tried yet is only taken once it is that old (its task is on its way).
+    `hold_seconds` (the relay): the messages returned are not due again for that long, so a backlog older
+    than the grace is re-published once per hold, not on every sweep (which would flood the queue with
+    duplicates while the workers are already behind). Processing does not read next_attempt_at.
     """
     now = timezone.now()
-    return list(
+    due = list(
         InboundMessage.objects.filter(
             Q(attempts__gt=0) | Q(received_at__lte=now - dt.timedelta(seconds=grace_seconds)),
             state__in=[InboundMessage.State.RECEIVED, InboundMessage.State.FAILED],
@@ -168,6 +175,11 @@ def inbound_due(*, limit: int = 500, grace_seconds: float = 0) -> list[int]:
         .order_by("next_attempt_at")
         .values_list("pk", flat=True)[:limit]
     )
+    if due and hold_seconds:
+        InboundMessage.objects.filter(
+            pk__in=due, state__in=[InboundMessage.State.RECEIVED, InboundMessage.State.FAILED]
+        ).update(next_attempt_at=now + dt.timedelta(seconds=hold_seconds))
+    return due
 
 
 @transaction.atomic

@@ -7,7 +7,9 @@ import json
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import connection
+from django.db.models import F
+from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
 
@@ -118,25 +120,42 @@ def cursor_advance(*, system: ExternalSystem, subject: str, sequence: int | None
     """True if this message is newer than any applied for the subject (the cursor moves on with it).
 
     False: an older (or equal) sequence after a newer one; the caller must not apply it, and the
-    cursor counts it. Runs inside the caller's transaction and locks the cursor row, so messages for
-    one subject are applied one after the other and a rolled-back effect rolls the cursor back.
+    cursor counts it. Runs inside the caller's transaction and leaves the cursor row locked (the upsert
+    locks the row it inserts, updates, or finds newer), so messages for one subject are applied one after
+    the other and a rolled-back effect rolls the cursor back.
+
+    One statement in the usual case (INSERT … ON CONFLICT DO UPDATE … WHERE older, on PostgreSQL and
+    SQLite alike) instead of get-or-create, lock and update: this runs for every inbound message.
     """
     if sequence is None:
         return True
-    try:
-        with transaction.atomic():
-            InboundCursor.objects.get_or_create(system=system, subject=subject[:64])
-    except IntegrityError:  # created at the same moment by another message of the subject
-        pass
-    cursor = InboundCursor.objects.select_for_update().get(system=system, subject=subject[:64])
-    if sequence <= cursor.last_sequence:
-        cursor.stale_ignored += 1
-        cursor.save(update_fields=["stale_ignored", "updated_at"])
+    table = connection.ops.quote_name(InboundCursor._meta.db_table)
+    now = timezone.now()
+    if sequence <= 0:  # never newer than a fresh cursor (which starts at 0)
+        InboundCursor.objects.bulk_create(
+            [InboundCursor(system=system, subject=subject[:64])], ignore_conflicts=True
+        )
+        InboundCursor.objects.filter(system=system, subject=subject[:64]).update(
+            stale_ignored=F("stale_ignored") + 1, updated_at=now
+        )
         return False
-    cursor.last_sequence = sequence
-    cursor.last_message_id = message_id[:200]
-    cursor.save(update_fields=["last_sequence", "last_message_id", "updated_at"])
-    return True
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} "  # noqa: S608 - our own table name
+            "(system_id, subject, last_sequence, last_message_id, stale_ignored, updated_at) "
+            "VALUES (%s, %s, %s, %s, 0, %s) "
+            "ON CONFLICT (system_id, subject) DO UPDATE SET last_sequence = excluded.last_sequence, "
+            "last_message_id = excluded.last_message_id, updated_at = excluded.updated_at "
+            f"WHERE {table}.last_sequence < excluded.last_sequence "
+            "RETURNING id",
+            [system.pk, subject[:64], sequence, message_id[:200], now],
+        )
+        advanced = cursor.fetchone() is not None
+    if not advanced:
+        InboundCursor.objects.filter(system=system, subject=subject[:64]).update(
+            stale_ignored=F("stale_ignored") + 1, updated_at=now
+        )
+    return advanced
 
 
 def stale(subject: str, sequence: int | None) -> dict:

@@ -24,7 +24,7 @@ from typing import Any
 import httpx
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F, Max
+from django.db.models import Case, Exists, F, Max, OuterRef, Prefetch, Value, When
 from django.utils import timezone
 
 from orders.events import OrderEvent
@@ -171,12 +171,13 @@ def _with_work_orders(event: OrderEvent) -> dict:
     """
     if event.type not in WORK_ORDER_EVENTS or "work_orders" in event.data:
         return event.data
-    from production.models import WorkOrder
+    from production.models import WorkOrder, WorkOrderOperation
 
+    operations = WorkOrderOperation.objects.select_related("work_center").order_by("sequence")
     work_orders = (
         WorkOrder.objects.filter(order_id=event.order.pk, order_revision=event.order.revision)
         .select_related("product", "order_line")
-        .prefetch_related("operations__work_center")
+        .prefetch_related(Prefetch("operations", queryset=operations))
         .order_by("number")
     )
     return {
@@ -249,6 +250,7 @@ def delivery_claim_next(*, system_id: int, order_id: int) -> Delivery | None:
     """Claim the head of one order's queue for one system, if it is due; None if there is nothing to do.
 
     The claim is committed before the request goes out, so the lock is never held over the network.
+    The head comes with its event and system (one query), ready to send.
     """
     now = timezone.now()
     with transaction.atomic():
@@ -256,20 +258,25 @@ def delivery_claim_next(*, system_id: int, order_id: int) -> Delivery | None:
         if connection.features.has_select_for_update_skip_locked:
             # Another worker holding this row is busy with it: skip rather than wait.
             candidates = candidates.select_for_update(skip_locked=True, of=("self",))
-        row = candidates.order_by("sequence").values("pk", "state", "attempts").first()
-        if row is None:
+        head = candidates.select_related("event", "system").order_by("sequence").first()
+        if head is None:
             return None
-        system = ExternalSystem.objects.get(pk=system_id)
+        claimed_until = now + dt.timedelta(seconds=_lease_seconds(head.system))
         # Compare-and-set: only one claimer wins even where SKIP LOCKED does not exist (SQLite).
-        won = Delivery.objects.filter(pk=row["pk"], state=row["state"], attempts=row["attempts"]).update(
+        won = Delivery.objects.filter(pk=head.pk, state=head.state, attempts=head.attempts).update(
             state=Delivery.State.IN_FLIGHT,
             attempts=F("attempts") + 1,
-            claimed_until=now + dt.timedelta(seconds=_lease_seconds(system)),
+            claimed_until=claimed_until,
             updated_at=now,
         )
         if not won:
             return None
-    return Delivery.objects.select_related("event", "system").get(pk=row["pk"])
+    # What the row now holds (the compare-and-set above proves attempts was head.attempts).
+    head.state = Delivery.State.IN_FLIGHT
+    head.attempts += 1
+    head.claimed_until = claimed_until
+    head.updated_at = now
+    return head
 
 
 # --- sending --------------------------------------------------------------------------------------------
@@ -355,15 +362,18 @@ def _gives_up(delivery: Delivery, now: dt.datetime) -> bool:
 
 
 def _settle_event(event_id: Any) -> None:
-    """Keep the event's own state a summary of its deliveries (dead wins over pending)."""
-    states = set(Delivery.objects.filter(event_id=event_id).values_list("state", flat=True))
-    if Delivery.State.DEAD in states:
-        state = OutboxEvent.State.DEAD
-    elif states <= {Delivery.State.DELIVERED}:
-        state = OutboxEvent.State.DELIVERED
-    else:
-        state = OutboxEvent.State.PENDING
-    OutboxEvent.objects.filter(pk=event_id).exclude(state=state).update(state=state)
+    """Keep the event's own state a summary of its deliveries (dead wins over pending); one UPDATE."""
+    deliveries = Delivery.objects.filter(event_id=OuterRef("pk"))
+    OutboxEvent.objects.filter(pk=event_id).update(
+        state=Case(
+            When(Exists(deliveries.filter(state=Delivery.State.DEAD)), then=Value(OutboxEvent.State.DEAD)),
+            When(
+                ~Exists(deliveries.exclude(state=Delivery.State.DELIVERED)),
+                then=Value(OutboxEvent.State.DELIVERED),
+            ),
+            default=Value(OutboxEvent.State.PENDING),
+        )
+    )
 
 
 @transaction.atomic

@@ -370,9 +370,12 @@ def work_orders_create_for_order(*, order: SalesOrder, actor: Any, reason: str =
     the work order is made with `routing_missing` set and no operations, the plan lists it as not
     schedulable and its order at risk, and creating the routing later gives it its operations.
     """
-    if order.work_orders.filter(order_revision=order.revision).exists():
+    # One read for both "already made for this revision?" and the next work order number.
+    revisions = list(order.work_orders.values_list("order_revision", flat=True))
+    if order.revision in revisions:
         return []
-    lines = list(order.lines.select_related("product").order_by("line_no"))
+    # The lines the release loaded (and locked with the order) when it has them; only ids are needed.
+    lines = sorted(order.lines.all(), key=lambda line: line.line_no)
     routings = {
         routing.product_id: routing
         for routing in Routing.objects.filter(
@@ -380,7 +383,7 @@ def work_orders_create_for_order(*, order: SalesOrder, actor: Any, reason: str =
         ).prefetch_related(Prefetch("operations", queryset=Operation.objects.select_related("work_center")))
     }
     reason = reason or _("Order %(number)s released") % {"number": order.number}
-    sequence = order.work_orders.count()
+    sequence = len(revisions)
     created = []
     for line in lines:
         routing = routings.get(line.product_id)
@@ -392,7 +395,7 @@ def work_orders_create_for_order(*, order: SalesOrder, actor: Any, reason: str =
                 order=order,
                 order_line=line,
                 order_revision=order.revision,
-                product=line.product,
+                product_id=line.product_id,
                 quantity=quantity,
                 routing_missing=not operations,
             )

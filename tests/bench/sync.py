@@ -9,7 +9,8 @@ What it does:
     the fixtures through the services: a customer with a CRM id, a product with a two-step routing (so a
     release makes work orders), the CRM and MES simulators as external systems with service users;
  2. starts a private redis-server (free port, nothing on disk), gunicorn, two `celery worker --pool=solo`
-    processes (one also runs beat: the relay sweep every second), and both simulators;
+    processes (one also runs beat: the relay sweep every second), and both simulators; both workers take
+    both queues (sync-deliveries first, then celery; BENCH_SYNC_DEDICATED=1 makes worker0 deliveries-only);
  3. tells the CRM simulator to push BENCH_SYNC_RATE orders/s for BENCH_SYNC_DURATION seconds to
     /hooks/crm/ (each "created" with status "released": create, confirm and release here at once), then
     waits until the MES simulator has every order's work orders (or BENCH_SYNC_TIMEOUT).
@@ -20,6 +21,13 @@ offered_per_s, delivered_per_s, p50_ms, p99_ms (over the orders the MES received
 waiting), lost (answered 2xx by us yet stored nowhere), unfinished (stored here, not at the MES when the
 bench stopped waiting: a backlog, not a loss), duplicated (orders whose work orders the MES applied more
 than once).
+
+Where the time goes: <stage>_p50_ms / <stage>_p99_ms for hook, inbound_wait (Celery queue), inbound_work,
+delivery_wait and delivery_send (see stage_times), and cpu_ms_per_order_<process> (gunicorn, worker0,
+worker1, db backends, redis, crm and mes simulators, total) between the first order and the last
+receipt, divided by the orders processed here. CPU per order is the figure to compare on a shared
+machine; it is only clean when the run finishes (unfinished = 0): a saturated run also counts the
+relay's work on the backlog.
 
 The production rescheduler is set to its fast method and a long debounce here: the bench measures the
 integration path, not the optimiser (which would take the two cores for itself).
@@ -51,7 +59,16 @@ from pathlib import Path
 
 import httpx
 
-from tests.bench.intake import BenchError, Config, _free_port, gunicorn, manage, recreate_database
+from tests.bench.intake import (
+    BenchError,
+    Config,
+    _children,
+    _free_port,
+    _process_cpu,
+    gunicorn,
+    manage,
+    recreate_database,
+)
 
 log = logging.getLogger("bench.sync")
 
@@ -60,6 +77,9 @@ DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/orderbridge_bench_syn
 CRM_SECRET = "whsec_YmVuY2gtc3luYy1jcm0tc2VjcmV0LTAx"
 MES_SECRET = "whsec_YmVuY2gtc3luYy1tZXMtc2VjcmV0LTAy"
 SPEC = {"material": "steel", "thickness_mm": 2}
+# The Celery queues as config/settings.py names them (CELERY_TASK_DEFAULT_QUEUE, SYNC_DELIVERY_QUEUE).
+DEFAULT_QUEUE = "celery"
+DELIVERY_QUEUE = "sync-deliveries"
 
 
 def create_fixtures(crm_url: str, mes_url: str) -> None:
@@ -151,6 +171,7 @@ def _wait_port(port: int, proc: subprocess.Popen, what: str, timeout: float = 30
 def processes(env: dict[str, str], var_dir: Path) -> Iterator[dict]:
     """The private Redis, both simulators and two workers; every one is stopped at the end."""
     started: list[subprocess.Popen] = []
+    pids: dict[str, int] = {}  # name → pid, for the CPU accounting
 
     def spawn(command: list[str], name: str, **kwargs) -> subprocess.Popen:
         out = open(var_dir / f"{name}.log", "wb")  # noqa: SIM115 - closed when the bench ends
@@ -163,6 +184,7 @@ def processes(env: dict[str, str], var_dir: Path) -> Iterator[dict]:
             start_new_session=True,
         )
         started.append(proc)
+        pids[name] = proc.pid
         return proc
 
     try:
@@ -202,7 +224,7 @@ def processes(env: dict[str, str], var_dir: Path) -> Iterator[dict]:
             )
             _wait_port(port, proc, f"{name} simulator")
             sims[name] = f"http://127.0.0.1:{port}"
-        yield {"redis": f"redis://127.0.0.1:{redis_port}/0", "spawn": spawn, **sims}
+        yield {"redis": f"redis://127.0.0.1:{redis_port}/0", "spawn": spawn, "pids": pids, **sims}
     finally:
         for proc in reversed(started):
             if proc.poll() is None:
@@ -212,6 +234,78 @@ def processes(env: dict[str, str], var_dir: Path) -> Iterator[dict]:
                 proc.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 os.killpg(proc.pid, signal.SIGKILL)
+
+
+def _tree(pid: int) -> list[int]:
+    """A process and all its descendants (gunicorn's workers, the embedded beat of `worker -B`)."""
+    found, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        found.append(current)
+        todo.extend(_children(current))
+    return found
+
+
+def cpu_probe(conn, pids: dict[str, int]) -> dict[str, float]:
+    """CPU seconds used so far per process (tree) we started, and per PostgreSQL backend of the bench
+    database ("db:<pid>"; only when PostgreSQL runs on this machine). `conn`: psycopg, autocommit."""
+    usage = {f"{name}:{child}": _process_cpu(child) for name, pid in pids.items() for child in _tree(pid)}
+    backends = conn.execute(
+        "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+    ).fetchall()
+    usage.update({f"db:{pid}": _process_cpu(pid) for (pid,) in backends})
+    return usage
+
+
+def cpu_spent(start: dict[str, float], end: dict[str, float]) -> dict[str, float]:
+    """CPU seconds per process name between two probes (a process born in between counts from zero)."""
+    spent: dict[str, float] = {}
+    for key, value in end.items():
+        name = key.partition(":")[0]
+        spent[name] = spent.get(name, 0.0) + max(0.0, value - start.get(key, 0.0))
+    return spent
+
+
+def stage_times(conn, sent: dict[str, float], received: dict[str, float]) -> dict[str, list[float]]:
+    """Milliseconds each order spent in each stage, read from our own rows (every process stamps with the
+    same machine clock as the simulators):
+
+    hook            CRM simulator starts sending → our inbound message row (HTTP, gunicorn)
+    inbound_wait    message stored → its process_inbound task starts (Celery queue)
+    inbound_work    task starts → message processed (create, confirm, release, work orders, outbox)
+    delivery_wait   processed (committed) → first delivery attempt to the MES starts (queue / sweep)
+    delivery_send   attempt starts → MES simulator has it (render, sign, HTTP)
+    """
+    rows = conn.execute(
+        """
+        SELECT m.message_id, extract(epoch FROM m.received_at), extract(epoch FROM r.first_seen_at),
+               extract(epoch FROM m.processed_at), extract(epoch FROM a.started_at), e.subject
+        FROM crm_sync_inboundmessage m
+        LEFT JOIN LATERAL (
+            SELECT min(first_seen_at) AS first_seen_at FROM crm_sync_taskreceipt
+            WHERE name = 'crm_sync.process_inbound' AND args = jsonb_build_array(m.id)
+        ) r ON true
+        LEFT JOIN orders_salesorder o ON o.crm_id = m.subject
+        LEFT JOIN crm_sync_outboxevent e ON e.order_id = o.id AND e.type = 'order.released'
+        LEFT JOIN crm_sync_delivery d ON d.event_id = e.id
+        LEFT JOIN LATERAL (
+            SELECT min(started_at) AS started_at FROM crm_sync_deliveryattempt WHERE delivery_id = d.id
+        ) a ON true
+        """
+    ).fetchall()
+    stages: dict[str, list[float]] = {
+        "hook": [],
+        "inbound_wait": [],
+        "inbound_work": [],
+        "delivery_wait": [],
+        "delivery_send": [],
+    }
+    for message_id, stored, task_start, processed, attempt, number in rows:
+        marks = [sent.get(message_id), stored, task_start, processed, attempt, received.get(number)]
+        for stage, begin, end in zip(stages, marks, marks[1:], strict=False):
+            if begin is not None and end is not None:
+                stages[stage].append((float(end) - float(begin)) * 1000)
+    return {stage: sorted(values) for stage, values in stages.items()}
 
 
 def _percentile(ordered: list[float], fraction: float) -> float | None:
@@ -226,6 +320,12 @@ def run(*, quick: bool = False) -> Iterator[dict]:
     duration = float(os.environ.get("BENCH_SYNC_DURATION", "5" if quick else "20"))
     timeout = float(os.environ.get("BENCH_SYNC_TIMEOUT", "60"))
     count = int(rate * duration)
+    # Both workers take both queues by default: inbound work needs the two processes (it is the costly
+    # part), and the Redis transport serves the queues in turn, so a delivery waits for at most the task
+    # a worker is running, never for the inbound backlog. BENCH_SYNC_DEDICATED=1: worker0 only delivers.
+    both = f"{DELIVERY_QUEUE},{DEFAULT_QUEUE}"
+    dedicated = os.environ.get("BENCH_SYNC_DEDICATED", "") == "1"
+    worker_queues = [DELIVERY_QUEUE if dedicated else both, both]
     recreate_database(database_url)
     with tempfile.TemporaryDirectory(prefix="orderbridge-bench-sync-") as var_name:
         var_dir = Path(var_name)
@@ -252,7 +352,7 @@ def run(*, quick: bool = False) -> Iterator[dict]:
                 f"create_fixtures({running['crm']!r}, {running['mes']!r})"
             )
             manage(env, "shell", "--no-startup", "-c", code)
-            for index in range(2):
+            for index, queues in enumerate(worker_queues):
                 command = [
                     sys.executable,
                     "-m",
@@ -266,11 +366,23 @@ def run(*, quick: bool = False) -> Iterator[dict]:
                     "--without-gossip",
                     "--without-mingle",
                     "--without-heartbeat",
+                    f"--queues={queues}",
                 ]
                 running["spawn"](command + (["-B"] if index == 0 else []), f"worker{index}", env=env)
-            config = Config(database_url, 3, "gthread", 4, [], 1, duration, 0)
+            config = Config(
+                database_url=database_url,
+                workers=3,
+                worker_class="gthread",
+                threads=4,
+                clients=[],
+                release_clients=[],
+                client_procs=1,
+                duration=duration,
+                warmup=0,
+            )
             with gunicorn(config, env, var_dir / "gunicorn.log") as server:
                 host, port = server["address"]
+                running["pids"]["gunicorn"] = server["pid"]
                 time.sleep(3)  # the workers boot
                 hook = f"http://{host}:{port}/hooks/crm/?system=crm-bench"
                 yield from _drive(running, hook, rate, count, duration, timeout, database_url)
@@ -295,7 +407,11 @@ def _drive(running: dict, hook: str, rate: float, count: int, duration: float, t
         }
         for n in range(count)
     ]
+    import psycopg
+
     log.info("offering %s orders at %s/s to %s", count, rate, hook)
+    probe = psycopg.connect(url, autocommit=True)
+    cpu_start = cpu_probe(probe, running["pids"])
     httpx.post(
         f"{running['crm']}/_push",
         json={"url": hook, "messages": messages, "rate": rate, "concurrency": 16},
@@ -309,25 +425,30 @@ def _drive(running: dict, hook: str, rate: float, count: int, duration: float, t
         if len({item["subject"] for item in received}) >= count:
             break
         time.sleep(1)
+    # Idle time after the last order (at most the 1 s poll) is in the figures too: a small overcount.
+    cpu = cpu_spent(cpu_start, cpu_probe(probe, running["pids"]))
+    probe.close()
     crm = httpx.get(f"{running['crm']}/received", timeout=30).json()
     sent: dict[str, float] = {}
     for item in crm["sent"]:
         sent.setdefault(item["id"], item["started"])
     rejected = [item for item in crm["sent"] if not 200 <= item["status"] < 300]
 
-    import psycopg
-
+    first_receipt: dict[str, float] = {}
+    for item in received:
+        first_receipt.setdefault(item["subject"], item["received_at"])
     with psycopg.connect(url) as conn:
         crm_ids = dict(conn.execute("SELECT number, crm_id FROM orders_salesorder").fetchall())
         stored = {row[0] for row in conn.execute("SELECT message_id FROM crm_sync_inboundmessage").fetchall()}
+        stages = stage_times(conn, sent, first_receipt)
+        (processed,) = conn.execute(
+            "SELECT count(*) FROM crm_sync_inboundmessage WHERE state = 'processed'"
+        ).fetchone()
     accepted = {item["id"] for item in crm["sent"] if 200 <= item["status"] < 300}
     latencies = []
     per_order: dict[str, int] = {}
     for item in received:
         per_order[item["subject"]] = per_order.get(item["subject"], 0) + 1
-    first_receipt: dict[str, float] = {}
-    for item in received:
-        first_receipt.setdefault(item["subject"], item["received_at"])
     for number, at in first_receipt.items():
         crm_id = crm_ids.get(number, "")
         started = (
@@ -377,4 +498,31 @@ def _drive(running: dict, hook: str, rate: float, count: int, duration: float, t
         "metric": "duplicated",
         "value": sum(n - 1 for n in per_order.values()),
         "unit": "orders",
+    }
+    # Where the time goes (per stage, see stage_times) and what each process spends per order: CPU is the
+    # steadier figure on a shared machine, and says which process to make cheaper.
+    for stage, values in stages.items():
+        for name, fraction in (("p50", 0.5), ("p99", 0.99)):
+            value = _percentile(values, fraction)
+            yield {
+                "case": case,
+                "metric": f"{stage}_{name}_ms",
+                "value": None if value is None else round(value, 1),
+                "unit": "ms",
+            }
+    # Per order taken in (processed here), not per order delivered: a backlog must not inflate the figure.
+    done = processed or 1
+    yield {"case": case, "metric": "processed", "value": processed, "unit": "orders"}
+    for name in sorted(cpu):
+        yield {
+            "case": case,
+            "metric": f"cpu_ms_per_order_{name}",
+            "value": round(cpu[name] * 1000 / done, 2),
+            "unit": "ms",
+        }
+    yield {
+        "case": case,
+        "metric": "cpu_ms_per_order_total",
+        "value": round(sum(cpu.values()) * 1000 / done, 2),
+        "unit": "ms",
     }
