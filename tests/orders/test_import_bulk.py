@@ -255,7 +255,7 @@ def test_reimporting_a_file_in_bulk_skips_the_orders_already_imported(sales, cat
     assert OutboxEvent.objects.filter(type="order.created").count() == 3
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_the_import_reports_progress_after_each_chunk_while_its_transaction_is_open(
     sales, catalog, monkeypatch
 ):
