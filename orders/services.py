@@ -379,6 +379,38 @@ def _check_version(order: SalesOrder, expected_version: int | None) -> None:
 
 
 # --- sales orders: create and edit ----------------------------------------------------------------------
+def _check_new_order(
+    *,
+    customer: Customer | None,
+    lines: list[dict],
+    requested_date: dt.date | None,
+    promised_date: dt.date | None,
+    priority: int | None,
+    priority_reason: str,
+    crm_id_taken: bool,
+) -> tuple[list[dict], tuple, dict[str, list[str]]]:
+    """A new order's input checks, shared by order_create and order_create_many (one rule, every door).
+
+    Returns the cleaned lines, the resolved priority (value, overridden, reason, errors), field -> messages.
+    """
+    errors: dict[str, list[str]] = {}
+    if customer is None:
+        errors["customer"] = [_("This field is required.")]
+    elif not customer.is_active:
+        errors["customer"] = [_("This customer is inactive.")]
+    data = {"requested_date": requested_date, "promised_date": promised_date}
+    errors.update(_check_dates(data, changed={"requested_date", "promised_date"}))
+    cleaned_lines, line_errors = _clean_lines(lines, default_due=requested_date)
+    errors.update(line_errors)
+    resolved = (Priority.NORMAL, False, "", {})
+    if customer is not None:
+        resolved = _resolve_priority(customer=customer, priority=priority, reason=priority_reason)
+        errors.update(resolved[3])
+    if crm_id_taken:
+        errors["crm_id"] = [_("Another order already has this CRM id.")]
+    return cleaned_lines, resolved, errors
+
+
 @transaction.atomic
 def order_create(
     *,
@@ -403,21 +435,15 @@ def order_create(
         raise refused(
             actor, "order_create", customer.code if customer else "-", "missing orders.add_salesorder"
         )
-    errors: dict[str, list[str]] = {}
-    if customer is None:
-        errors["customer"] = [_("This field is required.")]
-    elif not customer.is_active:
-        errors["customer"] = [_("This customer is inactive.")]
-    data = {"requested_date": requested_date, "promised_date": promised_date}
-    errors.update(_check_dates(data, changed={"requested_date", "promised_date"}))
-    cleaned_lines, line_errors = _clean_lines(lines or [], default_due=requested_date)
-    errors.update(line_errors)
-    resolved = (Priority.NORMAL, False, "", {})
-    if customer is not None:
-        resolved = _resolve_priority(customer=customer, priority=priority, reason=priority_reason)
-        errors.update(resolved[3])
-    if crm_id and SalesOrder.objects.filter(crm_id=crm_id).exists():
-        errors["crm_id"] = [_("Another order already has this CRM id.")]
+    cleaned_lines, resolved, errors = _check_new_order(
+        customer=customer,
+        lines=lines or [],
+        requested_date=requested_date,
+        promised_date=promised_date,
+        priority=priority,
+        priority_reason=priority_reason,
+        crm_id_taken=bool(crm_id) and SalesOrder.objects.filter(crm_id=crm_id).exists(),
+    )
     if errors:
         raise ValidationFailed(_("Please correct the errors below."), fields=errors)
 
@@ -938,23 +964,17 @@ def _prepare_many(*, actor: Any, orders: list[NewOrder]) -> list[_Prepared]:
             else line
             for line in new.lines or []
         ]
-        errors: dict[str, list[str]] = {}
         customer = new.customer
-        if customer is None:
-            errors["customer"] = [_("This field is required.")]
-        elif not customer.is_active:
-            errors["customer"] = [_("This customer is inactive.")]
-        data = {"requested_date": new.requested_date, "promised_date": new.promised_date}
-        errors.update(_check_dates(data, changed={"requested_date", "promised_date"}))
-        cleaned_lines, line_errors = _clean_lines(lines, default_due=new.requested_date)
-        errors.update(line_errors)
-        resolved = (Priority.NORMAL, False, "", {})
-        if customer is not None:
-            resolved = _resolve_priority(customer=customer, priority=new.priority, reason=new.priority_reason)
-            errors.update(resolved[3])
-        if new.crm_id and new.crm_id in taken:
-            errors["crm_id"] = [_("Another order already has this CRM id.")]
-        elif new.crm_id:
+        cleaned_lines, resolved, errors = _check_new_order(
+            customer=customer,
+            lines=lines,
+            requested_date=new.requested_date,
+            promised_date=new.promised_date,
+            priority=new.priority,
+            priority_reason=new.priority_reason,
+            crm_id_taken=bool(new.crm_id) and new.crm_id in taken,
+        )
+        if new.crm_id:
             taken.add(new.crm_id)
         order = SalesOrder(
             customer=customer,
