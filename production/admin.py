@@ -30,34 +30,63 @@ from .models import (
 )
 
 
-class ReadOnlyInline(admin.TabularInline):
-    extra = 0
-    can_delete = False
+class ServiceInline(admin.TabularInline):
+    """Rows edited with their parent: the parent admin hands the whole set to one service call.
+
+    Editable by whoever may change the parent (the service checks the same permission).
+    """
+
+    extra = 1
+    parent_permission = ""
 
     def has_add_permission(self, request, obj=None):
-        return False
+        return obj is not None and request.user.has_perm(self.parent_permission)
 
     def has_change_permission(self, request, obj=None):
-        return False
+        return request.user.has_perm(self.parent_permission)
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.has_perm(self.parent_permission)
 
 
-class ShiftInline(ReadOnlyInline):
+class ShiftInline(ServiceInline):
     model = Shift
+    fields = ("weekday", "start", "end")
+    parent_permission = "production.change_workcenter"
 
 
-class OperationInline(ReadOnlyInline):
+class OperationInline(ServiceInline):
     model = Operation
+    fields = ("sequence", "name", "work_center", "setup_minutes", "run_minutes_per_unit")
+    parent_permission = "production.change_routing"
+
+
+def inline_rows(formset) -> list[dict]:
+    """The rows a saved inline formset asks for: kept, changed and added, without the deleted ones."""
+    # An untouched extra form has empty cleaned_data (Django skips its validation).
+    rows = [form.cleaned_data for form in formset.forms if form.cleaned_data]
+    return [row for row in rows if not row.get("DELETE")]
 
 
 class ServiceAdmin(SimpleHistoryAdmin):
     """Master data written through production.services (permission, history with a reason, reschedule).
 
-    The header fields are edited here; a refusal of the service is shown as a message and nothing is saved.
-    Shifts and operations are shown read-only: they are given when the work center or routing is made
-    through the API (the service checks them as a whole).
+    The header fields and the rows of the inline (shifts, operations) are edited here; the rows go to the
+    service as a whole set (it checks them together: overlaps, repeated steps). A refusal of the service is
+    shown as a message and nothing is saved.
     """
 
     service_fields: tuple[str, ...] = ()
+
+    def save_related(self, request, form, formsets, change):
+        for formset in formsets:
+            if formset.has_changed():
+                self.save_rows(request, form.instance, inline_rows(formset))
+            # The admin's log message reads these; the rows' own history records each change.
+            formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+
+    def save_rows(self, request, obj, rows: list[dict]) -> None:
+        raise NotImplementedError
 
     def has_add_permission(self, request):
         return False
@@ -93,6 +122,14 @@ class WorkCenterAdmin(ServiceAdmin):
             work_center=obj.pk,
             reason=_("Changed in the admin"),
             **self.changed_values(form),
+        )
+
+    def save_rows(self, request, obj, rows):
+        services.work_center_set_shifts(
+            actor=request.user,
+            work_center=obj.pk,
+            shifts=[(row["weekday"], row["start"], row["end"]) for row in rows],
+            reason=_("Changed in the admin"),
         )
 
 
@@ -149,6 +186,15 @@ class RoutingAdmin(ServiceAdmin):
             values["clear_lot_size"] = True
         services.routing_update(
             actor=request.user, routing=obj.pk, reason=_("Changed in the admin"), **values
+        )
+
+    def save_rows(self, request, obj, rows):
+        fields = ("sequence", "name", "work_center", "setup_minutes", "run_minutes_per_unit")
+        services.routing_set_operations(
+            actor=request.user,
+            routing=obj.pk,
+            operations=[{field: row.get(field) for field in fields} for row in rows],
+            reason=_("Changed in the admin"),
         )
 
 

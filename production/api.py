@@ -29,6 +29,7 @@ from .serializers import (
     InspectionCreateSerializer,
     LotCreateSerializer,
     LotSerializer,
+    OperationsReplaceSerializer,
     OrderProjectionSerializer,
     ProductionExceptionSerializer,
     ProgressReportCreateSerializer,
@@ -42,6 +43,7 @@ from .serializers import (
     RoutingSerializer,
     ScheduleRunSerializer,
     ScheduleSerializer,
+    ShiftsReplaceSerializer,
     WorkCenterSerializer,
     WorkOrderSerializer,
 )
@@ -71,6 +73,20 @@ class WorkCenterViewSet(mixins.CreateModelMixin, ReadCreateViewSet):
             shifts=[(s["weekday"], s["start"], s["end"]) for s in data.get("shifts", [])],
         )
 
+    @extend_schema(request=ShiftsReplaceSerializer, responses={200: WorkCenterSerializer})
+    @action(detail=True, methods=["put"])
+    def shifts(self, request, code=None):
+        """Replace the work center's weekly shifts as a whole (the plan is rescheduled on the new hours)."""
+        body = ShiftsReplaceSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        work_center = services.work_center_set_shifts(
+            actor=request.user,
+            work_center=self.get_object(),
+            shifts=[(s["weekday"], s["start"], s["end"]) for s in body.validated_data["shifts"]],
+            reason=body.validated_data["reason"],
+        )
+        return Response(WorkCenterSerializer(selectors.work_centers().get(pk=work_center.pk)).data)
+
 
 @extend_schema(tags=["production"])
 class RoutingViewSet(ReadCreateViewSet):
@@ -94,6 +110,20 @@ class RoutingViewSet(ReadCreateViewSet):
             operations=[dict(op) for op in data["operations"]],
         )
         return Response(RoutingSerializer(selectors.routings().get(pk=routing.pk)).data, status=201)
+
+    @extend_schema(request=OperationsReplaceSerializer, responses={200: RoutingSerializer})
+    @action(detail=True, methods=["put"])
+    def operations(self, request, pk=None):
+        """Replace the routing's operations as a whole, for work orders made from now on."""
+        body = OperationsReplaceSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        routing = services.routing_set_operations(
+            actor=request.user,
+            routing=self.get_object(),
+            operations=[dict(op) for op in body.validated_data["operations"]],
+            reason=body.validated_data["reason"],
+        )
+        return Response(RoutingSerializer(selectors.routings().get(pk=routing.pk)).data)
 
 
 @extend_schema(tags=["production"])

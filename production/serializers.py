@@ -55,6 +55,16 @@ class RoutingSerializer(serializers.ModelSerializer):
         fields = ["id", "product", "name", "lot_size", "is_active", "operations"]
 
 
+class ShiftsReplaceSerializer(serializers.Serializer):
+    shifts = ShiftSerializer(many=True, allow_empty=True)
+    reason = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class OperationsReplaceSerializer(serializers.Serializer):
+    operations = OperationSerializer(many=True)
+    reason = serializers.CharField(required=False, allow_blank=True, default="")
+
+
 class RoutingCreateSerializer(serializers.Serializer):
     product = serializers.CharField(help_text="SKU")
     name = serializers.CharField(required=False, allow_blank=True, default="")

@@ -108,19 +108,86 @@ def work_center_create(
     if not (code or "").strip():
         errors["code"] = [_("This field is required.")]
     efficiency_value = _decimal(efficiency, "efficiency", errors, minimum=Decimal("0.10"))
-    for index, (weekday, _start, _end) in enumerate(shifts or []):
-        if _whole(weekday) not in range(7):
-            errors.setdefault(f"shifts[{index}].weekday", []).append(_("Use 0 (Monday) to 6 (Sunday)."))
+    cleaned_shifts = _clean_shifts(shifts or [], errors)
     if errors:
         raise ValidationFailed(_("Please correct the errors below."), fields=errors)
     work_center = WorkCenter(code=code, name=name, units=units, efficiency=efficiency_value)
     reason = reason or _("Work center created")
     _stamp(work_center, actor=actor, reason=reason)
     work_center.save()
-    for weekday, start, end in shifts or []:
-        shift = Shift(work_center=work_center, weekday=int(weekday), start=start, end=end)
+    for weekday, start, end in cleaned_shifts:
+        shift = Shift(work_center=work_center, weekday=weekday, start=start, end=end)
         _stamp(shift, actor=actor, reason=reason)
         shift.save()
+    return work_center
+
+
+def _clean_shifts(shifts: list[tuple[Any, Any, Any]], errors: dict[str, list[str]]) -> list[tuple]:
+    """Weekly shifts as (weekday, start, end); errors named `shifts[i].field`.
+
+    Two shifts of a day that overlap would count the same hours twice, so they are refused; a shift whose
+    end is at or before its start runs past midnight and is checked against the next day's first hours.
+    """
+    cleaned: list[tuple[int, dt.time, dt.time]] = []
+    for index, (weekday, start, end) in enumerate(shifts):
+        prefix = f"shifts[{index}]."
+        day = _whole(weekday)
+        if day not in range(7):
+            errors.setdefault(f"{prefix}weekday", []).append(_("Use 0 (Monday) to 6 (Sunday)."))
+        for field, value in (("start", start), ("end", end)):
+            if not isinstance(value, dt.time):
+                errors.setdefault(f"{prefix}{field}", []).append(_("Enter a time such as 08:00."))
+        if day in range(7) and isinstance(start, dt.time) and isinstance(end, dt.time):
+            cleaned.append((day, start, end))
+    # Minutes of the week each shift covers, as [from, to) intervals (an overnight shift spills over).
+    week = 7 * 24 * 60
+    spans = []
+    for index, (day, start, end) in enumerate(cleaned):
+        begin = day * 1440 + start.hour * 60 + start.minute
+        length = (end.hour * 60 + end.minute) - (start.hour * 60 + start.minute)
+        spans.append((begin, begin + (length if length > 0 else length + 1440), index))
+    for position, (begin, finish, index) in enumerate(spans):
+        for other_begin, other_finish, other in spans[position + 1 :]:
+            # Compare on the weekly circle: Sunday's night shift runs into Monday morning.
+            if any(
+                begin < other_finish + shift_by and other_begin + shift_by < finish
+                for shift_by in (-week, 0, week)
+            ):
+                errors.setdefault(f"shifts[{other}].start", []).append(
+                    _("This shift overlaps shift %(number)s.") % {"number": index + 1}
+                )
+    return cleaned
+
+
+@transaction.atomic
+def work_center_set_shifts(
+    *, actor: Any, work_center: WorkCenter | int, shifts: list[tuple[Any, Any, Any]], reason: str = ""
+) -> WorkCenter:
+    """Replace a work center's weekly shifts (weekday, start, end) as a whole.
+
+    Shifts that stay are kept as they are (their history shows no change); the removed ones are deleted
+    and the new ones added, each with the actor and the reason; the plan is rescheduled on the new hours.
+    """
+    pk = work_center.pk if isinstance(work_center, WorkCenter) else work_center
+    work_center = WorkCenter.objects.select_for_update().get(pk=pk)
+    _require(actor, "production.change_workcenter", "work_center_set_shifts", work_center.code)
+    errors: dict[str, list[str]] = {}
+    wanted = _clean_shifts(shifts, errors)
+    if errors:
+        raise ValidationFailed(_("Please correct the errors below."), fields=errors)
+    reason = reason or _("Shifts changed")
+    current = {(shift.weekday, shift.start, shift.end): shift for shift in work_center.shifts.all()}
+    removed = [shift for key, shift in current.items() if key not in wanted]
+    added = [key for key in wanted if key not in current]
+    for shift in removed:
+        _stamp(shift, actor=actor, reason=reason)
+        shift.delete()
+    for weekday, start, end in added:
+        shift = Shift(work_center=work_center, weekday=weekday, start=start, end=end)
+        _stamp(shift, actor=actor, reason=reason)
+        shift.save()
+    if removed or added:
+        schedule_request(trigger=f"shifts {work_center.code}")
     return work_center
 
 
@@ -268,8 +335,33 @@ def routing_create(
         lot = _decimal(lot_size, "lot_size", errors, minimum=Decimal("0.001"))
         if lot <= 0:
             errors.setdefault("lot_size", []).append(_("The lot size must be greater than zero."))
+    cleaned = _clean_operations(operations or [], errors)
+    if errors:
+        raise ValidationFailed(_("Please correct the errors below."), fields=errors)
+    reason = reason or _("Routing created")
+    routing = Routing(product=product, name=name or product.name, lot_size=lot)
+    _stamp(routing, actor=actor, reason=reason)
+    routing.save()
+    for data in cleaned:
+        operation = Operation(routing=routing, **data)
+        _stamp(operation, actor=actor, reason=reason)
+        operation.save()
+    waiting = WorkOrder.objects.filter(
+        product=product, routing_missing=True, status__in=[WorkOrderStatus.PLANNED, WorkOrderStatus.ON_HOLD]
+    )
+    for work_order in waiting.select_for_update():
+        _create_operations(work_order, list(routing.operations.select_related("work_center")), actor, reason)
+        work_order.routing_missing = False
+        _stamp(work_order, actor=actor, reason=reason)
+        work_order.save()
+    schedule_request(trigger="routing")
+    return routing
+
+
+def _clean_operations(operations: list[dict], errors: dict[str, list[str]]) -> list[dict]:
+    """A routing's steps checked as a whole; errors named `operations[i].field`."""
     seen: set[int] = set()
-    cleaned = []
+    cleaned: list[dict] = []
     for index, raw in enumerate(operations or []):
         prefix = f"operations[{index}]."
         try:
@@ -301,25 +393,47 @@ def routing_create(
                 "run_minutes_per_unit": run,
             }
         )
+    return cleaned
+
+
+@transaction.atomic
+def routing_set_operations(
+    *, actor: Any, routing: Routing | int, operations: list[dict], reason: str = ""
+) -> Routing:
+    """Replace a routing's operations as a whole (dicts as for routing_create).
+
+    Steps are matched by sequence: a changed step is updated, a missing one deleted, a new one added, each
+    with the actor and the reason. Like the lot size, the steps apply to work orders made from now on:
+    a work order keeps the operations it was made with (the MES may already be working on them).
+    """
+    pk = routing.pk if isinstance(routing, Routing) else routing
+    routing = Routing.objects.select_for_update().select_related("product").get(pk=pk)
+    _require(actor, "production.change_routing", "routing_set_operations", routing.product.sku)
+    errors: dict[str, list[str]] = {}
+    if not operations:
+        errors["operations"] = [
+            _("The routing of %(sku)s has no operations: add at least one.") % {"sku": routing.product.sku}
+        ]
+    cleaned = _clean_operations(operations or [], errors)
     if errors:
         raise ValidationFailed(_("Please correct the errors below."), fields=errors)
-    reason = reason or _("Routing created")
-    routing = Routing(product=product, name=name or product.name, lot_size=lot)
-    _stamp(routing, actor=actor, reason=reason)
-    routing.save()
-    for data in cleaned:
-        operation = Operation(routing=routing, **data)
-        _stamp(operation, actor=actor, reason=reason)
-        operation.save()
-    waiting = WorkOrder.objects.filter(
-        product=product, routing_missing=True, status__in=[WorkOrderStatus.PLANNED, WorkOrderStatus.ON_HOLD]
-    )
-    for work_order in waiting.select_for_update():
-        _create_operations(work_order, list(routing.operations.select_related("work_center")), actor, reason)
-        work_order.routing_missing = False
-        _stamp(work_order, actor=actor, reason=reason)
-        work_order.save()
-    schedule_request(trigger="routing")
+    reason = reason or _("Operations changed")
+    current = {operation.sequence: operation for operation in routing.operations.all()}
+    wanted = {data["sequence"]: data for data in cleaned}
+    for sequence, operation in current.items():
+        if sequence not in wanted:
+            _stamp(operation, actor=actor, reason=reason)
+            operation.delete()
+    for sequence, data in wanted.items():
+        operation = current.get(sequence) or Operation(routing=routing)
+        changed = operation.pk is None or any(
+            getattr(operation, field) != value for field, value in data.items()
+        )
+        if changed:
+            for field, value in data.items():
+                setattr(operation, field, value)
+            _stamp(operation, actor=actor, reason=reason)
+            operation.save()
     return routing
 
 
