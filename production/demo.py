@@ -23,10 +23,12 @@ from . import services
 from .models import (
     ExceptionKind,
     InspectionResult,
+    OperationStatus,
     Routing,
     Severity,
     WorkCenter,
     WorkOrder,
+    WorkOrderOperation,
     WorkOrderStatus,
 )
 from .scheduling_service import schedule_run
@@ -346,9 +348,10 @@ def _report(ctx: DemoContext, work_order: WorkOrder, first: dt.datetime, last: d
         operator = rng.choice(OPERATORS)
         message = f"DEMO-{work_order.number}-{operation.sequence}"
         if finish > until:
-            # Under way now: part of the quantity is reported.
+            # Under way now: part of the quantity is reported, if a unit of the work center is free (the
+            # plan keeps started operations where they are, so more of them than units would overbook it).
             done = _whole(quantity * Decimal(str((until - begin) / slot)))
-            if done > 0:
+            if done > 0 and _free_unit(operation):
                 moment = begin + (until - begin) * 0.9
                 with at(moment):
                     services.progress_report_create(
@@ -378,6 +381,13 @@ def _report(ctx: DemoContext, work_order: WorkOrder, first: dt.datetime, last: d
         ctx.counts["progress reports"] = ctx.counts.get("progress reports", 0) + 1
         quantity = good
     _lot(ctx, work_order, last, until)
+
+
+def _free_unit(operation: WorkOrderOperation) -> bool:
+    under_way = WorkOrderOperation.objects.filter(
+        work_center_id=operation.work_center_id, status=OperationStatus.STARTED
+    ).count()
+    return under_way < operation.work_center.units
 
 
 def _lot(ctx: DemoContext, work_order: WorkOrder, finished: dt.datetime, until: dt.datetime) -> None:

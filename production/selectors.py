@@ -92,27 +92,37 @@ def order_progress(*, order: SalesOrder) -> Decimal:
 
 
 def work_center_load(*, schedule: Schedule, weeks: int = 8) -> list[dict]:
-    """Planned minutes versus working minutes per work center per ISO week, from the plan's start."""
+    """Planned versus available working minutes per work center per week, from the plan's start.
+
+    An operation counts the working minutes it occupies in each week (not its clock span: one that starts
+    on Friday afternoon and ends on Monday morning holds the unit for a few shift hours, not a weekend),
+    split across the weeks it spans; capacity is the shift minutes times the parallel units.
+    """
     origin = schedule.horizon_start
+    week_minutes = 7 * 1440
+    horizon = weeks * week_minutes
     centers = list(work_centers())
+    calendars = {center.pk: _calendar(center, origin, weeks * 7) for center in centers}
     load: dict[tuple[int, int], int] = defaultdict(int)
-    week_of = []
-    for week in range(weeks):
-        week_of.append(origin + dt.timedelta(weeks=week))
     for center_id, start, end in schedule.entries.values_list("work_center_id", "start", "end"):
-        week = int((start - origin).total_seconds() // (7 * 86400))
-        if 0 <= week < weeks:
-            load[(center_id, week)] += int((end - start).total_seconds() // 60)
+        calendar = calendars.get(center_id)
+        begin = max(0, int((start - origin).total_seconds() // 60))
+        finish = min(horizon, int((end - origin).total_seconds() // 60))
+        week = begin // week_minutes
+        while calendar is not None and begin < finish:
+            cut = min(finish, (week + 1) * week_minutes)
+            load[(center_id, week)] += calendar.working_between(begin, cut)
+            begin, week = cut, week + 1
     rows = []
     for center in centers:
-        calendar = _calendar(center, origin, weeks * 7)
+        calendar = calendars[center.pk]
         for week in range(weeks):
-            capacity = calendar.working_between(week * 7 * 1440, (week + 1) * 7 * 1440) * center.units
+            capacity = calendar.working_between(week * week_minutes, (week + 1) * week_minutes) * center.units
             planned = load[(center.pk, week)]
             rows.append(
                 {
                     "work_center": center,
-                    "week_start": week_of[week],
+                    "week_start": origin + dt.timedelta(weeks=week),
                     "planned_minutes": planned,
                     "capacity_minutes": capacity,
                     "utilisation": (planned / capacity) if capacity else None,

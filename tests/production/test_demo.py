@@ -24,6 +24,7 @@ from production.models import (
     Schedule,
     WorkCenter,
     WorkOrder,
+    WorkOrderOperation,
     WorkOrderStatus,
 )
 
@@ -137,6 +138,13 @@ def test_completed_work_orders_have_a_lot_with_an_inspection_and_a_few_losses():
     assert Lot.objects.filter(work_order__in=completed).count() == completed.count()
     assert QualityInspection.objects.count() == Lot.objects.count()
     assert ProgressReport.objects.filter(scrap_quantity__gt=0).exists()
+
+
+def test_no_work_center_has_more_operations_under_way_than_units():
+    under_way = WorkOrderOperation.objects.filter(status="started")
+    assert under_way.exists()
+    for center in WorkCenter.objects.all():
+        assert under_way.filter(work_center=center).count() <= center.units, center.code
 
 
 def test_some_production_exceptions_are_resolved_and_some_open():
