@@ -244,9 +244,10 @@ class OrderLineForm(forms.Form):
                     "hx-vals": json.dumps({"prefix": self.prefix}),
                 }
             )
-        self.product = product or self._selected_product()
+        # Not `self.product`: a template looking up line.product gets the field (form["product"]) first.
+        self.chosen_product = product or self._selected_product()
         self.spec_names: list[str] = []
-        schema = self.product.family.spec_schema if self.product else {}
+        schema = self.chosen_product.family.spec_schema if self.chosen_product else {}
         spec_initial = (self.initial.get("spec_values") or {}) if self.initial else {}
         for meta in spec_fields(schema or {}):
             name = SPEC_PREFIX + meta["name"]

@@ -13,7 +13,14 @@ from django.urls import reverse
 
 from orders import services
 from orders.models import OrderStatus, Priority, SalesOrder
-from tests.factories import CustomerFactory, ProductFactory, in_days, make_order, valid_spec
+from tests.factories import (
+    CustomerFactory,
+    ProductFactory,
+    ProductFamilyFactory,
+    in_days,
+    make_order,
+    valid_spec,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -589,6 +596,21 @@ def test_choosing_a_product_renders_its_familys_spec_inputs(client, sales, produ
     )
     assert '<span class="input-group-text">mm</span>' in page
     assert 'name="lines-2-spec__colour"' in page
+
+
+def test_a_line_without_a_product_yet_says_nothing_about_spec_attributes(client, sales):
+    client.force_login(sales)
+    response = client.get(NEW_URL)
+    assert "no spec attributes" not in html_text(response)
+
+
+def test_a_product_whose_family_has_no_spec_attributes_says_so(client, sales):
+    plain = ProductFactory(family=ProductFamilyFactory(spec_schema={}))
+    client.force_login(sales)
+    response = client.get(
+        reverse("orders:line_spec_fields"), {"prefix": "lines-0", "lines-0-product": plain.pk}
+    )
+    assert "This product family has no spec attributes." in html_text(response)
 
 
 def test_the_spec_inputs_endpoint_refuses_a_made_up_prefix(client, sales, product):
