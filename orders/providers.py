@@ -32,9 +32,12 @@ class SearchHit:
 # Takes many orders at once (the desk lists 25): answers {order id: progress} for the orders it knows.
 ProgressProvider = Callable[[list[Any]], dict[int, OrderProgress]]
 SearchProvider = Callable[[str], list[SearchHit]]
+# The ids of open orders the current plan finishes after their promised date.
+AtRiskProvider = Callable[[], list[int]]
 
 _progress: list[ProgressProvider] = []
 _search: list[SearchProvider] = []
+_at_risk: list[AtRiskProvider] = []
 
 
 def register_progress(provider: ProgressProvider) -> ProgressProvider:
@@ -46,6 +49,12 @@ def register_progress(provider: ProgressProvider) -> ProgressProvider:
 def register_search(provider: SearchProvider) -> SearchProvider:
     if provider not in _search:
         _search.append(provider)
+    return provider
+
+
+def register_at_risk(provider: AtRiskProvider) -> AtRiskProvider:
+    if provider not in _at_risk:
+        _at_risk.append(provider)
     return provider
 
 
@@ -70,3 +79,11 @@ def search_hits(term: str) -> list[SearchHit]:
     for provider in _search:
         hits.extend(provider(term))
     return hits
+
+
+def orders_at_risk() -> list[int]:
+    """Ids of the orders some provider says are at risk (none when nobody plans)."""
+    ids: list[int] = []
+    for provider in _at_risk:
+        ids.extend(provider())
+    return ids

@@ -16,10 +16,11 @@ from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from . import providers, selectors
-from .models import SalesOrder
+from .models import OrderStatus, SalesOrder
 
 MAX_RESULTS = 25
 MIN_TERM = 2
+CLOSED_STATUSES = (OrderStatus.SHIPPED, OrderStatus.CLOSED, OrderStatus.CANCELLED)
 
 
 @dataclass
@@ -29,6 +30,13 @@ class DeskResult:
     percent_complete: Decimal | None
     projected_date: dt.date | None
     at_risk: bool
+
+    @property
+    def days_late(self) -> int | None:
+        """Days the projection lies beyond the promise (None without both dates)."""
+        if self.projected_date is None or self.order.promised_date is None:
+            return None
+        return (self.projected_date - self.order.promised_date).days
 
 
 def _matches(order: SalesOrder, term: str) -> list[str]:
@@ -46,6 +54,35 @@ def _matches(order: SalesOrder, term: str) -> list[str]:
         if value and lowered in value.lower():
             found.append(f"{label}: {value}")
     return found
+
+
+def _results(orders: list[SalesOrder], matched: dict[int, list[str]]) -> list[DeskResult]:
+    progress_of = providers.orders_progress(orders)
+    results = []
+    for order in orders:
+        progress = progress_of.get(order.pk)
+        results.append(
+            DeskResult(
+                order=order,
+                matched=matched.get(order.pk, []),
+                percent_complete=progress.percent_complete if progress else None,
+                projected_date=progress.projected_date if progress else None,
+                at_risk=bool(progress and progress.at_risk),
+            )
+        )
+    return results
+
+
+def desk_at_risk(*, user: Any) -> tuple[list[DeskResult], int]:
+    """The desk's worklist before anyone calls: open orders the user may see that the current plan finishes
+    after their promised date, the earliest promise first (the customer to call first), and how many there
+    are in all (the list shows at most MAX_RESULTS)."""
+    ids = providers.orders_at_risk()
+    if not ids:
+        return [], 0
+    queryset = selectors.orders_visible_to(user).filter(pk__in=ids).exclude(status__in=CLOSED_STATUSES)
+    orders = list(queryset.order_by("promised_date", "-priority", "number")[:MAX_RESULTS])
+    return _results(orders, {}), queryset.count()
 
 
 def desk_search(*, user: Any, term: str) -> list[DeskResult]:
@@ -71,19 +108,8 @@ def desk_search(*, user: Any, term: str) -> list[DeskResult]:
     )
     queryset = selectors.orders_visible_to(user).filter(condition).order_by("-created_at", "-id")
     orders = list(queryset[:MAX_RESULTS])
-    progress_of = providers.orders_progress(orders)
-    results = []
-    for order in orders:
-        progress = progress_of.get(order.pk)
-        results.append(
-            DeskResult(
-                order=order,
-                matched=_matches(order, term) + by_provider.get(order.pk, []),
-                percent_complete=progress.percent_complete if progress else None,
-                projected_date=progress.projected_date if progress else None,
-                at_risk=bool(progress and progress.at_risk),
-            )
-        )
+    matched = {order.pk: _matches(order, term) + by_provider.get(order.pk, []) for order in orders}
+    results = _results(orders, matched)
     # Stable sort: the order whose number is the term first, the rest stay newest first.
     results.sort(key=lambda result: result.order.number.lower() != term.lower())
     return results

@@ -1,4 +1,5 @@
-"""The customer service desk: one search box, a result list, and the order's page as its one-page story."""
+"""The customer service desk: one search box, a result list, and the order's page as its one-page story.
+Before a search, the worklist of orders at risk (the customers to call before they call)."""
 
 from __future__ import annotations
 
@@ -21,6 +22,8 @@ def desk(request: HttpRequest) -> HttpResponse:
     if not partial and results and results[0].order.number.lower() == term.lower():
         return redirect("orders:order_detail", number=results[0].order.number)
     context = {"term": term, "results": results, "too_short": 0 < len(term) < service_desk.MIN_TERM}
+    if not term:
+        context["at_risk"], context["at_risk_total"] = service_desk.desk_at_risk(user=request.user)
     template = "service/partials/results.html" if partial else "service/desk.html"
     response = render(request, template, context)
     patch_vary_headers(response, ("HX-Request",))

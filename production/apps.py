@@ -19,6 +19,7 @@ class ProductionConfig(AppConfig):
         # What customer service sees of production: progress, projection, lot search, the order's summary.
         providers.register_progress(customer_service.orders_progress)
         providers.register_search(customer_service.search)
+        providers.register_at_risk(customer_service.at_risk)
         panels.register(
             panels.OrderPanel(
                 key="at-a-glance",

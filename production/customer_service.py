@@ -2,6 +2,7 @@
 
 - a progress provider (orders.providers): percent complete and the current plan's projection, for the
   customer's tracking page and the service desk;
+- an at-risk provider: the orders the current plan finishes late, for the service desk's worklist;
 - a search provider: lot and work order numbers lead to their order (an after-sales complaint quotes a lot);
 - the "at-a-glance" panel of the order page: status, percent complete, projected versus promised date with
   the risk made obvious, open exceptions, and the lots made for the order with their inspections.
@@ -73,6 +74,12 @@ def _projected_date(projection: OrderProjection | None) -> dt.date | None:
     if projection is None or projection.projected_completion is None:
         return None
     return timezone.localdate(projection.projected_completion)
+
+
+def at_risk() -> list[int]:
+    """Orders the plan in force finishes after their promised date."""
+    projections = OrderProjection.objects.filter(schedule__is_current=True, at_risk=True)
+    return list(projections.values_list("order_id", flat=True))
 
 
 def search(term: str) -> list[SearchHit]:

@@ -107,6 +107,37 @@ def test_the_desk_shows_the_risk_of_each_result(sales, planner, press, service_a
     assert result.order == order and result.at_risk and result.projected_date is not None
 
 
+def test_the_desk_lists_orders_at_risk_earliest_promise_first_before_any_search(
+    client, sales, planner, press, service_agent
+):
+    on_time = release(sales, planner, press, promised_date=in_days(60))
+    late = release(sales, planner, press, promised_date=in_days(2))
+    later = release(sales, planner, press, promised_date=in_days(1))
+    schedule_run(actor=planner, trigger="test", now=timezone.now() + dt.timedelta(days=3))
+    client.force_login(service_agent)
+    response = client.get(reverse("service:desk"))
+    rows = response.context["at_risk"]
+    assert [row.order for row in rows] == [later, late]
+    assert on_time.number not in response.content.decode()
+    assert rows[0].days_late == (rows[0].projected_date - later.promised_date).days > 0
+
+
+def test_the_desk_worklist_leaves_out_orders_the_user_may_not_see(sales, other_sales, planner, press):
+    mine = release(sales, planner, press, promised_date=in_days(1))
+    release(other_sales, planner, press, promised_date=in_days(1))
+    schedule_run(actor=planner, trigger="test", now=timezone.now() + dt.timedelta(days=3))
+    rows, total = service_desk.desk_at_risk(user=sales)
+    assert ([row.order for row in rows], total) == ([mine], 1)
+
+
+def test_the_desk_says_when_no_order_is_at_risk(client, sales, planner, press, service_agent):
+    release(sales, planner, press, promised_date=in_days(60))
+    schedule_run(actor=planner, trigger="test")
+    client.force_login(service_agent)
+    response = client.get(reverse("service:desk"))
+    assert b'data-testid="desk-no-risk"' in response.content
+
+
 def test_at_a_glance_shows_risk_progress_and_lots_with_their_inspections(
     client, sales, planner, press, service_agent
 ):
