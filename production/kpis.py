@@ -54,6 +54,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce, TruncDate, TruncWeek
 from django.utils import timezone, translation
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -351,6 +352,14 @@ class Figure:
     value: float | int | None
     unit: str = ""
     hint: str = ""
+
+    @property
+    def text(self) -> str:
+        """The value as shown: thousands grouped; a whole count without decimals, a rate or time with one."""
+        if self.value is None:
+            return ""
+        whole = isinstance(self.value, int) or (not self.unit and float(self.value).is_integer())
+        return number_format(self.value, 0 if whole else 1, force_grouping=True)
 
 
 @dataclass

@@ -19,6 +19,7 @@ from orders import services as order_services
 from orders.models import ChangeRequest, CustomerTier, OrderRating, SalesOrder
 from production import services
 from production.kpis import (
+    Figure,
     KpiFilters,
     analysis,
     dashboard,
@@ -435,3 +436,10 @@ def test_the_sync_section_counts_backlog_and_dead_letters():
 
     assert figure(section, "Backlog") == 1
     assert figure(section, "Dead letters") == 1
+
+
+def test_a_figure_shows_a_count_grouped_without_decimals_and_a_rate_with_one():
+    assert Figure("Quantity reported", 9801825.0).text == "9,801,825"
+    assert Figure("On-time delivery rate", 50.0, "%").text == "50.0"
+    assert Figure("Median", 9.04, "days").text == "9.0"
+    assert Figure("Nothing", None).text == ""
