@@ -12,6 +12,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django_fsm import RETURN_VALUE, FSMField, transition
 from simple_history.models import HistoricalRecords
@@ -616,7 +617,10 @@ class OrderProjection(models.Model):
     at_risk = models.BooleanField(_("at risk"), default=False)
     tardiness_minutes = models.PositiveIntegerField(_("tardiness (min)"), default=0)
     weight = models.PositiveIntegerField(_("weight"), default=1)
-    why = models.CharField(_("why"), max_length=300, blank=True)
+    why = models.CharField(_("why"), max_length=300, blank=True)  # in English
+    # The same as data ({"kind": "wait", "hours": 3.5, "work_center": "PRESS"}...): pages show it in the
+    # reader's language (why_text), while `why` keeps the English sentence for the API, events and logs.
+    why_detail = models.JSONField(_("why (detail)"), default=dict, blank=True)
 
     class Meta:
         verbose_name = _("order projection")
@@ -627,6 +631,28 @@ class OrderProjection(models.Model):
 
     def __str__(self) -> str:
         return f"{self.order_id} → {self.projected_completion}"
+
+    @property
+    def why_text(self) -> str:
+        """Why the order is at risk, in the active language (the stored sentence for older rows)."""
+        return why_text(self.why_detail) or self.why
+
+
+def why_text(detail: dict) -> str:
+    """The sentence for a projection's why_detail in the active language ("" when there is nothing to say)."""
+    kind = (detail or {}).get("kind")
+    if kind == "wait":
+        return gettext("waits %(hours)s h for work center %(code)s") % {
+            "hours": detail["hours"],
+            "code": detail["work_center"],
+        }
+    if kind == "no_routing":
+        return gettext("no routing for %(sku)s") % {"sku": detail["sku"]}
+    if kind == "on_hold":
+        return gettext("work order %(number)s on hold") % {"number": detail["work_order"]}
+    if kind == "late":
+        return gettext("late")
+    return ""
 
 
 class SchedulerState(models.Model):

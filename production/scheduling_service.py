@@ -22,7 +22,7 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Max, Q
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -44,6 +44,7 @@ from .models import (
     WorkOrder,
     WorkOrderOperation,
     WorkOrderStatus,
+    why_text,
 )
 from .scheduling import (
     Job,
@@ -132,7 +133,7 @@ class Built:
         self.job_orders: dict[int, int] = {}  # work order id → order id
         self.order_due: dict[int, dt.datetime | None] = {}
         self.order_weight: dict[int, int] = {}
-        self.unplanned: dict[int, str] = {}  # order id → why it has work not in the plan
+        self.unplanned: dict[int, dict] = {}  # order id → why it has work not in the plan (see why_text)
 
     def at(self, minutes: int) -> dt.datetime:
         return self.origin + dt.timedelta(minutes=minutes)
@@ -203,10 +204,10 @@ def build_problem(*, now: dt.datetime | None = None, days: int = HORIZONS_DAYS[0
         weight = job_weight(order.customer.tier, order.priority)
         built.order_weight[order.pk] = weight
         if wo.routing_missing:
-            built.unplanned[order.pk] = _("no routing for %(sku)s") % {"sku": wo.product.sku}
+            built.unplanned[order.pk] = {"kind": "no_routing", "sku": wo.product.sku}
             continue
         if wo.status == WorkOrderStatus.ON_HOLD:
-            built.unplanned.setdefault(order.pk, _("work order %(number)s on hold") % {"number": wo.number})
+            built.unplanned.setdefault(order.pk, {"kind": "on_hold", "work_order": wo.number})
             continue
         remaining = operations.get(wo.pk, [])
         if not remaining:
@@ -392,11 +393,18 @@ def _solve(*, method: str, time_limit: float, now: dt.datetime | None) -> tuple[
     )
 
 
-def _why(built: Built, plan: Plan, order_id: int, late: bool) -> str:
+def _english(function, *args):
+    # The stored sentence is for the API, events and logs: one language whoever ran the plan.
+    with translation.override("en"):
+        return function(*args)
+
+
+def _why(built: Built, plan: Plan, order_id: int, late: bool) -> dict:
+    """Why an order is at risk, as data (OrderProjection.why_detail): shown in each reader's language."""
     if order_id in built.unplanned:
         return built.unplanned[order_id]
     if not late:
-        return ""
+        return {}
     # The longest wait of the order's operations points at the work center holding it back.
     waits: dict[Any, int] = {}
     for job in built.problem.jobs:
@@ -408,12 +416,12 @@ def _why(built: Built, plan: Plan, order_id: int, late: bool) -> str:
             waits[op.work_center] = waits.get(op.work_center, 0) + max(0, placement.start - ready)
             ready = placement.end
     if not waits:
-        return _("late")
+        return {"kind": "late"}
     center = max(waits, key=lambda key: waits[key])
-    label = built.problem.work_centers[center].label
-    return _("waits %(hours)s h for work center %(code)s") % {
+    return {
+        "kind": "wait",
         "hours": round(waits[center] / 60, 1),
-        "code": label,
+        "work_center": built.problem.work_centers[center].label,
     }
 
 
@@ -434,6 +442,7 @@ def _store(built: Built, plan: Plan, *, actor: Any, trigger: str, method: str) -
         late = tardiness > 0
         at_risk = late or order_id in built.unplanned
         late_orders += int(at_risk)
+        why = _why(built, plan, order_id, late)
         projections.append(
             OrderProjection(
                 order_id=order_id,
@@ -442,7 +451,8 @@ def _store(built: Built, plan: Plan, *, actor: Any, trigger: str, method: str) -
                 at_risk=at_risk,
                 tardiness_minutes=tardiness,
                 weight=built.order_weight.get(order_id, 1),
-                why=_why(built, plan, order_id, late)[:300],
+                why=_english(why_text, why)[:300],
+                why_detail=why,
             )
         )
     # Orders at risk in the plan being replaced: only a flip to at-risk is news worth an event.
@@ -467,7 +477,7 @@ def _store(built: Built, plan: Plan, *, actor: Any, trigger: str, method: str) -
         late_orders=late_orders,
         on_time_rate=(1 - late_orders / len(projections)) if projections else 1.0,
         solve_seconds=round(plan.seconds, 4),
-        details={**plan.details, "unplanned": {str(k): v for k, v in built.unplanned.items()}},
+        details={**plan.details, "unplanned": {str(k): why_text(v) for k, v in built.unplanned.items()}},
     )
     for projection in projections:
         projection.schedule = schedule

@@ -182,3 +182,14 @@ def producing(planner, order):
         actor=planner, operation=operation, message_id=f"made-{work_order.pk}", good_quantity=1
     )
     return work_order
+
+
+def test_why_an_order_is_at_risk_reads_in_the_readers_language(client, sales, planner, press, service_agent):
+    order = release(sales, planner, press, promised_date=in_days(1))
+    schedule_run(actor=planner, trigger="test", now=timezone.now() + dt.timedelta(days=3))
+    projection = OrderProjection.objects.get(order=order, schedule__is_current=True)
+    assert projection.why_detail["kind"] == "wait" and projection.why.startswith("waits")
+    client.force_login(service_agent)
+    client.post(reverse("set_language"), {"language": "zh-hans"})
+    page = client.get(reverse("orders:order_detail", args=[order.number])).content.decode()
+    assert "等待工作中心 PRESS" in page and "waits" not in page
