@@ -44,7 +44,14 @@ from .models import (
     Product,
     SalesOrder,
 )
-from .services import _order_payload, _parse_quantity, _save_new_line, _stamp, refused
+from .services import (
+    _order_payload,
+    _parse_quantity,
+    _save_new_line,
+    _stamp,
+    order_transition_publish,
+    refused,
+)
 from .specs import spec_value_errors
 
 ADD_PERM = "orders.add_changerequest"
@@ -76,6 +83,8 @@ OP_LABELS = {
     "resume": gettext_lazy("Resume the order"),
     "cancel": gettext_lazy("Cancel the order"),
 }
+# Changes that are the order's own transitions (orders.services): they publish its event too.
+STATUS_OPS = ("hold", "resume", "cancel")
 ORDER_DATE_FIELDS = ("requested_date", "promised_date")
 # Why a production manager must approve too (codes stored in the impact; labels shown to people).
 MANAGER_REASONS = {
@@ -755,10 +764,11 @@ def change_request_apply(*, actor: Any, change_request: ChangeRequest | int) -> 
     """Apply an approved CR in one transaction.
 
     The order's revision goes up by one, its lines change, "order.change_applied" is published (production
-    updates, cancels or creates work orders; crm_sync writes the outbox row), and every other open CR made
-    on the old revision is superseded. If the order changed since the CR was made, the CR is superseded
-    (committed) and the call answers 409. If the change cannot be made any more (e.g. the work is
-    finished), it answers 409 with the reason and changes nothing.
+    updates, cancels or creates work orders; crm_sync writes the outbox row), a hold, resume or cancel also
+    publishes the order's own event ("order.held"...) as the direct transition does, and every other open
+    CR made on the old revision is superseded. If the order changed since the CR was made, the CR is
+    superseded (committed) and the call answers 409. If the change cannot be made any more (e.g. the work
+    is finished), it answers 409 with the reason and changes nothing.
     """
 
     @transaction.atomic
@@ -881,6 +891,18 @@ def _apply_to_order(cr: ChangeRequest, order: SalesOrder, changes: list[dict], *
     for line in removed:
         _stamp(line, actor=actor, reason=reason)
         line.delete()
+    # A hold, resume or cancel is also the order's own transition: the CRM and the MES get the same event,
+    # and the owner the same notice, as when it is made directly. Production skips it (change_request_id):
+    # the work orders followed the change above, case by case.
+    for op in [change["op"] for change in changes if change["op"] in STATUS_OPS]:
+        order_transition_publish(
+            order,
+            op,
+            actor=actor,
+            reason=reason,
+            change_request_id=cr.pk,
+            change_request_number=cr.number,
+        )
     # Every other open CR was made on an older revision now: it must be re-based, not applied blindly.
     for other in (
         ChangeRequest.objects.select_for_update()

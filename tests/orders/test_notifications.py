@@ -509,3 +509,16 @@ def test_the_inbox_shows_notices_in_the_readers_language(client, sales, planner)
 def test_the_inbox_needs_a_login(client):
     response = client.get(reverse("notifications:inbox"))
     assert response.status_code == 302
+
+
+@pytest.mark.parametrize(("op", "event"), [("hold", "order.held"), ("cancel", "order.cancelled")])
+def test_a_hold_or_cancel_applied_by_change_request_tells_the_owner_once(
+    sales, planner, approvers, op, event
+):
+    order = released_order(sales, planner, make_line(planner))
+    cr = approved(sales, planner, order, [{"op": op}])
+    Notification.objects.all().delete()
+    crs.change_request_apply(actor=planner, change_request=cr)
+    notices = Notification.objects.filter(recipient=sales)
+    assert [(n.kind, n.event) for n in notices] == [(NotificationKind.ORDER_HELD, event)]
+    assert f"{cr.number}: Customer called" in notices[0].body
