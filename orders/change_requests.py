@@ -427,8 +427,13 @@ def _not_allowed(cr: ChangeRequest, action: str) -> TransitionNotAllowed:
     )
 
 
-def _supersede(cr: ChangeRequest, order: SalesOrder, *, by: str) -> None:
-    """The order changed since this CR was made: it cannot be applied blindly any more."""
+def _supersede(cr: ChangeRequest, order: SalesOrder, *, by: str, actor: Any) -> None:
+    """The order changed since this CR was made: it cannot be applied blindly any more.
+
+    `actor` is whoever's action found it stale (applied another CR, tried to submit or apply this one):
+    the event names them, so they get no notice of it (nobody is told of their own action). The history
+    and the decision row stay the system's: nobody chose to supersede it.
+    """
     previous_status = cr.status
     cr.supersede()
     cr.decided_at = cr.decided_at or timezone.now()
@@ -447,7 +452,7 @@ def _supersede(cr: ChangeRequest, order: SalesOrder, *, by: str) -> None:
         cr,
         order,
         "change_request.superseded",
-        actor=None,
+        actor=actor,
         reason=reason,
         decided_by_id=None,
         previous_status=previous_status,
@@ -472,7 +477,7 @@ def _superseded_error(cr: ChangeRequest, order: SalesOrder) -> Conflict:
     )
 
 
-def _supersede_then_refuse(run: Callable[[], ChangeRequest]) -> ChangeRequest:
+def _supersede_then_refuse(run: Callable[[], ChangeRequest], *, actor: Any) -> ChangeRequest:
     """Run a write; if it found the CR stale, commit the supersession and then refuse with 409."""
     try:
         return run()
@@ -480,7 +485,7 @@ def _supersede_then_refuse(run: Callable[[], ChangeRequest]) -> ChangeRequest:
         with transaction.atomic():
             order, cr = _lock(stale.cr.pk)
             if cr.is_open and cr.base_revision != order.revision:
-                _supersede(cr, order, by="")
+                _supersede(cr, order, by="", actor=actor)
         raise _superseded_error(stale.cr, stale.order) from None
 
 
@@ -604,7 +609,7 @@ def change_request_submit(*, actor: Any, change_request: ChangeRequest | int) ->
         _submit(cr, order, actor=actor, impact=impact)
         return cr
 
-    return _supersede_then_refuse(run)
+    return _supersede_then_refuse(run, actor=actor)
 
 
 def change_request_rebase(*, actor: Any, change_request: ChangeRequest | int) -> ChangeRequest:
@@ -801,7 +806,7 @@ def change_request_apply(*, actor: Any, change_request: ChangeRequest | int) -> 
         _apply_to_order(cr, order, cleaned, actor=actor, impact=impact)
         return cr
 
-    return _supersede_then_refuse(run)
+    return _supersede_then_refuse(run, actor=actor)
 
 
 def _apply_to_order(cr: ChangeRequest, order: SalesOrder, changes: list[dict], *, actor: Any, impact: dict):
@@ -919,7 +924,7 @@ def _apply_to_order(cr: ChangeRequest, order: SalesOrder, changes: list[dict], *
         )
         .exclude(pk=cr.pk)
     ):
-        _supersede(other, order, by=_("%(number)s was applied first") % {"number": cr.number})
+        _supersede(other, order, by=_("%(number)s was applied first") % {"number": cr.number}, actor=actor)
 
 
 # --- the MES acknowledged -------------------------------------------------------------------------------
