@@ -63,6 +63,10 @@ class RatingFormInvalid(Exception):
     """The rating form's nonce is missing, tampered, made for another link, or too old."""
 
 
+class RatingFormUsed(RatingFormInvalid):
+    """The nonce is genuine, but the order is rated already: this form, or another, was sent before."""
+
+
 def _signer() -> signing.Signer:
     # "." keeps the token inside the URL-safe alphabet (public_id and signature are base64url).
     return signing.Signer(salt=SIGNING_SALT, sep=".")
@@ -86,13 +90,21 @@ def rating_form_nonce(link: TrackingLink) -> str:
 
 
 def rating_form_check(*, link: TrackingLink, nonce: str) -> None:
-    """RatingFormInvalid unless `nonce` came from a form of `link` rendered within RATING_FORM_MAX_AGE."""
+    """RatingFormInvalid unless `nonce` came from a form of `link` rendered within RATING_FORM_MAX_AGE;
+    RatingFormUsed if the order is rated already.
+
+    A nonce is good for one rating: it is bound to "the order has no rating yet". An order takes one
+    rating (one-to-one key) and ratings are never deleted (read-only admin), so a nonce that made a rating
+    can never make another, and none needs recording: no table of used nonces, no per-process state.
+    """
     try:
         payload = signing.loads(nonce or "", salt=RATING_FORM_SALT, max_age=RATING_FORM_MAX_AGE)
     except signing.BadSignature as exc:  # SignatureExpired is a BadSignature too
         raise RatingFormInvalid from exc
     if not isinstance(payload, dict) or payload.get("l") != link.public_id:
         raise RatingFormInvalid
+    if OrderRating.objects.filter(order_id=link.order_id).exists():
+        raise RatingFormUsed
 
 
 # --- staff: create and revoke ----------------------------------------------------------------------------

@@ -291,6 +291,17 @@ def test_a_rating_without_a_valid_form_nonce_saves_nothing(sales, planner, manag
     assert not OrderRating.objects.exists()
 
 
+def test_a_rating_form_sent_a_second_time_is_refused_as_already_used(sales, planner, manager):
+    link = tracking.tracking_link_create(actor=sales, order=shipped(sales, planner, manager))
+    path = reverse("tracking:rate", kwargs={"token": tracking.tracking_token(link)})
+    form = rating_form(link, score="5", comment="Quick delivery")
+    assert Client().post(path, form).status_code == 302
+    replay = Client().post(path, {**form, "score": "1", "comment": "Changed my mind"})
+    assert replay.status_code == 409
+    assert "already been rated: this form can no longer be sent" in replay.content.decode()
+    assert OrderRating.objects.get(order=link.order).score == 5
+
+
 def test_two_forms_sent_at_once_still_make_one_rating(sales, planner, manager):
     link = tracking.tracking_link_create(actor=sales, order=shipped(sales, planner, manager))
     path = reverse("tracking:rate", kwargs={"token": tracking.tracking_token(link)})
