@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.core import signing
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -78,6 +79,24 @@ def tracking_token(link: TrackingLink) -> str:
 
 def tracking_path(link: TrackingLink) -> str:
     return reverse("tracking:track", kwargs={"token": tracking_token(link)})
+
+
+def public_url(path: str, *, request: Any = None) -> str:
+    """`path` as an absolute URL customers can open (tracking links shown to staff, sent in emails).
+
+    settings.PUBLIC_URL (ORDERBRIDGE_PUBLIC_URL) when set: behind a proxy, or on an internal host name,
+    the request's Host is not the customers' address. Else the request's scheme and host, as staff see
+    them; with no request at all (Celery tasks, commands), SITE_URL.
+    """
+    if settings.PUBLIC_URL:
+        return f"{settings.PUBLIC_URL}{path}"
+    if request is not None:
+        return request.build_absolute_uri(path)
+    return f"{settings.SITE_URL}{path}"
+
+
+def tracking_url(link: TrackingLink, *, request: Any = None) -> str:
+    return public_url(tracking_path(link), request=request)
 
 
 def rating_form_nonce(link: TrackingLink) -> str:
