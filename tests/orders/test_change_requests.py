@@ -281,6 +281,20 @@ def test_a_hold_or_cancel_by_change_request_sends_the_same_event_as_the_direct_t
     )
 
 
+def test_a_resume_by_change_request_sends_order_resumed_as_the_direct_transition_does(sales, planner, order):
+    from crm_sync.models import OutboxEvent
+
+    order_services.order_hold(actor=planner, order=order, reason="Waiting for steel")
+    cr = crs.change_request_apply(
+        actor=planner, change_request=approved(sales, planner, order, [{"op": "resume"}])
+    )
+    types = list(
+        OutboxEvent.objects.filter(order_id=order.pk).order_by("sequence").values_list("type", flat=True)
+    )
+    assert types[-2:] == ["order.change_applied", "order.resumed"]
+    assert (fresh(order).status, cr.status) == (OrderStatus.RELEASED, "applied")
+
+
 def test_the_mes_acknowledgement_is_recorded_once(sales, planner, order):
     import datetime as dt
 
