@@ -617,7 +617,9 @@ def _lock(job_id: int) -> ImportJob | None:
 def import_job_validate(*, job_id: int) -> ImportJob | None:
     """Read and check every row; the job becomes valid (with its preview) or invalid (with its errors).
 
-    Idempotent: a job already past validation is left alone.
+    Idempotent: a job already past validation is left alone. Two deliveries of the task at once both read
+    the file (a run that died must be redone, so "validating" is not a claim); the first to finish records
+    the result, the other finds the job past validation and leaves it alone.
     """
     with transaction.atomic():
         job = _lock(job_id)
@@ -638,6 +640,8 @@ def import_job_validate(*, job_id: int) -> ImportJob | None:
         planned, errors, sheet = [], [{"row": 0, "column": "", "message": message}], Sheet([], [])
     with transaction.atomic():
         job = _lock(job_id)
+        if job.status != ImportJobStatus.VALIDATING:
+            return job
         job.rows = len(sheet.rows)
         job.errors = errors[:MAX_ERRORS]
         job.orders_new = sum(1 for order in planned if not order.exists)

@@ -8,7 +8,7 @@ import time
 import pytest
 
 from orders import imports
-from orders.imports import import_job_commit, import_job_run
+from orders.imports import import_job_commit, import_job_create, import_job_run, import_job_validate
 from orders.models import ImportJob, ImportJobStatus, SalesOrder
 from tests.factories import CustomerFactory, ProductFactory
 from tests.services import require_postgresql
@@ -45,3 +45,31 @@ def test_an_import_task_delivered_twice_at_once_imports_the_file_once(sales, cat
     assert job.status == ImportJobStatus.DONE
     assert sorted(job.created_order_numbers) == sorted(SalesOrder.objects.values_list("number", flat=True))
     assert SalesOrder.objects.count() == 3
+
+
+def test_a_check_task_delivered_twice_at_once_records_one_result_and_fails_neither(
+    sales, catalog, monkeypatch
+):
+    require_postgresql()
+    job = import_job_create(actor=sales, filename="orders.xlsx", content=xlsx([row("R1"), row("R2")]))
+    read = imports.read_sheet
+
+    def slow_read(job):
+        time.sleep(0.5)  # both deliveries are reading the file before either records its result
+        return read(job)
+
+    monkeypatch.setattr(imports, "read_sheet", slow_read)
+
+    results, errors = _in_threads(2, lambda _index: import_job_validate(job_id=job.pk))
+
+    assert (len(results), errors) == (2, [])
+    job = ImportJob.objects.get(pk=job.pk)
+    assert (
+        job.status,
+        job.orders_new,
+        job.history.filter(history_change_reason="File validated").count(),
+    ) == (
+        ImportJobStatus.VALID,
+        2,
+        1,
+    )
