@@ -4,6 +4,7 @@ A typo in a deployment variable must stop the process at start-up, never silentl
 """
 
 import os
+from urllib.parse import urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -56,4 +57,18 @@ def env_choice(name: str, default: str, choices: set[str]) -> str:
     value = (os.environ.get(name) or default).strip().lower()
     if value not in choices:
         raise ImproperlyConfigured(f"{name}={value!r} must be one of {sorted(choices)}.")
+    return value
+
+
+def env_base_url(name: str, default: str = "") -> str:
+    """An absolute http(s) base URL without a trailing slash (links are built as base + path); empty stays
+    empty. A path prefix is kept (https://example.com/orderbridge); a query or fragment is refused."""
+    value = (os.environ.get(name) or default).strip().rstrip("/")
+    if not value:
+        return ""
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+        raise ImproperlyConfigured(
+            f"{name}={value!r} is not a base URL: use https://host[:port][/path], with no query or fragment."
+        )
     return value

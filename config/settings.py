@@ -12,7 +12,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 from kombu import Exchange, Queue
 
-from .env import env_bool, env_choice, env_int, env_list, env_required, env_str
+from .env import env_base_url, env_bool, env_choice, env_int, env_list, env_required, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("ORDERBRIDGE_VAR_DIR", str(BASE_DIR / "var")))
@@ -341,6 +341,9 @@ NOTIFY_WEBHOOK_ALLOW_HTTP = env_bool("ORDERBRIDGE_NOTIFY_WEBHOOK_ALLOW_HTTP", no
 NOTIFY_MAX_ATTEMPTS = env_int("ORDERBRIDGE_NOTIFY_MAX_ATTEMPTS", 8)
 # Where users reach OrderBridge: links in emails and chat messages start with it.
 SITE_URL = env_str("ORDERBRIDGE_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# Where customers reach the public tracking pages. Empty: the request's scheme and host (wrong behind a
+# proxy that rewrites Host, or when staff use an internal name); without a request, SITE_URL.
+PUBLIC_URL = env_base_url("ORDERBRIDGE_PUBLIC_URL", "")
 CELERY_BEAT_SCHEDULE["notifications-sweep"] = {"task": "orders.notifications_sweep", "schedule": 60.0}
 
 # --- Transport security (production profile) ----------------------------------------------------------

@@ -44,7 +44,14 @@ from .models import (
     Product,
     SalesOrder,
 )
-from .services import _order_payload, _parse_quantity, _save_new_line, _stamp, refused
+from .services import (
+    _order_payload,
+    _parse_quantity,
+    _save_new_line,
+    _stamp,
+    order_transition_publish,
+    refused,
+)
 from .specs import spec_value_errors
 
 ADD_PERM = "orders.add_changerequest"
@@ -76,6 +83,8 @@ OP_LABELS = {
     "resume": gettext_lazy("Resume the order"),
     "cancel": gettext_lazy("Cancel the order"),
 }
+# Changes that are the order's own transitions (orders.services): they publish its event too.
+STATUS_OPS = ("hold", "resume", "cancel")
 ORDER_DATE_FIELDS = ("requested_date", "promised_date")
 # Why a production manager must approve too (codes stored in the impact; labels shown to people).
 MANAGER_REASONS = {
@@ -418,8 +427,13 @@ def _not_allowed(cr: ChangeRequest, action: str) -> TransitionNotAllowed:
     )
 
 
-def _supersede(cr: ChangeRequest, order: SalesOrder, *, by: str) -> None:
-    """The order changed since this CR was made: it cannot be applied blindly any more."""
+def _supersede(cr: ChangeRequest, order: SalesOrder, *, by: str, actor: Any) -> None:
+    """The order changed since this CR was made: it cannot be applied blindly any more.
+
+    `actor` is whoever's action found it stale (applied another CR, tried to submit or apply this one):
+    the event names them, so they get no notice of it (nobody is told of their own action). The history
+    and the decision row stay the system's: nobody chose to supersede it.
+    """
     previous_status = cr.status
     cr.supersede()
     cr.decided_at = cr.decided_at or timezone.now()
@@ -438,7 +452,7 @@ def _supersede(cr: ChangeRequest, order: SalesOrder, *, by: str) -> None:
         cr,
         order,
         "change_request.superseded",
-        actor=None,
+        actor=actor,
         reason=reason,
         decided_by_id=None,
         previous_status=previous_status,
@@ -463,7 +477,7 @@ def _superseded_error(cr: ChangeRequest, order: SalesOrder) -> Conflict:
     )
 
 
-def _supersede_then_refuse(run: Callable[[], ChangeRequest]) -> ChangeRequest:
+def _supersede_then_refuse(run: Callable[[], ChangeRequest], *, actor: Any) -> ChangeRequest:
     """Run a write; if it found the CR stale, commit the supersession and then refuse with 409."""
     try:
         return run()
@@ -471,7 +485,7 @@ def _supersede_then_refuse(run: Callable[[], ChangeRequest]) -> ChangeRequest:
         with transaction.atomic():
             order, cr = _lock(stale.cr.pk)
             if cr.is_open and cr.base_revision != order.revision:
-                _supersede(cr, order, by="")
+                _supersede(cr, order, by="", actor=actor)
         raise _superseded_error(stale.cr, stale.order) from None
 
 
@@ -595,7 +609,7 @@ def change_request_submit(*, actor: Any, change_request: ChangeRequest | int) ->
         _submit(cr, order, actor=actor, impact=impact)
         return cr
 
-    return _supersede_then_refuse(run)
+    return _supersede_then_refuse(run, actor=actor)
 
 
 def change_request_rebase(*, actor: Any, change_request: ChangeRequest | int) -> ChangeRequest:
@@ -755,10 +769,11 @@ def change_request_apply(*, actor: Any, change_request: ChangeRequest | int) -> 
     """Apply an approved CR in one transaction.
 
     The order's revision goes up by one, its lines change, "order.change_applied" is published (production
-    updates, cancels or creates work orders; crm_sync writes the outbox row), and every other open CR made
-    on the old revision is superseded. If the order changed since the CR was made, the CR is superseded
-    (committed) and the call answers 409. If the change cannot be made any more (e.g. the work is
-    finished), it answers 409 with the reason and changes nothing.
+    updates, cancels or creates work orders; crm_sync writes the outbox row), a hold, resume or cancel also
+    publishes the order's own event ("order.held"...) as the direct transition does, and every other open
+    CR made on the old revision is superseded. If the order changed since the CR was made, the CR is
+    superseded (committed) and the call answers 409. If the change cannot be made any more (e.g. the work
+    is finished), it answers 409 with the reason and changes nothing.
     """
 
     @transaction.atomic
@@ -791,7 +806,7 @@ def change_request_apply(*, actor: Any, change_request: ChangeRequest | int) -> 
         _apply_to_order(cr, order, cleaned, actor=actor, impact=impact)
         return cr
 
-    return _supersede_then_refuse(run)
+    return _supersede_then_refuse(run, actor=actor)
 
 
 def _apply_to_order(cr: ChangeRequest, order: SalesOrder, changes: list[dict], *, actor: Any, impact: dict):
@@ -881,6 +896,18 @@ def _apply_to_order(cr: ChangeRequest, order: SalesOrder, changes: list[dict], *
     for line in removed:
         _stamp(line, actor=actor, reason=reason)
         line.delete()
+    # A hold, resume or cancel is also the order's own transition: the CRM and the MES get the same event,
+    # and the owner the same notice, as when it is made directly. Production skips it (change_request_id):
+    # the work orders followed the change above, case by case.
+    for op in [change["op"] for change in changes if change["op"] in STATUS_OPS]:
+        order_transition_publish(
+            order,
+            op,
+            actor=actor,
+            reason=reason,
+            change_request_id=cr.pk,
+            change_request_number=cr.number,
+        )
     # Every other open CR was made on an older revision now: it must be re-based, not applied blindly.
     for other in (
         ChangeRequest.objects.select_for_update()
@@ -897,7 +924,7 @@ def _apply_to_order(cr: ChangeRequest, order: SalesOrder, changes: list[dict], *
         )
         .exclude(pk=cr.pk)
     ):
-        _supersede(other, order, by=_("%(number)s was applied first") % {"number": cr.number})
+        _supersede(other, order, by=_("%(number)s was applied first") % {"number": cr.number}, actor=actor)
 
 
 # --- the MES acknowledged -------------------------------------------------------------------------------

@@ -617,7 +617,9 @@ def _lock(job_id: int) -> ImportJob | None:
 def import_job_validate(*, job_id: int) -> ImportJob | None:
     """Read and check every row; the job becomes valid (with its preview) or invalid (with its errors).
 
-    Idempotent: a job already past validation is left alone.
+    Idempotent: a job already past validation is left alone. Two deliveries of the task at once both read
+    the file (a run that died must be redone, so "validating" is not a claim); the first to finish records
+    the result, the other finds the job past validation and leaves it alone.
     """
     with transaction.atomic():
         job = _lock(job_id)
@@ -638,6 +640,8 @@ def import_job_validate(*, job_id: int) -> ImportJob | None:
         planned, errors, sheet = [], [{"row": 0, "column": "", "message": message}], Sheet([], [])
     with transaction.atomic():
         job = _lock(job_id)
+        if job.status != ImportJobStatus.VALIDATING:
+            return job
         job.rows = len(sheet.rows)
         job.errors = errors[:MAX_ERRORS]
         job.orders_new = sum(1 for order in planned if not order.exists)
@@ -693,43 +697,50 @@ def import_job_run(*, job_id: int) -> ImportJob | None:
     """Create every new order of the file in one transaction (all or nothing). Idempotent per job.
 
     The file is read and checked again: master data may have changed since the preview.
+
+    Celery delivers at least once (acks_late; a message can come twice): the run claims the job with its
+    row lock and holds it, in one transaction with the orders it creates, until the job is done or failed.
+    A second delivery waits for that lock, then finds the job no longer importing and does nothing. If the
+    first worker died, its transaction rolled back (no order, job still importing) and released the lock:
+    the redelivered task does the import. Waiting, not SKIP LOCKED: a skipped run would be lost for good if
+    the row was locked for another reason.
     """
     with transaction.atomic():
         job = _lock(job_id)
         if job is None or job.status != ImportJobStatus.IMPORTING:
             return job
-    actor = job.created_by
-    created: list[str] = []
-    errors: list[dict] = []
-    try:
-        planned, errors = plan_orders(read_sheet(job), check_rules=False)
-        if errors:
-            raise ValidationFailed(_("The file has errors since its preview: nothing was imported."))
-        todo = [order for order in planned if not order.exists]
-        _set_progress(job_id, 0, len(todo))
-        # One transaction (order_create_many's): all or nothing. Progress goes to the shared cache, not to
-        # this database connection, so the page polling it sees it while the transaction is still open.
-        created = [
-            order.number
-            for order in _create_all(
-                todo,
-                actor=actor,
-                filename=job.filename,
-                progress=lambda done, total: _set_progress(job_id, done, total),
-            )
-        ]
-    except Exception as exc:
-        # Whatever went wrong, the transaction rolled back: nothing of the file was saved.
-        created = []
-        if isinstance(exc, ApplicationError):
-            message = exc.message
-        elif isinstance(exc, IntegrityError):
-            message = _("Another import created some of these orders.")
-        else:
-            log.exception("import job %s failed", job_id)
-            message = _("The import failed: nothing was saved. Try again or ask an administrator.")
-        with transaction.atomic():
-            job = _lock(job_id)
+        actor = job.created_by
+        created: list[str] = []
+        errors: list[dict] = []
+        try:
+            # A savepoint: a failure rolls back every order of the file, and the job keeps its claim to
+            # record the failure in this same transaction.
+            with transaction.atomic():
+                planned, errors = plan_orders(read_sheet(job), check_rules=False)
+                if errors:
+                    raise ValidationFailed(_("The file has errors since its preview: nothing was imported."))
+                todo = [order for order in planned if not order.exists]
+                _set_progress(job_id, 0, len(todo))
+                # All or nothing. Progress goes to the shared cache, not to this database connection, so
+                # the page polling it sees it while the transaction is still open.
+                created = [
+                    order.number
+                    for order in _create_all(
+                        todo,
+                        actor=actor,
+                        filename=job.filename,
+                        progress=lambda done, total: _set_progress(job_id, done, total),
+                    )
+                ]
+        except Exception as exc:
+            # Whatever went wrong, the savepoint rolled back: nothing of the file was saved.
+            if isinstance(exc, ApplicationError):
+                message = exc.message
+            elif isinstance(exc, IntegrityError):
+                message = _("Another import created some of these orders.")
+            else:
+                log.exception("import job %s failed", job_id)
+                message = _("The import failed: nothing was saved. Try again or ask an administrator.")
             job.errors = [*errors, {"row": getattr(exc, "row", 0), "column": "", "message": message}][
                 :MAX_ERRORS
             ]
@@ -737,9 +748,7 @@ def import_job_run(*, job_id: int) -> ImportJob | None:
             job.finished_at = timezone.now()
             services._stamp(job, actor=actor, reason=_("Import failed: nothing was saved"))
             job.save()
-        return job
-    with transaction.atomic():
-        job = _lock(job_id)
+            return job
         job.created_order_numbers = created
         job.mark_done()
         job.finished_at = timezone.now()

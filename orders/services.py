@@ -680,9 +680,18 @@ def _transition(
     reason = reason or str(TRANSITION_LABELS[name])
     _stamp(order, actor=actor, reason=reason)
     order.save()
-    _publish(order, f"order.{_EVENT_NAMES.get(name, name)}", actor=actor, reason=reason)
+    order_transition_publish(order, name, actor=actor, reason=reason)
     _forget_lines(order)
     return order
+
+
+def order_transition_publish(order: SalesOrder, name: str, *, actor: Any, reason: str, **extra: Any) -> None:
+    """Publish the event of transition `name` ("hold" → "order.held"), in the caller's transaction.
+
+    One event however the transition was made: directly above, or by an applied change request
+    (orders.change_requests), so that the outbox (CRM, MES) and the owner's notice are the same.
+    """
+    _publish(order, f"order.{_EVENT_NAMES.get(name, name)}", actor=actor, reason=reason, **extra)
 
 
 _EVENT_NAMES = {

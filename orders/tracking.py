@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.core import signing
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -63,6 +64,10 @@ class RatingFormInvalid(Exception):
     """The rating form's nonce is missing, tampered, made for another link, or too old."""
 
 
+class RatingFormUsed(RatingFormInvalid):
+    """The nonce is genuine, but the order is rated already: this form, or another, was sent before."""
+
+
 def _signer() -> signing.Signer:
     # "." keeps the token inside the URL-safe alphabet (public_id and signature are base64url).
     return signing.Signer(salt=SIGNING_SALT, sep=".")
@@ -76,6 +81,24 @@ def tracking_path(link: TrackingLink) -> str:
     return reverse("tracking:track", kwargs={"token": tracking_token(link)})
 
 
+def public_url(path: str, *, request: Any = None) -> str:
+    """`path` as an absolute URL customers can open (tracking links shown to staff, sent in emails).
+
+    settings.PUBLIC_URL (ORDERBRIDGE_PUBLIC_URL) when set: behind a proxy, or on an internal host name,
+    the request's Host is not the customers' address. Else the request's scheme and host, as staff see
+    them; with no request at all (Celery tasks, commands), SITE_URL.
+    """
+    if settings.PUBLIC_URL:
+        return f"{settings.PUBLIC_URL}{path}"
+    if request is not None:
+        return request.build_absolute_uri(path)
+    return f"{settings.SITE_URL}{path}"
+
+
+def tracking_url(link: TrackingLink, *, request: Any = None) -> str:
+    return public_url(tracking_path(link), request=request)
+
+
 def rating_form_nonce(link: TrackingLink) -> str:
     """A signed, timestamped nonce for one rendered rating form, bound to `link`.
 
@@ -86,13 +109,21 @@ def rating_form_nonce(link: TrackingLink) -> str:
 
 
 def rating_form_check(*, link: TrackingLink, nonce: str) -> None:
-    """RatingFormInvalid unless `nonce` came from a form of `link` rendered within RATING_FORM_MAX_AGE."""
+    """RatingFormInvalid unless `nonce` came from a form of `link` rendered within RATING_FORM_MAX_AGE;
+    RatingFormUsed if the order is rated already.
+
+    A nonce is good for one rating: it is bound to "the order has no rating yet". An order takes one
+    rating (one-to-one key) and ratings are never deleted (read-only admin), so a nonce that made a rating
+    can never make another, and none needs recording: no table of used nonces, no per-process state.
+    """
     try:
         payload = signing.loads(nonce or "", salt=RATING_FORM_SALT, max_age=RATING_FORM_MAX_AGE)
     except signing.BadSignature as exc:  # SignatureExpired is a BadSignature too
         raise RatingFormInvalid from exc
     if not isinstance(payload, dict) or payload.get("l") != link.public_id:
         raise RatingFormInvalid
+    if OrderRating.objects.filter(order_id=link.order_id).exists():
+        raise RatingFormUsed
 
 
 # --- staff: create and revoke ----------------------------------------------------------------------------

@@ -27,7 +27,7 @@ class TrackingLinkSerializer(serializers.ModelSerializer):
     def get_url(self, link: TrackingLink) -> str | None:
         if link.state() != TrackingLinkState.ACTIVE:
             return None
-        return self.context["request"].build_absolute_uri(tracking.tracking_path(link))
+        return tracking.tracking_url(link, request=self.context.get("request"))
 
     def get_state(self, link: TrackingLink) -> str:
         return link.state()

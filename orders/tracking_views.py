@@ -123,8 +123,9 @@ def track(request: HttpRequest, token: str) -> HttpResponse:
 # embedded in email apps, where Django's CSRF cookie never arrives. CSRF protects ambient credentials
 # (a session cookie a foreign page could ride on); this view reads none. Its credential is the signed,
 # expiring, revocable token in the URL, which a foreign page cannot know, and the form must also carry a
-# signed nonce bound to this link and at most RATING_FORM_MAX_AGE old (tracking.rating_form_check). The
-# database still takes one rating per order (OrderRating.order is one-to-one).
+# signed nonce bound to this link, at most RATING_FORM_MAX_AGE old and good for one rating only
+# (tracking.rating_form_check). The database still takes one rating per order (OrderRating.order is
+# one-to-one).
 @csrf_exempt
 @login_not_required
 @require_POST
@@ -139,6 +140,17 @@ def rate(request: HttpRequest, token: str) -> HttpResponse:
     with translation.override(language):
         try:
             tracking.rating_form_check(link=link, nonce=request.POST.get("form_nonce", ""))
+        except tracking.RatingFormUsed:
+            # Sent twice (a double tap, the back button, a replayed form) or after another form: the rating
+            # stands as first sent.
+            return _render_tracking(
+                request,
+                link,
+                status=409,
+                rating_error=ApplicationError(
+                    _("This order has already been rated: this form can no longer be sent. Thank you!")
+                ),
+            )
         except tracking.RatingFormInvalid:
             return _render_tracking(
                 request,

@@ -532,6 +532,10 @@ def on_order_event(event: OrderEvent) -> None:
     The order's transition was already authorised for its actor; the work orders follow as a consequence,
     so no production permission is asked here, and history records the order's actor and reason.
     """
+    if event.type in _FOLLOWED_WITH_THE_CHANGE and (event.data or {}).get("change_request_id"):
+        # A hold/resume/cancel made by a change request: its "order.change_applied" already moved the work
+        # orders case by case (a cancel holds started work pending its disposition): nothing more to do.
+        return
     handler = _ORDER_EVENT_HANDLERS.get(event.type)
     if handler is not None:
         handler(event)
@@ -583,6 +587,7 @@ def _on_change_applied(event: OrderEvent) -> None:
     follow_change_request(event)
 
 
+_FOLLOWED_WITH_THE_CHANGE = ("order.held", "order.resumed", "order.cancelled")
 _ORDER_EVENT_HANDLERS = {
     "order.released": _on_released,
     "order.held": _on_held,

@@ -111,14 +111,26 @@ def test_english_and_simplified_chinese_are_offered():
         (lambda: env.env_int("ORDERBRIDGE_TEST_VALUE", 1), "five"),
         (lambda: env.env_choice("ORDERBRIDGE_TEST_VALUE", "a", {"a", "b"}), "c"),
         (lambda: env.env_required("ORDERBRIDGE_TEST_VALUE"), "  "),
+        (lambda: env.env_base_url("ORDERBRIDGE_TEST_VALUE"), "track.plant.example"),
+        (lambda: env.env_base_url("ORDERBRIDGE_TEST_VALUE"), "https://track.plant.example/?from=mail"),
     ],
-    ids=["bool", "int", "choice", "required"],
+    ids=["bool", "int", "choice", "required", "url-without-scheme", "url-with-query"],
 )
 def test_an_env_parser_refuses_a_bad_value(monkeypatch, parse, value):
     monkeypatch.setenv("ORDERBRIDGE_TEST_VALUE", value)
 
     with pytest.raises(ImproperlyConfigured, match="ORDERBRIDGE_TEST_VALUE"):
         parse()
+
+
+def test_a_base_url_keeps_its_path_and_loses_the_trailing_slash(monkeypatch):
+    monkeypatch.setenv("ORDERBRIDGE_TEST_VALUE", " https://track.plant.example/orderbridge/ ")
+
+    assert env.env_base_url("ORDERBRIDGE_TEST_VALUE") == "https://track.plant.example/orderbridge"
+
+
+def test_no_public_url_by_default_so_tracking_links_follow_the_request():
+    assert settings.PUBLIC_URL == ""
 
 
 @pytest.mark.parametrize(("value", "expected"), [("yes", True), ("0", False), ("ON", True), ("", False)])

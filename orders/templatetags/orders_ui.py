@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
+from orders import tracking
 from orders.models import CustomerTier, OrderStatus, Priority
 
 register = template.Library()
@@ -138,3 +139,9 @@ def marked_required(field: forms.BoundField) -> bool:
 @register.filter
 def unit(field: forms.BoundField) -> str:
     return getattr(field.field, "unit", "")
+
+
+@register.simple_tag(takes_context=True)
+def public_url(context: Any, path: str) -> str:
+    """An absolute URL for customers (tracking links): ORDERBRIDGE_PUBLIC_URL, else this request's host."""
+    return tracking.public_url(path, request=context.get("request"))

@@ -263,6 +263,38 @@ def test_hold_through_a_change_request_holds_the_order(sales, planner, order):
     assert fresh(order).status == OrderStatus.ON_HOLD and cr.status == "applied"
 
 
+@pytest.mark.parametrize(("op", "event_type"), [("hold", "order.held"), ("cancel", "order.cancelled")])
+def test_a_hold_or_cancel_by_change_request_sends_the_same_event_as_the_direct_transition(
+    sales, planner, order, op, event_type
+):
+    from crm_sync.models import OutboxEvent
+
+    cr = approved(sales, planner, order, [{"op": op}])
+    cr = crs.change_request_apply(actor=planner, change_request=cr)
+    events = list(OutboxEvent.objects.filter(order_id=order.pk).order_by("sequence"))
+    assert [event.type for event in events[-2:]] == ["order.change_applied", event_type]
+    status_event = events[-1]
+    assert (status_event.actor_id, status_event.reason) == (planner.pk, f"{cr.number}: Customer called")
+    assert (status_event.data["status"], status_event.data["change_request_number"]) == (
+        fresh(order).status,
+        cr.number,
+    )
+
+
+def test_a_resume_by_change_request_sends_order_resumed_as_the_direct_transition_does(sales, planner, order):
+    from crm_sync.models import OutboxEvent
+
+    order_services.order_hold(actor=planner, order=order, reason="Waiting for steel")
+    cr = crs.change_request_apply(
+        actor=planner, change_request=approved(sales, planner, order, [{"op": "resume"}])
+    )
+    types = list(
+        OutboxEvent.objects.filter(order_id=order.pk).order_by("sequence").values_list("type", flat=True)
+    )
+    assert types[-2:] == ["order.change_applied", "order.resumed"]
+    assert (fresh(order).status, cr.status) == (OrderStatus.RELEASED, "applied")
+
+
 def test_the_mes_acknowledgement_is_recorded_once(sales, planner, order):
     import datetime as dt
 

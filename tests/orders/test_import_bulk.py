@@ -275,7 +275,7 @@ def test_the_import_reports_progress_after_each_chunk_while_its_transaction_is_o
     import_job_run(job_id=job.pk)
 
     assert seen == [
-        ({"done": 0, "total": 5}, False),
+        ({"done": 0, "total": 5}, True),  # the run holds its job's row lock from here (one run per job)
         ({"done": 2, "total": 5}, True),
         ({"done": 4, "total": 5}, True),
         ({"done": 5, "total": 5}, True),

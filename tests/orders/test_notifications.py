@@ -14,7 +14,7 @@ from django.db import transaction
 from django.urls import reverse
 
 from config.celery import app as celery_app
-from config.errors import ValidationFailed
+from config.errors import Conflict, ValidationFailed
 from orders import change_requests as crs
 from orders import events, notifications, services, tracking
 from orders.models import (
@@ -174,7 +174,7 @@ def test_withdrawing_a_draft_notifies_nobody(sales, planner, approvers):
     assert not Notification.objects.exists()
 
 
-def test_a_superseded_request_tells_its_requester_and_the_approvers(sales, planner, manager, approvers):
+def test_a_superseded_request_tells_its_requester_and_the_other_approvers(sales, planner, manager, approvers):
     order = released_order(sales, planner, make_line(planner))
     first = approved(sales, planner, order, MORE)
     waiting = submitted(sales, order, [{"op": "set_quantity", "line_no": 1, "quantity": "15"}])
@@ -184,8 +184,30 @@ def test_a_superseded_request_tells_its_requester_and_the_approvers(sales, plann
     assert (to_requester.recipient, to_requester.kind) == (sales, NotificationKind.CR_DECIDED)
     assert waiting.number in to_requester.title and "Re-base" in to_requester.body
     to_approvers = Notification.objects.filter(event="change_request.superseded.approvers")
-    assert {n.recipient for n in to_approvers} == {planner, manager}
+    assert [n.recipient for n in to_approvers] == [manager]
     assert all(n.kind == NotificationKind.CR_SUBMITTED for n in to_approvers)
+
+
+def test_whoever_applies_a_change_request_hears_nothing_of_the_requests_it_superseded(
+    sales, planner, approvers
+):
+    order = released_order(sales, planner, make_line(planner))
+    first = approved(sales, planner, order, MORE)
+    submitted(sales, order, [{"op": "set_quantity", "line_no": 1, "quantity": "15"}])
+    Notification.objects.all().delete()
+    crs.change_request_apply(actor=planner, change_request=first)
+    assert not Notification.objects.filter(recipient=planner).exists()
+
+
+def test_the_requester_whose_stale_draft_is_refused_on_submit_gets_no_notice_of_it(sales, planner, approvers):
+    order = released_order(sales, planner, make_line(planner))
+    draft = crs.change_request_create(actor=sales, order=order, base_revision=1, reason="r", changes=MORE)
+    SalesOrder.objects.filter(pk=order.pk).update(revision=2)  # changed by another path meanwhile
+    Notification.objects.all().delete()
+    with pytest.raises(Conflict):
+        crs.change_request_submit(actor=sales, change_request=draft)
+    assert crs.ChangeRequest.objects.get(pk=draft.pk).status == "superseded"
+    assert not Notification.objects.exists()
 
 
 def test_a_superseded_draft_tells_only_its_requester(sales, planner, approvers):
@@ -509,3 +531,16 @@ def test_the_inbox_shows_notices_in_the_readers_language(client, sales, planner)
 def test_the_inbox_needs_a_login(client):
     response = client.get(reverse("notifications:inbox"))
     assert response.status_code == 302
+
+
+@pytest.mark.parametrize(("op", "event"), [("hold", "order.held"), ("cancel", "order.cancelled")])
+def test_a_hold_or_cancel_applied_by_change_request_tells_the_owner_once(
+    sales, planner, approvers, op, event
+):
+    order = released_order(sales, planner, make_line(planner))
+    cr = approved(sales, planner, order, [{"op": op}])
+    Notification.objects.all().delete()
+    crs.change_request_apply(actor=planner, change_request=cr)
+    notices = Notification.objects.filter(recipient=sales)
+    assert [(n.kind, n.event) for n in notices] == [(NotificationKind.ORDER_HELD, event)]
+    assert f"{cr.number}: Customer called" in notices[0].body

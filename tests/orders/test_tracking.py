@@ -291,6 +291,17 @@ def test_a_rating_without_a_valid_form_nonce_saves_nothing(sales, planner, manag
     assert not OrderRating.objects.exists()
 
 
+def test_a_rating_form_sent_a_second_time_is_refused_as_already_used(sales, planner, manager):
+    link = tracking.tracking_link_create(actor=sales, order=shipped(sales, planner, manager))
+    path = reverse("tracking:rate", kwargs={"token": tracking.tracking_token(link)})
+    form = rating_form(link, score="5", comment="Quick delivery")
+    assert Client().post(path, form).status_code == 302
+    replay = Client().post(path, {**form, "score": "1", "comment": "Changed my mind"})
+    assert replay.status_code == 409
+    assert "already been rated: this form can no longer be sent" in replay.content.decode()
+    assert OrderRating.objects.get(order=link.order).score == 5
+
+
 def test_two_forms_sent_at_once_still_make_one_rating(sales, planner, manager):
     link = tracking.tracking_link_create(actor=sales, order=shipped(sales, planner, manager))
     path = reverse("tracking:rate", kwargs={"token": tracking.tracking_token(link)})
@@ -329,6 +340,34 @@ def test_the_panel_offers_an_email_to_the_customer_in_the_customers_language(cli
     assert fields["subject"] == [f"跟踪您的订单 {order.number}"]
     assert "PO-88" in fields["body"][0]
     assert fields["body"][0].endswith(f"http://testserver{url(link)}")
+
+
+def test_behind_a_proxy_the_panel_gives_the_public_url_not_the_requests_host(
+    client, sales, planner, settings
+):
+    settings.PUBLIC_URL = "https://track.plant.example"
+    order = released(sales, planner)
+    link = tracking.tracking_link_create(actor=sales, order=order)
+    client.force_login(sales)
+    page = client.get(reverse("orders:order_detail", kwargs={"number": order.number})).content.decode()
+    shown = re.search(r'value="([^"]+)"\s+id="tracking-url-', page).group(1)
+    mailto = re.search(r'data-testid="tracking-mail"\s+href="([^"]+)"', page).group(1).replace("&amp;", "&")
+    assert shown == f"https://track.plant.example{url(link)}"
+    assert parse_qs(mailto.split("?", 1)[1])["body"][0].endswith(shown)
+
+
+@pytest.mark.parametrize(
+    ("public_url", "expected"),
+    [
+        ("", "http://orderbridge.internal:8000"),
+        ("https://track.plant.example", "https://track.plant.example"),
+    ],
+)
+def test_a_tracking_url_built_without_a_request_uses_the_public_url_else_the_site_url(
+    settings, link, public_url, expected
+):
+    settings.PUBLIC_URL, settings.SITE_URL = public_url, "http://orderbridge.internal:8000"
+    assert tracking.tracking_url(link) == f"{expected}{url(link)}"
 
 
 def test_revoking_twice_is_a_conflict(sales, link):

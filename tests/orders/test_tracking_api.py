@@ -35,6 +35,13 @@ def test_sales_creates_a_link_and_gets_the_customers_url(client, sales, order):
     assert client.get(body["url"].removeprefix("http://testserver")).status_code == 200
 
 
+def test_the_api_gives_the_public_url_when_one_is_set(sales, order, settings):
+    settings.PUBLIC_URL = "https://track.plant.example/orderbridge"
+    body = api(sales).post(links_url(order), {"expires_in_days": 7}, format="json").json()
+    link = TrackingLink.objects.get(pk=body["id"])
+    assert body["url"] == f"https://track.plant.example/orderbridge{tracking.tracking_path(link)}"
+
+
 def test_a_bad_expiry_is_a_400_naming_the_field(sales, order):
     response = api(sales).post(links_url(order), {"expires_in_days": 0}, format="json")
     assert response.status_code == 400
