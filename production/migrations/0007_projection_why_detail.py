@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('production', '0006_progress_reported_kpi_index'),
+        ("production", "0006_progress_reported_kpi_index"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='orderprojection',
-            name='why_detail',
-            field=models.JSONField(blank=True, default=dict, verbose_name='why (detail)'),
+            model_name="orderprojection",
+            name="why_detail",
+            field=models.JSONField(blank=True, default=dict, verbose_name="why (detail)"),
         ),
     ]
