@@ -230,6 +230,7 @@ class ProgressReportViewSet(ReadCreateViewSet):
             operator=data["operator"],
             reported_at=data["reported_at"],
             operation_finished=data["operation_finished"],
+            started_at=data["started_at"],
         )
         return Response(ProgressReportSerializer(report).data, status=201 if created else 200)
 

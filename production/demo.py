@@ -361,6 +361,7 @@ def _report(ctx: DemoContext, work_order: WorkOrder, first: dt.datetime, last: d
                         good_quantity=done,
                         operator=operator,
                         reported_at=moment,
+                        started_at=begin,
                     )
                 ctx.counts["progress reports"] = ctx.counts.get("progress reports", 0) + 1
             return
@@ -377,6 +378,7 @@ def _report(ctx: DemoContext, work_order: WorkOrder, first: dt.datetime, last: d
                 operator=operator,
                 reported_at=finish,
                 operation_finished=True,
+                started_at=begin,
             )
         ctx.counts["progress reports"] = ctx.counts.get("progress reports", 0) + 1
         quantity = good

@@ -180,6 +180,9 @@ class ProgressReportCreateSerializer(serializers.Serializer):
     operator = serializers.CharField(required=False, allow_blank=True, default="")
     reported_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
     operation_finished = serializers.BooleanField(default=False)
+    started_at = serializers.DateTimeField(
+        required=False, allow_null=True, default=None, help_text="when the operation actually began"
+    )
 
 
 class ProductionExceptionSerializer(serializers.ModelSerializer):

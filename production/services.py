@@ -681,8 +681,12 @@ def progress_report_create(
     operator: str = "",
     reported_at: dt.datetime | None = None,
     operation_finished: bool = False,
+    started_at: dt.datetime | None = None,
 ) -> tuple[ProgressReport, bool]:
     """Record what the MES reports for one operation; returns (report, created).
+
+    `started_at`: when the operation actually began, if the MES says so (a first report often comes only
+    when the operation is finished); without it the first report's time is the operation's actual start.
 
     A repeated `message_id` returns the first report and changes nothing (the MES may resend). Rolls up:
     the operation starts (actual start) and, when finished, completes; the work order starts and completes
@@ -705,6 +709,9 @@ def progress_report_create(
         errors["message_id"] = [_("This field is required.")]
     if not errors and good + scrap + rework == 0 and not operation_finished:
         errors["good_quantity"] = [_("Report a quantity or finish the operation.")]
+    reported_at = reported_at or timezone.now()
+    if started_at is not None and started_at > reported_at:
+        errors["started_at"] = [_("The operation cannot start after the time of the report.")]
     if errors:
         raise ValidationFailed(_("Please correct the errors below."), fields=errors)
     if work_order.status not in (WorkOrderStatus.RELEASED, WorkOrderStatus.IN_PROGRESS):
@@ -714,7 +721,6 @@ def progress_report_create(
         )
     if op.status == OperationStatus.COMPLETED:
         raise Conflict(_("Operation %(name)s is already completed.") % {"name": op.name}, code="completed")
-    reported_at = reported_at or timezone.now()
     reason = _("Progress reported (%(message)s)") % {"message": message_id}
     report = ProgressReport(
         message_id=message_id,
@@ -740,7 +746,7 @@ def progress_report_create(
     op.rework_quantity += rework
     if op.status == OperationStatus.PENDING:
         op.start()
-        op.actual_start = reported_at
+        op.actual_start = started_at or reported_at
     if operation_finished:
         op.complete()
         op.actual_end = reported_at

@@ -10,6 +10,7 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from crm_sync.models import OutboxEvent
@@ -145,6 +146,12 @@ def test_no_work_center_has_more_operations_under_way_than_units():
     assert under_way.exists()
     for center in WorkCenter.objects.all():
         assert under_way.filter(work_center=center).count() <= center.units, center.code
+
+
+def test_finished_operations_took_time_on_the_shop_floor():
+    finished = WorkOrderOperation.objects.filter(status="completed")
+    assert finished.exists()
+    assert not finished.filter(actual_start__gte=F("actual_end")).exists()
 
 
 def test_some_production_exceptions_are_resolved_and_some_open():

@@ -1,10 +1,12 @@
 """Work orders follow their order: made on release, held, resumed, cancelled with it; progress rolls up."""
 
+import datetime as dt
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 
-from config.errors import Forbidden, TransitionNotAllowed
+from config.errors import Forbidden, TransitionNotAllowed, ValidationFailed
 from orders import services as order_services
 from orders.models import OrderStatus
 from production import services
@@ -118,6 +120,41 @@ def test_finishing_every_operation_completes_the_work_order_and_the_order(sales,
     order = fresh(order)
     assert work_order.status == WorkOrderStatus.COMPLETED and work_order.percent_complete == 100
     assert order.status == OrderStatus.COMPLETED and order.completed_at is not None
+
+
+def test_a_report_that_says_when_the_operation_began_sets_its_actual_start(sales, planner, line_setup):
+    order = released(sales, planner, line_setup[0])
+    _release_work_orders(planner, order)
+    op = order.work_orders.get().operations.order_by("sequence").first()
+    began, finished = timezone.now() - dt.timedelta(hours=3), timezone.now() - dt.timedelta(hours=1)
+    services.progress_report_create(
+        actor=planner,
+        operation=op,
+        message_id="m-1",
+        good_quantity=10,
+        operation_finished=True,
+        reported_at=finished,
+        started_at=began,
+    )
+    op = fresh(op)
+    assert (op.actual_start, op.actual_end) == (began, finished)
+
+
+def test_a_start_after_the_report_is_refused_naming_the_field(sales, planner, line_setup):
+    order = released(sales, planner, line_setup[0])
+    _release_work_orders(planner, order)
+    op = order.work_orders.get().operations.order_by("sequence").first()
+    with pytest.raises(ValidationFailed) as error:
+        services.progress_report_create(
+            actor=planner,
+            operation=op,
+            message_id="m-1",
+            good_quantity=1,
+            reported_at=timezone.now() - dt.timedelta(hours=1),
+            started_at=timezone.now(),
+        )
+    assert "started_at" in error.value.fields
+    assert fresh(op).status == OperationStatus.PENDING
 
 
 def test_progress_rolls_up_by_planned_minutes_into_the_order_percent(sales, planner, line_setup):
