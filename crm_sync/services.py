@@ -59,7 +59,11 @@ def outbox_record_order_event(event: OrderEvent) -> OutboxEvent:
 
 
 def _record(*, event: OrderEvent, systems: list[ExternalSystem], origin_label: str) -> OutboxEvent:
-    last = OutboxEvent.objects.filter(order_id=event.order.pk).aggregate(last=Max("sequence"))["last"] or 0
+    if event.order_is_new:
+        last = 0  # created in this transaction: no earlier event (the unique constraint is the backstop)
+    else:
+        last = OutboxEvent.objects.filter(order_id=event.order.pk).aggregate(last=Max("sequence"))["last"]
+        last = last or 0
     now = timezone.now()
     outbox_event = OutboxEvent.objects.create(
         type=event.type,
