@@ -17,7 +17,6 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Prefetch
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -391,16 +390,18 @@ def _lock_order(order: SalesOrder | int | OrderNumber, *, with_lines: bool = Fal
         queryset = selectors.orders_visible_to(order.user).filter(number=order.number)
     else:
         queryset = queryset.filter(pk=order.pk if isinstance(order, SalesOrder) else order)
-    queryset = queryset.select_for_update(of=("self",))
-    if with_lines:
-        lines = OrderLine.objects.select_related("product__family").order_by("line_no")
-        queryset = queryset.prefetch_related(Prefetch("lines", queryset=lines))
     try:
-        return queryset.get()
+        locked = queryset.select_for_update(of=("self",)).get()
     except SalesOrder.DoesNotExist:
         if isinstance(order, OrderNumber):
             raise Http404(_("No order %(number)s.") % {"number": order.number}) from None
         raise
+    if with_lines:
+        # Read after the lock, so they are the lines as of commit (lines change only under it). One plain
+        # query: prefetch_related's machinery costs more than the query itself.
+        lines = OrderLine.objects.filter(order_id=locked.pk).select_related("product__family")
+        selectors.order_seed_lines(locked, list(lines.order_by("line_no")))
+    return locked
 
 
 def _check_version(order: SalesOrder, expected_version: int | None) -> None:
