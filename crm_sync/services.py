@@ -17,14 +17,17 @@ import os
 import random
 import threading
 import time
+import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 from django.conf import settings
+from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models import Case, Exists, F, Max, OuterRef, Prefetch, Value, When
+from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
 
 from orders.events import OrderEvent
@@ -39,6 +42,62 @@ RESPONSE_EXCERPT_CHARS = 500
 
 
 # --- the outbox -----------------------------------------------------------------------------------------
+# Every order write records an event, and which systems take events changes rarely (an admin's edit): each
+# process keeps the enabled systems under a version held in the shared cache (Redis in production), which
+# every save or delete of a system replaces, at once and again at commit, so that every process reads them
+# again at its next event. A change that bypasses the ORM's signals (a queryset update, SQL) is read within
+# SYSTEMS_MAX_AGE_SECONDS.
+SYSTEMS_VERSION_KEY = "crm_sync:systems:version"
+SYSTEMS_MAX_AGE_SECONDS = 30.0
+_enabled_systems: tuple[Any, float, tuple[ExternalSystem, ...]] | None = None  # (version, read at, systems)
+# The version this thread set for a change not committed yet (or rolled back): its transaction sees rows no
+# other one does, so it reads them itself and caches nothing under that version.
+_own_change = threading.local()
+
+
+def _systems_version() -> Any:
+    version = cache.get(SYSTEMS_VERSION_KEY)
+    if version is None:  # first use, or evicted: a new value nobody has cached under
+        cache.add(SYSTEMS_VERSION_KEY, uuid.uuid4().hex, timeout=None)
+        version = cache.get(SYSTEMS_VERSION_KEY)
+    return version
+
+
+def enabled_systems() -> tuple[ExternalSystem, ...]:
+    """The enabled external systems (shared instances: read them, never change them)."""
+    global _enabled_systems
+    version = _systems_version()  # before the query: a change committed after it bumps past this version
+    now = time.monotonic()
+    if version is None or version == getattr(_own_change, "version", None):
+        return tuple(ExternalSystem.objects.filter(is_enabled=True))
+    cached = _enabled_systems
+    if cached is not None and cached[0] == version and now - cached[1] < SYSTEMS_MAX_AGE_SECONDS:
+        return cached[2]
+    systems = tuple(ExternalSystem.objects.filter(is_enabled=True))
+    _enabled_systems = (version, now, systems)
+    return systems
+
+
+def _new_systems_version() -> str:
+    version = uuid.uuid4().hex
+    cache.set(SYSTEMS_VERSION_KEY, version, timeout=None)
+    return version
+
+
+def _systems_changed(sender: Any, **kwargs: Any) -> None:
+    _own_change.version = _new_systems_version()
+
+    def committed() -> None:
+        _own_change.version = None
+        _new_systems_version()
+
+    transaction.on_commit(committed)
+
+
+post_save.connect(_systems_changed, sender=ExternalSystem, dispatch_uid="crm_sync_systems_saved")
+post_delete.connect(_systems_changed, sender=ExternalSystem, dispatch_uid="crm_sync_systems_deleted")
+
+
 def outbox_record_order_event(event: OrderEvent) -> OutboxEvent:
     """Write the event row, and one delivery per subscribed system, in the caller's transaction.
 
@@ -50,7 +109,7 @@ def outbox_record_order_event(event: OrderEvent) -> OutboxEvent:
     source_system = origin.current_system()
     systems = [
         system
-        for system in ExternalSystem.objects.filter(is_enabled=True)
+        for system in enabled_systems()
         if system.takes(event.type)
         # Echo suppression: the system the change came from already has it.
         and (source_system is None or system.pk != source_system.pk)
@@ -59,7 +118,11 @@ def outbox_record_order_event(event: OrderEvent) -> OutboxEvent:
 
 
 def _record(*, event: OrderEvent, systems: list[ExternalSystem], origin_label: str) -> OutboxEvent:
-    last = OutboxEvent.objects.filter(order_id=event.order.pk).aggregate(last=Max("sequence"))["last"] or 0
+    if event.order_is_new:
+        last = 0  # created in this transaction: no earlier event (the unique constraint is the backstop)
+    else:
+        last = OutboxEvent.objects.filter(order_id=event.order.pk).aggregate(last=Max("sequence"))["last"]
+        last = last or 0
     now = timezone.now()
     outbox_event = OutboxEvent.objects.create(
         type=event.type,
@@ -104,9 +167,7 @@ def outbox_record_order_events(events: list[OrderEvent]) -> list[OutboxEvent]:
     source_system = origin.current_system()
     origin_label = origin.label(source_system)
     enabled = [
-        system
-        for system in ExternalSystem.objects.filter(is_enabled=True)
-        if source_system is None or system.pk != source_system.pk
+        system for system in enabled_systems() if source_system is None or system.pk != source_system.pk
     ]
     order_ids = {event.order.pk for event in events}
     last = dict(

@@ -30,6 +30,7 @@ from .serializers import (
     ProductFamilySerializer,
     ProductSerializer,
     TransitionRequestSerializer,
+    order_representation,
     transition_url_name,
 )
 
@@ -259,13 +260,16 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         return OrderSerializer
 
     def represent(self, order: SalesOrder, *, fresh: bool = True) -> dict:
-        """The order as the user sees it now. `fresh=False` serializes the order the service returned
-        (its row as written, its lines handed on by the service) instead of reading it all again."""
+        """The order as the user sees it now (OrderSerializer's output). `fresh=False` serializes the order
+        the service returned (its row as written, its lines as the service handed them on) instead of
+        reading it all again."""
         if fresh:
             order = selectors.order_get(user=self.request.user, number=order.number)
+        elif (lines := services.service_lines(order)) is not None:
+            selectors.order_seed_lines(order, lines)
         else:
             selectors.order_prefetch_lines(order)
-        return OrderSerializer(order, context=self.get_serializer_context()).data
+        return order_representation(order, request=self.request)
 
     def create(self, request, *args, **kwargs):
         body = OrderCreateSerializer(data=request.data)
@@ -300,13 +304,12 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         return self.update(request, *args, **kwargs)
 
     def run_transition(self, request, name: str) -> Response:
-        # The service locks and reads the order itself: resolve the number to an id only (404 if hidden).
-        order_id = selectors.order_id_visible(user=request.user, number=self.kwargs[self.lookup_field])
         body = TransitionRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
+        # The service locks the order if the user may see it, in one query (404 if hidden).
         order = services.order_apply_transition(
             actor=request.user,
-            order=order_id,
+            order=services.OrderNumber(number=self.kwargs[self.lookup_field], user=request.user),
             name=name,
             reason=body.validated_data["reason"],
             expected_version=body.validated_data["version"],

@@ -19,6 +19,9 @@ class OrderEvent:
     actor_id: int | None
     reason: str = ""
     data: dict = field(default_factory=dict)
+    # The order was created in the publishing transaction: this is its first event (sequence 1 in the
+    # outbox, without reading the last one).
+    order_is_new: bool = False
 
 
 Handler = Callable[[OrderEvent], None]

@@ -74,6 +74,20 @@ def order_prefetch_lines(order: SalesOrder) -> SalesOrder:
     return order
 
 
+def order_seed_lines(order: SalesOrder, lines: list[OrderLine]) -> SalesOrder:
+    """Set the lines of an order already in hand as order_prefetch_lines would (no query), from lines a
+    service handed on (services.service_lines): products and families loaded, in line order."""
+    lines = list(lines)
+    for line in lines:
+        line.order = order  # as a prefetch links them: line.order is this order, not another read
+    queryset = order.lines.all()
+    # What prefetch_related_objects stores: the relation's queryset, already evaluated.
+    queryset._result_cache = lines
+    queryset._prefetch_done = True
+    order._prefetched_objects_cache = {**getattr(order, "_prefetched_objects_cache", {}), "lines": queryset}
+    return order
+
+
 def order_get(*, user: Any, number: str) -> SalesOrder:
     """The order if the user may see it; 404 otherwise (never reveal that a hidden order exists)."""
     order = order_detail_queryset(user).filter(number=number).first()

@@ -8,6 +8,7 @@ whose errors the API's exception handler reports in the same format as the field
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from decimal import Decimal
 from typing import Any
 
@@ -16,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from django_fsm import can_proceed
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from rest_framework.fields import SkipField
 from rest_framework.reverse import reverse
 
 from .models import Customer, OrderStatus, Priority, Product, ProductFamily, SalesOrder
@@ -165,15 +167,60 @@ class OrderSerializer(serializers.Serializer):
         }
     )
     def get_links(self, order: SalesOrder) -> dict[str, str]:
-        request = self.context.get("request")
-        kwargs = {"number": order.number}
-        links = {
-            "self": reverse("order-detail", kwargs=kwargs, request=request),
-            "history": reverse("order-history", kwargs=kwargs, request=request),
-        }
-        for name in self.get_available_transitions(order):
-            links[name] = reverse(f"order-{transition_url_name(name)}", kwargs=kwargs, request=request)
-        return links
+        return _order_links(order, self.get_available_transitions(order), self.context.get("request"))
+
+
+@functools.cache
+def _order_fields() -> tuple[list[serializers.Field], list[serializers.Field]]:
+    """OrderSerializer's fields and its lines' fields, bound once per process. Reading a value through them
+    keeps no state and needs no context (the two context-dependent method fields are computed apart)."""
+    serializer = OrderSerializer()
+    return list(serializer.fields.values()), list(serializer.fields["lines"].child.fields.values())
+
+
+def _fields_data(instance: Any, fields: list[serializers.Field]) -> dict:
+    """What Serializer.to_representation does with these fields."""
+    data = {}
+    for field in fields:
+        try:
+            value = field.get_attribute(instance)
+        except SkipField:
+            continue
+        data[field.field_name] = None if value is None else field.to_representation(value)
+    return data
+
+
+def order_representation(order: SalesOrder, *, request: Any) -> dict:
+    """Exactly `OrderSerializer(order, context={"request": request}).data`, at a fraction of the CPU: every
+    API write answers with an order, and a serializer deep-copies its declared fields (and its lines'
+    fields) on every instance. The same field objects turn each value into JSON, so formats cannot drift;
+    tests/orders/test_order_representation.py holds the two outputs equal. Lines prefetched, as for the
+    serializer (selectors.order_detail_queryset, order_prefetch_lines or order_seed_lines)."""
+    fields, line_fields = _order_fields()
+    transitions = available_transitions(order, request.user) if request else []
+    data = {}
+    for field in fields:
+        name = field.field_name
+        if name == "lines":
+            data[name] = [_fields_data(line, line_fields) for line in order.lines.all()]
+        elif name == "available_transitions":
+            data[name] = transitions
+        elif name == "links":
+            data[name] = _order_links(order, transitions, request)
+        else:
+            data.update(_fields_data(order, [field]))
+    return data
+
+
+def _order_links(order: SalesOrder, transitions: list[str], request: Any) -> dict[str, str]:
+    kwargs = {"number": order.number}
+    links = {
+        "self": reverse("order-detail", kwargs=kwargs, request=request),
+        "history": reverse("order-history", kwargs=kwargs, request=request),
+    }
+    for name in transitions:
+        links[name] = reverse(f"order-{transition_url_name(name)}", kwargs=kwargs, request=request)
+    return links
 
 
 # --- orders: writing ---------------------------------------------------------------------------------------

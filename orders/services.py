@@ -17,7 +17,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Prefetch
+from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -25,7 +25,7 @@ from django_fsm import can_proceed
 
 from config.errors import Conflict, Forbidden, StaleObject, TransitionNotAllowed, ValidationFailed
 
-from . import events, policies
+from . import events, policies, selectors
 from .models import (
     Customer,
     OrderLine,
@@ -304,6 +304,21 @@ def _forget_lines(order: SalesOrder) -> None:
     getattr(order, "_prefetched_objects_cache", {}).pop("lines", None)
 
 
+def _hand_on_lines(order: SalesOrder, lines: list[OrderLine]) -> None:
+    order._service_lines = lines
+
+
+def service_lines(order: SalesOrder) -> list[OrderLine] | None:
+    """The lines (products and families loaded) that the service call which returned `order` wrote, or read
+    under the order's row lock, in line order: the order's lines as that call committed them. None if the
+    call handed on none.
+
+    For the caller's immediate answer only (the API serializes them instead of reading them again); the
+    order's `lines` relation itself is left unprefetched, so any later read queries the current lines.
+    """
+    return getattr(order, "_service_lines", None)
+
+
 def _order_payload(order: SalesOrder, lines: list[OrderLine] | None = None) -> dict:
     """What other systems learn about an order: every attribute the plant needs."""
     return {
@@ -342,6 +357,7 @@ def _publish(
     actor: Any,
     reason: str,
     lines: list[OrderLine] | None = None,
+    order_is_new: bool = False,
     **extra: Any,
 ) -> None:
     events.publish(
@@ -351,19 +367,41 @@ def _publish(
             actor_id=getattr(actor, "pk", None),
             reason=reason,
             data={**_order_payload(order, lines), **extra},
+            order_is_new=order_is_new,
         )
     )
 
 
-def _lock_order(order: SalesOrder | int, *, with_lines: bool = False) -> SalesOrder:
+@dataclass(frozen=True)
+class OrderNumber:
+    """An order named by its number as `user` asked for it (an API URL). Services given one lock the order
+    only if the user may see it, in the same query, and raise Http404 otherwise: a hidden order is missing
+    to its asker, never forbidden (that would tell that it exists)."""
+
+    number: str
+    user: Any
+
+
+def _lock_order(order: SalesOrder | int | OrderNumber, *, with_lines: bool = False) -> SalesOrder:
     """The order, row-locked until commit. Only the order's row: `of=("self",)` keeps the customer's row
     free, or every order of one customer would queue behind each other."""
-    pk = order.pk if isinstance(order, SalesOrder) else order
-    queryset = SalesOrder.objects.select_for_update(of=("self",)).select_related("customer", "owner")
+    queryset = SalesOrder.objects.select_related("customer", "owner")
+    if isinstance(order, OrderNumber):
+        queryset = selectors.orders_visible_to(order.user).filter(number=order.number)
+    else:
+        queryset = queryset.filter(pk=order.pk if isinstance(order, SalesOrder) else order)
+    try:
+        locked = queryset.select_for_update(of=("self",)).get()
+    except SalesOrder.DoesNotExist:
+        if isinstance(order, OrderNumber):
+            raise Http404(_("No order %(number)s.") % {"number": order.number}) from None
+        raise
     if with_lines:
-        lines = OrderLine.objects.select_related("product__family").order_by("line_no")
-        queryset = queryset.prefetch_related(Prefetch("lines", queryset=lines))
-    return queryset.get(pk=pk)
+        # Read after the lock, so they are the lines as of commit (lines change only under it). One plain
+        # query: prefetch_related's machinery costs more than the query itself.
+        lines = OrderLine.objects.filter(order_id=locked.pk).select_related("product__family")
+        selectors.order_seed_lines(locked, list(lines.order_by("line_no")))
+    return locked
 
 
 def _check_version(order: SalesOrder, expected_version: int | None) -> None:
@@ -488,7 +526,8 @@ def order_create(
         OrderLine.history.bulk_history_create(
             order_lines, default_user=actor, default_change_reason=entered, default_date=timezone.now()
         )
-    _publish(order, "order.created", actor=actor, reason=reason, lines=order_lines)
+    _publish(order, "order.created", actor=actor, reason=reason, lines=order_lines, order_is_new=True)
+    _hand_on_lines(order, order_lines)
     return order
 
 
@@ -650,7 +689,12 @@ REASON_REQUIRED = {"hold", "cancel"}
 
 @transaction.atomic
 def _transition(
-    *, actor: Any, order: SalesOrder | int, name: str, reason: str = "", expected_version: int | None = None
+    *,
+    actor: Any,
+    order: SalesOrder | int | OrderNumber,
+    name: str,
+    reason: str = "",
+    expected_version: int | None = None,
 ) -> SalesOrder:
     order = _lock_order(order, with_lines=True)
     if not policies.can_view_order(actor, order):
@@ -681,6 +725,8 @@ def _transition(
     _stamp(order, actor=actor, reason=reason)
     order.save()
     order_transition_publish(order, name, actor=actor, reason=reason)
+    # A transition leaves the lines as they were read under the lock: the caller may answer with them.
+    _hand_on_lines(order, _current_lines(order))
     _forget_lines(order)
     return order
 
@@ -811,9 +857,15 @@ ORDER_TRANSITIONS = {
 
 
 def order_apply_transition(
-    *, actor: Any, order: SalesOrder | int, name: str, reason: str = "", expected_version: int | None = None
+    *,
+    actor: Any,
+    order: SalesOrder | int | OrderNumber,
+    name: str,
+    reason: str = "",
+    expected_version: int | None = None,
 ) -> SalesOrder:
-    """Run a transition by name (API actions, admin actions, forms)."""
+    """Run a transition by name (API actions, admin actions, forms). Given an OrderNumber, an order the
+    actor may not see is missing (Http404)."""
     if name not in ORDER_TRANSITIONS:
         raise ValidationFailed(_("Unknown action."), fields={"action": [_("Unknown action.")]})
     return ORDER_TRANSITIONS[name](actor=actor, order=order, reason=reason, expected_version=expected_version)
