@@ -819,7 +819,9 @@ def order_apply_transition(
 
 
 @transaction.atomic
-def order_create_and_advance(*, actor: Any, transitions: list[str], reason: str = "", **fields: Any) -> SalesOrder:
+def order_create_and_advance(
+    *, actor: Any, transitions: list[str], reason: str = "", **fields: Any
+) -> SalesOrder:
     """order_create, then each transition in `transitions` (e.g. confirm, release) in the same transaction.
 
     For an order entered elsewhere in a later status (a CRM's "created, released"). The same checks,

@@ -92,7 +92,9 @@ def request_now(*, trigger: str) -> bool:
     flips `pending` only if it was off (the RETURNING row says whether this request flipped it).
     """
     table = connection.ops.quote_name(SchedulerState._meta.db_table)
-    triggers = SchedulerState._meta.get_field("pending_triggers").get_db_prep_save([trigger[:200]], connection)
+    triggers = SchedulerState._meta.get_field("pending_triggers").get_db_prep_save(
+        [trigger[:200]], connection
+    )
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {table} (id, pending, pending_triggers, requested_at, lease_holder) "  # noqa: S608 - our table name
