@@ -13,6 +13,7 @@ from typing import Any
 
 from simple_history.manager import HistoryDescriptor
 
+
 def _get(self: HistoryDescriptor, instance: Any, owner: Any) -> Any:
     manager_class = self.__dict__.get("_manager_class_built")
     if manager_class is None:
@@ -25,4 +26,3 @@ def _get(self: HistoryDescriptor, instance: Any, owner: Any) -> Any:
 def install() -> None:
     """Idempotent; patches the descriptor class, so it covers every model's `history`."""
     HistoryDescriptor.__get__ = _get
-
