@@ -818,7 +818,9 @@ def order_apply_transition(
     return ORDER_TRANSITIONS[name](actor=actor, order=order, reason=reason, expected_version=expected_version)
 
 
-@transaction.atomic
+# No savepoint of its own inside a caller's transaction (it runs once per CRM message): on an error the
+# caller's transaction or savepoint must roll back, as inbound processing does.
+@transaction.atomic(savepoint=False)
 def order_create_and_advance(
     *, actor: Any, transitions: list[str], reason: str = "", **fields: Any
 ) -> SalesOrder:
