@@ -21,6 +21,8 @@ class OrderEvent:
     actor_id: int | None
     reason: str = ""
     data: dict = field(default_factory=dict)
+    # The actor itself when the publisher has it at hand: handlers that need the user need not read it.
+    actor: Any = field(default=None, compare=False, repr=False)
 
 
 Handler = Callable[[OrderEvent], None]

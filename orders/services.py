@@ -351,6 +351,7 @@ def _publish(
             actor_id=getattr(actor, "pk", None),
             reason=reason,
             data={**_order_payload(order, lines), **extra},
+            actor=actor,
         )
     )
 
