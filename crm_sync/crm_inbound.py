@@ -83,7 +83,13 @@ def _lines(data: dict) -> list[dict]:
     if not isinstance(raw, list):
         raise ValidationFailed(_("The lines are missing."), fields={"data.lines": [_("A list is expected.")]})
     skus = {line.get("sku") for line in raw if isinstance(line, dict)}
-    products = {p.sku: p for p in Product.objects.filter(sku__in=[s for s in skus if isinstance(s, str)])}
+    # With their families: the order services check spec values against them and need not read them again.
+    products = {
+        p.sku: p
+        for p in Product.objects.select_related("family").filter(
+            sku__in=[s for s in skus if isinstance(s, str)]
+        )
+    }
     errors: dict[str, list[str]] = {}
     lines = []
     for index, line in enumerate(raw):
@@ -156,18 +162,18 @@ def order_created(message: InboundMessage) -> dict:
         )
     reason = str(data.get("reason") or _("Entered in %(system)s") % {"system": message.system.name})
     try:
-        order = order_services.order_create(
+        # Create, confirm and release in one go: the same checks, history and events as three calls.
+        order = order_services.order_create_and_advance(
             actor=actor,
+            transitions=TARGET_STATUSES[target],
             customer=customer,
             crm_id=crm_id,
-            lines=[{**line, "product": line["product"].pk} for line in lines],
+            lines=lines,
             reason=reason,
             **header,
         )
     except ValidationFailed as exc:
         raise common.prefixed(exc, "data.") from exc
-    for name in TARGET_STATUSES[target]:
-        order = order_services.order_apply_transition(actor=actor, order=order, name=name, reason=reason)
     return {"order": order.number, "crm_id": crm_id, "status": order.status}
 
 

@@ -9,6 +9,7 @@ class OrdersConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import post_migrate
 
+        from config import history
         from config.auth import connect_signals
 
         from . import signals  # noqa: F401  (login / failed-login audit log)
@@ -18,6 +19,8 @@ class OrdersConfig(AppConfig):
         post_migrate.connect(give_admin_every_permission, dispatch_uid="orders_admin_role")
         # Cached permission sets (config.auth) are dropped whenever groups or permissions change.
         connect_signals()
+        # Model.history builds its manager class once, not on every history row written (config/history.py).
+        history.install()
 
         from . import events, notifications, panels
         from .tracking_views import panel_context

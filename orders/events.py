@@ -7,7 +7,9 @@ registered in its AppConfig.ready, runs inside the same transaction as the chang
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+from collections.abc import Callable, Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,6 +24,8 @@ class OrderEvent:
     # The order was created in the publishing transaction: this is its first event (sequence 1 in the
     # outbox, without reading the last one).
     order_is_new: bool = False
+    # The actor itself when the publisher has it at hand: handlers that need the user need not read it.
+    actor: Any = field(default=None, compare=False, repr=False)
 
 
 Handler = Callable[[OrderEvent], None]
@@ -40,10 +44,40 @@ def subscribe(handler: Handler, *, bulk: BulkHandler | None = None) -> Handler:
     return handler
 
 
+# The events held by an open `deferred()` block (None: publish at once).
+_held: ContextVar[list[OrderEvent] | None] = ContextVar("orders_events_held", default=None)
+
+
 def publish(event: OrderEvent) -> None:
+    held = _held.get()
+    if held is not None:
+        held.append(event)
+        return
     # Synchronous on purpose: a handler's failure rolls back the change that caused it.
     for handler in list(_handlers):
         handler(event)
+
+
+@contextlib.contextmanager
+def deferred() -> Iterator[None]:
+    """Hold the events published in the block and publish them together (publish_many) when it ends.
+
+    For a service that changes one order several times in one transaction (an order entered and released
+    at once): every handler still gets every event, in order, and a handler's batch form writes them in
+    one go. Use it inside the transaction: the handlers' effects commit or roll back with the changes.
+    Each event's data is its own snapshot (taken when published); `event.order` is the order as it is at
+    the end of the block. An exception in the block drops the held events (the transaction rolls back).
+    """
+    if _held.get() is not None:  # nested: the outer block publishes
+        yield
+        return
+    held: list[OrderEvent] = []
+    token = _held.set(held)
+    try:
+        yield
+    finally:
+        _held.reset(token)
+    publish_many(held)
 
 
 def publish_many(events: list[OrderEvent]) -> None:

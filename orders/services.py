@@ -368,6 +368,7 @@ def _publish(
             reason=reason,
             data={**_order_payload(order, lines), **extra},
             order_is_new=order_is_new,
+            actor=actor,
         )
     )
 
@@ -695,8 +696,11 @@ def _transition(
     name: str,
     reason: str = "",
     expected_version: int | None = None,
+    created_here: bool = False,
 ) -> SalesOrder:
-    order = _lock_order(order, with_lines=True)
+    # created_here: the caller made the order in this transaction (no one else can see the row, so there is
+    # nothing to lock) and put its lines in the prefetch cache: reading it again would only cost queries.
+    order = order if created_here else _lock_order(order, with_lines=True)
     if not policies.can_view_order(actor, order):
         raise refused(actor, name, order.number, "order not visible")
     _check_version(order, expected_version)
@@ -869,6 +873,37 @@ def order_apply_transition(
     if name not in ORDER_TRANSITIONS:
         raise ValidationFailed(_("Unknown action."), fields={"action": [_("Unknown action.")]})
     return ORDER_TRANSITIONS[name](actor=actor, order=order, reason=reason, expected_version=expected_version)
+
+
+# No savepoint of its own inside a caller's transaction (it runs once per CRM message): on an error the
+# caller's transaction or savepoint must roll back, as inbound processing does.
+@transaction.atomic(savepoint=False)
+def order_create_and_advance(
+    *, actor: Any, transitions: list[str], reason: str = "", **fields: Any
+) -> SalesOrder:
+    """order_create, then each transition in `transitions` (e.g. confirm, release) in the same transaction.
+
+    For an order entered elsewhere in a later status (a CRM's "created, released"). The same checks,
+    permissions, history rows and events (order.created, order.confirmed, …, each with its own snapshot) as
+    the separate calls, for fewer queries: the new order is not locked and read again before each
+    transition, and the events are published together at the end (one outbox write for all of them).
+    Raises what order_create and the transitions raise; nothing is kept then.
+    """
+    unknown = [name for name in transitions if name not in ORDER_TRANSITIONS]
+    if unknown:
+        raise ValidationFailed(_("Unknown action."), fields={"action": [_("Unknown action.")]})
+    with events.deferred():
+        order = order_create(actor=actor, reason=reason, **fields)
+        lines = OrderLine.objects.select_related("product__family").filter(order=order).order_by("line_no")
+        # Loaded once and kept in the prefetch cache (as _lock_order(with_lines=True) does) for the
+        # transitions' checks and snapshots and for the handlers run when the block ends.
+        lines._fetch_all()
+        for name in transitions:
+            order._prefetched_objects_cache = {"lines": lines}
+            order = _transition(actor=actor, order=order, name=name, reason=reason, created_here=True)
+        order._prefetched_objects_cache = {"lines": lines}
+    _forget_lines(order)
+    return order
 
 
 # --- priority ---------------------------------------------------------------------------------------------

@@ -20,7 +20,7 @@ import uuid
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Max, Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -87,11 +87,25 @@ def schedule_request(*, trigger: str) -> None:
 
 
 def request_now(*, trigger: str) -> bool:
-    """Mark a reschedule pending; the request that flips the flag enqueues the delayed task (True)."""
-    _state()
-    claimed = SchedulerState.objects.filter(pk=1, pending=False).update(
-        pending=True, pending_triggers=[trigger[:200]], requested_at=timezone.now()
+    """Mark a reschedule pending; the request that flips the flag enqueues the delayed task (True).
+
+    One statement (it runs after every release): an upsert that creates the state row if it is missing and
+    flips `pending` only if it was off (the RETURNING row says whether this request flipped it).
+    """
+    table = connection.ops.quote_name(SchedulerState._meta.db_table)
+    triggers = SchedulerState._meta.get_field("pending_triggers").get_db_prep_save(
+        [trigger[:200]], connection
     )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (id, pending, pending_triggers, requested_at, lease_holder) "  # noqa: S608 - our table name
+            "VALUES (1, %s, %s, %s, '') "
+            "ON CONFLICT (id) DO UPDATE SET pending = excluded.pending, "
+            "pending_triggers = excluded.pending_triggers, requested_at = excluded.requested_at "
+            f"WHERE NOT {table}.pending RETURNING id",
+            [True, triggers, timezone.now()],
+        )
+        claimed = cursor.fetchone() is not None
     if claimed:
         from .tasks import reschedule
 

@@ -523,6 +523,8 @@ def work_orders_create_for_order(*, order: SalesOrder, actor: Any, reason: str =
 def _event_actor(event: OrderEvent):
     if event.actor_id is None:
         return None
+    if event.actor is not None and event.actor.pk == event.actor_id:
+        return event.actor
     return get_user_model().objects.filter(pk=event.actor_id).first()
 
 

@@ -46,13 +46,24 @@ def production_env(tmp_path: Path, **overrides: str) -> dict[str, str]:
 
 
 # --- the values reach the code that uses them ------------------------------------------------------------
+# Read by Celery's Django fixup (celery/fixups/django.py), not listed in Celery's settings table.
+FIXUP_SETTING_KEYS = {"db_reuse_max"}
+
+
 def test_every_celery_setting_name_is_one_celery_knows():
     names = [name for name in dir(settings) if name.startswith("CELERY_")]
 
-    unknown = [name for name in names if name.removeprefix("CELERY_").lower() not in SETTING_KEYS]
+    known = SETTING_KEYS | FIXUP_SETTING_KEYS
+    unknown = [name for name in names if name.removeprefix("CELERY_").lower() not in known]
 
     assert "CELERY_TASK_ACKS_LATE" in names
     assert unknown == []
+
+
+def test_celerys_django_fixup_reads_how_many_tasks_share_a_database_connection():
+    from celery.fixups.django import DjangoWorkerFixup
+
+    assert DjangoWorkerFixup(celery_app).db_reuse_max == settings.CELERY_DB_REUSE_MAX > 1
 
 
 def test_celery_acknowledges_late_and_requeues_work_of_a_lost_worker():

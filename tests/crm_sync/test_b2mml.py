@@ -104,3 +104,12 @@ def test_the_mes_simulator_receives_a_released_order_as_valid_b2mml(sales, plann
         assert Delivery.objects.get(system=system).state == Delivery.State.DELIVERED
     finally:
         mes.stop()
+
+
+def test_a_document_is_written_byte_for_byte_as_elementtree_writes_it_with_its_declaration():
+    from xml.etree import ElementTree as ET
+
+    root = ET.Element(f"{{{b2mml.NS}}}ProcessOperationsSchedule", {"releaseID": b2mml.RELEASE_ID})
+    ET.SubElement(root, f"{{{b2mml.NS}}}Description").text = "Kunde Müller & Söhne <Ø 2 mm>"
+
+    assert b2mml._document(root) == ET.tostring(root, encoding="utf-8", xml_declaration=True)

@@ -351,3 +351,14 @@ def test_a_message_that_kills_its_worker_is_dead_lettered_after_a_few_deliveries
     assert receipt is not None, worker.log.read_text()[-3000:]
     assert receipt.deliveries == 4  # three runs killed the worker's pool process; the fourth was refused
     assert worker.alive()  # the worker itself carries on
+
+
+def test_a_worker_keeps_its_database_connection_from_one_task_to_the_next(worker, tmp_path):
+    from config.celery import app
+
+    noted = tmp_path / "backends.txt"
+    for _ in range(3):
+        app.send_task("tests.note_db_backend", args=[str(noted)])
+
+    assert wait_for(lambda: noted.exists() and len(noted.read_text().split()) == 3, timeout=30)
+    assert len(set(noted.read_text().split())) == 1  # one connection, not one per task
