@@ -169,13 +169,17 @@ def outbox_record_order_events(events: list[OrderEvent]) -> list[OutboxEvent]:
     enabled = [
         system for system in enabled_systems() if source_system is None or system.pk != source_system.pk
     ]
-    order_ids = {event.order.pk for event in events}
-    last = dict(
-        OutboxEvent.objects.filter(order_id__in=order_ids)
-        .values("order_id")
-        .annotate(last=Max("sequence"))
-        .values_list("order_id", "last")
-    )
+    # An order created in this transaction has no earlier event: only the others need their last sequence.
+    created = {event.order.pk for event in events if event.order_is_new}
+    order_ids = {event.order.pk for event in events} - created
+    last = {}
+    if order_ids:
+        last = dict(
+            OutboxEvent.objects.filter(order_id__in=order_ids)
+            .values("order_id")
+            .annotate(last=Max("sequence"))
+            .values_list("order_id", "last")
+        )
     now = timezone.now()
     rows: list[OutboxEvent] = []
     targets: list[list[ExternalSystem]] = []
