@@ -20,8 +20,8 @@ pytestmark = pytest.mark.django_db
 
 # Measured when these budgets were set (December 2026, sync-speed): processing 43 (was 56: create,
 # confirm and release in one pass, no re-lock, the three events written together, the actor handed to
-# production, no MAX(sequence) for a new order), delivery 10 (was 12: no second claim on an empty queue). A change that adds queries on the
-# path must raise them here, knowingly.
+# production, no MAX(sequence) for a new order), delivery 10 (was 12: no second claim on an empty queue).
+# A change that adds queries on the path must raise them here, knowingly.
 INBOUND_QUERY_BUDGET = 43
 DELIVERY_QUERY_BUDGET = 10
 
