@@ -37,6 +37,8 @@ Environment (all optional):
     BENCH_SYNC_RATE          orders per second offered (50)
     BENCH_SYNC_DURATION      seconds of arrivals (20; --quick 5)
     BENCH_SYNC_TIMEOUT       seconds to wait for the last order after the arrivals end (60)
+    BENCH_SYNC_POOL          the two workers' Celery pool (solo; prefork or threads to compare)
+    BENCH_SYNC_CONCURRENCY   processes or threads per worker with those pools (1)
 """
 
 from __future__ import annotations
@@ -325,6 +327,8 @@ def run(*, quick: bool = False) -> Iterator[dict]:
     # a worker is running, never for the inbound backlog. BENCH_SYNC_DEDICATED=1: worker0 only delivers.
     both = f"{DELIVERY_QUEUE},{DEFAULT_QUEUE}"
     dedicated = os.environ.get("BENCH_SYNC_DEDICATED", "") == "1"
+    pool = os.environ.get("BENCH_SYNC_POOL", "solo")
+    concurrency = int(os.environ.get("BENCH_SYNC_CONCURRENCY", "1"))
     worker_queues = [DELIVERY_QUEUE if dedicated else both, both]
     recreate_database(database_url)
     with tempfile.TemporaryDirectory(prefix="orderbridge-bench-sync-") as var_name:
@@ -360,7 +364,8 @@ def run(*, quick: bool = False) -> Iterator[dict]:
                     "-A",
                     "config",
                     "worker",
-                    "--pool=solo",
+                    f"--pool={pool}",
+                    f"--concurrency={concurrency}",
                     f"--hostname=bench{index}@%h",
                     "--loglevel=WARNING",
                     "--without-gossip",
