@@ -383,7 +383,11 @@ class OrderNumber:
     user: Any
 
 
-def _lock_order(order: SalesOrder | int | OrderNumber, *, with_lines: bool = False) -> SalesOrder:
+# How services take an order: the instance, its id, or its number as a user asked for it (OrderNumber).
+OrderRef = SalesOrder | int | OrderNumber
+
+
+def _lock_order(order: OrderRef, *, with_lines: bool = False) -> SalesOrder:
     """The order, row-locked until commit. Only the order's row: `of=("self",)` keeps the customer's row
     free, or every order of one customer would queue behind each other."""
     queryset = SalesOrder.objects.select_related("customer", "owner")
@@ -569,7 +573,7 @@ def _require_editable(order: SalesOrder, actor: Any) -> None:
 def order_update(
     *,
     actor: Any,
-    order: SalesOrder | int,
+    order: OrderRef,
     expected_version: int | None,
     data: dict,
     lines: list[dict] | None = None,
@@ -692,7 +696,7 @@ REASON_REQUIRED = {"hold", "cancel"}
 def _transition(
     *,
     actor: Any,
-    order: SalesOrder | int | OrderNumber,
+    order: OrderRef,
     name: str,
     reason: str = "",
     expected_version: int | None = None,
@@ -783,65 +787,55 @@ def _check_transition_conditions(order: SalesOrder, name: str) -> None:
         )
 
 
-def order_confirm(
-    *, actor: Any, order: SalesOrder | int, reason: str = "", expected_version: int | None = None
-):
+def order_confirm(*, actor: Any, order: OrderRef, reason: str = "", expected_version: int | None = None):
     return _transition(
         actor=actor, order=order, name="confirm", reason=reason, expected_version=expected_version
     )
 
 
-def order_release(
-    *, actor: Any, order: SalesOrder | int, reason: str = "", expected_version: int | None = None
-):
+def order_release(*, actor: Any, order: OrderRef, reason: str = "", expected_version: int | None = None):
     return _transition(
         actor=actor, order=order, name="release", reason=reason, expected_version=expected_version
     )
 
 
-def order_start_production(*, actor: Any, order: SalesOrder | int, reason: str = "", expected_version=None):
+def order_start_production(*, actor: Any, order: OrderRef, reason: str = "", expected_version=None):
     return _transition(
         actor=actor, order=order, name="start_production", reason=reason, expected_version=expected_version
     )
 
 
-def order_complete(
-    *, actor: Any, order: SalesOrder | int, reason: str = "", expected_version: int | None = None
-):
+def order_complete(*, actor: Any, order: OrderRef, reason: str = "", expected_version: int | None = None):
     return _transition(
         actor=actor, order=order, name="complete", reason=reason, expected_version=expected_version
     )
 
 
-def order_ship(*, actor: Any, order: SalesOrder | int, reason: str = "", expected_version: int | None = None):
+def order_ship(*, actor: Any, order: OrderRef, reason: str = "", expected_version: int | None = None):
     return _transition(
         actor=actor, order=order, name="ship", reason=reason, expected_version=expected_version
     )
 
 
-def order_close(
-    *, actor: Any, order: SalesOrder | int, reason: str = "", expected_version: int | None = None
-):
+def order_close(*, actor: Any, order: OrderRef, reason: str = "", expected_version: int | None = None):
     return _transition(
         actor=actor, order=order, name="close", reason=reason, expected_version=expected_version
     )
 
 
-def order_hold(*, actor: Any, order: SalesOrder | int, reason: str, expected_version: int | None = None):
+def order_hold(*, actor: Any, order: OrderRef, reason: str, expected_version: int | None = None):
     return _transition(
         actor=actor, order=order, name="hold", reason=reason, expected_version=expected_version
     )
 
 
-def order_resume(
-    *, actor: Any, order: SalesOrder | int, reason: str = "", expected_version: int | None = None
-):
+def order_resume(*, actor: Any, order: OrderRef, reason: str = "", expected_version: int | None = None):
     return _transition(
         actor=actor, order=order, name="resume", reason=reason, expected_version=expected_version
     )
 
 
-def order_cancel(*, actor: Any, order: SalesOrder | int, reason: str, expected_version: int | None = None):
+def order_cancel(*, actor: Any, order: OrderRef, reason: str, expected_version: int | None = None):
     return _transition(
         actor=actor, order=order, name="cancel", reason=reason, expected_version=expected_version
     )
@@ -863,7 +857,7 @@ ORDER_TRANSITIONS = {
 def order_apply_transition(
     *,
     actor: Any,
-    order: SalesOrder | int | OrderNumber,
+    order: OrderRef,
     name: str,
     reason: str = "",
     expected_version: int | None = None,
@@ -911,7 +905,7 @@ def order_create_and_advance(
 def order_set_priority(
     *,
     actor: Any,
-    order: SalesOrder | int,
+    order: OrderRef,
     priority: int,
     reason: str,
     expected_version: int | None = None,
