@@ -19,6 +19,7 @@ from orders.models import Customer, Product, SalesOrder
 from orders.services import refused
 
 from .models import (
+    ChangeDisposition,
     OrderProjection,
     ProductionException,
     Routing,
@@ -49,6 +50,15 @@ def work_orders() -> QuerySet[WorkOrder]:
     return WorkOrder.objects.select_related("order__customer", "product").prefetch_related(
         Prefetch("operations", queryset=WorkOrderOperation.objects.select_related("work_center")),
         "lots__inspections",
+    )
+
+
+def open_dispositions() -> QuerySet[ChangeDisposition]:
+    """Dispositions nobody has decided yet, oldest first: the planners' worklist (partial index)."""
+    return (
+        ChangeDisposition.objects.filter(decided_at__isnull=True)
+        .select_related("work_order__order__customer", "work_order__product", "operation")
+        .order_by("created_at", "pk")
     )
 
 

@@ -1,0 +1,167 @@
+"""Deciding what a change request left open on the shop floor (production.changes.change_disposition_decide).
+
+A cancel holds started work pending its disposition; a quantity cut below what is made holds the work order
+whose whole remaining quantity became surplus. A planner or production manager later decides each open
+row: to stock (the held work order is completed as made), scrap (it is cancelled) or, for parts made to the
+old spec, rework or scrap (a scrapped part is made again).
+"""
+
+from decimal import Decimal
+
+import pytest
+
+from config.errors import Conflict, Forbidden, ValidationFailed
+from crm_sync.models import OutboxEvent
+from orders import change_requests as crs
+from orders.models import OrderStatus
+from production import selectors
+from production.changes import change_disposition_decide
+from production.models import ChangeDisposition, DispositionKind, WorkOrderStatus
+from tests.orders.cr_helpers import approved, finish, fresh, make_line, released_order, report
+
+pytestmark = pytest.mark.django_db
+
+
+def work(order):
+    return list(fresh(order).work_orders.order_by("number"))
+
+
+@pytest.fixture
+def cancelled_with_started_work(sales, planner, manager):
+    """An order cancelled by a CR while one work order had made 2: that one is held pending disposition."""
+    order = released_order(sales, planner, make_line(planner, lot_size="5"))
+    started, _unstarted = work(order)
+    report(planner, started, good=2)
+    cr = approved(sales, planner, order, [{"op": "cancel"}], manager=manager, disposition="scrap")
+    crs.change_request_apply(actor=manager, change_request=cr)
+    return fresh(order), fresh(started), ChangeDisposition.objects.get()
+
+
+@pytest.fixture
+def surplus_held(sales, planner, manager):
+    """10 in two lots cut to 3 after 5 and 2 were made: the second lot is all surplus and held."""
+    order = released_order(sales, planner, make_line(planner, lot_size="5"))
+    first, second = work(order)
+    report(planner, first, good=5)
+    report(planner, second, good=2)
+    changes = [{"op": "set_quantity", "line_no": 1, "quantity": "3"}]
+    cr = approved(sales, planner, order, changes, manager=manager, disposition="stock")
+    crs.change_request_apply(actor=planner, change_request=cr)
+    return fresh(order), fresh(first), fresh(second)
+
+
+def test_work_held_by_a_cancel_is_an_open_disposition(cancelled_with_started_work):
+    _order, started, pending = cancelled_with_started_work
+    assert started.status == WorkOrderStatus.ON_HOLD
+    assert list(selectors.open_dispositions()) == [pending]
+    assert pending.decision_choices == ("stock", "scrap")
+
+
+def test_scrapping_cancelled_work_cancels_the_held_work_order_and_records_who_when_and_why(
+    cancelled_with_started_work, planner
+):
+    _order, started, pending = cancelled_with_started_work
+    change_disposition_decide(actor=planner, disposition=pending, decision="scrap", reason="Bent panels")
+    decided = fresh(pending)
+    assert (decided.decision, decided.decided_by, decided.decision_reason) == ("scrap", planner, "Bent panels")
+    assert decided.decided_at is not None and not selectors.open_dispositions().exists()
+    assert fresh(started).status == WorkOrderStatus.CANCELLED
+    last = fresh(started).history.first()
+    assert last.history_user == planner and "Bent panels" in last.history_change_reason
+    assert decided.history.first().history_user == planner
+
+
+def test_keeping_cancelled_work_as_stock_completes_the_held_work_order_as_made(
+    cancelled_with_started_work, manager
+):
+    order, started, pending = cancelled_with_started_work
+    change_disposition_decide(actor=manager, disposition=pending, decision="stock", reason="Sell later")
+    held = fresh(started)
+    assert (held.status, held.completed_at is not None) == (WorkOrderStatus.COMPLETED, True)
+    assert fresh(order).status == OrderStatus.CANCELLED  # a cancelled order stays cancelled
+
+
+def test_a_surplus_lot_is_held_and_the_lot_still_needed_keeps_its_settled_surplus(surplus_held):
+    _order, first, second = surplus_held
+    assert (first.status, second.status) == (WorkOrderStatus.IN_PROGRESS, WorkOrderStatus.ON_HOLD)
+    settled = ChangeDisposition.objects.get(work_order=first)
+    assert (settled.decision, settled.decided_at is not None) == ("stock", True)
+    (open_row,) = selectors.open_dispositions()
+    assert (open_row.work_order, open_row.kind, open_row.quantity) == (second, "surplus", Decimal(2))
+
+
+def test_the_last_held_lot_decided_completes_the_order_when_the_rest_is_done(surplus_held, planner):
+    order, first, second = surplus_held
+    finish(planner, first)
+    assert fresh(order).status == OrderStatus.IN_PRODUCTION  # the held lot is still open
+    pending = selectors.open_dispositions().get()
+    change_disposition_decide(actor=planner, disposition=pending, decision="scrap", reason="Not needed")
+    assert fresh(second).status == WorkOrderStatus.CANCELLED
+    assert fresh(order).status == OrderStatus.COMPLETED
+
+
+def test_the_mes_gets_the_orders_work_orders_after_a_decision(cancelled_with_started_work, planner):
+    order, started, pending = cancelled_with_started_work
+    change_disposition_decide(actor=planner, disposition=pending, decision="scrap", reason="Bent panels")
+    event = OutboxEvent.objects.get(order_id=order.pk, type="production.disposition_decided")
+    statuses = {row["number"]: row["status"] for row in event.data["work_orders"]}
+    assert statuses[started.number] == WorkOrderStatus.CANCELLED
+    assert (event.data["decision"], event.data["work_order_number"]) == ("scrap", started.number)
+    assert event.actor_id == planner.pk
+
+
+def test_a_scrapped_part_made_to_the_old_spec_is_made_again(sales, planner, manager):
+    order = released_order(sales, planner, make_line(planner))
+    (started,) = work(order)
+    changes = [{"op": "set_spec", "line_no": 1, "spec_values": {"finish": "anodised"}}]
+    cr = approved(sales, planner, order, changes)  # nothing made yet: no disposition asked
+    report(planner, started, good=4)  # meanwhile the plant made 4 to the old spec
+    crs.change_request_apply(actor=manager, change_request=cr)
+    pending = selectors.open_dispositions().get()
+    assert (pending.kind, pending.quantity, pending.decision_choices) == (
+        DispositionKind.WRONG_SPEC,
+        Decimal(4),
+        ("rework", "scrap"),
+    )
+    change_disposition_decide(actor=planner, disposition=pending, decision="scrap", reason="Wrong finish")
+    assert [(wo.quantity, wo.status) for wo in work(order)] == [
+        (Decimal(10), WorkOrderStatus.IN_PROGRESS),
+        (Decimal(4), WorkOrderStatus.PLANNED),
+    ]
+
+
+def test_sales_cannot_decide_a_disposition(cancelled_with_started_work, sales):
+    _order, started, pending = cancelled_with_started_work
+    with pytest.raises(Forbidden):
+        change_disposition_decide(actor=sales, disposition=pending, decision="scrap", reason="Mine")
+    assert fresh(pending).is_open and fresh(started).status == WorkOrderStatus.ON_HOLD
+
+
+def test_a_decision_the_kind_does_not_allow_is_refused_naming_the_choices_and_nothing_changes(
+    cancelled_with_started_work, planner
+):
+    _order, started, pending = cancelled_with_started_work
+    with pytest.raises(ValidationFailed) as refused:
+        change_disposition_decide(actor=planner, disposition=pending, decision="rework", reason="Try")
+    assert list(refused.value.fields) == ["decision"]
+    assert "stock" in refused.value.fields["decision"][0] and "scrap" in refused.value.fields["decision"][0]
+    assert fresh(pending).is_open and fresh(started).status == WorkOrderStatus.ON_HOLD
+    assert not OutboxEvent.objects.filter(type="production.disposition_decided").exists()
+
+
+def test_a_decision_needs_a_reason(cancelled_with_started_work, planner):
+    _order, started, pending = cancelled_with_started_work
+    with pytest.raises(ValidationFailed) as refused:
+        change_disposition_decide(actor=planner, disposition=pending, decision="scrap", reason="  ")
+    assert list(refused.value.fields) == ["reason"]
+    assert fresh(pending).is_open and fresh(started).status == WorkOrderStatus.ON_HOLD
+
+
+def test_a_decided_disposition_cannot_be_decided_again(cancelled_with_started_work, planner, manager):
+    _order, started, pending = cancelled_with_started_work
+    change_disposition_decide(actor=planner, disposition=pending, decision="scrap", reason="Bent")
+    with pytest.raises(Conflict) as refused:
+        change_disposition_decide(actor=manager, disposition=pending, decision="stock", reason="Keep")
+    assert refused.value.code == "already_decided"
+    assert (fresh(pending).decision, fresh(pending).decided_by) == ("scrap", planner)
+    assert fresh(started).status == WorkOrderStatus.CANCELLED
