@@ -97,3 +97,11 @@ class ChangeDisposition(models.Model):
     @property
     def decision_choices(self) -> tuple[str, ...]:
         return DECISIONS_BY_KIND.get(self.kind, ())
+
+    @property
+    def decision_options(self) -> list[tuple[str, str]]:
+        """(value, label) of the allowed decisions, for forms."""
+        from orders.models import Disposition
+
+        labels = dict(Disposition.choices)
+        return [(value, labels[value]) for value in self.decision_choices]

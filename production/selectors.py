@@ -62,6 +62,10 @@ def open_dispositions() -> QuerySet[ChangeDisposition]:
     )
 
 
+def change_disposition(*, pk: int) -> ChangeDisposition:
+    return ChangeDisposition.objects.select_related("work_order__order", "operation", "decided_by").get(pk=pk)
+
+
 def open_exceptions() -> QuerySet[ProductionException]:
     return ProductionException.objects.filter(resolved_at__isnull=True).select_related(
         "work_center", "work_order", "raised_by"

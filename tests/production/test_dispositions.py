@@ -9,6 +9,8 @@ old spec, rework or scrap (a scrapped part is made again).
 from decimal import Decimal
 
 import pytest
+from django.urls import reverse
+from rest_framework.test import APIClient
 
 from config.errors import Conflict, Forbidden, ValidationFailed
 from crm_sync.models import OutboxEvent
@@ -63,7 +65,11 @@ def test_scrapping_cancelled_work_cancels_the_held_work_order_and_records_who_wh
     _order, started, pending = cancelled_with_started_work
     change_disposition_decide(actor=planner, disposition=pending, decision="scrap", reason="Bent panels")
     decided = fresh(pending)
-    assert (decided.decision, decided.decided_by, decided.decision_reason) == ("scrap", planner, "Bent panels")
+    assert (decided.decision, decided.decided_by, decided.decision_reason) == (
+        "scrap",
+        planner,
+        "Bent panels",
+    )
     assert decided.decided_at is not None and not selectors.open_dispositions().exists()
     assert fresh(started).status == WorkOrderStatus.CANCELLED
     last = fresh(started).history.first()
@@ -165,3 +171,102 @@ def test_a_decided_disposition_cannot_be_decided_again(cancelled_with_started_wo
     assert refused.value.code == "already_decided"
     assert (fresh(pending).decision, fresh(pending).decided_by) == ("scrap", planner)
     assert fresh(started).status == WorkOrderStatus.CANCELLED
+
+
+# --- the planner page ---------------------------------------------------------------------------------
+def test_the_planner_page_lists_open_dispositions_with_the_choices_of_their_kind(
+    client, cancelled_with_started_work, planner
+):
+    _order, started, pending = cancelled_with_started_work
+    client.force_login(planner)
+    page = client.get(reverse("production:planner")).content.decode()
+    assert f'data-testid="disposition-{pending.pk}"' in page and started.number in page
+    assert '<option value="scrap" selected>' in page and 'value="rework"' not in page
+
+
+def test_a_planner_decides_on_the_planner_page_and_is_sent_back_with_a_message(
+    client, cancelled_with_started_work, planner
+):
+    _order, started, pending = cancelled_with_started_work
+    client.force_login(planner)
+    url = reverse("production:disposition_decide", args=[pending.pk])
+    response = client.post(url, {"decision": "scrap", "reason": "Bent panels"}, follow=True)
+    assert f"Disposition of work order {started.number} decided." in response.content.decode()
+    assert fresh(started).status == WorkOrderStatus.CANCELLED
+
+
+def test_a_bad_decision_on_the_page_shows_the_error_and_saves_nothing(
+    client, cancelled_with_started_work, planner
+):
+    _order, started, pending = cancelled_with_started_work
+    client.force_login(planner)
+    url = reverse("production:disposition_decide", args=[pending.pk])
+    response = client.post(url, {"decision": "scrap", "reason": ""}, follow=True)
+    assert "This field is required." in response.content.decode()
+    assert fresh(pending).is_open and fresh(started).status == WorkOrderStatus.ON_HOLD
+
+
+def test_sales_and_outsiders_neither_see_nor_post_decisions(
+    client, cancelled_with_started_work, sales, outsider
+):
+    _order, _started, pending = cancelled_with_started_work
+    url = reverse("production:disposition_decide", args=[pending.pk])
+    for user in (sales, outsider):
+        client.force_login(user)
+        assert client.post(url, {"decision": "scrap", "reason": "x"}).status_code == 403
+    assert fresh(pending).is_open
+
+
+def test_the_planner_page_shows_the_chinese_labels(client, cancelled_with_started_work, planner):
+    client.force_login(planner)
+    page = client.get(reverse("production:planner"), HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "待处置" in page and "报废" in page
+
+
+# --- the API ------------------------------------------------------------------------------------------
+def api(user):
+    client = APIClient()
+    client.force_authenticate(user)
+    return client
+
+
+def test_the_api_lists_open_dispositions_and_decides_one(cancelled_with_started_work, manager):
+    _order, started, pending = cancelled_with_started_work
+    listed = api(manager).get("/api/v1/dispositions/?open=1").json()
+    assert [row["id"] for row in listed["results"]] == [pending.pk]
+    assert listed["results"][0]["decision_choices"] == ["stock", "scrap"]
+    response = api(manager).post(
+        f"/api/v1/dispositions/{pending.pk}/decide/", {"decision": "stock", "reason": "Sell later"}
+    )
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert (body["decision"], body["decided_by"], body["is_open"]) == ("stock", manager.username, False)
+    assert fresh(started).status == WorkOrderStatus.COMPLETED
+
+
+def test_the_api_answers_a_bad_decision_in_its_one_error_format(cancelled_with_started_work, planner):
+    _order, _started, pending = cancelled_with_started_work
+    response = api(planner).post(f"/api/v1/dispositions/{pending.pk}/decide/", {"decision": "melt"})
+    assert response.status_code == 400
+    assert set(response.json()["error"]["fields"]) == {"decision", "reason"}
+
+
+def test_the_api_refuses_sales_a_decision(cancelled_with_started_work, sales):
+    _order, _started, pending = cancelled_with_started_work
+    response = api(sales).post(
+        f"/api/v1/dispositions/{pending.pk}/decide/", {"decision": "scrap", "reason": "x"}
+    )
+    assert response.status_code == 403 and fresh(pending).is_open
+
+
+# --- the admin ----------------------------------------------------------------------------------------
+def test_the_admin_lists_dispositions_read_only_and_filters_the_open_ones(
+    client, cancelled_with_started_work, admin_user
+):
+    _order, started, _pending = cancelled_with_started_work
+    client.force_login(admin_user)
+    listing = client.get(reverse("admin:production_changedisposition_changelist") + "?decided=no")
+    assert listing.status_code == 200 and started.number in listing.content.decode()
+    decided = client.get(reverse("admin:production_changedisposition_changelist") + "?decided=yes")
+    assert started.number not in decided.content.decode()
+    assert client.get(reverse("admin:production_changedisposition_add")).status_code == 403
