@@ -270,3 +270,15 @@ def test_the_admin_lists_dispositions_read_only_and_filters_the_open_ones(
     decided = client.get(reverse("admin:production_changedisposition_changelist") + "?decided=yes")
     assert started.number not in decided.content.decode()
     assert client.get(reverse("admin:production_changedisposition_add")).status_code == 403
+
+
+def test_the_mes_reads_the_scrapped_work_order_as_cancelled_in_b2mml(surplus_held, planner):
+    from crm_sync import b2mml
+
+    order, first, second = surplus_held
+    pending = selectors.open_dispositions().get()
+    change_disposition_decide(actor=planner, disposition=pending, decision="scrap", reason="Not needed")
+    event = OutboxEvent.objects.get(order_id=order.pk, type="production.disposition_decided")
+    schedule = b2mml.schedule_read(b2mml.schedule_for_event(event.as_cloudevent()))
+    states = {request["id"]: request["state"] for request in schedule["requests"]}
+    assert states == {first.number: "Running", second.number: "Cancelled"}
