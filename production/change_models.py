@@ -30,6 +30,9 @@ DECISIONS_BY_KIND = {
     DispositionKind.CANCELLED: ("stock", "scrap"),
     DispositionKind.WRONG_SPEC: ("rework", "scrap"),
 }
+# The kinds whose work order a change holds pending the decision (a spec change never holds: its work
+# order goes on making the line; its decision is about the parts made to the old spec).
+HOLDING_KINDS = (DispositionKind.SURPLUS, DispositionKind.CANCELLED)
 
 
 class ChangeDisposition(models.Model):

@@ -46,6 +46,7 @@ from orders import events
 from orders.events import OrderEvent
 from orders.models import Disposition, OrderLine, OrderStatus, Product, SalesOrder
 
+from .change_models import HOLDING_KINDS
 from .models import (
     CLOSED_STATUSES,
     HOLDABLE_STATUSES,
@@ -604,9 +605,6 @@ def _stamp_row(row: ChangeDisposition, actor, reason: str) -> None:
 
 # --- deciding what was left open -------------------------------------------------------------------------
 DECIDE_PERM = "production.decide_changedisposition"
-# The kinds whose work order a change holds pending the decision (a spec change never holds: its work
-# order goes on making the line; its decision is about the parts made to the old spec).
-HOLDING_KINDS = (DispositionKind.SURPLUS, DispositionKind.CANCELLED)
 # Orders that still want a line's work made (a scrapped wrong part is made again only for them).
 ACTIVE_ORDER_STATUSES = (OrderStatus.RELEASED, OrderStatus.IN_PRODUCTION, OrderStatus.ON_HOLD)
 

@@ -18,6 +18,7 @@ from config.errors import ValidationFailed
 from orders.models import Customer, Product, SalesOrder
 from orders.services import refused
 
+from .change_models import HOLDING_KINDS
 from .models import (
     ChangeDisposition,
     OrderProjection,
@@ -60,6 +61,16 @@ def open_dispositions() -> QuerySet[ChangeDisposition]:
         .select_related("work_order__order__customer", "work_order__product", "operation")
         .order_by("created_at", "pk")
     )
+
+
+def work_orders_pending_disposition(*, work_order_ids: list[int] | None = None) -> set[int]:
+    """Ids of work orders a change holds pending an open disposition (resume is not the way out for them)."""
+    rows = ChangeDisposition.objects.filter(
+        decided_at__isnull=True, kind__in=HOLDING_KINDS, work_order__status=WorkOrderStatus.ON_HOLD
+    )
+    if work_order_ids is not None:
+        rows = rows.filter(work_order_id__in=work_order_ids)
+    return set(rows.values_list("work_order_id", flat=True))
 
 
 def change_disposition(*, pk: int) -> ChangeDisposition:

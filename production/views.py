@@ -100,7 +100,10 @@ def planner(request: HttpRequest) -> HttpResponse:
             load=selectors.work_center_load(schedule=schedule, weeks=6),
             at_risk=selectors.at_risk_orders(schedule=schedule)[:100],
         )
-    context["held"] = selectors.work_orders().filter(status="on_hold")[:50]
+    context["held"] = held = list(selectors.work_orders().filter(status="on_hold")[:50])
+    context["pending_disposition"] = selectors.work_orders_pending_disposition(
+        work_order_ids=[work_order.pk for work_order in held]
+    )
     if request.user.has_perm(changes.DECIDE_PERM):
         context["open_dispositions"] = selectors.open_dispositions()[:100]
     context["priorities"] = Priority.choices

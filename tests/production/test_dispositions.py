@@ -282,3 +282,18 @@ def test_the_mes_reads_the_scrapped_work_order_as_cancelled_in_b2mml(surplus_hel
     schedule = b2mml.schedule_read(b2mml.schedule_for_event(event.as_cloudevent()))
     states = {request["id"]: request["state"] for request in schedule["requests"]}
     assert states == {first.number: "Running", second.number: "Cancelled"}
+
+
+def test_a_work_order_pending_disposition_offers_no_resume_but_a_pointer_to_the_decision(
+    client, cancelled_with_started_work, planner
+):
+    order, started, _pending = cancelled_with_started_work
+    client.force_login(planner)
+    planner_page = client.get(reverse("production:planner")).content.decode()
+    order_page = client.get(reverse("orders:order_detail", args=[order.number])).content.decode()
+    for page in (planner_page, order_page):
+        assert 'data-testid="pending-disposition"' in page
+        assert (
+            f'name="number" value="{started.number}"><input type="hidden" name="action" value="resume"'
+            not in page
+        )
