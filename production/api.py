@@ -14,6 +14,7 @@ from rest_framework.views import APIView
 
 from orders.api import ModelPermissions
 from orders.models import Customer, Product
+from orders.selectors import orders_visible_to
 
 from . import changes, scheduling_service, selectors, services
 from .models import (
@@ -178,10 +179,13 @@ class ChangeDispositionViewSet(ReadCreateViewSet):
 
     def get_queryset(self):
         if self.request.query_params.get("open") in ("1", "true"):
-            return selectors.open_dispositions()
-        return ChangeDisposition.objects.select_related(
-            "work_order__order", "operation", "decided_by"
-        ).order_by("-created_at", "-id")
+            queryset = selectors.open_dispositions()
+        else:
+            queryset = ChangeDisposition.objects.select_related(
+                "work_order__order", "operation", "decided_by"
+            ).order_by("-created_at", "-id")
+        # Sales read the dispositions of their own orders only, like the orders themselves.
+        return queryset.filter(work_order__order__in=orders_visible_to(self.request.user).values("pk"))
 
     # Reading needs view_changedisposition; deciding is checked by the service (decide_changedisposition).
     @extend_schema(request=DispositionDecideSerializer, responses={200: ChangeDispositionSerializer})

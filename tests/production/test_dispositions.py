@@ -297,3 +297,11 @@ def test_a_work_order_pending_disposition_offers_no_resume_but_a_pointer_to_the_
             f'name="number" value="{started.number}"><input type="hidden" name="action" value="resume"'
             not in page
         )
+
+
+def test_sales_read_the_dispositions_of_their_own_orders_only(
+    cancelled_with_started_work, sales, other_sales
+):
+    _order, _started, pending = cancelled_with_started_work
+    assert [row["id"] for row in api(sales).get("/api/v1/dispositions/").json()["results"]] == [pending.pk]
+    assert api(other_sales).get("/api/v1/dispositions/").json()["results"] == []
