@@ -664,7 +664,7 @@ def change_disposition_decide(
 
     work_order = WorkOrder.objects.select_for_update().get(pk=row.work_order_id)
     why = f"{row.change_request_number}: {_decision_label(decision)}. {reason}"
-    moved = _carry_out(row, work_order, decision, actor, why)
+    moved = _carry_out(row, work_order, decision)
     remade = None
     if (
         decision == Disposition.SCRAP
@@ -688,7 +688,7 @@ def change_disposition_decide(
     return row
 
 
-def _carry_out(row: ChangeDisposition, work_order: WorkOrder, decision: str, actor, why: str) -> bool:
+def _carry_out(row: ChangeDisposition, work_order: WorkOrder, decision: str) -> bool:
     """Move a work order held pending this disposition out of its hold; True if its status changed."""
     if row.kind not in HOLDING_KINDS or work_order.status != WorkOrderStatus.ON_HOLD:
         return False
