@@ -457,7 +457,7 @@ def follow_change_request(event: OrderEvent) -> None:
     Recomputes the plan from the locked work orders against the order as it was before the change (the
     event carries the changes; lines removed by it still exist until after the event).
     """
-    from .services import _create_operations, _stamp, planned_minutes
+    from .services import _stamp, planned_minutes
 
     order = event.order
     actor = _actor(event)
@@ -474,21 +474,15 @@ def follow_change_request(event: OrderEvent) -> None:
     def new_work_order(line: OrderLine, quantity: Decimal) -> WorkOrder:
         nonlocal sequence
         sequence += 1
-        routing = Routing.objects.filter(product=line.product, is_active=True).first()
-        operations = list(routing.operations.select_related("work_center")) if routing else []
-        work_order = WorkOrder(
-            number=f"{order.number}-{sequence:02d}",
-            order=order,
-            order_line=line,
-            order_revision=order.revision,
+        return _new_work_order(
+            order,
+            line_id=line.pk,
             product=line.product,
             quantity=quantity,
-            routing_missing=not operations,
+            sequence=sequence,
+            actor=actor,
+            reason=reason,
         )
-        _stamp(work_order, actor=actor, reason=reason)
-        work_order.save()
-        _create_operations(work_order, operations, actor, reason)
-        return work_order
 
     added_lines = _added_lines(order, changes, lines)
     added_index = 0
@@ -709,24 +703,38 @@ def _carry_out(row: ChangeDisposition, work_order: WorkOrder, decision: str) -> 
 
 def _remake(order: SalesOrder, work_order: WorkOrder, quantity: Decimal, actor, why: str) -> WorkOrder:
     """A new work order for scrapped parts made to the old spec: made again, to the line's current spec."""
+    return _new_work_order(
+        order,
+        line_id=work_order.order_line_id,
+        product=work_order.product,
+        quantity=quantity,
+        sequence=WorkOrder.objects.filter(order=order).count() + 1,
+        actor=actor,
+        reason=why,
+    )
+
+
+def _new_work_order(
+    order: SalesOrder, *, line_id: int, product: Product, quantity: Decimal, sequence: int, actor, reason: str
+) -> WorkOrder:
+    """A work order a change adds to an order line, with the operations of the product's active routing."""
     from .services import _create_operations, _stamp
 
-    sequence = WorkOrder.objects.filter(order=order).count() + 1
-    routing = Routing.objects.filter(product=work_order.product, is_active=True).first()
+    routing = Routing.objects.filter(product=product, is_active=True).first()
     operations = list(routing.operations.select_related("work_center")) if routing else []
-    remade = WorkOrder(
+    work_order = WorkOrder(
         number=f"{order.number}-{sequence:02d}",
         order=order,
-        order_line_id=work_order.order_line_id,
+        order_line_id=line_id,
         order_revision=order.revision,
-        product=work_order.product,
+        product=product,
         quantity=quantity,
         routing_missing=not operations,
     )
-    _stamp(remade, actor=actor, reason=why)
-    remade.save()
-    _create_operations(remade, operations, actor, why)
-    return remade
+    _stamp(work_order, actor=actor, reason=reason)
+    work_order.save()
+    _create_operations(work_order, operations, actor, reason)
+    return work_order
 
 
 def _roll_up_closed(order: SalesOrder, work_order: WorkOrder) -> SalesOrder:
