@@ -1,6 +1,10 @@
 """One error format for the whole API:
 
 {"error": {"code": "invalid", "message": "...", "fields": {"lines[0].quantity": ["..."]}}}
+
+An error that has somewhere else to go adds "links" (name → URL), e.g. a locked order (409 order_locked):
+{"error": {"code": "order_locked", ..., "links": {"change_request_api": "/api/v1/change-requests/",
+"change_request_form": "/change-requests/new/SO-2026-000123/"}}}
 """
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
@@ -32,13 +36,16 @@ def _flatten(detail, prefix: str = "") -> dict[str, list[str]]:
     return fields
 
 
-def error_body(code: str, message: str, fields: dict | None = None) -> dict:
-    return {"error": {"code": code, "message": message, "fields": fields or {}}}
+def error_body(code: str, message: str, fields: dict | None = None, links: dict | None = None) -> dict:
+    body = {"code": code, "message": message, "fields": fields or {}}
+    if links:  # only errors that point elsewhere carry it; clients reading the three keys are unaffected
+        body["links"] = links
+    return {"error": body}
 
 
 def exception_handler(exc, context):
     if isinstance(exc, ApplicationError):
-        return Response(error_body(exc.code, exc.message, exc.fields), status=exc.status_code)
+        return Response(error_body(exc.code, exc.message, exc.fields, exc.links), status=exc.status_code)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound(str(exc) or _("Not found."))
     elif isinstance(exc, DjangoPermissionDenied):

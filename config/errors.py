@@ -6,7 +6,8 @@ from collections.abc import Mapping, Sequence
 
 
 class ApplicationError(Exception):
-    """A business rule refused an action. `code` is machine-readable; `fields` names bad inputs."""
+    """A business rule refused an action. `code` is machine-readable; `fields` names bad inputs; `links`
+    points where the action can be done instead ({"change_request_api": "/api/v1/change-requests/"})."""
 
     status_code = 400
     default_code = "invalid"
@@ -17,11 +18,13 @@ class ApplicationError(Exception):
         *,
         code: str | None = None,
         fields: Mapping[str, Sequence[str]] | None = None,
+        links: Mapping[str, str] | None = None,
     ) -> None:
         super().__init__(message)
         self.message = str(message)
         self.code = code or self.default_code
         self.fields = {key: [str(m) for m in msgs] for key, msgs in (fields or {}).items()}
+        self.links = {key: str(url) for key, url in (links or {}).items()}
 
     def __str__(self) -> str:
         return self.message

@@ -39,6 +39,9 @@ REQUEST_STATES = {
     "cancelled": "Cancelled",
 }
 
+# A work order held, cancelled or completed on its own (a change, a disposition) says so, whatever its order.
+WORK_ORDER_OWN_STATES = {"on_hold": "Held", "cancelled": "Cancelled", "completed": "Completed"}
+
 ET.register_namespace("", NS)
 
 
@@ -234,6 +237,7 @@ def _work_order_request(
     schedule: ET.Element, event: dict, data: dict, state: str, work_order: dict, line: dict
 ) -> None:
     """One OperationsRequest per work order, one SegmentRequirement per routing operation."""
+    state = WORK_ORDER_OWN_STATES.get(work_order.get("status", ""), state)
     request = _sub(schedule, "OperationsRequest")
     _sub(request, "ID", work_order["number"])
     _sub(request, "Description", work_order["sku"])

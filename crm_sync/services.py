@@ -225,7 +225,13 @@ def outbox_record_order_events(events: list[OrderEvent]) -> list[OutboxEvent]:
 
 
 # Events after which the MES needs the order's work orders (B2MML: one OperationsRequest per work order).
-WORK_ORDER_EVENTS = {"order.released", "order.change_applied", "order.resync"}
+# A decided disposition completes or cancels a work order held pending it, or makes a new one.
+WORK_ORDER_EVENTS = {
+    "order.released",
+    "order.change_applied",
+    "order.resync",
+    "production.disposition_decided",
+}
 
 
 def _with_work_orders(event: OrderEvent) -> dict:

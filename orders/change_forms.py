@@ -165,6 +165,23 @@ def change_rows(
     ]
 
 
+def rows_from_changes(
+    changes: list[dict], *, order: SalesOrder, products: Sequence[Product], row_url: str
+) -> list[ChangeRowForm]:
+    """The rows of a saved CR (a draft being edited), filled in with its changes."""
+    rows = []
+    for index, change in enumerate(changes[:MAX_ROWS] or [{}]):
+        initial = {key: value for key, value in change.items() if key != "spec_values"}
+        for key, value in (change.get("spec_values") or {}).items():
+            initial[SPEC_PREFIX + key] = str(value) if isinstance(value, str) else value
+        rows.append(
+            ChangeRowForm(
+                initial=initial, prefix=f"changes-{index}", order=order, products=products, row_url=row_url
+            )
+        )
+    return rows
+
+
 def apply_change_errors(error_fields: dict[str, list[str]], *, header: forms.Form, rows: list[ChangeRowForm]):
     """Put the service's field messages on the inputs; return those that fit none."""
     leftovers: list[str] = []

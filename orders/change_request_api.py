@@ -116,6 +116,15 @@ class ChangeRequestCreateSerializer(serializers.Serializer):
     submit = serializers.BooleanField(default=False, help_text=_("Submit at once for approval."))
 
 
+class ChangeRequestUpdateSerializer(serializers.Serializer):
+    """A draft edited by its requester: PUT sends all three, PATCH what changes (the rest is kept)."""
+
+    base_revision = serializers.IntegerField(help_text=_("The order revision the change is made on."))
+    reason = serializers.CharField(max_length=2000, help_text=_("Why the order must change."))
+    changes = serializers.JSONField(help_text=_("The whole new list of changes (same ops as on create)."))
+    submit = serializers.BooleanField(default=False, help_text=_("Submit at once for approval."))
+
+
 class ChangeRequestActionSerializer(serializers.Serializer):
     comment = serializers.CharField(
         required=False, allow_blank=True, default="", max_length=2000, help_text=_("Required to reject.")
@@ -176,6 +185,19 @@ def _action(name: str):
             "is not its current revision (code stale)."
         ),
     ),
+    update=extend_schema(
+        request=ChangeRequestUpdateSerializer,
+        responses={200: ChangeRequestSerializer, 400: ERROR, 403: ERROR, 404: ERROR, 409: ERROR},
+        description=(
+            "The requester edits a draft (reason and the whole list of changes) with the checks of create; "
+            "403 for anyone else, 409 once it is submitted or the order moved on."
+        ),
+    ),
+    partial_update=extend_schema(
+        request=ChangeRequestUpdateSerializer,
+        responses={200: ChangeRequestSerializer, 400: ERROR, 403: ERROR, 404: ERROR, 409: ERROR},
+        description="Like PUT; what is left out is kept.",
+    ),
 )
 class ChangeRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     serializer_class = ChangeRequestSerializer
@@ -196,6 +218,8 @@ class ChangeRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vie
     def get_serializer_class(self):
         if self.action == "create":
             return ChangeRequestCreateSerializer
+        if self.action in ("update", "partial_update"):
+            return ChangeRequestUpdateSerializer
         if self.action in services.ACTION_LABELS:
             return ChangeRequestActionSerializer
         return ChangeRequestSerializer
@@ -229,6 +253,24 @@ class ChangeRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vie
         )
         location = reverse("change-request-detail", kwargs={"number": cr.number}, request=request)
         return Response(self.represent(cr), status=status.HTTP_201_CREATED, headers={"Location": location})
+
+    def update(self, request, *args, partial: bool = False, **kwargs):
+        cr = self.get_object()
+        body = ChangeRequestUpdateSerializer(data=request.data, partial=partial)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        result = services.change_request_update(
+            actor=request.user,
+            change_request=cr.pk,
+            base_revision=data.get("base_revision", cr.base_revision),
+            reason=data.get("reason", cr.reason),
+            changes=data.get("changes", cr.changes),
+            submit=data.get("submit", False),
+        )
+        return Response(self.represent(result))
+
+    def partial_update(self, request, *args, **kwargs):
+        return self.update(request, *args, partial=True, **kwargs)
 
     def run_action(self, request, name: str) -> Response:
         cr = self.get_object()

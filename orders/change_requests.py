@@ -489,36 +489,15 @@ def _supersede_then_refuse(run: Callable[[], ChangeRequest], *, actor: Any) -> C
         raise _superseded_error(stale.cr, stale.order) from None
 
 
-# --- create, submit, re-base ----------------------------------------------------------------------------
-@transaction.atomic
-def change_request_create(
-    *,
-    actor: Any,
-    order: SalesOrder | int,
-    base_revision: Any,
-    reason: str,
-    changes: Any,
-    origin: str = ChangeOrigin.UI,
-    submit: bool = False,
-    rebased_from: ChangeRequest | None = None,
-) -> ChangeRequest:
-    """Propose a change of a locked order (released, in production or on hold), as a draft or submitted.
+# --- create, edit, submit, re-base ----------------------------------------------------------------------
+def _check_proposal(
+    *, order: SalesOrder, base_revision: Any, reason: str, changes: Any, origin: str = ChangeOrigin.UI
+) -> tuple[str, int, list[dict], dict]:
+    """The checks a proposal passes to be saved (created or edited): (reason, base, changes, impact).
 
-    400 for bad input (field messages such as changes[0].quantity), 403 without orders.add_changerequest
-    or without sight of the order, 409 if the order is not locked (edit it directly) or no longer
-    changeable, or if `base_revision` is not the order's current revision. Nothing is stored on refusal.
+    409 if the order can no longer be changed or `base_revision` is not its current revision; 400 with
+    field messages for bad input. Reads only: the caller holds the order's lock.
     """
-    if not (actor is not None and actor.is_active and actor.has_perm(ADD_PERM)):
-        raise refused(actor, "change_request_create", str(getattr(order, "pk", order)), f"missing {ADD_PERM}")
-    pk = order.pk if isinstance(order, SalesOrder) else order
-    order = SalesOrder.objects.select_for_update().select_related("customer").get(pk=pk)
-    _require_view(actor, order, "change_request_create")
-    if order.is_editable or order.released_at is None:
-        raise Conflict(
-            _("Order %(number)s is %(status)s: its owner edits it directly, no change request is needed.")
-            % {"number": order.number, "status": order.get_status_display()},
-            code="order_editable",
-        )
     if order.status not in CHANGEABLE_STATUSES:
         raise Conflict(
             _("Order %(number)s is %(status)s: it can no longer be changed.")
@@ -553,6 +532,41 @@ def change_request_create(
             % {"number": order.number, "revision": order.revision, "base": base},
             fields={"base_revision": [_("The order has changed since this revision.")]},
         )
+    return reason, base, cleaned, impact
+
+
+@transaction.atomic
+def change_request_create(
+    *,
+    actor: Any,
+    order: SalesOrder | int,
+    base_revision: Any,
+    reason: str,
+    changes: Any,
+    origin: str = ChangeOrigin.UI,
+    submit: bool = False,
+    rebased_from: ChangeRequest | None = None,
+) -> ChangeRequest:
+    """Propose a change of a locked order (released, in production or on hold), as a draft or submitted.
+
+    400 for bad input (field messages such as changes[0].quantity), 403 without orders.add_changerequest
+    or without sight of the order, 409 if the order is not locked (edit it directly) or no longer
+    changeable, or if `base_revision` is not the order's current revision. Nothing is stored on refusal.
+    """
+    if not (actor is not None and actor.is_active and actor.has_perm(ADD_PERM)):
+        raise refused(actor, "change_request_create", str(getattr(order, "pk", order)), f"missing {ADD_PERM}")
+    pk = order.pk if isinstance(order, SalesOrder) else order
+    order = SalesOrder.objects.select_for_update().select_related("customer").get(pk=pk)
+    _require_view(actor, order, "change_request_create")
+    if order.is_editable or order.released_at is None:
+        raise Conflict(
+            _("Order %(number)s is %(status)s: its owner edits it directly, no change request is needed.")
+            % {"number": order.number, "status": order.get_status_display()},
+            code="order_editable",
+        )
+    reason, base, cleaned, impact = _check_proposal(
+        order=order, base_revision=base_revision, reason=reason, changes=changes, origin=origin
+    )
     cr = ChangeRequest(
         order=order,
         number=_next_number(),
@@ -565,6 +579,43 @@ def change_request_create(
     )
     _save(cr, actor=actor, reason=reason)
     _decide(cr, action=DecisionAction.CREATED, role=DecisionRole.REQUESTER, actor=actor, comment=reason)
+    if submit:
+        _submit(cr, order, actor=actor, impact=impact)
+    return cr
+
+
+@transaction.atomic
+def change_request_update(
+    *,
+    actor: Any,
+    change_request: ChangeRequest | int,
+    base_revision: Any,
+    reason: str,
+    changes: Any,
+    submit: bool = False,
+) -> ChangeRequest:
+    """The requester edits a draft before submitting it: the reason and the whole list of changes.
+
+    The same checks as change_request_create (400 with field messages, 409 for an order no longer
+    changeable or a stale `base_revision`); 403 for anyone but the requester; 409 once the CR is no longer
+    a draft. History records the edit with the requester and the new reason; `submit` submits it at once.
+    Nothing is stored on refusal.
+    """
+    order, cr = _lock(change_request)
+    _require_view(actor, order, "change_request_update")
+    if not (actor.is_active and actor.has_perm(ADD_PERM)) or cr.requested_by_id != actor.pk:
+        raise refused(actor, "change_request_update", cr.number, "not the requester")
+    if cr.status != ChangeRequestStatus.DRAFT:
+        raise _not_allowed(cr, _("edited"))
+    reason, base, cleaned, impact = _check_proposal(
+        order=order, base_revision=base_revision, reason=reason, changes=changes, origin=cr.origin
+    )
+    if cr.base_revision != base:
+        # Only a draft of the current revision is edited; an older one is re-based first.
+        raise _superseded_error(cr, order)
+    cr.reason = reason
+    cr.changes = cleaned
+    _save(cr, actor=actor, reason=_("Edited: %(reason)s") % {"reason": reason})
     if submit:
         _submit(cr, order, actor=actor, impact=impact)
     return cr

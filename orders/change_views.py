@@ -22,7 +22,14 @@ from config.errors import ApplicationError, Forbidden
 from . import change_request_selectors as selectors
 from . import change_requests as services
 from . import panels
-from .change_forms import ChangeRequestForm, ChangeRowForm, DecisionForm, apply_change_errors, change_rows
+from .change_forms import (
+    ChangeRequestForm,
+    ChangeRowForm,
+    DecisionForm,
+    apply_change_errors,
+    change_rows,
+    rows_from_changes,
+)
 from .models import ChangeRequest, ChangeRequestStatus, Disposition
 from .selectors import order_get, products_active
 
@@ -71,13 +78,37 @@ def create(request: HttpRequest, number: str) -> HttpResponse:
             text = _("Order %(number)s is %(status)s: it can no longer be changed.")
         messages.info(request, text % {"number": order.number, "status": order.get_status_display()})
         return redirect("orders:order_detail", number=order.number)
+    return _proposal_form(request, order)
+
+
+@permission_required("orders.add_changerequest", raise_exception=True)
+def edit(request: HttpRequest, number: str) -> HttpResponse:
+    """The requester edits a draft: the creation form, filled in with the draft (the service checks who)."""
+    cr = selectors.change_request_get(user=request.user, number=number)
+    if cr.status != ChangeRequestStatus.DRAFT or cr.requested_by_id != request.user.pk:
+        messages.info(request, _("Only the requester edits a change request, and only as a draft."))
+        return redirect("change_requests:detail", number=cr.number)
+    return _proposal_form(request, cr.order, cr=cr)
+
+
+def _proposal_form(request: HttpRequest, order: Any, cr: ChangeRequest | None = None) -> HttpResponse:
+    """The CR form: a new CR of `order`, or the draft `cr` being edited (same inputs, same checks)."""
     products = list(products_active())
     row_url = reverse("change_requests:row", args=[order.number])
     data = request.POST if request.method == "POST" else None
-    header = ChangeRequestForm(data, initial={"base_revision": order.revision})
-    rows = change_rows(data, order=order, products=products, row_url=row_url)
+    if cr is None:
+        header = ChangeRequestForm(data, initial={"base_revision": order.revision})
+        rows = change_rows(data, order=order, products=products, row_url=row_url)
+    else:
+        header = ChangeRequestForm(data, initial={"base_revision": cr.base_revision, "reason": cr.reason})
+        rows = (
+            change_rows(data, order=order, products=products, row_url=row_url)
+            if data is not None
+            else rows_from_changes(cr.changes, order=order, products=products, row_url=row_url)
+        )
     context: dict[str, Any] = {
         "order": order,
+        "cr": cr,
         "header": header,
         "rows": rows,
         "errors": [],
@@ -92,15 +123,18 @@ def create(request: HttpRequest, number: str) -> HttpResponse:
         # Validate every row (not stopping at the first bad one) so each shows its errors.
         rows_valid = [row.is_valid() for row in rows]
         if header.is_valid() and all(rows_valid):
+            proposal = {
+                "actor": request.user,
+                "base_revision": header.cleaned_data["base_revision"],
+                "reason": header.cleaned_data["reason"],
+                "changes": [row.change() for row in rows],
+                "submit": "submit" in data,
+            }
             try:
-                cr = services.change_request_create(
-                    actor=request.user,
-                    order=order.pk,
-                    base_revision=header.cleaned_data["base_revision"],
-                    reason=header.cleaned_data["reason"],
-                    changes=[row.change() for row in rows],
-                    submit="submit" in data,
-                )
+                if cr is None:
+                    saved = services.change_request_create(order=order.pk, **proposal)
+                else:
+                    saved = services.change_request_update(change_request=cr.pk, **proposal)
             except Forbidden as exc:
                 raise PermissionDenied(exc.message) from exc
             except ApplicationError as exc:
@@ -115,8 +149,8 @@ def create(request: HttpRequest, number: str) -> HttpResponse:
                     if "submit" in data
                     else _("Change request %(number)s saved as a draft.")
                 )
-                messages.success(request, text % {"number": cr.number})
-                return redirect("change_requests:detail", number=cr.number)
+                messages.success(request, text % {"number": saved.number})
+                return redirect("change_requests:detail", number=saved.number)
         else:
             status = 400
     return render(request, "orders/change_requests/form.html", context, status=status)
@@ -171,6 +205,7 @@ def detail(request: HttpRequest, number: str) -> HttpResponse:
         "order": cr.order,
         "diff": diff,
         "actions": actions,
+        "can_edit": cr.status == ChangeRequestStatus.DRAFT and cr.requested_by_id == request.user.pk,
         "labels": {name: str(label) for name, label in services.ACTION_LABELS.items()},
         "decision_form": DecisionForm(),
         **_impact_view(cr),

@@ -57,6 +57,11 @@ class ErrorDetailSerializer(serializers.Serializer):
         child=serializers.ListField(child=serializers.CharField()),
         help_text=_('Messages per input, e.g. {"lines[0].quantity": ["..."]}.'),
     )
+    links = serializers.DictField(
+        child=serializers.CharField(),
+        required=False,
+        help_text=_("Only some errors: where to go instead, e.g. change_request_api for a locked order."),
+    )
 
 
 class ErrorResponseSerializer(serializers.Serializer):

@@ -18,6 +18,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 from django.http import Http404
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -566,6 +567,11 @@ def _require_editable(order: SalesOrder, actor: Any) -> None:
             )
             % {"number": order.number, "status": order.get_status_display()},
             code="order_locked",
+            # Where the change can be made instead: the CR form of this order and the CR API.
+            links={
+                "change_request_form": reverse("change_requests:create", args=[order.number]),
+                "change_request_api": reverse("change-request-list"),
+            },
         )
 
 

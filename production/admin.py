@@ -15,6 +15,7 @@ from config.errors import ApplicationError
 from . import services
 from .models import (
     CalendarException,
+    ChangeDisposition,
     Lot,
     Operation,
     OrderProjection,
@@ -232,6 +233,41 @@ class WorkOrderAdmin(ReadOnlyAdmin):
     list_filter = ("status", "routing_missing")
     search_fields = ("number", "order__number")
     inlines = [WorkOrderOperationInline]
+
+
+class DispositionOpenFilter(admin.SimpleListFilter):
+    title = _("decided")
+    parameter_name = "decided"
+
+    def lookups(self, request, model_admin):
+        return [("no", _("Open (waiting for a decision)")), ("yes", _("Decided"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "no":
+            return queryset.filter(decided_at__isnull=True)
+        if self.value() == "yes":
+            return queryset.filter(decided_at__isnull=False)
+        return queryset
+
+
+@admin.register(ChangeDisposition)
+class ChangeDispositionAdmin(ReadOnlyAdmin):
+    """Read-only: decisions are made on the planner page or the API (changes.change_disposition_decide)."""
+
+    list_display = (
+        "change_request_number",
+        "work_order",
+        "kind",
+        "quantity",
+        "disposition",
+        "decision",
+        "decided_by",
+        "decided_at",
+        "created_at",
+    )
+    list_filter = (DispositionOpenFilter, "kind", "decision", "work_order__status")
+    search_fields = ("change_request_number", "work_order__number", "work_order__order__number")
+    list_select_related = ("work_order", "decided_by")
 
 
 @admin.register(ProgressReport)

@@ -14,9 +14,11 @@ from rest_framework.views import APIView
 
 from orders.api import ModelPermissions
 from orders.models import Customer, Product
+from orders.selectors import orders_visible_to
 
-from . import scheduling_service, selectors, services
+from . import changes, scheduling_service, selectors, services
 from .models import (
+    ChangeDisposition,
     Lot,
     ProductionException,
     ProgressReport,
@@ -26,6 +28,8 @@ from .models import (
     WorkOrderOperation,
 )
 from .serializers import (
+    ChangeDispositionSerializer,
+    DispositionDecideSerializer,
     InspectionCreateSerializer,
     LotCreateSerializer,
     LotSerializer,
@@ -164,6 +168,38 @@ class WorkOrderViewSet(ReadCreateViewSet):
     @action(detail=True, methods=["post"])
     def cancel(self, request, number=None):
         return self._transition(request, "cancel")
+
+
+@extend_schema(tags=["production"])
+class ChangeDispositionViewSet(ReadCreateViewSet):
+    """What change requests left made but not wanted; `?open=1` lists those waiting for a decision."""
+
+    serializer_class = ChangeDispositionSerializer
+    filterset_fields = ["kind", "decision", "change_request_number", "work_order__number"]
+
+    def get_queryset(self):
+        if self.request.query_params.get("open") in ("1", "true"):
+            queryset = selectors.open_dispositions()
+        else:
+            queryset = ChangeDisposition.objects.select_related(
+                "work_order__order", "operation", "decided_by"
+            ).order_by("-created_at", "-id")
+        # Sales read the dispositions of their own orders only, like the orders themselves.
+        return queryset.filter(work_order__order__in=orders_visible_to(self.request.user).values("pk"))
+
+    # Reading needs view_changedisposition; deciding is checked by the service (decide_changedisposition).
+    @extend_schema(request=DispositionDecideSerializer, responses={200: ChangeDispositionSerializer})
+    @action(detail=True, methods=["post"], permission_classes=[permissions.IsAuthenticated])
+    def decide(self, request, pk=None):
+        body = DispositionDecideSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        row = changes.change_disposition_decide(
+            actor=request.user,
+            disposition=get_object_or_404(ChangeDisposition, pk=pk),
+            decision=body.validated_data["decision"],
+            reason=body.validated_data["reason"],
+        )
+        return Response(ChangeDispositionSerializer(selectors.change_disposition(pk=row.pk)).data)
 
 
 @extend_schema(tags=["production"])
@@ -378,6 +414,7 @@ router.register("work-centers", WorkCenterViewSet, basename="work-center")
 router.register("routings", RoutingViewSet, basename="routing")
 router.register("work-orders", WorkOrderViewSet, basename="work-order")
 router.register("schedule", ScheduleViewSet, basename="schedule")
+router.register("dispositions", ChangeDispositionViewSet, basename="change-disposition")
 router.register("progress-reports", ProgressReportViewSet, basename="progress-report")
 router.register("exceptions", ProductionExceptionViewSet, basename="production-exception")
 router.register("lots", LotViewSet, basename="lot")

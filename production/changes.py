@@ -22,6 +22,9 @@ Rules:
 - cancel / remove a line: unstarted work is cancelled, started work is put on hold pending the
   disposition of what was made;
 - hold / resume: the work orders follow; date changes: rescheduled, projection compared with the promise.
+
+A third entry point settles what was left open: `change_disposition_decide` (a planner or production
+manager decides an open ChangeDisposition row; a work order held pending it is completed or cancelled).
 """
 
 from __future__ import annotations
@@ -30,15 +33,22 @@ import datetime as dt
 import math
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django_fsm import can_proceed
 
+from config.errors import Conflict, TransitionNotAllowed, ValidationFailed
+from orders import events
 from orders.events import OrderEvent
-from orders.models import OrderLine, Product, SalesOrder
+from orders.models import Disposition, OrderLine, OrderStatus, Product, SalesOrder
 
+from .change_models import HOLDING_KINDS
 from .models import (
+    CLOSED_STATUSES,
     HOLDABLE_STATUSES,
     ChangeDisposition,
     DispositionKind,
@@ -447,7 +457,7 @@ def follow_change_request(event: OrderEvent) -> None:
     Recomputes the plan from the locked work orders against the order as it was before the change (the
     event carries the changes; lines removed by it still exist until after the event).
     """
-    from .services import _create_operations, _stamp, planned_minutes
+    from .services import _stamp, planned_minutes
 
     order = event.order
     actor = _actor(event)
@@ -464,21 +474,15 @@ def follow_change_request(event: OrderEvent) -> None:
     def new_work_order(line: OrderLine, quantity: Decimal) -> WorkOrder:
         nonlocal sequence
         sequence += 1
-        routing = Routing.objects.filter(product=line.product, is_active=True).first()
-        operations = list(routing.operations.select_related("work_center")) if routing else []
-        work_order = WorkOrder(
-            number=f"{order.number}-{sequence:02d}",
-            order=order,
-            order_line=line,
-            order_revision=order.revision,
+        return _new_work_order(
+            order,
+            line_id=line.pk,
             product=line.product,
             quantity=quantity,
-            routing_missing=not operations,
+            sequence=sequence,
+            actor=actor,
+            reason=reason,
         )
-        _stamp(work_order, actor=actor, reason=reason)
-        work_order.save()
-        _create_operations(work_order, operations, actor, reason)
-        return work_order
 
     added_lines = _added_lines(order, changes, lines)
     added_index = 0
@@ -511,7 +515,10 @@ def follow_change_request(event: OrderEvent) -> None:
         elif step.action == "resume" and wo.status == WorkOrderStatus.ON_HOLD:
             wo.resume()
         if step.kind and step.surplus > 0:
-            _record_disposition(wo, step, number, disposition, actor, reason)
+            # A work order held pending its disposition waits for a decision; otherwise the approver's
+            # pick is carried out here and now.
+            settled = disposition if step.action != "hold" else ""
+            _record_disposition(wo, step, number, disposition, actor, reason, settled=settled)
             if step.kind == DispositionKind.WRONG_SPEC and disposition == "scrap":
                 # Scrapped parts made to the old spec are made again, to the new one.
                 new_work_order(step.line, step.surplus)
@@ -542,7 +549,9 @@ def _added_lines(order: SalesOrder, changes: list[dict], lines: dict[int, OrderL
     return [lines[no] for no in sorted(lines)[-count:]]
 
 
-def _record_disposition(wo, step: Step, number: str, disposition: str, actor, reason: str) -> None:
+def _record_disposition(
+    wo, step: Step, number: str, disposition: str, actor, reason: str, *, settled: str = ""
+) -> None:
     operations = list(wo.operations.all())
     if step.kind == DispositionKind.WRONG_SPEC:
         # Per operation that ran under the old spec.
@@ -558,6 +567,7 @@ def _record_disposition(wo, step: Step, number: str, disposition: str, actor, re
                 quantity=quantity,
                 disposition=disposition,
             )
+            _settle_at_apply(row, settled, actor, reason)
             _stamp_row(row, actor, reason)
         return
     row = ChangeDisposition(
@@ -567,10 +577,212 @@ def _record_disposition(wo, step: Step, number: str, disposition: str, actor, re
         quantity=step.surplus,
         disposition=disposition,
     )
+    _settle_at_apply(row, settled, actor, reason)
     _stamp_row(row, actor, reason)
+
+
+def _settle_at_apply(row: ChangeDisposition, settled: str, actor, reason: str) -> None:
+    if settled:
+        row.decision, row.decided_at, row.decided_by, row.decision_reason = (
+            settled,
+            timezone.now(),
+            actor,
+            reason,
+        )
 
 
 def _stamp_row(row: ChangeDisposition, actor, reason: str) -> None:
     row._history_user = actor
     row._change_reason = reason
     row.save()
+
+
+# --- deciding what was left open -------------------------------------------------------------------------
+DECIDE_PERM = "production.decide_changedisposition"
+# Orders that still want a line's work made (a scrapped wrong part is made again only for them).
+ACTIVE_ORDER_STATUSES = (OrderStatus.RELEASED, OrderStatus.IN_PRODUCTION, OrderStatus.ON_HOLD)
+
+
+def _decision_label(value: str) -> str:
+    return str(dict(Disposition.choices).get(value, value))
+
+
+@transaction.atomic
+def change_disposition_decide(
+    *, actor: Any, disposition: ChangeDisposition | int, decision: str, reason: str
+) -> ChangeDisposition:
+    """Decide an open disposition: what happens to quantity a change request left made but not wanted.
+
+    Preconditions: the actor holds production.decide_changedisposition; the row is open; `decision` is one
+    of the row's kind (DECISIONS_BY_KIND); a reason is given. Errors: Forbidden, Conflict
+    ("already_decided"), ValidationFailed (fields "decision", "reason"); nothing is saved on any of them.
+
+    Side effects, in one transaction: the row records the decision, who, when and why (history too); a
+    work order the change held pending this disposition leaves its hold through its own transitions
+    (stock: resumed and completed as made; scrap: cancelled); parts made to the old spec that are scrapped
+    are made again by a new work order while the order still wants them. When a work order changes state,
+    the order rolls up (completed once all its work is closed), "production.disposition_decided" carries
+    the order's work orders to the outbox (the MES), and a reschedule is asked. Not idempotent: a second
+    decision of the same row is a Conflict.
+    """
+    from .services import _require, _stamp
+
+    pk = disposition.pk if isinstance(disposition, ChangeDisposition) else disposition
+    order_id = ChangeDisposition.objects.filter(pk=pk).values_list("work_order__order_id", flat=True).get()
+    # Order first, then the row and its work order: the order the apply path locks in (no deadlock).
+    order = (
+        SalesOrder.objects.select_for_update(of=("self",))
+        .select_related("customer", "owner")
+        .get(pk=order_id)
+    )
+    row = ChangeDisposition.objects.select_for_update().get(pk=pk)
+    _require(actor, DECIDE_PERM, "change_disposition_decide", f"{row.change_request_number}/{row.pk}")
+    if not row.is_open:
+        raise Conflict(
+            _("This disposition was already decided (%(decision)s).")
+            % {"decision": _decision_label(row.decision)},
+            code="already_decided",
+        )
+    decision = (decision or "").strip()
+    reason = (reason or "").strip()
+    errors: dict[str, list[str]] = {}
+    if decision not in row.decision_choices:
+        errors["decision"] = [
+            _("Choose one of: %(choices)s.")
+            % {"choices": ", ".join(f"{c} ({_decision_label(c)})" for c in row.decision_choices)}
+        ]
+    if not reason:
+        errors["reason"] = [_("This field is required.")]
+    if errors:
+        raise ValidationFailed(_("Please correct the errors below."), fields=errors)
+
+    work_order = WorkOrder.objects.select_for_update().get(pk=row.work_order_id)
+    why = f"{row.change_request_number}: {_decision_label(decision)}. {reason}"
+    moved = _carry_out(row, work_order, decision)
+    remade = None
+    if (
+        decision == Disposition.SCRAP
+        and row.kind == DispositionKind.WRONG_SPEC
+        and work_order.order_line_id is not None
+        and order.status in ACTIVE_ORDER_STATUSES
+    ):
+        remade = _remake(order, work_order, row.quantity, actor, why)
+    row.decision = decision
+    row.decided_at = timezone.now()
+    row.decided_by = actor
+    row.decision_reason = reason
+    _stamp_row(row, actor, why)
+    if moved:
+        _stamp(work_order, actor=actor, reason=why)
+        work_order.save()
+        order = _roll_up_closed(order, work_order)
+    if moved or remade is not None:
+        _publish_decided(order, row, work_order, remade, actor, why)
+        schedule_request(trigger=f"disposition.decided {work_order.number}")
+    return row
+
+
+def _carry_out(row: ChangeDisposition, work_order: WorkOrder, decision: str) -> bool:
+    """Move a work order held pending this disposition out of its hold; True if its status changed."""
+    if row.kind not in HOLDING_KINDS or work_order.status != WorkOrderStatus.ON_HOLD:
+        return False
+    if decision == Disposition.SCRAP:
+        work_order.cancel()
+        return True
+    # To stock: what was made is kept, the work order is finished as made.
+    work_order.resume()
+    if not can_proceed(work_order.complete):
+        raise TransitionNotAllowed(
+            _("Work order %(number)s has not started: it cannot be completed as made; scrap it instead.")
+            % {"number": work_order.number}
+        )
+    work_order.complete()
+    work_order.completed_at = timezone.now()
+    return True
+
+
+def _remake(order: SalesOrder, work_order: WorkOrder, quantity: Decimal, actor, why: str) -> WorkOrder:
+    """A new work order for scrapped parts made to the old spec: made again, to the line's current spec."""
+    return _new_work_order(
+        order,
+        line_id=work_order.order_line_id,
+        product=work_order.product,
+        quantity=quantity,
+        sequence=WorkOrder.objects.filter(order=order).count() + 1,
+        actor=actor,
+        reason=why,
+    )
+
+
+def _new_work_order(
+    order: SalesOrder, *, line_id: int, product: Product, quantity: Decimal, sequence: int, actor, reason: str
+) -> WorkOrder:
+    """A work order a change adds to an order line, with the operations of the product's active routing."""
+    from .services import _create_operations, _stamp
+
+    routing = Routing.objects.filter(product=product, is_active=True).first()
+    operations = list(routing.operations.select_related("work_center")) if routing else []
+    work_order = WorkOrder(
+        number=f"{order.number}-{sequence:02d}",
+        order=order,
+        order_line_id=line_id,
+        order_revision=order.revision,
+        product=product,
+        quantity=quantity,
+        routing_missing=not operations,
+    )
+    _stamp(work_order, actor=actor, reason=reason)
+    work_order.save()
+    _create_operations(work_order, operations, actor, reason)
+    return work_order
+
+
+def _roll_up_closed(order: SalesOrder, work_order: WorkOrder) -> SalesOrder:
+    """The order completes once every work order of its revision is closed and one was completed.
+
+    Like a progress report's roll-up (services._roll_up_order), but a cancelled work order may be the last
+    one to close here.
+    """
+    from orders import services as order_services
+
+    from .system import system_actor
+
+    if order.status not in (OrderStatus.RELEASED, OrderStatus.IN_PRODUCTION):
+        return order
+    statuses = set(
+        WorkOrder.objects.filter(order=order, order_revision=order.revision).values_list("status", flat=True)
+    )
+    if statuses <= set(CLOSED_STATUSES) and WorkOrderStatus.COMPLETED in statuses:
+        return order_services.order_complete(
+            actor=system_actor(),
+            order=order,
+            reason=_("All work orders closed (%(number)s decided)") % {"number": work_order.number},
+        )
+    return order
+
+
+def _publish_decided(
+    order: SalesOrder, row: ChangeDisposition, work_order: WorkOrder, remade, actor, why: str
+) -> None:
+    """Tell the order's subscribers; the integration adds the order's work orders for the MES."""
+    from orders import services as order_services
+
+    events.publish(
+        OrderEvent(
+            type="production.disposition_decided",
+            order=order,
+            actor_id=getattr(actor, "pk", None),
+            reason=why[:500],
+            data={
+                **order_services.order_event_payload(order),
+                "change_request_number": row.change_request_number,
+                "disposition_id": row.pk,
+                "kind": row.kind,
+                "decision": row.decision,
+                "quantity": _q(row.quantity),
+                "work_order_number": work_order.number,
+                "work_order_status": work_order.status,
+                "remade_work_order_number": remade.number if remade is not None else None,
+            },
+        )
+    )

@@ -37,6 +37,10 @@ def work_orders_panel(order: Any, user: Any) -> dict[str, Any] | None:
         "can_hold": user.has_perm("production.hold_workorder"),
         "holdable": [str(status) for status in HOLDABLE_STATUSES],
         "on_hold": WorkOrderStatus.ON_HOLD,
+        # Held pending a change's disposition: decided on the planner page, not resumed here.
+        "pending_disposition": selectors.work_orders_pending_disposition(
+            work_order_ids=[work_order.pk for work_order in work_orders]
+        ),
         "can_prioritise": order.status in OPEN_STATUSES and policies.can_set_priority(user, order),
         "priorities": Priority.choices,
     }

@@ -18,7 +18,9 @@ from config.errors import ValidationFailed
 from orders.models import Customer, Product, SalesOrder
 from orders.services import refused
 
+from .change_models import HOLDING_KINDS
 from .models import (
+    ChangeDisposition,
     OrderProjection,
     ProductionException,
     Routing,
@@ -50,6 +52,29 @@ def work_orders() -> QuerySet[WorkOrder]:
         Prefetch("operations", queryset=WorkOrderOperation.objects.select_related("work_center")),
         "lots__inspections",
     )
+
+
+def open_dispositions() -> QuerySet[ChangeDisposition]:
+    """Dispositions nobody has decided yet, oldest first: the planners' worklist (partial index)."""
+    return (
+        ChangeDisposition.objects.filter(decided_at__isnull=True)
+        .select_related("work_order__order__customer", "work_order__product", "operation")
+        .order_by("created_at", "pk")
+    )
+
+
+def work_orders_pending_disposition(*, work_order_ids: list[int] | None = None) -> set[int]:
+    """Ids of work orders a change holds pending an open disposition (resume is not the way out for them)."""
+    rows = ChangeDisposition.objects.filter(
+        decided_at__isnull=True, kind__in=HOLDING_KINDS, work_order__status=WorkOrderStatus.ON_HOLD
+    )
+    if work_order_ids is not None:
+        rows = rows.filter(work_order_id__in=work_order_ids)
+    return set(rows.values_list("work_order_id", flat=True))
+
+
+def change_disposition(*, pk: int) -> ChangeDisposition:
+    return ChangeDisposition.objects.select_related("work_order__order", "operation", "decided_by").get(pk=pk)
 
 
 def open_exceptions() -> QuerySet[ProductionException]:

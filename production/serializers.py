@@ -5,6 +5,7 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from .models import (
+    ChangeDisposition,
     ExceptionKind,
     InspectionResult,
     Lot,
@@ -321,3 +322,40 @@ class LotCreateSerializer(serializers.Serializer):
     work_order = serializers.CharField(max_length=40, help_text="work order number")
     quantity = serializers.DecimalField(max_digits=12, decimal_places=3)
     produced_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+
+
+class ChangeDispositionSerializer(serializers.ModelSerializer):
+    work_order = serializers.SlugRelatedField(slug_field="number", read_only=True)
+    order = serializers.CharField(source="work_order.order.number", read_only=True)
+    work_order_status = serializers.CharField(source="work_order.status", read_only=True)
+    operation = serializers.IntegerField(source="operation.sequence", read_only=True, allow_null=True)
+    decided_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    is_open = serializers.BooleanField(read_only=True)
+    decision_choices = serializers.ListField(child=serializers.CharField(), read_only=True)
+
+    class Meta:
+        model = ChangeDisposition
+        fields = [
+            "id",
+            "change_request_number",
+            "order",
+            "work_order",
+            "work_order_status",
+            "operation",
+            "kind",
+            "quantity",
+            "disposition",
+            "is_open",
+            "decision_choices",
+            "decision",
+            "decided_at",
+            "decided_by",
+            "decision_reason",
+            "created_at",
+        ]
+
+
+class DispositionDecideSerializer(serializers.Serializer):
+    # The allowed values depend on the row's kind: the service checks them and names the choices.
+    decision = serializers.CharField(allow_blank=True, default="")
+    reason = serializers.CharField(allow_blank=True, default="")

@@ -8,6 +8,7 @@ urlpatterns = [
     path("", views.planner, name="planner"),
     path("reschedule/", views.reschedule_now, name="reschedule"),
     path("work-orders/action/", views.work_order_action, name="work_order_action"),
+    path("dispositions/<int:pk>/decide/", views.disposition_decide, name="disposition_decide"),
     path("orders/<str:number>/priority/", views.order_priority, name="order_priority"),
     path("quote/", quote_views.order_form_quote, name="order_form_quote"),
     path("work-orders/export.<slug:fmt>", exports.work_orders_export, name="work_orders_export"),

@@ -1,6 +1,7 @@
 """The planner's page: the plan as a Gantt chart by work center (server-rendered SVG, day/week zoom),
 load versus capacity per work center and week, at-risk orders with why, open exceptions, and actions
-(reschedule now, hold/resume a work order). Thin: selectors read, services write."""
+(reschedule now, hold/resume a work order, decide what change requests left made but not wanted). Thin:
+selectors read, services write."""
 
 from __future__ import annotations
 
@@ -20,8 +21,8 @@ from orders import policies
 from orders import services as order_services
 from orders.models import Priority, SalesOrder
 
-from . import scheduling_service, selectors, services
-from .models import WorkOrder
+from . import changes, scheduling_service, selectors, services
+from .models import ChangeDisposition, WorkOrder
 
 GANTT_WIDTH = 1100
 ROW_HEIGHT = 26
@@ -99,7 +100,12 @@ def planner(request: HttpRequest) -> HttpResponse:
             load=selectors.work_center_load(schedule=schedule, weeks=6),
             at_risk=selectors.at_risk_orders(schedule=schedule)[:100],
         )
-    context["held"] = selectors.work_orders().filter(status="on_hold")[:50]
+    context["held"] = held = list(selectors.work_orders().filter(status="on_hold")[:50])
+    context["pending_disposition"] = selectors.work_orders_pending_disposition(
+        work_order_ids=[work_order.pk for work_order in held]
+    )
+    if request.user.has_perm(changes.DECIDE_PERM):
+        context["open_dispositions"] = selectors.open_dispositions()[:100]
     context["priorities"] = Priority.choices
     context["can_prioritise"] = request.user.has_perm(policies.PRIORITISE_ANY)
     return render(request, "production/planner.html", context)
@@ -140,6 +146,31 @@ def work_order_action(request: HttpRequest) -> HttpResponse:
         raise PermissionDenied(exc.message) from exc
     except ApplicationError as exc:
         messages.error(request, exc.message)
+    return _back(request)
+
+
+@require_POST
+@permission_required(changes.DECIDE_PERM, raise_exception=True)
+def disposition_decide(request: HttpRequest, pk: int) -> HttpResponse:
+    """Decide an open disposition (POST decision, reason) from the planner page."""
+    row = get_object_or_404(ChangeDisposition, pk=pk)
+    try:
+        changes.change_disposition_decide(
+            actor=request.user,
+            disposition=row,
+            decision=request.POST.get("decision", ""),
+            reason=request.POST.get("reason", ""),
+        )
+    except Forbidden as exc:
+        raise PermissionDenied(exc.message) from exc
+    except ApplicationError as exc:
+        details = [message for messages_ in exc.fields.values() for message in messages_]
+        messages.error(request, " ".join([exc.message, *details]))
+    else:
+        messages.success(
+            request,
+            _("Disposition of work order %(number)s decided.") % {"number": row.work_order.number},
+        )
     return _back(request)
 
 

@@ -15,24 +15,28 @@ def grant_dashboard(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('production', '0004_change_dispositions'),
-        ('orders', '0002_role_groups'),
+        ("production", "0004_change_dispositions"),
+        ("orders", "0002_role_groups"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='KpiDashboard',
+            name="KpiDashboard",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'KPI dashboard',
-                'verbose_name_plural': 'KPI dashboard',
-                'permissions': [('view_kpi_dashboard', 'Can view the KPI dashboard')],
-                'managed': False,
-                'default_permissions': (),
+                "verbose_name": "KPI dashboard",
+                "verbose_name_plural": "KPI dashboard",
+                "permissions": [("view_kpi_dashboard", "Can view the KPI dashboard")],
+                "managed": False,
+                "default_permissions": (),
             },
         ),
         migrations.RunPython(grant_dashboard, migrations.RunPython.noop),

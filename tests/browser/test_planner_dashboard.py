@@ -47,7 +47,9 @@ def test_a_planner_reads_the_dashboard_filters_it_and_downloads_a_table(page, sc
     page.locator("#kpi-tier").select_option("vip")
     page.get_by_role("button", name="Apply").click()
     expect(page).to_have_url(re.compile(r"[?&]tier=vip"))
-    expect(page.get_by_test_id("kpi-section-on_time").get_by_test_id("kpi-figure").nth(1)).to_contain_text("0.0")
+    expect(page.get_by_test_id("kpi-section-on_time").get_by_test_id("kpi-figure").nth(1)).to_contain_text(
+        "0.0"
+    )
 
     on_time = page.get_by_test_id("kpi-section-on_time")
     on_time.get_by_text("On-time delivery per week").click()

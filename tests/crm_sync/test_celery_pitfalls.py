@@ -37,4 +37,3 @@ def test_the_relay_runs_periodically_and_so_does_reconciliation():
 
     assert schedule["crm_sync.deliveries_sweep"] == float(settings.SYNC_SWEEP_SECONDS)
     assert schedule["crm_sync.reconcile"] == float(settings.SYNC_RECONCILE_SECONDS)
-

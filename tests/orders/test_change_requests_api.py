@@ -160,3 +160,20 @@ def test_a_direct_api_edit_of_a_released_order_points_to_a_change_request(sales,
         response.json()["error"]["code"] == "order_locked"
         and "change request" in response.json()["error"]["message"]
     )
+
+
+def test_the_locked_order_error_links_to_the_change_request_api_and_form(sales, order):
+    response = client_for(sales).patch(
+        f"/api/v1/orders/{order.number}/", {"version": order.version, "remarks": "x"}, format="json"
+    )
+    links = response.json()["error"]["links"]
+    assert links == {
+        "change_request_api": "/api/v1/change-requests/",
+        "change_request_form": f"/change-requests/new/{order.number}/",
+    }
+    assert client_for(sales).get(links["change_request_api"]).status_code == 200
+
+
+def test_errors_with_nowhere_else_to_go_keep_the_three_keys(sales, order):
+    response = client_for(sales).post(f"/api/v1/orders/{order.number}/confirm/", {}, format="json")
+    assert response.status_code == 409 and set(response.json()["error"]) == {"code", "message", "fields"}

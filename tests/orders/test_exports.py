@@ -53,7 +53,7 @@ def test_orders_export_as_xlsx_with_readable_statuses(client, sales):
 
 
 def test_a_value_that_looks_like_a_formula_is_exported_as_text(client, sales):
-    make_order(owner=sales, customer_po="=HYPERLINK(\"http://evil\")")
+    make_order(owner=sales, customer_po='=HYPERLINK("http://evil")')
     client.force_login(sales)
 
     rows = csv_rows(client.get("/orders/export.csv"))

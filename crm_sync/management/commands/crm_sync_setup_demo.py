@@ -26,6 +26,7 @@ MES_EVENTS = [
     "order.cancelled",
     "order.change_applied",
     "order.resync",
+    "production.disposition_decided",
 ]
 # Who each simulator acts as here: the CRM enters orders like sales; the MES reports like production.
 SERVICE_USERS = {"crm-simulator": "sales", "mes-simulator": "production_manager"}
