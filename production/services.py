@@ -549,14 +549,23 @@ def _on_released(event: OrderEvent) -> None:
     schedule_request(trigger=f"{event.type} {event.order.number}")
 
 
-def _follow(event: OrderEvent, method: str, sources: tuple[str, ...], label: str) -> None:
+def _follow(
+    event: OrderEvent, method: str, sources: tuple[str, ...], label: str, *, keep: set[int] = frozenset()
+) -> None:
     actor = _event_actor(event)
     reason = f"{label} {event.order.number}: {event.reason}".strip(": ")
-    for work_order in WorkOrder.objects.select_for_update().filter(order=event.order, status__in=sources):
+    work_orders = WorkOrder.objects.select_for_update().filter(order=event.order, status__in=sources)
+    for work_order in work_orders.exclude(pk__in=keep):
         getattr(work_order, method)()
         _stamp(work_order, actor=actor, reason=reason)
         work_order.save()
     schedule_request(trigger=f"{event.type} {event.order.number}")
+
+
+def _pending_disposition(work_order_ids: list[int]) -> set[int]:
+    from .selectors import work_orders_pending_disposition  # selectors imports this module
+
+    return work_orders_pending_disposition(work_order_ids=work_order_ids)
 
 
 def _on_held(event: OrderEvent) -> None:
@@ -564,7 +573,9 @@ def _on_held(event: OrderEvent) -> None:
 
 
 def _on_resumed(event: OrderEvent) -> None:
-    _follow(event, "resume", (WorkOrderStatus.ON_HOLD,), _("Order resumed"))
+    # Work a change holds pending its disposition stays held: the planner's decision releases it, not this.
+    pending = _pending_disposition(list(event.order.work_orders.values_list("pk", flat=True)))
+    _follow(event, "resume", (WorkOrderStatus.ON_HOLD,), _("Order resumed"), keep=pending)
 
 
 def _on_cancelled(event: OrderEvent) -> None:
@@ -640,6 +651,13 @@ def work_order_transition(
             _("Work order %(number)s has no routing: create the routing of %(sku)s first.")
             % {"number": work_order.number, "sku": work_order.product.sku},
             code="no_routing",
+        )
+    if name == "resume" and _pending_disposition([work_order.pk]):
+        # Held by a change with made quantity nobody has decided about: resuming would make it for nothing.
+        raise Conflict(
+            _("Work order %(number)s waits for the decision on what was made: decide its disposition.")
+            % {"number": work_order.number},
+            code="pending_disposition",
         )
     if name == "resume" and work_order.order.status == OrderStatus.ON_HOLD:
         raise Conflict(

@@ -15,8 +15,10 @@ from rest_framework.test import APIClient
 from config.errors import Conflict, Forbidden, ValidationFailed
 from crm_sync.models import OutboxEvent
 from orders import change_requests as crs
+from orders import services as order_services
 from orders.models import OrderStatus
 from production import selectors
+from production import services as production_services
 from production.changes import change_disposition_decide
 from production.models import ChangeDisposition, DispositionKind, WorkOrderStatus
 from tests.orders.cr_helpers import approved, finish, fresh, make_line, released_order, report
@@ -305,3 +307,20 @@ def test_sales_read_the_dispositions_of_their_own_orders_only(
     _order, _started, pending = cancelled_with_started_work
     assert [row["id"] for row in api(sales).get("/api/v1/dispositions/").json()["results"]] == [pending.pk]
     assert api(other_sales).get("/api/v1/dispositions/").json()["results"] == []
+
+
+def test_a_work_order_pending_disposition_cannot_be_resumed_by_hand(surplus_held, planner):
+    _order, _first, second = surplus_held
+    with pytest.raises(Conflict) as error:
+        production_services.work_order_transition(actor=planner, work_order=second, name="resume")
+    assert error.value.code == "pending_disposition"
+    assert fresh(second).status == WorkOrderStatus.ON_HOLD
+
+
+def test_resuming_the_whole_order_leaves_work_pending_disposition_on_hold(surplus_held, planner):
+    order, _first, second = surplus_held
+    order = order_services.order_hold(actor=planner, order=order, reason="Customer audit")
+    order_services.order_resume(actor=planner, order=order)
+    assert fresh(order).status != OrderStatus.ON_HOLD
+    assert fresh(second).status == WorkOrderStatus.ON_HOLD
+    assert list(selectors.work_orders_pending_disposition()) == [second.pk]
