@@ -343,6 +343,8 @@ class ChangeRequestAdmin(SimpleHistoryAdmin):
     def has_change_permission(self, request, obj=None):
         # The change form only shows the record (history, decisions); writes go through the actions.
         return request.method in ("GET", "HEAD") and super().has_view_permission(request, obj)
+
+
 @admin.register(ImportJob)
 class ImportJobAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
     """Imports are made on /orders/import/ (validated, all or nothing); the admin only reads them."""

@@ -15,74 +15,149 @@ def grant_view(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('crm_sync', '0004_delivery_role_permissions'),
-        ('orders', '0003_history_reason_text'),
+        ("crm_sync", "0004_delivery_role_permissions"),
+        ("orders", "0003_history_reason_text"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='outboxevent',
-            name='origin',
-            field=models.CharField(blank=True, default='', max_length=80, verbose_name='origin'),
+            model_name="outboxevent",
+            name="origin",
+            field=models.CharField(blank=True, default="", max_length=80, verbose_name="origin"),
         ),
         migrations.CreateModel(
-            name='TaskReceipt',
+            name="TaskReceipt",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('task_id', models.CharField(max_length=100, unique=True, verbose_name='task id')),
-                ('name', models.CharField(max_length=200, verbose_name='task')),
-                ('args', models.JSONField(blank=True, default=list, verbose_name='arguments')),
-                ('deliveries', models.PositiveIntegerField(default=0, verbose_name='deliveries')),
-                ('state', models.CharField(choices=[('running', 'Running'), ('done', 'Done'), ('dead', 'Dead letter')], default='running', max_length=16, verbose_name='state')),
-                ('first_seen_at', models.DateTimeField(auto_now_add=True, verbose_name='first seen at')),
-                ('last_seen_at', models.DateTimeField(auto_now=True, verbose_name='last seen at')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("task_id", models.CharField(max_length=100, unique=True, verbose_name="task id")),
+                ("name", models.CharField(max_length=200, verbose_name="task")),
+                ("args", models.JSONField(blank=True, default=list, verbose_name="arguments")),
+                ("deliveries", models.PositiveIntegerField(default=0, verbose_name="deliveries")),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[("running", "Running"), ("done", "Done"), ("dead", "Dead letter")],
+                        default="running",
+                        max_length=16,
+                        verbose_name="state",
+                    ),
+                ),
+                ("first_seen_at", models.DateTimeField(auto_now_add=True, verbose_name="first seen at")),
+                ("last_seen_at", models.DateTimeField(auto_now=True, verbose_name="last seen at")),
             ],
             options={
-                'verbose_name': 'task receipt',
-                'verbose_name_plural': 'task receipts',
-                'ordering': ['-last_seen_at'],
-                'indexes': [models.Index(fields=['state', 'last_seen_at'], name='taskreceipt_state_idx')],
+                "verbose_name": "task receipt",
+                "verbose_name_plural": "task receipts",
+                "ordering": ["-last_seen_at"],
+                "indexes": [models.Index(fields=["state", "last_seen_at"], name="taskreceipt_state_idx")],
             },
         ),
         migrations.CreateModel(
-            name='Drift',
+            name="Drift",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('subject', models.CharField(max_length=64, verbose_name='subject')),
-                ('kind', models.CharField(choices=[('missing_there', 'Unknown to the other system'), ('missing_here', 'Unknown here'), ('status', 'Status differs'), ('revision', 'Revision differs'), ('work_orders', 'Work orders differ')], max_length=20, verbose_name='kind')),
-                ('ours', models.JSONField(blank=True, default=dict, verbose_name='ours')),
-                ('theirs', models.JSONField(blank=True, default=dict, verbose_name='theirs')),
-                ('detected_at', models.DateTimeField(verbose_name='detected at')),
-                ('last_seen_at', models.DateTimeField(verbose_name='last seen at')),
-                ('resolved_at', models.DateTimeField(blank=True, null=True, verbose_name='resolved at')),
-                ('resolution', models.CharField(blank=True, max_length=200, verbose_name='resolution')),
-                ('order', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='orders.salesorder', verbose_name='order')),
-                ('system', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='drifts', to='crm_sync.externalsystem', verbose_name='system')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("subject", models.CharField(max_length=64, verbose_name="subject")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("missing_there", "Unknown to the other system"),
+                            ("missing_here", "Unknown here"),
+                            ("status", "Status differs"),
+                            ("revision", "Revision differs"),
+                            ("work_orders", "Work orders differ"),
+                        ],
+                        max_length=20,
+                        verbose_name="kind",
+                    ),
+                ),
+                ("ours", models.JSONField(blank=True, default=dict, verbose_name="ours")),
+                ("theirs", models.JSONField(blank=True, default=dict, verbose_name="theirs")),
+                ("detected_at", models.DateTimeField(verbose_name="detected at")),
+                ("last_seen_at", models.DateTimeField(verbose_name="last seen at")),
+                ("resolved_at", models.DateTimeField(blank=True, null=True, verbose_name="resolved at")),
+                ("resolution", models.CharField(blank=True, max_length=200, verbose_name="resolution")),
+                (
+                    "order",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="orders.salesorder",
+                        verbose_name="order",
+                    ),
+                ),
+                (
+                    "system",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="drifts",
+                        to="crm_sync.externalsystem",
+                        verbose_name="system",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'drift',
-                'verbose_name_plural': 'drifts',
-                'ordering': ['-detected_at', '-id'],
-                'constraints': [models.UniqueConstraint(condition=models.Q(('resolved_at__isnull', True)), fields=('system', 'subject', 'kind'), name='drift_open_unique')],
+                "verbose_name": "drift",
+                "verbose_name_plural": "drifts",
+                "ordering": ["-detected_at", "-id"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        condition=models.Q(("resolved_at__isnull", True)),
+                        fields=("system", "subject", "kind"),
+                        name="drift_open_unique",
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='InboundCursor',
+            name="InboundCursor",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('subject', models.CharField(max_length=64, verbose_name='subject')),
-                ('last_sequence', models.BigIntegerField(default=0, verbose_name='last sequence')),
-                ('last_message_id', models.CharField(blank=True, max_length=200, verbose_name='last message id')),
-                ('stale_ignored', models.PositiveIntegerField(default=0, verbose_name='stale messages ignored')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated at')),
-                ('system', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='cursors', to='crm_sync.externalsystem', verbose_name='system')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("subject", models.CharField(max_length=64, verbose_name="subject")),
+                ("last_sequence", models.BigIntegerField(default=0, verbose_name="last sequence")),
+                (
+                    "last_message_id",
+                    models.CharField(blank=True, max_length=200, verbose_name="last message id"),
+                ),
+                (
+                    "stale_ignored",
+                    models.PositiveIntegerField(default=0, verbose_name="stale messages ignored"),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated at")),
+                (
+                    "system",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="cursors",
+                        to="crm_sync.externalsystem",
+                        verbose_name="system",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'inbound cursor',
-                'verbose_name_plural': 'inbound cursors',
-                'constraints': [models.UniqueConstraint(fields=('system', 'subject'), name='inbound_cursor_unique')],
+                "verbose_name": "inbound cursor",
+                "verbose_name_plural": "inbound cursors",
+                "constraints": [
+                    models.UniqueConstraint(fields=("system", "subject"), name="inbound_cursor_unique")
+                ],
             },
         ),
         migrations.RunPython(grant_view, migrations.RunPython.noop),

@@ -37,9 +37,7 @@ def json_parser(*, subject_path: str, type_path: str, sequence_path: str):
             sequence=sequence if isinstance(sequence, int) else None,
             body=document,
             # What the CRM shows for the order afterwards (its read API, for reconciliation).
-            summary={
-                key: data[key] for key in ("number", "crm_id", "status", "revision") if key in data
-            },
+            summary={key: data[key] for key in ("number", "crm_id", "status", "revision") if key in data},
         )
 
     return parse

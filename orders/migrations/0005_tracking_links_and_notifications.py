@@ -28,192 +28,494 @@ def grant_roles(apps, schema_editor):
     grant(apps, ROLE_PERMISSIONS)
 
 
-
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('orders', '0004_order_priority_permission'),
+        ("orders", "0004_order_priority_permission"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='HistoricalTrackingLink',
+            name="HistoricalTrackingLink",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('public_id', models.CharField(db_index=True, editable=False, max_length=40, verbose_name='public id')),
-                ('created_at', models.DateTimeField(blank=True, editable=False, verbose_name='created at')),
-                ('expires_at', models.DateTimeField(verbose_name='expires at')),
-                ('revoked_at', models.DateTimeField(blank=True, null=True, verbose_name='revoked at')),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.TextField(null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('created_by', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='created by')),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('order', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='orders.salesorder', verbose_name='order')),
-                ('revoked_by', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='revoked by')),
+                (
+                    "id",
+                    models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name="ID"),
+                ),
+                (
+                    "public_id",
+                    models.CharField(db_index=True, editable=False, max_length=40, verbose_name="public id"),
+                ),
+                ("created_at", models.DateTimeField(blank=True, editable=False, verbose_name="created at")),
+                ("expires_at", models.DateTimeField(verbose_name="expires at")),
+                ("revoked_at", models.DateTimeField(blank=True, null=True, verbose_name="revoked at")),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.TextField(null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="created by",
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "order",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="orders.salesorder",
+                        verbose_name="order",
+                    ),
+                ),
+                (
+                    "revoked_by",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="revoked by",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical tracking link',
-                'verbose_name_plural': 'historical tracking links',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical tracking link",
+                "verbose_name_plural": "historical tracking links",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='Notification',
+            name="Notification",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('cr_submitted', 'Change request waiting for my approval'), ('cr_decided', 'My change request decided'), ('exception_raised', 'Production exception on my order'), ('order_at_risk', 'My order at risk of being late'), ('order_completed', 'My order completed')], max_length=32, verbose_name='kind')),
-                ('event', models.CharField(blank=True, max_length=64, verbose_name='event')),
-                ('params', models.JSONField(blank=True, default=dict, verbose_name='parameters')),
-                ('title', models.CharField(max_length=200, verbose_name='title')),
-                ('body', models.TextField(blank=True, verbose_name='body')),
-                ('link', models.CharField(blank=True, max_length=300, verbose_name='link')),
-                ('in_app', models.BooleanField(default=True, verbose_name='shown in the inbox')),
-                ('read_at', models.DateTimeField(blank=True, null=True, verbose_name='read at')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created at')),
-                ('order', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='orders.salesorder', verbose_name='order')),
-                ('recipient', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='notifications', to=settings.AUTH_USER_MODEL, verbose_name='recipient')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("cr_submitted", "Change request waiting for my approval"),
+                            ("cr_decided", "My change request decided"),
+                            ("exception_raised", "Production exception on my order"),
+                            ("order_at_risk", "My order at risk of being late"),
+                            ("order_completed", "My order completed"),
+                        ],
+                        max_length=32,
+                        verbose_name="kind",
+                    ),
+                ),
+                ("event", models.CharField(blank=True, max_length=64, verbose_name="event")),
+                ("params", models.JSONField(blank=True, default=dict, verbose_name="parameters")),
+                ("title", models.CharField(max_length=200, verbose_name="title")),
+                ("body", models.TextField(blank=True, verbose_name="body")),
+                ("link", models.CharField(blank=True, max_length=300, verbose_name="link")),
+                ("in_app", models.BooleanField(default=True, verbose_name="shown in the inbox")),
+                ("read_at", models.DateTimeField(blank=True, null=True, verbose_name="read at")),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created at")),
+                (
+                    "order",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="orders.salesorder",
+                        verbose_name="order",
+                    ),
+                ),
+                (
+                    "recipient",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="notifications",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="recipient",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'notification',
-                'verbose_name_plural': 'notifications',
-                'ordering': ['-created_at', '-id'],
+                "verbose_name": "notification",
+                "verbose_name_plural": "notifications",
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='NotificationDelivery',
+            name="NotificationDelivery",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('channel', models.CharField(choices=[('in_app', 'In-app'), ('email', 'Email'), ('chat', 'Chat webhook')], max_length=16, verbose_name='channel')),
-                ('status', models.CharField(choices=[('pending', 'Pending'), ('sent', 'Sent'), ('failed', 'Failed')], default='pending', max_length=16, verbose_name='status')),
-                ('attempts', models.PositiveIntegerField(default=0, verbose_name='attempts')),
-                ('next_attempt_at', models.DateTimeField(verbose_name='next attempt at')),
-                ('sent_at', models.DateTimeField(blank=True, null=True, verbose_name='sent at')),
-                ('last_error', models.TextField(blank=True, verbose_name='last error')),
-                ('notification', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='deliveries', to='orders.notification', verbose_name='notification')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "channel",
+                    models.CharField(
+                        choices=[("in_app", "In-app"), ("email", "Email"), ("chat", "Chat webhook")],
+                        max_length=16,
+                        verbose_name="channel",
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("pending", "Pending"), ("sent", "Sent"), ("failed", "Failed")],
+                        default="pending",
+                        max_length=16,
+                        verbose_name="status",
+                    ),
+                ),
+                ("attempts", models.PositiveIntegerField(default=0, verbose_name="attempts")),
+                ("next_attempt_at", models.DateTimeField(verbose_name="next attempt at")),
+                ("sent_at", models.DateTimeField(blank=True, null=True, verbose_name="sent at")),
+                ("last_error", models.TextField(blank=True, verbose_name="last error")),
+                (
+                    "notification",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="deliveries",
+                        to="orders.notification",
+                        verbose_name="notification",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'notification delivery',
-                'verbose_name_plural': 'notification deliveries',
-                'ordering': ['-id'],
+                "verbose_name": "notification delivery",
+                "verbose_name_plural": "notification deliveries",
+                "ordering": ["-id"],
             },
         ),
         migrations.CreateModel(
-            name='NotificationPreference',
+            name="NotificationPreference",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('cr_submitted', 'Change request waiting for my approval'), ('cr_decided', 'My change request decided'), ('exception_raised', 'Production exception on my order'), ('order_at_risk', 'My order at risk of being late'), ('order_completed', 'My order completed')], max_length=32, verbose_name='kind')),
-                ('in_app', models.BooleanField(default=True, verbose_name='in-app')),
-                ('email', models.BooleanField(default=False, verbose_name='email')),
-                ('chat', models.BooleanField(default=False, verbose_name='chat webhook')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='notification_preferences', to=settings.AUTH_USER_MODEL, verbose_name='user')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("cr_submitted", "Change request waiting for my approval"),
+                            ("cr_decided", "My change request decided"),
+                            ("exception_raised", "Production exception on my order"),
+                            ("order_at_risk", "My order at risk of being late"),
+                            ("order_completed", "My order completed"),
+                        ],
+                        max_length=32,
+                        verbose_name="kind",
+                    ),
+                ),
+                ("in_app", models.BooleanField(default=True, verbose_name="in-app")),
+                ("email", models.BooleanField(default=False, verbose_name="email")),
+                ("chat", models.BooleanField(default=False, verbose_name="chat webhook")),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="notification_preferences",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="user",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'notification preference',
-                'verbose_name_plural': 'notification preferences',
+                "verbose_name": "notification preference",
+                "verbose_name_plural": "notification preferences",
             },
         ),
         migrations.CreateModel(
-            name='NotificationProfile',
+            name="NotificationProfile",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('language', models.CharField(choices=[('en', 'English'), ('zh-hans', 'Simplified Chinese')], default=orders.notification_models.default_language, max_length=10, verbose_name='language')),
-                ('chat_webhook_url', models.URLField(blank=True, max_length=500, verbose_name='chat webhook URL')),
-                ('chat_style', models.CharField(choices=[('wecom', 'WeCom'), ('dingtalk', 'DingTalk'), ('slack', 'Slack or generic')], default='wecom', max_length=16, verbose_name='chat webhook type')),
-                ('user', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='notification_profile', to=settings.AUTH_USER_MODEL, verbose_name='user')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "language",
+                    models.CharField(
+                        choices=[("en", "English"), ("zh-hans", "Simplified Chinese")],
+                        default=orders.notification_models.default_language,
+                        max_length=10,
+                        verbose_name="language",
+                    ),
+                ),
+                (
+                    "chat_webhook_url",
+                    models.URLField(blank=True, max_length=500, verbose_name="chat webhook URL"),
+                ),
+                (
+                    "chat_style",
+                    models.CharField(
+                        choices=[("wecom", "WeCom"), ("dingtalk", "DingTalk"), ("slack", "Slack or generic")],
+                        default="wecom",
+                        max_length=16,
+                        verbose_name="chat webhook type",
+                    ),
+                ),
+                (
+                    "user",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="notification_profile",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="user",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'notification settings',
-                'verbose_name_plural': 'notification settings',
+                "verbose_name": "notification settings",
+                "verbose_name_plural": "notification settings",
             },
         ),
         migrations.CreateModel(
-            name='TrackingLink',
+            name="TrackingLink",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('public_id', models.CharField(editable=False, max_length=40, unique=True, verbose_name='public id')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created at')),
-                ('expires_at', models.DateTimeField(verbose_name='expires at')),
-                ('revoked_at', models.DateTimeField(blank=True, null=True, verbose_name='revoked at')),
-                ('open_count', models.PositiveIntegerField(default=0, verbose_name='times opened')),
-                ('last_opened_at', models.DateTimeField(blank=True, null=True, verbose_name='last opened at')),
-                ('created_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='created by')),
-                ('order', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='tracking_links', to='orders.salesorder', verbose_name='order')),
-                ('revoked_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='revoked by')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "public_id",
+                    models.CharField(editable=False, max_length=40, unique=True, verbose_name="public id"),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created at")),
+                ("expires_at", models.DateTimeField(verbose_name="expires at")),
+                ("revoked_at", models.DateTimeField(blank=True, null=True, verbose_name="revoked at")),
+                ("open_count", models.PositiveIntegerField(default=0, verbose_name="times opened")),
+                (
+                    "last_opened_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="last opened at"),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="created by",
+                    ),
+                ),
+                (
+                    "order",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="tracking_links",
+                        to="orders.salesorder",
+                        verbose_name="order",
+                    ),
+                ),
+                (
+                    "revoked_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="revoked by",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'tracking link',
-                'verbose_name_plural': 'tracking links',
-                'ordering': ['-created_at', '-id'],
-                'permissions': [('revoke_trackinglink', 'Can revoke tracking links')],
+                "verbose_name": "tracking link",
+                "verbose_name_plural": "tracking links",
+                "ordering": ["-created_at", "-id"],
+                "permissions": [("revoke_trackinglink", "Can revoke tracking links")],
             },
         ),
         migrations.CreateModel(
-            name='OrderRating',
+            name="OrderRating",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('score', models.PositiveSmallIntegerField(validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(5)], verbose_name='score')),
-                ('comment', models.TextField(blank=True, max_length=2000, verbose_name='comment')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='rated at')),
-                ('order', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='rating', to='orders.salesorder', verbose_name='order')),
-                ('tracking_link', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='orders.trackinglink', verbose_name='tracking link')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "score",
+                    models.PositiveSmallIntegerField(
+                        validators=[
+                            django.core.validators.MinValueValidator(1),
+                            django.core.validators.MaxValueValidator(5),
+                        ],
+                        verbose_name="score",
+                    ),
+                ),
+                ("comment", models.TextField(blank=True, max_length=2000, verbose_name="comment")),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="rated at")),
+                (
+                    "order",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="rating",
+                        to="orders.salesorder",
+                        verbose_name="order",
+                    ),
+                ),
+                (
+                    "tracking_link",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="orders.trackinglink",
+                        verbose_name="tracking link",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'order rating',
-                'verbose_name_plural': 'order ratings',
-                'ordering': ['-created_at'],
+                "verbose_name": "order rating",
+                "verbose_name_plural": "order ratings",
+                "ordering": ["-created_at"],
             },
         ),
         migrations.CreateModel(
-            name='HistoricalOrderRating',
+            name="HistoricalOrderRating",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('score', models.PositiveSmallIntegerField(validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(5)], verbose_name='score')),
-                ('comment', models.TextField(blank=True, max_length=2000, verbose_name='comment')),
-                ('created_at', models.DateTimeField(blank=True, editable=False, verbose_name='rated at')),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.TextField(null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('order', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='orders.salesorder', verbose_name='order')),
-                ('tracking_link', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='orders.trackinglink', verbose_name='tracking link')),
+                (
+                    "id",
+                    models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name="ID"),
+                ),
+                (
+                    "score",
+                    models.PositiveSmallIntegerField(
+                        validators=[
+                            django.core.validators.MinValueValidator(1),
+                            django.core.validators.MaxValueValidator(5),
+                        ],
+                        verbose_name="score",
+                    ),
+                ),
+                ("comment", models.TextField(blank=True, max_length=2000, verbose_name="comment")),
+                ("created_at", models.DateTimeField(blank=True, editable=False, verbose_name="rated at")),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.TextField(null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "order",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="orders.salesorder",
+                        verbose_name="order",
+                    ),
+                ),
+                (
+                    "tracking_link",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="orders.trackinglink",
+                        verbose_name="tracking link",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical order rating',
-                'verbose_name_plural': 'historical order ratings',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical order rating",
+                "verbose_name_plural": "historical order ratings",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.AddIndex(
-            model_name='notification',
-            index=models.Index(fields=['recipient', '-created_at'], name='notification_inbox_idx'),
+            model_name="notification",
+            index=models.Index(fields=["recipient", "-created_at"], name="notification_inbox_idx"),
         ),
         migrations.AddIndex(
-            model_name='notification',
-            index=models.Index(condition=models.Q(('in_app', True), ('read_at__isnull', True)), fields=['recipient'], name='notification_unread_idx'),
+            model_name="notification",
+            index=models.Index(
+                condition=models.Q(("in_app", True), ("read_at__isnull", True)),
+                fields=["recipient"],
+                name="notification_unread_idx",
+            ),
         ),
         migrations.AddIndex(
-            model_name='notificationdelivery',
-            index=models.Index(condition=models.Q(('status', 'pending')), fields=['next_attempt_at'], name='notificationdelivery_due_idx'),
+            model_name="notificationdelivery",
+            index=models.Index(
+                condition=models.Q(("status", "pending")),
+                fields=["next_attempt_at"],
+                name="notificationdelivery_due_idx",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='notificationdelivery',
-            constraint=models.UniqueConstraint(fields=('notification', 'channel'), name='notificationdelivery_unique'),
+            model_name="notificationdelivery",
+            constraint=models.UniqueConstraint(
+                fields=("notification", "channel"), name="notificationdelivery_unique"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='notificationpreference',
-            constraint=models.UniqueConstraint(fields=('user', 'kind'), name='notificationpreference_unique_kind'),
+            model_name="notificationpreference",
+            constraint=models.UniqueConstraint(
+                fields=("user", "kind"), name="notificationpreference_unique_kind"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='orderrating',
-            constraint=models.CheckConstraint(condition=models.Q(('score__gte', 1), ('score__lte', 5)), name='orderrating_score_1_to_5'),
+            model_name="orderrating",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("score__gte", 1), ("score__lte", 5)), name="orderrating_score_1_to_5"
+            ),
         ),
         migrations.RunPython(grant_roles, migrations.RunPython.noop),
     ]

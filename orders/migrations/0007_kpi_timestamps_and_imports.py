@@ -30,112 +30,208 @@ def grant_import(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('orders', '0006_change_requests'),
+        ("orders", "0006_change_requests"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='HistoricalImportJob',
+            name="HistoricalImportJob",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('filename', models.CharField(max_length=255, verbose_name='file name')),
-                ('file_format', models.CharField(max_length=8, verbose_name='format')),
-                ('encoding', models.CharField(default='utf-8', max_length=20, verbose_name='encoding')),
-                ('status', django_fsm.FSMField(choices=[('uploaded', 'Uploaded'), ('validating', 'Validating'), ('invalid', 'Has errors'), ('valid', 'Ready to import'), ('importing', 'Importing'), ('done', 'Imported'), ('failed', 'Failed')], default='uploaded', max_length=50, protected=True, verbose_name='status')),
-                ('rows', models.PositiveIntegerField(default=0, verbose_name='rows')),
-                ('orders_new', models.PositiveIntegerField(default=0, verbose_name='new orders')),
-                ('orders_existing', models.PositiveIntegerField(default=0, verbose_name='orders already imported')),
-                ('errors', models.JSONField(blank=True, default=list, verbose_name='errors')),
-                ('preview', models.JSONField(blank=True, default=list, verbose_name='preview')),
-                ('created_order_numbers', models.JSONField(blank=True, default=list, verbose_name='created orders')),
-                ('created_at', models.DateTimeField(blank=True, editable=False, verbose_name='created at')),
-                ('finished_at', models.DateTimeField(blank=True, null=True, verbose_name='finished at')),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.TextField(null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
+                (
+                    "id",
+                    models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name="ID"),
+                ),
+                ("filename", models.CharField(max_length=255, verbose_name="file name")),
+                ("file_format", models.CharField(max_length=8, verbose_name="format")),
+                ("encoding", models.CharField(default="utf-8", max_length=20, verbose_name="encoding")),
+                (
+                    "status",
+                    django_fsm.FSMField(
+                        choices=[
+                            ("uploaded", "Uploaded"),
+                            ("validating", "Validating"),
+                            ("invalid", "Has errors"),
+                            ("valid", "Ready to import"),
+                            ("importing", "Importing"),
+                            ("done", "Imported"),
+                            ("failed", "Failed"),
+                        ],
+                        default="uploaded",
+                        max_length=50,
+                        protected=True,
+                        verbose_name="status",
+                    ),
+                ),
+                ("rows", models.PositiveIntegerField(default=0, verbose_name="rows")),
+                ("orders_new", models.PositiveIntegerField(default=0, verbose_name="new orders")),
+                (
+                    "orders_existing",
+                    models.PositiveIntegerField(default=0, verbose_name="orders already imported"),
+                ),
+                ("errors", models.JSONField(blank=True, default=list, verbose_name="errors")),
+                ("preview", models.JSONField(blank=True, default=list, verbose_name="preview")),
+                (
+                    "created_order_numbers",
+                    models.JSONField(blank=True, default=list, verbose_name="created orders"),
+                ),
+                ("created_at", models.DateTimeField(blank=True, editable=False, verbose_name="created at")),
+                ("finished_at", models.DateTimeField(blank=True, null=True, verbose_name="finished at")),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.TextField(null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical import job',
-                'verbose_name_plural': 'historical import jobs',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical import job",
+                "verbose_name_plural": "historical import jobs",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='ImportJob',
+            name="ImportJob",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('filename', models.CharField(max_length=255, verbose_name='file name')),
-                ('file_format', models.CharField(max_length=8, verbose_name='format')),
-                ('encoding', models.CharField(default='utf-8', max_length=20, verbose_name='encoding')),
-                ('content', models.BinaryField(verbose_name='content')),
-                ('status', django_fsm.FSMField(choices=[('uploaded', 'Uploaded'), ('validating', 'Validating'), ('invalid', 'Has errors'), ('valid', 'Ready to import'), ('importing', 'Importing'), ('done', 'Imported'), ('failed', 'Failed')], default='uploaded', max_length=50, protected=True, verbose_name='status')),
-                ('rows', models.PositiveIntegerField(default=0, verbose_name='rows')),
-                ('orders_new', models.PositiveIntegerField(default=0, verbose_name='new orders')),
-                ('orders_existing', models.PositiveIntegerField(default=0, verbose_name='orders already imported')),
-                ('errors', models.JSONField(blank=True, default=list, verbose_name='errors')),
-                ('preview', models.JSONField(blank=True, default=list, verbose_name='preview')),
-                ('created_order_numbers', models.JSONField(blank=True, default=list, verbose_name='created orders')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created at')),
-                ('finished_at', models.DateTimeField(blank=True, null=True, verbose_name='finished at')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("filename", models.CharField(max_length=255, verbose_name="file name")),
+                ("file_format", models.CharField(max_length=8, verbose_name="format")),
+                ("encoding", models.CharField(default="utf-8", max_length=20, verbose_name="encoding")),
+                ("content", models.BinaryField(verbose_name="content")),
+                (
+                    "status",
+                    django_fsm.FSMField(
+                        choices=[
+                            ("uploaded", "Uploaded"),
+                            ("validating", "Validating"),
+                            ("invalid", "Has errors"),
+                            ("valid", "Ready to import"),
+                            ("importing", "Importing"),
+                            ("done", "Imported"),
+                            ("failed", "Failed"),
+                        ],
+                        default="uploaded",
+                        max_length=50,
+                        protected=True,
+                        verbose_name="status",
+                    ),
+                ),
+                ("rows", models.PositiveIntegerField(default=0, verbose_name="rows")),
+                ("orders_new", models.PositiveIntegerField(default=0, verbose_name="new orders")),
+                (
+                    "orders_existing",
+                    models.PositiveIntegerField(default=0, verbose_name="orders already imported"),
+                ),
+                ("errors", models.JSONField(blank=True, default=list, verbose_name="errors")),
+                ("preview", models.JSONField(blank=True, default=list, verbose_name="preview")),
+                (
+                    "created_order_numbers",
+                    models.JSONField(blank=True, default=list, verbose_name="created orders"),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created at")),
+                ("finished_at", models.DateTimeField(blank=True, null=True, verbose_name="finished at")),
             ],
             options={
-                'verbose_name': 'import job',
-                'verbose_name_plural': 'import jobs',
-                'ordering': ['-created_at', '-id'],
+                "verbose_name": "import job",
+                "verbose_name_plural": "import jobs",
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.AddField(
-            model_name='historicalsalesorder',
-            name='external_ref',
-            field=models.CharField(blank=True, editable=False, max_length=100, verbose_name='external reference'),
+            model_name="historicalsalesorder",
+            name="external_ref",
+            field=models.CharField(
+                blank=True, editable=False, max_length=100, verbose_name="external reference"
+            ),
         ),
         migrations.AddField(
-            model_name='historicalsalesorder',
-            name='production_started_at',
-            field=models.DateTimeField(blank=True, editable=False, null=True, verbose_name='production started at'),
+            model_name="historicalsalesorder",
+            name="production_started_at",
+            field=models.DateTimeField(
+                blank=True, editable=False, null=True, verbose_name="production started at"
+            ),
         ),
         migrations.AddField(
-            model_name='salesorder',
-            name='external_ref',
-            field=models.CharField(blank=True, editable=False, max_length=100, verbose_name='external reference'),
+            model_name="salesorder",
+            name="external_ref",
+            field=models.CharField(
+                blank=True, editable=False, max_length=100, verbose_name="external reference"
+            ),
         ),
         migrations.AddField(
-            model_name='salesorder',
-            name='production_started_at',
-            field=models.DateTimeField(blank=True, editable=False, null=True, verbose_name='production started at'),
+            model_name="salesorder",
+            name="production_started_at",
+            field=models.DateTimeField(
+                blank=True, editable=False, null=True, verbose_name="production started at"
+            ),
         ),
         migrations.AddIndex(
-            model_name='salesorder',
-            index=models.Index(condition=models.Q(('shipped_at__isnull', False)), fields=['shipped_at'], name='order_shipped_idx'),
+            model_name="salesorder",
+            index=models.Index(
+                condition=models.Q(("shipped_at__isnull", False)),
+                fields=["shipped_at"],
+                name="order_shipped_idx",
+            ),
         ),
         migrations.AddIndex(
-            model_name='salesorder',
-            index=models.Index(condition=models.Q(('production_started_at__isnull', False)), fields=['production_started_at'], name='order_prod_started_idx'),
+            model_name="salesorder",
+            index=models.Index(
+                condition=models.Q(("production_started_at__isnull", False)),
+                fields=["production_started_at"],
+                name="order_prod_started_idx",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='salesorder',
-            constraint=models.UniqueConstraint(condition=models.Q(('external_ref', ''), _negated=True), fields=('external_ref',), name='salesorder_external_ref_unique'),
+            model_name="salesorder",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("external_ref", ""), _negated=True),
+                fields=("external_ref",),
+                name="salesorder_external_ref_unique",
+            ),
         ),
         migrations.AddField(
-            model_name='historicalimportjob',
-            name='created_by',
-            field=models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='uploaded by'),
+            model_name="historicalimportjob",
+            name="created_by",
+            field=models.ForeignKey(
+                blank=True,
+                db_constraint=False,
+                null=True,
+                on_delete=django.db.models.deletion.DO_NOTHING,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+                verbose_name="uploaded by",
+            ),
         ),
         migrations.AddField(
-            model_name='historicalimportjob',
-            name='history_user',
-            field=models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="historicalimportjob",
+            name="history_user",
+            field=models.ForeignKey(
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='importjob',
-            name='created_by',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='uploaded by'),
+            model_name="importjob",
+            name="created_by",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+                verbose_name="uploaded by",
+            ),
         ),
         migrations.RunPython(backfill_production_started, migrations.RunPython.noop),
         migrations.RunPython(grant_import, migrations.RunPython.noop),
