@@ -253,7 +253,9 @@ def _plan_stop(plan: ChangePlan, line: OrderLine, work: list[WorkOrder]) -> None
             made = made_quantity(wo)
             plan.steps.append(
                 Step(
-                    "hold",
+                    # Nothing made yet (only scrap reported, or just begun): nothing to decide about later,
+                    # so the work stops now instead of waiting on hold for a disposition no one will list.
+                    "hold" if made > 0 else "cancel",
                     wo,
                     line,
                     wo.quantity,

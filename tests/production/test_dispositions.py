@@ -324,3 +324,16 @@ def test_resuming_the_whole_order_leaves_work_pending_disposition_on_hold(surplu
     assert fresh(order).status != OrderStatus.ON_HOLD
     assert fresh(second).status == WorkOrderStatus.ON_HOLD
     assert list(selectors.work_orders_pending_disposition()) == [second.pk]
+
+
+def test_a_cancel_stops_started_work_that_has_made_nothing_instead_of_holding_it(sales, planner, manager):
+    order = released_order(sales, planner, make_line(planner))
+    [started] = work(order)
+    production_services.work_order_transition(actor=planner, work_order=started, name="release")
+    production_services.progress_report_create(
+        actor=planner, operation=started.operations.get(sequence=10), message_id="scrap-1", scrap_quantity=1
+    )
+    cr = approved(sales, planner, order, [{"op": "cancel"}], manager=manager)
+    crs.change_request_apply(actor=manager, change_request=cr)
+    assert fresh(started).status == WorkOrderStatus.CANCELLED
+    assert not ChangeDisposition.objects.exists()
