@@ -700,6 +700,8 @@ def _carry_out(row: ChangeDisposition, work_order: WorkOrder, decision: str) -> 
         )
     work_order.complete()
     work_order.completed_at = timezone.now()
+    # Finished as made: nothing more will be made of it, so it counts as done in the order's progress.
+    work_order.percent_complete = Decimal(100)
     return True
 
 

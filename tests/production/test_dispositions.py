@@ -89,6 +89,13 @@ def test_keeping_cancelled_work_as_stock_completes_the_held_work_order_as_made(
     assert fresh(order).status == OrderStatus.CANCELLED  # a cancelled order stays cancelled
 
 
+def test_work_kept_as_stock_counts_as_done_in_the_orders_progress(cancelled_with_started_work, manager):
+    _order, started, pending = cancelled_with_started_work
+    assert started.percent_complete < 100
+    change_disposition_decide(actor=manager, disposition=pending, decision="stock", reason="Sell later")
+    assert fresh(started).percent_complete == 100
+
+
 def test_a_surplus_lot_is_held_and_the_lot_still_needed_keeps_its_settled_surplus(surplus_held):
     _order, first, second = surplus_held
     assert (first.status, second.status) == (WorkOrderStatus.IN_PROGRESS, WorkOrderStatus.ON_HOLD)
