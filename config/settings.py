@@ -86,6 +86,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "config.context_processors.branding",
             ],
         },
     },
@@ -349,6 +350,8 @@ SITE_URL = env_str("ORDERBRIDGE_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 # Where customers reach the public tracking pages. Empty: the request's scheme and host (wrong behind a
 # proxy that rewrites Host, or when staff use an internal name); without a request, SITE_URL.
 PUBLIC_URL = env_base_url("ORDERBRIDGE_PUBLIC_URL", "")
+# The manufacturer's name on the customers' tracking pages (empty: "OrderBridge").
+COMPANY_NAME = env_str("ORDERBRIDGE_COMPANY_NAME", "").strip()
 CELERY_BEAT_SCHEDULE["notifications-sweep"] = {"task": "orders.notifications_sweep", "schedule": 60.0}
 
 # --- Transport security (production profile) ----------------------------------------------------------

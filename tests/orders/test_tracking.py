@@ -64,6 +64,13 @@ def test_a_customer_opens_the_link_without_an_account(client, link):
     assert "Released to production" in page
 
 
+def test_the_page_carries_the_manufacturers_name_when_set(client, link, settings):
+    settings.COMPANY_NAME = "Harbour Metalworks"
+    page = client.get(url(link)).content.decode()
+    assert page.count("Harbour Metalworks") == 3  # header, title, footer
+    assert "one order number from CRM to MES" not in page
+
+
 def test_the_page_shows_nothing_internal(client, sales, link):
     other = make_order(owner=sales, customer=link.order.customer, customer_po="PO-OTHER")
     page = client.get(url(link)).content.decode()
