@@ -89,12 +89,14 @@ def _progress_key(job_id: int) -> str:
     return f"orders:import:{job_id}:progress"
 
 
-def progress(job: ImportJob) -> dict[str, int]:
-    return cache.get(_progress_key(job.pk)) or {"done": 0, "total": job.rows or 0}
+def progress(job: ImportJob) -> dict[str, Any]:
+    """{"done", "total", "phase"}: phase "checking" while an import reads and checks the file again (its
+    orders are written after that, in chunks that move `done`)."""
+    return cache.get(_progress_key(job.pk)) or {"done": 0, "total": job.rows or 0, "phase": ""}
 
 
-def _set_progress(job_id: int, done: int, total: int) -> None:
-    cache.set(_progress_key(job_id), {"done": done, "total": total}, 3600)
+def _set_progress(job_id: int, done: int, total: int, *, phase: str = "") -> None:
+    cache.set(_progress_key(job_id), {"done": done, "total": total, "phase": phase}, 3600)
 
 
 # --- the template --------------------------------------------------------------------------------------
@@ -688,7 +690,7 @@ def import_job_commit(*, actor: Any, job: ImportJob | int) -> ImportJob:
     job.start_import()
     services._stamp(job, actor=actor, reason=_("Import started"))
     job.save()
-    _set_progress(job.pk, 0, job.orders_new)
+    _set_progress(job.pk, 0, job.orders_new, phase="checking")
     _enqueue("import_run", job.pk)
     return job
 

@@ -365,6 +365,16 @@ def test_the_progress_partial_asks_for_a_reload_once_the_step_is_over(client, sa
     assert response["HX-Refresh"] == "true"
 
 
+def test_a_started_import_says_it_checks_the_file_again_before_writing(client, sales, catalog):
+    job = validated(sales, xlsx([row("R1")]))
+    client.force_login(sales)
+    client.post(f"/orders/import/{job.pk}/commit/")  # the task is not run here: the job waits for it
+
+    page = client.get(f"/orders/import/{job.pk}/?partial=progress", HTTP_HX_REQUEST="true").content.decode()
+
+    assert "Checking the file again" in page
+
+
 def test_another_users_import_is_a_404(client, sales, other_sales, catalog):
     job = validated(sales, xlsx([row("R1")]))
     client.force_login(other_sales)

@@ -265,8 +265,8 @@ def test_the_import_reports_progress_after_each_chunk_while_its_transaction_is_o
     seen = []
     report = imports._set_progress
 
-    def spy(job_id, done, total):
-        report(job_id, done, total)
+    def spy(job_id, done, total, **kwargs):
+        report(job_id, done, total, **kwargs)
         # What the polling page reads, and whether the orders are committed yet (not while importing).
         seen.append((imports.progress(job), connection.in_atomic_block))
 
@@ -275,11 +275,11 @@ def test_the_import_reports_progress_after_each_chunk_while_its_transaction_is_o
     import_job_run(job_id=job.pk)
 
     assert seen == [
-        ({"done": 0, "total": 5}, True),  # the run holds its job's row lock from here (one run per job)
-        ({"done": 2, "total": 5}, True),
-        ({"done": 4, "total": 5}, True),
-        ({"done": 5, "total": 5}, True),
-        ({"done": 5, "total": 5}, False),
+        ({"done": 0, "total": 5, "phase": ""}, True),  # the run holds its job's row lock from here
+        ({"done": 2, "total": 5, "phase": ""}, True),
+        ({"done": 4, "total": 5, "phase": ""}, True),
+        ({"done": 5, "total": 5, "phase": ""}, True),
+        ({"done": 5, "total": 5, "phase": ""}, False),
     ]
 
 
