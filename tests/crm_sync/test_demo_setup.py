@@ -25,6 +25,17 @@ def test_it_registers_both_simulators_once_however_often_it_runs():
     ]
 
 
+def test_the_simulators_are_registered_on_the_ports_the_procfile_starts_them_on(monkeypatch):
+    monkeypatch.setenv("CRM_SIM_PORT", "8111")
+    monkeypatch.setenv("MES_SIM_PORT", "8112")
+    call_command("crm_sync_setup_demo", stdout=None)
+
+    assert dict(ExternalSystem.objects.values_list("slug", "base_url")) == {
+        "crm-simulator": "http://127.0.0.1:8111",
+        "mes-simulator": "http://127.0.0.1:8112",
+    }
+
+
 def test_the_demo_secrets_match_what_the_simulators_verify(monkeypatch, sales, planner):
     crm = start_simulator("crm_sync.simulators.crm")  # no --secret: the demo default
     mes = start_simulator("crm_sync.simulators.mes")

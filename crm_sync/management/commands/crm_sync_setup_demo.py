@@ -1,8 +1,9 @@
 """Register the CRM and MES simulators (Procfile's crm: and mes:) as external systems. Idempotent.
 
-Environment: ORDERBRIDGE_CRM_SIM_URL (default http://127.0.0.1:8101), ORDERBRIDGE_MES_SIM_URL
-(default http://127.0.0.1:8102), ORDERBRIDGE_CRM_SIM_SECRET / ORDERBRIDGE_MES_SIM_SECRET (default: the
-demo secrets the simulators also fall back to, so `make run` works with no configuration).
+Environment: ORDERBRIDGE_CRM_SIM_URL (default http://127.0.0.1:$CRM_SIM_PORT, 8101 without it: the port the
+Procfile starts the simulator on), ORDERBRIDGE_MES_SIM_URL (likewise with MES_SIM_PORT, 8102),
+ORDERBRIDGE_CRM_SIM_SECRET / ORDERBRIDGE_MES_SIM_SECRET (default: the demo secrets the simulators also fall
+back to, so `make run` works with no configuration).
 """
 
 from __future__ import annotations
@@ -52,7 +53,9 @@ class Command(BaseCommand):
                 "slug": "crm-simulator",
                 "name": "CRM simulator",
                 "kind": ExternalSystem.Kind.CRM,
-                "base_url": os.environ.get("ORDERBRIDGE_CRM_SIM_URL", "http://127.0.0.1:8101"),
+                "base_url": os.environ.get(
+                    "ORDERBRIDGE_CRM_SIM_URL", f"http://127.0.0.1:{os.environ.get('CRM_SIM_PORT', '8101')}"
+                ),
                 "signing_secret": demo_secret("ORDERBRIDGE_CRM_SIM_SECRET"),
                 "format": ExternalSystem.Format.JSON,
                 "event_types": [],
@@ -61,7 +64,9 @@ class Command(BaseCommand):
                 "slug": "mes-simulator",
                 "name": "MES simulator",
                 "kind": ExternalSystem.Kind.MES,
-                "base_url": os.environ.get("ORDERBRIDGE_MES_SIM_URL", "http://127.0.0.1:8102"),
+                "base_url": os.environ.get(
+                    "ORDERBRIDGE_MES_SIM_URL", f"http://127.0.0.1:{os.environ.get('MES_SIM_PORT', '8102')}"
+                ),
                 "signing_secret": demo_secret("ORDERBRIDGE_MES_SIM_SECRET"),
                 "format": ExternalSystem.Format.B2MML,
                 "event_types": MES_EVENTS,
