@@ -168,6 +168,7 @@ def order_created(message: InboundMessage) -> dict:
             transitions=TARGET_STATUSES[target],
             customer=customer,
             crm_id=crm_id,
+            crm_id_checked=True,  # no order had it above, in this transaction
             lines=lines,
             reason=reason,
             **header,

@@ -237,14 +237,18 @@ def _with_work_orders(event: OrderEvent) -> dict:
     if event.type not in WORK_ORDER_EVENTS or "work_orders" in event.data:
         return event.data
     from production.models import WorkOrder, WorkOrderOperation
+    from production.services import work_orders_made
 
-    operations = WorkOrderOperation.objects.select_related("work_center").order_by("sequence")
-    work_orders = (
-        WorkOrder.objects.filter(order_id=event.order.pk, order_revision=event.order.revision)
-        .select_related("product", "order_line")
-        .prefetch_related(Prefetch("operations", queryset=operations))
-        .order_by("number")
-    )
+    # A release made them just now, in this transaction: take them as made rather than read them back.
+    work_orders = work_orders_made(event.order) if event.type == "order.released" else None
+    if work_orders is None:
+        operations = WorkOrderOperation.objects.select_related("work_center").order_by("sequence")
+        work_orders = (
+            WorkOrder.objects.filter(order_id=event.order.pk, order_revision=event.order.revision)
+            .select_related("product", "order_line")
+            .prefetch_related(Prefetch("operations", queryset=operations, to_attr="operations_made"))
+            .order_by("number")
+        )
     return {
         **event.data,
         "work_orders": [
@@ -261,7 +265,7 @@ def _with_work_orders(event: OrderEvent) -> dict:
                         "work_center": operation.work_center.code,
                         "planned_minutes": operation.planned_minutes,
                     }
-                    for operation in work_order.operations.all()
+                    for operation in work_order.operations_made
                 ],
             }
             for work_order in work_orders

@@ -465,11 +465,48 @@ def order_create(
     remarks: str = "",
     reason: str = "",
     external_ref: str = "",
+    crm_id_checked: bool = False,
 ) -> SalesOrder:
     """Create a draft order with its lines. Lines may be empty (a draft); confirm needs at least one.
 
     `external_ref` names the source row of an import; it is unique, so an import never makes a duplicate.
+    `crm_id_checked`: the caller has just found no order with this CRM id in this transaction (a CRM's
+    "created" message), so it is not looked up again; the unique index still decides a race.
     """
+    return _order_create(
+        actor=actor,
+        customer=customer,
+        lines=lines,
+        customer_po=customer_po,
+        crm_id=crm_id,
+        requested_date=requested_date,
+        promised_date=promised_date,
+        priority=priority,
+        priority_reason=priority_reason,
+        remarks=remarks,
+        reason=reason,
+        external_ref=external_ref,
+        crm_id_checked=crm_id_checked,
+    )
+
+
+def _order_create(
+    *,
+    actor: Any,
+    customer: Customer,
+    lines: list[dict],
+    customer_po: str,
+    crm_id: str,
+    requested_date: dt.date | None,
+    promised_date: dt.date | None,
+    priority: int | None,
+    priority_reason: str,
+    remarks: str,
+    reason: str,
+    external_ref: str,
+    crm_id_checked: bool,
+) -> SalesOrder:
+    """order_create's body, for a caller already inside a transaction (no savepoint of its own)."""
     if not actor.has_perm("orders.add_salesorder"):
         raise refused(
             actor, "order_create", customer.code if customer else "-", "missing orders.add_salesorder"
@@ -481,7 +518,9 @@ def order_create(
         promised_date=promised_date,
         priority=priority,
         priority_reason=priority_reason,
-        crm_id_taken=bool(crm_id) and SalesOrder.objects.filter(crm_id=crm_id).exists(),
+        crm_id_taken=bool(crm_id)
+        and not crm_id_checked
+        and SalesOrder.objects.filter(crm_id=crm_id).exists(),
     )
     if errors:
         raise ValidationFailed(_("Please correct the errors below."), fields=errors)
@@ -696,8 +735,22 @@ def _transition(
     name: str,
     reason: str = "",
     expected_version: int | None = None,
+) -> SalesOrder:
+    return _transition_in_transaction(
+        actor=actor, order=order, name=name, reason=reason, expected_version=expected_version
+    )
+
+
+def _transition_in_transaction(
+    *,
+    actor: Any,
+    order: SalesOrder | int | OrderNumber,
+    name: str,
+    reason: str = "",
+    expected_version: int | None = None,
     created_here: bool = False,
 ) -> SalesOrder:
+    """_transition's body, for a caller already inside a transaction (no savepoint of its own)."""
     # created_here: the caller made the order in this transaction (no one else can see the row, so there is
     # nothing to lock) and put its lines in the prefetch cache: reading it again would only cost queries.
     order = order if created_here else _lock_order(order, with_lines=True)
@@ -875,6 +928,19 @@ def order_apply_transition(
     return ORDER_TRANSITIONS[name](actor=actor, order=order, reason=reason, expected_version=expected_version)
 
 
+ORDER_CREATE_DEFAULTS: dict[str, Any] = {
+    "customer_po": "",
+    "crm_id": "",
+    "requested_date": None,
+    "promised_date": None,
+    "priority": None,
+    "priority_reason": "",
+    "remarks": "",
+    "external_ref": "",
+    "crm_id_checked": False,
+}
+
+
 # No savepoint of its own inside a caller's transaction (it runs once per CRM message): on an error the
 # caller's transaction or savepoint must roll back, as inbound processing does.
 @transaction.atomic(savepoint=False)
@@ -892,15 +958,18 @@ def order_create_and_advance(
     unknown = [name for name in transitions if name not in ORDER_TRANSITIONS]
     if unknown:
         raise ValidationFailed(_("Unknown action."), fields={"action": [_("Unknown action.")]})
+    # The steps run their bodies, without a savepoint each (two queries apiece), in this one transaction.
     with events.deferred():
-        order = order_create(actor=actor, reason=reason, **fields)
+        order = _order_create(actor=actor, reason=reason, **{**ORDER_CREATE_DEFAULTS, **fields})
         lines = OrderLine.objects.select_related("product__family").filter(order=order).order_by("line_no")
         # Loaded once and kept in the prefetch cache (as _lock_order(with_lines=True) does) for the
         # transitions' checks and snapshots and for the handlers run when the block ends.
         lines._fetch_all()
         for name in transitions:
             order._prefetched_objects_cache = {"lines": lines}
-            order = _transition(actor=actor, order=order, name=name, reason=reason, created_here=True)
+            order = _transition_in_transaction(
+                actor=actor, order=order, name=name, reason=reason, created_here=True
+            )
         order._prefetched_objects_cache = {"lines": lines}
     _forget_lines(order)
     return order

@@ -454,26 +454,28 @@ def split_quantity(quantity: Decimal, lot_size: Decimal | None) -> list[Decimal]
     return parts
 
 
+QUANTITY_PLACES = Decimal("0.001")
+
+
 def planned_minutes(operation: Operation, quantity: Decimal) -> int:
     return max(1, math.ceil(operation.setup_minutes + operation.run_minutes_per_unit * quantity))
 
 
-def _create_operations(work_order: WorkOrder, operations: list[Operation], actor: Any, reason: str) -> None:
-    bulk_create_with_history(
-        [
-            WorkOrderOperation(
-                work_order=work_order,
-                sequence=operation.sequence,
-                name=operation.name,
-                work_center=operation.work_center,
-                planned_minutes=planned_minutes(operation, work_order.quantity),
-            )
-            for operation in operations
-        ],
-        WorkOrderOperation,
-        default_user=actor,
-        default_change_reason=reason,
-    )
+def _create_operations(
+    work_order: WorkOrder, operations: list[Operation], actor: Any, reason: str
+) -> list[WorkOrderOperation]:
+    made = [
+        WorkOrderOperation(
+            work_order=work_order,
+            sequence=operation.sequence,
+            name=operation.name,
+            work_center=operation.work_center,
+            planned_minutes=planned_minutes(operation, work_order.quantity),
+        )
+        for operation in sorted(operations, key=lambda operation: operation.sequence)
+    ]
+    bulk_create_with_history(made, WorkOrderOperation, default_user=actor, default_change_reason=reason)
+    return made
 
 
 def work_orders_create_for_order(*, order: SalesOrder, actor: Any, reason: str = "") -> list[WorkOrder]:
@@ -509,15 +511,33 @@ def work_orders_create_for_order(*, order: SalesOrder, actor: Any, reason: str =
                 order=order,
                 order_line=line,
                 order_revision=order.revision,
-                product_id=line.product_id,
-                quantity=quantity,
+                product=line.product,  # loaded with the line: what work_orders_made's readers need
+                # As the column holds it (3 places), so the handed-on object reads like a fresh one.
+                quantity=Decimal(quantity).quantize(QUANTITY_PLACES),
                 routing_missing=not operations,
             )
             _stamp(work_order, actor=actor, reason=reason)
             work_order.save()
-            _create_operations(work_order, operations, actor, reason)
+            work_order.operations_made = _create_operations(work_order, operations, actor, reason)
             created.append(work_order)
+    if created:
+        order._work_orders_made = (order.revision, created)
     return created
+
+
+def work_orders_made(order: SalesOrder) -> list[WorkOrder] | None:
+    """The work orders that work_orders_create_for_order has just made for the order's current revision, in
+    number order, each with its operations in sequence order as `operations_made` (their work centers,
+    products and order lines loaded); None if it made none for this order object (then read them).
+
+    Handed on once: the outbox builds the release event's payload from them in the same transaction instead
+    of reading back what was just written (two queries per release). The second call returns None.
+    """
+    made = getattr(order, "_work_orders_made", None)
+    if made is None or made[0] != order.revision:
+        return None
+    del order._work_orders_made
+    return made[1]
 
 
 def _event_actor(event: OrderEvent):
