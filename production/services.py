@@ -23,6 +23,7 @@ from django_fsm import can_proceed
 from simple_history.utils import bulk_create_with_history
 
 from config.errors import Conflict, TransitionNotAllowed, ValidationFailed
+from config.process_cache import VersionedProcessCache
 from orders import events
 from orders import services as order_services
 from orders.events import OrderEvent
@@ -478,6 +479,34 @@ def _create_operations(
     return made
 
 
+# Every release reads its products' routings, which change rarely: each process keeps them (with their
+# operations and work centers) under a shared version that every save or delete of a routing, operation or
+# work center replaces (config/process_cache.py); the services that write them in bulk replace it too.
+_routings = VersionedProcessCache(key="production:routings:version", max_age_seconds=30.0)
+_routings.watch([Routing, Operation, WorkCenter], uid="production_routings")
+
+
+def _load_routings(product_ids: list[int]) -> dict[int, Routing | None]:
+    found: dict[int, Routing | None] = dict.fromkeys(product_ids)
+    operations = Prefetch("operations", queryset=Operation.objects.select_related("work_center"))
+    for routing in Routing.objects.filter(product__in=product_ids, is_active=True).prefetch_related(
+        operations
+    ):
+        found[routing.product_id] = routing
+    return found
+
+
+def active_routings(*, product_ids: set[int]) -> dict[int, Routing]:
+    """The active routings of these products by product id, their operations (with work centers) prefetched.
+
+    Shared per process (read them, never change them); a product without an active routing is missing.
+    """
+    if not product_ids:
+        return {}
+    found = _routings.get_many(sorted(product_ids), _load_routings)
+    return {product_id: routing for product_id, routing in found.items() if routing is not None}
+
+
 def work_orders_create_for_order(*, order: SalesOrder, actor: Any, reason: str = "") -> list[WorkOrder]:
     """Make the work orders of a released order: per line, one per lot (the routing's lot size).
 
@@ -492,12 +521,7 @@ def work_orders_create_for_order(*, order: SalesOrder, actor: Any, reason: str =
         return []
     # The lines the release loaded (and locked with the order) when it has them; only ids are needed.
     lines = sorted(order.lines.all(), key=lambda line: line.line_no)
-    routings = {
-        routing.product_id: routing
-        for routing in Routing.objects.filter(
-            product__in=[line.product_id for line in lines], is_active=True
-        ).prefetch_related(Prefetch("operations", queryset=Operation.objects.select_related("work_center")))
-    }
+    routings = active_routings(product_ids={line.product_id for line in lines})
     reason = reason or _("Order %(number)s released") % {"number": order.number}
     sequence = len(revisions)
     created = []
