@@ -928,6 +928,7 @@ def order_apply_transition(
     return ORDER_TRANSITIONS[name](actor=actor, order=order, reason=reason, expected_version=expected_version)
 
 
+QUANTITY_PLACES = Decimal("0.001")
 ORDER_CREATE_DEFAULTS: dict[str, Any] = {
     "customer_po": "",
     "crm_id": "",
@@ -961,10 +962,16 @@ def order_create_and_advance(
     # The steps run their bodies, without a savepoint each (two queries apiece), in this one transaction.
     with events.deferred():
         order = _order_create(actor=actor, reason=reason, **{**ORDER_CREATE_DEFAULTS, **fields})
-        lines = OrderLine.objects.select_related("product__family").filter(order=order).order_by("line_no")
-        # Loaded once and kept in the prefetch cache (as _lock_order(with_lines=True) does) for the
-        # transitions' checks and snapshots and for the handlers run when the block ends.
-        lines._fetch_all()
+        # The lines just written (products and families loaded), kept in the prefetch cache (as
+        # _lock_order(with_lines=True) does) for the transitions' checks and snapshots and for the handlers
+        # run when the block ends, instead of reading them back. Quantities as the column holds them (3
+        # places), so that the later events' snapshots read as they would from the database.
+        written = sorted(service_lines(order) or [], key=lambda line: line.line_no)
+        for line in written:
+            line.quantity = line.quantity.quantize(QUANTITY_PLACES)
+        lines = OrderLine.objects.filter(order=order).order_by("line_no")
+        lines._result_cache = written  # what prefetch_related puts there: no query
+        lines._prefetch_done = True
         for name in transitions:
             order._prefetched_objects_cache = {"lines": lines}
             order = _transition_in_transaction(
