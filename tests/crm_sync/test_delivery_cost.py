@@ -21,8 +21,9 @@ pytestmark = pytest.mark.django_db
 # Measured when these budgets were set (December 2026, sync-speed2), with the process's caches warm (an
 # order processed before; the master data committed): processing 26 (was 43: the new lines and the
 # release's work orders handed on instead of read back, no savepoint per step of create-and-advance, the
-# CRM id looked up once, customers, products and routings kept per process), delivery 7 (was 10: the claim is one statement, in no
-# transaction of its own). A change that adds queries on the path must raise them here, knowingly.
+# CRM id looked up once, customers, products and routings kept per process), delivery 7 (was 10: the claim
+# is one statement, in no transaction of its own). A change that adds queries on the path must raise them
+# here, knowingly.
 INBOUND_QUERY_BUDGET = 26
 DELIVERY_QUERY_BUDGET = 7
 
