@@ -7,6 +7,7 @@ commands and Celery tasks all call these; nothing else writes these models.
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import logging
 from collections.abc import Callable
@@ -749,8 +750,13 @@ def _transition_in_transaction(
     reason: str = "",
     expected_version: int | None = None,
     created_here: bool = False,
+    unsaved_steps: list[SalesOrder] | None = None,
 ) -> SalesOrder:
-    """_transition's body, for a caller already inside a transaction (no savepoint of its own)."""
+    """_transition's body, for a caller already inside a transaction (no savepoint of its own).
+
+    `unsaved_steps` (an order created here only): the order is not saved; a snapshot of it, stamped for its
+    history row, is appended for the caller to save the order once and write the rows together.
+    """
     # created_here: the caller made the order in this transaction (no one else can see the row, so there is
     # nothing to lock) and put its lines in the prefetch cache: reading it again would only cost queries.
     order = order if created_here else _lock_order(order, with_lines=True)
@@ -780,7 +786,11 @@ def _transition_in_transaction(
     order.version += 1
     reason = reason or str(TRANSITION_LABELS[name])
     _stamp(order, actor=actor, reason=reason)
-    order.save()
+    if unsaved_steps is not None and created_here:
+        order._history_date = timezone.now()
+        unsaved_steps.append(copy.copy(order))
+    else:
+        order.save()
     order_transition_publish(order, name, actor=actor, reason=reason)
     # A transition leaves the lines as they were read under the lock: the caller may answer with them.
     _hand_on_lines(order, _current_lines(order))
@@ -972,11 +982,22 @@ def order_create_and_advance(
         lines = OrderLine.objects.filter(order=order).order_by("line_no")
         lines._result_cache = written  # what prefetch_related puts there: no query
         lines._prefetch_done = True
+        # Each step gets its own history row and event snapshot, but the row is updated once, at the end
+        # (nothing reads it in between: the events are held until the block ends), and the steps' history
+        # rows are written together: two queries per step fewer.
+        steps: list[SalesOrder] = []
         for name in transitions:
             order._prefetched_objects_cache = {"lines": lines}
             order = _transition_in_transaction(
-                actor=actor, order=order, name=name, reason=reason, created_here=True
+                actor=actor, order=order, name=name, reason=reason, created_here=True, unsaved_steps=steps
             )
+        if steps:
+            order.skip_history_when_saving = True
+            try:
+                order.save()
+            finally:
+                del order.skip_history_when_saving
+            SalesOrder.history.bulk_history_create(steps, update=True)
         order._prefetched_objects_cache = {"lines": lines}
     _forget_lines(order)
     return order

@@ -91,3 +91,13 @@ def test_the_later_steps_snapshots_carry_the_lines_as_stored(admin_user, custome
     events = OutboxEvent.objects.filter(order=order, type__in=["order.confirmed", "order.released"])
     assert [event.data["lines"] for event in events] == [stored, stored]
     assert stored[0]["quantity"] == "12.000"
+
+
+def test_each_steps_history_row_is_the_order_as_that_step_left_it(admin_user, customer, product):
+    order = _enter(admin_user, customer, product, ["confirm", "release"])
+
+    rows = list(order.history.order_by("history_id"))
+    assert [(row.history_type, row.version) for row in rows] == [("+", 1), ("~", 2), ("~", 3)]
+    assert rows[1].confirmed_at is not None and rows[1].released_at is None
+    assert rows[2].released_at == SalesOrder.objects.get(pk=order.pk).released_at
+    assert rows[0].history_date <= rows[1].history_date <= rows[2].history_date
