@@ -10,6 +10,7 @@ Delivery contract (per order and per external system, like one SAP qRFC queue):
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import logging
@@ -17,7 +18,8 @@ import os
 import random
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
@@ -252,18 +254,53 @@ def outbox_record_resync(*, order: Any, system: ExternalSystem, actor: Any, reas
         return _record(event=event, systems=[system], origin_label="")
 
 
-def _enqueue_on_commit(*, system_id: int, order_id: int) -> None:
-    def enqueue() -> None:
-        from .tasks import deliver_order
+# The wake-ups of an inbound message's effect, collected by deliveries_inline() instead of published.
+_inline: ContextVar[list[tuple[int, int]] | None] = ContextVar("crm_sync_inline_deliveries", default=None)
 
+
+@contextlib.contextmanager
+def deliveries_inline() -> Iterator[list[tuple[int, int]]]:
+    """Collect the (system, order) queues that the block's committed changes woke up, instead of publishing
+    one delivery task each; the caller drains them itself with deliveries_drain_woken() after the block.
+
+    For a worker's task whose change is an order entered from another system (the CRM's messages): the
+    wake-up task would cost more CPU than the delivery. The outbox guarantees do not change: the rows are
+    written in the change's transaction, the drain claims them as a delivery task does (in sequence, one
+    claimer at a time), and a worker that dies before draining leaves them pending for the relay sweep.
+    """
+    woken: list[tuple[int, int]] = []
+    token = _inline.set(woken)
+    try:
+        yield woken
+    finally:
+        _inline.reset(token)
+
+
+def deliveries_drain_woken(woken: list[tuple[int, int]]) -> None:
+    """Drain the queues deliveries_inline() collected; one that fails here is left to its delivery task."""
+    for system_id, order_id in dict.fromkeys(woken):
         try:
-            deliver_order.delay(system_id, order_id)
-        except Exception:  # the broker is down: the sweep will find the row
-            logger.warning(
-                "could not enqueue delivery system=%s order=%s", system_id, order_id, exc_info=True
-            )
+            deliveries_drain(system_id=system_id, order_id=order_id)
+        except Exception:  # e.g. the database went away: the task (or the relay) delivers it later
+            logger.warning("inline delivery failed system=%s order=%s", system_id, order_id, exc_info=True)
+            _publish_wake_up(system_id=system_id, order_id=order_id)
 
-    transaction.on_commit(enqueue)
+
+def _publish_wake_up(*, system_id: int, order_id: int) -> None:
+    from .tasks import deliver_order
+
+    try:
+        deliver_order.delay(system_id, order_id)
+    except Exception:  # the broker is down: the sweep will find the row
+        logger.warning("could not enqueue delivery system=%s order=%s", system_id, order_id, exc_info=True)
+
+
+def _enqueue_on_commit(*, system_id: int, order_id: int) -> None:
+    woken = _inline.get()
+    if woken is not None and settings.SYNC_DELIVER_INLINE:
+        transaction.on_commit(lambda: woken.append((system_id, order_id)))
+        return
+    transaction.on_commit(lambda: _publish_wake_up(system_id=system_id, order_id=order_id))
 
 
 # --- claiming -------------------------------------------------------------------------------------------

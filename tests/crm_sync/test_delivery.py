@@ -11,7 +11,7 @@ from django.utils import timezone
 from crm_sync import services
 from crm_sync.models import Delivery, DeliveryAttempt, ExternalSystem, OutboxEvent
 from orders import services as order_services
-from tests.factories import make_order
+from tests.factories import CustomerFactory, ProductFactory, make_order
 
 from .conftest import start_simulator
 from .factories import ExternalSystemFactory
@@ -58,9 +58,11 @@ def test_an_event_nobody_takes_is_not_left_pending():
 def test_a_delivery_task_is_enqueued_only_after_commit(django_capture_on_commit_callbacks):
     ExternalSystemFactory()
     ExternalSystemFactory(is_paused=True)
+    # Made before: their saves have commit callbacks of their own (the processes' master data caches).
+    customer, product = CustomerFactory(), ProductFactory()
 
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        make_order()
+        make_order(customer=customer, product=product)
 
     assert len(callbacks) == 1  # the paused system's queue waits for resume
 
