@@ -346,7 +346,7 @@ def delivery_claim_next(*, system_id: int, order_id: int) -> Delivery | None:
 
 _CLAIMED = (Delivery, OutboxEvent, ExternalSystem)
 _claim_statement: str | None = None
-_converters: dict[type, list[tuple[Any, list]]] = {}
+_converters: dict[type, list[tuple[Any, list]]] = {}  # per model: (column, its converters) in order
 
 
 def _claim_sql() -> str:
@@ -398,15 +398,15 @@ def _from_row(model: type, values: list) -> Any:
         for field in model._meta.concrete_fields:
             column = field.get_col(model._meta.db_table)
             converters.append(
-                (field, connection.ops.get_db_converters(column) + column.get_db_converters(connection))
+                (column, connection.ops.get_db_converters(column) + column.get_db_converters(connection))
             )
         _converters[model] = converters
     converted = []
-    for (field, functions), value in zip(converters, values, strict=True):
+    for (column, functions), value in zip(converters, values, strict=True):
         for function in functions:
-            value = function(value, field, connection)
+            value = function(value, column, connection)
         converted.append(value)
-    return model.from_db(connection.alias, [field.attname for field, _ in converters], converted)
+    return model.from_db(connection.alias, [column.target.attname for column, _ in converters], converted)
 
 
 def _claim_next_postgresql(*, system_id: int, order_id: int, now: dt.datetime) -> Delivery | None:

@@ -185,6 +185,30 @@ def test_an_in_flight_delivery_whose_worker_died_is_claimed_again_after_its_leas
     assert again.attempts == 2
 
 
+def test_a_claim_holds_its_delivery_for_the_systems_timeouts_plus_the_margin(settings):
+    system = ExternalSystemFactory(connect_timeout=2.5, read_timeout=7.0)
+    order = make_order()
+
+    claimed = services.delivery_claim_next(system_id=system.pk, order_id=order.pk)
+
+    stored = Delivery.objects.get(pk=claimed.pk)
+    lease = dt.timedelta(seconds=2.5 + 7.0 + settings.SYNC_LEASE_MARGIN_SECONDS)
+    assert (stored.state, stored.attempts) == (Delivery.State.IN_FLIGHT, 1)
+    assert stored.claimed_until - stored.updated_at == lease
+    assert (claimed.claimed_until, claimed.attempts) == (stored.claimed_until, stored.attempts)
+    assert (claimed.event.data, claimed.system.read_timeout) == (stored.event.data, 7.0)
+
+
+def test_a_paused_or_disabled_system_gets_no_claim():
+    paused, disabled = ExternalSystemFactory(is_paused=True), ExternalSystemFactory()
+    order = make_order()
+    ExternalSystem.objects.filter(pk=disabled.pk).update(is_enabled=False)
+    assert Delivery.objects.filter(order=order, state=Delivery.State.PENDING).count() == 2
+
+    assert services.delivery_claim_next(system_id=paused.pk, order_id=order.pk) is None
+    assert services.delivery_claim_next(system_id=disabled.pk, order_id=order.pk) is None
+
+
 # --- retries and dead letters ---------------------------------------------------------------------------
 def test_retry_delays_grow_exponentially_with_jitter(settings):
     settings.SYNC_RETRY_BASE_MS = 1000
