@@ -317,6 +317,10 @@ SYNC_LEASE_MARGIN_SECONDS = env_int("ORDERBRIDGE_SYNC_LEASE_MARGIN_SECONDS", 30)
 SYNC_POISON_MAX_DELIVERIES = env_int("ORDERBRIDGE_CELERY_POISON_MAX_DELIVERIES", 3)
 # The relay re-publishes work never tried only once it is this old: its own task is normally on the way.
 SYNC_RELAY_GRACE_SECONDS = env_int("ORDERBRIDGE_SYNC_RELAY_GRACE_SECONDS", 10)
+# The inbound task delivers the events its message caused itself, after commit, instead of publishing a
+# delivery task per order (a task costs a worker more CPU than the delivery). Off: every delivery in its
+# own task on the deliveries queue (e.g. a slow MES must never hold up inbound processing).
+SYNC_DELIVER_INLINE = env_bool("ORDERBRIDGE_SYNC_DELIVER_INLINE", True)
 SYNC_RECONCILE_SECONDS = env_int("ORDERBRIDGE_SYNC_RECONCILE_SECONDS", 15 * 60)
 CELERY_BEAT_SCHEDULE = {
     # Due retries, and pending events whose task was lost with the broker, are picked up here.

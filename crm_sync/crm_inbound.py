@@ -25,8 +25,9 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from config.errors import ApplicationError, ValidationFailed
+from config.process_cache import VersionedProcessCache
 from orders import services as order_services
-from orders.models import Customer, OrderStatus, Product, SalesOrder
+from orders.models import Customer, OrderStatus, Product, ProductFamily, SalesOrder
 
 from . import inbound_common as common
 from .models import InboundMessage
@@ -45,9 +46,28 @@ def _crm_id(message: InboundMessage, doc: dict, data: dict) -> str:
     return str(crm_id)[:64]
 
 
+# Every CRM order names its customer and products, which change rarely: each process keeps them under a
+# shared version that every save or delete of a customer, product or product family replaces
+# (config/process_cache.py). The instances are shared: read them, never change them.
+_master_data = VersionedProcessCache(key="crm_sync:crm_master_data:version", max_age_seconds=30.0)
+_master_data.watch([Customer, Product, ProductFamily], uid="crm_sync_crm_master_data")
+
+
+def _load_customer(crm_id: str) -> Customer | None:
+    return Customer.objects.filter(crm_id=crm_id).first()
+
+
+def _load_products(names: list[tuple[str, str]]) -> dict[tuple[str, str], Product | None]:
+    found: dict[tuple[str, str], Product | None] = dict.fromkeys(names)
+    # With their families: the order services check spec values against them and need not read them again.
+    for product in Product.objects.select_related("family").filter(sku__in=[name[1] for name in names]):
+        found[("product", product.sku)] = product
+    return found
+
+
 def _customer(data: dict) -> Customer:
     crm_id = common.required_text(data, "customer_crm_id")
-    customer = Customer.objects.filter(crm_id=crm_id).first()
+    customer = _master_data.get(("customer", crm_id), lambda: _load_customer(crm_id))
     if customer is None:
         raise ValidationFailed(
             _("No customer has CRM id %(id)s.") % {"id": crm_id},
@@ -83,13 +103,8 @@ def _lines(data: dict) -> list[dict]:
     if not isinstance(raw, list):
         raise ValidationFailed(_("The lines are missing."), fields={"data.lines": [_("A list is expected.")]})
     skus = {line.get("sku") for line in raw if isinstance(line, dict)}
-    # With their families: the order services check spec values against them and need not read them again.
-    products = {
-        p.sku: p
-        for p in Product.objects.select_related("family").filter(
-            sku__in=[s for s in skus if isinstance(s, str)]
-        )
-    }
+    names = sorted(("product", sku) for sku in skus if isinstance(sku, str))
+    products = {name[1]: product for name, product in _master_data.get_many(names, _load_products).items()}
     errors: dict[str, list[str]] = {}
     lines = []
     for index, line in enumerate(raw):
@@ -168,6 +183,7 @@ def order_created(message: InboundMessage) -> dict:
             transitions=TARGET_STATUSES[target],
             customer=customer,
             crm_id=crm_id,
+            crm_id_checked=True,  # no order had it above, in this transaction
             lines=lines,
             reason=reason,
             **header,

@@ -153,8 +153,12 @@ def inbound_process(*, message_pk: int) -> InboundMessage | None:
             message.state = InboundMessage.State.PROCESSED
             message.processed_at = timezone.now()
             message.last_error = ""
-        message.save()
+        # Only what processing changes: not the stored body (sent back whole by a plain save()).
+        message.save(update_fields=PROCESSING_FIELDS)
     return message
+
+
+PROCESSING_FIELDS = ["state", "attempts", "next_attempt_at", "last_error", "result", "processed_at"]
 
 
 def inbound_due(*, limit: int = 500, grace_seconds: float = 0, hold_seconds: float = 0) -> list[int]:

@@ -10,6 +10,7 @@ Delivery contract (per order and per external system, like one SAP qRFC queue):
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import logging
@@ -17,19 +18,18 @@ import os
 import random
 import threading
 import time
-import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 from django.conf import settings
-from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models import F, Max, Prefetch
-from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
 
+from config.process_cache import VersionedProcessCache
 from orders.events import OrderEvent
 
 from . import b2mml, origin, selectors, webhooks
@@ -43,59 +43,18 @@ RESPONSE_EXCERPT_CHARS = 500
 
 # --- the outbox -----------------------------------------------------------------------------------------
 # Every order write records an event, and which systems take events changes rarely (an admin's edit): each
-# process keeps the enabled systems under a version held in the shared cache (Redis in production), which
-# every save or delete of a system replaces, at once and again at commit, so that every process reads them
-# again at its next event. A change that bypasses the ORM's signals (a queryset update, SQL) is read within
+# process keeps the enabled systems under a version in the shared cache (config/process_cache.py), replaced
+# by every save or delete of a system. A change that bypasses the ORM's signals is read within
 # SYSTEMS_MAX_AGE_SECONDS.
 SYSTEMS_VERSION_KEY = "crm_sync:systems:version"
 SYSTEMS_MAX_AGE_SECONDS = 30.0
-_enabled_systems: tuple[Any, float, tuple[ExternalSystem, ...]] | None = None  # (version, read at, systems)
-# The version this thread set for a change not committed yet (or rolled back): its transaction sees rows no
-# other one does, so it reads them itself and caches nothing under that version.
-_own_change = threading.local()
-
-
-def _systems_version() -> Any:
-    version = cache.get(SYSTEMS_VERSION_KEY)
-    if version is None:  # first use, or evicted: a new value nobody has cached under
-        cache.add(SYSTEMS_VERSION_KEY, uuid.uuid4().hex, timeout=None)
-        version = cache.get(SYSTEMS_VERSION_KEY)
-    return version
+_systems = VersionedProcessCache(key=SYSTEMS_VERSION_KEY, max_age_seconds=SYSTEMS_MAX_AGE_SECONDS)
+_systems.watch([ExternalSystem], uid="crm_sync_systems")
 
 
 def enabled_systems() -> tuple[ExternalSystem, ...]:
     """The enabled external systems (shared instances: read them, never change them)."""
-    global _enabled_systems
-    version = _systems_version()  # before the query: a change committed after it bumps past this version
-    now = time.monotonic()
-    if version is None or version == getattr(_own_change, "version", None):
-        return tuple(ExternalSystem.objects.filter(is_enabled=True))
-    cached = _enabled_systems
-    if cached is not None and cached[0] == version and now - cached[1] < SYSTEMS_MAX_AGE_SECONDS:
-        return cached[2]
-    systems = tuple(ExternalSystem.objects.filter(is_enabled=True))
-    _enabled_systems = (version, now, systems)
-    return systems
-
-
-def _new_systems_version() -> str:
-    version = uuid.uuid4().hex
-    cache.set(SYSTEMS_VERSION_KEY, version, timeout=None)
-    return version
-
-
-def _systems_changed(sender: Any, **kwargs: Any) -> None:
-    _own_change.version = _new_systems_version()
-
-    def committed() -> None:
-        _own_change.version = None
-        _new_systems_version()
-
-    transaction.on_commit(committed)
-
-
-post_save.connect(_systems_changed, sender=ExternalSystem, dispatch_uid="crm_sync_systems_saved")
-post_delete.connect(_systems_changed, sender=ExternalSystem, dispatch_uid="crm_sync_systems_deleted")
+    return _systems.get("enabled", lambda: tuple(ExternalSystem.objects.filter(is_enabled=True)))
 
 
 def outbox_record_order_event(event: OrderEvent) -> OutboxEvent:
@@ -243,14 +202,18 @@ def _with_work_orders(event: OrderEvent) -> dict:
     if event.type not in WORK_ORDER_EVENTS or "work_orders" in event.data:
         return event.data
     from production.models import WorkOrder, WorkOrderOperation
+    from production.services import work_orders_made
 
-    operations = WorkOrderOperation.objects.select_related("work_center").order_by("sequence")
-    work_orders = (
-        WorkOrder.objects.filter(order_id=event.order.pk, order_revision=event.order.revision)
-        .select_related("product", "order_line")
-        .prefetch_related(Prefetch("operations", queryset=operations))
-        .order_by("number")
-    )
+    # A release made them just now, in this transaction: take them as made rather than read them back.
+    work_orders = work_orders_made(event.order) if event.type == "order.released" else None
+    if work_orders is None:
+        operations = WorkOrderOperation.objects.select_related("work_center").order_by("sequence")
+        work_orders = (
+            WorkOrder.objects.filter(order_id=event.order.pk, order_revision=event.order.revision)
+            .select_related("product", "order_line")
+            .prefetch_related(Prefetch("operations", queryset=operations, to_attr="operations_made"))
+            .order_by("number")
+        )
     return {
         **event.data,
         "work_orders": [
@@ -267,7 +230,7 @@ def _with_work_orders(event: OrderEvent) -> dict:
                         "work_center": operation.work_center.code,
                         "planned_minutes": operation.planned_minutes,
                     }
-                    for operation in work_order.operations.all()
+                    for operation in work_order.operations_made
                 ],
             }
             for work_order in work_orders
@@ -297,18 +260,53 @@ def outbox_record_resync(*, order: Any, system: ExternalSystem, actor: Any, reas
         return _record(event=event, systems=[system], origin_label="")
 
 
-def _enqueue_on_commit(*, system_id: int, order_id: int) -> None:
-    def enqueue() -> None:
-        from .tasks import deliver_order
+# The wake-ups of an inbound message's effect, collected by deliveries_inline() instead of published.
+_inline: ContextVar[list[tuple[int, int]] | None] = ContextVar("crm_sync_inline_deliveries", default=None)
 
+
+@contextlib.contextmanager
+def deliveries_inline() -> Iterator[list[tuple[int, int]]]:
+    """Collect the (system, order) queues that the block's committed changes woke up, instead of publishing
+    one delivery task each; the caller drains them itself with deliveries_drain_woken() after the block.
+
+    For a worker's task whose change is an order entered from another system (the CRM's messages): the
+    wake-up task would cost more CPU than the delivery. The outbox guarantees do not change: the rows are
+    written in the change's transaction, the drain claims them as a delivery task does (in sequence, one
+    claimer at a time), and a worker that dies before draining leaves them pending for the relay sweep.
+    """
+    woken: list[tuple[int, int]] = []
+    token = _inline.set(woken)
+    try:
+        yield woken
+    finally:
+        _inline.reset(token)
+
+
+def deliveries_drain_woken(woken: list[tuple[int, int]]) -> None:
+    """Drain the queues deliveries_inline() collected; one that fails here is left to its delivery task."""
+    for system_id, order_id in dict.fromkeys(woken):
         try:
-            deliver_order.delay(system_id, order_id)
-        except Exception:  # the broker is down: the sweep will find the row
-            logger.warning(
-                "could not enqueue delivery system=%s order=%s", system_id, order_id, exc_info=True
-            )
+            deliveries_drain(system_id=system_id, order_id=order_id)
+        except Exception:  # e.g. the database went away: the task (or the relay) delivers it later
+            logger.warning("inline delivery failed system=%s order=%s", system_id, order_id, exc_info=True)
+            _publish_wake_up(system_id=system_id, order_id=order_id)
 
-    transaction.on_commit(enqueue)
+
+def _publish_wake_up(*, system_id: int, order_id: int) -> None:
+    from .tasks import deliver_order
+
+    try:
+        deliver_order.delay(system_id, order_id)
+    except Exception:  # the broker is down: the sweep will find the row
+        logger.warning("could not enqueue delivery system=%s order=%s", system_id, order_id, exc_info=True)
+
+
+def _enqueue_on_commit(*, system_id: int, order_id: int) -> None:
+    woken = _inline.get()
+    if woken is not None and settings.SYNC_DELIVER_INLINE:
+        transaction.on_commit(lambda: woken.append((system_id, order_id)))
+        return
+    transaction.on_commit(lambda: _publish_wake_up(system_id=system_id, order_id=order_id))
 
 
 # --- claiming -------------------------------------------------------------------------------------------
@@ -321,9 +319,11 @@ def delivery_claim_next(*, system_id: int, order_id: int) -> Delivery | None:
     """Claim the head of one order's queue for one system, if it is due; None if there is nothing to do.
 
     The claim is committed before the request goes out, so the lock is never held over the network.
-    The head comes with its event and system (one query), ready to send.
+    The head comes with its event and system, ready to send.
     """
     now = timezone.now()
+    if connection.vendor == "postgresql":
+        return _claim_next_postgresql(system_id=system_id, order_id=order_id, now=now)
     with transaction.atomic():
         candidates = selectors.deliveries_claimable(now=now).filter(system_id=system_id, order_id=order_id)
         if connection.features.has_select_for_update_skip_locked:
@@ -348,6 +348,101 @@ def delivery_claim_next(*, system_id: int, order_id: int) -> Delivery | None:
     head.claimed_until = claimed_until
     head.updated_at = now
     return head
+
+
+_CLAIMED = (Delivery, OutboxEvent, ExternalSystem)
+_claim_statement: str | None = None
+_converters: dict[type, list[tuple[Any, list]]] = {}  # per model: (column, its converters) in order
+
+
+def _claim_sql() -> str:
+    """The claim as one statement: pick the head as deliveries_claimable does, lock it (SKIP LOCKED), mark it
+    in flight with the system's lease, and return the delivery, its event and its system.
+
+    Written as SQL (built once per process) because it runs for every delivery: the ORM's version (a locking
+    SELECT with an EXISTS subquery and two joins, then the compare-and-set UPDATE, in a transaction of their
+    own) cost more CPU to build than anything else on the delivery path, and four round trips instead of
+    one. The row lock of the sub-select makes the update a compare-and-set; a single statement commits alone.
+    Keep its conditions those of selectors.deliveries_claimable (tests/crm_sync/test_delivery.py).
+    """
+    global _claim_statement
+    if _claim_statement is None:
+        q = connection.ops.quote_name
+        deliveries, events, systems = (q(model._meta.db_table) for model in _CLAIMED)
+        returning = ", ".join(
+            f"{alias}.{q(field.column)}"
+            for alias, model in zip(("d", "e", "s"), _CLAIMED, strict=True)
+            for field in model._meta.concrete_fields
+        )
+        _claim_statement = (
+            f"UPDATE {deliveries} d SET state = %(in_flight)s, attempts = d.attempts + 1, "  # noqa: S608 - our tables
+            "claimed_until = %(now)s"
+            " + make_interval(secs => s.connect_timeout + s.read_timeout + %(margin)s), "
+            "updated_at = %(now)s "
+            f"FROM {events} e, {systems} s "
+            "WHERE e.id = d.event_id AND s.id = d.system_id AND d.id = ("
+            f"  SELECT c.id FROM {deliveries} c JOIN {systems} cs ON cs.id = c.system_id"
+            "   WHERE c.system_id = %(system)s AND c.order_id = %(order)s"
+            "   AND cs.is_enabled AND NOT cs.is_paused"
+            "   AND ((c.state IN (%(pending)s, %(failed)s) AND c.next_attempt_at <= %(now)s)"
+            "        OR (c.state = %(in_flight)s AND c.claimed_until < %(now)s))"
+            # The ordering guarantee: no earlier undelivered event of the order for the system.
+            f"  AND NOT EXISTS (SELECT 1 FROM {deliveries} p WHERE p.system_id = c.system_id"
+            "     AND p.order_id = c.order_id AND p.sequence < c.sequence AND p.state <> %(delivered)s)"
+            # Another worker holding this row is busy with it: skip rather than wait.
+            "   ORDER BY c.sequence LIMIT 1 FOR UPDATE OF c SKIP LOCKED"
+            f") RETURNING {returning}"
+        )
+    return _claim_statement
+
+
+def _from_row(model: type, values: list) -> Any:
+    """A model instance from its concrete columns as the database returned them (the ORM's converters)."""
+    converters = _converters.get(model)
+    if converters is None:
+        converters = []
+        for field in model._meta.concrete_fields:
+            column = field.get_col(model._meta.db_table)
+            converters.append(
+                (column, connection.ops.get_db_converters(column) + column.get_db_converters(connection))
+            )
+        _converters[model] = converters
+    converted = []
+    for (column, functions), value in zip(converters, values, strict=True):
+        for function in functions:
+            value = function(value, column, connection)
+        converted.append(value)
+    return model.from_db(connection.alias, [column.target.attname for column, _ in converters], converted)
+
+
+def _claim_next_postgresql(*, system_id: int, order_id: int, now: dt.datetime) -> Delivery | None:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _claim_sql(),
+            {
+                "system": system_id,
+                "order": order_id,
+                "now": now,
+                "margin": settings.SYNC_LEASE_MARGIN_SECONDS,
+                "pending": Delivery.State.PENDING.value,
+                "failed": Delivery.State.FAILED.value,
+                "in_flight": Delivery.State.IN_FLIGHT.value,
+                "delivered": Delivery.State.DELIVERED.value,
+            },
+        )
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    instances = []
+    start = 0
+    for model in _CLAIMED:
+        width = len(model._meta.concrete_fields)
+        instances.append(_from_row(model, list(row[start : start + width])))
+        start += width
+    delivery, event, system = instances
+    delivery.event = event
+    delivery.system = system
+    return delivery
 
 
 # --- sending --------------------------------------------------------------------------------------------

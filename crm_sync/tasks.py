@@ -126,8 +126,11 @@ def deliveries_sweep(limit: int = 500) -> int:
 
 @shared_task(name="crm_sync.process_inbound", ignore_result=True, base=PoisonGuardedTask)
 def process_inbound(message_pk: int) -> None:
-    """Apply one stored inbound message through the dispatch table, once."""
-    inbound.inbound_process(message_pk=message_pk)
+    """Apply one stored inbound message through the dispatch table, once; then deliver what it caused (see
+    services.deliveries_inline: one task per order instead of two)."""
+    with services.deliveries_inline() as woken:
+        inbound.inbound_process(message_pk=message_pk)
+    services.deliveries_drain_woken(woken)
 
 
 @shared_task(name="crm_sync.reconcile", ignore_result=True, base=PoisonGuardedTask)

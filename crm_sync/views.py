@@ -38,7 +38,7 @@ def _receive(request: HttpRequest, found: ExternalSystem | None) -> JsonResponse
 @csrf_exempt  # machine-to-machine: the Standard Webhooks signature is the authentication
 @require_POST
 def inbound_webhook(request: HttpRequest, system: str) -> JsonResponse:
-    return _receive(request, ExternalSystem.objects.filter(slug=system, is_enabled=True).first())
+    return _receive(request, next((s for s in services.enabled_systems() if s.slug == system), None))
 
 
 @login_not_required  # the signature authenticates, not a session
@@ -46,11 +46,12 @@ def inbound_webhook(request: HttpRequest, system: str) -> JsonResponse:
 @require_POST
 def kind_webhook(request: HttpRequest, kind: str) -> JsonResponse:
     """/hooks/crm/ and /hooks/mes/: the one enabled system of that kind, or ?system=<slug> among several."""
-    systems = ExternalSystem.objects.filter(kind=kind, is_enabled=True)
+    # The process's cached enabled systems (see services.enabled_systems): no query per message.
+    systems = [system for system in services.enabled_systems() if system.kind == kind]
     slug = request.GET.get("system")
     if slug:
-        return _receive(request, systems.filter(slug=slug).first())
-    candidates = list(systems[:2])
+        return _receive(request, next((system for system in systems if system.slug == slug), None))
+    candidates = systems[:2]
     if len(candidates) > 1:
         return JsonResponse(
             error_body(

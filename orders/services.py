@@ -7,6 +7,7 @@ commands and Celery tasks all call these; nothing else writes these models.
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import logging
 from collections.abc import Callable
@@ -470,11 +471,48 @@ def order_create(
     remarks: str = "",
     reason: str = "",
     external_ref: str = "",
+    crm_id_checked: bool = False,
 ) -> SalesOrder:
     """Create a draft order with its lines. Lines may be empty (a draft); confirm needs at least one.
 
     `external_ref` names the source row of an import; it is unique, so an import never makes a duplicate.
+    `crm_id_checked`: the caller has just found no order with this CRM id in this transaction (a CRM's
+    "created" message), so it is not looked up again; the unique index still decides a race.
     """
+    return _order_create(
+        actor=actor,
+        customer=customer,
+        lines=lines,
+        customer_po=customer_po,
+        crm_id=crm_id,
+        requested_date=requested_date,
+        promised_date=promised_date,
+        priority=priority,
+        priority_reason=priority_reason,
+        remarks=remarks,
+        reason=reason,
+        external_ref=external_ref,
+        crm_id_checked=crm_id_checked,
+    )
+
+
+def _order_create(
+    *,
+    actor: Any,
+    customer: Customer,
+    lines: list[dict],
+    customer_po: str,
+    crm_id: str,
+    requested_date: dt.date | None,
+    promised_date: dt.date | None,
+    priority: int | None,
+    priority_reason: str,
+    remarks: str,
+    reason: str,
+    external_ref: str,
+    crm_id_checked: bool,
+) -> SalesOrder:
+    """order_create's body, for a caller already inside a transaction (no savepoint of its own)."""
     if not actor.has_perm("orders.add_salesorder"):
         raise refused(
             actor, "order_create", customer.code if customer else "-", "missing orders.add_salesorder"
@@ -486,7 +524,9 @@ def order_create(
         promised_date=promised_date,
         priority=priority,
         priority_reason=priority_reason,
-        crm_id_taken=bool(crm_id) and SalesOrder.objects.filter(crm_id=crm_id).exists(),
+        crm_id_taken=bool(crm_id)
+        and not crm_id_checked
+        and SalesOrder.objects.filter(crm_id=crm_id).exists(),
     )
     if errors:
         raise ValidationFailed(_("Please correct the errors below."), fields=errors)
@@ -706,8 +746,27 @@ def _transition(
     name: str,
     reason: str = "",
     expected_version: int | None = None,
-    created_here: bool = False,
 ) -> SalesOrder:
+    return _transition_in_transaction(
+        actor=actor, order=order, name=name, reason=reason, expected_version=expected_version
+    )
+
+
+def _transition_in_transaction(
+    *,
+    actor: Any,
+    order: SalesOrder | int | OrderNumber,
+    name: str,
+    reason: str = "",
+    expected_version: int | None = None,
+    created_here: bool = False,
+    unsaved_steps: list[SalesOrder] | None = None,
+) -> SalesOrder:
+    """_transition's body, for a caller already inside a transaction (no savepoint of its own).
+
+    `unsaved_steps` (an order created here only): the order is not saved; a snapshot of it, stamped for its
+    history row, is appended for the caller to save the order once and write the rows together.
+    """
     # created_here: the caller made the order in this transaction (no one else can see the row, so there is
     # nothing to lock) and put its lines in the prefetch cache: reading it again would only cost queries.
     order = order if created_here else _lock_order(order, with_lines=True)
@@ -737,7 +796,11 @@ def _transition(
     order.version += 1
     reason = reason or str(TRANSITION_LABELS[name])
     _stamp(order, actor=actor, reason=reason)
-    order.save()
+    if unsaved_steps is not None and created_here:
+        order._history_date = timezone.now()
+        unsaved_steps.append(copy.copy(order))
+    else:
+        order.save()
     order_transition_publish(order, name, actor=actor, reason=reason)
     # A transition leaves the lines as they were read under the lock: the caller may answer with them.
     _hand_on_lines(order, _current_lines(order))
@@ -875,6 +938,20 @@ def order_apply_transition(
     return ORDER_TRANSITIONS[name](actor=actor, order=order, reason=reason, expected_version=expected_version)
 
 
+QUANTITY_PLACES = Decimal("0.001")
+ORDER_CREATE_DEFAULTS: dict[str, Any] = {
+    "customer_po": "",
+    "crm_id": "",
+    "requested_date": None,
+    "promised_date": None,
+    "priority": None,
+    "priority_reason": "",
+    "remarks": "",
+    "external_ref": "",
+    "crm_id_checked": False,
+}
+
+
 # No savepoint of its own inside a caller's transaction (it runs once per CRM message): on an error the
 # caller's transaction or savepoint must roll back, as inbound processing does.
 @transaction.atomic(savepoint=False)
@@ -892,15 +969,35 @@ def order_create_and_advance(
     unknown = [name for name in transitions if name not in ORDER_TRANSITIONS]
     if unknown:
         raise ValidationFailed(_("Unknown action."), fields={"action": [_("Unknown action.")]})
+    # The steps run their bodies, without a savepoint each (two queries apiece), in this one transaction.
     with events.deferred():
-        order = order_create(actor=actor, reason=reason, **fields)
-        lines = OrderLine.objects.select_related("product__family").filter(order=order).order_by("line_no")
-        # Loaded once and kept in the prefetch cache (as _lock_order(with_lines=True) does) for the
-        # transitions' checks and snapshots and for the handlers run when the block ends.
-        lines._fetch_all()
+        order = _order_create(actor=actor, reason=reason, **{**ORDER_CREATE_DEFAULTS, **fields})
+        # The lines just written (products and families loaded), kept in the prefetch cache (as
+        # _lock_order(with_lines=True) does) for the transitions' checks and snapshots and for the handlers
+        # run when the block ends, instead of reading them back. Quantities as the column holds them (3
+        # places), so that the later events' snapshots read as they would from the database.
+        written = sorted(service_lines(order) or [], key=lambda line: line.line_no)
+        for line in written:
+            line.quantity = line.quantity.quantize(QUANTITY_PLACES)
+        lines = OrderLine.objects.filter(order=order).order_by("line_no")
+        lines._result_cache = written  # what prefetch_related puts there: no query
+        lines._prefetch_done = True
+        # Each step gets its own history row and event snapshot, but the row is updated once, at the end
+        # (nothing reads it in between: the events are held until the block ends), and the steps' history
+        # rows are written together: two queries per step fewer.
+        steps: list[SalesOrder] = []
         for name in transitions:
             order._prefetched_objects_cache = {"lines": lines}
-            order = _transition(actor=actor, order=order, name=name, reason=reason, created_here=True)
+            order = _transition_in_transaction(
+                actor=actor, order=order, name=name, reason=reason, created_here=True, unsaved_steps=steps
+            )
+        if steps:
+            order.skip_history_when_saving = True
+            try:
+                order.save()
+            finally:
+                del order.skip_history_when_saving
+            SalesOrder.history.bulk_history_create(steps, update=True)
         order._prefetched_objects_cache = {"lines": lines}
     _forget_lines(order)
     return order

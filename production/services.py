@@ -23,6 +23,7 @@ from django_fsm import can_proceed
 from simple_history.utils import bulk_create_with_history
 
 from config.errors import Conflict, TransitionNotAllowed, ValidationFailed
+from config.process_cache import VersionedProcessCache
 from orders import events
 from orders import services as order_services
 from orders.events import OrderEvent
@@ -454,26 +455,56 @@ def split_quantity(quantity: Decimal, lot_size: Decimal | None) -> list[Decimal]
     return parts
 
 
+QUANTITY_PLACES = Decimal("0.001")
+
+
 def planned_minutes(operation: Operation, quantity: Decimal) -> int:
     return max(1, math.ceil(operation.setup_minutes + operation.run_minutes_per_unit * quantity))
 
 
-def _create_operations(work_order: WorkOrder, operations: list[Operation], actor: Any, reason: str) -> None:
-    bulk_create_with_history(
-        [
-            WorkOrderOperation(
-                work_order=work_order,
-                sequence=operation.sequence,
-                name=operation.name,
-                work_center=operation.work_center,
-                planned_minutes=planned_minutes(operation, work_order.quantity),
-            )
-            for operation in operations
-        ],
-        WorkOrderOperation,
-        default_user=actor,
-        default_change_reason=reason,
-    )
+def _create_operations(
+    work_order: WorkOrder, operations: list[Operation], actor: Any, reason: str
+) -> list[WorkOrderOperation]:
+    made = [
+        WorkOrderOperation(
+            work_order=work_order,
+            sequence=operation.sequence,
+            name=operation.name,
+            work_center=operation.work_center,
+            planned_minutes=planned_minutes(operation, work_order.quantity),
+        )
+        for operation in sorted(operations, key=lambda operation: operation.sequence)
+    ]
+    bulk_create_with_history(made, WorkOrderOperation, default_user=actor, default_change_reason=reason)
+    return made
+
+
+# Every release reads its products' routings, which change rarely: each process keeps them (with their
+# operations and work centers) under a shared version that every save or delete of a routing, operation or
+# work center replaces (config/process_cache.py); the services that write them in bulk replace it too.
+_routings = VersionedProcessCache(key="production:routings:version", max_age_seconds=30.0)
+_routings.watch([Routing, Operation, WorkCenter], uid="production_routings")
+
+
+def _load_routings(product_ids: list[int]) -> dict[int, Routing | None]:
+    found: dict[int, Routing | None] = dict.fromkeys(product_ids)
+    operations = Prefetch("operations", queryset=Operation.objects.select_related("work_center"))
+    for routing in Routing.objects.filter(product__in=product_ids, is_active=True).prefetch_related(
+        operations
+    ):
+        found[routing.product_id] = routing
+    return found
+
+
+def active_routings(*, product_ids: set[int]) -> dict[int, Routing]:
+    """The active routings of these products by product id, their operations (with work centers) prefetched.
+
+    Shared per process (read them, never change them); a product without an active routing is missing.
+    """
+    if not product_ids:
+        return {}
+    found = _routings.get_many(sorted(product_ids), _load_routings)
+    return {product_id: routing for product_id, routing in found.items() if routing is not None}
 
 
 def work_orders_create_for_order(*, order: SalesOrder, actor: Any, reason: str = "") -> list[WorkOrder]:
@@ -490,12 +521,7 @@ def work_orders_create_for_order(*, order: SalesOrder, actor: Any, reason: str =
         return []
     # The lines the release loaded (and locked with the order) when it has them; only ids are needed.
     lines = sorted(order.lines.all(), key=lambda line: line.line_no)
-    routings = {
-        routing.product_id: routing
-        for routing in Routing.objects.filter(
-            product__in=[line.product_id for line in lines], is_active=True
-        ).prefetch_related(Prefetch("operations", queryset=Operation.objects.select_related("work_center")))
-    }
+    routings = active_routings(product_ids={line.product_id for line in lines})
     reason = reason or _("Order %(number)s released") % {"number": order.number}
     sequence = len(revisions)
     created = []
@@ -509,15 +535,33 @@ def work_orders_create_for_order(*, order: SalesOrder, actor: Any, reason: str =
                 order=order,
                 order_line=line,
                 order_revision=order.revision,
-                product_id=line.product_id,
-                quantity=quantity,
+                product=line.product,  # loaded with the line: what work_orders_made's readers need
+                # As the column holds it (3 places), so the handed-on object reads like a fresh one.
+                quantity=Decimal(quantity).quantize(QUANTITY_PLACES),
                 routing_missing=not operations,
             )
             _stamp(work_order, actor=actor, reason=reason)
             work_order.save()
-            _create_operations(work_order, operations, actor, reason)
+            work_order.operations_made = _create_operations(work_order, operations, actor, reason)
             created.append(work_order)
+    if created:
+        order._work_orders_made = (order.revision, created)
     return created
+
+
+def work_orders_made(order: SalesOrder) -> list[WorkOrder] | None:
+    """The work orders that work_orders_create_for_order has just made for the order's current revision, in
+    number order, each with its operations in sequence order as `operations_made` (their work centers,
+    products and order lines loaded); None if it made none for this order object (then read them).
+
+    Handed on once: the outbox builds the release event's payload from them in the same transaction instead
+    of reading back what was just written (two queries per release). The second call returns None.
+    """
+    made = getattr(order, "_work_orders_made", None)
+    if made is None or made[0] != order.revision:
+        return None
+    del order._work_orders_made
+    return made[1]
 
 
 def _event_actor(event: OrderEvent):

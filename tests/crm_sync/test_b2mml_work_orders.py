@@ -8,13 +8,15 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-from crm_sync import b2mml
+from crm_sync import b2mml, services
 from crm_sync.models import OutboxEvent
 from orders import services as order_services
 from production.models import WorkOrder
 from tests.factories import ProductFactory, make_order
 from tests.production.conftest import make_routing, make_work_center
 from tests.services import unavailable
+
+from .factories import ExternalSystemFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -89,3 +91,13 @@ def test_a_resync_snapshot_validates_as_a_sync_verb(released, schema_dir, admin_
     document = b2mml.schedule_for_event(event.as_cloudevent())
     assert b"<SyncOperationsSchedule" in document
     assert b2mml.validation_errors(document, schema_dir=schema_dir) == []
+
+
+def test_the_released_event_carries_the_work_orders_as_stored(released, planner):
+    # The release hands its new work orders to the outbox; a resync reads them back from the database.
+    system = ExternalSystemFactory(kind="mes", format="b2mml")
+    services.outbox_record_resync(order=released, system=system, actor=planner, reason="compare")
+
+    stored = OutboxEvent.objects.get(order=released, type="order.resync").data["work_orders"]
+    assert released_event(released)["data"]["work_orders"] == stored
+    assert len(stored) == 3

@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from crm_sync.models import Delivery, ExternalSystem, InboundCursor, InboundMessage, OutboxEvent
 from orders import services as order_services
-from orders.models import OrderStatus, SalesOrder
+from orders.models import OrderStatus, Product, SalesOrder
 from tests.factories import CustomerFactory, ProductFactory, UserFactory, in_days, valid_spec
 
 from .factories import ExternalSystemFactory
@@ -106,6 +106,77 @@ def test_an_unknown_sku_is_refused_naming_the_line(client, crm_system, crm_custo
     process_all()
 
     assert "data.lines[0].sku" in last_message().result["fields"]
+
+
+# --- customers and products kept per process (committed changes: their commit callbacks run) ----------
+@pytest.fixture
+def committed_product(db, django_capture_on_commit_callbacks):
+    """PANEL-1, committed: the process may keep it (and what it read alongside) from the first order on."""
+    with django_capture_on_commit_callbacks(execute=True):
+        return ProductFactory(sku="PANEL-1")
+
+
+@pytest.fixture
+def committed_customer(db, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        return CustomerFactory(crm_id="ACME-1")
+
+
+def test_a_customer_added_after_a_refusal_is_found_by_the_next_order(
+    client, crm_system, committed_product, django_capture_on_commit_callbacks
+):
+    post_hook(client, HOOK, created("CRM-1"))
+    process_all()
+    assert last_message().state == InboundMessage.State.DEAD
+    with django_capture_on_commit_callbacks(execute=True):
+        CustomerFactory(crm_id="ACME-1")
+
+    post_hook(client, HOOK, created("CRM-2"))
+    process_all()
+
+    assert SalesOrder.objects.filter(crm_id="CRM-2").exists()
+
+
+def test_a_product_withdrawn_after_an_order_is_refused_in_the_next_one(
+    client, crm_system, committed_customer, committed_product, django_capture_on_commit_callbacks
+):
+    post_hook(client, HOOK, created("CRM-1"))
+    process_all()
+    product = Product.objects.get(pk=committed_product.pk)
+    product.is_active = False
+    with django_capture_on_commit_callbacks(execute=True):
+        product.save()
+
+    post_hook(client, HOOK, created("CRM-2"))
+    process_all()
+
+    assert SalesOrder.objects.filter(crm_id="CRM-1").exists()
+    assert "data.lines[0].product" in last_message().result["fields"]
+    assert not SalesOrder.objects.filter(crm_id="CRM-2").exists()
+
+
+def test_a_family_schema_changed_after_an_order_checks_the_next_one(
+    client, crm_system, committed_customer, committed_product, django_capture_on_commit_callbacks
+):
+    post_hook(client, HOOK, created("CRM-1"))
+    process_all()
+    family = Product.objects.get(pk=committed_product.pk).family
+    schema = family.spec_schema
+    # A new required attribute the CRM does not send yet.
+    family.spec_schema = {
+        **schema,
+        "properties": {**schema.get("properties", {}), "grade": {"type": "string"}},
+        "required": [*schema.get("required", []), "grade"],
+    }
+    with django_capture_on_commit_callbacks(execute=True):
+        family.save()
+
+    post_hook(client, HOOK, created("CRM-2"))
+    process_all()
+
+    fields = last_message().result["fields"]
+    assert any(key.startswith("data.lines[0].spec_values") for key in fields), fields
+    assert not SalesOrder.objects.filter(crm_id="CRM-2").exists()
 
 
 def test_a_change_in_the_crm_edits_an_order_that_is_still_editable(client, crm_system, crm_customer, sku):

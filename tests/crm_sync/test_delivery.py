@@ -11,7 +11,7 @@ from django.utils import timezone
 from crm_sync import services
 from crm_sync.models import Delivery, DeliveryAttempt, ExternalSystem, OutboxEvent
 from orders import services as order_services
-from tests.factories import make_order
+from tests.factories import CustomerFactory, ProductFactory, make_order
 
 from .conftest import start_simulator
 from .factories import ExternalSystemFactory
@@ -58,9 +58,11 @@ def test_an_event_nobody_takes_is_not_left_pending():
 def test_a_delivery_task_is_enqueued_only_after_commit(django_capture_on_commit_callbacks):
     ExternalSystemFactory()
     ExternalSystemFactory(is_paused=True)
+    # Made before: their saves have commit callbacks of their own (the processes' master data caches).
+    customer, product = CustomerFactory(), ProductFactory()
 
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        make_order()
+        make_order(customer=customer, product=product)
 
     assert len(callbacks) == 1  # the paused system's queue waits for resume
 
@@ -181,6 +183,30 @@ def test_an_in_flight_delivery_whose_worker_died_is_claimed_again_after_its_leas
 
     assert again.pk == claimed.pk
     assert again.attempts == 2
+
+
+def test_a_claim_holds_its_delivery_for_the_systems_timeouts_plus_the_margin(settings):
+    system = ExternalSystemFactory(connect_timeout=2.5, read_timeout=7.0)
+    order = make_order()
+
+    claimed = services.delivery_claim_next(system_id=system.pk, order_id=order.pk)
+
+    stored = Delivery.objects.get(pk=claimed.pk)
+    lease = dt.timedelta(seconds=2.5 + 7.0 + settings.SYNC_LEASE_MARGIN_SECONDS)
+    assert (stored.state, stored.attempts) == (Delivery.State.IN_FLIGHT, 1)
+    assert stored.claimed_until - stored.updated_at == lease
+    assert (claimed.claimed_until, claimed.attempts) == (stored.claimed_until, stored.attempts)
+    assert (claimed.event.data, claimed.system.read_timeout) == (stored.event.data, 7.0)
+
+
+def test_a_paused_or_disabled_system_gets_no_claim():
+    paused, disabled = ExternalSystemFactory(is_paused=True), ExternalSystemFactory()
+    order = make_order()
+    ExternalSystem.objects.filter(pk=disabled.pk).update(is_enabled=False)
+    assert Delivery.objects.filter(order=order, state=Delivery.State.PENDING).count() == 2
+
+    assert services.delivery_claim_next(system_id=paused.pk, order_id=order.pk) is None
+    assert services.delivery_claim_next(system_id=disabled.pk, order_id=order.pk) is None
 
 
 # --- retries and dead letters ---------------------------------------------------------------------------

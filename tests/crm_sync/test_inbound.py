@@ -110,6 +110,32 @@ def test_a_message_for_an_unknown_system_is_not_found(client, db):
     assert response.status_code == 404
 
 
+def test_a_system_disabled_since_its_last_message_is_not_found(
+    client, mes_system, django_capture_on_commit_callbacks
+):
+    # The hook finds the system among the process's cached enabled systems: the change must reach it.
+    assert post(client, {"type": "operations.progress"}).status_code == 202
+    mes_system.is_enabled = False
+    with django_capture_on_commit_callbacks(execute=True):  # committed: the cache may hold systems again
+        mes_system.save()
+
+    response = post(client, {"type": "operations.progress"})
+
+    assert response.status_code == 404
+
+
+def test_a_signing_secret_changed_since_the_last_message_is_the_one_checked(
+    client, mes_system, django_capture_on_commit_callbacks
+):
+    assert post(client, {"type": "operations.progress"}).status_code == 202
+    mes_system.signing_secret = webhooks.generate_secret()
+    with django_capture_on_commit_callbacks(execute=True):
+        mes_system.save()
+
+    assert post(client, {"type": "operations.progress"}).status_code == 401
+    assert post(client, {"type": "operations.progress"}, secret=mes_system.signing_secret).status_code == 202
+
+
 def test_a_body_without_a_type_is_refused_naming_the_field(client, mes_system):
     response = post(client, {"subject": "SO-1"})
 

@@ -3,7 +3,7 @@
 import pytest
 from django.db import transaction
 
-from config.errors import Forbidden, ValidationFailed
+from config.errors import Conflict, Forbidden, ValidationFailed
 from crm_sync.models import OutboxEvent
 from orders import services
 from orders.models import OrderStatus, SalesOrder
@@ -69,3 +69,35 @@ def test_the_actor_needs_the_rights_of_every_step(sales, customer, product):
         _enter(sales, customer, product, ["confirm", "release"])
 
     assert not SalesOrder.objects.exists()
+
+
+def test_a_crm_id_taken_since_the_caller_checked_it_is_refused_by_the_unique_index(
+    admin_user, customer, product
+):
+    first = _enter(admin_user, customer, product, ["confirm"], crm_id="CRM-7")
+
+    # The CRM handler looked the id up itself (crm_id_checked) and another order took it meanwhile.
+    with pytest.raises(Conflict), transaction.atomic():
+        _enter(admin_user, customer, product, ["confirm", "release"], crm_id="CRM-7", crm_id_checked=True)
+
+    assert list(SalesOrder.objects.values_list("pk", flat=True)) == [first.pk]
+    assert not WorkOrder.objects.exists()
+
+
+def test_the_later_steps_snapshots_carry_the_lines_as_stored(admin_user, customer, product):
+    order = _enter(admin_user, customer, product, ["confirm", "release"])
+
+    stored = services.order_event_payload(SalesOrder.objects.get(pk=order.pk))["lines"]
+    events = OutboxEvent.objects.filter(order=order, type__in=["order.confirmed", "order.released"])
+    assert [event.data["lines"] for event in events] == [stored, stored]
+    assert stored[0]["quantity"] == "12.000"
+
+
+def test_each_steps_history_row_is_the_order_as_that_step_left_it(admin_user, customer, product):
+    order = _enter(admin_user, customer, product, ["confirm", "release"])
+
+    rows = list(order.history.order_by("history_id"))
+    assert [(row.history_type, row.version) for row in rows] == [("+", 1), ("~", 2), ("~", 3)]
+    assert rows[1].confirmed_at is not None and rows[1].released_at is None
+    assert rows[2].released_at == SalesOrder.objects.get(pk=order.pk).released_at
+    assert rows[0].history_date <= rows[1].history_date <= rows[2].history_date
