@@ -211,7 +211,6 @@ def _line_request(schedule: ET.Element, event: dict, data: dict, state: str, lin
         _sub(quantity, "UnitOfMeasure", line["unit"])
 
 
-
 def _common_parameters(segment: ET.Element, event: dict, data: dict, line: dict) -> None:
     _parameter(segment, "order_number", data["number"])
     _parameter(segment, "sequence", event.get("sequence", 0))

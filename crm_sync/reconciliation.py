@@ -113,9 +113,11 @@ def reconcile_system(*, system: ExternalSystem, now: dt.datetime | None = None) 
 def _record(*, system: ExternalSystem, found: list, now: dt.datetime) -> list[Drift]:
     seen = []
     for subject, kind, order, ours, held in found:
-        drift = Drift.objects.select_for_update().filter(
-            system=system, subject=subject[:64], kind=kind, resolved_at__isnull=True
-        ).first()
+        drift = (
+            Drift.objects.select_for_update()
+            .filter(system=system, subject=subject[:64], kind=kind, resolved_at__isnull=True)
+            .first()
+        )
         if drift is None:
             try:
                 with transaction.atomic():
