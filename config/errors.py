@@ -29,6 +29,16 @@ class ApplicationError(Exception):
     def __str__(self) -> str:
         return self.message
 
+    def text(self, *, skip: Sequence[str] = ()) -> str:
+        """The message and its field messages, each once, for a message bar: "Please correct… (A. B.)".
+
+        `skip`: fields whose message the page shows otherwise (a stale version's own banner)."""
+        details: list[str] = []
+        for key, field_messages in self.fields.items():
+            if key not in skip:
+                details.extend(message for message in field_messages if message not in details)
+        return f"{self.message} ({' '.join(details)})" if details else self.message
+
 
 class ValidationFailed(ApplicationError):
     status_code = 400

@@ -37,12 +37,7 @@ PAGE_SIZE = 50
 
 
 def _error_text(error: ApplicationError) -> str:
-    details = []
-    for key, field_messages in error.fields.items():
-        if key in ("version", "base_revision"):
-            continue
-        details.extend(message for message in field_messages if message not in details)
-    return f"{error.message} ({' '.join(details)})" if details else error.message
+    return error.text(skip=("version", "base_revision"))
 
 
 # --- inbox ----------------------------------------------------------------------------------------------

@@ -158,12 +158,7 @@ def order_transition(request: HttpRequest, number: str, action: str) -> HttpResp
 
 
 def _error_text(error: ApplicationError) -> str:
-    details = []
-    for key, field_messages in error.fields.items():
-        if key == "version":
-            continue
-        details.extend(message for message in field_messages if message not in details)
-    return f"{error.message} ({' '.join(details)})" if details else error.message
+    return error.text(skip=("version",))
 
 
 # --- create and edit -------------------------------------------------------------------------------------

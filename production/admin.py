@@ -100,8 +100,7 @@ class ServiceAdmin(SimpleHistoryAdmin):
             return super().changeform_view(request, object_id, form_url, extra_context)
         except ApplicationError as exc:
             # Raised from save_model inside the admin's transaction: nothing was saved.
-            details = [message for messages_ in exc.fields.values() for message in messages_]
-            self.message_user(request, " ".join([exc.message, *details]), level=messages.ERROR)
+            self.message_user(request, exc.text(), level=messages.ERROR)
             return HttpResponseRedirect(request.get_full_path())
 
     def changed_values(self, form) -> dict:
@@ -166,8 +165,7 @@ class CalendarExceptionAdmin(SimpleHistoryAdmin):
         try:
             return super().add_view(request, form_url, extra_context)
         except ApplicationError as exc:
-            details = [message for messages_ in exc.fields.values() for message in messages_]
-            self.message_user(request, " ".join([exc.message, *details]), level=messages.ERROR)
+            self.message_user(request, exc.text(), level=messages.ERROR)
             return HttpResponseRedirect(request.get_full_path())
 
 

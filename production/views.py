@@ -164,8 +164,7 @@ def disposition_decide(request: HttpRequest, pk: int) -> HttpResponse:
     except Forbidden as exc:
         raise PermissionDenied(exc.message) from exc
     except ApplicationError as exc:
-        details = [message for messages_ in exc.fields.values() for message in messages_]
-        messages.error(request, " ".join([exc.message, *details]))
+        messages.error(request, exc.text())
     else:
         messages.success(
             request,
@@ -205,8 +204,7 @@ def order_priority(request: HttpRequest, number: str) -> HttpResponse:
     except Forbidden as exc:
         raise PermissionDenied(exc.message) from exc
     except ApplicationError as exc:
-        details = [message for messages_ in exc.fields.values() for message in messages_]
-        messages.error(request, " ".join([exc.message, *details]))
+        messages.error(request, exc.text())
     else:
         messages.success(
             request,
