@@ -423,6 +423,7 @@ def performance_read(document: bytes) -> dict:
                         "id": _text(segment, "ID"),
                         "operation": _first(segment, "ProcessSegmentID", "OperationsSegmentID", "ID"),
                         "state": _text(segment, "SegmentState"),
+                        "actual_start": _text(segment, "ActualStartTime"),
                         "actual_end": _text(segment, "ActualEndTime"),
                         "good_quantity": str(sum((_decimal(q) for q in produced), _decimal("0")))
                         if produced
@@ -465,8 +466,11 @@ def performance_for(
     good_quantity: str,
     finished: bool,
     sku: str = "",
+    started: str = "",
 ) -> bytes:
-    """A V0701 ProcessOperationsPerformance for one operation of one work order (what an MES sends)."""
+    """A V0701 ProcessOperationsPerformance for one operation of one work order (what an MES sends).
+
+    `started`: the operation's ActualStartTime, when the MES says when it began."""
     root = ET.Element(_q("ProcessOperationsPerformance"), {"releaseID": RELEASE_ID})
     area = _sub(root, "ApplicationArea")
     _sub(_sub(area, "Sender"), "LogicalID", "MES")
@@ -484,6 +488,8 @@ def performance_for(
     _sub(response, "ResponseState", "Completed" if finished else "Running")
     segment = _sub(response, "SegmentResponse")
     _sub(segment, "ID", f"{work_order}/{operation}")
+    if started:
+        _sub(segment, "ActualStartTime", started)
     if finished:
         _sub(segment, "ActualEndTime", created)
     _sub(segment, "ProcessSegmentID", str(operation))

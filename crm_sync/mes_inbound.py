@@ -6,7 +6,8 @@ JSON messages (mapped to our shape) read {"type", "subject": order number, "sequ
                             (or B2MML AcknowledgeOperationsSchedule / ConfirmBOD)
 - operations.progress       {"work_order": "SO-…-01", "operation": 10, "good_quantity": "4",
                              "scrap_quantity": "0", "rework_quantity": "0", "finished": false,
-                             "operator": "…", "reported_at": "…"}   quantities are the operation's totals
+                             "operator": "…", "reported_at": "…", "started_at": "…" (optional: when
+                             the operation began)}   quantities are the operation's totals
                              so far, so a repeated or late report adds nothing twice
                             (or B2MML ProcessOperationsPerformance / V0401 SyncProductionPerformance)
 - operations.exception      {"work_order": "…", "kind": "material_shortage", "severity": "high",
@@ -151,6 +152,7 @@ def _report(
     key: str,
     operator: str = "",
     reported_at: dt.datetime | None = None,
+    started_at: dt.datetime | None = None,
 ) -> dict:
     """Turn the operation's reported totals into one progress report (the increment since the last)."""
     subject = f"{work_order.number}/{operation.sequence}"
@@ -171,6 +173,7 @@ def _report(
         operator=operator[:80],
         reported_at=reported_at,
         operation_finished=finished,
+        started_at=started_at,
         **increments,
     )
     return {"operation": subject, "report": report.pk, "created": created}
@@ -200,6 +203,7 @@ def progress(message: InboundMessage) -> dict:
         key=str(operation.sequence),
         operator=str(data.get("operator") or ""),
         reported_at=common.optional_datetime(data.get("reported_at"), "data.reported_at"),
+        started_at=common.optional_datetime(data.get("started_at"), "data.started_at"),
     )
 
 
@@ -264,6 +268,7 @@ def performance(message: InboundMessage) -> dict:
                     sequence=sequence,
                     key=f"{index}.{position}",
                     reported_at=common.optional_datetime(segment["actual_end"], f"{where}.ActualEndTime"),
+                    started_at=common.optional_datetime(segment["actual_start"], f"{where}.ActualStartTime"),
                 )
             )
     return {"root": read["root"], "reports": results}

@@ -165,6 +165,59 @@ def test_our_performance_document_validates_against_the_v0701_schema(released):
     assert b2mml.performance_validation_errors(document, schema_dir=folder) == []
 
 
+def test_a_performance_document_with_the_operations_start_validates_against_the_schema(released):
+    folder = Path(settings.B2MML_SCHEMA_DIR)
+    if not b2mml.schema_path(folder).exists():
+        unavailable(f"needs MESA's B2MML schemas in {folder}/Schema")
+    document = b2mml.performance_for(
+        bod_id="p",
+        created="2026-11-26T09:00:00Z",
+        work_order="SO-1-01",
+        operation=10,
+        good_quantity="1",
+        finished=True,
+        started="2026-11-26T07:30:00Z",
+    )
+
+    assert b2mml.performance_validation_errors(document, schema_dir=folder) == []
+
+
+def test_a_b2mml_report_sets_the_operations_actual_start_from_its_start_time(client, released):
+    acknowledge(client, released)
+    number = work_order(released).number
+    document = b2mml.performance_for(
+        bod_id="perf-2",
+        created="2026-11-26T09:00:00Z",
+        work_order=number,
+        operation=10,
+        good_quantity="10",
+        finished=True,
+        started="2026-11-26T07:30:00Z",
+    )
+
+    post_hook(client, HOOK, document, content_type="application/xml")
+    process_all()
+
+    operation = WorkOrderOperation.objects.get(work_order__number=number, sequence=10)
+    assert (operation.actual_start.isoformat(), operation.actual_end.isoformat()) == (
+        "2026-11-26T07:30:00+00:00",
+        "2026-11-26T09:00:00+00:00",
+    )
+
+
+def test_a_json_report_sets_the_operations_actual_start_from_started_at(client, released):
+    acknowledge(client, released)
+    number = work_order(released).number
+    message = progress(number, 10, "10", finished=True, sequence=1)
+    message["data"].update(reported_at="2026-11-26T09:00:00Z", started_at="2026-11-26T08:15:00Z")
+
+    post_hook(client, HOOK, message)
+    process_all()
+
+    operation = WorkOrderOperation.objects.get(work_order__number=number, sequence=10)
+    assert operation.actual_start.isoformat() == "2026-11-26T08:15:00+00:00"
+
+
 def test_the_legacy_v0401_performance_file_is_read_with_its_bom_crlf_and_missing_attribute():
     path = EXAMPLES / "PES-20121229115825-53107.xml"
     if not path.exists():
