@@ -26,7 +26,10 @@ pytestmark = pytest.mark.django_db
 # is one statement, in no transaction of its own). A change that adds queries on the path must raise them
 # here, knowingly.
 INBOUND_QUERY_BUDGET = 24
+# PostgreSQL claims a delivery in one statement; other databases (SQLite for `make test` without
+# DATABASE_URL) keep the ORM's claim, three queries more.
 DELIVERY_QUERY_BUDGET = 7
+DELIVERY_QUERY_BUDGET_ORM_CLAIM = 10
 
 
 @pytest.fixture
@@ -97,7 +100,8 @@ def test_delivering_one_event_stays_within_its_query_budget(mes):
 
     assert delivered == 1
     assert OutboxEvent.objects.get(order=order).state == OutboxEvent.State.DELIVERED
-    assert len(queries) <= DELIVERY_QUERY_BUDGET, "\n".join(q["sql"][:120] for q in queries)
+    budget = DELIVERY_QUERY_BUDGET if connection.vendor == "postgresql" else DELIVERY_QUERY_BUDGET_ORM_CLAIM
+    assert len(queries) <= budget, "\n".join(q["sql"][:120] for q in queries)
 
 
 def test_counting_a_task_delivery_is_one_statement():
