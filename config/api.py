@@ -14,7 +14,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from .errors import ApplicationError
+from config.kernel.errors import ApplicationError
 
 
 def _flatten(detail, prefix: str = "") -> dict[str, list[str]]:

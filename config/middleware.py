@@ -2,7 +2,7 @@ import logging
 
 from django.contrib.auth.middleware import LoginRequiredMiddleware as DjangoLoginRequiredMiddleware
 
-from .client_ip import client_address
+from config.client_ip import client_address
 
 security_log = logging.getLogger("orderbridge.security")
 

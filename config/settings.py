@@ -12,7 +12,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 from kombu import Exchange, Queue
 
-from .env import env_base_url, env_bool, env_choice, env_int, env_list, env_required, env_str
+from config.env import env_base_url, env_bool, env_choice, env_int, env_list, env_required, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("ORDERBRIDGE_VAR_DIR", str(BASE_DIR / "var")))

@@ -5,14 +5,13 @@ from django.urls import include, path
 from django.views.i18n import set_language
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from config import views
 from crm_sync.urls import hook_urlpatterns, page_urlpatterns
-from orders.api import router as orders_router
-from orders.change_request_api import router as change_requests_router
-from orders.tracking_api import OrderTrackingLinksView, TrackingLinkRevokeView
+from orders.change_requests.api import router as change_requests_router
+from orders.sales.api import router as orders_router
+from orders.tracking.api import OrderTrackingLinksView, TrackingLinkRevokeView
 from production.api import PromiseView
 from production.api import router as production_router
-
-from . import views
 
 api_v1 = [
     *orders_router.urls,
@@ -37,13 +36,13 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     # The language switch also works on the login page, before anyone is logged in.
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
-    path("orders/", include("orders.urls")),
-    path("change-requests/", include("orders.change_urls")),
+    path("orders/", include("orders.sales.urls")),
+    path("change-requests/", include("orders.change_requests.urls")),
     path("production/", include("production.urls")),
-    path("service/", include("orders.service_urls")),
-    path("notifications/", include("orders.notification_urls")),
+    path("service/", include("orders.service_desk.urls")),
+    path("notifications/", include("orders.notifications.urls")),
     # Public: the customer's tracking page (its views are login_not_required).
-    path("track/", include("orders.tracking_urls")),
+    path("track/", include("orders.tracking.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/integration/", include("crm_sync.urls")),
     path("hooks/", include(hook_urlpatterns)),

@@ -13,10 +13,9 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from config.admin import ReadOnlyAdminMixin
-
-from . import inbound, selectors, services
-from .mapping import mapping_errors
-from .models import (
+from crm_sync.inbound import receive as inbound
+from crm_sync.mapping import mapping_errors
+from crm_sync.models import (
     Delivery,
     DeliveryAttempt,
     Drift,
@@ -26,7 +25,8 @@ from .models import (
     OutboxEvent,
     TaskReceipt,
 )
-from .webhooks import SECRET_PREFIX, secret_key
+from crm_sync.outbox import selectors, services
+from crm_sync.webhooks import SECRET_PREFIX, secret_key
 
 
 def mask(secret: str) -> str:
@@ -302,9 +302,8 @@ class DriftAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     @admin.action(description=_("Repair the selected drifts (re-send or pull)"), permissions=["repair"])
     def repair(self, request, queryset: QuerySet[Drift]) -> None:
-        from config.errors import ApplicationError
-
-        from .reconciliation import drift_repair
+        from config.kernel.errors import ApplicationError
+        from crm_sync.reconciliation.services import drift_repair
 
         for drift in queryset.filter(resolved_at__isnull=True).select_related("system", "order"):
             try:

@@ -7,12 +7,12 @@ class CrmSyncConfig(AppConfig):
     verbose_name = _("Integration")
 
     def ready(self) -> None:
-        from orders import events, panels
-        from production import kpis
-
-        from .kpis import PROVIDER
-        from .services import outbox_record_order_event, outbox_record_order_events
-        from .views import order_panel_context
+        from config.kernel import bus as events
+        from crm_sync.outbox.health import PROVIDER
+        from crm_sync.outbox.services import outbox_record_order_event, outbox_record_order_events
+        from crm_sync.views import order_panel_context
+        from orders import panels
+        from production.kpis import services as kpis
 
         events.subscribe(outbox_record_order_event, bulk=outbox_record_order_events)
         panels.register(

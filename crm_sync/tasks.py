@@ -17,8 +17,9 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
-from . import inbound, selectors, services
-from .models import TaskReceipt
+from crm_sync.inbound import receive as inbound
+from crm_sync.models import TaskReceipt
+from crm_sync.outbox import selectors, services
 
 logger = logging.getLogger("orderbridge.crm_sync")
 
@@ -136,6 +137,6 @@ def process_inbound(message_pk: int) -> None:
 @shared_task(name="crm_sync.reconcile", ignore_result=True, base=PoisonGuardedTask)
 def reconcile() -> int:
     """Beat, every SYNC_RECONCILE_SECONDS: compare with each system's read API; returns open drifts."""
-    from . import reconciliation
+    from crm_sync.reconciliation import services as reconciliation
 
     return reconciliation.reconcile_all()

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from crm_sync import views
 
 app_name = "crm_sync"
 

@@ -13,13 +13,14 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from config.api import error_body
-from config.errors import ApplicationError
-from orders import policies
+from config.kernel.errors import ApplicationError
+from crm_sync.inbound import receive as inbound
+from crm_sync.inbound.receive import inbound_receive
+from crm_sync.models import Delivery, Drift, ExternalSystem, InboundMessage
+from crm_sync.outbox import selectors, services
+from crm_sync.reconciliation import services as reconciliation
 from orders.models import SalesOrder
-
-from . import inbound, reconciliation, selectors, services
-from .inbound import inbound_receive
-from .models import Delivery, Drift, ExternalSystem, InboundMessage
+from orders.sales import policies
 
 
 def _receive(request: HttpRequest, found: ExternalSystem | None) -> JsonResponse:

@@ -1,4 +1,4 @@
-"""Django admin for customers, the catalog and orders. Every write goes through orders.services."""
+"""Django admin for customers, the catalog and orders. Every write goes through orders.sales.services."""
 
 from __future__ import annotations
 
@@ -10,10 +10,9 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from config.admin import ReadOnlyAdminMixin
-from config.errors import ApplicationError
-
-from . import selectors, services
-from .models import Customer, CustomerContact, ImportJob, OrderLine, Product, ProductFamily, SalesOrder
+from config.kernel.errors import ApplicationError
+from orders.models import Customer, CustomerContact, ImportJob, OrderLine, Product, ProductFamily, SalesOrder
+from orders.sales import selectors, services
 
 
 def _report(request, exc: ApplicationError) -> None:
@@ -263,8 +262,9 @@ class SalesOrderAdmin(SimpleHistoryAdmin):
 
 
 # Tracking links, ratings and notification deliveries have their own admin module; change requests below.
-from . import change_requests, customer_service_admin  # noqa: E402, F401
-from .models import ChangeRequest, ChangeRequestDecision  # noqa: E402
+from orders.change_requests import services as change_requests  # noqa: E402
+from orders.models import ChangeRequest, ChangeRequestDecision  # noqa: E402
+from orders.service_desk import admin as customer_service_admin  # noqa: E402, F401
 
 # --- change requests ---------------------------------------------------------------------------------
 
@@ -327,7 +327,7 @@ class ChangeRequestAdmin(SimpleHistoryAdmin):
     actions = [_change_request_action(name) for name in ("submit", "approve", "withdraw", "apply")]
 
     def get_queryset(self, request):
-        from .change_request_selectors import change_requests_visible_to
+        from orders.change_requests.selectors import change_requests_visible_to
 
         return change_requests_visible_to(request.user)
 

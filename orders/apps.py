@@ -11,9 +11,8 @@ class OrdersConfig(AppConfig):
 
         from config import history
         from config.auth import connect_signals
-
-        from . import signals  # noqa: F401  (login / failed-login audit log)
-        from .roles import give_admin_every_permission
+        from orders import signals  # noqa: F401  (login / failed-login audit log)
+        from orders.roles import give_admin_every_permission
 
         # Runs after every app migrates, so permissions of apps added later reach the admin role too.
         post_migrate.connect(give_admin_every_permission, dispatch_uid="orders_admin_role")
@@ -22,8 +21,10 @@ class OrdersConfig(AppConfig):
         # Model.history builds its manager class once, not on every history row written (config/history.py).
         history.install()
 
-        from . import events, notifications, panels
-        from .tracking_views import panel_context
+        from config.kernel import bus as events
+        from orders import panels
+        from orders.notifications import services as notifications
+        from orders.tracking.views import panel_context
 
         # Customer tracking links on the order page; in-app/email/chat notices from the order events.
         panels.register(
@@ -37,7 +38,7 @@ class OrdersConfig(AppConfig):
         )
         events.subscribe(notifications.on_event)
 
-        from .change_views import register_panel
+        from orders.change_requests.views import register_panel
 
         # The order page lists the order's change requests and offers "request a change".
         register_panel()

@@ -1,6 +1,6 @@
 """Demo users and realistic demo data for `manage.py setup_demo`.
 
-Everything is written through `orders.services` with the actor a real plant would have (sales enter
+Everything is written through `orders.sales.services` with the actor a real plant would have (sales enter
 and confirm, the planner releases and reports progress, the production manager ships), so the demo
 has the same history, outbox rows and domain events as real use. The data depends only on the seed
 and the moment it is loaded.
@@ -31,10 +31,8 @@ from django.contrib.auth.password_validation import validate_password
 from django.db import transaction
 from django.utils import timezone
 
-from config.errors import ApplicationError
-
-from . import services
-from .models import (
+from config.kernel.errors import ApplicationError
+from orders.models import (
     Customer,
     CustomerContact,
     CustomerTier,
@@ -44,6 +42,7 @@ from .models import (
     ProductFamily,
     SalesOrder,
 )
+from orders.sales import services
 
 # --- users -----------------------------------------------------------------------------------------------
 # (username, role group, first name, last name)
@@ -870,8 +869,8 @@ def _demo_change_requests(rng: random.Random, actors: dict[str, Any]) -> dict[st
     """A few change requests on orders the plant holds, at today's date and against today's plan: two waiting
     in the approvers' inbox, one approved and applied, one rejected. Made through the change-request
     services (impact analysis, approval matrix, apply) like any other."""
-    from . import change_requests
-    from .models import OrderStatus
+    from orders.change_requests import services as change_requests
+    from orders.models import OrderStatus
 
     candidates = list(
         SalesOrder.objects.filter(status__in=[OrderStatus.RELEASED, OrderStatus.IN_PRODUCTION])

@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from django_fsm import RETURN_VALUE, FSMField, transition
 from simple_history.models import HistoricalRecords
 
-from .policies import can_cancel, can_hold, transition_permission
+from orders.sales.policies import can_cancel, can_hold, transition_permission
 
 
 class CustomerTier(models.TextChoices):
@@ -184,7 +184,7 @@ class SalesOrder(models.Model):
 
     `version` goes up on every write and guards against lost updates (optimistic concurrency);
     `revision` is the business revision that production and the external systems refer to.
-    Status changes only through the transitions below, called by `orders.services`.
+    Status changes only through the transitions below, called by `orders.sales.services`.
     """
 
     number = models.CharField(_("order number"), max_length=32, unique=True, editable=False)
@@ -431,7 +431,7 @@ class ImportJob(models.Model):
 
     The file itself is stored in the row, so a Celery worker on another machine can read it. Progress of
     a running step lives in the shared cache (a transaction that is still open cannot show its progress).
-    Status changes only through the transitions below, called by `orders.imports`.
+    Status changes only through the transitions below, called by `orders.imports.services`.
     """
 
     created_by = models.ForeignKey(
@@ -509,7 +509,7 @@ class ImportJob(models.Model):
 
 # The customer-service models live in their own modules; imported here so that Django finds them.
 # Change requests live in their own module; they are part of this app's models.
-from .change_request_models import (  # noqa: E402, F401
+from orders.change_requests.models import (  # noqa: E402, F401
     ChangeOrigin,
     ChangeRequest,
     ChangeRequestDecision,
@@ -519,10 +519,10 @@ from .change_request_models import (  # noqa: E402, F401
     DecisionRole,
     Disposition,
 )
-from .notification_models import (  # noqa: E402, F401
+from orders.notifications.models import (  # noqa: E402, F401
     Notification,
     NotificationDelivery,
     NotificationPreference,
     NotificationProfile,
 )
-from .tracking_models import OrderRating, TrackingLink  # noqa: E402, F401
+from orders.tracking.models import OrderRating, TrackingLink  # noqa: E402, F401

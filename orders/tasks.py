@@ -6,7 +6,7 @@ import logging
 
 from celery import shared_task
 
-from . import notifications
+from orders.notifications import services as notifications
 
 logger = logging.getLogger("orderbridge.notifications")
 
@@ -34,7 +34,7 @@ def notifications_sweep(limit: int = 500) -> int:
 
 @shared_task(name="orders.import_validate", acks_late=True)
 def import_validate(job_id: int) -> str | None:
-    from .imports import import_job_validate
+    from orders.imports.services import import_job_validate
 
     job = import_job_validate(job_id=job_id)
     return job.status if job else None
@@ -42,7 +42,7 @@ def import_validate(job_id: int) -> str | None:
 
 @shared_task(name="orders.import_run", acks_late=True)
 def import_run(job_id: int) -> str | None:
-    from .imports import import_job_run
+    from orders.imports.services import import_job_run
 
     job = import_job_run(job_id=job_id)
     return job.status if job else None

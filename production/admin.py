@@ -1,4 +1,5 @@
-"""Admin for production. Master data is edited here through production.services (history with a reason,
+"""Admin for production. Master data is edited here through production.work_orders.services (history with a
+reason,
 a reschedule asked); work orders, progress, exceptions, lots, inspections and plans are read-only (their
 writes go through the services too: API, planner UI, MES)."""
 
@@ -10,10 +11,8 @@ from django.utils.translation import gettext as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from config.admin import ReadOnlyAdminMixin
-from config.errors import ApplicationError
-
-from . import services
-from .models import (
+from config.kernel.errors import ApplicationError
+from production.models import (
     CalendarException,
     ChangeDisposition,
     Lot,
@@ -29,6 +28,7 @@ from .models import (
     WorkOrder,
     WorkOrderOperation,
 )
+from production.work_orders import services
 
 
 class ServiceInline(admin.TabularInline):
@@ -70,7 +70,8 @@ def inline_rows(formset) -> list[dict]:
 
 
 class ServiceAdmin(SimpleHistoryAdmin):
-    """Master data written through production.services (permission, history with a reason, reschedule).
+    """Master data written through production.work_orders.services (permission, history with a reason,
+    reschedule).
 
     The header fields and the rows of the inline (shifts, operations) are edited here; the rows go to the
     service as a whole set (it checks them together: overlaps, repeated steps). A refusal of the service is

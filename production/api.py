@@ -1,5 +1,6 @@
 """REST API v1 of production: work centers, routings, work orders, the schedule, progress, exceptions and
-the delivery-date quote. Thin: reads through production.selectors, each write one service call; business
+the delivery-date quote. Thin: reads through production.work_orders.selectors, each write one service call;
+business
 errors in the API's one error format (config.api)."""
 
 from __future__ import annotations
@@ -12,12 +13,11 @@ from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
 from rest_framework.views import APIView
 
-from orders.api import ModelPermissions
 from orders.models import Customer, Product
-from orders.selectors import orders_visible_to
-
-from . import changes, scheduling_service, selectors, services
-from .models import (
+from orders.sales.api import ModelPermissions
+from orders.sales.selectors import orders_visible_to
+from production.changes import services as changes
+from production.models import (
     ChangeDisposition,
     Lot,
     ProductionException,
@@ -27,7 +27,8 @@ from .models import (
     WorkOrder,
     WorkOrderOperation,
 )
-from .serializers import (
+from production.scheduling import service as scheduling_service
+from production.serializers import (
     ChangeDispositionSerializer,
     DispositionDecideSerializer,
     InspectionCreateSerializer,
@@ -51,6 +52,7 @@ from .serializers import (
     WorkCenterSerializer,
     WorkOrderSerializer,
 )
+from production.work_orders import selectors, services
 
 
 class ReadCreateViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):

@@ -7,14 +7,15 @@ class ProductionConfig(AppConfig):
     verbose_name = _("Production")
 
     def ready(self) -> None:
-        from orders import events, panels, providers
+        from config.kernel import bus as events
+        from orders import panels, providers
+        from production.demo import register_demo
+        from production.work_orders import customer_service
+        from production.work_orders.panels import work_orders_panel
+        from production.work_orders.services import on_order_event
 
-        from . import customer_service
-        from .demo import register_demo
-        from .panels import work_orders_panel
-        from .services import on_order_event
-
-        # Work orders follow their order inside the order's own transaction (see production.services).
+        # Work orders follow their order inside the order's own transaction (see
+        # production.work_orders.services).
         events.subscribe(on_order_event)
         # What customer service sees of production: progress, projection, lot search, the order's summary.
         providers.register_progress(customer_service.orders_progress)
@@ -39,9 +40,8 @@ class ProductionConfig(AppConfig):
             )
         )
 
-        from orders.change_requests import register_impact_provider
-
-        from .changes import analyse_change
+        from orders.change_requests.services import register_impact_provider
+        from production.changes.services import analyse_change
 
         # Change requests show approvers what they would do to work under way (production/changes.py).
         register_impact_provider(analyse_change)

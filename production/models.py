@@ -1,6 +1,7 @@
 """Work centers and their calendars, routings, work orders, progress, exceptions, lots and the schedule.
 
-Statuses change only through the transitions below, called by `production.services` (which lock the row,
+Statuses change only through the transitions below, called by `production.work_orders.services` (which lock
+the row,
 check permissions, record history with the actor and the reason, and publish/trigger what follows).
 """
 
@@ -692,4 +693,4 @@ class KpiDashboard(models.Model):
 
 
 # Dispositions of work changed by change requests live in their own module; part of this app's models.
-from .change_models import ChangeDisposition, DispositionKind  # noqa: E402, F401
+from production.changes.models import ChangeDisposition, DispositionKind  # noqa: E402, F401

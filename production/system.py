@@ -1,6 +1,6 @@
 """The system actor: who production's automatic order transitions are recorded as.
 
-Progress reports move orders to "in production" and "completed" through orders.services, which check the
+Progress reports move orders to "in production" and "completed" through orders.sales.services, which check the
 actor's permissions like for anyone. The actor is a dedicated user in the planner group (it holds exactly
 orders.progress_salesorder and view-all), created on first use, with no usable password (it cannot log in).
 """

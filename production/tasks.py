@@ -7,7 +7,7 @@ import logging
 from celery import shared_task
 from django.conf import settings
 
-from config.errors import Conflict, ValidationFailed
+from config.kernel.errors import Conflict, ValidationFailed
 
 log = logging.getLogger(__name__)
 
@@ -18,7 +18,7 @@ def reschedule(self) -> int | None:
 
     Retried while another run holds the lease.
     """
-    from .scheduling_service import schedule_run_pending
+    from production.scheduling.service import schedule_run_pending
 
     try:
         schedule = schedule_run_pending()

@@ -1,6 +1,8 @@
 from django.urls import path
 
-from . import exports, kpi_views, quote_views, views
+from production.kpis import views as kpi_views
+from production.scheduling import quote_views, views
+from production.work_orders import exports
 
 app_name = "production"
 

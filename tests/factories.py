@@ -10,8 +10,8 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.utils import timezone
 
-from orders import services
 from orders.models import Customer, CustomerTier, Product, ProductFamily
+from orders.sales import services
 
 PANEL_SCHEMA = {
     "type": "object",

@@ -16,8 +16,7 @@ import json
 from collections.abc import Mapping
 
 from crm_sync.mapping import get_path
-
-from .base import BadMessage, Outbound, Parsed, State, argument_parser, serve
+from crm_sync.simulators.base import BadMessage, Outbound, Parsed, State, argument_parser, serve
 
 
 def json_parser(*, subject_path: str, type_path: str, sequence_path: str):

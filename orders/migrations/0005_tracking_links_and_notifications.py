@@ -6,7 +6,7 @@ import simple_history.models
 from django.conf import settings
 from django.db import migrations, models
 
-import orders.notification_models
+import orders.notifications.models
 from orders.roles import grant
 
 # Sales and customer service share tracking links with customers; managers read the customers' ratings.
@@ -270,7 +270,7 @@ class Migration(migrations.Migration):
                     "language",
                     models.CharField(
                         choices=[("en", "English"), ("zh-hans", "Simplified Chinese")],
-                        default=orders.notification_models.default_language,
+                        default=orders.notifications.models.default_language,
                         max_length=10,
                         verbose_name="language",
                     ),

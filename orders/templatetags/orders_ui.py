@@ -11,8 +11,8 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
-from orders import tracking
 from orders.models import CustomerTier, OrderStatus, Priority
+from orders.tracking import services as tracking
 
 register = template.Library()
 

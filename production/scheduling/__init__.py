@@ -11,9 +11,18 @@ database.
 
 from __future__ import annotations
 
-from .calendar import Calendar, HorizonExceeded, build_calendar
-from .dispatch import atc, edd
-from .problem import Job, Op, Placement, Plan, Problem, ProblemError, WorkCenterSpec, job_weight
+from production.scheduling.calendar import Calendar, HorizonExceeded, build_calendar
+from production.scheduling.dispatch import atc, edd
+from production.scheduling.problem import (
+    Job,
+    Op,
+    Placement,
+    Plan,
+    Problem,
+    ProblemError,
+    WorkCenterSpec,
+    job_weight,
+)
 
 __all__ = [
     "Calendar",
@@ -37,7 +46,7 @@ def solve(problem: Problem, *, method: str = "fast", time_limit: float = 60.0, w
     if method == "fast":
         return seed
     if method == "optimised":
-        from .cpsat import optimise  # OR-Tools loads only when asked for
+        from production.scheduling.cpsat import optimise  # OR-Tools loads only when asked for
 
         return optimise(problem, seed=seed, time_limit=time_limit, workers=workers)
     if method == "edd":

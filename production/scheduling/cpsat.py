@@ -27,9 +27,9 @@ from typing import Any
 
 from ortools.sat.python import cp_model
 
-from .calendar import union
-from .dispatch import decode
-from .problem import Plan, Problem
+from production.scheduling.calendar import union
+from production.scheduling.dispatch import decode
+from production.scheduling.problem import Plan, Problem
 
 # Share of the time limit the whole model gets before the window search takes over.
 GLOBAL_SHARE = 0.15

@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from .problem import Placement, Plan, Problem, evaluate
+from production.scheduling.problem import Placement, Plan, Problem, evaluate
 
 # Measured on the bench instances (n50-n1000, two seeds each): the best K lies between 4 and 16 on loaded
 # plants (K=8-16 has 5-37% less weighted tardiness than K=4), around 1 on light ones; five runs of n1000

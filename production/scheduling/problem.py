@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from .calendar import Calendar
+from production.scheduling.calendar import Calendar
 
 # Weight of a unit of tardiness by customer tier (VIP ≫ key > standard); the order priority multiplies it
 # (x2 per step above the tier's default priority, /2 per step below). Integers, for CP-SAT.

@@ -13,8 +13,8 @@ from bisect import bisect_right
 from dataclasses import dataclass, field
 from typing import Any
 
-from .calendar import Calendar
-from .problem import Plan, Problem
+from production.scheduling.calendar import Calendar
+from production.scheduling.problem import Plan, Problem
 
 
 @dataclass

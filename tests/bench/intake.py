@@ -174,8 +174,8 @@ def create_fixtures() -> None:
     from django.contrib.auth.models import Group
     from rest_framework.authtoken.models import Token
 
-    from orders import services
-    from production import services as production
+    from orders.sales import services
+    from production.work_orders import services as production
 
     user = get_user_model().objects.create_user(BENCH_USERNAME, f"{BENCH_USERNAME}@example.com", None)
     user.groups.add(Group.objects.get(name="sales"))

@@ -9,8 +9,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from orders import services
-from production import services as production_services
+from orders.sales import services
+from production.work_orders import services as production_services
 from tests.factories import CustomerFactory, UserFactory, make_order
 
 pytestmark = [
@@ -111,7 +111,7 @@ def test_customer_service_finds_an_order_shares_its_link_and_the_customer_opens_
 
 
 def test_a_customer_whose_phone_keeps_no_cookies_rates_the_delivered_order(page, screenshot):
-    from orders import tracking
+    from orders.tracking import services as tracking
 
     sally = UserFactory(username="sally", role="sales")
     planner = UserFactory(username="pat", role="planner")

@@ -10,10 +10,9 @@ import pytest
 from playwright.sync_api import expect
 
 from orders.models import SalesOrder
-from production import services
+from production.work_orders import services
+from tests.browser.test_sales_journey import log_in
 from tests.factories import CustomerFactory, ProductFactory, UserFactory
-
-from .test_sales_journey import log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 

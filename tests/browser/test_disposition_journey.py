@@ -6,12 +6,11 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from orders import change_requests as crs
+from orders.change_requests import services as crs
 from production.models import ChangeDisposition, WorkOrderStatus
+from tests.browser.test_sales_journey import log_in
 from tests.factories import UserFactory
-from tests.orders.cr_helpers import approved, fresh, make_line, released_order, report
-
-from .test_sales_journey import log_in
+from tests.orders.change_requests.cr_helpers import approved, fresh, make_line, released_order, report
 
 pytestmark = [
     pytest.mark.browser,

@@ -10,9 +10,8 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from orders.models import CustomerTier, SalesOrder
+from tests.browser.test_sales_journey import log_in
 from tests.factories import CustomerFactory, UserFactory, make_order
-
-from .test_sales_journey import log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from .factories import TEST_SECRET
+from tests.crm_sync.factories import TEST_SECRET
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 import uuid
 
-from crm_sync import inbound, webhooks
-
-from .factories import TEST_SECRET
+from crm_sync import webhooks
+from crm_sync.inbound import receive as inbound
+from tests.crm_sync.factories import TEST_SECRET
 
 
 def post_hook(client, url, payload, *, msg_id=None, secret=TEST_SECRET, content_type="application/json"):

@@ -7,9 +7,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from crm_sync.models import Delivery, ExternalSystem, InboundMessage
+from tests.crm_sync.factories import TEST_SECRET, ExternalSystemFactory
 from tests.factories import make_order
-
-from .factories import TEST_SECRET, ExternalSystemFactory
 
 pytestmark = pytest.mark.django_db
 

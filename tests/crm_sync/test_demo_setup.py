@@ -6,11 +6,10 @@ import pytest
 from django.core.management import call_command
 
 from crm_sync.models import ExternalSystem
-from crm_sync.services import deliveries_drain
-from orders import services as order_services
+from crm_sync.outbox.services import deliveries_drain
+from orders.sales import services as order_services
+from tests.crm_sync.conftest import start_simulator
 from tests.factories import make_order
-
-from .conftest import start_simulator
 
 pytestmark = pytest.mark.django_db
 

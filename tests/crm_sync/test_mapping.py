@@ -5,12 +5,11 @@ from __future__ import annotations
 import pytest
 
 from crm_sync.mapping import apply_mapping, mapping_errors
-from crm_sync.services import deliveries_drain
-from orders import services as order_services
+from crm_sync.outbox.services import deliveries_drain
+from orders.sales import services as order_services
+from tests.crm_sync.conftest import start_simulator
+from tests.crm_sync.factories import TEST_SECRET, ExternalSystemFactory
 from tests.factories import make_order
-
-from .conftest import start_simulator
-from .factories import TEST_SECRET, ExternalSystemFactory
 
 # "Acme CRM" wants its own field names and status codes, and items instead of lines.
 ACME_MAPPING = {

@@ -5,12 +5,12 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from crm_sync import reconciliation, services
 from crm_sync.models import Delivery, Drift, ExternalSystem, OutboxEvent
-from orders import services as order_services
+from crm_sync.outbox import services
+from crm_sync.reconciliation import services as reconciliation
+from orders.sales import services as order_services
+from tests.crm_sync.factories import ExternalSystemFactory
 from tests.factories import make_order
-
-from .factories import ExternalSystemFactory
 
 pytestmark = pytest.mark.django_db
 

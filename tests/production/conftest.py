@@ -3,8 +3,8 @@ from decimal import Decimal
 
 import pytest
 
-from production import services
 from production.models import WorkCenter
+from production.work_orders import services
 
 ALL_WEEK = [(day, dt.time(0), dt.time(0)) for day in range(7)]  # end ≤ start: runs to the next midnight
 DAY_SHIFT = [(day, dt.time(8), dt.time(16)) for day in range(5)]

@@ -1,0 +1,40 @@
+"""The shared kernel every app uses: domain events and their bus, the error type, `stamp`, `require`.
+
+Apps import from here (`from config.kernel import publish, OrderReleased, require`), never from each
+other's internals.
+"""
+
+from config.kernel import events
+from config.kernel.bus import deferred, publish, publish_many, subscribe, unsubscribe
+from config.kernel.errors import (
+    ApplicationError,
+    Conflict,
+    Forbidden,
+    StaleObject,
+    TransitionNotAllowed,
+    ValidationFailed,
+)
+from config.kernel.history import stamp
+from config.kernel.permissions import Actor, Policy, actor_name, allowed, refused, require
+
+__all__ = [
+    "Actor",
+    "ApplicationError",
+    "Conflict",
+    "Forbidden",
+    "Policy",
+    "StaleObject",
+    "TransitionNotAllowed",
+    "ValidationFailed",
+    "actor_name",
+    "allowed",
+    "deferred",
+    "events",
+    "publish",
+    "publish_many",
+    "refused",
+    "require",
+    "stamp",
+    "subscribe",
+    "unsubscribe",
+]

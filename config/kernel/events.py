@@ -1,0 +1,315 @@
+"""The domain events: one frozen dataclass per event, every name listed in EVENT_TYPES.
+
+An event says what happened to one order, inside the transaction that did it. Publishers build it with the
+order's integration snapshot (`snapshot`, the order as the CRM and MES see it, taken when published) and the
+event's own typed fields; subscribers read the fields. `data` is what an integration event carries: the
+snapshot plus the event's own fields, under the names external systems already know.
+
+Adding an event: a class here with its `name`, its fields, and an entry in EVENT_TYPES.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, fields
+from typing import TYPE_CHECKING, Any, ClassVar
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
+    from orders.models import SalesOrder
+    from production.models import WorkOrder
+
+
+# The base fields; everything else a subclass declares is the event's own payload.
+_BASE_FIELDS = frozenset({"order", "actor", "reason", "order_is_new", "snapshot", "system_actor_id"})
+
+
+@dataclass(frozen=True, kw_only=True)
+class OrderEvent:
+    """Something happened to one order. Subclasses name it and add their own fields."""
+
+    name: ClassVar[str] = ""
+    # Integration events go to the outbox (CRM, MES); the others are for subscribers inside the hub only.
+    integration: ClassVar[bool] = True
+
+    order: SalesOrder
+    actor: User | None = field(default=None, compare=False, repr=False)
+    reason: str = ""
+    # The order was created in the publishing transaction: this is its first event.
+    order_is_new: bool = False
+    # The order as external systems see it, taken when the event was published.
+    snapshot: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    # Set when the actor is known only by id (the system actor of an automatic follow-up).
+    system_actor_id: int | None = None
+
+    @property
+    def type(self) -> str:
+        return self.name
+
+    @property
+    def actor_id(self) -> int | None:
+        if self.actor is not None:
+            return self.actor.pk
+        return self.system_actor_id
+
+    def details(self) -> dict[str, Any]:
+        """The event's own fields under their integration names; an optional field left unset is left out."""
+        return {
+            f.name: value
+            for f in fields(self)
+            if f.name not in _BASE_FIELDS
+            and not ((value := getattr(self, f.name)) is None and f.default is None)
+        }
+
+    @property
+    def data(self) -> dict[str, Any]:
+        return {**self.snapshot, **self.details()}
+
+
+# --- the order's life ------------------------------------------------------------------------------------
+@dataclass(frozen=True, kw_only=True)
+class OrderCreated(OrderEvent):
+    name: ClassVar[str] = "order.created"
+
+
+@dataclass(frozen=True, kw_only=True)
+class OrderUpdated(OrderEvent):
+    name: ClassVar[str] = "order.updated"
+    changed: Sequence[str] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class OrderPriorityChanged(OrderEvent):
+    name: ClassVar[str] = "order.priority_changed"
+    previous_priority: int | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class OrderResync(OrderEvent):
+    """A full snapshot for one system (the admin's "resync"): the receiver replaces what it holds."""
+
+    name: ClassVar[str] = "order.resync"
+
+
+@dataclass(frozen=True, kw_only=True)
+class OrderTransitioned(OrderEvent):
+    """A transition of the order's status. Made by a change request: its id and number are set."""
+
+    transition: ClassVar[str] = ""
+    # Left out of `data` when unset: a direct transition carries no change-request keys.
+    change_request_id: int | None = None
+    change_request_number: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class OrderConfirmed(OrderTransitioned):
+    name: ClassVar[str] = "order.confirmed"
+    transition: ClassVar[str] = "confirm"
+
+
+@dataclass(frozen=True, kw_only=True)
+class OrderReleased(OrderTransitioned):
+    name: ClassVar[str] = "order.released"
+    transition: ClassVar[str] = "release"
+
+
+@dataclass(frozen=True, kw_only=True)
+class OrderProductionStarted(OrderTransitioned):
+    name: ClassVar[str] = "order.production_started"
+    transition: ClassVar[str] = "start_production"
+
+
+@dataclass(frozen=True, kw_only=True)
+class OrderCompleted(OrderTransitioned):
+    name: ClassVar[str] = "order.completed"
+    transition: ClassVar[str] = "complete"
+
+
+@dataclass(frozen=True, kw_only=True)
+class OrderShipped(OrderTransitioned):
+    name: ClassVar[str] = "order.shipped"
+    transition: ClassVar[str] = "ship"
+
+
+@dataclass(frozen=True, kw_only=True)
+class OrderClosed(OrderTransitioned):
+    name: ClassVar[str] = "order.closed"
+    transition: ClassVar[str] = "close"
+
+
+@dataclass(frozen=True, kw_only=True)
+class OrderHeld(OrderTransitioned):
+    name: ClassVar[str] = "order.held"
+    transition: ClassVar[str] = "hold"
+
+
+@dataclass(frozen=True, kw_only=True)
+class OrderResumed(OrderTransitioned):
+    name: ClassVar[str] = "order.resumed"
+    transition: ClassVar[str] = "resume"
+
+
+@dataclass(frozen=True, kw_only=True)
+class OrderCancelled(OrderTransitioned):
+    name: ClassVar[str] = "order.cancelled"
+    transition: ClassVar[str] = "cancel"
+
+
+TRANSITION_EVENTS: dict[str, type[OrderTransitioned]] = {
+    cls.transition: cls
+    for cls in (
+        OrderConfirmed,
+        OrderReleased,
+        OrderProductionStarted,
+        OrderCompleted,
+        OrderShipped,
+        OrderClosed,
+        OrderHeld,
+        OrderResumed,
+        OrderCancelled,
+    )
+}
+
+
+@dataclass(frozen=True, kw_only=True)
+class OrderChangeApplied(OrderEvent):
+    """An approved change request was applied: the order is at a new revision."""
+
+    name: ClassVar[str] = "order.change_applied"
+    change_request_id: int
+    change_request_number: str
+    revision: int
+    changes: Sequence[Mapping[str, Any]]
+    diff: Sequence[Mapping[str, Any]]
+    disposition: str
+    removed_line_ids: Sequence[int] = ()
+    # Per work order and operation what the change does (rework/scrap flags for the MES).
+    work_in_progress: Sequence[Mapping[str, Any]] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class OrderAtRisk(OrderEvent):
+    """A new plan puts the order past its promise."""
+
+    name: ClassVar[str] = "order.at_risk"
+    projected_date: str | None
+    promised_date: str | None
+    tardiness_minutes: int
+    schedule_version: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class OrderRated(OrderEvent):
+    """The customer rated a delivered order. Not an order change: no integration event."""
+
+    name: ClassVar[str] = "order.rated"
+    integration: ClassVar[bool] = False
+    score: int
+    comment: str
+    link_created_by_id: int | None
+
+
+# --- change requests ---------------------------------------------------------------------------------------
+@dataclass(frozen=True, kw_only=True)
+class ChangeRequestEvent(OrderEvent):
+    change_request_id: int
+    change_request_number: str
+    requested_by_id: int | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class ChangeRequestSubmitted(ChangeRequestEvent):
+    name: ClassVar[str] = "change_request.submitted"
+    needs_manager: bool = False
+
+
+@dataclass(frozen=True, kw_only=True)
+class ChangeRequestApproved(ChangeRequestEvent):
+    name: ClassVar[str] = "change_request.approved"
+    decided_by_id: int | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class ChangeRequestRejected(ChangeRequestEvent):
+    name: ClassVar[str] = "change_request.rejected"
+    decided_by_id: int | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class ChangeRequestWithdrawn(ChangeRequestEvent):
+    name: ClassVar[str] = "change_request.withdrawn"
+    decided_by_id: int | None = None
+    previous_status: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class ChangeRequestSuperseded(ChangeRequestEvent):
+    name: ClassVar[str] = "change_request.superseded"
+    decided_by_id: int | None = None
+    previous_status: str | None = None
+
+
+# --- production ----------------------------------------------------------------------------------------
+@dataclass(frozen=True, kw_only=True)
+class WorkOrdersCreated(OrderEvent):
+    """production made work orders for the order (a release, an applied change, a remake).
+
+    Carries them as made, each with `operations_made` (operations in sequence, work centers loaded), so that
+    subscribers need not read back what was just written. Not an integration event of its own: the outbox
+    adds them to the event that caused them.
+    """
+
+    name: ClassVar[str] = "production.work_orders_created"
+    integration: ClassVar[bool] = False
+    revision: int
+    work_orders: Sequence[WorkOrder]
+
+
+@dataclass(frozen=True, kw_only=True)
+class ProductionExceptionRaised(OrderEvent):
+    name: ClassVar[str] = "production.exception_raised"
+    exception_id: int
+    kind: str
+    kind_label: str
+    severity: str
+    severity_label: str
+    work_order_number: str
+    expected_delay_minutes: int | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class DispositionDecided(OrderEvent):
+    name: ClassVar[str] = "production.disposition_decided"
+    change_request_number: str
+    disposition_id: int
+    kind: str
+    decision: str
+    quantity: str
+    work_order_number: str
+    work_order_status: str
+    remade_work_order_number: str | None
+
+
+# Every event, by name: the one list of what the hub publishes.
+EVENT_TYPES: dict[str, type[OrderEvent]] = {
+    cls.name: cls
+    for cls in (
+        OrderCreated,
+        OrderUpdated,
+        OrderPriorityChanged,
+        OrderResync,
+        *TRANSITION_EVENTS.values(),
+        OrderChangeApplied,
+        OrderAtRisk,
+        OrderRated,
+        ChangeRequestSubmitted,
+        ChangeRequestApproved,
+        ChangeRequestRejected,
+        ChangeRequestWithdrawn,
+        ChangeRequestSuperseded,
+        WorkOrdersCreated,
+        ProductionExceptionRaised,
+        DispositionDecided,
+    )
+}

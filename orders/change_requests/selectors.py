@@ -1,0 +1,59 @@
+"""Reads of change requests: who may see which, the approvers' inbox, one CR with its decisions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Prefetch, Q, QuerySet
+from django.http import Http404
+from django.utils.translation import gettext as _
+
+from orders.change_requests.services import APPROVE_PERM
+from orders.models import ChangeRequest, ChangeRequestDecision, ChangeRequestStatus, SalesOrder
+from orders.sales.selectors import orders_visible_to
+
+VIEW_PERM = "orders.view_changerequest"
+
+
+def change_requests_visible_to(user: Any) -> QuerySet[ChangeRequest]:
+    """CRs of the orders the user may see, for users who may read CRs; nothing otherwise."""
+    queryset = ChangeRequest.objects.select_related(
+        "order__customer", "requested_by", "decided_by", "planner_approved_by", "manager_approved_by"
+    )
+    if not (user and user.is_authenticated and user.is_active and user.has_perm(VIEW_PERM)):
+        return queryset.none()
+    return queryset.filter(order__in=orders_visible_to(user).values("pk"))
+
+
+def change_request_detail_queryset(user: Any) -> QuerySet[ChangeRequest]:
+    decisions = ChangeRequestDecision.objects.select_related("actor").order_by("created_at", "id")
+    return (
+        change_requests_visible_to(user)
+        .select_related("applied_by", "rebased_from")
+        .prefetch_related(Prefetch("decisions", queryset=decisions))
+    )
+
+
+def change_request_get(*, user: Any, number: str) -> ChangeRequest:
+    """The CR if the user may see it; 404 otherwise."""
+    cr = change_request_detail_queryset(user).filter(number=number).first()
+    if cr is None:
+        raise Http404(_("No change request %(number)s.") % {"number": number})
+    return cr
+
+
+def approver_inbox(*, user: Any) -> QuerySet[ChangeRequest]:
+    """Submitted CRs this approver may still decide, oldest first (the queue is worked in order)."""
+    if not (user and user.is_authenticated and user.has_perm(APPROVE_PERM)):
+        return ChangeRequest.objects.none()
+    return (
+        change_requests_visible_to(user)
+        .filter(status=ChangeRequestStatus.SUBMITTED)
+        .exclude(requested_by=user)
+        .exclude(Q(planner_approved_by=user) | Q(manager_approved_by=user))
+        .order_by("submitted_at", "id")
+    )
+
+
+def order_change_requests(*, order: SalesOrder, user: Any) -> QuerySet[ChangeRequest]:
+    return change_requests_visible_to(user).filter(order=order).order_by("-created_at", "-id")

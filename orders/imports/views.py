@@ -1,0 +1,115 @@
+"""Spreadsheet import (sales) and order export pages. Thin: orders.imports.services and
+orders.imports.exports do the work."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import permission_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from config.kernel.errors import ApplicationError
+from orders.imports import exports
+from orders.imports import services as imports
+from orders.models import ImportJob, ImportJobStatus
+from orders.sales import selectors
+from orders.sales.forms import OrderFilterForm
+
+RUNNING = (ImportJobStatus.UPLOADED, ImportJobStatus.VALIDATING, ImportJobStatus.IMPORTING)
+
+
+@permission_required("orders.add_importjob", raise_exception=True)
+def import_upload(request: HttpRequest) -> HttpResponse:
+    errors: list[str] = []
+    if request.method == "POST":
+        upload = request.FILES.get("file")
+        if upload is None:
+            errors = [_("Choose a file to upload.")]
+        else:
+            try:
+                # Read at most one byte more than allowed: the service names the size problem.
+                content = upload.read(imports.settings.IMPORT_MAX_BYTES + 1)
+                job = imports.import_job_create(
+                    actor=request.user,
+                    filename=upload.name,
+                    content=content,
+                    encoding=request.POST.get("encoding", "utf-8"),
+                )
+                return redirect("orders:import_job", pk=job.pk)
+            except ApplicationError as exc:
+                errors = [m for messages_ in exc.fields.values() for m in messages_] or [exc.message]
+    context = {
+        "errors": errors,
+        "encodings": imports.ENCODINGS,
+        "jobs": imports.jobs_of(request.user),
+        "max_mb": imports.settings.IMPORT_MAX_BYTES // 1048576,
+        "max_rows": imports.settings.IMPORT_MAX_ROWS,
+    }
+    return render(request, "orders/import/upload.html", context, status=400 if errors else 200)
+
+
+@permission_required("orders.add_importjob", raise_exception=True)
+def import_template(request: HttpRequest, fmt: str) -> HttpResponse:
+    if fmt not in exports.FORMATS:
+        raise Http404(_("Unknown format."))
+    content, content_type = imports.template_file(fmt)
+    response = HttpResponse(content, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="orderbridge-order-import.{fmt}"'
+    return response
+
+
+def _own_job(request: HttpRequest, pk: int) -> ImportJob:
+    job = ImportJob.objects.defer("content").filter(pk=pk, created_by=request.user).first()
+    if job is None:
+        raise Http404(_("No such import."))
+    return job
+
+
+@permission_required("orders.add_importjob", raise_exception=True)
+def import_job(request: HttpRequest, pk: int) -> HttpResponse:
+    job = _own_job(request, pk)
+    context = {
+        "job": job,
+        "running": job.status in RUNNING,
+        "stalled": imports.import_job_stalled(job),
+        "progress": imports.progress(job),
+    }
+    if request.htmx and request.GET.get("partial") == "progress":
+        response = render(request, "orders/import/_progress.html", context)
+        if not context["running"]:
+            response["HX-Refresh"] = "true"  # the step finished: show the whole result
+        return response
+    return render(request, "orders/import/job.html", context)
+
+
+@require_POST
+@permission_required("orders.add_importjob", raise_exception=True)
+def import_commit(request: HttpRequest, pk: int) -> HttpResponse:
+    job = _own_job(request, pk)
+    try:
+        imports.import_job_commit(actor=request.user, job=job)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    return redirect("orders:import_job", pk=job.pk)
+
+
+@require_POST
+@permission_required("orders.add_importjob", raise_exception=True)
+def import_retry(request: HttpRequest, pk: int) -> HttpResponse:
+    job = _own_job(request, pk)
+    try:
+        imports.import_job_retry(actor=request.user, job=job)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    return redirect("orders:import_job", pk=job.pk)
+
+
+def orders_export(request: HttpRequest, fmt: str) -> HttpResponse:
+    """The order list as filtered on screen, limited to the orders the user may see."""
+    if fmt not in exports.FORMATS:
+        raise Http404(_("Unknown format."))
+    form = OrderFilterForm(request.GET or None, customers=selectors.customers_active())
+    queryset = selectors.order_list(user=request.user, **form.filters())
+    return exports.orders_export(queryset=queryset, fmt=fmt)

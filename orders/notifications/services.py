@@ -1,0 +1,529 @@
+"""Notifications: who hears of which event, the inbox, each user's channels, and email/chat delivery.
+
+`on_event` is subscribed to config.kernel.bus (OrdersConfig.ready) and runs inside the publishing transaction:
+the notice rows and their delivery rows commit with the change that caused them, or not at all. Email and
+chat are sent by a Celery task enqueued after commit (never inside a request); a delivery row per channel
+makes sending idempotent, and failures are retried with exponential backoff (task retry, beat sweep as the
+safety net) until NOTIFY_MAX_ATTEMPTS.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import logging
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.mail import send_mail
+from django.db import transaction
+from django.db.models import Q, QuerySet
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from config.kernel.errors import ValidationFailed
+from config.kernel.events import OrderEvent
+from orders.notifications.models import (
+    Channel,
+    ChatStyle,
+    DeliveryStatus,
+    Notification,
+    NotificationDelivery,
+    NotificationKind,
+    NotificationPreference,
+    NotificationProfile,
+)
+
+logger = logging.getLogger("orderbridge.notifications")
+
+APPROVE_PERMISSION = "orders.approve_changerequest"
+WEBHOOK_TIMEOUT_SECONDS = 10
+BACKOFF_BASE_SECONDS = 30
+BACKOFF_MAX_SECONDS = 3600
+
+
+@dataclass(frozen=True)
+class Route:
+    kind: str
+    title: Any  # lazy text with %(name)s parameters
+    body: Any
+    anchor: str = ""  # where on the order page to land
+
+
+ROUTES: dict[str, Route] = {
+    "change_request.submitted": Route(
+        NotificationKind.CR_SUBMITTED,
+        gettext_lazy("Change request %(change_request)s on order %(order)s waits for your approval"),
+        gettext_lazy("Customer %(customer)s. Reason: %(reason)s"),
+        "panel-change-requests",
+    ),
+    "change_request.approved": Route(
+        NotificationKind.CR_DECIDED,
+        gettext_lazy("Your change request %(change_request)s on order %(order)s was approved"),
+        gettext_lazy("Customer %(customer)s. %(reason)s"),
+        "panel-change-requests",
+    ),
+    "change_request.rejected": Route(
+        NotificationKind.CR_DECIDED,
+        gettext_lazy("Your change request %(change_request)s on order %(order)s was rejected"),
+        gettext_lazy("Customer %(customer)s. Reason: %(reason)s"),
+        "panel-change-requests",
+    ),
+    # The approvers were told the request waits for them: they hear that it no longer does.
+    "change_request.withdrawn": Route(
+        NotificationKind.CR_SUBMITTED,
+        gettext_lazy(
+            "Change request %(change_request)s on order %(order)s was withdrawn: no approval needed"
+        ),
+        gettext_lazy("Customer %(customer)s. %(reason)s"),
+        "panel-change-requests",
+    ),
+    "change_request.superseded.approvers": Route(
+        NotificationKind.CR_SUBMITTED,
+        gettext_lazy(
+            "Change request %(change_request)s on order %(order)s was superseded: no approval needed"
+        ),
+        gettext_lazy("Customer %(customer)s. %(reason)s"),
+        "panel-change-requests",
+    ),
+    # The requester must re-base the request if the change is still wanted.
+    "change_request.superseded": Route(
+        NotificationKind.CR_DECIDED,
+        gettext_lazy("Your change request %(change_request)s on order %(order)s was superseded"),
+        gettext_lazy("Customer %(customer)s. %(reason)s. Re-base it if the change is still needed."),
+        "panel-change-requests",
+    ),
+    "production.exception_raised": Route(
+        NotificationKind.EXCEPTION_RAISED,
+        gettext_lazy("Production exception on your order %(order)s: %(exception)s"),
+        gettext_lazy("Work order %(work_order)s, severity %(severity)s. %(reason)s"),
+        "panel-work-orders",
+    ),
+    "order.at_risk": Route(
+        NotificationKind.ORDER_AT_RISK,
+        gettext_lazy("Your order %(order)s is at risk of being late"),
+        gettext_lazy("Projected %(projected)s, promised %(promised)s. %(reason)s"),
+        "panel-at-a-glance",
+    ),
+    "order.completed": Route(
+        NotificationKind.ORDER_COMPLETED,
+        gettext_lazy("Your order %(order)s is completed"),
+        gettext_lazy("Customer %(customer)s: production has finished the order."),
+    ),
+    "order.shipped": Route(
+        NotificationKind.ORDER_SHIPPED,
+        gettext_lazy("Your order %(order)s has shipped"),
+        gettext_lazy("Customer %(customer)s: the order has left the plant."),
+    ),
+    # The owner answers the customer's calls: a hold or a cancellation by someone else must not surprise them.
+    "order.held": Route(
+        NotificationKind.ORDER_HELD,
+        gettext_lazy("Your order %(order)s was put on hold"),
+        gettext_lazy("Customer %(customer)s. Reason: %(reason)s"),
+    ),
+    "order.resumed": Route(
+        NotificationKind.ORDER_HELD,
+        gettext_lazy("Your order %(order)s was resumed"),
+        gettext_lazy("Customer %(customer)s. %(reason)s"),
+    ),
+    "order.cancelled": Route(
+        NotificationKind.ORDER_HELD,
+        gettext_lazy("Your order %(order)s was cancelled"),
+        gettext_lazy("Customer %(customer)s. Reason: %(reason)s"),
+    ),
+    # Not an order change (no domain event, nothing for the CRM's outbox): tracking.order_rating_submit
+    # calls on_event itself. A poor score is a complaint the owner and the link's sender must see.
+    "order.rated": Route(
+        NotificationKind.ORDER_RATED,
+        gettext_lazy("Customer %(customer)s rated order %(order)s: %(score)s of 5"),
+        gettext_lazy("%(comment)s"),
+        "panel-tracking-link",
+    ),
+}
+
+
+# --- routing ----------------------------------------------------------------------------------------------
+def users_with_permission(permission: str) -> QuerySet:
+    """Active users holding `permission` through a group, directly, or as superusers."""
+    app_label, codename = permission.split(".")
+    through_group = Q(
+        groups__permissions__codename=codename, groups__permissions__content_type__app_label=app_label
+    )
+    direct = Q(user_permissions__codename=codename, user_permissions__content_type__app_label=app_label)
+    return (
+        get_user_model()
+        .objects.filter(is_active=True)
+        .filter(through_group | direct | Q(is_superuser=True))
+        .distinct()
+    )
+
+
+def _approver_ids() -> list[int]:
+    return list(users_with_permission(APPROVE_PERMISSION).values_list("pk", flat=True))
+
+
+def _requester_ids(event: OrderEvent) -> list[int]:
+    requested_by = (event.data or {}).get("requested_by_id")
+    return [requested_by] if requested_by else []
+
+
+def _audiences(event: OrderEvent) -> list[tuple[str, list[int]]]:
+    """(route, recipients) pairs of an event; one event may tell different people different things."""
+    data = event.data or {}
+    was_waiting = data.get("previous_status") == "submitted"
+    if event.type == "change_request.submitted":
+        # Every approver; a manager-level approval is still an approval they may want to see coming.
+        return [(event.type, _approver_ids())]
+    if event.type in ("change_request.approved", "change_request.rejected"):
+        return [(event.type, _requester_ids(event))]
+    if event.type == "change_request.withdrawn":
+        # A draft was never announced: its withdrawal concerns nobody but the requester (who did it).
+        return [(event.type, _approver_ids())] if was_waiting else []
+    if event.type == "change_request.superseded":
+        audiences = [(event.type, _requester_ids(event))]
+        if was_waiting:
+            requester = set(_requester_ids(event))
+            approvers = [pk for pk in _approver_ids() if pk not in requester]
+            audiences.append(("change_request.superseded.approvers", approvers))
+        return audiences
+    if event.type == "order.rated":
+        # The owner, and whoever sent the customer the link (often customer service, who took the call).
+        return [(event.type, [event.order.owner_id, data.get("link_created_by_id")])]
+    if event.type in ROUTES:
+        return [(event.type, [event.order.owner_id])]
+    return []
+
+
+def _params(event: OrderEvent) -> dict[str, str]:
+    data = event.data or {}
+    order = event.order
+    return {
+        "order": order.number,
+        "customer": order.customer.name,
+        "change_request": str(data.get("change_request_number", "")),
+        "exception": str(data.get("kind_label") or data.get("kind") or ""),
+        "severity": str(data.get("severity_label") or data.get("severity") or ""),
+        "work_order": str(data.get("work_order_number", "")),
+        "projected": str(data.get("projected_date") or "—"),
+        "promised": str(data.get("promised_date") or "—"),
+        "reason": (event.reason or "")[:500],
+        "score": str(data.get("score", "")),
+        "comment": str(data.get("comment") or "")[:500],
+    }
+
+
+def on_event(event: OrderEvent) -> None:
+    """Subscriber of config.kernel.bus: one notice per recipient of a routed event, in the event's
+    transaction.
+
+    Nobody is told of their own action.
+    """
+    params: dict[str, str] | None = None
+    for route_name, ids in _audiences(event):
+        recipients = [pk for pk in dict.fromkeys(ids) if pk and pk != event.actor_id]
+        if not recipients:
+            continue
+        route = ROUTES[route_name]
+        params = params if params is not None else _params(event)
+        link = reverse("orders:order_detail", kwargs={"number": event.order.number})
+        if route.anchor:
+            link += f"#{route.anchor}"
+        for user in get_user_model().objects.filter(pk__in=recipients, is_active=True):
+            notify(recipient=user, event=route_name, params=params, link=link, order=event.order)
+
+
+def render_text(event: str, params: dict, *, language: str | None = None) -> tuple[str, str]:
+    """Title and body of an event's notice, in `language` (or the active one)."""
+    route = ROUTES[event]
+    with translation.override(language) if language else contextlib.nullcontext():
+        try:
+            return str(route.title) % params, (str(route.body) % params).strip()
+        except (KeyError, TypeError, ValueError):
+            return str(route.title), ""
+
+
+def channels_for(user: Any, kind: str) -> dict[str, bool]:
+    preference = NotificationPreference.objects.filter(user=user, kind=kind).first()
+    if preference is None:
+        return dict(NotificationPreference.DEFAULTS)
+    return {"in_app": preference.in_app, "email": preference.email, "chat": preference.chat}
+
+
+def _profile(user: Any) -> NotificationProfile | None:
+    return NotificationProfile.objects.filter(user=user).first()
+
+
+def notify(
+    *, recipient: Any, event: str, params: dict, link: str = "", order: Any = None
+) -> Notification | None:
+    """Write one notice and its email/chat deliveries (caller's transaction); send them after commit."""
+    route = ROUTES[event]
+    channels = channels_for(recipient, route.kind)
+    profile = _profile(recipient)
+    outside = []
+    if channels["email"] and recipient.email:
+        outside.append(Channel.EMAIL)
+    if channels["chat"] and profile is not None and profile.chat_webhook_url:
+        outside.append(Channel.CHAT)
+    if not (channels["in_app"] or outside):
+        return None
+    language = profile.language if profile is not None else settings.LANGUAGE_CODE
+    title, body = render_text(event, params, language=language)
+    notification = Notification.objects.create(
+        recipient=recipient,
+        kind=route.kind,
+        event=event,
+        params=params,
+        title=title[:200],
+        body=body,
+        link=link[:300],
+        order=order,
+        in_app=channels["in_app"],
+    )
+    now = timezone.now()
+    deliveries = [
+        NotificationDelivery.objects.create(notification=notification, channel=channel, next_attempt_at=now)
+        for channel in outside
+    ]
+    for delivery in deliveries:
+        transaction.on_commit(lambda pk=delivery.pk: _enqueue(pk))
+    return notification
+
+
+def _enqueue(delivery_id: int) -> None:
+    from orders.tasks import notification_deliver
+
+    try:
+        notification_deliver.delay(delivery_id)
+    except Exception:  # the broker is down: the beat sweep finds the pending row
+        logger.warning("could not enqueue notification delivery %s", delivery_id, exc_info=True)
+
+
+# --- sending ---------------------------------------------------------------------------------------------
+class DeliveryError(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class SendResult:
+    outcome: str  # "sent", "retry", "failed", "skipped"
+    retry_in: int = 0
+
+
+def retry_delay(attempts: int) -> int:
+    return min(BACKOFF_MAX_SECONDS, BACKOFF_BASE_SECONDS * 2 ** max(0, attempts - 1))
+
+
+def delivery_send(*, delivery_id: int) -> SendResult:
+    """Send one delivery if it is still pending; safe to call twice or concurrently.
+
+    The row is locked for the send (SKIP LOCKED: a second worker leaves it alone), so a notice goes out
+    at most once per successful attempt; a worker that dies mid-send rolls back and the row stays pending.
+    """
+    with transaction.atomic():
+        delivery = (
+            NotificationDelivery.objects.select_for_update(skip_locked=True)
+            .filter(pk=delivery_id, status=DeliveryStatus.PENDING)
+            .first()
+        )
+        if delivery is None:
+            return SendResult("skipped")
+        notification = Notification.objects.select_related("recipient").get(pk=delivery.notification_id)
+        delivery.attempts += 1
+        try:
+            if delivery.channel == Channel.EMAIL:
+                _send_email(notification)
+            else:
+                _send_chat(notification)
+        except DeliveryError as exc:
+            delivery.last_error = str(exc)[:1000]
+            if delivery.attempts >= settings.NOTIFY_MAX_ATTEMPTS:
+                delivery.status = DeliveryStatus.FAILED
+                delivery.save()
+                logger.warning("notification delivery %s failed for good: %s", delivery.pk, exc)
+                return SendResult("failed")
+            wait = retry_delay(delivery.attempts)
+            delivery.next_attempt_at = timezone.now() + dt.timedelta(seconds=wait)
+            delivery.save()
+            return SendResult("retry", wait)
+        delivery.status = DeliveryStatus.SENT
+        delivery.sent_at = timezone.now()
+        delivery.last_error = ""
+        delivery.save()
+        return SendResult("sent")
+
+
+def deliveries_due(*, limit: int = 500) -> list[int]:
+    return list(
+        NotificationDelivery.objects.filter(
+            status=DeliveryStatus.PENDING, next_attempt_at__lte=timezone.now()
+        )
+        .order_by("next_attempt_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+
+
+def _absolute(link: str) -> str:
+    return f"{settings.SITE_URL}{link}" if link.startswith("/") else link
+
+
+def _send_email(notification: Notification) -> None:
+    address = notification.recipient.email
+    if not address:
+        raise DeliveryError("the user has no email address")
+    body = "\n\n".join(part for part in (notification.body, _absolute(notification.link)) if part)
+    try:
+        send_mail(notification.title, body, None, [address])
+    except Exception as exc:  # SMTP errors of every kind: retried
+        raise DeliveryError(f"email: {exc}") from exc
+
+
+def chat_payload(style: str, text: str) -> dict:
+    if style == ChatStyle.SLACK:
+        return {"text": text}
+    # WeCom and DingTalk group robots take the same "text" message.
+    return {"msgtype": "text", "text": {"content": text}}
+
+
+def _send_chat(notification: Notification) -> None:
+    profile = _profile(notification.recipient)
+    url = profile.chat_webhook_url if profile is not None else ""
+    problems = webhook_url_errors(url)
+    if problems:
+        raise DeliveryError(f"webhook URL refused: {' '.join(problems)}")
+    text = "\n".join(
+        part for part in (notification.title, notification.body, _absolute(notification.link)) if part
+    )
+    try:
+        response = httpx.post(
+            url, json=chat_payload(profile.chat_style, text), timeout=WEBHOOK_TIMEOUT_SECONDS
+        )
+    except httpx.HTTPError as exc:
+        raise DeliveryError(f"webhook: {exc.__class__.__name__}: {exc}") from exc
+    if response.status_code >= 300:
+        raise DeliveryError(f"webhook answered HTTP {response.status_code}: {response.text[:200]}")
+    # WeCom and DingTalk answer 200 with {"errcode": n, "errmsg": ...}; anything but 0 is a refusal.
+    try:
+        answer = response.json()
+    except ValueError:
+        return
+    if isinstance(answer, dict) and answer.get("errcode") not in (None, 0):
+        raise DeliveryError(f"webhook refused: errcode {answer.get('errcode')} {answer.get('errmsg', '')}")
+
+
+def webhook_url_errors(url: str) -> list[str]:
+    """Why a chat webhook URL is not acceptable (empty list: fine)."""
+    if not url:
+        return [_("Enter the webhook URL.")]
+    parts = urlsplit(url)
+    schemes = {"https", "http"} if settings.NOTIFY_WEBHOOK_ALLOW_HTTP else {"https"}
+    if parts.scheme not in schemes:
+        return [_("The webhook URL must start with https://.")]
+    if not parts.hostname:
+        return [_("The webhook URL has no host.")]
+    if parts.username or parts.password:
+        return [_("The webhook URL must not contain a user name or password.")]
+    allowed = [host.lower() for host in settings.NOTIFY_WEBHOOK_HOSTS]
+    host = parts.hostname.lower()
+    if allowed and not any(host == name or host.endswith(f".{name}") for name in allowed):
+        return [_("Webhooks may only go to: %(hosts)s.") % {"hosts": ", ".join(allowed)}]
+    return []
+
+
+# --- inbox and preferences ----------------------------------------------------------------------------
+def inbox(*, user: Any, unread_only: bool = False) -> QuerySet[Notification]:
+    queryset = Notification.objects.filter(recipient=user, in_app=True).select_related("order")
+    if unread_only:
+        queryset = queryset.filter(read_at__isnull=True)
+    return queryset.order_by("-created_at", "-id")
+
+
+def unread_count(*, user: Any) -> int:
+    if not (user and user.is_authenticated):
+        return 0
+    return Notification.objects.filter(recipient=user, in_app=True, read_at__isnull=True).count()
+
+
+def notification_mark_read(*, user: Any, notification_id: int) -> Notification | None:
+    """Mark one of the user's own notices read (idempotent); None if it is not theirs."""
+    notification = Notification.objects.filter(pk=notification_id, recipient=user).first()
+    if notification is not None and notification.read_at is None:
+        Notification.objects.filter(pk=notification.pk, read_at__isnull=True).update(read_at=timezone.now())
+        notification.refresh_from_db(fields=["read_at"])
+    return notification
+
+
+def notifications_mark_all_read(*, user: Any) -> int:
+    return Notification.objects.filter(recipient=user, read_at__isnull=True).update(read_at=timezone.now())
+
+
+def preferences_for(*, user: Any) -> tuple[NotificationProfile, list[dict]]:
+    profile = _profile(user) or NotificationProfile(user=user)
+    stored = {p.kind: p for p in NotificationPreference.objects.filter(user=user)}
+    rows = []
+    for kind in NotificationKind:
+        preference = stored.get(kind.value)
+        values = (
+            {"in_app": preference.in_app, "email": preference.email, "chat": preference.chat}
+            if preference
+            else dict(NotificationPreference.DEFAULTS)
+        )
+        rows.append({"kind": kind.value, "label": kind.label, **values})
+    return profile, rows
+
+
+@transaction.atomic
+def notification_preferences_save(
+    *,
+    user: Any,
+    channels: dict[str, set[str]],
+    language: str,
+    chat_webhook_url: str = "",
+    chat_style: str = ChatStyle.WECOM,
+) -> NotificationProfile:
+    """Store the user's channels per kind, language and chat webhook. Nothing is saved if anything is wrong.
+
+    `channels` maps a kind to the chosen channels ("in_app", "email", "chat"); kinds not named get none.
+    """
+    errors: dict[str, list[str]] = {}
+    chat_webhook_url = (chat_webhook_url or "").strip()
+    wants_chat = any(Channel.CHAT in chosen for chosen in channels.values())
+    if chat_webhook_url or wants_chat:
+        problems = webhook_url_errors(chat_webhook_url)
+        if problems:
+            errors["chat_webhook_url"] = problems
+    if len(chat_webhook_url) > 500:
+        errors["chat_webhook_url"] = [_("At most 500 characters.")]
+    if language not in {code for code, _name in settings.LANGUAGES}:
+        errors["language"] = [_("Choose a valid language.")]
+    if chat_style not in ChatStyle.values:
+        errors["chat_style"] = [_("Choose a valid webhook type.")]
+    unknown = sorted(set(channels) - set(NotificationKind.values))
+    if unknown:
+        errors["channels"] = [_("Unknown kind: %(kinds)s.") % {"kinds": ", ".join(unknown)}]
+    if any(Channel.EMAIL in chosen for chosen in channels.values()) and not user.email:
+        errors["channels"] = [_("Your account has no email address: ask an administrator to add one.")]
+    if errors:
+        raise ValidationFailed(_("Please correct the errors below."), fields=errors)
+    profile, _created = NotificationProfile.objects.update_or_create(
+        user=user,
+        defaults={"language": language, "chat_webhook_url": chat_webhook_url, "chat_style": chat_style},
+    )
+    for kind in NotificationKind.values:
+        chosen = channels.get(kind, set())
+        NotificationPreference.objects.update_or_create(
+            user=user,
+            kind=kind,
+            defaults={
+                "in_app": Channel.IN_APP in chosen,
+                "email": Channel.EMAIL in chosen,
+                "chat": Channel.CHAT in chosen,
+            },
+        )
+    return profile

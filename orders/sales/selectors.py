@@ -1,0 +1,242 @@
+"""Reads of orders: each selector owns its joins so that pages and endpoints run a fixed number of queries."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import Count, Prefetch, Q, QuerySet, prefetch_related_objects
+from django.http import Http404
+from django.utils.translation import gettext as _
+
+from orders.models import Customer, OrderLine, Product, ProductFamily, SalesOrder
+from orders.sales import policies
+
+
+def orders_visible_to(user: Any) -> QuerySet[SalesOrder]:
+    """Deny by default: every order for plant-side roles, own orders for sales, nothing otherwise."""
+    queryset = SalesOrder.objects.select_related("customer", "owner")
+    if not (user and user.is_authenticated and user.is_active):
+        return queryset.none()
+    if user.has_perm(policies.VIEW_ALL):
+        return queryset
+    if user.has_perm("orders.view_salesorder"):
+        return queryset.filter(owner=user)
+    return queryset.none()
+
+
+def order_list(
+    *,
+    user: Any,
+    search: str = "",
+    statuses: list[str] | None = None,
+    customer: int | None = None,
+    date_field: str = "created_at",
+    date_from: dt.date | None = None,
+    date_to: dt.date | None = None,
+) -> QuerySet[SalesOrder]:
+    queryset = orders_visible_to(user).annotate(line_count=Count("lines"))
+    search = (search or "").strip()
+    if search:
+        queryset = queryset.filter(
+            Q(number__icontains=search)
+            | Q(crm_id__icontains=search)
+            | Q(customer_po__icontains=search)
+            | Q(customer__name__icontains=search)
+            | Q(customer__code__icontains=search)
+        )
+    if statuses:
+        queryset = queryset.filter(status__in=statuses)
+    if customer:
+        queryset = queryset.filter(customer_id=customer)
+    if date_field not in ("created_at", "requested_date", "promised_date"):
+        date_field = "created_at"
+    lookup = f"{date_field}__date" if date_field == "created_at" else date_field
+    if date_from:
+        queryset = queryset.filter(**{f"{lookup}__gte": date_from})
+    if date_to:
+        queryset = queryset.filter(**{f"{lookup}__lte": date_to})
+    return queryset.order_by("-created_at", "-id")
+
+
+def _lines_prefetch() -> Prefetch:
+    return Prefetch("lines", queryset=OrderLine.objects.select_related("product__family").order_by("line_no"))
+
+
+def order_detail_queryset(user: Any) -> QuerySet[SalesOrder]:
+    return orders_visible_to(user).prefetch_related(_lines_prefetch())
+
+
+def order_prefetch_lines(order: SalesOrder) -> SalesOrder:
+    """Load the lines of an order already in hand the way order_detail_queryset does (one query)."""
+    prefetch_related_objects([order], _lines_prefetch())
+    return order
+
+
+def order_seed_lines(order: SalesOrder, lines: list[OrderLine]) -> SalesOrder:
+    """Set the lines of an order already in hand as order_prefetch_lines would (no query), from lines a
+    service handed on (services.service_lines): products and families loaded, in line order."""
+    lines = list(lines)
+    for line in lines:
+        line.order = order  # as a prefetch links them: line.order is this order, not another read
+    queryset = order.lines.all()
+    # What prefetch_related_objects stores: the relation's queryset, already evaluated.
+    queryset._result_cache = lines
+    queryset._prefetch_done = True
+    order._prefetched_objects_cache = {**getattr(order, "_prefetched_objects_cache", {}), "lines": queryset}
+    return order
+
+
+def order_get(*, user: Any, number: str) -> SalesOrder:
+    """The order if the user may see it; 404 otherwise (never reveal that a hidden order exists)."""
+    order = order_detail_queryset(user).filter(number=number).first()
+    if order is None:
+        raise Http404(_("No order %(number)s.") % {"number": number})
+    return order
+
+
+def order_id_visible(*, user: Any, number: str) -> int:
+    """The id of the order if the user may see it; 404 otherwise. One small query, for writers that lock
+    and read the order themselves."""
+    order_id = orders_visible_to(user).filter(number=number).values_list("pk", flat=True).first()
+    if order_id is None:
+        raise Http404(_("No order %(number)s.") % {"number": number})
+    return order_id
+
+
+def customers_active() -> QuerySet[Customer]:
+    return Customer.objects.filter(is_active=True).order_by("name")
+
+
+def products_active() -> QuerySet[Product]:
+    return Product.objects.filter(is_active=True).select_related("family").order_by("sku")
+
+
+def product_families() -> QuerySet[ProductFamily]:
+    return ProductFamily.objects.order_by("code")
+
+
+# --- history ----------------------------------------------------------------------------------------------
+@dataclass
+class HistoryEntry:
+    when: dt.datetime
+    user: str
+    reason: str
+    subject: str  # "order" or "line 2"
+    kind: str  # "+" created, "~" changed, "-" deleted
+    changes: list[tuple[str, Any, Any]] = field(default_factory=list)
+    history_id: int = 0
+
+
+_HIDDEN_FIELDS = {"version", "updated_at", "status_before_hold", "id", "order"}
+
+
+def _field_label(model: Any, name: str) -> str:
+    try:
+        return str(model._meta.get_field(name).verbose_name)
+    except Exception:
+        return name
+
+
+def _display(model: Any, name: str, value: Any, related: dict) -> Any:
+    if value is None or value == "":
+        return "—"
+    try:
+        model_field = model._meta.get_field(name)
+    except Exception:
+        return value
+    if model_field.choices:
+        return dict(model_field.flatchoices).get(value, value)
+    if model_field.is_relation:
+        return related.get((name, value), value)
+    return value
+
+
+def _entries_for(records: list, model: Any, subject_of, related: dict) -> list[HistoryEntry]:
+    """Turn consecutive historical records of each object into entries with field-level changes."""
+    entries: list[HistoryEntry] = []
+    previous: dict[int, Any] = {}
+    for record in sorted(records, key=lambda r: (r.history_date, r.history_id)):
+        before = previous.get(record.id)
+        changes: list[tuple[str, Any, Any]] = []
+        if record.history_type == "~" and before is not None:
+            for model_field in model._meta.concrete_fields:
+                name = model_field.attname
+                base = model_field.name
+                if base in _HIDDEN_FIELDS:
+                    continue
+                old, new = getattr(before, name), getattr(record, name)
+                if old != new:
+                    changes.append(
+                        (
+                            _field_label(model, base),
+                            _display(model, base, old, related),
+                            _display(model, base, new, related),
+                        )
+                    )
+        entries.append(
+            HistoryEntry(
+                when=record.history_date,
+                user=record.history_user.get_username() if record.history_user_id else _("system"),
+                reason=record.history_change_reason or "",
+                subject=subject_of(record),
+                kind=record.history_type,
+                changes=changes,
+                history_id=record.history_id,
+            )
+        )
+        previous[record.id] = record
+    return entries
+
+
+def order_history(*, order: SalesOrder) -> list[HistoryEntry]:
+    """The order's timeline, newest first: who changed what, when and why (order, lines, change requests).
+
+    Four queries whatever the length of the history (five once released: its change requests).
+    """
+    order_records = list(order.history.select_related("history_user").all())
+    line_records = list(OrderLine.history.select_related("history_user").filter(order_id=order.pk))
+    product_ids = {r.product_id for r in line_records}
+    customer_ids = {r.customer_id for r in order_records}
+    related: dict = {}
+    related.update({("product", p.pk): p.sku for p in Product.objects.filter(pk__in=product_ids)})
+    related.update({("customer", c.pk): c.code for c in Customer.objects.filter(pk__in=customer_ids)})
+    entries = _entries_for(order_records, SalesOrder, lambda r: _("order"), related)
+    entries += _entries_for(line_records, OrderLine, lambda r: _("line %(no)s") % {"no": r.line_no}, related)
+    if order.released_at is not None:  # change requests exist only from release on
+        entries += _change_request_entries(order)
+    # Newest first; within one instant, the later write (higher history id) first.
+    entries.sort(key=lambda e: (e.when, e.history_id), reverse=True)
+    return entries
+
+
+def _change_request_entries(order: SalesOrder) -> list[HistoryEntry]:
+    """Each step of the order's change requests, with the proposed diff (old → new) on creation and apply."""
+    from orders.models import ChangeRequestDecision
+
+    entries = []
+    decisions = ChangeRequestDecision.objects.filter(change_request__order=order).select_related(
+        "change_request", "actor"
+    )
+    for decision in decisions:
+        cr = decision.change_request
+        changes = []
+        if decision.action in ("submitted", "applied"):
+            diff = cr.impact.get("diff", [])
+            changes = [(f"{row['subject']} · {row['field']}", row["old"], row["new"]) for row in diff]
+        reason = decision.get_action_display()
+        if decision.comment:
+            reason = f"{reason}: {decision.comment}"
+        entries.append(
+            HistoryEntry(
+                when=decision.created_at,
+                user=decision.actor.get_username() if decision.actor_id else _("system"),
+                reason=reason,
+                subject=cr.number,
+                kind="+" if decision.action == "created" else "~",
+                changes=changes,
+                history_id=decision.pk,
+            )
+        )
+    return entries

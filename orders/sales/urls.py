@@ -1,0 +1,22 @@
+from django.urls import path
+
+from orders.imports import views as transfer_views
+from orders.sales import views
+
+app_name = "orders"
+
+urlpatterns = [
+    path("", views.order_list, name="order_list"),
+    path("new/", views.order_create, name="order_create"),
+    path("lines/spec-fields/", views.line_spec_fields, name="line_spec_fields"),
+    path("lines/new-row/", views.line_row, name="line_row"),
+    path("export.<slug:fmt>", transfer_views.orders_export, name="orders_export"),
+    path("import/", transfer_views.import_upload, name="import_upload"),
+    path("import/template.<slug:fmt>", transfer_views.import_template, name="import_template"),
+    path("import/<int:pk>/", transfer_views.import_job, name="import_job"),
+    path("import/<int:pk>/commit/", transfer_views.import_commit, name="import_commit"),
+    path("import/<int:pk>/retry/", transfer_views.import_retry, name="import_retry"),
+    path("<str:number>/", views.order_detail, name="order_detail"),
+    path("<str:number>/edit/", views.order_edit, name="order_edit"),
+    path("<str:number>/actions/<slug:action>/", views.order_transition, name="order_transition"),
+]

@@ -1,0 +1,317 @@
+"""Server-rendered order pages. Thin: reads through selectors, writes through services.
+
+Refusals are answered the same way everywhere: a hidden order is a 404, a forbidden action a 403 page, any
+other business refusal (conflict, stale version, invalid input) a message on the page the user was on.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import permission_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.cache import patch_vary_headers
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_POST
+
+from config.kernel.errors import ApplicationError, Forbidden, StaleObject
+from orders import panels
+from orders.catalog.specs import spec_display
+from orders.models import OrderStatus, SalesOrder
+from orders.sales import policies, selectors, services
+from orders.sales.forms import (
+    OrderFilterForm,
+    OrderHeaderForm,
+    OrderLineForm,
+    TransitionForm,
+    apply_service_errors,
+    line_formset,
+    line_initial,
+    product_choices,
+)
+
+PAGE_SIZE = 25
+LINE_PREFIX = re.compile(r"^lines-(\d{1,3})$")
+# Transitions that ask for a reason in a small form before they run.
+REASON_ACTIONS = services.REASON_REQUIRED
+ACTION_STYLES = {
+    "confirm": "btn-primary",
+    "release": "btn-success",
+    "start_production": "btn-outline-primary",
+    "complete": "btn-outline-success",
+    "ship": "btn-outline-success",
+    "close": "btn-outline-secondary",
+    "hold": "btn-outline-warning",
+    "resume": "btn-outline-primary",
+    "cancel": "btn-outline-danger",
+}
+CONDITION_HINTS = {
+    "confirm": gettext_lazy("Add at least one line first."),
+    "release": gettext_lazy("Set a promised date first."),
+}
+
+
+def action_label(name: str) -> str:
+    # services.TRANSITION_LABELS are translated when services is imported; translate them per request.
+    return _(str(services.TRANSITION_LABELS[name]))
+
+
+def _htmx_partial(request: HttpRequest) -> bool:
+    # A history restore (back button after hx-push-url) needs the whole page, not the fragment.
+    return bool(request.htmx) and not request.htmx.history_restore_request
+
+
+# --- list -----------------------------------------------------------------------------------------------
+@require_GET
+@permission_required("orders.view_salesorder", raise_exception=True)
+def order_list(request: HttpRequest) -> HttpResponse:
+    form = OrderFilterForm(request.GET or None, customers=selectors.customers_active())
+    queryset = selectors.order_list(user=request.user, **form.filters())
+    page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {"form": form, "page": page, "orders": page.object_list}
+    template = "orders/partials/order_table.html" if _htmx_partial(request) else "orders/order_list.html"
+    response = render(request, template, context)
+    patch_vary_headers(response, ("HX-Request",))
+    return response
+
+
+# --- detail and transitions -----------------------------------------------------------------------------
+def available_actions(order: SalesOrder, user: Any) -> list[dict[str, Any]]:
+    """The transitions this user may run on the order in its current status, as django-fsm defines them.
+
+    A transition whose condition is not met yet (confirm without lines, release without a promised date)
+    is listed disabled with what to do, rather than hidden: the user learns why.
+    """
+    actions = []
+    for name in services.TRANSITION_LABELS:
+        meta = getattr(order, name)._django_fsm
+        if not (meta.has_transition(order.status) and meta.has_transition_perm(order, order.status, user)):
+            continue
+        ready = meta.conditions_met(order, order.status)
+        actions.append(
+            {
+                "name": name,
+                "label": action_label(name),
+                "style": ACTION_STYLES.get(name, "btn-outline-secondary"),
+                "needs_reason": name in REASON_ACTIONS,
+                "enabled": ready,
+                "hint": "" if ready else CONDITION_HINTS.get(name, ""),
+            }
+        )
+    return actions
+
+
+@require_GET
+def order_detail(request: HttpRequest, number: str) -> HttpResponse:
+    order = selectors.order_get(user=request.user, number=number)
+    lines = [
+        (line, spec_display(line.product.family.spec_schema or {}, line.spec_values))
+        for line in order.lines.all()
+    ]
+    context = {
+        "order": order,
+        "lines": lines,
+        "history": selectors.order_history(order=order),
+        "actions": available_actions(order, request.user),
+        "can_edit": order.is_editable and policies.can_edit_order(request.user, order),
+        "is_locked": not order.is_editable and order.status != OrderStatus.CANCELLED,
+        "main_panels": panels.panels_for(order, request.user, column="main"),
+        "side_panels": panels.panels_for(order, request.user, column="side"),
+    }
+    return render(request, "orders/order_detail.html", context)
+
+
+@require_POST
+def order_transition(request: HttpRequest, number: str, action: str) -> HttpResponse:
+    if action not in services.TRANSITION_LABELS:
+        raise Http404
+    order = selectors.order_get(user=request.user, number=number)
+    form = TransitionForm(request.POST)
+    form.is_valid()
+    data = form.cleaned_data
+    try:
+        services.order_apply_transition(
+            actor=request.user,
+            order=order.pk,
+            name=action,
+            reason=data.get("reason") or "",
+            expected_version=data.get("version"),
+        )
+    except Forbidden as exc:
+        raise PermissionDenied(exc.message) from exc
+    except ApplicationError as exc:
+        messages.error(request, _error_text(exc))
+    else:
+        messages.success(
+            request,
+            _("%(action)s: done for order %(number)s.")
+            % {"action": action_label(action), "number": order.number},
+        )
+    return redirect("orders:order_detail", number=order.number)
+
+
+def _error_text(error: ApplicationError) -> str:
+    return error.text(skip=("version",))
+
+
+# --- create and edit -------------------------------------------------------------------------------------
+def _products_for(order: SalesOrder | None) -> list:
+    products = list(selectors.products_active())
+    if order is not None:
+        # A line keeps showing its product even if the product was retired since (the service says so).
+        known = {product.pk for product in products}
+        products += [line.product for line in order.lines.all() if line.product_id not in known]
+    return products
+
+
+def _line_formset(request: HttpRequest, *, order: SalesOrder | None, products: list):
+    initial = line_initial(order) if order is not None else []
+    formset_class = line_formset(extra=0 if initial else 1)
+    choices = product_choices(products)
+    form_kwargs = {"products": products, "choices": choices}
+    kwargs = {"prefix": "lines", "initial": initial, "form_kwargs": form_kwargs}
+    if request.method != "POST":
+        return formset_class(**kwargs)
+    data = request.POST
+    if "add_line" in data:  # the no-JavaScript way to add a line: one more row, nothing saved
+        data = data.copy()
+        total = data.get("lines-TOTAL_FORMS", "")
+        if total.isdigit():  # otherwise the formset reports the broken management form itself
+            data["lines-TOTAL_FORMS"] = str(int(total) + 1)
+    return formset_class(data, **kwargs)
+
+
+def _save_order(request: HttpRequest, *, order: SalesOrder | None) -> HttpResponse:
+    """Shared by create and edit: parse, call the services in one transaction, map errors back."""
+    customers = selectors.customers_active() if order is None else None
+    products = _products_for(order)
+    if request.method == "POST":
+        header = OrderHeaderForm(request.POST, customers=customers)
+    else:
+        initial = OrderHeaderForm.initial_for(order) if order is not None else {}
+        header = OrderHeaderForm(initial=initial, customers=customers)
+    formset = _line_formset(request, order=order, products=products)
+    context: dict[str, Any] = {"order": order, "header": header, "formset": formset, "errors": []}
+
+    wants_save = request.method == "POST" and not ({"add_line", "refresh"} & set(request.POST))
+    if wants_save and header.is_valid() and formset.is_valid():
+        lines, sources = formset.submitted_lines()
+        confirm = "confirm" in request.POST
+        try:
+            # One transaction around both calls: if confirming fails, the order is not saved either.
+            with transaction.atomic():
+                saved = _write(request, order=order, header=header, lines=lines)
+                if confirm and saved.status == OrderStatus.DRAFT:
+                    saved = services.order_confirm(
+                        actor=request.user, order=saved, expected_version=saved.version
+                    )
+        except Forbidden as exc:
+            raise PermissionDenied(exc.message) from exc
+        except ApplicationError as exc:
+            context["error"] = exc
+            context["stale"] = isinstance(exc, StaleObject)
+            context["errors"] = apply_service_errors(exc, header=header, line_forms=sources)
+        else:
+            if confirm:
+                text = _("Order %(number)s saved and confirmed.")
+            elif order is None:
+                text = _("Order %(number)s created.")
+            else:
+                text = _("Order %(number)s saved.")
+            messages.success(request, text % {"number": saved.number})
+            return redirect("orders:order_detail", number=saved.number)
+    elif wants_save:
+        context["errors"] = [*formset.non_form_errors()]
+        context["invalid"] = True
+    status = 400 if context.get("error") or context.get("invalid") else 200
+    if context.get("stale"):
+        status = 409
+    return render(request, "orders/order_form.html", context, status=status)
+
+
+def _write(request: HttpRequest, *, order: SalesOrder | None, header: OrderHeaderForm, lines: list):
+    data = header.service_data()
+    note = header.promise_note(previous=order.promised_date if order is not None else None)
+    if order is None:
+        return services.order_create(
+            actor=request.user,
+            customer=header.cleaned_data["customer"],
+            lines=lines,
+            reason=f"{_('Order entered')}; {note}" if note else "",
+            **data,
+        )
+    reason = header.cleaned_data.get("reason") or ""
+    return services.order_update(
+        actor=request.user,
+        order=order.pk,
+        expected_version=header.cleaned_data.get("version"),
+        data=data,
+        lines=lines,
+        reason="; ".join(part for part in (reason, note) if part),
+    )
+
+
+@permission_required("orders.add_salesorder", raise_exception=True)
+def order_create(request: HttpRequest) -> HttpResponse:
+    return _save_order(request, order=None)
+
+
+def order_edit(request: HttpRequest, number: str) -> HttpResponse:
+    order = selectors.order_get(user=request.user, number=number)
+    if not policies.can_edit_order(request.user, order):
+        raise PermissionDenied
+    if request.method == "GET" and not order.is_editable:
+        messages.info(
+            request,
+            _(
+                "Order %(number)s is %(status)s and locked for direct edits. "
+                "Changes to a released order go through a change request."
+            )
+            % {"number": order.number, "status": order.get_status_display()},
+        )
+        return redirect("orders:order_detail", number=order.number)
+    return _save_order(request, order=order)
+
+
+# --- htmx fragments of the order form ------------------------------------------------------------------
+def _line_prefix(value: str | None) -> str:
+    if not value or not LINE_PREFIX.match(value):
+        raise Http404
+    return value
+
+
+@require_GET
+@permission_required("orders.view_product", raise_exception=True)
+def line_spec_fields(request: HttpRequest) -> HttpResponse:
+    """The spec inputs of one order line for the product just chosen (its family's schema)."""
+    prefix = _line_prefix(request.GET.get("prefix"))
+    products = list(selectors.products_active())
+    try:
+        product = next((p for p in products if p.pk == int(request.GET.get(f"{prefix}-product", ""))), None)
+    except ValueError:
+        product = None
+    form = OrderLineForm(prefix=prefix, products=products, choices=[], product=product)
+    return render(request, "orders/partials/line_spec_fields.html", {"line": form})
+
+
+@require_GET
+@permission_required("orders.view_product", raise_exception=True)
+def line_row(request: HttpRequest) -> HttpResponse:
+    """One more, empty line row; bumps the formset's TOTAL_FORMS out of band."""
+    try:
+        index = int(request.GET.get("lines-TOTAL_FORMS", ""))
+    except ValueError as exc:
+        raise Http404 from exc
+    prefix = _line_prefix(f"lines-{index}")
+    products = list(selectors.products_active())
+    form = OrderLineForm(prefix=prefix, products=products, empty_permitted=True, use_required_attribute=False)
+    return render(
+        request, "orders/partials/line_row.html", {"line": form, "number": index + 1, "total": index + 1}
+    )

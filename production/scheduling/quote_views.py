@@ -1,0 +1,113 @@
+"""The delivery-date quote on the sales order form (htmx).
+
+orders must not import production, so the order form only posts itself here (hx-post, hx-include the
+form) and shows the partial this returns: the earliest feasible completion against the current plan, the
+orders a higher-priority order would delay, and a "use this date" button that fills the promised date.
+"""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.contrib.auth.decorators import permission_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from config.kernel.errors import ApplicationError
+from orders.models import Customer, Priority, SalesOrder
+from orders.sales import policies
+from production.work_orders.selectors import promise_quote
+
+MAX_LINES = 200
+
+
+def _form_lines(data: Any) -> list[dict]:
+    """The order form's line rows (formset prefix "lines") that name a product and are not removed."""
+    try:
+        total = min(int(data.get("lines-TOTAL_FORMS", 0)), MAX_LINES)
+    except (TypeError, ValueError):
+        total = 0
+    lines = []
+    for index in range(total):
+        prefix = f"lines-{index}-"
+        if data.get(f"{prefix}remove") or not data.get(f"{prefix}product"):
+            continue
+        try:
+            product = int(data[f"{prefix}product"])
+        except ValueError:
+            product = None
+        try:
+            quantity = Decimal(data.get(f"{prefix}quantity") or "0")
+        except InvalidOperation:
+            quantity = Decimal(0)
+        lines.append({"product": product, "quantity": quantity, "row": index + 1})
+    return lines
+
+
+def _customer(request: HttpRequest) -> tuple[Customer | None, SalesOrder | None]:
+    """The customer chosen on a new order's form, or the customer of the order being edited."""
+    number = request.POST.get("order", "").strip()
+    if number:
+        order = SalesOrder.objects.select_related("customer").filter(number=number).first()
+        if order is not None and policies.can_view_order(request.user, order):
+            return order.customer, order
+        return None, None
+    raw = request.POST.get("customer", "")
+    customer = Customer.objects.filter(pk=int(raw), is_active=True).first() if raw.isdigit() else None
+    return customer, None
+
+
+def _messages(error: ApplicationError, lines: list[dict]) -> list[str]:
+    """Field messages with "lines[i]." turned into the row number the user sees on the form."""
+    texts = []
+    for key, messages in error.fields.items():
+        label = ""
+        if key.startswith("lines["):
+            try:
+                label = _("Line %(row)s") % {"row": lines[int(key[6 : key.index("]")])]["row"]}
+            except (ValueError, IndexError):
+                label = ""
+        texts.extend(f"{label}: {message}" if label else message for message in messages)
+    return texts or [error.message]
+
+
+@require_POST
+@permission_required("production.quote_promise", raise_exception=True)
+def order_form_quote(request: HttpRequest) -> HttpResponse:
+    customer, order = _customer(request)
+    lines = _form_lines(request.POST)
+    context: dict[str, Any] = {"errors": [], "quote": None}
+    raw_priority = request.POST.get("priority", "")
+    priority = int(raw_priority) if raw_priority.isdigit() and int(raw_priority) in Priority.values else None
+    if order is not None and priority is None:
+        priority = order.priority
+    if customer is None:
+        context["errors"] = [_("Choose the customer first.")]
+    elif not lines:
+        context["errors"] = [_("Add a line with a product and a quantity first.")]
+    else:
+        try:
+            context["quote"] = promise_quote(
+                actor=request.user,
+                customer=customer,
+                lines=[{"product": line["product"], "quantity": line["quantity"]} for line in lines],
+                priority=priority,
+            )
+        except ApplicationError as exc:
+            context["errors"] = _messages(exc, lines)
+    if context["quote"] is not None:
+        quote = context["quote"]
+        for delay in quote["delays"]:
+            delay["delay_hours"] = round(delay["delay_minutes_at_most"] / 60, 1)
+        # What "use this date" copies into the order form: the date, and where it came from (history).
+        context["fill"] = json.dumps(
+            {
+                "id_promised_date": quote["promise_date"].isoformat(),
+                "id_promise_quote": f"{quote['promise_date'].isoformat()}@{quote['plan_version'] or 0}",
+            }
+        )
+    return render(request, "production/partials/order_form_quote.html", context)

@@ -1,0 +1,559 @@
+"""The plan in the database: build the problem, run an engine, store a versioned Schedule, debounce, lock.
+
+Debounce: `schedule_request` (after the caller's commit) flips `SchedulerState.pending` from false to true
+with one compare-and-set UPDATE; only the request that flips it enqueues the Celery task, delayed by
+PRODUCTION_RESCHEDULE_DEBOUNCE_SECONDS, so a burst of events makes one run.
+
+Lock: a lease on the same row, taken by a compare-and-set UPDATE (free or expired → mine, until
+now + TTL). It works across processes and machines that share the database (PostgreSQL in production,
+SQLite for a single machine) and holds no transaction open while the solver runs; a crashed worker's
+lease expires. A run that finds the lease taken refuses (Conflict); the task retries later.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import math
+import time
+import uuid
+from typing import Any
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import Max, Q
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from config.kernel import bus as events
+from config.kernel.errors import Conflict, ValidationFailed
+from config.kernel.events import OrderAtRisk
+from orders.models import OrderStatus, SalesOrder
+from orders.sales import services as order_services
+from production.models import (
+    ExceptionKind,
+    OperationStatus,
+    OrderProjection,
+    ProductionException,
+    Schedule,
+    ScheduleEntry,
+    SchedulerState,
+    WorkCenter,
+    WorkOrder,
+    WorkOrderOperation,
+    WorkOrderStatus,
+    why_text,
+)
+from production.scheduling import (
+    Job,
+    Op,
+    Plan,
+    Problem,
+    ProblemError,
+    WorkCenterSpec,
+    build_calendar,
+    job_weight,
+    solve,
+)
+from production.scheduling.calendar import HorizonExceeded
+
+log = logging.getLogger(__name__)
+
+HORIZONS_DAYS = (120, 400, 1100)
+# The engines' ProblemError codes in the user's language; the subject names the thing to fix.
+PROBLEM_MESSAGES = {
+    "no_capacity": gettext_lazy(
+        "Work center %(subject)s has no working time in the planning horizon: give it shifts, "
+        "or move its operations to another work center."
+    ),
+    "no_operations": gettext_lazy("Work order %(subject)s has no operations to plan."),
+    "unknown_work_center": gettext_lazy("Work center %(subject)s is not active: reactivate it or reroute."),
+    "no_duration": gettext_lazy("Operation %(subject)s has no duration: give it a setup or run time."),
+}
+PLANNED_ORDER_STATUSES = (OrderStatus.RELEASED, OrderStatus.IN_PRODUCTION)
+
+
+# --- debounce and lease --------------------------------------------------------------------------------
+def _state() -> SchedulerState:
+    state, _ = SchedulerState.objects.get_or_create(pk=1)
+    return state
+
+
+def schedule_request(*, trigger: str) -> None:
+    """Ask for a reschedule once the caller's transaction commits (nothing if it rolls back)."""
+    transaction.on_commit(lambda: request_now(trigger=trigger))
+
+
+def request_now(*, trigger: str) -> bool:
+    """Mark a reschedule pending; the request that flips the flag enqueues the delayed task (True).
+
+    One statement (it runs after every release): an upsert that creates the state row if it is missing and
+    flips `pending` only if it was off (the RETURNING row says whether this request flipped it).
+    """
+    table = connection.ops.quote_name(SchedulerState._meta.db_table)
+    triggers = SchedulerState._meta.get_field("pending_triggers").get_db_prep_save(
+        [trigger[:200]], connection
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (id, pending, pending_triggers, requested_at, lease_holder) "  # noqa: S608 - our table name
+            "VALUES (1, %s, %s, %s, '') "
+            "ON CONFLICT (id) DO UPDATE SET pending = excluded.pending, "
+            "pending_triggers = excluded.pending_triggers, requested_at = excluded.requested_at "
+            f"WHERE NOT {table}.pending RETURNING id",
+            [True, triggers, timezone.now()],
+        )
+        claimed = cursor.fetchone() is not None
+    if claimed:
+        from production.tasks import reschedule
+
+        reschedule.apply_async(countdown=settings.PRODUCTION_RESCHEDULE_DEBOUNCE_SECONDS)
+    return bool(claimed)
+
+
+def lease_acquire(*, holder: str, seconds: float) -> bool:
+    _state()
+    now = timezone.now()
+    free = Q(lease_expires_at__isnull=True) | Q(lease_expires_at__lte=now)
+    taken = SchedulerState.objects.filter(free, pk=1).update(
+        lease_holder=holder, lease_expires_at=now + dt.timedelta(seconds=seconds)
+    )
+    return taken == 1
+
+
+def lease_release(*, holder: str) -> None:
+    SchedulerState.objects.filter(pk=1, lease_holder=holder).update(lease_holder="", lease_expires_at=None)
+
+
+# --- building the problem ------------------------------------------------------------------------------
+def _end_of_day(date: dt.date) -> dt.datetime:
+    """Promised dates are kept when done by the end of that day in the plant's time zone."""
+    zone = timezone.get_default_timezone()
+    return dt.datetime.combine(date + dt.timedelta(days=1), dt.time(0), tzinfo=zone)
+
+
+def _minutes(moment: dt.datetime, origin: dt.datetime) -> int:
+    return math.floor((moment - origin).total_seconds() / 60)
+
+
+class Built:
+    """A problem plus what is needed to turn its plan back into rows."""
+
+    def __init__(self, problem: Problem, origin: dt.datetime) -> None:
+        self.problem = problem
+        self.origin = origin
+        self.job_orders: dict[int, int] = {}  # work order id → order id
+        self.order_due: dict[int, dt.datetime | None] = {}
+        self.order_weight: dict[int, int] = {}
+        self.unplanned: dict[int, dict] = {}  # order id → why it has work not in the plan (see why_text)
+
+    def at(self, minutes: int) -> dt.datetime:
+        return self.origin + dt.timedelta(minutes=minutes)
+
+
+def build_problem(*, now: dt.datetime | None = None, days: int = HORIZONS_DAYS[0]) -> Built:
+    origin = (now or timezone.now()).replace(second=0, microsecond=0)
+    tz = settings.TIME_ZONE
+    open_exceptions = list(ProductionException.objects.filter(resolved_at__isnull=True))
+    centers = list(WorkCenter.objects.filter(is_active=True).prefetch_related("shifts"))
+    plant_exceptions = [
+        _exception_rows(q) for q in _calendar_exceptions(origin, days) if q.work_center_id is None
+    ]
+    by_center: dict[int, list] = {}
+    for row in _calendar_exceptions(origin, days):
+        if row.work_center_id is not None:
+            by_center.setdefault(row.work_center_id, []).append(_exception_rows(row))
+    specs: dict[int, WorkCenterSpec] = {}
+    efficiency: dict[int, float] = {}
+    for center in centers:
+        blocked = [
+            (
+                _minutes(exc.raised_at, origin),
+                _minutes(exc.raised_at, origin) + exc.expected_delay_minutes,
+            )
+            for exc in open_exceptions
+            if exc.work_center_id == center.pk
+            and exc.kind == ExceptionKind.MACHINE_BREAKDOWN
+            and exc.expected_delay_minutes
+            and center.units == 1
+        ]
+        calendar = build_calendar(
+            origin=origin,
+            days=days,
+            tz=tz,
+            shifts=[(s.weekday, s.start, s.end) for s in center.shifts.all()],
+            exceptions=plant_exceptions + by_center.get(center.pk, []),
+            blocked=blocked,
+        )
+        specs[center.pk] = WorkCenterSpec(
+            key=center.pk, units=center.units, calendar=calendar, label=center.code
+        )
+        efficiency[center.pk] = float(center.efficiency)
+
+    work_orders = list(
+        WorkOrder.objects.filter(order__status__in=PLANNED_ORDER_STATUSES)
+        .exclude(status__in=[WorkOrderStatus.COMPLETED, WorkOrderStatus.CANCELLED])
+        .select_related("order__customer", "product")
+        .order_by("pk")
+    )
+    operations: dict[int, list[WorkOrderOperation]] = {}
+    for op in (
+        WorkOrderOperation.objects.filter(work_order__in=[wo.pk for wo in work_orders])
+        .exclude(status=OperationStatus.COMPLETED)
+        .order_by("work_order_id", "sequence")
+    ):
+        operations.setdefault(op.work_order_id, []).append(op)
+    delays: dict[int, int] = {}
+    for exc in open_exceptions:
+        if exc.work_order_id and exc.expected_delay_minutes:
+            release = _minutes(exc.raised_at, origin) + exc.expected_delay_minutes
+            delays[exc.work_order_id] = max(delays.get(exc.work_order_id, 0), release)
+
+    built = Built(Problem(work_centers=specs, jobs=[], horizon=days * 1440), origin)
+    for wo in work_orders:
+        order = wo.order
+        built.order_due[order.pk] = _end_of_day(order.promised_date) if order.promised_date else None
+        weight = job_weight(order.customer.tier, order.priority)
+        built.order_weight[order.pk] = weight
+        if wo.routing_missing:
+            built.unplanned[order.pk] = {"kind": "no_routing", "sku": wo.product.sku}
+            continue
+        if wo.status == WorkOrderStatus.ON_HOLD:
+            built.unplanned.setdefault(order.pk, {"kind": "on_hold", "work_order": wo.number})
+            continue
+        remaining = operations.get(wo.pk, [])
+        if not remaining:
+            continue
+        ops = []
+        for op in remaining:
+            spec = specs.get(op.work_center_id)
+            if spec is None:
+                raise ValidationFailed(
+                    _("Work center %(code)s of work order %(number)s is inactive: reactivate it or reroute.")
+                    % {"code": op.work_center.code, "number": wo.number},
+                    code="inactive_work_center",
+                )
+            duration = max(1, math.ceil(op.planned_minutes / efficiency[op.work_center_id]))
+            item = Op(key=op.pk, work_center=op.work_center_id, duration=duration)
+            if op.status == OperationStatus.STARTED:
+                _freeze(item, op, spec, origin)
+            ops.append(item)
+        due = built.order_due[order.pk]
+        built.problem.jobs.append(
+            Job(
+                key=wo.pk,
+                ops=ops,
+                due=_minutes(due, origin) if due else days * 1440,
+                weight=weight,
+                release=max(0, delays.get(wo.pk, 0)),
+                tier=order.customer.tier,
+                group=order.pk,
+            )
+        )
+        built.job_orders[wo.pk] = order.pk
+    _freeze_window(built, operations, origin, hours=settings.PRODUCTION_FROZEN_HOURS)
+    return built
+
+
+def _freeze_window(
+    built: Built, operations: dict[int, list[WorkOrderOperation]], origin: dt.datetime, *, hours: int
+) -> None:
+    """The frozen window: pending operations the current plan starts within `hours` from now keep their
+    slot (start, end, unit), so the shop floor's next shift is not reshuffled by every event.
+
+    Only a work order's leading operations freeze (each after its predecessor's frozen end and its own
+    release), and never on a unit another frozen operation holds at that time: whatever cannot keep its
+    slot without breaking precedence or capacity is planned afresh, with everything after it.
+    """
+    if hours <= 0:
+        return
+    limit = hours * 60
+    rows = {op.pk: op for ops in operations.values() for op in ops}
+    busy: dict[tuple[Any, int], list[tuple[int, int]]] = {}
+    for job in built.problem.jobs:
+        for item in job.ops:
+            if item.frozen:
+                busy.setdefault((item.work_center, item.frozen_unit or 0), []).append(
+                    (item.frozen_start or 0, item.frozen_end or 0)
+                )
+    for job in built.problem.jobs:
+        ready = job.release
+        for item in job.ops:
+            if item.frozen:
+                ready = max(ready, item.frozen_end or 0)
+                continue
+            row = rows[item.key]
+            if row.scheduled_start is None or row.scheduled_end is None or row.scheduled_unit is None:
+                break
+            start, end = _minutes(row.scheduled_start, origin), _minutes(row.scheduled_end, origin)
+            unit = row.scheduled_unit
+            spec = built.problem.work_centers[item.work_center]
+            if not (0 <= start < limit) or start < ready or end <= start or unit >= spec.units:
+                break
+            slots = busy.setdefault((item.work_center, unit), [])
+            if any(start < other_end and other_start < end for other_start, other_end in slots):
+                break
+            item.frozen_start, item.frozen_end, item.frozen_unit = start, end, unit
+            slots.append((start, end))
+            ready = end
+
+
+def _calendar_exceptions(origin: dt.datetime, days: int):
+    from production.models import CalendarException
+
+    first = origin.date() - dt.timedelta(days=1)
+    return list(
+        CalendarException.objects.filter(date__gte=first, date__lte=first + dt.timedelta(days=days + 2))
+    )
+
+
+def _exception_rows(row) -> tuple:
+    return (row.date, row.start, row.end, row.is_working)
+
+
+def _freeze(item: Op, op: WorkOrderOperation, spec: WorkCenterSpec, origin: dt.datetime) -> None:
+    """A started operation stays where it runs: its start, its unit; it ends as planned or, if it overran,
+    after the work its reported quantity says is left."""
+    start = op.actual_start or op.scheduled_start or origin
+    item.frozen_start = _minutes(start, origin)
+    item.frozen_unit = op.scheduled_unit or 0
+    planned_end = _minutes(op.scheduled_end, origin) if op.scheduled_end else None
+    if planned_end is not None and planned_end > 0:
+        item.frozen_end = planned_end
+        return
+    quantity = op.work_order.quantity or 1
+    left = max(0.0, 1.0 - float(op.good_quantity / quantity))
+    cal = spec.calendar
+    item.frozen_end = cal.add_working(cal.next_working(0), max(1, math.ceil(item.duration * left)))
+
+
+# --- running and storing -------------------------------------------------------------------------------
+def schedule_run(
+    *,
+    actor: Any = None,
+    trigger: str,
+    method: str = "fast",
+    time_limit: float | None = None,
+    now: dt.datetime | None = None,
+) -> Schedule:
+    """Plan all released work from now and store it as the new current Schedule.
+
+    Takes the lease (Conflict if another run holds it); clears the pending flag first, so events that
+    arrive during the run ask for one more run. No plan is written when the input is bad (ValidationFailed
+    names what to fix). The solver runs outside any transaction; the plan is written in one.
+    """
+    if actor is not None and not actor.has_perm("production.run_schedule"):
+        from orders.sales.services import refused
+
+        raise refused(actor, "schedule_run", "schedule", "missing production.run_schedule")
+    if method not in ("fast", "optimised"):
+        raise ValidationFailed(_("Unknown scheduling method."), fields={"method": [method]})
+    time_limit = float(time_limit if time_limit is not None else settings.PRODUCTION_OPTIMISE_SECONDS)
+    holder = uuid.uuid4().hex
+    if not lease_acquire(holder=holder, seconds=time_limit * 2 + 300):
+        raise Conflict(_("A reschedule is already running; try again in a moment."), code="schedule_running")
+    try:
+        SchedulerState.objects.filter(pk=1).update(pending=False)
+        started = time.perf_counter()
+        built, plan = _solve(method=method, time_limit=time_limit, now=now)
+        schedule = _store(built, plan, actor=actor, trigger=trigger, method=method)
+        log.info(
+            "schedule v%s %s (%s): %s work orders, twt=%s, %.2fs",
+            schedule.version,
+            method,
+            plan.engine,
+            schedule.work_orders,
+            plan.weighted_tardiness,
+            time.perf_counter() - started,
+        )
+        return schedule
+    finally:
+        lease_release(holder=holder)
+
+
+def schedule_run_pending() -> Schedule | None:
+    """For the Celery task: run once if a reschedule is pending (None when another run took it)."""
+    state = _state()
+    if not state.pending:
+        return None
+    trigger = ", ".join(state.pending_triggers or []) or "event"
+    return schedule_run(trigger=trigger, method=settings.PRODUCTION_RESCHEDULE_METHOD)
+
+
+def _solve(*, method: str, time_limit: float, now: dt.datetime | None) -> tuple[Built, Plan]:
+    for days in HORIZONS_DAYS:
+        built = build_problem(now=now, days=days)
+        try:
+            plan = solve(
+                built.problem,
+                method=method,
+                time_limit=time_limit,
+                workers=settings.PRODUCTION_SOLVER_WORKERS,
+            )
+        except ProblemError as exc:
+            message = PROBLEM_MESSAGES.get(exc.code)
+            text = str(message) % {"subject": exc.subject} if message else str(exc)
+            # Nothing is stored: the current plan stays in force until the input is fixed.
+            raise ValidationFailed(text, code=exc.code, fields={"plan": [text]}) from exc
+        except HorizonExceeded:
+            continue
+        return built, plan
+    raise ValidationFailed(
+        _("The work does not fit in %(days)s days of the work centers' calendars: check their shifts.")
+        % {"days": HORIZONS_DAYS[-1]},
+        code="no_capacity",
+    )
+
+
+def _english(function, *args):
+    # The stored sentence is for the API, events and logs: one language whoever ran the plan.
+    with translation.override("en"):
+        return function(*args)
+
+
+def _why(built: Built, plan: Plan, order_id: int, late: bool) -> dict:
+    """Why an order is at risk, as data (OrderProjection.why_detail): shown in each reader's language."""
+    if order_id in built.unplanned:
+        return built.unplanned[order_id]
+    if not late:
+        return {}
+    # The longest wait of the order's operations points at the work center holding it back.
+    waits: dict[Any, int] = {}
+    for job in built.problem.jobs:
+        if built.job_orders.get(job.key) != order_id:
+            continue
+        ready = job.release
+        for op in job.ops:
+            placement = plan.placements[op.key]
+            waits[op.work_center] = waits.get(op.work_center, 0) + max(0, placement.start - ready)
+            ready = placement.end
+    if not waits:
+        return {"kind": "late"}
+    center = max(waits, key=lambda key: waits[key])
+    return {
+        "kind": "wait",
+        "hours": round(waits[center] / 60, 1),
+        "work_center": built.problem.work_centers[center].label,
+    }
+
+
+@transaction.atomic
+def _store(built: Built, plan: Plan, *, actor: Any, trigger: str, method: str) -> Schedule:
+    problem = built.problem
+    version = (Schedule.objects.aggregate(last=Max("version"))["last"] or 0) + 1
+    order_end: dict[int, int] = {}
+    for job in problem.jobs:
+        order_id = built.job_orders[job.key]
+        order_end[order_id] = max(order_end.get(order_id, -(10**9)), plan.job_end[job.key])
+    late_orders = 0
+    projections = []
+    for order_id, due in built.order_due.items():
+        end = order_end.get(order_id)
+        projected = built.at(end) if end is not None else None
+        tardiness = max(0, _minutes(projected, due)) if projected and due else 0
+        late = tardiness > 0
+        at_risk = late or order_id in built.unplanned
+        late_orders += int(at_risk)
+        why = _why(built, plan, order_id, late)
+        projections.append(
+            OrderProjection(
+                order_id=order_id,
+                projected_completion=projected,
+                promised_date=(due - dt.timedelta(days=1)).date() if due else None,
+                at_risk=at_risk,
+                tardiness_minutes=tardiness,
+                weight=built.order_weight.get(order_id, 1),
+                why=_english(why_text, why)[:300],
+                why_detail=why,
+            )
+        )
+    # Orders at risk in the plan being replaced: only a flip to at-risk is news worth an event.
+    was_at_risk = set(
+        OrderProjection.objects.filter(schedule__is_current=True, at_risk=True).values_list(
+            "order_id", flat=True
+        )
+    )
+    Schedule.objects.filter(is_current=True).update(is_current=False)
+    schedule = Schedule.objects.create(
+        version=version,
+        is_current=True,
+        trigger=trigger[:200],
+        method=method,
+        engine=plan.engine[:60],
+        created_by=actor if getattr(actor, "pk", None) else None,
+        horizon_start=built.origin,
+        weighted_tardiness=plan.weighted_tardiness,
+        makespan_end=built.at(plan.makespan) if problem.jobs else None,
+        work_orders=len(problem.jobs),
+        operations=sum(len(job.ops) for job in problem.jobs),
+        late_orders=late_orders,
+        on_time_rate=(1 - late_orders / len(projections)) if projections else 1.0,
+        solve_seconds=round(plan.seconds, 4),
+        details={**plan.details, "unplanned": {str(k): why_text(v) for k, v in built.unplanned.items()}},
+    )
+    for projection in projections:
+        projection.schedule = schedule
+    OrderProjection.objects.bulk_create(projections, batch_size=500)
+    _publish_new_risks([p for p in projections if p.at_risk and p.order_id not in was_at_risk], actor=actor)
+    entries = []
+    updates = []
+    for job in problem.jobs:
+        for op in job.ops:
+            placement = plan.placements[op.key]
+            start, end = built.at(placement.start), built.at(placement.end)
+            entries.append(
+                ScheduleEntry(
+                    schedule=schedule,
+                    operation_id=op.key,
+                    work_center_id=op.work_center,
+                    unit=placement.unit,
+                    start=start,
+                    end=end,
+                    frozen=placement.frozen,
+                )
+            )
+            updates.append(
+                WorkOrderOperation(
+                    pk=op.key, scheduled_start=start, scheduled_end=end, scheduled_unit=placement.unit
+                )
+            )
+    ScheduleEntry.objects.bulk_create(entries, batch_size=1000)
+    # The plan's times are not history of the operation (the Schedule rows are): no history rows here.
+    WorkOrderOperation.objects.bulk_update(
+        updates, ["scheduled_start", "scheduled_end", "scheduled_unit"], batch_size=500
+    )
+    return schedule
+
+
+def _publish_new_risks(projections: list[OrderProjection], *, actor: Any) -> None:
+    """Publish "order.at_risk" for each order this plan newly puts at risk, inside the plan's transaction."""
+    if not projections:
+        return
+    # The orders' row locks, as for any order event: subscribers (the integration's outbox) number an
+    # order's events in sequence under that lock.
+    orders = (
+        SalesOrder.objects.select_for_update(of=("self",))
+        .select_related("customer", "owner")
+        .in_bulk([projection.order_id for projection in projections])
+    )
+    for projection in projections:
+        order = orders.get(projection.order_id)
+        if order is None:
+            continue
+        events.publish(
+            OrderAtRisk(
+                order=order,
+                actor=actor,
+                reason=projection.why,
+                snapshot=order_services.order_event_payload(order),
+                projected_date=(
+                    projection.projected_completion.date().isoformat()
+                    if projection.projected_completion
+                    else None
+                ),
+                promised_date=order.promised_date.isoformat() if order.promised_date else None,
+                tardiness_minutes=projection.tardiness_minutes,
+                schedule_version=projection.schedule.version,
+            )
+        )

@@ -1,0 +1,214 @@
+"""The planner's page: the plan as a Gantt chart by work center (server-rendered SVG, day/week zoom),
+load versus capacity per work center and week, at-risk orders with why, open exceptions, and actions
+(reschedule now, hold/resume a work order, decide what change requests left made but not wanted). Thin:
+selectors read, services write."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.contrib import messages
+from django.contrib.auth.decorators import permission_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from config.kernel.errors import ApplicationError, Forbidden
+from orders.models import Priority, SalesOrder
+from orders.sales import policies
+from orders.sales import services as order_services
+from production.changes import services as changes
+from production.models import ChangeDisposition, WorkOrder
+from production.scheduling import service as scheduling_service
+from production.work_orders import selectors, services
+
+GANTT_WIDTH = 1100
+ROW_HEIGHT = 26
+LABEL_WIDTH = 110
+ZOOMS = {
+    "day": (dt.timedelta(days=2), dt.timedelta(hours=3)),
+    "week": (dt.timedelta(days=14), dt.timedelta(days=1)),
+}
+TIER_COLOURS = {"vip": "#d63384", "key": "#fd7e14", "standard": "#0d6efd"}
+
+
+def _gantt(schedule, zoom: str) -> dict:
+    span, tick = ZOOMS[zoom]
+    start = schedule.horizon_start
+    end = start + span
+    scale = GANTT_WIDTH / span.total_seconds()
+    entries = (
+        schedule.entries.filter(start__lt=end, end__gt=start)
+        .select_related("work_center", "operation__work_order__order__customer")
+        .order_by("work_center__code", "unit", "start")
+    )
+    at_risk = set(schedule.projections.filter(at_risk=True).values_list("order_id", flat=True))
+    rows: dict[tuple[str, int], list] = {}
+    for center in selectors.work_centers().filter(is_active=True):
+        for unit in range(center.units):
+            rows[(center.code, unit)] = []
+    for entry in entries:
+        order = entry.operation.work_order.order
+        left = max(entry.start, start)
+        right = min(entry.end, end)
+        rows.setdefault((entry.work_center.code, entry.unit), []).append(
+            {
+                "x": LABEL_WIDTH + round((left - start).total_seconds() * scale, 1),
+                "width": max(1.0, round((right - left).total_seconds() * scale, 1)),
+                "label": entry.operation.work_order.number,
+                "title": f"{entry.operation.work_order.number} · {entry.operation.name} · "
+                f"{order.customer.name} · {entry.start:%Y-%m-%d %H:%M}-{entry.end:%H:%M}",
+                "colour": TIER_COLOURS.get(order.customer.tier, "#0d6efd"),
+                "at_risk": order.pk in at_risk,
+                "frozen": entry.frozen,
+            }
+        )
+    lines = []
+    for index, ((code, unit), bars) in enumerate(rows.items()):
+        y = index * ROW_HEIGHT + 20
+        lines.append({"label": f"{code} #{unit + 1}", "y": y, "text_y": y + 17, "bars": bars, "bar_y": y + 3})
+    ticks = []
+    moment = start
+    while moment <= end:
+        ticks.append(
+            {
+                "x": LABEL_WIDTH + round((moment - start).total_seconds() * scale, 1),
+                "label": f"{moment:%d.%m %H:%M}" if zoom == "day" else f"{moment:%a %d.%m}",
+            }
+        )
+        moment += tick
+    return {
+        "rows": lines,
+        "ticks": ticks,
+        "width": LABEL_WIDTH + GANTT_WIDTH,
+        "height": len(lines) * ROW_HEIGHT + 30,
+        "bar_height": ROW_HEIGHT - 6,
+    }
+
+
+@permission_required("production.view_schedule", raise_exception=True)
+def planner(request: HttpRequest) -> HttpResponse:
+    zoom = request.GET.get("zoom", "day")
+    zoom = zoom if zoom in ZOOMS else "day"
+    schedule = selectors.current_schedule()
+    context = {"schedule": schedule, "zoom": zoom, "open_exceptions": selectors.open_exceptions()[:50]}
+    if schedule is not None:
+        context.update(
+            gantt=_gantt(schedule, zoom),
+            load=selectors.work_center_load(schedule=schedule, weeks=6),
+            at_risk=selectors.at_risk_orders(schedule=schedule)[:100],
+        )
+    context["held"] = held = list(selectors.work_orders().filter(status="on_hold")[:50])
+    context["pending_disposition"] = selectors.work_orders_pending_disposition(
+        work_order_ids=[work_order.pk for work_order in held]
+    )
+    if request.user.has_perm(changes.DECIDE_PERM):
+        context["open_dispositions"] = selectors.open_dispositions()[:100]
+    context["priorities"] = Priority.choices
+    context["can_prioritise"] = request.user.has_perm(policies.PRIORITISE_ANY)
+    return render(request, "production/planner.html", context)
+
+
+@require_POST
+@permission_required("production.run_schedule", raise_exception=True)
+def reschedule_now(request: HttpRequest) -> HttpResponse:
+    try:
+        schedule = scheduling_service.schedule_run(
+            actor=request.user,
+            trigger=_("reschedule now by %(user)s") % {"user": request.user},
+            method="fast",
+        )
+        messages.success(
+            request, _("Plan version %(version)s is now current.") % {"version": schedule.version}
+        )
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    return redirect("production:planner")
+
+
+@require_POST
+@permission_required("production.view_workorder", raise_exception=True)
+def work_order_action(request: HttpRequest) -> HttpResponse:
+    """Hold or resume a work order (POST number, action, reason)."""
+    number = request.POST.get("number", "").strip()
+    action = request.POST.get("action", "")
+    work_order = get_object_or_404(WorkOrder, number=number)
+    if action not in ("hold", "resume"):
+        return _back(request)
+    try:
+        services.work_order_transition(
+            actor=request.user, work_order=work_order, name=action, reason=request.POST.get("reason", "")
+        )
+        messages.success(request, _("Work order %(number)s updated.") % {"number": number})
+    except Forbidden as exc:
+        raise PermissionDenied(exc.message) from exc
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    return _back(request)
+
+
+@require_POST
+@permission_required(changes.DECIDE_PERM, raise_exception=True)
+def disposition_decide(request: HttpRequest, pk: int) -> HttpResponse:
+    """Decide an open disposition (POST decision, reason) from the planner page."""
+    row = get_object_or_404(ChangeDisposition, pk=pk)
+    try:
+        changes.change_disposition_decide(
+            actor=request.user,
+            disposition=row,
+            decision=request.POST.get("decision", ""),
+            reason=request.POST.get("reason", ""),
+        )
+    except Forbidden as exc:
+        raise PermissionDenied(exc.message) from exc
+    except ApplicationError as exc:
+        messages.error(request, exc.text())
+    else:
+        messages.success(
+            request,
+            _("Disposition of work order %(number)s decided.") % {"number": row.work_order.number},
+        )
+    return _back(request)
+
+
+def _back(request: HttpRequest) -> HttpResponse:
+    """To the page the action came from (the planner page or an order page), never off this site."""
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return redirect(target)
+    return redirect("production:planner")
+
+
+@require_POST
+def order_priority(request: HttpRequest, number: str) -> HttpResponse:
+    """Raise (or lower) an order's priority with a reason, from the planner page or the order page.
+
+    Who may: orders.sales.policies.can_set_priority, checked by the service; a hidden order is a 404.
+    """
+    order = get_object_or_404(SalesOrder, number=number)
+    if not policies.can_view_order(request.user, order):
+        raise Http404
+    version = request.POST.get("version", "")
+    try:
+        order_services.order_set_priority(
+            actor=request.user,
+            order=order,
+            priority=request.POST.get("priority", ""),
+            reason=request.POST.get("reason", ""),
+            expected_version=int(version) if version.isdigit() else None,
+        )
+    except Forbidden as exc:
+        raise PermissionDenied(exc.message) from exc
+    except ApplicationError as exc:
+        messages.error(request, exc.text())
+    else:
+        messages.success(
+            request,
+            _("Priority of order %(number)s saved; the plan is being updated.") % {"number": order.number},
+        )
+    return _back(request)

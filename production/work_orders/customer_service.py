@@ -1,0 +1,138 @@
+"""What production tells customer service about an order, through orders' registries (see apps.py).
+
+- a progress provider (orders.providers): percent complete and the current plan's projection, for the
+  customer's tracking page and the service desk;
+- an at-risk provider: the orders the current plan finishes late, for the service desk's worklist;
+- a search provider: lot and work order numbers lead to their order (an after-sales complaint quotes a lot);
+- the "at-a-glance" panel of the order page: status, percent complete, projected versus promised date with
+  the risk made obvious, open exceptions, and the lots made for the order with their inspections.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Prefetch, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from orders.models import OrderStatus
+from orders.providers import OrderProgress, SearchHit
+from production.models import (
+    Lot,
+    OrderProjection,
+    ProductionException,
+    QualityInspection,
+    WorkOrder,
+    WorkOrderStatus,
+)
+from production.work_orders import selectors
+
+SEARCH_LIMIT = 50
+NOT_PLANNED = (OrderStatus.DRAFT, OrderStatus.CONFIRMED, OrderStatus.CANCELLED)
+
+
+def orders_progress(orders: list[Any]) -> dict[int, OrderProgress]:
+    """Percent complete and the current plan's projection of released orders, in two queries for any number.
+
+    Percent is the live work orders' percentages weighted by quantity (as selectors.order_progress).
+    """
+    planned = {order.pk: order for order in orders if order.status not in NOT_PLANNED}
+    if not planned:
+        return {}
+    projections = {
+        projection.order_id: projection
+        for projection in OrderProjection.objects.filter(order_id__in=planned, schedule__is_current=True)
+    }
+    weighted: dict[int, list[Decimal]] = {pk: [Decimal(0), Decimal(0)] for pk in planned}
+    rows = (
+        WorkOrder.objects.filter(order_id__in=planned)
+        .exclude(status=WorkOrderStatus.CANCELLED)
+        .values_list("order_id", "order_revision", "quantity", "percent_complete")
+    )
+    for order_id, revision, quantity, percent in rows:
+        if revision == planned[order_id].revision:  # work orders of an older revision no longer count
+            weighted[order_id][0] += quantity * percent
+            weighted[order_id][1] += quantity
+    answers = {}
+    for pk in planned:
+        projection = projections.get(pk)
+        total_weight, total = weighted[pk][0], weighted[pk][1]
+        answers[pk] = OrderProgress(
+            percent_complete=(total_weight / total).quantize(Decimal("0.01")) if total else Decimal(0),
+            projected_date=_projected_date(projection),
+            at_risk=bool(projection and projection.at_risk),
+            planned=projection is not None,
+        )
+    return answers
+
+
+def _projected_date(projection: OrderProjection | None) -> dt.date | None:
+    if projection is None or projection.projected_completion is None:
+        return None
+    return timezone.localdate(projection.projected_completion)
+
+
+def at_risk() -> list[int]:
+    """Orders the plan in force finishes after their promised date."""
+    projections = OrderProjection.objects.filter(schedule__is_current=True, at_risk=True)
+    return list(projections.values_list("order_id", flat=True))
+
+
+def search(term: str) -> list[SearchHit]:
+    """Orders whose lots or work orders carry `term` in their number."""
+    hits = [
+        SearchHit(order_id=order_id, matched=_("lot: %(number)s") % {"number": number})
+        for number, order_id in Lot.objects.filter(number__icontains=term).values_list(
+            "number", "work_order__order_id"
+        )[:SEARCH_LIMIT]
+    ]
+    hits += [
+        SearchHit(order_id=order_id, matched=_("work order: %(number)s") % {"number": number})
+        for number, order_id in WorkOrder.objects.filter(number__icontains=term).values_list(
+            "number", "order_id"
+        )[:SEARCH_LIMIT]
+    ]
+    return hits
+
+
+def at_a_glance(order: Any, user: Any) -> dict | None:
+    if not user.has_perm("production.view_workorder"):
+        return None
+    projection = selectors.order_projection(order=order)
+    work_orders = (
+        WorkOrder.objects.filter(order=order, order_revision=order.revision)
+        .exclude(status=WorkOrderStatus.CANCELLED)
+        .values_list("status", flat=True)
+    )
+    statuses = list(work_orders)
+    open_exceptions = list(
+        ProductionException.objects.filter(resolved_at__isnull=True)
+        .filter(Q(work_order__order=order))
+        .select_related("work_order")
+        .order_by("-raised_at")
+    )
+    lots = list(
+        Lot.objects.filter(work_order__order=order)
+        .select_related("work_order")
+        .prefetch_related(
+            Prefetch("inspections", queryset=QualityInspection.objects.order_by("-inspected_at"))
+        )
+        .order_by("number")
+    )
+    projected = _projected_date(projection)
+    slack_days = (order.promised_date - projected).days if projected and order.promised_date else None
+    return {
+        "order": order,
+        "percent": selectors.order_progress(order=order) if statuses else None,
+        "work_orders": len(statuses),
+        "work_orders_done": sum(1 for status in statuses if status == WorkOrderStatus.COMPLETED),
+        "projection": projection,
+        "projected": projected,
+        "slack_days": slack_days,
+        "late_days": -slack_days if slack_days is not None and slack_days < 0 else 0,
+        "open_exceptions": open_exceptions,
+        "lots": lots,
+    }

@@ -1,0 +1,45 @@
+"""The "work-orders" section of the order page (registered in ProductionConfig.ready, see orders.panels)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils import timezone
+
+from orders.models import OPEN_STATUSES, Priority
+from orders.sales import policies
+from production.models import HOLDABLE_STATUSES, WorkOrderStatus
+from production.work_orders import selectors
+
+
+def work_orders_panel(order: Any, user: Any) -> dict[str, Any] | None:
+    """Work orders with status, percent complete, operations (scheduled vs actual, good/scrap/rework),
+    lots and inspections, open exceptions, and the projected completion against the promise.
+
+    Hidden from users who may not see production, and for orders the plant has not been given yet.
+    """
+    if not user.has_perm("production.view_workorder"):
+        return None
+    work_orders = selectors.order_work_orders(order=order)
+    if not work_orders:
+        return None
+    projection = selectors.order_projection(order=order)
+    late_by_days = None
+    if projection and projection.projected_completion and projection.promised_date:
+        projected_day = timezone.localtime(projection.projected_completion).date()
+        late_by_days = (projected_day - projection.promised_date).days
+    return {
+        "order": order,
+        "work_orders": work_orders,
+        "projection": projection,
+        "late_by_days": late_by_days,
+        "can_hold": user.has_perm("production.hold_workorder"),
+        "holdable": [str(status) for status in HOLDABLE_STATUSES],
+        "on_hold": WorkOrderStatus.ON_HOLD,
+        # Held pending a change's disposition: decided on the planner page, not resumed here.
+        "pending_disposition": selectors.work_orders_pending_disposition(
+            work_order_ids=[work_order.pk for work_order in work_orders]
+        ),
+        "can_prioritise": order.status in OPEN_STATUSES and policies.can_set_priority(user, order),
+        "priorities": Priority.choices,
+    }
