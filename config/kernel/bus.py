@@ -15,12 +15,15 @@ import contextlib
 from collections.abc import Callable, Iterator, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeAlias, TypeVar
 
 from config.kernel.events import OrderEvent
 
-Handler = Callable[[Any], None]
-BulkHandler = Callable[[list[Any]], None]
+# A handler gets one event of the classes it subscribed to (so its parameter may be any of them); what it
+# returns is ignored. Its batch form gets a list of them.
+Handler: TypeAlias = Callable[[Any], object]
+BulkHandler: TypeAlias = Callable[[list[Any]], object]
+H = TypeVar("H", bound=Handler)
 
 
 @dataclass(frozen=True)
@@ -38,11 +41,11 @@ _subscriptions: list[Subscription] = []
 
 
 def subscribe(
-    handler: Handler,
+    handler: H,
     *,
     to: Sequence[type[OrderEvent]] = (OrderEvent,),
     bulk: BulkHandler | None = None,
-) -> Handler:
+) -> H:
     """Register `handler` for events of the classes `to` (and their subclasses). Idempotent per handler.
 
     `bulk`, if given, must have the same effect as `handler` called on each event of the batch in turn.

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 class ApplicationError(Exception):
@@ -14,17 +18,19 @@ class ApplicationError(Exception):
 
     def __init__(
         self,
-        message: str,
+        message: StrOrPromise,
         *,
         code: str | None = None,
-        fields: Mapping[str, Sequence[str]] | None = None,
-        links: Mapping[str, str] | None = None,
+        fields: Mapping[str, Sequence[StrOrPromise]] | None = None,
+        links: Mapping[str, StrOrPromise] | None = None,
     ) -> None:
         super().__init__(message)
-        self.message = str(message)
-        self.code = code or self.default_code
-        self.fields = {key: [str(m) for m in msgs] for key, msgs in (fields or {}).items()}
-        self.links = {key: str(url) for key, url in (links or {}).items()}
+        self.message: str = str(message)
+        self.code: str = code or self.default_code
+        self.fields: dict[str, list[str]] = {
+            key: [str(m) for m in msgs] for key, msgs in (fields or {}).items()
+        }
+        self.links: dict[str, str] = {key: str(url) for key, url in (links or {}).items()}
 
     def __str__(self) -> str:
         return self.message

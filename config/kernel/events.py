@@ -292,24 +292,22 @@ class DispositionDecided(OrderEvent):
 
 
 # Every event, by name: the one list of what the hub publishes.
-EVENT_TYPES: dict[str, type[OrderEvent]] = {
-    cls.name: cls
-    for cls in (
-        OrderCreated,
-        OrderUpdated,
-        OrderPriorityChanged,
-        OrderResync,
-        *TRANSITION_EVENTS.values(),
-        OrderChangeApplied,
-        OrderAtRisk,
-        OrderRated,
-        ChangeRequestSubmitted,
-        ChangeRequestApproved,
-        ChangeRequestRejected,
-        ChangeRequestWithdrawn,
-        ChangeRequestSuperseded,
-        WorkOrdersCreated,
-        ProductionExceptionRaised,
-        DispositionDecided,
-    )
-}
+_ALL_EVENTS: tuple[type[OrderEvent], ...] = (
+    OrderCreated,
+    OrderUpdated,
+    OrderPriorityChanged,
+    OrderResync,
+    *TRANSITION_EVENTS.values(),
+    OrderChangeApplied,
+    OrderAtRisk,
+    OrderRated,
+    ChangeRequestSubmitted,
+    ChangeRequestApproved,
+    ChangeRequestRejected,
+    ChangeRequestWithdrawn,
+    ChangeRequestSuperseded,
+    WorkOrdersCreated,
+    ProductionExceptionRaised,
+    DispositionDecided,
+)
+EVENT_TYPES: dict[str, type[OrderEvent]] = {cls.name: cls for cls in _ALL_EVENTS}

@@ -8,22 +8,25 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TypeAlias
+from typing import TYPE_CHECKING, Any, TypeAlias, cast
 
 from django.utils.translation import gettext_lazy as _
 
 from config.kernel.errors import Forbidden
 
+# Actor: whoever asks — a user, the anonymous user of a request, or nobody (the system). Services that write
+# take a `User` (`User | None` for the system); checks that may see an anonymous request take an Actor.
+# Policy: a permission name ("production.change_workcenter") or a predicate of an active user.
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser, User
 
     Actor: TypeAlias = User | AnonymousUser | None
-else:
+    Policy: TypeAlias = str | Callable[[User], bool]
+else:  # the user model cannot be imported before the app registry is ready
     Actor = Any
+    Policy = str | Callable[[Any], bool]
 
 security_log = logging.getLogger("orderbridge.security")
-
-Policy: TypeAlias = str | Callable[[Any], bool]
 
 
 def actor_name(actor: Actor) -> str:
@@ -41,7 +44,8 @@ def allowed(actor: Actor, policy: Policy) -> bool:
         return False
     if isinstance(policy, str):
         return bool(actor.has_perm(policy))
-    return bool(policy(actor))
+    # AnonymousUser is never active: only a User gets here.
+    return bool(policy(cast("User", actor)))
 
 
 def require(actor: Actor, policy: Policy, *, action: str, target: str) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django import template
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
@@ -56,6 +58,6 @@ def step_badge(action: str) -> str:
 
 
 @register.filter
-def as_datetime(value: str | None):
+def as_datetime(value: str | None) -> datetime | None:
     """ISO text stored in the impact JSON → a datetime the date filter can format."""
     return parse_datetime(value) if value else None

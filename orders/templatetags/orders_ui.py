@@ -7,17 +7,19 @@ from decimal import Decimal
 from typing import Any
 
 from django import forms, template
+from django.template import Context
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
+from config.kernel import Actor
 from orders.models import CustomerTier, OrderStatus, Priority
 from orders.tracking import services as tracking
 
 register = template.Library()
 
 # One colour per status, so that a planner reads the list by colour before reading words.
-STATUS_BADGES = {
+STATUS_BADGES: dict[str, str] = {
     OrderStatus.DRAFT: "text-bg-light border",
     OrderStatus.CONFIRMED: "text-bg-primary",
     OrderStatus.RELEASED: "text-bg-info",
@@ -28,13 +30,13 @@ STATUS_BADGES = {
     OrderStatus.ON_HOLD: "text-bg-warning",
     OrderStatus.CANCELLED: "text-bg-danger",
 }
-PRIORITY_CLASSES = {
+PRIORITY_CLASSES: dict[int, str] = {
     Priority.LOW: "text-body-secondary",
     Priority.NORMAL: "",
     Priority.HIGH: "text-warning-emphasis fw-semibold",
     Priority.URGENT: "text-danger fw-bold",
 }
-TIER_BADGES = {
+TIER_BADGES: dict[str, str] = {
     CustomerTier.STANDARD: "",
     CustomerTier.KEY: "text-bg-info-subtle",
     CustomerTier.VIP: "ob-badge-vip",
@@ -95,9 +97,9 @@ def display_value(value: Any) -> Any:
 
 
 @register.simple_tag
-def user_role(user: Any) -> str:
+def user_role(user: Actor) -> str:
     """The user's role(s) in the plant's words (one query: the user's groups)."""
-    if not getattr(user, "is_authenticated", False):
+    if user is None or not user.is_authenticated:
         return ""
     names = [str(ROLE_LABELS.get(group.name, group.name)) for group in user.groups.all()]
     if not names and user.is_superuser:
@@ -142,6 +144,6 @@ def unit(field: forms.BoundField) -> str:
 
 
 @register.simple_tag(takes_context=True)
-def public_url(context: Any, path: str) -> str:
+def public_url(context: Context, path: str) -> str:
     """An absolute URL for customers (tracking links): ORDERBRIDGE_PUBLIC_URL, else this request's host."""
     return tracking.public_url(path, request=context.get("request"))

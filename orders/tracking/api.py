@@ -11,6 +11,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from config.http import request_user
 from orders.sales import selectors
 from orders.tracking import services as tracking
 from orders.tracking.models import TrackingLink, TrackingLinkState
@@ -60,7 +61,7 @@ class OrderTrackingLinksView(APIView):
         data = TrackingLinkCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         link = tracking.tracking_link_create(
-            actor=request.user,
+            actor=request_user(request),
             order=order,
             expires_in_days=data.validated_data["expires_in_days"],
             reason=data.validated_data["reason"],
@@ -81,6 +82,6 @@ class TrackingLinkRevokeView(APIView):
         data = TrackingLinkRevokeSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         link = tracking.tracking_link_revoke(
-            actor=request.user, link=link, reason=data.validated_data["reason"]
+            actor=request_user(request), link=link, reason=data.validated_data["reason"]
         )
         return Response(TrackingLinkSerializer(link, context={"request": request}).data)

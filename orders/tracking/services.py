@@ -13,25 +13,29 @@ import datetime as dt
 import secrets
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core import signing
 from django.db import IntegrityError, transaction
 from django.db.models import F
+from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from config.kernel import refused, stamp
 from config.kernel.errors import Conflict, ValidationFailed
 from config.kernel.events import OrderRated
 from orders import providers
 from orders.models import OrderStatus, SalesOrder
 from orders.notifications import services as notifications
 from orders.sales import policies
-from orders.sales.services import _stamp, refused
 from orders.tracking.models import OrderRating, TrackingLink, TrackingLinkState
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 SIGNING_SALT = "orderbridge.orders.tracking-link"
 # What the "expires in" choice offers; the service accepts any whole number of days in the range.
@@ -82,7 +86,7 @@ def tracking_path(link: TrackingLink) -> str:
     return reverse("tracking:track", kwargs={"token": tracking_token(link)})
 
 
-def public_url(path: str, *, request: Any = None) -> str:
+def public_url(path: str, *, request: HttpRequest | None = None) -> str:
     """`path` as an absolute URL customers can open (tracking links shown to staff, sent in emails).
 
     settings.PUBLIC_URL (ORDERBRIDGE_PUBLIC_URL) when set: behind a proxy, or on an internal host name,
@@ -96,7 +100,7 @@ def public_url(path: str, *, request: Any = None) -> str:
     return f"{settings.SITE_URL}{path}"
 
 
-def tracking_url(link: TrackingLink, *, request: Any = None) -> str:
+def tracking_url(link: TrackingLink, *, request: HttpRequest | None = None) -> str:
     return public_url(tracking_path(link), request=request)
 
 
@@ -130,7 +134,11 @@ def rating_form_check(*, link: TrackingLink, nonce: str) -> None:
 # --- staff: create and revoke ----------------------------------------------------------------------------
 @transaction.atomic
 def tracking_link_create(
-    *, actor: Any, order: SalesOrder | int, expires_in_days: Any = DEFAULT_EXPIRY_DAYS, reason: str = ""
+    *,
+    actor: User,
+    order: SalesOrder | int,
+    expires_in_days: int | str | None = DEFAULT_EXPIRY_DAYS,
+    reason: str = "",
 ) -> TrackingLink:
     """A new link for the customer of `order`. Several may exist; each expires on its own.
 
@@ -141,7 +149,7 @@ def tracking_link_create(
     if not (policies.can_view_order(actor, order) and actor.has_perm("orders.add_trackinglink")):
         raise refused(actor, "tracking_link_create", order.number, "missing orders.add_trackinglink")
     try:
-        days = int(expires_in_days)
+        days = int(expires_in_days or 0)
     except (TypeError, ValueError):
         days = 0
     if not 1 <= days <= MAX_EXPIRY_DAYS:
@@ -161,13 +169,13 @@ def tracking_link_create(
         created_by=actor,
         expires_at=timezone.now() + dt.timedelta(days=days),
     )
-    _stamp(link, actor=actor, reason=reason or _("Tracking link created"))
+    stamp(link, actor=actor, reason=reason or _("Tracking link created"))
     link.save()
     return link
 
 
 @transaction.atomic
-def tracking_link_revoke(*, actor: Any, link: TrackingLink | int, reason: str = "") -> TrackingLink:
+def tracking_link_revoke(*, actor: User, link: TrackingLink | int, reason: str = "") -> TrackingLink:
     """Stop a link working at once. Revoking a revoked link is refused (409), an expired one is allowed."""
     pk = link.pk if isinstance(link, TrackingLink) else link
     link = TrackingLink.objects.select_for_update().select_related("order").get(pk=pk)
@@ -177,7 +185,7 @@ def tracking_link_revoke(*, actor: Any, link: TrackingLink | int, reason: str = 
         raise Conflict(_("This link was already revoked."), code="revoked")
     link.revoked_at = timezone.now()
     link.revoked_by = actor
-    _stamp(link, actor=actor, reason=reason or _("Tracking link revoked"))
+    stamp(link, actor=actor, reason=reason or _("Tracking link revoked"))
     link.save()
     return link
 
@@ -217,7 +225,7 @@ MILESTONES = (
     (OrderStatus.SHIPPED, gettext_lazy("Shipped")),
 )
 # A status reached later implies the earlier milestones were passed, even without a history row for them.
-_ORDER = [status for status, _label in MILESTONES] + [OrderStatus.CLOSED]
+_ORDER: tuple[str, ...] = (*(status for status, _label in MILESTONES), OrderStatus.CLOSED)
 
 
 @dataclass
@@ -316,11 +324,11 @@ def tracking_view(*, link: TrackingLink) -> TrackingView:
 
 
 @transaction.atomic
-def order_rating_submit(*, link: TrackingLink, score: Any, comment: str = "") -> OrderRating:
+def order_rating_submit(*, link: TrackingLink, score: int | str | None, comment: str = "") -> OrderRating:
     """The customer rates a delivered order, once. A second rating is refused (409), never overwrites."""
     errors: dict[str, list[str]] = {}
     try:
-        value = int(score)
+        value = int(score or 0)
     except (TypeError, ValueError):
         value = 0
     if not 1 <= value <= 5:
@@ -337,7 +345,7 @@ def order_rating_submit(*, link: TrackingLink, score: Any, comment: str = "") ->
     if OrderRating.objects.filter(order=order).exists():
         raise Conflict(_("This order has already been rated. Thank you!"), code="already_rated")
     rating = OrderRating(order=order, tracking_link=link, score=value, comment=comment)
-    _stamp(rating, actor=None, reason=_("Rated by the customer"))
+    stamp(rating, actor=None, reason=_("Rated by the customer"))
     try:
         with transaction.atomic():
             rating.save()

@@ -7,7 +7,7 @@ friendly page that shows nothing of any order.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.contrib import messages
@@ -23,12 +23,16 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from config.client_ip import client_address
+from config.http import AuthenticatedRequest
 from config.kernel.errors import ApplicationError, Forbidden
 from orders.models import SalesOrder
 from orders.sales import policies, selectors
 from orders.tracking import ratelimit
 from orders.tracking import services as tracking
 from orders.tracking.models import OrderRating, TrackingLink, TrackingLinkState
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 LANGUAGES = {code for code, _name in settings.LANGUAGES}
 
@@ -42,7 +46,9 @@ def _language(request: HttpRequest, customer_language: str | None) -> str:
     wanted = (request.GET.get("lang") or request.POST.get("lang") or "").lower()
     if wanted in LANGUAGES:
         return wanted
-    return customer_language if customer_language in LANGUAGES else settings.LANGUAGE_CODE
+    if customer_language is not None and customer_language in LANGUAGES:
+        return customer_language
+    return settings.LANGUAGE_CODE
 
 
 def _public(response: HttpResponse, language: str) -> HttpResponse:
@@ -88,13 +94,13 @@ def _resolve(request: HttpRequest, token: str) -> TrackingLink | HttpResponse:
 
 
 def _render_tracking(
-    request: HttpRequest, link: TrackingLink, *, status: int = 200, **extra: Any
+    request: HttpRequest, link: TrackingLink, token: str, *, status: int = 200, **extra: Any
 ) -> HttpResponse:
     language = _language(request, link.order.customer.language)
     with translation.override(language):
         context = {
             "view": tracking.tracking_view(link=link),
-            "token": request.resolver_match.kwargs["token"],
+            "token": token,
             "language": language,
             "languages": settings.LANGUAGES,
             # Made (or cancelled): no expected date to announce any more, the milestones tell the dates.
@@ -117,7 +123,7 @@ def track(request: HttpRequest, token: str) -> HttpResponse:
     if isinstance(link, HttpResponse):
         return link
     tracking.tracking_link_record_open(link=link)
-    return _render_tracking(request, link)
+    return _render_tracking(request, link, token)
 
 
 # CSRF-exempt on purpose, this view only: customers rate from phones that block cookies and from browsers
@@ -147,6 +153,7 @@ def rate(request: HttpRequest, token: str) -> HttpResponse:
             return _render_tracking(
                 request,
                 link,
+                token,
                 status=409,
                 rating_error=ApplicationError(
                     _("This order has already been rated: this form can no longer be sent. Thank you!")
@@ -156,6 +163,7 @@ def rate(request: HttpRequest, token: str) -> HttpResponse:
             return _render_tracking(
                 request,
                 link,
+                token,
                 status=400,
                 rating_error=ApplicationError(
                     _("This rating form has expired. Please choose your rating again and send it.")
@@ -170,6 +178,7 @@ def rate(request: HttpRequest, token: str) -> HttpResponse:
             return _render_tracking(
                 request,
                 link,
+                token,
                 status=exc.status_code,
                 rating_error=exc,
                 rating_comment=request.POST.get("comment", ""),
@@ -180,8 +189,8 @@ def rate(request: HttpRequest, token: str) -> HttpResponse:
 
 # --- staff: the "tracking-link" panel on the order page --------------------------------------------------
 def panel_context(
-    order: SalesOrder, user: Any, *, new_link: TrackingLink | None = None, error: str = ""
-) -> dict | None:
+    order: SalesOrder, user: User, *, new_link: TrackingLink | None = None, error: str = ""
+) -> dict[str, Any] | None:
     if not (user.has_perm("orders.add_trackinglink") or user.has_perm("orders.view_trackinglink")):
         return None
     links = [
@@ -220,21 +229,21 @@ def panel_context(
     }
 
 
-def _panel_response(request: HttpRequest, order: SalesOrder, **kwargs: Any) -> HttpResponse:
+def _panel_response(request: AuthenticatedRequest, order: SalesOrder, **kwargs: Any) -> HttpResponse:
     context = panel_context(order, request.user, **kwargs)
     if context is None:
         raise PermissionDenied
     return render(request, "tracking/panel.html", {"panel": context})
 
 
-def _after_write(request: HttpRequest, order: SalesOrder, text: str, **kwargs: Any) -> HttpResponse:
+def _after_write(request: AuthenticatedRequest, order: SalesOrder, text: str, **kwargs: Any) -> HttpResponse:
     if request.htmx:
         return _panel_response(request, order, **kwargs)
     messages.success(request, text)
     return redirect("orders:order_detail", number=order.number)
 
 
-def _refused(request: HttpRequest, order: SalesOrder, exc: ApplicationError) -> HttpResponse:
+def _refused(request: AuthenticatedRequest, order: SalesOrder, exc: ApplicationError) -> HttpResponse:
     if isinstance(exc, Forbidden):
         raise PermissionDenied(exc.message) from exc
     if request.htmx:
@@ -245,7 +254,7 @@ def _refused(request: HttpRequest, order: SalesOrder, exc: ApplicationError) -> 
 
 
 @require_POST
-def link_create(request: HttpRequest, number: str) -> HttpResponse:
+def link_create(request: AuthenticatedRequest, number: str) -> HttpResponse:
     order = selectors.order_get(user=request.user, number=number)
     try:
         link = tracking.tracking_link_create(
@@ -259,7 +268,7 @@ def link_create(request: HttpRequest, number: str) -> HttpResponse:
 
 
 @require_http_methods(["POST"])
-def link_revoke(request: HttpRequest, number: str, link_id: int) -> HttpResponse:
+def link_revoke(request: AuthenticatedRequest, number: str, link_id: int) -> HttpResponse:
     order = selectors.order_get(user=request.user, number=number)
     link = order.tracking_links.filter(pk=link_id).first()
     if link is None or not policies.can_view_order(request.user, order):

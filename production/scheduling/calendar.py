@@ -96,11 +96,11 @@ def build_calendar(
         weekly.setdefault(int(weekday), []).append((start, end))
     by_date_off: dict[dt.date, list[tuple[dt.time | None, dt.time | None]]] = {}
     by_date_on: dict[dt.date, list[tuple[dt.time, dt.time]]] = {}
-    for date, start, end, is_working in exceptions:
-        if is_working and start is not None and end is not None:
-            by_date_on.setdefault(date, []).append((start, end))
+    for date, from_time, to_time, is_working in exceptions:
+        if is_working and from_time is not None and to_time is not None:
+            by_date_on.setdefault(date, []).append((from_time, to_time))
         elif not is_working:
-            by_date_off.setdefault(date, []).append((start, end))
+            by_date_off.setdefault(date, []).append((from_time, to_time))
 
     def minutes(day: dt.date, time: dt.time, *, next_day: bool = False) -> int:
         moment = dt.datetime.combine(day + dt.timedelta(days=1 if next_day else 0), time, tzinfo=zone)
@@ -118,19 +118,20 @@ def build_calendar(
         day = first_day + dt.timedelta(days=offset)
         working.extend(spans(day, weekly.get(day.weekday(), [])))
         working.extend(spans(day, by_date_on.get(day, [])))
-        for start, end in by_date_off.get(day, []):
-            if start is None or end is None:
+        for from_time, to_time in by_date_off.get(day, []):
+            if from_time is None or to_time is None:
                 removed.append((minutes(day, dt.time(0)), minutes(day, dt.time(0), next_day=True)))
             else:
-                removed.extend(spans(day, [(start, end)]))
+                removed.extend(spans(day, [(from_time, to_time)]))
     horizon = days * 24 * 60
     merged = _subtract(_merge(working), _merge(removed))
-    starts, ends = [], []
-    for start, end in merged:
-        start, end = max(start, 0), min(end, horizon)
-        if end > start:
-            starts.append(start)
-            ends.append(end)
+    starts: list[int] = []
+    ends: list[int] = []
+    for span_start, span_end in merged:
+        lo, hi = max(span_start, 0), min(span_end, horizon)
+        if hi > lo:
+            starts.append(lo)
+            ends.append(hi)
     return Calendar(starts, ends)
 
 

@@ -27,7 +27,7 @@ from typing import Any
 
 from ortools.sat.python import cp_model
 
-from production.scheduling.calendar import union
+from production.scheduling.calendar import Calendar, union
 from production.scheduling.dispatch import decode
 from production.scheduling.problem import Plan, Problem
 
@@ -62,11 +62,11 @@ def optimise(
         math.ceil(op.duration * stretch[op.work_center]) for job in problem.jobs for op in job.ops
     )
     starts: dict[Any, cp_model.IntVar] = {}
-    intervals: dict[Any, list] = {key: [] for key in problem.work_centers}
+    intervals: dict[Any, list[cp_model.IntervalVar]] = {key: [] for key in problem.work_centers}
     blocked: dict[tuple[Any, int], int] = {}
-    tardiness = []
-    weights = []
-    ends_last = []
+    tardiness: list[cp_model.IntVar] = []
+    weights: list[int] = []
+    ends_last: list[cp_model.LinearExprT] = []
     hint_end = 0
     for job in problem.jobs:
         prev_end = None
@@ -76,53 +76,53 @@ def optimise(
             if op.frozen:
                 end = pos(op.frozen_end or 0)
                 # As in the list scheduler, a unit is busy until the end of its last frozen operation.
-                unit = (op.work_center, op.frozen_unit or 0)
-                blocked[unit] = max(blocked.get(unit, 0), end)
+                held = (op.work_center, op.frozen_unit or 0)
+                blocked[held] = max(blocked.get(held, 0), end)
                 release = max(release, end)
                 continue
             size = max(1, math.ceil(op.duration * stretch[op.work_center]))
-            start = model.NewIntVar(0, horizon, f"s{op.key}")
-            interval = model.NewFixedSizeIntervalVar(start, size, f"i{op.key}")
+            start = model.new_int_var(0, horizon, f"s{op.key}")
+            interval = model.new_fixed_size_interval_var(start, size, f"i{op.key}")
             intervals[op.work_center].append(interval)
             starts[op.key] = start
-            model.Add(start >= release)
+            model.add(start >= release)
             if prev_end is not None:
-                model.Add(start >= prev_end)
+                model.add(start >= prev_end)
             prev_end = start + size
             placement = seed.placements.get(op.key)
             hinted = max(pos(placement.start) if placement is not None else 0, hint_ready)
-            model.AddHint(start, hinted)
+            model.add_hint(start, hinted)
             hint_ready = hinted + size
         if prev_end is None:
             continue  # only frozen operations left: nothing to decide
         due = pos(job.due) if job.due > 0 else -axis.working_between(job.due, 0)
-        late = model.NewIntVar(0, horizon + max(0, -due), f"t{job.key}")
-        model.Add(late >= prev_end - due)
+        late = model.new_int_var(0, horizon + max(0, -due), f"t{job.key}")
+        model.add(late >= prev_end - due)
         # A complete hint (every variable) is taken as a whole: the search starts from the seed plan.
-        model.AddHint(late, max(0, hint_ready - due))
+        model.add_hint(late, max(0, hint_ready - due))
         hint_end = max(hint_end, hint_ready)
         tardiness.append(late)
         weights.append(job.weight)
         ends_last.append(prev_end)
     for (key, unit), end in blocked.items():
         if end > 0:
-            intervals[key].append(model.NewFixedSizeIntervalVar(0, end, f"f{key}/{unit}"))
+            intervals[key].append(model.new_fixed_size_interval_var(0, end, f"f{key}/{unit}"))
     for key, spec in problem.work_centers.items():
         if not intervals[key]:
             continue
         if spec.units == 1:
-            model.AddNoOverlap(intervals[key])
+            model.add_no_overlap(intervals[key])
         else:
-            model.AddCumulative(intervals[key], [1] * len(intervals[key]), spec.units)
+            model.add_cumulative(intervals[key], [1] * len(intervals[key]), spec.units)
     if not starts:
         return seed
     twt = sum(w * t for w, t in zip(weights, tardiness, strict=True))
-    makespan = model.NewIntVar(0, horizon, "makespan")
-    model.AddMaxEquality(makespan, ends_last)
-    model.AddHint(makespan, hint_end)
+    makespan = model.new_int_var(0, horizon, "makespan")
+    model.add_max_equality(makespan, ends_last)
+    model.add_hint(makespan, hint_end)
 
     best = seed
-    status_names = []
+    status_names: list[str] = []
 
     def solve(limit: float) -> cp_model.CpSolver | None:
         solver = cp_model.CpSolver()
@@ -131,15 +131,15 @@ def optimise(
         solver.parameters.random_seed = 7
         for name, value in (parameters or {}).items():
             setattr(solver.parameters, name, value)
-        status = solver.Solve(model)
-        status_names.append(solver.StatusName(status))
+        status = solver.solve(model)
+        status_names.append(solver.status_name(status))
         if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             return solver
         return None
 
     def consider(solver: cp_model.CpSolver, phase: str) -> None:
         nonlocal best
-        order = {key: float(solver.Value(var)) for key, var in starts.items()}
+        order = {key: float(solver.value(var)) for key, var in starts.items()}
         candidate = decode(problem, order, engine=f"cp-sat({phase})", started=started)
         if candidate.key() < best.key():
             best = candidate
@@ -147,7 +147,7 @@ def optimise(
     # Phase 1: the whole model on weighted tardiness, from the complete seed hint. Phase 2: window search
     # (small exact models) on the best plan so far. Phase 3, on small instances where the whole model
     # finished: makespan with that tardiness kept.
-    model.Minimize(twt)
+    model.minimize(twt)
     first = solve(time_limit * GLOBAL_SHARE)
     if first is not None:
         consider(first, "tardiness")
@@ -157,12 +157,12 @@ def optimise(
         windows = _WindowSearch(problem, axis, stretch, workers, started)
         best = windows.run(best, deadline=started + time_limit)
     elif first is not None:
-        bound = int(first.ObjectiveValue())
-        model.ClearHints()
+        bound = int(first.objective_value)
+        model.clear_hints()
         for var in [*starts.values(), *tardiness, makespan]:  # complete: every variable hinted
-            model.AddHint(var, first.Value(var))
-        model.Add(twt <= bound)
-        model.Minimize(makespan)
+            model.add_hint(var, first.value(var))
+        model.add(twt <= bound)
+        model.minimize(makespan)
         remaining = time_limit - (time.perf_counter() - started)
         second = solve(remaining) if remaining > 0.5 else None
         if second is not None:
@@ -200,7 +200,9 @@ class _WindowSearch:
     (larger while sub-problems solve to optimality, smaller when they time out).
     """
 
-    def __init__(self, problem: Problem, axis, stretch: dict[Any, float], workers: int, started: float):
+    def __init__(
+        self, problem: Problem, axis: Calendar, stretch: dict[Any, float], workers: int, started: float
+    ) -> None:
         self.problem = problem
         self.axis = axis
         self.workers = workers
@@ -270,7 +272,7 @@ class _WindowSearch:
                 self.improvements += 1
         return best
 
-    def _centre(self, best: Plan, ordered: list, index: dict) -> int:
+    def _centre(self, best: Plan, ordered: list[Any], index: dict[Any, int]) -> int:
         late = [
             (job.weight * (best.job_end[job.key] - job.due), job.key)
             for job in self.problem.jobs
@@ -285,29 +287,31 @@ class _WindowSearch:
                     return index[self.last[job_key]]
         return self.rng.randrange(len(ordered))
 
-    def _solve(self, chosen: list, start: dict, limit: float) -> tuple[dict | None, bool]:
+    def _solve(
+        self, chosen: list[Any], start: dict[Any, int], limit: float
+    ) -> tuple[dict[Any, int] | None, bool]:
         free = set(chosen)
         lo = min(start[key] for key in chosen)
         hi = max(start[key] + self.size[key] for key in chosen)
         model = cp_model.CpModel()
         var: dict[Any, cp_model.IntVar] = {}
-        intervals: dict[Any, list] = {}
+        intervals: dict[Any, list[cp_model.IntervalVar]] = {}
         for key in chosen:
-            var[key] = model.NewIntVar(lo, hi - self.size[key], f"s{key}")
-            model.AddHint(var[key], start[key])
+            var[key] = model.new_int_var(lo, hi - self.size[key], f"s{key}")
+            model.add_hint(var[key], start[key])
             intervals.setdefault(self.wc[key], []).append(
-                model.NewFixedSizeIntervalVar(var[key], self.size[key], f"i{key}")
+                model.new_fixed_size_interval_var(var[key], self.size[key], f"i{key}")
             )
-            model.Add(var[key] >= self.release[key])
+            model.add(var[key] >= self.release[key])
             pred = self.pred.get(key)
             if pred is not None:
                 if pred in free:
-                    model.Add(var[key] >= var[pred] + self.size[pred])
+                    model.add(var[key] >= var[pred] + self.size[pred])
                 else:
-                    model.Add(var[key] >= start[pred] + self.size[pred])
+                    model.add(var[key] >= start[pred] + self.size[pred])
             succ = self.succ.get(key)
             if succ is not None and succ not in free:
-                model.Add(var[key] + self.size[key] <= start[succ])
+                model.add(var[key] + self.size[key] <= start[succ])
         # Operations outside the window that overlap its span stay put and take their capacity.
         for key, begin in start.items():
             if key in free or self.wc[key] not in intervals:
@@ -315,34 +319,34 @@ class _WindowSearch:
             end = begin + self.size[key]
             if begin < hi and end > lo:
                 intervals[self.wc[key]].append(
-                    model.NewFixedSizeIntervalVar(begin, self.size[key], f"f{key}")
+                    model.new_fixed_size_interval_var(begin, self.size[key], f"f{key}")
                 )
         for wc, items in intervals.items():
             for unit_end in self.blocked.get(wc, []):
                 if unit_end > lo:
-                    items.append(model.NewFixedSizeIntervalVar(0, unit_end, f"b{wc}{unit_end}"))
+                    items.append(model.new_fixed_size_interval_var(0, unit_end, f"b{wc}{unit_end}"))
             if self.units[wc] == 1:
-                model.AddNoOverlap(items)
+                model.add_no_overlap(items)
             else:
-                model.AddCumulative(items, [1] * len(items), self.units[wc])
-        terms = []
+                model.add_cumulative(items, [1] * len(items), self.units[wc])
+        terms: list[cp_model.LinearExprT] = []
         for key in chosen:
             job_key = self.job_of[key]
             if self.last[job_key] != key:
                 continue
             job = self.jobs[job_key]
             due = self.due[job_key]
-            late = model.NewIntVar(0, max(0, hi - due), f"t{key}")
-            model.Add(late >= var[key] + self.size[key] - due)
-            model.AddHint(late, max(0, start[key] + self.size[key] - due))
+            late = model.new_int_var(0, max(0, hi - due), f"t{key}")
+            model.add(late >= var[key] + self.size[key] - due)
+            model.add_hint(late, max(0, start[key] + self.size[key] - due))
             terms.append(job.weight * late)
         # Weighted tardiness only: the decoder shifts every operation as early as the new order allows.
-        model.Minimize(sum(terms))
+        model.minimize(sum(terms))
         solver = cp_model.CpSolver()
         solver.parameters.max_time_in_seconds = limit
         solver.parameters.num_workers = max(1, self.workers)
         solver.parameters.random_seed = 7 + self.calls
-        status = solver.Solve(model)
+        status = solver.solve(model)
         if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             return None, False
-        return {key: solver.Value(v) for key, v in var.items()}, status == cp_model.OPTIMAL
+        return {key: solver.value(v) for key, v in var.items()}, status == cp_model.OPTIMAL

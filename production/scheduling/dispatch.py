@@ -227,9 +227,13 @@ def atc(problem: Problem, *, k_values: Sequence[float] = ATC_K_VALUES) -> Plan:
     started = time.perf_counter()
     flat = _Flat(problem)
     best: Plan | None = None
-    tried = {}
+    tried: dict[str, int] = {}
     for k in k_values:
-        placements = _run(flat, lambda wc, k=k: _AtcRule(flat, k))
+
+        def rule(wc: int, k: float = k) -> _AtcRule:
+            return _AtcRule(flat, k)
+
+        placements = _run(flat, rule)
         candidate = _plan(problem, placements, method="fast", engine=f"atc(k={k})", started=started)
         tried[str(k)] = candidate.weighted_tardiness
         if best is None or candidate.key() < best.key():

@@ -126,7 +126,7 @@ class Plan:
     method: str
     engine: str
     seconds: float = 0.0
-    details: dict = field(default_factory=dict)
+    details: dict[str, Any] = field(default_factory=dict)
 
     def key(self) -> tuple[int, int]:
         """Plans compare by total weighted tardiness, then makespan."""

@@ -99,7 +99,9 @@ def _fit(
     return start, end, overtaken
 
 
-def _insert(index: PlanIndex, lines: list[QuoteLine], earliest: int, overtake_below: int, weight: int):
+def _insert(
+    index: PlanIndex, lines: list[QuoteLine], earliest: int, overtake_below: int, weight: int
+) -> tuple[int, dict[Any, int], dict[Any, int]]:
     # The quote's own operations are booked in a copy of the touched units, so its lines share capacity.
     touched: dict[tuple[Any, int], _Unit] = {}
     completion = earliest
