@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import logging
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict
 from urllib.parse import urlsplit
 
 import httpx
@@ -40,6 +42,13 @@ from orders.notifications.models import (
     NotificationProfile,
 )
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+    from django_stubs_ext import StrPromise
+
+    from config.kernel import Actor
+    from orders.models import SalesOrder
+
 logger = logging.getLogger("orderbridge.notifications")
 
 APPROVE_PERMISSION = "orders.approve_changerequest"
@@ -51,8 +60,8 @@ BACKOFF_MAX_SECONDS = 3600
 @dataclass(frozen=True)
 class Route:
     kind: str
-    title: Any  # lazy text with %(name)s parameters
-    body: Any
+    title: StrPromise  # lazy text with %(name)s parameters
+    body: StrPromise
     anchor: str = ""  # where on the order page to land
 
 
@@ -149,7 +158,7 @@ ROUTES: dict[str, Route] = {
 
 
 # --- routing ----------------------------------------------------------------------------------------------
-def users_with_permission(permission: str) -> QuerySet:
+def users_with_permission(permission: str) -> QuerySet[User]:
     """Active users holding `permission` through a group, directly, or as superusers."""
     app_label, codename = permission.split(".")
     through_group = Q(
@@ -173,7 +182,7 @@ def _requester_ids(event: OrderEvent) -> list[int]:
     return [requested_by] if requested_by else []
 
 
-def _audiences(event: OrderEvent) -> list[tuple[str, list[int]]]:
+def _audiences(event: OrderEvent) -> list[tuple[str, Sequence[int | None]]]:
     """(route, recipients) pairs of an event; one event may tell different people different things."""
     data = event.data or {}
     was_waiting = data.get("previous_status") == "submitted"
@@ -186,7 +195,7 @@ def _audiences(event: OrderEvent) -> list[tuple[str, list[int]]]:
         # A draft was never announced: its withdrawal concerns nobody but the requester (who did it).
         return [(event.type, _approver_ids())] if was_waiting else []
     if event.type == "change_request.superseded":
-        audiences = [(event.type, _requester_ids(event))]
+        audiences: list[tuple[str, Sequence[int | None]]] = [(event.type, _requester_ids(event))]
         if was_waiting:
             requester = set(_requester_ids(event))
             approvers = [pk for pk in _approver_ids() if pk not in requester]
@@ -200,7 +209,24 @@ def _audiences(event: OrderEvent) -> list[tuple[str, list[int]]]:
     return []
 
 
-def _params(event: OrderEvent) -> dict[str, str]:
+class NoticeParams(TypedDict):
+    """What a notice's title and body may name (stored with the notice: re-rendered in the reader's
+    language)."""
+
+    order: str
+    customer: str
+    change_request: str
+    exception: str
+    severity: str
+    work_order: str
+    projected: str
+    promised: str
+    reason: str
+    score: str
+    comment: str
+
+
+def _params(event: OrderEvent) -> NoticeParams:
     data = event.data or {}
     order = event.order
     return {
@@ -224,7 +250,7 @@ def on_event(event: OrderEvent) -> None:
 
     Nobody is told of their own action.
     """
-    params: dict[str, str] | None = None
+    params: NoticeParams | None = None
     for route_name, ids in _audiences(event):
         recipients = [pk for pk in dict.fromkeys(ids) if pk and pk != event.actor_id]
         if not recipients:
@@ -238,7 +264,7 @@ def on_event(event: OrderEvent) -> None:
             notify(recipient=user, event=route_name, params=params, link=link, order=event.order)
 
 
-def render_text(event: str, params: dict, *, language: str | None = None) -> tuple[str, str]:
+def render_text(event: str, params: Mapping[str, object], *, language: str | None = None) -> tuple[str, str]:
     """Title and body of an event's notice, in `language` (or the active one)."""
     route = ROUTES[event]
     with translation.override(language) if language else contextlib.nullcontext():
@@ -248,25 +274,30 @@ def render_text(event: str, params: dict, *, language: str | None = None) -> tup
             return str(route.title), ""
 
 
-def channels_for(user: Any, kind: str) -> dict[str, bool]:
+def channels_for(user: User, kind: str) -> dict[str, bool]:
     preference = NotificationPreference.objects.filter(user=user, kind=kind).first()
     if preference is None:
         return dict(NotificationPreference.DEFAULTS)
     return {"in_app": preference.in_app, "email": preference.email, "chat": preference.chat}
 
 
-def _profile(user: Any) -> NotificationProfile | None:
+def _profile(user: User) -> NotificationProfile | None:
     return NotificationProfile.objects.filter(user=user).first()
 
 
 def notify(
-    *, recipient: Any, event: str, params: dict, link: str = "", order: Any = None
+    *,
+    recipient: User,
+    event: str,
+    params: Mapping[str, object],
+    link: str = "",
+    order: SalesOrder | None = None,
 ) -> Notification | None:
     """Write one notice and its email/chat deliveries (caller's transaction); send them after commit."""
     route = ROUTES[event]
     channels = channels_for(recipient, route.kind)
     profile = _profile(recipient)
-    outside = []
+    outside: list[str] = []
     if channels["email"] and recipient.email:
         outside.append(Channel.EMAIL)
     if channels["chat"] and profile is not None and profile.chat_webhook_url:
@@ -292,7 +323,7 @@ def notify(
         for channel in outside
     ]
     for delivery in deliveries:
-        transaction.on_commit(lambda pk=delivery.pk: _enqueue(pk))
+        transaction.on_commit(functools.partial(_enqueue, delivery.pk))
     return notification
 
 
@@ -384,7 +415,7 @@ def _send_email(notification: Notification) -> None:
         raise DeliveryError(f"email: {exc}") from exc
 
 
-def chat_payload(style: str, text: str) -> dict:
+def chat_payload(style: str, text: str) -> dict[str, object]:
     if style == ChatStyle.SLACK:
         return {"text": text}
     # WeCom and DingTalk group robots take the same "text" message.
@@ -395,7 +426,7 @@ def _send_chat(notification: Notification) -> None:
     profile = _profile(notification.recipient)
     url = profile.chat_webhook_url if profile is not None else ""
     problems = webhook_url_errors(url)
-    if problems:
+    if problems or profile is None:  # no profile: no URL, a problem
         raise DeliveryError(f"webhook URL refused: {' '.join(problems)}")
     text = "\n".join(
         part for part in (notification.title, notification.body, _absolute(notification.link)) if part
@@ -437,20 +468,20 @@ def webhook_url_errors(url: str) -> list[str]:
 
 
 # --- inbox and preferences ----------------------------------------------------------------------------
-def inbox(*, user: Any, unread_only: bool = False) -> QuerySet[Notification]:
+def inbox(*, user: User, unread_only: bool = False) -> QuerySet[Notification]:
     queryset = Notification.objects.filter(recipient=user, in_app=True).select_related("order")
     if unread_only:
         queryset = queryset.filter(read_at__isnull=True)
     return queryset.order_by("-created_at", "-id")
 
 
-def unread_count(*, user: Any) -> int:
+def unread_count(*, user: Actor) -> int:
     if not (user and user.is_authenticated):
         return 0
     return Notification.objects.filter(recipient=user, in_app=True, read_at__isnull=True).count()
 
 
-def notification_mark_read(*, user: Any, notification_id: int) -> Notification | None:
+def notification_mark_read(*, user: User, notification_id: int) -> Notification | None:
     """Mark one of the user's own notices read (idempotent); None if it is not theirs."""
     notification = Notification.objects.filter(pk=notification_id, recipient=user).first()
     if notification is not None and notification.read_at is None:
@@ -459,14 +490,14 @@ def notification_mark_read(*, user: Any, notification_id: int) -> Notification |
     return notification
 
 
-def notifications_mark_all_read(*, user: Any) -> int:
+def notifications_mark_all_read(*, user: User) -> int:
     return Notification.objects.filter(recipient=user, read_at__isnull=True).update(read_at=timezone.now())
 
 
-def preferences_for(*, user: Any) -> tuple[NotificationProfile, list[dict]]:
+def preferences_for(*, user: User) -> tuple[NotificationProfile, list[dict[str, Any]]]:
     profile = _profile(user) or NotificationProfile(user=user)
     stored = {p.kind: p for p in NotificationPreference.objects.filter(user=user)}
-    rows = []
+    rows: list[dict[str, Any]] = []
     for kind in NotificationKind:
         preference = stored.get(kind.value)
         values = (
@@ -481,7 +512,7 @@ def preferences_for(*, user: Any) -> tuple[NotificationProfile, list[dict]]:
 @transaction.atomic
 def notification_preferences_save(
     *,
-    user: Any,
+    user: User,
     channels: dict[str, set[str]],
     language: str,
     chat_webhook_url: str = "",

@@ -5,12 +5,13 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from config.http import AuthenticatedRequest
 from config.kernel.errors import ValidationFailed
 from orders.notifications import services as notifications
 from orders.notifications.models import Channel, ChatStyle, NotificationKind
@@ -19,7 +20,7 @@ PAGE_SIZE = 30
 
 
 @require_GET
-def inbox(request: HttpRequest) -> HttpResponse:
+def inbox(request: AuthenticatedRequest) -> HttpResponse:
     unread_only = request.GET.get("unread") == "1"
     page = Paginator(notifications.inbox(user=request.user, unread_only=unread_only), PAGE_SIZE).get_page(
         request.GET.get("page")
@@ -40,7 +41,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-def badge(request: HttpRequest) -> HttpResponse:
+def badge(request: AuthenticatedRequest) -> HttpResponse:
     return render(
         request,
         "notifications/partials/badge.html",
@@ -49,7 +50,7 @@ def badge(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-def open_notification(request: HttpRequest, notification_id: int) -> HttpResponse:
+def open_notification(request: AuthenticatedRequest, notification_id: int) -> HttpResponse:
     notification = notifications.notification_mark_read(user=request.user, notification_id=notification_id)
     if notification is None:
         messages.error(request, _("This notification does not exist."))
@@ -61,14 +62,14 @@ def open_notification(request: HttpRequest, notification_id: int) -> HttpRespons
 
 
 @require_POST
-def mark_all_read(request: HttpRequest) -> HttpResponse:
+def mark_all_read(request: AuthenticatedRequest) -> HttpResponse:
     count = notifications.notifications_mark_all_read(user=request.user)
     messages.success(request, _("%(count)s notifications marked as read.") % {"count": count})
     return redirect("notifications:inbox")
 
 
 @require_http_methods(["GET", "POST"])
-def preferences(request: HttpRequest) -> HttpResponse:
+def preferences(request: AuthenticatedRequest) -> HttpResponse:
     profile, rows = notifications.preferences_for(user=request.user)
     error = None
     if request.method == "POST":
