@@ -7,6 +7,11 @@ An error that has somewhere else to go adds "links" (name → URL), e.g. a locke
 "change_request_form": "/change-requests/new/SO-2026-000123/"}}}
 """
 
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, NotRequired, TypedDict
+
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404
 from django.utils.translation import gettext as _
@@ -17,7 +22,18 @@ from rest_framework.views import exception_handler as drf_exception_handler
 from config.kernel.errors import ApplicationError
 
 
-def _flatten(detail, prefix: str = "") -> dict[str, list[str]]:
+class ErrorDetail(TypedDict):
+    code: str
+    message: str
+    fields: Mapping[str, Sequence[str]]
+    links: NotRequired[Mapping[str, str]]
+
+
+class ErrorBody(TypedDict):
+    error: ErrorDetail
+
+
+def _flatten(detail: object, prefix: str = "") -> dict[str, list[str]]:
     """DRF's nested error details → {"lines[0].quantity": ["..."]}."""
     fields: dict[str, list[str]] = {}
     if isinstance(detail, dict):
@@ -36,14 +52,19 @@ def _flatten(detail, prefix: str = "") -> dict[str, list[str]]:
     return fields
 
 
-def error_body(code: str, message: str, fields: dict | None = None, links: dict | None = None) -> dict:
-    body = {"code": code, "message": message, "fields": fields or {}}
+def error_body(
+    code: str,
+    message: str,
+    fields: Mapping[str, Sequence[str]] | None = None,
+    links: Mapping[str, str] | None = None,
+) -> ErrorBody:
+    body: ErrorDetail = {"code": code, "message": message, "fields": fields or {}}
     if links:  # only errors that point elsewhere carry it; clients reading the three keys are unaffected
         body["links"] = links
     return {"error": body}
 
 
-def exception_handler(exc, context):
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, ApplicationError):
         return Response(error_body(exc.code, exc.message, exc.fields, exc.links), status=exc.status_code)
     if isinstance(exc, Http404):
@@ -51,8 +72,8 @@ def exception_handler(exc, context):
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied()
     response = drf_exception_handler(exc, context)
-    if response is None:
-        return None
+    if response is None or not isinstance(exc, exceptions.APIException):  # DRF answers only those
+        return response
     if isinstance(exc, exceptions.ValidationError):
         body = error_body("invalid", _("Please correct the errors below."), _flatten(exc.detail))
         response.data = body

@@ -6,5 +6,5 @@ from django.conf import settings
 from django.http import HttpRequest
 
 
-def branding(request: HttpRequest) -> dict:
+def branding(request: HttpRequest) -> dict[str, str]:
     return {"company_name": settings.COMPANY_NAME}

@@ -1,6 +1,12 @@
+from __future__ import annotations
+
 import logging
+from collections.abc import Callable
+from typing import Any
 
 from django.contrib.auth.middleware import LoginRequiredMiddleware as DjangoLoginRequiredMiddleware
+from django.http import HttpRequest
+from django.http.response import HttpResponseBase
 
 from config.client_ip import client_address
 
@@ -14,7 +20,13 @@ class LoginRequiredMiddleware(DjangoLoginRequiredMiddleware):
     run, so DRF's default IsAuthenticated permission guards them instead of a login redirect.
     """
 
-    def process_view(self, request, view_func, view_args, view_kwargs):
+    def process_view(
+        self,
+        request: HttpRequest,
+        view_func: Callable[..., HttpResponseBase],
+        view_args: tuple[Any, ...],
+        view_kwargs: dict[str, Any],
+    ) -> HttpResponseBase | None:
         if request.path_info.startswith("/api/"):
             return None
         return super().process_view(request, view_func, view_args, view_kwargs)
@@ -23,10 +35,10 @@ class LoginRequiredMiddleware(DjangoLoginRequiredMiddleware):
 class RefusalLogMiddleware:
     """Log every refused request (403) with who and what, whichever door refused it (UI, API, admin)."""
 
-    def __init__(self, get_response):
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
         self.get_response = get_response
 
-    def __call__(self, request):
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
         response = self.get_response(request)
         if response.status_code == 403:
             user = getattr(request, "user", None)

@@ -36,7 +36,7 @@ def get_path(source: Any, path: str) -> Any:
     return current
 
 
-def _set_path(target: dict, path: str, value: Any) -> None:
+def _set_path(target: dict[str, Any], path: str, value: Any) -> None:
     parts = path.split(".")
     for part in parts[:-1]:
         target = target.setdefault(part, {})
@@ -71,7 +71,7 @@ def _value(rule: Any, source: Any, where: str) -> Any:
     raise MappingError(f"{where}: a rule needs 'from', 'each' or 'const'")
 
 
-def apply_mapping(mapping: dict, source: Any) -> dict:
+def apply_mapping(mapping: dict[str, Any], source: Any) -> dict[str, Any]:
     """Build the target document from `source` by the mapping; keys whose source is missing are left out."""
     if not isinstance(mapping, dict):
         raise MappingError("a mapping is an object of target path → rule")

@@ -9,14 +9,22 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
+    from orders.models import SalesOrder
+
+# (order, user) -> the panel template's context, or None to hide the panel from this user.
+PanelContext: TypeAlias = "Callable[[SalesOrder, User], dict[str, Any] | None]"
 
 
 @dataclass(frozen=True)
 class OrderPanel:
     key: str  # unique, also the DOM id suffix
     template: str  # rendered with the context returned by ``context``
-    context: Callable[[Any, Any], dict[str, Any] | None]  # (order, user) -> context, or None to hide
+    context: PanelContext
     column: str = "main"  # "main" (wide, left) or "side" (narrow, right)
     order: int = 100  # lower first
 
@@ -29,8 +37,8 @@ def register(panel: OrderPanel) -> OrderPanel:
     return panel
 
 
-def panels_for(order: Any, user: Any, *, column: str) -> list[dict[str, Any]]:
-    rendered = []
+def panels_for(order: SalesOrder, user: User, *, column: str) -> list[dict[str, Any]]:
+    rendered: list[dict[str, Any]] = []
     for panel in sorted(_panels.values(), key=lambda p: (p.order, p.key)):
         if panel.column != column:
             continue

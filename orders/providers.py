@@ -12,7 +12,10 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, TypeAlias
+
+if TYPE_CHECKING:
+    from orders.models import SalesOrder
 
 
 @dataclass(frozen=True)
@@ -30,10 +33,10 @@ class SearchHit:
 
 
 # Takes many orders at once (the desk lists 25): answers {order id: progress} for the orders it knows.
-ProgressProvider = Callable[[list[Any]], dict[int, OrderProgress]]
-SearchProvider = Callable[[str], list[SearchHit]]
+ProgressProvider: TypeAlias = "Callable[[list[SalesOrder]], dict[int, OrderProgress]]"
+SearchProvider: TypeAlias = Callable[[str], list[SearchHit]]
 # The ids of open orders the current plan finishes after their promised date.
-AtRiskProvider = Callable[[], list[int]]
+AtRiskProvider: TypeAlias = Callable[[], list[int]]
 
 _progress: list[ProgressProvider] = []
 _search: list[SearchProvider] = []
@@ -58,7 +61,7 @@ def register_at_risk(provider: AtRiskProvider) -> AtRiskProvider:
     return provider
 
 
-def orders_progress(orders: list[Any]) -> dict[int, OrderProgress]:
+def orders_progress(orders: list[SalesOrder]) -> dict[int, OrderProgress]:
     """Each order's progress from the first provider that knows it; orders nobody knows are absent."""
     known: dict[int, OrderProgress] = {}
     for provider in _progress:
@@ -69,7 +72,7 @@ def orders_progress(orders: list[Any]) -> dict[int, OrderProgress]:
     return known
 
 
-def order_progress(order: Any) -> OrderProgress | None:
+def order_progress(order: SalesOrder) -> OrderProgress | None:
     """The order's progress, or None when nobody knows."""
     return orders_progress([order]).get(order.pk)
 

@@ -358,7 +358,7 @@ class Outbound:
         requests, so the offered rate does not depend on how fast the receiver answers.
         """
         start = time.time()
-        items = []
+        items: list[tuple[float, str, bytes, str, str]] = []
         for index, message in enumerate(messages):
             at = start + (index / rate if rate else 0)
             msg_id = message.pop("_id", None) or self.next_id("crm")
@@ -370,11 +370,11 @@ class Outbound:
 
         def dispatch() -> None:
             with ThreadPoolExecutor(max_workers=concurrency) as pool:
-                for at, *rest in items:
+                for at, to, body, content_type, msg_id in items:
                     wait = at - time.time()
                     if wait > 0:
                         time.sleep(wait)
-                    pool.submit(self._post, *rest)
+                    pool.submit(self._post, to, body, content_type, msg_id)
 
         threading.Thread(target=dispatch, daemon=True).start()
 

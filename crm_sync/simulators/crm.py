@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from typing import Any
 
 from crm_sync.mapping import get_path
 from crm_sync.simulators.base import BadMessage, Outbound, Parsed, State, argument_parser, serve
@@ -29,7 +30,8 @@ def json_parser(*, subject_path: str, type_path: str, sequence_path: str):
             raise BadMessage(f"{subject_path} is missing")
         sequence = get_path(document, sequence_path)
         event_type = get_path(document, type_path)
-        data = document.get("data") if isinstance(document.get("data"), dict) else {}
+        raw_data = document.get("data")
+        data: dict[str, Any] = raw_data if isinstance(raw_data, dict) else {}
         return Parsed(
             subject=subject,
             type=event_type if isinstance(event_type, str) else "",

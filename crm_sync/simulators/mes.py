@@ -18,6 +18,7 @@ import threading
 import time
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from crm_sync.b2mml import messages as b2mml
 from crm_sync.simulators.base import BadMessage, Outbound, Parsed, State, argument_parser, serve
@@ -115,7 +116,8 @@ def mes_parser(*, schema_dir: Path | None):
         if not isinstance(document, dict) or not document.get("subject"):
             raise BadMessage("a CloudEvent with a subject is expected")
         sequence = document.get("sequence")
-        data = document.get("data") if isinstance(document.get("data"), dict) else {}
+        raw_data = document.get("data")
+        data: dict[str, Any] = raw_data if isinstance(raw_data, dict) else {}
         summary = {key: data[key] for key in ("number", "revision", "status") if key in data}
         if isinstance(data.get("work_orders"), list):
             summary["work_orders"] = [item.get("number") for item in data["work_orders"]]

@@ -14,13 +14,14 @@ from collections.abc import Iterable, Iterator, Sequence
 from decimal import Decimal
 from typing import Any
 
+from django.db.models import QuerySet
 from django.http import HttpResponse, StreamingHttpResponse
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
 from config.kernel.errors import ValidationFailed
-from orders.models import SalesOrder
+from orders.models import OrderStatus, SalesOrder
 
 FORMATS = ("csv", "xlsx")
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -82,11 +83,12 @@ def xlsx_bytes(columns: Sequence[Any], rows: Iterable[Sequence[Any]], *, sheet: 
 
 def table_response(
     *, fmt: str, filename: str, columns: Sequence[Any], rows: Iterable[Sequence[Any]], sheet: str = ""
-) -> HttpResponse:
+) -> HttpResponse | StreamingHttpResponse:
     """A download of one table; `fmt` is "csv" (streamed) or "xlsx"."""
     if fmt not in FORMATS:
         raise ValidationFailed(_("Choose CSV or XLSX."), fields={"format": [_("Choose CSV or XLSX.")]})
     base = slugify(filename) or "export"
+    response: HttpResponse | StreamingHttpResponse
     if fmt == "csv":
         response = StreamingHttpResponse(csv_lines(columns, rows), content_type="text/csv; charset=utf-8")
     else:
@@ -121,17 +123,17 @@ ORDER_COLUMNS = (
 )
 
 
-def order_rows(queryset) -> Iterator[list[Any]]:
+def order_rows(queryset: QuerySet[SalesOrder]) -> Iterator[list[Any]]:
     """Rows of the orders in `queryset` (already limited to what the user may see), read in chunks."""
     keys = [key for key, _label in ORDER_COLUMNS]
-    statuses = dict(SalesOrder._meta.get_field("status").choices)
+    statuses = dict(OrderStatus.choices)
     for row in queryset.order_by("pk").values_list(*keys).iterator(chunk_size=EXPORT_CHUNK):
         row = list(row)
         row[8] = str(statuses.get(row[8], row[8]))
         yield row
 
 
-def orders_export(*, queryset, fmt: str) -> HttpResponse:
+def orders_export(*, queryset: QuerySet[SalesOrder], fmt: str) -> HttpResponse | StreamingHttpResponse:
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     return table_response(
         fmt=fmt,

@@ -27,9 +27,10 @@ import datetime as dt
 import io
 import logging
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from django.conf import settings
 from django.core.cache import cache
@@ -38,11 +39,16 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from config.kernel import refused, stamp
 from config.kernel.errors import ApplicationError, Conflict, ValidationFailed
 from orders.catalog.specs import spec_fields
 from orders.imports.exports import XLSX_CONTENT_TYPE
 from orders.models import Customer, ImportJob, ImportJobStatus, Product, ProductFamily, SalesOrder
 from orders.sales import services
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+    from django.db.models import QuerySet
 
 log = logging.getLogger(__name__)
 
@@ -152,7 +158,7 @@ def template_file(fmt: str) -> tuple[bytes, str]:
     from openpyxl.styles import Font
 
     workbook = Workbook()
-    sheet = workbook.active
+    sheet = workbook.worksheets[0]  # a new workbook's one (active) sheet
     sheet.title = "Orders"
     sheet.append(headers)
     sheet.append(example)
@@ -194,9 +200,9 @@ def template_file(fmt: str) -> tuple[bytes, str]:
     products.append([_("SKU"), _("Name"), _("Product family"), _("Unit")])
     for product in Product.objects.filter(is_active=True).select_related("family").order_by("sku"):
         products.append([product.sku, product.name, product.family.code, product.unit])
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue(), XLSX_CONTENT_TYPE
+    content = io.BytesIO()
+    workbook.save(content)
+    return content.getvalue(), XLSX_CONTENT_TYPE
 
 
 # --- reading a file ------------------------------------------------------------------------------------
@@ -208,11 +214,19 @@ def _reject(message: str) -> FileRejected:
     return FileRejected(message, fields={"file": [message]})
 
 
+class RowError(TypedDict):
+    """One problem of the file, named by its spreadsheet row (0: the whole file) and column."""
+
+    row: int
+    column: str
+    message: str
+
+
 @dataclass
 class Sheet:
     headers: list[str]
     rows: list[tuple[int, dict[str, Any]]]  # (spreadsheet row number, column -> value)
-    errors: list[dict] = field(default_factory=list)
+    errors: list[RowError] = field(default_factory=list)
 
 
 def _normalise_header(value: Any) -> str:
@@ -427,7 +441,7 @@ def _locate(key: str, order: PlannedOrder) -> tuple[int, str]:
     return order.rows[0], {"customer": "customer_code"}.get(key, key)
 
 
-def plan_orders(sheet: Sheet, *, check_rules: bool = True) -> tuple[list[PlannedOrder], list[dict]]:
+def plan_orders(sheet: Sheet, *, check_rules: bool = True) -> tuple[list[PlannedOrder], list[RowError]]:
     """Group rows into orders and check every value; errors name their row and column.
 
     `check_rules` also runs the order rules (orders.sales.services.order_create_errors) on every new order:
@@ -540,9 +554,9 @@ def plan_orders(sheet: Sheet, *, check_rules: bool = True) -> tuple[list[Planned
     )
     for order, problems in zip(to_check, problems_of, strict=True):
         for key, messages in problems.items():
-            row, column = _locate(key, order)
+            row_number, column = _locate(key, order)
             for message in messages:
-                errors.append({"row": row, "column": column, "message": str(message)})
+                errors.append({"row": row_number, "column": column, "message": str(message)})
     errors.sort(key=lambda e: (e["row"], e["column"]))
     return list(orders.values()), errors
 
@@ -561,10 +575,10 @@ def _enqueue(task_name: str, job_id: int) -> None:
 
 
 @transaction.atomic
-def import_job_create(*, actor: Any, filename: str, content: bytes, encoding: str = "utf-8") -> ImportJob:
+def import_job_create(*, actor: User, filename: str, content: bytes, encoding: str = "utf-8") -> ImportJob:
     """Store an uploaded file and queue its validation. Refuses what is obviously not an order file."""
     if not (actor and actor.is_active and actor.has_perm("orders.add_importjob")):
-        raise services.refused(actor, "import_job_create", filename, "missing orders.add_importjob")
+        raise refused(actor, "import_job_create", filename, "missing orders.add_importjob")
     name = (filename or "").strip()
     extension = name.rsplit(".", 1)[-1].lower() if "." in name else ""
     if extension not in ("xlsx", "csv"):
@@ -585,7 +599,7 @@ def import_job_create(*, actor: Any, filename: str, content: bytes, encoding: st
     job = ImportJob(
         created_by=actor, filename=name[:255], file_format=extension, encoding=encoding, content=content
     )
-    services._stamp(job, actor=actor, reason=_("File uploaded"))
+    stamp(job, actor=actor, reason=_("File uploaded"))
     job.save()
     _enqueue("import_validate", job.pk)
     return job
@@ -600,13 +614,13 @@ def import_job_stalled(job: ImportJob) -> bool:
 
 
 @transaction.atomic
-def import_job_retry(*, actor: Any, job: ImportJob | int) -> ImportJob:
+def import_job_retry(*, actor: User, job: ImportJob | int) -> ImportJob:
     """Queue the check of an uploaded file again, when its first queueing was lost. Harmless if it was not:
     the check leaves a job past validation alone."""
     pk = job.pk if isinstance(job, ImportJob) else job
     job = ImportJob.objects.select_for_update().get(pk=pk)
     if not (actor and actor.pk == job.created_by_id):
-        raise services.refused(actor, "import_job_retry", str(job.pk), "not the uploader")
+        raise refused(actor, "import_job_retry", str(job.pk), "not the uploader")
     if not import_job_stalled(job):
         raise Conflict(_("This file's check is under way or done."), code="import_not_stalled")
     _enqueue("import_validate", job.pk)
@@ -643,7 +657,7 @@ def import_job_validate(*, job_id: int) -> ImportJob | None:
         planned, errors, sheet = [], [{"row": 0, "column": "", "message": message}], Sheet([], [])
     with transaction.atomic():
         job = _lock(job_id)
-        if job.status != ImportJobStatus.VALIDATING:
+        if job is None or job.status != ImportJobStatus.VALIDATING:
             return job
         job.rows = len(sheet.rows)
         job.errors = errors[:MAX_ERRORS]
@@ -657,13 +671,13 @@ def import_job_validate(*, job_id: int) -> ImportJob | None:
             job.mark_invalid()
         else:
             job.mark_valid()
-        services._stamp(job, actor=job.created_by, reason=_("File validated"))
+        stamp(job, actor=job.created_by, reason=_("File validated"))
         job.save()
     _set_progress(job_id, job.rows, job.rows)
     return job
 
 
-def _preview(order: PlannedOrder) -> dict:
+def _preview(order: PlannedOrder) -> dict[str, Any]:
     return {
         "external_ref": order.external_ref,
         "customer": order.customer.name if order.customer else "",
@@ -677,7 +691,7 @@ def _preview(order: PlannedOrder) -> dict:
 
 
 @transaction.atomic
-def import_job_commit(*, actor: Any, job: ImportJob | int) -> ImportJob:
+def import_job_commit(*, actor: User, job: ImportJob | int) -> ImportJob:
     """The uploader confirms a valid preview: the import is queued after commit."""
     pk = job.pk if isinstance(job, ImportJob) else job
     job = ImportJob.objects.select_for_update().get(pk=pk)
@@ -687,9 +701,9 @@ def import_job_commit(*, actor: Any, job: ImportJob | int) -> ImportJob:
             code="import_not_valid",
         )
     if not job.start_import._django_fsm.has_transition_perm(job, job.status, actor):
-        raise services.refused(actor, "import_job_commit", str(job.pk), "not the uploader")
+        raise refused(actor, "import_job_commit", str(job.pk), "not the uploader")
     job.start_import()
-    services._stamp(job, actor=actor, reason=_("Import started"))
+    stamp(job, actor=actor, reason=_("Import started"))
     job.save()
     _set_progress(job.pk, 0, job.orders_new, phase="checking")
     _enqueue("import_run", job.pk)
@@ -714,7 +728,7 @@ def import_job_run(*, job_id: int) -> ImportJob | None:
             return job
         actor = job.created_by
         created: list[str] = []
-        errors: list[dict] = []
+        errors: list[RowError] = []
         try:
             # A savepoint: a failure rolls back every order of the file, and the job keeps its claim to
             # record the failure in this same transaction.
@@ -749,13 +763,13 @@ def import_job_run(*, job_id: int) -> ImportJob | None:
             ]
             job.mark_invalid()
             job.finished_at = timezone.now()
-            services._stamp(job, actor=actor, reason=_("Import failed: nothing was saved"))
+            stamp(job, actor=actor, reason=_("Import failed: nothing was saved"))
             job.save()
             return job
         job.created_order_numbers = created
         job.mark_done()
         job.finished_at = timezone.now()
-        services._stamp(job, actor=actor, reason=_("Imported %(count)s orders") % {"count": len(created)})
+        stamp(job, actor=actor, reason=_("Imported %(count)s orders") % {"count": len(created)})
         job.save()
     _set_progress(job_id, len(created), len(created))
     return job
@@ -781,7 +795,13 @@ def _new_order(order: PlannedOrder, *, filename: str) -> services.NewOrder:
     )
 
 
-def _create_all(todo: list[PlannedOrder], *, actor: Any, filename: str, progress: Any) -> list[SalesOrder]:
+def _create_all(
+    todo: list[PlannedOrder],
+    *,
+    actor: User | None,
+    filename: str,
+    progress: Callable[[int, int], None] | None,
+) -> list[SalesOrder]:
     """Every order through orders.sales.services.order_create_many (one transaction); a refused order names
     its row."""
     try:
@@ -809,5 +829,5 @@ def _create_all(todo: list[PlannedOrder], *, actor: Any, filename: str, progress
         raise failure from exc
 
 
-def jobs_of(user: Any):
+def jobs_of(user: User) -> QuerySet[ImportJob]:
     return ImportJob.objects.filter(created_by=user).defer("content").order_by("-created_at")[:10]

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from config.http import AuthenticatedRequest
 from config.kernel.errors import ApplicationError
 from orders.imports import exports
 from orders.imports import services as imports
@@ -21,7 +22,7 @@ RUNNING = (ImportJobStatus.UPLOADED, ImportJobStatus.VALIDATING, ImportJobStatus
 
 
 @permission_required("orders.add_importjob", raise_exception=True)
-def import_upload(request: HttpRequest) -> HttpResponse:
+def import_upload(request: AuthenticatedRequest) -> HttpResponse:
     errors: list[str] = []
     if request.method == "POST":
         upload = request.FILES.get("file")
@@ -33,7 +34,7 @@ def import_upload(request: HttpRequest) -> HttpResponse:
                 content = upload.read(imports.settings.IMPORT_MAX_BYTES + 1)
                 job = imports.import_job_create(
                     actor=request.user,
-                    filename=upload.name,
+                    filename=upload.name or "",
                     content=content,
                     encoding=request.POST.get("encoding", "utf-8"),
                 )
@@ -51,7 +52,7 @@ def import_upload(request: HttpRequest) -> HttpResponse:
 
 
 @permission_required("orders.add_importjob", raise_exception=True)
-def import_template(request: HttpRequest, fmt: str) -> HttpResponse:
+def import_template(request: AuthenticatedRequest, fmt: str) -> HttpResponse:
     if fmt not in exports.FORMATS:
         raise Http404(_("Unknown format."))
     content, content_type = imports.template_file(fmt)
@@ -60,7 +61,7 @@ def import_template(request: HttpRequest, fmt: str) -> HttpResponse:
     return response
 
 
-def _own_job(request: HttpRequest, pk: int) -> ImportJob:
+def _own_job(request: AuthenticatedRequest, pk: int) -> ImportJob:
     job = ImportJob.objects.defer("content").filter(pk=pk, created_by=request.user).first()
     if job is None:
         raise Http404(_("No such import."))
@@ -68,7 +69,7 @@ def _own_job(request: HttpRequest, pk: int) -> ImportJob:
 
 
 @permission_required("orders.add_importjob", raise_exception=True)
-def import_job(request: HttpRequest, pk: int) -> HttpResponse:
+def import_job(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     job = _own_job(request, pk)
     context = {
         "job": job,
@@ -86,7 +87,7 @@ def import_job(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @permission_required("orders.add_importjob", raise_exception=True)
-def import_commit(request: HttpRequest, pk: int) -> HttpResponse:
+def import_commit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     job = _own_job(request, pk)
     try:
         imports.import_job_commit(actor=request.user, job=job)
@@ -97,7 +98,7 @@ def import_commit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @permission_required("orders.add_importjob", raise_exception=True)
-def import_retry(request: HttpRequest, pk: int) -> HttpResponse:
+def import_retry(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     job = _own_job(request, pk)
     try:
         imports.import_job_retry(actor=request.user, job=job)
@@ -106,7 +107,7 @@ def import_retry(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("orders:import_job", pk=job.pk)
 
 
-def orders_export(request: HttpRequest, fmt: str) -> HttpResponse:
+def orders_export(request: AuthenticatedRequest, fmt: str) -> HttpResponse | StreamingHttpResponse:
     """The order list as filtered on screen, limited to the orders the user may see."""
     if fmt not in exports.FORMATS:
         raise Http404(_("Unknown format."))

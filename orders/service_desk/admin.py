@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from config.admin import ReadOnlyAdminMixin
+from config.http import request_user
 from config.kernel.errors import ApplicationError
 from orders.notifications.models import NotificationDelivery
 from orders.tracking import services as tracking
@@ -22,12 +25,12 @@ class TrackingLinkAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
     actions = ["revoke"]
 
     @admin.action(description=_("Revoke the selected links"), permissions=["revoke"])
-    def revoke(self, request, queryset):
+    def revoke(self, request: HttpRequest, queryset: QuerySet[TrackingLink]) -> None:
         done = 0
         for link in queryset.filter(revoked_at__isnull=True):
             try:
                 tracking.tracking_link_revoke(
-                    actor=request.user, link=link, reason=str(_("Revoked in the admin"))
+                    actor=request_user(request), link=link, reason=str(_("Revoked in the admin"))
                 )
             except ApplicationError as exc:
                 messages.error(request, f"{link.order}: {exc.message}")
@@ -35,7 +38,7 @@ class TrackingLinkAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
                 done += 1
         messages.success(request, _("%(count)s links revoked.") % {"count": done})
 
-    def has_revoke_permission(self, request):
+    def has_revoke_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("orders.revoke_trackinglink")
 
 

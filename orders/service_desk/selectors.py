@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING
 
 from django.db.models import Q
 from django.utils.translation import gettext as _
@@ -18,6 +18,9 @@ from django.utils.translation import gettext as _
 from orders import providers
 from orders.models import OrderStatus, SalesOrder
 from orders.sales import selectors
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 MAX_RESULTS = 25
 MIN_TERM = 2
@@ -74,7 +77,7 @@ def _results(orders: list[SalesOrder], matched: dict[int, list[str]]) -> list[De
     return results
 
 
-def desk_at_risk(*, user: Any) -> tuple[list[DeskResult], int]:
+def desk_at_risk(*, user: User) -> tuple[list[DeskResult], int]:
     """The desk's worklist before anyone calls: open orders the user may see that the current plan finishes
     after their promised date, the earliest promise first (the customer to call first), and how many there
     are in all (the list shows at most MAX_RESULTS)."""
@@ -86,7 +89,7 @@ def desk_at_risk(*, user: Any) -> tuple[list[DeskResult], int]:
     return _results(orders, {}), queryset.count()
 
 
-def desk_search(*, user: Any, term: str) -> list[DeskResult]:
+def desk_search(*, user: User, term: str) -> list[DeskResult]:
     """Orders the user may see that match `term`, newest first, each with what matched and its progress.
 
     A term equal to an order number comes first. At most MAX_RESULTS orders.

@@ -4,17 +4,18 @@ Before a search, the worklist of orders at risk (the customers to call before th
 from __future__ import annotations
 
 from django.contrib.auth.decorators import permission_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET
 
+from config.http import AuthenticatedRequest
 from orders.service_desk import selectors as service_desk
 
 
 @require_GET
 @permission_required("orders.view_salesorder", raise_exception=True)
-def desk(request: HttpRequest) -> HttpResponse:
+def desk(request: AuthenticatedRequest) -> HttpResponse:
     term = (request.GET.get("q") or "").strip()[:100]
     results = service_desk.desk_search(user=request.user, term=term)
     partial = bool(request.htmx) and not request.htmx.history_restore_request
