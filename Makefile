@@ -39,15 +39,19 @@ run: install
 	@echo "OrderBridge: http://$(HOST):$(PORT)/  (web, Celery worker and beat; Ctrl-C stops them all)"
 	HOST=$(HOST) PORT=$(PORT) WEB_PORT=$(PORT) $(VENV)/bin/honcho start -f Procfile
 
-## make test: the whole suite, as CI runs it (CI sets DATABASE_URL to PostgreSQL).
+## make test: what CI runs (CI sets DATABASE_URL to PostgreSQL): lint, format, types, migrations, the suite.
 test: install-dev
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 	$(PY) manage.py makemigrations --check --dry-run --verbosity 0
 	$(VENV)/bin/pytest
 
+## make lint: the static checks alone (no database, no tests).
 lint: install-dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 
 ## make bench: one JSON object per line (see README, Benchmarks).
 bench: install-dev

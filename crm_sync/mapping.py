@@ -75,7 +75,7 @@ def apply_mapping(mapping: dict[str, Any], source: Any) -> dict[str, Any]:
     """Build the target document from `source` by the mapping; keys whose source is missing are left out."""
     if not isinstance(mapping, dict):
         raise MappingError("a mapping is an object of target path → rule")
-    target: dict = {}
+    target: dict[str, Any] = {}
     for path, rule in mapping.items():
         value = _value(rule, source, path)
         if value is not _MISSING:

@@ -17,10 +17,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from crm_sync.mapping import get_path
-from crm_sync.simulators.base import BadMessage, Outbound, Parsed, State, argument_parser, serve
+from crm_sync.simulators.base import BadMessage, Outbound, Parsed, Parser, State, argument_parser, serve
 
 
-def json_parser(*, subject_path: str, type_path: str, sequence_path: str):
+def json_parser(*, subject_path: str, type_path: str, sequence_path: str) -> Parser:
     def parse(body: bytes, headers: Mapping[str, str]) -> Parsed:
         document = json.loads(body)
         if not isinstance(document, dict):

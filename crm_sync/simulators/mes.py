@@ -21,14 +21,23 @@ from pathlib import Path
 from typing import Any
 
 from crm_sync.b2mml import messages as b2mml
-from crm_sync.simulators.base import BadMessage, Outbound, Parsed, State, argument_parser, serve
+from crm_sync.simulators.base import (
+    BadMessage,
+    OnAccept,
+    Outbound,
+    Parsed,
+    Parser,
+    State,
+    argument_parser,
+    serve,
+)
 
 
 def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat()
 
 
-def answer(*, step_ms: int, exception_rate: float):
+def answer(*, step_ms: int, exception_rate: float) -> OnAccept:
     """What the MES does after it took a schedule: acknowledge it, then report the work done."""
 
     def on_accept(state: State, msg_id: str, parsed: Parsed) -> None:
@@ -89,7 +98,7 @@ def _report(state: State, url: str, parsed: Parsed, step_ms: int, exception_rate
             outbox.send(url=url, body=body, content_type="application/json", msg_id=outbox.next_id("mes"))
 
 
-def mes_parser(*, schema_dir: Path | None):
+def mes_parser(*, schema_dir: Path | None) -> Parser:
     def parse(body: bytes, headers: Mapping[str, str]) -> Parsed:
         content_type = headers.get("content-type", "")
         if "xml" in content_type:
