@@ -19,7 +19,7 @@ import time
 from collections.abc import Mapping
 from pathlib import Path
 
-from crm_sync.b2mml import messages as b2mml
+from crm_sync import b2mml
 from crm_sync.simulators.base import BadMessage, Outbound, Parsed, State, argument_parser, serve
 
 
