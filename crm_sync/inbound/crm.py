@@ -1,6 +1,6 @@
 """Orders created, updated and cancelled in a CRM, applied here through orders.sales.services.
 
-The CRM's message, once mapped to our shape (see inbound_common.map_inbound), reads:
+The CRM's message, once mapped to our shape (see crm_sync.inbound.common.map_inbound), reads:
 
     {"type": "order.created" | "order.updated" | "order.cancelled",
      "subject": "<CRM order id>", "sequence": 3,
