@@ -42,17 +42,24 @@ def _columns(model: type[Model]) -> tuple[Any, ...]:
     return tuple(field for field in model._meta.get_fields() if field.concrete)
 
 
+@functools.cache
+def _loading(model: type[Model]) -> tuple[list[str], list[Any]]:
+    """(attnames, each field's from_db_value or None) of the model's columns, worked out once per process."""
+    fields = _columns(model)
+    return [field.attname for field in fields], [getattr(field, "from_db_value", None) for field in fields]
+
+
 def _instance(model: type[Model], values: tuple[Any, ...] | list[Any]) -> Any:
     """A model instance from its columns as the database returned them, through the ORM's public doors:
     each field's `from_db_value` (JSON text → Python, as every query does), then `Model.from_db` (the
     instance as loaded, not "adding"). PostgreSQL's driver already gives every other column type of these
     models as its Python value; the pinning test compares every field with the ORM's own read."""
-    fields = _columns(model)
+    attnames, from_db_values = _loading(model)
     converted = [
-        field.from_db_value(value, None, connection) if hasattr(field, "from_db_value") else value
-        for field, value in zip(fields, values, strict=True)
+        value if from_db_value is None else from_db_value(value, None, connection)
+        for from_db_value, value in zip(from_db_values, values, strict=True)
     ]
-    return model.from_db(connection.alias, [field.attname for field in fields], converted)
+    return model.from_db(connection.alias, attnames, converted)
 
 
 # --- the delivery claim ---------------------------------------------------------------------------------
