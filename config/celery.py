@@ -6,6 +6,7 @@ from pathlib import Path
 
 from celery import Celery
 from celery.signals import task_postrun, task_prerun
+from django.db import close_old_connections
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
@@ -24,8 +25,6 @@ def close_old_database_connections(sender=None, **kwargs) -> None:
     """
     if getattr(getattr(sender, "request", None), "is_eager", False):
         return
-    from django.db import close_old_connections
-
     close_old_connections()
 
 

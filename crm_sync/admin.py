@@ -13,7 +13,8 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from config.admin import ReadOnlyAdminMixin
-from crm_sync.inbound import receive as inbound
+from config.kernel.errors import ApplicationError
+from crm_sync import inbound, outbox, reconciliation
 from crm_sync.mapping import mapping_errors
 from crm_sync.models import (
     Delivery,
@@ -25,7 +26,6 @@ from crm_sync.models import (
     OutboxEvent,
     TaskReceipt,
 )
-from crm_sync.outbox import selectors, services
 from crm_sync.webhooks import SECRET_PREFIX, secret_key
 
 
@@ -131,7 +131,7 @@ class ExternalSystemAdmin(admin.ModelAdmin):
     )
 
     def get_queryset(self, request):
-        return selectors.system_health()
+        return outbox.system_health()
 
     @admin.display(description=_("signing secret"))
     def masked_secret(self, obj: ExternalSystem) -> str:
@@ -159,13 +159,13 @@ class ExternalSystemAdmin(admin.ModelAdmin):
     @admin.action(description=_("Pause delivery to the selected systems"), permissions=["change"])
     def pause(self, request, queryset: QuerySet[ExternalSystem]) -> None:
         for system in queryset:
-            services.external_system_set_paused(system=system, paused=True, actor=request.user)
+            outbox.external_system_set_paused(system=system, paused=True, actor=request.user)
         self.message_user(request, _("Paused."), messages.SUCCESS)
 
     @admin.action(description=_("Resume delivery to the selected systems"), permissions=["change"])
     def resume(self, request, queryset: QuerySet[ExternalSystem]) -> None:
         for system in queryset:
-            services.external_system_set_paused(system=system, paused=False, actor=request.user)
+            outbox.external_system_set_paused(system=system, paused=False, actor=request.user)
         self.message_user(request, _("Resumed."), messages.SUCCESS)
 
 
@@ -229,7 +229,7 @@ class DeliveryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     @admin.display(description=_("payload as sent"))
     def payload(self, obj: Delivery):
-        body, content_type = services.render_payload(system=obj.system, event=obj.event)
+        body, content_type = outbox.render_payload(system=obj.system, event=obj.event)
         text = body.decode("utf-8")
         if content_type.endswith("json"):
             text = json.dumps(json.loads(text), indent=2, ensure_ascii=False)
@@ -237,7 +237,7 @@ class DeliveryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     @admin.action(description=_("Replay the selected dead or failed deliveries"), permissions=["replay"])
     def replay(self, request, queryset: QuerySet[Delivery]) -> None:
-        count = services.deliveries_replay(deliveries=queryset, actor=request.user)
+        count = outbox.deliveries_replay(deliveries=queryset, actor=request.user)
         self.message_user(
             request,
             ngettext("%(count)d delivery replayed.", "%(count)d deliveries replayed.", count)
@@ -302,12 +302,11 @@ class DriftAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     @admin.action(description=_("Repair the selected drifts (re-send or pull)"), permissions=["repair"])
     def repair(self, request, queryset: QuerySet[Drift]) -> None:
-        from config.kernel.errors import ApplicationError
-        from crm_sync.reconciliation.services import drift_repair
-
         for drift in queryset.filter(resolved_at__isnull=True).select_related("system", "order"):
             try:
-                self.message_user(request, drift_repair(drift=drift, actor=request.user), messages.SUCCESS)
+                self.message_user(
+                    request, reconciliation.drift_repair(drift=drift, actor=request.user), messages.SUCCESS
+                )
             except ApplicationError as exc:
                 self.message_user(request, f"{drift.subject}: {exc.message}", messages.ERROR)
 

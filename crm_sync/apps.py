@@ -8,8 +8,7 @@ class CrmSyncConfig(AppConfig):
 
     def ready(self) -> None:
         from config.kernel import bus as events
-        from crm_sync.outbox.health import PROVIDER
-        from crm_sync.outbox.services import outbox_record_order_event, outbox_record_order_events
+        from crm_sync.outbox import SYNC_HEALTH_SECTION, outbox_record_order_event, outbox_record_order_events
         from crm_sync.views import order_panel_context
         from orders import panels
         from production.kpis import services as kpis
@@ -25,4 +24,4 @@ class CrmSyncConfig(AppConfig):
             )
         )
         # The dashboard's sync-health section (production cannot import crm_sync).
-        kpis.register(PROVIDER)
+        kpis.register(SYNC_HEALTH_SECTION)

@@ -13,12 +13,10 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from config.api import error_body
+from config.kernel import Actor
 from config.kernel.errors import ApplicationError
-from crm_sync.inbound import receive as inbound
-from crm_sync.inbound.receive import inbound_receive
+from crm_sync import inbound, outbox, reconciliation
 from crm_sync.models import Delivery, Drift, ExternalSystem, InboundMessage
-from crm_sync.outbox import selectors, services
-from crm_sync.reconciliation import services as reconciliation
 from orders.models import SalesOrder
 from orders.sales import policies
 
@@ -27,7 +25,7 @@ def _receive(request: HttpRequest, found: ExternalSystem | None) -> JsonResponse
     if found is None:
         return JsonResponse(error_body("not_found", _("Unknown system.")), status=404)
     try:
-        message, created = inbound_receive(system=found, headers=request.headers, body=request.body)
+        message, created = inbound.inbound_receive(system=found, headers=request.headers, body=request.body)
     except ApplicationError as exc:
         return JsonResponse(error_body(exc.code, exc.message, exc.fields), status=exc.status_code)
     return JsonResponse(
@@ -39,7 +37,7 @@ def _receive(request: HttpRequest, found: ExternalSystem | None) -> JsonResponse
 @csrf_exempt  # machine-to-machine: the Standard Webhooks signature is the authentication
 @require_POST
 def inbound_webhook(request: HttpRequest, system: str) -> JsonResponse:
-    return _receive(request, next((s for s in services.enabled_systems() if s.slug == system), None))
+    return _receive(request, next((s for s in outbox.enabled_systems() if s.slug == system), None))
 
 
 @login_not_required  # the signature authenticates, not a session
@@ -47,8 +45,8 @@ def inbound_webhook(request: HttpRequest, system: str) -> JsonResponse:
 @require_POST
 def kind_webhook(request: HttpRequest, kind: str) -> JsonResponse:
     """/hooks/crm/ and /hooks/mes/: the one enabled system of that kind, or ?system=<slug> among several."""
-    # The process's cached enabled systems (see services.enabled_systems): no query per message.
-    systems = [system for system in services.enabled_systems() if system.kind == kind]
+    # The process's cached enabled systems (see outbox.enabled_systems): no query per message.
+    systems = [system for system in outbox.enabled_systems() if system.kind == kind]
     slug = request.GET.get("system")
     if slug:
         return _receive(request, next((system for system in systems if system.slug == slug), None))
@@ -66,11 +64,11 @@ def kind_webhook(request: HttpRequest, kind: str) -> JsonResponse:
 
 
 # --- the order page's sync panel -----------------------------------------------------------------------
-def order_panel_context(order: SalesOrder, user) -> dict | None:
+def order_panel_context(order: SalesOrder, user: Actor) -> dict | None:
     """Registered as the "sync-status" order panel: shown to those who may see deliveries."""
     if not user.has_perm("crm_sync.view_delivery"):
         return None
-    return {"order": order, "systems": selectors.order_sync_status(order_id=order.pk)}
+    return {"order": order, "systems": outbox.order_sync_status(order_id=order.pk)}
 
 
 @permission_required("crm_sync.view_delivery", raise_exception=True)
@@ -79,7 +77,7 @@ def delivery_attempts(request: HttpRequest, pk: int) -> HttpResponse:
     delivery = get_object_or_404(Delivery.objects.select_related("system", "event", "order"), pk=pk)
     if not policies.can_view_order(request.user, delivery.order):
         raise Http404
-    context = {"delivery": delivery, "attempts": selectors.delivery_attempts(delivery=delivery)}
+    context = {"delivery": delivery, "attempts": outbox.delivery_attempts(delivery=delivery)}
     if request.headers.get("HX-Request"):
         return render(request, "crm_sync/partials/attempts.html", context)
     return render(request, "crm_sync/attempts.html", context)
@@ -88,7 +86,7 @@ def delivery_attempts(request: HttpRequest, pk: int) -> HttpResponse:
 # --- sync health (admins) --------------------------------------------------------------------------------
 @permission_required("crm_sync.change_delivery", raise_exception=True)
 def sync_health(request: HttpRequest) -> HttpResponse:
-    return render(request, "crm_sync/health.html", selectors.sync_health(now=timezone.now()))
+    return render(request, "crm_sync/health.html", outbox.sync_health(now=timezone.now()))
 
 
 @require_POST
@@ -97,7 +95,7 @@ def replay(request: HttpRequest) -> HttpResponse:
     """Replay dead (or failed) deliveries and inbound messages, through the same services as the admin."""
     delivery_ids = [int(x) for x in request.POST.getlist("delivery") if x.isdigit()]
     message_ids = [int(x) for x in request.POST.getlist("message") if x.isdigit()]
-    count = services.deliveries_replay(
+    count = outbox.deliveries_replay(
         deliveries=Delivery.objects.filter(pk__in=delivery_ids), actor=request.user
     )
     count += inbound.inbound_replay(
@@ -111,8 +109,7 @@ def replay(request: HttpRequest) -> HttpResponse:
 # --- reconciliation ---------------------------------------------------------------------------------------
 @permission_required("crm_sync.view_drift", raise_exception=True)
 def drift_list(request: HttpRequest) -> HttpResponse:
-    drifts = Drift.objects.filter(resolved_at__isnull=True).select_related("system", "order")
-    return render(request, "crm_sync/drift.html", {"drifts": drifts})
+    return render(request, "crm_sync/drift.html", {"drifts": reconciliation.open_drifts()})
 
 
 @require_POST

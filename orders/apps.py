@@ -9,7 +9,6 @@ class OrdersConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import post_migrate
 
-        from config import history
         from config.auth import connect_signals
         from orders import signals  # noqa: F401  (login / failed-login audit log)
         from orders.roles import give_admin_every_permission
@@ -18,8 +17,6 @@ class OrdersConfig(AppConfig):
         post_migrate.connect(give_admin_every_permission, dispatch_uid="orders_admin_role")
         # Cached permission sets (config.auth) are dropped whenever groups or permissions change.
         connect_signals()
-        # Model.history builds its manager class once, not on every history row written (config/history.py).
-        history.install()
 
         from config.kernel import bus as events
         from orders import panels

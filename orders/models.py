@@ -10,8 +10,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django_fsm import RETURN_VALUE, FSMField, transition
-from simple_history.models import HistoricalRecords
 
+from config.history import HistoricalRecords
 from orders.sales.policies import can_cancel, can_hold, transition_permission
 
 

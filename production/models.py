@@ -16,7 +16,8 @@ from django.db.models import F, Q
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django_fsm import RETURN_VALUE, FSMField, transition
-from simple_history.models import HistoricalRecords
+
+from config.history import HistoricalRecords
 
 
 def production_permission(codename: str):

@@ -5,17 +5,20 @@ from __future__ import annotations
 import datetime as dt
 import json
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from django.db import connection
 from django.db.models import F
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
 
 from config.kernel.errors import ApplicationError, ValidationFailed
+from crm_sync import fast_sql
 from crm_sync.mapping import MappingError, apply_mapping
 from crm_sync.models import ExternalSystem, InboundCursor, InboundMessage
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 
 def map_inbound(system: ExternalSystem, document: Any) -> Any:
@@ -47,7 +50,7 @@ def data_of(doc: dict) -> dict:
     return data
 
 
-def service_user(system: ExternalSystem) -> Any:
+def service_user(system: ExternalSystem) -> User:
     if system.service_user is None:
         raise ApplicationError(_("The system has no service user to act for it."), code="no_service_user")
     return system.service_user
@@ -123,35 +126,24 @@ def cursor_advance(*, system: ExternalSystem, subject: str, sequence: int | None
     locks the row it inserts, updates, or finds newer), so messages for one subject are applied one after
     the other and a rolled-back effect rolls the cursor back.
 
-    One statement in the usual case (INSERT … ON CONFLICT DO UPDATE … WHERE older, on PostgreSQL and
-    SQLite alike) instead of get-or-create, lock and update: this runs for every inbound message.
+    One statement in the usual case (fast_sql.inbound_cursor_advance) instead of get-or-create, lock and
+    update: this runs for every inbound message.
     """
     if sequence is None:
         return True
-    table = connection.ops.quote_name(InboundCursor._meta.db_table)
     now = timezone.now()
+    subject = subject[:64]
     if sequence <= 0:  # never newer than a fresh cursor (which starts at 0)
         InboundCursor.objects.bulk_create(
-            [InboundCursor(system=system, subject=subject[:64])], ignore_conflicts=True
+            [InboundCursor(system=system, subject=subject)], ignore_conflicts=True
         )
-        InboundCursor.objects.filter(system=system, subject=subject[:64]).update(
-            stale_ignored=F("stale_ignored") + 1, updated_at=now
+        advanced = False
+    else:
+        advanced = fast_sql.inbound_cursor_advance(
+            system_id=system.pk, subject=subject, sequence=sequence, message_id=message_id[:200], now=now
         )
-        return False
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} "  # noqa: S608 - our own table name
-            "(system_id, subject, last_sequence, last_message_id, stale_ignored, updated_at) "
-            "VALUES (%s, %s, %s, %s, 0, %s) "
-            "ON CONFLICT (system_id, subject) DO UPDATE SET last_sequence = excluded.last_sequence, "
-            "last_message_id = excluded.last_message_id, updated_at = excluded.updated_at "
-            f"WHERE {table}.last_sequence < excluded.last_sequence "
-            "RETURNING id",
-            [system.pk, subject[:64], sequence, message_id[:200], now],
-        )
-        advanced = cursor.fetchone() is not None
     if not advanced:
-        InboundCursor.objects.filter(system=system, subject=subject[:64]).update(
+        InboundCursor.objects.filter(system=system, subject=subject).update(
             stale_ignored=F("stale_ignored") + 1, updated_at=now
         )
     return advanced

@@ -1,6 +1,6 @@
 """Orders created, updated and cancelled in a CRM, applied here through orders.sales.services.
 
-The CRM's message, once mapped to our shape (see inbound_common.map_inbound), reads:
+The CRM's message, once mapped to our shape (see crm_sync.inbound.common.map_inbound), reads:
 
     {"type": "order.created" | "order.updated" | "order.cancelled",
      "subject": "<CRM order id>", "sequence": 3,
@@ -19,15 +19,16 @@ edit. Every error names the field as the CRM sent it (data.lines[1].sku).
 
 from __future__ import annotations
 
-import importlib
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.utils.translation import gettext as _
 
-from config.kernel.errors import ApplicationError, ValidationFailed
+from config.kernel.errors import ValidationFailed
 from config.process_cache import VersionedProcessCache
 from crm_sync.inbound import common
 from crm_sync.models import InboundMessage
+from orders.change_requests.services import change_request_create
 from orders.models import Customer, OrderStatus, Product, ProductFamily, SalesOrder
 from orders.sales import services as order_services
 
@@ -231,8 +232,6 @@ def _diff(order: SalesOrder, header: dict, lines: list[dict] | None) -> list[dic
 
 
 def _number(value: Any) -> Any:
-    from decimal import Decimal, InvalidOperation
-
     try:
         return Decimal(str(value))
     except (InvalidOperation, ValueError):
@@ -241,14 +240,7 @@ def _number(value: Any) -> Any:
 
 def _change_request(message: InboundMessage, order: SalesOrder, changes: list[dict], reason: str) -> dict:
     """A change the CRM made to a locked order: a submitted change request, for people to decide."""
-    try:
-        change_requests = importlib.import_module("orders.change_requests.services")
-    except ModuleNotFoundError as exc:
-        raise ApplicationError(
-            _("Order %(number)s is locked and change requests are not available.") % {"number": order.number},
-            code="order_locked",
-        ) from exc
-    change_request = change_requests.change_request_create(
+    change_request = change_request_create(
         actor=common.service_user(message.system),
         order=order,
         base_revision=order.revision,

@@ -21,8 +21,6 @@ sender's sequence, or for B2MML the document's CreationDateTime).
 from __future__ import annotations
 
 import datetime as dt
-import importlib
-import logging
 from decimal import Decimal
 
 from django.utils import timezone
@@ -30,13 +28,14 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
 from config.kernel.errors import ValidationFailed
-from crm_sync.b2mml import messages as b2mml
+from crm_sync import b2mml
 from crm_sync.inbound import common
 from crm_sync.models import Delivery, InboundMessage
+from orders.change_requests.services import change_request_mark_acknowledged
+from orders.models import SalesOrder
+from orders.sales import services as order_services
 from production.models import OperationStatus, WorkOrder, WorkOrderOperation, WorkOrderStatus
 from production.work_orders import services as production_services
-
-logger = logging.getLogger("orderbridge.crm_sync")
 
 
 # --- acknowledgements ------------------------------------------------------------------------------------
@@ -66,7 +65,8 @@ def acknowledge(message: InboundMessage) -> dict:
         data = delivery.event.data
         released += _release_work_orders(message, [w["number"] for w in data.get("work_orders") or []])
         is_change = delivery.event.type == "order.change_applied" and data.get("change_request_id")
-        if is_change and _mark_change_acknowledged(data["change_request_id"], now):
+        if is_change:
+            change_request_mark_acknowledged(change_request_id=data["change_request_id"], at=now)
             acknowledged_changes.append(data["change_request_id"])
     return {
         "acknowledged": len(deliveries),
@@ -90,18 +90,6 @@ def _release_work_orders(message: InboundMessage, numbers: list[str]) -> list[st
         )
         released.append(work_order.number)
     return released
-
-
-def _mark_change_acknowledged(change_request_id: int, at: dt.datetime) -> bool:
-    try:
-        change_requests = importlib.import_module("orders.change_requests.services")
-    except ModuleNotFoundError:  # before the change-request feature is merged
-        logger.warning(
-            "change request %s acknowledged, but change requests are not installed", change_request_id
-        )
-        return False
-    change_requests.change_request_mark_acknowledged(change_request_id=change_request_id, at=at)
-    return True
 
 
 # --- progress --------------------------------------------------------------------------------------------
@@ -214,9 +202,6 @@ _ORDER_PROGRESS = {
 
 
 def _order_progress(message: InboundMessage, doc: dict, data: dict) -> dict:
-    from orders.models import SalesOrder
-    from orders.sales import services as order_services
-
     state = data.get("state")
     if state not in _ORDER_PROGRESS:
         raise ValidationFailed(_("Unknown progress state."), fields={"data.state": [str(state)]})

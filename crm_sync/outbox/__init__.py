@@ -1,0 +1,63 @@
+"""The outbox: order events recorded as rows, delivered to each external system in sequence.
+
+Modules: recording (event → outbox rows), delivery (claim, send, record the outcome), wake_ups (a task per
+queue after commit, or inline), systems (which systems take events; pause, resume, replay), selectors
+(reads), tasks (deliver_order), health (the dashboard's section), origin (where a change came from).
+"""
+
+from crm_sync.outbox.delivery import (
+    SendResult,
+    deliveries_drain,
+    delivery_claim_next,
+    delivery_record_result,
+    delivery_send,
+    render_payload,
+    retry_delay,
+)
+from crm_sync.outbox.health import SYNC_HEALTH_SECTION
+from crm_sync.outbox.origin import acting_for
+from crm_sync.outbox.recording import (
+    outbox_record_order_event,
+    outbox_record_order_events,
+    outbox_record_resync,
+)
+from crm_sync.outbox.selectors import (
+    deliveries_claimable,
+    delivery_attempts,
+    due_queues,
+    order_sync_status,
+    orders_waiting,
+    sync_health,
+    system_health,
+)
+from crm_sync.outbox.systems import deliveries_replay, enabled_systems, external_system_set_paused
+from crm_sync.outbox.tasks import deliver_order
+from crm_sync.outbox.wake_ups import deliveries_drain_woken, deliveries_inline
+
+__all__ = [
+    "SYNC_HEALTH_SECTION",
+    "SendResult",
+    "acting_for",
+    "deliver_order",
+    "deliveries_claimable",
+    "deliveries_drain",
+    "deliveries_drain_woken",
+    "deliveries_inline",
+    "deliveries_replay",
+    "delivery_attempts",
+    "delivery_claim_next",
+    "delivery_record_result",
+    "delivery_send",
+    "due_queues",
+    "enabled_systems",
+    "external_system_set_paused",
+    "order_sync_status",
+    "orders_waiting",
+    "outbox_record_order_event",
+    "outbox_record_order_events",
+    "outbox_record_resync",
+    "render_payload",
+    "retry_delay",
+    "sync_health",
+    "system_health",
+]

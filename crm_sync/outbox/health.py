@@ -124,4 +124,4 @@ def sync_health(filters: KpiFilters) -> Section:
     )
 
 
-PROVIDER = SectionProvider("sync_health", sync_health, order=60)
+SYNC_HEALTH_SECTION = SectionProvider("sync_health", sync_health, order=60)

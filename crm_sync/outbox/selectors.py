@@ -7,7 +7,7 @@ import math
 
 from django.db.models import Count, Exists, Max, Min, OuterRef, Q, QuerySet
 
-from crm_sync.models import Delivery, ExternalSystem, InboundMessage
+from crm_sync.models import Delivery, ExternalSystem, InboundMessage, TaskReceipt
 
 
 def deliveries_claimable(*, now: dt.datetime) -> QuerySet[Delivery]:
@@ -146,8 +146,6 @@ def sync_health(*, now: dt.datetime) -> dict:
         .select_related("system")
         .order_by("-received_at")[:100]
     )
-    from crm_sync.models import TaskReceipt
-
     return {
         "systems": systems,
         "dead": list(dead),

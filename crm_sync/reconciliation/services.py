@@ -21,14 +21,15 @@ from typing import Any
 
 import httpx
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from config.kernel import Actor, actor_name, require
 from config.kernel.errors import ApplicationError, Conflict
-from crm_sync.inbound.receive import _enqueue as enqueue_inbound
+from crm_sync import outbox
+from crm_sync.inbound import inbound_enqueue
 from crm_sync.models import Delivery, Drift, ExternalSystem, InboundMessage
-from crm_sync.outbox import services
 from orders.models import SalesOrder
 
 logger = logging.getLogger("orderbridge.crm_sync")
@@ -151,12 +152,9 @@ def reconcile_all() -> int:
     return Drift.objects.filter(resolved_at__isnull=True).count()
 
 
-def drift_repair(*, drift: Drift, actor: Any) -> str:
+def drift_repair(*, drift: Drift, actor: Actor) -> str:
     """Repair one drift: re-send our state to the system, or pull the order from the CRM."""
-    if not actor.has_perm("crm_sync.change_drift"):
-        from orders.sales.services import refused
-
-        raise refused(actor, "drift_repair", drift.subject, "missing crm_sync.change_drift")
+    require(actor, "crm_sync.change_drift", action="drift_repair", target=drift.subject)
     if drift.resolved_at is not None:
         raise Conflict(_("This drift is already resolved."), code="resolved")
     system = drift.system
@@ -165,7 +163,7 @@ def drift_repair(*, drift: Drift, actor: Any) -> str:
     elif drift.order is None:
         raise Conflict(_("This drift names no order of ours."), code="no_order")
     else:
-        event = services.outbox_record_resync(
+        event = outbox.outbox_record_resync(
             order=drift.order, system=system, actor=actor, reason=_("Reconciliation: re-send")
         )
         outcome = _("Order %(number)s re-sent to %(system)s (event #%(sequence)s).") % {
@@ -174,7 +172,7 @@ def drift_repair(*, drift: Drift, actor: Any) -> str:
             "sequence": event.sequence,
         }
     Drift.objects.filter(pk=drift.pk, resolved_at__isnull=True).update(
-        resolved_at=timezone.now(), resolution=f"{getattr(actor, 'username', 'system')}: {outcome}"[:200]
+        resolved_at=timezone.now(), resolution=f"{actor_name(actor)}: {outcome}"[:200]
     )
     return outcome
 
@@ -205,9 +203,9 @@ def _pull(*, system: ExternalSystem, drift: Drift) -> str:
             subject=drift.subject[:64],
             next_attempt_at=timezone.now(),
         )
-        transaction.on_commit(lambda: enqueue_inbound(message.pk), robust=True)
+        transaction.on_commit(lambda: inbound_enqueue(message.pk), robust=True)
     return _("Order %(subject)s pulled from %(system)s.") % {"subject": drift.subject, "system": system.name}
 
 
-def open_drifts() -> Any:
+def open_drifts() -> QuerySet[Drift]:
     return Drift.objects.filter(Q(resolved_at__isnull=True)).select_related("system", "order")

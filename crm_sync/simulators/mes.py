@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from crm_sync.b2mml import messages as b2mml
+from crm_sync import b2mml
 from crm_sync.simulators.base import (
     BadMessage,
     OnAccept,

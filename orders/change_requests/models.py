@@ -13,7 +13,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django_fsm import FSMField, transition
-from simple_history.models import HistoricalRecords
+
+from config.history import HistoricalRecords
 
 
 class ChangeRequestStatus(models.TextChoices):

@@ -5,8 +5,7 @@ from __future__ import annotations
 import json
 import uuid
 
-from crm_sync import webhooks
-from crm_sync.inbound import receive as inbound
+from crm_sync import inbound, webhooks
 from tests.crm_sync.factories import TEST_SECRET
 
 

@@ -5,9 +5,8 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
+from crm_sync import outbox, reconciliation
 from crm_sync.models import Delivery, Drift, ExternalSystem, OutboxEvent
-from crm_sync.outbox import services
-from crm_sync.reconciliation import services as reconciliation
 from orders.sales import services as order_services
 from tests.crm_sync.factories import ExternalSystemFactory
 from tests.factories import make_order
@@ -19,7 +18,7 @@ pytestmark = pytest.mark.django_db
 def delivered_order(crm, sales):
     system = ExternalSystemFactory(name="Main CRM", slug="main-crm", base_url=crm.url)
     order = make_order(owner=sales)
-    services.deliveries_drain(system_id=system.pk, order_id=order.pk)
+    outbox.deliveries_drain(system_id=system.pk, order_id=order.pk)
     return order
 
 
@@ -85,12 +84,12 @@ def test_a_dead_letter_is_replayed_from_the_health_page(client, admin_user, crm,
     system = ExternalSystemFactory(base_url=crm.url)
     crm.control(fail_next=1)
     order = make_order(owner=sales)
-    services.deliveries_drain(system_id=system.pk, order_id=order.pk)
+    outbox.deliveries_drain(system_id=system.pk, order_id=order.pk)
     dead = Delivery.objects.get(state=Delivery.State.DEAD)
     client.force_login(admin_user)
 
     response = client.post(reverse("sync:replay"), {"delivery": [dead.pk]})
-    services.deliveries_drain(system_id=system.pk, order_id=order.pk)
+    outbox.deliveries_drain(system_id=system.pk, order_id=order.pk)
 
     assert response.status_code == 302
     assert Delivery.objects.get(pk=dead.pk).state == Delivery.State.DELIVERED
@@ -107,12 +106,12 @@ def test_reconciliation_finds_an_order_the_mes_does_not_know_and_resends_it(mes,
         kind=ExternalSystem.Kind.MES, base_url=mes.url, event_types=["order.released"]
     )
     order = order_services.order_release(actor=planner, order=make_order(owner=sales, confirmed=True))
-    services.deliveries_drain(system_id=system.pk, order_id=order.pk)
+    outbox.deliveries_drain(system_id=system.pk, order_id=order.pk)
     mes.control(reset=True)  # the MES lost it
 
     [drift] = reconciliation.reconcile_system(system=system)
     outcome = reconciliation.drift_repair(drift=drift, actor=admin_user)
-    services.deliveries_drain(system_id=system.pk, order_id=order.pk)
+    outbox.deliveries_drain(system_id=system.pk, order_id=order.pk)
 
     assert drift.kind == Drift.Kind.MISSING_THERE
     assert order.number in outcome
@@ -125,7 +124,7 @@ def test_reconciliation_finds_an_order_the_mes_does_not_know_and_resends_it(mes,
 def test_reconciliation_lists_a_status_the_crm_holds_differently(crm, sales, planner):
     system = ExternalSystemFactory(base_url=crm.url)
     order = make_order(owner=sales, confirmed=True)
-    services.deliveries_drain(system_id=system.pk, order_id=order.pk)
+    outbox.deliveries_drain(system_id=system.pk, order_id=order.pk)
     order_services.order_hold(actor=planner, order=order, reason="credit check")
     # The CRM answered 200 to the hold and then lost it (what reconciliation is for):
     Delivery.objects.filter(order=order, state=Delivery.State.PENDING).update(state=Delivery.State.DELIVERED)

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-from crm_sync.b2mml import messages as b2mml
+from crm_sync import b2mml
 from crm_sync.models import Delivery, ExternalSystem, OutboxEvent
-from crm_sync.outbox.services import deliveries_drain
+from crm_sync.outbox import deliveries_drain
 from orders.sales import services as order_services
 from tests.crm_sync.conftest import start_simulator
 from tests.crm_sync.factories import TEST_SECRET, ExternalSystemFactory
@@ -111,4 +111,4 @@ def test_a_document_is_written_byte_for_byte_as_elementtree_writes_it_with_its_d
     root = ET.Element(f"{{{b2mml.NS}}}ProcessOperationsSchedule", {"releaseID": b2mml.RELEASE_ID})
     ET.SubElement(root, f"{{{b2mml.NS}}}Description").text = "Kunde Müller & Söhne <Ø 2 mm>"
 
-    assert b2mml._document(root) == ET.tostring(root, encoding="utf-8", xml_declaration=True)
+    assert b2mml.serialize(root) == ET.tostring(root, encoding="utf-8", xml_declaration=True)

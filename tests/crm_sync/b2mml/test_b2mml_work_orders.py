@@ -8,9 +8,8 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-from crm_sync.b2mml import messages as b2mml
+from crm_sync import b2mml, outbox
 from crm_sync.models import OutboxEvent
-from crm_sync.outbox import services
 from orders.sales import services as order_services
 from production.models import WorkOrder
 from tests.crm_sync.factories import ExternalSystemFactory
@@ -81,10 +80,7 @@ def test_the_work_order_schedule_validates_against_the_v0701_schema(released, sc
 
 
 def test_a_resync_snapshot_validates_as_a_sync_verb(released, schema_dir, admin_user):
-    from crm_sync.outbox.services import outbox_record_resync
-    from tests.crm_sync.factories import ExternalSystemFactory
-
-    event = outbox_record_resync(
+    event = outbox.outbox_record_resync(
         order=released, system=ExternalSystemFactory(), actor=admin_user, reason="test"
     )
 
@@ -96,7 +92,7 @@ def test_a_resync_snapshot_validates_as_a_sync_verb(released, schema_dir, admin_
 def test_the_released_event_carries_the_work_orders_as_stored(released, planner):
     # The release hands its new work orders to the outbox; a resync reads them back from the database.
     system = ExternalSystemFactory(kind="mes", format="b2mml")
-    services.outbox_record_resync(order=released, system=system, actor=planner, reason="compare")
+    outbox.outbox_record_resync(order=released, system=system, actor=planner, reason="compare")
 
     stored = OutboxEvent.objects.get(order=released, type="order.resync").data["work_orders"]
     assert released_event(released)["data"]["work_orders"] == stored

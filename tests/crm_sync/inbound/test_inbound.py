@@ -9,8 +9,7 @@ import uuid
 import pytest
 from django.urls import reverse
 
-from crm_sync import webhooks
-from crm_sync.inbound import receive as inbound
+from crm_sync import inbound, webhooks
 from crm_sync.models import Delivery, ExternalSystem, InboundMessage
 from orders.models import OrderStatus, SalesOrder
 from orders.sales import services as order_services

@@ -8,8 +8,10 @@ import pytest
 from django.conf import settings
 from django.urls import reverse
 
-from crm_sync.b2mml import messages as b2mml
+from config.kernel.events import OrderChangeApplied
+from crm_sync import b2mml
 from crm_sync.models import Delivery, ExternalSystem, InboundMessage, OutboxEvent
+from crm_sync.outbox import outbox_record_order_event
 from orders.models import OrderStatus, SalesOrder
 from orders.sales import services as order_services
 from production.models import ProductionException, WorkOrder, WorkOrderOperation
@@ -326,10 +328,6 @@ def test_progress_from_the_mes_is_not_echoed_back_to_the_mes(client, released, m
 def test_the_acknowledgement_of_an_applied_change_is_passed_to_the_change_request_service(
     client, released, mes_system
 ):
-    pytest.importorskip("orders.change_requests.services")
-    from config.kernel.events import OrderChangeApplied
-    from crm_sync.outbox.services import outbox_record_order_event
-
     event = outbox_record_order_event(
         OrderChangeApplied(
             order=released,

@@ -9,7 +9,7 @@ import signal
 from celery import shared_task
 from django.db import connection
 
-from crm_sync.tasks import PoisonGuardedTask
+from crm_sync.poison_guard import PoisonGuardedTask
 
 
 @shared_task(name="tests.kill_my_worker", ignore_result=True, base=PoisonGuardedTask)

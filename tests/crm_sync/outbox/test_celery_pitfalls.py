@@ -6,9 +6,9 @@ import pytest
 from django.conf import settings
 
 from config.celery import app
-from crm_sync import tasks
+from crm_sync import inbound, outbox, poison_guard, tasks
 from crm_sync.models import TaskReceipt
-from crm_sync.tasks import PoisonGuardedTask
+from crm_sync.poison_guard import PoisonGuardedTask
 
 pytestmark = pytest.mark.django_db
 
@@ -19,14 +19,16 @@ def test_tasks_are_acknowledged_after_they_ran_and_requeued_when_their_process_d
     assert app.conf.worker_prefetch_multiplier == 1
 
 
-@pytest.mark.parametrize("name", ["deliver_order", "deliveries_sweep", "process_inbound", "reconcile"])
-def test_every_integration_task_counts_its_deliveries(name):
-    assert isinstance(getattr(tasks, name), PoisonGuardedTask)
+@pytest.mark.parametrize(
+    "task", [outbox.deliver_order, tasks.deliveries_sweep, inbound.process_inbound, tasks.reconcile]
+)
+def test_every_integration_task_counts_its_deliveries(task):
+    assert isinstance(task, PoisonGuardedTask)
 
 
 def test_each_delivery_of_one_task_message_is_counted():
     for _ in range(3):
-        receipt = tasks.task_receipt_count(task_id="t-1", name="crm_sync.deliver_order", args=[1, 2])
+        receipt = poison_guard.task_receipt_count(task_id="t-1", name="crm_sync.deliver_order", args=[1, 2])
 
     assert receipt.deliveries == 3
     assert TaskReceipt.objects.count() == 1

@@ -8,8 +8,8 @@ import logging
 import pytest
 from django.utils import timezone
 
+from crm_sync import outbox
 from crm_sync.models import Delivery, DeliveryAttempt, ExternalSystem, OutboxEvent
-from crm_sync.outbox import services
 from orders.sales import services as order_services
 from tests.crm_sync.conftest import start_simulator
 from tests.crm_sync.factories import ExternalSystemFactory
@@ -19,7 +19,7 @@ pytestmark = pytest.mark.django_db
 
 
 def drain(system: ExternalSystem, order) -> int:
-    return services.deliveries_drain(system_id=system.pk, order_id=order.pk)
+    return outbox.deliveries_drain(system_id=system.pk, order_id=order.pk)
 
 
 def states(system: ExternalSystem, order) -> list[tuple[int, str]]:
@@ -166,8 +166,8 @@ def test_a_later_event_cannot_be_claimed_while_an_earlier_one_is_in_flight(crm_s
     order = make_order(owner=sales)
     order_services.order_confirm(actor=sales, order=order)
 
-    first = services.delivery_claim_next(system_id=crm_system.pk, order_id=order.pk)
-    second = services.delivery_claim_next(system_id=crm_system.pk, order_id=order.pk)
+    first = outbox.delivery_claim_next(system_id=crm_system.pk, order_id=order.pk)
+    second = outbox.delivery_claim_next(system_id=crm_system.pk, order_id=order.pk)
 
     assert (first.sequence, first.state) == (1, Delivery.State.IN_FLIGHT)
     assert second is None
@@ -175,10 +175,10 @@ def test_a_later_event_cannot_be_claimed_while_an_earlier_one_is_in_flight(crm_s
 
 def test_an_in_flight_delivery_whose_worker_died_is_claimed_again_after_its_lease(crm_system):
     order = make_order()
-    claimed = services.delivery_claim_next(system_id=crm_system.pk, order_id=order.pk)
+    claimed = outbox.delivery_claim_next(system_id=crm_system.pk, order_id=order.pk)
     Delivery.objects.filter(pk=claimed.pk).update(claimed_until=timezone.now() - dt.timedelta(seconds=1))
 
-    again = services.delivery_claim_next(system_id=crm_system.pk, order_id=order.pk)
+    again = outbox.delivery_claim_next(system_id=crm_system.pk, order_id=order.pk)
 
     assert again.pk == claimed.pk
     assert again.attempts == 2
@@ -188,7 +188,7 @@ def test_a_claim_holds_its_delivery_for_the_systems_timeouts_plus_the_margin(set
     system = ExternalSystemFactory(connect_timeout=2.5, read_timeout=7.0)
     order = make_order()
 
-    claimed = services.delivery_claim_next(system_id=system.pk, order_id=order.pk)
+    claimed = outbox.delivery_claim_next(system_id=system.pk, order_id=order.pk)
 
     stored = Delivery.objects.get(pk=claimed.pk)
     lease = dt.timedelta(seconds=2.5 + 7.0 + settings.SYNC_LEASE_MARGIN_SECONDS)
@@ -204,8 +204,8 @@ def test_a_paused_or_disabled_system_gets_no_claim():
     ExternalSystem.objects.filter(pk=disabled.pk).update(is_enabled=False)
     assert Delivery.objects.filter(order=order, state=Delivery.State.PENDING).count() == 2
 
-    assert services.delivery_claim_next(system_id=paused.pk, order_id=order.pk) is None
-    assert services.delivery_claim_next(system_id=disabled.pk, order_id=order.pk) is None
+    assert outbox.delivery_claim_next(system_id=paused.pk, order_id=order.pk) is None
+    assert outbox.delivery_claim_next(system_id=disabled.pk, order_id=order.pk) is None
 
 
 # --- retries and dead letters ---------------------------------------------------------------------------
@@ -213,7 +213,7 @@ def test_retry_delays_grow_exponentially_with_jitter(settings):
     settings.SYNC_RETRY_BASE_MS = 1000
     settings.SYNC_RETRY_MAX_SECONDS = 5
 
-    delays = [[services.retry_delay(attempts=n).total_seconds() for _ in range(50)] for n in (1, 2, 3, 4)]
+    delays = [[outbox.retry_delay(attempts=n).total_seconds() for _ in range(50)] for n in (1, 2, 3, 4)]
 
     assert all(0.5 <= d <= 1 for d in delays[0])
     assert all(1 <= d <= 2 for d in delays[1])
@@ -285,7 +285,7 @@ def test_replaying_a_dead_letter_delivers_it_and_then_the_rest_in_order(
     crm.control(fail_next=1)
     drain(crm_system, order)
 
-    replayed = services.deliveries_replay(deliveries=Delivery.objects.filter(state="dead"), actor=admin_user)
+    replayed = outbox.deliveries_replay(deliveries=Delivery.objects.filter(state="dead"), actor=admin_user)
     drain(crm_system, order)
 
     assert replayed == 1
@@ -299,7 +299,7 @@ def test_a_replay_gets_a_fresh_retry_budget(crm, crm_system, settings, admin_use
     order = make_order()
     drain(crm_system, order)
     drain(crm_system, order)
-    services.deliveries_replay(deliveries=Delivery.objects.all(), actor=admin_user)
+    outbox.deliveries_replay(deliveries=Delivery.objects.all(), actor=admin_user)
     crm.control(fail_next=1)
 
     drain(crm_system, order)
@@ -327,7 +327,7 @@ def test_a_delivery_that_timed_out_after_being_applied_is_applied_once(crm, crm_
 
 # --- pause ----------------------------------------------------------------------------------------------
 def test_a_paused_system_is_sent_nothing(crm, crm_system, admin_user):
-    services.external_system_set_paused(system=crm_system, paused=True, actor=admin_user)
+    outbox.external_system_set_paused(system=crm_system, paused=True, actor=admin_user)
     order = make_order()
 
     assert drain(crm_system, order) == 0
@@ -338,13 +338,13 @@ def test_a_paused_system_is_sent_nothing(crm, crm_system, admin_user):
 def test_resuming_a_system_wakes_its_waiting_orders(
     crm, crm_system, admin_user, django_capture_on_commit_callbacks
 ):
-    services.external_system_set_paused(system=crm_system, paused=True, actor=admin_user)
+    outbox.external_system_set_paused(system=crm_system, paused=True, actor=admin_user)
     order = make_order()
 
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        services.external_system_set_paused(system=crm_system, paused=False, actor=admin_user)
+        outbox.external_system_set_paused(system=crm_system, paused=False, actor=admin_user)
     drain(crm_system, order)
 
     # One wake-up for the waiting order (the other callback renews the outbox's cached systems).
-    assert len([c for c in callbacks if c.__qualname__.startswith("_enqueue_on_commit.")]) == 1
+    assert len([c for c in callbacks if c.__qualname__.startswith("enqueue_on_commit.")]) == 1
     assert crm.subjects() == [(order.number, 1)]

@@ -8,10 +8,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from config.celery import app as celery_app
-from crm_sync import tasks
-from crm_sync.inbound import receive as inbound
+from crm_sync import fast_sql, inbound, outbox, poison_guard
 from crm_sync.models import Delivery, ExternalSystem, InboundMessage, OutboxEvent, TaskReceipt
-from crm_sync.outbox import services
 from production.models import Operation, Routing, WorkCenter
 from tests.crm_sync.factories import ExternalSystemFactory
 from tests.crm_sync.helpers import post_hook
@@ -97,7 +95,7 @@ def test_delivering_one_event_stays_within_its_query_budget(mes):
     order = make_order()
 
     with CaptureQueriesContext(connection) as queries:
-        delivered = services.deliveries_drain(system_id=system.pk, order_id=order.pk)
+        delivered = outbox.deliveries_drain(system_id=system.pk, order_id=order.pk)
 
     assert delivered == 1
     assert OutboxEvent.objects.get(order=order).state == OutboxEvent.State.DELIVERED
@@ -106,10 +104,10 @@ def test_delivering_one_event_stays_within_its_query_budget(mes):
 
 
 def test_counting_a_task_delivery_is_one_statement():
-    tasks.task_receipt_count(task_id="t-9", name="crm_sync.process_inbound", args=[9])
+    poison_guard.task_receipt_count(task_id="t-9", name="crm_sync.process_inbound", args=[9])
 
     with CaptureQueriesContext(connection) as queries:
-        receipt = tasks.task_receipt_count(task_id="t-9", name="crm_sync.process_inbound", args=[9])
+        receipt = poison_guard.task_receipt_count(task_id="t-9", name="crm_sync.process_inbound", args=[9])
 
     assert len(queries) == 1
     assert receipt.deliveries == 2
@@ -124,7 +122,7 @@ def test_an_event_with_one_dead_delivery_is_dead_even_if_another_was_delivered()
     event.deliveries.filter(system=first).update(state=Delivery.State.DEAD)
     event.deliveries.exclude(system=first).update(state=Delivery.State.DELIVERED)
 
-    services._settle_event(event.pk)
+    fast_sql.outbox_event_settle(event.pk)
 
     event.refresh_from_db()
     assert event.state == OutboxEvent.State.DEAD

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from crm_sync import tasks
+from crm_sync import inbound
 from crm_sync.models import Delivery, ExternalSystem, InboundMessage
 from production.models import Operation, Routing, WorkCenter
 from tests.crm_sync.factories import ExternalSystemFactory
@@ -48,7 +48,7 @@ def crm_message(client, mes):
 
 
 def test_the_inbound_task_delivers_the_release_it_caused_itself(crm_message, mes):
-    tasks.process_inbound(crm_message.pk)
+    inbound.process_inbound(crm_message.pk)
 
     delivery = Delivery.objects.get(event__type="order.released")
     assert delivery.state == Delivery.State.DELIVERED
@@ -59,16 +59,16 @@ def test_the_inbound_task_delivers_the_release_it_caused_itself(crm_message, mes
 def test_with_inline_delivery_off_the_release_waits_for_its_delivery_task(crm_message, mes, settings):
     settings.SYNC_DELIVER_INLINE = False
 
-    tasks.process_inbound(crm_message.pk)
+    inbound.process_inbound(crm_message.pk)
 
     assert Delivery.objects.get(event__type="order.released").state == Delivery.State.PENDING
     assert mes.received() == []
 
 
 def test_a_message_processed_before_delivers_nothing_again(crm_message, mes):
-    tasks.process_inbound(crm_message.pk)
+    inbound.process_inbound(crm_message.pk)
 
-    tasks.process_inbound(crm_message.pk)  # a redelivered task: the message is processed, nothing is woken
+    inbound.process_inbound(crm_message.pk)  # a redelivered task: the message is processed, nothing is woken
 
     assert len(mes.received()) == 1
     assert Delivery.objects.get(event__type="order.released").attempts == 1

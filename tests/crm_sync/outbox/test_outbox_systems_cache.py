@@ -8,8 +8,9 @@ from django.core.cache import cache
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
+from crm_sync import outbox
 from crm_sync.models import Delivery, ExternalSystem, OutboxEvent
-from crm_sync.outbox import services
+from crm_sync.outbox.systems import SYSTEMS_VERSION_KEY
 from tests.crm_sync.factories import ExternalSystemFactory
 from tests.factories import make_order
 
@@ -26,7 +27,7 @@ def test_the_second_event_reads_no_systems_from_the_database(django_capture_on_c
     make_order()
 
     with CaptureQueriesContext(connection) as queries:
-        services.enabled_systems()
+        outbox.enabled_systems()
 
     assert not [q for q in queries.captured_queries if "crm_sync_externalsystem" in q["sql"]]
 
@@ -54,7 +55,7 @@ def test_a_change_another_process_made_is_seen_through_the_shared_version():
     assert systems_told(make_order()) == [system.pk]
     # Another process: its signal replaced the version in the shared cache, not in this process.
     ExternalSystem.objects.filter(pk=system.pk).update(is_enabled=False)
-    cache.set(services.SYSTEMS_VERSION_KEY, "set-by-another-process", timeout=None)
+    cache.set(SYSTEMS_VERSION_KEY, "set-by-another-process", timeout=None)
 
     assert systems_told(make_order()) == []
 

@@ -13,8 +13,8 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
+from crm_sync import outbox
 from crm_sync.models import Delivery, ExternalSystem
-from crm_sync.outbox import selectors, services
 from orders.sales import services as order_services
 from tests.crm_sync.conftest import REPO
 from tests.crm_sync.factories import ExternalSystemFactory
@@ -42,9 +42,9 @@ def test_the_sweep_finds_queues_whose_wake_up_task_was_lost(crm, settings):
     waiting_order = make_order()
     backing_off = make_order()
     crm.control(fail_subjects=[backing_off.number])
-    services.deliveries_drain(system_id=due.pk, order_id=backing_off.pk)
+    outbox.deliveries_drain(system_id=due.pk, order_id=backing_off.pk)
 
-    queues = selectors.due_queues(now=timezone.now())
+    queues = outbox.due_queues(now=timezone.now())
 
     assert queues == [(due.pk, waiting_order.pk)]
     assert (paused.pk, waiting_order.pk) not in queues
@@ -68,7 +68,7 @@ def test_parallel_workers_deliver_every_event_once_and_in_order(crm, sales):
         random.Random(seed).shuffle(jobs)
         try:
             for system_id, order_id in jobs:
-                services.deliveries_drain(system_id=system_id, order_id=order_id)
+                outbox.deliveries_drain(system_id=system_id, order_id=order_id)
         except BaseException as exc:  # surfaced below
             errors.append(exc)
         finally:

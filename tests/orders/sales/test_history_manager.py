@@ -1,4 +1,4 @@
-"""Model.history (django-simple-history) with its manager class built once per model (config/history.py)."""
+"""Model.history (django-simple-history), its manager class built once per model (config.history)."""
 
 from __future__ import annotations
 
@@ -27,3 +27,23 @@ def test_an_orders_history_lists_only_that_orders_rows():
 
     assert {row.id for row in first.history.all()} == {first.pk}
     assert second.history.count() == first.history.count() + 1
+
+
+def test_every_model_with_history_builds_its_manager_class_once():
+    from django.apps import apps
+
+    from config.history import ManagerBuiltOnceDescriptor
+
+    tracked = [
+        model for model in apps.get_models() if hasattr(model._meta, "simple_history_manager_attribute")
+    ]
+    plain = [
+        model._meta.label
+        for model in tracked
+        if not isinstance(
+            model.__dict__[model._meta.simple_history_manager_attribute], ManagerBuiltOnceDescriptor
+        )
+    ]
+
+    assert len(tracked) >= 20
+    assert plain == [], "declare history = config.history.HistoricalRecords(...)"

@@ -283,7 +283,7 @@ def test_the_admin_lists_dispositions_read_only_and_filters_the_open_ones(
 
 
 def test_the_mes_reads_the_scrapped_work_order_as_cancelled_in_b2mml(surplus_held, planner):
-    from crm_sync.b2mml import messages as b2mml
+    from crm_sync import b2mml
 
     order, first, second = surplus_held
     pending = selectors.open_dispositions().get()

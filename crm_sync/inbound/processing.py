@@ -1,104 +1,26 @@
-"""Inbound messages from the CRM and the MES: verify, store raw under a unique id, answer, process later.
-
-`inbound_receive` runs in the web request and does only what must happen before we answer;
-`inbound_process` runs in a task and applies the message through DISPATCH, in one transaction with
-marking it processed, so a message has its effect once however often it arrives or is retried.
-"""
+"""Processing: apply one stored inbound message through DISPATCH, once, in one transaction with marking it
+processed, so a message has its effect once however often it arrives or is retried."""
 
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
-from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from collections.abc import Callable
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from config.kernel.errors import ApplicationError, ValidationFailed
-from crm_sync import webhooks
-from crm_sync.b2mml import messages as b2mml
+from config.kernel.errors import ApplicationError
+from crm_sync import outbox
 from crm_sync.inbound import crm as crm_inbound
 from crm_sync.inbound import mes as mes_inbound
-from crm_sync.inbound.common import map_inbound
 from crm_sync.models import ExternalSystem, InboundMessage
-from crm_sync.outbox import origin
-from crm_sync.outbox.services import retry_delay
 
 logger = logging.getLogger("orderbridge.crm_sync")
-security_log = logging.getLogger("orderbridge.security")
 
-
-class SignatureRefused(ApplicationError):
-    status_code = 401
-    default_code = "bad_signature"
-
-
-# --- receiving ------------------------------------------------------------------------------------------
-def _classify(*, system: ExternalSystem, content_type: str, body: bytes) -> tuple[str, str]:
-    """(kind, subject) of a message, read just enough to route it; a body we cannot read is refused now."""
-    if "xml" in content_type:
-        try:
-            root, _ids = b2mml.acknowledged_bod_ids(body)
-        except Exception as exc:  # any XML parser error
-            raise ValidationFailed(_("The XML body cannot be read."), fields={"body": [str(exc)]}) from exc
-        return root, ""
-    try:
-        document = json.loads(body)
-    except ValueError as exc:
-        raise ValidationFailed(_("The body is not JSON."), fields={"body": [str(exc)]}) from exc
-    document = map_inbound(system, document)
-    if not isinstance(document, dict) or not isinstance(document.get("type"), str):
-        raise ValidationFailed(_("The message has no type."), fields={"type": [_("This field is required.")]})
-    subject = document.get("subject")
-    return document["type"], subject if isinstance(subject, str) else ""
-
-
-def inbound_receive(
-    *, system: ExternalSystem, headers: Mapping[str, str], body: bytes
-) -> tuple[InboundMessage, bool]:
-    """Verify and store one message; return it and whether it is new (False: a duplicate, no effect).
-
-    Raises SignatureRefused (401) for an unsigned, badly signed, expired or replayed-too-late message,
-    ValidationFailed (400) for a body that cannot be routed. After commit, a processing task is queued.
-    """
-    if not system.signing_secret:
-        raise SignatureRefused(_("This system has no signing secret; inbound messages are refused."))
-    try:
-        message_id = webhooks.verify(secret=system.signing_secret, headers=headers, body=body)
-    except webhooks.WebhookVerificationError as exc:
-        security_log.warning("refused inbound system=%s why=%s", system.slug, exc)
-        raise SignatureRefused(_("The signature is missing, wrong or expired.")) from exc
-    content_type = {k.lower(): v for k, v in headers.items()}.get("content-type", "")
-    kind, subject = _classify(system=system, content_type=content_type, body=body)
-    try:
-        with transaction.atomic():
-            message = InboundMessage.objects.create(
-                system=system,
-                message_id=message_id,
-                content_type=content_type[:100],
-                body=body.decode("utf-8-sig"),
-                kind=kind[:100],
-                subject=subject[:64],
-                next_attempt_at=timezone.now(),
-            )
-    except IntegrityError:
-        return InboundMessage.objects.get(system=system, message_id=message_id), False
-    transaction.on_commit(lambda: _enqueue(message.pk), robust=True)
-    return message, True
-
-
-def _enqueue(message_pk: int) -> None:
-    from crm_sync.tasks import process_inbound
-
-    process_inbound.delay(message_pk)
-
-
-# --- processing -----------------------------------------------------------------------------------------
 Handler = Callable[[InboundMessage], dict]
 DISPATCH: dict[tuple[str, str], Handler] = {
     (ExternalSystem.Kind.CRM, "order.created"): crm_inbound.order_created,
@@ -138,7 +60,7 @@ def inbound_process(*, message_pk: int) -> InboundMessage | None:
             if handler is None:
                 raise ApplicationError(_("No handler for this kind of message."), code="unhandled")
             # Every outbox event the effect writes carries this system as its origin (no echo back).
-            with transaction.atomic(), origin.acting_for(message.system):
+            with transaction.atomic(), outbox.acting_for(message.system):
                 message.result = handler(message)
         except Exception as exc:  # every failure is recorded on the message, none is lost
             message.last_error = f"{type(exc).__name__}: {exc}"[:2000]
@@ -151,7 +73,7 @@ def inbound_process(*, message_pk: int) -> InboundMessage | None:
                 logger.error("inbound dead letter %s from %s: %s", message.message_id, message.system, exc)
             else:
                 message.state = InboundMessage.State.FAILED
-                message.next_attempt_at = timezone.now() + retry_delay(attempts=message.attempts)
+                message.next_attempt_at = timezone.now() + outbox.retry_delay(attempts=message.attempts)
         else:
             message.state = InboundMessage.State.PROCESSED
             message.processed_at = timezone.now()
@@ -187,17 +109,3 @@ def inbound_due(*, limit: int = 500, grace_seconds: float = 0, hold_seconds: flo
             pk__in=due, state__in=[InboundMessage.State.RECEIVED, InboundMessage.State.FAILED]
         ).update(next_attempt_at=now + dt.timedelta(seconds=hold_seconds))
     return due
-
-
-@transaction.atomic
-def inbound_replay(*, messages: Iterable[InboundMessage], actor: Any) -> int:
-    """Process dead or failed messages again, due now, with a fresh retry budget. Returns how many."""
-    ids = [message.pk for message in messages]
-    count = InboundMessage.objects.filter(
-        pk__in=ids, state__in=[InboundMessage.State.DEAD, InboundMessage.State.FAILED]
-    ).update(state=InboundMessage.State.RECEIVED, attempts=0, next_attempt_at=timezone.now())
-    for pk in ids:
-        transaction.on_commit(lambda pk=pk: _enqueue(pk), robust=True)
-    if count:
-        logger.info("%s replayed %s inbound messages", getattr(actor, "username", "system"), count)
-    return count

@@ -1,0 +1,327 @@
+"""Export: our order events as ISA-95 OperationsSchedule messages (MESA's B2MML "Version 0701"), and the
+way back (`schedule_read`, the MES's side of the contract, used by the MES simulator and the tests).
+
+An event that carries the order's work orders (release, applied change, resync, decided disposition)
+goes out as one OperationsSchedule (ID = order number) with one OperationsRequest per WORK ORDER (ID =
+work order number) and one SegmentRequirement per routing operation (ID = "<work order>/<operation
+sequence>"); other events keep one OperationsRequest per order line with a single SegmentRequirement.
+Quantities, dates, priority, customer and every spec attribute travel as SegmentParameters, so
+`schedule_read` gives back what `schedule_for_event` put in.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from xml.etree import ElementTree as ET
+
+from crm_sync.b2mml.elements import (
+    RELEASE_ID,
+    application_area,
+    children,
+    local_name,
+    qualified,
+    serialize,
+    sub,
+    text_of,
+)
+
+SENDER = "OrderBridge"
+
+# Our event → the BOD verb; the order's status → ISA-95 request state.
+VERBS = {"order.released": "Process", "order.resync": "Sync", "order.cancelled": "Cancel"}
+REQUEST_STATES = {
+    "draft": "Forecast",
+    "confirmed": "Waiting",
+    "released": "Released",
+    "in_production": "Running",
+    "completed": "Completed",
+    "shipped": "Closed",
+    "closed": "Closed",
+    "on_hold": "Held",
+    "cancelled": "Cancelled",
+}
+
+# A work order held, cancelled or completed on its own (a change, a disposition) says so, whatever its order.
+WORK_ORDER_OWN_STATES = {"on_hold": "Held", "cancelled": "Cancelled", "completed": "Completed"}
+
+# A request without work orders (an order line) is one operation of this name.
+PRODUCE = "PRODUCE"
+
+
+def _date_time(value: str | None, *, end_of_day: bool = False) -> str | None:
+    if not value:
+        return None
+    if "T" in value:
+        return value
+    return f"{value}T{'23:59:59' if end_of_day else '00:00:00'}Z"
+
+
+# --- parameter values -------------------------------------------------------------------------------------
+def _typed(value: Any) -> tuple[str, str, dict[str, str]]:
+    """A JSON value as (ValueString, DataType, DataType attributes); see `_untyped` for the way back."""
+    if isinstance(value, bool):
+        return ("true" if value else "false"), "boolean", {}
+    if isinstance(value, int):
+        return str(value), "integer", {}
+    if isinstance(value, float):
+        return repr(value), "double", {}
+    if isinstance(value, str):
+        return value, "string", {}
+    return json.dumps(value, sort_keys=True), "Other", {"OtherValue": "json"}
+
+
+def _untyped(text: str, data_type: str, other: str | None) -> Any:
+    if data_type == "boolean":
+        return text == "true"
+    if data_type in ("integer", "int", "long"):
+        return int(text)
+    if data_type in ("double", "float"):
+        return float(text)
+    if data_type == "Other" and other == "json":
+        return json.loads(text)
+    return text
+
+
+def _parameter(parent: ET.Element, name: str, value: Any, *, unit: str | None = None) -> None:
+    text, data_type, attrs = _typed(value)
+    parameter = sub(parent, "SegmentParameter")
+    sub(parameter, "ID", name)
+    holder = sub(parameter, "Value")
+    sub(holder, "ValueString", text)
+    sub(holder, "DataType", data_type, **attrs)
+    if unit:
+        sub(holder, "UnitOfMeasure", unit)
+
+
+# --- writing ----------------------------------------------------------------------------------------------
+def schedule_for_event(event: dict, *, receiver: str = "") -> bytes:
+    """Build the B2MML document for one CloudEvent (as from OutboxEvent.as_cloudevent()).
+
+    The event id is the BODID, so the MES can deduplicate on it exactly as on the webhook-id.
+    """
+    data = event["data"]
+    event_type = event["type"].removeprefix("com.orderbridge.")
+    verb = VERBS.get(event_type, "Change")
+    state = REQUEST_STATES.get(data.get("status", ""), "Other")
+    root = ET.Element(qualified(f"{verb}OperationsSchedule"), {"releaseID": RELEASE_ID})
+    application_area(
+        root,
+        sender=SENDER,
+        confirmation="Always",
+        receiver=receiver,
+        created=event["time"],
+        bod_id=event["id"],
+    )
+
+    data_area = sub(root, "DataArea")
+    verb_element = sub(data_area, verb)
+    if verb == "Process":
+        verb_element.set("acknowledgeCode", "Always")
+    elif verb == "Change":
+        verb_element.set("responseCode", "Always")
+
+    schedule = sub(data_area, "OperationsSchedule")
+    sub(schedule, "ID", data["number"])
+    sub(schedule, "Description", f"{event_type} {data.get('customer', {}).get('code', '')}".strip())
+    sub(schedule, "Version", data.get("revision", 1))
+    sub(schedule, "PublishedDate", event["time"])
+    if data.get("promised_date"):
+        sub(schedule, "EndTime", _date_time(data["promised_date"], end_of_day=True))
+    sub(schedule, "OperationsType", "Production")
+    sub(schedule, "ScheduleState", state)
+
+    work_orders = data.get("work_orders")
+    if work_orders:
+        lines = {line["line_no"]: line for line in data.get("lines", [])}
+        for work_order in work_orders:
+            line = lines.get(work_order.get("line_no")) or {}
+            _work_order_request(schedule, event, data, state, work_order, line)
+    else:
+        for line in data.get("lines", []):
+            _line_request(schedule, event, data, state, line)
+
+    return serialize(root)
+
+
+def _request(
+    schedule: ET.Element, *, request_id: str, sku: str, data: dict, due: str | None, state: str
+) -> ET.Element:
+    """An OperationsRequest's own elements (its segments follow)."""
+    request = sub(schedule, "OperationsRequest")
+    sub(request, "ID", request_id)
+    sub(request, "Description", sku)
+    sub(request, "Version", data.get("revision", 1))
+    if due:
+        sub(request, "EndTime", _date_time(due, end_of_day=True))
+    sub(request, "OperationsType", "Production")
+    sub(request, "Priority", data.get("priority", 2))
+    sub(request, "RequestState", state)
+    return request
+
+
+def _segment(
+    request: ET.Element,
+    *,
+    segment_id: str,
+    due: str | None,
+    process_segment: str,
+    planned_minutes: Any,
+    sku: str,
+    operations_segment: str,
+    state: str,
+) -> ET.Element:
+    """A SegmentRequirement's own elements (its parameters and material follow)."""
+    segment = sub(request, "SegmentRequirement")
+    sub(segment, "ID", segment_id)
+    if due:
+        sub(segment, "LatestEndTime", _date_time(due, end_of_day=True))
+    sub(segment, "ProcessSegmentID", process_segment)
+    if planned_minutes:
+        sub(segment, "Duration", f"PT{int(planned_minutes)}M")
+    sub(segment, "OperationsDefinitionID", sku)
+    sub(segment, "OperationsSegmentID", operations_segment)
+    sub(segment, "SegmentState", state)
+    return segment
+
+
+def _order_parameters(segment: ET.Element, event: dict, data: dict, line: dict) -> None:
+    """What every segment carries of its order and line: numbers, dates, priority, customer, spec."""
+    _parameter(segment, "order_number", data["number"])
+    _parameter(segment, "sequence", event.get("sequence", 0))
+    _parameter(segment, "revision", data.get("revision", 1))
+    if line.get("line_no") is not None:
+        _parameter(segment, "line_no", line["line_no"])
+    _parameter(segment, "priority", data.get("priority", 2))
+    for name in ("customer_po", "requested_date", "promised_date"):
+        if data.get(name):
+            _parameter(segment, name, data[name])
+    if line.get("due_date"):
+        _parameter(segment, "due_date", line["due_date"])
+    customer = data.get("customer") or {}
+    if customer.get("code"):
+        _parameter(segment, "customer", customer["code"])
+    if customer.get("tier"):
+        _parameter(segment, "customer_tier", customer["tier"])
+    for key, value in sorted((line.get("spec") or {}).items()):
+        _parameter(segment, f"spec.{key}", value)
+
+
+def _produced_material(segment: ET.Element, *, material_id: str, sku: str, quantity: str, unit: str) -> None:
+    """The MaterialRequirement for what the request produces."""
+    material = sub(segment, "MaterialRequirement")
+    sub(material, "ID", material_id)
+    sub(material, "MaterialDefinitionID", sku)
+    sub(material, "MaterialUse", "Produced")
+    holder = sub(material, "Quantity")
+    sub(holder, "QuantityString", quantity)
+    sub(holder, "DataType", "decimal")
+    if unit:
+        sub(holder, "UnitOfMeasure", unit)
+
+
+def _line_request(schedule: ET.Element, event: dict, data: dict, state: str, line: dict) -> None:
+    """One OperationsRequest for an order line (events without work orders), with a single segment."""
+    request_id = f"{data['number']}-{line['line_no']}"
+    due = line.get("due_date") or data.get("promised_date")
+    request = _request(schedule, request_id=request_id, sku=line["sku"], data=data, due=due, state=state)
+    segment = _segment(
+        request,
+        segment_id=f"{request_id}-10",
+        due=due,
+        process_segment=PRODUCE,
+        planned_minutes=None,
+        sku=line["sku"],
+        operations_segment=PRODUCE,
+        state=state,
+    )
+    _order_parameters(segment, event, data, line)
+    _parameter(segment, "sku", line["sku"])
+    _parameter(segment, "quantity", line["quantity"], unit=line.get("unit") or None)
+    _produced_material(
+        segment,
+        material_id=f"{request_id}-OUT",
+        sku=line["sku"],
+        quantity=line["quantity"],
+        unit=line.get("unit"),
+    )
+
+
+def _work_order_request(
+    schedule: ET.Element, event: dict, data: dict, state: str, work_order: dict, line: dict
+) -> None:
+    """One OperationsRequest per work order, one SegmentRequirement per routing operation."""
+    state = WORK_ORDER_OWN_STATES.get(work_order.get("status", ""), state)
+    due = line.get("due_date") or data.get("promised_date")
+    request = _request(
+        schedule, request_id=work_order["number"], sku=work_order["sku"], data=data, due=due, state=state
+    )
+    operations = work_order.get("operations") or [
+        {"sequence": 10, "name": PRODUCE, "work_center": "", "planned_minutes": 0}
+    ]
+    for operation in operations:
+        segment = _segment(
+            request,
+            segment_id=f"{work_order['number']}/{operation['sequence']}",
+            due=due,
+            process_segment=str(operation["sequence"]),
+            planned_minutes=operation.get("planned_minutes"),
+            sku=work_order["sku"],
+            operations_segment=operation["name"][:100] or str(operation["sequence"]),
+            state=state,
+        )
+        _order_parameters(segment, event, data, line)
+        _parameter(segment, "work_order", work_order["number"])
+        _parameter(segment, "operation", operation["sequence"])
+        _parameter(segment, "operation_name", operation["name"])
+        if operation.get("work_center"):
+            _parameter(segment, "work_center", operation["work_center"])
+        _parameter(segment, "sku", work_order["sku"])
+        _parameter(segment, "quantity", work_order["quantity"], unit=line.get("unit") or None)
+        if operation is operations[-1]:
+            _produced_material(
+                segment,
+                material_id=f"{work_order['number']}-OUT",
+                sku=work_order["sku"],
+                quantity=work_order["quantity"],
+                unit=line.get("unit"),
+            )
+
+
+# --- reading ----------------------------------------------------------------------------------------------
+def schedule_read(document: bytes) -> dict:
+    """Read an OperationsSchedule message (any verb) back into plain data: the MES side of the contract."""
+    root = ET.fromstring(document)  # noqa: S314 - signed sender, no DTDs in B2MML
+    verb = local_name(root.tag).removesuffix("OperationsSchedule")
+    area = children(root, "ApplicationArea")[0]
+    schedule = children(children(root, "DataArea")[0], "OperationsSchedule")[0]
+    requests = []
+    for request in children(schedule, "OperationsRequest"):
+        segments = []
+        for segment in children(request, "SegmentRequirement"):
+            parameters: dict[str, Any] = {}
+            for parameter in children(segment, "SegmentParameter"):
+                value = children(parameter, "Value")[0]
+                data_type = children(value, "DataType")
+                parameters[text_of(parameter, "ID") or ""] = _untyped(
+                    text_of(value, "ValueString") or "",
+                    (data_type[0].text or "").strip() if data_type else "string",
+                    data_type[0].get("OtherValue") if data_type else None,
+                )
+            segments.append({"id": text_of(segment, "ID"), "parameters": parameters})
+        requests.append(
+            {
+                "id": text_of(request, "ID"),
+                "state": text_of(request, "RequestState"),
+                "priority": text_of(request, "Priority"),
+                "segments": segments,
+            }
+        )
+    return {
+        "verb": verb,
+        "bod_id": text_of(area, "BODID"),
+        "order_number": text_of(schedule, "ID"),
+        "version": text_of(schedule, "Version"),
+        "state": text_of(schedule, "ScheduleState"),
+        "requests": requests,
+    }

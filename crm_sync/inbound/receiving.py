@@ -1,0 +1,102 @@
+"""Receiving: verify an inbound message, store it raw under its unique id, answer; its task does the rest.
+
+`inbound_receive` runs in the web request and does only what must happen before we answer; the message
+is applied later by the process_inbound task (processing.py). Operators' replays come through here too.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterable, Mapping
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from config.kernel import Actor, actor_name
+from config.kernel.errors import ApplicationError, ValidationFailed
+from crm_sync import b2mml, webhooks
+from crm_sync.inbound.common import map_inbound
+from crm_sync.inbound.tasks import process_inbound
+from crm_sync.models import ExternalSystem, InboundMessage
+
+logger = logging.getLogger("orderbridge.crm_sync")
+security_log = logging.getLogger("orderbridge.security")
+
+
+class SignatureRefused(ApplicationError):
+    status_code = 401
+    default_code = "bad_signature"
+
+
+def _classify(*, system: ExternalSystem, content_type: str, body: bytes) -> tuple[str, str]:
+    """(kind, subject) of a message, read just enough to route it; a body we cannot read is refused now."""
+    if "xml" in content_type:
+        try:
+            root, _ids = b2mml.acknowledged_bod_ids(body)
+        except Exception as exc:  # any XML parser error
+            raise ValidationFailed(_("The XML body cannot be read."), fields={"body": [str(exc)]}) from exc
+        return root, ""
+    try:
+        document = json.loads(body)
+    except ValueError as exc:
+        raise ValidationFailed(_("The body is not JSON."), fields={"body": [str(exc)]}) from exc
+    document = map_inbound(system, document)
+    if not isinstance(document, dict) or not isinstance(document.get("type"), str):
+        raise ValidationFailed(_("The message has no type."), fields={"type": [_("This field is required.")]})
+    subject = document.get("subject")
+    return document["type"], subject if isinstance(subject, str) else ""
+
+
+def inbound_receive(
+    *, system: ExternalSystem, headers: Mapping[str, str], body: bytes
+) -> tuple[InboundMessage, bool]:
+    """Verify and store one message; return it and whether it is new (False: a duplicate, no effect).
+
+    Raises SignatureRefused (401) for an unsigned, badly signed, expired or replayed-too-late message,
+    ValidationFailed (400) for a body that cannot be routed. After commit, a processing task is queued.
+    """
+    if not system.signing_secret:
+        raise SignatureRefused(_("This system has no signing secret; inbound messages are refused."))
+    try:
+        message_id = webhooks.verify(secret=system.signing_secret, headers=headers, body=body)
+    except webhooks.WebhookVerificationError as exc:
+        security_log.warning("refused inbound system=%s why=%s", system.slug, exc)
+        raise SignatureRefused(_("The signature is missing, wrong or expired.")) from exc
+    content_type = {k.lower(): v for k, v in headers.items()}.get("content-type", "")
+    kind, subject = _classify(system=system, content_type=content_type, body=body)
+    try:
+        with transaction.atomic():
+            message = InboundMessage.objects.create(
+                system=system,
+                message_id=message_id,
+                content_type=content_type[:100],
+                body=body.decode("utf-8-sig"),
+                kind=kind[:100],
+                subject=subject[:64],
+                next_attempt_at=timezone.now(),
+            )
+    except IntegrityError:
+        return InboundMessage.objects.get(system=system, message_id=message_id), False
+    transaction.on_commit(lambda: inbound_enqueue(message.pk), robust=True)
+    return message, True
+
+
+def inbound_enqueue(message_pk: int) -> None:
+    """Queue the processing of a stored message (called after commit: the task must find the row)."""
+    process_inbound.delay(message_pk)
+
+
+@transaction.atomic
+def inbound_replay(*, messages: Iterable[InboundMessage], actor: Actor) -> int:
+    """Process dead or failed messages again, due now, with a fresh retry budget. Returns how many."""
+    ids = [message.pk for message in messages]
+    count = InboundMessage.objects.filter(
+        pk__in=ids, state__in=[InboundMessage.State.DEAD, InboundMessage.State.FAILED]
+    ).update(state=InboundMessage.State.RECEIVED, attempts=0, next_attempt_at=timezone.now())
+    for pk in ids:
+        transaction.on_commit(lambda pk=pk: inbound_enqueue(pk), robust=True)
+    if count:
+        logger.info("%s replayed %s inbound messages", actor_name(actor), count)
+    return count

@@ -1,0 +1,246 @@
+"""Delivering the outbox: claim the head of an order's queue for a system, send it, record the outcome.
+
+Delivery contract (per order and per external system, like one SAP qRFC queue):
+- at least once, with the event id as the idempotency key (header webhook-id, B2MML BODID);
+- strictly in sequence: an order's later event is not sent to a system before every earlier one has
+  been acknowledged by it; a failing or dead event holds back that order for that system only;
+- claimed by one worker at a time (SELECT … FOR UPDATE SKIP LOCKED on PostgreSQL, compare-and-set on
+  the row everywhere), with a lease so that a worker killed mid-request does not strand its row.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import os
+import random
+import threading
+import time
+from dataclasses import dataclass
+
+import httpx
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from crm_sync import b2mml, fast_sql, webhooks
+from crm_sync.mapping import apply_mapping
+from crm_sync.models import Delivery, DeliveryAttempt, ExternalSystem, OutboxEvent
+from crm_sync.outbox import selectors
+
+logger = logging.getLogger("orderbridge.crm_sync")
+
+RESPONSE_EXCERPT_CHARS = 500
+
+
+# --- claiming -------------------------------------------------------------------------------------------
+def _lease_seconds(system: ExternalSystem) -> float:
+    # A claim outlives the longest possible request by this margin before another worker may take over.
+    return system.connect_timeout + system.read_timeout + settings.SYNC_LEASE_MARGIN_SECONDS
+
+
+def delivery_claim_next(*, system_id: int, order_id: int) -> Delivery | None:
+    """Claim the head of one order's queue for one system, if it is due; None if there is nothing to do.
+
+    The claim is committed before the request goes out, so the lock is never held over the network.
+    The head comes with its event and system, ready to send.
+    """
+    now = timezone.now()
+    if fast_sql.claims_in_one_statement():
+        return fast_sql.delivery_claim(
+            system_id=system_id, order_id=order_id, now=now, lease_margin=settings.SYNC_LEASE_MARGIN_SECONDS
+        )
+    # The ORM's claim (SQLite): the same conditions as fast_sql.delivery_claim, in four round trips.
+    with transaction.atomic():
+        candidates = selectors.deliveries_claimable(now=now).filter(system_id=system_id, order_id=order_id)
+        if connection.features.has_select_for_update_skip_locked:
+            # Another worker holding this row is busy with it: skip rather than wait.
+            candidates = candidates.select_for_update(skip_locked=True, of=("self",))
+        head = candidates.select_related("event", "system").order_by("sequence").first()
+        if head is None:
+            return None
+        claimed_until = now + dt.timedelta(seconds=_lease_seconds(head.system))
+        # Compare-and-set: only one claimer wins even where SKIP LOCKED does not exist (SQLite).
+        won = Delivery.objects.filter(pk=head.pk, state=head.state, attempts=head.attempts).update(
+            state=Delivery.State.IN_FLIGHT,
+            attempts=F("attempts") + 1,
+            claimed_until=claimed_until,
+            updated_at=now,
+        )
+        if not won:
+            return None
+    # What the row now holds (the compare-and-set above proves attempts was head.attempts).
+    head.state = Delivery.State.IN_FLIGHT
+    head.attempts += 1
+    head.claimed_until = claimed_until
+    head.updated_at = now
+    return head
+
+
+# --- sending --------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class SendResult:
+    status_code: int | None
+    latency_ms: int
+    error: str
+    response_excerpt: str
+
+    @property
+    def ok(self) -> bool:
+        return self.status_code is not None and 200 <= self.status_code < 300
+
+
+_client_lock = threading.Lock()
+_clients: dict[int, httpx.Client] = {}
+
+
+def _http_client() -> httpx.Client:
+    """One pooled client per process (connections are reused; a forked worker gets its own)."""
+    pid = os.getpid()
+    with _client_lock:
+        if pid not in _clients:
+            _clients.clear()
+            _clients[pid] = httpx.Client(follow_redirects=False)
+        return _clients[pid]
+
+
+def render_payload(*, system: ExternalSystem, event: OutboxEvent) -> tuple[bytes, str]:
+    """The body and content type this system takes for this event."""
+    cloudevent = event.as_cloudevent()
+    if system.format == ExternalSystem.Format.B2MML:
+        return b2mml.schedule_for_event(cloudevent, receiver=system.slug), "application/xml"
+    outbound = (system.field_mapping or {}).get("outbound")
+    if outbound:
+        return json.dumps(apply_mapping(outbound, cloudevent)).encode(), "application/json"
+    return json.dumps(cloudevent).encode(), "application/cloudevents+json"
+
+
+def delivery_send(*, delivery: Delivery) -> SendResult:
+    """One signed HTTP request; never raises for transport problems (they are the result)."""
+    system = delivery.system
+    body, content_type = render_payload(system=system, event=delivery.event)
+    headers = {"content-type": content_type, "user-agent": "OrderBridge"}
+    msg_id = str(delivery.event_id)
+    if system.signing_secret:
+        headers.update(webhooks.signed_headers(secret=system.signing_secret, msg_id=msg_id, body=body))
+    else:
+        headers["webhook-id"] = msg_id
+    if system.bearer_token:
+        headers["authorization"] = f"Bearer {system.bearer_token}"
+    timeout = httpx.Timeout(
+        connect=system.connect_timeout, read=system.read_timeout, write=system.read_timeout, pool=5.0
+    )
+    started = time.monotonic()
+    try:
+        response = _http_client().post(system.events_url, content=body, headers=headers, timeout=timeout)
+    except httpx.HTTPError as exc:
+        latency = int((time.monotonic() - started) * 1000)
+        return SendResult(None, latency, f"{type(exc).__name__}: {exc}"[:1000], "")
+    latency = int((time.monotonic() - started) * 1000)
+    error = "" if response.is_success else f"HTTP {response.status_code}"
+    return SendResult(response.status_code, latency, error, response.text[:RESPONSE_EXCERPT_CHARS])
+
+
+# --- recording the outcome ------------------------------------------------------------------------------
+def retry_delay(*, attempts: int) -> dt.timedelta:
+    """Exponential backoff with "equal jitter": half the step fixed, half random, capped."""
+    step = min(
+        settings.SYNC_RETRY_MAX_SECONDS, settings.SYNC_RETRY_BASE_MS / 1000 * 2 ** max(attempts - 1, 0)
+    )
+    return dt.timedelta(seconds=step / 2 + random.uniform(0, step / 2))  # noqa: S311 - jitter, not crypto
+
+
+def _gives_up(delivery: Delivery, now: dt.datetime) -> bool:
+    tries = delivery.attempts - delivery.attempts_before_replay
+    started = delivery.replayed_at or delivery.created_at
+    return (
+        tries >= settings.SYNC_MAX_ATTEMPTS
+        or (now - started).total_seconds() >= settings.SYNC_MAX_AGE_SECONDS
+    )
+
+
+@transaction.atomic
+def delivery_record_result(*, delivery: Delivery, result: SendResult, started_at: dt.datetime) -> Delivery:
+    """Log the attempt and move the delivery on: delivered, failed (retry later) or dead (alert).
+
+    Compare-and-set on (state, attempts): a worker whose lease ran out and was overtaken logs its
+    attempt but does not overwrite the newer claim's outcome.
+    """
+    now = timezone.now()
+    DeliveryAttempt.objects.create(
+        delivery=delivery,
+        number=delivery.attempts,
+        started_at=started_at,
+        status_code=result.status_code,
+        latency_ms=result.latency_ms,
+        error=result.error,
+        response_excerpt=result.response_excerpt,
+    )
+    current = Delivery.objects.filter(
+        pk=delivery.pk, state=Delivery.State.IN_FLIGHT, attempts=delivery.attempts
+    )
+    if result.ok:
+        changes = {"state": Delivery.State.DELIVERED, "delivered_at": now, "last_error": ""}
+    elif _gives_up(delivery, now):
+        changes = {"state": Delivery.State.DEAD, "last_error": result.error}
+    else:
+        changes = {
+            "state": Delivery.State.FAILED,
+            "last_error": result.error,
+            "next_attempt_at": now
+            + retry_delay(attempts=delivery.attempts - delivery.attempts_before_replay),
+        }
+    if not current.update(claimed_until=None, updated_at=now, **changes):
+        logger.warning("delivery %s was claimed again while in flight; outcome not applied", delivery.pk)
+        return delivery
+    if changes["state"] == Delivery.State.DEAD:
+        # The alert: an ERROR log line for the operators' log monitoring, and the admin's dead letters.
+        logger.error(
+            "dead letter: event %s (%s #%s %s) to %s after %s attempts: %s",
+            delivery.event_id,
+            delivery.event.subject,
+            delivery.sequence,
+            delivery.event.type,
+            delivery.system.name,
+            delivery.attempts,
+            result.error,
+        )
+    fast_sql.outbox_event_settle(delivery.event_id)
+    for key, value in changes.items():
+        setattr(delivery, key, value)
+    return delivery
+
+
+def deliveries_drain(*, system_id: int, order_id: int, limit: int = 100) -> int:
+    """Send one order's due events to one system, in sequence, until the queue is empty or one fails.
+
+    Idempotent: safe to run twice at once (the second finds the head claimed) or after a crash.
+    Returns how many were delivered.
+    """
+    delivered = 0
+    for _ in range(limit):
+        delivery = delivery_claim_next(system_id=system_id, order_id=order_id)
+        if delivery is None:
+            break
+        started_at = timezone.now()
+        result = delivery_send(delivery=delivery)
+        delivery = delivery_record_result(delivery=delivery, result=result, started_at=started_at)
+        if delivery.state != Delivery.State.DELIVERED:
+            break
+        delivered += 1
+        # Usually the queue is now empty: one plain read says so for less than a claim costs. It runs after
+        # the result committed, so an event written since then has its own wake-up task, which can claim it.
+        if not _queue_open(system_id=system_id, order_id=order_id):
+            break
+    return delivered
+
+
+def _queue_open(*, system_id: int, order_id: int) -> bool:
+    """Whether the order has any delivery to this system still to send (due or not)."""
+    return (
+        Delivery.objects.filter(system_id=system_id, order_id=order_id)
+        .exclude(state__in=[Delivery.State.DELIVERED, Delivery.State.DEAD])
+        .exists()
+    )

@@ -1,0 +1,51 @@
+"""The poison guard every integration task runs under (PoisonGuardedTask), and its task receipts.
+
+Settings make delivery at-least-once on purpose (CELERY_TASK_ACKS_LATE: a task is acknowledged after it
+ran, so a worker that dies mid-task does not lose it; CELERY_TASK_REJECT_ON_WORKER_LOST: a pool child
+killed mid-task puts its message back), and the cost of that choice is a message that kills its worker
+coming back forever. The guard counts deliveries per message id and dead-letters the message after
+SYNC_POISON_MAX_DELIVERIES.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from celery import Task
+from django.conf import settings
+from django.utils import timezone
+
+from crm_sync import fast_sql
+from crm_sync.models import TaskReceipt
+
+logger = logging.getLogger("orderbridge.crm_sync")
+
+
+def task_receipt_count(*, task_id: str, name: str, args: list[Any]) -> TaskReceipt:
+    """Count one more delivery of this task message; committed at once, before the task body runs
+    (one statement: fast_sql.task_receipt_count)."""
+    return fast_sql.task_receipt_count(task_id=task_id, name=name, args=list(args), now=timezone.now())
+
+
+class PoisonGuardedTask(Task):
+    """Refuse (dead-letter) a task message that has been delivered more than the allowed number of times."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        task_id = getattr(self.request, "id", None)
+        if not task_id or self.request.called_directly or self.request.is_eager:
+            return super().__call__(*args, **kwargs)
+        receipt = task_receipt_count(task_id=task_id, name=self.name, args=list(args))
+        if receipt.deliveries > settings.SYNC_POISON_MAX_DELIVERIES:
+            TaskReceipt.objects.filter(pk=receipt.pk).update(state=TaskReceipt.State.DEAD)
+            logger.error(
+                "poison message: task %s %s%s delivered %s times; dead-lettered, not run again",
+                self.name,
+                task_id,
+                tuple(args),
+                receipt.deliveries,
+            )
+            return None
+        result = super().__call__(*args, **kwargs)
+        fast_sql.task_receipt_done(pk=receipt.pk)
+        return result
