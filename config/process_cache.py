@@ -18,6 +18,7 @@ from typing import Any
 
 from django.core.cache import cache
 from django.db import transaction
+from django.db.models import Model
 from django.db.models.signals import post_delete, post_save
 
 
@@ -87,7 +88,7 @@ class VersionedProcessCache:
 
         transaction.on_commit(committed)
 
-    def watch(self, models: Iterable[type], *, uid: str) -> None:
+    def watch(self, models: Iterable[type[Model]], *, uid: str) -> None:
         """Bump the version on every save and delete of these models."""
         for model in models:
             label = model._meta.label_lower

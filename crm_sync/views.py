@@ -66,7 +66,7 @@ def kind_webhook(request: HttpRequest, kind: str) -> JsonResponse:
 # --- the order page's sync panel -----------------------------------------------------------------------
 def order_panel_context(order: SalesOrder, user: Actor) -> dict | None:
     """Registered as the "sync-status" order panel: shown to those who may see deliveries."""
-    if not user.has_perm("crm_sync.view_delivery"):
+    if user is None or not user.has_perm("crm_sync.view_delivery"):
         return None
     return {"order": order, "systems": outbox.order_sync_status(order_id=order.pk)}
 

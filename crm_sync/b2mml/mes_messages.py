@@ -100,7 +100,8 @@ def performance_read(document: bytes) -> dict:
     with their state, end time, and produced (good) quantity summed over MaterialActual "Produced".
     """
     root = ET.fromstring(document.removeprefix(b"\xef\xbb\xbf"))  # noqa: S314 - signed sender, no DTDs
-    area = (children(root, "ApplicationArea") or [None])[0]
+    areas = children(root, "ApplicationArea")
+    area = areas[0] if areas else None
     data_area = (children(root, "DataArea") or [root])[0]
     performances = [c for c in data_area if local_name(c.tag) in _PERFORMANCE_NAMES]
     responses = []

@@ -243,7 +243,7 @@ def _line_request(schedule: ET.Element, event: dict, data: dict, state: str, lin
         material_id=f"{request_id}-OUT",
         sku=line["sku"],
         quantity=line["quantity"],
-        unit=line.get("unit"),
+        unit=line.get("unit") or "",
     )
 
 
@@ -284,7 +284,7 @@ def _work_order_request(
                 material_id=f"{work_order['number']}-OUT",
                 sku=work_order["sku"],
                 quantity=work_order["quantity"],
-                unit=line.get("unit"),
+                unit=line.get("unit") or "",
             )
 
 

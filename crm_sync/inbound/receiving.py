@@ -6,6 +6,7 @@ is applied later by the process_inbound task (processing.py). Operators' replays
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 from collections.abc import Iterable, Mapping
@@ -96,7 +97,7 @@ def inbound_replay(*, messages: Iterable[InboundMessage], actor: Actor) -> int:
         pk__in=ids, state__in=[InboundMessage.State.DEAD, InboundMessage.State.FAILED]
     ).update(state=InboundMessage.State.RECEIVED, attempts=0, next_attempt_at=timezone.now())
     for pk in ids:
-        transaction.on_commit(lambda pk=pk: inbound_enqueue(pk), robust=True)
+        transaction.on_commit(functools.partial(inbound_enqueue, pk), robust=True)
     if count:
         logger.info("%s replayed %s inbound messages", actor_name(actor), count)
     return count

@@ -91,7 +91,7 @@ def order_sync_status(*, order_id: int) -> list[dict]:
 
 
 # The panel's three words for five states: in flight is still pending to a person reading it.
-_COUNT_BUCKET = {
+_COUNT_BUCKET: dict[str, str] = {
     Delivery.State.DELIVERED: "delivered",
     Delivery.State.PENDING: "pending",
     Delivery.State.IN_FLIGHT: "pending",
@@ -126,6 +126,8 @@ def sync_health(*, now: dt.datetime) -> dict:
         )
         per_system: dict[int, list[float]] = {}
         for system_id, delivered_at, event_time in rows:
+            if delivered_at is None or event_time is None:
+                continue
             per_system.setdefault(system_id, []).append((delivered_at - event_time).total_seconds() * 1000)
         for system in systems:
             values = per_system.get(system.pk, [])

@@ -64,7 +64,7 @@ def _expected(system: ExternalSystem, order: SalesOrder) -> dict[str, Any]:
 
 
 def _differences(system: ExternalSystem, ours: dict, theirs: dict) -> list[str]:
-    kinds = []
+    kinds: list[str] = []
     is_crm = system.kind == ExternalSystem.Kind.CRM
     if is_crm and "status" in theirs and theirs["status"] != ours["status"]:
         kinds.append(Drift.Kind.STATUS)

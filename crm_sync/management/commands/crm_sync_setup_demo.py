@@ -9,6 +9,7 @@ back to, so `make run` works with no configuration).
 from __future__ import annotations
 
 import os
+from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
@@ -48,7 +49,7 @@ class Command(BaseCommand):
 
     @transaction.atomic
     def handle(self, *args, **options) -> None:
-        systems = [
+        systems: list[dict[str, Any]] = [
             {
                 "slug": "crm-simulator",
                 "name": "CRM simulator",
