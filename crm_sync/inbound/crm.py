@@ -28,8 +28,8 @@ from config.kernel.errors import ApplicationError, ValidationFailed
 from config.process_cache import VersionedProcessCache
 from crm_sync.inbound import common
 from crm_sync.models import InboundMessage
+from orders import sales as order_services
 from orders.models import Customer, OrderStatus, Product, ProductFamily, SalesOrder
-from orders.sales import services as order_services
 
 HEADER_FIELDS = ("customer_po", "requested_date", "promised_date", "remarks")
 # The furthest an order created in the CRM is taken here at once (the service user needs the rights).

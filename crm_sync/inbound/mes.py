@@ -214,8 +214,8 @@ _ORDER_PROGRESS = {
 
 
 def _order_progress(message: InboundMessage, doc: dict, data: dict) -> dict:
+    from orders import sales as order_services
     from orders.models import SalesOrder
-    from orders.sales import services as order_services
 
     state = data.get("state")
     if state not in _ORDER_PROGRESS:

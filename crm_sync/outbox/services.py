@@ -245,7 +245,7 @@ def outbox_record_resync(*, order: Any, system: ExternalSystem, actor: Any, reas
     A full snapshot event ("order.resync"): the receiver replaces what it holds; earlier events stay as
     they are. Only `system` gets it.
     """
-    from orders.sales.services import order_event_payload
+    from orders.sales import order_event_payload
 
     with transaction.atomic():
         locked = (

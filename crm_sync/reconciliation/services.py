@@ -154,7 +154,7 @@ def reconcile_all() -> int:
 def drift_repair(*, drift: Drift, actor: Any) -> str:
     """Repair one drift: re-send our state to the system, or pull the order from the CRM."""
     if not actor.has_perm("crm_sync.change_drift"):
-        from orders.sales.services import refused
+        from config.kernel import refused
 
         raise refused(actor, "drift_repair", drift.subject, "missing crm_sync.change_drift")
     if drift.resolved_at is not None:

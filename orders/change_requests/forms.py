@@ -15,7 +15,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from orders.catalog.specs import spec_fields
+from orders.catalog import spec_fields
 from orders.change_requests.services import OP_LABELS, OPS
 from orders.models import Disposition, Product, SalesOrder
 from orders.sales.forms import SPEC_PREFIX, _add_errors, _date_field, _spec_form_field

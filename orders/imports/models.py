@@ -103,5 +103,3 @@ class ImportJob(models.Model):
     )
     def mark_failed(self) -> None:
         pass
-
-

@@ -11,10 +11,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from config.kernel.errors import ApplicationError
+from orders.catalog import customers_active
 from orders.imports import exports
 from orders.imports import services as imports
-from orders.models import ImportJob, ImportJobStatus
-from orders.sales import selectors
+from orders.imports.models import ImportJob, ImportJobStatus
+from orders.sales import order_list
 from orders.sales.forms import OrderFilterForm
 
 RUNNING = (ImportJobStatus.UPLOADED, ImportJobStatus.VALIDATING, ImportJobStatus.IMPORTING)
@@ -110,6 +111,6 @@ def orders_export(request: HttpRequest, fmt: str) -> HttpResponse:
     """The order list as filtered on screen, limited to the orders the user may see."""
     if fmt not in exports.FORMATS:
         raise Http404(_("Unknown format."))
-    form = OrderFilterForm(request.GET or None, customers=selectors.customers_active())
-    queryset = selectors.order_list(user=request.user, **form.filters())
+    form = OrderFilterForm(request.GET or None, customers=customers_active())
+    queryset = order_list(user=request.user, **form.filters())
     return exports.orders_export(queryset=queryset, fmt=fmt)

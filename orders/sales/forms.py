@@ -18,7 +18,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from config.kernel.errors import ApplicationError
-from orders.catalog.specs import spec_fields
+from orders.catalog import spec_fields
 from orders.models import Customer, OrderStatus, Priority, Product
 
 DATE_INPUT = {"type": "date"}

@@ -24,13 +24,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from config.kernel import refused
+from config.kernel import stamp as _stamp
 from config.kernel.errors import Conflict, ValidationFailed
 from config.kernel.events import OrderRated
 from orders import providers
 from orders.models import OrderStatus, SalesOrder
 from orders.notifications import services as notifications
 from orders.sales import policies
-from orders.sales.services import _stamp, refused
 from orders.tracking.models import OrderRating, TrackingLink, TrackingLinkState
 
 SIGNING_SALT = "orderbridge.orders.tracking-link"

@@ -8,7 +8,7 @@ from django.urls import reverse
 from crm_sync.models import Delivery, Drift, ExternalSystem, OutboxEvent
 from crm_sync.outbox import services
 from crm_sync.reconciliation import services as reconciliation
-from orders.sales import services as order_services
+from orders import sales as order_services
 from tests.crm_sync.factories import ExternalSystemFactory
 from tests.factories import make_order
 

@@ -11,7 +11,7 @@ from django.conf import settings
 from crm_sync.b2mml import messages as b2mml
 from crm_sync.models import OutboxEvent
 from crm_sync.outbox import services
-from orders.sales import services as order_services
+from orders import sales as order_services
 from production.models import WorkOrder
 from tests.crm_sync.factories import ExternalSystemFactory
 from tests.factories import ProductFactory, make_order

@@ -12,8 +12,8 @@ from django.urls import reverse
 from crm_sync import webhooks
 from crm_sync.inbound import receive as inbound
 from crm_sync.models import Delivery, ExternalSystem, InboundMessage
+from orders import sales as order_services
 from orders.models import OrderStatus, SalesOrder
-from orders.sales import services as order_services
 from tests.crm_sync.factories import TEST_SECRET, ExternalSystemFactory
 from tests.factories import UserFactory, make_order
 

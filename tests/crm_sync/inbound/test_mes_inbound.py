@@ -10,8 +10,8 @@ from django.urls import reverse
 
 from crm_sync.b2mml import messages as b2mml
 from crm_sync.models import Delivery, ExternalSystem, InboundMessage, OutboxEvent
+from orders import sales as order_services
 from orders.models import OrderStatus, SalesOrder
-from orders.sales import services as order_services
 from production.models import ProductionException, WorkOrder, WorkOrderOperation
 from tests.crm_sync.factories import ExternalSystemFactory
 from tests.crm_sync.helpers import post_hook, process_all
