@@ -1,4 +1,5 @@
-"""Django admin for customers, the catalog and orders. Every write goes through orders.sales.services."""
+"""Django admin for customers, the catalog and orders. Every write goes through the services of
+`orders.catalog` and `orders.sales`."""
 
 from __future__ import annotations
 
@@ -6,13 +7,15 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import HttpResponseRedirect
+from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from config.admin import ReadOnlyAdminMixin
 from config.kernel.errors import ApplicationError
+from orders import catalog, sales
 from orders.models import Customer, CustomerContact, ImportJob, OrderLine, Product, ProductFamily, SalesOrder
-from orders.sales import selectors, services
 
 
 def _report(request, exc: ApplicationError) -> None:
@@ -69,13 +72,13 @@ class CustomerAdmin(ServiceAdminMixin, SimpleHistoryAdmin):
 
     def save_via_service(self, request, obj, form, change):
         data = {
-            name: form.cleaned_data[name] for name in services.CUSTOMER_FIELDS if name in form.cleaned_data
+            name: form.cleaned_data[name] for name in catalog.CUSTOMER_FIELDS if name in form.cleaned_data
         }
         if change:
-            return services.customer_update(
+            return catalog.customer_update(
                 actor=request.user, customer=obj, reason=_("Edited in admin"), **data
             )
-        return services.customer_create(actor=request.user, reason=_("Created in admin"), **data)
+        return catalog.customer_create(actor=request.user, reason=_("Created in admin"), **data)
 
     def save_formset(self, request, form, formset, change):
         # Contacts are plain child records; history is recorded by simple-history with the request user.
@@ -91,10 +94,10 @@ class ProductFamilyAdmin(ServiceAdminMixin, SimpleHistoryAdmin):
     def save_via_service(self, request, obj, form, change):
         data = {name: form.cleaned_data[name] for name in ("code", "name", "description", "spec_schema")}
         if change:
-            return services.product_family_update(
+            return catalog.product_family_update(
                 actor=request.user, family=obj, reason=_("Edited in admin"), **data
             )
-        return services.product_family_create(actor=request.user, reason=_("Created in admin"), **data)
+        return catalog.product_family_create(actor=request.user, reason=_("Created in admin"), **data)
 
 
 @admin.register(Product)
@@ -106,10 +109,10 @@ class ProductAdmin(ServiceAdminMixin, SimpleHistoryAdmin):
     def save_via_service(self, request, obj, form, change):
         data = {name: form.cleaned_data[name] for name in ("sku", "name", "family", "unit", "is_active")}
         if change:
-            return services.product_update(
+            return catalog.product_update(
                 actor=request.user, product=obj, reason=_("Edited in admin"), **data
             )
-        return services.product_create(actor=request.user, reason=_("Created in admin"), **data)
+        return catalog.product_create(actor=request.user, reason=_("Created in admin"), **data)
 
 
 class OrderLineInline(admin.TabularInline):
@@ -129,7 +132,7 @@ def _transition_action(name: str):
         done, failed = 0, 0
         for order in queryset:
             try:
-                services.order_apply_transition(
+                sales.order_apply_transition(
                     actor=request.user, order=order, name=name, reason=str(_("Admin action"))
                 )
                 done += 1
@@ -140,11 +143,11 @@ def _transition_action(name: str):
             messages.success(
                 request,
                 _("%(count)s order(s): %(action)s done.")
-                % {"count": done, "action": services.TRANSITION_LABELS[name]},
+                % {"count": done, "action": sales.TRANSITION_LABELS[name]},
             )
 
     action.__name__ = f"transition_{name}"
-    action.short_description = services.TRANSITION_LABELS[name]
+    action.short_description = sales.TRANSITION_LABELS[name]
     return action
 
 
@@ -201,10 +204,10 @@ class SalesOrderAdmin(SimpleHistoryAdmin):
         "shipped_at",
     )
     inlines = [OrderLineInline]
-    actions = [_transition_action(name) for name in services.ORDER_TRANSITIONS]
+    actions = [_transition_action(name) for name in sales.ORDER_TRANSITIONS]
 
     def get_queryset(self, request):
-        return selectors.orders_visible_to(request.user)
+        return sales.orders_visible_to(request.user)
 
     def has_add_permission(self, request):
         # New orders are entered in the sales UI or the API, where lines and spec values are validated.
@@ -224,7 +227,7 @@ class SalesOrderAdmin(SimpleHistoryAdmin):
         if "customer" in data:
             messages.error(request, _("The customer of an order cannot be changed."))
             raise PermissionDenied
-        services.order_update(
+        sales.order_update(
             actor=request.user,
             order=obj.pk,
             expected_version=obj.version,
@@ -241,9 +244,6 @@ class SalesOrderAdmin(SimpleHistoryAdmin):
     def change_view(self, request, object_id, form_url="", extra_context=None):
         order = self.get_object(request, object_id)
         if request.method == "GET" and order is not None and not order.is_editable:
-            from django.urls import reverse
-            from django.utils.html import format_html
-
             messages.info(
                 request,
                 format_html(

@@ -1,9 +1,9 @@
 """Demo users and realistic demo data for `manage.py setup_demo`.
 
-Everything is written through `orders.sales.services` with the actor a real plant would have (sales enter
-and confirm, the planner releases and reports progress, the production manager ships), so the demo
-has the same history, outbox rows and domain events as real use. The data depends only on the seed
-and the moment it is loaded.
+Everything is written through the services of `orders.catalog` and `orders.sales` with the actor a real
+plant would have (sales enter and confirm, the planner releases and reports progress, the production
+manager ships), so the demo has the same history, outbox rows and domain events as real use. The data
+depends only on the seed and the moment it is loaded.
 
 History: orders are entered over the last ~120 days and each step runs at its own moment under
 time-machine (`at`), so auto_now fields, history dates, outbox rows and timezone.now() agree. Higher apps
@@ -32,6 +32,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from config.kernel.errors import ApplicationError
+from orders import catalog, sales
 from orders.models import (
     Customer,
     CustomerContact,
@@ -42,7 +43,6 @@ from orders.models import (
     ProductFamily,
     SalesOrder,
 )
-from orders.sales import services
 
 # --- users -----------------------------------------------------------------------------------------------
 # (username, role group, first name, last name)
@@ -481,12 +481,12 @@ def _actors() -> dict[str, Any]:
 def _ensure_catalog(admin: Any) -> dict[str, list[Product]]:
     products: dict[str, list[Product]] = {}
     for code, name, description, schema, items in FAMILIES:
-        family = ProductFamily.objects.filter(code=code).first() or services.product_family_create(
+        family = ProductFamily.objects.filter(code=code).first() or catalog.product_family_create(
             actor=admin, code=code, name=name, description=description, spec_schema=schema
         )
         products[code] = []
         for sku, product_name, unit in items:
-            product = Product.objects.filter(sku=sku).first() or services.product_create(
+            product = Product.objects.filter(sku=sku).first() or catalog.product_create(
                 actor=admin, sku=sku, name=product_name, family=family, unit=unit
             )
             products[code].append(product)
@@ -518,7 +518,7 @@ def _ensure_customers(rng: random.Random, admin: Any, count: int) -> list[Custom
         if existing is not None:
             customers.append(existing)
             continue
-        customer = services.customer_create(
+        customer = catalog.customer_create(
             actor=admin,
             code=code,
             name=name,
@@ -575,7 +575,7 @@ def _create_order(
     if rng.random() < 0.1:
         priority = rng.choice([p for p in Priority.values if p != customer.default_priority])
         priority_reason = rng.choice(PRIORITY_REASONS)
-    return services.order_create(
+    return sales.order_create(
         actor=owner,
         customer=customer,
         lines=_order_lines(rng, products, timeline.requested),
@@ -771,10 +771,10 @@ def _produce(ctx: DemoContext, order: SalesOrder, timeline: Timeline) -> SalesOr
     planner = ctx.actors["planner"]
     if order.status == OrderStatus.RELEASED and start < until:
         with at(start):
-            order = services.order_start_production(actor=planner, order=order)
+            order = sales.order_start_production(actor=planner, order=order)
     if order.status == OrderStatus.IN_PRODUCTION and end <= until:
         with at(end):
-            order = services.order_complete(actor=planner, order=order)
+            order = sales.order_complete(actor=planner, order=order)
     return order
 
 
@@ -786,13 +786,13 @@ def _step(
         if name == "hold":
             # Sales may hold an order the plant has not been given yet; after release only the plant may.
             actor = rng.choice([owner, planner]) if order.is_editable else planner
-            return services.order_hold(actor=actor, order=order, reason=rng.choice(HOLD_REASONS))
+            return sales.order_hold(actor=actor, order=order, reason=rng.choice(HOLD_REASONS))
         if name == "cancel":
             # Once the plant has the order, only the production manager may cancel it.
             actor = owner if order.is_editable else manager
-            return services.order_cancel(actor=actor, order=order, reason=rng.choice(CANCEL_REASONS))
+            return sales.order_cancel(actor=actor, order=order, reason=rng.choice(CANCEL_REASONS))
         doer = {"owner": owner, "planner": planner, "manager": manager}[DOERS[name]]
-        return services.order_apply_transition(actor=doer, order=order, name=name)
+        return sales.order_apply_transition(actor=doer, order=order, name=name)
 
 
 @transaction.atomic
@@ -843,7 +843,7 @@ def load_demo_data(*, seed: int, orders: int, customers: int = 30) -> DemoSummar
     for position in sorted(inactive):
         customer = customer_list[position]
         if customer.is_active:
-            services.customer_update(
+            catalog.customer_update(
                 actor=admin, customer=customer, is_active=False, reason="Customer no longer orders"
             )
     _run_hooks("after_orders", ctx)
@@ -870,7 +870,6 @@ def _demo_change_requests(rng: random.Random, actors: dict[str, Any]) -> dict[st
     in the approvers' inbox, one approved and applied, one rejected. Made through the change-request
     services (impact analysis, approval matrix, apply) like any other."""
     from orders.change_requests import services as change_requests
-    from orders.models import OrderStatus
 
     candidates = list(
         SalesOrder.objects.filter(status__in=[OrderStatus.RELEASED, OrderStatus.IN_PRODUCTION])

@@ -14,8 +14,8 @@ from rest_framework.routers import DefaultRouter
 from rest_framework.views import APIView
 
 from orders.models import Customer, Product
+from orders.sales import orders_visible_to
 from orders.sales.api import ModelPermissions
-from orders.sales.selectors import orders_visible_to
 from production.changes import services as changes
 from production.models import (
     ChangeDisposition,

@@ -10,8 +10,8 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.utils import timezone
 
+from orders import sales
 from orders.models import Customer, CustomerTier, Product, ProductFamily
-from orders.sales import services
 
 PANEL_SCHEMA = {
     "type": "object",
@@ -106,7 +106,7 @@ def make_order(
     owner = owner or UserFactory(role="sales")
     customer = customer or CustomerFactory()
     product = product or ProductFactory()
-    order = services.order_create(
+    order = sales.order_create(
         actor=owner,
         customer=customer,
         lines=[
@@ -118,5 +118,5 @@ def make_order(
         **kwargs,
     )
     if confirmed:
-        order = services.order_confirm(actor=owner, order=order)
+        order = sales.order_confirm(actor=owner, order=order)
     return order

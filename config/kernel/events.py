@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from django.contrib.auth.models import User
 
     from orders.models import SalesOrder
+    from orders.sales.snapshots import OrderSnapshot
     from production.models import WorkOrder
 
 
@@ -39,7 +40,7 @@ class OrderEvent:
     # The order was created in the publishing transaction: this is its first event.
     order_is_new: bool = False
     # The order as external systems see it, taken when the event was published.
-    snapshot: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    snapshot: OrderSnapshot = field(default_factory=dict, compare=False, repr=False)
     # Set when the actor is known only by id (the system actor of an automatic follow-up).
     system_actor_id: int | None = None
 

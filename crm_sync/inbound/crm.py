@@ -1,4 +1,4 @@
-"""Orders created, updated and cancelled in a CRM, applied here through orders.sales.services.
+"""Orders created, updated and cancelled in a CRM, applied here through the orders.sales services.
 
 The CRM's message, once mapped to our shape (see crm_sync.inbound.common.map_inbound), reads:
 
@@ -28,9 +28,9 @@ from config.kernel.errors import ValidationFailed
 from config.process_cache import VersionedProcessCache
 from crm_sync.inbound import common
 from crm_sync.models import InboundMessage
+from orders import sales as order_services
 from orders.change_requests.services import change_request_create
 from orders.models import Customer, OrderStatus, Product, ProductFamily, SalesOrder
-from orders.sales import services as order_services
 
 HEADER_FIELDS = ("customer_po", "requested_date", "promised_date", "remarks")
 # The furthest an order created in the CRM is taken here at once (the service user needs the rights).

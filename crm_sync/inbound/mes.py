@@ -31,9 +31,9 @@ from config.kernel.errors import ValidationFailed
 from crm_sync import b2mml
 from crm_sync.inbound import common
 from crm_sync.models import Delivery, InboundMessage
+from orders import sales as order_services
 from orders.change_requests.services import change_request_mark_acknowledged
 from orders.models import SalesOrder
-from orders.sales import services as order_services
 from production.models import OperationStatus, WorkOrder, WorkOrderOperation, WorkOrderStatus
 from production.work_orders import services as production_services
 

@@ -19,7 +19,7 @@ from crm_sync.outbox import origin
 from crm_sync.outbox.systems import enabled_systems
 from crm_sync.outbox.wake_ups import enqueue_on_commit
 from orders.models import SalesOrder
-from orders.sales.services import order_event_payload
+from orders.sales import order_event_payload
 
 
 def outbox_record_order_event(event: OrderEvent) -> OutboxEvent:

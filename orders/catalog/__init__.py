@@ -1,0 +1,33 @@
+"""Customers and the catalog: what other packages may call (writes through services, reads, spec checks).
+
+Models: `orders.models` (or `orders.catalog.models`). Everything else in this package is private to it.
+"""
+
+from orders.catalog.selectors import customers_active, product_families, products_active
+from orders.catalog.services import (
+    CUSTOMER_FIELDS,
+    customer_create,
+    customer_update,
+    product_create,
+    product_family_create,
+    product_family_update,
+    product_update,
+)
+from orders.catalog.specs import schema_errors, spec_display, spec_fields, spec_value_errors
+
+__all__ = [
+    "CUSTOMER_FIELDS",
+    "customer_create",
+    "customer_update",
+    "customers_active",
+    "product_create",
+    "product_families",
+    "product_family_create",
+    "product_family_update",
+    "product_update",
+    "products_active",
+    "schema_errors",
+    "spec_display",
+    "spec_fields",
+    "spec_value_errors",
+]

@@ -15,10 +15,13 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from orders.catalog.specs import spec_fields
+from orders.catalog import spec_fields
 from orders.change_requests.services import OP_LABELS, OPS
 from orders.models import Disposition, Product, SalesOrder
-from orders.sales.forms import SPEC_PREFIX, _add_errors, _date_field, _spec_form_field
+from orders.sales.forms import SPEC_PREFIX
+from orders.sales.forms import add_errors as _add_errors
+from orders.sales.forms import date_form_field as _date_field
+from orders.sales.forms import spec_form_field as _spec_form_field
 
 ROW_ERROR_KEY = re.compile(r"^changes\[(\d+)\](?:\.(.+))?$")
 MAX_ROWS = 20

@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 
 from orders.change_requests.services import APPROVE_PERM
 from orders.models import ChangeRequest, ChangeRequestDecision, ChangeRequestStatus, SalesOrder
-from orders.sales.selectors import orders_visible_to
+from orders.sales import orders_visible_to
 
 VIEW_PERM = "orders.view_changerequest"
 

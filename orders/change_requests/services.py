@@ -27,8 +27,10 @@ from django.utils.translation import gettext_lazy
 
 from config.kernel import bus as events
 from config.kernel import events as domain_events
+from config.kernel import refused
+from config.kernel import stamp as _stamp
 from config.kernel.errors import Conflict, Forbidden, StaleObject, TransitionNotAllowed, ValidationFailed
-from orders.catalog.specs import spec_value_errors
+from orders.catalog import spec_value_errors
 from orders.models import (
     CANCELLABLE_STATUSES,
     HOLDABLE_STATUSES,
@@ -45,15 +47,10 @@ from orders.models import (
     Product,
     SalesOrder,
 )
-from orders.sales import policies
-from orders.sales.services import (
-    _order_payload,
-    _parse_quantity,
-    _save_new_line,
-    _stamp,
-    order_transition_publish,
-    refused,
-)
+from orders.sales import order_event_payload as _order_payload
+from orders.sales import order_transition_publish, policies
+from orders.sales import parse_quantity as _parse_quantity
+from orders.sales import save_new_line as _save_new_line
 
 ADD_PERM = "orders.add_changerequest"
 APPROVE_PERM = "orders.approve_changerequest"

@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from config.kernel.errors import ApplicationError, Forbidden
 from orders import panels
+from orders.catalog import products_active
 from orders.change_requests import selectors, services
 from orders.change_requests.forms import (
     ChangeRequestForm,
@@ -30,7 +31,7 @@ from orders.change_requests.forms import (
     rows_from_changes,
 )
 from orders.models import ChangeRequest, ChangeRequestStatus, Disposition
-from orders.sales.selectors import order_get, products_active
+from orders.sales import order_get
 
 PAGE_SIZE = 50
 

@@ -7,7 +7,7 @@ The flow, each step a service here and a thin Celery task in orders/tasks.py:
     (the row numbers are the spreadsheet's, the header being row 1). Rows sharing an external reference are
     the lines of one order. Orders whose reference was imported before are counted and skipped;
  3. import_job_commit: the uploader confirms the preview; the import is queued after commit;
- 4. import_job_run (task): every order is created through orders.sales.services.order_create_many (the rules,
+ 4. import_job_run (task): every order is created through orders.sales.order_create_many (the rules,
     rows, history and events of order_create, written in bulk) in ONE transaction: any failure leaves
     nothing saved. The external reference is unique, so re-importing the
     same file creates no duplicate (even two imports at once: the second fails on the constraint).
@@ -39,12 +39,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from config.kernel import refused, stamp
+from config.kernel import refused, require, stamp
 from config.kernel.errors import ApplicationError, Conflict, ValidationFailed
-from orders.catalog.specs import spec_fields
+from orders import sales
+from orders.catalog import spec_fields
 from orders.imports.exports import XLSX_CONTENT_TYPE
-from orders.models import Customer, ImportJob, ImportJobStatus, Product, ProductFamily, SalesOrder
-from orders.sales import services
+from orders.imports.models import ImportJob, ImportJobStatus
+from orders.imports.policies import ADD_IMPORT
+from orders.models import Customer, Product, ProductFamily, SalesOrder
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -444,7 +446,7 @@ def _locate(key: str, order: PlannedOrder) -> tuple[int, str]:
 def plan_orders(sheet: Sheet, *, check_rules: bool = True) -> tuple[list[PlannedOrder], list[RowError]]:
     """Group rows into orders and check every value; errors name their row and column.
 
-    `check_rules` also runs the order rules (orders.sales.services.order_create_errors) on every new order:
+    `check_rules` also runs the order rules (orders.sales.order_create_errors) on every new order:
     the
     preview needs them; the import itself leaves them to order_create, which checks them anyway.
     """
@@ -547,9 +549,9 @@ def plan_orders(sheet: Sheet, *, check_rules: bool = True) -> tuple[list[Planned
         order.exists = order.external_ref in existing
         if check_rules and not order.exists and not failed_rows.intersection(order.rows):
             to_check.append(order)
-    # The order rules of orders.sales.services, on every new order at once (a few queries, not some per
+    # The order rules of orders.sales, on every new order at once (a few queries, not some per
     # order).
-    problems_of = services.order_create_many_errors(
+    problems_of = sales.order_create_many_errors(
         orders=[_new_order(order, filename="") for order in to_check]
     )
     for order, problems in zip(to_check, problems_of, strict=True):
@@ -577,8 +579,7 @@ def _enqueue(task_name: str, job_id: int) -> None:
 @transaction.atomic
 def import_job_create(*, actor: User, filename: str, content: bytes, encoding: str = "utf-8") -> ImportJob:
     """Store an uploaded file and queue its validation. Refuses what is obviously not an order file."""
-    if not (actor and actor.is_active and actor.has_perm("orders.add_importjob")):
-        raise refused(actor, "import_job_create", filename, "missing orders.add_importjob")
+    require(actor, ADD_IMPORT, action="import_job_create", target=filename)
     name = (filename or "").strip()
     extension = name.rsplit(".", 1)[-1].lower() if "." in name else ""
     if extension not in ("xlsx", "csv"):
@@ -779,8 +780,8 @@ class RowFailed(ValidationFailed):
     row = 0
 
 
-def _new_order(order: PlannedOrder, *, filename: str) -> services.NewOrder:
-    return services.NewOrder(
+def _new_order(order: PlannedOrder, *, filename: str) -> sales.NewOrder:
+    return sales.NewOrder(
         customer=order.customer,
         lines=order.lines,
         customer_po=order.header["customer_po"] or "",
@@ -802,10 +803,10 @@ def _create_all(
     filename: str,
     progress: Callable[[int, int], None] | None,
 ) -> list[SalesOrder]:
-    """Every order through orders.sales.services.order_create_many (one transaction); a refused order names
+    """Every order through orders.sales.order_create_many (one transaction); a refused order names
     its row."""
     try:
-        return services.order_create_many(
+        return sales.order_create_many(
             actor=actor,
             orders=[_new_order(order, filename=filename) for order in todo],
             chunk_size=CHUNK_ORDERS,

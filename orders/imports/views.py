@@ -12,10 +12,11 @@ from django.views.decorators.http import require_POST
 
 from config.http import AuthenticatedRequest
 from config.kernel.errors import ApplicationError
+from orders.catalog import customers_active
 from orders.imports import exports
 from orders.imports import services as imports
-from orders.models import ImportJob, ImportJobStatus
-from orders.sales import selectors
+from orders.imports.models import ImportJob, ImportJobStatus
+from orders.sales import order_list
 from orders.sales.forms import OrderFilterForm
 
 RUNNING = (ImportJobStatus.UPLOADED, ImportJobStatus.VALIDATING, ImportJobStatus.IMPORTING)
@@ -111,6 +112,6 @@ def orders_export(request: AuthenticatedRequest, fmt: str) -> HttpResponse | Str
     """The order list as filtered on screen, limited to the orders the user may see."""
     if fmt not in exports.FORMATS:
         raise Http404(_("Unknown format."))
-    form = OrderFilterForm(request.GET or None, customers=selectors.customers_active())
-    queryset = selectors.order_list(user=request.user, **form.filters())
+    form = OrderFilterForm(request.GET or None, customers=customers_active())
+    queryset = order_list(user=request.user, **form.filters())
     return exports.orders_export(queryset=queryset, fmt=fmt)

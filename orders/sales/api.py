@@ -1,9 +1,8 @@
 """REST API v1 for customers, the catalog and sales orders.
 
-Thin viewsets: reads go through `orders.sales.selectors`, every write is one call to
-`orders.sales.services` (one
-transaction, so nothing is ever partly saved), and business errors come back in the API's one error
-format (config.api). An order the user may not see answers 404, never 403.
+Thin viewsets: reads go through the selectors, every write is one call to a service of `orders.catalog`
+or `orders.sales` (one transaction, so nothing is ever partly saved), and business errors come back in the
+API's one error format (config.api). An order the user may not see answers 404, never 403.
 """
 
 from __future__ import annotations
@@ -18,8 +17,11 @@ from rest_framework.response import Response
 from rest_framework.reverse import reverse
 from rest_framework.routers import DefaultRouter
 
+from orders import catalog
 from orders.models import Customer, CustomerTier, OrderStatus, Product, SalesOrder
-from orders.sales import selectors, services
+from orders.sales import creation, editing, selectors, services
+from orders.sales.lines import loaded_lines
+from orders.sales.locks import OrderNumber
 from orders.sales.serializers import (
     CustomerSerializer,
     ErrorResponseSerializer,
@@ -88,10 +90,10 @@ class CustomerViewSet(CatalogViewSet):
     ordering_fields = ["code", "name", "tier", "created_at"]
 
     def perform_create(self, serializer):
-        serializer.instance = services.customer_create(actor=self.request.user, **serializer.validated_data)
+        serializer.instance = catalog.customer_create(actor=self.request.user, **serializer.validated_data)
 
     def perform_update(self, serializer):
-        serializer.instance = services.customer_update(
+        serializer.instance = catalog.customer_update(
             actor=self.request.user, customer=serializer.instance, **serializer.validated_data
         )
 
@@ -119,10 +121,10 @@ class ProductViewSet(CatalogViewSet):
     ordering_fields = ["sku", "name"]
 
     def perform_create(self, serializer):
-        serializer.instance = services.product_create(actor=self.request.user, **serializer.validated_data)
+        serializer.instance = catalog.product_create(actor=self.request.user, **serializer.validated_data)
 
     def perform_update(self, serializer):
-        serializer.instance = services.product_update(
+        serializer.instance = catalog.product_update(
             actor=self.request.user, product=serializer.instance, **serializer.validated_data
         )
 
@@ -136,7 +138,7 @@ class ProductViewSet(CatalogViewSet):
     ),
 )
 class ProductFamilyViewSet(CatalogViewSet):
-    queryset = selectors.product_families()
+    queryset = catalog.product_families()
     serializer_class = ProductFamilySerializer
     lookup_field = "code"
     filterset_fields: list[str] = []
@@ -144,12 +146,12 @@ class ProductFamilyViewSet(CatalogViewSet):
     ordering_fields = ["code", "name"]
 
     def perform_create(self, serializer):
-        serializer.instance = services.product_family_create(
+        serializer.instance = catalog.product_family_create(
             actor=self.request.user, **serializer.validated_data
         )
 
     def perform_update(self, serializer):
-        serializer.instance = services.product_family_update(
+        serializer.instance = catalog.product_family_update(
             actor=self.request.user, family=serializer.instance, **serializer.validated_data
         )
 
@@ -266,9 +268,7 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         reading it all again."""
         if fresh:
             order = selectors.order_get(user=self.request.user, number=order.number)
-        elif (lines := services.service_lines(order)) is not None:
-            selectors.order_seed_lines(order, lines)
-        else:
+        elif loaded_lines(order) is None:
             selectors.order_prefetch_lines(order)
         return order_representation(order, request=self.request)
 
@@ -277,7 +277,7 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         body.is_valid(raise_exception=True)
         data = dict(body.validated_data)
         lines = [dict(line) for line in data.pop("lines")]
-        order = services.order_create(actor=request.user, lines=lines, **data)
+        order = creation.order_create(actor=request.user, lines=lines, **data)
         location = reverse("order-detail", kwargs={"number": order.number}, request=request)
         return Response(
             self.represent(order, fresh=False), status=status.HTTP_201_CREATED, headers={"Location": location}
@@ -291,7 +291,7 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         version = data.pop("version")
         reason = data.pop("reason", "")
         lines = data.pop("lines", None)
-        order = services.order_update(
+        order = editing.order_update(
             actor=request.user,
             order=order,
             expected_version=version,
@@ -310,7 +310,7 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         # The service locks the order if the user may see it, in one query (404 if hidden).
         order = services.order_apply_transition(
             actor=request.user,
-            order=services.OrderNumber(number=self.kwargs[self.lookup_field], user=request.user),
+            order=OrderNumber(number=self.kwargs[self.lookup_field], user=request.user),
             name=name,
             reason=body.validated_data["reason"],
             expected_version=body.validated_data["version"],
@@ -342,7 +342,7 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         order_id = selectors.order_id_visible(user=request.user, number=self.kwargs[self.lookup_field])
         body = PriorityRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        order = services.order_set_priority(
+        order = editing.order_set_priority(
             actor=request.user,
             order=order_id,
             priority=body.validated_data["priority"],

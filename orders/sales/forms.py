@@ -18,7 +18,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from config.kernel.errors import ApplicationError
-from orders.catalog.specs import spec_fields
+from orders.catalog import spec_fields
 from orders.models import Customer, OrderStatus, Priority, Product
 
 DATE_INPUT = {"type": "date"}
@@ -26,7 +26,7 @@ LINE_ERROR_KEY = re.compile(r"^lines\[(\d+)\]\.(.+)$")
 SPEC_PREFIX = "spec__"
 
 
-def _date_field(label: str) -> forms.DateField:
+def date_form_field(label: str) -> forms.DateField:
     return forms.DateField(
         label=label, required=False, widget=forms.DateInput(attrs=DATE_INPUT, format="%Y-%m-%d")
     )
@@ -58,8 +58,8 @@ class OrderFilterForm(forms.Form):
         label=_("Customer"), required=False, queryset=Customer.objects.none(), empty_label=_("All customers")
     )
     date_field = forms.ChoiceField(label=_("Date"), required=False, choices=DATE_FIELDS)
-    date_from = _date_field(_("From"))
-    date_to = _date_field(_("To"))
+    date_from = date_form_field(_("From"))
+    date_to = date_form_field(_("To"))
 
     def __init__(self, *args: Any, customers: Iterable[Customer], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -93,8 +93,8 @@ class OrderHeaderForm(forms.Form):
     customer = CustomerChoiceField(label=_("Customer"), queryset=Customer.objects.none(), required=False)
     customer_po = forms.CharField(label=_("Customer PO"), max_length=64, required=False)
     crm_id = forms.CharField(label=_("CRM id"), max_length=64, required=False)
-    requested_date = _date_field(_("Requested date"))
-    promised_date = _date_field(_("Promised date"))
+    requested_date = date_form_field(_("Requested date"))
+    promised_date = date_form_field(_("Promised date"))
     priority = forms.TypedChoiceField(
         label=_("Priority"),
         required=False,
@@ -178,7 +178,7 @@ class SpecNumberField(forms.FloatField):
         return int(number) if number is not None and number.is_integer() else number
 
 
-def _spec_form_field(meta: dict) -> forms.Field:
+def spec_form_field(meta: dict) -> forms.Field:
     """One input per spec attribute of the family schema.
 
     Every spec input is optional for the form: the service validates values against the schema (required,
@@ -218,7 +218,7 @@ class OrderLineForm(forms.Form):
     quantity = forms.DecimalField(
         label=_("Quantity"), required=False, widget=forms.NumberInput(attrs={"step": "any", "min": 0})
     )
-    due_date = _date_field(_("Line due date"))
+    due_date = date_form_field(_("Line due date"))
     remove = forms.BooleanField(label=_("Remove"), required=False)
 
     def __init__(
@@ -250,7 +250,7 @@ class OrderLineForm(forms.Form):
         spec_initial = (self.initial.get("spec_values") or {}) if self.initial else {}
         for meta in spec_fields(schema or {}):
             name = SPEC_PREFIX + meta["name"]
-            self.fields[name] = _spec_form_field(meta)
+            self.fields[name] = spec_form_field(meta)
             value = spec_initial.get(meta["name"], meta["default"])
             if value is not None:
                 self.initial[name] = str(value) if meta["enum"] else value
@@ -338,7 +338,7 @@ def apply_service_errors(
                 _add_line_error(line_forms[index], name, messages)
                 continue
         elif key in header.fields and key != "version":
-            _add_errors(header, key, messages)
+            add_errors(header, key, messages)
             continue
         if key == "version":  # the stale-write message says it all
             continue
@@ -346,7 +346,7 @@ def apply_service_errors(
     return leftovers
 
 
-def _add_errors(form: forms.Form, field: str | None, messages: Iterable[str]) -> None:
+def add_errors(form: forms.Form, field: str | None, messages: Iterable[str]) -> None:
     # A schema may report the same problem more than once (e.g. one "required" error per missing key).
     shown = form.errors.get(field or NON_FIELD_ERRORS, [])
     for message in dict.fromkeys(messages):
@@ -358,9 +358,9 @@ def _add_line_error(form: OrderLineForm, name: str, messages: list[str]) -> None
     if name.startswith("spec_values."):
         field = SPEC_PREFIX + name.removeprefix("spec_values.")
         if field in form.fields:
-            _add_errors(form, field, messages)
+            add_errors(form, field, messages)
             return
         label = name.removeprefix("spec_values.")
         messages = [f"{label}: {message}" for message in messages]
         name = ""
-    _add_errors(form, name if name in form.fields else None, messages)
+    add_errors(form, name if name in form.fields else None, messages)

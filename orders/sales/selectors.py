@@ -4,31 +4,35 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from django.apps import apps
 from django.db.models import Count, Prefetch, Q, QuerySet, prefetch_related_objects
 from django.http import Http404
 from django.utils.translation import gettext as _
 
-from orders.models import Customer, OrderLine, Product, ProductFamily, SalesOrder
+from orders.catalog.models import Customer, Product
 from orders.sales import policies
+from orders.sales.models import OrderLine, SalesOrder
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser, User
 
 
-def orders_visible_to(user: Any) -> QuerySet[SalesOrder]:
-    """Deny by default: every order for plant-side roles, own orders for sales, nothing otherwise."""
+def orders_visible_to(user: User | AnonymousUser | None) -> QuerySet[SalesOrder]:
+    """Deny by default: every order for plant-side roles, own orders for sales, nothing otherwise
+    (policies.can_view_order, as a query)."""
     queryset = SalesOrder.objects.select_related("customer", "owner")
-    if not (user and user.is_authenticated and user.is_active):
-        return queryset.none()
-    if user.has_perm(policies.VIEW_ALL):
+    if policies.sees_all_orders(user):
         return queryset
-    if user.has_perm("orders.view_salesorder"):
+    if policies.sees_own_orders(user):
         return queryset.filter(owner=user)
     return queryset.none()
 
 
 def order_list(
     *,
-    user: Any,
+    user: User | AnonymousUser | None,
     search: str = "",
     statuses: list[str] | None = None,
     customer: int | None = None,
@@ -64,7 +68,7 @@ def _lines_prefetch() -> Prefetch:
     return Prefetch("lines", queryset=OrderLine.objects.select_related("product__family").order_by("line_no"))
 
 
-def order_detail_queryset(user: Any) -> QuerySet[SalesOrder]:
+def order_detail_queryset(user: User | AnonymousUser | None) -> QuerySet[SalesOrder]:
     return orders_visible_to(user).prefetch_related(_lines_prefetch())
 
 
@@ -74,21 +78,7 @@ def order_prefetch_lines(order: SalesOrder) -> SalesOrder:
     return order
 
 
-def order_seed_lines(order: SalesOrder, lines: list[OrderLine]) -> SalesOrder:
-    """Set the lines of an order already in hand as order_prefetch_lines would (no query), from lines a
-    service handed on (services.service_lines): products and families loaded, in line order."""
-    lines = list(lines)
-    for line in lines:
-        line.order = order  # as a prefetch links them: line.order is this order, not another read
-    queryset = order.lines.all()
-    # What prefetch_related_objects stores: the relation's queryset, already evaluated.
-    queryset._result_cache = lines
-    queryset._prefetch_done = True
-    order._prefetched_objects_cache = {**getattr(order, "_prefetched_objects_cache", {}), "lines": queryset}
-    return order
-
-
-def order_get(*, user: Any, number: str) -> SalesOrder:
+def order_get(*, user: User | AnonymousUser | None, number: str) -> SalesOrder:
     """The order if the user may see it; 404 otherwise (never reveal that a hidden order exists)."""
     order = order_detail_queryset(user).filter(number=number).first()
     if order is None:
@@ -96,25 +86,13 @@ def order_get(*, user: Any, number: str) -> SalesOrder:
     return order
 
 
-def order_id_visible(*, user: Any, number: str) -> int:
+def order_id_visible(*, user: User | AnonymousUser | None, number: str) -> int:
     """The id of the order if the user may see it; 404 otherwise. One small query, for writers that lock
     and read the order themselves."""
     order_id = orders_visible_to(user).filter(number=number).values_list("pk", flat=True).first()
     if order_id is None:
         raise Http404(_("No order %(number)s.") % {"number": number})
     return order_id
-
-
-def customers_active() -> QuerySet[Customer]:
-    return Customer.objects.filter(is_active=True).order_by("name")
-
-
-def products_active() -> QuerySet[Product]:
-    return Product.objects.filter(is_active=True).select_related("family").order_by("sku")
-
-
-def product_families() -> QuerySet[ProductFamily]:
-    return ProductFamily.objects.order_by("code")
 
 
 # --- history ----------------------------------------------------------------------------------------------
@@ -213,10 +191,10 @@ def order_history(*, order: SalesOrder) -> list[HistoryEntry]:
 
 def _change_request_entries(order: SalesOrder) -> list[HistoryEntry]:
     """Each step of the order's change requests, with the proposed diff (old → new) on creation and apply."""
-    from orders.models import ChangeRequestDecision
-
+    # Change requests are a package above this one (they import it): looked up by name, not imported.
+    decision_model = apps.get_model("orders", "ChangeRequestDecision")
     entries = []
-    decisions = ChangeRequestDecision.objects.filter(change_request__order=order).select_related(
+    decisions = decision_model.objects.filter(change_request__order=order).select_related(
         "change_request", "actor"
     )
     for decision in decisions:

@@ -1,7 +1,7 @@
 """API shapes of customers, the catalog and orders.
 
 Serializers check shapes and types only and turn codes (customer code, SKU, family code) into objects;
-every business rule (who may, which state, dates, priorities, spec values) stays in `orders.sales.services`,
+every business rule (who may, which state, dates, priorities, spec values) stays in the services,
 whose errors the API's exception handler reports in the same format as the field errors here.
 """
 
@@ -21,6 +21,7 @@ from rest_framework.fields import SkipField
 from rest_framework.reverse import reverse
 
 from orders.models import Customer, OrderStatus, Priority, Product, ProductFamily, SalesOrder
+from orders.sales.lines import loaded_lines
 from orders.sales.selectors import HistoryEntry
 from orders.sales.services import ORDER_TRANSITIONS
 
@@ -200,14 +201,18 @@ def order_representation(order: SalesOrder, *, request: Any) -> dict:
     API write answers with an order, and a serializer deep-copies its declared fields (and its lines'
     fields) on every instance. The same field objects turn each value into JSON, so formats cannot drift;
     tests/orders/test_order_representation.py holds the two outputs equal. Lines prefetched, as for the
-    serializer (selectors.order_detail_queryset, order_prefetch_lines or order_seed_lines)."""
+    serializer (selectors.order_detail_queryset, order_prefetch_lines), or in hand (orders.sales.lines: the
+    lines the service that returned the order wrote or read under its lock)."""
     fields, line_fields = _order_fields()
     transitions = available_transitions(order, request.user) if request else []
+    lines = loaded_lines(order)
     data = {}
     for field in fields:
         name = field.field_name
         if name == "lines":
-            data[name] = [_fields_data(line, line_fields) for line in order.lines.all()]
+            data[name] = [
+                _fields_data(line, line_fields) for line in (order.lines.all() if lines is None else lines)
+            ]
         elif name == "available_transitions":
             data[name] = transitions
         elif name == "links":

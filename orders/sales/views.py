@@ -23,9 +23,9 @@ from django.views.decorators.http import require_GET, require_POST
 
 from config.kernel.errors import ApplicationError, Forbidden, StaleObject
 from orders import panels
-from orders.catalog.specs import spec_display
+from orders.catalog import customers_active, products_active, spec_display
 from orders.models import OrderStatus, SalesOrder
-from orders.sales import policies, selectors, services
+from orders.sales import creation, editing, policies, selectors, services
 from orders.sales.forms import (
     OrderFilterForm,
     OrderHeaderForm,
@@ -72,7 +72,7 @@ def _htmx_partial(request: HttpRequest) -> bool:
 @require_GET
 @permission_required("orders.view_salesorder", raise_exception=True)
 def order_list(request: HttpRequest) -> HttpResponse:
-    form = OrderFilterForm(request.GET or None, customers=selectors.customers_active())
+    form = OrderFilterForm(request.GET or None, customers=customers_active())
     queryset = selectors.order_list(user=request.user, **form.filters())
     page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
     context = {"form": form, "page": page, "orders": page.object_list}
@@ -163,7 +163,7 @@ def _error_text(error: ApplicationError) -> str:
 
 # --- create and edit -------------------------------------------------------------------------------------
 def _products_for(order: SalesOrder | None) -> list:
-    products = list(selectors.products_active())
+    products = list(products_active())
     if order is not None:
         # A line keeps showing its product even if the product was retired since (the service says so).
         known = {product.pk for product in products}
@@ -190,7 +190,7 @@ def _line_formset(request: HttpRequest, *, order: SalesOrder | None, products: l
 
 def _save_order(request: HttpRequest, *, order: SalesOrder | None) -> HttpResponse:
     """Shared by create and edit: parse, call the services in one transaction, map errors back."""
-    customers = selectors.customers_active() if order is None else None
+    customers = customers_active() if order is None else None
     products = _products_for(order)
     if request.method == "POST":
         header = OrderHeaderForm(request.POST, customers=customers)
@@ -240,7 +240,7 @@ def _write(request: HttpRequest, *, order: SalesOrder | None, header: OrderHeade
     data = header.service_data()
     note = header.promise_note(previous=order.promised_date if order is not None else None)
     if order is None:
-        return services.order_create(
+        return creation.order_create(
             actor=request.user,
             customer=header.cleaned_data["customer"],
             lines=lines,
@@ -248,7 +248,7 @@ def _write(request: HttpRequest, *, order: SalesOrder | None, header: OrderHeade
             **data,
         )
     reason = header.cleaned_data.get("reason") or ""
-    return services.order_update(
+    return editing.order_update(
         actor=request.user,
         order=order.pk,
         expected_version=header.cleaned_data.get("version"),
@@ -292,7 +292,7 @@ def _line_prefix(value: str | None) -> str:
 def line_spec_fields(request: HttpRequest) -> HttpResponse:
     """The spec inputs of one order line for the product just chosen (its family's schema)."""
     prefix = _line_prefix(request.GET.get("prefix"))
-    products = list(selectors.products_active())
+    products = list(products_active())
     try:
         product = next((p for p in products if p.pk == int(request.GET.get(f"{prefix}-product", ""))), None)
     except ValueError:
@@ -310,7 +310,7 @@ def line_row(request: HttpRequest) -> HttpResponse:
     except ValueError as exc:
         raise Http404 from exc
     prefix = _line_prefix(f"lines-{index}")
-    products = list(selectors.products_active())
+    products = list(products_active())
     form = OrderLineForm(prefix=prefix, products=products, empty_permitted=True, use_required_attribute=False)
     return render(
         request, "orders/partials/line_row.html", {"line": form, "number": index + 1, "total": index + 1}

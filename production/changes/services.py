@@ -747,7 +747,7 @@ def _roll_up_closed(order: SalesOrder, work_order: WorkOrder) -> SalesOrder:
     Like a progress report's roll-up (services._roll_up_order), but a cancelled work order may be the last
     one to close here.
     """
-    from orders.sales import services as order_services
+    from orders import sales as order_services
     from production.system import system_actor
 
     if order.status not in (OrderStatus.RELEASED, OrderStatus.IN_PRODUCTION):
@@ -768,7 +768,7 @@ def _publish_decided(
     order: SalesOrder, row: ChangeDisposition, work_order: WorkOrder, remade, actor, why: str
 ) -> None:
     """Tell the order's subscribers; the integration adds the order's work orders for the MES."""
-    from orders.sales import services as order_services
+    from orders import sales as order_services
 
     events.publish(
         DispositionDecided(

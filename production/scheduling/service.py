@@ -29,8 +29,8 @@ from django.utils.translation import gettext_lazy
 from config.kernel import bus as events
 from config.kernel.errors import Conflict, ValidationFailed
 from config.kernel.events import OrderAtRisk
+from orders import sales as order_services
 from orders.models import OrderStatus, SalesOrder
-from orders.sales import services as order_services
 from production.models import (
     ExceptionKind,
     OperationStatus,
@@ -344,7 +344,7 @@ def schedule_run(
     names what to fix). The solver runs outside any transaction; the plan is written in one.
     """
     if actor is not None and not actor.has_perm("production.run_schedule"):
-        from orders.sales.services import refused
+        from config.kernel import refused
 
         raise refused(actor, "schedule_run", "schedule", "missing production.run_schedule")
     if method not in ("fast", "optimised"):

@@ -17,9 +17,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from config.kernel.errors import ApplicationError, Forbidden
+from orders import sales as order_services
 from orders.models import Priority, SalesOrder
 from orders.sales import policies
-from orders.sales import services as order_services
 from production.changes import services as changes
 from production.models import ChangeDisposition, WorkOrder
 from production.scheduling import service as scheduling_service

@@ -14,9 +14,9 @@ from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from config.kernel import refused
 from config.kernel.errors import ValidationFailed
 from orders.models import Customer, Product, SalesOrder
-from orders.sales.services import refused
 from production.changes.models import HOLDING_KINDS
 from production.models import (
     ChangeDisposition,

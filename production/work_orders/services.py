@@ -23,11 +23,12 @@ from django_fsm import can_proceed
 from simple_history.utils import bulk_create_with_history
 
 from config.kernel import bus as events
+from config.kernel import refused
 from config.kernel.errors import Conflict, TransitionNotAllowed, ValidationFailed
 from config.kernel.events import OrderEvent, ProductionExceptionRaised
 from config.process_cache import VersionedProcessCache
+from orders import sales as order_services
 from orders.models import OrderStatus, Product, SalesOrder
-from orders.sales import services as order_services
 from production.models import (
     CLOSED_STATUSES,
     HOLDABLE_STATUSES,
@@ -59,7 +60,7 @@ def _stamp(instance: Any, *, actor: Any, reason: str) -> None:
 
 def _require(actor: Any, permission: str, action: str, target: str) -> None:
     if not (actor and actor.is_active and actor.has_perm(permission)):
-        raise order_services.refused(actor, action, target, f"missing {permission}")
+        raise refused(actor, action, target, f"missing {permission}")
 
 
 def _decimal(
@@ -519,7 +520,7 @@ def work_orders_create_for_order(*, order: SalesOrder, actor: Any, reason: str =
     if order.revision in revisions:
         return []
     # The lines the release loaded (and locked with the order) when it has them; only ids are needed.
-    lines = sorted(order.lines.all(), key=lambda line: line.line_no)
+    lines = order_services.current_lines(order)
     routings = active_routings(product_ids={line.product_id for line in lines})
     reason = reason or _("Order %(number)s released") % {"number": order.number}
     sequence = len(revisions)
@@ -688,7 +689,7 @@ def work_order_transition(
             }
         )
     if not method._django_fsm.has_transition_perm(work_order, work_order.status, actor):
-        raise order_services.refused(actor, f"work_order_{name}", work_order.number, "transition permission")
+        raise refused(actor, f"work_order_{name}", work_order.number, "transition permission")
     if name in WORK_ORDER_REASON_REQUIRED and not (reason or "").strip():
         raise ValidationFailed(_("Give a reason."), fields={"reason": [_("This field is required.")]})
     if name == "release" and work_order.routing_missing:

@@ -37,9 +37,9 @@ def measure(rows: int) -> None:
     from django.contrib.auth.models import Group
     from django.utils import timezone
 
+    from orders import catalog as services
     from orders.imports import services as imports
     from orders.models import SalesOrder
-    from orders.sales import services
 
     users = get_user_model().objects
     admin = users.create_user("bench-import-admin", None, None)

@@ -174,7 +174,7 @@ def create_fixtures() -> None:
     from django.contrib.auth.models import Group
     from rest_framework.authtoken.models import Token
 
-    from orders.sales import services
+    from orders import catalog as services
     from production.work_orders import services as production
 
     user = get_user_model().objects.create_user(BENCH_USERNAME, f"{BENCH_USERNAME}@example.com", None)

@@ -90,7 +90,7 @@ def create_fixtures(crm_url: str, mes_url: str) -> None:
     from django.contrib.auth.models import Group
 
     from crm_sync.models import ExternalSystem
-    from orders.sales import services
+    from orders import catalog as services
     from production.work_orders import services as production_services
     from tests.bench.intake import SPEC_SCHEMA
 

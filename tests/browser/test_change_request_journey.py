@@ -8,8 +8,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from orders import sales as services
 from orders.models import ChangeRequest
-from orders.sales import services
 from tests.browser.test_sales_journey import log_in
 from tests.factories import UserFactory, make_order
 

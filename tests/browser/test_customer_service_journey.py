@@ -9,7 +9,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from orders.sales import services
+from orders import sales as services
 from production.work_orders import services as production_services
 from tests.factories import CustomerFactory, UserFactory, make_order
 

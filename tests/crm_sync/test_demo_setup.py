@@ -7,7 +7,7 @@ from django.core.management import call_command
 
 from crm_sync.models import ExternalSystem
 from crm_sync.outbox import deliveries_drain
-from orders.sales import services as order_services
+from orders import sales as order_services
 from tests.crm_sync.conftest import start_simulator
 from tests.factories import make_order
 

@@ -6,7 +6,7 @@ import pytest
 
 from crm_sync.mapping import apply_mapping, mapping_errors
 from crm_sync.outbox import deliveries_drain
-from orders.sales import services as order_services
+from orders import sales as order_services
 from tests.crm_sync.conftest import start_simulator
 from tests.crm_sync.factories import TEST_SECRET, ExternalSystemFactory
 from tests.factories import make_order

@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from crm_sync import outbox, reconciliation
 from crm_sync.models import Delivery, Drift, ExternalSystem, OutboxEvent
-from orders.sales import services as order_services
+from orders import sales as order_services
 from tests.crm_sync.factories import ExternalSystemFactory
 from tests.factories import make_order
 

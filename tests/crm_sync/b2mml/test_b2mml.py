@@ -11,7 +11,7 @@ from django.conf import settings
 from crm_sync import b2mml
 from crm_sync.models import Delivery, ExternalSystem, OutboxEvent
 from crm_sync.outbox import deliveries_drain
-from orders.sales import services as order_services
+from orders import sales as order_services
 from tests.crm_sync.conftest import start_simulator
 from tests.crm_sync.factories import TEST_SECRET, ExternalSystemFactory
 from tests.factories import make_order

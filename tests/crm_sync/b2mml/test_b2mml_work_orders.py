@@ -10,7 +10,7 @@ from django.conf import settings
 
 from crm_sync import b2mml, outbox
 from crm_sync.models import OutboxEvent
-from orders.sales import services as order_services
+from orders import sales as order_services
 from production.models import WorkOrder
 from tests.crm_sync.factories import ExternalSystemFactory
 from tests.factories import ProductFactory, make_order

@@ -7,8 +7,8 @@ import pytest
 from django.urls import reverse
 
 from crm_sync.models import Delivery, ExternalSystem, InboundCursor, InboundMessage, OutboxEvent
+from orders import sales as order_services
 from orders.models import OrderStatus, Product, SalesOrder
-from orders.sales import services as order_services
 from tests.crm_sync.factories import ExternalSystemFactory
 from tests.crm_sync.helpers import post_hook, process_all
 from tests.factories import CustomerFactory, ProductFactory, UserFactory, in_days, valid_spec

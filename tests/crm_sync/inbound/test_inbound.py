@@ -11,8 +11,8 @@ from django.urls import reverse
 
 from crm_sync import inbound, webhooks
 from crm_sync.models import Delivery, ExternalSystem, InboundMessage
+from orders import sales as order_services
 from orders.models import OrderStatus, SalesOrder
-from orders.sales import services as order_services
 from tests.crm_sync.factories import TEST_SECRET, ExternalSystemFactory
 from tests.factories import UserFactory, make_order
 

@@ -12,8 +12,8 @@ from config.kernel.events import OrderChangeApplied
 from crm_sync import b2mml
 from crm_sync.models import Delivery, ExternalSystem, InboundMessage, OutboxEvent
 from crm_sync.outbox import outbox_record_order_event
+from orders import sales as order_services
 from orders.models import OrderStatus, SalesOrder
-from orders.sales import services as order_services
 from production.models import ProductionException, WorkOrder, WorkOrderOperation
 from tests.crm_sync.factories import ExternalSystemFactory
 from tests.crm_sync.helpers import post_hook, process_all

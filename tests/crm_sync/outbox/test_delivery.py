@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from crm_sync import outbox
 from crm_sync.models import Delivery, DeliveryAttempt, ExternalSystem, OutboxEvent
-from orders.sales import services as order_services
+from orders import sales as order_services
 from tests.crm_sync.conftest import start_simulator
 from tests.crm_sync.factories import ExternalSystemFactory
 from tests.factories import CustomerFactory, ProductFactory, make_order

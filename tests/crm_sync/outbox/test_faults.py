@@ -25,8 +25,8 @@ from django.db import connection
 from django.urls import reverse
 
 from crm_sync.models import Delivery, ExternalSystem, InboundMessage, TaskReceipt
+from orders import sales as order_services
 from orders.models import SalesOrder
-from orders.sales import services as order_services
 from tests.crm_sync.conftest import REPO
 from tests.crm_sync.factories import ExternalSystemFactory
 from tests.crm_sync.helpers import post_hook

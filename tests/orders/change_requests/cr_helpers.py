@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
+from orders import sales as order_services
 from orders.change_requests import services as crs
-from orders.sales import services as order_services
 from production.models import WorkOrder
 from production.work_orders import services as production_services
 from tests.factories import ProductFactory, make_order

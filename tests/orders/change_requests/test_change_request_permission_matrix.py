@@ -8,9 +8,9 @@ A refused request changes nothing; an allowed write changes something.
 import pytest
 from rest_framework.test import APIClient
 
+from orders import sales as services
 from orders.change_requests import services as crs
 from orders.models import ChangeRequest, ChangeRequestDecision
-from orders.sales import services
 from tests.factories import make_order
 
 pytestmark = pytest.mark.django_db

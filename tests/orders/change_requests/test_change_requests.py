@@ -5,9 +5,9 @@ from decimal import Decimal
 import pytest
 
 from config.kernel.errors import Conflict, Forbidden, StaleObject, TransitionNotAllowed, ValidationFailed
+from orders import sales as order_services
 from orders.change_requests import services as crs
 from orders.models import ChangeRequest, ChangeRequestDecision, OrderStatus
-from orders.sales import services as order_services
 from tests.factories import in_days, make_order
 from tests.orders.change_requests.cr_helpers import (
     approved,
@@ -333,7 +333,7 @@ def test_events_are_published_for_submit_and_decision(sales, planner, order):
 
 
 def test_the_order_timeline_shows_the_change_request_with_its_diff_and_decisions(sales, planner, order):
-    from orders.sales.selectors import order_history
+    from orders.sales import order_history
 
     cr = crs.change_request_apply(actor=planner, change_request=approved(sales, planner, order, MORE))
     entries = [entry for entry in order_history(order=fresh(order)) if entry.subject == cr.number]

@@ -8,7 +8,7 @@ import io
 import openpyxl
 import pytest
 
-from orders.sales import services as order_services
+from orders import sales as order_services
 from tests.factories import ProductFactory, make_order
 from tests.production.conftest import make_routing, make_work_center
 

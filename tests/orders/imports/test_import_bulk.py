@@ -12,6 +12,7 @@ from django.test.utils import CaptureQueriesContext
 
 from config.kernel.errors import Conflict, ValidationFailed
 from crm_sync.models import Delivery, OutboxEvent
+from orders import sales as services
 from orders.imports import services as imports
 from orders.imports.services import import_job_commit, import_job_run
 from orders.models import (
@@ -21,7 +22,6 @@ from orders.models import (
     OrderNumberAllocation,
     SalesOrder,
 )
-from orders.sales import services
 from tests.crm_sync.factories import ExternalSystemFactory
 from tests.factories import CustomerFactory, ProductFactory, in_days
 from tests.orders.imports.test_import import imported, row, validated, xlsx

@@ -17,6 +17,7 @@ from config.celery import app as celery_app
 from config.kernel import bus as events
 from config.kernel import events as domain_events
 from config.kernel.errors import Conflict, ValidationFailed
+from orders import sales as services
 from orders.change_requests import services as crs
 from orders.models import (
     Notification,
@@ -27,7 +28,6 @@ from orders.models import (
 )
 from orders.notifications import services as notifications
 from orders.notifications.models import DeliveryStatus, NotificationKind
-from orders.sales import services
 from orders.tasks import notifications_sweep
 from orders.tracking import services as tracking
 from tests.factories import make_order

@@ -9,8 +9,8 @@ from django.test.utils import CaptureQueriesContext
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from orders import sales as services
 from orders.models import Customer, OrderLine, OrderStatus, Product, ProductFamily, SalesOrder
-from orders.sales import services
 from tests.factories import (
     CustomerFactory,
     ProductFactory,

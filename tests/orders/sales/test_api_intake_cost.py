@@ -9,8 +9,8 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from crm_sync.models import OutboxEvent
+from orders import sales as services
 from orders.models import OrderStatus, SalesOrder
-from orders.sales import services
 from tests.factories import ProductFactory, in_days, make_order, valid_spec
 
 pytestmark = pytest.mark.django_db
@@ -112,7 +112,7 @@ def test_an_order_a_transition_returned_reads_its_lines_afresh(sales):
     )
 
     # The lines handed on for the API's answer are a snapshot; the relation itself reads the database.
-    assert len(services.service_lines(order)) == 2
+    assert len(services.loaded_lines(order)) == 2
     assert order.lines.count() == 1
 
 

@@ -6,8 +6,8 @@ import pytest
 from django.db import close_old_connections, connection
 
 from config.kernel.errors import Conflict
+from orders import sales as services
 from orders.models import SalesOrder
-from orders.sales import services
 from tests.factories import CustomerFactory, ProductFactory, UserFactory, in_days, valid_spec
 from tests.services import require_postgresql
 

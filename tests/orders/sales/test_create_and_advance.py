@@ -5,8 +5,8 @@ from django.db import transaction
 
 from config.kernel.errors import Conflict, Forbidden, ValidationFailed
 from crm_sync.models import OutboxEvent
+from orders import sales as services
 from orders.models import OrderStatus, SalesOrder
-from orders.sales import services
 from production.models import WorkOrder
 from tests.factories import in_days, valid_spec
 

@@ -11,7 +11,7 @@ from jsonschema import Draft202012Validator
 
 from crm_sync.models import OutboxEvent
 from orders import demo
-from orders.catalog.specs import spec_value_errors
+from orders.catalog import spec_value_errors
 from orders.models import (
     Customer,
     CustomerContact,

@@ -6,8 +6,9 @@ import pytest
 from rest_framework.request import Request
 from rest_framework.test import APIRequestFactory
 
+from orders import sales as services
 from orders.models import Priority
-from orders.sales import selectors, services
+from orders.sales import selectors
 from orders.sales.serializers import OrderSerializer, order_representation
 from tests.factories import CustomerFactory, make_order
 

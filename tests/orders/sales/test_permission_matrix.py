@@ -13,8 +13,8 @@ import pytest
 from django.db.models import Sum
 from rest_framework.test import APIClient
 
+from orders import sales as services
 from orders.models import Customer, SalesOrder
-from orders.sales import services
 from tests.factories import make_order, valid_spec
 
 pytestmark = pytest.mark.django_db

@@ -4,8 +4,8 @@ import pytest
 
 from config.kernel import bus as events
 from config.kernel.errors import Conflict, Forbidden, StaleObject, ValidationFailed
+from orders import sales as services
 from orders.models import Priority, SalesOrder
-from orders.sales import services
 from tests.factories import CustomerFactory, make_order
 
 pytestmark = pytest.mark.django_db

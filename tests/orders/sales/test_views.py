@@ -11,8 +11,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from orders import sales as services
 from orders.models import OrderStatus, Priority, SalesOrder
-from orders.sales import services
 from tests.factories import (
     CustomerFactory,
     ProductFactory,

@@ -3,7 +3,7 @@
 import pytest
 from django.urls import reverse
 
-from orders.sales import services
+from orders import sales as services
 from orders.tracking import services as tracking
 from tests.factories import make_order
 

@@ -10,10 +10,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from config.kernel.errors import Conflict
+from orders import sales as services
 from orders.models import NotificationDelivery, NotificationPreference, NotificationProfile, OrderRating
 from orders.notifications import services as notifications
 from orders.notifications.models import DeliveryStatus, NotificationKind
-from orders.sales import services
 from orders.tracking import services as tracking
 from tests.factories import UserFactory, make_order
 from tests.orders.sales.test_concurrency import _in_threads

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from orders.sales import services
+from orders import sales as services
 from orders.service_desk import selectors as service_desk
 from tests.factories import CustomerFactory, make_order
 

@@ -14,8 +14,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from config.kernel.errors import Conflict, Forbidden, ValidationFailed
+from orders import sales as services
 from orders.models import OrderRating, TrackingLink
-from orders.sales import services
 from orders.tracking import services as tracking
 from tests.factories import CustomerFactory, UserFactory, make_order
 

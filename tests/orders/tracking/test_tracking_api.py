@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from rest_framework.test import APIClient
 
+from orders import sales as services
 from orders.models import TrackingLink
-from orders.sales import services
 from orders.tracking import services as tracking
 from tests.factories import make_order
 

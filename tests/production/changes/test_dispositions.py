@@ -15,9 +15,9 @@ from rest_framework.test import APIClient
 
 from config.kernel.errors import Conflict, Forbidden, ValidationFailed
 from crm_sync.models import OutboxEvent
+from orders import sales as order_services
 from orders.change_requests import services as crs
 from orders.models import OrderStatus
-from orders.sales import services as order_services
 from production.changes.services import change_disposition_decide
 from production.models import ChangeDisposition, DispositionKind, WorkOrderStatus
 from production.work_orders import selectors

@@ -18,8 +18,8 @@ from django.core.cache import cache
 from django.db.models import F
 from django.utils import timezone
 
+from orders import sales as order_services
 from orders.models import ChangeRequest, SalesOrder
-from orders.sales import services as order_services
 from production.kpis.services import (
     LEAD_TIME_BUCKETS,
     KpiFilters,

@@ -15,8 +15,8 @@ import pytest
 from django.core.cache import cache
 from django.utils import timezone
 
+from orders import sales as order_services
 from orders.models import ChangeRequest, CustomerTier, OrderRating, SalesOrder
-from orders.sales import services as order_services
 from production.kpis.services import (
     Figure,
     KpiFilters,

@@ -11,7 +11,7 @@ from django.core.cache import cache
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
-from orders.sales import services as order_services
+from orders import sales as order_services
 from production.models import Operation, Routing
 from production.work_orders import services
 from tests.factories import ProductFactory, make_order

@@ -6,8 +6,8 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
+from orders import sales as order_services
 from orders.models import Priority
-from orders.sales import services as order_services
 from production.models import ScheduleEntry, WorkOrderOperation
 from production.scheduling.service import schedule_run
 from production.work_orders import services

@@ -4,7 +4,7 @@ import datetime as dt
 
 import pytest
 
-from orders.sales import services as order_services
+from orders import sales as order_services
 from production.models import Schedule, ScheduleEntry, ScheduleMethod, WorkOrderOperation
 from production.work_orders.selectors import work_center_load
 from tests.factories import ProductFactory, make_order

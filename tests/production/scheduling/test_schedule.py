@@ -8,8 +8,8 @@ from django.db import connection
 from django.utils import timezone
 
 from config.kernel.errors import Conflict
+from orders import sales as order_services
 from orders.models import Priority
-from orders.sales import services as order_services
 from production.models import OrderProjection, Schedule, WorkOrderOperation
 from production.scheduling.service import lease_acquire, lease_release, request_now, schedule_run
 from production.work_orders import services

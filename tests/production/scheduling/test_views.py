@@ -2,7 +2,7 @@
 
 import pytest
 
-from orders.sales import services as order_services
+from orders import sales as order_services
 from production.models import Schedule, WorkOrderStatus
 from production.scheduling.service import schedule_run
 from tests.factories import ProductFactory, make_order

@@ -3,7 +3,7 @@
 import pytest
 from rest_framework.test import APIClient
 
-from orders.sales import services as order_services
+from orders import sales as order_services
 from production.models import ProductionException, WorkOrderStatus
 from tests.factories import CustomerFactory, ProductFactory, make_order
 from tests.production.conftest import make_routing, make_work_center

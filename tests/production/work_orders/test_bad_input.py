@@ -7,7 +7,7 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from config.kernel.errors import ValidationFailed
-from orders.sales import services as order_services
+from orders import sales as order_services
 from production.models import Routing, Schedule, WorkCenter
 from production.scheduling.service import schedule_run
 from production.work_orders import services

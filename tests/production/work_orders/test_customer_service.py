@@ -11,9 +11,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from orders import sales as order_services
 from orders.models import Notification
 from orders.notifications.models import NotificationKind
-from orders.sales import services as order_services
 from orders.service_desk import selectors as service_desk
 from orders.tracking import services as tracking
 from production.models import OrderProjection

@@ -8,7 +8,7 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from config.kernel.errors import Conflict, ValidationFailed
-from orders.sales import services as order_services
+from orders import sales as order_services
 from production.models import Lot, QualityInspection, WorkCenter, WorkOrderOperation
 from production.work_orders import services
 from tests.factories import ProductFactory, make_order

@@ -8,8 +8,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from orders import sales as order_services
 from orders.models import Priority, SalesOrder
-from orders.sales import services as order_services
 from production.models import InspectionResult, WorkOrder, WorkOrderOperation, WorkOrderStatus
 from production.scheduling.service import schedule_run
 from production.work_orders import services

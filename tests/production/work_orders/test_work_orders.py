@@ -7,8 +7,8 @@ import pytest
 from django.utils import timezone
 
 from config.kernel.errors import Forbidden, TransitionNotAllowed, ValidationFailed
+from orders import sales as order_services
 from orders.models import OrderStatus
-from orders.sales import services as order_services
 from production.models import OperationStatus, WorkOrderStatus
 from production.system import SYSTEM_USERNAME
 from production.work_orders import services
