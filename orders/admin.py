@@ -12,7 +12,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from config.admin import ReadOnlyAdminMixin
 from config.kernel.errors import ApplicationError
 from orders.models import Customer, CustomerContact, ImportJob, OrderLine, Product, ProductFamily, SalesOrder
-from orders.sales import selectors, services
+from orders.sales import selectors, services, transitions
 
 
 def _report(request, exc: ApplicationError) -> None:
@@ -129,7 +129,7 @@ def _transition_action(name: str):
         done, failed = 0, 0
         for order in queryset:
             try:
-                services.order_apply_transition(
+                transitions.order_transition(
                     actor=request.user, order=order, name=name, reason=str(_("Admin action"))
                 )
                 done += 1
@@ -140,11 +140,11 @@ def _transition_action(name: str):
             messages.success(
                 request,
                 _("%(count)s order(s): %(action)s done.")
-                % {"count": done, "action": services.TRANSITION_LABELS[name]},
+                % {"count": done, "action": transitions.TRANSITION_LABELS[name]},
             )
 
     action.__name__ = f"transition_{name}"
-    action.short_description = services.TRANSITION_LABELS[name]
+    action.short_description = transitions.TRANSITION_LABELS[name]
     return action
 
 
@@ -201,7 +201,7 @@ class SalesOrderAdmin(SimpleHistoryAdmin):
         "shipped_at",
     )
     inlines = [OrderLineInline]
-    actions = [_transition_action(name) for name in services.ORDER_TRANSITIONS]
+    actions = [_transition_action(name) for name in transitions.ORDER_TRANSITIONS]
 
     def get_queryset(self, request):
         return selectors.orders_visible_to(request.user)
@@ -262,7 +262,7 @@ class SalesOrderAdmin(SimpleHistoryAdmin):
 
 
 # Tracking links, ratings and notification deliveries have their own admin module; change requests below.
-from orders.change_requests import services as change_requests  # noqa: E402
+from orders import change_requests  # noqa: E402
 from orders.models import ChangeRequest, ChangeRequestDecision  # noqa: E402
 from orders.service_desk import admin as customer_service_admin  # noqa: E402, F401
 

@@ -11,7 +11,7 @@ from django.contrib.auth.models import Group
 from django.utils import timezone
 
 from orders.models import Customer, CustomerTier, Product, ProductFamily
-from orders.sales import services
+from orders.sales import services, transitions
 
 PANEL_SCHEMA = {
     "type": "object",
@@ -118,5 +118,5 @@ def make_order(
         **kwargs,
     )
     if confirmed:
-        order = services.order_confirm(actor=owner, order=order)
+        order = transitions.order_confirm(actor=owner, order=order)
     return order

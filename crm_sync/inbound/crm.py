@@ -30,6 +30,7 @@ from crm_sync.inbound import common
 from crm_sync.models import InboundMessage
 from orders.models import Customer, OrderStatus, Product, ProductFamily, SalesOrder
 from orders.sales import services as order_services
+from orders.sales import transitions
 
 HEADER_FIELDS = ("customer_po", "requested_date", "promised_date", "remarks")
 # The furthest an order created in the CRM is taken here at once (the service user needs the rights).
@@ -242,7 +243,7 @@ def _number(value: Any) -> Any:
 def _change_request(message: InboundMessage, order: SalesOrder, changes: list[dict], reason: str) -> dict:
     """A change the CRM made to a locked order: a submitted change request, for people to decide."""
     try:
-        change_requests = importlib.import_module("orders.change_requests.services")
+        change_requests = importlib.import_module("orders.change_requests")
     except ModuleNotFoundError as exc:
         raise ApplicationError(
             _("Order %(number)s is locked and change requests are not available.") % {"number": order.number},
@@ -316,5 +317,5 @@ def order_cancelled(message: InboundMessage) -> dict:
     reason = str(data.get("reason") or _("Cancelled in %(system)s") % {"system": message.system.name})
     if not order.is_editable:
         return _change_request(message, order, [{"op": "cancel"}], reason)
-    order = order_services.order_cancel(actor=common.service_user(message.system), order=order, reason=reason)
+    order = transitions.order_cancel(actor=common.service_user(message.system), order=order, reason=reason)
     return {"order": order.number, "status": order.status}

@@ -94,7 +94,7 @@ def _release_work_orders(message: InboundMessage, numbers: list[str]) -> list[st
 
 def _mark_change_acknowledged(change_request_id: int, at: dt.datetime) -> bool:
     try:
-        change_requests = importlib.import_module("orders.change_requests.services")
+        change_requests = importlib.import_module("orders.change_requests")
     except ModuleNotFoundError:  # before the change-request feature is merged
         logger.warning(
             "change request %s acknowledged, but change requests are not installed", change_request_id
@@ -215,7 +215,7 @@ _ORDER_PROGRESS = {
 
 def _order_progress(message: InboundMessage, doc: dict, data: dict) -> dict:
     from orders.models import SalesOrder
-    from orders.sales import services as order_services
+    from orders.sales import transitions
 
     state = data.get("state")
     if state not in _ORDER_PROGRESS:
@@ -225,7 +225,7 @@ def _order_progress(message: InboundMessage, doc: dict, data: dict) -> dict:
     action, from_statuses = _ORDER_PROGRESS[state]
     if order.status not in from_statuses:
         return {"ignored": f"order is {order.status}"}
-    getattr(order_services, action)(actor=actor, order=order, reason=f"{message.system.name}: {state}")
+    getattr(transitions, action)(actor=actor, order=order, reason=f"{message.system.name}: {state}")
     return {"order": order.number, "state": state}
 
 

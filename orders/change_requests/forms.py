@@ -1,5 +1,5 @@
 """Forms of the change-request pages. They parse and render; the rules stay in
-orders.change_requests.services.
+orders.change_requests (operations.py holds each change's checks).
 
 A CR form is a reason plus rows, one change per row. A row's inputs depend on its op (and, for spec
 changes, on the family of the line or product chosen): htmx re-renders a row when its op, line or product
@@ -16,7 +16,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from orders.catalog.specs import spec_fields
-from orders.change_requests.services import OP_LABELS, OPS
+from orders.change_requests.operations import OP_LABELS, OPS
 from orders.models import Disposition, Product, SalesOrder
 from orders.sales.forms import SPEC_PREFIX, _add_errors, _date_field, _spec_form_field
 

@@ -8,7 +8,7 @@ from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils.translation import gettext as _
 
-from orders.change_requests.services import APPROVE_PERM
+from orders.change_requests.policies import APPROVE_PERM
 from orders.models import ChangeRequest, ChangeRequestDecision, ChangeRequestStatus, SalesOrder
 from orders.sales.selectors import orders_visible_to
 

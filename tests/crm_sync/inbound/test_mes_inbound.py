@@ -11,7 +11,7 @@ from django.urls import reverse
 from crm_sync.b2mml import messages as b2mml
 from crm_sync.models import Delivery, ExternalSystem, InboundMessage, OutboxEvent
 from orders.models import OrderStatus, SalesOrder
-from orders.sales import services as order_services
+from orders.sales import transitions
 from production.models import ProductionException, WorkOrder, WorkOrderOperation
 from tests.crm_sync.factories import ExternalSystemFactory
 from tests.crm_sync.helpers import post_hook, process_all
@@ -41,7 +41,7 @@ def released(mes_system, sales, planner):
     cut, weld = make_work_center(planner, "CUT"), make_work_center(planner, "WELD")
     make_routing(planner, product, [(cut, 10, 1), (weld, 5, 2)])
     order = make_order(owner=sales, product=product, confirmed=True)
-    return order_services.order_release(actor=planner, order=order)
+    return transitions.order_release(actor=planner, order=order)
 
 
 def work_order(order) -> WorkOrder:
@@ -326,7 +326,7 @@ def test_progress_from_the_mes_is_not_echoed_back_to_the_mes(client, released, m
 def test_the_acknowledgement_of_an_applied_change_is_passed_to_the_change_request_service(
     client, released, mes_system
 ):
-    pytest.importorskip("orders.change_requests.services")
+    pytest.importorskip("orders.change_requests")
     from config.kernel.events import OrderChangeApplied
     from crm_sync.outbox.services import outbox_record_order_event
 

@@ -4,7 +4,7 @@ import pytest
 from django.urls import reverse
 
 from orders.models import OrderStatus, SalesOrder
-from orders.sales.services import order_release
+from orders.sales.transitions import order_release
 from tests.factories import make_order
 
 pytestmark = pytest.mark.django_db
