@@ -273,11 +273,12 @@ def test_hold_through_a_change_request_holds_the_order(sales, planner, order):
 
 @pytest.mark.parametrize(("op", "event_type"), [("hold", "order.held"), ("cancel", "order.cancelled")])
 def test_a_hold_or_cancel_by_change_request_sends_the_same_event_as_the_direct_transition(
-    sales, planner, order, op, event_type
+    sales, planner, manager, order, op, event_type
 ):
     from crm_sync.models import OutboxEvent
 
-    cr = approved(sales, planner, order, [{"op": op}])
+    # A cancel of a released order needs the production manager's approval too (the cancel rule).
+    cr = approved(sales, planner, order, [{"op": op}], manager=manager)
     cr = crs.change_request_apply(actor=planner, change_request=cr)
     events = list(OutboxEvent.objects.filter(order_id=order.pk).order_by("sequence"))
     assert [event.type for event in events[-2:]] == ["order.change_applied", event_type]
