@@ -539,10 +539,11 @@ def test_the_inbox_needs_a_login(client):
 
 @pytest.mark.parametrize(("op", "event"), [("hold", "order.held"), ("cancel", "order.cancelled")])
 def test_a_hold_or_cancel_applied_by_change_request_tells_the_owner_once(
-    sales, planner, approvers, op, event
+    sales, planner, manager, approvers, op, event
 ):
     order = released_order(sales, planner, make_line(planner))
-    cr = approved(sales, planner, order, [{"op": op}])
+    # A cancel of a released order needs the production manager's approval too (the cancel rule).
+    cr = approved(sales, planner, order, [{"op": op}], manager=manager)
     Notification.objects.all().delete()
     crs.change_request_apply(actor=planner, change_request=cr)
     notices = Notification.objects.filter(recipient=sales)
