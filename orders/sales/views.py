@@ -59,7 +59,7 @@ CONDITION_HINTS = {
 
 
 def action_label(name: str) -> str:
-    # transitions.TRANSITION_LABELS are translated when services is imported; translate them per request.
+    # TRANSITION_LABELS are lazy; translate them per request.
     return _(str(transitions.TRANSITION_LABELS[name]))
 
 
