@@ -132,7 +132,7 @@ def _transition_action(name: str):
         done, failed = 0, 0
         for order in queryset:
             try:
-                sales.order_apply_transition(
+                sales.order_transition(
                     actor=request.user, order=order, name=name, reason=str(_("Admin action"))
                 )
                 done += 1
@@ -262,7 +262,7 @@ class SalesOrderAdmin(SimpleHistoryAdmin):
 
 
 # Tracking links, ratings and notification deliveries have their own admin module; change requests below.
-from orders.change_requests import services as change_requests  # noqa: E402
+from orders import change_requests  # noqa: E402
 from orders.models import ChangeRequest, ChangeRequestDecision  # noqa: E402
 from orders.service_desk import admin as customer_service_admin  # noqa: E402, F401
 

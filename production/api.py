@@ -16,7 +16,7 @@ from rest_framework.views import APIView
 from orders.models import Customer, Product
 from orders.sales import orders_visible_to
 from orders.sales.api import ModelPermissions
-from production.changes import services as changes
+from production import changes
 from production.models import (
     ChangeDisposition,
     Lot,

@@ -40,10 +40,10 @@ class ProductionConfig(AppConfig):
             )
         )
 
-        from orders.change_requests.services import register_impact_provider
-        from production.changes.services import analyse_change
+        from orders.change_requests import register_impact_provider
+        from production.changes import analyse_change
 
-        # Change requests show approvers what they would do to work under way (production/changes.py).
+        # Change requests show approvers what they would do to work under way (production.changes).
         register_impact_provider(analyse_change)
         # `manage.py setup_demo` (orders) gets production's master data, shop floor and plan.
         register_demo()

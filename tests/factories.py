@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from orders import sales
 from orders.models import Customer, CustomerTier, Product, ProductFamily
+from orders.sales import transitions
 
 PANEL_SCHEMA = {
     "type": "object",
@@ -118,5 +119,5 @@ def make_order(
         **kwargs,
     )
     if confirmed:
-        order = sales.order_confirm(actor=owner, order=order)
+        order = transitions.order_confirm(actor=owner, order=order)
     return order

@@ -29,8 +29,9 @@ from config.process_cache import VersionedProcessCache
 from crm_sync.inbound import common
 from crm_sync.models import InboundMessage
 from orders import sales as order_services
-from orders.change_requests.services import change_request_create
+from orders.change_requests import change_request_create
 from orders.models import Customer, OrderStatus, Product, ProductFamily, SalesOrder
+from orders.sales import transitions
 
 HEADER_FIELDS = ("customer_po", "requested_date", "promised_date", "remarks")
 # The furthest an order created in the CRM is taken here at once (the service user needs the rights).
@@ -308,5 +309,5 @@ def order_cancelled(message: InboundMessage) -> dict:
     reason = str(data.get("reason") or _("Cancelled in %(system)s") % {"system": message.system.name})
     if not order.is_editable:
         return _change_request(message, order, [{"op": "cancel"}], reason)
-    order = order_services.order_cancel(actor=common.service_user(message.system), order=order, reason=reason)
+    order = transitions.order_cancel(actor=common.service_user(message.system), order=order, reason=reason)
     return {"order": order.number, "status": order.status}

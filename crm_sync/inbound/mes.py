@@ -31,8 +31,8 @@ from config.kernel.errors import ValidationFailed
 from crm_sync import b2mml
 from crm_sync.inbound import common
 from crm_sync.models import Delivery, InboundMessage
-from orders import sales as order_services
-from orders.change_requests.services import change_request_mark_acknowledged
+from orders import sales
+from orders.change_requests import change_request_mark_acknowledged
 from orders.models import SalesOrder
 from production.models import OperationStatus, WorkOrder, WorkOrderOperation, WorkOrderStatus
 from production.work_orders import services as production_services
@@ -196,8 +196,8 @@ def progress(message: InboundMessage) -> dict:
 
 # Order-level progress (an MES that knows no work orders): forward only, never back.
 _ORDER_PROGRESS = {
-    "running": ("order_start_production", ["released"]),
-    "completed": ("order_complete", ["released", "in_production"]),
+    "running": ("start_production", ["released"]),
+    "completed": ("complete", ["released", "in_production"]),
 }
 
 
@@ -207,10 +207,11 @@ def _order_progress(message: InboundMessage, doc: dict, data: dict) -> dict:
         raise ValidationFailed(_("Unknown progress state."), fields={"data.state": [str(state)]})
     actor = common.service_user(message.system)
     order = SalesOrder.objects.get(number=message.subject)
-    action, from_statuses = _ORDER_PROGRESS[state]
+    transition, from_statuses = _ORDER_PROGRESS[state]
     if order.status not in from_statuses:
         return {"ignored": f"order is {order.status}"}
-    getattr(order_services, action)(actor=actor, order=order, reason=f"{message.system.name}: {state}")
+    reason = f"{message.system.name}: {state}"
+    sales.order_transition(actor=actor, order=order, name=transition, reason=reason)
     return {"order": order.number, "state": state}
 
 

@@ -1,7 +1,7 @@
 """REST API v1 of change requests: /api/v1/change-requests/.
 
 Thin: reads through orders.change_requests.selectors, every write is one call to
-orders.change_requests.services
+orders.change_requests (proposals, decisions)
 (one transaction, nothing half-saved), errors in the API's one format. A CR the user may not see is a 404.
 """
 
@@ -19,8 +19,8 @@ from rest_framework.routers import DefaultRouter
 
 from config.kernel import refused
 from config.kernel.errors import ValidationFailed
-from orders.change_requests import selectors, services
-from orders.models import ChangeOrigin, ChangeRequest, ChangeRequestStatus, Disposition
+from orders.change_requests import decisions, policies, proposals, selectors
+from orders.change_requests.models import ChangeOrigin, ChangeRequest, ChangeRequestStatus, Disposition
 from orders.sales import orders_visible_to
 from orders.sales.serializers import ErrorResponseSerializer
 
@@ -158,7 +158,7 @@ def _action(name: str):
     run = action(detail=True, methods=["post"], url_path=name, url_name=name)(run)
     return extend_schema(
         operation_id=f"v1_change_requests_{name}",
-        summary=str(services.ACTION_LABELS[name]),
+        summary=str(decisions.ACTION_LABELS[name]),
         request=ChangeRequestActionSerializer,
         responses={
             200: ChangeRequestSerializer,
@@ -219,7 +219,7 @@ class ChangeRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vie
             return ChangeRequestCreateSerializer
         if self.action in ("update", "partial_update"):
             return ChangeRequestUpdateSerializer
-        if self.action in services.ACTION_LABELS:
+        if self.action in decisions.ACTION_LABELS:
             return ChangeRequestActionSerializer
         return ChangeRequestSerializer
 
@@ -231,9 +231,9 @@ class ChangeRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vie
         body = ChangeRequestCreateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         data = body.validated_data
-        if not request.user.has_perm(services.ADD_PERM):
+        if not request.user.has_perm(policies.ADD_PERM):
             raise refused(
-                request.user, "change_request_create", data["order"], f"missing {services.ADD_PERM}"
+                request.user, "change_request_create", data["order"], f"missing {policies.ADD_PERM}"
             )
         # An order the user cannot see is unknown to them: the same answer as a number that does not exist.
         order = orders_visible_to(request.user).filter(number=data["order"]).first()
@@ -241,7 +241,7 @@ class ChangeRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vie
             raise ValidationFailed(
                 _("Please correct the errors below."), fields={"order": [_("Unknown order.")]}
             )
-        cr = services.change_request_create(
+        cr = proposals.change_request_create(
             actor=request.user,
             order=order,
             base_revision=data["base_revision"],
@@ -258,7 +258,7 @@ class ChangeRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vie
         body = ChangeRequestUpdateSerializer(data=request.data, partial=partial)
         body.is_valid(raise_exception=True)
         data = body.validated_data
-        result = services.change_request_update(
+        result = proposals.change_request_update(
             actor=request.user,
             change_request=cr.pk,
             base_revision=data.get("base_revision", cr.base_revision),
@@ -275,7 +275,7 @@ class ChangeRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vie
         cr = self.get_object()
         body = ChangeRequestActionSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        result = services.change_request_act(
+        result = decisions.change_request_act(
             actor=request.user,
             change_request=cr.pk,
             action=name,

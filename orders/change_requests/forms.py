@@ -1,5 +1,5 @@
 """Forms of the change-request pages. They parse and render; the rules stay in
-orders.change_requests.services.
+orders.change_requests (operations.py holds each change's checks).
 
 A CR form is a reason plus rows, one change per row. A row's inputs depend on its op (and, for spec
 changes, on the family of the line or product chosen): htmx re-renders a row when its op, line or product
@@ -16,12 +16,14 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from orders.catalog import spec_fields
-from orders.change_requests.services import OP_LABELS, OPS
-from orders.models import Disposition, Product, SalesOrder
+from orders.catalog.models import Product
+from orders.change_requests.models import Disposition
+from orders.change_requests.operations import OP_LABELS, OPS
 from orders.sales.forms import SPEC_PREFIX
 from orders.sales.forms import add_errors as _add_errors
 from orders.sales.forms import date_form_field as _date_field
 from orders.sales.forms import spec_form_field as _spec_form_field
+from orders.sales.models import SalesOrder
 
 ROW_ERROR_KEY = re.compile(r"^changes\[(\d+)\](?:\.(.+))?$")
 MAX_ROWS = 20

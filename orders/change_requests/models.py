@@ -1,9 +1,8 @@
 """Change requests: every change of an order that production already holds, decided and applied on record.
 
 Imported by orders.models (``ChangeRequest`` lives in ``orders.models`` for everyone else). Statuses change
-only through the transitions below, called by ``orders.change_requests.services`` (which locks the rows,
-checks the
-approval matrix, records history and the decision row, and publishes the events).
+only through the transitions below, called by the services of ``orders.change_requests`` (which lock the
+rows, check the approval matrix, record history and the decision row, and publish the events).
 """
 
 from __future__ import annotations

@@ -8,9 +8,10 @@ from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils.translation import gettext as _
 
-from orders.change_requests.services import APPROVE_PERM
-from orders.models import ChangeRequest, ChangeRequestDecision, ChangeRequestStatus, SalesOrder
+from orders.change_requests.models import ChangeRequest, ChangeRequestDecision, ChangeRequestStatus
+from orders.change_requests.policies import APPROVE_PERM
 from orders.sales import orders_visible_to
+from orders.sales.models import SalesOrder
 
 VIEW_PERM = "orders.view_changerequest"
 

@@ -1,8 +1,8 @@
 """Change-request pages: the approvers' inbox, the CR form, the CR page, and the order page's CR panel.
 
-Thin: reads through orders.change_requests.selectors, writes through orders.change_requests.services. A CR
-or order
-the user may not see is a 404, a refused action a 403 page, any other refusal a message on the page.
+Thin: reads through orders.change_requests.selectors, writes through the services of orders.change_requests.
+A CR or order the user may not see is a 404, a refused action a 403 page, any other refusal a message on the
+page.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from django.views.decorators.http import require_GET, require_POST
 from config.kernel.errors import ApplicationError, Forbidden
 from orders import panels
 from orders.catalog import products_active
-from orders.change_requests import selectors, services
+from orders.change_requests import decisions, operations, policies, proposals, selectors
 from orders.change_requests.forms import (
     ChangeRequestForm,
     ChangeRowForm,
@@ -30,7 +30,8 @@ from orders.change_requests.forms import (
     change_rows,
     rows_from_changes,
 )
-from orders.models import ChangeRequest, ChangeRequestStatus, Disposition
+from orders.change_requests.impact import MANAGER_REASONS
+from orders.change_requests.models import ChangeRequest, ChangeRequestStatus, Disposition
 from orders.sales import order_get
 
 PAGE_SIZE = 50
@@ -45,7 +46,7 @@ def _error_text(error: ApplicationError) -> str:
 @permission_required("orders.view_changerequest", raise_exception=True)
 def inbox(request: HttpRequest) -> HttpResponse:
     """Approvers: pending CRs oldest first. Everyone: their own CRs and the latest ones they may see."""
-    show = request.GET.get("show") or ("pending" if request.user.has_perm(services.APPROVE_PERM) else "mine")
+    show = request.GET.get("show") or ("pending" if request.user.has_perm(policies.APPROVE_PERM) else "mine")
     if show == "pending":
         rows = selectors.approver_inbox(user=request.user)
     elif show == "mine":
@@ -56,8 +57,8 @@ def inbox(request: HttpRequest) -> HttpResponse:
     rows = list(rows[:PAGE_SIZE])
     context = {
         "show": show,
-        "rows": [(cr, [services.describe_change(c) for c in cr.changes]) for cr in rows],
-        "can_approve": request.user.has_perm(services.APPROVE_PERM),
+        "rows": [(cr, [operations.describe_change(c) for c in cr.changes]) for cr in rows],
+        "can_approve": request.user.has_perm(policies.APPROVE_PERM),
     }
     return render(request, "orders/change_requests/inbox.html", context)
 
@@ -66,7 +67,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
 @permission_required("orders.add_changerequest", raise_exception=True)
 def create(request: HttpRequest, number: str) -> HttpResponse:
     order = order_get(user=request.user, number=number)
-    if order.status not in services.CHANGEABLE_STATUSES or order.released_at is None:
+    if order.status not in policies.CHANGEABLE_STATUSES or order.released_at is None:
         if order.is_editable or order.released_at is None:
             text = _("Order %(number)s is %(status)s: edit it directly, no change request is needed.")
         else:
@@ -127,9 +128,9 @@ def _proposal_form(request: HttpRequest, order: Any, cr: ChangeRequest | None = 
             }
             try:
                 if cr is None:
-                    saved = services.change_request_create(order=order.pk, **proposal)
+                    saved = proposals.change_request_create(order=order.pk, **proposal)
                 else:
-                    saved = services.change_request_update(change_request=cr.pk, **proposal)
+                    saved = proposals.change_request_update(change_request=cr.pk, **proposal)
             except Forbidden as exc:
                 raise PermissionDenied(exc.message) from exc
             except ApplicationError as exc:
@@ -178,7 +179,7 @@ def _impact_view(cr: ChangeRequest) -> dict[str, Any]:
     return {
         "impact": impact,
         "manager_reasons": [
-            str(services.MANAGER_REASONS.get(code, code)) for code in impact.get("manager_reasons", [])
+            str(MANAGER_REASONS.get(code, code)) for code in impact.get("manager_reasons", [])
         ],
         "disposition_choices": [
             (value, label)
@@ -193,15 +194,15 @@ def detail(request: HttpRequest, number: str) -> HttpResponse:
     cr = selectors.change_request_get(user=request.user, number=number)
     diff = cr.impact.get("diff") if cr.status != ChangeRequestStatus.DRAFT else None
     if diff is None:
-        diff = services.change_diff(order=cr.order, changes=cr.changes)
-    actions = services.available_actions(cr, request.user)
+        diff = operations.change_diff(order=cr.order, changes=cr.changes)
+    actions = decisions.available_actions(cr, request.user)
     context = {
         "cr": cr,
         "order": cr.order,
         "diff": diff,
         "actions": actions,
         "can_edit": cr.status == ChangeRequestStatus.DRAFT and cr.requested_by_id == request.user.pk,
-        "labels": {name: str(label) for name, label in services.ACTION_LABELS.items()},
+        "labels": {name: str(label) for name, label in decisions.ACTION_LABELS.items()},
         "decision_form": DecisionForm(),
         **_impact_view(cr),
     }
@@ -210,14 +211,14 @@ def detail(request: HttpRequest, number: str) -> HttpResponse:
 
 @require_POST
 def act(request: HttpRequest, number: str, action: str) -> HttpResponse:
-    if action not in services.ACTION_LABELS:
+    if action not in decisions.ACTION_LABELS:
         raise Http404
     cr = selectors.change_request_get(user=request.user, number=number)
     form = DecisionForm(request.POST)
     form.is_valid()
     data = form.cleaned_data
     try:
-        result = services.change_request_act(
+        result = decisions.change_request_act(
             actor=request.user,
             change_request=cr.pk,
             action=action,
@@ -232,7 +233,7 @@ def act(request: HttpRequest, number: str, action: str) -> HttpResponse:
     except ApplicationError as exc:
         messages.error(request, _error_text(exc))
         return redirect("change_requests:detail", number=cr.number)
-    label = _(str(services.ACTION_LABELS[action]))
+    label = _(str(decisions.ACTION_LABELS[action]))
     messages.success(
         request, _("%(action)s: done for %(number)s.") % {"action": label, "number": result.number}
     )
@@ -244,12 +245,12 @@ def order_panel_context(order: Any, user: Any) -> dict[str, Any] | None:
     if order.released_at is None or not user.has_perm(selectors.VIEW_PERM):
         return None  # change requests exist only from release on
     rows = list(selectors.order_change_requests(order=order, user=user)[:20])
-    can_request = user.has_perm(services.ADD_PERM) and order.status in services.CHANGEABLE_STATUSES
+    can_request = user.has_perm(policies.ADD_PERM) and order.status in policies.CHANGEABLE_STATUSES
     if not rows and not can_request:
         return None
     return {
         "order": order,
-        "rows": [(cr, [services.describe_change(c) for c in cr.changes]) for cr in rows],
+        "rows": [(cr, [operations.describe_change(c) for c in cr.changes]) for cr in rows],
         "can_request": can_request,
     }
 

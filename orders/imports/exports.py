@@ -21,7 +21,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
 from config.kernel.errors import ValidationFailed
-from orders.models import OrderStatus, SalesOrder
+from orders.sales.models import OrderStatus, SalesOrder
 
 FORMATS = ("csv", "xlsx")
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

@@ -43,10 +43,11 @@ from config.kernel import refused, require, stamp
 from config.kernel.errors import ApplicationError, Conflict, ValidationFailed
 from orders import sales
 from orders.catalog import spec_fields
+from orders.catalog.models import Customer, Product, ProductFamily
 from orders.imports.exports import XLSX_CONTENT_TYPE
 from orders.imports.models import ImportJob, ImportJobStatus
 from orders.imports.policies import ADD_IMPORT
-from orders.models import Customer, Product, ProductFamily, SalesOrder
+from orders.sales.models import SalesOrder
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User

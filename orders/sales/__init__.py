@@ -2,7 +2,8 @@
 "who may" in `policies`; models from `orders.models` (or `orders.sales.models`).
 
 Inside the package: `creation` (the one order-entry pipeline), `editing` (fields, lines, priority),
-`services` (the transitions), `rules` (input checks), `lines` (an order's lines in hand), `locks`,
+`transitions` (the one door for status transitions), `rules` (input checks), `lines` (an order's lines
+in hand), `locks`,
 `snapshots` (the order as other systems see it). Other packages import from here, never those modules.
 """
 
@@ -28,11 +29,11 @@ from orders.sales.selectors import (
     order_list,
     orders_visible_to,
 )
-from orders.sales.services import (
+from orders.sales.snapshots import LineSnapshot, OrderSnapshot, order_event_payload
+from orders.sales.transitions import (
     ORDER_TRANSITIONS,
     REASON_REQUIRED,
     TRANSITION_LABELS,
-    order_apply_transition,
     order_cancel,
     order_close,
     order_complete,
@@ -42,9 +43,10 @@ from orders.sales.services import (
     order_resume,
     order_ship,
     order_start_production,
+    order_transition,
+    order_transition_in_transaction,
     order_transition_publish,
 )
-from orders.sales.snapshots import LineSnapshot, OrderSnapshot, order_event_payload
 
 __all__ = [
     "ORDER_TRANSITIONS",
@@ -62,7 +64,6 @@ __all__ = [
     "OrderSnapshot",
     "current_lines",
     "loaded_lines",
-    "order_apply_transition",
     "order_cancel",
     "order_close",
     "order_complete",
@@ -84,6 +85,8 @@ __all__ = [
     "order_set_priority",
     "order_ship",
     "order_start_production",
+    "order_transition",
+    "order_transition_in_transaction",
     "order_transition_publish",
     "order_update",
     "orders_visible_to",

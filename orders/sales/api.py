@@ -18,10 +18,11 @@ from rest_framework.reverse import reverse
 from rest_framework.routers import DefaultRouter
 
 from orders import catalog
-from orders.models import Customer, CustomerTier, OrderStatus, Product, SalesOrder
-from orders.sales import creation, editing, selectors, services
+from orders.catalog.models import Customer, CustomerTier, Product
+from orders.sales import creation, editing, selectors, transitions
 from orders.sales.lines import loaded_lines
 from orders.sales.locks import OrderNumber
+from orders.sales.models import OrderStatus, SalesOrder
 from orders.sales.serializers import (
     CustomerSerializer,
     ErrorResponseSerializer,
@@ -175,7 +176,7 @@ class OrderFilter(django_filters.FilterSet):
 
 
 def _transition_action(name: str):
-    """The POST endpoint of one transition: orders/{number}/<name>/ → services.order_apply_transition."""
+    """The POST endpoint of one transition: orders/{number}/<name>/ → transitions.order_transition."""
 
     def run(self, request, number=None):
         return self.run_transition(request, name)
@@ -189,7 +190,7 @@ def _transition_action(name: str):
     )(run)
     return extend_schema(
         operation_id=f"v1_orders_{name}",
-        summary=services.TRANSITION_LABELS[name],
+        summary=transitions.TRANSITION_LABELS[name],
         description=(
             "Runs the transition. 409 if the order's status does not allow it (or the version is stale), "
             "403 without the permission, 400 if a condition is not met (e.g. hold and cancel need a reason)."
@@ -258,7 +259,7 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         # Input shapes for the browsable API's forms; responses are always OrderSerializer.
         if self.action == "create":
             return OrderCreateSerializer
-        if self.action in services.ORDER_TRANSITIONS:
+        if self.action in transitions.ORDER_TRANSITIONS:
             return TransitionRequestSerializer
         return OrderSerializer
 
@@ -308,7 +309,7 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         body = TransitionRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         # The service locks the order if the user may see it, in one query (404 if hidden).
-        order = services.order_apply_transition(
+        order = transitions.order_transition(
             actor=request.user,
             order=OrderNumber(number=self.kwargs[self.lookup_field], user=request.user),
             name=name,

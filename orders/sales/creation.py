@@ -41,8 +41,8 @@ from orders.sales.rules import (
     lines_products,
     resolve_priority,
 )
-from orders.sales.services import ORDER_TRANSITIONS, transition_in_transaction
 from orders.sales.snapshots import order_event_publish
+from orders.sales.transitions import ORDER_TRANSITIONS, order_transition_in_transaction
 from orders.validation import full_clean
 
 if TYPE_CHECKING:
@@ -379,8 +379,8 @@ def order_create_and_advance(
         # rows are written together: two queries per step fewer.
         steps: list[SalesOrder] = []
         for name in transitions:
-            order = transition_in_transaction(
-                actor=actor, order=order, name=name, reason=reason, created_here=True, unsaved_steps=steps
+            order = order_transition_in_transaction(
+                actor=actor, order=order, name=name, reason=reason, locked=True, unsaved_steps=steps
             )
         if steps:
             order.skip_history_when_saving = True  # simple-history's documented switch

@@ -19,7 +19,8 @@ from django.utils.translation import gettext_lazy as _
 
 from config.kernel.errors import ApplicationError
 from orders.catalog import spec_fields
-from orders.models import Customer, OrderStatus, Priority, Product
+from orders.catalog.models import Customer, Priority, Product
+from orders.sales.models import OrderStatus
 
 DATE_INPUT = {"type": "date"}
 LINE_ERROR_KEY = re.compile(r"^lines\[(\d+)\]\.(.+)$")

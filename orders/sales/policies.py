@@ -12,10 +12,12 @@ from typing import TYPE_CHECKING
 from config.kernel import Actor
 
 if TYPE_CHECKING:
+    from orders.change_requests.models import ChangeRequest
     from orders.sales.models import SalesOrder
 
 VIEW_ALL = "orders.view_all_salesorders"
 VIEW_OWN = "orders.view_salesorder"
+CANCEL_RELEASED = "orders.cancel_released_salesorder"
 
 
 def sees_all_orders(user: Actor) -> bool:
@@ -49,11 +51,37 @@ def transition_permission(codename: str) -> Callable[[SalesOrder, Actor], bool]:
     return check
 
 
+def cancel_needs_manager(order: SalesOrder) -> bool:
+    """The cancel rule: once the plant has been given the order (released, in production, on hold: no
+    longer editable), only a production manager (CANCEL_RELEASED) may cancel it, whichever door is used."""
+    return not order.is_editable
+
+
 def can_cancel(order: SalesOrder, user: Actor) -> bool:
     # Sales may cancel while the plant has not been given the order; after release only a manager may.
     if not transition_permission("cancel_salesorder")(order, user):
         return False
-    return order.is_editable or user.has_perm("orders.cancel_released_salesorder")
+    return not cancel_needs_manager(order) or user.has_perm(CANCEL_RELEASED)
+
+
+def can_transition_by_change_request(order: SalesOrder, name: str, change_request: ChangeRequest) -> bool:
+    """A transition (hold, resume, cancel) made by applying an approved change request of this order.
+
+    The approvals are the authority, not the permissions of whoever applies it: the approval matrix asked
+    the right people. The cancel rule holds here too: cancelling a released order needs a production
+    manager's approval of the request, given by someone who may cancel a released order directly.
+    """
+    if change_request.order_id != order.pk or change_request.status != "approved":
+        return False
+    if name == "cancel" and cancel_needs_manager(order):
+        manager = change_request.manager_approved_by
+        return (
+            manager is not None
+            and manager.is_active
+            and manager.has_perm(CANCEL_RELEASED)
+            and can_view_order(manager, order)
+        )
+    return True
 
 
 def can_hold(order: SalesOrder, user: Actor) -> bool:

@@ -20,10 +20,11 @@ from rest_framework import serializers
 from rest_framework.fields import SkipField
 from rest_framework.reverse import reverse
 
-from orders.models import Customer, OrderStatus, Priority, Product, ProductFamily, SalesOrder
+from orders.catalog.models import Customer, Priority, Product, ProductFamily
 from orders.sales.lines import loaded_lines
+from orders.sales.models import OrderStatus, SalesOrder
 from orders.sales.selectors import HistoryEntry
-from orders.sales.services import ORDER_TRANSITIONS
+from orders.sales.transitions import ORDER_TRANSITIONS
 
 TRANSITION_NAMES = tuple(ORDER_TRANSITIONS)
 # History keeps a reason in full (a text column); this bound only stops a pasted e-mail thread.

@@ -24,8 +24,7 @@ from django.views.decorators.http import require_GET, require_POST
 from config.kernel.errors import ApplicationError, Forbidden, StaleObject
 from orders import panels
 from orders.catalog import customers_active, products_active, spec_display
-from orders.models import OrderStatus, SalesOrder
-from orders.sales import creation, editing, policies, selectors, services
+from orders.sales import creation, editing, policies, selectors, transitions
 from orders.sales.forms import (
     OrderFilterForm,
     OrderHeaderForm,
@@ -36,11 +35,12 @@ from orders.sales.forms import (
     line_initial,
     product_choices,
 )
+from orders.sales.models import OrderStatus, SalesOrder
 
 PAGE_SIZE = 25
 LINE_PREFIX = re.compile(r"^lines-(\d{1,3})$")
 # Transitions that ask for a reason in a small form before they run.
-REASON_ACTIONS = services.REASON_REQUIRED
+REASON_ACTIONS = transitions.REASON_REQUIRED
 ACTION_STYLES = {
     "confirm": "btn-primary",
     "release": "btn-success",
@@ -59,8 +59,8 @@ CONDITION_HINTS = {
 
 
 def action_label(name: str) -> str:
-    # services.TRANSITION_LABELS are translated when services is imported; translate them per request.
-    return _(str(services.TRANSITION_LABELS[name]))
+    # TRANSITION_LABELS are lazy; translate them per request.
+    return _(str(transitions.TRANSITION_LABELS[name]))
 
 
 def _htmx_partial(request: HttpRequest) -> bool:
@@ -90,7 +90,7 @@ def available_actions(order: SalesOrder, user: Any) -> list[dict[str, Any]]:
     is listed disabled with what to do, rather than hidden: the user learns why.
     """
     actions = []
-    for name in services.TRANSITION_LABELS:
+    for name in transitions.TRANSITION_LABELS:
         meta = getattr(order, name)._django_fsm
         if not (meta.has_transition(order.status) and meta.has_transition_perm(order, order.status, user)):
             continue
@@ -130,14 +130,14 @@ def order_detail(request: HttpRequest, number: str) -> HttpResponse:
 
 @require_POST
 def order_transition(request: HttpRequest, number: str, action: str) -> HttpResponse:
-    if action not in services.TRANSITION_LABELS:
+    if action not in transitions.TRANSITION_LABELS:
         raise Http404
     order = selectors.order_get(user=request.user, number=number)
     form = TransitionForm(request.POST)
     form.is_valid()
     data = form.cleaned_data
     try:
-        services.order_apply_transition(
+        transitions.order_transition(
             actor=request.user,
             order=order.pk,
             name=action,
@@ -209,7 +209,7 @@ def _save_order(request: HttpRequest, *, order: SalesOrder | None) -> HttpRespon
             with transaction.atomic():
                 saved = _write(request, order=order, header=header, lines=lines)
                 if confirm and saved.status == OrderStatus.DRAFT:
-                    saved = services.order_confirm(
+                    saved = transitions.order_confirm(
                         actor=request.user, order=saved, expected_version=saved.version
                     )
         except Forbidden as exc:

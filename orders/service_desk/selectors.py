@@ -16,8 +16,8 @@ from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from orders import providers
-from orders.models import OrderStatus, SalesOrder
 from orders.sales import selectors
+from orders.sales.models import OrderStatus, SalesOrder
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User

@@ -13,7 +13,8 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from config.kernel import Actor
-from orders.models import CustomerTier, OrderStatus, Priority
+from orders.catalog.models import CustomerTier, Priority
+from orders.sales.models import OrderStatus
 from orders.tracking import services as tracking
 
 register = template.Library()

@@ -29,9 +29,9 @@ from config.kernel import refused, stamp
 from config.kernel.errors import Conflict, ValidationFailed
 from config.kernel.events import OrderRated
 from orders import providers
-from orders.models import OrderStatus, SalesOrder
 from orders.notifications import services as notifications
 from orders.sales import policies
+from orders.sales.models import OrderStatus, SalesOrder
 from orders.tracking.models import OrderRating, TrackingLink, TrackingLinkState
 
 if TYPE_CHECKING:

@@ -25,8 +25,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from config.client_ip import client_address
 from config.http import AuthenticatedRequest
 from config.kernel.errors import ApplicationError, Forbidden
-from orders.models import SalesOrder
 from orders.sales import policies, selectors
+from orders.sales.models import SalesOrder
 from orders.tracking import ratelimit
 from orders.tracking import services as tracking
 from orders.tracking.models import OrderRating, TrackingLink, TrackingLinkState

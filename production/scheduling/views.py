@@ -20,7 +20,7 @@ from config.kernel.errors import ApplicationError, Forbidden
 from orders import sales as order_services
 from orders.models import Priority, SalesOrder
 from orders.sales import policies
-from production.changes import services as changes
+from production import changes
 from production.models import ChangeDisposition, WorkOrder
 from production.scheduling import service as scheduling_service
 from production.work_orders import selectors, services

@@ -29,6 +29,7 @@ from config.kernel.events import OrderEvent, ProductionExceptionRaised
 from config.process_cache import VersionedProcessCache
 from orders import sales as order_services
 from orders.models import OrderStatus, Product, SalesOrder
+from orders.sales import transitions
 from production.models import (
     CLOSED_STATUSES,
     HOLDABLE_STATUSES,
@@ -641,7 +642,7 @@ def _on_replan(event: OrderEvent) -> None:
 
 def _on_change_applied(event: OrderEvent) -> None:
     # A change request was applied: work orders follow it case by case (production/changes.py).
-    from production.changes.services import follow_change_request
+    from production.changes import follow_change_request
 
     follow_change_request(event)
 
@@ -839,7 +840,7 @@ def progress_report_create(
 def _roll_up_order(work_order: WorkOrder) -> None:
     order = work_order.order
     if order.status == OrderStatus.RELEASED:
-        order = order_services.order_start_production(
+        order = transitions.order_start_production(
             actor=system_actor(),
             order=order,
             reason=_("Production started (work order %(number)s)") % {"number": work_order.number},
@@ -851,9 +852,7 @@ def _roll_up_order(work_order: WorkOrder) -> None:
     )
     finished = statuses <= set(CLOSED_STATUSES) and WorkOrderStatus.COMPLETED in statuses
     if finished and order.status in (OrderStatus.RELEASED, OrderStatus.IN_PRODUCTION):
-        order_services.order_complete(
-            actor=system_actor(), order=order, reason=_("All work orders completed")
-        )
+        transitions.order_complete(actor=system_actor(), order=order, reason=_("All work orders completed"))
 
 
 # --- exceptions, lots, inspections ---------------------------------------------------------------------

@@ -8,8 +8,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from orders import sales as services
 from orders.models import ChangeRequest
+from orders.sales import transitions
 from tests.browser.test_sales_journey import log_in
 from tests.factories import UserFactory, make_order
 
@@ -29,7 +29,7 @@ def _no_broker(monkeypatch):
 def test_sales_requests_a_change_and_the_planner_approves_and_applies_it(page, screenshot):
     sally = UserFactory(username="sally", role="sales")
     pat = UserFactory(username="pat", role="planner")
-    order = services.order_release(actor=pat, order=make_order(owner=sally, confirmed=True))
+    order = transitions.order_release(actor=pat, order=make_order(owner=sally, confirmed=True))
 
     page.goto("/accounts/login/")
     log_in(page, "sally")

@@ -9,7 +9,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from orders import sales as services
+from orders.sales import transitions
 from production.work_orders import services as production_services
 from tests.factories import CustomerFactory, UserFactory, make_order
 
@@ -48,7 +48,7 @@ def test_customer_service_finds_an_order_shares_its_link_and_the_customer_opens_
         product=order.lines.get().product,
         operations=[{"sequence": 10, "name": "Press", "work_center": press, "run_minutes_per_unit": 2}],
     )
-    order = services.order_release(actor=planner, order=order)
+    order = transitions.order_release(actor=planner, order=order)
     # The plant made some parts and recorded a lot of them.
     work_order = order.work_orders.first()
     production_services.work_order_transition(actor=planner, work_order=work_order, name="release")
@@ -116,10 +116,12 @@ def test_a_customer_whose_phone_keeps_no_cookies_rates_the_delivered_order(page,
     sally = UserFactory(username="sally", role="sales")
     planner = UserFactory(username="pat", role="planner")
     manager = UserFactory(username="morgan", role="production_manager")
-    order = services.order_release(
+    order = transitions.order_release(
         actor=planner, order=make_order(owner=sally, customer=CustomerFactory(language="en"), confirmed=True)
     )
-    order = services.order_ship(actor=manager, order=services.order_complete(actor=planner, order=order))
+    order = transitions.order_ship(
+        actor=manager, order=transitions.order_complete(actor=planner, order=order)
+    )
     link = tracking.tracking_link_create(actor=sally, order=order)
 
     page.set_viewport_size(PHONE)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from orders.change_requests import services as crs
+from orders import change_requests as crs
 from production.models import ChangeDisposition, WorkOrderStatus
 from tests.browser.test_sales_journey import log_in
 from tests.factories import UserFactory

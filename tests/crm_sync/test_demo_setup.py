@@ -7,7 +7,7 @@ from django.core.management import call_command
 
 from crm_sync.models import ExternalSystem
 from crm_sync.outbox import deliveries_drain
-from orders import sales as order_services
+from orders.sales import transitions
 from tests.crm_sync.conftest import start_simulator
 from tests.factories import make_order
 
@@ -43,7 +43,7 @@ def test_the_demo_secrets_match_what_the_simulators_verify(monkeypatch, sales, p
         monkeypatch.setenv("ORDERBRIDGE_MES_SIM_URL", mes.url)
         call_command("crm_sync_setup_demo", stdout=None)
         order = make_order(owner=sales, confirmed=True)
-        order = order_services.order_release(actor=planner, order=order)
+        order = transitions.order_release(actor=planner, order=order)
 
         for system in ExternalSystem.objects.all():
             deliveries_drain(system_id=system.pk, order_id=order.pk)

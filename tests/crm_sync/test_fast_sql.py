@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from crm_sync import fast_sql, outbox
 from crm_sync.models import Delivery, ExternalSystem, InboundCursor, OutboxEvent, TaskReceipt
-from orders.sales import services as order_services
+from orders import sales as order_services
 from tests.crm_sync.factories import ExternalSystemFactory
 from tests.factories import make_order
 from tests.services import require_postgresql

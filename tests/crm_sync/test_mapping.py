@@ -6,7 +6,7 @@ import pytest
 
 from crm_sync.mapping import apply_mapping, mapping_errors
 from crm_sync.outbox import deliveries_drain
-from orders import sales as order_services
+from orders.sales import transitions
 from tests.crm_sync.conftest import start_simulator
 from tests.crm_sync.factories import TEST_SECRET, ExternalSystemFactory
 from tests.factories import make_order
@@ -43,7 +43,7 @@ def test_a_second_crm_payload_shape_is_connected_through_field_mapping_alone(sal
     try:
         system = ExternalSystemFactory(name="Acme CRM", base_url=acme.url, field_mapping=ACME_MAPPING)
         order = make_order(owner=sales)
-        order_services.order_confirm(actor=sales, order=order)
+        transitions.order_confirm(actor=sales, order=order)
 
         deliveries_drain(system_id=system.pk, order_id=order.pk)
 

@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from crm_sync import outbox, reconciliation
 from crm_sync.models import Delivery, Drift, ExternalSystem, OutboxEvent
-from orders import sales as order_services
+from orders.sales import transitions
 from tests.crm_sync.factories import ExternalSystemFactory
 from tests.factories import make_order
 
@@ -105,7 +105,7 @@ def test_reconciliation_finds_an_order_the_mes_does_not_know_and_resends_it(mes,
     system = ExternalSystemFactory(
         kind=ExternalSystem.Kind.MES, base_url=mes.url, event_types=["order.released"]
     )
-    order = order_services.order_release(actor=planner, order=make_order(owner=sales, confirmed=True))
+    order = transitions.order_release(actor=planner, order=make_order(owner=sales, confirmed=True))
     outbox.deliveries_drain(system_id=system.pk, order_id=order.pk)
     mes.control(reset=True)  # the MES lost it
 
@@ -125,7 +125,7 @@ def test_reconciliation_lists_a_status_the_crm_holds_differently(crm, sales, pla
     system = ExternalSystemFactory(base_url=crm.url)
     order = make_order(owner=sales, confirmed=True)
     outbox.deliveries_drain(system_id=system.pk, order_id=order.pk)
-    order_services.order_hold(actor=planner, order=order, reason="credit check")
+    transitions.order_hold(actor=planner, order=order, reason="credit check")
     # The CRM answered 200 to the hold and then lost it (what reconciliation is for):
     Delivery.objects.filter(order=order, state=Delivery.State.PENDING).update(state=Delivery.State.DELIVERED)
 

@@ -15,7 +15,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from orders import demo
-from orders.models import SalesOrder
+from orders.sales.models import SalesOrder
 
 PASSWORD_ENV = "ORDERBRIDGE_DEMO_PASSWORD"  # noqa: S105 (the variable name, not a password)
 

@@ -11,7 +11,7 @@ from django.conf import settings
 from crm_sync import b2mml
 from crm_sync.models import Delivery, ExternalSystem, OutboxEvent
 from crm_sync.outbox import deliveries_drain
-from orders import sales as order_services
+from orders.sales import transitions
 from tests.crm_sync.conftest import start_simulator
 from tests.crm_sync.factories import TEST_SECRET, ExternalSystemFactory
 from tests.factories import make_order
@@ -31,7 +31,7 @@ def schema_dir() -> Path:
 @pytest.fixture
 def released(sales, planner):
     order = make_order(owner=sales, lines=2, confirmed=True)
-    return order_services.order_release(actor=planner, order=order)
+    return transitions.order_release(actor=planner, order=order)
 
 
 def released_event(order) -> dict:
@@ -92,7 +92,7 @@ def test_the_mes_simulator_receives_a_released_order_as_valid_b2mml(sales, plann
             event_types=["order.released"],
         )
         order = make_order(owner=sales, confirmed=True)
-        order = order_services.order_release(actor=planner, order=order)
+        order = transitions.order_release(actor=planner, order=order)
 
         deliveries_drain(system_id=system.pk, order_id=order.pk)
 

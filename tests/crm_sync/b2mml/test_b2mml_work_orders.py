@@ -10,7 +10,7 @@ from django.conf import settings
 
 from crm_sync import b2mml, outbox
 from crm_sync.models import OutboxEvent
-from orders import sales as order_services
+from orders.sales import transitions
 from production.models import WorkOrder
 from tests.crm_sync.factories import ExternalSystemFactory
 from tests.factories import ProductFactory, make_order
@@ -35,7 +35,7 @@ def released(sales, planner):
     # Lots of 10: the order's 10 + 20 pieces make three work orders.
     make_routing(planner, product, [(cut, 10, 1), (weld, 5, 2), (paint, 0, 1)], lot_size=Decimal(10))
     order = make_order(owner=sales, product=product, lines=2, confirmed=True)
-    return order_services.order_release(actor=planner, order=order)
+    return transitions.order_release(actor=planner, order=order)
 
 
 def released_event(order) -> dict:

@@ -7,8 +7,8 @@ import pytest
 from django.urls import reverse
 
 from crm_sync.models import Delivery, ExternalSystem, InboundCursor, InboundMessage, OutboxEvent
-from orders import sales as order_services
 from orders.models import OrderStatus, Product, SalesOrder
+from orders.sales import transitions
 from tests.crm_sync.factories import ExternalSystemFactory
 from tests.crm_sync.helpers import post_hook, process_all
 from tests.factories import CustomerFactory, ProductFactory, UserFactory, in_days, valid_spec
@@ -236,7 +236,7 @@ def test_a_change_made_here_afterwards_goes_to_the_crm(client, crm_system, crm_c
     process_all()
     order = SalesOrder.objects.get(crm_id="CRM-100")
 
-    order_services.order_release(actor=planner, order=order)
+    transitions.order_release(actor=planner, order=order)
 
     released = OutboxEvent.objects.get(order=order, type="order.released")
     assert released.origin == ""
@@ -248,7 +248,7 @@ def test_an_update_to_a_released_order_becomes_a_change_request_not_an_edit(
 ):
     post_hook(client, HOOK, created())
     process_all()
-    order = order_services.order_release(actor=planner, order=SalesOrder.objects.get(crm_id="CRM-100"))
+    order = transitions.order_release(actor=planner, order=SalesOrder.objects.get(crm_id="CRM-100"))
     line = {"line_no": 1, "sku": "PANEL-1", "quantity": "30", "spec_values": valid_spec()}
 
     post_hook(client, HOOK, updated(lines=[line]))

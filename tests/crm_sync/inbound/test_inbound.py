@@ -11,8 +11,8 @@ from django.urls import reverse
 
 from crm_sync import inbound, webhooks
 from crm_sync.models import Delivery, ExternalSystem, InboundMessage
-from orders import sales as order_services
 from orders.models import OrderStatus, SalesOrder
+from orders.sales import transitions
 from tests.crm_sync.factories import TEST_SECRET, ExternalSystemFactory
 from tests.factories import UserFactory, make_order
 
@@ -58,7 +58,7 @@ def process_all() -> None:
 
 def released_order(sales, planner):
     order = make_order(owner=sales, confirmed=True)
-    return order_services.order_release(actor=planner, order=order)
+    return transitions.order_release(actor=planner, order=order)
 
 
 def test_a_signed_message_is_stored_and_accepted_before_it_is_processed(client, mes_system, sales, planner):

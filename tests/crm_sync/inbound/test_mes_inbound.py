@@ -12,8 +12,8 @@ from config.kernel.events import OrderChangeApplied
 from crm_sync import b2mml
 from crm_sync.models import Delivery, ExternalSystem, InboundMessage, OutboxEvent
 from crm_sync.outbox import outbox_record_order_event
-from orders import sales as order_services
 from orders.models import OrderStatus, SalesOrder
+from orders.sales import transitions
 from production.models import ProductionException, WorkOrder, WorkOrderOperation
 from tests.crm_sync.factories import ExternalSystemFactory
 from tests.crm_sync.helpers import post_hook, process_all
@@ -43,7 +43,7 @@ def released(mes_system, sales, planner):
     cut, weld = make_work_center(planner, "CUT"), make_work_center(planner, "WELD")
     make_routing(planner, product, [(cut, 10, 1), (weld, 5, 2)])
     order = make_order(owner=sales, product=product, confirmed=True)
-    return order_services.order_release(actor=planner, order=order)
+    return transitions.order_release(actor=planner, order=order)
 
 
 def work_order(order) -> WorkOrder:

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from crm_sync import outbox
 from crm_sync.models import Delivery, DeliveryAttempt, ExternalSystem, OutboxEvent
-from orders import sales as order_services
+from orders.sales import transitions
 from tests.crm_sync.conftest import start_simulator
 from tests.crm_sync.factories import ExternalSystemFactory
 from tests.factories import CustomerFactory, ProductFactory, make_order
@@ -138,7 +138,7 @@ def test_a_bearer_token_is_sent_when_configured():
 def test_a_failing_event_holds_back_its_order_but_not_other_orders(crm, crm_system, sales, settings):
     settings.SYNC_RETRY_BASE_MS = 60_000  # the failed head waits; its successor is due but must wait too
     stuck = make_order(owner=sales)
-    stuck = order_services.order_confirm(actor=sales, order=stuck)
+    stuck = transitions.order_confirm(actor=sales, order=stuck)
     other = make_order(owner=sales)
     crm.control(fail_subjects=[stuck.number])
 
@@ -152,7 +152,7 @@ def test_a_failing_event_holds_back_its_order_but_not_other_orders(crm, crm_syst
 
 def test_a_held_back_order_catches_up_in_sequence_once_the_receiver_recovers(crm, crm_system, sales):
     order = make_order(owner=sales)
-    order = order_services.order_confirm(actor=sales, order=order)
+    order = transitions.order_confirm(actor=sales, order=order)
     crm.control(fail_next=1)
     drain(crm_system, order)
 
@@ -164,7 +164,7 @@ def test_a_held_back_order_catches_up_in_sequence_once_the_receiver_recovers(crm
 
 def test_a_later_event_cannot_be_claimed_while_an_earlier_one_is_in_flight(crm_system, sales):
     order = make_order(owner=sales)
-    order_services.order_confirm(actor=sales, order=order)
+    transitions.order_confirm(actor=sales, order=order)
 
     first = outbox.delivery_claim_next(system_id=crm_system.pk, order_id=order.pk)
     second = outbox.delivery_claim_next(system_id=crm_system.pk, order_id=order.pk)
@@ -266,7 +266,7 @@ def test_it_becomes_a_dead_letter_when_too_old(crm, crm_system, settings):
 def test_a_dead_letter_holds_back_the_later_events_of_its_order(crm, crm_system, settings, sales):
     settings.SYNC_MAX_ATTEMPTS = 1
     order = make_order(owner=sales)
-    order_services.order_confirm(actor=sales, order=order)
+    transitions.order_confirm(actor=sales, order=order)
     crm.control(fail_next=1)
 
     drain(crm_system, order)
@@ -281,7 +281,7 @@ def test_replaying_a_dead_letter_delivers_it_and_then_the_rest_in_order(
 ):
     settings.SYNC_MAX_ATTEMPTS = 1
     order = make_order(owner=sales)
-    order_services.order_confirm(actor=sales, order=order)
+    transitions.order_confirm(actor=sales, order=order)
     crm.control(fail_next=1)
     drain(crm_system, order)
 

@@ -25,8 +25,8 @@ from django.db import connection
 from django.urls import reverse
 
 from crm_sync.models import Delivery, ExternalSystem, InboundMessage, TaskReceipt
-from orders import sales as order_services
 from orders.models import SalesOrder
+from orders.sales import transitions
 from tests.crm_sync.conftest import REPO
 from tests.crm_sync.factories import ExternalSystemFactory
 from tests.crm_sync.helpers import post_hook
@@ -257,7 +257,7 @@ def test_redis_restarted_with_an_empty_queue_loses_no_event(crm, worker, broker,
     # Committed while the broker is down: the wake-up tasks cannot be sent, the outbox rows stay.
     later = [make_order(owner=sales) for _ in range(2)]
     for order in later:
-        order_services.order_confirm(actor=sales, order=order)
+        transitions.order_confirm(actor=sales, order=order)
     broker.start()  # empty: Redis kept nothing
 
     expected = [(first.number, 1)] + [(order.number, seq) for order in later for seq in (1, 2)]
@@ -272,7 +272,7 @@ def test_the_mes_down_for_a_while_then_back_gets_everything_in_order(mes, worker
     mes.control(down_for_ms=3000)
     orders = [make_order(owner=sales) for _ in range(2)]
     for order in orders:
-        order_services.order_confirm(actor=sales, order=order)
+        transitions.order_confirm(actor=sales, order=order)
 
     assert wait_for(lambda: in_order_and_once(mes, orders, 2), timeout=40)
     assert Delivery.objects.filter(attempts__gt=1).exists()  # it really was down
@@ -285,7 +285,7 @@ def test_the_mes_answering_500_and_timing_out_still_gets_each_event_once(mes, wo
     order = make_order(owner=sales)
     assert wait_for(lambda: mes.received(), timeout=30)
     mes.control(delay_next_ms=3000)  # longer than the read timeout: applied, but the answer comes too late
-    order_services.order_confirm(actor=sales, order=order)
+    transitions.order_confirm(actor=sales, order=order)
 
     assert wait_for(lambda: in_order_and_once(mes, [order], 2) and all_delivered(), timeout=40)
     snapshot = mes.snapshot()

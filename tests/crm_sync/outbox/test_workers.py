@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from crm_sync import outbox
 from crm_sync.models import Delivery, ExternalSystem
-from orders import sales as order_services
+from orders.sales import transitions
 from tests.crm_sync.conftest import REPO
 from tests.crm_sync.factories import ExternalSystemFactory
 from tests.factories import make_order
@@ -57,7 +57,7 @@ def test_parallel_workers_deliver_every_event_once_and_in_order(crm, sales):
     system = ExternalSystemFactory(base_url=crm.url, is_paused=True)
     orders = [make_order(owner=sales) for _ in range(6)]
     for order in orders:
-        order_services.order_confirm(actor=sales, order=order)
+        transitions.order_confirm(actor=sales, order=order)
     ExternalSystem.objects.filter(pk=system.pk).update(is_paused=False)
     # Every queue handed to every worker, in a different order each: they race for the same rows.
     work = [(system.pk, order.pk) for order in orders]
@@ -155,7 +155,7 @@ def test_a_real_celery_worker_retries_through_the_beat_sweep(crm, celery_worker,
     crm.control(fail_next=2)
 
     order = make_order(owner=sales)
-    order_services.order_confirm(actor=sales, order=order)
+    transitions.order_confirm(actor=sales, order=order)
 
     assert wait_for(lambda: crm.subjects() == [(order.number, 1), (order.number, 2)], timeout=30)
     delivery = Delivery.objects.get(system=system, sequence=1)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from orders import sales as order_services
-from orders.change_requests import services as crs
+from orders import change_requests as crs
+from orders.sales import transitions
 from production.models import WorkOrder
 from production.work_orders import services as production_services
 from tests.factories import ProductFactory, make_order
@@ -46,7 +46,7 @@ def make_line(planner, *, code="CUT", lot_size=None, product=None):
 
 def released_order(sales, planner, product, **kwargs):
     order = make_order(owner=sales, product=product, confirmed=True, **kwargs)
-    return order_services.order_release(actor=planner, order=order)
+    return transitions.order_release(actor=planner, order=order)
 
 
 def report(planner, work_order: WorkOrder, *, good, sequence=10, finished=False, message=None):

@@ -4,7 +4,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from config.kernel.errors import Forbidden, StaleObject, TransitionNotAllowed, ValidationFailed
-from orders.change_requests import services as crs
+from orders import change_requests as crs
 from tests.orders.change_requests.cr_helpers import fresh, make_line, released_order, submitted
 
 pytestmark = pytest.mark.django_db

@@ -8,9 +8,9 @@ A refused request changes nothing; an allowed write changes something.
 import pytest
 from rest_framework.test import APIClient
 
-from orders import sales as services
-from orders.change_requests import services as crs
+from orders import change_requests as crs
 from orders.models import ChangeRequest, ChangeRequestDecision
+from orders.sales import transitions
 from tests.factories import make_order
 
 pytestmark = pytest.mark.django_db
@@ -56,7 +56,7 @@ def world() -> tuple:
 @pytest.mark.parametrize(("action", "persona", "expected"), CASES, ids=[f"{a}-{p}" for a, p, _ in CASES])
 def test_change_request_permission_matrix(request, action, persona, expected, sales, admin_user):
     order = make_order(owner=sales, confirmed=True)
-    order = services.order_release(actor=admin_user, order=order)
+    order = transitions.order_release(actor=admin_user, order=order)
     change = [{"op": "set_quantity", "line_no": 1, "quantity": "12"}]
     cr = crs.change_request_create(
         actor=sales, order=order, base_revision=1, reason="Customer called", changes=change, submit=True

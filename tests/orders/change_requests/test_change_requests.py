@@ -5,9 +5,10 @@ from decimal import Decimal
 import pytest
 
 from config.kernel.errors import Conflict, Forbidden, StaleObject, TransitionNotAllowed, ValidationFailed
+from orders import change_requests as crs
 from orders import sales as order_services
-from orders.change_requests import services as crs
 from orders.models import ChangeRequest, ChangeRequestDecision, OrderStatus
+from orders.sales import transitions
 from tests.factories import in_days, make_order
 from tests.orders.change_requests.cr_helpers import (
     approved,
@@ -272,11 +273,12 @@ def test_hold_through_a_change_request_holds_the_order(sales, planner, order):
 
 @pytest.mark.parametrize(("op", "event_type"), [("hold", "order.held"), ("cancel", "order.cancelled")])
 def test_a_hold_or_cancel_by_change_request_sends_the_same_event_as_the_direct_transition(
-    sales, planner, order, op, event_type
+    sales, planner, manager, order, op, event_type
 ):
     from crm_sync.models import OutboxEvent
 
-    cr = approved(sales, planner, order, [{"op": op}])
+    # A cancel of a released order needs the production manager's approval too (the cancel rule).
+    cr = approved(sales, planner, order, [{"op": op}], manager=manager)
     cr = crs.change_request_apply(actor=planner, change_request=cr)
     events = list(OutboxEvent.objects.filter(order_id=order.pk).order_by("sequence"))
     assert [event.type for event in events[-2:]] == ["order.change_applied", event_type]
@@ -291,7 +293,7 @@ def test_a_hold_or_cancel_by_change_request_sends_the_same_event_as_the_direct_t
 def test_a_resume_by_change_request_sends_order_resumed_as_the_direct_transition_does(sales, planner, order):
     from crm_sync.models import OutboxEvent
 
-    order_services.order_hold(actor=planner, order=order, reason="Waiting for steel")
+    transitions.order_hold(actor=planner, order=order, reason="Waiting for steel")
     cr = crs.change_request_apply(
         actor=planner, change_request=approved(sales, planner, order, [{"op": "resume"}])
     )
@@ -348,9 +350,7 @@ def test_the_order_timeline_shows_the_change_request_with_its_diff_and_decisions
 
 
 def test_an_order_held_before_release_needs_no_change_request(sales):
-    held = order_services.order_hold(
-        actor=sales, order=make_order(owner=sales, confirmed=True), reason="Wait"
-    )
+    held = transitions.order_hold(actor=sales, order=make_order(owner=sales, confirmed=True), reason="Wait")
     with pytest.raises(Conflict) as refused:
         crs.change_request_create(actor=sales, order=held, base_revision=1, reason="r", changes=MORE)
     assert refused.value.code == "order_editable"

@@ -5,7 +5,7 @@ from decimal import Decimal
 import pytest
 
 from config.kernel.errors import Conflict
-from orders.change_requests import services as crs
+from orders import change_requests as crs
 from orders.models import ChangeRequest, ChangeRequestDecision
 from tests.factories import UserFactory
 from tests.orders.change_requests.cr_helpers import approved, fresh, make_line, released_order, submitted

@@ -8,7 +8,7 @@ import io
 import openpyxl
 import pytest
 
-from orders import sales as order_services
+from orders.sales import transitions
 from tests.factories import ProductFactory, make_order
 from tests.production.conftest import make_routing, make_work_center
 
@@ -71,7 +71,7 @@ def test_planners_export_work_orders(client, sales, planner):
     center = make_work_center(planner, "PRESS")
     product = ProductFactory()
     make_routing(planner, product, [(center, 0, "1")])
-    order = order_services.order_release(
+    order = transitions.order_release(
         actor=planner, order=make_order(owner=sales, product=product, confirmed=True)
     )
     client.force_login(planner)

@@ -17,9 +17,9 @@ from config.celery import app as celery_app
 from config.kernel import bus as events
 from config.kernel import events as domain_events
 from config.kernel.errors import Conflict, ValidationFailed
-from orders import sales as services
-from orders.change_requests import services as crs
+from orders import change_requests as crs
 from orders.models import (
+    ChangeRequest,
     Notification,
     NotificationDelivery,
     NotificationPreference,
@@ -28,6 +28,7 @@ from orders.models import (
 )
 from orders.notifications import services as notifications
 from orders.notifications.models import DeliveryStatus, NotificationKind
+from orders.sales import transitions
 from orders.tasks import notifications_sweep
 from orders.tracking import services as tracking
 from tests.factories import make_order
@@ -207,7 +208,7 @@ def test_the_requester_whose_stale_draft_is_refused_on_submit_gets_no_notice_of_
     Notification.objects.all().delete()
     with pytest.raises(Conflict):
         crs.change_request_submit(actor=sales, change_request=draft)
-    assert crs.ChangeRequest.objects.get(pk=draft.pk).status == "superseded"
+    assert ChangeRequest.objects.get(pk=draft.pk).status == "superseded"
     assert not Notification.objects.exists()
 
 
@@ -223,9 +224,9 @@ def test_a_superseded_draft_tells_only_its_requester(sales, planner, approvers):
 
 
 def test_a_shipped_order_notifies_its_owner(sales, planner, manager):
-    order = services.order_release(actor=planner, order=make_order(owner=sales, confirmed=True))
-    order = services.order_complete(actor=planner, order=order)
-    services.order_ship(actor=manager, order=order)
+    order = transitions.order_release(actor=planner, order=make_order(owner=sales, confirmed=True))
+    order = transitions.order_complete(actor=planner, order=order)
+    transitions.order_ship(actor=manager, order=order)
     notice = Notification.objects.get(kind=NotificationKind.ORDER_SHIPPED)
     assert (notice.recipient, notice.order) == (sales, order)
     assert notice.title == f"Your order {order.number} has shipped"
@@ -236,12 +237,12 @@ def test_the_shipped_email_goes_out_after_commit_in_the_users_language(
 ):
     choose(sales, NotificationKind.ORDER_SHIPPED, "email")
     NotificationProfile.objects.create(user=sales, language="zh-hans")
-    order = services.order_complete(
+    order = transitions.order_complete(
         actor=planner,
-        order=services.order_release(actor=planner, order=make_order(owner=sales, confirmed=True)),
+        order=transitions.order_release(actor=planner, order=make_order(owner=sales, confirmed=True)),
     )
     with django_capture_on_commit_callbacks(execute=True):
-        services.order_ship(actor=manager, order=order)
+        transitions.order_ship(actor=manager, order=order)
     assert [m.to for m in mail.outbox] == [[sales.email]]
     assert order.number in mail.outbox[0].subject and "发货" in mail.outbox[0].subject
 
@@ -249,8 +250,10 @@ def test_the_shipped_email_goes_out_after_commit_in_the_users_language(
 def test_a_customers_rating_reaches_the_owner_and_whoever_sent_the_link(
     sales, planner, manager, service_agent
 ):
-    order = services.order_release(actor=planner, order=make_order(owner=sales, confirmed=True))
-    order = services.order_ship(actor=manager, order=services.order_complete(actor=planner, order=order))
+    order = transitions.order_release(actor=planner, order=make_order(owner=sales, confirmed=True))
+    order = transitions.order_ship(
+        actor=manager, order=transitions.order_complete(actor=planner, order=order)
+    )
     link = tracking.tracking_link_create(actor=service_agent, order=order)
     Notification.objects.all().delete()
     tracking.order_rating_submit(link=link, score="2", comment="Two boxes arrived crushed")
@@ -263,10 +266,10 @@ def test_a_customers_rating_reaches_the_owner_and_whoever_sent_the_link(
 
 
 def test_a_hold_and_a_cancellation_by_production_reach_the_owner_with_the_reason(sales, planner, manager):
-    order = services.order_release(actor=planner, order=make_order(owner=sales, confirmed=True))
-    order = services.order_hold(actor=planner, order=order, reason="Waiting for steel")
-    order = services.order_resume(actor=planner, order=order)
-    services.order_cancel(actor=manager, order=order, reason="Customer went bankrupt")
+    order = transitions.order_release(actor=planner, order=make_order(owner=sales, confirmed=True))
+    order = transitions.order_hold(actor=planner, order=order, reason="Waiting for steel")
+    order = transitions.order_resume(actor=planner, order=order)
+    transitions.order_cancel(actor=manager, order=order, reason="Customer went bankrupt")
     notices = Notification.objects.filter(recipient=sales).order_by("id")
     assert [(n.kind, n.event) for n in notices] == [
         (NotificationKind.ORDER_HELD, "order.held"),
@@ -279,35 +282,35 @@ def test_a_hold_and_a_cancellation_by_production_reach_the_owner_with_the_reason
 
 def test_the_owner_is_not_told_of_the_hold_they_made_themselves(sales):
     order = make_order(owner=sales, confirmed=True)
-    services.order_cancel(actor=sales, order=order, reason="Duplicate entry")
+    transitions.order_cancel(actor=sales, order=order, reason="Duplicate entry")
     assert not Notification.objects.exists()
 
 
 def test_a_completed_order_notifies_its_owner(sales, planner):
-    order = services.order_release(actor=planner, order=make_order(owner=sales, confirmed=True))
-    services.order_complete(actor=planner, order=order)
+    order = transitions.order_release(actor=planner, order=make_order(owner=sales, confirmed=True))
+    transitions.order_complete(actor=planner, order=order)
     notice = Notification.objects.get(kind=NotificationKind.ORDER_COMPLETED)
     assert notice.recipient == sales
     assert notice.order == order
 
 
 def test_events_nobody_asked_for_notify_nobody(sales, planner):
-    services.order_release(actor=planner, order=make_order(owner=sales, confirmed=True))
+    transitions.order_release(actor=planner, order=make_order(owner=sales, confirmed=True))
     assert not Notification.objects.exists()
 
 
 def test_nothing_is_written_when_the_change_rolls_back(sales, planner):
-    order = services.order_release(actor=planner, order=make_order(owner=sales, confirmed=True))
+    order = transitions.order_release(actor=planner, order=make_order(owner=sales, confirmed=True))
     with pytest.raises(RuntimeError), transaction.atomic():
-        services.order_complete(actor=planner, order=order)
+        transitions.order_complete(actor=planner, order=order)
         raise RuntimeError("the caller's transaction fails later")
     assert not Notification.objects.exists()
 
 
 # --- channels ------------------------------------------------------------------------------------------
 def complete(sales, planner):
-    order = services.order_release(actor=planner, order=make_order(owner=sales, confirmed=True))
-    return services.order_complete(actor=planner, order=order)
+    order = transitions.order_release(actor=planner, order=make_order(owner=sales, confirmed=True))
+    return transitions.order_complete(actor=planner, order=order)
 
 
 def test_by_default_a_notice_is_in_app_only(sales, planner, django_capture_on_commit_callbacks):
@@ -536,10 +539,11 @@ def test_the_inbox_needs_a_login(client):
 
 @pytest.mark.parametrize(("op", "event"), [("hold", "order.held"), ("cancel", "order.cancelled")])
 def test_a_hold_or_cancel_applied_by_change_request_tells_the_owner_once(
-    sales, planner, approvers, op, event
+    sales, planner, manager, approvers, op, event
 ):
     order = released_order(sales, planner, make_line(planner))
-    cr = approved(sales, planner, order, [{"op": op}])
+    # A cancel of a released order needs the production manager's approval too (the cancel rule).
+    cr = approved(sales, planner, order, [{"op": op}], manager=manager)
     Notification.objects.all().delete()
     crs.change_request_apply(actor=planner, change_request=cr)
     notices = Notification.objects.filter(recipient=sales)

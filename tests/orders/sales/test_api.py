@@ -11,6 +11,7 @@ from rest_framework.test import APIClient
 
 from orders import sales as services
 from orders.models import Customer, OrderLine, OrderStatus, Product, ProductFamily, SalesOrder
+from orders.sales import transitions
 from tests.factories import (
     CustomerFactory,
     ProductFactory,
@@ -70,7 +71,7 @@ def order_payload(customer, product, /, **overrides):
 
 def advance(order, *names, actor, reason="test"):
     for name in names:
-        order = services.order_apply_transition(actor=actor, order=order, name=name, reason=reason)
+        order = transitions.order_transition(actor=actor, order=order, name=name, reason=reason)
     return order
 
 

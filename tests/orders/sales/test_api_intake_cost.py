@@ -11,6 +11,7 @@ from rest_framework.test import APIClient
 from crm_sync.models import OutboxEvent
 from orders import sales as services
 from orders.models import OrderStatus, SalesOrder
+from orders.sales import transitions
 from tests.factories import ProductFactory, in_days, make_order, valid_spec
 
 pytestmark = pytest.mark.django_db
@@ -102,7 +103,7 @@ def test_a_new_orders_first_outbox_event_is_sequence_1_and_its_confirmation_2(to
 
 
 def test_an_order_a_transition_returned_reads_its_lines_afresh(sales):
-    order = services.order_confirm(actor=sales, order=make_order(owner=sales, lines=2))
+    order = transitions.order_confirm(actor=sales, order=make_order(owner=sales, lines=2))
     kept = order.lines.order_by("line_no").first()
     keep_one = [
         {"id": kept.pk, "product": kept.product_id, "quantity": kept.quantity, "spec_values": valid_spec()}
@@ -120,7 +121,7 @@ def test_a_transition_by_number_of_an_order_the_actor_may_not_see_is_missing(sal
     order = make_order(owner=sales)
 
     with pytest.raises(Http404):
-        services.order_apply_transition(
+        transitions.order_transition(
             actor=other_sales,
             order=services.OrderNumber(number=order.number, user=other_sales),
             name="confirm",
@@ -131,7 +132,7 @@ def test_a_transition_by_number_of_an_order_the_actor_may_not_see_is_missing(sal
 
 def test_a_transition_by_number_of_an_unknown_order_is_missing(sales):
     with pytest.raises(Http404):
-        services.order_apply_transition(
+        transitions.order_transition(
             actor=sales, order=services.OrderNumber(number="SO-0000-000000", user=sales), name="confirm"
         )
 
@@ -139,7 +140,7 @@ def test_a_transition_by_number_of_an_unknown_order_is_missing(sales):
 def test_a_transition_by_number_runs_for_an_order_the_actor_sees(sales):
     order = make_order(owner=sales)
 
-    confirmed = services.order_apply_transition(
+    confirmed = transitions.order_transition(
         actor=sales, order=services.OrderNumber(number=order.number, user=sales), name="confirm"
     )
 

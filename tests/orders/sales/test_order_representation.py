@@ -6,9 +6,8 @@ import pytest
 from rest_framework.request import Request
 from rest_framework.test import APIRequestFactory
 
-from orders import sales as services
 from orders.models import Priority
-from orders.sales import selectors
+from orders.sales import selectors, transitions
 from orders.sales.serializers import OrderSerializer, order_representation
 from tests.factories import CustomerFactory, make_order
 
@@ -49,7 +48,7 @@ def test_a_released_order_with_an_overridden_priority_is_represented_as_the_seri
     order = make_order(
         owner=sales, customer=customer, confirmed=True, priority=Priority.URGENT, priority_reason="Line down"
     )
-    order = services.order_release(actor=planner, order=order)
+    order = transitions.order_release(actor=planner, order=order)
 
     for user in (sales, planner):  # what each may do next differs: transitions and links follow the user
         expected, fast = both(order, user)
@@ -58,7 +57,7 @@ def test_a_released_order_with_an_overridden_priority_is_represented_as_the_seri
 
 def test_an_order_on_hold_is_represented_as_the_serializer_does(sales):
     order = make_order(owner=sales, confirmed=True)
-    services.order_hold(actor=sales, order=order, reason="Customer asked")
+    transitions.order_hold(actor=sales, order=order, reason="Customer asked")
 
     expected, fast = both(order, sales)
 

@@ -6,6 +6,7 @@ from config.kernel import bus as events
 from config.kernel.errors import Conflict, Forbidden, StaleObject, ValidationFailed
 from orders import sales as services
 from orders.models import Priority, SalesOrder
+from orders.sales import transitions
 from tests.factories import CustomerFactory, make_order
 
 pytestmark = pytest.mark.django_db
@@ -21,7 +22,7 @@ def published():
 
 def released_order(sales, planner, **kwargs):
     order = make_order(owner=sales, confirmed=True, **kwargs)
-    return services.order_release(actor=planner, order=order)
+    return transitions.order_release(actor=planner, order=order)
 
 
 def test_a_planner_raises_the_priority_of_a_released_order_with_a_reason(sales, planner):
@@ -52,7 +53,7 @@ def test_it_publishes_priority_changed_so_production_replans(sales, planner, pub
 
 def test_a_production_manager_may_change_the_priority_of_an_order_in_production(sales, planner, manager):
     order = released_order(sales, planner)
-    order = services.order_start_production(actor=planner, order=order)
+    order = transitions.order_start_production(actor=planner, order=order)
     order = services.order_set_priority(actor=manager, order=order, priority=Priority.LOW, reason="Slipped")
     assert order.priority == Priority.LOW
 
@@ -93,7 +94,7 @@ def test_an_unknown_priority_names_the_field(sales, planner):
 
 def test_a_cancelled_order_keeps_its_priority(sales, planner, manager):
     order = released_order(sales, planner)
-    order = services.order_cancel(actor=manager, order=order, reason="Customer withdrew")
+    order = transitions.order_cancel(actor=manager, order=order, reason="Customer withdrew")
     with pytest.raises(Conflict):
         services.order_set_priority(actor=planner, order=order, priority=Priority.URGENT, reason="x")
 

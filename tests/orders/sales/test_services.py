@@ -10,6 +10,7 @@ from crm_sync.models import OutboxEvent
 from orders import catalog
 from orders import sales as services
 from orders.models import OrderStatus, Priority
+from orders.sales import transitions
 from tests.factories import CustomerFactory, ProductFactory, in_days, make_order, valid_spec
 
 pytestmark = pytest.mark.django_db
@@ -112,13 +113,13 @@ def test_a_user_without_the_permission_cannot_create_orders(service_agent, custo
 def test_confirm_needs_lines(sales, customer):
     order = services.order_create(actor=sales, customer=customer, lines=[])
     with pytest.raises(ValidationFailed) as caught:
-        services.order_confirm(actor=sales, order=order)
+        transitions.order_confirm(actor=sales, order=order)
     assert caught.value.code == "no_lines"
 
 
 def test_confirm_records_time_and_bumps_version(sales):
     order = make_order(owner=sales)
-    confirmed = services.order_confirm(actor=sales, order=order)
+    confirmed = transitions.order_confirm(actor=sales, order=order)
     assert confirmed.status == OrderStatus.CONFIRMED
     assert confirmed.confirmed_at is not None
     assert confirmed.version == order.version + 1
@@ -127,58 +128,60 @@ def test_confirm_records_time_and_bumps_version(sales):
 def test_release_needs_a_promised_date(sales, planner):
     order = make_order(owner=sales, confirmed=True, promised=False)
     with pytest.raises(ValidationFailed) as caught:
-        services.order_release(actor=planner, order=order)
+        transitions.order_release(actor=planner, order=order)
     assert caught.value.code == "no_promised_date"
 
 
 def test_the_whole_lifecycle_runs_through_the_services(sales, planner, manager):
     order = make_order(owner=sales, confirmed=True)
-    order = services.order_release(actor=planner, order=order)
-    order = services.order_start_production(actor=planner, order=order)
-    order = services.order_complete(actor=planner, order=order)
-    order = services.order_ship(actor=manager, order=order)
-    order = services.order_close(actor=sales, order=order)
+    order = transitions.order_release(actor=planner, order=order)
+    order = transitions.order_start_production(actor=planner, order=order)
+    order = transitions.order_complete(actor=planner, order=order)
+    order = transitions.order_ship(actor=manager, order=order)
+    order = transitions.order_close(actor=sales, order=order)
     assert order.status == OrderStatus.CLOSED
     assert order.shipped_at and order.completed_at and order.released_at
 
 
 def test_hold_and_resume_return_to_the_previous_status(sales, planner):
-    order = services.order_release(actor=planner, order=make_order(owner=sales, confirmed=True))
-    held = services.order_hold(actor=planner, order=order, reason="Material shortage")
+    order = transitions.order_release(actor=planner, order=make_order(owner=sales, confirmed=True))
+    held = transitions.order_hold(actor=planner, order=order, reason="Material shortage")
     assert held.status == OrderStatus.ON_HOLD
-    resumed = services.order_resume(actor=planner, order=held)
+    resumed = transitions.order_resume(actor=planner, order=held)
     assert resumed.status == OrderStatus.RELEASED
 
 
 def test_hold_needs_a_reason(sales, planner):
-    order = services.order_release(actor=planner, order=make_order(owner=sales, confirmed=True))
+    order = transitions.order_release(actor=planner, order=make_order(owner=sales, confirmed=True))
     with pytest.raises(ValidationFailed):
-        services.order_hold(actor=planner, order=order, reason=" ")
+        transitions.order_hold(actor=planner, order=order, reason=" ")
 
 
 def test_an_illegal_transition_is_a_conflict(sales):
     order = make_order(owner=sales)
     with pytest.raises(TransitionNotAllowed):
-        services.order_ship(actor=sales, order=order)
+        transitions.order_ship(actor=sales, order=order)
 
 
 def test_sales_cannot_release(sales):
     order = make_order(owner=sales, confirmed=True)
     with pytest.raises(Forbidden):
-        services.order_release(actor=sales, order=order)
+        transitions.order_release(actor=sales, order=order)
 
 
 def test_sales_cannot_act_on_another_sales_persons_order(sales, other_sales):
     order = make_order(owner=sales)
     with pytest.raises(Forbidden):
-        services.order_confirm(actor=other_sales, order=order)
+        transitions.order_confirm(actor=other_sales, order=order)
 
 
 def test_sales_cannot_cancel_a_released_order_but_a_manager_can(sales, planner, manager):
-    order = services.order_release(actor=planner, order=make_order(owner=sales, confirmed=True))
+    order = transitions.order_release(actor=planner, order=make_order(owner=sales, confirmed=True))
     with pytest.raises(Forbidden):
-        services.order_cancel(actor=sales, order=order, reason="Customer withdrew")
-    assert services.order_cancel(actor=manager, order=order, reason="Customer withdrew").status == "cancelled"
+        transitions.order_cancel(actor=sales, order=order, reason="Customer withdrew")
+    assert (
+        transitions.order_cancel(actor=manager, order=order, reason="Customer withdrew").status == "cancelled"
+    )
 
 
 def test_editing_with_a_stale_version_is_refused(sales):
@@ -193,13 +196,13 @@ def test_editing_with_a_stale_version_is_refused(sales):
 def test_two_copies_of_one_order_cannot_both_transition(sales):
     order = make_order(owner=sales)
     first, second = type(order).objects.get(pk=order.pk), type(order).objects.get(pk=order.pk)
-    services.order_confirm(actor=sales, order=first, expected_version=first.version)
+    transitions.order_confirm(actor=sales, order=first, expected_version=first.version)
     with pytest.raises(Conflict):
-        services.order_confirm(actor=sales, order=second, expected_version=second.version)
+        transitions.order_confirm(actor=sales, order=second, expected_version=second.version)
 
 
 def test_a_released_order_is_locked_for_direct_edits(sales, planner):
-    order = services.order_release(actor=planner, order=make_order(owner=sales, confirmed=True))
+    order = transitions.order_release(actor=planner, order=make_order(owner=sales, confirmed=True))
     with pytest.raises(Conflict) as caught:
         services.order_update(actor=sales, order=order, expected_version=order.version, data={"remarks": "x"})
     assert caught.value.code == "order_locked"
@@ -245,7 +248,7 @@ def test_history_records_who_and_why(sales):
 
 def test_every_change_writes_an_outbox_event_in_sequence(sales, planner):
     order = make_order(owner=sales, confirmed=True)
-    services.order_release(actor=planner, order=order)
+    transitions.order_release(actor=planner, order=order)
     events = list(OutboxEvent.objects.filter(order=order).order_by("sequence"))
     assert [(e.sequence, e.type) for e in events] == [
         (1, "order.created"),

@@ -13,6 +13,7 @@ from django.urls import reverse
 
 from orders import sales as services
 from orders.models import OrderStatus, Priority, SalesOrder
+from orders.sales import transitions
 from tests.factories import (
     CustomerFactory,
     ProductFactory,
@@ -216,7 +217,7 @@ def test_the_search_box_finds_an_order_by_customer_po(client, sales):
 def test_the_list_filters_by_several_statuses(client, sales):
     draft = make_order(owner=sales)
     confirmed = make_order(owner=sales, confirmed=True)
-    cancelled = services.order_cancel(actor=sales, order=make_order(owner=sales), reason="Duplicate")
+    cancelled = transitions.order_cancel(actor=sales, order=make_order(owner=sales), reason="Duplicate")
     client.force_login(sales)
     page = client.get(LIST_URL, {"status": ["draft", "cancelled"]}).content.decode()
     assert draft.number in page
@@ -316,7 +317,7 @@ def test_the_detail_page_runs_a_fixed_number_of_queries(client, sales):
     big = services.order_update(
         actor=sales, order=big, expected_version=big.version, data={"remarks": "x"}, reason="Edit 1"
     )
-    big = services.order_confirm(actor=sales, order=big)
+    big = transitions.order_confirm(actor=sales, order=big)
     client.force_login(sales)
     client.get(detail_url(small))  # warm the session
     with CaptureQueriesContext(connection) as few:
@@ -330,7 +331,7 @@ def test_the_detail_page_runs_a_fixed_number_of_queries(client, sales):
 
 def test_the_history_timeline_shows_who_did_what_and_why(client, sales, planner):
     order = make_order(owner=sales, confirmed=True)
-    services.order_hold(actor=planner, order=order, reason="Waiting for the customer's drawing")
+    transitions.order_hold(actor=planner, order=order, reason="Waiting for the customer's drawing")
     client.force_login(sales)
     page = html_text(client.get(detail_url(order)))
     history = page[page.index('data-testid="order-history"') :]
@@ -375,7 +376,7 @@ def test_release_without_a_promised_date_is_offered_disabled_with_the_reason(cli
 
 def test_a_released_order_is_locked_and_points_to_change_requests(client, sales, planner):
     order = make_order(owner=sales, confirmed=True)
-    services.order_release(actor=planner, order=order)
+    transitions.order_release(actor=planner, order=order)
     client.force_login(sales)
     page = html_text(client.get(detail_url(order)))
     assert "Changes to a released order go through a change request." in page
@@ -693,7 +694,7 @@ def test_removing_a_line_in_the_edit_form_deletes_it(client, sales):
 
 def test_editing_a_released_order_sends_the_user_back_with_the_change_request_hint(client, sales, planner):
     order = make_order(owner=sales, confirmed=True)
-    services.order_release(actor=planner, order=order)
+    transitions.order_release(actor=planner, order=order)
     client.force_login(sales)
     response = client.get(edit_url(order), follow=True)
     assert response.redirect_chain[-1][0] == detail_url(order)

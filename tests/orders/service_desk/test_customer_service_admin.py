@@ -3,7 +3,7 @@
 import pytest
 from django.urls import reverse
 
-from orders import sales as services
+from orders.sales import transitions
 from orders.tracking import services as tracking
 from tests.factories import make_order
 
@@ -12,7 +12,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def link(sales, planner):
-    order = services.order_release(actor=planner, order=make_order(owner=sales, confirmed=True))
+    order = transitions.order_release(actor=planner, order=make_order(owner=sales, confirmed=True))
     return tracking.tracking_link_create(actor=sales, order=order)
 
 

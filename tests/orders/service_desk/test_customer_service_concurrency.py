@@ -10,10 +10,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from config.kernel.errors import Conflict
-from orders import sales as services
 from orders.models import NotificationDelivery, NotificationPreference, NotificationProfile, OrderRating
 from orders.notifications import services as notifications
 from orders.notifications.models import DeliveryStatus, NotificationKind
+from orders.sales import transitions
 from orders.tracking import services as tracking
 from tests.factories import UserFactory, make_order
 from tests.orders.sales.test_concurrency import _in_threads
@@ -25,9 +25,9 @@ pytestmark = [pytest.mark.django_db(transaction=True, serialized_rollback=True),
 def _shipped_order():
     sales = UserFactory(role="sales")
     planner = UserFactory(role="planner")
-    order = services.order_release(actor=planner, order=make_order(owner=sales, confirmed=True))
-    order = services.order_complete(actor=planner, order=order)
-    return sales, services.order_ship(actor=UserFactory(role="production_manager"), order=order)
+    order = transitions.order_release(actor=planner, order=make_order(owner=sales, confirmed=True))
+    order = transitions.order_complete(actor=planner, order=order)
+    return sales, transitions.order_ship(actor=UserFactory(role="production_manager"), order=order)
 
 
 def test_two_simultaneous_ratings_store_one_and_refuse_the_other():
@@ -66,8 +66,8 @@ def test_two_workers_on_one_delivery_send_it_once():
             user=sales, chat_webhook_url=f"http://127.0.0.1:{server.server_address[1]}/hook"
         )
         planner = UserFactory(role="planner")
-        order = services.order_release(actor=planner, order=make_order(owner=sales, confirmed=True))
-        services.order_complete(actor=planner, order=order)
+        order = transitions.order_release(actor=planner, order=make_order(owner=sales, confirmed=True))
+        transitions.order_complete(actor=planner, order=order)
         delivery = NotificationDelivery.objects.get()
 
         outcomes, errors = _in_threads(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from orders import sales as services
+from orders.sales import transitions
 from orders.service_desk import selectors as service_desk
 from tests.factories import CustomerFactory, make_order
 
@@ -85,7 +85,7 @@ def test_no_match_says_so(client, service_agent, orders):
 
 
 def test_customer_service_reads_the_story_without_any_action(client, service_agent, sales, planner):
-    order = services.order_release(actor=planner, order=make_order(owner=sales, confirmed=True))
+    order = transitions.order_release(actor=planner, order=make_order(owner=sales, confirmed=True))
     client.force_login(service_agent)
     page = client.get(reverse("orders:order_detail", args=[order.number])).content.decode()
     assert order.number in page

@@ -14,8 +14,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from config.kernel.errors import Conflict, Forbidden, ValidationFailed
-from orders import sales as services
 from orders.models import OrderRating, TrackingLink
+from orders.sales import transitions
 from orders.tracking import services as tracking
 from tests.factories import CustomerFactory, UserFactory, make_order
 
@@ -39,14 +39,14 @@ def rating_form(link: TrackingLink, **fields) -> dict:
 
 def released(sales, planner, **kwargs):
     order = make_order(owner=sales, confirmed=True, **kwargs)
-    return services.order_release(actor=planner, order=order)
+    return transitions.order_release(actor=planner, order=order)
 
 
 def shipped(sales, planner, manager, **kwargs):
     order = released(sales, planner, **kwargs)
-    order = services.order_start_production(actor=planner, order=order)
-    order = services.order_complete(actor=planner, order=order)
-    return services.order_ship(actor=manager, order=order)
+    order = transitions.order_start_production(actor=planner, order=order)
+    order = transitions.order_complete(actor=planner, order=order)
+    return transitions.order_ship(actor=manager, order=order)
 
 
 @pytest.fixture
@@ -126,7 +126,7 @@ def test_milestones_carry_the_dates_the_order_reached_them(sales, planner, manag
 
 
 def test_a_held_order_shows_the_milestones_reached_before_the_hold(sales, planner, link):
-    services.order_hold(actor=planner, order=link.order, reason="Quality hold: internal detail")
+    transitions.order_hold(actor=planner, order=link.order, reason="Quality hold: internal detail")
     link.refresh_from_db()
     view = tracking.tracking_view(link=link)
     assert [m.done for m in view.milestones] == [True, True, False, False, False]

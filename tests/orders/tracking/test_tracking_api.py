@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from rest_framework.test import APIClient
 
-from orders import sales as services
 from orders.models import TrackingLink
+from orders.sales import transitions
 from orders.tracking import services as tracking
 from tests.factories import make_order
 
@@ -21,7 +21,7 @@ def api(user) -> APIClient:
 
 @pytest.fixture
 def order(sales, planner):
-    return services.order_release(actor=planner, order=make_order(owner=sales, confirmed=True))
+    return transitions.order_release(actor=planner, order=make_order(owner=sales, confirmed=True))
 
 
 def links_url(order) -> str:

@@ -5,7 +5,7 @@ from decimal import Decimal
 import pytest
 
 from config.kernel.errors import Conflict, ValidationFailed
-from orders.change_requests import services as crs
+from orders import change_requests as crs
 from orders.models import OrderStatus
 from production.models import ChangeDisposition, DispositionKind, WorkOrderStatus
 from tests.factories import ProductFactory, in_days, valid_spec

@@ -1,5 +1,5 @@
 """Deciding what a change request left open on the shop floor
-(production.changes.services.change_disposition_decide).
+(production.changes.change_disposition_decide).
 
 A cancel holds started work pending its disposition; a quantity cut below what is made holds the work order
 whose whole remaining quantity became surplus. A planner or production manager later decides each open
@@ -15,10 +15,10 @@ from rest_framework.test import APIClient
 
 from config.kernel.errors import Conflict, Forbidden, ValidationFailed
 from crm_sync.models import OutboxEvent
-from orders import sales as order_services
-from orders.change_requests import services as crs
+from orders import change_requests as crs
 from orders.models import OrderStatus
-from production.changes.services import change_disposition_decide
+from orders.sales import transitions
+from production.changes import change_disposition_decide
 from production.models import ChangeDisposition, DispositionKind, WorkOrderStatus
 from production.work_orders import selectors
 from production.work_orders import services as production_services
@@ -327,8 +327,8 @@ def test_a_work_order_pending_disposition_cannot_be_resumed_by_hand(surplus_held
 
 def test_resuming_the_whole_order_leaves_work_pending_disposition_on_hold(surplus_held, planner):
     order, _first, second = surplus_held
-    order = order_services.order_hold(actor=planner, order=order, reason="Customer audit")
-    order_services.order_resume(actor=planner, order=order)
+    order = transitions.order_hold(actor=planner, order=order, reason="Customer audit")
+    transitions.order_resume(actor=planner, order=order)
     assert fresh(order).status != OrderStatus.ON_HOLD
     assert fresh(second).status == WorkOrderStatus.ON_HOLD
     assert list(selectors.work_orders_pending_disposition()) == [second.pk]

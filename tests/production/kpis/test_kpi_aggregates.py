@@ -18,8 +18,8 @@ from django.core.cache import cache
 from django.db.models import F
 from django.utils import timezone
 
-from orders import sales as order_services
 from orders.models import ChangeRequest, SalesOrder
+from orders.sales import transitions
 from production.kpis.services import (
     LEAD_TIME_BUCKETS,
     KpiFilters,
@@ -197,7 +197,7 @@ def test_lead_time_buckets_and_late_causes_match_a_row_by_row_computation(sales,
     product = ProductFactory()
     make_routing(planner, product, [(center, 0, "1")])
     for target in (orders[2], orders[3], orders[1]):
-        released = order_services.order_release(
+        released = transitions.order_release(
             actor=planner, order=make_order(owner=sales, product=product, confirmed=True)
         )
         work_order = released.work_orders.get()

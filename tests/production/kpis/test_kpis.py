@@ -15,8 +15,8 @@ import pytest
 from django.core.cache import cache
 from django.utils import timezone
 
-from orders import sales as order_services
 from orders.models import ChangeRequest, CustomerTier, OrderRating, SalesOrder
+from orders.sales import transitions
 from production.kpis.services import (
     Figure,
     KpiFilters,
@@ -104,9 +104,9 @@ def test_flow_time_weekly_chart_has_one_point_per_week_of_the_period(started_ord
 
 
 def test_starting_production_stamps_the_order(sales, planner):
-    order = order_services.order_release(actor=planner, order=make_order(owner=sales, confirmed=True))
+    order = transitions.order_release(actor=planner, order=make_order(owner=sales, confirmed=True))
 
-    order = order_services.order_start_production(actor=planner, order=order)
+    order = transitions.order_start_production(actor=planner, order=order)
 
     assert order.production_started_at is not None
 
@@ -182,7 +182,7 @@ def reported(sales, planner):
     center = make_work_center(planner, "PRESS")
     product = ProductFactory()
     make_routing(planner, product, [(center, 0, "1")])
-    order = order_services.order_release(
+    order = transitions.order_release(
         actor=planner, order=make_order(owner=sales, product=product, confirmed=True)
     )
     work_order = order.work_orders.get()
@@ -230,9 +230,7 @@ def test_load_section_reuses_the_planners_load_per_work_center(sales, planner):
     center = make_work_center(planner, "PRESS")
     product = ProductFactory()
     make_routing(planner, product, [(center, 0, "60")])
-    order_services.order_release(
-        actor=planner, order=make_order(owner=sales, product=product, confirmed=True)
-    )
+    transitions.order_release(actor=planner, order=make_order(owner=sales, product=product, confirmed=True))
     schedule_run(actor=planner, trigger="test")
 
     [section] = [s for s in dashboard(PERIOD, use_cache=False) if s.key == "load"]
@@ -247,7 +245,7 @@ def test_late_orders_are_blamed_on_an_exception_before_capacity(sales, planner, 
     center = make_work_center(planner, "PRESS")
     product = ProductFactory()
     make_routing(planner, product, [(center, 0, "1")])
-    released = order_services.order_release(
+    released = transitions.order_release(
         actor=planner, order=make_order(owner=sales, product=product, confirmed=True)
     )
     # The exception is on a work order of the late order (moved over for the test).

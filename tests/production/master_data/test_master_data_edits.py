@@ -9,7 +9,7 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from config.kernel.errors import Forbidden, ValidationFailed
-from orders import sales as order_services
+from orders.sales import transitions
 from production.models import Operation, Shift, WorkOrder
 from production.work_orders import services
 from tests.factories import ProductFactory, make_order
@@ -185,13 +185,11 @@ def test_work_orders_already_made_keep_their_operations(sales, planner):
     press, weld = make_work_center(planner, "PRESS"), make_work_center(planner, "WELD")
     product = ProductFactory()
     routing = make_routing(planner, product, [(press, 0, "1")])
-    order_services.order_release(
-        actor=planner, order=make_order(owner=sales, product=product, confirmed=True)
-    )
+    transitions.order_release(actor=planner, order=make_order(owner=sales, product=product, confirmed=True))
     services.routing_set_operations(actor=planner, routing=routing, operations=[step(weld, 10)])
     work_order = WorkOrder.objects.get(product=product)
     assert [op.work_center.code for op in work_order.operations.all()] == ["PRESS"]
-    second = order_services.order_release(
+    second = transitions.order_release(
         actor=planner, order=make_order(owner=sales, product=product, confirmed=True)
     )
     assert [op.work_center.code for op in WorkOrder.objects.get(order=second).operations.all()] == ["WELD"]

@@ -11,7 +11,7 @@ from django.core.cache import cache
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
-from orders import sales as order_services
+from orders.sales import transitions
 from production.models import Operation, Routing
 from production.work_orders import services
 from tests.factories import ProductFactory, make_order
@@ -22,7 +22,7 @@ pytestmark = pytest.mark.django_db
 
 def release(sales, planner, product):
     order = make_order(owner=sales, product=product, confirmed=True)
-    return order_services.order_release(actor=planner, order=order)
+    return transitions.order_release(actor=planner, order=order)
 
 
 def planned(order) -> list[tuple[str, int]]:
@@ -52,7 +52,7 @@ def test_a_release_reads_no_routing_once_the_process_has_it(sales, planner, prod
     order = make_order(owner=sales, product=product, confirmed=True)
 
     with CaptureQueriesContext(connection) as queries:
-        order_services.order_release(actor=planner, order=order)
+        transitions.order_release(actor=planner, order=order)
 
     assert not [q for q in queries.captured_queries if "production_routing" in q["sql"]]
     assert planned(order) == planned(first) == [("CUT", 30 + 2 * 10), ("WELD", 10)]

@@ -6,8 +6,8 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from orders import sales as order_services
 from orders.models import Priority
+from orders.sales import transitions
 from production.models import ScheduleEntry, WorkOrderOperation
 from production.scheduling.service import schedule_run
 from production.work_orders import services
@@ -32,7 +32,7 @@ def t0():
 
 def release(sales, planner, product, **kwargs):
     order = make_order(owner=sales, product=product, confirmed=True, **kwargs)
-    return order_services.order_release(actor=planner, order=order)
+    return transitions.order_release(actor=planner, order=order)
 
 
 def slot(order):

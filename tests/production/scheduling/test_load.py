@@ -4,7 +4,7 @@ import datetime as dt
 
 import pytest
 
-from orders import sales as order_services
+from orders.sales import transitions
 from production.models import Schedule, ScheduleEntry, ScheduleMethod, WorkOrderOperation
 from production.work_orders.selectors import work_center_load
 from tests.factories import ProductFactory, make_order
@@ -20,9 +20,7 @@ def operation(sales, planner):
     center = make_work_center(planner, "PRESS", units=2, shifts=DAY_SHIFT)
     product = ProductFactory()
     make_routing(planner, product, [(center, 0, "60")])
-    order_services.order_release(
-        actor=planner, order=make_order(owner=sales, product=product, confirmed=True)
-    )
+    transitions.order_release(actor=planner, order=make_order(owner=sales, product=product, confirmed=True))
     return WorkOrderOperation.objects.get()
 
 

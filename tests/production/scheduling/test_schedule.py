@@ -8,8 +8,8 @@ from django.db import connection
 from django.utils import timezone
 
 from config.kernel.errors import Conflict
-from orders import sales as order_services
 from orders.models import Priority
+from orders.sales import transitions
 from production.models import OrderProjection, Schedule, WorkOrderOperation
 from production.scheduling.service import lease_acquire, lease_release, request_now, schedule_run
 from production.work_orders import services
@@ -31,7 +31,7 @@ def press(planner):
 
 def release(sales, planner, product, **kwargs):
     order = make_order(owner=sales, product=product, confirmed=True, **kwargs)
-    return order_services.order_release(actor=planner, order=order)
+    return transitions.order_release(actor=planner, order=order)
 
 
 def test_a_run_stores_a_new_current_version_with_its_figures(sales, planner, press):

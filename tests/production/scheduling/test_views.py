@@ -2,7 +2,7 @@
 
 import pytest
 
-from orders import sales as order_services
+from orders.sales import transitions
 from production.models import Schedule, WorkOrderStatus
 from production.scheduling.service import schedule_run
 from tests.factories import ProductFactory, make_order
@@ -16,7 +16,7 @@ def planned(sales, planner):
     center = make_work_center(planner, "PRESS")
     product = ProductFactory()
     make_routing(planner, product, [(center, 0, "60")])
-    order = order_services.order_release(
+    order = transitions.order_release(
         actor=planner, order=make_order(owner=sales, product=product, confirmed=True)
     )
     schedule_run(actor=planner, trigger="test")

@@ -3,7 +3,7 @@
 import pytest
 from rest_framework.test import APIClient
 
-from orders import sales as order_services
+from orders.sales import transitions
 from production.models import ProductionException, WorkOrderStatus
 from tests.factories import CustomerFactory, ProductFactory, make_order
 from tests.production.conftest import make_routing, make_work_center
@@ -23,7 +23,7 @@ def released_order(sales, planner):
     product = ProductFactory()
     make_routing(planner, product, [(center, 0, "60"), (center, 15, "1")])
     order = make_order(owner=sales, product=product, confirmed=True)
-    return order_services.order_release(actor=planner, order=order), product
+    return transitions.order_release(actor=planner, order=order), product
 
 
 def test_work_orders_list_their_operations(planner, released_order):

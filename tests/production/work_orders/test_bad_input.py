@@ -7,7 +7,7 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from config.kernel.errors import ValidationFailed
-from orders import sales as order_services
+from orders.sales import transitions
 from production.models import Routing, Schedule, WorkCenter
 from production.scheduling.service import schedule_run
 from production.work_orders import services
@@ -88,7 +88,7 @@ def order_on_a_line_without_shifts(sales, planner):
     center = services.work_center_create(actor=planner, code="PAINT", name="Paint", shifts=[])
     product = ProductFactory()
     make_routing(planner, product, [(center, 0, "1")])
-    return order_services.order_release(
+    return transitions.order_release(
         actor=planner, order=make_order(owner=sales, product=product, confirmed=True)
     )
 
@@ -104,16 +104,12 @@ def test_a_bad_plan_input_keeps_the_current_plan(sales, planner):
     center = make_work_center(planner, "PRESS")
     product = ProductFactory()
     make_routing(planner, product, [(center, 0, "1")])
-    order_services.order_release(
-        actor=planner, order=make_order(owner=sales, product=product, confirmed=True)
-    )
+    transitions.order_release(actor=planner, order=make_order(owner=sales, product=product, confirmed=True))
     current = schedule_run(actor=planner, trigger="test")
     paint = services.work_center_create(actor=planner, code="PAINT", name="Paint", shifts=[])
     painted = ProductFactory()
     make_routing(planner, painted, [(paint, 0, "1")])
-    order_services.order_release(
-        actor=planner, order=make_order(owner=sales, product=painted, confirmed=True)
-    )
+    transitions.order_release(actor=planner, order=make_order(owner=sales, product=painted, confirmed=True))
     with pytest.raises(ValidationFailed):
         schedule_run(actor=planner, trigger="test")
     assert list(Schedule.objects.all()) == [current]
@@ -132,9 +128,7 @@ def test_a_plan_that_does_not_fit_the_horizon_names_the_calendars(sales, planner
     center = make_work_center(planner, "TINY", shifts=[(0, dt.time(8), dt.time(9))])
     product = ProductFactory()
     make_routing(planner, product, [(center, 0, "6000")])
-    order_services.order_release(
-        actor=planner, order=make_order(owner=sales, product=product, confirmed=True)
-    )
+    transitions.order_release(actor=planner, order=make_order(owner=sales, product=product, confirmed=True))
     with pytest.raises(ValidationFailed) as error:
         schedule_run(actor=planner, trigger="test")
     assert error.value.code == "no_capacity"

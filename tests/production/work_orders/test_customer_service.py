@@ -11,9 +11,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from orders import sales as order_services
 from orders.models import Notification
 from orders.notifications.models import NotificationKind
+from orders.sales import transitions
 from orders.service_desk import selectors as service_desk
 from orders.tracking import services as tracking
 from production.models import OrderProjection
@@ -35,7 +35,7 @@ def press(planner):
 
 def release(sales, planner, product, **kwargs):
     order = make_order(owner=sales, product=product, confirmed=True, **kwargs)
-    return order_services.order_release(actor=planner, order=order)
+    return transitions.order_release(actor=planner, order=order)
 
 
 # --- events -----------------------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from config.kernel.errors import Conflict, ValidationFailed
-from orders import sales as order_services
+from orders.sales import transitions
 from production.models import Lot, QualityInspection, WorkCenter, WorkOrderOperation
 from production.work_orders import services
 from tests.factories import ProductFactory, make_order
@@ -28,7 +28,7 @@ def work_order(sales, planner):
     center = make_work_center(planner, "PRESS")
     product = ProductFactory()
     make_routing(planner, product, [(center, 0, "60")])
-    order = order_services.order_release(
+    order = transitions.order_release(
         actor=planner, order=make_order(owner=sales, product=product, confirmed=True)
     )
     work_order = order.work_orders.get()
@@ -43,7 +43,7 @@ def test_a_lot_needs_a_work_order_that_has_produced(sales, planner):
     center = make_work_center(planner, "CUT")
     product = ProductFactory()
     make_routing(planner, product, [(center, 0, "1")])
-    order = order_services.order_release(
+    order = transitions.order_release(
         actor=planner, order=make_order(owner=sales, product=product, confirmed=True)
     )
     with pytest.raises(Conflict) as error:

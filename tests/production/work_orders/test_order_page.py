@@ -8,8 +8,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from orders import sales as order_services
 from orders.models import Priority, SalesOrder
+from orders.sales import transitions
 from production.models import InspectionResult, WorkOrder, WorkOrderOperation, WorkOrderStatus
 from production.scheduling.service import schedule_run
 from production.work_orders import services
@@ -42,7 +42,7 @@ def quote_form(customer, product, quantity="10", **extra):
 
 def released(sales, planner, product, **kwargs):
     order = make_order(owner=sales, product=product, confirmed=True, **kwargs)
-    return order_services.order_release(actor=planner, order=order)
+    return transitions.order_release(actor=planner, order=order)
 
 
 # --- the quote on the order form -----------------------------------------------------------------------

@@ -7,8 +7,8 @@ import pytest
 from django.utils import timezone
 
 from config.kernel.errors import Forbidden, TransitionNotAllowed, ValidationFailed
-from orders import sales as order_services
 from orders.models import OrderStatus
+from orders.sales import transitions
 from production.models import OperationStatus, WorkOrderStatus
 from production.system import SYSTEM_USERNAME
 from production.work_orders import services
@@ -35,7 +35,7 @@ def line_setup(planner):
 
 def released(sales, planner, product, **kwargs):
     order = make_order(owner=sales, product=product, confirmed=True, **kwargs)
-    return order_services.order_release(actor=planner, order=order)
+    return transitions.order_release(actor=planner, order=order)
 
 
 def test_releasing_an_order_makes_a_work_order_per_line_with_the_routing_operations(
@@ -75,15 +75,15 @@ def test_a_product_without_routing_gets_a_work_order_waiting_for_its_routing(sal
 
 def test_holding_and_resuming_the_order_holds_and_resumes_its_work_orders(sales, planner, line_setup):
     order = released(sales, planner, line_setup[0])
-    order_services.order_hold(actor=planner, order=order, reason="Customer asked to wait")
+    transitions.order_hold(actor=planner, order=order, reason="Customer asked to wait")
     assert set(order.work_orders.values_list("status", flat=True)) == {WorkOrderStatus.ON_HOLD}
-    order_services.order_resume(actor=planner, order=order)
+    transitions.order_resume(actor=planner, order=order)
     assert set(order.work_orders.values_list("status", flat=True)) == {WorkOrderStatus.PLANNED}
 
 
 def test_cancelling_the_order_cancels_its_work_orders_with_the_reason(sales, planner, manager, line_setup):
     order = released(sales, planner, line_setup[0])
-    order_services.order_cancel(actor=manager, order=order, reason="Customer withdrew")
+    transitions.order_cancel(actor=manager, order=order, reason="Customer withdrew")
     work_order = order.work_orders.get()
     assert work_order.status == WorkOrderStatus.CANCELLED
     last = work_order.history.first()

@@ -1,0 +1,149 @@
+"""The impact analysis of a change request, as production sees it (registered with
+orders.change_requests.register_impact_provider in ProductionConfig.ready).
+
+Which work orders and operations the change touches and how far along they are (production.changes.plans),
+surplus and rework, the projected completion before and after through the current plan (capable-to-promise),
+and the other orders the added work would push past their promise.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from orders.catalog.models import Product
+from orders.change_requests import WorkImpact
+from orders.sales.models import SalesOrder
+from production.changes.models import DispositionKind
+from production.changes.plans import lots, plan_change, quantity_text
+from production.models import OrderProjection, Routing
+from production.scheduling import job_weight
+from production.scheduling.calendar import HorizonExceeded
+from production.scheduling.quote import QuoteLine, quote
+from production.work_orders.services import planned_minutes
+
+
+def _iso(moment: dt.datetime | None) -> str | None:
+    return moment.isoformat() if moment else None
+
+
+def _end_of_day(date: dt.date) -> dt.datetime:
+    zone = timezone.get_default_timezone()
+    return dt.datetime.combine(date + dt.timedelta(days=1), dt.time(0), tzinfo=zone)
+
+
+def _promised_after(order: SalesOrder, changes: list[Mapping[str, Any]]) -> dt.date | None:
+    promised = order.promised_date
+    for change in changes:
+        if change["op"] == "set_date" and change["field"] == "promised_date":
+            promised = dt.date.fromisoformat(change["value"])
+    return promised
+
+
+def _quote_extra(
+    order: SalesOrder, extra: list[tuple[Product, Decimal]]
+) -> tuple[dt.datetime | None, dict[int, int]]:
+    """Insert the extra work into the current plan (capable-to-promise); its completion and whom it delays."""
+    # App loading: production.models imports this package's models module (so this package) before
+    # production.work_orders.selectors, which imports production.models, can be imported.
+    from production.work_orders.selectors import _plan_index, current_schedule
+
+    schedule = current_schedule()
+    index, origin, centers = _plan_index(schedule)
+    lines = []
+    for number, (product, quantity) in enumerate(extra):
+        routing = Routing.objects.filter(product=product, is_active=True).first()
+        operations = list(routing.operations.all()) if routing else []
+        if routing is None or not operations or any(op.work_center_id not in centers for op in operations):
+            continue
+        for lot in lots(quantity, routing.lot_size):
+            ops = [
+                (
+                    op.work_center_id,
+                    max(
+                        1, math.ceil(planned_minutes(op, lot) / float(centers[op.work_center_id].efficiency))
+                    ),
+                )
+                for op in operations
+            ]
+            lines.append(QuoteLine(key=number, ops=ops))
+    if not lines:
+        return None, {}
+    earliest = max(0, int((timezone.now() - origin).total_seconds() // 60))
+    try:
+        result = quote(
+            index, lines=lines, weight=job_weight(order.customer.tier, order.priority), earliest=earliest
+        )
+    except HorizonExceeded:
+        return None, {}
+    # The quote names the orders whose planned work the inserted work lands on; each moves behind it, so
+    # its delay is at most the span of the inserted work (calendar-aware: the quote's completion).
+    span = max(0, result.completion - earliest)
+    delayed = {key: span for key in result.delayed if key != order.pk}
+    return origin + dt.timedelta(minutes=result.completion), delayed
+
+
+def analyse_change(*, order: SalesOrder, changes: list[Mapping[str, Any]]) -> WorkImpact:
+    """The impact of validated changes on work under way and on the plan."""
+    # App loading: see _quote_extra.
+    from production.work_orders.selectors import current_schedule, order_projection
+
+    plan = plan_change(order=order, changes=changes)
+    projection = order_projection(order=order)
+    before = projection.projected_completion if projection else None
+    after = before
+    delays_other: list[dict[str, Any]] = []
+    notes: list[str] = []
+    if plan.extra_work:
+        completion, delayed = _quote_extra(order, plan.extra_work)
+        if completion is not None and before is not None:
+            after = max(before, completion)
+        else:
+            notes.append(_("The added work has no routing yet: its completion cannot be projected."))
+        if delayed:
+            schedule = current_schedule()
+            others = OrderProjection.objects.filter(schedule=schedule, order_id__in=delayed).select_related(
+                "order__customer"
+            )
+            for other in others:
+                if other.promised_date is None or other.projected_completion is None:
+                    continue
+                pushed = other.projected_completion + dt.timedelta(minutes=delayed[other.order_id])
+                if pushed >= _end_of_day(other.promised_date):
+                    delays_other.append(
+                        {
+                            "order": other.order.number,
+                            "customer": other.order.customer.name,
+                            "tier": other.order.customer.tier,
+                            "promised_date": other.promised_date.isoformat(),
+                            "projected_before": _iso(other.projected_completion),
+                            "projected_after": _iso(pushed),  # at most
+                        }
+                    )
+    elif any(step.action in ("shrink", "cancel") for step in plan.steps):
+        notes.append(_("Less work: the order completes at the projected date or earlier."))
+    if projection is None:
+        notes.append(_("No current plan projects this order yet: run the schedule for dates."))
+    promised = _promised_after(order, changes)
+    late_after = bool(after and promised and after >= _end_of_day(promised))
+    return {
+        "errors": plan.errors,
+        "lines": [step.as_dict() for step in plan.steps],
+        "work_started": plan.work_started,
+        "reduces_started_work": plan.reduces_started_work,
+        "surplus_quantity": quantity_text(plan.surplus(DispositionKind.SURPLUS)),
+        "rework_quantity": quantity_text(plan.surplus(DispositionKind.WRONG_SPEC)),
+        "cancelled_made_quantity": quantity_text(plan.surplus(DispositionKind.CANCELLED)),
+        "projected_before": _iso(before),
+        "projected_after": _iso(after),
+        "promised_date": promised.isoformat() if promised else None,
+        "late_after": late_after,
+        "delays_other_orders": delays_other,
+        "notes": [str(note) for note in notes],
+    }
