@@ -45,18 +45,16 @@ from config.kernel import bus as events
 from config.kernel.errors import Conflict, TransitionNotAllowed, ValidationFailed
 from config.kernel.events import DispositionDecided, OrderEvent
 from orders.models import Disposition, OrderLine, OrderStatus, Product, SalesOrder
-from production.changes.models import HOLDING_KINDS
-from production.models import (
+from production.changes.models import HOLDING_KINDS, ChangeDisposition, DispositionKind
+from production.master_data import Routing
+from production.replanning import schedule_request
+from production.work_orders import (
     CLOSED_STATUSES,
     HOLDABLE_STATUSES,
-    ChangeDisposition,
-    DispositionKind,
     OperationStatus,
-    Routing,
     WorkOrder,
     WorkOrderStatus,
 )
-from production.scheduling.service import schedule_request
 
 ZERO = Decimal(0)
 
@@ -344,11 +342,11 @@ def _promised_after(order: SalesOrder, changes: list[dict]) -> dt.date | None:
 
 def _quote_extra(order: SalesOrder, extra: list[tuple[Product, Decimal]]) -> tuple[dt.datetime | None, dict]:
     """Insert the extra work into the current plan (capable-to-promise); its completion and whom it delays."""
-    from production.scheduling import job_weight
+    from production.master_data import planned_minutes
+    from production.scheduling import current_schedule, job_weight
+    from production.scheduling import plan_index as _plan_index
     from production.scheduling.calendar import HorizonExceeded
     from production.scheduling.quote import QuoteLine, quote
-    from production.work_orders.selectors import _plan_index, current_schedule
-    from production.work_orders.services import planned_minutes
 
     schedule = current_schedule()
     index, origin, centers = _plan_index(schedule)
@@ -388,8 +386,7 @@ def _quote_extra(order: SalesOrder, extra: list[tuple[Product, Decimal]]) -> tup
 def analyse_change(*, order: SalesOrder, changes: list[dict]) -> dict:
     """The impact of validated changes; registered with
     orders.change_requests.services.register_impact_provider."""
-    from production.models import OrderProjection
-    from production.work_orders.selectors import current_schedule, order_projection
+    from production.scheduling import OrderProjection, current_schedule, order_projection
 
     plan = plan_change(order=order, changes=changes)
     projection = order_projection(order=order)
@@ -459,7 +456,8 @@ def follow_change_request(event: OrderEvent) -> None:
     Recomputes the plan from the locked work orders against the order as it was before the change (the
     event carries the changes; lines removed by it still exist until after the event).
     """
-    from production.work_orders.services import _stamp, planned_minutes
+    from config.kernel import stamp as _stamp
+    from production.master_data import planned_minutes
 
     order = event.order
     actor = _actor(event)
@@ -627,7 +625,8 @@ def change_disposition_decide(
     the order's work orders to the outbox (the MES), and a reschedule is asked. Not idempotent: a second
     decision of the same row is a Conflict.
     """
-    from production.work_orders.services import _require, _stamp
+    from config.kernel import require
+    from config.kernel import stamp as _stamp
 
     pk = disposition.pk if isinstance(disposition, ChangeDisposition) else disposition
     order_id = ChangeDisposition.objects.filter(pk=pk).values_list("work_order__order_id", flat=True).get()
@@ -638,7 +637,9 @@ def change_disposition_decide(
         .get(pk=order_id)
     )
     row = ChangeDisposition.objects.select_for_update().get(pk=pk)
-    _require(actor, DECIDE_PERM, "change_disposition_decide", f"{row.change_request_number}/{row.pk}")
+    require(
+        actor, DECIDE_PERM, action="change_disposition_decide", target=f"{row.change_request_number}/{row.pk}"
+    )
     if not row.is_open:
         raise Conflict(
             _("This disposition was already decided (%(decision)s).")
@@ -722,7 +723,8 @@ def _new_work_order(
     order: SalesOrder, *, line_id: int, product: Product, quantity: Decimal, sequence: int, actor, reason: str
 ) -> WorkOrder:
     """A work order a change adds to an order line, with the operations of the product's active routing."""
-    from production.work_orders.services import _create_operations, _stamp
+    from config.kernel import stamp as _stamp
+    from production.work_orders import operations_create
 
     routing = Routing.objects.filter(product=product, is_active=True).first()
     operations = list(routing.operations.select_related("work_center")) if routing else []
@@ -737,7 +739,7 @@ def _new_work_order(
     )
     _stamp(work_order, actor=actor, reason=reason)
     work_order.save()
-    _create_operations(work_order, operations, actor, reason)
+    operations_create(work_order=work_order, operations=operations, actor=actor, reason=reason)
     return work_order
 
 
@@ -748,7 +750,7 @@ def _roll_up_closed(order: SalesOrder, work_order: WorkOrder) -> SalesOrder:
     one to close here.
     """
     from orders.sales import services as order_services
-    from production.system import system_actor
+    from production.work_orders import system_actor
 
     if order.status not in (OrderStatus.RELEASED, OrderStatus.IN_PRODUCTION):
         return order

@@ -12,7 +12,7 @@ from crm_sync.b2mml import messages as b2mml
 from crm_sync.models import OutboxEvent
 from crm_sync.outbox import services
 from orders.sales import services as order_services
-from production.models import WorkOrder
+from production.work_orders import WorkOrder
 from tests.crm_sync.factories import ExternalSystemFactory
 from tests.factories import ProductFactory, make_order
 from tests.production.conftest import make_routing, make_work_center

@@ -12,7 +12,7 @@ from crm_sync.b2mml import messages as b2mml
 from crm_sync.models import Delivery, ExternalSystem, InboundMessage, OutboxEvent
 from orders.models import OrderStatus, SalesOrder
 from orders.sales import services as order_services
-from production.models import ProductionException, WorkOrder, WorkOrderOperation
+from production.work_orders import ProductionException, WorkOrder, WorkOrderOperation
 from tests.crm_sync.factories import ExternalSystemFactory
 from tests.crm_sync.helpers import post_hook, process_all
 from tests.factories import ProductFactory, UserFactory, make_order

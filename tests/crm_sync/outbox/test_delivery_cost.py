@@ -12,7 +12,7 @@ from crm_sync import tasks
 from crm_sync.inbound import receive as inbound
 from crm_sync.models import Delivery, ExternalSystem, InboundMessage, OutboxEvent, TaskReceipt
 from crm_sync.outbox import services
-from production.models import Operation, Routing, WorkCenter
+from production.master_data import Operation, Routing, WorkCenter
 from tests.crm_sync.factories import ExternalSystemFactory
 from tests.crm_sync.helpers import post_hook
 from tests.factories import CustomerFactory, ProductFactory, UserFactory, in_days, make_order, valid_spec

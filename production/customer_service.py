@@ -18,17 +18,18 @@ from django.db.models import Prefetch, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from config.kernel import allowed
 from orders.models import OrderStatus
 from orders.providers import OrderProgress, SearchHit
-from production.models import (
+from production.scheduling import OrderProjection, order_projection
+from production.work_orders import (
     Lot,
-    OrderProjection,
     ProductionException,
     QualityInspection,
     WorkOrder,
     WorkOrderStatus,
+    order_progress,
 )
-from production.work_orders import selectors
 
 SEARCH_LIMIT = 50
 NOT_PLANNED = (OrderStatus.DRAFT, OrderStatus.CONFIRMED, OrderStatus.CANCELLED)
@@ -37,7 +38,7 @@ NOT_PLANNED = (OrderStatus.DRAFT, OrderStatus.CONFIRMED, OrderStatus.CANCELLED)
 def orders_progress(orders: list[Any]) -> dict[int, OrderProgress]:
     """Percent complete and the current plan's projection of released orders, in two queries for any number.
 
-    Percent is the live work orders' percentages weighted by quantity (as selectors.order_progress).
+    Percent is the live work orders' percentages weighted by quantity (as work_orders.order_progress).
     """
     planned = {order.pk: order for order in orders if order.status not in NOT_PLANNED}
     if not planned:
@@ -99,9 +100,9 @@ def search(term: str) -> list[SearchHit]:
 
 
 def at_a_glance(order: Any, user: Any) -> dict | None:
-    if not user.has_perm("production.view_workorder"):
+    if not allowed(user, "production.view_workorder"):
         return None
-    projection = selectors.order_projection(order=order)
+    projection = order_projection(order=order)
     work_orders = (
         WorkOrder.objects.filter(order=order, order_revision=order.revision)
         .exclude(status=WorkOrderStatus.CANCELLED)
@@ -126,7 +127,7 @@ def at_a_glance(order: Any, user: Any) -> dict | None:
     slack_days = (order.promised_date - projected).days if projected and order.promised_date else None
     return {
         "order": order,
-        "percent": selectors.order_progress(order=order) if statuses else None,
+        "percent": order_progress(order=order) if statuses else None,
         "work_orders": len(statuses),
         "work_orders_done": sum(1 for status in statuses if status == WorkOrderStatus.COMPLETED),
         "projection": projection,
