@@ -1,4 +1,4 @@
-"""Admin for production. Master data is edited here through production.work_orders.services (history with a
+"""Admin for production. Master data is edited here through production.master_data (history with a
 reason,
 a reschedule asked); work orders, progress, exceptions, lots, inspections and plans are read-only (their
 writes go through the services too: API, planner UI, MES)."""
@@ -65,7 +65,7 @@ def inline_rows(formset) -> list[dict]:
 
 
 class ServiceAdmin(SimpleHistoryAdmin):
-    """Master data written through production.work_orders.services (permission, history with a reason,
+    """Master data written through production.master_data (permission, history with a reason,
     reschedule).
 
     The header fields and the rows of the inline (shifts, operations) are edited here; the rows go to the

@@ -1,5 +1,5 @@
 """REST API v1 of production: work centers, routings, work orders, the schedule, progress, exceptions and
-the delivery-date quote. Thin: reads through production.work_orders.selectors, each write one service call;
+the delivery-date quote. Thin: reads through the packages' selectors, each write one service call;
 business
 errors in the API's one error format (config.api)."""
 

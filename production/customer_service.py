@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import Prefetch, Q
 from django.utils import timezone
@@ -30,6 +30,11 @@ from production.work_orders import (
     WorkOrderStatus,
     order_progress,
 )
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
+    from orders.models import SalesOrder
 
 SEARCH_LIMIT = 50
 NOT_PLANNED = (OrderStatus.DRAFT, OrderStatus.CONFIRMED, OrderStatus.CANCELLED)
@@ -99,7 +104,7 @@ def search(term: str) -> list[SearchHit]:
     return hits
 
 
-def at_a_glance(order: Any, user: Any) -> dict | None:
+def at_a_glance(order: SalesOrder, user: User) -> dict | None:
     if not allowed(user, "production.view_workorder"):
         return None
     projection = order_projection(order=order)

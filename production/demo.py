@@ -1,7 +1,7 @@
 """Production's part of `manage.py setup_demo`: master data, the shop floor's history and a current plan.
 
 Registered with orders.demo in ProductionConfig.ready (orders never imports production). Everything goes
-through production.work_orders.services at its simulated moment (orders.demo.at): work centers with shifts and
+through production's services at its simulated moment (orders.demo.at): work centers with shifts and
 holidays, a routing per demo product, then per released order the MES's story — work orders released,
 progress reported operation by operation (a little scrap and rework), lots and inspections — whose
 roll-up moves the order to in production and completed. At the end: a few production exceptions and one

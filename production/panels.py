@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.utils import timezone
 
@@ -17,8 +17,13 @@ from production.work_orders import (
     work_orders_pending_disposition,
 )
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
-def work_orders_panel(order: Any, user: Any) -> dict[str, Any] | None:
+    from orders.models import SalesOrder
+
+
+def work_orders_panel(order: SalesOrder, user: User) -> dict[str, Any] | None:
     """Work orders with status, percent complete, operations (scheduled vs actual, good/scrap/rework),
     lots and inspections, open exceptions, and the projected completion against the promise.
 

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from django.contrib.auth.models import User
 
     from orders.models import SalesOrder
-    from production.models import WorkOrder
+    from production.work_orders import WorkOrder
 
 
 # The base fields; everything else a subclass declares is the event's own payload.

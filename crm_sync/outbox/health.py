@@ -1,4 +1,4 @@
-"""The "sync health" section of the KPI dashboard (production.kpis.services is the registry; crm_sync adds
+"""The "sync health" section of the KPI dashboard (production.kpis is the registry; crm_sync adds
 itself in
 its AppConfig.ready because production must not import crm_sync).
 

@@ -221,7 +221,7 @@ def test_a_date_change_reschedules_and_compares_the_projection_with_the_new_prom
 
 def test_an_added_quantity_pushing_another_order_past_its_promise_needs_the_manager(sales, planner):
     from production import master_data, scheduling
-    from production.models import WorkCenter
+    from production.master_data import WorkCenter
     from tests.factories import CustomerFactory
 
     vip_product = make_line(planner)
