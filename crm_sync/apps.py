@@ -7,13 +7,19 @@ class CrmSyncConfig(AppConfig):
     verbose_name = _("Integration")
 
     def ready(self) -> None:
-        from config.kernel import bus as events
+        from config.kernel import subscribe
+        from config.kernel.events import EVENT_TYPES, WorkOrdersCreated
         from crm_sync.outbox import SYNC_HEALTH_SECTION, outbox_record_order_event, outbox_record_order_events
+        from crm_sync.outbox.work_orders import on_work_orders_created
         from crm_sync.views import order_panel_context
         from orders import panels
-        from production.kpis import services as kpis
+        from production import kpis
 
-        events.subscribe(outbox_record_order_event, bulk=outbox_record_order_events)
+        # Every integration event gets its outbox row; the work orders production makes join the row of
+        # the event that caused them, whichever of the two handlers runs first (crm_sync.outbox.work_orders).
+        integration_events = tuple(cls for cls in EVENT_TYPES.values() if cls.integration)
+        subscribe(outbox_record_order_event, to=integration_events, bulk=outbox_record_order_events)
+        subscribe(on_work_orders_created, to=(WorkOrdersCreated,))
         panels.register(
             panels.OrderPanel(
                 key="sync-status",

@@ -1,4 +1,4 @@
-"""Admin for production. Master data is edited here through production.work_orders.services (history with a
+"""Admin for production. Master data is edited here through production.master_data (history with a
 reason,
 a reschedule asked); work orders, progress, exceptions, lots, inspections and plans are read-only (their
 writes go through the services too: API, planner UI, MES)."""
@@ -11,24 +11,19 @@ from django.utils.translation import gettext as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from config.admin import ReadOnlyAdminMixin
-from config.kernel.errors import ApplicationError
-from production.models import (
-    CalendarException,
-    ChangeDisposition,
+from config.kernel import ApplicationError, allowed
+from production import master_data
+from production.changes.models import ChangeDisposition
+from production.master_data import CalendarException, Operation, Routing, Shift, WorkCenter
+from production.scheduling import OrderProjection, Schedule
+from production.work_orders import (
     Lot,
-    Operation,
-    OrderProjection,
     ProductionException,
     ProgressReport,
     QualityInspection,
-    Routing,
-    Schedule,
-    Shift,
-    WorkCenter,
     WorkOrder,
     WorkOrderOperation,
 )
-from production.work_orders import services
 
 
 class ServiceInline(admin.TabularInline):
@@ -41,13 +36,13 @@ class ServiceInline(admin.TabularInline):
     parent_permission = ""
 
     def has_add_permission(self, request, obj=None):
-        return obj is not None and request.user.has_perm(self.parent_permission)
+        return obj is not None and allowed(request.user, self.parent_permission)
 
     def has_change_permission(self, request, obj=None):
-        return request.user.has_perm(self.parent_permission)
+        return allowed(request.user, self.parent_permission)
 
     def has_delete_permission(self, request, obj=None):
-        return request.user.has_perm(self.parent_permission)
+        return allowed(request.user, self.parent_permission)
 
 
 class ShiftInline(ServiceInline):
@@ -70,7 +65,7 @@ def inline_rows(formset) -> list[dict]:
 
 
 class ServiceAdmin(SimpleHistoryAdmin):
-    """Master data written through production.work_orders.services (permission, history with a reason,
+    """Master data written through production.master_data (permission, history with a reason,
     reschedule).
 
     The header fields and the rows of the inline (shifts, operations) are edited here; the rows go to the
@@ -118,7 +113,7 @@ class WorkCenterAdmin(ServiceAdmin):
     inlines = [ShiftInline]
 
     def save_model(self, request, obj, form, change):
-        services.work_center_update(
+        master_data.work_center_update(
             actor=request.user,
             work_center=obj.pk,
             reason=_("Changed in the admin"),
@@ -126,7 +121,7 @@ class WorkCenterAdmin(ServiceAdmin):
         )
 
     def save_rows(self, request, obj, rows):
-        services.work_center_set_shifts(
+        master_data.work_center_set_shifts(
             actor=request.user,
             work_center=obj.pk,
             shifts=[(row["weekday"], row["start"], row["end"]) for row in rows],
@@ -150,7 +145,7 @@ class CalendarExceptionAdmin(SimpleHistoryAdmin):
 
     def save_model(self, request, obj, form, change):
         data = form.cleaned_data
-        created = services.calendar_exception_create(
+        created = master_data.calendar_exception_create(
             actor=request.user,
             date=data["date"],
             work_center=data.get("work_center"),
@@ -184,13 +179,13 @@ class RoutingAdmin(ServiceAdmin):
         if "lot_size" in values and values["lot_size"] is None:
             values.pop("lot_size")
             values["clear_lot_size"] = True
-        services.routing_update(
+        master_data.routing_update(
             actor=request.user, routing=obj.pk, reason=_("Changed in the admin"), **values
         )
 
     def save_rows(self, request, obj, rows):
         fields = ("sequence", "name", "work_center", "setup_minutes", "run_minutes_per_unit")
-        services.routing_set_operations(
+        master_data.routing_set_operations(
             actor=request.user,
             routing=obj.pk,
             operations=[{field: row.get(field) for field in fields} for row in rows],

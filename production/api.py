@@ -1,5 +1,5 @@
 """REST API v1 of production: work centers, routings, work orders, the schedule, progress, exceptions and
-the delivery-date quote. Thin: reads through production.work_orders.selectors, each write one service call;
+the delivery-date quote. Thin: reads through the packages' selectors, each write one service call;
 business
 errors in the API's one error format (config.api)."""
 
@@ -13,21 +13,14 @@ from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
 from rest_framework.views import APIView
 
+from config.kernel import allowed
 from orders.models import Customer, Product
 from orders.sales import orders_visible_to
 from orders.sales.api import ModelPermissions
-from production import changes
-from production.models import (
-    ChangeDisposition,
-    Lot,
-    ProductionException,
-    ProgressReport,
-    QualityInspection,
-    Schedule,
-    WorkOrder,
-    WorkOrderOperation,
-)
-from production.scheduling import service as scheduling_service
+from production import changes, master_data, replanning, scheduling, work_orders
+from production.changes.models import ChangeDisposition
+from production.policies import RUN_SCHEDULE
+from production.scheduling import Schedule
 from production.serializers import (
     ChangeDispositionSerializer,
     DispositionDecideSerializer,
@@ -52,7 +45,14 @@ from production.serializers import (
     WorkCenterSerializer,
     WorkOrderSerializer,
 )
-from production.work_orders import selectors, services
+from production.work_orders import (
+    Lot,
+    ProductionException,
+    ProgressReport,
+    QualityInspection,
+    WorkOrder,
+    WorkOrderOperation,
+)
 
 
 class ReadCreateViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -66,11 +66,11 @@ class WorkCenterViewSet(mixins.CreateModelMixin, ReadCreateViewSet):
     lookup_value_regex = "[^/]+"
 
     def get_queryset(self):
-        return selectors.work_centers()
+        return master_data.work_centers()
 
     def perform_create(self, serializer):
         data = serializer.validated_data
-        serializer.instance = services.work_center_create(
+        serializer.instance = master_data.work_center_create(
             actor=self.request.user,
             code=data["code"],
             name=data["name"],
@@ -85,13 +85,13 @@ class WorkCenterViewSet(mixins.CreateModelMixin, ReadCreateViewSet):
         """Replace the work center's weekly shifts as a whole (the plan is rescheduled on the new hours)."""
         body = ShiftsReplaceSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        work_center = services.work_center_set_shifts(
+        work_center = master_data.work_center_set_shifts(
             actor=request.user,
             work_center=self.get_object(),
             shifts=[(s["weekday"], s["start"], s["end"]) for s in body.validated_data["shifts"]],
             reason=body.validated_data["reason"],
         )
-        return Response(WorkCenterSerializer(selectors.work_centers().get(pk=work_center.pk)).data)
+        return Response(WorkCenterSerializer(master_data.work_centers().get(pk=work_center.pk)).data)
 
 
 @extend_schema(tags=["production"])
@@ -100,7 +100,7 @@ class RoutingViewSet(ReadCreateViewSet):
     filterset_fields = ["is_active"]
 
     def get_queryset(self):
-        return selectors.routings().order_by("product__sku")
+        return master_data.routings().order_by("product__sku")
 
     @extend_schema(request=RoutingCreateSerializer, responses={201: RoutingSerializer})
     def create(self, request):
@@ -108,14 +108,14 @@ class RoutingViewSet(ReadCreateViewSet):
         body.is_valid(raise_exception=True)
         data = body.validated_data
         product = get_object_or_404(Product, sku=data["product"])
-        routing = services.routing_create(
+        routing = master_data.routing_create(
             actor=request.user,
             product=product,
             name=data.get("name", ""),
             lot_size=data.get("lot_size"),
             operations=[dict(op) for op in data["operations"]],
         )
-        return Response(RoutingSerializer(selectors.routings().get(pk=routing.pk)).data, status=201)
+        return Response(RoutingSerializer(master_data.routings().get(pk=routing.pk)).data, status=201)
 
     @extend_schema(request=OperationsReplaceSerializer, responses={200: RoutingSerializer})
     @action(detail=True, methods=["put"])
@@ -123,13 +123,13 @@ class RoutingViewSet(ReadCreateViewSet):
         """Replace the routing's operations as a whole, for work orders made from now on."""
         body = OperationsReplaceSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        routing = services.routing_set_operations(
+        routing = master_data.routing_set_operations(
             actor=request.user,
             routing=self.get_object(),
             operations=[dict(op) for op in body.validated_data["operations"]],
             reason=body.validated_data["reason"],
         )
-        return Response(RoutingSerializer(selectors.routings().get(pk=routing.pk)).data)
+        return Response(RoutingSerializer(master_data.routings().get(pk=routing.pk)).data)
 
 
 @extend_schema(tags=["production"])
@@ -141,15 +141,15 @@ class WorkOrderViewSet(ReadCreateViewSet):
     search_fields = ["number", "order__number"]
 
     def get_queryset(self):
-        return selectors.work_orders().select_related("order_line").order_by("number")
+        return work_orders.work_orders().select_related("order_line").order_by("number")
 
     def _transition(self, request, name):
         body = ReasonSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        work_order = services.work_order_transition(
+        work_order = work_orders.work_order_transition(
             actor=request.user, work_order=self.get_object(), name=name, reason=body.validated_data["reason"]
         )
-        return Response(WorkOrderSerializer(selectors.work_orders().get(pk=work_order.pk)).data)
+        return Response(WorkOrderSerializer(work_orders.work_orders().get(pk=work_order.pk)).data)
 
     @extend_schema(request=ReasonSerializer, responses={200: WorkOrderSerializer})
     @action(detail=True, methods=["post"])
@@ -181,7 +181,7 @@ class ChangeDispositionViewSet(ReadCreateViewSet):
 
     def get_queryset(self):
         if self.request.query_params.get("open") in ("1", "true"):
-            queryset = selectors.open_dispositions()
+            queryset = work_orders.open_dispositions()
         else:
             queryset = ChangeDisposition.objects.select_related(
                 "work_order__order", "operation", "decided_by"
@@ -201,7 +201,7 @@ class ChangeDispositionViewSet(ReadCreateViewSet):
             decision=body.validated_data["decision"],
             reason=body.validated_data["reason"],
         )
-        return Response(ChangeDispositionSerializer(selectors.change_disposition(pk=row.pk)).data)
+        return Response(ChangeDispositionSerializer(work_orders.change_disposition(pk=row.pk)).data)
 
 
 @extend_schema(tags=["production"])
@@ -214,14 +214,14 @@ class ScheduleViewSet(ReadCreateViewSet):
 
     @action(detail=False, methods=["get"])
     def current(self, request):
-        schedule = selectors.current_schedule()
+        schedule = scheduling.current_schedule()
         if schedule is None:
             return Response({"schedule": None, "at_risk": []})
         return Response(
             {
                 "schedule": ScheduleSerializer(schedule).data,
                 "at_risk": OrderProjectionSerializer(
-                    selectors.at_risk_orders(schedule=schedule), many=True
+                    scheduling.at_risk_orders(schedule=schedule), many=True
                 ).data,
             }
         )
@@ -233,11 +233,11 @@ class ScheduleViewSet(ReadCreateViewSet):
         body = ScheduleRunSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         if body.validated_data["method"] == "optimised":
-            if not request.user.has_perm("production.run_schedule"):
+            if not allowed(request.user, RUN_SCHEDULE):
                 return Response(status=status.HTTP_403_FORBIDDEN)
-            scheduling_service.request_now(trigger=f"manual by {request.user.username}")
+            replanning.request_now(trigger=f"manual by {request.user.username}")
             return Response(status=status.HTTP_202_ACCEPTED)
-        schedule = scheduling_service.schedule_run(actor=request.user, trigger="manual", method="fast")
+        schedule = scheduling.schedule_run(actor=request.user, trigger="manual", method="fast")
         return Response(ScheduleSerializer(schedule).data, status=status.HTTP_201_CREATED)
 
 
@@ -258,7 +258,7 @@ class ProgressReportViewSet(ReadCreateViewSet):
         operation = get_object_or_404(
             WorkOrderOperation, work_order__number=data["work_order"], sequence=data["sequence"]
         )
-        report, created = services.progress_report_create(
+        report, created = work_orders.progress_report_create(
             actor=request.user,
             operation=operation,
             message_id=data["message_id"],
@@ -288,7 +288,7 @@ class ProductionExceptionViewSet(ReadCreateViewSet):
         body = ProductionExceptionSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         data = body.validated_data
-        exception = services.exception_raise(
+        exception = work_orders.exception_raise(
             actor=request.user,
             kind=data["kind"],
             severity=data["severity"],
@@ -305,7 +305,7 @@ class ProductionExceptionViewSet(ReadCreateViewSet):
     def resolve(self, request, pk=None):
         body = ResolveSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        exception = services.exception_resolve(
+        exception = work_orders.exception_resolve(
             actor=request.user, exception=self.get_object(), resolution=body.validated_data["resolution"]
         )
         return Response(ProductionExceptionSerializer(exception).data)
@@ -326,7 +326,7 @@ class PromiseView(APIView):
         customer = get_object_or_404(Customer, code=data["customer"])
         skus = {line["product"] for line in data["lines"]}
         products = dict(Product.objects.filter(sku__in=skus).values_list("sku", "pk"))
-        answer = selectors.promise_quote(
+        answer = scheduling.promise_quote(
             actor=request.user,
             customer=customer,
             priority=data.get("priority"),
@@ -364,7 +364,7 @@ class LotViewSet(ReadCreateViewSet):
         body.is_valid(raise_exception=True)
         data = body.validated_data
         work_order = get_object_or_404(WorkOrder, number=data["work_order"])
-        lot = services.lot_create(
+        lot = work_orders.lot_create(
             actor=request.user,
             work_order=work_order,
             number=data["number"],
@@ -398,7 +398,7 @@ class QualityInspectionViewSet(ReadCreateViewSet):
         body.is_valid(raise_exception=True)
         data = body.validated_data
         lot = get_object_or_404(Lot, number=data["lot"])
-        inspection = services.inspection_record(
+        inspection = work_orders.inspection_record(
             actor=request.user,
             lot=lot,
             result=data["result"],

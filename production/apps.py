@@ -7,16 +7,31 @@ class ProductionConfig(AppConfig):
     verbose_name = _("Production")
 
     def ready(self) -> None:
-        from config.kernel import bus as events
+        from config.kernel import subscribe
+        from config.kernel.events import OrderChangeApplied
         from orders import panels, providers
+        from orders.change_requests import register_impact_provider
+        from production import customer_service, master_data, work_orders
+        from production.changes import analyse_change, follow_change_request
         from production.demo import register_demo
-        from production.work_orders import customer_service
-        from production.work_orders.panels import work_orders_panel
-        from production.work_orders.services import on_order_event
+        from production.panels import work_orders_panel
 
-        # Work orders follow their order inside the order's own transaction (see
-        # production.work_orders.services).
-        events.subscribe(on_order_event)
+        # Work orders follow their order inside the order's own transaction (work_orders.following); an
+        # applied change request is followed case by case (production.changes).
+        subscribe(work_orders.on_order_released, to=work_orders.FOLLOWED_EVENTS["released"])
+        subscribe(
+            work_orders.on_order_held_resumed_or_cancelled,
+            to=work_orders.FOLLOWED_EVENTS["held_resumed_cancelled"],
+        )
+        subscribe(work_orders.on_order_replan, to=work_orders.FOLLOWED_EVENTS["replan"])
+        subscribe(follow_change_request, to=(OrderChangeApplied,))
+        # Master data sits below work orders: what its writes need of them, handed down here.
+        master_data.work_orders_hooks(
+            master_data.WorkOrderHooks(
+                open_operations=work_orders.open_operations,
+                routing_arrived=work_orders.work_orders_take_routing,
+            )
+        )
         # What customer service sees of production: progress, projection, lot search, the order's summary.
         providers.register_progress(customer_service.orders_progress)
         providers.register_search(customer_service.search)
@@ -39,10 +54,6 @@ class ProductionConfig(AppConfig):
                 order=20,
             )
         )
-
-        from orders.change_requests import register_impact_provider
-        from production.changes import analyse_change
-
         # Change requests show approvers what they would do to work under way (production.changes).
         register_impact_provider(analyse_change)
         # `manage.py setup_demo` (orders) gets production's master data, shop floor and plan.

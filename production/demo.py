@@ -1,7 +1,7 @@
 """Production's part of `manage.py setup_demo`: master data, the shop floor's history and a current plan.
 
 Registered with orders.demo in ProductionConfig.ready (orders never imports production). Everything goes
-through production.work_orders.services at its simulated moment (orders.demo.at): work centers with shifts and
+through production's services at its simulated moment (orders.demo.at): work centers with shifts and
 holidays, a routing per demo product, then per released order the MES's story — work orders released,
 progress reported operation by operation (a little scrap and rework), lots and inspections — whose
 roll-up moves the order to in production and completed. At the end: a few production exceptions and one
@@ -18,19 +18,24 @@ from django.db.models import Q
 
 from orders.demo import DemoContext, DemoHooks, at, register
 from orders.models import SalesOrder
-from production.models import (
+from production import work_orders
+from production.master_data import (
+    Routing,
+    WorkCenter,
+    calendar_exception_create,
+    routing_create,
+    work_center_create,
+)
+from production.scheduling import schedule_run
+from production.work_orders import (
     ExceptionKind,
     InspectionResult,
     OperationStatus,
-    Routing,
     Severity,
-    WorkCenter,
     WorkOrder,
     WorkOrderOperation,
     WorkOrderStatus,
 )
-from production.scheduling.service import schedule_run
-from production.work_orders import services
 
 T = dt.time
 MON_FRI = range(5)
@@ -245,7 +250,7 @@ def master_data(ctx: DemoContext) -> None:
     centers = {center.code: center for center in WorkCenter.objects.all()}
     for code, name, units, efficiency, shifts in WORK_CENTERS:
         if code not in centers:
-            centers[code] = services.work_center_create(
+            centers[code] = work_center_create(
                 actor=planner, code=code, name=name, units=units, efficiency=efficiency, shifts=shifts
             )
     today = ctx.now.date()
@@ -256,15 +261,15 @@ def master_data(ctx: DemoContext) -> None:
         (dt.date(year, 12, 26), "Boxing Day"),
         (dt.date(year + 1, 1, 1), "New Year's Day"),
     ):
-        services.calendar_exception_create(actor=planner, date=day, description=description)
-    services.calendar_exception_create(
+        calendar_exception_create(actor=planner, date=day, description=description)
+    calendar_exception_create(
         actor=planner,
         date=today + dt.timedelta(days=9),
         work_center=centers["COAT"],
         description="Oven maintenance",
     )
     saturday = today + dt.timedelta(days=(5 - today.weekday()) % 7 or 7)
-    services.calendar_exception_create(
+    calendar_exception_create(
         actor=planner,
         date=saturday,
         work_center=centers["PRINT"],
@@ -279,7 +284,7 @@ def master_data(ctx: DemoContext) -> None:
             if product.sku in with_routing or product.sku not in ROUTINGS:
                 continue
             lot_size, operations = ROUTINGS[product.sku]
-            services.routing_create(
+            routing_create(
                 actor=planner,
                 product=product,
                 lot_size=lot_size,
@@ -317,19 +322,19 @@ def produce(ctx: DemoContext, *, order: SalesOrder, start: dt.datetime, end: dt.
     """The MES's story of one released order: each work order released at `start`, its operations one
     after another until `end`, reported as they finish; what lies after `until` is not reported yet."""
     rng, planner = ctx.rng, ctx.actors["planner"]
-    work_orders = list(
+    made = list(
         WorkOrder.objects.filter(order=order, order_revision=order.revision, routing_missing=False)
         .select_related("product__family")
         .order_by("number")
     )
     with at(start):
-        for work_order in work_orders:
-            services.work_order_transition(actor=planner, work_order=work_order, name="release")
+        for work_order in made:
+            work_orders.work_order_transition(actor=planner, work_order=work_order, name="release")
     span = end - start
-    for work_order in work_orders:
+    for work_order in made:
         # Work orders of one order run partly side by side; the last one ends at `end`.
         first = start + span * rng.uniform(0.02, 0.3)
-        last = end if work_order is work_orders[-1] else end - span * rng.uniform(0, 0.15)
+        last = end if work_order is made[-1] else end - span * rng.uniform(0, 0.15)
         _report(ctx, work_order, first, last, until)
 
 
@@ -353,7 +358,7 @@ def _report(ctx: DemoContext, work_order: WorkOrder, first: dt.datetime, last: d
             if done > 0 and _free_unit(operation):
                 moment = begin + (until - begin) * 0.9
                 with at(moment):
-                    services.progress_report_create(
+                    work_orders.progress_report_create(
                         actor=planner,
                         operation=operation,
                         message_id=f"{message}-1",
@@ -367,7 +372,7 @@ def _report(ctx: DemoContext, work_order: WorkOrder, first: dt.datetime, last: d
         scrap, rework = _losses(rng, quantity)
         good = quantity - scrap - rework
         with at(finish):
-            services.progress_report_create(
+            work_orders.progress_report_create(
                 actor=planner,
                 operation=operation,
                 message_id=f"{message}-1",
@@ -398,7 +403,7 @@ def _lot(ctx: DemoContext, work_order: WorkOrder, finished: dt.datetime, until: 
     if work_order.status != WorkOrderStatus.COMPLETED or work_order.good_quantity <= 0:
         return
     with at(finished):
-        lot = services.lot_create(
+        lot = work_orders.lot_create(
             actor=planner,
             work_order=work_order,
             number=f"LOT-{work_order.number}",
@@ -411,7 +416,7 @@ def _lot(ctx: DemoContext, work_order: WorkOrder, finished: dt.datetime, until: 
         result = InspectionResult.FAIL if draw > 0.97 else InspectionResult.REWORK
         defect, notes = rng.choice(DEFECT_CODES[work_order.product.family.code])
     with at(min(until, finished + dt.timedelta(minutes=rng.randint(10, 90)))):
-        services.inspection_record(actor=planner, lot=lot, result=result, defect_code=defect, notes=notes)
+        work_orders.inspection_record(actor=planner, lot=lot, result=result, defect_code=defect, notes=notes)
     ctx.counts["lots"] = ctx.counts.get("lots", 0) + 1
 
 
@@ -448,7 +453,7 @@ def exceptions_and_plan(ctx: DemoContext) -> None:
                 continue
             work_order = WorkOrder.objects.get(pk=rng.choice(candidates))
         with at(raised):
-            exception = services.exception_raise(
+            exception = work_orders.exception_raise(
                 actor=planner,
                 kind=kind,
                 severity=severity,
@@ -460,7 +465,7 @@ def exceptions_and_plan(ctx: DemoContext) -> None:
             )
         if resolved_after is not None:
             with at(raised + dt.timedelta(hours=resolved_after)):
-                services.exception_resolve(
+                work_orders.exception_resolve(
                     actor=manager, exception=exception, resolution="Fixed; work resumed"
                 )
     schedule = schedule_run(actor=planner, trigger="Demo data loaded", method="fast")

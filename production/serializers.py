@@ -4,21 +4,17 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from production.models import (
-    ChangeDisposition,
+from production.changes.models import ChangeDisposition
+from production.master_data import Operation, Routing, Shift, WorkCenter
+from production.scheduling import OrderProjection, Schedule
+from production.work_orders import (
     ExceptionKind,
     InspectionResult,
     Lot,
-    Operation,
-    OrderProjection,
     ProductionException,
     ProgressReport,
     QualityInspection,
-    Routing,
-    Schedule,
     Severity,
-    Shift,
-    WorkCenter,
     WorkOrder,
     WorkOrderOperation,
 )

@@ -18,7 +18,8 @@ def reschedule(self) -> int | None:
 
     Retried while another run holds the lease.
     """
-    from production.scheduling.service import schedule_run_pending
+    # The planner imports the request that enqueues this task: this module loads it when the task runs.
+    from production.scheduling import schedule_run_pending
 
     try:
         schedule = schedule_run_pending()

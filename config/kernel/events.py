@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 
     from orders.models import SalesOrder
     from orders.sales.snapshots import OrderSnapshot
-    from production.models import WorkOrder
+    from production.work_orders import WorkOrder
 
 
 # The base fields; everything else a subclass declares is the event's own payload.

@@ -34,8 +34,8 @@ from crm_sync.models import Delivery, InboundMessage
 from orders import sales
 from orders.change_requests import change_request_mark_acknowledged
 from orders.models import SalesOrder
-from production.models import OperationStatus, WorkOrder, WorkOrderOperation, WorkOrderStatus
-from production.work_orders import services as production_services
+from production import work_orders
+from production.work_orders import OperationStatus, WorkOrder, WorkOrderOperation, WorkOrderStatus
 
 
 # --- acknowledgements ------------------------------------------------------------------------------------
@@ -82,7 +82,7 @@ def _release_work_orders(message: InboundMessage, numbers: list[str]) -> list[st
     for work_order in WorkOrder.objects.filter(
         number__in=numbers, status=WorkOrderStatus.PLANNED, routing_missing=False
     ):
-        production_services.work_order_transition(
+        work_orders.work_order_transition(
             actor=actor,
             work_order=work_order,
             name="release",
@@ -153,7 +153,7 @@ def _report(
     increments = {name: max(total - getattr(operation, name), Decimal(0)) for name, total in totals.items()}
     if not any(increments.values()) and not finished:
         return {"operation": subject, "unchanged": True}
-    report, created = production_services.progress_report_create(
+    report, created = work_orders.progress_report_create(
         actor=common.service_user(message.system),
         operation=operation,
         message_id=f"{message.system.slug}:{message.message_id}:{key}"[:100],
@@ -271,7 +271,7 @@ def exception(message: InboundMessage) -> dict:
             fields={"data.expected_delay_minutes": [_("Enter a whole number.")]},
         )
     try:
-        raised = production_services.exception_raise(
+        raised = work_orders.exception_raise(
             actor=common.service_user(message.system),
             kind=str(data.get("kind") or ""),
             severity=str(data.get("severity") or "medium"),
@@ -300,7 +300,7 @@ def completed(message: InboundMessage) -> dict:
     _taken_by_mes(message, work_order)
     finished = []
     for operation in work_order.operations.exclude(status=OperationStatus.COMPLETED).order_by("sequence"):
-        production_services.progress_report_create(
+        work_orders.progress_report_create(
             actor=common.service_user(message.system),
             operation=operation,
             message_id=f"{message.system.slug}:{message.message_id}:done:{operation.sequence}"[:100],

@@ -1,4 +1,4 @@
-"""The "sync health" section of the KPI dashboard (production.kpis.services is the registry; crm_sync adds
+"""The "sync health" section of the KPI dashboard (production.kpis is the registry; crm_sync adds
 itself in
 its AppConfig.ready because production must not import crm_sync).
 
@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from crm_sync.models import Delivery, DeliveryAttempt
-from production.kpis.services import (
+from production.kpis import (
     Chart,
     Figure,
     KpiFilters,
@@ -21,9 +21,9 @@ from production.kpis.services import (
     SectionProvider,
     Series,
     Table,
-    _percent,
-    _round,
+    percent,
     percentiles,
+    rounded,
     weekly_aggregates,
     weeks_of,
 )
@@ -69,7 +69,7 @@ def sync_health(filters: KpiFilters) -> Section:
     rows = []
     for week in weeks_of(filters):
         row = weekly_attempts.get(week) or {"n": 0, "failed": 0, "p95": None}
-        rows.append([week, row["n"], row["failed"], _percent(row["failed"], row["n"]), _round(row["p95"], 0)])
+        rows.append([week, row["n"], row["failed"], percent(row["failed"], row["n"]), rounded(row["p95"], 0)])
     per_system = [
         [row["system__name"], row["backlog"], row["failing"], row["dead"]] for row in per_system_rows
     ]
@@ -89,9 +89,9 @@ def sync_health(filters: KpiFilters) -> Section:
             Figure(_("Failing, retrying"), now_state["failing"]),
             Figure(_("Dead letters"), now_state["dead"]),
             Figure(_("Oldest waiting"), oldest_minutes, _("min")),
-            Figure(_("Failed attempts"), _percent(attempt_stats["failed"], attempt_stats["n"]), "%"),
-            Figure(_("Attempt latency, 95th percentile"), _round(latency[0.95], 0), "ms"),
-            Figure(_("Change to delivery, median"), _round(e2e[0.5], 1), "s"),
+            Figure(_("Failed attempts"), percent(attempt_stats["failed"], attempt_stats["n"]), "%"),
+            Figure(_("Attempt latency, 95th percentile"), rounded(latency[0.95], 0), "ms"),
+            Figure(_("Change to delivery, median"), rounded(e2e[0.5], 1), "s"),
         ],
         charts=[
             Chart(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Max, Prefetch
+from django.db.models import Max
 from django.utils import timezone
 
 from config.kernel import Actor
@@ -18,6 +18,7 @@ from crm_sync.models import Delivery, ExternalSystem, OutboxEvent
 from crm_sync.outbox import origin
 from crm_sync.outbox.systems import enabled_systems
 from crm_sync.outbox.wake_ups import enqueue_on_commit
+from crm_sync.outbox.work_orders import event_data, rows_written
 from orders.models import SalesOrder
 from orders.sales import order_event_payload
 
@@ -55,7 +56,7 @@ def _record(*, event: OrderEvent, systems: list[ExternalSystem], origin_label: s
         order_id=event.order.pk,
         sequence=last + 1,
         time=now,
-        data=_with_work_orders(event),
+        data=event_data(event),
         actor_id=event.actor_id,
         reason=(event.reason or "")[:500],
         origin=origin_label,
@@ -72,6 +73,7 @@ def _record(*, event: OrderEvent, systems: list[ExternalSystem], origin_label: s
         )
         for system in systems
     )
+    rows_written([(outbox_event, event)])
     for system in systems:
         if not system.is_paused:
             enqueue_on_commit(system_id=system.pk, order_id=event.order.pk)
@@ -119,7 +121,7 @@ def outbox_record_order_events(events: list[OrderEvent]) -> list[OutboxEvent]:
                 order_id=event.order.pk,
                 sequence=sequence,
                 time=now,
-                data=_with_work_orders(event),
+                data=event_data(event),
                 actor_id=event.actor_id,
                 reason=(event.reason or "")[:500],
                 origin=origin_label,
@@ -128,6 +130,7 @@ def outbox_record_order_events(events: list[OrderEvent]) -> list[OutboxEvent]:
         )
         targets.append(systems)
     OutboxEvent.objects.bulk_create(rows)
+    rows_written(list(zip(rows, events, strict=True)))
     Delivery.objects.bulk_create(
         Delivery(
             event=row,
@@ -146,61 +149,6 @@ def outbox_record_order_events(events: list[OrderEvent]) -> list[OutboxEvent]:
                 woken.add((system.pk, row.order_id))
                 enqueue_on_commit(system_id=system.pk, order_id=row.order_id)
     return rows
-
-
-# Events after which the MES needs the order's work orders (B2MML: one OperationsRequest per work order).
-# A decided disposition completes or cancels a work order held pending it, or makes a new one.
-WORK_ORDER_EVENTS = {
-    "order.released",
-    "order.change_applied",
-    "order.resync",
-    "production.disposition_decided",
-}
-
-
-def _with_work_orders(event: OrderEvent) -> dict:
-    """The event's data, plus the order's current work orders and their operations where the MES needs them.
-
-    production's handler of the same event runs first (apps are ready in dependency order), so a
-    release's work orders exist here, in the same transaction.
-    """
-    if event.type not in WORK_ORDER_EVENTS or "work_orders" in event.data:
-        return event.data
-    from production.models import WorkOrder, WorkOrderOperation
-    from production.work_orders.services import work_orders_made
-
-    # A release made them just now, in this transaction: take them as made rather than read them back.
-    work_orders = work_orders_made(event.order) if event.type == "order.released" else None
-    if work_orders is None:
-        operations = WorkOrderOperation.objects.select_related("work_center").order_by("sequence")
-        work_orders = (
-            WorkOrder.objects.filter(order_id=event.order.pk, order_revision=event.order.revision)
-            .select_related("product", "order_line")
-            .prefetch_related(Prefetch("operations", queryset=operations, to_attr="operations_made"))
-            .order_by("number")
-        )
-    return {
-        **event.data,
-        "work_orders": [
-            {
-                "number": work_order.number,
-                "line_no": work_order.order_line.line_no if work_order.order_line else None,
-                "sku": work_order.product.sku,
-                "quantity": str(work_order.quantity),
-                "status": work_order.status,
-                "operations": [
-                    {
-                        "sequence": operation.sequence,
-                        "name": operation.name,
-                        "work_center": operation.work_center.code,
-                        "planned_minutes": operation.planned_minutes,
-                    }
-                    for operation in work_order.operations_made
-                ],
-            }
-            for work_order in work_orders
-        ],
-    }
 
 
 def outbox_record_resync(

@@ -22,9 +22,9 @@ from orders.sales.models import OrderStatus, SalesOrder
 from production.changes.follow import new_work_order
 from production.changes.models import HOLDING_KINDS, ChangeDisposition, DispositionKind
 from production.changes.plans import quantity_text
-from production.models import CLOSED_STATUSES, WorkOrder, WorkOrderStatus
-from production.scheduling.service import schedule_request
-from production.system import system_actor
+from production.replanning import schedule_request
+from production.work_orders import system_actor
+from production.work_orders.models import CLOSED_STATUSES, WorkOrder, WorkOrderStatus
 
 DECIDE_PERM = "production.decide_changedisposition"
 # Orders that still want a line's work made (a scrapped wrong part is made again only for them).

@@ -20,11 +20,13 @@ from orders.catalog.models import Product
 from orders.sales.models import OrderLine, SalesOrder
 from production.changes.models import ChangeDisposition, DispositionKind
 from production.changes.plans import Step, plan_change
-from production.models import HOLDABLE_STATUSES, OperationStatus, Routing, WorkOrder, WorkOrderStatus
-from production.scheduling.service import schedule_request
+from production.master_data import planned_minutes
+from production.master_data.models import Routing
+from production.replanning import schedule_request
+from production.work_orders import operations_create
+from production.work_orders.models import HOLDABLE_STATUSES, OperationStatus, WorkOrder, WorkOrderStatus
 
 # TODO(merge): production.work_orders' writer of a work order's operations, imported as it is named today.
-from production.work_orders.services import _create_operations, planned_minutes
 
 
 def _actor(event: OrderChangeApplied) -> Actor:
@@ -193,5 +195,5 @@ def new_work_order(
     )
     stamp(work_order, actor=actor, reason=reason)
     work_order.save()
-    _create_operations(work_order, operations, actor, reason)
+    operations_create(work_order=work_order, operations=operations, actor=actor, reason=reason)
     return work_order

@@ -22,11 +22,12 @@ from orders.change_requests import WorkImpact
 from orders.sales.models import SalesOrder
 from production.changes.models import DispositionKind
 from production.changes.plans import lots, plan_change, quantity_text
-from production.models import OrderProjection, Routing
-from production.scheduling import job_weight
+from production.master_data import planned_minutes
+from production.master_data.models import Routing
+from production.scheduling import current_schedule, job_weight, order_projection, plan_index
 from production.scheduling.calendar import HorizonExceeded
+from production.scheduling.models import OrderProjection
 from production.scheduling.quote import QuoteLine, quote
-from production.work_orders.services import planned_minutes
 
 
 def _iso(moment: dt.datetime | None) -> str | None:
@@ -52,10 +53,9 @@ def _quote_extra(
     """Insert the extra work into the current plan (capable-to-promise); its completion and whom it delays."""
     # App loading: production.models imports this package's models module (so this package) before
     # production.work_orders.selectors, which imports production.models, can be imported.
-    from production.work_orders.selectors import _plan_index, current_schedule
 
     schedule = current_schedule()
-    index, origin, centers = _plan_index(schedule)
+    index, origin, centers = plan_index(schedule)
     lines = []
     for number, (product, quantity) in enumerate(extra):
         routing = Routing.objects.filter(product=product, is_active=True).first()
@@ -92,7 +92,6 @@ def _quote_extra(
 def analyse_change(*, order: SalesOrder, changes: list[Mapping[str, Any]]) -> WorkImpact:
     """The impact of validated changes on work under way and on the plan."""
     # App loading: see _quote_extra.
-    from production.work_orders.selectors import current_schedule, order_projection
 
     plan = plan_change(order=order, changes=changes)
     projection = order_projection(order=order)

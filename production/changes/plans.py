@@ -31,8 +31,9 @@ from django.utils.translation import gettext as _
 from orders.catalog.models import Product
 from orders.sales.models import OrderLine, SalesOrder
 from production.changes.models import DispositionKind
-from production.models import HOLDABLE_STATUSES, OperationStatus, Routing, WorkOrder, WorkOrderStatus
-from production.work_orders.services import split_quantity
+from production.master_data.models import Routing
+from production.work_orders import split_quantity
+from production.work_orders.models import HOLDABLE_STATUSES, OperationStatus, WorkOrder, WorkOrderStatus
 
 ZERO = Decimal(0)
 

@@ -45,7 +45,7 @@ def _number(value: float) -> str:
 
 
 def build(chart: Any) -> dict[str, Any]:
-    """The drawing of a production.kpis.services.Chart: axes, grid, one polyline (line) or bars per series."""
+    """The drawing of a production.kpis.Chart: axes, grid, one polyline (line) or bars per series."""
     categories = [point[0] for point in chart.series[0].points] if chart.series else []
     values = [v for series in chart.series for _x, v in series.points if v is not None]
     top = _nice_max(max(values, default=0))

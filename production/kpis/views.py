@@ -1,6 +1,6 @@
 """The KPI dashboard page and its downloads (management, planners; customer service reads it).
 
-Thin: production.kpis.services computes (and caches) every section, production.kpis.charts turns charts
+Thin: production.kpis.dashboard computes (and caches) every section, production.kpis.charts turns charts
 into SVG
 coordinates, orders.imports.exports writes the CSV/XLSX downloads.
 """
@@ -23,14 +23,16 @@ from django.utils.translation import gettext as _
 from orders.imports.exports import FORMATS, table_response
 from orders.models import Customer, CustomerTier, ProductFamily
 from production.kpis import charts
-from production.kpis import services as kpis
+from production.kpis.dashboard import dashboard as dashboard_sections
+from production.kpis.dashboard import table_by_key
+from production.kpis.sections import KpiFilters, Table, parse_filters
 
 PERMISSION = "production.view_kpi_dashboard"
 
 
 @permission_required(PERMISSION, raise_exception=True)
 def dashboard(request: HttpRequest) -> HttpResponse:
-    filters, errors = kpis.parse_filters(request.GET)
+    filters, errors = parse_filters(request.GET)
     context = {
         "filters": filters,
         "errors": errors,
@@ -55,13 +57,13 @@ def _options(queryset, selected: int | None) -> str:
     )
 
 
-def _sections_html(request: HttpRequest, filters: kpis.KpiFilters) -> str:
+def _sections_html(request: HttpRequest, filters: KpiFilters) -> str:
     """The sections as HTML, kept as long as their figures (the page's costly part after the queries)."""
     seconds = settings.KPI_CACHE_SECONDS
     key = f"kpi:html:{get_language()}:{filters.cache_key()}"
     html = cache.get(key) if seconds else None
     if html is None:
-        sections = kpis.dashboard(filters)
+        sections = dashboard_sections(filters)
         context = {
             "query": urlencode(filters.query()),
             "sections": [
@@ -79,7 +81,7 @@ def _sections_html(request: HttpRequest, filters: kpis.KpiFilters) -> str:
     return mark_safe(html)  # noqa: S308 - rendered by our own template with autoescaping
 
 
-def _table_rows(table: kpis.Table) -> str:
+def _table_rows(table: Table) -> str:
     """A table's <tr>s built in Python (a template loop per cell took ~17 ms of an uncached page); cells
     are localized as the template's {{ cell }} would (dates and numbers in the reader's language)."""
     if not table.rows:
@@ -98,8 +100,8 @@ def _table_rows(table: kpis.Table) -> str:
 def table_download(request: HttpRequest, key: str, fmt: str) -> HttpResponse:
     if fmt not in FORMATS:
         raise Http404(_("Unknown format."))
-    filters, _errors = kpis.parse_filters(request.GET)
-    table = kpis.table_by_key(filters, key)
+    filters, _errors = parse_filters(request.GET)
+    table = table_by_key(filters, key)
     if table is None:
         raise Http404(_("No such table."))
     return table_response(

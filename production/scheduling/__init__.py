@@ -1,18 +1,19 @@
-"""Production scheduling: one interface, two engines.
+"""Production scheduling: the engines (ATC dispatching, CP-SAT), the plan in the database, its reads and the
+delivery-date quote. The planner pages (views, quote_views) are wired by production.urls.
 
-    plan = solve(problem, method="fast")                      # ATC dispatching, well under a second
-    plan = solve(problem, method="optimised", time_limit=60)  # CP-SAT seeded with the fast plan
-
-Both return a `Plan` whose placements honour finite capacity, parallel units, routing precedence,
-calendars, release times and frozen (started) operations. The optimising engine never returns a plan
-worse than its seed. Pure Python apart from OR-Tools: `production.scheduling.build` feeds it from the
-database.
+The top of production's packages: it reads master data and work orders. When to plan again is
+production.replanning's.
 """
 
-from __future__ import annotations
-
 from production.scheduling.calendar import Calendar, HorizonExceeded, build_calendar
-from production.scheduling.dispatch import atc, edd
+from production.scheduling.engines import solve
+from production.scheduling.models import (
+    OrderProjection,
+    Schedule,
+    ScheduleEntry,
+    ScheduleMethod,
+    why_text,
+)
 from production.scheduling.problem import (
     Job,
     Op,
@@ -23,32 +24,55 @@ from production.scheduling.problem import (
     WorkCenterSpec,
     job_weight,
 )
+from production.scheduling.selectors import (
+    QUOTE_HORIZON_DAYS,
+    at_risk_orders,
+    current_schedule,
+    order_projection,
+    plan_index,
+    promise_quote,
+    work_center_calendar,
+    work_center_load,
+)
+from production.scheduling.service import (
+    PROBLEM_MESSAGES,
+    build_problem,
+    calendar_exceptions,
+    exception_rows,
+    schedule_run,
+    schedule_run_pending,
+)
 
 __all__ = [
+    "PROBLEM_MESSAGES",
+    "QUOTE_HORIZON_DAYS",
     "Calendar",
     "HorizonExceeded",
     "Job",
     "Op",
+    "OrderProjection",
     "Placement",
     "Plan",
     "Problem",
     "ProblemError",
+    "Schedule",
+    "ScheduleEntry",
+    "ScheduleMethod",
     "WorkCenterSpec",
+    "at_risk_orders",
     "build_calendar",
+    "build_problem",
+    "calendar_exceptions",
+    "current_schedule",
+    "exception_rows",
     "job_weight",
+    "order_projection",
+    "plan_index",
+    "promise_quote",
+    "schedule_run",
+    "schedule_run_pending",
     "solve",
+    "why_text",
+    "work_center_calendar",
+    "work_center_load",
 ]
-
-
-def solve(problem: Problem, *, method: str = "fast", time_limit: float = 60.0, workers: int = 2) -> Plan:
-    problem.validate()
-    seed = atc(problem)
-    if method == "fast":
-        return seed
-    if method == "optimised":
-        from production.scheduling.cpsat import optimise  # OR-Tools loads only when asked for
-
-        return optimise(problem, seed=seed, time_limit=time_limit, workers=workers)
-    if method == "edd":
-        return edd(problem)
-    raise ValueError(f"unknown scheduling method {method!r}")

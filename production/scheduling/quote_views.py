@@ -20,7 +20,8 @@ from django.views.decorators.http import require_POST
 from config.kernel.errors import ApplicationError
 from orders.models import Customer, Priority, SalesOrder
 from orders.sales import policies
-from production.work_orders.selectors import promise_quote
+from production.policies import QUOTE_PROMISE
+from production.scheduling.selectors import promise_quote
 
 MAX_LINES = 200
 
@@ -76,7 +77,7 @@ def _messages(error: ApplicationError, lines: list[dict]) -> list[str]:
 
 
 @require_POST
-@permission_required("production.quote_promise", raise_exception=True)
+@permission_required(QUOTE_PROMISE, raise_exception=True)
 def order_form_quote(request: HttpRequest) -> HttpResponse:
     customer, order = _customer(request)
     lines = _form_lines(request.POST)

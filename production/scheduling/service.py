@@ -1,13 +1,7 @@
-"""The plan in the database: build the problem, run an engine, store a versioned Schedule, debounce, lock.
+"""The plan in the database: build the problem from work orders and master data, run an engine, store a
+versioned Schedule and each order's projection, and publish the orders a new plan puts at risk.
 
-Debounce: `schedule_request` (after the caller's commit) flips `SchedulerState.pending` from false to true
-with one compare-and-set UPDATE; only the request that flips it enqueues the Celery task, delayed by
-PRODUCTION_RESCHEDULE_DEBOUNCE_SECONDS, so a burst of events makes one run.
-
-Lock: a lease on the same row, taken by a compare-and-set UPDATE (free or expired → mine, until
-now + TTL). It works across processes and machines that share the database (PostgreSQL in production,
-SQLite for a single machine) and holds no transaction open while the solver runs; a crashed worker's
-lease expires. A run that finds the lease taken refuses (Conflict); the task retries later.
+When to run is production.replanning's (the debounced request, the lease this run takes).
 """
 
 from __future__ import annotations
@@ -17,46 +11,37 @@ import logging
 import math
 import time
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
-from django.db import connection, transaction
-from django.db.models import Max, Q
+from django.db import transaction
+from django.db.models import Max
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from config.kernel import bus as events
-from config.kernel.errors import Conflict, ValidationFailed
+from config.kernel import Conflict, ValidationFailed, publish, require
 from config.kernel.events import OrderAtRisk
 from orders import sales as order_services
 from orders.models import OrderStatus, SalesOrder
-from production.models import (
+from production.master_data import CalendarException, WorkCenter
+from production.policies import RUN_SCHEDULE
+from production.replanning import SchedulerState, lease_acquire, lease_release, scheduler_state
+from production.scheduling.calendar import HorizonExceeded, build_calendar
+from production.scheduling.engines import solve
+from production.scheduling.models import OrderProjection, Schedule, ScheduleEntry, why_text
+from production.scheduling.problem import Job, Op, Plan, Problem, ProblemError, WorkCenterSpec, job_weight
+from production.work_orders import (
     ExceptionKind,
     OperationStatus,
-    OrderProjection,
     ProductionException,
-    Schedule,
-    ScheduleEntry,
-    SchedulerState,
-    WorkCenter,
     WorkOrder,
     WorkOrderOperation,
     WorkOrderStatus,
-    why_text,
 )
-from production.scheduling import (
-    Job,
-    Op,
-    Plan,
-    Problem,
-    ProblemError,
-    WorkCenterSpec,
-    build_calendar,
-    job_weight,
-    solve,
-)
-from production.scheduling.calendar import HorizonExceeded
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 log = logging.getLogger(__name__)
 
@@ -72,58 +57,6 @@ PROBLEM_MESSAGES = {
     "no_duration": gettext_lazy("Operation %(subject)s has no duration: give it a setup or run time."),
 }
 PLANNED_ORDER_STATUSES = (OrderStatus.RELEASED, OrderStatus.IN_PRODUCTION)
-
-
-# --- debounce and lease --------------------------------------------------------------------------------
-def _state() -> SchedulerState:
-    state, _ = SchedulerState.objects.get_or_create(pk=1)
-    return state
-
-
-def schedule_request(*, trigger: str) -> None:
-    """Ask for a reschedule once the caller's transaction commits (nothing if it rolls back)."""
-    transaction.on_commit(lambda: request_now(trigger=trigger))
-
-
-def request_now(*, trigger: str) -> bool:
-    """Mark a reschedule pending; the request that flips the flag enqueues the delayed task (True).
-
-    One statement (it runs after every release): an upsert that creates the state row if it is missing and
-    flips `pending` only if it was off (the RETURNING row says whether this request flipped it).
-    """
-    table = connection.ops.quote_name(SchedulerState._meta.db_table)
-    triggers = SchedulerState._meta.get_field("pending_triggers").get_db_prep_save(
-        [trigger[:200]], connection
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} (id, pending, pending_triggers, requested_at, lease_holder) "  # noqa: S608 - our table name
-            "VALUES (1, %s, %s, %s, '') "
-            "ON CONFLICT (id) DO UPDATE SET pending = excluded.pending, "
-            "pending_triggers = excluded.pending_triggers, requested_at = excluded.requested_at "
-            f"WHERE NOT {table}.pending RETURNING id",
-            [True, triggers, timezone.now()],
-        )
-        claimed = cursor.fetchone() is not None
-    if claimed:
-        from production.tasks import reschedule
-
-        reschedule.apply_async(countdown=settings.PRODUCTION_RESCHEDULE_DEBOUNCE_SECONDS)
-    return bool(claimed)
-
-
-def lease_acquire(*, holder: str, seconds: float) -> bool:
-    _state()
-    now = timezone.now()
-    free = Q(lease_expires_at__isnull=True) | Q(lease_expires_at__lte=now)
-    taken = SchedulerState.objects.filter(free, pk=1).update(
-        lease_holder=holder, lease_expires_at=now + dt.timedelta(seconds=seconds)
-    )
-    return taken == 1
-
-
-def lease_release(*, holder: str) -> None:
-    SchedulerState.objects.filter(pk=1, lease_holder=holder).update(lease_holder="", lease_expires_at=None)
 
 
 # --- building the problem ------------------------------------------------------------------------------
@@ -158,12 +91,12 @@ def build_problem(*, now: dt.datetime | None = None, days: int = HORIZONS_DAYS[0
     open_exceptions = list(ProductionException.objects.filter(resolved_at__isnull=True))
     centers = list(WorkCenter.objects.filter(is_active=True).prefetch_related("shifts"))
     plant_exceptions = [
-        _exception_rows(q) for q in _calendar_exceptions(origin, days) if q.work_center_id is None
+        exception_rows(q) for q in calendar_exceptions(origin, days) if q.work_center_id is None
     ]
     by_center: dict[int, list] = {}
-    for row in _calendar_exceptions(origin, days):
+    for row in calendar_exceptions(origin, days):
         if row.work_center_id is not None:
-            by_center.setdefault(row.work_center_id, []).append(_exception_rows(row))
+            by_center.setdefault(row.work_center_id, []).append(exception_rows(row))
     specs: dict[int, WorkCenterSpec] = {}
     efficiency: dict[int, float] = {}
     for center in centers:
@@ -299,16 +232,16 @@ def _freeze_window(
             ready = end
 
 
-def _calendar_exceptions(origin: dt.datetime, days: int):
-    from production.models import CalendarException
-
+def calendar_exceptions(origin: dt.datetime, days: int) -> list[CalendarException]:
+    """The calendar exceptions that may touch `days` from `origin` (a day of margin either side)."""
     first = origin.date() - dt.timedelta(days=1)
     return list(
         CalendarException.objects.filter(date__gte=first, date__lte=first + dt.timedelta(days=days + 2))
     )
 
 
-def _exception_rows(row) -> tuple:
+def exception_rows(row: CalendarException) -> tuple:
+    """A calendar exception as build_calendar takes it."""
     return (row.date, row.start, row.end, row.is_working)
 
 
@@ -331,7 +264,7 @@ def _freeze(item: Op, op: WorkOrderOperation, spec: WorkCenterSpec, origin: dt.d
 # --- running and storing -------------------------------------------------------------------------------
 def schedule_run(
     *,
-    actor: Any = None,
+    actor: User | None = None,
     trigger: str,
     method: str = "fast",
     time_limit: float | None = None,
@@ -343,10 +276,8 @@ def schedule_run(
     arrive during the run ask for one more run. No plan is written when the input is bad (ValidationFailed
     names what to fix). The solver runs outside any transaction; the plan is written in one.
     """
-    if actor is not None and not actor.has_perm("production.run_schedule"):
-        from config.kernel import refused
-
-        raise refused(actor, "schedule_run", "schedule", "missing production.run_schedule")
+    if actor is not None:
+        require(actor, RUN_SCHEDULE, action="schedule_run", target="schedule")
     if method not in ("fast", "optimised"):
         raise ValidationFailed(_("Unknown scheduling method."), fields={"method": [method]})
     time_limit = float(time_limit if time_limit is not None else settings.PRODUCTION_OPTIMISE_SECONDS)
@@ -374,7 +305,7 @@ def schedule_run(
 
 def schedule_run_pending() -> Schedule | None:
     """For the Celery task: run once if a reschedule is pending (None when another run took it)."""
-    state = _state()
+    state = scheduler_state()
     if not state.pending:
         return None
     trigger = ", ".join(state.pending_triggers or []) or "event"
@@ -439,7 +370,7 @@ def _why(built: Built, plan: Plan, order_id: int, late: bool) -> dict:
 
 
 @transaction.atomic
-def _store(built: Built, plan: Plan, *, actor: Any, trigger: str, method: str) -> Schedule:
+def _store(built: Built, plan: Plan, *, actor: User | None, trigger: str, method: str) -> Schedule:
     problem = built.problem
     version = (Schedule.objects.aggregate(last=Max("version"))["last"] or 0) + 1
     order_end: dict[int, int] = {}
@@ -526,7 +457,7 @@ def _store(built: Built, plan: Plan, *, actor: Any, trigger: str, method: str) -
     return schedule
 
 
-def _publish_new_risks(projections: list[OrderProjection], *, actor: Any) -> None:
+def _publish_new_risks(projections: list[OrderProjection], *, actor: User | None) -> None:
     """Publish "order.at_risk" for each order this plan newly puts at risk, inside the plan's transaction."""
     if not projections:
         return
@@ -541,7 +472,7 @@ def _publish_new_risks(projections: list[OrderProjection], *, actor: Any) -> Non
         order = orders.get(projection.order_id)
         if order is None:
             continue
-        events.publish(
+        publish(
             OrderAtRisk(
                 order=order,
                 actor=actor,

@@ -16,14 +16,16 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from config.kernel.errors import ApplicationError, Forbidden
+from config.kernel import ApplicationError, Forbidden, allowed
 from orders import sales as order_services
 from orders.models import Priority, SalesOrder
 from orders.sales import policies
-from production import changes
-from production.models import ChangeDisposition, WorkOrder
-from production.scheduling import service as scheduling_service
-from production.work_orders import selectors, services
+from production import changes, master_data, work_orders
+from production.changes.models import ChangeDisposition
+from production.policies import RUN_SCHEDULE
+from production.scheduling.selectors import at_risk_orders, current_schedule, work_center_load
+from production.scheduling.service import schedule_run
+from production.work_orders import WorkOrder
 
 GANTT_WIDTH = 1100
 ROW_HEIGHT = 26
@@ -47,7 +49,7 @@ def _gantt(schedule, zoom: str) -> dict:
     )
     at_risk = set(schedule.projections.filter(at_risk=True).values_list("order_id", flat=True))
     rows: dict[tuple[str, int], list] = {}
-    for center in selectors.work_centers().filter(is_active=True):
+    for center in master_data.work_centers().filter(is_active=True):
         for unit in range(center.units):
             rows[(center.code, unit)] = []
     for entry in entries:
@@ -93,30 +95,30 @@ def _gantt(schedule, zoom: str) -> dict:
 def planner(request: HttpRequest) -> HttpResponse:
     zoom = request.GET.get("zoom", "day")
     zoom = zoom if zoom in ZOOMS else "day"
-    schedule = selectors.current_schedule()
-    context = {"schedule": schedule, "zoom": zoom, "open_exceptions": selectors.open_exceptions()[:50]}
+    schedule = current_schedule()
+    context = {"schedule": schedule, "zoom": zoom, "open_exceptions": work_orders.open_exceptions()[:50]}
     if schedule is not None:
         context.update(
             gantt=_gantt(schedule, zoom),
-            load=selectors.work_center_load(schedule=schedule, weeks=6),
-            at_risk=selectors.at_risk_orders(schedule=schedule)[:100],
+            load=work_center_load(schedule=schedule, weeks=6),
+            at_risk=at_risk_orders(schedule=schedule)[:100],
         )
-    context["held"] = held = list(selectors.work_orders().filter(status="on_hold")[:50])
-    context["pending_disposition"] = selectors.work_orders_pending_disposition(
+    context["held"] = held = list(work_orders.work_orders().filter(status="on_hold")[:50])
+    context["pending_disposition"] = work_orders.work_orders_pending_disposition(
         work_order_ids=[work_order.pk for work_order in held]
     )
-    if request.user.has_perm(changes.DECIDE_PERM):
-        context["open_dispositions"] = selectors.open_dispositions()[:100]
+    if allowed(request.user, changes.DECIDE_PERM):
+        context["open_dispositions"] = work_orders.open_dispositions()[:100]
     context["priorities"] = Priority.choices
-    context["can_prioritise"] = request.user.has_perm(policies.PRIORITISE_ANY)
+    context["can_prioritise"] = allowed(request.user, policies.PRIORITISE_ANY)
     return render(request, "production/planner.html", context)
 
 
 @require_POST
-@permission_required("production.run_schedule", raise_exception=True)
+@permission_required(RUN_SCHEDULE, raise_exception=True)
 def reschedule_now(request: HttpRequest) -> HttpResponse:
     try:
-        schedule = scheduling_service.schedule_run(
+        schedule = schedule_run(
             actor=request.user,
             trigger=_("reschedule now by %(user)s") % {"user": request.user},
             method="fast",
@@ -139,7 +141,7 @@ def work_order_action(request: HttpRequest) -> HttpResponse:
     if action not in ("hold", "resume"):
         return _back(request)
     try:
-        services.work_order_transition(
+        work_orders.work_order_transition(
             actor=request.user, work_order=work_order, name=action, reason=request.POST.get("reason", "")
         )
         messages.success(request, _("Work order %(number)s updated.") % {"number": number})

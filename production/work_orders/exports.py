@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from orders.imports.exports import EXPORT_CHUNK, FORMATS, table_response
-from production.models import WorkOrder, WorkOrderStatus
+from production.work_orders import WorkOrder, WorkOrderStatus
 
 WORK_ORDER_COLUMNS = (
     ("number", gettext_lazy("Work order number")),

@@ -1,49 +1,22 @@
-"""Reads of production: each selector owns its joins. Also the delivery-date quote (it writes nothing)."""
+"""Reads of work orders, their shop-floor records and the dispositions changes left on them; each selector
+owns its joins."""
 
 from __future__ import annotations
 
-import datetime as dt
-import math
-import threading
-from collections import defaultdict
 from decimal import Decimal
-from typing import Any
 
-from django.conf import settings
 from django.db.models import Prefetch, QuerySet
-from django.utils import timezone
-from django.utils.translation import gettext as _
 
-from config.kernel import refused
-from config.kernel.errors import ValidationFailed
-from orders.models import Customer, Product, SalesOrder
-from production.changes.models import HOLDING_KINDS
-from production.models import (
-    ChangeDisposition,
-    OrderProjection,
+from orders.models import SalesOrder
+from production.changes.models import HOLDING_KINDS, ChangeDisposition
+from production.work_orders.models import (
+    Lot,
     ProductionException,
-    Routing,
-    Schedule,
-    ScheduleEntry,
-    WorkCenter,
+    QualityInspection,
     WorkOrder,
     WorkOrderOperation,
     WorkOrderStatus,
 )
-from production.scheduling import build_calendar, job_weight
-from production.scheduling.calendar import HorizonExceeded
-from production.scheduling.quote import PlanIndex, QuoteLine, quote
-from production.work_orders.services import planned_minutes, split_quantity
-
-QUOTE_HORIZON_DAYS = 400
-
-
-def work_centers() -> QuerySet[WorkCenter]:
-    return WorkCenter.objects.prefetch_related("shifts").order_by("code")
-
-
-def routings() -> QuerySet[Routing]:
-    return Routing.objects.select_related("product").prefetch_related("operations__work_center")
 
 
 def work_orders() -> QuerySet[WorkOrder]:
@@ -82,26 +55,6 @@ def open_exceptions() -> QuerySet[ProductionException]:
     )
 
 
-def current_schedule() -> Schedule | None:
-    return Schedule.objects.filter(is_current=True).select_related("created_by").first()
-
-
-def order_projection(*, order: SalesOrder) -> OrderProjection | None:
-    return (
-        OrderProjection.objects.filter(order=order, schedule__is_current=True)
-        .select_related("schedule")
-        .first()
-    )
-
-
-def at_risk_orders(*, schedule: Schedule) -> QuerySet[OrderProjection]:
-    return (
-        schedule.projections.filter(at_risk=True)
-        .select_related("order__customer")
-        .order_by("-weight", "-tardiness_minutes")
-    )
-
-
 def order_progress(*, order: SalesOrder) -> Decimal:
     """Percent complete of an order: its live work orders' percentages weighted by quantity."""
     rows = list(
@@ -115,234 +68,8 @@ def order_progress(*, order: SalesOrder) -> Decimal:
     return (sum(quantity * percent for quantity, percent in rows) / total).quantize(Decimal("0.01"))
 
 
-def work_center_load(*, schedule: Schedule, weeks: int = 8) -> list[dict]:
-    """Planned versus available working minutes per work center per week, from the plan's start.
-
-    An operation counts the working minutes it occupies in each week (not its clock span: one that starts
-    on Friday afternoon and ends on Monday morning holds the unit for a few shift hours, not a weekend),
-    split across the weeks it spans; capacity is the shift minutes times the parallel units.
-    """
-    origin = schedule.horizon_start
-    week_minutes = 7 * 1440
-    horizon = weeks * week_minutes
-    centers = list(work_centers())
-    calendars = {center.pk: _calendar(center, origin, weeks * 7) for center in centers}
-    load: dict[tuple[int, int], int] = defaultdict(int)
-    for center_id, start, end in schedule.entries.values_list("work_center_id", "start", "end"):
-        calendar = calendars.get(center_id)
-        begin = max(0, int((start - origin).total_seconds() // 60))
-        finish = min(horizon, int((end - origin).total_seconds() // 60))
-        week = begin // week_minutes
-        while calendar is not None and begin < finish:
-            cut = min(finish, (week + 1) * week_minutes)
-            load[(center_id, week)] += calendar.working_between(begin, cut)
-            begin, week = cut, week + 1
-    rows = []
-    for center in centers:
-        calendar = calendars[center.pk]
-        for week in range(weeks):
-            capacity = calendar.working_between(week * week_minutes, (week + 1) * week_minutes) * center.units
-            planned = load[(center.pk, week)]
-            rows.append(
-                {
-                    "work_center": center,
-                    "week_start": origin + dt.timedelta(weeks=week),
-                    "planned_minutes": planned,
-                    "capacity_minutes": capacity,
-                    "utilisation": (planned / capacity) if capacity else None,
-                }
-            )
-    return rows
-
-
-def _calendar(center: WorkCenter, origin: dt.datetime, days: int):
-    from production.scheduling.service import _calendar_exceptions, _exception_rows
-
-    rows = [
-        _exception_rows(row)
-        for row in _calendar_exceptions(origin, days)
-        if row.work_center_id in (None, center.pk)
-    ]
-    return build_calendar(
-        origin=origin,
-        days=days,
-        tz=settings.TIME_ZONE,
-        shifts=[(s.weekday, s.start, s.end) for s in center.shifts.all()],
-        exceptions=rows,
-    )
-
-
-# --- delivery-date quote (capable-to-promise) -----------------------------------------------------------
-_index_cache: dict[Any, tuple] = {}
-_index_lock = threading.Lock()
-
-
-def _plan_index(schedule: Schedule | None) -> tuple[PlanIndex, dt.datetime, dict[int, WorkCenter]]:
-    """The current plan as per-unit bookings, cached per plan version (plans are immutable)."""
-    # Keyed by id and creation time: an id alone could come back after a rollback (tests, restores).
-    key = (schedule.pk, schedule.created_at) if schedule else None
-    with _index_lock:
-        cached = _index_cache.get(key)
-    if cached is not None:
-        return cached
-    origin = schedule.horizon_start if schedule else timezone.now().replace(second=0, microsecond=0)
-    centers = {center.pk: center for center in work_centers().filter(is_active=True)}
-    calendars = {pk: _calendar(center, origin, QUOTE_HORIZON_DAYS) for pk, center in centers.items()}
-    bookings = []
-    if schedule is not None:
-        weights = dict(schedule.projections.values_list("order_id", "weight"))
-        rows = ScheduleEntry.objects.filter(schedule=schedule).values_list(
-            "work_center_id", "unit", "start", "end", "operation__work_order__order_id"
-        )
-        for center_id, unit, start, end, order_id in rows:
-            bookings.append(
-                (
-                    center_id,
-                    unit,
-                    int((start - origin).total_seconds() // 60),
-                    int((end - origin).total_seconds() // 60),
-                    weights.get(order_id, 1),
-                    order_id,
-                )
-            )
-    index = PlanIndex.from_bookings(calendars, {pk: c.units for pk, c in centers.items()}, bookings)
-    value = (index, origin, centers)
-    if schedule is None:
-        return value  # no plan: nothing worth caching, and work centers may change before the first one
-    with _index_lock:
-        _index_cache.clear()  # only the current plan is worth keeping
-        _index_cache[key] = value
-    return value
-
-
-def promise_quote(
-    *, actor: Any, customer: Customer, lines: list[dict], priority: int | None = None
-) -> dict[str, Any]:
-    """The earliest completion of a new order of `lines` ({product, quantity}) against the current plan.
-
-    Honouring priorities, the order may overtake planned work of customers with a lower weight; the
-    answer names the orders it would then delay. Without overtaking, the date it would get anyway.
-    """
-    if not (actor and actor.is_active and actor.has_perm("production.quote_promise")):
-        raise refused(
-            actor, "promise_quote", getattr(customer, "code", "-"), "missing production.quote_promise"
-        )
-    errors: dict[str, list[str]] = {}
-    if not lines:
-        errors["lines"] = [_("Add at least one line.")]
-    products = {
-        p.pk: p
-        for p in Product.objects.filter(
-            pk__in=[line.get("product") for line in lines if isinstance(line.get("product"), int)]
-        ).select_related("routing")
-    }
-    schedule = current_schedule()
-    index, origin, centers = _plan_index(schedule)
-    quote_lines = []
-    for number, line in enumerate(lines):
-        prefix = f"lines[{number}]."
-        product = products.get(line.get("product"))
-        try:
-            quantity = Decimal(str(line.get("quantity")))
-        except Exception:
-            quantity = Decimal(0)
-        if not quantity.is_finite() or quantity <= 0:
-            errors.setdefault(f"{prefix}quantity", []).append(_("The quantity must be greater than zero."))
-        if product is None:
-            errors.setdefault(f"{prefix}product", []).append(_("Unknown product."))
-            continue
-        routing = getattr(product, "routing", None)
-        operations = list(routing.operations.all()) if routing and routing.is_active else []
-        if not operations:
-            errors.setdefault(f"{prefix}product", []).append(
-                _("Product %(sku)s has no routing: the plant cannot plan it yet.") % {"sku": product.sku}
-            )
-            continue
-        missing = [op for op in operations if op.work_center_id not in centers]
-        if missing:
-            errors.setdefault(f"{prefix}product", []).append(
-                _("Work center %(code)s of %(sku)s is inactive.")
-                % {"code": missing[0].work_center.code, "sku": product.sku}
-            )
-            continue
-        if errors:
-            continue
-        for lot in split_quantity(quantity, routing.lot_size):
-            quote_lines.append(
-                QuoteLine(
-                    key=number,
-                    ops=[
-                        (
-                            op.work_center_id,
-                            max(
-                                1,
-                                math.ceil(
-                                    planned_minutes(op, lot) / float(centers[op.work_center_id].efficiency)
-                                ),
-                            ),
-                        )
-                        for op in operations
-                    ],
-                )
-            )
-    if errors:
-        raise ValidationFailed(_("Please correct the errors below."), fields=errors)
-    weight = job_weight(customer.tier, priority or customer.default_priority)
-    now = timezone.now()
-    earliest = max(0, int((now - origin).total_seconds() // 60))
-    try:
-        result = quote(index, lines=quote_lines, weight=weight, earliest=earliest)
-    except HorizonExceeded as exc:
-        raise ValidationFailed(
-            _("No capacity for this order within %(days)s days.") % {"days": QUOTE_HORIZON_DAYS},
-            code="no_capacity",
-        ) from exc
-
-    def at(minutes: int) -> dt.datetime:
-        return origin + dt.timedelta(minutes=minutes)
-
-    completion = at(result.completion)
-    delayed = []
-    if result.delayed:
-        projections = {
-            p.order_id: p
-            for p in OrderProjection.objects.filter(
-                schedule=schedule, order_id__in=result.delayed
-            ).select_related("order__customer")
-        }
-        for order_id, minutes in sorted(result.delayed.items(), key=lambda item: -item[1]):
-            projection = projections.get(order_id)
-            if projection is None:
-                continue
-            delayed.append(
-                {
-                    "order": projection.order.number,
-                    "customer": projection.order.customer.name,
-                    "tier": projection.order.customer.tier,
-                    "projected_completion": projection.projected_completion,
-                    "promised_date": projection.promised_date,
-                    "delay_minutes_at_most": minutes,
-                }
-            )
-    return {
-        "completion": completion,
-        "promise_date": timezone.localtime(completion).date(),
-        "completion_without_overtaking": at(result.completion_without_overtaking),
-        "weight": weight,
-        "overtakes": bool(delayed),
-        "delays": delayed,
-        "lines": [
-            {"line": key, "completion": at(minutes)}
-            for key, minutes in sorted(result.line_completion.items())
-        ],
-        "plan_version": schedule.version if schedule else None,
-    }
-
-
 def order_work_orders(*, order: SalesOrder) -> list[WorkOrder]:
     """An order's work orders for its page: operations, lots with their inspections, open exceptions."""
-    from production.models import Lot, QualityInspection
-
     return list(
         WorkOrder.objects.filter(order=order)
         .select_related("product")

@@ -256,7 +256,7 @@ def _section_costs() -> dict[str, float]:
     """Milliseconds each dashboard section takes to build alone (median of 3), default filters."""
     from django.utils import translation
 
-    from production.kpis import services as kpis
+    from production import kpis
 
     translation.activate("en")
     filters, _errors = kpis.parse_filters({})

@@ -175,7 +175,7 @@ def create_fixtures() -> None:
     from rest_framework.authtoken.models import Token
 
     from orders import catalog as services
-    from production.work_orders import services as production
+    from production import master_data
 
     user = get_user_model().objects.create_user(BENCH_USERNAME, f"{BENCH_USERNAME}@example.com", None)
     user.groups.add(Group.objects.get(name="sales"))
@@ -199,10 +199,10 @@ def create_fixtures() -> None:
     planner.groups.add(Group.objects.get(name="planner"))
     planner_token = Token.objects.create(user=planner)
     all_week = [(day, dt.time(0), dt.time(0)) for day in range(7)]
-    cut = production.work_center_create(actor=master, code="B-CUT", name="Cut", units=2, shifts=all_week)
-    bend = production.work_center_create(actor=master, code="B-BEND", name="Bend", units=1, shifts=all_week)
+    cut = master_data.work_center_create(actor=master, code="B-CUT", name="Cut", units=2, shifts=all_week)
+    bend = master_data.work_center_create(actor=master, code="B-BEND", name="Bend", units=1, shifts=all_week)
     for product in products:
-        production.routing_create(
+        master_data.routing_create(
             actor=master,
             product=product,
             operations=[

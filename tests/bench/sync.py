@@ -91,7 +91,7 @@ def create_fixtures(crm_url: str, mes_url: str) -> None:
 
     from crm_sync.models import ExternalSystem
     from orders import catalog as services
-    from production.work_orders import services as production_services
+    from production import master_data
     from tests.bench.intake import SPEC_SCHEMA
 
     User = get_user_model()
@@ -106,7 +106,7 @@ def create_fixtures(crm_url: str, mes_url: str) -> None:
     family = services.product_family_create(actor=admin, code="BENCH", name="Bench", spec_schema=SPEC_SCHEMA)
     product = services.product_create(actor=admin, sku="BP-1", name="Bench panel", family=family)
     centers = [
-        production_services.work_center_create(
+        master_data.work_center_create(
             actor=admin,
             code=code,
             name=code,
@@ -116,7 +116,7 @@ def create_fixtures(crm_url: str, mes_url: str) -> None:
         )
         for code in ("CUT", "BEND")
     ]
-    production_services.routing_create(
+    master_data.routing_create(
         actor=admin,
         product=product,
         lot_size=None,

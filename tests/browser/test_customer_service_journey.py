@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import expect
 
 from orders.sales import transitions
-from production.work_orders import services as production_services
+from production import master_data, work_orders
 from tests.factories import CustomerFactory, UserFactory, make_order
 
 pytestmark = [
@@ -40,10 +40,10 @@ def test_customer_service_finds_an_order_shares_its_link_and_the_customer_opens_
         owner=sally, customer=customer, customer_po="PO-HC-4711", confirmed=True, remarks="Thin margin"
     )
     admin = UserFactory(username="ada", role="admin")
-    press = production_services.work_center_create(
+    press = master_data.work_center_create(
         actor=admin, code="PRESS", name="Press", shifts=[(day, dt.time(0), dt.time(0)) for day in range(7)]
     )
-    production_services.routing_create(
+    master_data.routing_create(
         actor=admin,
         product=order.lines.get().product,
         operations=[{"sequence": 10, "name": "Press", "work_center": press, "run_minutes_per_unit": 2}],
@@ -51,14 +51,14 @@ def test_customer_service_finds_an_order_shares_its_link_and_the_customer_opens_
     order = transitions.order_release(actor=planner, order=order)
     # The plant made some parts and recorded a lot of them.
     work_order = order.work_orders.first()
-    production_services.work_order_transition(actor=planner, work_order=work_order, name="release")
-    production_services.progress_report_create(
+    work_orders.work_order_transition(actor=planner, work_order=work_order, name="release")
+    work_orders.progress_report_create(
         actor=planner,
         operation=work_order.operations.order_by("sequence").first(),
         message_id="made-1",
         good_quantity=5,
     )
-    production_services.lot_create(actor=planner, work_order=work_order, number="L-2026-0815", quantity=5)
+    work_orders.lot_create(actor=planner, work_order=work_order, number="L-2026-0815", quantity=5)
     make_order(owner=sally, customer_po="PO-OTHER")
 
     # The agent searches the customer's PO from the desk in the navbar.

@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import expect
 
 from orders.models import SalesOrder
-from production.work_orders import services
+from production import master_data
 from tests.browser.test_sales_journey import log_in
 from tests.factories import CustomerFactory, ProductFactory, UserFactory
 
@@ -22,10 +22,10 @@ def test_sales_take_the_quoted_date_as_the_promise(page):
     UserFactory(username="sally", role="sales")
     customer = CustomerFactory(name="Harbour Cranes Ltd", tier="key")
     product = ProductFactory(sku="PNL-200", name="Wall panel")
-    press = services.work_center_create(
+    press = master_data.work_center_create(
         actor=planner, code="PRESS", name="Press", shifts=[(d, dt.time(0), dt.time(0)) for d in range(7)]
     )
-    services.routing_create(
+    master_data.routing_create(
         actor=planner,
         product=product,
         operations=[{"sequence": 10, "name": "Press", "work_center": press, "run_minutes_per_unit": 60}],

@@ -7,7 +7,8 @@ import pytest
 from playwright.sync_api import expect
 
 from orders import change_requests as crs
-from production.models import ChangeDisposition, WorkOrderStatus
+from production.changes.models import ChangeDisposition
+from production.work_orders import WorkOrderStatus
 from tests.browser.test_sales_journey import log_in
 from tests.factories import UserFactory
 from tests.orders.change_requests.cr_helpers import approved, fresh, make_line, released_order, report

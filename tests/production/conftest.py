@@ -3,8 +3,8 @@ from decimal import Decimal
 
 import pytest
 
-from production.models import WorkCenter
-from production.work_orders import services
+from production import master_data
+from production.master_data import WorkCenter
 
 ALL_WEEK = [(day, dt.time(0), dt.time(0)) for day in range(7)]  # end ≤ start: runs to the next midnight
 DAY_SHIFT = [(day, dt.time(8), dt.time(16)) for day in range(5)]
@@ -21,7 +21,7 @@ def enqueued(monkeypatch):
 
 
 def make_work_center(actor, code="CUT", *, units=1, shifts=None, efficiency="1.00") -> WorkCenter:
-    return services.work_center_create(
+    return master_data.work_center_create(
         actor=actor,
         code=code,
         name=code.title(),
@@ -33,7 +33,7 @@ def make_work_center(actor, code="CUT", *, units=1, shifts=None, efficiency="1.0
 
 def make_routing(actor, product, steps, *, lot_size=None):
     """steps: [(work_center, setup_minutes, run_minutes_per_unit)]."""
-    return services.routing_create(
+    return master_data.routing_create(
         actor=actor,
         product=product,
         lot_size=lot_size,

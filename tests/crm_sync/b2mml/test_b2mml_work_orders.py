@@ -11,7 +11,7 @@ from django.conf import settings
 from crm_sync import b2mml, outbox
 from crm_sync.models import OutboxEvent
 from orders.sales import transitions
-from production.models import WorkOrder
+from production.work_orders import WorkOrder
 from tests.crm_sync.factories import ExternalSystemFactory
 from tests.factories import ProductFactory, make_order
 from tests.production.conftest import make_routing, make_work_center

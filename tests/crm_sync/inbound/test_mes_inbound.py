@@ -14,7 +14,7 @@ from crm_sync.models import Delivery, ExternalSystem, InboundMessage, OutboxEven
 from crm_sync.outbox import outbox_record_order_event
 from orders.models import OrderStatus, SalesOrder
 from orders.sales import transitions
-from production.models import ProductionException, WorkOrder, WorkOrderOperation
+from production.work_orders import ProductionException, WorkOrder, WorkOrderOperation
 from tests.crm_sync.factories import ExternalSystemFactory
 from tests.crm_sync.helpers import post_hook, process_all
 from tests.factories import ProductFactory, UserFactory, make_order

@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from config.celery import app as celery_app
 from crm_sync import fast_sql, inbound, outbox, poison_guard
 from crm_sync.models import Delivery, ExternalSystem, InboundMessage, OutboxEvent, TaskReceipt
-from production.models import Operation, Routing, WorkCenter
+from production.master_data import Operation, Routing, WorkCenter
 from tests.crm_sync.factories import ExternalSystemFactory
 from tests.crm_sync.helpers import post_hook
 from tests.factories import CustomerFactory, ProductFactory, UserFactory, in_days, make_order, valid_spec

@@ -8,7 +8,7 @@ import pytest
 
 from crm_sync import inbound
 from crm_sync.models import Delivery, ExternalSystem, InboundMessage
-from production.models import Operation, Routing, WorkCenter
+from production.master_data import Operation, Routing, WorkCenter
 from tests.crm_sync.factories import ExternalSystemFactory
 from tests.crm_sync.helpers import post_hook
 from tests.factories import CustomerFactory, ProductFactory, UserFactory, in_days, valid_spec

@@ -7,8 +7,8 @@ from decimal import Decimal
 
 from orders import change_requests as crs
 from orders.sales import transitions
-from production.models import WorkOrder
-from production.work_orders import services as production_services
+from production import master_data, work_orders
+from production.work_orders import WorkOrder
 from tests.factories import ProductFactory, make_order
 
 ALL_WEEK = [(day, dt.time(0), dt.time(0)) for day in range(7)]
@@ -16,11 +16,9 @@ ALL_WEEK = [(day, dt.time(0), dt.time(0)) for day in range(7)]
 
 def make_line(planner, *, code="CUT", lot_size=None, product=None):
     """A product with a one-step routing on a work center open around the clock."""
-    center = production_services.work_center_create(
-        actor=planner, code=code, name=code.title(), shifts=ALL_WEEK
-    )
+    center = master_data.work_center_create(actor=planner, code=code, name=code.title(), shifts=ALL_WEEK)
     product = product or ProductFactory()
-    production_services.routing_create(
+    master_data.routing_create(
         actor=planner,
         product=product,
         lot_size=lot_size,
@@ -52,9 +50,9 @@ def released_order(sales, planner, product, **kwargs):
 def report(planner, work_order: WorkOrder, *, good, sequence=10, finished=False, message=None):
     """The MES reports progress on one operation of a work order."""
     if fresh(work_order).status == "planned":
-        production_services.work_order_transition(actor=planner, work_order=work_order, name="release")
+        work_orders.work_order_transition(actor=planner, work_order=work_order, name="release")
     operation = work_order.operations.get(sequence=sequence)
-    production_services.progress_report_create(
+    work_orders.progress_report_create(
         actor=planner,
         operation=operation,
         message_id=message or f"{work_order.number}-{sequence}-{good}-{finished}",

@@ -7,7 +7,7 @@ from config.kernel.errors import Conflict, Forbidden, ValidationFailed
 from crm_sync.models import OutboxEvent
 from orders import sales as services
 from orders.models import OrderStatus, SalesOrder
-from production.models import WorkOrder
+from production.work_orders import WorkOrder
 from tests.factories import in_days, valid_spec
 
 pytestmark = pytest.mark.django_db

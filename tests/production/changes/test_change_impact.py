@@ -7,7 +7,8 @@ import pytest
 from config.kernel.errors import Conflict, ValidationFailed
 from orders import change_requests as crs
 from orders.models import OrderStatus
-from production.models import ChangeDisposition, DispositionKind, WorkOrderStatus
+from production.changes.models import ChangeDisposition, DispositionKind
+from production.work_orders import WorkOrderStatus
 from tests.factories import ProductFactory, in_days, valid_spec
 from tests.orders.change_requests.cr_helpers import (
     approved,
@@ -219,15 +220,14 @@ def test_a_date_change_reschedules_and_compares_the_projection_with_the_new_prom
 
 
 def test_an_added_quantity_pushing_another_order_past_its_promise_needs_the_manager(sales, planner):
-    from production.models import WorkCenter
-    from production.scheduling import service as scheduling_service
-    from production.work_orders import services as production_services
+    from production import master_data, scheduling
+    from production.master_data import WorkCenter
     from tests.factories import CustomerFactory
 
     vip_product = make_line(planner)
     center = WorkCenter.objects.get(code="CUT")
     other_product = ProductFactory()
-    production_services.routing_create(
+    master_data.routing_create(
         actor=planner,
         product=other_product,
         operations=[{"sequence": 10, "name": "Cut", "work_center": center, "run_minutes_per_unit": 30}],
@@ -241,7 +241,7 @@ def test_an_added_quantity_pushing_another_order_past_its_promise_needs_the_mana
         requested_date=in_days(2),
     )
     other = released_order(sales, planner, other_product, promised_date=in_days(3), requested_date=in_days(3))
-    scheduling_service.schedule_run(actor=planner, method="fast", trigger="test")
+    scheduling.schedule_run(actor=planner, method="fast", trigger="test")
     big = {"op": "set_quantity", "line_no": 1, "quantity": "6000"}  # ~4 days on the shared center
     cr = submitted(sales, order, [big])
     assert [row["order"] for row in cr.impact["delays_other_orders"]] == [other.number]

@@ -18,10 +18,10 @@ from crm_sync.models import OutboxEvent
 from orders import change_requests as crs
 from orders.models import OrderStatus
 from orders.sales import transitions
+from production import work_orders
 from production.changes import change_disposition_decide
-from production.models import ChangeDisposition, DispositionKind, WorkOrderStatus
-from production.work_orders import selectors
-from production.work_orders import services as production_services
+from production.changes.models import ChangeDisposition, DispositionKind
+from production.work_orders import WorkOrderStatus
 from tests.orders.change_requests.cr_helpers import approved, finish, fresh, make_line, released_order, report
 
 pytestmark = pytest.mark.django_db
@@ -58,7 +58,7 @@ def surplus_held(sales, planner, manager):
 def test_work_held_by_a_cancel_is_an_open_disposition(cancelled_with_started_work):
     _order, started, pending = cancelled_with_started_work
     assert started.status == WorkOrderStatus.ON_HOLD
-    assert list(selectors.open_dispositions()) == [pending]
+    assert list(work_orders.open_dispositions()) == [pending]
     assert pending.decision_choices == ("stock", "scrap")
 
 
@@ -73,7 +73,7 @@ def test_scrapping_cancelled_work_cancels_the_held_work_order_and_records_who_wh
         planner,
         "Bent panels",
     )
-    assert decided.decided_at is not None and not selectors.open_dispositions().exists()
+    assert decided.decided_at is not None and not work_orders.open_dispositions().exists()
     assert fresh(started).status == WorkOrderStatus.CANCELLED
     last = fresh(started).history.first()
     assert last.history_user == planner and "Bent panels" in last.history_change_reason
@@ -102,7 +102,7 @@ def test_a_surplus_lot_is_held_and_the_lot_still_needed_keeps_its_settled_surplu
     assert (first.status, second.status) == (WorkOrderStatus.IN_PROGRESS, WorkOrderStatus.ON_HOLD)
     settled = ChangeDisposition.objects.get(work_order=first)
     assert (settled.decision, settled.decided_at is not None) == ("stock", True)
-    (open_row,) = selectors.open_dispositions()
+    (open_row,) = work_orders.open_dispositions()
     assert (open_row.work_order, open_row.kind, open_row.quantity) == (second, "surplus", Decimal(2))
 
 
@@ -110,7 +110,7 @@ def test_the_last_held_lot_decided_completes_the_order_when_the_rest_is_done(sur
     order, first, second = surplus_held
     finish(planner, first)
     assert fresh(order).status == OrderStatus.IN_PRODUCTION  # the held lot is still open
-    pending = selectors.open_dispositions().get()
+    pending = work_orders.open_dispositions().get()
     change_disposition_decide(actor=planner, disposition=pending, decision="scrap", reason="Not needed")
     assert fresh(second).status == WorkOrderStatus.CANCELLED
     assert fresh(order).status == OrderStatus.COMPLETED
@@ -133,7 +133,7 @@ def test_a_scrapped_part_made_to_the_old_spec_is_made_again(sales, planner, mana
     cr = approved(sales, planner, order, changes)  # nothing made yet: no disposition asked
     report(planner, started, good=4)  # meanwhile the plant made 4 to the old spec
     crs.change_request_apply(actor=manager, change_request=cr)
-    pending = selectors.open_dispositions().get()
+    pending = work_orders.open_dispositions().get()
     assert (pending.kind, pending.quantity, pending.decision_choices) == (
         DispositionKind.WRONG_SPEC,
         Decimal(4),
@@ -286,7 +286,7 @@ def test_the_mes_reads_the_scrapped_work_order_as_cancelled_in_b2mml(surplus_hel
     from crm_sync import b2mml
 
     order, first, second = surplus_held
-    pending = selectors.open_dispositions().get()
+    pending = work_orders.open_dispositions().get()
     change_disposition_decide(actor=planner, disposition=pending, decision="scrap", reason="Not needed")
     event = OutboxEvent.objects.get(order_id=order.pk, type="production.disposition_decided")
     schedule = b2mml.schedule_read(b2mml.schedule_for_event(event.as_cloudevent()))
@@ -320,7 +320,7 @@ def test_sales_read_the_dispositions_of_their_own_orders_only(
 def test_a_work_order_pending_disposition_cannot_be_resumed_by_hand(surplus_held, planner):
     _order, _first, second = surplus_held
     with pytest.raises(Conflict) as error:
-        production_services.work_order_transition(actor=planner, work_order=second, name="resume")
+        work_orders.work_order_transition(actor=planner, work_order=second, name="resume")
     assert error.value.code == "pending_disposition"
     assert fresh(second).status == WorkOrderStatus.ON_HOLD
 
@@ -331,14 +331,14 @@ def test_resuming_the_whole_order_leaves_work_pending_disposition_on_hold(surplu
     transitions.order_resume(actor=planner, order=order)
     assert fresh(order).status != OrderStatus.ON_HOLD
     assert fresh(second).status == WorkOrderStatus.ON_HOLD
-    assert list(selectors.work_orders_pending_disposition()) == [second.pk]
+    assert list(work_orders.work_orders_pending_disposition()) == [second.pk]
 
 
 def test_a_cancel_stops_started_work_that_has_made_nothing_instead_of_holding_it(sales, planner, manager):
     order = released_order(sales, planner, make_line(planner))
     [started] = work(order)
-    production_services.work_order_transition(actor=planner, work_order=started, name="release")
-    production_services.progress_report_create(
+    work_orders.work_order_transition(actor=planner, work_order=started, name="release")
+    work_orders.progress_report_create(
         actor=planner, operation=started.operations.get(sequence=10), message_id="scrap-1", scrap_quantity=1
     )
     cr = approved(sales, planner, order, [{"op": "cancel"}], manager=manager)

@@ -20,7 +20,8 @@ from django.utils import timezone
 
 from orders.models import ChangeRequest, SalesOrder
 from orders.sales import transitions
-from production.kpis.services import (
+from production import work_orders
+from production.kpis import (
     LEAD_TIME_BUCKETS,
     KpiFilters,
     SecondsBetween,
@@ -29,8 +30,7 @@ from production.kpis.services import (
     named_percentiles,
     weekly_aggregates,
 )
-from production.models import ExceptionKind, ProductionException
-from production.work_orders import services
+from production.work_orders import ExceptionKind, ProductionException
 from tests.factories import CustomerFactory, ProductFactory, make_order
 from tests.production.conftest import make_routing, make_work_center
 
@@ -202,7 +202,9 @@ def test_lead_time_buckets_and_late_causes_match_a_row_by_row_computation(sales,
         )
         work_order = released.work_orders.get()
         work_order.__class__.objects.filter(pk=work_order.pk).update(order=target)
-        services.exception_raise(actor=planner, kind=ExceptionKind.MACHINE_BREAKDOWN, work_order=work_order)
+        work_orders.exception_raise(
+            actor=planner, kind=ExceptionKind.MACHINE_BREAKDOWN, work_order=work_order
+        )
     for number, target in enumerate((orders[3], orders[5], orders[6]), start=1):
         ChangeRequest.objects.create(
             order=target,

@@ -17,7 +17,8 @@ from django.utils import timezone
 
 from orders.models import ChangeRequest, CustomerTier, OrderRating, SalesOrder
 from orders.sales import transitions
-from production.kpis.services import (
+from production import work_orders
+from production.kpis import (
     Figure,
     KpiFilters,
     analysis,
@@ -28,9 +29,8 @@ from production.kpis.services import (
     percentiles,
     quality,
 )
-from production.models import ExceptionKind
-from production.scheduling.service import schedule_run
-from production.work_orders import services
+from production.scheduling import schedule_run
+from production.work_orders import ExceptionKind
 from tests.factories import CustomerFactory, ProductFactory, ProductFamilyFactory, UserFactory, make_order
 from tests.production.conftest import make_routing, make_work_center
 
@@ -187,9 +187,9 @@ def reported(sales, planner):
     )
     work_order = order.work_orders.get()
     operation = work_order.operations.get()
-    services.work_order_transition(actor=planner, work_order=work_order, name="release")
+    work_orders.work_order_transition(actor=planner, work_order=work_order, name="release")
     for index, (good, scrap, rework) in enumerate(((50, 4, 0), (40, 0, 6))):
-        services.progress_report_create(
+        work_orders.progress_report_create(
             actor=planner,
             operation=operation,
             message_id=f"msg-{index}",
@@ -198,9 +198,9 @@ def reported(sales, planner):
             rework_quantity=rework,
             reported_at=at(MONDAY + dt.timedelta(days=index)),
         )
-    lot = services.lot_create(actor=planner, work_order=work_order, number="LOT-1", quantity=Decimal(90))
-    services.inspection_record(actor=planner, lot=lot, result="pass")
-    services.inspection_record(actor=planner, lot=lot, result="rework", defect_code="SCRATCH")
+    lot = work_orders.lot_create(actor=planner, work_order=work_order, number="LOT-1", quantity=Decimal(90))
+    work_orders.inspection_record(actor=planner, lot=lot, result="pass")
+    work_orders.inspection_record(actor=planner, lot=lot, result="rework", defect_code="SCRATCH")
     return work_order
 
 
@@ -251,7 +251,7 @@ def test_late_orders_are_blamed_on_an_exception_before_capacity(sales, planner, 
     # The exception is on a work order of the late order (moved over for the test).
     work_order = released.work_orders.get()
     work_order.__class__.objects.filter(pk=work_order.pk).update(order=late_with_exception)
-    services.exception_raise(actor=planner, kind=ExceptionKind.MACHINE_BREAKDOWN, work_order=work_order)
+    work_orders.exception_raise(actor=planner, kind=ExceptionKind.MACHINE_BREAKDOWN, work_order=work_order)
 
     causes = dict(next(t for t in analysis(PERIOD).tables if t.key == "late_causes").rows)
 
@@ -283,7 +283,7 @@ def test_orders_per_customer_counts_orders_entered_in_the_period(sales):
 
 # --- percentiles: the SQLite fallback matches percentile_cont ------------------------------------------
 def test_percentiles_interpolate_between_ranks_like_percentile_cont(started_orders):
-    from production.kpis.services import FLOW_SECONDS
+    from production.kpis import FLOW_SECONDS
 
     result = percentiles(
         SalesOrder.objects.filter(production_started_at__isnull=False), FLOW_SECONDS, (0.25, 0.5)

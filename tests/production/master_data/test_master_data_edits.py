@@ -9,9 +9,11 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from config.kernel.errors import Forbidden, ValidationFailed
+from orders import sales as order_services
 from orders.sales import transitions
-from production.models import Operation, Shift, WorkOrder
-from production.work_orders import services
+from production import master_data
+from production.master_data import Operation, Shift
+from production.work_orders import WorkOrder
 from tests.factories import ProductFactory, make_order
 from tests.production.conftest import make_routing, make_work_center
 
@@ -44,7 +46,7 @@ def api(user):
 # --- shifts --------------------------------------------------------------------------------------------
 def test_a_planner_replaces_the_shifts_of_a_work_center(planner):
     center = make_work_center(planner, "PRESS", shifts=[(0, *EARLY)])
-    services.work_center_set_shifts(
+    master_data.work_center_set_shifts(
         actor=planner,
         work_center=center,
         shifts=[(0, *EARLY), (0, *LATE), (1, *EARLY)],
@@ -56,7 +58,7 @@ def test_a_planner_replaces_the_shifts_of_a_work_center(planner):
 def test_a_kept_shift_is_left_untouched_and_changes_are_recorded_with_who_and_why(planner):
     center = make_work_center(planner, "PRESS", shifts=[(0, *EARLY), (1, *EARLY)])
     kept = Shift.objects.get(work_center=center, weekday=0)
-    services.work_center_set_shifts(
+    master_data.work_center_set_shifts(
         actor=planner, work_center=center, shifts=[(0, *EARLY)], reason="No Tuesdays"
     )
     assert kept.history.count() == 1
@@ -69,17 +71,17 @@ def test_new_shifts_ask_for_a_reschedule_and_unchanged_ones_do_not(
 ):
     center = make_work_center(planner, "PRESS", shifts=[(0, *EARLY)])
     with django_capture_on_commit_callbacks(execute=True):
-        services.work_center_set_shifts(actor=planner, work_center=center, shifts=[(0, *EARLY)])
+        master_data.work_center_set_shifts(actor=planner, work_center=center, shifts=[(0, *EARLY)])
     assert enqueued == []
     with django_capture_on_commit_callbacks(execute=True):
-        services.work_center_set_shifts(actor=planner, work_center=center, shifts=[(0, *LATE)])
+        master_data.work_center_set_shifts(actor=planner, work_center=center, shifts=[(0, *LATE)])
     assert len(enqueued) == 1
 
 
 def test_overlapping_shifts_are_refused_naming_the_shift(planner):
     center = make_work_center(planner, "PRESS", shifts=[(0, *EARLY)])
     with pytest.raises(ValidationFailed) as error:
-        services.work_center_set_shifts(
+        master_data.work_center_set_shifts(
             actor=planner, work_center=center, shifts=[(0, *EARLY), (0, dt.time(12), dt.time(20))]
         )
     assert "shifts[1].start" in error.value.fields
@@ -89,7 +91,7 @@ def test_overlapping_shifts_are_refused_naming_the_shift(planner):
 def test_a_night_shift_running_into_the_next_mornings_shift_is_refused(planner):
     center = make_work_center(planner, "PRESS", shifts=[(0, *EARLY)])
     with pytest.raises(ValidationFailed) as error:
-        services.work_center_set_shifts(
+        master_data.work_center_set_shifts(
             actor=planner, work_center=center, shifts=[(6, dt.time(22), dt.time(7)), (0, *EARLY)]
         )
     assert "shifts[1].start" in error.value.fields
@@ -97,7 +99,7 @@ def test_a_night_shift_running_into_the_next_mornings_shift_is_refused(planner):
 
 def test_back_to_back_shifts_are_fine(planner):
     center = make_work_center(planner, "PRESS", shifts=[(0, *EARLY)])
-    services.work_center_set_shifts(
+    master_data.work_center_set_shifts(
         actor=planner, work_center=center, shifts=[(0, *EARLY), (0, *LATE), (0, dt.time(22), dt.time(6))]
     )
     assert len(hours(center)) == 3
@@ -106,14 +108,14 @@ def test_back_to_back_shifts_are_fine(planner):
 def test_a_weekday_out_of_range_is_refused(planner):
     center = make_work_center(planner, "PRESS")
     with pytest.raises(ValidationFailed) as error:
-        services.work_center_set_shifts(actor=planner, work_center=center, shifts=[(7, *EARLY)])
+        master_data.work_center_set_shifts(actor=planner, work_center=center, shifts=[(7, *EARLY)])
     assert "shifts[0].weekday" in error.value.fields
 
 
 def test_sales_cannot_change_shifts(planner, sales):
     center = make_work_center(planner, "PRESS", shifts=[(0, *EARLY)])
     with pytest.raises(Forbidden):
-        services.work_center_set_shifts(actor=sales, work_center=center, shifts=[])
+        master_data.work_center_set_shifts(actor=sales, work_center=center, shifts=[])
     assert hours(center) == [(0, *EARLY)]
 
 
@@ -154,7 +156,7 @@ def test_sales_get_a_403_from_the_shifts_api(planner, sales):
 def test_a_planner_changes_adds_and_removes_operations_by_step_number(planner):
     press, weld = make_work_center(planner, "PRESS"), make_work_center(planner, "WELD")
     routing = make_routing(planner, ProductFactory(), [(press, 0, "1"), (weld, 0, "2")])
-    services.routing_set_operations(
+    master_data.routing_set_operations(
         actor=planner,
         routing=routing,
         operations=[step(press, 10, run="1.5", name="Press"), step(weld, 30, run="3", name="Weld")],
@@ -175,7 +177,7 @@ def test_an_unchanged_operation_gets_no_history_row(planner):
     press = make_work_center(planner, "PRESS")
     routing = make_routing(planner, ProductFactory(), [(press, 0, "1")])
     operation = routing.operations.get()
-    services.routing_set_operations(
+    master_data.routing_set_operations(
         actor=planner, routing=routing, operations=[step(press, 10, name="Step 1")]
     )
     assert operation.history.count() == 1
@@ -185,8 +187,10 @@ def test_work_orders_already_made_keep_their_operations(sales, planner):
     press, weld = make_work_center(planner, "PRESS"), make_work_center(planner, "WELD")
     product = ProductFactory()
     routing = make_routing(planner, product, [(press, 0, "1")])
-    transitions.order_release(actor=planner, order=make_order(owner=sales, product=product, confirmed=True))
-    services.routing_set_operations(actor=planner, routing=routing, operations=[step(weld, 10)])
+    order_services.order_release(
+        actor=planner, order=make_order(owner=sales, product=product, confirmed=True)
+    )
+    master_data.routing_set_operations(actor=planner, routing=routing, operations=[step(weld, 10)])
     work_order = WorkOrder.objects.get(product=product)
     assert [op.work_center.code for op in work_order.operations.all()] == ["PRESS"]
     second = transitions.order_release(
@@ -200,7 +204,7 @@ def test_a_routing_cannot_lose_all_its_operations(planner):
     product = ProductFactory(sku="BRKT-7")
     routing = make_routing(planner, product, [(press, 0, "1")])
     with pytest.raises(ValidationFailed) as error:
-        services.routing_set_operations(actor=planner, routing=routing, operations=[])
+        master_data.routing_set_operations(actor=planner, routing=routing, operations=[])
     assert "BRKT-7" in " ".join(error.value.fields["operations"])
     assert routing.operations.count() == 1
 
@@ -209,7 +213,7 @@ def test_a_repeated_step_number_names_the_step_and_nothing_changes(planner):
     press = make_work_center(planner, "PRESS")
     routing = make_routing(planner, ProductFactory(), [(press, 0, "1")])
     with pytest.raises(ValidationFailed) as error:
-        services.routing_set_operations(
+        master_data.routing_set_operations(
             actor=planner, routing=routing, operations=[step(press, 10, run="9"), step(press, 10)]
         )
     assert "operations[1].sequence" in error.value.fields

@@ -12,8 +12,8 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from orders.sales import transitions
-from production.models import Operation, Routing
-from production.work_orders import services
+from production import master_data
+from production.master_data import Operation, Routing
 from tests.factories import ProductFactory, make_order
 from tests.production.conftest import make_routing, make_work_center
 
@@ -64,7 +64,7 @@ def test_operations_changed_after_a_release_are_used_by_the_next_release(
     before = planned(release(sales, planner, product))
     routing = Routing.objects.get(product=product)
     with django_capture_on_commit_callbacks(execute=True):
-        services.routing_set_operations(
+        master_data.routing_set_operations(
             actor=planner,
             routing=routing,
             operations=[

@@ -8,9 +8,9 @@ from django.utils import timezone
 
 from orders.models import Priority
 from orders.sales import transitions
-from production.models import ScheduleEntry, WorkOrderOperation
-from production.scheduling.service import schedule_run
-from production.work_orders import services
+from production import work_orders
+from production.scheduling import ScheduleEntry, schedule_run
+from production.work_orders import WorkOrderOperation
 from tests.factories import CustomerFactory, ProductFactory, in_days, make_order
 from tests.production.conftest import make_routing, make_work_center
 
@@ -103,9 +103,9 @@ def test_a_started_operation_never_moves_even_without_a_window(sales, planner, p
     first = release(sales, planner, press)
     schedule_run(actor=planner, trigger="test", now=t0)
     work_order = first.work_orders.get()
-    services.work_order_transition(actor=planner, work_order=work_order, name="release")
+    work_orders.work_order_transition(actor=planner, work_order=work_order, name="release")
     op = WorkOrderOperation.objects.get(work_order=work_order)
-    services.progress_report_create(
+    work_orders.progress_report_create(
         actor=planner, operation=op, message_id="m-1", good_quantity=1, reported_at=t0
     )
     before = slot(first)

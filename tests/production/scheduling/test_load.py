@@ -5,8 +5,8 @@ import datetime as dt
 import pytest
 
 from orders.sales import transitions
-from production.models import Schedule, ScheduleEntry, ScheduleMethod, WorkOrderOperation
-from production.work_orders.selectors import work_center_load
+from production.scheduling import Schedule, ScheduleEntry, ScheduleMethod, work_center_load
+from production.work_orders import WorkOrderOperation
 from tests.factories import ProductFactory, make_order
 from tests.production.conftest import DAY_SHIFT, make_routing, make_work_center
 

@@ -10,10 +10,10 @@ from django.utils import timezone
 from config.kernel.errors import Conflict
 from orders.models import Priority
 from orders.sales import transitions
-from production.models import OrderProjection, Schedule, WorkOrderOperation
-from production.scheduling.service import lease_acquire, lease_release, request_now, schedule_run
-from production.work_orders import services
-from production.work_orders.selectors import promise_quote
+from production import work_orders
+from production.replanning import lease_acquire, lease_release, request_now
+from production.scheduling import OrderProjection, Schedule, promise_quote, schedule_run
+from production.work_orders import WorkOrderOperation
 from tests.factories import CustomerFactory, ProductFactory, in_days, make_order
 from tests.production.conftest import make_routing, make_work_center
 from tests.services import require_postgresql
@@ -78,9 +78,9 @@ def test_a_started_operation_keeps_its_place_when_an_urgent_order_arrives(sales,
     first = release(sales, planner, press)
     schedule_run(actor=planner, trigger="test")
     work_order = first.work_orders.get()
-    services.work_order_transition(actor=planner, work_order=work_order, name="release")
+    work_orders.work_order_transition(actor=planner, work_order=work_order, name="release")
     op = WorkOrderOperation.objects.get(work_order=work_order)
-    services.progress_report_create(actor=planner, operation=op, message_id="m-1", good_quantity=1)
+    work_orders.progress_report_create(actor=planner, operation=op, message_id="m-1", good_quantity=1)
     op = WorkOrderOperation.objects.get(pk=op.pk)
     before = (op.scheduled_start, op.scheduled_end, op.scheduled_unit)
     release(sales, planner, press, customer=CustomerFactory(tier="vip"), priority=Priority.URGENT)
@@ -106,7 +106,7 @@ def test_releasing_orders_asks_for_a_reschedule_only_after_commit(
 
 
 def test_a_run_clears_the_pending_request_so_the_queued_task_does_nothing(planner):
-    from production.scheduling.service import schedule_run_pending
+    from production.scheduling import schedule_run_pending
 
     request_now(trigger="event")
     schedule_run(actor=planner, trigger="manual")

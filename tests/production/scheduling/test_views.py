@@ -3,8 +3,8 @@
 import pytest
 
 from orders.sales import transitions
-from production.models import Schedule, WorkOrderStatus
-from production.scheduling.service import schedule_run
+from production.scheduling import Schedule, schedule_run
+from production.work_orders import WorkOrderStatus
 from tests.factories import ProductFactory, make_order
 from tests.production.conftest import make_routing, make_work_center
 

@@ -4,7 +4,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from orders.sales import transitions
-from production.models import ProductionException, WorkOrderStatus
+from production.work_orders import ProductionException, WorkOrderStatus
 from tests.factories import CustomerFactory, ProductFactory, make_order
 from tests.production.conftest import make_routing, make_work_center
 

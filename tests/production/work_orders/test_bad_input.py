@@ -8,9 +8,9 @@ from rest_framework.test import APIClient
 
 from config.kernel.errors import ValidationFailed
 from orders.sales import transitions
-from production.models import Routing, Schedule, WorkCenter
-from production.scheduling.service import schedule_run
-from production.work_orders import services
+from production import master_data
+from production.master_data import Routing, WorkCenter
+from production.scheduling import Schedule, schedule_run
 from tests.factories import ProductFactory, make_order
 from tests.production.conftest import make_routing, make_work_center
 
@@ -31,7 +31,7 @@ def step(center, sequence=10, **extra):
 def test_a_routing_with_no_operations_is_refused_naming_the_product(planner):
     product = ProductFactory(sku="BRKT-1")
     with pytest.raises(ValidationFailed) as error:
-        services.routing_create(actor=planner, product=product, operations=[])
+        master_data.routing_create(actor=planner, product=product, operations=[])
     assert "BRKT-1" in " ".join(error.value.fields["operations"])
     assert not Routing.objects.exists()
 
@@ -39,7 +39,7 @@ def test_a_routing_with_no_operations_is_refused_naming_the_product(planner):
 def test_a_routing_repeating_a_step_number_is_refused_naming_the_step(planner):
     center = make_work_center(planner, "PRESS")
     with pytest.raises(ValidationFailed) as error:
-        services.routing_create(
+        master_data.routing_create(
             actor=planner, product=ProductFactory(), operations=[step(center, 10), step(center, 10)]
         )
     assert "operations[1].sequence" in error.value.fields
@@ -48,14 +48,14 @@ def test_a_routing_repeating_a_step_number_is_refused_naming_the_step(planner):
 
 def test_a_routing_step_on_a_missing_work_center_names_the_step(planner):
     with pytest.raises(ValidationFailed) as error:
-        services.routing_create(actor=planner, product=ProductFactory(), operations=[step(999_999)])
+        master_data.routing_create(actor=planner, product=ProductFactory(), operations=[step(999_999)])
     assert "operations[0].work_center" in error.value.fields
 
 
 def test_a_routing_step_without_any_time_names_the_step(planner):
     center = make_work_center(planner, "PRESS")
     with pytest.raises(ValidationFailed) as error:
-        services.routing_create(
+        master_data.routing_create(
             actor=planner, product=ProductFactory(), operations=[step(center, run_minutes_per_unit=0)]
         )
     assert "operations[0].run_minutes_per_unit" in error.value.fields
@@ -63,14 +63,14 @@ def test_a_routing_step_without_any_time_names_the_step(planner):
 
 def test_a_work_center_of_zero_units_is_refused(planner):
     with pytest.raises(ValidationFailed) as error:
-        services.work_center_create(actor=planner, code="WELD", name="Weld", units=0)
+        master_data.work_center_create(actor=planner, code="WELD", name="Weld", units=0)
     assert "units" in error.value.fields
     assert not WorkCenter.objects.filter(code="WELD").exists()
 
 
 def test_units_that_are_not_a_number_are_a_clear_error_not_a_crash(planner):
     with pytest.raises(ValidationFailed) as error:
-        services.work_center_create(actor=planner, code="WELD", name="Weld", units="two")
+        master_data.work_center_create(actor=planner, code="WELD", name="Weld", units="two")
     assert "units" in error.value.fields
 
 
@@ -85,7 +85,7 @@ def test_the_api_refuses_a_routing_without_operations_with_a_400(planner):
 
 @pytest.fixture
 def order_on_a_line_without_shifts(sales, planner):
-    center = services.work_center_create(actor=planner, code="PAINT", name="Paint", shifts=[])
+    center = master_data.work_center_create(actor=planner, code="PAINT", name="Paint", shifts=[])
     product = ProductFactory()
     make_routing(planner, product, [(center, 0, "1")])
     return transitions.order_release(
@@ -106,7 +106,7 @@ def test_a_bad_plan_input_keeps_the_current_plan(sales, planner):
     make_routing(planner, product, [(center, 0, "1")])
     transitions.order_release(actor=planner, order=make_order(owner=sales, product=product, confirmed=True))
     current = schedule_run(actor=planner, trigger="test")
-    paint = services.work_center_create(actor=planner, code="PAINT", name="Paint", shifts=[])
+    paint = master_data.work_center_create(actor=planner, code="PAINT", name="Paint", shifts=[])
     painted = ProductFactory()
     make_routing(planner, painted, [(paint, 0, "1")])
     transitions.order_release(actor=planner, order=make_order(owner=sales, product=painted, confirmed=True))

@@ -16,9 +16,8 @@ from orders.notifications.models import NotificationKind
 from orders.sales import transitions
 from orders.service_desk import selectors as service_desk
 from orders.tracking import services as tracking
-from production.models import OrderProjection
-from production.scheduling.service import schedule_run
-from production.work_orders import services
+from production import work_orders
+from production.scheduling import OrderProjection, schedule_run
 from tests.factories import ProductFactory, in_days, make_order
 from tests.production.conftest import make_routing, make_work_center
 
@@ -42,7 +41,7 @@ def release(sales, planner, product, **kwargs):
 def test_an_exception_on_a_work_order_notifies_the_orders_owner(sales, planner, press):
     order = release(sales, planner, press)
     work_order = order.work_orders.get()
-    services.exception_raise(
+    work_orders.exception_raise(
         actor=planner,
         kind="material_shortage",
         severity="high",
@@ -58,7 +57,7 @@ def test_an_exception_on_a_work_order_notifies_the_orders_owner(sales, planner, 
 def test_an_exception_on_a_work_center_alone_notifies_no_order_owner(sales, planner, press):
     release(sales, planner, press)
     center = make_work_center(planner, "SAW")
-    services.exception_raise(actor=planner, kind="machine_breakdown", work_center=center)
+    work_orders.exception_raise(actor=planner, kind="machine_breakdown", work_center=center)
     assert not Notification.objects.exists()
 
 
@@ -94,7 +93,9 @@ def test_the_tracking_page_keeps_the_promise_when_the_plan_is_earlier(sales, pla
 def test_the_desk_finds_an_order_by_one_of_its_lot_numbers(sales, planner, press, service_agent):
     order = release(sales, planner, press)
     make_order(owner=sales, product=press)  # another order of the same customer base
-    services.lot_create(actor=planner, work_order=producing(planner, order), number="L-2026-0815", quantity=5)
+    work_orders.lot_create(
+        actor=planner, work_order=producing(planner, order), number="L-2026-0815", quantity=5
+    )
     results = service_desk.desk_search(user=service_agent, term="0815")
     assert [r.order for r in results] == [order]
     assert results[0].matched == ["lot: L-2026-0815"]
@@ -142,8 +143,10 @@ def test_at_a_glance_shows_risk_progress_and_lots_with_their_inspections(
     client, sales, planner, press, service_agent
 ):
     order = release(sales, planner, press, promised_date=in_days(1))
-    lot = services.lot_create(actor=planner, work_order=producing(planner, order), number="L-77", quantity=5)
-    services.inspection_record(actor=planner, lot=lot, result="fail", defect_code="SCRATCH")
+    lot = work_orders.lot_create(
+        actor=planner, work_order=producing(planner, order), number="L-77", quantity=5
+    )
+    work_orders.inspection_record(actor=planner, lot=lot, result="fail", defect_code="SCRATCH")
     schedule_run(actor=planner, trigger="test", now=timezone.now() + dt.timedelta(days=3))
     client.force_login(service_agent)
     page = client.get(reverse("orders:order_detail", args=[order.number])).content.decode()
@@ -158,7 +161,7 @@ def test_the_desk_runs_a_fixed_number_of_queries_however_many_orders_match(
     def lots(prefix: str, count: int) -> None:
         for index in range(count):
             order = release(sales, planner, press)
-            services.lot_create(
+            work_orders.lot_create(
                 actor=planner, work_order=producing(planner, order), number=f"{prefix}-{index}", quantity=1
             )
 
@@ -176,9 +179,9 @@ def test_the_desk_runs_a_fixed_number_of_queries_however_many_orders_match(
 def producing(planner, order):
     """The order's work order, released to the shop floor with some parts made: lots can be recorded."""
     work_order = order.work_orders.get()
-    services.work_order_transition(actor=planner, work_order=work_order, name="release")
+    work_orders.work_order_transition(actor=planner, work_order=work_order, name="release")
     operation = work_order.operations.order_by("sequence").first()
-    services.progress_report_create(
+    work_orders.progress_report_create(
         actor=planner, operation=operation, message_id=f"made-{work_order.pk}", good_quantity=1
     )
     return work_order

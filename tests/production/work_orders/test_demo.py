@@ -15,15 +15,13 @@ from django.utils import timezone
 
 from crm_sync.models import OutboxEvent
 from orders.models import OrderStatus, Product, SalesOrder
-from production.models import (
-    CalendarException,
+from production.master_data import CalendarException, Routing, WorkCenter
+from production.scheduling import Schedule
+from production.work_orders import (
     Lot,
     ProductionException,
     ProgressReport,
     QualityInspection,
-    Routing,
-    Schedule,
-    WorkCenter,
     WorkOrder,
     WorkOrderOperation,
     WorkOrderStatus,

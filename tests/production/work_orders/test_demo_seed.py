@@ -8,7 +8,7 @@ import time_machine
 from django.core.management import call_command
 from django.db import transaction
 
-from production.models import ProgressReport, WorkOrder
+from production.work_orders import ProgressReport, WorkOrder
 
 pytestmark = pytest.mark.django_db
 

@@ -9,8 +9,9 @@ from rest_framework.test import APIClient
 
 from config.kernel.errors import Conflict, ValidationFailed
 from orders.sales import transitions
-from production.models import Lot, QualityInspection, WorkCenter, WorkOrderOperation
-from production.work_orders import services
+from production import work_orders
+from production.master_data import WorkCenter
+from production.work_orders import Lot, QualityInspection, WorkOrderOperation
 from tests.factories import ProductFactory, make_order
 from tests.production.conftest import make_routing, make_work_center
 
@@ -32,9 +33,9 @@ def work_order(sales, planner):
         actor=planner, order=make_order(owner=sales, product=product, confirmed=True)
     )
     work_order = order.work_orders.get()
-    services.work_order_transition(actor=planner, work_order=work_order, name="release")
+    work_orders.work_order_transition(actor=planner, work_order=work_order, name="release")
     op = WorkOrderOperation.objects.get(work_order=work_order)
-    services.progress_report_create(actor=planner, operation=op, message_id="m-1", good_quantity=5)
+    work_orders.progress_report_create(actor=planner, operation=op, message_id="m-1", good_quantity=5)
     return work_order
 
 
@@ -47,27 +48,27 @@ def test_a_lot_needs_a_work_order_that_has_produced(sales, planner):
         actor=planner, order=make_order(owner=sales, product=product, confirmed=True)
     )
     with pytest.raises(Conflict) as error:
-        services.lot_create(actor=planner, work_order=order.work_orders.get(), number="L-1", quantity=1)
+        work_orders.lot_create(actor=planner, work_order=order.work_orders.get(), number="L-1", quantity=1)
     assert "produced nothing" in error.value.message
 
 
 def test_a_lot_of_zero_names_the_quantity(planner, work_order):
     with pytest.raises(ValidationFailed) as error:
-        services.lot_create(actor=planner, work_order=work_order, number="L-1", quantity=0)
+        work_orders.lot_create(actor=planner, work_order=work_order, number="L-1", quantity=0)
     assert "quantity" in error.value.fields
 
 
 def test_lot_numbers_are_unique(planner, work_order):
-    services.lot_create(actor=planner, work_order=work_order, number="L-1", quantity=1)
+    work_orders.lot_create(actor=planner, work_order=work_order, number="L-1", quantity=1)
     with pytest.raises(ValidationFailed) as error:
-        services.lot_create(actor=planner, work_order=work_order, number="L-1", quantity=1)
+        work_orders.lot_create(actor=planner, work_order=work_order, number="L-1", quantity=1)
     assert "number" in error.value.fields
 
 
 def test_a_rework_inspection_needs_a_defect_code(planner, work_order):
-    lot = services.lot_create(actor=planner, work_order=work_order, number="L-1", quantity=5)
+    lot = work_orders.lot_create(actor=planner, work_order=work_order, number="L-1", quantity=5)
     with pytest.raises(ValidationFailed) as error:
-        services.inspection_record(actor=planner, lot=lot, result="rework")
+        work_orders.inspection_record(actor=planner, lot=lot, result="rework")
     assert "defect_code" in error.value.fields
     assert not QualityInspection.objects.exists()
 
@@ -102,8 +103,8 @@ def test_a_lot_with_a_bad_quantity_names_the_field(planner, work_order):
 
 
 def test_inspections_record_fail_with_a_defect_code_and_filter_by_lot(planner, work_order):
-    services.lot_create(actor=planner, work_order=work_order, number="L-1", quantity=5)
-    services.lot_create(actor=planner, work_order=work_order, number="L-2", quantity=5)
+    work_orders.lot_create(actor=planner, work_order=work_order, number="L-1", quantity=5)
+    work_orders.lot_create(actor=planner, work_order=work_order, number="L-2", quantity=5)
     client = client_for(planner)
     response = client.post(
         "/api/v1/inspections/", {"lot": "L-1", "result": "fail", "defect_code": "DIM-3"}, format="json"
@@ -118,7 +119,7 @@ def test_inspections_record_fail_with_a_defect_code_and_filter_by_lot(planner, w
 
 
 def test_a_fail_without_defect_code_is_refused_through_the_api(planner, work_order):
-    services.lot_create(actor=planner, work_order=work_order, number="L-1", quantity=5)
+    work_orders.lot_create(actor=planner, work_order=work_order, number="L-1", quantity=5)
     response = client_for(planner).post(
         "/api/v1/inspections/", {"lot": "L-1", "result": "fail"}, format="json"
     )
@@ -187,8 +188,8 @@ def test_work_centers_are_not_added_in_the_admin(client, admin_user):
 
 
 def test_the_work_order_api_shows_its_lots_with_their_inspections(planner, work_order):
-    lot = services.lot_create(actor=planner, work_order=work_order, number="L-1", quantity=5)
-    services.inspection_record(actor=planner, lot=lot, result="rework", defect_code="SCR-2")
+    lot = work_orders.lot_create(actor=planner, work_order=work_order, number="L-1", quantity=5)
+    work_orders.inspection_record(actor=planner, lot=lot, result="rework", defect_code="SCR-2")
     body = client_for(planner).get(f"/api/v1/work-orders/{work_order.number}/").json()
     assert [(lot["number"], lot["inspections"][0]["defect_code"]) for lot in body["lots"]] == [
         ("L-1", "SCR-2")

@@ -10,9 +10,9 @@ from django.utils import timezone
 
 from orders.models import Priority, SalesOrder
 from orders.sales import transitions
-from production.models import InspectionResult, WorkOrder, WorkOrderOperation, WorkOrderStatus
-from production.scheduling.service import schedule_run
-from production.work_orders import services
+from production import work_orders
+from production.scheduling import schedule_run
+from production.work_orders import InspectionResult, WorkOrder, WorkOrderOperation, WorkOrderStatus
 from tests.factories import CustomerFactory, ProductFactory, in_days, make_order, valid_spec
 from tests.orders.sales.test_views import order_post
 from tests.production.conftest import make_routing, make_work_center
@@ -144,14 +144,14 @@ def in_production(sales, planner, press):
     order = released(sales, planner, press, promised_date=in_days(1))
     schedule_run(actor=planner, trigger="test")
     work_order = order.work_orders.get()
-    services.work_order_transition(actor=planner, work_order=work_order, name="release")
+    work_orders.work_order_transition(actor=planner, work_order=work_order, name="release")
     op = WorkOrderOperation.objects.get(work_order=work_order)
-    services.progress_report_create(
+    work_orders.progress_report_create(
         actor=planner, operation=op, message_id="m-1", good_quantity=3, scrap_quantity=1, rework_quantity=2
     )
-    lot = services.lot_create(actor=planner, work_order=work_order, number="LOT-42", quantity=3)
-    services.inspection_record(actor=planner, lot=lot, result=InspectionResult.REWORK, defect_code="SCR-7")
-    services.exception_raise(
+    lot = work_orders.lot_create(actor=planner, work_order=work_order, number="LOT-42", quantity=3)
+    work_orders.inspection_record(actor=planner, lot=lot, result=InspectionResult.REWORK, defect_code="SCR-7")
+    work_orders.exception_raise(
         actor=planner,
         kind="machine_breakdown",
         work_order=work_order,

@@ -9,10 +9,8 @@ from django.utils import timezone
 from config.kernel.errors import Forbidden, TransitionNotAllowed, ValidationFailed
 from orders.models import OrderStatus
 from orders.sales import transitions
-from production.models import OperationStatus, WorkOrderStatus
-from production.system import SYSTEM_USERNAME
-from production.work_orders import services
-from production.work_orders.selectors import order_progress
+from production import work_orders
+from production.work_orders import SYSTEM_USERNAME, OperationStatus, WorkOrderStatus, order_progress
 from tests.factories import ProductFactory, make_order
 from tests.production.conftest import make_routing, make_work_center
 
@@ -92,14 +90,14 @@ def test_cancelling_the_order_cancels_its_work_orders_with_the_reason(sales, pla
 
 def _release_work_orders(planner, order):
     for work_order in order.work_orders.all():
-        services.work_order_transition(actor=planner, work_order=work_order, name="release")
+        work_orders.work_order_transition(actor=planner, work_order=work_order, name="release")
 
 
 def test_the_first_progress_report_puts_the_order_in_production(sales, planner, line_setup):
     order = released(sales, planner, line_setup[0])
     _release_work_orders(planner, order)
     op = order.work_orders.get().operations.order_by("sequence").first()
-    services.progress_report_create(actor=planner, operation=op, message_id="m-1", good_quantity=5)
+    work_orders.progress_report_create(actor=planner, operation=op, message_id="m-1", good_quantity=5)
     order = fresh(order)
     op = fresh(op)
     assert order.status == OrderStatus.IN_PRODUCTION
@@ -112,7 +110,7 @@ def test_finishing_every_operation_completes_the_work_order_and_the_order(sales,
     _release_work_orders(planner, order)
     work_order = order.work_orders.get()
     for index, op in enumerate(work_order.operations.order_by("sequence")):
-        services.progress_report_create(
+        work_orders.progress_report_create(
             actor=planner, operation=op, message_id=f"m-{index}", good_quantity=10, operation_finished=True
         )
     work_order = fresh(work_order)
@@ -126,7 +124,7 @@ def test_a_report_that_says_when_the_operation_began_sets_its_actual_start(sales
     _release_work_orders(planner, order)
     op = order.work_orders.get().operations.order_by("sequence").first()
     began, finished = timezone.now() - dt.timedelta(hours=3), timezone.now() - dt.timedelta(hours=1)
-    services.progress_report_create(
+    work_orders.progress_report_create(
         actor=planner,
         operation=op,
         message_id="m-1",
@@ -144,7 +142,7 @@ def test_a_start_after_the_report_is_refused_naming_the_field(sales, planner, li
     _release_work_orders(planner, order)
     op = order.work_orders.get().operations.order_by("sequence").first()
     with pytest.raises(ValidationFailed) as error:
-        services.progress_report_create(
+        work_orders.progress_report_create(
             actor=planner,
             operation=op,
             message_id="m-1",
@@ -160,7 +158,7 @@ def test_progress_rolls_up_by_planned_minutes_into_the_order_percent(sales, plan
     order = released(sales, planner, line_setup[0])  # ops of 50 and 15 minutes
     _release_work_orders(planner, order)
     first = order.work_orders.get().operations.order_by("sequence").first()
-    services.progress_report_create(actor=planner, operation=first, message_id="m-1", good_quantity=5)
+    work_orders.progress_report_create(actor=planner, operation=first, message_id="m-1", good_quantity=5)
     # Half of the 50-minute operation out of 65 planned minutes.
     assert order_progress(order=order) == Decimal("38.46")
 
@@ -169,8 +167,8 @@ def test_a_repeated_progress_message_changes_nothing(sales, planner, line_setup)
     order = released(sales, planner, line_setup[0])
     _release_work_orders(planner, order)
     op = order.work_orders.get().operations.order_by("sequence").first()
-    services.progress_report_create(actor=planner, operation=op, message_id="m-1", good_quantity=3)
-    _, created = services.progress_report_create(
+    work_orders.progress_report_create(actor=planner, operation=op, message_id="m-1", good_quantity=3)
+    _, created = work_orders.progress_report_create(
         actor=planner, operation=op, message_id="m-1", good_quantity=3
     )
     op = fresh(op)
@@ -181,7 +179,7 @@ def test_progress_on_a_work_order_not_released_to_the_mes_is_refused(sales, plan
     order = released(sales, planner, line_setup[0])
     op = order.work_orders.get().operations.first()
     with pytest.raises(TransitionNotAllowed):
-        services.progress_report_create(actor=planner, operation=op, message_id="m-1", good_quantity=1)
+        work_orders.progress_report_create(actor=planner, operation=op, message_id="m-1", good_quantity=1)
 
 
 def test_sales_cannot_report_progress(sales, planner, line_setup):
@@ -189,12 +187,12 @@ def test_sales_cannot_report_progress(sales, planner, line_setup):
     _release_work_orders(planner, order)
     op = order.work_orders.get().operations.first()
     with pytest.raises(Forbidden):
-        services.progress_report_create(actor=sales, operation=op, message_id="m-1", good_quantity=1)
+        work_orders.progress_report_create(actor=sales, operation=op, message_id="m-1", good_quantity=1)
 
 
 def test_sales_cannot_hold_a_work_order(sales, planner, line_setup):
     order = released(sales, planner, line_setup[0])
     with pytest.raises(Forbidden):
-        services.work_order_transition(
+        work_orders.work_order_transition(
             actor=sales, work_order=order.work_orders.get(), name="hold", reason="x"
         )

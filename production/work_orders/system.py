@@ -7,14 +7,19 @@ orders.progress_salesorder and view-all), created on first use, with no usable p
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 SYSTEM_USERNAME = "orderbridge-production"
 SYSTEM_GROUP = "planner"
 
 
-def system_actor():
+def system_actor() -> User:
     User = get_user_model()
     user, created = User.objects.get_or_create(
         username=SYSTEM_USERNAME, defaults={"first_name": "OrderBridge", "last_name": "Production"}

@@ -12,23 +12,29 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import Prefetch, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from config.kernel import allowed
 from orders.models import OrderStatus
 from orders.providers import OrderProgress, SearchHit
-from production.models import (
+from production.scheduling import OrderProjection, order_projection
+from production.work_orders import (
     Lot,
-    OrderProjection,
     ProductionException,
     QualityInspection,
     WorkOrder,
     WorkOrderStatus,
+    order_progress,
 )
-from production.work_orders import selectors
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
+    from orders.models import SalesOrder
 
 SEARCH_LIMIT = 50
 NOT_PLANNED = (OrderStatus.DRAFT, OrderStatus.CONFIRMED, OrderStatus.CANCELLED)
@@ -37,7 +43,7 @@ NOT_PLANNED = (OrderStatus.DRAFT, OrderStatus.CONFIRMED, OrderStatus.CANCELLED)
 def orders_progress(orders: list[Any]) -> dict[int, OrderProgress]:
     """Percent complete and the current plan's projection of released orders, in two queries for any number.
 
-    Percent is the live work orders' percentages weighted by quantity (as selectors.order_progress).
+    Percent is the live work orders' percentages weighted by quantity (as work_orders.order_progress).
     """
     planned = {order.pk: order for order in orders if order.status not in NOT_PLANNED}
     if not planned:
@@ -98,10 +104,10 @@ def search(term: str) -> list[SearchHit]:
     return hits
 
 
-def at_a_glance(order: Any, user: Any) -> dict | None:
-    if not user.has_perm("production.view_workorder"):
+def at_a_glance(order: SalesOrder, user: User) -> dict | None:
+    if not allowed(user, "production.view_workorder"):
         return None
-    projection = selectors.order_projection(order=order)
+    projection = order_projection(order=order)
     work_orders = (
         WorkOrder.objects.filter(order=order, order_revision=order.revision)
         .exclude(status=WorkOrderStatus.CANCELLED)
@@ -126,7 +132,7 @@ def at_a_glance(order: Any, user: Any) -> dict | None:
     slack_days = (order.promised_date - projected).days if projected and order.promised_date else None
     return {
         "order": order,
-        "percent": selectors.order_progress(order=order) if statuses else None,
+        "percent": order_progress(order=order) if statuses else None,
         "work_orders": len(statuses),
         "work_orders_done": sum(1 for status in statuses if status == WorkOrderStatus.COMPLETED),
         "projection": projection,

@@ -2,28 +2,39 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.utils import timezone
 
+from config.kernel import allowed
 from orders.models import OPEN_STATUSES, Priority
 from orders.sales import policies
-from production.models import HOLDABLE_STATUSES, WorkOrderStatus
-from production.work_orders import selectors
+from production.scheduling import order_projection
+from production.work_orders import (
+    HOLDABLE_STATUSES,
+    WorkOrderStatus,
+    order_work_orders,
+    work_orders_pending_disposition,
+)
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
+    from orders.models import SalesOrder
 
 
-def work_orders_panel(order: Any, user: Any) -> dict[str, Any] | None:
+def work_orders_panel(order: SalesOrder, user: User) -> dict[str, Any] | None:
     """Work orders with status, percent complete, operations (scheduled vs actual, good/scrap/rework),
     lots and inspections, open exceptions, and the projected completion against the promise.
 
     Hidden from users who may not see production, and for orders the plant has not been given yet.
     """
-    if not user.has_perm("production.view_workorder"):
+    if not allowed(user, "production.view_workorder"):
         return None
-    work_orders = selectors.order_work_orders(order=order)
+    work_orders = order_work_orders(order=order)
     if not work_orders:
         return None
-    projection = selectors.order_projection(order=order)
+    projection = order_projection(order=order)
     late_by_days = None
     if projection and projection.projected_completion and projection.promised_date:
         projected_day = timezone.localtime(projection.projected_completion).date()
@@ -33,11 +44,11 @@ def work_orders_panel(order: Any, user: Any) -> dict[str, Any] | None:
         "work_orders": work_orders,
         "projection": projection,
         "late_by_days": late_by_days,
-        "can_hold": user.has_perm("production.hold_workorder"),
+        "can_hold": allowed(user, "production.hold_workorder"),
         "holdable": [str(status) for status in HOLDABLE_STATUSES],
         "on_hold": WorkOrderStatus.ON_HOLD,
         # Held pending a change's disposition: decided on the planner page, not resumed here.
-        "pending_disposition": selectors.work_orders_pending_disposition(
+        "pending_disposition": work_orders_pending_disposition(
             work_order_ids=[work_order.pk for work_order in work_orders]
         ),
         "can_prioritise": order.status in OPEN_STATUSES and policies.can_set_priority(user, order),

@@ -1,0 +1,176 @@
+"""The work orders an integration event carries for the MES, and production's hand-off of them.
+
+production announces the work orders it makes for an order (`WorkOrdersCreated`) inside the transaction that
+makes them; the outbox row of the event that caused them (a release; an applied change or a decided
+disposition that makes new ones) is written in the same transaction by another subscriber. Which of the two
+runs first is the bus's subscriber order, and must not matter:
+
+- announced first: a release's row takes the announced work orders as made (nothing is read back: they
+  are all the work orders of that revision, a release makes them only once);
+- row first: the row is written with what the database holds then, and completed when the announcement
+  comes (one UPDATE), with what it would have held had it come second.
+
+Rows of the other events that carry work orders (applied change, decided disposition, resync) read the
+order's current work orders, as they do when written after production's handler.
+
+The two sides meet in `_pending`, keyed by (order id, revision): an entry is used only with the order
+object it was left with (each transaction loads and locks its order afresh, so what a rolled-back
+transaction left is never taken), and every commit clears them all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, TypedDict
+
+from django.db import transaction
+from django.db.models import Prefetch
+
+from config.kernel.events import OrderEvent, OrderReleased, WorkOrdersCreated
+from crm_sync.models import OutboxEvent
+from production.work_orders import WorkOrder, WorkOrderOperation
+
+if TYPE_CHECKING:
+    from orders.models import SalesOrder
+
+# Events after which the MES needs the order's work orders (B2MML: one OperationsRequest per work order).
+# A decided disposition completes or cancels a work order held pending it, or makes a new one.
+WORK_ORDER_EVENTS = {
+    "order.released",
+    "order.change_applied",
+    "order.resync",
+    "production.disposition_decided",
+}
+
+
+class OperationPayload(TypedDict):
+    sequence: int
+    name: str
+    work_center: str
+    planned_minutes: int
+
+
+class WorkOrderPayload(TypedDict):
+    number: str
+    line_no: int | None
+    sku: str
+    quantity: str
+    status: str
+    operations: list[OperationPayload]
+
+
+@dataclass
+class _Pending:
+    order: SalesOrder
+    # Announced before any row took them (a release's row will).
+    work_orders: Sequence[WorkOrder] | None = None
+    # Rows written before the announcement, to complete when it comes.
+    rows: list[OutboxEvent] = field(default_factory=list)
+
+
+_pending: ContextVar[dict[tuple[int, int], _Pending] | None] = ContextVar(
+    "crm_sync_work_orders_pending", default=None
+)
+
+
+def _entry(order: SalesOrder, *, create: bool) -> _Pending | None:
+    pending = _pending.get()
+    if pending is None:
+        if not create:
+            return None
+        pending = {}
+        _pending.set(pending)
+    key = (order.pk, order.revision)
+    entry = pending.get(key)
+    if entry is not None and entry.order is not order:
+        entry = None  # left by another transaction (rolled back): not ours
+    if entry is None and create:
+        entry = pending[key] = _Pending(order=order)
+        transaction.on_commit(_forget)
+    return entry
+
+
+def _forget() -> None:
+    _pending.set(None)
+
+
+def _drop(order: SalesOrder) -> None:
+    pending = _pending.get()
+    if pending is not None:
+        pending.pop((order.pk, order.revision), None)
+
+
+def event_data(event: OrderEvent) -> dict[str, Any]:
+    """The event's data, plus the order's work orders and their operations where the MES needs them."""
+    if event.type not in WORK_ORDER_EVENTS or "work_orders" in event.data:
+        return event.data
+    entry = _entry(event.order, create=False)
+    if isinstance(event, OrderReleased) and entry is not None and entry.work_orders is not None:
+        # Made by this release just now, announced before this row: taken as made.
+        work_orders, entry.work_orders = entry.work_orders, None
+        _drop(event.order)
+        return {**event.data, "work_orders": _payload(work_orders)}
+    return {**event.data, "work_orders": _payload(_read(event.order))}
+
+
+def rows_written(rows: Sequence[tuple[OutboxEvent, OrderEvent]]) -> None:
+    """After the rows are saved: those that carry work orders are completed if work orders are announced
+    later in this transaction (the row came first)."""
+    for row, event in rows:
+        if event.type in WORK_ORDER_EVENTS and "work_orders" not in event.data:
+            entry = _entry(event.order, create=True)
+            assert entry is not None
+            entry.rows.append(row)
+
+
+def on_work_orders_created(event: WorkOrdersCreated) -> None:
+    """Subscriber of WorkOrdersCreated: complete the rows already written for them, or keep them for the
+    release's row to come."""
+    entry = _entry(event.order, create=True)
+    assert entry is not None
+    if not entry.rows:
+        entry.work_orders = event.work_orders
+        return
+    for row in entry.rows:
+        if row.type == OrderReleased.name:
+            work_orders: Sequence[WorkOrder] = event.work_orders
+        else:
+            work_orders = _read(event.order)
+        row.data = {**row.data, "work_orders": _payload(work_orders)}
+        OutboxEvent.objects.filter(pk=row.pk).update(data=row.data)
+    _drop(event.order)
+
+
+def _read(order: SalesOrder) -> Sequence[WorkOrder]:
+    """The order's work orders of its current revision, as the MES gets them (two queries)."""
+    operations = WorkOrderOperation.objects.select_related("work_center").order_by("sequence")
+    return list(
+        WorkOrder.objects.filter(order_id=order.pk, order_revision=order.revision)
+        .select_related("product", "order_line")
+        .prefetch_related(Prefetch("operations", queryset=operations, to_attr="operations_made"))
+        .order_by("number")
+    )
+
+
+def _payload(work_orders: Sequence[WorkOrder]) -> list[WorkOrderPayload]:
+    return [
+        {
+            "number": work_order.number,
+            "line_no": work_order.order_line.line_no if work_order.order_line else None,
+            "sku": work_order.product.sku,
+            "quantity": str(work_order.quantity),
+            "status": work_order.status,
+            "operations": [
+                {
+                    "sequence": operation.sequence,
+                    "name": operation.name,
+                    "work_center": operation.work_center.code,
+                    "planned_minutes": operation.planned_minutes,
+                }
+                for operation in work_order.operations_made
+            ],
+        }
+        for work_order in work_orders
+    ]

@@ -1,0 +1,27 @@
+"""Who may do what in production, spelled one way for every door (services, pages, API, admin).
+
+A policy is a Django permission name; `config.kernel.require` checks it (and logs a refusal), `allowed`
+answers a page that only shows or hides a button. Work-order transitions ask the same names through
+django-fsm (`production_permission`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from config.kernel.permissions import Actor, allowed
+
+# The permissions production's pages and endpoints ask for.
+RUN_SCHEDULE = "production.run_schedule"
+QUOTE_PROMISE = "production.quote_promise"
+
+
+def production_permission(codename: str) -> Callable[[Any, Actor], bool]:
+    """A django-fsm `permission=` callable for the production permission `codename`."""
+
+    def check(instance: Any, user: Actor) -> bool:
+        return allowed(user, f"production.{codename}")
+
+    check.__name__ = f"can_{codename}"
+    return check

@@ -1,0 +1,76 @@
+"""When to plan again: the debounced request for a reschedule, and the lease of the run.
+
+Debounce: `schedule_request` (after the caller's commit) flips `SchedulerState.pending` from false to true
+with one compare-and-set statement; only the request that flips it enqueues the Celery task, delayed by
+PRODUCTION_RESCHEDULE_DEBOUNCE_SECONDS, so a burst of events makes one run.
+
+Lock: a lease on the same row, taken by a compare-and-set UPDATE (free or expired → mine, until
+now + TTL). It works across processes and machines that share the database (PostgreSQL in production,
+SQLite for a single machine) and holds no transaction open while the solver runs; a crashed worker's
+lease expires. A run that finds the lease taken refuses (Conflict); the task retries later.
+
+Master data, work orders and changes ask for a new plan here; the planner itself (production.scheduling)
+sits above them all, because it reads them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from production.replanning.models import SchedulerState
+from production.tasks import reschedule
+
+
+def scheduler_state() -> SchedulerState:
+    """The one state row, made on first use."""
+    state, _ = SchedulerState.objects.get_or_create(pk=1)
+    return state
+
+
+def schedule_request(*, trigger: str) -> None:
+    """Ask for a reschedule once the caller's transaction commits (nothing if it rolls back)."""
+    transaction.on_commit(lambda: request_now(trigger=trigger))
+
+
+def request_now(*, trigger: str) -> bool:
+    """Mark a reschedule pending; the request that flips the flag enqueues the delayed task (True).
+
+    One statement (it runs after every release): an upsert that creates the state row if it is missing and
+    flips `pending` only if it was off (the RETURNING row says whether this request flipped it).
+    """
+    table = connection.ops.quote_name(SchedulerState._meta.db_table)
+    triggers = SchedulerState._meta.get_field("pending_triggers").get_db_prep_save(
+        [trigger[:200]], connection
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (id, pending, pending_triggers, requested_at, lease_holder) "  # noqa: S608 - our table name
+            "VALUES (1, %s, %s, %s, '') "
+            "ON CONFLICT (id) DO UPDATE SET pending = excluded.pending, "
+            "pending_triggers = excluded.pending_triggers, requested_at = excluded.requested_at "
+            f"WHERE NOT {table}.pending RETURNING id",
+            [True, triggers, timezone.now()],
+        )
+        claimed = cursor.fetchone() is not None
+    if claimed:
+        reschedule.apply_async(countdown=settings.PRODUCTION_RESCHEDULE_DEBOUNCE_SECONDS)
+    return bool(claimed)
+
+
+def lease_acquire(*, holder: str, seconds: float) -> bool:
+    scheduler_state()
+    now = timezone.now()
+    free = Q(lease_expires_at__isnull=True) | Q(lease_expires_at__lte=now)
+    taken = SchedulerState.objects.filter(free, pk=1).update(
+        lease_holder=holder, lease_expires_at=now + dt.timedelta(seconds=seconds)
+    )
+    return taken == 1
+
+
+def lease_release(*, holder: str) -> None:
+    SchedulerState.objects.filter(pk=1, lease_holder=holder).update(lease_holder="", lease_expires_at=None)

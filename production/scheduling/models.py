@@ -1,0 +1,131 @@
+"""The plan: stored, versioned schedules, their entries, and each order's projected completion.
+
+Written by production.scheduling.service; read by its selectors, the planner page and the KPI dashboard.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+
+# --- the schedule --------------------------------------------------------------------------------------
+class ScheduleMethod(models.TextChoices):
+    FAST = "fast", _("Fast (dispatching)")
+    OPTIMISED = "optimised", _("Optimised (CP-SAT)")
+
+
+class Schedule(models.Model):
+    """One stored, immutable plan. Exactly one is current; older ones stay for comparison and audit."""
+
+    version = models.PositiveIntegerField(_("version"), unique=True, editable=False)
+    is_current = models.BooleanField(_("current"), default=False)
+    trigger = models.CharField(_("trigger"), max_length=200)
+    method = models.CharField(_("method"), max_length=16, choices=ScheduleMethod.choices)
+    engine = models.CharField(_("engine"), max_length=60, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("created by"),
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    horizon_start = models.DateTimeField(_("plan start"))
+    weighted_tardiness = models.BigIntegerField(_("total weighted tardiness (weighted minutes)"), default=0)
+    makespan_end = models.DateTimeField(_("makespan end"), null=True, blank=True)
+    work_orders = models.PositiveIntegerField(_("work orders"), default=0)
+    operations = models.PositiveIntegerField(_("operations"), default=0)
+    late_orders = models.PositiveIntegerField(_("late orders"), default=0)
+    on_time_rate = models.FloatField(_("on-time rate"), default=1.0)
+    solve_seconds = models.FloatField(_("solve seconds"), default=0.0)
+    # Seed figures, problems (unschedulable work orders with why), solver status.
+    details = models.JSONField(_("details"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("schedule")
+        verbose_name_plural = _("schedules")
+        ordering = ["-version"]
+        constraints = [
+            # At most one current plan; the switch happens in one transaction.
+            models.UniqueConstraint(
+                fields=["is_current"], condition=Q(is_current=True), name="schedule_one_current"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"v{self.version} ({self.get_method_display()})"
+
+
+class ScheduleEntry(models.Model):
+    schedule = models.ForeignKey(Schedule, on_delete=models.CASCADE, related_name="entries")
+    operation = models.ForeignKey(
+        "production.WorkOrderOperation", on_delete=models.CASCADE, related_name="schedule_entries"
+    )
+    work_center = models.ForeignKey("production.WorkCenter", on_delete=models.CASCADE, related_name="+")
+    unit = models.PositiveSmallIntegerField()
+    start = models.DateTimeField()
+    end = models.DateTimeField()
+    frozen = models.BooleanField(default=False)
+
+    class Meta:
+        verbose_name = _("schedule entry")
+        verbose_name_plural = _("schedule entries")
+        ordering = ["schedule", "work_center", "unit", "start"]
+        indexes = [models.Index(fields=["schedule", "work_center", "start"])]
+        constraints = [models.CheckConstraint(condition=Q(end__gte=F("start")), name="entry_end_after_start")]
+
+    def __str__(self) -> str:
+        return f"{self.operation_id}@{self.work_center_id}/{self.unit} {self.start:%Y-%m-%d %H:%M}"
+
+
+class OrderProjection(models.Model):
+    """An order's projected completion in one plan, and whether that breaks its promise."""
+
+    schedule = models.ForeignKey(Schedule, on_delete=models.CASCADE, related_name="projections")
+    order = models.ForeignKey("orders.SalesOrder", on_delete=models.CASCADE, related_name="projections")
+    projected_completion = models.DateTimeField(_("projected completion"), null=True, blank=True)
+    promised_date = models.DateField(_("promised date"), null=True, blank=True)
+    at_risk = models.BooleanField(_("at risk"), default=False)
+    tardiness_minutes = models.PositiveIntegerField(_("tardiness (min)"), default=0)
+    weight = models.PositiveIntegerField(_("weight"), default=1)
+    why = models.CharField(_("why"), max_length=300, blank=True)  # in English
+    # The same as data ({"kind": "wait", "hours": 3.5, "work_center": "PRESS"}...): pages show it in the
+    # reader's language (why_text), while `why` keeps the English sentence for the API, events and logs.
+    why_detail = models.JSONField(_("why (detail)"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("order projection")
+        verbose_name_plural = _("order projections")
+        constraints = [
+            models.UniqueConstraint(fields=["schedule", "order"], name="projection_unique_order"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.order_id} → {self.projected_completion}"
+
+    @property
+    def why_text(self) -> str:
+        """Why the order is at risk, in the active language (the stored sentence for older rows)."""
+        return why_text(self.why_detail) or self.why
+
+
+def why_text(detail: dict) -> str:
+    """The sentence for a projection's why_detail in the active language ("" when there is nothing to say)."""
+    kind = (detail or {}).get("kind")
+    if kind == "wait":
+        return gettext("waits %(hours)s h for work center %(code)s") % {
+            "hours": detail["hours"],
+            "code": detail["work_center"],
+        }
+    if kind == "no_routing":
+        return gettext("no routing for %(sku)s") % {"sku": detail["sku"]}
+    if kind == "on_hold":
+        return gettext("work order %(number)s on hold") % {"number": detail["work_order"]}
+    if kind == "late":
+        return gettext("late")
+    return ""
