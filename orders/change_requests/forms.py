@@ -13,7 +13,6 @@ from collections.abc import Sequence
 from typing import Any
 
 from django import forms
-from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from orders.catalog import spec_fields
@@ -75,7 +74,7 @@ class ChangeRowForm(forms.Form):
                 choices=[("promised_date", _("Promised date")), ("requested_date", _("Requested date"))],
             )
         if self.op in ("set_date", "set_line_due_date"):
-            self.fields["value"] = _date_field(gettext("New date"))
+            self.fields["value"] = _date_field(_("New date"))
             self.fields["value"].required = True
         spec_schema, spec_initial = None, {}
         if self.op == "add_line":
@@ -84,7 +83,7 @@ class ChangeRowForm(forms.Form):
                 choices=[("", "—")] + [(p.sku, f"{p.sku} · {p.name}") for p in products],
             )
             self.fields["product"].widget.attrs.update(attrs)
-            self.fields["due_date"] = _date_field(gettext("Line due date"))
+            self.fields["due_date"] = _date_field(_("Line due date"))
             product = self.products.get(self._value("product") or "")
             if product is not None:
                 spec_schema = product.family.spec_schema
