@@ -7,12 +7,14 @@ import json
 from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
+from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from config.admin import ReadOnlyAdminMixin
+from config.http import request_user
 from config.kernel.errors import ApplicationError
 from crm_sync import inbound, outbox, reconciliation
 from crm_sync.mapping import mapping_errors
@@ -157,15 +159,15 @@ class ExternalSystemAdmin(admin.ModelAdmin):
         return obj.last_delivered_at
 
     @admin.action(description=_("Pause delivery to the selected systems"), permissions=["change"])
-    def pause(self, request, queryset: QuerySet[ExternalSystem]) -> None:
+    def pause(self, request: HttpRequest, queryset: QuerySet[ExternalSystem]) -> None:
         for system in queryset:
-            outbox.external_system_set_paused(system=system, paused=True, actor=request.user)
+            outbox.external_system_set_paused(system=system, paused=True, actor=request_user(request))
         self.message_user(request, _("Paused."), messages.SUCCESS)
 
     @admin.action(description=_("Resume delivery to the selected systems"), permissions=["change"])
-    def resume(self, request, queryset: QuerySet[ExternalSystem]) -> None:
+    def resume(self, request: HttpRequest, queryset: QuerySet[ExternalSystem]) -> None:
         for system in queryset:
-            outbox.external_system_set_paused(system=system, paused=False, actor=request.user)
+            outbox.external_system_set_paused(system=system, paused=False, actor=request_user(request))
         self.message_user(request, _("Resumed."), messages.SUCCESS)
 
 
@@ -236,8 +238,8 @@ class DeliveryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         return format_html("<pre style='white-space:pre-wrap'>{}</pre>", text)
 
     @admin.action(description=_("Replay the selected dead or failed deliveries"), permissions=["replay"])
-    def replay(self, request, queryset: QuerySet[Delivery]) -> None:
-        count = outbox.deliveries_replay(deliveries=queryset, actor=request.user)
+    def replay(self, request: HttpRequest, queryset: QuerySet[Delivery]) -> None:
+        count = outbox.deliveries_replay(deliveries=queryset, actor=request_user(request))
         self.message_user(
             request,
             ngettext("%(count)d delivery replayed.", "%(count)d deliveries replayed.", count)
@@ -278,8 +280,8 @@ class InboundMessageAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     readonly_fields = [f.name for f in InboundMessage._meta.fields]
 
     @admin.action(description=_("Process the selected dead or failed messages again"), permissions=["replay"])
-    def replay(self, request, queryset: QuerySet[InboundMessage]) -> None:
-        count = inbound.inbound_replay(messages=queryset, actor=request.user)
+    def replay(self, request: HttpRequest, queryset: QuerySet[InboundMessage]) -> None:
+        count = inbound.inbound_replay(messages=queryset, actor=request_user(request))
         self.message_user(
             request,
             ngettext("%(count)d message queued again.", "%(count)d messages queued again.", count)
@@ -301,11 +303,12 @@ class DriftAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     actions = ["repair"]
 
     @admin.action(description=_("Repair the selected drifts (re-send or pull)"), permissions=["repair"])
-    def repair(self, request, queryset: QuerySet[Drift]) -> None:
+    def repair(self, request: HttpRequest, queryset: QuerySet[Drift]) -> None:
+        actor = request_user(request)
         for drift in queryset.filter(resolved_at__isnull=True).select_related("system", "order"):
             try:
                 self.message_user(
-                    request, reconciliation.drift_repair(drift=drift, actor=request.user), messages.SUCCESS
+                    request, reconciliation.drift_repair(drift=drift, actor=actor), messages.SUCCESS
                 )
             except ApplicationError as exc:
                 self.message_user(request, f"{drift.subject}: {exc.message}", messages.ERROR)

@@ -9,8 +9,12 @@ class CrmSyncConfig(AppConfig):
     def ready(self) -> None:
         from config.kernel import subscribe
         from config.kernel.events import EVENT_TYPES, WorkOrdersCreated
-        from crm_sync.outbox import SYNC_HEALTH_SECTION, outbox_record_order_event, outbox_record_order_events
-        from crm_sync.outbox.work_orders import on_work_orders_created
+        from crm_sync.outbox import (
+            SYNC_HEALTH_SECTION,
+            on_work_orders_created,
+            outbox_record_order_event,
+            outbox_record_order_events,
+        )
         from crm_sync.views import order_panel_context
         from orders import panels
         from production import kpis

@@ -13,6 +13,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from config.api import error_body
+from config.http import AuthenticatedRequest
 from config.kernel import Actor
 from config.kernel.errors import ApplicationError
 from crm_sync import inbound, outbox, reconciliation
@@ -72,7 +73,7 @@ def order_panel_context(order: SalesOrder, user: Actor) -> dict | None:
 
 
 @permission_required("crm_sync.view_delivery", raise_exception=True)
-def delivery_attempts(request: HttpRequest, pk: int) -> HttpResponse:
+def delivery_attempts(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     """The attempt log of one delivery: an htmx partial under the panel, or a page of its own."""
     delivery = get_object_or_404(Delivery.objects.select_related("system", "event", "order"), pk=pk)
     if not policies.can_view_order(request.user, delivery.order):
@@ -85,13 +86,13 @@ def delivery_attempts(request: HttpRequest, pk: int) -> HttpResponse:
 
 # --- sync health (admins) --------------------------------------------------------------------------------
 @permission_required("crm_sync.change_delivery", raise_exception=True)
-def sync_health(request: HttpRequest) -> HttpResponse:
+def sync_health(request: AuthenticatedRequest) -> HttpResponse:
     return render(request, "crm_sync/health.html", outbox.sync_health(now=timezone.now()))
 
 
 @require_POST
 @permission_required("crm_sync.change_delivery", raise_exception=True)
-def replay(request: HttpRequest) -> HttpResponse:
+def replay(request: AuthenticatedRequest) -> HttpResponse:
     """Replay dead (or failed) deliveries and inbound messages, through the same services as the admin."""
     delivery_ids = [int(x) for x in request.POST.getlist("delivery") if x.isdigit()]
     message_ids = [int(x) for x in request.POST.getlist("message") if x.isdigit()]
@@ -108,13 +109,13 @@ def replay(request: HttpRequest) -> HttpResponse:
 
 # --- reconciliation ---------------------------------------------------------------------------------------
 @permission_required("crm_sync.view_drift", raise_exception=True)
-def drift_list(request: HttpRequest) -> HttpResponse:
+def drift_list(request: AuthenticatedRequest) -> HttpResponse:
     return render(request, "crm_sync/drift.html", {"drifts": reconciliation.open_drifts()})
 
 
 @require_POST
 @permission_required("crm_sync.change_drift", raise_exception=True)
-def reconcile_now(request: HttpRequest) -> HttpResponse:
+def reconcile_now(request: AuthenticatedRequest) -> HttpResponse:
     try:
         count = reconciliation.reconcile_all()
     except ApplicationError as exc:
@@ -126,7 +127,7 @@ def reconcile_now(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @permission_required("crm_sync.change_drift", raise_exception=True)
-def drift_repair(request: HttpRequest, pk: int) -> HttpResponse:
+def drift_repair(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     drift = get_object_or_404(Drift, pk=pk)
     try:
         outcome = reconciliation.drift_repair(drift=drift, actor=request.user)

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from django.contrib.auth.models import User
 
     from orders.models import SalesOrder
-    from orders.sales.snapshots import OrderSnapshot
+    from orders.sales import OrderSnapshot
     from production.work_orders import WorkOrder
 
 
@@ -39,8 +39,9 @@ class OrderEvent:
     reason: str = ""
     # The order was created in the publishing transaction: this is its first event.
     order_is_new: bool = False
-    # The order as external systems see it, taken when the event was published.
-    snapshot: OrderSnapshot = field(default_factory=dict, compare=False, repr=False)
+    # The order as external systems see it, taken when the event was published (None: not taken, as for an
+    # event built by hand; `data` is then the event's own fields alone).
+    snapshot: OrderSnapshot | None = field(default=None, compare=False, repr=False)
     # Set when the actor is known only by id (the system actor of an automatic follow-up).
     system_actor_id: int | None = None
 
@@ -65,7 +66,8 @@ class OrderEvent:
 
     @property
     def data(self) -> dict[str, Any]:
-        return {**self.snapshot, **self.details()}
+        snapshot: Mapping[str, object] = self.snapshot or {}
+        return {**snapshot, **self.details()}
 
 
 # --- the order's life ------------------------------------------------------------------------------------

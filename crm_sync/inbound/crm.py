@@ -31,7 +31,7 @@ from crm_sync.models import InboundMessage
 from orders import sales as order_services
 from orders.change_requests import change_request_create
 from orders.models import Customer, OrderStatus, Product, ProductFamily, SalesOrder
-from orders.sales import transitions
+from orders.sales import LineInput
 
 HEADER_FIELDS = ("customer_po", "requested_date", "promised_date", "remarks")
 # The furthest an order created in the CRM is taken here at once (the service user needs the rights).
@@ -269,7 +269,7 @@ def order_updated(message: InboundMessage) -> dict:
         if not changes:
             return {"order": order.number, "unchanged": True}
         return _change_request(message, order, changes, reason)
-    new_lines = None
+    new_lines: list[LineInput] | None = None
     if lines is not None:
         ids = dict(order.lines.values_list("line_no", "pk"))
         new_lines = [
@@ -309,5 +309,5 @@ def order_cancelled(message: InboundMessage) -> dict:
     reason = str(data.get("reason") or _("Cancelled in %(system)s") % {"system": message.system.name})
     if not order.is_editable:
         return _change_request(message, order, [{"op": "cancel"}], reason)
-    order = transitions.order_cancel(actor=common.service_user(message.system), order=order, reason=reason)
+    order = order_services.order_cancel(actor=common.service_user(message.system), order=order, reason=reason)
     return {"order": order.number, "status": order.status}

@@ -10,17 +10,21 @@ import functools
 import json
 import logging
 from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from config.kernel import Actor, actor_name
+from config.kernel import actor_name
 from config.kernel.errors import ApplicationError, ValidationFailed
 from crm_sync import b2mml, webhooks
 from crm_sync.inbound.common import map_inbound
 from crm_sync.inbound.tasks import process_inbound
 from crm_sync.models import ExternalSystem, InboundMessage
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 logger = logging.getLogger("orderbridge.crm_sync")
 security_log = logging.getLogger("orderbridge.security")
@@ -90,7 +94,7 @@ def inbound_enqueue(message_pk: int) -> None:
 
 
 @transaction.atomic
-def inbound_replay(*, messages: Iterable[InboundMessage], actor: Actor) -> int:
+def inbound_replay(*, messages: Iterable[InboundMessage], actor: User) -> int:
     """Process dead or failed messages again, due now, with a fresh retry budget. Returns how many."""
     ids = [message.pk for message in messages]
     count = InboundMessage.objects.filter(

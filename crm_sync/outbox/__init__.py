@@ -2,7 +2,8 @@
 
 Modules: recording (event → outbox rows), delivery (claim, send, record the outcome), wake_ups (a task per
 queue after commit, or inline), systems (which systems take events; pause, resume, replay), selectors
-(reads), tasks (deliver_order), health (the dashboard's section), origin (where a change came from).
+(reads), tasks (deliver_order), health (the dashboard's section), origin (where a change came from),
+work_orders (the work orders an event carries for the MES: production's WorkOrdersCreated hand-off).
 """
 
 from crm_sync.outbox.delivery import (
@@ -22,6 +23,8 @@ from crm_sync.outbox.recording import (
     outbox_record_resync,
 )
 from crm_sync.outbox.selectors import (
+    SyncHealth,
+    SystemHealthRow,
     deliveries_claimable,
     delivery_attempts,
     due_queues,
@@ -33,10 +36,13 @@ from crm_sync.outbox.selectors import (
 from crm_sync.outbox.systems import deliveries_replay, enabled_systems, external_system_set_paused
 from crm_sync.outbox.tasks import deliver_order
 from crm_sync.outbox.wake_ups import deliveries_drain_woken, deliveries_inline
+from crm_sync.outbox.work_orders import on_work_orders_created
 
 __all__ = [
     "SYNC_HEALTH_SECTION",
     "SendResult",
+    "SyncHealth",
+    "SystemHealthRow",
     "acting_for",
     "deliver_order",
     "deliveries_claimable",
@@ -51,6 +57,7 @@ __all__ = [
     "due_queues",
     "enabled_systems",
     "external_system_set_paused",
+    "on_work_orders_created",
     "order_sync_status",
     "orders_waiting",
     "outbox_record_order_event",

@@ -7,12 +7,13 @@ the domain event bus.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from config.kernel import Actor
 from config.kernel.events import OrderEvent, OrderResync
 from crm_sync.models import Delivery, ExternalSystem, OutboxEvent
 from crm_sync.outbox import origin
@@ -21,6 +22,9 @@ from crm_sync.outbox.wake_ups import enqueue_on_commit
 from crm_sync.outbox.work_orders import event_data, rows_written
 from orders.models import SalesOrder
 from orders.sales import order_event_payload
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 
 def outbox_record_order_event(event: OrderEvent) -> OutboxEvent:
@@ -152,7 +156,7 @@ def outbox_record_order_events(events: list[OrderEvent]) -> list[OutboxEvent]:
 
 
 def outbox_record_resync(
-    *, order: SalesOrder, system: ExternalSystem, actor: Actor, reason: str
+    *, order: SalesOrder, system: ExternalSystem, actor: User, reason: str
 ) -> OutboxEvent:
     """Send one system the order's current state again (reconciliation's "re-send"), in the order's queue.
 

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from dataclasses import dataclass
+from typing import Literal, TypedDict
 
 from django.db.models import Count, Exists, Max, Min, OuterRef, Q, QuerySet
 
-from crm_sync.models import Delivery, ExternalSystem, InboundMessage, TaskReceipt
+from crm_sync.models import Delivery, DeliveryAttempt, ExternalSystem, InboundMessage, TaskReceipt
 
 
 def deliveries_claimable(*, now: dt.datetime) -> QuerySet[Delivery]:
@@ -53,7 +55,7 @@ def orders_waiting(*, system_id: int) -> list[int]:
     )
 
 
-def delivery_attempts(*, delivery: Delivery):
+def delivery_attempts(*, delivery: Delivery) -> QuerySet[DeliveryAttempt]:
     return delivery.attempt_log.order_by("number")
 
 
@@ -67,31 +69,53 @@ def system_health() -> QuerySet[ExternalSystem]:
     )
 
 
-def order_sync_status(*, order_id: int) -> list[dict]:
+class SyncCounts(TypedDict):
+    delivered: int
+    pending: int
+    failed: int
+    dead: int
+
+
+class SystemSyncStatus(TypedDict):
+    """One system's part of an order's sync panel."""
+
+    system: ExternalSystem
+    last: Delivery
+    waiting: int
+    counts: SyncCounts
+    deliveries: list[Delivery]
+
+
+def order_sync_status(*, order_id: int) -> list[SystemSyncStatus]:
     """Per system: the order's last event, its state, and how many are still waiting (order pages)."""
-    result = []
+    result: list[SystemSyncStatus] = []
     rows = (
         Delivery.objects.filter(order_id=order_id)
         .select_related("system", "event")
         .order_by("system__name", "-sequence")
     )
-    seen: dict[int, dict] = {}
+    seen: dict[int, SystemSyncStatus] = {}
     for delivery in rows:
         entry = seen.get(delivery.system_id)
         if entry is None:
-            entry = {"system": delivery.system, "last": delivery, "waiting": 0}
+            entry = {
+                "system": delivery.system,
+                "last": delivery,
+                "waiting": 0,
+                "counts": {"delivered": 0, "pending": 0, "failed": 0, "dead": 0},
+                "deliveries": [],
+            }
             seen[delivery.system_id] = entry
             result.append(entry)
         if delivery.state != Delivery.State.DELIVERED:
             entry["waiting"] += 1
-        counts = entry.setdefault("counts", {"delivered": 0, "pending": 0, "failed": 0, "dead": 0})
-        counts[_COUNT_BUCKET[delivery.state]] += 1
-        entry.setdefault("deliveries", []).append(delivery)
+        entry["counts"][_COUNT_BUCKET[delivery.state]] += 1
+        entry["deliveries"].append(delivery)
     return result
 
 
 # The panel's three words for five states: in flight is still pending to a person reading it.
-_COUNT_BUCKET: dict[str, str] = {
+_COUNT_BUCKET: dict[str, Literal["delivered", "pending", "failed", "dead"]] = {
     Delivery.State.DELIVERED: "delivered",
     Delivery.State.PENDING: "pending",
     Delivery.State.IN_FLIGHT: "pending",
@@ -109,7 +133,32 @@ def percentile(values: list[float], fraction: float) -> float | None:
     return ordered[rank - 1]
 
 
-def sync_health(*, now: dt.datetime) -> dict:
+class LatencyWindow(TypedDict):
+    """End-to-end delivery latency over one window: how many deliveries, and their percentiles (ms)."""
+
+    count: int
+    p50: float | None
+    p99: float | None
+
+
+@dataclass(frozen=True)
+class SystemHealthRow:
+    """One system on the sync-health page: the system (annotated as `system_health` does) and its latency
+    per window ("hour", "day")."""
+
+    system: ExternalSystem
+    latency: dict[str, LatencyWindow]
+
+
+class SyncHealth(TypedDict):
+    systems: list[SystemHealthRow]
+    dead: list[Delivery]
+    inbound_dead: list[InboundMessage]
+    poison_tasks: list[TaskReceipt]
+    oldest_pending: dt.datetime | None
+
+
+def sync_health(*, now: dt.datetime) -> SyncHealth:
     """The admins' page: per system backlog, failures, dead letters, and delivery latency percentiles.
 
     Latency is end to end: from the event's time (its change committed) to the receiver's 2xx, over
@@ -117,7 +166,7 @@ def sync_health(*, now: dt.datetime) -> dict:
     """
     systems = list(system_health().order_by("name"))
     windows = {"hour": now - dt.timedelta(hours=1), "day": now - dt.timedelta(days=1)}
-    latency: dict[int, dict[str, dict]] = {system.pk: {} for system in systems}
+    latency: dict[int, dict[str, LatencyWindow]] = {system.pk: {} for system in systems}
     for name, since in windows.items():
         rows = (
             Delivery.objects.filter(state=Delivery.State.DELIVERED, delivered_at__gte=since)
@@ -136,8 +185,6 @@ def sync_health(*, now: dt.datetime) -> dict:
                 "p50": percentile(values, 0.50),
                 "p99": percentile(values, 0.99),
             }
-    for system in systems:
-        system.latency = latency[system.pk]
     dead = (
         Delivery.objects.filter(state=Delivery.State.DEAD)
         .select_related("system", "event")
@@ -149,7 +196,7 @@ def sync_health(*, now: dt.datetime) -> dict:
         .order_by("-received_at")[:100]
     )
     return {
-        "systems": systems,
+        "systems": [SystemHealthRow(system=system, latency=latency[system.pk]) for system in systems],
         "dead": list(dead),
         "inbound_dead": list(inbound_dead),
         "poison_tasks": list(TaskReceipt.objects.filter(state=TaskReceipt.State.DEAD)[:50]),

@@ -5,17 +5,21 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from config.kernel import Actor, actor_name
+from config.kernel import actor_name
 from config.process_cache import VersionedProcessCache
 from crm_sync import fast_sql
 from crm_sync.models import Delivery, ExternalSystem
 from crm_sync.outbox import selectors
 from crm_sync.outbox.wake_ups import enqueue_on_commit
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 logger = logging.getLogger("orderbridge.crm_sync")
 
@@ -35,7 +39,7 @@ def enabled_systems() -> tuple[ExternalSystem, ...]:
 
 
 @transaction.atomic
-def deliveries_replay(*, deliveries: Iterable[Delivery], actor: Actor) -> int:
+def deliveries_replay(*, deliveries: Iterable[Delivery], actor: User) -> int:
     """Put dead or failed deliveries back in their queue with a fresh retry budget, due now.
 
     In-flight and delivered rows are left alone (replaying a delivered event is a re-send the receiver
@@ -65,7 +69,7 @@ def deliveries_replay(*, deliveries: Iterable[Delivery], actor: Actor) -> int:
 
 
 @transaction.atomic
-def external_system_set_paused(*, system: ExternalSystem, paused: bool, actor: Actor) -> ExternalSystem:
+def external_system_set_paused(*, system: ExternalSystem, paused: bool, actor: User) -> ExternalSystem:
     """Pause (the queue builds up, nothing is sent) or resume (every waiting order is woken up)."""
     system = ExternalSystem.objects.select_for_update().get(pk=system.pk)
     if system.is_paused == paused:

@@ -17,7 +17,7 @@ import datetime as dt
 import json
 import logging
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 from django.db import IntegrityError, transaction
@@ -25,12 +25,15 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from config.kernel import Actor, actor_name, require
+from config.kernel import actor_name, require
 from config.kernel.errors import ApplicationError, Conflict
 from crm_sync import outbox
 from crm_sync.inbound import inbound_enqueue
 from crm_sync.models import Delivery, Drift, ExternalSystem, InboundMessage
 from orders.models import SalesOrder
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 logger = logging.getLogger("orderbridge.crm_sync")
 
@@ -152,7 +155,7 @@ def reconcile_all() -> int:
     return Drift.objects.filter(resolved_at__isnull=True).count()
 
 
-def drift_repair(*, drift: Drift, actor: Actor) -> str:
+def drift_repair(*, drift: Drift, actor: User) -> str:
     """Repair one drift: re-send our state to the system, or pull the order from the CRM."""
     require(actor, "crm_sync.change_drift", action="drift_repair", target=drift.subject)
     if drift.resolved_at is not None:

@@ -6,7 +6,7 @@ The package's public face: what other packages call. Inside, by purpose:
 - proposals: create, edit, submit, re-base; decisions: approve, reject, withdraw, acknowledge, act by name;
 - apply: an approved CR becomes a new revision of the order (status changes through orders.sales.transitions);
 - records: the locks, history, decision rows, events and supersession every write shares;
-- policies: who may request, approve, apply.
+- policies: who may request, approve, apply; selectors: reads (who sees which, the approvers' inbox).
 
 Model modules import nothing from here: orders.models imports orders.change_requests.models, which runs
 this file first, so the modules below import models from their model modules, never from the app's
@@ -46,6 +46,7 @@ from orders.change_requests.proposals import (
     change_request_submit,
     change_request_update,
 )
+from orders.change_requests.selectors import change_requests_visible_to
 
 __all__ = [
     "ACTION_LABELS",
@@ -74,6 +75,7 @@ __all__ = [
     "change_request_submit",
     "change_request_update",
     "change_request_withdraw",
+    "change_requests_visible_to",
     "describe_change",
     "register_impact_provider",
 ]

@@ -2,23 +2,27 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from config.kernel import Actor, Conflict, publish, require, stamp
+from config.kernel import Conflict, publish, require, stamp
 from config.kernel import events as domain_events
 from orders.change_requests import records
 from orders.change_requests.impact import Impact, analyse
 from orders.change_requests.models import ChangeRequest, ChangeRequestStatus, DecisionAction, DecisionRole
 from orders.change_requests.operations import Change, apply_changes, change_diff, clean_changes
 from orders.change_requests.policies import APPROVE_PERM, CHANGEABLE_STATUSES, is_manager, require_view
-from orders.sales import order_event_payload
+from orders.sales import order_event_payload, order_transition_in_transaction, order_transition_publish
 from orders.sales.models import SalesOrder
-from orders.sales.transitions import order_transition_in_transaction, order_transition_publish
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 
-def change_request_apply(*, actor: Actor, change_request: ChangeRequest | int) -> ChangeRequest:
+def change_request_apply(*, actor: User, change_request: ChangeRequest | int) -> ChangeRequest:
     """Apply an approved CR in one transaction.
 
     The order's revision goes up by one, its lines change, "order.change_applied" is published (production
@@ -66,7 +70,7 @@ def change_request_apply(*, actor: Actor, change_request: ChangeRequest | int) -
 
 
 def _apply_to_order(
-    cr: ChangeRequest, order: SalesOrder, changes: list[Change], *, actor: Actor, impact: Impact
+    cr: ChangeRequest, order: SalesOrder, changes: list[Change], *, actor: User, impact: Impact
 ) -> None:
     reason = f"{cr.number}: {cr.reason}"
     diff = change_diff(order=order, changes=changes)

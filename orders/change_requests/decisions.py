@@ -4,6 +4,7 @@ one door for actions by name (API, UI, admin)."""
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 from django.db import transaction
 from django.utils import timezone
@@ -27,6 +28,9 @@ from orders.change_requests.policies import (
 from orders.change_requests.proposals import change_request_rebase, change_request_submit
 from orders.sales.models import SalesOrder
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
 
 def _require_rules_of_today(cr: ChangeRequest, order: SalesOrder) -> None:
     """A request submitted before a rule of the matrix existed (the cancel rule) gets it at its decision."""
@@ -42,7 +46,7 @@ def _require_rules_of_today(cr: ChangeRequest, order: SalesOrder) -> None:
 
 @transaction.atomic
 def change_request_approve(
-    *, actor: Actor, change_request: ChangeRequest | int, comment: str = "", disposition: str = ""
+    *, actor: User, change_request: ChangeRequest | int, comment: str = "", disposition: str = ""
 ) -> ChangeRequest:
     """Record one approval; the CR is approved once every approval the matrix asks for is in.
 
@@ -112,9 +116,7 @@ def change_request_approve(
 
 
 @transaction.atomic
-def change_request_reject(
-    *, actor: Actor, change_request: ChangeRequest | int, comment: str
-) -> ChangeRequest:
+def change_request_reject(*, actor: User, change_request: ChangeRequest | int, comment: str) -> ChangeRequest:
     """Reject a submitted CR; the comment (required) tells the requester why."""
     order, cr = records.lock(change_request)
     require_approver(actor, cr, order, "change_request_reject")
@@ -139,7 +141,7 @@ def change_request_reject(
 
 @transaction.atomic
 def change_request_withdraw(
-    *, actor: Actor, change_request: ChangeRequest | int, comment: str = ""
+    *, actor: User, change_request: ChangeRequest | int, comment: str = ""
 ) -> ChangeRequest:
     """The requester takes the CR back before it is decided."""
     order, cr = records.lock(change_request)
@@ -195,7 +197,7 @@ ACTION_LABELS = {
 
 def change_request_act(
     *,
-    actor: Actor,
+    actor: User,
     change_request: ChangeRequest | int,
     action: str,
     comment: str = "",

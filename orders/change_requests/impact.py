@@ -74,11 +74,10 @@ def analyse(*, order: SalesOrder, changes: Sequence[Mapping[str, Any]]) -> Impac
     """What the (validated) changes would do, as far as the registered providers can tell."""
     impact: Impact = {"available": bool(_impact_providers), "errors": {}}
     for provider in _impact_providers:
-        result = dict(provider(order=order, changes=changes) or {})
-        errors = result.pop("errors", {}) or {}
-        for key, messages in errors.items():
+        result = (provider(order=order, changes=changes) or WorkImpact()).copy()
+        for key, messages in (result.pop("errors", None) or {}).items():
             impact["errors"].setdefault(key, []).extend(messages)
-        impact.update(result)  # type: ignore[typeddict-item]
+        impact.update(result)
     impact["computed_at"] = timezone.now().isoformat()
     return impact
 

@@ -21,19 +21,22 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, ClassVar, Generic, Literal, TypedDict, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, TypedDict, TypeVar
 
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from config.kernel import Actor, stamp
+from config.kernel import stamp
+from orders.catalog import spec_value_errors
 from orders.catalog.models import Product
-from orders.catalog.specs import spec_value_errors
 from orders.sales import parse_quantity, save_new_line
 from orders.sales import policies as order_policies
 from orders.sales.models import CANCELLABLE_STATUSES, HOLDABLE_STATUSES, OrderLine, OrderStatus, SalesOrder
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 
 # --- the change payloads -----------------------------------------------------------------------------------
@@ -111,7 +114,7 @@ class ApplyContext:
 
     order: SalesOrder
     lines: dict[int, OrderLine]
-    actor: Actor
+    actor: User
     reason: str
     next_line_no: int
     removed: list[OrderLine] = field(default_factory=list)
@@ -216,7 +219,7 @@ class SetDateOperation(Operation[SetDate]):
             errors[f"{prefix}field"] = [_("Use requested_date or promised_date.")]
             return None
         value = clean_future_date(raw.get("value"), f"{prefix}value", errors)
-        return {"op": self.op, "field": date_field, "value": value}  # type: ignore[typeddict-item]
+        return {"op": self.op, "field": date_field, "value": value}
 
     def describe(self, change):
         return f"{self._field_label(change, capital=True)} → {change['value']}"
@@ -315,7 +318,7 @@ class AddLineOperation(Operation[AddLine]):
             "quantity": quantity,
             "spec_values": spec_values,
             "due_date": due_date,
-        }  # type: ignore[typeddict-item]
+        }
 
     def describe(self, change):
         return _("New line: %(qty)s x %(sku)s") % {"qty": change["quantity"], "sku": change["product"]}
@@ -500,7 +503,7 @@ def operation_reasons(*, order: SalesOrder, changes: Sequence[Mapping[str, Any]]
     return reasons
 
 
-def apply_changes(order: SalesOrder, changes: Sequence[Change], *, actor: Actor, reason: str) -> ApplyContext:
+def apply_changes(order: SalesOrder, changes: Sequence[Change], *, actor: User, reason: str) -> ApplyContext:
     """Make each change on the locked order (lines written, order fields set in memory, not saved)."""
     lines = {line.line_no: line for line in order.lines.select_related("product")}
     ctx = ApplyContext(

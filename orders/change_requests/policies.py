@@ -6,12 +6,17 @@ rule for the order is orders.sales.policies.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.utils.translation import gettext as _
 
 from config.kernel import Actor, Forbidden, allowed, refused, require
 from orders.change_requests.models import ChangeRequest
+from orders.sales import policies as order_policies
 from orders.sales.models import OrderStatus, SalesOrder
-from orders.sales.policies import can_view_order
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 ADD_PERM = "orders.add_changerequest"
 APPROVE_PERM = "orders.approve_changerequest"
@@ -26,7 +31,7 @@ def is_manager(actor: Actor) -> bool:
 
 
 def require_view(actor: Actor, order: SalesOrder, action: str) -> None:
-    if not can_view_order(actor, order):
+    if not order_policies.can_view_order(actor, order):
         raise refused(actor, action, order.number, "order not visible")
 
 
@@ -36,7 +41,7 @@ def require_requester(actor: Actor, cr: ChangeRequest, action: str) -> None:
         raise refused(actor, action, cr.number, "not the requester")
 
 
-def require_approver(actor: Actor, cr: ChangeRequest, order: SalesOrder, action: str) -> None:
+def require_approver(actor: User, cr: ChangeRequest, order: SalesOrder, action: str) -> None:
     require(actor, APPROVE_PERM, action=action, target=cr.number)
     require_view(actor, order, action)
     if cr.requested_by_id == actor.pk:

@@ -1,19 +1,19 @@
 """Proposing a change: create, edit, submit and re-base change requests.
 
-From release on an order is locked (orders.sales.services refuses direct edits); a change is proposed as a
+From release on an order is locked (the `orders.sales` edits refuse it); a change is proposed as a
 CR against the order revision it was made on, with a reason and structured changes
 (orders.change_requests.operations), analysed on submit and put to the approval matrix.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from config.kernel import Actor, Conflict, StaleObject, ValidationFailed, allowed, refused, require
+from config.kernel import Conflict, StaleObject, ValidationFailed, allowed, refused, require
 from config.kernel import events as domain_events
 from orders.change_requests import records
 from orders.change_requests.impact import Impact, analyse, disposition_choices, manager_reasons
@@ -32,6 +32,9 @@ from orders.change_requests.policies import (
     require_view,
 )
 from orders.sales.models import SalesOrder
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 
 def _check_proposal(
@@ -83,7 +86,7 @@ def _check_proposal(
 @transaction.atomic
 def change_request_create(
     *,
-    actor: Actor,
+    actor: User,
     order: SalesOrder | int,
     base_revision: Any,
     reason: str,
@@ -133,7 +136,7 @@ def change_request_create(
 @transaction.atomic
 def change_request_update(
     *,
-    actor: Actor,
+    actor: User,
     change_request: ChangeRequest | int,
     base_revision: Any,
     reason: str,
@@ -167,7 +170,7 @@ def change_request_update(
     return cr
 
 
-def _submit(cr: ChangeRequest, order: SalesOrder, *, actor: Actor, impact: Impact) -> None:
+def _submit(cr: ChangeRequest, order: SalesOrder, *, actor: User, impact: Impact) -> None:
     reasons = manager_reasons(impact, order=order, changes=cr.changes)
     impact["manager_reasons"] = reasons
     impact["disposition_choices"] = [str(choice) for choice in disposition_choices(impact)]
@@ -189,7 +192,7 @@ def _submit(cr: ChangeRequest, order: SalesOrder, *, actor: Actor, impact: Impac
     )
 
 
-def change_request_submit(*, actor: Actor, change_request: ChangeRequest | int) -> ChangeRequest:
+def change_request_submit(*, actor: User, change_request: ChangeRequest | int) -> ChangeRequest:
     """Submit a draft: re-check the changes, compute and store the impact, ask for the approvals."""
 
     @transaction.atomic
@@ -213,7 +216,7 @@ def change_request_submit(*, actor: Actor, change_request: ChangeRequest | int) 
     return records.supersede_then_refuse(run, actor=actor)
 
 
-def change_request_rebase(*, actor: Actor, change_request: ChangeRequest | int) -> ChangeRequest:
+def change_request_rebase(*, actor: User, change_request: ChangeRequest | int) -> ChangeRequest:
     """A new draft with the same reason and changes on the order's current revision (for a superseded,
     rejected or withdrawn CR). The old one stays as it is, linked from the copy."""
     pk = change_request.pk if isinstance(change_request, ChangeRequest) else change_request

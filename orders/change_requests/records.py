@@ -8,13 +8,13 @@ bus, in its own transaction.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from config.kernel import Actor, Conflict, TransitionNotAllowed, publish, stamp
+from config.kernel import Conflict, TransitionNotAllowed, publish, stamp
 from config.kernel import events as domain_events
 from orders.change_requests.models import (
     ChangeRequest,
@@ -24,6 +24,9 @@ from orders.change_requests.models import (
     DecisionRole,
 )
 from orders.sales.models import SalesOrder
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 
 def next_number() -> str:
@@ -39,7 +42,7 @@ def lock(change_request: ChangeRequest | int) -> tuple[SalesOrder, ChangeRequest
     return order, cr
 
 
-def decide(cr: ChangeRequest, *, action: str, role: str, actor: Actor, comment: str = "") -> None:
+def decide(cr: ChangeRequest, *, action: str, role: str, actor: User | None, comment: str = "") -> None:
     ChangeRequestDecision.objects.create(
         change_request=cr,
         action=action,
@@ -49,7 +52,7 @@ def decide(cr: ChangeRequest, *, action: str, role: str, actor: Actor, comment: 
     )
 
 
-def save(cr: ChangeRequest, *, actor: Actor, reason: str) -> None:
+def save(cr: ChangeRequest, *, actor: User | None, reason: str) -> None:
     stamp(cr, actor=actor, reason=reason)
     cr.save()
 
@@ -59,7 +62,7 @@ def publish_event(
     order: SalesOrder,
     event_class: type[domain_events.ChangeRequestEvent],
     *,
-    actor: Actor,
+    actor: User | None,
     reason: str,
     **fields: Any,
 ) -> None:
@@ -84,7 +87,7 @@ def not_allowed(cr: ChangeRequest, action: str) -> TransitionNotAllowed:
     )
 
 
-def supersede(cr: ChangeRequest, order: SalesOrder, *, by: str, actor: Actor) -> None:
+def supersede(cr: ChangeRequest, order: SalesOrder, *, by: str, actor: User) -> None:
     """The order changed since this CR was made: it cannot be applied blindly any more.
 
     `actor` is whoever's action found it stale (applied another CR, tried to submit or apply this one):
@@ -136,7 +139,7 @@ def superseded_error(cr: ChangeRequest, order: SalesOrder) -> Conflict:
     )
 
 
-def supersede_then_refuse(run: Callable[[], ChangeRequest], *, actor: Actor) -> ChangeRequest:
+def supersede_then_refuse(run: Callable[[], ChangeRequest], *, actor: User) -> ChangeRequest:
     """Run a write; if it found the CR stale, commit the supersession and then refuse with 409."""
     try:
         return run()

@@ -2,21 +2,25 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils.translation import gettext as _
 
+from config.kernel import Actor
 from orders.change_requests.models import ChangeRequest, ChangeRequestDecision, ChangeRequestStatus
 from orders.change_requests.policies import APPROVE_PERM
 from orders.sales import orders_visible_to
 from orders.sales.models import SalesOrder
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
 VIEW_PERM = "orders.view_changerequest"
 
 
-def change_requests_visible_to(user: Any) -> QuerySet[ChangeRequest]:
+def change_requests_visible_to(user: Actor) -> QuerySet[ChangeRequest]:
     """CRs of the orders the user may see, for users who may read CRs; nothing otherwise."""
     queryset = ChangeRequest.objects.select_related(
         "order__customer", "requested_by", "decided_by", "planner_approved_by", "manager_approved_by"
@@ -26,7 +30,7 @@ def change_requests_visible_to(user: Any) -> QuerySet[ChangeRequest]:
     return queryset.filter(order__in=orders_visible_to(user).values("pk"))
 
 
-def change_request_detail_queryset(user: Any) -> QuerySet[ChangeRequest]:
+def change_request_detail_queryset(user: Actor) -> QuerySet[ChangeRequest]:
     decisions = ChangeRequestDecision.objects.select_related("actor").order_by("created_at", "id")
     return (
         change_requests_visible_to(user)
@@ -35,7 +39,7 @@ def change_request_detail_queryset(user: Any) -> QuerySet[ChangeRequest]:
     )
 
 
-def change_request_get(*, user: Any, number: str) -> ChangeRequest:
+def change_request_get(*, user: Actor, number: str) -> ChangeRequest:
     """The CR if the user may see it; 404 otherwise."""
     cr = change_request_detail_queryset(user).filter(number=number).first()
     if cr is None:
@@ -43,7 +47,7 @@ def change_request_get(*, user: Any, number: str) -> ChangeRequest:
     return cr
 
 
-def approver_inbox(*, user: Any) -> QuerySet[ChangeRequest]:
+def approver_inbox(*, user: User) -> QuerySet[ChangeRequest]:
     """Submitted CRs this approver may still decide, oldest first (the queue is worked in order)."""
     if not (user and user.is_authenticated and user.has_perm(APPROVE_PERM)):
         return ChangeRequest.objects.none()
@@ -56,5 +60,5 @@ def approver_inbox(*, user: Any) -> QuerySet[ChangeRequest]:
     )
 
 
-def order_change_requests(*, order: SalesOrder, user: Any) -> QuerySet[ChangeRequest]:
+def order_change_requests(*, order: SalesOrder, user: Actor) -> QuerySet[ChangeRequest]:
     return change_requests_visible_to(user).filter(order=order).order_by("-created_at", "-id")

@@ -7,17 +7,18 @@ page.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from config.http import AuthenticatedRequest
 from config.kernel.errors import ApplicationError, Forbidden
 from orders import panels
 from orders.catalog import products_active
@@ -33,6 +34,10 @@ from orders.change_requests.forms import (
 from orders.change_requests.impact import MANAGER_REASONS
 from orders.change_requests.models import ChangeRequest, ChangeRequestStatus, Disposition
 from orders.sales import order_get
+from orders.sales.models import SalesOrder
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 PAGE_SIZE = 50
 
@@ -44,7 +49,7 @@ def _error_text(error: ApplicationError) -> str:
 # --- inbox ----------------------------------------------------------------------------------------------
 @require_GET
 @permission_required("orders.view_changerequest", raise_exception=True)
-def inbox(request: HttpRequest) -> HttpResponse:
+def inbox(request: AuthenticatedRequest) -> HttpResponse:
     """Approvers: pending CRs oldest first. Everyone: their own CRs and the latest ones they may see."""
     show = request.GET.get("show") or ("pending" if request.user.has_perm(policies.APPROVE_PERM) else "mine")
     if show == "pending":
@@ -54,10 +59,9 @@ def inbox(request: HttpRequest) -> HttpResponse:
     else:
         show = "all"
         rows = selectors.change_requests_visible_to(request.user)
-    rows = list(rows[:PAGE_SIZE])
     context = {
         "show": show,
-        "rows": [(cr, [operations.describe_change(c) for c in cr.changes]) for cr in rows],
+        "rows": [(cr, [operations.describe_change(c) for c in cr.changes]) for cr in rows[:PAGE_SIZE]],
         "can_approve": request.user.has_perm(policies.APPROVE_PERM),
     }
     return render(request, "orders/change_requests/inbox.html", context)
@@ -65,7 +69,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
 
 # --- create -----------------------------------------------------------------------------------------------
 @permission_required("orders.add_changerequest", raise_exception=True)
-def create(request: HttpRequest, number: str) -> HttpResponse:
+def create(request: AuthenticatedRequest, number: str) -> HttpResponse:
     order = order_get(user=request.user, number=number)
     if order.status not in policies.CHANGEABLE_STATUSES or order.released_at is None:
         if order.is_editable or order.released_at is None:
@@ -78,7 +82,7 @@ def create(request: HttpRequest, number: str) -> HttpResponse:
 
 
 @permission_required("orders.add_changerequest", raise_exception=True)
-def edit(request: HttpRequest, number: str) -> HttpResponse:
+def edit(request: AuthenticatedRequest, number: str) -> HttpResponse:
     """The requester edits a draft: the creation form, filled in with the draft (the service checks who)."""
     cr = selectors.change_request_get(user=request.user, number=number)
     if cr.status != ChangeRequestStatus.DRAFT or cr.requested_by_id != request.user.pk:
@@ -87,7 +91,9 @@ def edit(request: HttpRequest, number: str) -> HttpResponse:
     return _proposal_form(request, cr.order, cr=cr)
 
 
-def _proposal_form(request: HttpRequest, order: Any, cr: ChangeRequest | None = None) -> HttpResponse:
+def _proposal_form(
+    request: AuthenticatedRequest, order: SalesOrder, cr: ChangeRequest | None = None
+) -> HttpResponse:
     """The CR form: a new CR of `order`, or the draft `cr` being edited (same inputs, same checks)."""
     products = list(products_active())
     row_url = reverse("change_requests:row", args=[order.number])
@@ -154,7 +160,7 @@ def _proposal_form(request: HttpRequest, order: Any, cr: ChangeRequest | None = 
 
 @require_GET
 @permission_required("orders.add_changerequest", raise_exception=True)
-def row(request: HttpRequest, number: str) -> HttpResponse:
+def row(request: AuthenticatedRequest, number: str) -> HttpResponse:
     """One change row re-rendered for the op, line or product just chosen (htmx)."""
     order = order_get(user=request.user, number=number)
     prefix = request.GET.get("prefix", "")
@@ -190,7 +196,7 @@ def _impact_view(cr: ChangeRequest) -> dict[str, Any]:
 
 
 @require_GET
-def detail(request: HttpRequest, number: str) -> HttpResponse:
+def detail(request: AuthenticatedRequest, number: str) -> HttpResponse:
     cr = selectors.change_request_get(user=request.user, number=number)
     diff = cr.impact.get("diff") if cr.status != ChangeRequestStatus.DRAFT else None
     if diff is None:
@@ -210,7 +216,7 @@ def detail(request: HttpRequest, number: str) -> HttpResponse:
 
 
 @require_POST
-def act(request: HttpRequest, number: str, action: str) -> HttpResponse:
+def act(request: AuthenticatedRequest, number: str, action: str) -> HttpResponse:
     if action not in decisions.ACTION_LABELS:
         raise Http404
     cr = selectors.change_request_get(user=request.user, number=number)
@@ -241,7 +247,7 @@ def act(request: HttpRequest, number: str, action: str) -> HttpResponse:
 
 
 # --- the order page's panel -------------------------------------------------------------------------------
-def order_panel_context(order: Any, user: Any) -> dict[str, Any] | None:
+def order_panel_context(order: SalesOrder, user: User) -> dict[str, Any] | None:
     if order.released_at is None or not user.has_perm(selectors.VIEW_PERM):
         return None  # change requests exist only from release on
     rows = list(selectors.order_change_requests(order=order, user=user)[:20])

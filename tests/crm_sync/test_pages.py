@@ -66,9 +66,9 @@ def test_admins_see_backlog_failures_and_latency_on_the_health_page(client, admi
     response = client.get(reverse("sync:health"))
 
     assert response.status_code == 200
-    [system] = response.context["systems"]
-    assert (system.backlog, system.dead, system.latency["hour"]["count"]) == (0, 0, 1)
-    assert system.latency["hour"]["p99"] is not None
+    [row] = response.context["systems"]
+    assert (row.system.backlog, row.system.dead, row.latency["hour"]["count"]) == (0, 0, 1)
+    assert row.latency["hour"]["p99"] is not None
     assert reverse("sync:health") in response.content.decode()  # the nav link
 
 

@@ -17,7 +17,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from crm_sync.models import ExternalSystem
-from crm_sync.simulators.base import demo_secret
+from crm_sync.simulators import demo_secret
 
 # The MES takes work: releases and what changes released work; the CRM takes every order event.
 MES_EVENTS = [

@@ -1,4 +1,4 @@
-"""Orders created, changed and cancelled in the CRM arrive here through orders.sales.services, once, in
+"""Orders created, changed and cancelled in the CRM arrive here through the `orders.sales` services, once, in
 order."""
 
 from __future__ import annotations
