@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from django.contrib.auth.models import User
 
     from orders.models import SalesOrder
-    from orders.sales.snapshots import OrderSnapshot
+    from orders.sales import OrderSnapshot
     from production.work_orders import WorkOrder
 
 

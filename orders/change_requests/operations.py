@@ -29,8 +29,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from config.kernel import Actor, stamp
+from orders.catalog import spec_value_errors
 from orders.catalog.models import Product
-from orders.catalog.specs import spec_value_errors
 from orders.sales import parse_quantity, save_new_line
 from orders.sales import policies as order_policies
 from orders.sales.models import CANCELLABLE_STATUSES, HOLDABLE_STATUSES, OrderLine, OrderStatus, SalesOrder

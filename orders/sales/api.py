@@ -10,13 +10,14 @@ from __future__ import annotations
 import django_filters
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema, extend_schema_view
-from rest_framework import mixins, permissions, status, viewsets
+from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
 from rest_framework.routers import DefaultRouter
 
+from config.api import ErrorResponseSerializer, ModelPermissions
 from orders import catalog
 from orders.catalog.models import Customer, CustomerTier, Product
 from orders.sales import creation, editing, selectors, transitions
@@ -25,7 +26,6 @@ from orders.sales.locks import OrderNumber
 from orders.sales.models import OrderStatus, SalesOrder
 from orders.sales.serializers import (
     CustomerSerializer,
-    ErrorResponseSerializer,
     HistoryEntrySerializer,
     OrderCreateSerializer,
     OrderSerializer,
@@ -39,16 +39,6 @@ from orders.sales.serializers import (
 )
 
 ERROR = ErrorResponseSerializer
-
-
-class ModelPermissions(permissions.DjangoModelPermissions):
-    """Django model permissions, reads included: listing customers needs `view_customer`."""
-
-    perms_map = {
-        **permissions.DjangoModelPermissions.perms_map,
-        "GET": ["%(app_label)s.view_%(model_name)s"],
-        "HEAD": ["%(app_label)s.view_%(model_name)s"],
-    }
 
 
 # --- customers and catalog ------------------------------------------------------------------------------

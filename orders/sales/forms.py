@@ -13,24 +13,16 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from django import forms
-from django.core.exceptions import NON_FIELD_ERRORS
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from config.forms import add_errors, date_form_field
 from config.kernel.errors import ApplicationError
-from orders.catalog import spec_fields
+from orders.catalog import SPEC_PREFIX, spec_fields, spec_form_field
 from orders.catalog.models import Customer, Priority, Product
 from orders.sales.models import OrderStatus
 
-DATE_INPUT = {"type": "date"}
 LINE_ERROR_KEY = re.compile(r"^lines\[(\d+)\]\.(.+)$")
-SPEC_PREFIX = "spec__"
-
-
-def date_form_field(label: str) -> forms.DateField:
-    return forms.DateField(
-        label=label, required=False, widget=forms.DateInput(attrs=DATE_INPUT, format="%Y-%m-%d")
-    )
 
 
 # --- order list filters ----------------------------------------------------------------------------------
@@ -171,48 +163,6 @@ def product_choices(products: Sequence[Product]) -> list[tuple[Any, Any]]:
     return [("", "—"), *groups.items()]
 
 
-class SpecNumberField(forms.FloatField):
-    """A JSON Schema number: 3 stays 3 (not 3.0), so that values read as people typed them."""
-
-    def to_python(self, value: Any) -> float | int | None:
-        number = super().to_python(value)
-        return int(number) if number is not None and number.is_integer() else number
-
-
-def spec_form_field(meta: dict) -> forms.Field:
-    """One input per spec attribute of the family schema.
-
-    Every spec input is optional for the form: the service validates values against the schema (required,
-    enum, min/max, pattern) and its messages come back onto these inputs. Required ones are only marked.
-    """
-    common = {"label": meta["label"], "required": False, "help_text": meta["description"]}
-    attrs: dict[str, Any] = {}
-    if meta["enum"]:
-        mapping = {str(value): value for value in meta["enum"]}
-        field: forms.Field = forms.TypedChoiceField(
-            choices=[("", "—"), *((key, key) for key in mapping)],
-            coerce=mapping.__getitem__,
-            empty_value=None,
-            **common,
-        )
-    elif meta["type"] == "boolean":
-        field = forms.BooleanField(**common)
-    elif meta["type"] in ("number", "integer"):
-        for bound in ("minimum", "maximum"):
-            if meta[bound] is not None:
-                attrs[bound[:3]] = meta[bound]
-        if meta["type"] == "integer":
-            field = forms.IntegerField(widget=forms.NumberInput(attrs=attrs), **common)
-        else:
-            field = SpecNumberField(widget=forms.NumberInput(attrs={**attrs, "step": "any"}), **common)
-    else:
-        field = forms.CharField(**common)
-    field.spec_required = meta["required"]
-    field.unit = meta["unit"]
-    field.spec_name = meta["name"]
-    return field
-
-
 class OrderLineForm(forms.Form):
     id = forms.IntegerField(required=False, widget=forms.HiddenInput)
     product = forms.TypedChoiceField(label=_("Product"), required=False, coerce=int, empty_value=None)
@@ -345,14 +295,6 @@ def apply_service_errors(
             continue
         leftovers.extend(messages)
     return leftovers
-
-
-def add_errors(form: forms.Form, field: str | None, messages: Iterable[str]) -> None:
-    # A schema may report the same problem more than once (e.g. one "required" error per missing key).
-    shown = form.errors.get(field or NON_FIELD_ERRORS, [])
-    for message in dict.fromkeys(messages):
-        if message not in shown:
-            form.add_error(field, message)
 
 
 def _add_line_error(form: OrderLineForm, name: str, messages: list[str]) -> None:

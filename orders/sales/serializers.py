@@ -51,25 +51,6 @@ def available_transitions(order: SalesOrder, user: Any) -> list[str]:
     return names
 
 
-# --- errors (documentation only: config.api.exception_handler writes them) --------------------------------
-class ErrorDetailSerializer(serializers.Serializer):
-    code = serializers.CharField(help_text=_("Machine-readable code, e.g. invalid, stale, order_locked."))
-    message = serializers.CharField(help_text=_("What went wrong, in the user's language."))
-    fields = serializers.DictField(
-        child=serializers.ListField(child=serializers.CharField()),
-        help_text=_('Messages per input, e.g. {"lines[0].quantity": ["..."]}.'),
-    )
-    links = serializers.DictField(
-        child=serializers.CharField(),
-        required=False,
-        help_text=_("Only some errors: where to go instead, e.g. change_request_api for a locked order."),
-    )
-
-
-class ErrorResponseSerializer(serializers.Serializer):
-    error = ErrorDetailSerializer()
-
-
 # --- customers and catalog --------------------------------------------------------------------------------
 class CustomerSerializer(serializers.ModelSerializer):
     tier_display = serializers.CharField(source="get_tier_display", read_only=True)

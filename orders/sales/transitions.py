@@ -35,7 +35,7 @@ from django_fsm import can_proceed
 
 from config.kernel import Actor, Forbidden, TransitionNotAllowed, ValidationFailed, refused, stamp
 from config.kernel import events as domain_events
-from orders.catalog.specs import spec_value_errors
+from orders.catalog import spec_value_errors
 from orders.sales import policies
 from orders.sales.lines import current_lines
 from orders.sales.locks import OrderRef, check_version, lock_order

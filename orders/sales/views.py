@@ -14,15 +14,17 @@ from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
+from config.http import AuthenticatedRequest
 from config.kernel.errors import ApplicationError, Forbidden, StaleObject
-from orders import panels
+from config.tables import FORMATS
+from orders import imports, panels
 from orders.catalog import customers_active, products_active, spec_display
 from orders.sales import creation, editing, policies, selectors, transitions
 from orders.sales.forms import (
@@ -80,6 +82,15 @@ def order_list(request: HttpRequest) -> HttpResponse:
     response = render(request, template, context)
     patch_vary_headers(response, ("HX-Request",))
     return response
+
+
+def orders_export(request: AuthenticatedRequest, fmt: str) -> HttpResponse | StreamingHttpResponse:
+    """The order list as filtered on screen, limited to the orders the user may see."""
+    if fmt not in FORMATS:
+        raise Http404(_("Unknown format."))
+    form = OrderFilterForm(request.GET or None, customers=customers_active())
+    queryset = selectors.order_list(user=request.user, **form.filters())
+    return imports.orders_export(queryset=queryset, fmt=fmt)
 
 
 # --- detail and transitions -----------------------------------------------------------------------------
