@@ -14,8 +14,21 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from config.admin import ReadOnlyAdminMixin
 from config.kernel.errors import ApplicationError
-from orders import catalog, sales
-from orders.models import Customer, CustomerContact, ImportJob, OrderLine, Product, ProductFamily, SalesOrder
+from orders import catalog, change_requests, sales
+from orders.models import (
+    ChangeRequest,
+    ChangeRequestDecision,
+    Customer,
+    CustomerContact,
+    ImportJob,
+    OrderLine,
+    Product,
+    ProductFamily,
+    SalesOrder,
+)
+
+# Tracking links, ratings and notification deliveries have their own admin module; change requests below.
+from orders.service_desk import admin as customer_service_admin  # noqa: F401
 
 
 def _report(request, exc: ApplicationError) -> None:
@@ -261,11 +274,6 @@ class SalesOrderAdmin(SimpleHistoryAdmin):
             formset.save(commit=False)
 
 
-# Tracking links, ratings and notification deliveries have their own admin module; change requests below.
-from orders import change_requests  # noqa: E402
-from orders.models import ChangeRequest, ChangeRequestDecision  # noqa: E402
-from orders.service_desk import admin as customer_service_admin  # noqa: E402, F401
-
 # --- change requests ---------------------------------------------------------------------------------
 
 
@@ -327,9 +335,7 @@ class ChangeRequestAdmin(SimpleHistoryAdmin):
     actions = [_change_request_action(name) for name in ("submit", "approve", "withdraw", "apply")]
 
     def get_queryset(self, request):
-        from orders.change_requests.selectors import change_requests_visible_to
-
-        return change_requests_visible_to(request.user)
+        return change_requests.change_requests_visible_to(request.user)
 
     def get_readonly_fields(self, request, obj=None):
         return [field.name for field in self.model._meta.fields]

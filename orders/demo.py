@@ -32,7 +32,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from config.kernel.errors import ApplicationError
-from orders import catalog, sales
+from orders import catalog, change_requests, sales
 from orders.models import (
     Customer,
     CustomerContact,
@@ -43,7 +43,6 @@ from orders.models import (
     ProductFamily,
     SalesOrder,
 )
-from orders.sales import transitions
 
 # --- users -----------------------------------------------------------------------------------------------
 # (username, role group, first name, last name)
@@ -772,10 +771,10 @@ def _produce(ctx: DemoContext, order: SalesOrder, timeline: Timeline) -> SalesOr
     planner = ctx.actors["planner"]
     if order.status == OrderStatus.RELEASED and start < until:
         with at(start):
-            order = transitions.order_start_production(actor=planner, order=order)
+            order = sales.order_start_production(actor=planner, order=order)
     if order.status == OrderStatus.IN_PRODUCTION and end <= until:
         with at(end):
-            order = transitions.order_complete(actor=planner, order=order)
+            order = sales.order_complete(actor=planner, order=order)
     return order
 
 
@@ -787,13 +786,13 @@ def _step(
         if name == "hold":
             # Sales may hold an order the plant has not been given yet; after release only the plant may.
             actor = rng.choice([owner, planner]) if order.is_editable else planner
-            return transitions.order_hold(actor=actor, order=order, reason=rng.choice(HOLD_REASONS))
+            return sales.order_hold(actor=actor, order=order, reason=rng.choice(HOLD_REASONS))
         if name == "cancel":
             # Once the plant has the order, only the production manager may cancel it.
             actor = owner if order.is_editable else manager
-            return transitions.order_cancel(actor=actor, order=order, reason=rng.choice(CANCEL_REASONS))
+            return sales.order_cancel(actor=actor, order=order, reason=rng.choice(CANCEL_REASONS))
         doer = {"owner": owner, "planner": planner, "manager": manager}[DOERS[name]]
-        return transitions.order_transition(actor=doer, order=order, name=name)
+        return sales.order_transition(actor=doer, order=order, name=name)
 
 
 @transaction.atomic
@@ -870,9 +869,6 @@ def _demo_change_requests(rng: random.Random, actors: dict[str, Any]) -> dict[st
     """A few change requests on orders the plant holds, at today's date and against today's plan: two waiting
     in the approvers' inbox, one approved and applied, one rejected. Made through the change-request
     services (impact analysis, approval matrix, apply) like any other."""
-    from orders import change_requests
-    from orders.models import OrderStatus
-
     candidates = list(
         SalesOrder.objects.filter(status__in=[OrderStatus.RELEASED, OrderStatus.IN_PRODUCTION])
         .select_related("owner")

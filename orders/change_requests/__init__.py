@@ -46,6 +46,7 @@ from orders.change_requests.proposals import (
     change_request_submit,
     change_request_update,
 )
+from orders.change_requests.selectors import change_requests_visible_to
 
 __all__ = [
     "ACTION_LABELS",
@@ -74,6 +75,7 @@ __all__ = [
     "change_request_submit",
     "change_request_update",
     "change_request_withdraw",
+    "change_requests_visible_to",
     "describe_change",
     "register_impact_provider",
 ]
