@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from typing import TYPE_CHECKING
 
 from django import forms
@@ -24,7 +24,7 @@ def date_form_field(label: StrOrPromise) -> forms.DateField:
 def add_errors(form: forms.Form, field: str | None, messages: Iterable[StrOrPromise]) -> None:
     """Put `messages` on `field` (None: the form's own errors), each once."""
     # A schema may report the same problem more than once (e.g. one "required" error per missing key).
-    shown = form.errors.get(field or NON_FIELD_ERRORS, [])
+    shown: Collection[object] = form.errors.get(field or NON_FIELD_ERRORS, [])
     for message in dict.fromkeys(messages):
         if message not in shown:
             form.add_error(field, message)

@@ -45,7 +45,7 @@ def _refusal_to_message(request, view):
         return HttpResponseRedirect(request.get_full_path())
 
 
-class ServiceAdminMixin:
+class ServiceAdminMixin(admin.ModelAdmin):
     """Route admin saves through the service layer so admin writes obey the same rules and history."""
 
     def save_via_service(self, request, obj, form, change):  # pragma: no cover - overridden
@@ -141,6 +141,7 @@ class OrderLineInline(admin.TabularInline):
 
 
 def _transition_action(name: str):
+    @admin.action(description=sales.TRANSITION_LABELS[name])
     def action(modeladmin, request, queryset):
         done, failed = 0, 0
         for order in queryset:
@@ -160,7 +161,6 @@ def _transition_action(name: str):
             )
 
     action.__name__ = f"transition_{name}"
-    action.short_description = sales.TRANSITION_LABELS[name]
     return action
 
 
@@ -291,6 +291,7 @@ class ChangeRequestDecisionInline(admin.TabularInline):
 def _change_request_action(name: str):
     """A guarded admin action: the service checks permission, state and the approval matrix."""
 
+    @admin.action(description=change_requests.ACTION_LABELS[name])
     def action(modeladmin, request, queryset):
         done = 0
         for cr in queryset:
@@ -309,7 +310,6 @@ def _change_request_action(name: str):
             )
 
     action.__name__ = f"change_request_{name}"
-    action.short_description = change_requests.ACTION_LABELS[name]
     return action
 
 

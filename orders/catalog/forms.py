@@ -42,7 +42,8 @@ class SpecTextField(SpecInput, forms.CharField):
 class SpecNumberField(SpecInput, forms.FloatField):
     """A JSON Schema number: 3 stays 3 (not 3.0), so that values read as people typed them."""
 
-    def to_python(self, value: Any) -> float | None:
+    # The stubs' FloatField.to_python overrides IntegerField's (-> int | None) with the same ignore.
+    def to_python(self, value: Any) -> float | None:  # type: ignore[override]
         number = super().to_python(value)
         return int(number) if number is not None and number.is_integer() else number
 

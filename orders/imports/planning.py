@@ -24,7 +24,7 @@ class PlannedOrder:
     rows: list[int]
     customer: Customer | None
     header: dict[str, Any]
-    lines: list[dict]
+    lines: list[sales.LineInput]
     exists: bool = False
 
 
@@ -171,7 +171,7 @@ def plan_orders(sheet: Sheet, *, check_rules: bool = True) -> tuple[list[Planned
         except ValueError as exc:
             error("line_due_date", str(exc))
             due = None
-        line = {"product": product, "quantity": quantity, "spec_values": spec}
+        line: sales.LineInput = {"product": product, "quantity": quantity, "spec_values": spec}
         if due:
             line["due_date"] = due
         order = orders.get(ref)

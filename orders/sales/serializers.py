@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 from decimal import Decimal
-from typing import Any
+from typing import Any, ClassVar
 
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
@@ -74,7 +74,10 @@ class CustomerSerializer(serializers.ModelSerializer):
         read_only_fields = ["created_at", "updated_at"]
         # Uniqueness is checked by the service (one place, one message), not twice.
         validators: list = []
-        extra_kwargs = {"code": {"validators": []}, "crm_id": {"validators": []}}
+        extra_kwargs: ClassVar[dict[str, dict[str, Any]]] = {
+            "code": {"validators": []},
+            "crm_id": {"validators": []},
+        }
 
 
 class ProductFamilySerializer(serializers.ModelSerializer):
@@ -82,7 +85,7 @@ class ProductFamilySerializer(serializers.ModelSerializer):
         model = ProductFamily
         fields = ["code", "name", "description", "spec_schema"]
         validators: list = []
-        extra_kwargs = {
+        extra_kwargs: ClassVar[dict[str, dict[str, Any]]] = {
             "code": {"validators": []},
             "spec_schema": {"help_text": _("JSON Schema (draft 2020-12) of the lines' spec attributes.")},
         }
@@ -96,7 +99,7 @@ class ProductSerializer(serializers.ModelSerializer):
         model = Product
         fields = ["sku", "name", "family", "family_name", "unit", "is_active"]
         validators: list = []
-        extra_kwargs = {"sku": {"validators": []}}
+        extra_kwargs: ClassVar[dict[str, dict[str, Any]]] = {"sku": {"validators": []}}
 
 
 # --- orders: reading --------------------------------------------------------------------------------------
@@ -163,7 +166,10 @@ def _order_fields() -> tuple[list[serializers.Field], list[serializers.Field]]:
     """OrderSerializer's fields and its lines' fields, bound once per process. Reading a value through them
     keeps no state and needs no context (the two context-dependent method fields are computed apart)."""
     serializer = OrderSerializer()
-    return list(serializer.fields.values()), list(serializer.fields["lines"].child.fields.values())
+    lines = serializer.fields["lines"]
+    # OrderLineSerializer(many=True): a list of line serializers.
+    assert isinstance(lines, serializers.ListSerializer) and isinstance(lines.child, serializers.Serializer)
+    return list(serializer.fields.values()), list(lines.child.fields.values())
 
 
 def _fields_data(instance: Any, fields: list[serializers.Field]) -> dict:
@@ -188,7 +194,7 @@ def order_representation(order: SalesOrder, *, request: Any) -> dict:
     fields, line_fields = _order_fields()
     transitions = available_transitions(order, request.user) if request else []
     lines = loaded_lines(order)
-    data = {}
+    data: dict[str, Any] = {}
     for field in fields:
         name = field.field_name
         if name == "lines":
