@@ -188,7 +188,7 @@ def order_representation(order: SalesOrder, *, request: Any) -> dict:
     """Exactly `OrderSerializer(order, context={"request": request}).data`, at a fraction of the CPU: every
     API write answers with an order, and a serializer deep-copies its declared fields (and its lines'
     fields) on every instance. The same field objects turn each value into JSON, so formats cannot drift;
-    tests/orders/test_order_representation.py holds the two outputs equal. Lines prefetched, as for the
+    tests/orders/sales/test_order_representation.py holds the two outputs equal. Lines prefetched, as for the
     serializer (selectors.order_detail_queryset, order_prefetch_lines), or in hand (orders.sales.lines: the
     lines the service that returned the order wrote or read under its lock)."""
     fields, line_fields = _order_fields()
