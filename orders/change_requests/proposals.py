@@ -1,6 +1,6 @@
 """Proposing a change: create, edit, submit and re-base change requests.
 
-From release on an order is locked (orders.sales.services refuses direct edits); a change is proposed as a
+From release on an order is locked (orders.sales.order_update refuses direct edits); a change is proposed as a
 CR against the order revision it was made on, with a reason and structured changes
 (orders.change_requests.operations), analysed on submit and put to the approval matrix.
 """
