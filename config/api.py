@@ -1,4 +1,6 @@
-"""One error format for the whole API:
+"""One error format for the whole API, and the building blocks every app's API shares.
+
+The error format:
 
 {"error": {"code": "invalid", "message": "...", "fields": {"lines[0].quantity": ["..."]}}}
 
@@ -15,7 +17,8 @@ from typing import Any, NotRequired, TypedDict
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404
 from django.utils.translation import gettext as _
-from rest_framework import exceptions, status
+from django.utils.translation import gettext_lazy
+from rest_framework import exceptions, permissions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -84,3 +87,46 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     message = str(detail)
     response.data = error_body(code, message)
     return response
+
+
+# --- shared by every app's API ------------------------------------------------------------------------
+class ModelPermissions(permissions.DjangoModelPermissions):
+    """Django model permissions, reads included: listing customers needs `view_customer`."""
+
+    perms_map = {
+        **permissions.DjangoModelPermissions.perms_map,
+        "GET": ["%(app_label)s.view_%(model_name)s"],
+        "HEAD": ["%(app_label)s.view_%(model_name)s"],
+    }
+
+
+# The error format for the OpenAPI schema (documentation only: exception_handler above writes it).
+class ErrorDetailSerializer(serializers.Serializer):
+    code = serializers.CharField(
+        help_text=gettext_lazy("Machine-readable code, e.g. invalid, stale, order_locked.")
+    )
+    message = serializers.CharField(help_text=gettext_lazy("What went wrong, in the user's language."))
+    links = serializers.DictField(
+        child=serializers.CharField(),
+        required=False,
+        help_text=gettext_lazy(
+            "Only some errors: where to go instead, e.g. change_request_api for a locked order."
+        ),
+    )
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        # The key "fields" is declared here: as a class attribute it would shadow Serializer.fields.
+        declared = super().get_fields()
+        return {
+            "code": declared["code"],
+            "message": declared["message"],
+            "fields": serializers.DictField(
+                child=serializers.ListField(child=serializers.CharField()),
+                help_text=gettext_lazy('Messages per input, e.g. {"lines[0].quantity": ["..."]}.'),
+            ),
+            "links": declared["links"],
+        }
+
+
+class ErrorResponseSerializer(serializers.Serializer):
+    error = ErrorDetailSerializer()

@@ -14,8 +14,21 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from config.admin import ReadOnlyAdminMixin
 from config.kernel.errors import ApplicationError
-from orders import catalog, sales
-from orders.models import Customer, CustomerContact, ImportJob, OrderLine, Product, ProductFamily, SalesOrder
+from orders import catalog, change_requests, sales
+from orders.models import (
+    ChangeRequest,
+    ChangeRequestDecision,
+    Customer,
+    CustomerContact,
+    ImportJob,
+    OrderLine,
+    Product,
+    ProductFamily,
+    SalesOrder,
+)
+
+# Tracking links, ratings and notification deliveries have their own admin module; change requests below.
+from orders.service_desk import admin as customer_service_admin  # noqa: F401
 
 
 def _report(request, exc: ApplicationError) -> None:
@@ -32,7 +45,7 @@ def _refusal_to_message(request, view):
         return HttpResponseRedirect(request.get_full_path())
 
 
-class ServiceAdminMixin:
+class ServiceAdminMixin(admin.ModelAdmin):
     """Route admin saves through the service layer so admin writes obey the same rules and history."""
 
     def save_via_service(self, request, obj, form, change):  # pragma: no cover - overridden
@@ -128,6 +141,7 @@ class OrderLineInline(admin.TabularInline):
 
 
 def _transition_action(name: str):
+    @admin.action(description=sales.TRANSITION_LABELS[name])
     def action(modeladmin, request, queryset):
         done, failed = 0, 0
         for order in queryset:
@@ -147,7 +161,6 @@ def _transition_action(name: str):
             )
 
     action.__name__ = f"transition_{name}"
-    action.short_description = sales.TRANSITION_LABELS[name]
     return action
 
 
@@ -261,11 +274,6 @@ class SalesOrderAdmin(SimpleHistoryAdmin):
             formset.save(commit=False)
 
 
-# Tracking links, ratings and notification deliveries have their own admin module; change requests below.
-from orders import change_requests  # noqa: E402
-from orders.models import ChangeRequest, ChangeRequestDecision  # noqa: E402
-from orders.service_desk import admin as customer_service_admin  # noqa: E402, F401
-
 # --- change requests ---------------------------------------------------------------------------------
 
 
@@ -283,6 +291,7 @@ class ChangeRequestDecisionInline(admin.TabularInline):
 def _change_request_action(name: str):
     """A guarded admin action: the service checks permission, state and the approval matrix."""
 
+    @admin.action(description=change_requests.ACTION_LABELS[name])
     def action(modeladmin, request, queryset):
         done = 0
         for cr in queryset:
@@ -301,7 +310,6 @@ def _change_request_action(name: str):
             )
 
     action.__name__ = f"change_request_{name}"
-    action.short_description = change_requests.ACTION_LABELS[name]
     return action
 
 
@@ -327,9 +335,7 @@ class ChangeRequestAdmin(SimpleHistoryAdmin):
     actions = [_change_request_action(name) for name in ("submit", "approve", "withdraw", "apply")]
 
     def get_queryset(self, request):
-        from orders.change_requests.selectors import change_requests_visible_to
-
-        return change_requests_visible_to(request.user)
+        return change_requests.change_requests_visible_to(request.user)
 
     def get_readonly_fields(self, request, obj=None):
         return [field.name for field in self.model._meta.fields]

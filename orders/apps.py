@@ -19,8 +19,11 @@ class OrdersConfig(AppConfig):
         connect_signals()
 
         from config.kernel import bus as events
-        from orders import panels
-        from orders.notifications import services as notifications
+        from orders import (
+            notifications,
+            panels,
+            tasks,  # noqa: F401  (registers the tasks the services queue by name)
+        )
         from orders.tracking.views import panel_context
 
         # Customer tracking links on the order page; in-app/email/chat notices from the order events.
@@ -33,7 +36,7 @@ class OrdersConfig(AppConfig):
                 order=50,
             )
         )
-        events.subscribe(notifications.on_event)
+        events.subscribe(notifications.on_event, to=notifications.ROUTED_EVENTS)
 
         from orders.change_requests.views import register_panel
 

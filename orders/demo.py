@@ -31,8 +31,9 @@ from django.contrib.auth.password_validation import validate_password
 from django.db import transaction
 from django.utils import timezone
 
+from config.kernel import stamp
 from config.kernel.errors import ApplicationError
-from orders import catalog, sales
+from orders import catalog, change_requests, sales
 from orders.models import (
     Customer,
     CustomerContact,
@@ -43,7 +44,6 @@ from orders.models import (
     ProductFamily,
     SalesOrder,
 )
-from orders.sales import transitions
 
 # --- users -----------------------------------------------------------------------------------------------
 # (username, role group, first name, last name)
@@ -360,9 +360,9 @@ def _hose_spec(rng: random.Random) -> dict:
     return spec
 
 
-def _packaging_spec(rng: random.Random) -> dict:
+def _packaging_spec(rng: random.Random) -> dict[str, Any]:
     board = rng.choice(["GC1", "GC2", "GD2", "SBS", "E-flute", "B-flute"])
-    spec = {
+    spec: dict[str, Any] = {
         "board_grade": board,
         "print_colours": rng.choice([1, 2, 4, 4, 5, 6]),
         "coating": rng.choice(["none", "aqueous", "aqueous", "uv_gloss", "uv_matt", "soft_touch"]),
@@ -540,25 +540,27 @@ def _ensure_customers(rng: random.Random, admin: Any, count: int) -> list[Custom
                 phone=phone,
                 is_primary=position == 0,
             )
-            contact._history_user = admin
+            stamp(contact, actor=admin, reason="Demo data")
             contact.save()
         customers.append(customer)
     return customers
 
 
-def _order_lines(rng: random.Random, products: dict[str, list[Product]], requested: dt.date) -> list[dict]:
+def _order_lines(
+    rng: random.Random, products: dict[str, list[Product]], requested: dt.date
+) -> list[sales.LineInput]:
     # A customer orders mostly from one family; a few orders mix two.
     families = [rng.choice(list(products))]
     if rng.random() < 0.15:
         families.append(rng.choice(list(products)))
-    lines = []
+    lines: list[sales.LineInput] = []
     for _ in range(rng.choices([1, 2, 3, 4], weights=[45, 30, 15, 10])[0]):
         code = rng.choice(families)
         low, high = QUANTITIES[code]
         quantity = rng.randint(low, high)
         if code == "PACK":
             quantity = round(quantity, -3)
-        line = {
+        line: sales.LineInput = {
             "product": rng.choice(products[code]),
             "quantity": Decimal(quantity),
             "spec_values": SPEC_MAKERS[code](rng),
@@ -635,10 +637,10 @@ def _open_dates(
 ) -> tuple[dt.date, dt.date | None]:
     """An order still open today: its dates lie ahead, for some orders in the plant only just."""
     if in_plant and rng.random() < 0.25:
-        promised = today + dt.timedelta(days=rng.randint(1, 4))
-        return promised, promised
+        soon = today + dt.timedelta(days=rng.randint(1, 4))
+        return soon, soon
     requested = today + dt.timedelta(days=rng.randint(5, 60))
-    promised = None
+    promised: dt.date | None = None
     if not draft or rng.random() < 0.5:
         promised = requested + dt.timedelta(days=rng.choice([0, 0, 0, 3, 7, 14]))
     return requested, promised
@@ -655,9 +657,9 @@ def _timeline(rng: random.Random, status: str, now: dt.datetime, *, late: bool =
     if status in ("shipped", "closed"):
         ship = now - (_days(rng, 0.3, 7) if status == "shipped" else _days(rng, 9, 85))
         ship_day = timezone.localdate(ship)
-        promised = ship_day + dt.timedelta(days=-rng.randint(1, 8) if late else rng.randint(0, 4))
-        requested = promised - dt.timedelta(days=rng.choice([0, 0, 0, 3, 7]))
-        created = _working_hour(rng, promised - dt.timedelta(days=rng.randint(18, 40)))
+        promise = ship_day + dt.timedelta(days=-rng.randint(1, 8) if late else rng.randint(0, 4))
+        requested = promise - dt.timedelta(days=rng.choice([0, 0, 0, 3, 7]))
+        created = _working_hour(rng, promise - dt.timedelta(days=rng.randint(18, 40)))
         confirm = created + _days(rng, 0.02, 2)
         release = confirm + _days(rng, 1, 5)
         complete = ship - _days(rng, 0.3, 2)
@@ -667,7 +669,7 @@ def _timeline(rng: random.Random, status: str, now: dt.datetime, *, late: bool =
         steps = [("confirm", confirm), ("release", release), ("produce", start), ("ship", ship)]
         if status == "closed":
             steps.append(("close", ship + _days(rng, 1, 6)))
-        return Timeline(status, created, requested, promised, steps, (start, complete, complete))
+        return Timeline(status, created, requested, promise, steps, (start, complete, complete))
 
     base = status
     if status == "on_hold":
@@ -765,6 +767,7 @@ DOERS = {"confirm": "owner", "release": "planner", "ship": "manager", "close": "
 
 
 def _produce(ctx: DemoContext, order: SalesOrder, timeline: Timeline) -> SalesOrder:
+    assert timeline.production is not None  # a timeline with a "produce" step plans its production
     start, end, until = timeline.production
     _run_hooks("produce", ctx, order=order, start=start, end=end, until=until)
     order = SalesOrder.objects.get(pk=order.pk)
@@ -772,10 +775,10 @@ def _produce(ctx: DemoContext, order: SalesOrder, timeline: Timeline) -> SalesOr
     planner = ctx.actors["planner"]
     if order.status == OrderStatus.RELEASED and start < until:
         with at(start):
-            order = transitions.order_start_production(actor=planner, order=order)
+            order = sales.order_start_production(actor=planner, order=order)
     if order.status == OrderStatus.IN_PRODUCTION and end <= until:
         with at(end):
-            order = transitions.order_complete(actor=planner, order=order)
+            order = sales.order_complete(actor=planner, order=order)
     return order
 
 
@@ -787,13 +790,13 @@ def _step(
         if name == "hold":
             # Sales may hold an order the plant has not been given yet; after release only the plant may.
             actor = rng.choice([owner, planner]) if order.is_editable else planner
-            return transitions.order_hold(actor=actor, order=order, reason=rng.choice(HOLD_REASONS))
+            return sales.order_hold(actor=actor, order=order, reason=rng.choice(HOLD_REASONS))
         if name == "cancel":
             # Once the plant has the order, only the production manager may cancel it.
             actor = owner if order.is_editable else manager
-            return transitions.order_cancel(actor=actor, order=order, reason=rng.choice(CANCEL_REASONS))
+            return sales.order_cancel(actor=actor, order=order, reason=rng.choice(CANCEL_REASONS))
         doer = {"owner": owner, "planner": planner, "manager": manager}[DOERS[name]]
-        return transitions.order_transition(actor=doer, order=order, name=name)
+        return sales.order_transition(actor=doer, order=order, name=name)
 
 
 @transaction.atomic
@@ -870,9 +873,6 @@ def _demo_change_requests(rng: random.Random, actors: dict[str, Any]) -> dict[st
     """A few change requests on orders the plant holds, at today's date and against today's plan: two waiting
     in the approvers' inbox, one approved and applied, one rejected. Made through the change-request
     services (impact analysis, approval matrix, apply) like any other."""
-    from orders import change_requests
-    from orders.models import OrderStatus
-
     candidates = list(
         SalesOrder.objects.filter(status__in=[OrderStatus.RELEASED, OrderStatus.IN_PRODUCTION])
         .select_related("owner")
@@ -884,6 +884,7 @@ def _demo_change_requests(rng: random.Random, actors: dict[str, Any]) -> dict[st
     plans = ["later", "more", "later", "fewer"]
     for plan, order in zip(plans, candidates, strict=False):
         line = order.lines.order_by("line_no").first()
+        changes: list[dict[str, Any]]
         if plan == "later":
             requested = order.requested_date or timezone.localdate()
             changes = [
@@ -894,6 +895,7 @@ def _demo_change_requests(rng: random.Random, actors: dict[str, Any]) -> dict[st
                 }
             ]
         else:
+            assert line is not None  # an order in the plant has lines
             step = max(Decimal("1"), (line.quantity * Decimal("0.2")).quantize(Decimal("1")))
             quantity = line.quantity + step if plan == "more" else max(Decimal("1"), line.quantity - step)
             changes = [{"op": "set_quantity", "line_no": line.line_no, "quantity": str(quantity)}]

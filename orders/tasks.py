@@ -1,4 +1,9 @@
-"""Celery tasks of the orders app: ids in, one service call, nothing else."""
+"""Celery tasks of the orders app: ids in, one service call, nothing else.
+
+The services queue these by their registered names (`celery.signature(name).delay(...)`), so they never
+import this module; it is imported by OrdersConfig.ready (and by the worker's autodiscovery), which
+registers the tasks in every process.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +11,7 @@ import logging
 
 from celery import shared_task
 
-from orders.notifications import services as notifications
+from orders import imports, notifications
 
 logger = logging.getLogger("orderbridge.notifications")
 
@@ -34,15 +39,11 @@ def notifications_sweep(limit: int = 500) -> int:
 
 @shared_task(name="orders.import_validate", acks_late=True)
 def import_validate(job_id: int) -> str | None:
-    from orders.imports.services import import_job_validate
-
-    job = import_job_validate(job_id=job_id)
+    job = imports.import_job_validate(job_id=job_id)
     return job.status if job else None
 
 
 @shared_task(name="orders.import_run", acks_late=True)
 def import_run(job_id: int) -> str | None:
-    from orders.imports.services import import_job_run
-
-    job = import_job_run(job_id=job_id)
+    job = imports.import_job_run(job_id=job_id)
     return job.status if job else None

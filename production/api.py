@@ -13,10 +13,10 @@ from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
 from rest_framework.views import APIView
 
+from config.api import ModelPermissions
 from config.kernel import allowed
 from orders.models import Customer, Product
 from orders.sales import orders_visible_to
-from orders.sales.api import ModelPermissions
 from production import changes, master_data, replanning, scheduling, work_orders
 from production.changes.models import ChangeDisposition
 from production.policies import RUN_SCHEDULE

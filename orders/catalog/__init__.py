@@ -1,8 +1,10 @@
-"""Customers and the catalog: what other packages may call (writes through services, reads, spec checks).
+"""Customers and the catalog: what other packages may call (writes through services, reads, spec checks,
+the form inputs of spec attributes).
 
 Models: `orders.models` (or `orders.catalog.models`). Everything else in this package is private to it.
 """
 
+from orders.catalog.forms import SPEC_PREFIX, SpecInput, spec_form_field
 from orders.catalog.selectors import customers_active, product_families, products_active
 from orders.catalog.services import (
     CUSTOMER_FIELDS,
@@ -17,6 +19,8 @@ from orders.catalog.specs import schema_errors, spec_display, spec_fields, spec_
 
 __all__ = [
     "CUSTOMER_FIELDS",
+    "SPEC_PREFIX",
+    "SpecInput",
     "customer_create",
     "customer_update",
     "customers_active",
@@ -29,5 +33,6 @@ __all__ = [
     "schema_errors",
     "spec_display",
     "spec_fields",
+    "spec_form_field",
     "spec_value_errors",
 ]

@@ -18,12 +18,13 @@ from orders.validation import full_clean
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
+    from django_stubs_ext import StrOrPromise
 
 CUSTOMER_FIELDS = ("code", "name", "tier", "crm_id", "email", "phone", "address", "language", "is_active")
 
 
 @transaction.atomic
-def customer_create(*, actor: User | None, reason: str = "", **data: Any) -> Customer:
+def customer_create(*, actor: User | None, reason: StrOrPromise = "", **data: Any) -> Customer:
     require(actor, "orders.add_customer", action="customer_create", target=str(data.get("code", "-")))
     customer = Customer(**{key: value for key, value in data.items() if key in CUSTOMER_FIELDS})
     full_clean(customer)
@@ -33,7 +34,9 @@ def customer_create(*, actor: User | None, reason: str = "", **data: Any) -> Cus
 
 
 @transaction.atomic
-def customer_update(*, actor: User | None, customer: Customer, reason: str = "", **data: Any) -> Customer:
+def customer_update(
+    *, actor: User | None, customer: Customer, reason: StrOrPromise = "", **data: Any
+) -> Customer:
     require(actor, "orders.change_customer", action="customer_update", target=customer.code)
     customer = Customer.objects.select_for_update().get(pk=customer.pk)
     for key, value in data.items():
@@ -59,7 +62,7 @@ def product_family_create(
     name: str,
     spec_schema: dict[str, Any] | None = None,
     description: str = "",
-    reason: str = "",
+    reason: StrOrPromise = "",
 ) -> ProductFamily:
     require(actor, "orders.add_productfamily", action="product_family_create", target=code)
     spec_schema = spec_schema or {"type": "object", "properties": {}}
@@ -73,7 +76,7 @@ def product_family_create(
 
 @transaction.atomic
 def product_family_update(
-    *, actor: User | None, family: ProductFamily, reason: str = "", **data: Any
+    *, actor: User | None, family: ProductFamily, reason: StrOrPromise = "", **data: Any
 ) -> ProductFamily:
     family = ProductFamily.objects.select_for_update().get(pk=family.pk)
     if "spec_schema" in data:
@@ -96,7 +99,7 @@ def product_create(
     family: ProductFamily,
     unit: str = "pcs",
     is_active: bool = True,
-    reason: str = "",
+    reason: StrOrPromise = "",
 ) -> Product:
     require(actor, "orders.add_product", action="product_create", target=sku)
     product = Product(sku=sku, name=name, family=family, unit=unit, is_active=is_active)
@@ -107,7 +110,9 @@ def product_create(
 
 
 @transaction.atomic
-def product_update(*, actor: User | None, product: Product, reason: str = "", **data: Any) -> Product:
+def product_update(
+    *, actor: User | None, product: Product, reason: StrOrPromise = "", **data: Any
+) -> Product:
     require(actor, "orders.change_product", action="product_update", target=product.sku)
     product = Product.objects.select_for_update().get(pk=product.pk)
     for key in ("sku", "name", "family", "unit", "is_active"):

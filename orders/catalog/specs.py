@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from functools import lru_cache
-from typing import Any
+from typing import Any, cast
 
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -36,7 +36,8 @@ def schema_errors(schema: Any) -> list[str]:
 
 
 def _message(error: SchemaValidationError) -> str:
-    validator, value = error.validator, error.validator_value
+    # Typed `Any | Unset` by jsonschema; every error iter_errors reports has its schema value set.
+    validator, value = error.validator, cast(Any, error.validator_value)
     if validator == "required":
         return _("This field is required.")
     if validator == "enum":

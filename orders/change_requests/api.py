@@ -17,12 +17,12 @@ from rest_framework.response import Response
 from rest_framework.reverse import reverse
 from rest_framework.routers import DefaultRouter
 
+from config.api import ErrorResponseSerializer
 from config.kernel import refused
 from config.kernel.errors import ValidationFailed
 from orders.change_requests import decisions, policies, proposals, selectors
 from orders.change_requests.models import ChangeOrigin, ChangeRequest, ChangeRequestStatus, Disposition
 from orders.sales import orders_visible_to
-from orders.sales.serializers import ErrorResponseSerializer
 
 ERROR = ErrorResponseSerializer
 

@@ -15,14 +15,13 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from orders.catalog import spec_fields
+from config.forms import add_errors as _add_errors
+from config.forms import date_form_field as _date_field
+from orders.catalog import SPEC_PREFIX, spec_fields
+from orders.catalog import spec_form_field as _spec_form_field
 from orders.catalog.models import Product
 from orders.change_requests.models import Disposition
 from orders.change_requests.operations import OP_LABELS, OPS
-from orders.sales.forms import SPEC_PREFIX
-from orders.sales.forms import add_errors as _add_errors
-from orders.sales.forms import date_form_field as _date_field
-from orders.sales.forms import spec_form_field as _spec_form_field
 from orders.sales.models import SalesOrder
 
 ROW_ERROR_KEY = re.compile(r"^changes\[(\d+)\](?:\.(.+))?$")

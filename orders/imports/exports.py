@@ -1,105 +1,18 @@
-"""Tables out as CSV and XLSX: orders here, and the writers every other export (work orders, KPI tables) uses.
-
-CSV streams row by row (a 100,000-order export never sits in memory); XLSX is built with openpyxl's
-write-only workbook. Text that a spreadsheet would run as a formula (=, +, -, @ first) is prefixed with a
-quote, so an export cannot carry a formula into someone's Excel (CSV injection).
-"""
+"""Orders out as CSV and XLSX, with the table writers of config.tables."""
 
 from __future__ import annotations
 
-import csv
-import datetime as dt
-import io
-from collections.abc import Iterable, Iterator, Sequence
-from decimal import Decimal
+from collections.abc import Iterator
 from typing import Any
 
 from django.db.models import QuerySet
 from django.http import HttpResponse, StreamingHttpResponse
 from django.utils import timezone
-from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
-from config.kernel.errors import ValidationFailed
+from config.tables import EXPORT_CHUNK, table_response
 from orders.sales.models import OrderStatus, SalesOrder
 
-FORMATS = ("csv", "xlsx")
-XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-EXPORT_CHUNK = 2000
-
-
-def safe_cell(value: Any) -> Any:
-    """A value as a spreadsheet cell: aware datetimes in local time without zone, formulas defused."""
-    if isinstance(value, dt.datetime):
-        if timezone.is_aware(value):
-            value = timezone.localtime(value).replace(tzinfo=None)
-        return value
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
-
-
-def _csv_text(value: Any) -> str:
-    value = safe_cell(value)
-    if value is None:
-        return ""
-    if isinstance(value, dt.datetime):
-        return value.isoformat(sep=" ", timespec="seconds")
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, float):
-        return f"{value:.4g}" if abs(value) < 1 else f"{value:.2f}"
-    if isinstance(value, Decimal):
-        return format(value.normalize(), "f") if value == value.to_integral() else str(value)
-    return str(value)
-
-
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
-def csv_lines(columns: Sequence[Any], rows: Iterable[Sequence[Any]]) -> Iterator[str]:
-    writer = csv.writer(_Echo())
-    # A byte-order mark makes Excel read the file as UTF-8 (Chinese names stay readable).
-    yield "\ufeff" + writer.writerow([str(c) for c in columns])
-    for row in rows:
-        yield writer.writerow([_csv_text(v) for v in row])
-
-
-def xlsx_bytes(columns: Sequence[Any], rows: Iterable[Sequence[Any]], *, sheet: str = "Data") -> bytes:
-    from openpyxl import Workbook
-
-    workbook = Workbook(write_only=True)
-    worksheet = workbook.create_sheet(title=str(sheet)[:31] or "Data")
-    worksheet.append([str(c) for c in columns])
-    for row in rows:
-        worksheet.append([safe_cell(v) for v in row])
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
-
-
-def table_response(
-    *, fmt: str, filename: str, columns: Sequence[Any], rows: Iterable[Sequence[Any]], sheet: str = ""
-) -> HttpResponse | StreamingHttpResponse:
-    """A download of one table; `fmt` is "csv" (streamed) or "xlsx"."""
-    if fmt not in FORMATS:
-        raise ValidationFailed(_("Choose CSV or XLSX."), fields={"format": [_("Choose CSV or XLSX.")]})
-    base = slugify(filename) or "export"
-    response: HttpResponse | StreamingHttpResponse
-    if fmt == "csv":
-        response = StreamingHttpResponse(csv_lines(columns, rows), content_type="text/csv; charset=utf-8")
-    else:
-        response = HttpResponse(
-            xlsx_bytes(columns, rows, sheet=sheet or base), content_type=XLSX_CONTENT_TYPE
-        )
-    response["Content-Disposition"] = f'attachment; filename="{base}.{fmt}"'
-    return response
-
-
-# --- orders -------------------------------------------------------------------------------------------------
 ORDER_COLUMNS = (
     ("number", _("Order number")),
     ("external_ref", _("External reference")),

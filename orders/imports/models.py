@@ -29,7 +29,7 @@ class ImportJob(models.Model):
 
     The file itself is stored in the row, so a Celery worker on another machine can read it. Progress of
     a running step lives in the shared cache (a transaction that is still open cannot show its progress).
-    Status changes only through the transitions below, called by `orders.imports.services`.
+    Status changes only through the transitions below, called by `orders.imports.jobs`.
     """
 
     created_by = models.ForeignKey(

@@ -1,23 +1,20 @@
-"""Spreadsheet import (sales) and order export pages. Thin: orders.imports.services and
-orders.imports.exports do the work."""
+"""Spreadsheet import pages (sales). Thin: orders.imports.jobs and orders.imports.sheets do the work."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
-from django.http import Http404, HttpResponse, StreamingHttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from config.http import AuthenticatedRequest
 from config.kernel.errors import ApplicationError
-from orders.catalog import customers_active
-from orders.imports import exports
-from orders.imports import services as imports
+from config.tables import FORMATS
+from orders.imports import jobs, sheets
 from orders.imports.models import ImportJob, ImportJobStatus
-from orders.sales import order_list
-from orders.sales.forms import OrderFilterForm
 
 RUNNING = (ImportJobStatus.UPLOADED, ImportJobStatus.VALIDATING, ImportJobStatus.IMPORTING)
 
@@ -32,8 +29,8 @@ def import_upload(request: AuthenticatedRequest) -> HttpResponse:
         else:
             try:
                 # Read at most one byte more than allowed: the service names the size problem.
-                content = upload.read(imports.settings.IMPORT_MAX_BYTES + 1)
-                job = imports.import_job_create(
+                content = upload.read(settings.IMPORT_MAX_BYTES + 1)
+                job = jobs.import_job_create(
                     actor=request.user,
                     filename=upload.name or "",
                     content=content,
@@ -44,19 +41,19 @@ def import_upload(request: AuthenticatedRequest) -> HttpResponse:
                 errors = [m for messages_ in exc.fields.values() for m in messages_] or [exc.message]
     context = {
         "errors": errors,
-        "encodings": imports.ENCODINGS,
-        "jobs": imports.jobs_of(request.user),
-        "max_mb": imports.settings.IMPORT_MAX_BYTES // 1048576,
-        "max_rows": imports.settings.IMPORT_MAX_ROWS,
+        "encodings": sheets.ENCODINGS,
+        "jobs": jobs.jobs_of(request.user),
+        "max_mb": settings.IMPORT_MAX_BYTES // 1048576,
+        "max_rows": settings.IMPORT_MAX_ROWS,
     }
     return render(request, "orders/import/upload.html", context, status=400 if errors else 200)
 
 
 @permission_required("orders.add_importjob", raise_exception=True)
 def import_template(request: AuthenticatedRequest, fmt: str) -> HttpResponse:
-    if fmt not in exports.FORMATS:
+    if fmt not in FORMATS:
         raise Http404(_("Unknown format."))
-    content, content_type = imports.template_file(fmt)
+    content, content_type = sheets.template_file(fmt)
     response = HttpResponse(content, content_type=content_type)
     response["Content-Disposition"] = f'attachment; filename="orderbridge-order-import.{fmt}"'
     return response
@@ -75,8 +72,8 @@ def import_job(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     context = {
         "job": job,
         "running": job.status in RUNNING,
-        "stalled": imports.import_job_stalled(job),
-        "progress": imports.progress(job),
+        "stalled": jobs.import_job_stalled(job),
+        "progress": jobs.progress(job),
     }
     if request.htmx and request.GET.get("partial") == "progress":
         response = render(request, "orders/import/_progress.html", context)
@@ -91,7 +88,7 @@ def import_job(request: AuthenticatedRequest, pk: int) -> HttpResponse:
 def import_commit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     job = _own_job(request, pk)
     try:
-        imports.import_job_commit(actor=request.user, job=job)
+        jobs.import_job_commit(actor=request.user, job=job)
     except ApplicationError as exc:
         messages.error(request, exc.message)
     return redirect("orders:import_job", pk=job.pk)
@@ -102,16 +99,7 @@ def import_commit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
 def import_retry(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     job = _own_job(request, pk)
     try:
-        imports.import_job_retry(actor=request.user, job=job)
+        jobs.import_job_retry(actor=request.user, job=job)
     except ApplicationError as exc:
         messages.error(request, exc.message)
     return redirect("orders:import_job", pk=job.pk)
-
-
-def orders_export(request: AuthenticatedRequest, fmt: str) -> HttpResponse | StreamingHttpResponse:
-    """The order list as filtered on screen, limited to the orders the user may see."""
-    if fmt not in exports.FORMATS:
-        raise Http404(_("Unknown format."))
-    form = OrderFilterForm(request.GET or None, customers=customers_active())
-    queryset = order_list(user=request.user, **form.filters())
-    return exports.orders_export(queryset=queryset, fmt=fmt)

@@ -1,7 +1,7 @@
 """In-app notifications, each user's choice of channels, and the email/chat deliveries of each notice.
 
 Imported by orders/models.py so that Django finds the models; routing and sending live in
-orders/notifications.py.
+orders/notifications/services.py.
 """
 
 from __future__ import annotations

@@ -1,6 +1,7 @@
 """Notifications: who hears of which event, the inbox, each user's channels, and email/chat delivery.
 
-`on_event` is subscribed to config.kernel.bus (OrdersConfig.ready) and runs inside the publishing transaction:
+`on_event` is subscribed to config.kernel.bus for the events it routes (ROUTED_EVENTS, in OrdersConfig.ready)
+and runs inside the publishing transaction:
 the notice rows and their delivery rows commit with the change that caused them, or not at all. Email and
 chat are sent by a Celery task enqueued after commit (never inside a request); a delivery row per channel
 makes sending idempotent, and failures are retried with exponential backoff (task retry, beat sweep as the
@@ -19,6 +20,7 @@ from typing import TYPE_CHECKING, Any, TypedDict
 from urllib.parse import urlsplit
 
 import httpx
+from celery import signature
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
@@ -30,7 +32,21 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from config.kernel.errors import ValidationFailed
-from config.kernel.events import OrderEvent
+from config.kernel.events import (
+    ChangeRequestApproved,
+    ChangeRequestRejected,
+    ChangeRequestSubmitted,
+    ChangeRequestSuperseded,
+    ChangeRequestWithdrawn,
+    OrderAtRisk,
+    OrderCancelled,
+    OrderCompleted,
+    OrderEvent,
+    OrderHeld,
+    OrderResumed,
+    OrderShipped,
+    ProductionExceptionRaised,
+)
 from orders.notifications.models import (
     Channel,
     ChatStyle,
@@ -52,6 +68,8 @@ if TYPE_CHECKING:
 logger = logging.getLogger("orderbridge.notifications")
 
 APPROVE_PERMISSION = "orders.approve_changerequest"
+# The Celery task (orders/tasks.py) that sends one delivery, by its registered name.
+DELIVER_TASK = "orders.notification_deliver"
 WEBHOOK_TIMEOUT_SECONDS = 10
 BACKOFF_BASE_SECONDS = 30
 BACKOFF_MAX_SECONDS = 3600
@@ -155,6 +173,22 @@ ROUTES: dict[str, Route] = {
         "panel-tracking-link",
     ),
 }
+# The bus events on_event routes (OrdersConfig.ready subscribes it to these only). OrderRated is routed
+# too, but it is no bus event: tracking.order_rating_submit hands it to on_event itself.
+ROUTED_EVENTS: tuple[type[OrderEvent], ...] = (
+    ChangeRequestSubmitted,
+    ChangeRequestApproved,
+    ChangeRequestRejected,
+    ChangeRequestWithdrawn,
+    ChangeRequestSuperseded,
+    ProductionExceptionRaised,
+    OrderAtRisk,
+    OrderCompleted,
+    OrderShipped,
+    OrderHeld,
+    OrderResumed,
+    OrderCancelled,
+)
 
 
 # --- routing ----------------------------------------------------------------------------------------------
@@ -328,10 +362,8 @@ def notify(
 
 
 def _enqueue(delivery_id: int) -> None:
-    from orders.tasks import notification_deliver
-
     try:
-        notification_deliver.delay(delivery_id)
+        signature(DELIVER_TASK).delay(delivery_id)
     except Exception:  # the broker is down: the beat sweep finds the pending row
         logger.warning("could not enqueue notification delivery %s", delivery_id, exc_info=True)
 

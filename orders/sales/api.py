@@ -7,25 +7,30 @@ API's one error format (config.api). An order the user may not see answers 404, 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any, cast
+
 import django_filters
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema, extend_schema_view
-from rest_framework import mixins, permissions, status, viewsets
+from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
 from rest_framework.routers import DefaultRouter
 
+from config.api import ErrorResponseSerializer, ModelPermissions
+from config.http import request_user
 from orders import catalog
 from orders.catalog.models import Customer, CustomerTier, Product
 from orders.sales import creation, editing, selectors, transitions
 from orders.sales.lines import loaded_lines
 from orders.sales.locks import OrderNumber
 from orders.sales.models import OrderStatus, SalesOrder
+from orders.sales.rules import LineInput
 from orders.sales.serializers import (
     CustomerSerializer,
-    ErrorResponseSerializer,
     HistoryEntrySerializer,
     OrderCreateSerializer,
     OrderSerializer,
@@ -39,16 +44,6 @@ from orders.sales.serializers import (
 )
 
 ERROR = ErrorResponseSerializer
-
-
-class ModelPermissions(permissions.DjangoModelPermissions):
-    """Django model permissions, reads included: listing customers needs `view_customer`."""
-
-    perms_map = {
-        **permissions.DjangoModelPermissions.perms_map,
-        "GET": ["%(app_label)s.view_%(model_name)s"],
-        "HEAD": ["%(app_label)s.view_%(model_name)s"],
-    }
 
 
 # --- customers and catalog ------------------------------------------------------------------------------
@@ -91,11 +86,13 @@ class CustomerViewSet(CatalogViewSet):
     ordering_fields = ["code", "name", "tier", "created_at"]
 
     def perform_create(self, serializer):
-        serializer.instance = catalog.customer_create(actor=self.request.user, **serializer.validated_data)
+        serializer.instance = catalog.customer_create(
+            actor=request_user(self.request), **serializer.validated_data
+        )
 
     def perform_update(self, serializer):
         serializer.instance = catalog.customer_update(
-            actor=self.request.user, customer=serializer.instance, **serializer.validated_data
+            actor=request_user(self.request), customer=serializer.instance, **serializer.validated_data
         )
 
 
@@ -122,11 +119,13 @@ class ProductViewSet(CatalogViewSet):
     ordering_fields = ["sku", "name"]
 
     def perform_create(self, serializer):
-        serializer.instance = catalog.product_create(actor=self.request.user, **serializer.validated_data)
+        serializer.instance = catalog.product_create(
+            actor=request_user(self.request), **serializer.validated_data
+        )
 
     def perform_update(self, serializer):
         serializer.instance = catalog.product_update(
-            actor=self.request.user, product=serializer.instance, **serializer.validated_data
+            actor=request_user(self.request), product=serializer.instance, **serializer.validated_data
         )
 
 
@@ -148,16 +147,21 @@ class ProductFamilyViewSet(CatalogViewSet):
 
     def perform_create(self, serializer):
         serializer.instance = catalog.product_family_create(
-            actor=self.request.user, **serializer.validated_data
+            actor=request_user(self.request), **serializer.validated_data
         )
 
     def perform_update(self, serializer):
         serializer.instance = catalog.product_family_update(
-            actor=self.request.user, family=serializer.instance, **serializer.validated_data
+            actor=request_user(self.request), family=serializer.instance, **serializer.validated_data
         )
 
 
 # --- orders --------------------------------------------------------------------------------------------
+def _line_input(line: Mapping[str, Any]) -> LineInput:
+    """A line as OrderLineInputSerializer validated it: the keys of a LineInput (DRF's data is untyped)."""
+    return cast(LineInput, dict(line))
+
+
 class OrderFilter(django_filters.FilterSet):
     status = django_filters.MultipleChoiceFilter(
         choices=OrderStatus.choices, help_text=_("Repeat for several: ?status=draft&status=confirmed.")
@@ -277,7 +281,7 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         body = OrderCreateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         data = dict(body.validated_data)
-        lines = [dict(line) for line in data.pop("lines")]
+        lines = [_line_input(line) for line in data.pop("lines")]
         order = creation.order_create(actor=request.user, lines=lines, **data)
         location = reverse("order-detail", kwargs={"number": order.number}, request=request)
         return Response(
@@ -297,7 +301,7 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
             order=order,
             expected_version=version,
             data=data,
-            lines=None if lines is None else [dict(line) for line in lines],
+            lines=None if lines is None else [_line_input(line) for line in lines],
             reason=reason,
         )
         return Response(self.represent(order))

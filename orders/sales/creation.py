@@ -383,11 +383,7 @@ def order_create_and_advance(
                 actor=actor, order=order, name=name, reason=reason, locked=True, unsaved_steps=steps
             )
         if steps:
-            order.skip_history_when_saving = True  # simple-history's documented switch
-            try:
-                order.save()
-            finally:
-                del order.skip_history_when_saving
+            order.save_without_historical_record()
             SalesOrder.history.bulk_history_create(steps, update=True)
     return order
 

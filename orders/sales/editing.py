@@ -112,7 +112,8 @@ def order_update(
         errors.update(line_errors)
         existing_ids = set(order.lines.values_list("pk", flat=True))
         for index, line in enumerate(cleaned_lines):
-            if line["id"] not in (None, "") and int(line["id"]) not in existing_ids:  # type: ignore[arg-type]
+            line_id = _existing_id(line)
+            if line_id is not None and line_id not in existing_ids:
                 errors.setdefault(f"lines[{index}].id", []).append(_("This line is not part of the order."))
         if order.status == OrderStatus.CONFIRMED and not cleaned_lines:
             errors["lines"] = [_("A confirmed order needs at least one line.")]
@@ -140,28 +141,35 @@ def order_update(
     return order
 
 
+def _existing_id(line: CleanedLine) -> int | None:
+    """The id of the existing line a cleaned line updates; None for a new line."""
+    value = line["id"]
+    return None if value is None or value == "" else int(value)
+
+
 def _replace_lines(order: SalesOrder, cleaned: list[CleanedLine], *, actor: User | None, reason: str) -> None:
     current = {line.pk: line for line in order.lines.all()}
-    keep = {int(line["id"]) for line in cleaned if line["id"] not in (None, "")}  # type: ignore[arg-type]
+    keep = {pk for wanted in cleaned if (pk := _existing_id(wanted)) is not None}
     for pk, line in current.items():
         if pk not in keep:
             stamp(line, actor=actor, reason=reason)
             line.delete()
     next_no = max((line.line_no for line in current.values()), default=0) + 1
-    for line in cleaned:
-        if line["id"] in (None, ""):
-            save_new_line(order, line, line_no=next_no, actor=actor, reason=reason)
+    for wanted in cleaned:
+        line_id = _existing_id(wanted)
+        if line_id is None:
+            save_new_line(order, wanted, line_no=next_no, actor=actor, reason=reason)
             next_no += 1
             continue
-        existing = current[int(line["id"])]  # type: ignore[arg-type]
-        product = line["product"]
+        existing = current[line_id]
+        product = wanted["product"]
         assert product is not None  # cleaned without errors
         updates = {
             "product": product,
-            "quantity": line["quantity"],
+            "quantity": wanted["quantity"],
             "unit": product.unit,
-            "spec_values": line["spec_values"],
-            "due_date": line["due_date"],
+            "spec_values": wanted["spec_values"],
+            "due_date": wanted["due_date"],
         }
         if any(getattr(existing, key) != value for key, value in updates.items()):
             for key, value in updates.items():

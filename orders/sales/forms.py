@@ -9,28 +9,23 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Sequence
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, cast
 
 from django import forms
-from django.core.exceptions import NON_FIELD_ERRORS
+from django.db.models import QuerySet
 from django.urls import reverse
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from config.forms import add_errors, date_form_field
 from config.kernel.errors import ApplicationError
-from orders.catalog import spec_fields
+from orders.catalog import SPEC_PREFIX, spec_fields, spec_form_field
 from orders.catalog.models import Customer, Priority, Product
 from orders.sales.models import OrderStatus
+from orders.sales.rules import LineInput
 
-DATE_INPUT = {"type": "date"}
 LINE_ERROR_KEY = re.compile(r"^lines\[(\d+)\]\.(.+)$")
-SPEC_PREFIX = "spec__"
-
-
-def date_form_field(label: str) -> forms.DateField:
-    return forms.DateField(
-        label=label, required=False, widget=forms.DateInput(attrs=DATE_INPUT, format="%Y-%m-%d")
-    )
 
 
 # --- order list filters ----------------------------------------------------------------------------------
@@ -62,9 +57,11 @@ class OrderFilterForm(forms.Form):
     date_from = date_form_field(_("From"))
     date_to = date_form_field(_("To"))
 
-    def __init__(self, *args: Any, customers: Iterable[Customer], **kwargs: Any) -> None:
+    def __init__(self, *args: Any, customers: QuerySet[Customer], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["customer"].queryset = customers
+        customer_field = self.fields["customer"]
+        assert isinstance(customer_field, forms.ModelChoiceField)
+        customer_field.queryset = customers
 
     def filters(self) -> dict[str, Any]:
         """The selector's keyword arguments; invalid inputs are ignored (their errors are shown)."""
@@ -123,12 +120,14 @@ class OrderHeaderForm(forms.Form):
 
     FIELDS = ("customer_po", "crm_id", "requested_date", "promised_date", "remarks")
 
-    def __init__(self, *args: Any, customers: Iterable[Customer] | None = None, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, customers: QuerySet[Customer] | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if customers is None:  # editing: the customer of an order does not change
             del self.fields["customer"]
         else:
-            self.fields["customer"].queryset = customers
+            customer_field = self.fields["customer"]
+            assert isinstance(customer_field, forms.ModelChoiceField)
+            customer_field.queryset = customers
             del self.fields["version"]
             del self.fields["reason"]
 
@@ -149,10 +148,10 @@ class OrderHeaderForm(forms.Form):
         if not promised or promised == previous or date_text != promised.isoformat():
             return ""
         if version.isdigit() and int(version):
-            return _("promised date from the delivery-date quote (plan version %(version)s)") % {
+            return gettext("promised date from the delivery-date quote (plan version %(version)s)") % {
                 "version": version
             }
-        return _("promised date from the delivery-date quote")
+        return gettext("promised date from the delivery-date quote")
 
     def service_data(self) -> dict[str, Any]:
         """Header fields as the services take them."""
@@ -169,48 +168,6 @@ def product_choices(products: Sequence[Product]) -> list[tuple[Any, Any]]:
     for product in products:
         groups.setdefault(product.family.name, []).append((product.pk, f"{product.sku} · {product.name}"))
     return [("", "—"), *groups.items()]
-
-
-class SpecNumberField(forms.FloatField):
-    """A JSON Schema number: 3 stays 3 (not 3.0), so that values read as people typed them."""
-
-    def to_python(self, value: Any) -> float | int | None:
-        number = super().to_python(value)
-        return int(number) if number is not None and number.is_integer() else number
-
-
-def spec_form_field(meta: dict) -> forms.Field:
-    """One input per spec attribute of the family schema.
-
-    Every spec input is optional for the form: the service validates values against the schema (required,
-    enum, min/max, pattern) and its messages come back onto these inputs. Required ones are only marked.
-    """
-    common = {"label": meta["label"], "required": False, "help_text": meta["description"]}
-    attrs: dict[str, Any] = {}
-    if meta["enum"]:
-        mapping = {str(value): value for value in meta["enum"]}
-        field: forms.Field = forms.TypedChoiceField(
-            choices=[("", "—"), *((key, key) for key in mapping)],
-            coerce=mapping.__getitem__,
-            empty_value=None,
-            **common,
-        )
-    elif meta["type"] == "boolean":
-        field = forms.BooleanField(**common)
-    elif meta["type"] in ("number", "integer"):
-        for bound in ("minimum", "maximum"):
-            if meta[bound] is not None:
-                attrs[bound[:3]] = meta[bound]
-        if meta["type"] == "integer":
-            field = forms.IntegerField(widget=forms.NumberInput(attrs=attrs), **common)
-        else:
-            field = SpecNumberField(widget=forms.NumberInput(attrs={**attrs, "step": "any"}), **common)
-    else:
-        field = forms.CharField(**common)
-    field.spec_required = meta["required"]
-    field.unit = meta["unit"]
-    field.spec_name = meta["name"]
-    return field
 
 
 class OrderLineForm(forms.Form):
@@ -232,7 +189,9 @@ class OrderLineForm(forms.Form):
     ) -> None:
         super().__init__(*args, **kwargs)
         self.products = {p.pk: p for p in products}
-        self.fields["product"].choices = choices if choices is not None else product_choices(products)
+        product_field = self.fields["product"]
+        assert isinstance(product_field, forms.TypedChoiceField)
+        product_field.choices = choices if choices is not None else product_choices(products)
         if self.prefix:
             # Choosing another product re-renders this line's spec inputs for the product's family.
             self.fields["product"].widget.attrs.update(
@@ -259,6 +218,8 @@ class OrderLineForm(forms.Form):
 
     def _selected_product(self) -> Product | None:
         raw = self.data.get(self.add_prefix("product")) if self.is_bound else self.initial.get("product")
+        if raw is None:
+            return None
         try:
             return self.products.get(int(raw))
         except (TypeError, ValueError):
@@ -273,7 +234,7 @@ class OrderLineForm(forms.Form):
         """An untouched new line (e.g. the spare row of a new order): not sent to the service."""
         return not self.cleaned_data.get("id") and not self.has_changed()
 
-    def service_line(self) -> dict[str, Any]:
+    def service_line(self) -> LineInput:
         data = self.cleaned_data
         spec_values = {}
         for name in self.spec_names:
@@ -291,9 +252,10 @@ class OrderLineForm(forms.Form):
 
 
 class BaseLineFormSet(forms.BaseFormSet):
-    def submitted_lines(self) -> tuple[list[dict], list[OrderLineForm]]:
+    def submitted_lines(self) -> tuple[list[LineInput], list[OrderLineForm]]:
         """The lines to send to the service, and the form each came from (same index)."""
-        lines, sources = [], []
+        lines: list[LineInput] = []
+        sources: list[OrderLineForm] = []
         for form in self.forms:
             if form.cleaned_data.get("remove") or form.is_blank:
                 continue
@@ -303,7 +265,10 @@ class BaseLineFormSet(forms.BaseFormSet):
 
 
 def line_formset(*, extra: int) -> type[BaseLineFormSet]:
-    return forms.formset_factory(OrderLineForm, formset=BaseLineFormSet, extra=extra)
+    # formset_factory makes a subclass of `formset`; the stubs type it as the base BaseFormSet.
+    return cast(
+        "type[BaseLineFormSet]", forms.formset_factory(OrderLineForm, formset=BaseLineFormSet, extra=extra)
+    )
 
 
 def line_initial(order: Any) -> list[dict[str, Any]]:
@@ -345,14 +310,6 @@ def apply_service_errors(
             continue
         leftovers.extend(messages)
     return leftovers
-
-
-def add_errors(form: forms.Form, field: str | None, messages: Iterable[str]) -> None:
-    # A schema may report the same problem more than once (e.g. one "required" error per missing key).
-    shown = form.errors.get(field or NON_FIELD_ERRORS, [])
-    for message in dict.fromkeys(messages):
-        if message not in shown:
-            form.add_error(field, message)
 
 
 def _add_line_error(form: OrderLineForm, name: str, messages: list[str]) -> None:

@@ -6,7 +6,9 @@ Model module: imports only other model modules, the order policies (django-fsm p
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.validators import MinValueValidator
@@ -73,6 +75,15 @@ CANCELLABLE_STATUSES = (
 )
 
 
+# The conditions of transitions, as django-fsm calls them (with the order whose transition it is).
+def _has_lines(order: models.Model) -> bool:
+    return isinstance(order, SalesOrder) and order.has_lines()
+
+
+def _has_promised_date(order: models.Model) -> bool:
+    return isinstance(order, SalesOrder) and order.has_promised_date()
+
+
 class SalesOrder(models.Model):
     """A customer's order, known by one number in the CRM, OrderBridge and the MES.
 
@@ -125,6 +136,14 @@ class SalesOrder(models.Model):
 
     # Set only when loaded (see LOADED_LINES); not a class attribute, so that a to_attr prefetch still runs.
     loaded_lines: list[OrderLine]
+
+    if TYPE_CHECKING:
+        # What django-simple-history reads or adds: the time of the next save's history row when it is not
+        # the save's own (a transition step whose row is written later, in a batch), and the save that
+        # writes no history row.
+        _history_date: dt.datetime
+
+        def save_without_historical_record(self, *args: Any, **kwargs: Any) -> None: ...
 
     class Meta:
         verbose_name = _("sales order")
@@ -198,7 +217,7 @@ class SalesOrder(models.Model):
         field=status,
         source=OrderStatus.DRAFT,
         target=OrderStatus.CONFIRMED,
-        conditions=[has_lines],
+        conditions=[_has_lines],
         permission=transition_permission("confirm_salesorder"),
     )
     def confirm(self) -> None:
@@ -208,7 +227,7 @@ class SalesOrder(models.Model):
         field=status,
         source=OrderStatus.CONFIRMED,
         target=OrderStatus.RELEASED,
-        conditions=[has_promised_date],
+        conditions=[_has_promised_date],
         permission=transition_permission("release_salesorder"),
     )
     def release(self) -> None:

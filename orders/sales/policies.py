@@ -7,30 +7,38 @@ they own; the plant, customer service and admins (`view_all_salesorders`) see ev
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeAlias, TypeGuard, cast
 
 from config.kernel import Actor
 
 if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+    from django.db.models import Model
+    from django_fsm import UserWithPermissions
+
     from orders.change_requests.models import ChangeRequest
     from orders.sales.models import SalesOrder
+
+    # What django-fsm takes as a transition's `permission=`: it calls it with the instance and the user.
+    FSMPermission: TypeAlias = Callable[[Model, UserWithPermissions], bool]
 
 VIEW_ALL = "orders.view_all_salesorders"
 VIEW_OWN = "orders.view_salesorder"
 CANCEL_RELEASED = "orders.cancel_released_salesorder"
 
 
-def sees_all_orders(user: Actor) -> bool:
+def sees_all_orders(user: Actor) -> TypeGuard[User]:
     """Plant-side roles, customer service and admins see every order."""
     return bool(user and user.is_authenticated and user.is_active and user.has_perm(VIEW_ALL))
 
 
-def sees_own_orders(user: Actor) -> bool:
+def sees_own_orders(user: Actor) -> TypeGuard[User]:
     """Sales see the orders they own."""
     return bool(user and user.is_authenticated and user.is_active and user.has_perm(VIEW_OWN))
 
 
-def can_view_order(user: Actor, order: SalesOrder) -> bool:
+def can_view_order(user: Actor, order: SalesOrder) -> TypeGuard[User]:
+    """A user who may see the order (an active, logged-in user: never anonymous, never nobody)."""
     if sees_all_orders(user):
         return True
     return sees_own_orders(user) and order.owner_id == user.pk
@@ -41,11 +49,23 @@ def can_edit_order(user: Actor, order: SalesOrder) -> bool:
     return can_view_order(user, order) and user.has_perm("orders.change_salesorder")
 
 
-def transition_permission(codename: str) -> Callable[[SalesOrder, Actor], bool]:
+def may_transition(user: Actor, order: SalesOrder, codename: str) -> TypeGuard[User]:
+    """The permission `orders.<codename>` on an order the user may see."""
+    return can_view_order(user, order) and user.has_perm(f"orders.{codename}")
+
+
+def _fsm_arguments(instance: Model, user: UserWithPermissions) -> tuple[SalesOrder, Actor]:
+    # django-fsm calls a permission with the order whose transition it is and the user its caller passed
+    # (an Actor: the services pass theirs, None for the system); its types are the wider ones of any model.
+    return cast("SalesOrder", instance), cast("Actor", user)
+
+
+def transition_permission(codename: str) -> FSMPermission:
     """A django-fsm `permission=` callable: the permission plus visibility of the order."""
 
-    def check(order: SalesOrder, user: Actor) -> bool:
-        return can_view_order(user, order) and user.has_perm(f"orders.{codename}")
+    def check(instance: Model, user: UserWithPermissions) -> bool:
+        order, actor = _fsm_arguments(instance, user)
+        return may_transition(actor, order, codename)
 
     check.__name__ = f"can_{codename}"
     return check
@@ -57,11 +77,12 @@ def cancel_needs_manager(order: SalesOrder) -> bool:
     return not order.is_editable
 
 
-def can_cancel(order: SalesOrder, user: Actor) -> bool:
+def can_cancel(instance: Model, user: UserWithPermissions) -> bool:
     # Sales may cancel while the plant has not been given the order; after release only a manager may.
-    if not transition_permission("cancel_salesorder")(order, user):
+    order, actor = _fsm_arguments(instance, user)
+    if not may_transition(actor, order, "cancel_salesorder"):
         return False
-    return not cancel_needs_manager(order) or user.has_perm(CANCEL_RELEASED)
+    return not cancel_needs_manager(order) or actor.has_perm(CANCEL_RELEASED)
 
 
 def can_transition_by_change_request(order: SalesOrder, name: str, change_request: ChangeRequest) -> bool:
@@ -84,13 +105,14 @@ def can_transition_by_change_request(order: SalesOrder, name: str, change_reques
     return True
 
 
-def can_hold(order: SalesOrder, user: Actor) -> bool:
+def can_hold(instance: Model, user: UserWithPermissions) -> bool:
     # Sales may hold and resume an order the plant has not been given yet; once released, holds are the
     # plant's (a quality hold must not be lifted by sales), so only roles that see every order may act.
-    if not transition_permission("hold_salesorder")(order, user):
+    order, actor = _fsm_arguments(instance, user)
+    if not may_transition(actor, order, "hold_salesorder"):
         return False
     status = order.status_before_hold if order.status == "on_hold" else order.status
-    return status in ("draft", "confirmed") or user.has_perm(VIEW_ALL)
+    return status in ("draft", "confirmed") or actor.has_perm(VIEW_ALL)
 
 
 PRIORITISE_ANY = "orders.prioritise_salesorder"

@@ -16,8 +16,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from config.kernel.quantities import QUANTITY_PLACES
+from orders.catalog import spec_value_errors
 from orders.catalog.models import Customer, Priority, Product
-from orders.catalog.specs import spec_value_errors
 
 FieldErrors: TypeAlias = dict[str, list[str]]
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 from decimal import Decimal
-from typing import Any
+from typing import Any, ClassVar
 
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
@@ -51,25 +51,6 @@ def available_transitions(order: SalesOrder, user: Any) -> list[str]:
     return names
 
 
-# --- errors (documentation only: config.api.exception_handler writes them) --------------------------------
-class ErrorDetailSerializer(serializers.Serializer):
-    code = serializers.CharField(help_text=_("Machine-readable code, e.g. invalid, stale, order_locked."))
-    message = serializers.CharField(help_text=_("What went wrong, in the user's language."))
-    fields = serializers.DictField(
-        child=serializers.ListField(child=serializers.CharField()),
-        help_text=_('Messages per input, e.g. {"lines[0].quantity": ["..."]}.'),
-    )
-    links = serializers.DictField(
-        child=serializers.CharField(),
-        required=False,
-        help_text=_("Only some errors: where to go instead, e.g. change_request_api for a locked order."),
-    )
-
-
-class ErrorResponseSerializer(serializers.Serializer):
-    error = ErrorDetailSerializer()
-
-
 # --- customers and catalog --------------------------------------------------------------------------------
 class CustomerSerializer(serializers.ModelSerializer):
     tier_display = serializers.CharField(source="get_tier_display", read_only=True)
@@ -93,7 +74,10 @@ class CustomerSerializer(serializers.ModelSerializer):
         read_only_fields = ["created_at", "updated_at"]
         # Uniqueness is checked by the service (one place, one message), not twice.
         validators: list = []
-        extra_kwargs = {"code": {"validators": []}, "crm_id": {"validators": []}}
+        extra_kwargs: ClassVar[dict[str, dict[str, Any]]] = {
+            "code": {"validators": []},
+            "crm_id": {"validators": []},
+        }
 
 
 class ProductFamilySerializer(serializers.ModelSerializer):
@@ -101,7 +85,7 @@ class ProductFamilySerializer(serializers.ModelSerializer):
         model = ProductFamily
         fields = ["code", "name", "description", "spec_schema"]
         validators: list = []
-        extra_kwargs = {
+        extra_kwargs: ClassVar[dict[str, dict[str, Any]]] = {
             "code": {"validators": []},
             "spec_schema": {"help_text": _("JSON Schema (draft 2020-12) of the lines' spec attributes.")},
         }
@@ -115,7 +99,7 @@ class ProductSerializer(serializers.ModelSerializer):
         model = Product
         fields = ["sku", "name", "family", "family_name", "unit", "is_active"]
         validators: list = []
-        extra_kwargs = {"sku": {"validators": []}}
+        extra_kwargs: ClassVar[dict[str, dict[str, Any]]] = {"sku": {"validators": []}}
 
 
 # --- orders: reading --------------------------------------------------------------------------------------
@@ -182,7 +166,10 @@ def _order_fields() -> tuple[list[serializers.Field], list[serializers.Field]]:
     """OrderSerializer's fields and its lines' fields, bound once per process. Reading a value through them
     keeps no state and needs no context (the two context-dependent method fields are computed apart)."""
     serializer = OrderSerializer()
-    return list(serializer.fields.values()), list(serializer.fields["lines"].child.fields.values())
+    lines = serializer.fields["lines"]
+    # OrderLineSerializer(many=True): a list of line serializers.
+    assert isinstance(lines, serializers.ListSerializer) and isinstance(lines.child, serializers.Serializer)
+    return list(serializer.fields.values()), list(lines.child.fields.values())
 
 
 def _fields_data(instance: Any, fields: list[serializers.Field]) -> dict:
@@ -201,13 +188,13 @@ def order_representation(order: SalesOrder, *, request: Any) -> dict:
     """Exactly `OrderSerializer(order, context={"request": request}).data`, at a fraction of the CPU: every
     API write answers with an order, and a serializer deep-copies its declared fields (and its lines'
     fields) on every instance. The same field objects turn each value into JSON, so formats cannot drift;
-    tests/orders/test_order_representation.py holds the two outputs equal. Lines prefetched, as for the
+    tests/orders/sales/test_order_representation.py holds the two outputs equal. Lines prefetched, as for the
     serializer (selectors.order_detail_queryset, order_prefetch_lines), or in hand (orders.sales.lines: the
     lines the service that returned the order wrote or read under its lock)."""
     fields, line_fields = _order_fields()
     transitions = available_transitions(order, request.user) if request else []
     lines = loaded_lines(order)
-    data = {}
+    data: dict[str, Any] = {}
     for field in fields:
         name = field.field_name
         if name == "lines":

@@ -28,14 +28,13 @@ from typing import TYPE_CHECKING, Protocol
 
 from django.db import transaction
 from django.utils import timezone
-from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_fsm import can_proceed
 
 from config.kernel import Actor, Forbidden, TransitionNotAllowed, ValidationFailed, refused, stamp
 from config.kernel import events as domain_events
-from orders.catalog.specs import spec_value_errors
+from orders.catalog import spec_value_errors
 from orders.sales import policies
 from orders.sales.lines import current_lines
 from orders.sales.locks import OrderRef, check_version, lock_order
@@ -43,6 +42,9 @@ from orders.sales.models import SalesOrder
 from orders.sales.snapshots import order_event_publish
 
 if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+    from django_stubs_ext import StrPromise
+
     from orders.change_requests.models import ChangeRequest
 
 
@@ -51,7 +53,7 @@ class Transition:
     """One row of the transition table: what the door needs to know besides the model's @transition."""
 
     name: str
-    label: Promise
+    label: StrPromise
     # The order's timestamp field the transition sets ("release" → released_at).
     timestamp: str | None = None
     reason_required: bool = False
@@ -71,7 +73,7 @@ ORDER_TRANSITIONS: dict[str, Transition] = {
         Transition("cancel", gettext_lazy("Cancel"), reason_required=True),
     )
 }
-TRANSITION_LABELS: dict[str, Promise] = {name: t.label for name, t in ORDER_TRANSITIONS.items()}
+TRANSITION_LABELS: dict[str, StrPromise] = {name: t.label for name, t in ORDER_TRANSITIONS.items()}
 REASON_REQUIRED = frozenset(name for name, t in ORDER_TRANSITIONS.items() if t.reason_required)
 
 
@@ -192,7 +194,7 @@ def order_transition_publish(
     order: SalesOrder,
     name: str,
     *,
-    actor: Actor,
+    actor: User | None,
     reason: str,
     change_request: ChangeRequest | None = None,
 ) -> None:
@@ -201,10 +203,14 @@ def order_transition_publish(
     One event however the transition was made, so that the outbox (CRM, MES) and the owner's notice are the
     same; one made by a change request names it (change_request_id, change_request_number).
     """
-    extra = {}
-    if change_request is not None:
-        extra = {"change_request_id": change_request.pk, "change_request_number": change_request.number}
-    order_event_publish(order, domain_events.TRANSITION_EVENTS[name], actor=actor, reason=reason, **extra)
+    order_event_publish(
+        order,
+        domain_events.TRANSITION_EVENTS[name],
+        actor=actor,
+        reason=reason,
+        change_request_id=change_request.pk if change_request is not None else None,
+        change_request_number=change_request.number if change_request is not None else None,
+    )
 
 
 def _check_conditions(order: SalesOrder, name: str) -> None:

@@ -14,18 +14,22 @@ from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse, QueryDict, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
+from config.http import AuthenticatedRequest
 from config.kernel.errors import ApplicationError, Forbidden, StaleObject
-from orders import panels
+from config.tables import FORMATS
+from orders import imports, panels
 from orders.catalog import customers_active, products_active, spec_display
+from orders.catalog.models import Product
 from orders.sales import creation, editing, policies, selectors, transitions
 from orders.sales.forms import (
+    BaseLineFormSet,
     OrderFilterForm,
     OrderHeaderForm,
     OrderLineForm,
@@ -36,6 +40,7 @@ from orders.sales.forms import (
     product_choices,
 )
 from orders.sales.models import OrderStatus, SalesOrder
+from orders.sales.rules import LineInput
 
 PAGE_SIZE = 25
 LINE_PREFIX = re.compile(r"^lines-(\d{1,3})$")
@@ -63,7 +68,7 @@ def action_label(name: str) -> str:
     return _(str(transitions.TRANSITION_LABELS[name]))
 
 
-def _htmx_partial(request: HttpRequest) -> bool:
+def _htmx_partial(request: AuthenticatedRequest) -> bool:
     # A history restore (back button after hx-push-url) needs the whole page, not the fragment.
     return bool(request.htmx) and not request.htmx.history_restore_request
 
@@ -71,7 +76,7 @@ def _htmx_partial(request: HttpRequest) -> bool:
 # --- list -----------------------------------------------------------------------------------------------
 @require_GET
 @permission_required("orders.view_salesorder", raise_exception=True)
-def order_list(request: HttpRequest) -> HttpResponse:
+def order_list(request: AuthenticatedRequest) -> HttpResponse:
     form = OrderFilterForm(request.GET or None, customers=customers_active())
     queryset = selectors.order_list(user=request.user, **form.filters())
     page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
@@ -80,6 +85,15 @@ def order_list(request: HttpRequest) -> HttpResponse:
     response = render(request, template, context)
     patch_vary_headers(response, ("HX-Request",))
     return response
+
+
+def orders_export(request: AuthenticatedRequest, fmt: str) -> HttpResponse | StreamingHttpResponse:
+    """The order list as filtered on screen, limited to the orders the user may see."""
+    if fmt not in FORMATS:
+        raise Http404(_("Unknown format."))
+    form = OrderFilterForm(request.GET or None, customers=customers_active())
+    queryset = selectors.order_list(user=request.user, **form.filters())
+    return imports.orders_export(queryset=queryset, fmt=fmt)
 
 
 # --- detail and transitions -----------------------------------------------------------------------------
@@ -109,7 +123,7 @@ def available_actions(order: SalesOrder, user: Any) -> list[dict[str, Any]]:
 
 
 @require_GET
-def order_detail(request: HttpRequest, number: str) -> HttpResponse:
+def order_detail(request: AuthenticatedRequest, number: str) -> HttpResponse:
     order = selectors.order_get(user=request.user, number=number)
     lines = [
         (line, spec_display(line.product.family.spec_schema or {}, line.spec_values))
@@ -129,7 +143,7 @@ def order_detail(request: HttpRequest, number: str) -> HttpResponse:
 
 
 @require_POST
-def order_transition(request: HttpRequest, number: str, action: str) -> HttpResponse:
+def order_transition(request: AuthenticatedRequest, number: str, action: str) -> HttpResponse:
     if action not in transitions.TRANSITION_LABELS:
         raise Http404
     order = selectors.order_get(user=request.user, number=number)
@@ -162,7 +176,7 @@ def _error_text(error: ApplicationError) -> str:
 
 
 # --- create and edit -------------------------------------------------------------------------------------
-def _products_for(order: SalesOrder | None) -> list:
+def _products_for(order: SalesOrder | None) -> list[Product]:
     products = list(products_active())
     if order is not None:
         # A line keeps showing its product even if the product was retired since (the service says so).
@@ -171,24 +185,24 @@ def _products_for(order: SalesOrder | None) -> list:
     return products
 
 
-def _line_formset(request: HttpRequest, *, order: SalesOrder | None, products: list):
+def _line_formset(
+    request: AuthenticatedRequest, *, order: SalesOrder | None, products: list[Product]
+) -> BaseLineFormSet:
     initial = line_initial(order) if order is not None else []
     formset_class = line_formset(extra=0 if initial else 1)
-    choices = product_choices(products)
-    form_kwargs = {"products": products, "choices": choices}
-    kwargs = {"prefix": "lines", "initial": initial, "form_kwargs": form_kwargs}
+    form_kwargs = {"products": products, "choices": product_choices(products)}
     if request.method != "POST":
-        return formset_class(**kwargs)
-    data = request.POST
+        return formset_class(prefix="lines", initial=initial, form_kwargs=form_kwargs)
+    data: QueryDict = request.POST
     if "add_line" in data:  # the no-JavaScript way to add a line: one more row, nothing saved
-        data = data.copy()
+        data = request.POST.copy()
         total = data.get("lines-TOTAL_FORMS", "")
         if total.isdigit():  # otherwise the formset reports the broken management form itself
             data["lines-TOTAL_FORMS"] = str(int(total) + 1)
-    return formset_class(data, **kwargs)
+    return formset_class(data, prefix="lines", initial=initial, form_kwargs=form_kwargs)
 
 
-def _save_order(request: HttpRequest, *, order: SalesOrder | None) -> HttpResponse:
+def _save_order(request: AuthenticatedRequest, *, order: SalesOrder | None) -> HttpResponse:
     """Shared by create and edit: parse, call the services in one transaction, map errors back."""
     customers = customers_active() if order is None else None
     products = _products_for(order)
@@ -236,7 +250,13 @@ def _save_order(request: HttpRequest, *, order: SalesOrder | None) -> HttpRespon
     return render(request, "orders/order_form.html", context, status=status)
 
 
-def _write(request: HttpRequest, *, order: SalesOrder | None, header: OrderHeaderForm, lines: list):
+def _write(
+    request: AuthenticatedRequest,
+    *,
+    order: SalesOrder | None,
+    header: OrderHeaderForm,
+    lines: list[LineInput],
+) -> SalesOrder:
     data = header.service_data()
     note = header.promise_note(previous=order.promised_date if order is not None else None)
     if order is None:
@@ -259,11 +279,11 @@ def _write(request: HttpRequest, *, order: SalesOrder | None, header: OrderHeade
 
 
 @permission_required("orders.add_salesorder", raise_exception=True)
-def order_create(request: HttpRequest) -> HttpResponse:
+def order_create(request: AuthenticatedRequest) -> HttpResponse:
     return _save_order(request, order=None)
 
 
-def order_edit(request: HttpRequest, number: str) -> HttpResponse:
+def order_edit(request: AuthenticatedRequest, number: str) -> HttpResponse:
     order = selectors.order_get(user=request.user, number=number)
     if not policies.can_edit_order(request.user, order):
         raise PermissionDenied
@@ -289,7 +309,7 @@ def _line_prefix(value: str | None) -> str:
 
 @require_GET
 @permission_required("orders.view_product", raise_exception=True)
-def line_spec_fields(request: HttpRequest) -> HttpResponse:
+def line_spec_fields(request: AuthenticatedRequest) -> HttpResponse:
     """The spec inputs of one order line for the product just chosen (its family's schema)."""
     prefix = _line_prefix(request.GET.get("prefix"))
     products = list(products_active())
@@ -303,7 +323,7 @@ def line_spec_fields(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @permission_required("orders.view_product", raise_exception=True)
-def line_row(request: HttpRequest) -> HttpResponse:
+def line_row(request: AuthenticatedRequest) -> HttpResponse:
     """One more, empty line row; bumps the formset's TOTAL_FORMS out of band."""
     try:
         index = int(request.GET.get("lines-TOTAL_FORMS", ""))

@@ -1,6 +1,6 @@
 """Customer tracking links and the customer's rating of a delivered order.
 
-Imported by orders/models.py so that Django finds the models; services live in orders/tracking.py.
+Imported by orders/models.py so that Django finds the models; services live in orders/tracking/services.py.
 """
 
 from __future__ import annotations
@@ -26,9 +26,9 @@ class TrackingLinkState(models.TextChoices):
 class TrackingLink(models.Model):
     """A link a customer opens without an account to follow one order.
 
-    The URL carries `public_id` (128 random bits) signed with the server's secret (see orders/tracking.py):
-    a guessed or altered token fails the signature before any lookup, and a copy of the database alone
-    does not give working URLs.
+    The URL carries `public_id` (128 random bits) signed with the server's secret (see
+    orders/tracking/services.py): a guessed or altered token fails the signature before any lookup, and a
+    copy of the database alone does not give working URLs.
     """
 
     order = models.ForeignKey(

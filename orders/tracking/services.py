@@ -28,8 +28,7 @@ from django.utils.translation import gettext_lazy
 from config.kernel import refused, stamp
 from config.kernel.errors import Conflict, ValidationFailed
 from config.kernel.events import OrderRated
-from orders import providers
-from orders.notifications import services as notifications
+from orders import notifications, providers
 from orders.sales import policies
 from orders.sales.models import OrderStatus, SalesOrder
 from orders.tracking.models import OrderRating, TrackingLink, TrackingLinkState

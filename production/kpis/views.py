@@ -2,7 +2,7 @@
 
 Thin: production.kpis.dashboard computes (and caches) every section, production.kpis.charts turns charts
 into SVG
-coordinates, orders.imports.exports writes the CSV/XLSX downloads.
+coordinates, config.tables writes the CSV/XLSX downloads.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from orders.imports.exports import FORMATS, table_response
+from config.tables import FORMATS, table_response
 from orders.models import Customer, CustomerTier, ProductFamily
 from production.kpis import charts
 from production.kpis.dashboard import dashboard as dashboard_sections

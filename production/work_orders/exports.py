@@ -1,4 +1,4 @@
-"""Work orders out as CSV (streamed) and XLSX, with the writers of orders.imports.exports."""
+"""Work orders out as CSV (streamed) and XLSX, with the writers of config.tables."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from orders.imports.exports import EXPORT_CHUNK, FORMATS, table_response
+from config.tables import EXPORT_CHUNK, FORMATS, table_response
 from production.work_orders import WorkOrder, WorkOrderStatus
 
 WORK_ORDER_COLUMNS = (

@@ -38,7 +38,7 @@ def measure(rows: int) -> None:
     from django.utils import timezone
 
     from orders import catalog as services
-    from orders.imports import services as imports
+    from orders import imports
     from orders.models import SalesOrder
 
     users = get_user_model().objects

@@ -12,8 +12,8 @@ import pytest
 
 from config.celery import app as celery_app
 from config.kernel.errors import Conflict, Forbidden
-from orders.imports import services as imports
-from orders.imports.services import (
+from orders import imports
+from orders.imports import (
     FileRejected,
     import_job_commit,
     import_job_create,

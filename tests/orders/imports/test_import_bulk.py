@@ -13,8 +13,8 @@ from django.test.utils import CaptureQueriesContext
 from config.kernel.errors import Conflict, ValidationFailed
 from crm_sync.models import Delivery, OutboxEvent
 from orders import sales as services
-from orders.imports import services as imports
-from orders.imports.services import import_job_commit, import_job_run
+from orders.imports import import_job_commit, import_job_run
+from orders.imports import jobs as imports
 from orders.models import (
     CustomerTier,
     ImportJobStatus,

@@ -7,8 +7,8 @@ import time
 
 import pytest
 
-from orders.imports import services as imports
-from orders.imports.services import import_job_commit, import_job_create, import_job_run, import_job_validate
+from orders.imports import import_job_commit, import_job_create, import_job_run, import_job_validate
+from orders.imports import jobs as imports
 from orders.models import ImportJob, ImportJobStatus, SalesOrder
 from tests.factories import CustomerFactory, ProductFactory
 from tests.orders.imports.test_import import row, validated, xlsx

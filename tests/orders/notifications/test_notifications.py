@@ -299,6 +299,16 @@ def test_events_nobody_asked_for_notify_nobody(sales, planner):
     assert not Notification.objects.exists()
 
 
+def test_notices_listen_only_to_the_bus_events_they_route():
+    (subscription,) = [each for each in events.subscriptions() if each.handler is notifications.on_event]
+    assert subscription.event_types == notifications.ROUTED_EVENTS
+    routed = {cls.name for cls in notifications.ROUTED_EVENTS}
+    # Every routed event name but the rating (handed over by tracking, not published on the bus).
+    assert routed == set(notifications.ROUTES) & set(domain_events.EVENT_TYPES) - {"order.rated"}
+    assert domain_events.WorkOrdersCreated.name not in routed
+    assert domain_events.OrderCreated.name not in routed
+
+
 def test_nothing_is_written_when_the_change_rolls_back(sales, planner):
     order = transitions.order_release(actor=planner, order=make_order(owner=sales, confirmed=True))
     with pytest.raises(RuntimeError), transaction.atomic():

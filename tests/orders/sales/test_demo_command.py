@@ -36,7 +36,8 @@ ROLES = {
 
 @pytest.fixture(autouse=True)
 def _orders_only(monkeypatch):
-    """The orders' own demo, without the steps higher apps register (tests/production/test_demo.py)."""
+    """The orders' own demo, without the steps higher apps register
+    (tests/production/work_orders/test_demo.py)."""
     monkeypatch.setattr(demo, "_hooks", {})
 
 

@@ -1,9 +1,9 @@
 """Who may do what through the API: every role against every action, read from one table.
 
-The expectations come from the role definitions (orders/migrations/0002_role_groups.py) and the rules in
-orders/policies.py. The target order is always owned by `sales` ("sally"); `sales_other` is another sales
-person. `seen` / `hidden`: the order list answers 200 and does / does not include the order. A refused
-request must change nothing; an allowed write must change something.
+The expectations come from the role definitions (orders/migrations/0002_role_groups.py) and the rules
+in orders/sales/policies.py. The target order is always owned by `sales` ("sally"); `sales_other` is
+another sales person. `seen` / `hidden`: the order list answers 200 and does / does not include the order.
+A refused request must change nothing; an allowed write must change something.
 """
 
 from dataclasses import dataclass, field
