@@ -17,13 +17,17 @@ from __future__ import annotations
 
 import datetime as dt
 
+from celery import signature
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from production.replanning.models import SchedulerState
-from production.tasks import reschedule
+
+# The Celery task that runs the pending reschedule (production.tasks). It runs the planner, which sits above
+# every package that asks for a plan here, so it is enqueued by its registered name, not imported.
+RESCHEDULE_TASK = "production.reschedule"
 
 
 def scheduler_state() -> SchedulerState:
@@ -58,7 +62,7 @@ def request_now(*, trigger: str) -> bool:
         )
         claimed = cursor.fetchone() is not None
     if claimed:
-        reschedule.apply_async(countdown=settings.PRODUCTION_RESCHEDULE_DEBOUNCE_SECONDS)
+        signature(RESCHEDULE_TASK).apply_async(countdown=settings.PRODUCTION_RESCHEDULE_DEBOUNCE_SECONDS)
     return bool(claimed)
 
 

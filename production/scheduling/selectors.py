@@ -22,7 +22,7 @@ from production.policies import QUOTE_PROMISE
 from production.scheduling.calendar import Calendar, HorizonExceeded, build_calendar
 from production.scheduling.models import OrderProjection, Schedule, ScheduleEntry
 from production.scheduling.problem import job_weight
-from production.scheduling.quote import PlanIndex, QuoteLine, quote
+from production.scheduling.quote import PlanIndex, QuoteLine, capable_to_promise
 from production.scheduling.service import calendar_exceptions, exception_rows
 from production.work_orders import split_quantity
 
@@ -226,7 +226,7 @@ def promise_quote(
     now = timezone.now()
     earliest = max(0, int((now - origin).total_seconds() // 60))
     try:
-        result = quote(index, lines=quote_lines, weight=weight, earliest=earliest)
+        result = capable_to_promise(index, lines=quote_lines, weight=weight, earliest=earliest)
     except HorizonExceeded as exc:
         raise ValidationFailed(
             _("No capacity for this order within %(days)s days.") % {"days": QUOTE_HORIZON_DAYS},

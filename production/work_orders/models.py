@@ -53,7 +53,7 @@ class WorkOrder(models.Model):
         "orders.Product", on_delete=models.PROTECT, related_name="+", verbose_name=_("product")
     )
     quantity = models.DecimalField(_("quantity"), max_digits=12, decimal_places=3)
-    # No routing when the work order was made: it waits for one (see services.work_orders_create_for_order).
+    # No routing when the work order was made: it waits for one (see making.work_orders_create_for_order).
     routing_missing = models.BooleanField(_("routing missing"), default=False)
     status = FSMField(
         _("status"),
