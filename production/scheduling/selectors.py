@@ -176,7 +176,8 @@ def promise_quote(
     quote_lines = []
     for number, line in enumerate(lines):
         prefix = f"lines[{number}]."
-        product = products.get(line.get("product"))
+        product_id = line.get("product")
+        product = products.get(product_id) if product_id is not None else None
         try:
             quantity = Decimal(str(line.get("quantity")))
         except Exception:
@@ -188,7 +189,7 @@ def promise_quote(
             continue
         routing = getattr(product, "routing", None)
         operations = list(routing.operations.all()) if routing and routing.is_active else []
-        if not operations:
+        if routing is None or not operations:
             errors.setdefault(f"{prefix}product", []).append(
                 _("Product %(sku)s has no routing: the plant cannot plan it yet.") % {"sku": product.sku}
             )
