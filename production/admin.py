@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from config.admin import ReadOnlyAdminMixin
+from config.http import request_user
 from config.kernel import ApplicationError, allowed
 from production import master_data
 from production.changes.models import ChangeDisposition
@@ -114,7 +115,7 @@ class WorkCenterAdmin(ServiceAdmin):
 
     def save_model(self, request, obj, form, change):
         master_data.work_center_update(
-            actor=request.user,
+            actor=request_user(request),
             work_center=obj.pk,
             reason=_("Changed in the admin"),
             **self.changed_values(form),
@@ -122,7 +123,7 @@ class WorkCenterAdmin(ServiceAdmin):
 
     def save_rows(self, request, obj, rows):
         master_data.work_center_set_shifts(
-            actor=request.user,
+            actor=request_user(request),
             work_center=obj.pk,
             shifts=[(row["weekday"], row["start"], row["end"]) for row in rows],
             reason=_("Changed in the admin"),
@@ -146,7 +147,7 @@ class CalendarExceptionAdmin(SimpleHistoryAdmin):
     def save_model(self, request, obj, form, change):
         data = form.cleaned_data
         created = master_data.calendar_exception_create(
-            actor=request.user,
+            actor=request_user(request),
             date=data["date"],
             work_center=data.get("work_center"),
             start=data.get("start"),
@@ -180,13 +181,13 @@ class RoutingAdmin(ServiceAdmin):
             values.pop("lot_size")
             values["clear_lot_size"] = True
         master_data.routing_update(
-            actor=request.user, routing=obj.pk, reason=_("Changed in the admin"), **values
+            actor=request_user(request), routing=obj.pk, reason=_("Changed in the admin"), **values
         )
 
     def save_rows(self, request, obj, rows):
         fields = ("sequence", "name", "work_center", "setup_minutes", "run_minutes_per_unit")
         master_data.routing_set_operations(
-            actor=request.user,
+            actor=request_user(request),
             routing=obj.pk,
             operations=[{field: row.get(field) for field in fields} for row in rows],
             reason=_("Changed in the admin"),

@@ -1,7 +1,6 @@
 """REST API v1 of production: work centers, routings, work orders, the schedule, progress, exceptions and
 the delivery-date quote. Thin: reads through the packages' selectors, each write one service call;
-business
-errors in the API's one error format (config.api)."""
+business errors in the API's one error format (config.api)."""
 
 from __future__ import annotations
 
@@ -14,6 +13,7 @@ from rest_framework.routers import DefaultRouter
 from rest_framework.views import APIView
 
 from config.api import ModelPermissions
+from config.http import request_user
 from config.kernel import allowed
 from orders.models import Customer, Product
 from orders.sales import orders_visible_to
@@ -71,7 +71,7 @@ class WorkCenterViewSet(mixins.CreateModelMixin, ReadCreateViewSet):
     def perform_create(self, serializer):
         data = serializer.validated_data
         serializer.instance = master_data.work_center_create(
-            actor=self.request.user,
+            actor=request_user(self.request),
             code=data["code"],
             name=data["name"],
             units=data.get("units", 1),
@@ -86,7 +86,7 @@ class WorkCenterViewSet(mixins.CreateModelMixin, ReadCreateViewSet):
         body = ShiftsReplaceSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         work_center = master_data.work_center_set_shifts(
-            actor=request.user,
+            actor=request_user(request),
             work_center=self.get_object(),
             shifts=[(s["weekday"], s["start"], s["end"]) for s in body.validated_data["shifts"]],
             reason=body.validated_data["reason"],
@@ -109,7 +109,7 @@ class RoutingViewSet(ReadCreateViewSet):
         data = body.validated_data
         product = get_object_or_404(Product, sku=data["product"])
         routing = master_data.routing_create(
-            actor=request.user,
+            actor=request_user(request),
             product=product,
             name=data.get("name", ""),
             lot_size=data.get("lot_size"),
@@ -124,7 +124,7 @@ class RoutingViewSet(ReadCreateViewSet):
         body = OperationsReplaceSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         routing = master_data.routing_set_operations(
-            actor=request.user,
+            actor=request_user(request),
             routing=self.get_object(),
             operations=[dict(op) for op in body.validated_data["operations"]],
             reason=body.validated_data["reason"],
@@ -147,7 +147,10 @@ class WorkOrderViewSet(ReadCreateViewSet):
         body = ReasonSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         work_order = work_orders.work_order_transition(
-            actor=request.user, work_order=self.get_object(), name=name, reason=body.validated_data["reason"]
+            actor=request_user(request),
+            work_order=self.get_object(),
+            name=name,
+            reason=body.validated_data["reason"],
         )
         return Response(WorkOrderSerializer(work_orders.work_orders().get(pk=work_order.pk)).data)
 
@@ -196,7 +199,7 @@ class ChangeDispositionViewSet(ReadCreateViewSet):
         body = DispositionDecideSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         row = changes.change_disposition_decide(
-            actor=request.user,
+            actor=request_user(request),
             disposition=get_object_or_404(ChangeDisposition, pk=pk),
             decision=body.validated_data["decision"],
             reason=body.validated_data["reason"],
@@ -237,7 +240,7 @@ class ScheduleViewSet(ReadCreateViewSet):
                 return Response(status=status.HTTP_403_FORBIDDEN)
             replanning.request_now(trigger=f"manual by {request.user.username}")
             return Response(status=status.HTTP_202_ACCEPTED)
-        schedule = scheduling.schedule_run(actor=request.user, trigger="manual", method="fast")
+        schedule = scheduling.schedule_run(actor=request_user(request), trigger="manual", method="fast")
         return Response(ScheduleSerializer(schedule).data, status=status.HTTP_201_CREATED)
 
 
@@ -259,7 +262,7 @@ class ProgressReportViewSet(ReadCreateViewSet):
             WorkOrderOperation, work_order__number=data["work_order"], sequence=data["sequence"]
         )
         report, created = work_orders.progress_report_create(
-            actor=request.user,
+            actor=request_user(request),
             operation=operation,
             message_id=data["message_id"],
             good_quantity=data["good_quantity"],
@@ -289,7 +292,7 @@ class ProductionExceptionViewSet(ReadCreateViewSet):
         body.is_valid(raise_exception=True)
         data = body.validated_data
         exception = work_orders.exception_raise(
-            actor=request.user,
+            actor=request_user(request),
             kind=data["kind"],
             severity=data["severity"],
             work_center=data.get("work_center"),
@@ -306,7 +309,9 @@ class ProductionExceptionViewSet(ReadCreateViewSet):
         body = ResolveSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         exception = work_orders.exception_resolve(
-            actor=request.user, exception=self.get_object(), resolution=body.validated_data["resolution"]
+            actor=request_user(request),
+            exception=self.get_object(),
+            resolution=body.validated_data["resolution"],
         )
         return Response(ProductionExceptionSerializer(exception).data)
 
@@ -327,7 +332,7 @@ class PromiseView(APIView):
         skus = {line["product"] for line in data["lines"]}
         products = dict(Product.objects.filter(sku__in=skus).values_list("sku", "pk"))
         answer = scheduling.promise_quote(
-            actor=request.user,
+            actor=request_user(request),
             customer=customer,
             priority=data.get("priority"),
             lines=[
@@ -365,7 +370,7 @@ class LotViewSet(ReadCreateViewSet):
         data = body.validated_data
         work_order = get_object_or_404(WorkOrder, number=data["work_order"])
         lot = work_orders.lot_create(
-            actor=request.user,
+            actor=request_user(request),
             work_order=work_order,
             number=data["number"],
             quantity=data["quantity"],
@@ -399,7 +404,7 @@ class QualityInspectionViewSet(ReadCreateViewSet):
         data = body.validated_data
         lot = get_object_or_404(Lot, number=data["lot"])
         inspection = work_orders.inspection_record(
-            actor=request.user,
+            actor=request_user(request),
             lot=lot,
             result=data["result"],
             defect_code=data["defect_code"],

@@ -11,7 +11,12 @@ class ProductionConfig(AppConfig):
         from config.kernel.events import OrderChangeApplied
         from orders import panels, providers
         from orders.change_requests import register_impact_provider
-        from production import customer_service, master_data, work_orders
+        from production import (
+            customer_service,
+            master_data,
+            tasks,  # noqa: F401 - registers the reschedule task (see the end)
+            work_orders,
+        )
         from production.changes import analyse_change, follow_change_request
         from production.demo import register_demo
         from production.panels import work_orders_panel
@@ -58,3 +63,5 @@ class ProductionConfig(AppConfig):
         register_impact_provider(analyse_change)
         # `manage.py setup_demo` (orders) gets production's master data, shop floor and plan.
         register_demo()
+        # Importing production.tasks above registers the reschedule task in every process, not only in workers
+        # (which discover it), so replanning's enqueue by name reaches the task itself (eager mode in tests).

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any, ClassVar
+
 from rest_framework import serializers
 
 from production.changes.models import ChangeDisposition
@@ -19,6 +22,11 @@ from production.work_orders import (
     WorkOrderOperation,
 )
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
+    from orders.models import Product, SalesOrder
+
 
 class ShiftSerializer(serializers.ModelSerializer):
     class Meta:
@@ -32,7 +40,7 @@ class WorkCenterSerializer(serializers.ModelSerializer):
     class Meta:
         model = WorkCenter
         fields = ["code", "name", "units", "efficiency", "is_active", "shifts"]
-        extra_kwargs = {"code": {"validators": []}}
+        extra_kwargs: ClassVar[dict[str, dict[str, Any]]] = {"code": {"validators": []}}
 
 
 class OperationSerializer(serializers.ModelSerializer):
@@ -44,7 +52,9 @@ class OperationSerializer(serializers.ModelSerializer):
 
 
 class RoutingSerializer(serializers.ModelSerializer):
-    product = serializers.SlugRelatedField(slug_field="sku", read_only=True)
+    product: serializers.SlugRelatedField[Product] = serializers.SlugRelatedField(
+        slug_field="sku", read_only=True
+    )
     operations = OperationSerializer(many=True, read_only=True)
 
     class Meta:
@@ -70,7 +80,9 @@ class RoutingCreateSerializer(serializers.Serializer):
 
 
 class WorkOrderOperationSerializer(serializers.ModelSerializer):
-    work_center = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    work_center: serializers.SlugRelatedField[WorkCenter] = serializers.SlugRelatedField(
+        slug_field="code", read_only=True
+    )
 
     class Meta:
         model = WorkOrderOperation
@@ -107,7 +119,9 @@ class WorkOrderLotSerializer(serializers.ModelSerializer):
 
 
 class LotSerializer(WorkOrderLotSerializer):
-    work_order = serializers.SlugRelatedField(slug_field="number", read_only=True)
+    work_order: serializers.SlugRelatedField[WorkOrder] = serializers.SlugRelatedField(
+        slug_field="number", read_only=True
+    )
     order = serializers.CharField(source="work_order.order.number", read_only=True)
 
     class Meta:
@@ -116,8 +130,12 @@ class LotSerializer(WorkOrderLotSerializer):
 
 
 class WorkOrderSerializer(serializers.ModelSerializer):
-    order = serializers.SlugRelatedField(slug_field="number", read_only=True)
-    product = serializers.SlugRelatedField(slug_field="sku", read_only=True)
+    order: serializers.SlugRelatedField[SalesOrder] = serializers.SlugRelatedField(
+        slug_field="number", read_only=True
+    )
+    product: serializers.SlugRelatedField[Product] = serializers.SlugRelatedField(
+        slug_field="sku", read_only=True
+    )
     line = serializers.IntegerField(source="order_line.line_no", read_only=True, allow_null=True)
     operations = WorkOrderOperationSerializer(many=True, read_only=True)
     lots = WorkOrderLotSerializer(many=True, read_only=True)
@@ -171,9 +189,9 @@ class ProgressReportCreateSerializer(serializers.Serializer):
     message_id = serializers.CharField(max_length=100)
     work_order = serializers.CharField(help_text="work order number")
     sequence = serializers.IntegerField(help_text="operation sequence in the routing")
-    good_quantity = serializers.DecimalField(max_digits=12, decimal_places=3, default=0)
-    scrap_quantity = serializers.DecimalField(max_digits=12, decimal_places=3, default=0)
-    rework_quantity = serializers.DecimalField(max_digits=12, decimal_places=3, default=0)
+    good_quantity = serializers.DecimalField(max_digits=12, decimal_places=3, default=Decimal(0))
+    scrap_quantity = serializers.DecimalField(max_digits=12, decimal_places=3, default=Decimal(0))
+    rework_quantity = serializers.DecimalField(max_digits=12, decimal_places=3, default=Decimal(0))
     operator = serializers.CharField(required=False, allow_blank=True, default="")
     reported_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
     operation_finished = serializers.BooleanField(default=False)
@@ -207,7 +225,7 @@ class ProductionExceptionSerializer(serializers.ModelSerializer):
             "resolution",
         ]
         read_only_fields = ["id", "resolved_at", "resolution"]
-        extra_kwargs = {"raised_at": {"required": False}}
+        extra_kwargs: ClassVar[dict[str, dict[str, Any]]] = {"raised_at": {"required": False}}
 
 
 class ResolveSerializer(serializers.Serializer):
@@ -215,7 +233,9 @@ class ResolveSerializer(serializers.Serializer):
 
 
 class OrderProjectionSerializer(serializers.ModelSerializer):
-    order = serializers.SlugRelatedField(slug_field="number", read_only=True)
+    order: serializers.SlugRelatedField[SalesOrder] = serializers.SlugRelatedField(
+        slug_field="number", read_only=True
+    )
 
     class Meta:
         model = OrderProjection
@@ -231,7 +251,9 @@ class OrderProjectionSerializer(serializers.ModelSerializer):
 
 
 class ScheduleSerializer(serializers.ModelSerializer):
-    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    created_by: serializers.SlugRelatedField[User] = serializers.SlugRelatedField(
+        slug_field="username", read_only=True
+    )
 
     class Meta:
         model = Schedule
@@ -296,7 +318,7 @@ class PromiseResponseSerializer(serializers.Serializer):
 
 
 class QualityInspectionSerializer(serializers.ModelSerializer):
-    lot = serializers.SlugRelatedField(slug_field="number", read_only=True)
+    lot: serializers.SlugRelatedField[Lot] = serializers.SlugRelatedField(slug_field="number", read_only=True)
     work_order = serializers.CharField(source="lot.work_order.number", read_only=True)
     inspector = serializers.CharField(source="inspector.username", read_only=True)
 
@@ -321,11 +343,15 @@ class LotCreateSerializer(serializers.Serializer):
 
 
 class ChangeDispositionSerializer(serializers.ModelSerializer):
-    work_order = serializers.SlugRelatedField(slug_field="number", read_only=True)
+    work_order: serializers.SlugRelatedField[WorkOrder] = serializers.SlugRelatedField(
+        slug_field="number", read_only=True
+    )
     order = serializers.CharField(source="work_order.order.number", read_only=True)
     work_order_status = serializers.CharField(source="work_order.status", read_only=True)
     operation = serializers.IntegerField(source="operation.sequence", read_only=True, allow_null=True)
-    decided_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    decided_by: serializers.SlugRelatedField[User] = serializers.SlugRelatedField(
+        slug_field="username", read_only=True
+    )
     is_open = serializers.BooleanField(read_only=True)
     decision_choices = serializers.ListField(child=serializers.CharField(), read_only=True)
 

@@ -1,4 +1,8 @@
-"""Celery tasks of production: thin, idempotent, retried when the lease is taken."""
+"""Celery tasks of production: thin, idempotent, retried when the lease is taken.
+
+production.replanning enqueues the reschedule by its registered name (RESCHEDULE_TASK): the planner this
+task runs imports replanning, so replanning cannot import this module.
+"""
 
 from __future__ import annotations
 
@@ -8,19 +12,18 @@ from celery import shared_task
 from django.conf import settings
 
 from config.kernel.errors import Conflict, ValidationFailed
+from production.replanning import RESCHEDULE_TASK
+from production.scheduling import schedule_run_pending
 
 log = logging.getLogger(__name__)
 
 
-@shared_task(bind=True, name="production.reschedule", max_retries=20, acks_late=True)
+@shared_task(bind=True, name=RESCHEDULE_TASK, max_retries=20, acks_late=True)
 def reschedule(self) -> int | None:
     """Run the pending reschedule once (debounced by schedule_request).
 
     Retried while another run holds the lease.
     """
-    # The planner imports the request that enqueues this task: this module loads it when the task runs.
-    from production.scheduling import schedule_run_pending
-
     try:
         schedule = schedule_run_pending()
     except Conflict as exc:

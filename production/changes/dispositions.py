@@ -8,13 +8,14 @@ again. The order rolls up through the one transition door (orders.sales.transiti
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_fsm import can_proceed
 
-from config.kernel import Actor, Conflict, TransitionNotAllowed, ValidationFailed, publish, require, stamp
+from config.kernel import Conflict, TransitionNotAllowed, ValidationFailed, publish, require, stamp
 from config.kernel.events import DispositionDecided
 from orders.change_requests.models import Disposition
 from orders.sales import order_event_payload, transitions
@@ -25,6 +26,9 @@ from production.changes.plans import quantity_text
 from production.replanning import schedule_request
 from production.work_orders import system_actor
 from production.work_orders.models import CLOSED_STATUSES, WorkOrder, WorkOrderStatus
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 DECIDE_PERM = "production.decide_changedisposition"
 # Orders that still want a line's work made (a scrapped wrong part is made again only for them).
@@ -37,7 +41,7 @@ def _decision_label(value: str) -> str:
 
 @transaction.atomic
 def change_disposition_decide(
-    *, actor: Actor, disposition: ChangeDisposition | int, decision: str, reason: str
+    *, actor: User, disposition: ChangeDisposition | int, decision: str, reason: str
 ) -> ChangeDisposition:
     """Decide an open disposition: what happens to quantity a change request left made but not wanted.
 
@@ -132,7 +136,7 @@ def _carry_out(row: ChangeDisposition, work_order: WorkOrder, decision: str) -> 
     return True
 
 
-def _remake(order: SalesOrder, work_order: WorkOrder, quantity: Decimal, actor: Actor, why: str) -> WorkOrder:
+def _remake(order: SalesOrder, work_order: WorkOrder, quantity: Decimal, actor: User, why: str) -> WorkOrder:
     """A new work order for scrapped parts made to the old spec: made again, to the line's current spec."""
     assert work_order.order_line_id is not None  # the caller checked
     return new_work_order(
@@ -171,7 +175,7 @@ def _publish_decided(
     row: ChangeDisposition,
     work_order: WorkOrder,
     remade: WorkOrder | None,
-    actor: Actor,
+    actor: User,
     why: str,
 ) -> None:
     """Tell the order's subscribers; the integration adds the order's work orders for the MES."""

@@ -9,12 +9,12 @@ production.changes.dispositions when the work order waits on hold).
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from config.kernel import Actor, stamp
+from config.kernel import stamp
 from config.kernel.events import OrderChangeApplied
 from orders.catalog.models import Product
 from orders.sales.models import OrderLine, SalesOrder
@@ -26,10 +26,11 @@ from production.replanning import schedule_request
 from production.work_orders import operations_create
 from production.work_orders.models import HOLDABLE_STATUSES, OperationStatus, WorkOrder, WorkOrderStatus
 
-# TODO(merge): production.work_orders' writer of a work order's operations, imported as it is named today.
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 
-def _actor(event: OrderChangeApplied) -> Actor:
+def _actor(event: OrderChangeApplied) -> User | None:
     if event.actor_id is None:
         return None
     return get_user_model().objects.filter(pk=event.actor_id).first()
@@ -128,7 +129,14 @@ def _added_lines(changes: list[Any], lines: dict[int, OrderLine]) -> list[OrderL
 
 
 def _record_disposition(
-    wo: WorkOrder, step: Step, number: str, disposition: str, actor: Actor, reason: str, *, settled: str = ""
+    wo: WorkOrder,
+    step: Step,
+    number: str,
+    disposition: str,
+    actor: User | None,
+    reason: str,
+    *,
+    settled: str = "",
 ) -> None:
     operations = list(wo.operations.all())
     if step.kind == DispositionKind.WRONG_SPEC:
@@ -161,7 +169,7 @@ def _record_disposition(
     row.save()
 
 
-def _settle_at_apply(row: ChangeDisposition, settled: str, actor: Actor, reason: str) -> None:
+def _settle_at_apply(row: ChangeDisposition, settled: str, actor: User | None, reason: str) -> None:
     if settled:
         row.decision, row.decided_at, row.decided_by, row.decision_reason = (
             settled,
@@ -178,7 +186,7 @@ def new_work_order(
     product: Product,
     quantity: Decimal,
     sequence: int,
-    actor: Actor,
+    actor: User | None,
     reason: str,
 ) -> WorkOrder:
     """A work order a change adds to an order line, with the operations of the product's active routing."""

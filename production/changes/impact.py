@@ -24,10 +24,16 @@ from production.changes.models import DispositionKind
 from production.changes.plans import lots, plan_change, quantity_text
 from production.master_data import planned_minutes
 from production.master_data.models import Routing
-from production.scheduling import current_schedule, job_weight, order_projection, plan_index
-from production.scheduling.calendar import HorizonExceeded
+from production.scheduling import (
+    HorizonExceeded,
+    QuoteLine,
+    capable_to_promise,
+    current_schedule,
+    job_weight,
+    order_projection,
+    plan_index,
+)
 from production.scheduling.models import OrderProjection
-from production.scheduling.quote import QuoteLine, quote
 
 
 def _iso(moment: dt.datetime | None) -> str | None:
@@ -51,9 +57,6 @@ def _quote_extra(
     order: SalesOrder, extra: list[tuple[Product, Decimal]]
 ) -> tuple[dt.datetime | None, dict[int, int]]:
     """Insert the extra work into the current plan (capable-to-promise); its completion and whom it delays."""
-    # App loading: production.models imports this package's models module (so this package) before
-    # production.work_orders.selectors, which imports production.models, can be imported.
-
     schedule = current_schedule()
     index, origin, centers = plan_index(schedule)
     lines = []
@@ -77,7 +80,7 @@ def _quote_extra(
         return None, {}
     earliest = max(0, int((timezone.now() - origin).total_seconds() // 60))
     try:
-        result = quote(
+        result = capable_to_promise(
             index, lines=lines, weight=job_weight(order.customer.tier, order.priority), earliest=earliest
         )
     except HorizonExceeded:
@@ -91,8 +94,6 @@ def _quote_extra(
 
 def analyse_change(*, order: SalesOrder, changes: list[Mapping[str, Any]]) -> WorkImpact:
     """The impact of validated changes on work under way and on the plan."""
-    # App loading: see _quote_extra.
-
     plan = plan_change(order=order, changes=changes)
     projection = order_projection(order=order)
     before = projection.projected_completion if projection else None

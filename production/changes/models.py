@@ -1,14 +1,17 @@
 """What an applied change request left on the shop floor: quantities made that became surplus or wrong.
 
 Imported by production.models. One row per work order (and operation, for a spec change), written in the
-change's own transaction by production.changes.services; the disposition is the one the approver picked.
+change's own transaction by production.changes.follow; the disposition is the one the approver picked.
 
 A row is open until someone decides it (`decided_at`): a row whose work order the change put on hold
 (pending its disposition), or whose disposition nobody picked, waits for a planner or production manager
-(production.dispositions.disposition_decide); a row the change settled at once is decided when written.
+(production.changes.dispositions.change_disposition_decide); a row the change settled at once is decided
+when written.
 """
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import models
@@ -16,6 +19,10 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from config.history import HistoricalRecords
+from orders.change_requests.models import Disposition
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 class DispositionKind(models.TextChoices):
@@ -26,7 +33,7 @@ class DispositionKind(models.TextChoices):
 
 # What may be decided per kind: made to the old spec can be reworked; surplus or cancelled work is kept
 # as stock or scrapped (resuming it would only make more of what nobody needs).
-DECISIONS_BY_KIND = {
+DECISIONS_BY_KIND: dict[str, tuple[str, ...]] = {
     DispositionKind.SURPLUS: ("stock", "scrap"),
     DispositionKind.CANCELLED: ("stock", "scrap"),
     DispositionKind.WRONG_SPEC: ("rework", "scrap"),
@@ -54,7 +61,8 @@ class ChangeDisposition(models.Model):
     change_request_number = models.CharField(_("change request number"), max_length=32, db_index=True)
     kind = models.CharField(_("kind"), max_length=16, choices=DispositionKind.choices)
     quantity = models.DecimalField(_("quantity"), max_digits=12, decimal_places=3)
-    # stock / rework / scrap (orders.models.Disposition); empty until someone decides (cancel pending).
+    # stock / rework / scrap (orders.change_requests.models.Disposition); empty until someone decides
+    # (cancel pending).
     disposition = models.CharField(_("disposition"), max_length=8, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     # The decision actually carried out (stock / rework / scrap), by whom, when and why; empty while open.
@@ -103,9 +111,7 @@ class ChangeDisposition(models.Model):
         return DECISIONS_BY_KIND.get(self.kind, ())
 
     @property
-    def decision_options(self) -> list[tuple[str, str]]:
+    def decision_options(self) -> list[tuple[str, StrOrPromise]]:
         """(value, label) of the allowed decisions, for forms."""
-        from orders.models import Disposition
-
-        labels = dict(Disposition.choices)
+        labels: dict[str, StrOrPromise] = dict(Disposition.choices)
         return [(value, labels[value]) for value in self.decision_choices]

@@ -114,11 +114,12 @@ class PlanContext:
 
     order: SalesOrder
     plan: ChangePlan
-    work_by_line: dict[int, list[WorkOrder]]
+    work_by_line: dict[int | None, list[WorkOrder]]  # None: work orders whose order line is gone
     lines: dict[int, OrderLine]
 
     def line_of(self, change: Mapping[str, Any]) -> OrderLine | None:
-        return self.lines.get(change.get("line_no"))  # type: ignore[arg-type]
+        line_no = change.get("line_no")
+        return self.lines.get(line_no) if line_no is not None else None
 
     def work_of(self, line: OrderLine | None) -> list[WorkOrder]:
         return self.work_by_line.get(line.pk, []) if line is not None else []
@@ -150,8 +151,8 @@ def plan_change(*, order: SalesOrder, changes: list[Mapping[str, Any]]) -> Chang
     return ctx.plan
 
 
-def _work_by_line(order: SalesOrder) -> dict[int, list[WorkOrder]]:
-    by_line: dict[int, list[WorkOrder]] = {}
+def _work_by_line(order: SalesOrder) -> dict[int | None, list[WorkOrder]]:
+    by_line: dict[int | None, list[WorkOrder]] = {}
     work_orders = (
         WorkOrder.objects.filter(order=order)
         .exclude(status=WorkOrderStatus.CANCELLED)

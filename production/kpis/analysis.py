@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from typing import Any
 
 from django.db.models import (
     Case,
@@ -103,7 +104,7 @@ def analysis(filters: KpiFilters) -> Section:
             if days is not None and low <= days and (high is None or days <= high):
                 buckets[i] += n
                 break
-    bucket_rows = [
+    bucket_rows: list[list[Any]] = [
         [f"{low}-{high}" if high is not None else f"≥ {low}", buckets[i]]
         for i, (low, high) in enumerate(LEAD_TIME_BUCKETS)
     ]
@@ -112,7 +113,9 @@ def analysis(filters: KpiFilters) -> Section:
         "change": _("Change request"),
         "capacity": _("Capacity or planning (no exception, no change)"),
     }
-    cause_rows = [[str(labels[key]), causes.get(key, 0)] for key in ("exception", "change", "capacity")]
+    cause_rows: list[list[Any]] = [
+        [str(labels[key]), causes.get(key, 0)] for key in ("exception", "change", "capacity")
+    ]
     return Section(
         key="analysis",
         title=_("Analysis"),

@@ -88,7 +88,8 @@ def build(chart: Any) -> dict[str, Any]:
                     }
                 )
         # A line breaks where a week has no value rather than pretending a value of zero.
-        segments, current = [], []
+        segments: list[list[str]] = []
+        current: list[str] = []
         for i, (_category, value) in enumerate(series.points):
             if value is None:
                 if current:

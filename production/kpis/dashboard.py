@@ -4,7 +4,8 @@ Where it lives and why: the order and production KPIs read orders (and the order
 ratings) and production data, which production may import (apps depend one way: crm_sync -> production ->
 orders). Sync health reads crm_sync, which production must not import, so the dashboard is a small
 registry of sections: production registers its own below, crm_sync registers "sync health" in its
-AppConfig.ready (see crm_sync/kpis.py). The view (production/kpi_views.py) renders every registered section.
+AppConfig.ready (see crm_sync/outbox/health.py). The view (production/kpis/views.py) renders every
+registered section.
 
 Every figure is an aggregate query (annotate/aggregate, TruncWeek); percentiles use PostgreSQL's
 percentile_cont, with a fallback for SQLite (development) that reads the one value column and sorts it.

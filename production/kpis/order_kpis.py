@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db.models import (
     Avg,
     Count,
@@ -54,7 +56,7 @@ def flow_time(filters: KpiFilters) -> Section:
     p = stats = percentiles(orders, FLOW_SECONDS, (0.5, 0.9), n=Count("pk"), mean=Avg(FLOW_SECONDS))
     weekly = weekly_percentiles(orders, moment="production_started_at", value=FLOW_SECONDS)
     weeks = weeks_of(filters)
-    rows = []
+    rows: list[list[Any]] = []
     for week in weeks:
         count, median = weekly.get(week, (0, None))
         rows.append([week, count, rounded(median / DAY if median is not None else None, 2)])

@@ -1,8 +1,7 @@
 """The KPI dashboard page and its downloads (management, planners; customer service reads it).
 
 Thin: production.kpis.dashboard computes (and caches) every section, production.kpis.charts turns charts
-into SVG
-coordinates, config.tables writes the CSV/XLSX downloads.
+into SVG coordinates, config.tables writes the CSV/XLSX downloads.
 """
 
 from __future__ import annotations
@@ -10,7 +9,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.auth.decorators import permission_required
 from django.core.cache import cache
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.utils.formats import localize
@@ -20,6 +19,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from config.http import AuthenticatedRequest
 from config.tables import FORMATS, table_response
 from orders.models import Customer, CustomerTier, ProductFamily
 from production.kpis import charts
@@ -31,7 +31,7 @@ PERMISSION = "production.view_kpi_dashboard"
 
 
 @permission_required(PERMISSION, raise_exception=True)
-def dashboard(request: HttpRequest) -> HttpResponse:
+def dashboard(request: AuthenticatedRequest) -> HttpResponse:
     filters, errors = parse_filters(request.GET)
     context = {
         "filters": filters,
@@ -57,7 +57,7 @@ def _options(queryset, selected: int | None) -> str:
     )
 
 
-def _sections_html(request: HttpRequest, filters: KpiFilters) -> str:
+def _sections_html(request: AuthenticatedRequest, filters: KpiFilters) -> str:
     """The sections as HTML, kept as long as their figures (the page's costly part after the queries)."""
     seconds = settings.KPI_CACHE_SECONDS
     key = f"kpi:html:{get_language()}:{filters.cache_key()}"
@@ -97,7 +97,7 @@ def _table_rows(table: Table) -> str:
 
 
 @permission_required(PERMISSION, raise_exception=True)
-def table_download(request: HttpRequest, key: str, fmt: str) -> HttpResponse:
+def table_download(request: AuthenticatedRequest, key: str, fmt: str) -> HttpResponse | StreamingHttpResponse:
     if fmt not in FORMATS:
         raise Http404(_("Unknown format."))
     filters, _errors = parse_filters(request.GET)

@@ -71,8 +71,8 @@ def work_center_create(
     errors: dict[str, list[str]] = {}
     if WorkCenter.objects.filter(code=code).exists():
         errors["code"] = [_("Another work center already has this code.")]
-    units = whole_number(units)
-    if units is None or not 1 <= units <= 50:
+    unit_count = whole_number(units)
+    if unit_count is None or not 1 <= unit_count <= 50:
         errors["units"] = [_("A work center needs 1 to 50 units.")]
     if not (code or "").strip():
         errors["code"] = [_("This field is required.")]
@@ -80,7 +80,8 @@ def work_center_create(
     cleaned_shifts = _clean_shifts(shifts or [], errors)
     if errors:
         raise ValidationFailed(_("Please correct the errors below."), fields=errors)
-    work_center = WorkCenter(code=code, name=name, units=units, efficiency=efficiency_value)
+    assert unit_count is not None  # a missing count is an error above
+    work_center = WorkCenter(code=code, name=name, units=unit_count, efficiency=efficiency_value)
     reason = reason or _("Work center created")
     stamp(work_center, actor=actor, reason=reason)
     work_center.save()
@@ -106,7 +107,7 @@ def _clean_shifts(shifts: list[tuple[Any, Any, Any]], errors: dict[str, list[str
         for field, value in (("start", start), ("end", end)):
             if not isinstance(value, dt.time):
                 errors.setdefault(f"{prefix}{field}", []).append(_("Enter a time such as 08:00."))
-        if day in range(7) and isinstance(start, dt.time) and isinstance(end, dt.time):
+        if day is not None and day in range(7) and isinstance(start, dt.time) and isinstance(end, dt.time):
             cleaned.append((day, start, end))
     # Minutes of the week each shift covers, as [from, to) intervals (an overnight shift spills over).
     week = 7 * 24 * 60
@@ -218,7 +219,7 @@ def routing_update(
     routing: Routing | int,
     reason: str = "",
     name: str | None = None,
-    lot_size: Decimal | str | None = None,
+    lot_size: Decimal | int | str | None = None,
     clear_lot_size: bool = False,
     is_active: bool | None = None,
 ) -> Routing:
@@ -280,7 +281,7 @@ def routing_create(
     actor: User | None,
     product: Product,
     operations: list[dict],
-    lot_size: Decimal | str | None = None,
+    lot_size: Decimal | int | str | None = None,
     name: str = "",
     reason: str = "",
 ) -> Routing:

@@ -2,6 +2,7 @@
 
 from production.replanning.models import SchedulerState
 from production.replanning.services import (
+    RESCHEDULE_TASK,
     lease_acquire,
     lease_release,
     request_now,
@@ -10,6 +11,7 @@ from production.replanning.services import (
 )
 
 __all__ = [
+    "RESCHEDULE_TASK",
     "SchedulerState",
     "lease_acquire",
     "lease_release",

@@ -1,8 +1,8 @@
 """When to plan again: the debounced request for a reschedule, and the lease of the run.
 
 Debounce: `schedule_request` (after the caller's commit) flips `SchedulerState.pending` from false to true
-with one compare-and-set statement; only the request that flips it enqueues the Celery task, delayed by
-PRODUCTION_RESCHEDULE_DEBOUNCE_SECONDS, so a burst of events makes one run.
+with one compare-and-set statement; only the request that flips it enqueues the Celery task (by its name,
+RESCHEDULE_TASK), delayed by PRODUCTION_RESCHEDULE_DEBOUNCE_SECONDS, so a burst of events makes one run.
 
 Lock: a lease on the same row, taken by a compare-and-set UPDATE (free or expired → mine, until
 now + TTL). It works across processes and machines that share the database (PostgreSQL in production,
@@ -17,13 +17,17 @@ from __future__ import annotations
 
 import datetime as dt
 
+from celery import signature
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from production.replanning.models import SchedulerState
-from production.tasks import reschedule
+
+# The Celery task that runs the pending reschedule (production.tasks). It runs the planner, which sits above
+# every package that asks for a plan here, so it is enqueued by its registered name, not imported.
+RESCHEDULE_TASK = "production.reschedule"
 
 
 def scheduler_state() -> SchedulerState:
@@ -40,8 +44,21 @@ def schedule_request(*, trigger: str) -> None:
 def request_now(*, trigger: str) -> bool:
     """Mark a reschedule pending; the request that flips the flag enqueues the delayed task (True).
 
-    One statement (it runs after every release): an upsert that creates the state row if it is missing and
-    flips `pending` only if it was off (the RETURNING row says whether this request flipped it).
+    The statement: one upsert of the state row (pk=1). A missing row is created pending, with this trigger;
+    an idle row (`pending` off) is flipped on, its `pending_triggers` replaced by this trigger and
+    `requested_at` set; a row already pending is left as it is. RETURNING yields a row only when this
+    statement inserted or flipped it. Concurrent requests serialise on the row (or its uncommitted insert)
+    and re-check `NOT pending` once it is free, so exactly one of them enqueues. The lease and `last_run_at`
+    are never touched.
+
+    Why SQL: it runs after every release and every other write that asks for a plan, and the ORM has no
+    compare-and-set upsert that says whether it changed the row (`update_or_create` reads then writes,
+    `bulk_create(update_conflicts=True)` has no condition on the update): one statement instead of two or
+    three, without a race between them.
+
+    On SQLite (a single machine, development) the same statement runs: SQLite has had
+    INSERT ... ON CONFLICT DO UPDATE ... WHERE since 3.24 and RETURNING since 3.35. Pinned on PostgreSQL by
+    tests/production/replanning/test_request_now_sql.py.
     """
     table = connection.ops.quote_name(SchedulerState._meta.db_table)
     triggers = SchedulerState._meta.get_field("pending_triggers").get_db_prep_save(
@@ -58,7 +75,7 @@ def request_now(*, trigger: str) -> bool:
         )
         claimed = cursor.fetchone() is not None
     if claimed:
-        reschedule.apply_async(countdown=settings.PRODUCTION_RESCHEDULE_DEBOUNCE_SECONDS)
+        signature(RESCHEDULE_TASK).apply_async(countdown=settings.PRODUCTION_RESCHEDULE_DEBOUNCE_SECONDS)
     return bool(claimed)
 
 

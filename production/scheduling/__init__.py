@@ -1,5 +1,5 @@
 """Production scheduling: the engines (ATC dispatching, CP-SAT), the plan in the database, its reads and the
-delivery-date quote. The planner pages (views, quote_views) are wired by production.urls.
+delivery-date quote (capable-to-promise). The planner pages (views, quote_views) are wired by production.urls.
 
 The top of production's packages: it reads master data and work orders. When to plan again is
 production.replanning's.
@@ -24,6 +24,7 @@ from production.scheduling.problem import (
     WorkCenterSpec,
     job_weight,
 )
+from production.scheduling.quote import Quote, QuoteLine, capable_to_promise
 from production.scheduling.selectors import (
     QUOTE_HORIZON_DAYS,
     at_risk_orders,
@@ -55,6 +56,8 @@ __all__ = [
     "Plan",
     "Problem",
     "ProblemError",
+    "Quote",
+    "QuoteLine",
     "Schedule",
     "ScheduleEntry",
     "ScheduleMethod",
@@ -63,6 +66,7 @@ __all__ = [
     "build_calendar",
     "build_problem",
     "calendar_exceptions",
+    "capable_to_promise",
     "current_schedule",
     "exception_rows",
     "job_weight",

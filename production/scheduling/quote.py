@@ -147,7 +147,11 @@ def _monotone(values: list[int]) -> list[int]:
     return out
 
 
-def quote(index: PlanIndex, *, lines: list[QuoteLine], weight: int, earliest: int = 0) -> Quote:
+def capable_to_promise(index: PlanIndex, *, lines: list[QuoteLine], weight: int, earliest: int = 0) -> Quote:
+    """Insert `lines` (an order of `weight`) into the plan `index`, from minute `earliest` on.
+
+    Raises KeyError for a work center the index does not know, HorizonExceeded past its calendars.
+    """
     for line in lines:
         for wc, _ in line.ops:
             if wc not in index.calendars:

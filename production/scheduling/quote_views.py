@@ -9,19 +9,23 @@ from __future__ import annotations
 
 import json
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth.decorators import permission_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from config.http import AuthenticatedRequest
 from config.kernel.errors import ApplicationError
 from orders.models import Customer, Priority, SalesOrder
 from orders.sales import policies
 from production.policies import QUOTE_PROMISE
 from production.scheduling.selectors import promise_quote
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 MAX_LINES = 200
 
@@ -49,7 +53,7 @@ def _form_lines(data: Any) -> list[dict]:
     return lines
 
 
-def _customer(request: HttpRequest) -> tuple[Customer | None, SalesOrder | None]:
+def _customer(request: AuthenticatedRequest) -> tuple[Customer | None, SalesOrder | None]:
     """The customer chosen on a new order's form, or the customer of the order being edited."""
     number = request.POST.get("order", "").strip()
     if number:
@@ -62,9 +66,9 @@ def _customer(request: HttpRequest) -> tuple[Customer | None, SalesOrder | None]
     return customer, None
 
 
-def _messages(error: ApplicationError, lines: list[dict]) -> list[str]:
+def _messages(error: ApplicationError, lines: list[dict]) -> list[StrOrPromise]:
     """Field messages with "lines[i]." turned into the row number the user sees on the form."""
-    texts = []
+    texts: list[StrOrPromise] = []
     for key, messages in error.fields.items():
         label = ""
         if key.startswith("lines["):
@@ -78,7 +82,7 @@ def _messages(error: ApplicationError, lines: list[dict]) -> list[str]:
 
 @require_POST
 @permission_required(QUOTE_PROMISE, raise_exception=True)
-def order_form_quote(request: HttpRequest) -> HttpResponse:
+def order_form_quote(request: AuthenticatedRequest) -> HttpResponse:
     customer, order = _customer(request)
     lines = _form_lines(request.POST)
     context: dict[str, Any] = {"errors": [], "quote": None}

@@ -22,7 +22,7 @@ from production.policies import QUOTE_PROMISE
 from production.scheduling.calendar import Calendar, HorizonExceeded, build_calendar
 from production.scheduling.models import OrderProjection, Schedule, ScheduleEntry
 from production.scheduling.problem import job_weight
-from production.scheduling.quote import PlanIndex, QuoteLine, quote
+from production.scheduling.quote import PlanIndex, QuoteLine, capable_to_promise
 from production.scheduling.service import calendar_exceptions, exception_rows
 from production.work_orders import split_quantity
 
@@ -176,7 +176,8 @@ def promise_quote(
     quote_lines = []
     for number, line in enumerate(lines):
         prefix = f"lines[{number}]."
-        product = products.get(line.get("product"))
+        product_id = line.get("product")
+        product = products.get(product_id) if product_id is not None else None
         try:
             quantity = Decimal(str(line.get("quantity")))
         except Exception:
@@ -188,7 +189,7 @@ def promise_quote(
             continue
         routing = getattr(product, "routing", None)
         operations = list(routing.operations.all()) if routing and routing.is_active else []
-        if not operations:
+        if routing is None or not operations:
             errors.setdefault(f"{prefix}product", []).append(
                 _("Product %(sku)s has no routing: the plant cannot plan it yet.") % {"sku": product.sku}
             )
@@ -226,7 +227,7 @@ def promise_quote(
     now = timezone.now()
     earliest = max(0, int((now - origin).total_seconds() // 60))
     try:
-        result = quote(index, lines=quote_lines, weight=weight, earliest=earliest)
+        result = capable_to_promise(index, lines=quote_lines, weight=weight, earliest=earliest)
     except HorizonExceeded as exc:
         raise ValidationFailed(
             _("No capacity for this order within %(days)s days.") % {"days": QUOTE_HORIZON_DAYS},

@@ -380,8 +380,8 @@ def _store(built: Built, plan: Plan, *, actor: User | None, trigger: str, method
     late_orders = 0
     projections = []
     for order_id, due in built.order_due.items():
-        end = order_end.get(order_id)
-        projected = built.at(end) if end is not None else None
+        end_minute = order_end.get(order_id)
+        projected = built.at(end_minute) if end_minute is not None else None
         tardiness = max(0, _minutes(projected, due)) if projected and due else 0
         late = tardiness > 0
         at_risk = late or order_id in built.unplanned

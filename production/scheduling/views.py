@@ -6,16 +6,18 @@ selectors read, services write."""
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from config.http import AuthenticatedRequest
 from config.kernel import ApplicationError, Forbidden, allowed
 from orders import sales as order_services
 from orders.models import Priority, SalesOrder
@@ -92,11 +94,15 @@ def _gantt(schedule, zoom: str) -> dict:
 
 
 @permission_required("production.view_schedule", raise_exception=True)
-def planner(request: HttpRequest) -> HttpResponse:
+def planner(request: AuthenticatedRequest) -> HttpResponse:
     zoom = request.GET.get("zoom", "day")
     zoom = zoom if zoom in ZOOMS else "day"
     schedule = current_schedule()
-    context = {"schedule": schedule, "zoom": zoom, "open_exceptions": work_orders.open_exceptions()[:50]}
+    context: dict[str, Any] = {
+        "schedule": schedule,
+        "zoom": zoom,
+        "open_exceptions": work_orders.open_exceptions()[:50],
+    }
     if schedule is not None:
         context.update(
             gantt=_gantt(schedule, zoom),
@@ -116,7 +122,7 @@ def planner(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @permission_required(RUN_SCHEDULE, raise_exception=True)
-def reschedule_now(request: HttpRequest) -> HttpResponse:
+def reschedule_now(request: AuthenticatedRequest) -> HttpResponse:
     try:
         schedule = schedule_run(
             actor=request.user,
@@ -133,7 +139,7 @@ def reschedule_now(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @permission_required("production.view_workorder", raise_exception=True)
-def work_order_action(request: HttpRequest) -> HttpResponse:
+def work_order_action(request: AuthenticatedRequest) -> HttpResponse:
     """Hold or resume a work order (POST number, action, reason)."""
     number = request.POST.get("number", "").strip()
     action = request.POST.get("action", "")
@@ -154,7 +160,7 @@ def work_order_action(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @permission_required(changes.DECIDE_PERM, raise_exception=True)
-def disposition_decide(request: HttpRequest, pk: int) -> HttpResponse:
+def disposition_decide(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     """Decide an open disposition (POST decision, reason) from the planner page."""
     row = get_object_or_404(ChangeDisposition, pk=pk)
     try:
@@ -176,7 +182,7 @@ def disposition_decide(request: HttpRequest, pk: int) -> HttpResponse:
     return _back(request)
 
 
-def _back(request: HttpRequest) -> HttpResponse:
+def _back(request: AuthenticatedRequest) -> HttpResponse:
     """To the page the action came from (the planner page or an order page), never off this site."""
     target = request.POST.get("next", "")
     if target and url_has_allowed_host_and_scheme(
@@ -187,7 +193,7 @@ def _back(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-def order_priority(request: HttpRequest, number: str) -> HttpResponse:
+def order_priority(request: AuthenticatedRequest, number: str) -> HttpResponse:
     """Raise (or lower) an order's priority with a reason, from the planner page or the order page.
 
     Who may: orders.sales.policies.can_set_priority, checked by the service; a hidden order is a 404.

@@ -6,11 +6,12 @@ from collections.abc import Iterator
 from typing import Any
 
 from django.contrib.auth.decorators import permission_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from config.http import AuthenticatedRequest
 from config.tables import EXPORT_CHUNK, FORMATS, table_response
 from production.work_orders import WorkOrder, WorkOrderStatus
 
@@ -41,7 +42,7 @@ def work_order_rows(queryset) -> Iterator[list[Any]]:
 
 
 @permission_required("production.view_workorder", raise_exception=True)
-def work_orders_export(request: HttpRequest, fmt: str) -> HttpResponse:
+def work_orders_export(request: AuthenticatedRequest, fmt: str) -> HttpResponse | StreamingHttpResponse:
     """Every work order, or those of one status (?status=in_progress)."""
     if fmt not in FORMATS:
         raise Http404(_("Unknown format."))

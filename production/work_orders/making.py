@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history
@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from django.contrib.auth.models import User
 
     from orders.models import SalesOrder
+    from production.work_orders.models import MadeWorkOrder
 
 
 def split_quantity(quantity: Decimal, lot_size: Decimal | None) -> list[Decimal]:
@@ -108,7 +109,7 @@ def work_orders_create_for_order(
     routings = active_routings(product_ids={line.product_id for line in lines})
     reason = reason or _("Order %(number)s released") % {"number": order.number}
     sequence = len(revisions)
-    created = []
+    created: list[WorkOrder] = []
     for line in lines:
         routing = routings.get(line.product_id)
         operations = list(routing.operations.all()) if routing else []
@@ -126,10 +127,11 @@ def work_orders_create_for_order(
             )
             stamp(work_order, actor=actor, reason=reason)
             work_order.save()
-            work_order.operations_made = operations_create(
+            made = cast("MadeWorkOrder", work_order)  # it is about to carry its operations
+            made.operations_made = operations_create(
                 work_order=work_order, operations=operations, actor=actor, reason=reason
             )
-            created.append(work_order)
+            created.append(made)
     work_orders_created_publish(order=order, actor=actor, reason=reason, work_orders=created)
     return created
 

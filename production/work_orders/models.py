@@ -8,6 +8,8 @@ Other packages' models are named by label ("production.WorkCenter"): model modul
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, TypeAlias, TypedDict
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -16,6 +18,9 @@ from django_fsm import RETURN_VALUE, FSMField, transition
 
 from config.history import HistoricalRecords
 from production.policies import production_permission
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
 
 
 # --- work orders ---------------------------------------------------------------------------------------
@@ -53,7 +58,7 @@ class WorkOrder(models.Model):
         "orders.Product", on_delete=models.PROTECT, related_name="+", verbose_name=_("product")
     )
     quantity = models.DecimalField(_("quantity"), max_digits=12, decimal_places=3)
-    # No routing when the work order was made: it waits for one (see services.work_orders_create_for_order).
+    # No routing when the work order was made: it waits for one (see making.work_orders_create_for_order).
     routing_missing = models.BooleanField(_("routing missing"), default=False)
     status = FSMField(
         _("status"),
@@ -362,3 +367,16 @@ class QualityInspection(models.Model):
 
     def __str__(self) -> str:
         return f"{self.lot_id} {self.result}"
+
+
+if TYPE_CHECKING:
+
+    class OperationsMade(TypedDict):
+        """Not a column: a work order's operations in sequence order, attached where they are at hand — as
+        made (production.work_orders.making, announced by WorkOrdersCreated) or read with
+        Prefetch("operations", to_attr="operations_made")."""
+
+        operations_made: list[WorkOrderOperation]
+
+    # A work order carrying its operations.
+    MadeWorkOrder: TypeAlias = WithAnnotations[WorkOrder, OperationsMade]

@@ -1,7 +1,8 @@
 """What the MES reports for an operation, and how it rolls up: operation, work order, order.
 
-The order's own transitions (in production, completed) go through orders.sales.services with the system
-actor (production.work_orders.system), which checks its permissions like anyone's.
+The order's own transitions (in production, completed) go through orders.sales' transition door
+(orders.sales.transitions) with the system actor (production.work_orders.system), which checks its
+permissions like anyone's.
 """
 
 from __future__ import annotations
@@ -70,7 +71,7 @@ def progress_report_create(
     A repeated `message_id` returns the first report and changes nothing (the MES may resend). Rolls up:
     the operation starts (actual start) and, when finished, completes; the work order starts and completes
     with its last operation; the order goes to in production on its first report and to completed when
-    its last work order completes (orders.sales.services with the system actor). A completed operation asks
+    its last work order completes (orders.sales.transitions with the system actor). A completed operation asks
     for a reschedule.
     """
     existing = ProgressReport.objects.filter(message_id=message_id).first()

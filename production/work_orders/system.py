@@ -1,8 +1,9 @@
 """The system actor: who production's automatic order transitions are recorded as.
 
-Progress reports move orders to "in production" and "completed" through orders.sales.services, which check the
-actor's permissions like for anyone. The actor is a dedicated user in the planner group (it holds exactly
-orders.progress_salesorder and view-all), created on first use, with no usable password (it cannot log in).
+Progress reports move orders to "in production" and "completed" through orders.sales' transition door
+(orders.sales.transitions), which checks the actor's permissions like for anyone. The actor is a dedicated
+user in the planner group (it holds exactly orders.progress_salesorder and view-all), created on first use,
+with no usable password (it cannot log in).
 """
 
 from __future__ import annotations

@@ -46,8 +46,9 @@ def work_order_transition(
                 "status": work_order.get_status_display(),
             }
         )
-    # Work-order transitions have no conditions: django-fsm's check is the permission alone.
-    if not has_transition_perm(method, actor):
+    # Work-order transitions have no conditions: django-fsm's check is the permission alone (each of them
+    # has one, which refuses no actor).
+    if actor is None or not has_transition_perm(method, actor):
         raise refused(actor, f"work_order_{name}", work_order.number, "transition permission")
     if name in WORK_ORDER_REASON_REQUIRED and not (reason or "").strip():
         raise ValidationFailed(_("Give a reason."), fields={"reason": [_("This field is required.")]})

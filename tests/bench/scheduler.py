@@ -30,7 +30,7 @@ from collections.abc import Iterator
 from production.scheduling import Job, Op, Problem, WorkCenterSpec, build_calendar, job_weight, solve
 from production.scheduling.dispatch import edd
 from production.scheduling.problem import on_time_rate
-from production.scheduling.quote import PlanIndex, QuoteLine, quote
+from production.scheduling.quote import PlanIndex, QuoteLine, capable_to_promise
 
 ORIGIN = dt.datetime(2026, 3, 2, 0, 0, tzinfo=dt.UTC)  # a Monday
 TWO_SHIFTS = [(day, dt.time(6), dt.time(14)) for day in range(5)] + [
@@ -102,7 +102,7 @@ def run(*, quick: bool) -> Iterator[dict]:
         quote_times = []
         for _ in range(20):
             started = time.perf_counter()
-            quote(index, lines=lines, weight=job_weight("vip", 4), earliest=0)
+            capable_to_promise(index, lines=lines, weight=job_weight("vip", 4), earliest=0)
             quote_times.append((time.perf_counter() - started) * 1000)
         figures = {
             "operations": sum(len(job.ops) for job in problem.jobs),

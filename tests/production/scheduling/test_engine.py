@@ -18,7 +18,7 @@ from production.scheduling import (
     solve,
 )
 from production.scheduling.dispatch import edd
-from production.scheduling.quote import PlanIndex, QuoteLine, quote
+from production.scheduling.quote import PlanIndex, QuoteLine, capable_to_promise
 from tests.bench.scheduler import generate
 
 MONDAY = dt.datetime(2026, 3, 2, 0, 0, tzinfo=dt.UTC)
@@ -179,7 +179,7 @@ def test_a_quote_fits_the_new_order_into_the_first_long_enough_gap():
         ],
     )
     # 90 minutes do not fit in the 60-minute gap at noon: they start Tuesday 08:00 and end 09:30.
-    result = quote(index, lines=[QuoteLine(ops=[("A", 90)])], weight=2)
+    result = capable_to_promise(index, lines=[QuoteLine(ops=[("A", 90)])], weight=2)
     assert result.completion == minutes(1, 9, 30)
     assert result.delayed == {}
 
@@ -194,7 +194,7 @@ def test_a_vip_quote_overtakes_standard_work_and_names_the_orders_it_delays():
             ("A", 0, minutes(1, 8), minutes(1, 16), 40, "SO-VIP"),
         ],
     )
-    result = quote(index, lines=[QuoteLine(ops=[("A", 120)])], weight=40)
+    result = capable_to_promise(index, lines=[QuoteLine(ops=[("A", 120)])], weight=40)
     assert result.completion == minutes(0, 10)
     assert result.completion_without_overtaking == minutes(2, 10)
     assert set(result.delayed) == {"SO-1"}
