@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 
     from orders.models import SalesOrder
     from orders.sales import OrderSnapshot
-    from production.work_orders import WorkOrder
+    from production.work_orders.models import MadeWorkOrder
 
 
 # The base fields; everything else a subclass declares is the event's own payload.
@@ -266,7 +266,7 @@ class WorkOrdersCreated(OrderEvent):
     name: ClassVar[str] = "production.work_orders_created"
     integration: ClassVar[bool] = False
     revision: int
-    work_orders: Sequence[WorkOrder]
+    work_orders: Sequence[MadeWorkOrder]
 
 
 @dataclass(frozen=True, kw_only=True)

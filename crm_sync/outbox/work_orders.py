@@ -34,6 +34,7 @@ from production.work_orders import WorkOrder, WorkOrderOperation
 
 if TYPE_CHECKING:
     from orders.models import SalesOrder
+    from production.work_orders.models import MadeWorkOrder
 
 # Events after which the MES needs the order's work orders (B2MML: one OperationsRequest per work order).
 # A decided disposition completes or cancels a work order held pending it, or makes a new one.
@@ -65,7 +66,7 @@ class WorkOrderPayload(TypedDict):
 class _Pending:
     order: SalesOrder
     # Announced before any row took them (a release's row will).
-    work_orders: Sequence[WorkOrder] | None = None
+    work_orders: Sequence[MadeWorkOrder] | None = None
     # Rows written before the announcement, to complete when it comes.
     rows: list[OutboxEvent] = field(default_factory=list)
 
@@ -135,7 +136,7 @@ def on_work_orders_created(event: WorkOrdersCreated) -> None:
         return
     for row in entry.rows:
         if row.type == OrderReleased.name:
-            work_orders: Sequence[WorkOrder] = event.work_orders
+            work_orders: Sequence[MadeWorkOrder] = event.work_orders
         else:
             work_orders = _read(event.order)
         row.data = {**row.data, "work_orders": _payload(work_orders)}
@@ -143,7 +144,7 @@ def on_work_orders_created(event: WorkOrdersCreated) -> None:
     _drop(event.order)
 
 
-def _read(order: SalesOrder) -> Sequence[WorkOrder]:
+def _read(order: SalesOrder) -> Sequence[MadeWorkOrder]:
     """The order's work orders of its current revision, as the MES gets them (two queries)."""
     operations = WorkOrderOperation.objects.select_related("work_center").order_by("sequence")
     return list(
@@ -154,7 +155,7 @@ def _read(order: SalesOrder) -> Sequence[WorkOrder]:
     )
 
 
-def _payload(work_orders: Sequence[WorkOrder]) -> list[WorkOrderPayload]:
+def _payload(work_orders: Sequence[MadeWorkOrder]) -> list[WorkOrderPayload]:
     return [
         {
             "number": work_order.number,

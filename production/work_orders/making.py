@@ -76,7 +76,7 @@ def operations_create(
 
 
 def work_orders_created_publish(
-    *, order: SalesOrder, actor: User | None, reason: str, work_orders: Sequence[WorkOrder]
+    *, order: SalesOrder, actor: User | None, reason: str, work_orders: Sequence[MadeWorkOrder]
 ) -> None:
     """Announce work orders just made for `order` (each with `operations_made`), in this transaction."""
     if work_orders:
@@ -89,7 +89,7 @@ def work_orders_created_publish(
 
 def work_orders_create_for_order(
     *, order: SalesOrder, actor: User | None, reason: str = ""
-) -> list[WorkOrder]:
+) -> Sequence[MadeWorkOrder]:
     """Make the work orders of a released order: per line, one per lot (the routing's lot size).
 
     Runs inside the release's transaction. Idempotent per order revision. Decision on a product without
@@ -109,7 +109,7 @@ def work_orders_create_for_order(
     routings = active_routings(product_ids={line.product_id for line in lines})
     reason = reason or _("Order %(number)s released") % {"number": order.number}
     sequence = len(revisions)
-    created: list[WorkOrder] = []
+    created: list[MadeWorkOrder] = []
     for line in lines:
         routing = routings.get(line.product_id)
         operations = list(routing.operations.all()) if routing else []
