@@ -5,15 +5,17 @@ from __future__ import annotations
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 
+from config.kernel import allowed
+
 
 def home(request: HttpRequest) -> HttpResponse:
     """Sales (and admins) on the order list, planners and managers on the production plan, customer
     service on the service desk. Login is required (deny by default), so there is always a user."""
     user = request.user
-    if user.has_perm("orders.add_salesorder"):
+    if allowed(user, "orders.add_salesorder"):
         return redirect("orders:order_list")
-    if user.has_perm("production.run_schedule") and user.has_perm("production.view_schedule"):
+    if allowed(user, "production.run_schedule") and allowed(user, "production.view_schedule"):
         return redirect("production:planner")
-    if user.has_perm("orders.view_salesorder"):
+    if allowed(user, "orders.view_salesorder"):
         return redirect("service:desk")
     return redirect("orders:order_list")

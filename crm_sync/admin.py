@@ -15,6 +15,7 @@ from django.utils.translation import ngettext
 
 from config.admin import ReadOnlyAdminMixin
 from config.http import request_user
+from config.kernel import allowed
 from config.kernel.errors import ApplicationError
 from crm_sync import inbound, outbox, reconciliation
 from crm_sync.mapping import mapping_errors
@@ -248,7 +249,7 @@ class DeliveryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         )
 
     def has_replay_permission(self, request) -> bool:
-        return request.user.has_perm("crm_sync.change_delivery")
+        return allowed(request.user, "crm_sync.change_delivery")
 
 
 @admin.register(OutboxEvent)
@@ -290,7 +291,7 @@ class InboundMessageAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         )
 
     def has_replay_permission(self, request) -> bool:
-        return request.user.has_perm("crm_sync.change_inboundmessage")
+        return allowed(request.user, "crm_sync.change_inboundmessage")
 
 
 @admin.register(Drift)
@@ -314,7 +315,7 @@ class DriftAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
                 self.message_user(request, f"{drift.subject}: {exc.message}", messages.ERROR)
 
     def has_repair_permission(self, request) -> bool:
-        return request.user.has_perm("crm_sync.change_drift")
+        return allowed(request.user, "crm_sync.change_drift")
 
 
 @admin.register(InboundCursor)

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 
 from config.api import error_body
 from config.http import AuthenticatedRequest
-from config.kernel import Actor
+from config.kernel import Actor, allowed
 from config.kernel.errors import ApplicationError
 from crm_sync import inbound, outbox, reconciliation
 from crm_sync.models import Delivery, Drift, ExternalSystem, InboundMessage
@@ -67,7 +67,7 @@ def kind_webhook(request: HttpRequest, kind: str) -> JsonResponse:
 # --- the order page's sync panel -----------------------------------------------------------------------
 def order_panel_context(order: SalesOrder, user: Actor) -> dict | None:
     """Registered as the "sync-status" order panel: shown to those who may see deliveries."""
-    if user is None or not user.has_perm("crm_sync.view_delivery"):
+    if not allowed(user, "crm_sync.view_delivery"):
         return None
     return {"order": order, "systems": outbox.order_sync_status(order_id=order.pk)}
 

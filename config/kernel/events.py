@@ -24,6 +24,17 @@ if TYPE_CHECKING:
 
 # The base fields; everything else a subclass declares is the event's own payload.
 _BASE_FIELDS = frozenset({"order", "actor", "reason", "order_is_new", "snapshot", "system_actor_id"})
+# Per event class: its own fields as (name, optional: defaults to None), worked out once (events are built
+# on every order change; dataclasses.fields() on each would cost the sync path).
+_OWN_FIELDS: dict[type, tuple[tuple[str, bool], ...]] = {}
+
+
+def _own_fields(cls: type) -> tuple[tuple[str, bool], ...]:
+    own = _OWN_FIELDS.get(cls)
+    if own is None:
+        own = tuple((f.name, f.default is None) for f in fields(cls) if f.name not in _BASE_FIELDS)
+        _OWN_FIELDS[cls] = own
+    return own
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -58,10 +69,9 @@ class OrderEvent:
     def details(self) -> dict[str, Any]:
         """The event's own fields under their integration names; an optional field left unset is left out."""
         return {
-            f.name: value
-            for f in fields(self)
-            if f.name not in _BASE_FIELDS
-            and not ((value := getattr(self, f.name)) is None and f.default is None)
+            name: value
+            for name, optional in _own_fields(type(self))
+            if not ((value := getattr(self, name)) is None and optional)
         }
 
     @property

@@ -18,7 +18,7 @@ from rest_framework.reverse import reverse
 from rest_framework.routers import DefaultRouter
 
 from config.api import ErrorResponseSerializer
-from config.kernel import refused
+from config.kernel import allowed, refused
 from config.kernel.errors import ValidationFailed
 from orders.change_requests import decisions, policies, proposals, selectors
 from orders.change_requests.models import ChangeOrigin, ChangeRequest, ChangeRequestStatus, Disposition
@@ -231,7 +231,7 @@ class ChangeRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vie
         body = ChangeRequestCreateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         data = body.validated_data
-        if not request.user.has_perm(policies.ADD_PERM):
+        if not allowed(request.user, policies.ADD_PERM):
             raise refused(
                 request.user, "change_request_create", data["order"], f"missing {policies.ADD_PERM}"
             )

@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from config.kernel import Actor, Conflict, Forbidden, ValidationFailed
+from config.kernel import Actor, Conflict, Forbidden, ValidationFailed, allowed
 from config.kernel import events as domain_events
 from orders.change_requests import records
 from orders.change_requests.apply import change_request_apply
@@ -225,24 +225,24 @@ def available_actions(cr: ChangeRequest, user: Actor) -> list[str]:
     if not (user and user.is_authenticated):
         return []
     mine = cr.requested_by_id == user.pk
-    approver = user.has_perm(APPROVE_PERM) and not mine
+    approver = allowed(user, APPROVE_PERM) and not mine
     actions = []
     if cr.status == ChangeRequestStatus.DRAFT and mine:
         actions.append("submit")
     if cr.status == ChangeRequestStatus.SUBMITTED and approver:
         if user.pk not in (cr.planner_approved_by_id, cr.manager_approved_by_id):
             waiting_manager = cr.planner_approved_by_id is not None and cr.needs_manager
-            if not waiting_manager or user.has_perm(MANAGER_PERM):
+            if not waiting_manager or allowed(user, MANAGER_PERM):
                 actions.append("approve")
         actions.append("reject")
     if cr.status in (ChangeRequestStatus.DRAFT, ChangeRequestStatus.SUBMITTED) and mine:
         actions.append("withdraw")
-    if cr.status == ChangeRequestStatus.APPROVED and user.has_perm(APPROVE_PERM):
+    if cr.status == ChangeRequestStatus.APPROVED and allowed(user, APPROVE_PERM):
         actions.append("apply")
     if cr.status in (
         ChangeRequestStatus.SUPERSEDED,
         ChangeRequestStatus.REJECTED,
         ChangeRequestStatus.WITHDRAWN,
-    ) and user.has_perm(ADD_PERM):
+    ) and allowed(user, ADD_PERM):
         actions.append("rebase")
     return actions

@@ -8,7 +8,7 @@ from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils.translation import gettext as _
 
-from config.kernel import Actor
+from config.kernel import Actor, allowed
 from orders.change_requests.models import ChangeRequest, ChangeRequestDecision, ChangeRequestStatus
 from orders.change_requests.policies import APPROVE_PERM
 from orders.sales import orders_visible_to
@@ -25,7 +25,7 @@ def change_requests_visible_to(user: Actor) -> QuerySet[ChangeRequest]:
     queryset = ChangeRequest.objects.select_related(
         "order__customer", "requested_by", "decided_by", "planner_approved_by", "manager_approved_by"
     )
-    if not (user and user.is_authenticated and user.is_active and user.has_perm(VIEW_PERM)):
+    if not allowed(user, VIEW_PERM):
         return queryset.none()
     return queryset.filter(order__in=orders_visible_to(user).values("pk"))
 
@@ -49,7 +49,7 @@ def change_request_get(*, user: Actor, number: str) -> ChangeRequest:
 
 def approver_inbox(*, user: User) -> QuerySet[ChangeRequest]:
     """Submitted CRs this approver may still decide, oldest first (the queue is worked in order)."""
-    if not (user and user.is_authenticated and user.has_perm(APPROVE_PERM)):
+    if not allowed(user, APPROVE_PERM):
         return ChangeRequest.objects.none()
     return (
         change_requests_visible_to(user)

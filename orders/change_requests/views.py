@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from config.http import AuthenticatedRequest
+from config.kernel import allowed
 from config.kernel.errors import ApplicationError, Forbidden
 from orders import panels
 from orders.catalog import products_active
@@ -51,7 +52,7 @@ def _error_text(error: ApplicationError) -> str:
 @permission_required("orders.view_changerequest", raise_exception=True)
 def inbox(request: AuthenticatedRequest) -> HttpResponse:
     """Approvers: pending CRs oldest first. Everyone: their own CRs and the latest ones they may see."""
-    show = request.GET.get("show") or ("pending" if request.user.has_perm(policies.APPROVE_PERM) else "mine")
+    show = request.GET.get("show") or ("pending" if allowed(request.user, policies.APPROVE_PERM) else "mine")
     if show == "pending":
         rows = selectors.approver_inbox(user=request.user)
     elif show == "mine":
@@ -62,7 +63,7 @@ def inbox(request: AuthenticatedRequest) -> HttpResponse:
     context = {
         "show": show,
         "rows": [(cr, [operations.describe_change(c) for c in cr.changes]) for cr in rows[:PAGE_SIZE]],
-        "can_approve": request.user.has_perm(policies.APPROVE_PERM),
+        "can_approve": allowed(request.user, policies.APPROVE_PERM),
     }
     return render(request, "orders/change_requests/inbox.html", context)
 
@@ -248,10 +249,10 @@ def act(request: AuthenticatedRequest, number: str, action: str) -> HttpResponse
 
 # --- the order page's panel -------------------------------------------------------------------------------
 def order_panel_context(order: SalesOrder, user: User) -> dict[str, Any] | None:
-    if order.released_at is None or not user.has_perm(selectors.VIEW_PERM):
+    if order.released_at is None or not allowed(user, selectors.VIEW_PERM):
         return None  # change requests exist only from release on
     rows = list(selectors.order_change_requests(order=order, user=user)[:20])
-    can_request = user.has_perm(policies.ADD_PERM) and order.status in policies.CHANGEABLE_STATUSES
+    can_request = allowed(user, policies.ADD_PERM) and order.status in policies.CHANGEABLE_STATUSES
     if not rows and not can_request:
         return None
     return {

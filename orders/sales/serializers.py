@@ -20,6 +20,7 @@ from rest_framework import serializers
 from rest_framework.fields import SkipField
 from rest_framework.reverse import reverse
 
+from config.kernel import Actor
 from orders.catalog.models import Customer, Priority, Product, ProductFamily
 from orders.sales.lines import loaded_lines
 from orders.sales.models import OrderStatus, SalesOrder
@@ -36,7 +37,7 @@ def transition_url_name(name: str) -> str:
     return name.replace("_", "-")
 
 
-def available_transitions(order: SalesOrder, user: Any) -> list[str]:
+def available_transitions(order: SalesOrder, user: Actor) -> list[str]:
     """The transitions `user` may run on `order` now, as the model declares them (state, conditions, perms).
 
     No query when the order's lines are prefetched (the `has_lines` condition reads them) and the user's

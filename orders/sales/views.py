@@ -22,6 +22,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from config.http import AuthenticatedRequest
+from config.kernel import Actor
 from config.kernel.errors import ApplicationError, Forbidden, StaleObject
 from config.tables import FORMATS
 from orders import imports, panels
@@ -97,7 +98,7 @@ def orders_export(request: AuthenticatedRequest, fmt: str) -> HttpResponse | Str
 
 
 # --- detail and transitions -----------------------------------------------------------------------------
-def available_actions(order: SalesOrder, user: Any) -> list[dict[str, Any]]:
+def available_actions(order: SalesOrder, user: Actor) -> list[dict[str, Any]]:
     """The transitions this user may run on the order in its current status, as django-fsm defines them.
 
     A transition whose condition is not met yet (confirm without lines, release without a promised date)

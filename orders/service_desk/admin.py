@@ -10,6 +10,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from config.admin import ReadOnlyAdminMixin
 from config.http import request_user
+from config.kernel import allowed
 from config.kernel.errors import ApplicationError
 from orders.notifications.models import NotificationDelivery
 from orders.tracking import services as tracking
@@ -39,7 +40,7 @@ class TrackingLinkAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
         messages.success(request, _("%(count)s links revoked.") % {"count": done})
 
     def has_revoke_permission(self, request: HttpRequest) -> bool:
-        return request.user.has_perm("orders.revoke_trackinglink")
+        return allowed(request.user, "orders.revoke_trackinglink")
 
 
 @admin.register(OrderRating)

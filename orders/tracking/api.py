@@ -12,6 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.http import request_user
+from config.kernel import allowed
 from orders.sales import selectors
 from orders.tracking import services as tracking
 from orders.tracking.models import TrackingLink, TrackingLinkState
@@ -50,7 +51,7 @@ class OrderTrackingLinksView(APIView):
     @extend_schema(responses=TrackingLinkSerializer(many=True))
     def get(self, request: Request, number: str) -> Response:
         order = selectors.order_get(user=request.user, number=number)
-        if not request.user.has_perm("orders.view_trackinglink"):
+        if not allowed(request.user, "orders.view_trackinglink"):
             raise PermissionDenied
         links = tracking.tracking_links_for(order=order)
         return Response(TrackingLinkSerializer(links, many=True, context={"request": request}).data)

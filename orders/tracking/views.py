@@ -24,6 +24,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from config.client_ip import client_address
 from config.http import AuthenticatedRequest
+from config.kernel import allowed
 from config.kernel.errors import ApplicationError, Forbidden
 from orders.sales import policies, selectors
 from orders.sales.models import SalesOrder
@@ -191,7 +192,7 @@ def rate(request: HttpRequest, token: str) -> HttpResponse:
 def panel_context(
     order: SalesOrder, user: User, *, new_link: TrackingLink | None = None, error: str = ""
 ) -> dict[str, Any] | None:
-    if not (user.has_perm("orders.add_trackinglink") or user.has_perm("orders.view_trackinglink")):
+    if not (allowed(user, "orders.add_trackinglink") or allowed(user, "orders.view_trackinglink")):
         return None
     links = [
         {
@@ -216,8 +217,8 @@ def panel_context(
         "order": order,
         "links": links,
         "new_link_id": new_link.pk if new_link else None,
-        "can_create": user.has_perm("orders.add_trackinglink") and order.status not in tracking.NOT_SHAREABLE,
-        "can_revoke": user.has_perm("orders.revoke_trackinglink"),
+        "can_create": allowed(user, "orders.add_trackinglink") and order.status not in tracking.NOT_SHAREABLE,
+        "can_revoke": allowed(user, "orders.revoke_trackinglink"),
         "expiry_choices": tracking.EXPIRY_CHOICES,
         "default_expiry": tracking.DEFAULT_EXPIRY_DAYS,
         "rating": OrderRating.objects.filter(order=order).first(),
