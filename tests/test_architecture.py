@@ -4,9 +4,9 @@
   only the wiring (URLconfs, admin, AppConfig) reaches into other packages' doors (api, views, urls, admin).
 - No module imports another module's private name (`from x import _y`).
 - No import cycles between modules at import time (top-level imports; TYPE_CHECKING blocks are types only).
-- No function-local import of the project's own modules, except in AppConfig.ready, management commands,
-  Celery task bodies that would otherwise import their caller, and demo data, and a lazy load of a heavy
-  optional library (LAZY_IMPORT_ALLOWED, with the reason).
+- No function-local import of the project's own modules, except in AppConfig.ready, management commands
+  and a lazy load of a heavy optional library (LAZY_IMPORT_ALLOWED, with the reason).
+- Model modules import only model modules, leaf policies and the kernel (they load with the app registry).
 - No module over 600 lines outside migrations and demo data.
 """
 
@@ -129,6 +129,34 @@ def test_other_packages_are_reached_through_their_public_face():
                 continue
             offences.append(f"{module}: from {source} import ...")
     assert sorted(set(offences)) == []
+
+
+def test_model_modules_import_only_model_modules_policies_and_the_kernel():
+    """An app's models.py imports its packages' model modules while Django loads the app registry; a model
+    module that imported a package face (which imports services, which import `app.models`) would break
+    start-up with a half-loaded module. Policies (the FSM's permission callables) import only the kernel."""
+    offences = []
+    policies_used: set[str] = set()
+    for module, tree in PARSED.items():
+        if not module.endswith(".models"):
+            continue
+        for node in tree.body:
+            if isinstance(node, ast.ImportFrom) and node.module != "__future__":
+                source = _resolve(module, node)
+                if source.split(".")[0] not in OWN or source.startswith(("config.kernel", "config.history")):
+                    continue
+                if source.endswith(".policies"):
+                    policies_used.add(source)
+                elif not source.endswith(".models"):
+                    offences.append(f"{module}: from {source} import ...")
+    # The policies a model module uses import only the kernel (anything else would load during models).
+    for module in sorted(policies_used):
+        offences += [
+            f"{module}: imports {target}"
+            for target in _top_level_imports(module, PARSED[module])
+            if not target.startswith("config.kernel")
+        ]
+    assert offences == []
 
 
 def test_no_module_imports_another_modules_private_names():
