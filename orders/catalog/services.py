@@ -23,13 +23,18 @@ if TYPE_CHECKING:
 CUSTOMER_FIELDS = ("code", "name", "tier", "crm_id", "email", "phone", "address", "language", "is_active")
 
 
+def _save(instance: Customer | ProductFamily | Product, *, actor: User | None, reason: StrOrPromise) -> None:
+    """Check the record's fields, tell history who and why, save."""
+    full_clean(instance)
+    stamp(instance, actor=actor, reason=reason)
+    instance.save()
+
+
 @transaction.atomic
 def customer_create(*, actor: User | None, reason: StrOrPromise = "", **data: Any) -> Customer:
     require(actor, "orders.add_customer", action="customer_create", target=str(data.get("code", "-")))
     customer = Customer(**{key: value for key, value in data.items() if key in CUSTOMER_FIELDS})
-    full_clean(customer)
-    stamp(customer, actor=actor, reason=reason or _("Customer created"))
-    customer.save()
+    _save(customer, actor=actor, reason=reason or _("Customer created"))
     return customer
 
 
@@ -42,9 +47,7 @@ def customer_update(
     for key, value in data.items():
         if key in CUSTOMER_FIELDS:
             setattr(customer, key, value)
-    full_clean(customer)
-    stamp(customer, actor=actor, reason=reason or _("Customer updated"))
-    customer.save()
+    _save(customer, actor=actor, reason=reason or _("Customer updated"))
     return customer
 
 
@@ -68,9 +71,7 @@ def product_family_create(
     spec_schema = spec_schema or {"type": "object", "properties": {}}
     _check_family_schema(spec_schema)
     family = ProductFamily(code=code, name=name, description=description, spec_schema=spec_schema)
-    full_clean(family)
-    stamp(family, actor=actor, reason=reason or _("Product family created"))
-    family.save()
+    _save(family, actor=actor, reason=reason or _("Product family created"))
     return family
 
 
@@ -78,15 +79,14 @@ def product_family_create(
 def product_family_update(
     *, actor: User | None, family: ProductFamily, reason: StrOrPromise = "", **data: Any
 ) -> ProductFamily:
+    require(actor, "orders.change_productfamily", action="product_family_update", target=family.code)
     family = ProductFamily.objects.select_for_update().get(pk=family.pk)
     if "spec_schema" in data:
         _check_family_schema(data["spec_schema"])
     for key in ("code", "name", "description", "spec_schema"):
         if key in data:
             setattr(family, key, data[key])
-    full_clean(family)
-    stamp(family, actor=actor, reason=reason or _("Product family updated"))
-    family.save()
+    _save(family, actor=actor, reason=reason or _("Product family updated"))
     return family
 
 
@@ -103,9 +103,7 @@ def product_create(
 ) -> Product:
     require(actor, "orders.add_product", action="product_create", target=sku)
     product = Product(sku=sku, name=name, family=family, unit=unit, is_active=is_active)
-    full_clean(product)
-    stamp(product, actor=actor, reason=reason or _("Product created"))
-    product.save()
+    _save(product, actor=actor, reason=reason or _("Product created"))
     return product
 
 
@@ -118,7 +116,5 @@ def product_update(
     for key in ("sku", "name", "family", "unit", "is_active"):
         if key in data:
             setattr(product, key, data[key])
-    full_clean(product)
-    stamp(product, actor=actor, reason=reason or _("Product updated"))
-    product.save()
+    _save(product, actor=actor, reason=reason or _("Product updated"))
     return product

@@ -110,6 +110,14 @@ def test_a_user_without_the_permission_cannot_create_orders(service_agent, custo
         make_order(owner=service_agent, customer=customer, product=product)
 
 
+def test_a_product_family_is_changed_only_by_those_who_may(sales):
+    family = ProductFactory().family
+    with pytest.raises(Forbidden):
+        catalog.product_family_update(actor=sales, family=family, name="Renamed")
+    family.refresh_from_db()
+    assert family.name != "Renamed"
+
+
 def test_confirm_needs_lines(sales, customer):
     order = services.order_create(actor=sales, customer=customer, lines=[])
     with pytest.raises(ValidationFailed) as caught:
