@@ -31,7 +31,7 @@ from django.utils.translation import gettext_lazy
 from config.kernel import stamp
 from orders.catalog import spec_value_errors
 from orders.catalog.models import Product
-from orders.sales import parse_quantity, save_new_line
+from orders.sales import parse_quantity, quantity_error, save_new_line
 from orders.sales import policies as order_policies
 from orders.sales.models import CANCELLABLE_STATUSES, HOLDABLE_STATUSES, OrderLine, OrderStatus, SalesOrder
 
@@ -525,16 +525,14 @@ def parse_date(value: Any) -> dt.date | None:
 
 
 def clean_quantity(value: Any, field_name: str, errors: Errors) -> str | None:
+    """The quantity as a change stores it ("12", "12.5"), or None with the line quantity rule's message."""
     quantity = parse_quantity(value)
-    if quantity is None:
-        errors.setdefault(field_name, []).append(_("Enter a number."))
-    elif quantity <= 0:
-        errors.setdefault(field_name, []).append(_("The quantity must be greater than zero."))
-    elif quantity != quantity.quantize(Decimal("0.001")) or quantity >= Decimal("1e9"):
-        errors.setdefault(field_name, []).append(_("At most 9 digits and 3 decimals."))
-    else:
-        return str(quantity.quantize(Decimal("0.001")).normalize()) if quantity % 1 else str(int(quantity))
-    return None
+    message = quantity_error(quantity)
+    if message is not None:
+        errors.setdefault(field_name, []).append(message)
+        return None
+    assert quantity is not None  # quantity_error refuses a missing number
+    return format_quantity(quantity)
 
 
 def clean_future_date(value: Any, field_name: str, errors: Errors, *, required: bool = True) -> str | None:

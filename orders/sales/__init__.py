@@ -19,7 +19,7 @@ from orders.sales.creation import (
 from orders.sales.editing import order_set_priority, order_update
 from orders.sales.lines import current_lines, loaded_lines, save_new_line
 from orders.sales.locks import OrderNumber, OrderRef
-from orders.sales.rules import CleanedLine, FieldErrors, LineInput, NewLine, parse_quantity
+from orders.sales.rules import CleanedLine, FieldErrors, LineInput, NewLine, parse_quantity, quantity_error
 from orders.sales.selectors import (
     HistoryEntry,
     order_detail_queryset,
@@ -92,6 +92,7 @@ __all__ = [
     "orders_visible_to",
     "parse_quantity",
     "policies",
+    "quantity_error",
     "save_new_line",
     "selectors",
 ]

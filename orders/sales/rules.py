@@ -60,6 +60,18 @@ def parse_quantity(value: Any) -> Decimal | None:
     return quantity if quantity.is_finite() else None
 
 
+def quantity_error(quantity: Decimal | None) -> str | None:
+    """What is wrong with a line's quantity (as parse_quantity read it: None if it is no number), or None:
+    greater than zero, at most 9 digits and 3 decimals (what the column holds)."""
+    if quantity is None:
+        return _("Enter a number.")
+    if quantity <= 0:
+        return _("The quantity must be greater than zero.")
+    if quantity != quantity.quantize(QUANTITY_PLACES) or quantity >= Decimal("1e9"):
+        return _("At most 9 digits and 3 decimals.")
+    return None
+
+
 def clean_lines(
     raw_lines: Sequence[LineInput],
     *,
@@ -89,12 +101,8 @@ def clean_lines(
         elif not product.is_active:
             errors.setdefault(f"{prefix}product", []).append(_("This product is no longer sold."))
         quantity = parse_quantity(line.get("quantity"))
-        if quantity is None:
-            errors.setdefault(f"{prefix}quantity", []).append(_("Enter a number."))
-        elif quantity <= 0:
-            errors.setdefault(f"{prefix}quantity", []).append(_("The quantity must be greater than zero."))
-        elif quantity != quantity.quantize(QUANTITY_PLACES) or quantity >= Decimal("1e9"):
-            errors.setdefault(f"{prefix}quantity", []).append(_("At most 9 digits and 3 decimals."))
+        if (message := quantity_error(quantity)) is not None:
+            errors.setdefault(f"{prefix}quantity", []).append(message)
         spec_values = line.get("spec_values") or {}
         if product is not None:
             for key, messages in spec_value_errors(product.family.spec_schema, spec_values).items():
