@@ -13,9 +13,11 @@ runs first is the bus's subscriber order, and must not matter:
 Rows of the other events that carry work orders (applied change, decided disposition, resync) read the
 order's current work orders, as they do when written after production's handler.
 
-The two sides meet in `_pending`, keyed by (order id, revision): an entry is used only with the order
-object it was left with (each transaction loads and locks its order afresh, so what a rolled-back
-transaction left is never taken), and every commit clears them all.
+The two sides meet in `_pending`, keyed by (order id, revision); a release announces its work orders once
+per revision, so an entry lives until the commit, which clears them all. An entry is used only with the
+order object it was made for: each transaction loads and locks its order afresh, so what a rolled-back
+transaction left (no commit clears it; the next commit that uses the hand-off in this thread or Celery
+worker process does) is never taken.
 """
 
 from __future__ import annotations
@@ -65,7 +67,7 @@ class WorkOrderPayload(TypedDict):
 @dataclass
 class _Pending:
     order: SalesOrder
-    # Announced before any row took them (a release's row will).
+    # Announced in this transaction (a release's row written later takes them as made).
     work_orders: Sequence[MadeWorkOrder] | None = None
     # Rows written before the announcement, to complete when it comes.
     rows: list[OutboxEvent] = field(default_factory=list)
@@ -76,19 +78,21 @@ _pending: ContextVar[dict[tuple[int, int], _Pending] | None] = ContextVar(
 )
 
 
-def _entry(order: SalesOrder, *, create: bool) -> _Pending | None:
-    pending = _pending.get()
-    if pending is None:
-        if not create:
-            return None
-        pending = {}
-        _pending.set(pending)
-    key = (order.pk, order.revision)
-    entry = pending.get(key)
-    if entry is not None and entry.order is not order:
-        entry = None  # left by another transaction (rolled back): not ours
-    if entry is None and create:
-        entry = pending[key] = _Pending(order=order)
+def _found(order: SalesOrder) -> _Pending | None:
+    """This transaction's entry for the order, if any (one left with another order object is not ours:
+    a rolled-back transaction's)."""
+    entry = (_pending.get() or {}).get((order.pk, order.revision))
+    return entry if entry is not None and entry.order is order else None
+
+
+def _entry(order: SalesOrder) -> _Pending:
+    entry = _found(order)
+    if entry is None:
+        pending = _pending.get()
+        if pending is None:
+            pending = {}
+            _pending.set(pending)
+        entry = pending[(order.pk, order.revision)] = _Pending(order=order)
         transaction.on_commit(_forget)
     return entry
 
@@ -97,43 +101,34 @@ def _forget() -> None:
     _pending.set(None)
 
 
-def _drop(order: SalesOrder) -> None:
-    pending = _pending.get()
-    if pending is not None:
-        pending.pop((order.pk, order.revision), None)
-
-
 def event_data(event: OrderEvent) -> dict[str, Any]:
     """The event's data, plus the order's work orders and their operations where the MES needs them."""
     if event.type not in WORK_ORDER_EVENTS or "work_orders" in event.data:
         return event.data
-    entry = _entry(event.order, create=False)
+    entry = _found(event.order)
     if isinstance(event, OrderReleased) and entry is not None and entry.work_orders is not None:
         # Made by this release just now, announced before this row: taken as made.
-        work_orders, entry.work_orders = entry.work_orders, None
-        _drop(event.order)
-        return {**event.data, "work_orders": _payload(work_orders)}
-    return {**event.data, "work_orders": _payload(_read(event.order))}
+        work_orders = entry.work_orders
+    else:
+        work_orders = _read(event.order)
+    return {**event.data, "work_orders": _payload(work_orders)}
 
 
 def rows_written(rows: Sequence[tuple[OutboxEvent, OrderEvent]]) -> None:
-    """After the rows are saved: those that carry work orders are completed if work orders are announced
-    later in this transaction (the row came first)."""
+    """After the rows are saved: those that carry work orders, written before the order's work orders were
+    announced in this transaction, are completed when they are (the row came first)."""
     for row, event in rows:
         if event.type in WORK_ORDER_EVENTS and "work_orders" not in event.data:
-            entry = _entry(event.order, create=True)
-            assert entry is not None
-            entry.rows.append(row)
+            entry = _entry(event.order)
+            if entry.work_orders is None:
+                entry.rows.append(row)
 
 
 def on_work_orders_created(event: WorkOrdersCreated) -> None:
     """Subscriber of WorkOrdersCreated: complete the rows already written for them, or keep them for the
     release's row to come."""
-    entry = _entry(event.order, create=True)
-    assert entry is not None
-    if not entry.rows:
-        entry.work_orders = event.work_orders
-        return
+    entry = _entry(event.order)
+    entry.work_orders = event.work_orders
     for row in entry.rows:
         if row.type == OrderReleased.name:
             work_orders: Sequence[MadeWorkOrder] = event.work_orders
@@ -141,7 +136,7 @@ def on_work_orders_created(event: WorkOrdersCreated) -> None:
             work_orders = _read(event.order)
         row.data = {**row.data, "work_orders": _payload(work_orders)}
         OutboxEvent.objects.filter(pk=row.pk).update(data=row.data)
-    _drop(event.order)
+    entry.rows.clear()
 
 
 def _read(order: SalesOrder) -> Sequence[MadeWorkOrder]:

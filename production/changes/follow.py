@@ -11,7 +11,6 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from config.kernel import stamp
@@ -23,17 +22,11 @@ from production.changes.plans import Step, plan_change
 from production.master_data import planned_minutes
 from production.master_data.models import Routing
 from production.replanning import schedule_request
-from production.work_orders import operations_create
+from production.work_orders import event_actor, operations_create
 from production.work_orders.models import HOLDABLE_STATUSES, OperationStatus, WorkOrder, WorkOrderStatus
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
-
-
-def _actor(event: OrderChangeApplied) -> User | None:
-    if event.actor_id is None:
-        return None
-    return get_user_model().objects.filter(pk=event.actor_id).first()
 
 
 def follow_change_request(event: OrderChangeApplied) -> None:
@@ -44,7 +37,7 @@ def follow_change_request(event: OrderChangeApplied) -> None:
     cancel already moved the order's status; the work orders' own status decides their steps.
     """
     order = event.order
-    actor = _actor(event)
+    actor = event_actor(event)
     number = event.change_request_number
     reason = f"{number}: {event.reason}".strip(": ") if number not in event.reason else event.reason
     disposition = event.disposition

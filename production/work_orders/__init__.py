@@ -16,7 +16,6 @@ from production.work_orders.making import (
     operations_create,
     split_quantity,
     work_orders_create_for_order,
-    work_orders_created_publish,
     work_orders_take_routing,
 )
 from production.work_orders.models import (
@@ -100,7 +99,6 @@ __all__ = [
     "work_order_transition",
     "work_orders",
     "work_orders_create_for_order",
-    "work_orders_created_publish",
     "work_orders_pending_disposition",
     "work_orders_take_routing",
 ]

@@ -75,18 +75,6 @@ def operations_create(
     return made
 
 
-def work_orders_created_publish(
-    *, order: SalesOrder, actor: User | None, reason: str, work_orders: Sequence[MadeWorkOrder]
-) -> None:
-    """Announce work orders just made for `order` (each with `operations_made`), in this transaction."""
-    if work_orders:
-        publish(
-            WorkOrdersCreated(
-                order=order, actor=actor, reason=reason, revision=order.revision, work_orders=work_orders
-            )
-        )
-
-
 def work_orders_create_for_order(
     *, order: SalesOrder, actor: User | None, reason: str = ""
 ) -> Sequence[MadeWorkOrder]:
@@ -132,7 +120,12 @@ def work_orders_create_for_order(
                 work_order=work_order, operations=operations, actor=actor, reason=reason
             )
             created.append(made)
-    work_orders_created_publish(order=order, actor=actor, reason=reason, work_orders=created)
+    if created:
+        publish(
+            WorkOrdersCreated(
+                order=order, actor=actor, reason=reason, revision=order.revision, work_orders=created
+            )
+        )
     return created
 
 
