@@ -28,7 +28,6 @@ class ChangeRequestStatus(models.TextChoices):
 
 # A CR in one of these may still change the order; the others are final.
 OPEN_CR_STATUSES = (ChangeRequestStatus.DRAFT, ChangeRequestStatus.SUBMITTED, ChangeRequestStatus.APPROVED)
-PENDING_CR_STATUSES = (ChangeRequestStatus.SUBMITTED,)
 
 
 class ChangeOrigin(models.TextChoices):

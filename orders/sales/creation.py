@@ -32,6 +32,7 @@ from orders.catalog.models import Customer, Priority
 from orders.sales.lines import keep_lines, new_line
 from orders.sales.models import OrderLine, OrderNumberAllocation, SalesOrder
 from orders.sales.rules import (
+    NOT_CLEANED,
     CleanedLine,
     FieldErrors,
     LineInput,
@@ -49,8 +50,6 @@ if TYPE_CHECKING:
     from django.contrib.auth.models import User
 
 ADD_ORDER = "orders.add_salesorder"
-# What full_clean leaves out on a new order: set by the pipeline (number, status) or checked before it.
-_NOT_CLEANED = ["number", "status", "owner", "customer"]
 
 
 @dataclass
@@ -131,7 +130,7 @@ def _prepare(*, actor: User | None, orders: Sequence[NewOrder]) -> list[_Prepare
             external_ref=new.external_ref or "",
         )
         try:
-            full_clean(order, exclude=_NOT_CLEANED)
+            full_clean(order, exclude=NOT_CLEANED)
         except ValidationFailed as exc:
             for key, messages in exc.fields.items():
                 errors.setdefault(key, []).extend(m for m in messages if m not in errors.get(key, []))

@@ -22,6 +22,7 @@ from orders.sales.lines import save_new_line
 from orders.sales.locks import OrderRef, check_version, lock_order
 from orders.sales.models import OPEN_STATUSES, OrderStatus, SalesOrder
 from orders.sales.rules import (
+    NOT_CLEANED,
     CleanedLine,
     FieldErrors,
     LineInput,
@@ -132,7 +133,7 @@ def order_update(
     if cleaned_lines is not None:
         _replace_lines(order, cleaned_lines, actor=actor, reason=reason)
     order.version += 1
-    full_clean(order, exclude=["number", "status", "owner", "customer"])
+    full_clean(order, exclude=NOT_CLEANED)
     stamp(order, actor=actor, reason=reason)
     order.save()
     order_event_publish(

@@ -22,6 +22,10 @@ from orders.catalog.models import Customer, Priority, Product
 FieldErrors: TypeAlias = dict[str, list[str]]
 
 
+# What full_clean leaves out of an order: set by the services (number, status) or checked before it.
+NOT_CLEANED = ["number", "status", "owner", "customer"]
+
+
 class LineInput(TypedDict, total=False):
     """A line as a door hands it to the services: the product as an instance (family loaded) or its id."""
 
