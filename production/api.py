@@ -16,7 +16,6 @@ from config.api import ModelPermissions
 from config.http import request_user
 from config.kernel import allowed
 from orders.models import Customer, Product
-from orders.sales import orders_visible_to
 from production import changes, master_data, replanning, scheduling, work_orders
 from production.changes.models import ChangeDisposition
 from production.policies import RUN_SCHEDULE
@@ -141,7 +140,8 @@ class WorkOrderViewSet(ReadCreateViewSet):
     search_fields = ["number", "order__number"]
 
     def get_queryset(self):
-        return work_orders.work_orders().select_related("order_line").order_by("number")
+        queryset = work_orders.work_orders().select_related("order_line").order_by("number")
+        return work_orders.records_visible_to(queryset, user=self.request.user)
 
     def _transition(self, request, name):
         body = ReasonSerializer(data=request.data)
@@ -189,8 +189,7 @@ class ChangeDispositionViewSet(ReadCreateViewSet):
             queryset = ChangeDisposition.objects.select_related(
                 "work_order__order", "operation", "decided_by"
             ).order_by("-created_at", "-id")
-        # Sales read the dispositions of their own orders only, like the orders themselves.
-        return queryset.filter(work_order__order__in=orders_visible_to(self.request.user).values("pk"))
+        return work_orders.records_visible_to(queryset, user=self.request.user)
 
     # Reading needs view_changedisposition; deciding is checked by the service (decide_changedisposition).
     @extend_schema(request=DispositionDecideSerializer, responses={200: ChangeDispositionSerializer})
@@ -200,7 +199,7 @@ class ChangeDispositionViewSet(ReadCreateViewSet):
         body.is_valid(raise_exception=True)
         row = changes.change_disposition_decide(
             actor=request_user(request),
-            disposition=get_object_or_404(ChangeDisposition, pk=pk),
+            disposition=self.get_object(),
             decision=body.validated_data["decision"],
             reason=body.validated_data["reason"],
         )
@@ -222,9 +221,9 @@ class ScheduleViewSet(ReadCreateViewSet):
             return Response({"schedule": None, "at_risk": []})
         return Response(
             {
-                "schedule": ScheduleSerializer(schedule).data,
+                "schedule": ScheduleSerializer(schedule, context={"request": request}).data,
                 "at_risk": OrderProjectionSerializer(
-                    scheduling.at_risk_orders(schedule=schedule), many=True
+                    scheduling.at_risk_orders(schedule=schedule, user=request.user), many=True
                 ).data,
             }
         )
@@ -241,7 +240,9 @@ class ScheduleViewSet(ReadCreateViewSet):
             replanning.request_now(trigger=f"manual by {request.user.username}")
             return Response(status=status.HTTP_202_ACCEPTED)
         schedule = scheduling.schedule_run(actor=request_user(request), trigger="manual", method="fast")
-        return Response(ScheduleSerializer(schedule).data, status=status.HTTP_201_CREATED)
+        return Response(
+            ScheduleSerializer(schedule, context={"request": request}).data, status=status.HTTP_201_CREATED
+        )
 
 
 @extend_schema(tags=["production"])
@@ -251,7 +252,12 @@ class ProgressReportViewSet(ReadCreateViewSet):
     serializer_class = ProgressReportSerializer
     lookup_field = "message_id"
     lookup_value_regex = "[^/]+"
-    queryset = ProgressReport.objects.select_related("operation__work_order").order_by("-reported_at", "-id")
+
+    def get_queryset(self):
+        queryset = ProgressReport.objects.select_related("operation__work_order").order_by(
+            "-reported_at", "-id"
+        )
+        return work_orders.records_visible_to(queryset, user=self.request.user)
 
     @extend_schema(request=ProgressReportCreateSerializer, responses={201: ProgressReportSerializer})
     def create(self, request):
@@ -285,7 +291,7 @@ class ProductionExceptionViewSet(ReadCreateViewSet):
         queryset = ProductionException.objects.select_related("work_center", "work_order")
         if self.request.query_params.get("open") in ("1", "true"):
             queryset = queryset.filter(resolved_at__isnull=True)
-        return queryset.order_by("-raised_at", "-id")
+        return work_orders.records_visible_to(queryset, user=self.request.user).order_by("-raised_at", "-id")
 
     def create(self, request):
         body = ProductionExceptionSerializer(data=request.data)
@@ -361,7 +367,9 @@ class LotViewSet(ReadCreateViewSet):
         ):
             if params.get(param):
                 queryset = queryset.filter(**{field: params[param]})
-        return queryset.order_by("-produced_at", "-id")
+        return work_orders.records_visible_to(queryset, user=self.request.user).order_by(
+            "-produced_at", "-id"
+        )
 
     @extend_schema(request=LotCreateSerializer, responses={201: LotSerializer})
     def create(self, request):
@@ -395,7 +403,9 @@ class QualityInspectionViewSet(ReadCreateViewSet):
         ):
             if params.get(param):
                 queryset = queryset.filter(**{field: params[param]})
-        return queryset.order_by("-inspected_at", "-id")
+        return work_orders.records_visible_to(queryset, user=self.request.user).order_by(
+            "-inspected_at", "-id"
+        )
 
     @extend_schema(request=InspectionCreateSerializer, responses={201: QualityInspectionSerializer})
     def create(self, request):

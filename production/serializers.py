@@ -9,7 +9,7 @@ from rest_framework import serializers
 
 from production.changes.models import ChangeDisposition
 from production.master_data import Operation, Routing, Shift, WorkCenter
-from production.scheduling import OrderProjection, Schedule
+from production.scheduling import OrderProjection, Schedule, plan_details
 from production.work_orders import (
     ExceptionKind,
     InspectionResult,
@@ -275,6 +275,13 @@ class ScheduleSerializer(serializers.ModelSerializer):
             "solve_seconds",
             "details",
         ]
+
+    def to_representation(self, instance: Schedule) -> dict[str, Any]:
+        data = super().to_representation(instance)
+        # Details name orders (those left out of the plan): only those the reader may see.
+        request = self.context.get("request")
+        data["details"] = plan_details(schedule=instance, user=getattr(request, "user", None))
+        return data
 
 
 class ScheduleRunSerializer(serializers.Serializer):

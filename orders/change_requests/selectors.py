@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from config.kernel import Actor, allowed
 from orders.change_requests.models import ChangeRequest, ChangeRequestDecision, ChangeRequestStatus
 from orders.change_requests.policies import APPROVE_PERM
-from orders.sales import orders_visible_to
+from orders.sales import visible_to
 from orders.sales.models import SalesOrder
 
 if TYPE_CHECKING:
@@ -27,7 +27,7 @@ def change_requests_visible_to(user: Actor) -> QuerySet[ChangeRequest]:
     )
     if not allowed(user, VIEW_PERM):
         return queryset.none()
-    return queryset.filter(order__in=orders_visible_to(user).values("pk"))
+    return visible_to(queryset, user=user, through="order")
 
 
 def change_request_detail_queryset(user: Actor) -> QuerySet[ChangeRequest]:

@@ -28,6 +28,7 @@ from orders.sales.selectors import (
     order_id_visible,
     order_list,
     orders_visible_to,
+    visible_to,
 )
 from orders.sales.snapshots import LineSnapshot, OrderSnapshot, order_event_payload
 from orders.sales.transitions import (
@@ -95,4 +96,5 @@ __all__ = [
     "quantity_error",
     "save_new_line",
     "selectors",
+    "visible_to",
 ]

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.apps import apps
-from django.db.models import Count, Prefetch, Q, QuerySet, prefetch_related_objects
+from django.db.models import Count, Model, Prefetch, Q, QuerySet, prefetch_related_objects
 from django.http import Http404
 from django.utils.translation import gettext as _
 
@@ -18,16 +18,37 @@ from orders.sales.models import OrderLine, SalesOrder
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser, User
 
+RowT = TypeVar("RowT", bound=Model)
 
-def orders_visible_to(user: User | AnonymousUser | None) -> QuerySet[SalesOrder]:
-    """Deny by default: every order for plant-side roles, own orders for sales, nothing otherwise
-    (policies.can_view_order, as a query)."""
-    queryset = SalesOrder.objects.select_related("customer", "owner")
+
+def visible_to(
+    queryset: QuerySet[RowT],
+    *,
+    user: User | AnonymousUser | None,
+    through: str = "",
+    or_no_order: bool = False,
+) -> QuerySet[RowT]:
+    """The one visibility rule, for orders and everything made for them (policies.can_view_order, as a
+    query). Deny by default: every row for plant-side roles, customer service and admins, the rows of
+    their own orders for sales, nothing otherwise.
+
+    `through` is the path from a row of `queryset` to its order ("" for orders themselves, "work_order__order"
+    for a lot); with `or_no_order`, rows that belong to no order (a machine breakdown) stay visible to any
+    user who sees some orders.
+    """
     if policies.sees_all_orders(user):
         return queryset
     if policies.sees_own_orders(user):
-        return queryset.filter(owner=user)
+        owned = Q(**{f"{through}__owner" if through else "owner": user})
+        if or_no_order:
+            owned |= Q(**{f"{through}__isnull": True})
+        return queryset.filter(owned)
     return queryset.none()
+
+
+def orders_visible_to(user: User | AnonymousUser | None) -> QuerySet[SalesOrder]:
+    """The orders `user` may see (visible_to)."""
+    return visible_to(SalesOrder.objects.select_related("customer", "owner"), user=user)
 
 
 def order_list(

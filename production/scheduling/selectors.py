@@ -15,8 +15,9 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from config.kernel import ValidationFailed, require
+from config.kernel import Actor, ValidationFailed, require
 from orders.models import Customer, Product, SalesOrder
+from orders.sales import policies, visible_to
 from production.master_data import WorkCenter, planned_minutes, work_centers
 from production.policies import QUOTE_PROMISE
 from production.scheduling.calendar import Calendar, HorizonExceeded, build_calendar
@@ -44,12 +45,27 @@ def order_projection(*, order: SalesOrder) -> OrderProjection | None:
     )
 
 
-def at_risk_orders(*, schedule: Schedule) -> QuerySet[OrderProjection]:
-    return (
-        schedule.projections.filter(at_risk=True)
-        .select_related("order__customer")
-        .order_by("-weight", "-tardiness_minutes")
-    )
+def at_risk_orders(*, schedule: Schedule, user: Actor) -> QuerySet[OrderProjection]:
+    """The plan's at-risk orders that `user` may see (the one visibility rule of orders)."""
+    queryset = schedule.projections.filter(at_risk=True).select_related("order__customer")
+    return visible_to(queryset, user=user, through="order").order_by("-weight", "-tardiness_minutes")
+
+
+def plan_details(*, schedule: Schedule, user: Actor) -> dict[str, Any]:
+    """The plan's details as `user` may read them: the orders left out of the plan ("unplanned", by order
+    id) only where the user may see the order (the one visibility rule)."""
+    details = dict(schedule.details or {})
+    unplanned = details.get("unplanned") or {}
+    if unplanned and not policies.sees_all_orders(user):
+        ids = [int(key) for key in unplanned if str(key).isdigit()]
+        seen = {
+            str(pk)
+            for pk in visible_to(SalesOrder.objects.filter(pk__in=ids), user=user).values_list(
+                "pk", flat=True
+            )
+        }
+        details["unplanned"] = {key: why for key, why in unplanned.items() if key in seen}
+    return details
 
 
 def work_center_load(*, schedule: Schedule, weeks: int = 8) -> list[dict]:
@@ -239,6 +255,7 @@ def promise_quote(
 
     completion = at(result.completion)
     delayed = []
+    not_shown = 0
     if result.delayed:
         projections = {
             p.order_id: p
@@ -249,6 +266,10 @@ def promise_quote(
         for order_id, minutes in sorted(result.delayed.items(), key=lambda item: -item[1]):
             projection = projections.get(order_id)
             if projection is None:
+                continue
+            # Name only the orders the asker may see (the one visibility rule); count the others.
+            if not policies.can_view_order(actor, projection.order):
+                not_shown += 1
                 continue
             delayed.append(
                 {
@@ -265,8 +286,9 @@ def promise_quote(
         "promise_date": timezone.localtime(completion).date(),
         "completion_without_overtaking": at(result.completion_without_overtaking),
         "weight": weight,
-        "overtakes": bool(delayed),
+        "overtakes": bool(delayed) or bool(not_shown),
         "delays": delayed,
+        "delays_not_shown": not_shown,
         "lines": [
             {"line": key, "completion": at(minutes)}
             for key, minutes in sorted(result.line_completion.items())

@@ -11,7 +11,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -20,7 +20,7 @@ from django.views.decorators.http import require_POST
 from config.http import AuthenticatedRequest
 from config.kernel import ApplicationError, Forbidden, allowed
 from orders import sales as order_services
-from orders.models import Priority, SalesOrder
+from orders.models import Priority
 from orders.sales import policies
 from production import changes, master_data, work_orders
 from production.changes.models import ChangeDisposition
@@ -37,9 +37,10 @@ ZOOMS = {
     "week": (dt.timedelta(days=14), dt.timedelta(days=1)),
 }
 TIER_COLOURS = {"vip": "#d63384", "key": "#fd7e14", "standard": "#0d6efd"}
+BUSY_COLOUR = "#adb5bd"
 
 
-def _gantt(schedule, zoom: str) -> dict:
+def _gantt(schedule, zoom: str, user) -> dict:
     span, tick = ZOOMS[zoom]
     start = schedule.horizon_start
     end = start + span
@@ -58,18 +59,21 @@ def _gantt(schedule, zoom: str) -> dict:
         order = entry.operation.work_order.order
         left = max(entry.start, start)
         right = min(entry.end, end)
-        rows.setdefault((entry.work_center.code, entry.unit), []).append(
-            {
-                "x": LABEL_WIDTH + round((left - start).total_seconds() * scale, 1),
-                "width": max(1.0, round((right - left).total_seconds() * scale, 1)),
-                "label": entry.operation.work_order.number,
-                "title": f"{entry.operation.work_order.number} · {entry.operation.name} · "
-                f"{order.customer.name} · {entry.start:%Y-%m-%d %H:%M}-{entry.end:%H:%M}",
-                "colour": TIER_COLOURS.get(order.customer.tier, "#0d6efd"),
-                "at_risk": order.pk in at_risk,
-                "frozen": entry.frozen,
-            }
-        )
+        bar = {
+            "x": LABEL_WIDTH + round((left - start).total_seconds() * scale, 1),
+            "width": max(1.0, round((right - left).total_seconds() * scale, 1)),
+            "label": entry.operation.work_order.number,
+            "title": f"{entry.operation.work_order.number} · {entry.operation.name} · "
+            f"{order.customer.name} · {entry.start:%Y-%m-%d %H:%M}-{entry.end:%H:%M}",
+            "colour": TIER_COLOURS.get(order.customer.tier, "#0d6efd"),
+            "at_risk": order.pk in at_risk,
+            "frozen": entry.frozen,
+        }
+        if not policies.can_view_order(user, order):
+            # Another rep's order (the one visibility rule): the capacity it takes, not whose it is.
+            bar.update(label="", title=f"{entry.start:%Y-%m-%d %H:%M}-{entry.end:%H:%M}", colour=BUSY_COLOUR)
+            bar["at_risk"] = False
+        rows.setdefault((entry.work_center.code, entry.unit), []).append(bar)
     lines = []
     for index, ((code, unit), bars) in enumerate(rows.items()):
         y = index * ROW_HEIGHT + 20
@@ -101,20 +105,26 @@ def planner(request: AuthenticatedRequest) -> HttpResponse:
     context: dict[str, Any] = {
         "schedule": schedule,
         "zoom": zoom,
-        "open_exceptions": work_orders.open_exceptions()[:50],
+        "open_exceptions": work_orders.records_visible_to(work_orders.open_exceptions(), user=request.user)[
+            :50
+        ],
     }
     if schedule is not None:
         context.update(
-            gantt=_gantt(schedule, zoom),
+            gantt=_gantt(schedule, zoom, request.user),
             load=work_center_load(schedule=schedule, weeks=6),
-            at_risk=at_risk_orders(schedule=schedule)[:100],
+            at_risk=at_risk_orders(schedule=schedule, user=request.user)[:100],
         )
-    context["held"] = held = list(work_orders.work_orders().filter(status="on_hold")[:50])
+    held_work_orders = work_orders.work_orders().filter(status="on_hold")
+    context["held"] = held = list(work_orders.records_visible_to(held_work_orders, user=request.user)[:50])
     context["pending_disposition"] = work_orders.work_orders_pending_disposition(
         work_order_ids=[work_order.pk for work_order in held]
     )
     if allowed(request.user, changes.DECIDE_PERM):
-        context["open_dispositions"] = work_orders.open_dispositions()[:100]
+        open_dispositions = work_orders.open_dispositions()
+        context["open_dispositions"] = work_orders.records_visible_to(open_dispositions, user=request.user)[
+            :100
+        ]
     context["priorities"] = Priority.choices
     context["can_prioritise"] = allowed(request.user, policies.PRIORITISE_ANY)
     return render(request, "production/planner.html", context)
@@ -143,7 +153,9 @@ def work_order_action(request: AuthenticatedRequest) -> HttpResponse:
     """Hold or resume a work order (POST number, action, reason)."""
     number = request.POST.get("number", "").strip()
     action = request.POST.get("action", "")
-    work_order = get_object_or_404(WorkOrder, number=number)
+    work_order = get_object_or_404(
+        work_orders.records_visible_to(WorkOrder.objects.all(), user=request.user), number=number
+    )
     if action not in ("hold", "resume"):
         return _back(request)
     try:
@@ -162,7 +174,9 @@ def work_order_action(request: AuthenticatedRequest) -> HttpResponse:
 @permission_required(changes.DECIDE_PERM, raise_exception=True)
 def disposition_decide(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     """Decide an open disposition (POST decision, reason) from the planner page."""
-    row = get_object_or_404(ChangeDisposition, pk=pk)
+    row = get_object_or_404(
+        work_orders.records_visible_to(ChangeDisposition.objects.all(), user=request.user), pk=pk
+    )
     try:
         changes.change_disposition_decide(
             actor=request.user,
@@ -198,9 +212,7 @@ def order_priority(request: AuthenticatedRequest, number: str) -> HttpResponse:
 
     Who may: orders.sales.policies.can_set_priority, checked by the service; a hidden order is a 404.
     """
-    order = get_object_or_404(SalesOrder, number=number)
-    if not policies.can_view_order(request.user, order):
-        raise Http404
+    order = get_object_or_404(order_services.orders_visible_to(request.user), number=number)
     version = request.POST.get("version", "")
     try:
         order_services.order_set_priority(

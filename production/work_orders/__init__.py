@@ -36,11 +36,13 @@ from production.work_orders.models import (
 )
 from production.work_orders.progress import progress_report_create
 from production.work_orders.selectors import (
+    ORDER_PATHS,
     change_disposition,
     open_dispositions,
     open_exceptions,
     order_progress,
     order_work_orders,
+    records_visible_to,
     work_orders,
     work_orders_pending_disposition,
 )
@@ -63,6 +65,7 @@ __all__ = [
     "FOLLOWED_EVENTS",
     "HOLDABLE_STATUSES",
     "LOT_STATUSES",
+    "ORDER_PATHS",
     "SCHEDULABLE_STATUSES",
     "SYSTEM_USERNAME",
     "WORK_ORDER_LABELS",
@@ -94,6 +97,7 @@ __all__ = [
     "order_progress",
     "order_work_orders",
     "progress_report_create",
+    "records_visible_to",
     "split_quantity",
     "system_actor",
     "work_order_transition",

@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy
 
 from config.http import AuthenticatedRequest
 from config.tables import EXPORT_CHUNK, FORMATS, table_response
-from production.work_orders import WorkOrder, WorkOrderStatus
+from production.work_orders import WorkOrder, WorkOrderStatus, records_visible_to
 
 WORK_ORDER_COLUMNS = (
     ("number", gettext_lazy("Work order number")),
@@ -43,10 +43,10 @@ def work_order_rows(queryset) -> Iterator[list[Any]]:
 
 @permission_required("production.view_workorder", raise_exception=True)
 def work_orders_export(request: AuthenticatedRequest, fmt: str) -> HttpResponse | StreamingHttpResponse:
-    """Every work order, or those of one status (?status=in_progress)."""
+    """Every work order the user may see, or those of one status (?status=in_progress)."""
     if fmt not in FORMATS:
         raise Http404(_("Unknown format."))
-    queryset = WorkOrder.objects.all()
+    queryset = records_visible_to(WorkOrder.objects.all(), user=request.user)
     status = request.GET.get("status", "")
     if status in WorkOrderStatus.values:
         queryset = queryset.filter(status=status)

@@ -4,19 +4,49 @@ owns its joins."""
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import TypeVar
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Model, Prefetch, QuerySet
 
+from config.kernel import Actor
 from orders.models import SalesOrder
+from orders.sales import visible_to
 from production.changes.models import HOLDING_KINDS, ChangeDisposition
 from production.work_orders.models import (
     Lot,
     ProductionException,
+    ProgressReport,
     QualityInspection,
     WorkOrder,
     WorkOrderOperation,
     WorkOrderStatus,
 )
+
+RecordT = TypeVar("RecordT", bound=Model)
+
+# How each production record reaches its order. Production data follows the one visibility rule of orders
+# (orders.sales.visible_to): whoever may not see an order sees none of the work done for it.
+ORDER_PATHS: dict[type[Model], str] = {
+    WorkOrder: "order",
+    WorkOrderOperation: "work_order__order",
+    Lot: "work_order__order",
+    QualityInspection: "lot__work_order__order",
+    ProgressReport: "operation__work_order__order",
+    ProductionException: "work_order__order",
+    ChangeDisposition: "work_order__order",
+}
+
+
+def records_visible_to(queryset: QuerySet[RecordT], *, user: Actor) -> QuerySet[RecordT]:
+    """The production records of `queryset` (any model of ORDER_PATHS) that `user` may see: those of the
+    orders they may see; an exception raised on a work center alone (no work order) concerns no order and
+    stays visible to whoever sees production."""
+    return visible_to(
+        queryset,
+        user=user,
+        through=ORDER_PATHS[queryset.model],
+        or_no_order=queryset.model is ProductionException,
+    )
 
 
 def work_orders() -> QuerySet[WorkOrder]:
