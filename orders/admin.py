@@ -229,29 +229,54 @@ class SalesOrderAdmin(SimpleHistoryAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
+    def _now(self, obj: SalesOrder) -> SalesOrder:
+        """The order as it is now. The revert form (simple-history) is built from an old version of it,
+        whose status and version say nothing about what may be edited today."""
+        return SalesOrder.objects.get(pk=obj.pk)
+
     def get_readonly_fields(self, request, obj=None):
-        if obj is not None and not obj.is_editable:
+        if obj is not None and not self._now(obj).is_editable:
             # Locked from release on: direct edits are refused everywhere, the admin included.
             return list(self.fields)
         return self.readonly_fields
 
+    def revert_disabled(self, request, obj=None):
+        # No "Revert" button on a locked order: its old values can come back only by a change request.
+        return super().revert_disabled(request, obj) or (obj is not None and not self._now(obj).is_editable)
+
     def save_model(self, request, obj, form, change):
-        data = {name: form.cleaned_data[name] for name in form.changed_data if name in form.cleaned_data}
+        # Compared with the order now, not with the form: a revert form starts from an old version.
+        now = self._now(obj)
+        data = {
+            name: value
+            for name, value in form.cleaned_data.items()
+            if name in self.fields and name not in self.readonly_fields and value != getattr(now, name)
+        }
         if "customer" in data:
             messages.error(request, _("The customer of an order cannot be changed."))
             raise PermissionDenied
+        reverting = getattr(request.resolver_match, "url_name", "").endswith("_simple_history")
         sales.order_update(
             actor=request.user,
             order=obj.pk,
-            expected_version=obj.version,
+            expected_version=now.version,
             data=data,
-            reason=str(_("Edited in admin")),
+            reason=str(_("Reverted in admin") if reverting else _("Edited in admin")),
         )
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         return _refusal_to_message(
             request,
             lambda: super(SalesOrderAdmin, self).changeform_view(request, object_id, form_url, extra_context),
+        )
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        # "Revert" saves through the same service as an edit: a refusal is shown on the form, never a 500.
+        return _refusal_to_message(
+            request,
+            lambda: super(SalesOrderAdmin, self).history_form_view(
+                request, object_id, version_id, extra_context
+            ),
         )
 
     def change_view(self, request, object_id, form_url="", extra_context=None):

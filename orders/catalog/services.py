@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from config.kernel import ValidationFailed, require, stamp
 from orders.catalog.models import Customer, Product, ProductFamily
 from orders.catalog.specs import schema_errors
-from orders.validation import full_clean
+from orders.validation import full_clean, unique_constraints
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -27,7 +27,8 @@ def _save(instance: Customer | ProductFamily | Product, *, actor: User | None, r
     """Check the record's fields, tell history who and why, save."""
     full_clean(instance)
     stamp(instance, actor=actor, reason=reason)
-    instance.save()
+    with unique_constraints(instance):
+        instance.save()
 
 
 @transaction.atomic

@@ -111,7 +111,6 @@ class ChangeRequestCreateSerializer(serializers.Serializer):
             "(product SKU, quantity, spec_values, due_date), remove_line, hold, resume, cancel."
         )
     )
-    origin = serializers.ChoiceField(choices=ChangeOrigin.choices, default=ChangeOrigin.API)
     submit = serializers.BooleanField(default=False, help_text=_("Submit at once for approval."))
 
 
@@ -247,7 +246,8 @@ class ChangeRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vie
             base_revision=data["base_revision"],
             reason=data["reason"],
             changes=data["changes"],
-            origin=data["origin"],
+            # Where a change came from is the server's to say: "crm" only on the CRM's inbound path.
+            origin=ChangeOrigin.API,
             submit=data["submit"],
         )
         location = reverse("change-request-detail", kwargs={"number": cr.number}, request=request)

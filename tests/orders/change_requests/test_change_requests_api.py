@@ -48,6 +48,14 @@ def test_sales_creates_and_submits_a_change_request(sales, order):
     assert response["Location"].endswith(f"{URL}{data['number']}/")
 
 
+@pytest.mark.parametrize("claimed", ["crm", "ui"])
+def test_the_origin_of_a_change_request_is_the_servers_not_the_clients(sales, order, claimed):
+    response = client_for(sales).post(URL, body(order, origin=claimed, submit=True), format="json")
+    assert response.status_code == 201, response.json()
+    assert response.json()["origin"] == "api"
+    assert ChangeRequest.objects.get().origin == "api"
+
+
 def test_a_bad_quantity_names_the_change_and_stores_nothing(sales, order):
     bad = [{"op": "set_quantity", "line_no": 1, "quantity": "0"}]
     response = client_for(sales).post(URL, body(order, changes=bad), format="json")

@@ -5,6 +5,7 @@ from django.urls import reverse
 
 from orders.models import OrderStatus, SalesOrder
 from orders.sales import order_release
+from orders.sales import order_update as update_order
 from tests.factories import make_order
 
 pytestmark = pytest.mark.django_db
@@ -84,3 +85,56 @@ def test_admin_shows_the_history_of_an_order(client, admin_user, sales):
     response = client.get(reverse("admin:orders_salesorder_history", args=[order.pk]))
     assert response.status_code == 200
     assert "Confirm" in response.content.decode()
+
+
+def _revert_url(order, record):
+    return reverse("admin:orders_salesorder_simple_history", args=[order.pk, record.history_id])
+
+
+def _revert_form(record):
+    return {
+        "customer": record.customer_id,
+        "customer_po": record.customer_po,
+        "crm_id": record.crm_id,
+        "requested_date": record.requested_date.isoformat(),
+        "promised_date": record.promised_date.isoformat() if record.promised_date else "",
+        "priority": record.priority,
+        "priority_reason": record.priority_reason,
+        "remarks": record.remarks,
+    }
+
+
+def test_admin_reverts_an_editable_order_to_an_earlier_version_through_the_service(client, admin_user, sales):
+    order = make_order(owner=sales, remarks="first words")
+    first = order.history.earliest()
+    order = update_order(
+        actor=sales, order=order.pk, expected_version=order.version, data={"remarks": "second"}
+    )
+    client.force_login(admin_user)
+
+    response = client.post(_revert_url(order, first), _revert_form(first), follow=True)
+
+    assert response.status_code == 200
+    reverted = SalesOrder.objects.get(pk=order.pk)
+    assert (reverted.remarks, reverted.version) == ("first words", order.version + 1)
+    latest = reverted.history.first()
+    assert (latest.history_user, latest.history_change_reason) == (admin_user, "Reverted in admin")
+
+
+def test_a_locked_order_offers_no_revert_and_a_forced_one_is_refused_on_the_page(
+    client, admin_user, sales, planner
+):
+    order = make_order(owner=sales, confirmed=True, remarks="first words")
+    first = order.history.earliest()
+    order = order_release(actor=planner, order=order)
+    client.force_login(admin_user)
+
+    page = client.get(_revert_url(order, first)).content.decode()
+    assert 'name="remarks"' not in page
+    assert "Revert" not in page.split("<title>")[1].split("</title>")[0]
+
+    response = client.post(_revert_url(order, first), {**_revert_form(first), "remarks": "x"}, follow=True)
+
+    assert response.status_code == 200
+    assert "it is locked for direct edits" in response.content.decode()
+    assert SalesOrder.objects.get(pk=order.pk).version == order.version

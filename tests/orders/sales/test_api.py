@@ -769,6 +769,37 @@ def test_a_duplicate_customer_code_is_named(as_user, admin_user):
     assert set(error_fields(response)) == {"code"}
 
 
+def test_a_crm_id_already_taken_is_a_400_naming_crm_id(as_user, admin_user):
+    CustomerFactory(code="ACME", crm_id="crm-7")
+
+    response = as_user(admin_user).post(
+        "/api/v1/customers/", {"code": "NEW", "name": "X", "crm_id": "crm-7"}, format="json"
+    )
+
+    assert response.status_code == 400
+    assert error_fields(response) == {"crm_id": ["Customer with this CRM id already exists."]}
+    assert not Customer.objects.filter(code="NEW").exists()
+
+
+def test_moving_a_customer_onto_a_crm_id_already_taken_is_a_400(as_user, admin_user):
+    CustomerFactory(code="ACME", crm_id="crm-7")
+    CustomerFactory(code="BETA", crm_id="crm-8")
+
+    response = as_user(admin_user).patch("/api/v1/customers/BETA/", {"crm_id": "crm-7"}, format="json")
+
+    assert response.status_code == 400
+    assert set(error_fields(response)) == {"crm_id"}
+    assert Customer.objects.get(code="BETA").crm_id == "crm-8"
+
+
+def test_customers_without_a_crm_id_do_not_clash(as_user, admin_user):
+    CustomerFactory(code="ACME", crm_id="")
+
+    response = as_user(admin_user).post("/api/v1/customers/", {"code": "NEW", "name": "X"}, format="json")
+
+    assert response.status_code == 201
+
+
 def test_an_admin_updates_a_customer(as_user, admin_user):
     CustomerFactory(code="ACME")
 
