@@ -41,15 +41,20 @@ def unique_constraints(instance: models.Model) -> Iterator[None]:
 
 
 def _violated_unique_fields(instance: models.Model) -> dict[str, list[str]]:
+    """The fields of each unique constraint another row already holds `instance`'s values for (a
+    constraint's condition is applied to that row: it is written on the constrained fields themselves)."""
     model = type(instance)
     fields: dict[str, list[str]] = {}
     for constraint in model._meta.constraints:
         if not isinstance(constraint, models.UniqueConstraint) or not constraint.fields:
             continue
-        try:
-            constraint.validate(model, instance)
-        except DjangoValidationError:
-            messages = instance.unique_error_message(model, tuple(constraint.fields)).messages
-            for name in constraint.fields:
-                fields.setdefault(name, []).extend(messages)
+        names = tuple(constraint.fields)
+        same = model._default_manager.filter(**{name: getattr(instance, name) for name in names})
+        if constraint.condition is not None:
+            same = same.filter(constraint.condition)
+        if instance.pk is not None:
+            same = same.exclude(pk=instance.pk)
+        if same.exists():
+            for name in names:
+                fields.setdefault(name, []).extend(instance.unique_error_message(model, names).messages)
     return fields

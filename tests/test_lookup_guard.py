@@ -16,8 +16,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, path, resolve
 from django.urls.exceptions import Resolver404
 
-from config.urls import handler400, handler403, handler404, handler500  # noqa: F401 (this test URLconf's)
-from config.urls import urlpatterns as project_urlpatterns
+from config import urls as project_urls
 from tests.factories import make_order
 
 pytestmark = pytest.mark.django_db
@@ -152,7 +151,17 @@ def broken_view(request):
     raise RuntimeError("a bug")
 
 
-urlpatterns = [path("api/v1/broken/", broken_view), path("broken/", broken_view), *project_urlpatterns]
+# This module is the URLconf of the tests below: the project's routes and handlers, plus two broken views.
+urlpatterns = [path("api/v1/broken/", broken_view), path("broken/", broken_view), *project_urls.urlpatterns]
+handler400, handler403, handler404, handler500 = (
+    getattr(project_urls, name, f"django.views.defaults.{default}")
+    for name, default in (
+        ("handler400", "bad_request"),
+        ("handler403", "permission_denied"),
+        ("handler404", "page_not_found"),
+        ("handler500", "server_error"),
+    )
+)
 
 
 @pytest.fixture

@@ -133,3 +133,13 @@ def test_a_plan_that_does_not_fit_the_horizon_names_the_calendars(sales, planner
         schedule_run(actor=planner, trigger="test")
     assert error.value.code == "no_capacity"
     assert not Schedule.objects.exists()
+
+
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_a_disposition_id_that_is_not_a_number_is_a_404_in_the_error_format(manager, method):
+    client = APIClient()
+    client.force_authenticate(manager)
+    url = "/api/v1/dispositions/abc/" + ("decide/" if method == "post" else "")
+    response = getattr(client, method)(url, {"decision": "scrap", "reason": "x"}, format="json")
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "not_found"
