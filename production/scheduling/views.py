@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from config.http import AuthenticatedRequest
-from config.kernel import ApplicationError, Forbidden, allowed
+from config.kernel import Actor, ApplicationError, Forbidden, allowed
 from orders import sales as order_services
 from orders.models import Priority
 from orders.sales import policies
@@ -40,7 +40,7 @@ TIER_COLOURS = {"vip": "#d63384", "key": "#fd7e14", "standard": "#0d6efd"}
 BUSY_COLOUR = "#adb5bd"
 
 
-def _gantt(schedule, zoom: str, user) -> dict:
+def _gantt(schedule, zoom: str, user: Actor) -> dict:
     span, tick = ZOOMS[zoom]
     start = schedule.horizon_start
     end = start + span
