@@ -10,9 +10,8 @@ from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
-from simple_history.admin import SimpleHistoryAdmin
 
-from config.admin import ReadOnlyAdminMixin
+from config.admin import HistoryAdmin, ReadOnlyAdminMixin
 from config.kernel.errors import ApplicationError
 from orders import catalog, change_requests, sales
 from orders.models import (
@@ -77,7 +76,7 @@ class CustomerContactInline(admin.TabularInline):
 
 
 @admin.register(Customer)
-class CustomerAdmin(ServiceAdminMixin, SimpleHistoryAdmin):
+class CustomerAdmin(ServiceAdminMixin, HistoryAdmin):
     list_display = ("code", "name", "tier", "crm_id", "is_active")
     list_filter = ("tier", "is_active")
     search_fields = ("code", "name", "crm_id")
@@ -100,7 +99,7 @@ class CustomerAdmin(ServiceAdminMixin, SimpleHistoryAdmin):
 
 
 @admin.register(ProductFamily)
-class ProductFamilyAdmin(ServiceAdminMixin, SimpleHistoryAdmin):
+class ProductFamilyAdmin(ServiceAdminMixin, HistoryAdmin):
     list_display = ("code", "name")
     search_fields = ("code", "name")
 
@@ -114,7 +113,7 @@ class ProductFamilyAdmin(ServiceAdminMixin, SimpleHistoryAdmin):
 
 
 @admin.register(Product)
-class ProductAdmin(ServiceAdminMixin, SimpleHistoryAdmin):
+class ProductAdmin(ServiceAdminMixin, HistoryAdmin):
     list_display = ("sku", "name", "family", "unit", "is_active")
     list_filter = ("family", "is_active")
     search_fields = ("sku", "name")
@@ -165,7 +164,7 @@ def _transition_action(name: str):
 
 
 @admin.register(SalesOrder)
-class SalesOrderAdmin(SimpleHistoryAdmin):
+class SalesOrderAdmin(HistoryAdmin):
     list_display = (
         "number",
         "customer",
@@ -339,7 +338,7 @@ def _change_request_action(name: str):
 
 
 @admin.register(ChangeRequest)
-class ChangeRequestAdmin(SimpleHistoryAdmin):
+class ChangeRequestAdmin(HistoryAdmin):
     """Read-only records with history; transitions as actions through the services. Rejecting needs a
     comment, so it is done on the change request's page, not here."""
 
@@ -377,7 +376,7 @@ class ChangeRequestAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(ImportJob)
-class ImportJobAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
+class ImportJobAdmin(ReadOnlyAdminMixin, HistoryAdmin):
     """Imports are made on /orders/import/ (validated, all or nothing); the admin only reads them."""
 
     list_display = ("filename", "created_by", "status", "rows", "orders_new", "orders_existing", "created_at")

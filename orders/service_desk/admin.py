@@ -6,9 +6,8 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
-from simple_history.admin import SimpleHistoryAdmin
 
-from config.admin import ReadOnlyAdminMixin
+from config.admin import HistoryAdmin, ReadOnlyAdminMixin
 from config.http import request_user
 from config.kernel import allowed
 from config.kernel.errors import ApplicationError
@@ -18,7 +17,7 @@ from orders.tracking.models import OrderRating, TrackingLink
 
 
 @admin.register(TrackingLink)
-class TrackingLinkAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
+class TrackingLinkAdmin(ReadOnlyAdminMixin, HistoryAdmin):
     list_display = ("order", "created_by", "created_at", "expires_at", "revoked_at", "open_count")
     list_filter = ("revoked_at", "expires_at")
     search_fields = ("order__number", "order__customer__code")
@@ -44,7 +43,7 @@ class TrackingLinkAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
 
 
 @admin.register(OrderRating)
-class OrderRatingAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
+class OrderRatingAdmin(ReadOnlyAdminMixin, HistoryAdmin):
     list_display = ("order", "score", "comment", "created_at")
     list_filter = ("score",)
     search_fields = ("order__number", "order__customer__code", "comment")

@@ -138,3 +138,12 @@ def test_a_locked_order_offers_no_revert_and_a_forced_one_is_refused_on_the_page
     assert response.status_code == 200
     assert "it is locked for direct edits" in response.content.decode()
     assert SalesOrder.objects.get(pk=order.pk).version == order.version
+
+
+@pytest.mark.parametrize("model", ["salesorder", "customer", "product", "productfamily", "changerequest"])
+def test_an_admin_history_version_that_is_not_a_number_is_not_found(client, admin_user, model):
+    client.force_login(admin_user)
+
+    response = client.get(f"/admin/orders/{model}/1/history/abc/")
+
+    assert response.status_code == 404
