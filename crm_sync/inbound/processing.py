@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Callable
+from xml.etree.ElementTree import ParseError
 
 from django.conf import settings
 from django.db import transaction
@@ -22,6 +23,8 @@ from crm_sync.models import ExternalSystem, InboundMessage
 logger = logging.getLogger("orderbridge.crm_sync")
 
 Handler = Callable[[InboundMessage], dict]
+# Failures that retrying cannot mend: dead at once, with the reason.
+PERMANENT = (ApplicationError, ParseError, RecursionError)
 DISPATCH: dict[tuple[str, str], Handler] = {
     (ExternalSystem.Kind.CRM, "order.created"): crm_inbound.order_created,
     (ExternalSystem.Kind.CRM, "order.updated"): crm_inbound.order_updated,
@@ -67,8 +70,9 @@ def inbound_process(*, message_pk: int) -> InboundMessage | None:
             if isinstance(exc, ApplicationError):
                 # The refusal names the field as the sender wrote it, for the admin and the sender.
                 message.result = {"error": exc.code, "message": exc.message, "fields": exc.fields}
-            if message.attempts >= settings.SYNC_MAX_ATTEMPTS or isinstance(exc, ApplicationError):
-                # A business refusal will not change by retrying; a crash might.
+            if message.attempts >= settings.SYNC_MAX_ATTEMPTS or isinstance(exc, PERMANENT):
+                # A business refusal, or a body that cannot be read, will not change by retrying; a crash
+                # might.
                 message.state = InboundMessage.State.DEAD
                 logger.error("inbound dead letter %s from %s: %s", message.message_id, message.system, exc)
             else:
