@@ -9,6 +9,7 @@ from collections.abc import Callable
 from xml.etree.ElementTree import ParseError
 
 from django.conf import settings
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -23,8 +24,9 @@ from crm_sync.models import ExternalSystem, InboundMessage
 logger = logging.getLogger("orderbridge.crm_sync")
 
 Handler = Callable[[InboundMessage], dict]
-# Failures that retrying cannot mend: dead at once, with the reason.
-PERMANENT = (ApplicationError, ParseError, RecursionError)
+# Failures that retrying cannot mend: dead at once, with the reason. Django's ValidationError is a value
+# that does not fit a field (an acknowledged id that is no UUID), ParseError a body that is not XML.
+PERMANENT = (ApplicationError, DjangoValidationError, ParseError, RecursionError)
 DISPATCH: dict[tuple[str, str], Handler] = {
     (ExternalSystem.Kind.CRM, "order.created"): crm_inbound.order_created,
     (ExternalSystem.Kind.CRM, "order.updated"): crm_inbound.order_updated,
