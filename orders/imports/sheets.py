@@ -248,9 +248,14 @@ def _read_csv(content: bytes, encoding: str) -> Sheet:
         ) from exc
     try:
         dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
+        delimiter = dialect.delimiter
     except csv.Error:
+        # The sniffer gives up on some files (long or quoted cells): the header row, which holds only column
+        # names, tells the delimiter (Excel writes "," or, in many locales, ";"; tab-separated files "\t").
         dialect = csv.excel
-    reader = csv.reader(io.StringIO(text), dialect)
+        header_line = text.split("\n", 1)[0]
+        delimiter = max(",;\t", key=header_line.count)
+    reader = csv.reader(io.StringIO(text), dialect, delimiter=delimiter)
     try:
         header_row = next(reader, None)
         if header_row is None:
