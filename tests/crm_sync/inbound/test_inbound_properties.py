@@ -252,7 +252,8 @@ def json_bodies(
     if kind == "bytes":
         return draw(st.binary(max_size=80))
     if kind == "deep":
-        return nested(draw(st.sampled_from([31, 32, 1_000, 100_000, 100_000])))  # about our limit (32), far past
+        # About our limit (32 levels), and far past it.
+        return nested(draw(st.sampled_from([31, 32, 1_000, 100_000, 100_000])))
     body = dumped(draw(json_values if kind == "value" else document), draw(st.booleans()))
     if kind == "damaged":  # cut short, or a byte changed: what a broken proxy or a buggy sender sends
         cut = draw(st.integers(0, len(body)))
