@@ -1,8 +1,9 @@
 """Tables out as CSV and XLSX: the writers every export uses (orders, work orders, KPI tables).
 
 CSV streams row by row (a 100,000-order export never sits in memory); XLSX is built with openpyxl's
-write-only workbook. Text that a spreadsheet would run as a formula (=, +, -, @ first) is prefixed with a
-quote, so an export cannot carry a formula into someone's Excel (CSV injection).
+write-only workbook. Text that a spreadsheet would run as a formula (=, +, -, @, tab or CR first, and not a
+plain number) is prefixed with a quote, so an export cannot carry a formula into someone's Excel (CSV
+injection); `formula_like` is the one test of it, which the spreadsheet import uses to refuse such cells.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
 from collections.abc import Iterable, Iterator, Sequence
 from decimal import Decimal
 from typing import Any
@@ -24,7 +26,14 @@ from config.kernel.errors import ValidationFailed
 FORMATS = ("csv", "xlsx")
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# -5, +1,000.50, -.5: a spreadsheet reads these as numbers, not formulas.
+_PLAIN_NUMBER = re.compile(r"[+-]?(?:(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d*)?|\.\d+)")
 EXPORT_CHUNK = 2000
+
+
+def formula_like(text: str) -> bool:
+    """True for text a spreadsheet would run as a formula: =, +, -, @, tab or CR first, not a plain number."""
+    return text.startswith(FORMULA_STARTS) and _PLAIN_NUMBER.fullmatch(text) is None
 
 
 def safe_cell(value: Any) -> Any:
@@ -33,7 +42,7 @@ def safe_cell(value: Any) -> Any:
         if timezone.is_aware(value):
             value = timezone.localtime(value).replace(tzinfo=None)
         return value
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+    if isinstance(value, str) and formula_like(value):
         return "'" + value
     return value
 
@@ -61,7 +70,7 @@ class _Echo:
 def csv_lines(columns: Sequence[Any], rows: Iterable[Sequence[Any]]) -> Iterator[str]:
     writer = csv.writer(_Echo())
     # A byte-order mark makes Excel read the file as UTF-8 (Chinese names stay readable).
-    yield "\ufeff" + writer.writerow([str(c) for c in columns])
+    yield "\ufeff" + writer.writerow([_csv_text(str(c)) for c in columns])
     for row in rows:
         yield writer.writerow([_csv_text(v) for v in row])
 
@@ -71,7 +80,7 @@ def xlsx_bytes(columns: Sequence[Any], rows: Iterable[Sequence[Any]], *, sheet: 
 
     workbook = Workbook(write_only=True)
     worksheet = workbook.create_sheet(title=str(sheet)[:31] or "Data")
-    worksheet.append([str(c) for c in columns])
+    worksheet.append([safe_cell(str(c)) for c in columns])
     for row in rows:
         worksheet.append([safe_cell(v) for v in row])
     buffer = io.BytesIO()

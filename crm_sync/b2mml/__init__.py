@@ -5,7 +5,7 @@ Modules: schedules (export: our order events as OperationsSchedule, and reading 
 (the XML plumbing they share). Pure Python, no Django: the MES simulator imports it standalone.
 """
 
-from crm_sync.b2mml.elements import NS, RELEASE_ID, serialize
+from crm_sync.b2mml.elements import NS, RELEASE_ID, document_text, parse, serialize
 from crm_sync.b2mml.mes_messages import (
     acknowledged_bod_ids,
     acknowledgement_for,
@@ -31,7 +31,9 @@ __all__ = [
     "VERBS",
     "acknowledged_bod_ids",
     "acknowledgement_for",
+    "document_text",
     "load_schema",
+    "parse",
     "performance_for",
     "performance_read",
     "performance_validation_errors",

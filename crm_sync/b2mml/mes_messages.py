@@ -15,6 +15,7 @@ from crm_sync.b2mml.elements import (
     application_area,
     children,
     local_name,
+    parse,
     qualified,
     serialize,
     sub,
@@ -28,12 +29,13 @@ _PERFORMANCE_NAMES = ("OperationsPerformance", "ProductionPerformance")
 
 
 # --- acknowledgements -------------------------------------------------------------------------------------
-def acknowledged_bod_ids(document: bytes) -> tuple[str, list[str]]:
+def acknowledged_bod_ids(document: bytes | str) -> tuple[str, list[str]]:
     """The root element's name and the BODIDs it acknowledges (AcknowledgeOperationsSchedule, ConfirmBOD).
 
-    Tolerant: any OriginalApplicationArea anywhere, in any namespace or none, is taken.
+    Tolerant: any OriginalApplicationArea anywhere, in any namespace or none, is taken. `document`: the
+    bytes as sent, or the text they were stored as (see elements.document_text).
     """
-    root = ET.fromstring(document)  # noqa: S314 - signed sender, no DTDs in B2MML
+    root = parse(document)
     ids = []
     for element in root.iter():
         if local_name(element.tag) == "OriginalApplicationArea":
@@ -92,14 +94,14 @@ def _material_actuals(segment: ET.Element) -> list[dict]:
     return materials
 
 
-def performance_read(document: bytes) -> dict:
+def performance_read(document: bytes | str) -> dict:
     """Read ProcessOperationsPerformance (V0701) or SyncProductionPerformance (V0401) into plain data.
 
     Tolerant of what real senders do: a UTF-8 BOM, CRLF line ends, any namespace or none, a missing
     releaseID, V0401's Production* element names. Per response (a work order): its segments (operations)
     with their state, end time, and produced (good) quantity summed over MaterialActual "Produced".
     """
-    root = ET.fromstring(document.removeprefix(b"\xef\xbb\xbf"))  # noqa: S314 - signed sender, no DTDs
+    root = parse(document)
     areas = children(root, "ApplicationArea")
     area = areas[0] if areas else None
     data_area = (children(root, "DataArea") or [root])[0]

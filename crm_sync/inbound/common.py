@@ -21,6 +21,57 @@ if TYPE_CHECKING:
     from django.contrib.auth.models import User
 
 
+# Our messages nest four levels (data.lines[0].spec_values.x); a sender's extras may add a few. Deeper is
+# refused: the parser and what reads the document (the field mapping, spec-value schemas) recurse.
+MAX_JSON_DEPTH = 32
+
+
+def _unstorable(text: str) -> bool:
+    """True for text no PostgreSQL text column holds: a NUL, or an unpaired surrogate ("\\ud800")."""
+    if "\x00" in text:
+        return True
+    if text.isascii():
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def json_document(text: str) -> Any:
+    """A message's JSON, checked before anything reads it: at most MAX_JSON_DEPTH levels deep, no string
+    (key or value) with a NUL or an unpaired surrogate. Raises ValidationFailed otherwise, so the door
+    answers 400 and a stored message goes dead with the reason, never a crash or a retry loop."""
+    try:
+        parsed = json.loads(text)
+    except RecursionError as exc:  # the C parser's own stack guard, far past our depth
+        raise _too_deep() from exc
+    except ValueError as exc:
+        raise ValidationFailed(_("The body is not JSON."), fields={"body": [str(exc)]}) from exc
+    # Walked with a list, not recursion: the walk itself must not be the thing that overflows.
+    pending: list[tuple[Any, int]] = [(parsed, 1)]
+    while pending:
+        value, depth = pending.pop()
+        if isinstance(value, str):
+            if _unstorable(value):
+                raise ValidationFailed(
+                    _("The message holds a NUL character or an unpaired surrogate, which cannot be stored."),
+                    fields={"body": [_("Remove the NUL characters and unpaired surrogates.")]},
+                )
+        elif isinstance(value, dict | list):
+            if depth > MAX_JSON_DEPTH:
+                raise _too_deep()
+            items = [*value.keys(), *value.values()] if isinstance(value, dict) else value
+            pending.extend((item, depth + 1) for item in items)
+    return parsed
+
+
+def _too_deep() -> ValidationFailed:
+    message = _("The JSON nests deeper than %(depth)s levels.") % {"depth": MAX_JSON_DEPTH}
+    return ValidationFailed(message, fields={"body": [message]})
+
+
 def map_inbound(system: ExternalSystem, document: Any) -> Any:
     """Their payload in our shape, through the system's configured inbound field mapping (if any)."""
     mapping = (system.field_mapping or {}).get("inbound")
@@ -37,7 +88,7 @@ def map_inbound(system: ExternalSystem, document: Any) -> Any:
 
 def document(message: InboundMessage) -> dict:
     """The JSON message, mapped to our shape: {"type", "subject", "sequence", "data": {...}}."""
-    parsed = map_inbound(message.system, json.loads(message.body))
+    parsed = map_inbound(message.system, json_document(message.body))
     if not isinstance(parsed, dict):
         raise ValidationFailed(_("A JSON object is expected."), fields={"body": [_("Not an object.")]})
     return parsed

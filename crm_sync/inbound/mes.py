@@ -43,7 +43,7 @@ def acknowledge(message: InboundMessage) -> dict:
     """The MES confirms it has our message(s): deliveries acknowledged, work orders released to it,
     and an applied change request marked acknowledged (its change response time ends here)."""
     if "xml" in message.content_type:
-        _root, event_ids = b2mml.acknowledged_bod_ids(message.body.encode())
+        _root, event_ids = b2mml.acknowledged_bod_ids(message.body)
     else:
         data = common.document(message).get("data") or {}
         event_ids = [data["event_id"]] if data.get("event_id") else []
@@ -227,7 +227,7 @@ def _document_sequence(created: str | None) -> int | None:
 
 def performance(message: InboundMessage) -> dict:
     """B2MML ProcessOperationsPerformance (V0701) or SyncProductionPerformance (V0401)."""
-    read = b2mml.performance_read(message.body.encode())
+    read = b2mml.performance_read(message.body)
     if not read["responses"]:
         raise ValidationFailed(
             _("The performance message reports no response."),

@@ -6,8 +6,10 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Callable
+from xml.etree.ElementTree import ParseError
 
 from django.conf import settings
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -22,6 +24,9 @@ from crm_sync.models import ExternalSystem, InboundMessage
 logger = logging.getLogger("orderbridge.crm_sync")
 
 Handler = Callable[[InboundMessage], dict]
+# Failures that retrying cannot mend: dead at once, with the reason. Django's ValidationError is a value
+# that does not fit a field (an acknowledged id that is no UUID), ParseError a body that is not XML.
+PERMANENT = (ApplicationError, DjangoValidationError, ParseError, RecursionError)
 DISPATCH: dict[tuple[str, str], Handler] = {
     (ExternalSystem.Kind.CRM, "order.created"): crm_inbound.order_created,
     (ExternalSystem.Kind.CRM, "order.updated"): crm_inbound.order_updated,
@@ -67,8 +72,9 @@ def inbound_process(*, message_pk: int) -> InboundMessage | None:
             if isinstance(exc, ApplicationError):
                 # The refusal names the field as the sender wrote it, for the admin and the sender.
                 message.result = {"error": exc.code, "message": exc.message, "fields": exc.fields}
-            if message.attempts >= settings.SYNC_MAX_ATTEMPTS or isinstance(exc, ApplicationError):
-                # A business refusal will not change by retrying; a crash might.
+            if message.attempts >= settings.SYNC_MAX_ATTEMPTS or isinstance(exc, PERMANENT):
+                # A business refusal, or a body that cannot be read, will not change by retrying; a crash
+                # might.
                 message.state = InboundMessage.State.DEAD
                 logger.error("inbound dead letter %s from %s: %s", message.message_id, message.system, exc)
             else:

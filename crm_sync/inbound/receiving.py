@@ -7,10 +7,10 @@ is applied later by the process_inbound task (processing.py). Operators' replays
 from __future__ import annotations
 
 import functools
-import json
 import logging
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING
+from xml.etree import ElementTree as ET
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from config.kernel import actor_name
 from config.kernel.errors import ApplicationError, ValidationFailed
 from crm_sync import b2mml, webhooks
-from crm_sync.inbound.common import map_inbound
+from crm_sync.inbound.common import json_document, map_inbound
 from crm_sync.inbound.tasks import process_inbound
 from crm_sync.models import ExternalSystem, InboundMessage
 
@@ -35,23 +35,40 @@ class SignatureRefused(ApplicationError):
     default_code = "bad_signature"
 
 
-def _classify(*, system: ExternalSystem, content_type: str, body: bytes) -> tuple[str, str]:
-    """(kind, subject) of a message, read just enough to route it; a body we cannot read is refused now."""
+def _read(*, system: ExternalSystem, content_type: str, body: bytes) -> tuple[str, str, str]:
+    """(text, kind, subject) of a message: its body as the text we store, read just enough to route it.
+    A body we cannot read or store is refused now (400), never stored to fail later."""
     if "xml" in content_type:
         try:
+            # The bytes, so that the parser honours the declared encoding; then the same text to store.
             root, _ids = b2mml.acknowledged_bod_ids(body)
-        except Exception as exc:  # any XML parser error
+            text = b2mml.document_text(body)
+        except (ET.ParseError, ValueError) as exc:
             raise ValidationFailed(_("The XML body cannot be read."), fields={"body": [str(exc)]}) from exc
-        return root, ""
+        return text, root, ""
     try:
-        document = json.loads(body)
-    except ValueError as exc:
-        raise ValidationFailed(_("The body is not JSON."), fields={"body": [str(exc)]}) from exc
-    document = map_inbound(system, document)
+        # JSON between systems is UTF-8 (RFC 8259), a byte-order mark tolerated.
+        text = body.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ValidationFailed(_("The body is not UTF-8 text."), fields={"body": [str(exc)]}) from exc
+    document = map_inbound(system, json_document(text))
     if not isinstance(document, dict) or not isinstance(document.get("type"), str):
         raise ValidationFailed(_("The message has no type."), fields={"type": [_("This field is required.")]})
     subject = document.get("subject")
-    return document["type"], subject if isinstance(subject, str) else ""
+    return text, document["type"], subject if isinstance(subject, str) else ""
+
+
+def _check_message_id(message_id: str) -> None:
+    """An id we cannot store is refused with the reason (400), not left to fail the insert (a 500, which
+    the sender would retry for ever)."""
+    limit = InboundMessage._meta.get_field("message_id").max_length or 0
+    if len(message_id) > limit:
+        message = _("The webhook-id is longer than %(limit)s characters.") % {"limit": limit}
+    elif "\x00" in message_id:
+        message = _("The webhook-id holds a NUL character.")
+    else:
+        return
+    raise ValidationFailed(message, fields={"webhook-id": [message]})
 
 
 def inbound_receive(
@@ -60,7 +77,8 @@ def inbound_receive(
     """Verify and store one message; return it and whether it is new (False: a duplicate, no effect).
 
     Raises SignatureRefused (401) for an unsigned, badly signed, expired or replayed-too-late message,
-    ValidationFailed (400) for a body that cannot be routed. After commit, a processing task is queued.
+    ValidationFailed (400) for a body that cannot be routed or stored, or an id longer than its column.
+    After commit, a processing task is queued.
     """
     if not system.signing_secret:
         raise SignatureRefused(_("This system has no signing secret; inbound messages are refused."))
@@ -70,14 +88,15 @@ def inbound_receive(
         security_log.warning("refused inbound system=%s why=%s", system.slug, exc)
         raise SignatureRefused(_("The signature is missing, wrong or expired.")) from exc
     content_type = {k.lower(): v for k, v in headers.items()}.get("content-type", "")
-    kind, subject = _classify(system=system, content_type=content_type, body=body)
+    _check_message_id(message_id)
+    text, kind, subject = _read(system=system, content_type=content_type, body=body)
     try:
         with transaction.atomic():
             message = InboundMessage.objects.create(
                 system=system,
                 message_id=message_id,
                 content_type=content_type[:100],
-                body=body.decode("utf-8-sig"),
+                body=text,
                 kind=kind[:100],
                 subject=subject[:64],
                 next_attempt_at=timezone.now(),

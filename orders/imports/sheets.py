@@ -3,7 +3,9 @@
 Malformed files get one clear error (FileRejected) and nothing is saved: not a spreadsheet, a zip bomb,
 more rows than IMPORT_MAX_ROWS, text that is not in the chosen encoding, missing or unknown columns.
 Formulas are reported per cell (a spreadsheet's formulas are not data we can trust: their cached values
-may be stale).
+may be stale), and so is text a spreadsheet would run as one (=, +, -, @ first, unless a plain number such
+as -5: config.tables.formula_like): refused, not neutralised, because imported values go on to the CRM,
+the MES and everyone's exports, and "- urgent" silently becoming "'- urgent" would be a wrong value.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from config.kernel.errors import ValidationFailed
-from config.tables import XLSX_CONTENT_TYPE
+from config.tables import XLSX_CONTENT_TYPE, csv_lines, formula_like, safe_cell
 from orders.catalog import spec_fields
 from orders.catalog.models import Customer, Product, ProductFamily
 from orders.imports.models import ImportJob
@@ -99,33 +101,36 @@ def _example_row(headers: list[str]) -> list[Any]:
     return [example.get(header, "") for header in headers]
 
 
+def _append(sheet: Any, values: list[Any]) -> None:
+    """A row of the template workbook; openpyxl would store text starting with = as a formula."""
+    sheet.append([safe_cell(value) for value in values])
+
+
 def template_file(fmt: str) -> tuple[bytes, str]:
     """The import template as (content, content type): the columns, an example row and, in .xlsx, a sheet
     of the spec attributes each product family takes with their allowed values."""
     headers = template_headers()
     example = _example_row(headers)
     if fmt == "csv":
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        writer.writerow(headers)
-        writer.writerow(example)
-        return ("\ufeff" + buffer.getvalue()).encode("utf-8"), "text/csv; charset=utf-8"
+        # Through the exports' writer: names from the catalogue that look like formulas go out defused.
+        return "".join(csv_lines(headers, [example])).encode("utf-8"), "text/csv; charset=utf-8"
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
     workbook = Workbook()
     sheet = workbook.worksheets[0]  # a new workbook's one (active) sheet
     sheet.title = "Orders"
-    sheet.append(headers)
-    sheet.append(example)
+    _append(sheet, headers)
+    _append(sheet, example)
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     columns = workbook.create_sheet("Columns")
-    columns.append([_("Column"), _("Meaning")])
+    _append(columns, [_("Column"), _("Meaning")])
     for key, meaning in COLUMNS.items():
-        columns.append([key, str(meaning)])
+        _append(columns, [key, str(meaning)])
     specs = workbook.create_sheet("Spec values")
-    specs.append(
+    _append(
+        specs,
         [
             _("Column"),
             _("Product family"),
@@ -136,10 +141,11 @@ def template_file(fmt: str) -> tuple[bytes, str]:
             _("Minimum"),
             _("Maximum"),
             _("Required"),
-        ]
+        ],
     )
     for column, family, attribute in spec_columns():
-        specs.append(
+        _append(
+            specs,
             [
                 column,
                 f"{family.code} · {family.name}",
@@ -150,12 +156,12 @@ def template_file(fmt: str) -> tuple[bytes, str]:
                 attribute["minimum"],
                 attribute["maximum"],
                 _("yes") if attribute["required"] else "",
-            ]
+            ],
         )
     products = workbook.create_sheet("Products")
-    products.append([_("SKU"), _("Name"), _("Product family"), _("Unit")])
+    _append(products, [_("SKU"), _("Name"), _("Product family"), _("Unit")])
     for product in Product.objects.filter(is_active=True).select_related("family").order_by("sku"):
-        products.append([product.sku, product.name, product.family.code, product.unit])
+        _append(products, [product.sku, product.name, product.family.code, product.unit])
     content = io.BytesIO()
     workbook.save(content)
     return content.getvalue(), XLSX_CONTENT_TYPE
@@ -212,12 +218,23 @@ def _check_headers(headers: list[str]) -> None:
         )
 
 
+def _formula_error(row: int, column: str) -> RowError:
+    return {
+        "row": row,
+        "column": column,
+        "message": _(
+            "Text may not start with =, +, - or @ unless it is a number (a spreadsheet would run it as a "
+            "formula): enter the value without that sign."
+        ),
+    }
+
+
 def _row_limit() -> int:
     return settings.IMPORT_MAX_ROWS
 
 
 def _read_csv(content: bytes, encoding: str) -> Sheet:
-    if b"\x00" in content[:4096]:
+    if b"\x00" in content:  # no text holds one (and no database text column takes one)
         raise reject_file(_("This is not a CSV text file. Upload an .xlsx or a .csv file."))
     try:
         text = content.decode("utf-8-sig" if encoding == "utf-8" else encoding)
@@ -231,9 +248,14 @@ def _read_csv(content: bytes, encoding: str) -> Sheet:
         ) from exc
     try:
         dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
+        delimiter = dialect.delimiter
     except csv.Error:
+        # The sniffer gives up on some files (long or quoted cells): the header row, which holds only column
+        # names, tells the delimiter (Excel writes "," or, in many locales, ";"; tab-separated files "\t").
         dialect = csv.excel
-    reader = csv.reader(io.StringIO(text), dialect)
+        header_line = text.split("\n", 1)[0]
+        delimiter = max(",;\t", key=header_line.count)
+    reader = csv.reader(io.StringIO(text), dialect, delimiter=delimiter)
     try:
         header_row = next(reader, None)
         if header_row is None:
@@ -249,14 +271,8 @@ def _read_csv(content: bytes, encoding: str) -> Sheet:
             row = {}
             for header, value in zip(headers, values, strict=False):
                 value = value.strip()
-                if value.startswith("="):
-                    sheet.errors.append(
-                        {
-                            "row": number,
-                            "column": header,
-                            "message": _("Formulas are not allowed: enter the value."),
-                        }
-                    )
+                if formula_like(value):
+                    sheet.errors.append(_formula_error(number, header))
                 row[header] = value
             sheet.rows.append((number, row))
     except csv.Error as exc:
@@ -294,8 +310,8 @@ def _read_xlsx(content: bytes) -> Sheet:
         for number, cells in enumerate(rows, start=2):
             row: dict[str, Any] = {}
             for header, cell in zip(headers, cells, strict=False):
-                value = cell.value
-                if cell.data_type == "f" or (isinstance(value, str) and value.startswith("=")):
+                value = cell.value.strip() if isinstance(cell.value, str) else cell.value
+                if cell.data_type == "f":
                     sheet.errors.append(
                         {
                             "row": number,
@@ -304,8 +320,9 @@ def _read_xlsx(content: bytes) -> Sheet:
                         }
                     )
                     value = None
-                if isinstance(value, str):
-                    value = value.strip()
+                elif isinstance(value, str) and formula_like(value):
+                    sheet.errors.append(_formula_error(number, header))
+                    value = None
                 row[header] = value
             if not any(v not in (None, "") for v in row.values()):
                 continue

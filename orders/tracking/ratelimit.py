@@ -1,26 +1,49 @@
-"""A fixed-window request counter in the shared cache, for pages that anyone on the internet may call."""
+"""Fixed-window request counters and blocks in the shared cache, for pages anyone on the internet may call.
+
+A window is a fixed interval of its stated length (a clock minute, a clock hour), counted under a key that
+names its start, so it ends on time whatever the cache backend does: Django's file and database caches
+implement incr as get + set, which gives the key the default timeout (300 s) and renews it on every request
+(a minute's window then lasts five minutes and slides; an hour's count is forgotten after five quiet
+minutes). So each count also sets its key's lifetime to the window's end, and a block stores the moment it
+ends and is checked against the clock, not left to the cache's expiry.
+"""
 
 from __future__ import annotations
+
+import time
 
 from django.core.cache import cache
 
 
-def over_limit(key: str, *, limit: int, window_seconds: int, cost: int = 1) -> bool:
-    """Count `cost` against `key` in the current window; True once the window's count exceeds `limit`.
-
-    cache.add sets the counter only if absent (with the window as its lifetime), incr is atomic in Redis:
-    concurrent requests of several processes count correctly.
-    """
-    cache_key = f"ratelimit:{key}"
-    cache.add(cache_key, 0, timeout=window_seconds)
+def count(key: str, *, window_seconds: int, cost: int = 1) -> int:
+    """Add `cost` to `key`'s count in the current window; return the window's count so far."""
+    now = time.time()
+    start = int(now // window_seconds) * window_seconds
+    cache_key = f"ratelimit:{key}:{start}"
+    lifetime = max(int(start + window_seconds - now) + 1, 1)  # to the window's end, never 0 (= forever)
+    # add sets the counter only if absent, incr is atomic in Redis: concurrent processes count correctly.
+    cache.add(cache_key, 0, timeout=lifetime)
     try:
-        count = cache.incr(cache_key, cost)
-    except ValueError:  # expired between add and incr: start a new window
-        cache.set(cache_key, cost, timeout=window_seconds)
-        count = cost
-    return count > limit
+        total = cache.incr(cache_key, cost)
+    except ValueError:  # expired between add and incr: the window has just ended, count in the new one
+        cache.set(cache_key, cost, timeout=lifetime)
+        return cost
+    cache.touch(cache_key, timeout=lifetime)  # file and database caches' incr reset it to 300 s
+    return total
 
 
-def is_blocked(key: str, *, limit: int) -> bool:
-    """True if the counter of `key` is already past `limit` (read only)."""
-    return (cache.get(f"ratelimit:{key}") or 0) > limit
+def over_limit(key: str, *, limit: int, window_seconds: int, cost: int = 1) -> bool:
+    """Count `cost` against `key` in the current window; True once the window's count exceeds `limit`
+    (with a limit of 60 a minute, the 61st request of a clock minute is the first refused)."""
+    return count(key, window_seconds=window_seconds, cost=cost) > limit
+
+
+def block(key: str, *, seconds: int) -> None:
+    """Block `key` for `seconds` from now (a later block replaces an earlier one)."""
+    cache.set(f"ratelimit:block:{key}", time.time() + seconds, timeout=seconds + 1)
+
+
+def is_blocked(key: str) -> bool:
+    """True while a block of `key` lasts (read only)."""
+    until = cache.get(f"ratelimit:block:{key}")
+    return isinstance(until, int | float) and until > time.time()

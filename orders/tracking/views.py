@@ -75,7 +75,7 @@ def _refusal(request: HttpRequest, *, status: int, state: str) -> HttpResponse:
 
 def _throttled(request: HttpRequest) -> HttpResponse | None:
     client = _client(request)
-    if ratelimit.is_blocked(f"track-bad:{client}", limit=settings.TRACKING_BAD_TOKENS_PER_HOUR):
+    if ratelimit.is_blocked(f"track-bad:{client}"):
         return _refusal(request, status=429, state="throttled")
     if ratelimit.over_limit(f"track:{client}", limit=settings.TRACKING_RATE_PER_MINUTE, window_seconds=60):
         return _refusal(request, status=429, state="throttled")
@@ -86,9 +86,11 @@ def _resolve(request: HttpRequest, token: str) -> TrackingLink | HttpResponse:
     try:
         return tracking.tracking_link_resolve(token)
     except tracking.LinkNotFound:
-        ratelimit.over_limit(
-            f"track-bad:{_client(request)}", limit=settings.TRACKING_BAD_TOKENS_PER_HOUR, window_seconds=3600
-        )
+        # Guessing tokens: the client's limit-th bad token of a clock hour blocks it (every link, even a real
+        # one) for an hour from then, so its next request is the first refused.
+        key = f"track-bad:{_client(request)}"
+        if ratelimit.count(key, window_seconds=3600) >= settings.TRACKING_BAD_TOKENS_PER_HOUR:
+            ratelimit.block(key, seconds=3600)
         return _refusal(request, status=404, state="unknown")
     except tracking.LinkGone as gone:
         return _refusal(request, status=410, state=gone.state)
