@@ -77,7 +77,8 @@ OPERATION_KEYS = (
 def progress_summary(data: dict[str, Any], sequence: object) -> dict[str, Any]:
     """What the CRM shows of an order's progress: percent, projection against the promise, quantities per
     work order and operation; `sequence` keeps the newest (base.merge_summary)."""
-    work_orders = data.get("work_orders") if isinstance(data.get("work_orders"), list) else []
+    listed = data.get("work_orders")
+    work_orders = listed if isinstance(listed, list) else []
     return {
         "sequence": sequence if isinstance(sequence, int) else None,
         **{key: data.get(key) for key in PROGRESS_KEYS},

@@ -13,7 +13,9 @@ import time_machine
 from django.db import connection
 from django.utils import timezone
 
+from config.celery import app as celery_app
 from crm_sync import outbox, progress
+from crm_sync import tasks as crm_sync_tasks
 from crm_sync.models import ExternalSystem, OutboxEvent, ProgressFeed
 from orders.sales import transitions
 from production import tasks as production_tasks
@@ -317,6 +319,21 @@ def test_progress_does_not_go_to_a_system_that_does_not_take_it(planner, order, 
     [event] = progress_events(order)
     assert list(event.deliveries.values_list("system", flat=True)) == [crm_system.pk]
     assert mes.pk not in event.deliveries.values_list("system", flat=True)
+
+
+def test_beat_sweeps_for_progress_whose_countdown_task_was_lost(settings):
+    [entry] = [e for e in settings.CELERY_BEAT_SCHEDULE.values() if e["task"] == "crm_sync.progress_sweep"]
+    assert entry["schedule"] == float(settings.SYNC_SWEEP_SECONDS)
+    assert crm_sync_tasks.progress_sweep.name == entry["task"]
+    assert {"crm_sync.progress_sweep", "crm_sync.progress_emit"} <= set(celery_app.tasks)
+
+
+def test_the_sweep_leaves_an_owed_event_to_its_own_task_for_the_grace_period(planner, order, settings):
+    cut, _ = operations(order)
+    report(planner, cut, "m-1", T0, good_quantity=1)
+
+    assert progress.progress_emit_due(now=T0 + dt.timedelta(seconds=5), grace_seconds=10) == 0
+    assert progress.progress_emit_due(now=T0 + dt.timedelta(seconds=10), grace_seconds=10) == 1
 
 
 # --- many processes ----------------------------------------------------------------------------------------
