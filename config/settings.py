@@ -324,11 +324,22 @@ SYNC_RELAY_GRACE_SECONDS = env_int("ORDERBRIDGE_SYNC_RELAY_GRACE_SECONDS", 10)
 # own task on the deliveries queue (e.g. a slow MES must never hold up inbound processing).
 SYNC_DELIVER_INLINE = env_bool("ORDERBRIDGE_SYNC_DELIVER_INLINE", True)
 SYNC_RECONCILE_SECONDS = env_int("ORDERBRIDGE_SYNC_RECONCILE_SECONDS", 15 * 60)
+# The CRM's progress per order (order.progress) is coalesced: at most one event per order per this many
+# seconds, carrying the state when it is written (0: one per report). A projected completion that moves by
+# more than PROJECTION_SHIFT_HOURS from the one the CRM was last given is sent even when not late.
+CRM_PROGRESS_INTERVAL_SECONDS = env_int("ORDERBRIDGE_CRM_PROGRESS_INTERVAL_SECONDS", 60)
+if not 0 <= CRM_PROGRESS_INTERVAL_SECONDS <= 24 * 3600:
+    raise ImproperlyConfigured("ORDERBRIDGE_CRM_PROGRESS_INTERVAL_SECONDS must be between 0 and 86400.")
+PROJECTION_SHIFT_HOURS = env_int("ORDERBRIDGE_PROJECTION_SHIFT_HOURS", 24)
+if not 0 <= PROJECTION_SHIFT_HOURS <= 24 * 365:
+    raise ImproperlyConfigured("ORDERBRIDGE_PROJECTION_SHIFT_HOURS must be between 0 and 8760.")
 CELERY_BEAT_SCHEDULE = {
     # Due retries, and pending events whose task was lost with the broker, are picked up here.
     "crm-sync-sweep": {"task": "crm_sync.deliveries_sweep", "schedule": float(SYNC_SWEEP_SECONDS)},
     # Drift between us and the CRM / MES read APIs, listed for the admins.
     "crm-sync-reconcile": {"task": "crm_sync.reconcile", "schedule": float(SYNC_RECONCILE_SECONDS)},
+    # Progress events whose countdown task was lost (each normally goes out from its own task, on time).
+    "crm-sync-progress": {"task": "crm_sync.progress_sweep", "schedule": float(SYNC_SWEEP_SECONDS)},
 }
 
 # --- Customer service: tracking links and notifications ----------------------------------------------
