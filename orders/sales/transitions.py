@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from django.db import transaction
 from django.utils import timezone
@@ -236,6 +236,8 @@ def order_transition_publish(
     same; one made by a change request names it (change_request_id, change_request_number); an override
     of the work orders says so (`override`: true; left out otherwise).
     """
+    # Only the start and completion events have the field: set when it is an override, left out otherwise.
+    extra: dict[str, Any] = {"override": True} if override else {}
     order_event_publish(
         order,
         domain_events.TRANSITION_EVENTS[name],
@@ -243,7 +245,7 @@ def order_transition_publish(
         reason=reason,
         change_request_id=change_request.pk if change_request is not None else None,
         change_request_number=change_request.number if change_request is not None else None,
-        **({"override": True} if override else {}),
+        **extra,
     )
 
 
