@@ -139,6 +139,10 @@ class OrderLineInline(admin.TabularInline):
         return False
 
 
+# The door's answers to a start or completion ahead of the work orders that a production manager may give.
+OVERRIDE_CODES = frozenset({"override_required", "override_reason_required"})
+
+
 def _transition_action(name: str):
     @admin.action(description=sales.TRANSITION_LABELS[name])
     def action(modeladmin, request, queryset):
@@ -151,7 +155,17 @@ def _transition_action(name: str):
                 done += 1
             except ApplicationError as exc:
                 failed += 1
-                messages.error(request, f"{order.number}: {exc.message}")
+                if exc.code in OVERRIDE_CODES:
+                    # Ahead of the work orders: the override needs its reason and confirmation page.
+                    url = reverse("orders:order_override", args=[order.number, name])
+                    messages.error(
+                        request,
+                        format_html(
+                            '{}: {} <a href="{}">{}</a>', order.number, exc.message, url, _("Override…")
+                        ),
+                    )
+                else:
+                    messages.error(request, f"{order.number}: {exc.message}")
         if done:
             messages.success(
                 request,

@@ -771,14 +771,16 @@ def _produce(ctx: DemoContext, order: SalesOrder, timeline: Timeline) -> SalesOr
     start, end, until = timeline.production
     _run_hooks("produce", ctx, order=order, start=start, end=end, until=until)
     order = SalesOrder.objects.get(pk=order.pk)
-    # Without a production app (or when it could not report), the planner records the steps by hand.
-    planner = ctx.actors["planner"]
+    # Without a production app (or when it could not report), no work order moves the order: the production
+    # manager records the steps by hand, an override with its reason (orders.sales.overrides).
+    manager = ctx.actors["manager"]
+    reason = "Demo data: made outside the hub"
     if order.status == OrderStatus.RELEASED and start < until:
         with at(start):
-            order = sales.order_start_production(actor=planner, order=order)
+            order = sales.order_start_production(actor=manager, order=order, reason=reason, override=True)
     if order.status == OrderStatus.IN_PRODUCTION and end <= until:
         with at(end):
-            order = sales.order_complete(actor=planner, order=order)
+            order = sales.order_complete(actor=manager, order=order, reason=reason, override=True)
     return order
 
 

@@ -27,6 +27,46 @@ class OrderProgress:
 
 
 @dataclass(frozen=True)
+class WorkOrderState:
+    """One work order of an order's current revision, as the order's lifecycle needs to know it."""
+
+    number: str
+    product: str  # the product's SKU
+    done: Decimal  # good quantity made
+    planned: Decimal
+    status: str
+    status_label: str
+    started: bool  # work was reported or the work order was started
+    closed: bool  # completed, or cancelled (a planner's decision, or a disposition's)
+    completed: bool
+
+
+@dataclass(frozen=True)
+class OrderWork:
+    """An order's work orders (its current revision): what says whether it has started or is finished."""
+
+    work_orders: tuple[WorkOrderState, ...] = ()
+
+    @property
+    def started(self) -> bool:
+        """Production really started: some work order was started or had work reported."""
+        return any(work_order.started for work_order in self.work_orders)
+
+    @property
+    def finished(self) -> bool:
+        """Every work order is closed and at least one was completed: something was made."""
+        return (
+            bool(self.work_orders)
+            and all(w.closed for w in self.work_orders)
+            and any(w.completed for w in self.work_orders)
+        )
+
+    @property
+    def unfinished(self) -> tuple[WorkOrderState, ...]:
+        return tuple(work_order for work_order in self.work_orders if not work_order.closed)
+
+
+@dataclass(frozen=True)
 class SearchHit:
     order_id: int
     matched: str  # what matched, for the result list ("lot L-2026-0007")
@@ -37,10 +77,13 @@ ProgressProvider: TypeAlias = "Callable[[list[SalesOrder]], dict[int, OrderProgr
 SearchProvider: TypeAlias = Callable[[str], list[SearchHit]]
 # The ids of open orders the current plan finishes after their promised date.
 AtRiskProvider: TypeAlias = Callable[[], list[int]]
+# An order's work orders (None: the provider knows nothing of the order).
+WorkProvider: TypeAlias = "Callable[[SalesOrder], OrderWork | None]"
 
 _progress: list[ProgressProvider] = []
 _search: list[SearchProvider] = []
 _at_risk: list[AtRiskProvider] = []
+_work: list[WorkProvider] = []
 
 
 def register_progress(provider: ProgressProvider) -> ProgressProvider:
@@ -59,6 +102,22 @@ def register_at_risk(provider: AtRiskProvider) -> AtRiskProvider:
     if provider not in _at_risk:
         _at_risk.append(provider)
     return provider
+
+
+def register_work(provider: WorkProvider) -> WorkProvider:
+    if provider not in _work:
+        _work.append(provider)
+    return provider
+
+
+def order_work(order: SalesOrder) -> OrderWork:
+    """The order's work orders from the first provider that knows them; none known: no work at all (an order
+    nothing was made for cannot be said to have started or finished)."""
+    for provider in _work:
+        work = provider(order)
+        if work is not None:
+            return work
+    return OrderWork()
 
 
 def orders_progress(orders: list[SalesOrder]) -> dict[int, OrderProgress]:

@@ -41,6 +41,8 @@ class ProductionConfig(AppConfig):
         providers.register_progress(customer_service.orders_progress)
         providers.register_search(customer_service.search)
         providers.register_at_risk(customer_service.at_risk)
+        # The order's door asks whether its work earns a start or a completion (orders.sales.overrides).
+        providers.register_work(work_orders.order_work)
         panels.register(
             panels.OrderPanel(
                 key="at-a-glance",

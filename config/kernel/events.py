@@ -132,12 +132,17 @@ class OrderReleased(OrderTransitioned):
 class OrderProductionStarted(OrderTransitioned):
     name: ClassVar[str] = "order.production_started"
     transition: ClassVar[str] = "start_production"
+    # True: a production manager started it by hand before any work order started (left out otherwise).
+    override: bool | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
 class OrderCompleted(OrderTransitioned):
     name: ClassVar[str] = "order.completed"
     transition: ClassVar[str] = "complete"
+    # True: a production manager completed it by hand with work unfinished (left out otherwise: its work
+    # orders completed it).
+    override: bool | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -141,7 +141,12 @@ ROUTES: dict[str, Route] = {
     "order.completed": Route(
         NotificationKind.ORDER_COMPLETED,
         gettext_lazy("Your order %(order)s is completed"),
-        gettext_lazy("Customer %(customer)s: production has finished the order."),
+        gettext_lazy("Customer %(customer)s: all work orders done, completed automatically. %(reason)s"),
+    ),
+    "order.completed.override": Route(
+        NotificationKind.ORDER_COMPLETED,
+        gettext_lazy("Your order %(order)s was completed by hand (override)"),
+        gettext_lazy("Customer %(customer)s: a production manager completed it, work unfinished. %(reason)s"),
     ),
     "order.shipped": Route(
         NotificationKind.ORDER_SHIPPED,
@@ -238,6 +243,8 @@ def _audiences(event: OrderEvent) -> list[tuple[str, Sequence[int | None]]]:
     if event.type == "order.rated":
         # The owner, and whoever sent the customer the link (often customer service, who took the call).
         return [(event.type, [event.order.owner_id, data.get("link_created_by_id")])]
+    if event.type == "order.completed" and data.get("override"):
+        return [("order.completed.override", [event.order.owner_id])]
     if event.type in ROUTES:
         return [(event.type, [event.order.owner_id])]
     return []

@@ -197,7 +197,10 @@ def _transition_action(name: str):
         summary=transitions.TRANSITION_LABELS[name],
         description=(
             "Runs the transition. 409 if the order's status does not allow it (or the version is stale), "
-            "403 without the permission, 400 if a condition is not met (e.g. hold and cancel need a reason)."
+            "403 without the permission, 400 if a condition is not met (e.g. hold and cancel need a reason). "
+            "start-production and complete follow the work orders by themselves: asked for ahead of them, "
+            "they are a production manager's override (403 for anyone else, code work_unfinished) and need "
+            'a reason and `"override": true` (400 on `reason` / `override`, listing what is unfinished).'
         ),
         request=TransitionRequestSerializer,
         responses={200: OrderSerializer, 400: ERROR, 403: ERROR, 404: ERROR, 409: ERROR},
@@ -319,6 +322,7 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
             name=name,
             reason=body.validated_data["reason"],
             expected_version=body.validated_data["version"],
+            override=body.validated_data["override"],
         )
         return Response(self.represent(order, fresh=False))
 

@@ -290,6 +290,19 @@ class TransitionForm(forms.Form):
     reason = forms.CharField(label=_("Reason"), max_length=300, required=False)
 
 
+class OverrideForm(forms.Form):
+    """Start production or complete ahead of the work orders: a reason and an explicit confirmation."""
+
+    version = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    reason = forms.CharField(
+        label=_("Reason"),
+        max_length=300,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Shown in the order's history and to the order's owner."),
+    )
+    confirm = forms.BooleanField(label=_("I override the work orders listed above."))
+
+
 # --- service errors back onto forms ---------------------------------------------------------------------
 def apply_service_errors(
     error: ApplicationError, *, header: forms.Form, line_forms: Sequence[OrderLineForm]

@@ -161,6 +161,10 @@ class SalesOrder(models.Model):
             ("cancel_salesorder", _("Can cancel sales orders")),
             ("cancel_released_salesorder", _("Can cancel sales orders already released to production")),
             ("prioritise_salesorder", _("Can change the priority of any open order")),
+            (
+                "override_progress_salesorder",
+                _("Can start production or complete an order ahead of its work orders (override)"),
+            ),
         ]
         indexes = [
             # INCLUDE id: a KPI filtered by customer or tier joins its rows to that customer's orders

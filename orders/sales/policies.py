@@ -25,6 +25,10 @@ if TYPE_CHECKING:
 VIEW_ALL = "orders.view_all_salesorders"
 VIEW_OWN = "orders.view_salesorder"
 CANCEL_RELEASED = "orders.cancel_released_salesorder"
+# Codename: start production or complete an order ahead of its work orders (orders.sales.overrides).
+OVERRIDE_PROGRESS = "override_progress_salesorder"
+# What an approved change request may do to an order's status: never start or complete it.
+CHANGE_REQUEST_TRANSITIONS = frozenset({"hold", "resume", "cancel"})
 
 
 def sees_all_orders(user: Actor) -> TypeGuard[User]:
@@ -86,12 +90,15 @@ def can_cancel(instance: Model, user: UserWithPermissions) -> bool:
 
 
 def can_transition_by_change_request(order: SalesOrder, name: str, change_request: ChangeRequest) -> bool:
-    """A transition (hold, resume, cancel) made by applying an approved change request of this order.
+    """A transition (hold, resume, cancel: nothing else) made by applying an approved change request of
+    this order.
 
     The approvals are the authority, not the permissions of whoever applies it: the approval matrix asked
     the right people. The cancel rule holds here too: cancelling a released order needs a production
     manager's approval of the request, given by someone who may cancel a released order directly.
     """
+    if name not in CHANGE_REQUEST_TRANSITIONS:
+        return False
     if change_request.order_id != order.pk or change_request.status != "approved":
         return False
     if name == "cancel" and cancel_needs_manager(order):

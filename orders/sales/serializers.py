@@ -315,6 +315,14 @@ class TransitionRequestSerializer(serializers.Serializer):
         default=None,
         help_text=_("The version you read; when given, a changed order is refused (409, code stale)."),
     )
+    override = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text=_(
+            "Start production or complete ahead of the work orders (a production manager's override, with a "
+            "reason): true to confirm; without it such a request is refused (400, code override_required)."
+        ),
+    )
 
 
 class PriorityRequestSerializer(serializers.Serializer):

@@ -11,10 +11,15 @@ orders) and an applied change request. The door, in this order:
    transition; for one made by an approved change request, the change request's approvals
    (`policies.can_transition_by_change_request`: cancelling a released order needs a production manager's
    approval, as a direct cancel needs the manager himself),
-4. checks the reason (hold and cancel need one; 400) and the conditions (lines, promised date; 400),
-5. performs the django-fsm transition (`status` is protected: only this door moves it), stamps the time,
+4. for start production and complete, checks that the work orders earn it (orders.sales.overrides: a work
+   order started; all closed, one completed) or that this is a production manager's explicit override with
+   a reason (403 for anyone else, 400 without the reason or the `override` flag); a change request may
+   only hold, resume or cancel,
+5. checks the reason (hold and cancel need one; 400) and the conditions (lines, promised date; 400),
+6. performs the django-fsm transition (`status` is protected: only this door moves it), stamps the time,
    bumps the version, records history with the actor and the reason, saves,
-6. publishes the typed event (config.kernel.events.TRANSITION_EVENTS[name]) in the same transaction.
+7. publishes the typed event (config.kernel.events.TRANSITION_EVENTS[name]) in the same transaction; an
+   override says so (`override=True` on OrderProductionStarted / OrderCompleted).
 
 Adding a transition: a @transition method on SalesOrder, its event class in config.kernel.events, a row in
 ORDER_TRANSITIONS below.
@@ -24,7 +29,7 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from django.db import transaction
 from django.utils import timezone
@@ -35,7 +40,7 @@ from django_fsm import can_proceed
 from config.kernel import Actor, Forbidden, TransitionNotAllowed, ValidationFailed, refused, stamp
 from config.kernel import events as domain_events
 from orders.catalog import spec_value_errors
-from orders.sales import policies
+from orders.sales import overrides, policies
 from orders.sales.lines import current_lines
 from orders.sales.locks import OrderRef, check_version, lock_order
 from orders.sales.models import SalesOrder
@@ -77,6 +82,10 @@ TRANSITION_LABELS: dict[str, StrPromise] = {name: t.label for name, t in ORDER_T
 REASON_REQUIRED = frozenset(name for name, t in ORDER_TRANSITIONS.items() if t.reason_required)
 
 
+def transition_label(name: str) -> StrPromise:
+    return ORDER_TRANSITIONS[name].label
+
+
 def _known(name: str) -> Transition:
     if name not in ORDER_TRANSITIONS:
         raise ValidationFailed(_("Unknown action."), fields={"action": [_("Unknown action.")]})
@@ -91,13 +100,16 @@ def order_transition(
     name: str,
     reason: str = "",
     expected_version: int | None = None,
+    override: bool = False,
 ) -> SalesOrder:
     """Run transition `name` on `order` (an instance, its id, or an OrderNumber as a user asked for it).
 
     Preconditions and errors, in the order they are checked: an unknown name is 400; an order the actor may
     not see is 403 (404 given an OrderNumber: a hidden order is missing); a stale `expected_version` or a
     status that does not allow the transition is 409; a missing permission is 403; hold and cancel without
-    a reason, or an unmet condition (no lines, no promised date) is 400. Nothing is written on refusal.
+    a reason, or an unmet condition (no lines, no promised date) is 400. Starting production or completing
+    ahead of the work orders is an override (orders.sales.overrides): 403 unless a production manager's,
+    400 without a reason or without `override=True`. Nothing is written on refusal.
 
     Side effects, in one transaction: the status (and the transition's timestamp) change, the version goes
     up, history records the actor and the reason (default: the transition's label), the typed event is
@@ -105,7 +117,12 @@ def order_transition(
     Not idempotent: a second call finds the new status and is refused (409).
     """
     return order_transition_in_transaction(
-        actor=actor, order=order, name=name, reason=reason, expected_version=expected_version
+        actor=actor,
+        order=order,
+        name=name,
+        reason=reason,
+        expected_version=expected_version,
+        override=override,
     )
 
 
@@ -120,6 +137,7 @@ def order_transition_in_transaction(
     locked: bool = False,
     publish: bool = True,
     unsaved_steps: list[SalesOrder] | None = None,
+    override: bool = False,
 ) -> SalesOrder:
     """order_transition's body, for a caller already inside a transaction (no savepoint of its own).
 
@@ -129,6 +147,7 @@ def order_transition_in_transaction(
     authority (policies.can_transition_by_change_request), the actor is who applies it.
     `publish=False`: the caller publishes the event itself later in the transaction, with
     `order_transition_publish` (a change request publishes its own "order.change_applied" first).
+    `override`: the caller confirms a start or completion ahead of the work orders (orders.sales.overrides).
     `unsaved_steps` (an order created here only): the order is not saved; a snapshot of it, stamped for its
     history row, is appended for the caller to save the order once and write the rows together.
     """
@@ -148,6 +167,7 @@ def order_transition_in_transaction(
             }
         )
     _check_permission(actor, order, name, change_request)
+    work = overrides.check_override(actor=actor, order=order, name=name, reason=reason, override=override)
     if transition.reason_required and not (reason or "").strip():
         raise ValidationFailed(_("Give a reason."), fields={"reason": [_("This field is required.")]})
     _check_conditions(order, name)
@@ -156,6 +176,8 @@ def order_transition_in_transaction(
         setattr(order, transition.timestamp, timezone.now())
     order.version += 1
     reason = reason or str(transition.label)
+    if work is not None:
+        reason = overrides.override_reason(name, reason, work)
     stamp(order, actor=actor, reason=reason)
     if unsaved_steps is not None:
         order._history_date = timezone.now()
@@ -163,7 +185,9 @@ def order_transition_in_transaction(
     else:
         order.save()
     if publish:
-        order_transition_publish(order, name, actor=actor, reason=reason, change_request=change_request)
+        order_transition_publish(
+            order, name, actor=actor, reason=reason, change_request=change_request, override=work is not None
+        )
     # A transition leaves the lines read under the lock in hand (orders.sales.lines): the caller may answer
     # with them.
     return order
@@ -173,6 +197,13 @@ def _check_permission(
     actor: Actor, order: SalesOrder, name: str, change_request: ChangeRequest | None
 ) -> None:
     if change_request is not None:
+        if name not in policies.CHANGE_REQUEST_TRANSITIONS:
+            refused(actor, name, order.number, f"{change_request.number}: no change request may {name}")
+            raise Forbidden(
+                _("A change request cannot %(action)s an order: only hold, resume or cancel it.")
+                % {"action": str(transition_label(name)).lower()},
+                code="not_by_change_request",
+            )
         if not policies.can_transition_by_change_request(order, name, change_request):
             refused(actor, name, order.number, f"{change_request.number} lacks the approval for {name}")
             raise Forbidden(
@@ -197,12 +228,16 @@ def order_transition_publish(
     actor: User | None,
     reason: str,
     change_request: ChangeRequest | None = None,
+    override: bool = False,
 ) -> None:
     """Publish the event of transition `name` ("hold" → OrderHeld), in the caller's transaction.
 
     One event however the transition was made, so that the outbox (CRM, MES) and the owner's notice are the
-    same; one made by a change request names it (change_request_id, change_request_number).
+    same; one made by a change request names it (change_request_id, change_request_number); an override
+    of the work orders says so (`override`: true; left out otherwise).
     """
+    # Only the start and completion events have the field: set when it is an override, left out otherwise.
+    extra: dict[str, Any] = {"override": True} if override else {}
     order_event_publish(
         order,
         domain_events.TRANSITION_EVENTS[name],
@@ -210,6 +245,7 @@ def order_transition_publish(
         reason=reason,
         change_request_id=change_request.pk if change_request is not None else None,
         change_request_number=change_request.number if change_request is not None else None,
+        **extra,
     )
 
 
@@ -242,16 +278,32 @@ def _check_conditions(order: SalesOrder, name: str) -> None:
 # --- the door under each transition's name (production's follow-up, commands, tests) -------------------
 class NamedTransition(Protocol):
     def __call__(
-        self, *, actor: Actor, order: OrderRef, reason: str = "", expected_version: int | None = None
+        self,
+        *,
+        actor: Actor,
+        order: OrderRef,
+        reason: str = "",
+        expected_version: int | None = None,
+        override: bool = False,
     ) -> SalesOrder: ...
 
 
 def _named(name: str) -> NamedTransition:
     def door(
-        *, actor: Actor, order: OrderRef, reason: str = "", expected_version: int | None = None
+        *,
+        actor: Actor,
+        order: OrderRef,
+        reason: str = "",
+        expected_version: int | None = None,
+        override: bool = False,
     ) -> SalesOrder:
         return order_transition(
-            actor=actor, order=order, name=name, reason=reason, expected_version=expected_version
+            actor=actor,
+            order=order,
+            name=name,
+            reason=reason,
+            expected_version=expected_version,
+            override=override,
         )
 
     door.__name__ = door.__qualname__ = f"order_{name}"

@@ -19,4 +19,5 @@ urlpatterns = [
     path("<str:number>/", views.order_detail, name="order_detail"),
     path("<str:number>/edit/", views.order_edit, name="order_edit"),
     path("<str:number>/actions/<slug:action>/", views.order_transition, name="order_transition"),
+    path("<str:number>/override/<slug:action>/", views.order_override, name="order_override"),
 ]

@@ -16,11 +16,13 @@ from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import Http404, HttpResponse, QueryDict, StreamingHttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from config.forms import add_errors
 from config.http import AuthenticatedRequest
 from config.kernel import Actor
 from config.kernel.errors import ApplicationError, Forbidden, StaleObject
@@ -28,12 +30,14 @@ from config.tables import FORMATS
 from orders import imports, panels
 from orders.catalog import customers_active, products_active, spec_display
 from orders.catalog.models import Product
-from orders.sales import creation, editing, policies, selectors, transitions
+from orders.providers import OrderWork, order_work
+from orders.sales import creation, editing, overrides, policies, selectors, transitions
 from orders.sales.forms import (
     BaseLineFormSet,
     OrderFilterForm,
     OrderHeaderForm,
     OrderLineForm,
+    OverrideForm,
     TransitionForm,
     apply_service_errors,
     line_formset,
@@ -58,6 +62,7 @@ ACTION_STYLES = {
     "resume": "btn-outline-primary",
     "cancel": "btn-outline-danger",
 }
+OVERRIDE_FIELDS = {"override": "confirm"}
 CONDITION_HINTS = {
     "confirm": gettext_lazy("Add at least one line first."),
     "release": gettext_lazy("Set a promised date first."),
@@ -102,13 +107,23 @@ def available_actions(order: SalesOrder, user: Actor) -> list[dict[str, Any]]:
     """The transitions this user may run on the order in its current status, as django-fsm defines them.
 
     A transition whose condition is not met yet (confirm without lines, release without a promised date)
-    is listed disabled with what to do, rather than hidden: the user learns why.
+    is listed disabled with what to do, rather than hidden: the user learns why. Start production and
+    complete ahead of the work orders are offered to a production manager only, as an override that opens
+    its confirmation page (`override_url`); the work orders move the order by themselves otherwise.
     """
     actions = []
+    work: OrderWork | None = None
     for name in transitions.TRANSITION_LABELS:
         meta = getattr(order, name)._django_fsm
         if not (meta.has_transition(order.status) and meta.has_transition_perm(order, order.status, user)):
             continue
+        override_url = ""
+        if name in overrides.WORK_TRANSITIONS:
+            work = work if work is not None else order_work(order)
+            if not overrides.work_earns(name, work):
+                if not overrides.can_override(user, order):
+                    continue
+                override_url = reverse("orders:order_override", args=[order.number, name])
         ready = meta.conditions_met(order, order.status)
         actions.append(
             {
@@ -116,6 +131,7 @@ def available_actions(order: SalesOrder, user: Actor) -> list[dict[str, Any]]:
                 "label": action_label(name),
                 "style": ACTION_STYLES.get(name, "btn-outline-secondary"),
                 "needs_reason": name in REASON_ACTIONS,
+                "override_url": override_url,
                 "enabled": ready,
                 "hint": "" if ready else CONDITION_HINTS.get(name, ""),
             }
@@ -170,6 +186,64 @@ def order_transition(request: AuthenticatedRequest, number: str, action: str) ->
             % {"action": action_label(action), "number": order.number},
         )
     return redirect("orders:order_detail", number=order.number)
+
+
+@require_http_methods(["GET", "POST"])
+def order_override(request: AuthenticatedRequest, number: str, action: str) -> HttpResponse:
+    """Start production or complete an order ahead of its work orders: the production manager's override.
+
+    GET shows what is unfinished (work order, product, done/planned, status) and asks for a reason and an
+    explicit confirmation; POST runs the one transition door with `override=True`. Without the permission:
+    403. Once the work earns the transition (it moved meanwhile), the page says so and sends the user back.
+    """
+    if action not in overrides.WORK_TRANSITIONS:
+        raise Http404
+    order = selectors.order_get(user=request.user, number=number)
+    if not overrides.can_override(request.user, order):
+        raise PermissionDenied
+    work = order_work(order)
+    form = OverrideForm(request.POST or None, initial={"version": order.version})
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            transitions.order_transition(
+                actor=request.user,
+                order=order.pk,
+                name=action,
+                reason=data["reason"],
+                expected_version=data.get("version"),
+                override=data["confirm"],
+            )
+        except Forbidden as exc:
+            raise PermissionDenied(exc.message) from exc
+        except ApplicationError as exc:
+            # The door's `override` is this form's confirmation.
+            fields = {OVERRIDE_FIELDS.get(key, key): value for key, value in exc.fields.items()}
+            for field, field_messages in fields.items():
+                if field in form.fields and field != "version":
+                    add_errors(form, field, field_messages)
+            if not any(field in form.fields and field != "version" for field in fields):
+                messages.error(request, _error_text(exc))
+                return redirect("orders:order_detail", number=order.number)
+        else:
+            messages.success(
+                request,
+                _("%(action)s: done for order %(number)s (override).")
+                % {"action": action_label(action), "number": order.number},
+            )
+            return redirect("orders:order_detail", number=order.number)
+    context = {
+        "order": order,
+        "action": action,
+        "label": action_label(action),
+        "form": form,
+        "work": work,
+        "earned": overrides.work_earns(action, work),
+        "summary": overrides.unfinished_summary(action, work),
+        "done": [w for w in work.work_orders if w.closed],
+    }
+    status = 400 if form.is_bound and form.errors else 200
+    return render(request, "orders/order_override.html", context, status=status)
 
 
 def _error_text(error: ApplicationError) -> str:

@@ -18,14 +18,14 @@ from django_fsm import can_proceed
 from config.kernel import Conflict, TransitionNotAllowed, ValidationFailed, publish, require, stamp
 from config.kernel.events import DispositionDecided
 from orders.change_requests.models import Disposition
-from orders.sales import order_event_payload, transitions
+from orders.sales import order_event_payload
 from orders.sales.models import OrderStatus, SalesOrder
 from production.changes.follow import new_work_order
 from production.changes.models import HOLDING_KINDS, ChangeDisposition, DispositionKind
 from production.changes.plans import quantity_text
 from production.replanning import schedule_request
-from production.work_orders import system_actor
-from production.work_orders.models import CLOSED_STATUSES, WorkOrder, WorkOrderStatus
+from production.work_orders import order_follow_work
+from production.work_orders.models import WorkOrder, WorkOrderStatus
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -151,23 +151,13 @@ def _remake(order: SalesOrder, work_order: WorkOrder, quantity: Decimal, actor: 
 
 
 def _roll_up_closed(order: SalesOrder, work_order: WorkOrder) -> SalesOrder:
-    """The order completes once every work order of its revision is closed and one was completed.
-
-    Like a progress report's roll-up (production.work_orders), but a cancelled work order may be the last
-    one to close here. Through the one transition door, as the system actor.
-    """
-    if order.status not in (OrderStatus.RELEASED, OrderStatus.IN_PRODUCTION):
-        return order
-    statuses = set(
-        WorkOrder.objects.filter(order=order, order_revision=order.revision).values_list("status", flat=True)
+    """The order completes once every work order of its revision is closed and one was completed (a
+    cancelled work order may be the last one to close here): production.work_orders' follow-up."""
+    return order_follow_work(
+        order=order,
+        work_order=work_order,
+        closed_reason=_("All work orders closed (%(number)s decided)") % {"number": work_order.number},
     )
-    if statuses <= set(CLOSED_STATUSES) and WorkOrderStatus.COMPLETED in statuses:
-        return transitions.order_complete(
-            actor=system_actor(),
-            order=order,
-            reason=_("All work orders closed (%(number)s decided)") % {"number": work_order.number},
-        )
-    return order
 
 
 def _publish_decided(

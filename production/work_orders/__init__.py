@@ -11,6 +11,7 @@ from production.work_orders.following import (
     on_order_released,
     on_order_replan,
 )
+from production.work_orders.lifecycle import order_follow_work, order_work
 from production.work_orders.making import (
     open_operations,
     operations_create,
@@ -94,7 +95,9 @@ __all__ = [
     "open_exceptions",
     "open_operations",
     "operations_create",
+    "order_follow_work",
     "order_progress",
+    "order_work",
     "order_work_orders",
     "progress_report_create",
     "records_visible_to",

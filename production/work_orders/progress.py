@@ -17,19 +17,16 @@ from django.utils.translation import gettext as _
 
 from config.kernel import Conflict, TransitionNotAllowed, ValidationFailed, publish, require, stamp
 from config.kernel.events import ProgressReported
-from orders import sales as order_services
-from orders.models import OrderStatus
 from production.inputs import decimal_input
 from production.replanning import schedule_request
+from production.work_orders.lifecycle import order_follow_work
 from production.work_orders.models import (
-    CLOSED_STATUSES,
     OperationStatus,
     ProgressReport,
     WorkOrder,
     WorkOrderOperation,
     WorkOrderStatus,
 )
-from production.work_orders.system import system_actor
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -163,20 +160,7 @@ def progress_report_create(
 
 
 def _roll_up_order(work_order: WorkOrder) -> None:
-    order = work_order.order
-    if order.status == OrderStatus.RELEASED:
-        order = order_services.order_start_production(
-            actor=system_actor(),
-            order=order,
-            reason=_("Production started (work order %(number)s)") % {"number": work_order.number},
-        )
-    if work_order.status != WorkOrderStatus.COMPLETED:
-        return
-    statuses = set(
-        WorkOrder.objects.filter(order=order, order_revision=order.revision).values_list("status", flat=True)
+    # The order follows its work (production.work_orders.lifecycle): started, then completed with the last.
+    order_follow_work(
+        order=work_order.order, work_order=work_order, closed_reason=_("All work orders completed")
     )
-    finished = statuses <= set(CLOSED_STATUSES) and WorkOrderStatus.COMPLETED in statuses
-    if finished and order.status in (OrderStatus.RELEASED, OrderStatus.IN_PRODUCTION):
-        order_services.order_complete(
-            actor=system_actor(), order=order, reason=_("All work orders completed")
-        )

@@ -12,6 +12,7 @@ from django_fsm import can_proceed, has_transition_perm
 from config.kernel import Conflict, TransitionNotAllowed, ValidationFailed, refused, stamp
 from orders.models import OrderStatus
 from production.replanning import schedule_request
+from production.work_orders.lifecycle import order_follow_work
 from production.work_orders.models import WorkOrder
 from production.work_orders.selectors import work_orders_pending_disposition
 
@@ -75,5 +76,12 @@ def work_order_transition(
         work_order.released_at = timezone.now()
     stamp(work_order, actor=actor, reason=reason or str(WORK_ORDER_LABELS[name]))
     work_order.save()
+    if name == "cancel":
+        # A planner's cancel closes the work order: the rest done, the order completes (lifecycle).
+        order_follow_work(
+            order=work_order.order,
+            work_order=work_order,
+            closed_reason=_("All work orders closed (%(number)s cancelled)") % {"number": work_order.number},
+        )
     schedule_request(trigger=f"work_order.{name} {work_order.number}")
     return work_order

@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 
 from orders.sales import transitions
 from production import master_data, work_orders
-from tests.factories import CustomerFactory, UserFactory, make_order
+from tests.factories import CustomerFactory, UserFactory, complete_by_hand, make_order
 
 pytestmark = [
     pytest.mark.browser,
@@ -119,9 +119,7 @@ def test_a_customer_whose_phone_keeps_no_cookies_rates_the_delivered_order(page,
     order = transitions.order_release(
         actor=planner, order=make_order(owner=sally, customer=CustomerFactory(language="en"), confirmed=True)
     )
-    order = transitions.order_ship(
-        actor=manager, order=transitions.order_complete(actor=planner, order=order)
-    )
+    order = transitions.order_ship(actor=manager, order=complete_by_hand(order))
     link = tracking.tracking_link_create(actor=sally, order=order)
 
     page.set_viewport_size(PHONE)

@@ -14,7 +14,7 @@ from crm_sync.models import Delivery, ExternalSystem, InboundMessage
 from orders.models import OrderStatus, SalesOrder
 from orders.sales import transitions
 from tests.crm_sync.factories import TEST_SECRET, ExternalSystemFactory
-from tests.factories import UserFactory, make_order
+from tests.factories import UserFactory, complete_by_hand, make_order
 
 pytestmark = pytest.mark.django_db
 
@@ -142,7 +142,10 @@ def test_a_body_without_a_type_is_refused_naming_the_field(client, mes_system):
     assert "type" in response.json()["error"]["fields"]
 
 
-def test_progress_from_the_mes_moves_the_order_once(client, mes_system, sales, planner):
+def test_an_order_level_running_report_ahead_of_the_work_orders_is_refused_once(
+    client, mes_system, sales, planner
+):
+    # Production starts with the first work order that starts (orders.sales.overrides), not on the MES's word.
     order = released_order(sales, planner)
     post(client, progress(order, "running"), msg_id="msg_1")
     post(client, progress(order, "running"), msg_id="msg_1")
@@ -150,16 +153,14 @@ def test_progress_from_the_mes_moves_the_order_once(client, mes_system, sales, p
     process_all()
     process_all()
 
-    order = SalesOrder.objects.get(pk=order.pk)  # protected FSM field: re-read, don't refresh
-    assert order.status == OrderStatus.IN_PRODUCTION
-    assert order.history.filter(status=OrderStatus.IN_PRODUCTION).count() == 1
-    assert InboundMessage.objects.get().state == InboundMessage.State.PROCESSED
+    assert SalesOrder.objects.get(pk=order.pk).status == OrderStatus.RELEASED
+    message = InboundMessage.objects.get()
+    assert (message.state, message.result["error"]) == (InboundMessage.State.DEAD, "override_required")
+    assert "cannot start yet: No work order has started" in message.result["message"]
 
 
 def test_a_late_running_report_does_not_roll_a_completed_order_back(client, mes_system, sales, planner):
-    order = released_order(sales, planner)
-    post(client, progress(order, "completed"))
-    process_all()
+    order = complete_by_hand(released_order(sales, planner))
     post(client, progress(order, "running"))
 
     process_all()

@@ -31,7 +31,7 @@ from orders.notifications.models import DeliveryStatus, NotificationKind
 from orders.sales import transitions
 from orders.tasks import notifications_sweep
 from orders.tracking import services as tracking
-from tests.factories import make_order
+from tests.factories import complete_by_hand, make_order
 from tests.orders.change_requests.cr_helpers import approved, make_line, released_order, submitted
 
 pytestmark = pytest.mark.django_db
@@ -225,7 +225,7 @@ def test_a_superseded_draft_tells_only_its_requester(sales, planner, approvers):
 
 def test_a_shipped_order_notifies_its_owner(sales, planner, manager):
     order = transitions.order_release(actor=planner, order=make_order(owner=sales, confirmed=True))
-    order = transitions.order_complete(actor=planner, order=order)
+    order = complete_by_hand(order)
     transitions.order_ship(actor=manager, order=order)
     notice = Notification.objects.get(kind=NotificationKind.ORDER_SHIPPED)
     assert (notice.recipient, notice.order) == (sales, order)
@@ -237,9 +237,8 @@ def test_the_shipped_email_goes_out_after_commit_in_the_users_language(
 ):
     choose(sales, NotificationKind.ORDER_SHIPPED, "email")
     NotificationProfile.objects.create(user=sales, language="zh-hans")
-    order = transitions.order_complete(
-        actor=planner,
-        order=transitions.order_release(actor=planner, order=make_order(owner=sales, confirmed=True)),
+    order = complete_by_hand(
+        transitions.order_release(actor=planner, order=make_order(owner=sales, confirmed=True))
     )
     with django_capture_on_commit_callbacks(execute=True):
         transitions.order_ship(actor=manager, order=order)
@@ -251,9 +250,7 @@ def test_a_customers_rating_reaches_the_owner_and_whoever_sent_the_link(
     sales, planner, manager, service_agent
 ):
     order = transitions.order_release(actor=planner, order=make_order(owner=sales, confirmed=True))
-    order = transitions.order_ship(
-        actor=manager, order=transitions.order_complete(actor=planner, order=order)
-    )
+    order = transitions.order_ship(actor=manager, order=complete_by_hand(order))
     link = tracking.tracking_link_create(actor=service_agent, order=order)
     Notification.objects.all().delete()
     tracking.order_rating_submit(link=link, score="2", comment="Two boxes arrived crushed")
@@ -286,12 +283,15 @@ def test_the_owner_is_not_told_of_the_hold_they_made_themselves(sales):
     assert not Notification.objects.exists()
 
 
-def test_a_completed_order_notifies_its_owner(sales, planner):
+def test_an_order_completed_by_hand_tells_its_owner_it_was_an_override_and_why(sales, planner, manager):
     order = transitions.order_release(actor=planner, order=make_order(owner=sales, confirmed=True))
-    transitions.order_complete(actor=planner, order=order)
+    complete_by_hand(order, actor=manager, reason="Customer collects the parts as they are")
     notice = Notification.objects.get(kind=NotificationKind.ORDER_COMPLETED)
-    assert notice.recipient == sales
-    assert notice.order == order
+    assert (notice.recipient, notice.order, notice.event) == (sales, order, "order.completed.override")
+    assert notice.title == f"Your order {order.number} was completed by hand (override)"
+    assert "a production manager completed it, work unfinished" in notice.body
+    assert "Customer collects the parts as they are" in notice.body
+    assert f"{order.number}-01" in notice.body  # the unfinished work order, from the history's reason
 
 
 def test_events_nobody_asked_for_notify_nobody(sales, planner):
@@ -312,7 +312,7 @@ def test_notices_listen_only_to_the_bus_events_they_route():
 def test_nothing_is_written_when_the_change_rolls_back(sales, planner):
     order = transitions.order_release(actor=planner, order=make_order(owner=sales, confirmed=True))
     with pytest.raises(RuntimeError), transaction.atomic():
-        transitions.order_complete(actor=planner, order=order)
+        complete_by_hand(order)
         raise RuntimeError("the caller's transaction fails later")
     assert not Notification.objects.exists()
 
@@ -320,7 +320,7 @@ def test_nothing_is_written_when_the_change_rolls_back(sales, planner):
 # --- channels ------------------------------------------------------------------------------------------
 def complete(sales, planner):
     order = transitions.order_release(actor=planner, order=make_order(owner=sales, confirmed=True))
-    return transitions.order_complete(actor=planner, order=order)
+    return complete_by_hand(order)
 
 
 def test_by_default_a_notice_is_in_app_only(sales, planner, django_capture_on_commit_callbacks):
@@ -368,7 +368,7 @@ def test_the_email_is_written_in_the_users_language(sales, planner, django_captu
     NotificationProfile.objects.create(user=sales, language="zh-hans")
     with django_capture_on_commit_callbacks(execute=True):
         order = complete(sales, planner)
-    assert mail.outbox[0].subject == f"您的订单 {order.number} 已完工"
+    assert mail.outbox[0].subject == f"您的订单 {order.number} 已被手动强制完工"
 
 
 def test_the_chat_webhook_receives_a_wecom_text_message(
@@ -539,7 +539,8 @@ def test_the_inbox_shows_notices_in_the_readers_language(client, sales, planner)
     order = complete(sales, planner)
     client.force_login(sales)
     client.cookies["django_language"] = "zh-hans"
-    assert f"您的订单 {order.number} 已完工" in client.get(reverse("notifications:inbox")).content.decode()
+    inbox = client.get(reverse("notifications:inbox")).content.decode()
+    assert f"您的订单 {order.number} 已被手动强制完工" in inbox
 
 
 def test_the_inbox_needs_a_login(client):

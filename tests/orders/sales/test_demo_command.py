@@ -200,15 +200,16 @@ def test_open_orders_have_dates_from_today_on_and_closed_ones_dates_in_the_past(
             assert order.requested_date >= today
 
 
-def test_without_production_the_planner_records_production_start_and_completion():
+def test_without_production_the_manager_records_production_start_and_completion_as_an_override():
     setup_demo("--orders", "40")
 
-    completers = set(
-        SalesOrder.history.filter(status=OrderStatus.COMPLETED, history_type="~").values_list(
-            "history_user__username", flat=True
-        )
+    completions = SalesOrder.history.filter(status=OrderStatus.COMPLETED, history_type="~")
+    completers = set(completions.values_list("history_user__username", flat=True))
+    assert completers == {"manager"}
+    assert all(
+        reason.startswith("Override by hand: Demo data")
+        for reason in completions.values_list("history_change_reason", flat=True)
     )
-    assert completers == {"planner"}
 
 
 def test_orders_are_created_through_the_services_with_outbox_events():

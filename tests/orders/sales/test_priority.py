@@ -7,7 +7,7 @@ from config.kernel.errors import Conflict, Forbidden, StaleObject, ValidationFai
 from orders import sales as services
 from orders.models import Priority, SalesOrder
 from orders.sales import transitions
-from tests.factories import CustomerFactory, make_order
+from tests.factories import CustomerFactory, make_order, start_by_hand
 
 pytestmark = pytest.mark.django_db
 
@@ -53,7 +53,7 @@ def test_it_publishes_priority_changed_so_production_replans(sales, planner, pub
 
 def test_a_production_manager_may_change_the_priority_of_an_order_in_production(sales, planner, manager):
     order = released_order(sales, planner)
-    order = transitions.order_start_production(actor=planner, order=order)
+    order = start_by_hand(order)
     order = services.order_set_priority(actor=manager, order=order, priority=Priority.LOW, reason="Slipped")
     assert order.priority == Priority.LOW
 

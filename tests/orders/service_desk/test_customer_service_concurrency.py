@@ -15,7 +15,7 @@ from orders.notifications import services as notifications
 from orders.notifications.models import DeliveryStatus, NotificationKind
 from orders.sales import transitions
 from orders.tracking import services as tracking
-from tests.factories import UserFactory, make_order
+from tests.factories import UserFactory, complete_by_hand, make_order
 from tests.orders.sales.test_concurrency import _in_threads
 from tests.services import require_postgresql
 
@@ -26,7 +26,7 @@ def _shipped_order():
     sales = UserFactory(role="sales")
     planner = UserFactory(role="planner")
     order = transitions.order_release(actor=planner, order=make_order(owner=sales, confirmed=True))
-    order = transitions.order_complete(actor=planner, order=order)
+    order = complete_by_hand(order)
     return sales, transitions.order_ship(actor=UserFactory(role="production_manager"), order=order)
 
 
@@ -67,7 +67,7 @@ def test_two_workers_on_one_delivery_send_it_once():
         )
         planner = UserFactory(role="planner")
         order = transitions.order_release(actor=planner, order=make_order(owner=sales, confirmed=True))
-        transitions.order_complete(actor=planner, order=order)
+        complete_by_hand(order)
         delivery = NotificationDelivery.objects.get()
 
         outcomes, errors = _in_threads(

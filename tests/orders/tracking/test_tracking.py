@@ -17,7 +17,7 @@ from config.kernel.errors import Conflict, Forbidden, ValidationFailed
 from orders.models import OrderRating, TrackingLink
 from orders.sales import transitions
 from orders.tracking import services as tracking
-from tests.factories import CustomerFactory, UserFactory, make_order
+from tests.factories import CustomerFactory, UserFactory, complete_by_hand, make_order, start_by_hand
 
 pytestmark = pytest.mark.django_db
 
@@ -44,8 +44,8 @@ def released(sales, planner, **kwargs):
 
 def shipped(sales, planner, manager, **kwargs):
     order = released(sales, planner, **kwargs)
-    order = transitions.order_start_production(actor=planner, order=order)
-    order = transitions.order_complete(actor=planner, order=order)
+    order = start_by_hand(order)
+    order = complete_by_hand(order)
     return transitions.order_ship(actor=manager, order=order)
 
 

@@ -31,7 +31,14 @@ from production.kpis import (
 )
 from production.scheduling import schedule_run
 from production.work_orders import ExceptionKind
-from tests.factories import CustomerFactory, ProductFactory, ProductFamilyFactory, UserFactory, make_order
+from tests.factories import (
+    CustomerFactory,
+    ProductFactory,
+    ProductFamilyFactory,
+    UserFactory,
+    make_order,
+    start_by_hand,
+)
 from tests.production.conftest import make_routing, make_work_center
 
 pytestmark = pytest.mark.django_db
@@ -106,7 +113,7 @@ def test_flow_time_weekly_chart_has_one_point_per_week_of_the_period(started_ord
 def test_starting_production_stamps_the_order(sales, planner):
     order = transitions.order_release(actor=planner, order=make_order(owner=sales, confirmed=True))
 
-    order = transitions.order_start_production(actor=planner, order=order)
+    order = start_by_hand(order)
 
     assert order.production_started_at is not None
 
