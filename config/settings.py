@@ -333,6 +333,16 @@ if not 0 <= CRM_PROGRESS_INTERVAL_SECONDS <= 24 * 3600:
 PROJECTION_SHIFT_HOURS = env_int("ORDERBRIDGE_PROJECTION_SHIFT_HOURS", 24)
 if not 0 <= PROJECTION_SHIFT_HOURS <= 24 * 365:
     raise ImproperlyConfigured("ORDERBRIDGE_PROJECTION_SHIFT_HOURS must be between 0 and 8760.")
+# A change to work under way delivered to the MES but not acknowledged within this time is shown on the order
+# page and in sync health, and its planner is notified (checked by beat every MES_ACK_CHECK_SECONDS).
+MES_ACK_TIMEOUT_SECONDS = env_int("ORDERBRIDGE_MES_ACK_TIMEOUT_SECONDS", 120)
+if not 1 <= MES_ACK_TIMEOUT_SECONDS <= 7 * 24 * 3600:
+    raise ImproperlyConfigured("ORDERBRIDGE_MES_ACK_TIMEOUT_SECONDS must be between 1 and 604800.")
+MES_ACK_CHECK_SECONDS = env_int("ORDERBRIDGE_MES_ACK_CHECK_SECONDS", 30)
+# A rework request tells the MES how many rework rounds a work order may have at most.
+MES_REWORK_MAX_ROUNDS = env_int("ORDERBRIDGE_MES_REWORK_MAX_ROUNDS", 2)
+if not 1 <= MES_REWORK_MAX_ROUNDS <= 20:
+    raise ImproperlyConfigured("ORDERBRIDGE_MES_REWORK_MAX_ROUNDS must be between 1 and 20.")
 CELERY_BEAT_SCHEDULE = {
     # Due retries, and pending events whose task was lost with the broker, are picked up here.
     "crm-sync-sweep": {"task": "crm_sync.deliveries_sweep", "schedule": float(SYNC_SWEEP_SECONDS)},
@@ -340,6 +350,8 @@ CELERY_BEAT_SCHEDULE = {
     "crm-sync-reconcile": {"task": "crm_sync.reconcile", "schedule": float(SYNC_RECONCILE_SECONDS)},
     # Progress events whose countdown task was lost (each normally goes out from its own task, on time).
     "crm-sync-progress": {"task": "crm_sync.progress_sweep", "schedule": float(SYNC_SWEEP_SECONDS)},
+    # Changes to work under way the MES has not acknowledged in time: shown, and the planner told.
+    "crm-sync-mes-acks": {"task": "crm_sync.mes_acks_overdue", "schedule": float(MES_ACK_CHECK_SECONDS)},
 }
 
 # --- Customer service: tracking links and notifications ----------------------------------------------

@@ -61,3 +61,9 @@ def progress_sweep(limit: int = 500) -> int:
     """Beat, every SYNC_SWEEP_SECONDS: the relay for progress events. Writes the owed ones whose countdown
     task is overdue by SYNC_RELAY_GRACE_SECONDS (lost with the broker); returns how many were written."""
     return progress.progress_emit_due(limit=limit, grace_seconds=settings.SYNC_RELAY_GRACE_SECONDS)
+
+
+@shared_task(name="crm_sync.mes_acks_overdue", ignore_result=True, base=PoisonGuardedTask)
+def mes_acks_overdue() -> int:
+    """Beat, every MES_ACK_CHECK_SECONDS: tell the planners about changes the MES has not acknowledged."""
+    return outbox.mes_acks_overdue_notify(now=timezone.now())

@@ -66,6 +66,23 @@ def _expected(system: ExternalSystem, order: SalesOrder) -> dict[str, Any]:
     return {"revision": order.revision, "work_orders": numbers}
 
 
+def _their_numbers(held: Any, ours: dict) -> list[str]:
+    """The MES's work orders to compare with ours: a list of numbers, or (per work order, as the simulator
+    now holds them) those of this order that are ours — its own rework work orders left out, and a work
+    order cancelled in an earlier revision only where we still count it."""
+    if not isinstance(held, dict):
+        return sorted(held or [])
+    return sorted(
+        number
+        for number, work_order in held.items()
+        if not (isinstance(work_order, dict) and work_order.get("rework_of"))
+        and (
+            number in ours["work_orders"]
+            or not (isinstance(work_order, dict) and work_order.get("status") == "Cancelled")
+        )
+    )
+
+
 def _differences(system: ExternalSystem, ours: dict, theirs: dict) -> list[str]:
     kinds: list[str] = []
     is_crm = system.kind == ExternalSystem.Kind.CRM
@@ -74,7 +91,7 @@ def _differences(system: ExternalSystem, ours: dict, theirs: dict) -> list[str]:
     if "revision" in theirs and str(theirs["revision"]) != str(ours["revision"]):
         kinds.append(Drift.Kind.REVISION)
     compare_work_orders = not is_crm and ours["work_orders"] and "work_orders" in theirs
-    if compare_work_orders and sorted(theirs["work_orders"] or []) != ours["work_orders"]:
+    if compare_work_orders and _their_numbers(theirs["work_orders"], ours) != ours["work_orders"]:
         kinds.append(Drift.Kind.WORK_ORDERS)
     return kinds
 

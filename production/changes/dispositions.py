@@ -10,21 +10,23 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_fsm import can_proceed
 
 from config.kernel import Conflict, TransitionNotAllowed, ValidationFailed, publish, require, stamp
-from config.kernel.events import DispositionDecided
+from config.kernel.events import DispositionDecided, WorkOrderCancelled
 from orders.change_requests.models import Disposition
 from orders.sales import order_event_payload
 from orders.sales.models import OrderStatus, SalesOrder
+from production.changes.announce import announce_disposition, rework_rounds
 from production.changes.follow import new_work_order
 from production.changes.models import HOLDING_KINDS, ChangeDisposition, DispositionKind
 from production.changes.plans import quantity_text
 from production.replanning import schedule_request
-from production.work_orders import order_follow_work
+from production.work_orders import order_follow_work, work_order_announce
 from production.work_orders.models import WorkOrder, WorkOrderStatus
 
 if TYPE_CHECKING:
@@ -85,6 +87,14 @@ def change_disposition_decide(
         ]
     if not reason:
         errors["reason"] = [_("This field is required.")]
+    limit = settings.MES_REWORK_MAX_ROUNDS
+    if decision == Disposition.REWORK and "decision" not in errors:
+        done = rework_rounds(work_order_id=row.work_order_id, excluding=row.change_request_number)
+        if done >= limit:
+            errors["decision"] = [
+                _("This work order was reworked %(rounds)s times already, the limit: scrap it instead.")
+                % {"rounds": done}
+            ]
     if errors:
         raise ValidationFailed(_("Please correct the errors below."), fields=errors)
 
@@ -112,6 +122,25 @@ def change_disposition_decide(
     if moved or remade is not None:
         _publish_decided(order, row, work_order, remade, actor, why)
         schedule_request(trigger=f"disposition.decided {work_order.number}")
+    # The MES is told by the work order's own id: cancelled (scrap of held work), and what to do with what
+    # was made (to stock, scrap, or a rework request).
+    if moved and work_order.status == WorkOrderStatus.CANCELLED:
+        work_order_announce(
+            WorkOrderCancelled,
+            work_order=work_order,
+            actor=actor,
+            reason=why,
+            change_request_number=row.change_request_number,
+        )
+    announce_disposition(
+        work_order,
+        decision=decision,
+        quantity=row.quantity,
+        kind=row.kind,
+        change_request_number=row.change_request_number,
+        actor=actor,
+        reason=why,
+    )
     return row
 
 
