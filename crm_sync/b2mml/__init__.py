@@ -12,13 +12,7 @@ from crm_sync.b2mml.mes_messages import (
     performance_for,
     performance_read,
 )
-from crm_sync.b2mml.schedules import (
-    REQUEST_STATES,
-    VERBS,
-    schedule_for_event,
-    schedule_read,
-    work_order_state,
-)
+from crm_sync.b2mml.schedules import REQUEST_STATES, VERBS, schedule_for_event, schedule_read
 from crm_sync.b2mml.schemas import (
     PERFORMANCE_ENTRY_POINT,
     SCHEDULE_ENTRY_POINT,
@@ -46,5 +40,4 @@ __all__ = [
     "schema_path",
     "serialize",
     "validation_errors",
-    "work_order_state",
 ]

@@ -45,12 +45,6 @@ REQUEST_STATES = {
 # A work order held, cancelled or completed on its own (a change, a disposition) says so, whatever its order.
 WORK_ORDER_OWN_STATES = {"on_hold": "Held", "cancelled": "Cancelled", "completed": "Completed"}
 
-
-def work_order_state(*, order_status: str, work_order_status: str) -> str:
-    """The ISA-95 request state a work order goes out with (reconciliation compares the MES's with it)."""
-    return WORK_ORDER_OWN_STATES.get(work_order_status, REQUEST_STATES.get(order_status, "Other"))
-
-
 # A request without work orders (an order line) is one operation of this name.
 PRODUCE = "PRODUCE"
 
@@ -257,7 +251,7 @@ def _work_order_request(
     schedule: ET.Element, event: dict, data: dict, state: str, work_order: dict, line: dict
 ) -> None:
     """One OperationsRequest per work order, one SegmentRequirement per routing operation."""
-    state = WORK_ORDER_OWN_STATES.get(work_order.get("status", ""), state)  # as work_order_state()
+    state = WORK_ORDER_OWN_STATES.get(work_order.get("status", ""), state)
     due = line.get("due_date") or data.get("promised_date")
     request = _request(
         schedule, request_id=work_order["number"], sku=work_order["sku"], data=data, due=due, state=state

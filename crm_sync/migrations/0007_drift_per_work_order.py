@@ -4,20 +4,30 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('crm_sync', '0006_sync_kpi_indexes'),
+        ("crm_sync", "0006_sync_kpi_indexes"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='drift',
-            name='work_order',
-            field=models.CharField(blank=True, max_length=40, verbose_name='work order'),
+            model_name="drift",
+            name="work_order",
+            field=models.CharField(blank=True, max_length=40, verbose_name="work order"),
         ),
         migrations.AlterField(
-            model_name='drift',
-            name='kind',
-            field=models.CharField(choices=[('missing_there', 'Unknown to the other system'), ('missing_here', 'Unknown here'), ('status', 'Status differs'), ('revision', 'Revision differs'), ('work_orders', 'Work orders differ'), ('quantity', 'Quantity differs')], max_length=20, verbose_name='kind'),
+            model_name="drift",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("missing_there", "Unknown to the other system"),
+                    ("missing_here", "Unknown here"),
+                    ("status", "Status differs"),
+                    ("revision", "Revision differs"),
+                    ("work_orders", "Work orders differ"),
+                    ("quantity", "Quantity differs"),
+                ],
+                max_length=20,
+                verbose_name="kind",
+            ),
         ),
     ]

@@ -15,10 +15,19 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from crm_sync.b2mml import work_order_state
+from crm_sync.b2mml import REQUEST_STATES
 from crm_sync.models import Drift, ExternalSystem
 from orders.models import SalesOrder
 from production.work_orders import WorkOrder
+
+# As crm_sync.b2mml.schedules sends a work order: its own state when held, cancelled or completed, else its
+# order's.
+WORK_ORDER_OWN_STATES = {"on_hold": "Held", "cancelled": "Cancelled", "completed": "Completed"}
+
+
+def work_order_state(order_status: str, work_order_status: str) -> str:
+    return WORK_ORDER_OWN_STATES.get(work_order_status) or REQUEST_STATES.get(order_status, "Other")
+
 
 # ISA-95 states that say the same thing to us: whether a released request shows Released or Running
 # depends on whether the MES started it, which it tells us by progress, not by what we sent; a completed
@@ -91,7 +100,7 @@ def _mes_findings(order: SalesOrder, held: dict[str, Any] | None) -> list[Findin
 
 
 def _work_order_view(order: SalesOrder, work_order: WorkOrder) -> dict[str, str]:
-    status = work_order_state(order_status=order.status, work_order_status=work_order.status)
+    status = work_order_state(order.status, work_order.status)
     return {"quantity": str(work_order.quantity), "status": status}
 
 
