@@ -7,12 +7,21 @@ Modules: schedules (export: our order events as OperationsSchedule, and reading 
 
 from crm_sync.b2mml.elements import NS, RELEASE_ID, serialize
 from crm_sync.b2mml.mes_messages import (
+    MES_OPERATION_ID,
+    MES_WORK_ORDER_ID,
     acknowledged_bod_ids,
+    acknowledged_work_orders,
     acknowledgement_for,
     performance_for,
     performance_read,
 )
-from crm_sync.b2mml.schedules import REQUEST_STATES, VERBS, schedule_for_event, schedule_read
+from crm_sync.b2mml.schedules import (
+    REQUEST_STATES,
+    VERBS,
+    schedule_for_event,
+    schedule_read,
+    work_order_state,
+)
 from crm_sync.b2mml.schemas import (
     PERFORMANCE_ENTRY_POINT,
     SCHEDULE_ENTRY_POINT,
@@ -23,6 +32,8 @@ from crm_sync.b2mml.schemas import (
 )
 
 __all__ = [
+    "MES_OPERATION_ID",
+    "MES_WORK_ORDER_ID",
     "NS",
     "PERFORMANCE_ENTRY_POINT",
     "RELEASE_ID",
@@ -30,6 +41,7 @@ __all__ = [
     "SCHEDULE_ENTRY_POINT",
     "VERBS",
     "acknowledged_bod_ids",
+    "acknowledged_work_orders",
     "acknowledgement_for",
     "load_schema",
     "performance_for",
@@ -40,4 +52,5 @@ __all__ = [
     "schema_path",
     "serialize",
     "validation_errors",
+    "work_order_state",
 ]

@@ -7,7 +7,9 @@ the tests, so both ends of the contract are exercised.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from decimal import Decimal, InvalidOperation
+from typing import Any
 from xml.etree import ElementTree as ET
 
 from crm_sync.b2mml.elements import (
@@ -22,6 +24,9 @@ from crm_sync.b2mml.elements import (
 )
 
 MES_SENDER = "MES"
+# The SegmentParameters that carry the MES's own ids (its acknowledgements; our messages once known).
+MES_WORK_ORDER_ID = "mes_work_order_id"
+MES_OPERATION_ID = "mes_operation_id"
 # The newer names first; V0401's Production* names are the legacy dialect (SyncProductionPerformance).
 _RESPONSE_NAMES = ("OperationsResponse", "ProductionResponse")
 _PERFORMANCE_NAMES = ("OperationsPerformance", "ProductionPerformance")
@@ -43,8 +48,57 @@ def acknowledged_bod_ids(document: bytes) -> tuple[str, list[str]]:
     return local_name(root.tag), ids
 
 
-def acknowledgement_for(*, bod_ids: list[str], created: str, bod_id: str) -> bytes:
-    """A V0701 AcknowledgeOperationsSchedule confirming our BODIDs (what the MES simulator answers)."""
+def acknowledged_work_orders(document: bytes) -> list[dict]:
+    """The MES's own ids in an AcknowledgeOperationsSchedule (as `acknowledgement_for` writes them):
+    per acknowledged OperationsRequest (our work order number), its MES id and its operations' MES ids.
+
+    [{"number": "SO-…-01", "mes_id": "MES-WO-7" or None, "operations": [{"sequence": 10, "mes_id": "…"}]}]
+    """
+    root = ET.fromstring(document)  # noqa: S314 - signed sender, no DTDs in B2MML
+    found = []
+    for request in root.iter():
+        if local_name(request.tag) != "OperationsRequest":
+            continue
+        mes_id = None
+        operations = []
+        for segment in children(request, "SegmentRequirement"):
+            parameters = {
+                text_of(parameter, "ID"): text_of(children(parameter, "Value")[0], "ValueString")
+                for parameter in children(segment, "SegmentParameter")
+                if children(parameter, "Value")
+            }
+            mes_id = mes_id or parameters.get(MES_WORK_ORDER_ID)
+            sequence = text_of(segment, "ProcessSegmentID") or ""
+            if parameters.get(MES_OPERATION_ID) and sequence.isdigit():
+                operations.append({"sequence": int(sequence), "mes_id": parameters[MES_OPERATION_ID]})
+        found.append({"number": text_of(request, "ID"), "mes_id": mes_id, "operations": operations})
+    return found
+
+
+def _id_parameter(segment: ET.Element, name: str, value: str) -> None:
+    parameter = sub(segment, "SegmentParameter")
+    sub(parameter, "ID", name)
+    holder = sub(parameter, "Value")
+    sub(holder, "ValueString", value)
+    sub(holder, "DataType", "string")
+
+
+def acknowledgement_for(
+    *,
+    bod_ids: list[str],
+    created: str,
+    bod_id: str,
+    order_number: str = "",
+    work_orders: Sequence[Mapping[str, Any]] = (),
+) -> bytes:
+    """A V0701 AcknowledgeOperationsSchedule confirming our BODIDs (what the MES simulator answers).
+
+    The schema wants the acknowledged OperationsSchedule after the Acknowledge: one OperationsRequest per
+    work order taken (ID: our number), one SegmentRequirement per operation (ProcessSegmentID: its
+    sequence), and the MES's own ids as SegmentParameters `mes_work_order_id` / `mes_operation_id`.
+    `work_orders`: [{"number", "mes_id", "operations": [{"sequence", "mes_id"}]}]; none: one request named
+    after the order (a message without work orders).
+    """
     root = ET.Element(qualified("AcknowledgeOperationsSchedule"), {"releaseID": RELEASE_ID})
     application_area(root, sender=MES_SENDER, created=created, bod_id=bod_id)
     data_area = sub(root, "DataArea")
@@ -53,6 +107,23 @@ def acknowledgement_for(*, bod_ids: list[str], created: str, bod_id: str) -> byt
         original_area = sub(acknowledge, "OriginalApplicationArea")
         sub(original_area, "CreationDateTime", created)
         sub(original_area, "BODID", original)
+    schedule = sub(data_area, "OperationsSchedule")
+    sub(schedule, "ID", order_number or (bod_ids[0] if bod_ids else bod_id))
+    taken = list(work_orders) or [{"number": order_number or bod_id, "mes_id": None, "operations": []}]
+    for work_order in taken:
+        request = sub(schedule, "OperationsRequest")
+        sub(request, "ID", work_order["number"])
+        operations = list(work_order.get("operations") or []) or [{"sequence": 10, "mes_id": None}]
+        for operation in operations:
+            segment = sub(request, "SegmentRequirement")
+            sub(segment, "ID", f"{work_order['number']}/{operation['sequence']}")
+            sub(segment, "ProcessSegmentID", str(operation["sequence"]))
+            sub(segment, "OperationsDefinitionID", work_order["number"])
+            sub(segment, "OperationsSegmentID", str(operation["sequence"]))
+            if work_order.get("mes_id"):
+                _id_parameter(segment, MES_WORK_ORDER_ID, str(work_order["mes_id"]))
+            if operation.get("mes_id"):
+                _id_parameter(segment, MES_OPERATION_ID, str(operation["mes_id"]))
     return serialize(root)
 
 

@@ -29,7 +29,14 @@ from crm_sync.b2mml.elements import (
 SENDER = "OrderBridge"
 
 # Our event → the BOD verb; the order's status → ISA-95 request state.
-VERBS = {"order.released": "Process", "order.resync": "Sync", "order.cancelled": "Cancel"}
+VERBS = {
+    "order.released": "Process",
+    "order.resync": "Sync",
+    "order.cancelled": "Cancel",
+    "work_order.cancelled": "Cancel",
+    # A rework work order is new work for the MES.
+    "work_order.rework_requested": "Process",
+}
 REQUEST_STATES = {
     "draft": "Forecast",
     "confirmed": "Waiting",
@@ -44,6 +51,12 @@ REQUEST_STATES = {
 
 # A work order held, cancelled or completed on its own (a change, a disposition) says so, whatever its order.
 WORK_ORDER_OWN_STATES = {"on_hold": "Held", "cancelled": "Cancelled", "completed": "Completed"}
+
+
+def work_order_state(order_status: str, work_order_status: str) -> str:
+    """A work order's ISA-95 request state: its own when held, cancelled or completed, else its order's."""
+    return WORK_ORDER_OWN_STATES.get(work_order_status) or REQUEST_STATES.get(order_status, "Other")
+
 
 # A request without work orders (an order line) is one operation of this name.
 PRODUCE = "PRODUCE"
@@ -252,6 +265,7 @@ def _work_order_request(
 ) -> None:
     """One OperationsRequest per work order, one SegmentRequirement per routing operation."""
     state = WORK_ORDER_OWN_STATES.get(work_order.get("status", ""), state)
+    change = work_order.get("change") or {}
     due = line.get("due_date") or data.get("promised_date")
     request = _request(
         schedule, request_id=work_order["number"], sku=work_order["sku"], data=data, due=due, state=state
@@ -274,10 +288,18 @@ def _work_order_request(
         _parameter(segment, "work_order", work_order["number"])
         _parameter(segment, "operation", operation["sequence"])
         _parameter(segment, "operation_name", operation["name"])
+        if work_order.get("mes_id"):
+            _parameter(segment, "mes_work_order_id", work_order["mes_id"])
+        if operation.get("mes_id"):
+            _parameter(segment, "mes_operation_id", operation["mes_id"])
         if operation.get("work_center"):
             _parameter(segment, "work_center", operation["work_center"])
         _parameter(segment, "sku", work_order["sku"])
         _parameter(segment, "quantity", work_order["quantity"], unit=line.get("unit") or None)
+        # What this message changes about the work order (work_order.* events, a decided disposition).
+        for key, value in sorted(change.items()):
+            if value is not None:
+                _parameter(segment, f"change.{key}", value)
         if operation is operations[-1]:
             _produced_material(
                 segment,

@@ -44,9 +44,11 @@ def acknowledge(message: InboundMessage) -> dict:
     and an applied change request marked acknowledged (its change response time ends here)."""
     if "xml" in message.content_type:
         _root, event_ids = b2mml.acknowledged_bod_ids(message.body.encode())
+        taken = b2mml.acknowledged_work_orders(message.body.encode())
     else:
         data = common.document(message).get("data") or {}
         event_ids = [data["event_id"]] if data.get("event_id") else []
+        taken = data.get("work_orders") if isinstance(data.get("work_orders"), list) else []
     if not event_ids:
         raise ValidationFailed(
             _("The acknowledgement names no message of ours."),
@@ -59,6 +61,7 @@ def acknowledge(message: InboundMessage) -> dict:
     Delivery.objects.filter(pk__in=[d.pk for d in deliveries], acknowledged_at__isnull=True).update(
         acknowledged_at=now
     )
+    mes_ids = _store_mes_ids(taken)
     released: list[str] = []
     acknowledged_changes: list[int] = []
     for delivery in deliveries:
@@ -72,7 +75,38 @@ def acknowledge(message: InboundMessage) -> dict:
         "acknowledged": len(deliveries),
         "work_orders_released": released,
         "change_requests_acknowledged": acknowledged_changes,
+        "mes_ids_stored": mes_ids,
     }
+
+
+def _store_mes_ids(taken: list) -> int:
+    """The MES's own ids of the work orders and operations it took, kept for its later messages and ours.
+
+    An id the MES gives again is kept as it is (no write); a new one replaces the old (the MES re-keyed).
+    Returns how many ids were written.
+    """
+    written = 0
+    entries = [entry for entry in taken if isinstance(entry, dict) and entry.get("number")]
+    by_number = {
+        work_order.number: work_order
+        for work_order in WorkOrder.objects.filter(number__in=[str(entry["number"]) for entry in entries])
+    }
+    for entry in entries:
+        work_order = by_number.get(str(entry["number"]))
+        if work_order is None:
+            continue  # a request of the MES's own (a rework work order) or an order line: nothing of ours
+        mes_id = str(entry.get("mes_id") or "")[:80]
+        if mes_id and work_order.mes_id != mes_id:
+            written += WorkOrder.objects.filter(pk=work_order.pk).update(mes_id=mes_id)
+        for operation in entry.get("operations") or []:
+            if not isinstance(operation, dict) or not operation.get("mes_id"):
+                continue
+            written += (
+                WorkOrderOperation.objects.filter(work_order=work_order, sequence=operation.get("sequence"))
+                .exclude(mes_id=str(operation["mes_id"])[:80])
+                .update(mes_id=str(operation["mes_id"])[:80])
+            )
+    return written
 
 
 def _release_work_orders(message: InboundMessage, numbers: list[str]) -> list[str]:
@@ -101,7 +135,11 @@ def _taken_by_mes(message: InboundMessage, work_order: WorkOrder) -> None:
 
 
 def _work_order(number: str | None, field: str) -> WorkOrder:
-    work_order = WorkOrder.objects.filter(number=number or "").first()
+    """A work order by our number or by the MES's own id of it (from its acknowledgement)."""
+    ref = (number or "").strip()
+    work_order = WorkOrder.objects.filter(number=ref).first() if ref else None
+    if work_order is None and ref:
+        work_order = WorkOrder.objects.filter(mes_id=ref).first()
     if work_order is None:
         raise ValidationFailed(
             _("No work order %(number)s.") % {"number": number or "—"},
@@ -111,12 +149,15 @@ def _work_order(number: str | None, field: str) -> WorkOrder:
 
 
 def _operation(work_order: WorkOrder, ref: object, field: str) -> WorkOrderOperation:
-    """An operation by its routing sequence (10, "0010") or, as real MES files do, by its name."""
+    """An operation by its routing sequence (10, "0010"), by the MES's own id of it, or, as real MES files
+    do, by its name."""
     operations = work_order.operations.all()
     text = str(ref or "").strip()
     found = None
     if text.isdigit():
         found = operations.filter(sequence=int(text)).first()
+    if found is None and text:
+        found = operations.filter(mes_id=text).first()
     if found is None and text:
         found = operations.filter(name__iexact=text).first()
     if found is None:

@@ -50,6 +50,7 @@ WORK_ORDER_EVENTS = {
 
 class OperationPayload(TypedDict):
     sequence: int
+    mes_id: str
     name: str
     work_center: str
     planned_minutes: int
@@ -57,6 +58,7 @@ class OperationPayload(TypedDict):
 
 class WorkOrderPayload(TypedDict):
     number: str
+    mes_id: str
     line_no: int | None
     sku: str
     quantity: str
@@ -140,10 +142,12 @@ def on_work_orders_created(event: WorkOrdersCreated) -> None:
 
 
 def _read(order: SalesOrder) -> Sequence[MadeWorkOrder]:
-    """The order's work orders of its current revision, as the MES gets them (two queries)."""
+    """The order's work orders as the MES gets them (two queries): those of its current revision and the
+    cancelled ones of earlier revisions, so that the MES is told a work order is cancelled rather than left
+    guessing why it is no longer named (a change moves every other work order to the new revision)."""
     operations = WorkOrderOperation.objects.select_related("work_center").order_by("sequence")
     return list(
-        WorkOrder.objects.filter(order_id=order.pk, order_revision=order.revision)
+        WorkOrder.objects.filter(order_id=order.pk)
         .select_related("product", "order_line")
         .prefetch_related(Prefetch("operations", queryset=operations, to_attr="operations_made"))
         .order_by("number")
@@ -154,6 +158,7 @@ def _payload(work_orders: Sequence[MadeWorkOrder]) -> list[WorkOrderPayload]:
     return [
         {
             "number": work_order.number,
+            "mes_id": work_order.mes_id,
             "line_no": work_order.order_line.line_no if work_order.order_line else None,
             "sku": work_order.product.sku,
             "quantity": str(work_order.quantity),
@@ -161,6 +166,7 @@ def _payload(work_orders: Sequence[MadeWorkOrder]) -> list[WorkOrderPayload]:
             "operations": [
                 {
                     "sequence": operation.sequence,
+                    "mes_id": operation.mes_id,
                     "name": operation.name,
                     "work_center": operation.work_center.code,
                     "planned_minutes": operation.planned_minutes,

@@ -61,6 +61,10 @@ class Parsed:
     body: Any
     # What the receiving system now holds for the subject (merged into its read API's view).
     summary: dict | None = None
+    # Or: how the message changes the subject's view (in place, under the state's lock; the MES's work
+    # orders); what it returns is kept in `applied` for the answer (the MES's acknowledgement).
+    apply: Callable[[dict], Any] | None = None
+    applied: Any = None
 
 
 Parser = Callable[[bytes, Mapping[str, str]], Parsed]
@@ -281,6 +285,8 @@ def make_handler(
                     )
                     if parsed.summary is not None:
                         state.view[parsed.subject] = {**state.view.get(parsed.subject, {}), **parsed.summary}
+                    if parsed.apply is not None:
+                        parsed.applied = parsed.apply(state.view.setdefault(parsed.subject, {}))
                     status, payload = 200, {"status": "accepted", "id": msg_id}
                     accepted = parsed
                 # Applied, then slow to answer: what a timed-out sender must retry and we must dedupe.

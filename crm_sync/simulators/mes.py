@@ -4,9 +4,11 @@
 
 With --schema-dir it refuses (400) any B2MML document that does not validate against MESA's V0701
 schemas, as a strict MES would. With --callback-url (or {"callback_url": …} on /_control) it answers
-like a real MES: it acknowledges each schedule (B2MML AcknowledgeOperationsSchedule with our BODID), then
-reports progress per operation of each work order, over accelerated time (--step-ms between reports),
-and now and then (--exception-rate) raises a production exception first.
+like a real MES: it acknowledges each message (B2MML AcknowledgeOperationsSchedule with our BODID, or JSON
+operations.acknowledged) with its own ids of the work orders and operations, then reports progress per
+operation of each new work order, over accelerated time (--step-ms between reports), making what it holds
+then (a cut quantity, nothing while held or once cancelled), and now and then (--exception-rate) raises a
+production exception first. What it holds per work order (mes_state.py) is its read API, GET /orders.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from crm_sync import b2mml
+from crm_sync.simulators import mes_state
 from crm_sync.simulators.base import (
     BadMessage,
     OnAccept,
@@ -37,36 +40,75 @@ def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat()
 
 
+# Messages after which the MES starts making the work orders it was given (and reports progress).
+STARTS_WORK = ("Process", "Sync", "order.released", "order.resync")
+
+
 def answer(*, step_ms: int, exception_rate: float) -> OnAccept:
-    """What the MES does after it took a schedule: acknowledge it, then report the work done."""
+    """What the MES does after it took a message: acknowledge it with its own ids, then (for new work)
+    report the work done."""
 
     def on_accept(state: State, msg_id: str, parsed: Parsed) -> None:
         url = state.callback_url
-        if not url or not isinstance(parsed.body, dict) or "requests" not in parsed.body:
+        if not url:
             return
         outbox = state.outbox
-        ack = b2mml.acknowledgement_for(
-            bod_ids=[parsed.body["bod_id"] or msg_id], created=_now(), bod_id=outbox.next_id("ack")
-        )
-        outbox.send(url=url, body=ack, content_type="application/xml", msg_id=outbox.next_id("mes"))
-        if parsed.body["verb"] not in ("Process", "Sync"):
-            return
-        arguments = (state, url, parsed, step_ms, exception_rate)
-        threading.Thread(target=_report, args=arguments, daemon=True).start()
+        acknowledged: list[mes_state.Acknowledged] = parsed.applied or []
+        if isinstance(parsed.body, dict) and "requests" in parsed.body:  # B2MML
+            body = b2mml.acknowledgement_for(
+                bod_ids=[parsed.body["bod_id"] or msg_id],
+                created=_now(),
+                bod_id=outbox.next_id("ack"),
+                order_number=parsed.subject,
+                work_orders=acknowledged,
+            )
+            outbox.send(url=url, body=body, content_type="application/xml", msg_id=outbox.next_id("mes"))
+            starts = parsed.body["verb"] in STARTS_WORK
+        else:
+            document = {
+                "type": "operations.acknowledged",
+                "subject": parsed.subject,
+                "data": {"event_id": parsed.body.get("id") or msg_id, "work_orders": acknowledged},
+            }
+            body = json.dumps(document).encode()
+            outbox.send(url=url, body=body, content_type="application/json", msg_id=outbox.next_id("mes"))
+            starts = parsed.type.removeprefix("com.orderbridge.") in STARTS_WORK
+        if starts:
+            arguments = (state, url, parsed, step_ms, exception_rate)
+            threading.Thread(target=_report, args=arguments, daemon=True).start()
 
     return on_accept
+
+
+# How long a held work order's reporting waits for a resume (in steps) before it gives up.
+HELD_PATIENCE_STEPS = 600
+
+
+def _make(state: State, subject: str, work_order: str, operation: int, step_ms: int) -> str | None:
+    """Wait one step, then make the operation as the MES now holds it (its current quantity); None when
+    the work order is cancelled or closed, or held for longer than the simulator waits."""
+    for _attempt in range(HELD_PATIENCE_STEPS):
+        time.sleep(step_ms / 1000)
+        with state.lock:
+            view = state.view.get(subject) or {}
+            held = (view.get("work_orders") or {}).get(work_order)
+            if not isinstance(held, dict) or held["status"] != "Held":
+                return mes_state.report_operation(view, work_order=work_order, operation=operation)
+    return None
 
 
 def _report(state: State, url: str, parsed: Parsed, step_ms: int, exception_rate: float) -> None:
     outbox = state.outbox
     sequence = 0
-    for request in parsed.body["requests"]:
-        for segment in request["segments"]:
-            parameters = segment["parameters"]
-            work_order = parameters.get("work_order")
-            if not work_order:
-                continue
-            time.sleep(step_ms / 1000)
+    instructions = parsed.body.get("instructions") or []
+    for instruction in instructions:
+        if instruction["change"].get("rework_of"):
+            continue  # rework is the MES's own work order: nothing of ours to report
+        for operation in instruction["operations"]:
+            work_order = instruction["number"]
+            good = _make(state, parsed.subject, work_order, operation, step_ms)
+            if good is None:
+                break  # the line does not make what was held, cancelled or closed
             sequence += 1
             if exception_rate and random.random() < exception_rate:  # noqa: S311
                 exception = {
@@ -88,14 +130,21 @@ def _report(state: State, url: str, parsed: Parsed, step_ms: int, exception_rate
                 "sequence": int(time.time() * 1000) * 100 + sequence,
                 "data": {
                     "work_order": work_order,
-                    "operation": parameters.get("operation"),
-                    "good_quantity": str(parameters.get("quantity")),
+                    "operation": operation,
+                    "good_quantity": good,
                     "finished": True,
                     "reported_at": _now(),
                 },
             }
             body = json.dumps(progress).encode()
             outbox.send(url=url, body=body, content_type="application/json", msg_id=outbox.next_id("mes"))
+
+
+def _applier(number: str, revision: Any, instructions: list[mes_state.Instruction]) -> Any:
+    def apply(view: dict) -> list[mes_state.Acknowledged]:
+        return mes_state.apply(view, number=number, revision=revision, instructions=instructions)
+
+    return apply
 
 
 def mes_parser(*, schema_dir: Path | None) -> Parser:
@@ -109,17 +158,16 @@ def mes_parser(*, schema_dir: Path | None) -> Parser:
             schedule = b2mml.schedule_read(body)
             segments = [s for r in schedule["requests"] for s in r["segments"]]
             sequence = segments[0]["parameters"].get("sequence") if segments else None
+            instructions = mes_state.from_schedule(schedule)
+            schedule["instructions"] = instructions
+            number = schedule["order_number"] or ""
             return Parsed(
-                subject=schedule["order_number"] or "",
+                subject=number,
                 type=f"{schedule['verb']}OperationsSchedule",
                 sequence=sequence if isinstance(sequence, int) else None,
                 body=schedule,
-                summary={
-                    "number": schedule["order_number"],
-                    "revision": schedule["version"],
-                    "state": schedule["state"],
-                    "work_orders": [request["id"] for request in schedule["requests"]],
-                },
+                summary={"number": number, "state": schedule["state"]},
+                apply=_applier(number, schedule["version"], instructions),
             )
         document = json.loads(body)
         if not isinstance(document, dict) or not document.get("subject"):
@@ -127,15 +175,16 @@ def mes_parser(*, schema_dir: Path | None) -> Parser:
         sequence = document.get("sequence")
         raw_data = document.get("data")
         data: dict[str, Any] = raw_data if isinstance(raw_data, dict) else {}
-        summary = {key: data[key] for key in ("number", "revision", "status") if key in data}
-        if isinstance(data.get("work_orders"), list):
-            summary["work_orders"] = [item.get("number") for item in data["work_orders"]]
+        summary = {key: data[key] for key in ("number", "status") if key in data}
+        instructions = mes_state.from_event(document)
+        document["instructions"] = instructions
         return Parsed(
             subject=document["subject"],
             type=document.get("type", ""),
             sequence=sequence if isinstance(sequence, int) else None,
             body=document,
             summary=summary,
+            apply=_applier(document["subject"], data.get("revision"), instructions),
         )
 
     return parse

@@ -43,6 +43,8 @@ class WorkOrder(models.Model):
     """What the plant makes for one order line (or one lot of it), for the order revision it was made for."""
 
     number = models.CharField(_("work order number"), max_length=40, unique=True, editable=False)
+    # The MES's own id of this work order, from its acknowledgement: its messages may name it instead of ours.
+    mes_id = models.CharField(_("MES id"), max_length=80, blank=True, db_index=True, editable=False)
     order = models.ForeignKey(
         "orders.SalesOrder", on_delete=models.PROTECT, related_name="work_orders", verbose_name=_("order")
     )
@@ -165,6 +167,8 @@ class WorkOrderOperation(models.Model):
     )
     sequence = models.PositiveIntegerField(_("sequence"))
     name = models.CharField(_("name"), max_length=120)
+    # The MES's own id of this operation, from its acknowledgement (see WorkOrder.mes_id).
+    mes_id = models.CharField(_("MES id"), max_length=80, blank=True, db_index=True, editable=False)
     work_center = models.ForeignKey(
         "production.WorkCenter",
         on_delete=models.PROTECT,
