@@ -15,19 +15,10 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from crm_sync.b2mml import REQUEST_STATES
+from crm_sync.b2mml import work_order_state
 from crm_sync.models import Drift, ExternalSystem
 from orders.models import SalesOrder
 from production.work_orders import WorkOrder
-
-# As crm_sync.b2mml.schedules sends a work order: its own state when held, cancelled or completed, else its
-# order's.
-WORK_ORDER_OWN_STATES = {"on_hold": "Held", "cancelled": "Cancelled", "completed": "Completed"}
-
-
-def work_order_state(order_status: str, work_order_status: str) -> str:
-    return WORK_ORDER_OWN_STATES.get(work_order_status) or REQUEST_STATES.get(order_status, "Other")
-
 
 # ISA-95 states that say the same thing to us: whether a released request shows Released or Running
 # depends on whether the MES started it, which it tells us by progress, not by what we sent; a completed

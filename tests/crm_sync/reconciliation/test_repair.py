@@ -68,8 +68,10 @@ def test_a_quantity_change_the_mes_lost_is_a_drift_of_that_work_order_and_a_rese
 ):
     first, _second = delivered.work_orders.order_by("number")
     report(planner, first, good=2)
-    changes = [{"op": "set_quantity", "line_no": 1, "quantity": "12"}]
-    crs.change_request_apply(actor=manager, change_request=approved(sales, planner, delivered, changes))
+    changes = [{"op": "set_quantity", "line_no": 1, "quantity": "7"}]  # the second lot: 5 → 2
+    crs.change_request_apply(
+        actor=manager, change_request=approved(sales, planner, delivered, changes, manager=manager)
+    )
     lose_what_is_pending(delivered)
 
     found = reconciliation.reconcile_system(system=mes_system)
@@ -77,14 +79,19 @@ def test_a_quantity_change_the_mes_lost_is_a_drift_of_that_work_order_and_a_rese
     reconciliation.drift_repair(drift=drift, actor=admin_user)
     outbox.deliveries_drain(system_id=mes_system.pk, order_id=delivered.pk)
 
-    assert drift.work_order and drift.subject == drift.work_order
-    assert drift.ours != drift.theirs
+    assert (drift.work_order, drift.ours, drift.theirs) == (
+        f"{delivered.number}-02",
+        {"quantity": "2.000"},
+        {"quantity": "5.000"},
+    )
     assert reconciliation.reconcile_system(system=mes_system) == []
 
 
 def test_a_hold_the_mes_lost_is_a_status_drift_per_work_order(mes_system, delivered, sales, planner, manager):
     changes = [{"op": "hold"}]
-    crs.change_request_apply(actor=manager, change_request=approved(sales, planner, delivered, changes))
+    crs.change_request_apply(
+        actor=manager, change_request=approved(sales, planner, delivered, changes, manager=manager)
+    )
     lose_what_is_pending(delivered)
 
     found = reconciliation.reconcile_system(system=mes_system)
