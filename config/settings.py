@@ -322,11 +322,23 @@ SYNC_RELAY_GRACE_SECONDS = env_int("ORDERBRIDGE_SYNC_RELAY_GRACE_SECONDS", 10)
 # own task on the deliveries queue (e.g. a slow MES must never hold up inbound processing).
 SYNC_DELIVER_INLINE = env_bool("ORDERBRIDGE_SYNC_DELIVER_INLINE", True)
 SYNC_RECONCILE_SECONDS = env_int("ORDERBRIDGE_SYNC_RECONCILE_SECONDS", 15 * 60)
+# A change to work under way delivered to the MES but not acknowledged within this time is shown on the order
+# page and in sync health, and its planner is notified (checked by beat every MES_ACK_CHECK_SECONDS).
+MES_ACK_TIMEOUT_SECONDS = env_int("ORDERBRIDGE_MES_ACK_TIMEOUT_SECONDS", 120)
+if not 1 <= MES_ACK_TIMEOUT_SECONDS <= 7 * 24 * 3600:
+    raise ImproperlyConfigured("ORDERBRIDGE_MES_ACK_TIMEOUT_SECONDS must be between 1 and 604800.")
+MES_ACK_CHECK_SECONDS = env_int("ORDERBRIDGE_MES_ACK_CHECK_SECONDS", 30)
+# A rework request tells the MES how many rework rounds a work order may have at most.
+MES_REWORK_MAX_ROUNDS = env_int("ORDERBRIDGE_MES_REWORK_MAX_ROUNDS", 2)
+if not 1 <= MES_REWORK_MAX_ROUNDS <= 20:
+    raise ImproperlyConfigured("ORDERBRIDGE_MES_REWORK_MAX_ROUNDS must be between 1 and 20.")
 CELERY_BEAT_SCHEDULE = {
     # Due retries, and pending events whose task was lost with the broker, are picked up here.
     "crm-sync-sweep": {"task": "crm_sync.deliveries_sweep", "schedule": float(SYNC_SWEEP_SECONDS)},
     # Drift between us and the CRM / MES read APIs, listed for the admins.
     "crm-sync-reconcile": {"task": "crm_sync.reconcile", "schedule": float(SYNC_RECONCILE_SECONDS)},
+    # Changes to work under way the MES has not acknowledged in time: shown, and the planner told.
+    "crm-sync-mes-acks": {"task": "crm_sync.mes_acks_overdue", "schedule": float(MES_ACK_CHECK_SECONDS)},
 }
 
 # --- Customer service: tracking links and notifications ----------------------------------------------

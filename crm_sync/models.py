@@ -183,6 +183,8 @@ class Delivery(models.Model):
         blank=True,
         help_text=_("When the receiver confirmed it (e.g. ConfirmBOD)."),
     )
+    # When the planners were told the MES had not acknowledged it in time (crm_sync.outbox.acks): once.
+    ack_overdue_at = models.DateTimeField(_("acknowledgement overdue since"), null=True, blank=True)
     # A replay starts a fresh retry budget (attempts and age) without rewriting the attempt history.
     replayed_at = models.DateTimeField(_("replayed at"), null=True, blank=True)
     attempts_before_replay = models.PositiveIntegerField(default=0, editable=False)
@@ -215,6 +217,12 @@ class Delivery(models.Model):
                 include=["created_at", "order_id"],
                 condition=Q(delivered_at__isnull=False),
                 name="delivery_delivered_kpi_idx",
+            ),
+            # Beat looks for delivered changes still waiting for the MES's acknowledgement.
+            models.Index(
+                fields=["delivered_at"],
+                condition=Q(state="delivered", acknowledged_at__isnull=True, ack_overdue_at__isnull=True),
+                name="delivery_unacknowledged_idx",
             ),
         ]
 

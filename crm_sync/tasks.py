@@ -54,3 +54,9 @@ def deliveries_sweep(limit: int = 500) -> int:
 def reconcile() -> int:
     """Beat, every SYNC_RECONCILE_SECONDS: compare with each system's read API; returns open drifts."""
     return reconciliation.reconcile_all()
+
+
+@shared_task(name="crm_sync.mes_acks_overdue", ignore_result=True, base=PoisonGuardedTask)
+def mes_acks_overdue() -> int:
+    """Beat, every MES_ACK_CHECK_SECONDS: tell the planners about changes the MES has not acknowledged."""
+    return outbox.mes_acks_overdue_notify(now=timezone.now())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required, permission_required
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
@@ -69,7 +70,12 @@ def order_panel_context(order: SalesOrder, user: Actor) -> dict | None:
     """Registered as the "sync-status" order panel: shown to those who may see deliveries."""
     if not allowed(user, "crm_sync.view_delivery"):
         return None
-    return {"order": order, "systems": outbox.order_sync_status(order_id=order.pk)}
+    return {
+        "order": order,
+        "systems": outbox.order_sync_status(order_id=order.pk),
+        "unacknowledged": list(outbox.mes_changes_unacknowledged(now=timezone.now(), order_id=order.pk)),
+        "ack_timeout_seconds": settings.MES_ACK_TIMEOUT_SECONDS,
+    }
 
 
 @permission_required("crm_sync.view_delivery", raise_exception=True)
@@ -87,7 +93,13 @@ def delivery_attempts(request: AuthenticatedRequest, pk: int) -> HttpResponse:
 # --- sync health (admins) --------------------------------------------------------------------------------
 @permission_required("crm_sync.change_delivery", raise_exception=True)
 def sync_health(request: AuthenticatedRequest) -> HttpResponse:
-    return render(request, "crm_sync/health.html", outbox.sync_health(now=timezone.now()))
+    now = timezone.now()
+    context = {
+        **outbox.sync_health(now=now),
+        "unacknowledged": list(outbox.mes_changes_unacknowledged(now=now)[:100]),
+        "ack_timeout_seconds": settings.MES_ACK_TIMEOUT_SECONDS,
+    }
+    return render(request, "crm_sync/health.html", context)
 
 
 @require_POST

@@ -44,6 +44,8 @@ class OrderEvent:
     name: ClassVar[str] = ""
     # Integration events go to the outbox (CRM, MES); the others are for subscribers inside the hub only.
     integration: ClassVar[bool] = True
+    # The kind of external system an integration event is for ("mes"); empty: every system that takes it.
+    audience: ClassVar[str] = ""
 
     order: SalesOrder
     actor: User | None = field(default=None, compare=False, repr=False)
@@ -304,6 +306,90 @@ class DispositionDecided(OrderEvent):
     remade_work_order_number: str | None
 
 
+# --- work under way: one message to the MES per change to one work order ------------------------------------
+@dataclass(frozen=True, kw_only=True)
+class WorkOrderEvent(OrderEvent):
+    """Something happened to one work order under way that the MES must be told, in a message of its own
+    (the outbox adds the work order as the MES knows it, with its MES ids)."""
+
+    audience: ClassVar[str] = "mes"
+    work_order_number: str
+    # Set when a change request did it.
+    change_request_number: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class WorkOrderQuantityChanged(WorkOrderEvent):
+    """A work order under way shrinks or grows (an applied change)."""
+
+    name: ClassVar[str] = "work_order.quantity_changed"
+    quantity_from: str
+    quantity_to: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class WorkOrderCancelled(WorkOrderEvent):
+    name: ClassVar[str] = "work_order.cancelled"
+
+
+@dataclass(frozen=True, kw_only=True)
+class WorkOrderHeld(WorkOrderEvent):
+    name: ClassVar[str] = "work_order.held"
+
+
+@dataclass(frozen=True, kw_only=True)
+class WorkOrderResumed(WorkOrderEvent):
+    name: ClassVar[str] = "work_order.resumed"
+
+
+@dataclass(frozen=True, kw_only=True)
+class WorkOrderDispositionDecided(WorkOrderEvent):
+    """What happens to quantity already made that a change made surplus or wrong: to stock or scrap."""
+
+    name: ClassVar[str] = "work_order.disposition_decided"
+    disposition: str
+    disposition_quantity: str
+    disposition_kind: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class WorkOrderReworkRequested(WorkOrderEvent):
+    """Parts made to an old spec are reworked: a new request to the MES for the work order's lot, from
+    the re-entry operation on, at most `max_rework_rounds` times."""
+
+    name: ClassVar[str] = "work_order.rework_requested"
+    rework_number: str
+    quantity: str
+    lot: str | None
+    reentry_operation: int
+    operations: Sequence[int]
+    rework_round: int
+    max_rework_rounds: int
+
+
+WORK_ORDER_CHANGE_EVENTS: tuple[type[WorkOrderEvent], ...] = (
+    WorkOrderQuantityChanged,
+    WorkOrderCancelled,
+    WorkOrderHeld,
+    WorkOrderResumed,
+    WorkOrderDispositionDecided,
+    WorkOrderReworkRequested,
+)
+
+
+@dataclass(frozen=True, kw_only=True)
+class MesChangesUnacknowledged(OrderEvent):
+    """Changes to the order's work under way reached the MES but were not acknowledged in time (the
+    planner is told once per message)."""
+
+    name: ClassVar[str] = "sync.mes_changes_unacknowledged"
+    integration: ClassVar[bool] = False
+    system_name: str
+    event_types: Sequence[str]
+    delivered_at: str
+    timeout_seconds: int
+
+
 # Every event, by name: the one list of what the hub publishes.
 _ALL_EVENTS: tuple[type[OrderEvent], ...] = (
     OrderCreated,
@@ -322,5 +408,7 @@ _ALL_EVENTS: tuple[type[OrderEvent], ...] = (
     WorkOrdersCreated,
     ProductionExceptionRaised,
     DispositionDecided,
+    *WORK_ORDER_CHANGE_EVENTS,
+    MesChangesUnacknowledged,
 )
 EVENT_TYPES: dict[str, type[OrderEvent]] = {cls.name: cls for cls in _ALL_EVENTS}

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import Any
 
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -42,13 +43,15 @@ from production.work_orders import OperationStatus, WorkOrder, WorkOrderOperatio
 def acknowledge(message: InboundMessage) -> dict:
     """The MES confirms it has our message(s): deliveries acknowledged, work orders released to it,
     and an applied change request marked acknowledged (its change response time ends here)."""
+    taken: list[Any]
     if "xml" in message.content_type:
         _root, event_ids = b2mml.acknowledged_bod_ids(message.body.encode())
         taken = b2mml.acknowledged_work_orders(message.body.encode())
     else:
         data = common.document(message).get("data") or {}
         event_ids = [data["event_id"]] if data.get("event_id") else []
-        taken = data.get("work_orders") if isinstance(data.get("work_orders"), list) else []
+        listed = data.get("work_orders")
+        taken = listed if isinstance(listed, list) else []
     if not event_ids:
         raise ValidationFailed(
             _("The acknowledgement names no message of ours."),
@@ -79,7 +82,7 @@ def acknowledge(message: InboundMessage) -> dict:
     }
 
 
-def _store_mes_ids(taken: list) -> int:
+def _store_mes_ids(taken: list[Any]) -> int:
     """The MES's own ids of the work orders and operations it took, kept for its later messages and ours.
 
     An id the MES gives again is kept as it is (no write); a new one replaces the old (the MES re-keyed).
@@ -101,8 +104,11 @@ def _store_mes_ids(taken: list) -> int:
         for operation in entry.get("operations") or []:
             if not isinstance(operation, dict) or not operation.get("mes_id"):
                 continue
+            sequence = operation.get("sequence")
+            if not isinstance(sequence, int | str) or not str(sequence).isdigit():
+                continue
             written += (
-                WorkOrderOperation.objects.filter(work_order=work_order, sequence=operation.get("sequence"))
+                WorkOrderOperation.objects.filter(work_order=work_order, sequence=int(sequence))
                 .exclude(mes_id=str(operation["mes_id"])[:80])
                 .update(mes_id=str(operation["mes_id"])[:80])
             )

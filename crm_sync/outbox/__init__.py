@@ -2,10 +2,12 @@
 
 Modules: recording (event → outbox rows), delivery (claim, send, record the outcome), wake_ups (a task per
 queue after commit, or inline), systems (which systems take events; pause, resume, replay), selectors
-(reads), tasks (deliver_order), health (the dashboard's section), origin (where a change came from),
+(reads), acks (changes the MES has not acknowledged in time), tasks (deliver_order),
+health (the dashboard's section), origin (where a change came from),
 work_orders (the work orders an event carries for the MES: production's WorkOrdersCreated hand-off).
 """
 
+from crm_sync.outbox.acks import mes_acks_overdue_notify, mes_changes_unacknowledged
 from crm_sync.outbox.delivery import (
     SendResult,
     deliveries_drain,
@@ -57,6 +59,8 @@ __all__ = [
     "due_queues",
     "enabled_systems",
     "external_system_set_paused",
+    "mes_acks_overdue_notify",
+    "mes_changes_unacknowledged",
     "on_work_orders_created",
     "order_sync_status",
     "orders_waiting",

@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from crm_sync.models import Delivery, DeliveryAttempt
+from crm_sync.outbox.acks import mes_changes_unacknowledged
 from production.kpis import (
     Chart,
     Figure,
@@ -73,6 +74,8 @@ def sync_health(filters: KpiFilters) -> Section:
     per_system = [
         [row["system__name"], row["backlog"], row["failing"], row["dead"]] for row in per_system_rows
     ]
+    # Changes to work under way the MES has not acknowledged in time (now, whatever the period).
+    unacknowledged = filters.orders(mes_changes_unacknowledged(now=timezone.now()), order="order").count()
     oldest_minutes = (
         round((timezone.now() - now_state["oldest"]).total_seconds() / 60) if now_state["oldest"] else None
     )
@@ -80,8 +83,9 @@ def sync_health(filters: KpiFilters) -> Section:
         key="sync_health",
         title=_("Sync health"),
         definition=_(
-            "Now: deliveries to the CRM and the MES still waiting (backlog), failing and retrying, and dead "
-            "letters. In the period: delivery attempts and the share that failed, the HTTP latency of "
+            "Now: deliveries to the CRM and the MES still waiting (backlog), failing and retrying, dead "
+            "letters, and changes to work under way the MES has not acknowledged in time. In the period: "
+            "delivery attempts and the share that failed, the HTTP latency of "
             "successful attempts, and the end-to-end latency from the order change to its delivery."
         ),
         figures=[
@@ -89,6 +93,7 @@ def sync_health(filters: KpiFilters) -> Section:
             Figure(_("Failing, retrying"), now_state["failing"]),
             Figure(_("Dead letters"), now_state["dead"]),
             Figure(_("Oldest waiting"), oldest_minutes, _("min")),
+            Figure(_("Not acknowledged by the MES"), unacknowledged),
             Figure(_("Failed attempts"), percent(attempt_stats["failed"], attempt_stats["n"]), "%"),
             Figure(_("Attempt latency, 95th percentile"), rounded(latency[0.95], 0), "ms"),
             Figure(_("Change to delivery, median"), rounded(e2e[0.5], 1), "s"),

@@ -39,11 +39,16 @@ def outbox_record_order_event(event: OrderEvent) -> OutboxEvent:
     systems = [
         system
         for system in enabled_systems()
-        if system.takes(event.type)
+        if _takes(system, event)
         # Echo suppression: the system the change came from already has it.
         and (source_system is None or system.pk != source_system.pk)
     ]
     return _record(event=event, systems=systems, origin_label=origin.label(source_system))
+
+
+def _takes(system: ExternalSystem, event: OrderEvent) -> bool:
+    """The system takes the event's type, and is of the kind the event is for (work-order events: the MES)."""
+    return system.takes(event.type) and (not event.audience or system.kind == event.audience)
 
 
 def _record(*, event: OrderEvent, systems: list[ExternalSystem], origin_label: str) -> OutboxEvent:
@@ -114,7 +119,7 @@ def outbox_record_order_events(events: list[OrderEvent]) -> list[OutboxEvent]:
     rows: list[OutboxEvent] = []
     targets: list[list[ExternalSystem]] = []
     for event in events:
-        systems = [system for system in enabled if system.takes(event.type)]
+        systems = [system for system in enabled if _takes(system, event)]
         sequence = last.get(event.order.pk, 0) + 1
         last[event.order.pk] = sequence
         rows.append(

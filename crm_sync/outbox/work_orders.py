@@ -25,14 +25,33 @@ from __future__ import annotations
 from collections.abc import Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, TypedDict
+from typing import TYPE_CHECKING, Any, NotRequired, TypedDict
 
 from django.db import transaction
 from django.db.models import Prefetch
 
-from config.kernel.events import OrderEvent, OrderReleased, WorkOrdersCreated
+from config.kernel.events import (
+    OrderCancelled,
+    OrderEvent,
+    OrderHeld,
+    OrderReleased,
+    OrderResumed,
+    OrderTransitioned,
+    WorkOrderDispositionDecided,
+    WorkOrderEvent,
+    WorkOrderQuantityChanged,
+    WorkOrderReworkRequested,
+    WorkOrdersCreated,
+)
 from crm_sync.models import OutboxEvent
-from production.work_orders import WorkOrder, WorkOrderOperation
+from production.work_orders import (
+    CLOSED_STATUSES,
+    HOLDABLE_STATUSES,
+    WorkOrder,
+    WorkOrderOperation,
+    WorkOrderStatus,
+    work_orders_pending_disposition,
+)
 
 if TYPE_CHECKING:
     from orders.models import SalesOrder
@@ -42,6 +61,10 @@ if TYPE_CHECKING:
 # A decided disposition completes or cancels a work order held pending it, or makes a new one.
 WORK_ORDER_EVENTS = {
     "order.released",
+    # The MES is told about the order's hold, resume and cancel by its work orders' own ids.
+    "order.held",
+    "order.resumed",
+    "order.cancelled",
     "order.change_applied",
     "order.resync",
     "production.disposition_decided",
@@ -64,6 +87,8 @@ class WorkOrderPayload(TypedDict):
     quantity: str
     status: str
     operations: list[OperationPayload]
+    # What a work-order event changes (config.kernel.events.WorkOrderEvent): {"kind": "quantity_changed", …}.
+    change: NotRequired[dict[str, Any]]
 
 
 @dataclass
@@ -104,7 +129,10 @@ def _forget() -> None:
 
 
 def event_data(event: OrderEvent) -> dict[str, Any]:
-    """The event's data, plus the order's work orders and their operations where the MES needs them."""
+    """The event's data, plus the order's work orders and their operations where the MES needs them (a
+    work-order event: the one work order, with what changed)."""
+    if isinstance(event, WorkOrderEvent):
+        return {**event.data, "work_orders": [_changed(event)]}
     if event.type not in WORK_ORDER_EVENTS or "work_orders" in event.data:
         return event.data
     entry = _found(event.order)
@@ -113,7 +141,82 @@ def event_data(event: OrderEvent) -> dict[str, Any]:
         work_orders = entry.work_orders
     else:
         work_orders = _read(event.order)
-    return {**event.data, "work_orders": _payload(work_orders)}
+    payload = _payload(work_orders)
+    if isinstance(event, OrderTransitioned) and event.change_request_id is None:
+        _as_followed(event, work_orders, payload)
+    return {**event.data, "work_orders": payload}
+
+
+def _as_followed(event: OrderTransitioned, work_orders: Sequence[MadeWorkOrder], payload: list) -> None:
+    """An order's own hold, resume or cancel: its work orders as production's follow-up leaves them
+    (production.work_orders.following), whether this row is written before or after it ran."""
+    if isinstance(event, OrderCancelled):
+        moved = {w.number for w in work_orders if w.status not in CLOSED_STATUSES}
+        status = WorkOrderStatus.CANCELLED
+    elif isinstance(event, OrderHeld):
+        moved = {w.number for w in work_orders if w.status in HOLDABLE_STATUSES}
+        status = WorkOrderStatus.ON_HOLD
+    elif isinstance(event, OrderResumed):
+        held = [w for w in work_orders if w.status == WorkOrderStatus.ON_HOLD]
+        waiting = work_orders_pending_disposition(work_order_ids=[w.pk for w in held])
+        moved = {w.number for w in held if w.pk not in waiting}
+        # Back to the order's own state (Released or Running): the MES knows which it had reached.
+        status = WorkOrderStatus.RELEASED
+    else:
+        return
+    for item in payload:
+        if item["number"] in moved:
+            item["status"] = status
+
+
+def _changed(event: WorkOrderEvent) -> WorkOrderPayload:
+    """The work order a work-order event names, as the MES knows it, with what changed (a rework request:
+    the new request for the MES, naming the work order it reworks)."""
+    operations = WorkOrderOperation.objects.select_related("work_center").order_by("sequence")
+    work_order = (
+        WorkOrder.objects.filter(number=event.work_order_number)
+        .select_related("product", "order_line")
+        .prefetch_related(Prefetch("operations", queryset=operations, to_attr="operations_made"))
+        .get()
+    )
+    item = _payload([work_order])[0]
+    change: dict[str, Any] = {
+        "kind": event.name.removeprefix("work_order."),
+        "change_request": event.change_request_number,
+        "reason": (event.reason or "")[:200] or None,
+    }
+    if isinstance(event, WorkOrderQuantityChanged):
+        change.update(quantity_from=event.quantity_from, quantity_to=event.quantity_to)
+    elif isinstance(event, WorkOrderDispositionDecided):
+        change.update(
+            disposition=event.disposition,
+            disposition_quantity=event.disposition_quantity,
+            disposition_kind=event.disposition_kind,
+        )
+    elif isinstance(event, WorkOrderReworkRequested):
+        change.update(
+            rework_of=work_order.number,
+            rework_of_mes_id=work_order.mes_id or None,
+            lot=event.lot,
+            reentry_operation=event.reentry_operation,
+            rework_round=event.rework_round,
+            max_rework_rounds=event.max_rework_rounds,
+        )
+        redo = set(event.operations)
+        item = {
+            **item,
+            "number": event.rework_number,
+            "mes_id": "",
+            "quantity": event.quantity,
+            "status": WorkOrderStatus.PLANNED,
+            "operations": [
+                {**operation, "mes_id": ""}
+                for operation in item["operations"]
+                if operation["sequence"] in redo
+            ],
+        }
+    item["change"] = change
+    return item
 
 
 def rows_written(rows: Sequence[tuple[OutboxEvent, OrderEvent]]) -> None:

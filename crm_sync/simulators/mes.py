@@ -40,10 +40,6 @@ def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat()
 
 
-# Messages after which the MES starts making the work orders it was given (and reports progress).
-STARTS_WORK = ("Process", "Sync", "order.released", "order.resync")
-
-
 def answer(*, step_ms: int, exception_rate: float) -> OnAccept:
     """What the MES does after it took a message: acknowledge it with its own ids, then (for new work)
     report the work done."""
@@ -53,7 +49,8 @@ def answer(*, step_ms: int, exception_rate: float) -> OnAccept:
         if not url:
             return
         outbox = state.outbox
-        acknowledged: list[mes_state.Acknowledged] = parsed.applied or []
+        applied: mes_state.Applied = parsed.applied or mes_state.Applied(acknowledged=[], new=[])
+        acknowledged = applied["acknowledged"]
         if isinstance(parsed.body, dict) and "requests" in parsed.body:  # B2MML
             body = b2mml.acknowledgement_for(
                 bod_ids=[parsed.body["bod_id"] or msg_id],
@@ -63,7 +60,6 @@ def answer(*, step_ms: int, exception_rate: float) -> OnAccept:
                 work_orders=acknowledged,
             )
             outbox.send(url=url, body=body, content_type="application/xml", msg_id=outbox.next_id("mes"))
-            starts = parsed.body["verb"] in STARTS_WORK
         else:
             document = {
                 "type": "operations.acknowledged",
@@ -72,9 +68,8 @@ def answer(*, step_ms: int, exception_rate: float) -> OnAccept:
             }
             body = json.dumps(document).encode()
             outbox.send(url=url, body=body, content_type="application/json", msg_id=outbox.next_id("mes"))
-            starts = parsed.type.removeprefix("com.orderbridge.") in STARTS_WORK
-        if starts:
-            arguments = (state, url, parsed, step_ms, exception_rate)
+        if applied["new"]:
+            arguments = (state, url, parsed, applied["new"], step_ms, exception_rate)
             threading.Thread(target=_report, args=arguments, daemon=True).start()
 
     return on_accept
@@ -97,13 +92,16 @@ def _make(state: State, subject: str, work_order: str, operation: int, step_ms: 
     return None
 
 
-def _report(state: State, url: str, parsed: Parsed, step_ms: int, exception_rate: float) -> None:
+def _report(
+    state: State, url: str, parsed: Parsed, new: list[str], step_ms: int, exception_rate: float
+) -> None:
+    """Make the work orders new to the MES, operation by operation, and report each (progress as JSON)."""
     outbox = state.outbox
     sequence = 0
     instructions = parsed.body.get("instructions") or []
     for instruction in instructions:
-        if instruction["change"].get("rework_of"):
-            continue  # rework is the MES's own work order: nothing of ours to report
+        if instruction["number"] not in new or instruction["change"].get("rework_of"):
+            continue  # known already, or a rework (the MES's own work order: nothing of ours to report)
         for operation in instruction["operations"]:
             work_order = instruction["number"]
             good = _make(state, parsed.subject, work_order, operation, step_ms)
@@ -141,7 +139,7 @@ def _report(state: State, url: str, parsed: Parsed, step_ms: int, exception_rate
 
 
 def _applier(number: str, revision: Any, instructions: list[mes_state.Instruction]) -> Any:
-    def apply(view: dict) -> list[mes_state.Acknowledged]:
+    def apply(view: dict) -> mes_state.Applied:
         return mes_state.apply(view, number=number, revision=revision, instructions=instructions)
 
     return apply

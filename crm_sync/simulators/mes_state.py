@@ -44,6 +44,12 @@ class Acknowledged(TypedDict):
     operations: list[AcknowledgedOperation]
 
 
+class Applied(TypedDict):
+    acknowledged: list[Acknowledged]
+    # Work orders the MES saw for the first time: it starts making them.
+    new: list[str]
+
+
 _ids = itertools.count(1)
 
 
@@ -136,8 +142,9 @@ def _status(held: dict, state: str) -> str:
     return current
 
 
-def apply(view: dict, *, number: str, revision: Any, instructions: list[Instruction]) -> list[Acknowledged]:
-    """Apply one message's instructions to the order's view (in place); what the acknowledgement returns."""
+def apply(view: dict, *, number: str, revision: Any, instructions: list[Instruction]) -> Applied:
+    """Apply one message's instructions to the order's view (in place): what the acknowledgement returns,
+    and the work orders new to the MES."""
     view.setdefault("number", number)
     if revision is not None:
         with contextlib.suppress(TypeError, ValueError):
@@ -146,10 +153,12 @@ def apply(view: dict, *, number: str, revision: Any, instructions: list[Instruct
     if not isinstance(held_work_orders, dict):  # an older view kept a list of numbers
         held_work_orders = view["work_orders"] = {}
     acknowledged: list[Acknowledged] = []
+    new: list[str] = []
     for instruction in instructions:
         held = held_work_orders.get(instruction["number"])
         if held is None:
             held = held_work_orders[instruction["number"]] = _new_work_order(instruction)
+            new.append(instruction["number"])
         if instruction["quantity"] is not None:
             held["quantity"] = instruction["quantity"]
         held["status"] = _status(held, instruction["state"])
@@ -172,7 +181,7 @@ def apply(view: dict, *, number: str, revision: Any, instructions: list[Instruct
                 ],
             }
         )
-    return acknowledged
+    return {"acknowledged": acknowledged, "new": new}
 
 
 def report_operation(view: dict, *, work_order: str, operation: int) -> str | None:

@@ -21,6 +21,7 @@ class NotificationKind(models.TextChoices):
     ORDER_SHIPPED = "order_shipped", _("My order shipped")
     ORDER_HELD = "order_held", _("My order put on hold, resumed or cancelled")
     ORDER_RATED = "order_rated", _("Customer rated my order")
+    MES_UNACKNOWLEDGED = "mes_unacknowledged", _("A change to work under way not acknowledged by the MES")
 
 
 class Channel(models.TextChoices):

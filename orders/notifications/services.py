@@ -38,6 +38,7 @@ from config.kernel.events import (
     ChangeRequestSubmitted,
     ChangeRequestSuperseded,
     ChangeRequestWithdrawn,
+    MesChangesUnacknowledged,
     OrderAtRisk,
     OrderCancelled,
     OrderCompleted,
@@ -164,6 +165,13 @@ ROUTES: dict[str, Route] = {
         gettext_lazy("Your order %(order)s was cancelled"),
         gettext_lazy("Customer %(customer)s. Reason: %(reason)s"),
     ),
+    # The line may still be making what the hub changed: the planners must chase the MES.
+    "sync.mes_changes_unacknowledged": Route(
+        NotificationKind.MES_UNACKNOWLEDGED,
+        gettext_lazy("The MES has not acknowledged changes to order %(order)s"),
+        gettext_lazy("%(system)s, delivered %(since)s: %(reason)s. Check the order's sync status."),
+        "panel-sync-status",
+    ),
     # Not an order change (no domain event, nothing for the CRM's outbox): tracking.order_rating_submit
     # calls on_event itself. A poor score is a complaint the owner and the link's sender must see.
     "order.rated": Route(
@@ -188,7 +196,10 @@ ROUTED_EVENTS: tuple[type[OrderEvent], ...] = (
     OrderHeld,
     OrderResumed,
     OrderCancelled,
+    MesChangesUnacknowledged,
 )
+# Who plans and follows work under way (planners and production managers hold it).
+PLANNER_PERMISSION = "production.hold_workorder"
 
 
 # --- routing ----------------------------------------------------------------------------------------------
@@ -235,6 +246,8 @@ def _audiences(event: OrderEvent) -> list[tuple[str, Sequence[int | None]]]:
             approvers = [pk for pk in _approver_ids() if pk not in requester]
             audiences.append(("change_request.superseded.approvers", approvers))
         return audiences
+    if event.type == MesChangesUnacknowledged.name:
+        return [(event.type, list(users_with_permission(PLANNER_PERMISSION).values_list("pk", flat=True)))]
     if event.type == "order.rated":
         # The owner, and whoever sent the customer the link (often customer service, who took the call).
         return [(event.type, [event.order.owner_id, data.get("link_created_by_id")])]
@@ -258,6 +271,8 @@ class NoticeParams(TypedDict):
     reason: str
     score: str
     comment: str
+    system: str
+    since: str
 
 
 def _params(event: OrderEvent) -> NoticeParams:
@@ -275,6 +290,8 @@ def _params(event: OrderEvent) -> NoticeParams:
         "reason": (event.reason or "")[:500],
         "score": str(data.get("score", "")),
         "comment": str(data.get("comment") or "")[:500],
+        "system": str(data.get("system_name") or ""),
+        "since": str(data.get("delivered_at") or "")[:19].replace("T", " "),
     }
 
 

@@ -16,15 +16,16 @@ from django.utils.translation import gettext as _
 from django_fsm import can_proceed
 
 from config.kernel import Conflict, TransitionNotAllowed, ValidationFailed, publish, require, stamp
-from config.kernel.events import DispositionDecided
+from config.kernel.events import DispositionDecided, WorkOrderCancelled
 from orders.change_requests.models import Disposition
 from orders.sales import order_event_payload, transitions
 from orders.sales.models import OrderStatus, SalesOrder
+from production.changes.announce import announce_disposition
 from production.changes.follow import new_work_order
 from production.changes.models import HOLDING_KINDS, ChangeDisposition, DispositionKind
 from production.changes.plans import quantity_text
 from production.replanning import schedule_request
-from production.work_orders import system_actor
+from production.work_orders import system_actor, work_order_announce
 from production.work_orders.models import CLOSED_STATUSES, WorkOrder, WorkOrderStatus
 
 if TYPE_CHECKING:
@@ -112,6 +113,25 @@ def change_disposition_decide(
     if moved or remade is not None:
         _publish_decided(order, row, work_order, remade, actor, why)
         schedule_request(trigger=f"disposition.decided {work_order.number}")
+    # The MES is told by the work order's own id: cancelled (scrap of held work), and what to do with what
+    # was made (to stock, scrap, or a rework request).
+    if moved and work_order.status == WorkOrderStatus.CANCELLED:
+        work_order_announce(
+            WorkOrderCancelled,
+            work_order=work_order,
+            actor=actor,
+            reason=why,
+            change_request_number=row.change_request_number,
+        )
+    announce_disposition(
+        work_order,
+        decision=decision,
+        quantity=row.quantity,
+        kind=row.kind,
+        change_request_number=row.change_request_number,
+        actor=actor,
+        reason=why,
+    )
     return row
 
 

@@ -3,7 +3,8 @@
 On "order.change_applied" the work orders grow, shrink, are cancelled, created, held or resumed
 (production.changes.plans), and quantities already made that become surplus or wrong are recorded as
 ChangeDisposition rows with the approver's disposition (settled at once, or left open for
-production.changes.dispositions when the work order waits on hold).
+production.changes.dispositions when the work order waits on hold). Each thing done to a work order is
+announced to the MES in a message of its own (production.changes.announce).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from config.kernel import stamp
 from config.kernel.events import OrderChangeApplied
 from orders.catalog.models import Product
 from orders.sales.models import OrderLine, SalesOrder
+from production.changes.announce import announce_step
 from production.changes.models import ChangeDisposition, DispositionKind
 from production.changes.plans import Step, plan_change
 from production.master_data import planned_minutes
@@ -74,6 +76,8 @@ def follow_change_request(event: OrderChangeApplied) -> None:
             continue
         if wo is None:
             continue
+        status_before, quantity_before = wo.status, wo.quantity
+        settled = ""
         if step.action in ("grow", "shrink") and step.quantity_to > 0:
             wo.quantity = step.quantity_to
             routing_ops = {}
@@ -101,6 +105,18 @@ def follow_change_request(event: OrderChangeApplied) -> None:
                 add_work_order(step.line.pk, step.line.product, step.surplus)
         stamp(wo, actor=actor, reason=reason)
         wo.save()
+        # The MES is told what happened to this work order, one message per change (by its own id).
+        announce_step(
+            wo,
+            status_before=status_before,
+            quantity_before=quantity_before,
+            settled=settled if step.kind else "",
+            surplus=step.surplus,
+            kind=step.kind,
+            change_request_number=number,
+            actor=actor,
+            reason=reason,
+        )
     # The work that stays now serves the new revision (progress and completion read this revision).
     for wo in (
         WorkOrder.objects.filter(order=order)

@@ -4,6 +4,7 @@ reports, with the shop floor's exceptions, lots and inspections.
 Depends on master_data (routings) and replanning (asks for a new plan); the planner sits above it.
 """
 
+from production.work_orders.announce import work_order_announce
 from production.work_orders.following import (
     FOLLOWED_EVENTS,
     event_actor,
@@ -96,6 +97,7 @@ __all__ = [
     "progress_report_create",
     "split_quantity",
     "system_actor",
+    "work_order_announce",
     "work_order_transition",
     "work_orders",
     "work_orders_create_for_order",

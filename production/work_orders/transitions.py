@@ -12,6 +12,7 @@ from django_fsm import can_proceed, has_transition_perm
 from config.kernel import Conflict, TransitionNotAllowed, ValidationFailed, refused, stamp
 from orders.models import OrderStatus
 from production.replanning import schedule_request
+from production.work_orders.announce import TRANSITION_EVENTS, work_order_announce
 from production.work_orders.models import WorkOrder
 from production.work_orders.selectors import work_orders_pending_disposition
 
@@ -31,7 +32,9 @@ WORK_ORDER_REASON_REQUIRED = {"hold", "cancel"}
 def work_order_transition(
     *, actor: User | None, work_order: WorkOrder | int, name: str, reason: str = ""
 ) -> WorkOrder:
-    """release (to the MES) / hold / resume / cancel one work order, checking the actor's permission."""
+    """release (to the MES) / hold / resume / cancel one work order, checking the actor's permission.
+
+    A hold, resume or cancel publishes its work-order event (the MES gets a message for this work order)."""
     if name not in WORK_ORDER_LABELS:
         raise ValidationFailed(_("Unknown action."), fields={"action": [_("Unknown action.")]})
     pk = work_order.pk if isinstance(work_order, WorkOrder) else work_order
@@ -75,5 +78,13 @@ def work_order_transition(
         work_order.released_at = timezone.now()
     stamp(work_order, actor=actor, reason=reason or str(WORK_ORDER_LABELS[name]))
     work_order.save()
+    if name in TRANSITION_EVENTS:
+        # The MES is told by the work order's own id (one message, acknowledged by the MES).
+        work_order_announce(
+            TRANSITION_EVENTS[name],
+            work_order=work_order,
+            actor=actor,
+            reason=reason or str(WORK_ORDER_LABELS[name]),
+        )
     schedule_request(trigger=f"work_order.{name} {work_order.number}")
     return work_order

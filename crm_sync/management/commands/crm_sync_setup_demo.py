@@ -29,6 +29,13 @@ MES_EVENTS = [
     "order.change_applied",
     "order.resync",
     "production.disposition_decided",
+    # Changes to one work order under way, by its own id (config.kernel.events.WORK_ORDER_CHANGE_EVENTS).
+    "work_order.quantity_changed",
+    "work_order.cancelled",
+    "work_order.held",
+    "work_order.resumed",
+    "work_order.disposition_decided",
+    "work_order.rework_requested",
 ]
 # Who each simulator acts as here: the CRM enters orders like sales; the MES reports like production.
 SERVICE_USERS = {"crm-simulator": "sales", "mes-simulator": "production_manager"}
