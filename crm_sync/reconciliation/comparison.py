@@ -6,7 +6,8 @@ with (`b2mml.work_order_state`, the mapping the schedules use). Each difference 
 fields that differ, field by field, so the drift page can show them as a table.
 
 The MES's read API gives each order's work orders as {"<number>": {"quantity", "status", ...}}; an older
-MES gives only their numbers (a list), and then only presence is compared.
+MES gives only their numbers (a list), and then only presence is compared. A request the MES holds to
+rework one of our work orders ("rework_of": its number) is the MES's own work order, not drift.
 """
 
 from __future__ import annotations
@@ -82,6 +83,8 @@ def _mes_findings(order: SalesOrder, held: dict[str, Any] | None) -> list[Findin
             found.append(Finding(number, Drift.Kind.MISSING_THERE, order, view, {}, work_order=number))
     for number, reported in theirs.items():
         reported = reported if isinstance(reported, dict) else {}
+        if number not in ours and reported.get("rework_of") in ours:
+            continue  # the MES's own request to rework one of our work orders, which we asked for
         if number not in ours:
             shown = {name: reported[name] for name in ("quantity", "status") if name in reported}
             found.append(Finding(number, Drift.Kind.MISSING_HERE, order, {}, shown, work_order=number))

@@ -28,6 +28,7 @@ from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
 from crm_sync import b2mml, inbound, outbox, reconciliation, webhooks
+from crm_sync.management.commands.crm_sync_setup_demo import MES_EVENTS
 from crm_sync.models import Delivery, ExternalSystem, InboundMessage
 from orders.models import SalesOrder
 from production.changes.models import ChangeDisposition
@@ -135,6 +136,7 @@ def hub(live_server, strict_mes, _crm_process) -> Hub:
         slug="mes",
         kind=ExternalSystem.Kind.MES,
         format=ExternalSystem.Format.B2MML,
+        event_types=MES_EVENTS,  # as `make run` connects it: the messages an MES takes
         base_url=strict_mes.url,
         service_user=UserFactory(username="mes-bot", role="production_manager"),
     )

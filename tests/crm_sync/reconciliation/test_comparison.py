@@ -120,6 +120,14 @@ def test_a_work_order_only_the_mes_holds_is_unknown_here(mes_system, order):
     assert found == [("WO-ELSEWHERE", Drift.Kind.MISSING_HERE, {}, {"quantity": "3", "status": "Running"})]
 
 
+def test_a_rework_request_the_mes_holds_for_one_of_our_work_orders_is_no_drift(mes_system, order):
+    first, _second = numbers(order)
+    reported = held(order)
+    reported["work_orders"][f"{first}-RW1"] = {"quantity": "2", "status": "Released", "rework_of": first}
+
+    assert findings(mes_system, fresh(order), reported) == []
+
+
 def test_an_mes_that_lists_only_numbers_is_compared_by_presence(mes_system, order):
     first, second = numbers(order)
 

@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("crm_sync", "0006_sync_kpi_indexes"),
+        ("crm_sync", "0007_delivery_ack_overdue"),
     ]
 
     operations = [
