@@ -101,7 +101,9 @@ def _work_order_view(order: SalesOrder, work_order: WorkOrder) -> dict[str, str]
 def _work_order_findings(
     order: SalesOrder, number: str, ours: dict[str, str], reported: dict[str, Any]
 ) -> list[Finding]:
-    found = []
+    found: list[Finding] = []
+    if ours["status"] == "Cancelled" and reported.get("status") == "Cancelled":
+        return found  # cancelled on both sides: what its quantity was no longer matters
     if "quantity" in reported and not _same_quantity(ours["quantity"], reported["quantity"]):
         found.append(
             _finding(order, Drift.Kind.QUANTITY, "quantity", ours["quantity"], reported["quantity"], number)

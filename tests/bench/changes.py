@@ -292,13 +292,14 @@ def figures(mes_url, system, ids, applied, errors, started, last_applied, rate) 
         for cr in crs
         if cr["acknowledged_at"] and cr["applied_at"]
     )
-    total = consistent = 0
+    total = consistent = drifting_orders = 0
     for order in SalesOrder.objects.filter(pk__in=ids):
         numbers = set(WorkOrder.objects.filter(order=order).values_list("number", flat=True))
         found = reconciliation.order_findings(system, order, held.get(order.number))
-        drifting = {finding.work_order or "*" for finding in found}
+        drifting_orders += bool(found)
         total += len(numbers)
-        consistent += 0 if "*" in drifting and found[0].kind == "missing_there" else len(numbers - drifting)
+        if not any(finding.kind == "missing_there" and not finding.work_order for finding in found):
+            consistent += len(numbers - {finding.work_order for finding in found})
     span = (started[-1] - started[0]) if len(started) > 1 else 0
     yield {"case": case, "metric": "applied", "value": len(applied), "unit": "changes"}
     yield {"case": case, "metric": "errors", "value": len(errors), "unit": "changes"}
@@ -328,6 +329,7 @@ def figures(mes_url, system, ids, applied, errors, started, last_applied, rate) 
         "unit": "ratio",
     }
     yield {"case": case, "metric": "drift_work_orders", "value": total - consistent, "unit": "work orders"}
+    yield {"case": case, "metric": "drift_orders", "value": drifting_orders, "unit": "orders"}
     yield {
         "case": case,
         "metric": "drain_s",
