@@ -197,10 +197,9 @@ def drive(mes_url: str, count: int, rate: float, timeout: float) -> None:
         return delivered() and not WorkOrder.objects.filter(order_id__in=ids, mes_id="").exists()
 
     _wait(all_taken, timeout=timeout, what="the MES to take the released work orders")
-    for order in orders:  # work under way: the first lot 4 of 5 at its first operation, the second 2
-        for work_order, good in zip(
-            WorkOrder.objects.filter(order=order).order_by("number"), (4, 2), strict=False
-        ):
+    for order in orders:  # work under way: each line's first lot 4 of 5 at its first operation, the second 2
+        for index, work_order in enumerate(WorkOrder.objects.filter(order=order).order_by("number")):
+            good = 4 if index % 2 == 0 else 2
             operation = work_order.operations.get(sequence=10)
             work_orders.progress_report_create(
                 actor=mes_bot, operation=operation, message_id=f"wip-{operation.pk}", good_quantity=good
@@ -261,7 +260,12 @@ def drive(mes_url: str, count: int, rate: float, timeout: float) -> None:
         return delivered() and not waiting
 
     _wait(acknowledged, timeout=timeout, what="the MES's acknowledgements")
-    log.info("errors: %s", errors[:5])
+    if errors:  # on stderr, which the bench's log shows: what was refused, a few of each kind
+        kinds: dict[str, list[str]] = {}
+        for error in errors:
+            kinds.setdefault(error.partition(":")[0], []).append(error)
+        for examples in kinds.values():
+            sys.stderr.write(f"refused ({len(examples)}): {examples[0]}\n")
     for result in figures(mes_url, system, ids, applied, errors, started, last_applied, rate):
         print(RESULT + json.dumps(result), flush=True)
 
