@@ -332,6 +332,15 @@ MES_ACK_CHECK_SECONDS = env_int("ORDERBRIDGE_MES_ACK_CHECK_SECONDS", 30)
 MES_REWORK_MAX_ROUNDS = env_int("ORDERBRIDGE_MES_REWORK_MAX_ROUNDS", 2)
 if not 1 <= MES_REWORK_MAX_ROUNDS <= 20:
     raise ImproperlyConfigured("ORDERBRIDGE_MES_REWORK_MAX_ROUNDS must be between 1 and 20.")
+# The CRM's progress per order (order.progress) is coalesced: at most one event per order per this many
+# seconds, carrying the state when it is written (0: one per report). A projected completion that moves by
+# more than PROJECTION_SHIFT_HOURS from the one the CRM was last given is sent even when not late.
+CRM_PROGRESS_INTERVAL_SECONDS = env_int("ORDERBRIDGE_CRM_PROGRESS_INTERVAL_SECONDS", 60)
+if not 0 <= CRM_PROGRESS_INTERVAL_SECONDS <= 24 * 3600:
+    raise ImproperlyConfigured("ORDERBRIDGE_CRM_PROGRESS_INTERVAL_SECONDS must be between 0 and 86400.")
+PROJECTION_SHIFT_HOURS = env_int("ORDERBRIDGE_PROJECTION_SHIFT_HOURS", 24)
+if not 0 <= PROJECTION_SHIFT_HOURS <= 24 * 365:
+    raise ImproperlyConfigured("ORDERBRIDGE_PROJECTION_SHIFT_HOURS must be between 0 and 8760.")
 CELERY_BEAT_SCHEDULE = {
     # Due retries, and pending events whose task was lost with the broker, are picked up here.
     "crm-sync-sweep": {"task": "crm_sync.deliveries_sweep", "schedule": float(SYNC_SWEEP_SECONDS)},
@@ -339,6 +348,8 @@ CELERY_BEAT_SCHEDULE = {
     "crm-sync-reconcile": {"task": "crm_sync.reconcile", "schedule": float(SYNC_RECONCILE_SECONDS)},
     # Changes to work under way the MES has not acknowledged in time: shown, and the planner told.
     "crm-sync-mes-acks": {"task": "crm_sync.mes_acks_overdue", "schedule": float(MES_ACK_CHECK_SECONDS)},
+    # Progress events whose countdown task was lost (each normally goes out from its own task, on time).
+    "crm-sync-progress": {"task": "crm_sync.progress_sweep", "schedule": float(SYNC_SWEEP_SECONDS)},
 }
 
 # --- Customer service: tracking links and notifications ----------------------------------------------

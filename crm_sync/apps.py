@@ -8,7 +8,8 @@ class CrmSyncConfig(AppConfig):
 
     def ready(self) -> None:
         from config.kernel import subscribe
-        from config.kernel.events import EVENT_TYPES, WorkOrdersCreated
+        from config.kernel.events import EVENT_TYPES, ProgressReported, ProjectionChanged, WorkOrdersCreated
+        from crm_sync import progress
         from crm_sync.outbox import (
             SYNC_HEALTH_SECTION,
             on_work_orders_created,
@@ -24,6 +25,11 @@ class CrmSyncConfig(AppConfig):
         integration_events = tuple(cls for cls in EVENT_TYPES.values() if cls.integration)
         subscribe(outbox_record_order_event, to=integration_events, bulk=outbox_record_order_events)
         subscribe(on_work_orders_created, to=(WorkOrdersCreated,))
+        # The CRM's progress is owed on each report and on a far-moved projection, and sent coalesced.
+        subscribe(progress.on_progress_reported, to=(ProgressReported,))
+        subscribe(
+            progress.on_projection_changed, to=(ProjectionChanged,), bulk=progress.on_projections_changed
+        )
         panels.register(
             panels.OrderPanel(
                 key="sync-status",

@@ -418,3 +418,40 @@ class Drift(models.Model):
 
     def __str__(self) -> str:
         return f"{self.system_id}:{self.subject} {self.kind}"
+
+
+class ProgressFeed(models.Model):
+    """Per order: whether the CRM is owed a progress event (order.progress), and when it may have it.
+
+    The coalescing state lives here, in the database every web process and worker shares: a progress report
+    (or a projection that moved far enough) sets `due_at` only if it is unset, to the later of now and
+    `next_allowed_at`; the one event written when it is due reads the order's state at that moment, so any
+    number of reports in between become one event with the newest state.
+    """
+
+    order = models.OneToOneField(
+        "orders.SalesOrder",
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="+",
+        verbose_name=_("order"),
+    )
+    # Set: a progress event is owed, not before this time. Unset: nothing to send.
+    due_at = models.DateTimeField(_("due at"), null=True, blank=True)
+    # The last event's time plus the interval: the earliest the next one may be written.
+    next_allowed_at = models.DateTimeField(_("next allowed at"), null=True, blank=True)
+    last_sent_at = models.DateTimeField(_("last sent at"), null=True, blank=True)
+    # The projected completion the CRM was last given: the base a projection shift is measured from.
+    projected_sent = models.DateTimeField(_("projection sent"), null=True, blank=True)
+    events_sent = models.PositiveIntegerField(_("events sent"), default=0)
+
+    class Meta:
+        verbose_name = _("progress feed")
+        verbose_name_plural = _("progress feeds")
+        indexes = [
+            # The sweep only ever looks for owed events.
+            models.Index(fields=["due_at"], condition=Q(due_at__isnull=False), name="progress_due_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.order_id} due {self.due_at}"

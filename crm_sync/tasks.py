@@ -2,7 +2,7 @@
 
 Every task runs under crm_sync.poison_guard.PoisonGuardedTask. Celery's autodiscovery imports this
 module: it defines the periodic ones and brings in each package's own (outbox: deliver_order; inbound:
-process_inbound).
+process_inbound; progress: progress_emit).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from celery import shared_task
 from django.conf import settings
 from django.utils import timezone
 
-from crm_sync import inbound, outbox, reconciliation
+from crm_sync import inbound, outbox, progress, reconciliation
 from crm_sync.models import TaskReceipt
 from crm_sync.poison_guard import PoisonGuardedTask
 
@@ -60,3 +60,10 @@ def reconcile() -> int:
 def mes_acks_overdue() -> int:
     """Beat, every MES_ACK_CHECK_SECONDS: tell the planners about changes the MES has not acknowledged."""
     return outbox.mes_acks_overdue_notify(now=timezone.now())
+
+
+@shared_task(name="crm_sync.progress_sweep", ignore_result=True, base=PoisonGuardedTask)
+def progress_sweep(limit: int = 500) -> int:
+    """Beat, every SYNC_SWEEP_SECONDS: the relay for progress events. Writes the owed ones whose countdown
+    task is overdue by SYNC_RELAY_GRACE_SECONDS (lost with the broker); returns how many were written."""
+    return progress.progress_emit_due(limit=limit, grace_seconds=settings.SYNC_RELAY_GRACE_SECONDS)

@@ -167,6 +167,22 @@ def test_settings_refuse_a_bad_trusted_proxy_count(tmp_path, value):
     assert "ORDERBRIDGE_TRUSTED_PROXY_COUNT" in result.stderr
 
 
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("ORDERBRIDGE_CRM_PROGRESS_INTERVAL_SECONDS", "-1"),
+        ("ORDERBRIDGE_CRM_PROGRESS_INTERVAL_SECONDS", "soon"),
+        ("ORDERBRIDGE_PROJECTION_SHIFT_HOURS", "-2"),
+    ],
+)
+def test_settings_refuse_a_bad_progress_interval_or_projection_shift(tmp_path, variable, value):
+    command = ["-c", "from django.conf import settings; settings.CRM_PROGRESS_INTERVAL_SECONDS"]
+    result = run_with_env(command, tmp_path, **{variable: value})
+
+    assert result.returncode != 0
+    assert variable in result.stderr
+
+
 def test_by_default_no_proxy_is_trusted_and_logins_use_the_same_client_address():
     assert settings.TRUSTED_PROXY_COUNT == 0
     assert settings.AXES_CLIENT_IP_CALLABLE == "config.client_ip.client_address"

@@ -10,6 +10,7 @@ Adding an event: a class here with its `name`, its fields, and an entry in EVENT
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -215,6 +216,31 @@ class OrderAtRisk(OrderEvent):
 
 
 @dataclass(frozen=True, kw_only=True)
+class OrderProgressed(OrderEvent):
+    """Where production of the order stands, for the CRM: sent coalesced, at most one per order per
+    ORDERBRIDGE_CRM_PROGRESS_INTERVAL_SECONDS and always with the state at the moment it is written (see
+    crm_sync.progress). Quantities are decimal strings, times ISO 8601."""
+
+    name: ClassVar[str] = "order.progress"
+    # When the state was read (the event's row may wait in the queue behind earlier events).
+    as_of: str
+    percent_complete: str
+    # Per work order of the order's current revision, each with its operations' quantities against the
+    # quantity planned (good, scrap, rework) and their status.
+    work_orders: Sequence[Mapping[str, Any]]
+    # The current plan's projected completion (None: not in the plan), its day in the plant's time zone,
+    # whether that day keeps the promise, and how many days late it is.
+    projected_completion: str | None
+    projected_date: str | None
+    on_time: bool | None
+    late_days: int
+    # The projection the CRM was given last, and whether this one moved by more than
+    # ORDERBRIDGE_PROJECTION_SHIFT_HOURS from it.
+    previous_projected_completion: str | None
+    projection_shifted: bool
+
+
+@dataclass(frozen=True, kw_only=True)
 class OrderRated(OrderEvent):
     """The customer rated a delivered order. Not an order change: no integration event."""
 
@@ -291,6 +317,30 @@ class ProductionExceptionRaised(OrderEvent):
     severity_label: str
     work_order_number: str
     expected_delay_minutes: int | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class ProgressReported(OrderEvent):
+    """The MES (or a user) reported progress on one operation of the order. Inside the hub only: the CRM
+    gets the order's progress coalesced (OrderProgressed)."""
+
+    name: ClassVar[str] = "production.progress_reported"
+    integration: ClassVar[bool] = False
+    work_order_number: str
+    operation_sequence: int
+    operation_finished: bool
+
+
+@dataclass(frozen=True, kw_only=True)
+class ProjectionChanged(OrderEvent):
+    """A new plan moved the order's projected completion (or planned it for the first time). Inside the
+    hub only: the integration decides whether the move is worth telling the CRM."""
+
+    name: ClassVar[str] = "production.projection_changed"
+    integration: ClassVar[bool] = False
+    projected_completion: dt.datetime | None
+    previous_projected_completion: dt.datetime | None
+    schedule_version: int
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -399,6 +449,7 @@ _ALL_EVENTS: tuple[type[OrderEvent], ...] = (
     *TRANSITION_EVENTS.values(),
     OrderChangeApplied,
     OrderAtRisk,
+    OrderProgressed,
     OrderRated,
     ChangeRequestSubmitted,
     ChangeRequestApproved,
@@ -407,6 +458,8 @@ _ALL_EVENTS: tuple[type[OrderEvent], ...] = (
     ChangeRequestSuperseded,
     WorkOrdersCreated,
     ProductionExceptionRaised,
+    ProgressReported,
+    ProjectionChanged,
     DispositionDecided,
     *WORK_ORDER_CHANGE_EVENTS,
     MesChangesUnacknowledged,

@@ -4,8 +4,10 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+    # After both 0007s (MES acknowledgements, the CRM's progress feed), merging them.
     dependencies = [
         ("crm_sync", "0007_delivery_ack_overdue"),
+        ("crm_sync", "0007_progress_feed"),
     ]
 
     operations = [

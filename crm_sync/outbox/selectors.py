@@ -9,7 +9,10 @@ from typing import Literal, TypedDict
 
 from django.db.models import Count, Exists, Max, Min, OuterRef, Q, QuerySet
 
+from config.kernel.events import OrderProgressed
 from crm_sync.models import Delivery, DeliveryAttempt, ExternalSystem, InboundMessage, TaskReceipt
+
+PROGRESS_EVENT = OrderProgressed.name
 
 
 def deliveries_claimable(*, now: dt.datetime) -> QuerySet[Delivery]:
@@ -84,10 +87,13 @@ class SystemSyncStatus(TypedDict):
     waiting: int
     counts: SyncCounts
     deliveries: list[Delivery]
+    # The newest progress event (order.progress) the system was sent, if any.
+    progress: Delivery | None
 
 
 def order_sync_status(*, order_id: int) -> list[SystemSyncStatus]:
-    """Per system: the order's last event, its state, and how many are still waiting (order pages)."""
+    """Per system: the order's last event, its state, how many are still waiting, and the last progress
+    event it was sent (order pages)."""
     result: list[SystemSyncStatus] = []
     rows = (
         Delivery.objects.filter(order_id=order_id)
@@ -104,9 +110,12 @@ def order_sync_status(*, order_id: int) -> list[SystemSyncStatus]:
                 "waiting": 0,
                 "counts": {"delivered": 0, "pending": 0, "failed": 0, "dead": 0},
                 "deliveries": [],
+                "progress": None,
             }
             seen[delivery.system_id] = entry
             result.append(entry)
+        if entry["progress"] is None and delivery.event.type == PROGRESS_EVENT:
+            entry["progress"] = delivery  # newest first
         if delivery.state != Delivery.State.DELIVERED:
             entry["waiting"] += 1
         entry["counts"][_COUNT_BUCKET[delivery.state]] += 1

@@ -12,6 +12,7 @@ can be told to misbehave:
     GET  /received  → {"received": [...], "duplicates": n, "rejected": n, "failed": n, "out_of_order": [...]}
     GET  /orders    → {"orders": {subject: {...what this system holds...}}}   (its read API)
     GET  /health
+    GET  <page>     → a simulator's own pages (the CRM's: / lists its orders with their progress)
 
 Knobs: latency (every answer), error rate (random 500s), down windows (503 until a time), and for
 the messages a simulator sends back (the CRM's orders, the MES's acknowledgements and progress),
@@ -126,10 +127,24 @@ class State:
 
 
 OnAccept = Callable[[State, str, Parsed], None]
+# A page of a simulator's own: path → (content type, body) from the state (called under its lock).
+Page = Callable[[State], tuple[str, bytes]]
+
+
+def merge_summary(held: dict, summary: dict) -> dict:
+    """What the system holds after a message's summary: a part that carries a "sequence" (the CRM's
+    progress) is replaced only by a newer one, so the newest state stays whatever arrives late."""
+    merged = dict(held)
+    for key, value in summary.items():
+        older = held.get(key)
+        if isinstance(value, dict) and isinstance(older, dict):
+            value = value if (value.get("sequence") or 0) >= (older.get("sequence") or 0) else older
+        merged[key] = value
+    return merged
 
 
 def make_handler(
-    state: State, parse: Parser, on_accept: OnAccept | None = None
+    state: State, parse: Parser, on_accept: OnAccept | None = None, pages: Mapping[str, Page] | None = None
 ) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -165,6 +180,14 @@ def make_handler(
                 with state.lock:
                     held = state.view.get(self.path.removeprefix("/orders/"))
                 self._reply(200, held) if held is not None else self._reply(404, {"error": "not found"})
+            elif pages and self.path in pages:
+                with state.lock:
+                    content_type, body = pages[self.path](state)
+                self.send_response(200)
+                self.send_header("content-type", content_type)
+                self.send_header("content-length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
             else:
                 self._reply(404, {"error": "not found"})
 
@@ -284,7 +307,9 @@ def make_handler(
                         }
                     )
                     if parsed.summary is not None:
-                        state.view[parsed.subject] = {**state.view.get(parsed.subject, {}), **parsed.summary}
+                        state.view[parsed.subject] = merge_summary(
+                            state.view.get(parsed.subject, {}), parsed.summary
+                        )
                     if parsed.apply is not None:
                         parsed.applied = parsed.apply(state.view.setdefault(parsed.subject, {}))
                     status, payload = 200, {"status": "accepted", "id": msg_id}
@@ -302,9 +327,15 @@ def make_handler(
 
 
 def make_server(
-    *, state: State, parse: Parser, host: str = "127.0.0.1", port: int = 0, on_accept: OnAccept | None = None
+    *,
+    state: State,
+    parse: Parser,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    on_accept: OnAccept | None = None,
+    pages: Mapping[str, Page] | None = None,
 ) -> ThreadingHTTPServer:
-    server = ThreadingHTTPServer((host, port), make_handler(state, parse, on_accept))
+    server = ThreadingHTTPServer((host, port), make_handler(state, parse, on_accept, pages))
     server.daemon_threads = True
     return server
 
@@ -322,8 +353,16 @@ def argument_parser(name: str, default_port: int, secret_env: str) -> argparse.A
     return parser
 
 
-def serve(*, state: State, parse: Parser, host: str, port: int, on_accept: OnAccept | None = None) -> None:
-    server = make_server(state=state, parse=parse, host=host, port=port, on_accept=on_accept)
+def serve(
+    *,
+    state: State,
+    parse: Parser,
+    host: str,
+    port: int,
+    on_accept: OnAccept | None = None,
+    pages: Mapping[str, Page] | None = None,
+) -> None:
+    server = make_server(state=state, parse=parse, host=host, port=port, on_accept=on_accept, pages=pages)
     # The first line tells a parent process (tests, make run) where we listen.
     print(f"{state.name} simulator listening on http://{host}:{server.server_address[1]}", flush=True)
     try:

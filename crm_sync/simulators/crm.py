@@ -8,10 +8,14 @@ State's duplicate_rate and reorder_rate knobs).
 
 The path options tell it where its own payload shape keeps the order number, event type and sequence
 (dotted paths), so a CRM connected through a field mapping is simulated without code either.
+
+Progress (order.progress events, coalesced by OrderBridge) is held per order as "progress" in its read API
+(GET /orders, GET /orders/<number>), the newest by sequence, and listed on its page GET /.
 """
 
 from __future__ import annotations
 
+import html
 import json
 from collections.abc import Mapping
 from typing import Any
@@ -38,10 +42,95 @@ def json_parser(*, subject_path: str, type_path: str, sequence_path: str) -> Par
             sequence=sequence if isinstance(sequence, int) else None,
             body=document,
             # What the CRM shows for the order afterwards (its read API, for reconciliation).
-            summary={key: data[key] for key in ("number", "crm_id", "status", "revision") if key in data},
+            summary={
+                **{key: data[key] for key in ("number", "crm_id", "status", "revision") if key in data},
+                **({"progress": progress_summary(data, sequence)} if "percent_complete" in data else {}),
+            },
         )
 
     return parse
+
+
+PROGRESS_KEYS = (
+    "as_of",
+    "percent_complete",
+    "projected_completion",
+    "projected_date",
+    "promised_date",
+    "on_time",
+    "late_days",
+    "previous_projected_completion",
+    "projection_shifted",
+)
+OPERATION_KEYS = (
+    "sequence",
+    "name",
+    "work_center",
+    "status",
+    "planned_quantity",
+    "good_quantity",
+    "scrap_quantity",
+    "rework_quantity",
+)
+
+
+def progress_summary(data: dict[str, Any], sequence: object) -> dict[str, Any]:
+    """What the CRM shows of an order's progress: percent, projection against the promise, quantities per
+    work order and operation; `sequence` keeps the newest (base.merge_summary)."""
+    listed = data.get("work_orders")
+    work_orders = listed if isinstance(listed, list) else []
+    return {
+        "sequence": sequence if isinstance(sequence, int) else None,
+        **{key: data.get(key) for key in PROGRESS_KEYS},
+        "work_orders": [
+            {
+                "number": wo.get("number"),
+                "status": wo.get("status"),
+                "quantity": wo.get("quantity"),
+                "percent_complete": wo.get("percent_complete"),
+                "operations": [
+                    {key: op.get(key) for key in OPERATION_KEYS} for op in wo.get("operations") or []
+                ],
+            }
+            for wo in work_orders
+            if isinstance(wo, dict)
+        ],
+    }
+
+
+def orders_page(state: State) -> tuple[str, bytes]:
+    """GET /: the CRM's orders with their newest progress, as a salesperson would see them."""
+    rows = []
+    for subject, held in sorted(state.view.items()):
+        progress = held.get("progress") or {}
+        operations = "; ".join(
+            f"{wo.get('number')}/{op.get('sequence')} {op.get('name')}: {op.get('good_quantity')} good, "
+            f"{op.get('scrap_quantity')} scrap of {op.get('planned_quantity')}"
+            for wo in progress.get("work_orders") or []
+            for op in wo.get("operations") or []
+        )
+        on_time = progress.get("on_time")
+        cells = [
+            subject,
+            held.get("status") or "",
+            f"{progress['percent_complete']}%" if progress.get("percent_complete") else "",
+            progress.get("projected_date") or "",
+            progress.get("promised_date") or "",
+            "" if on_time is None else ("on time" if on_time else f"late {progress.get('late_days')} d"),
+            progress.get("as_of") or "",
+            operations,
+        ]
+        rows.append("<tr>" + "".join(f"<td>{html.escape(str(cell))}</td>" for cell in cells) + "</tr>")
+    heads = ("order", "status", "progress", "projected", "promised", "on time", "as of", "operations")
+    body = (
+        "<!doctype html><html><head><meta charset='utf-8'><title>CRM simulator</title></head><body>"
+        "<h1>CRM simulator: orders</h1><table border='1' cellpadding='4'><thead><tr>"
+        + "".join(f"<th>{head}</th>" for head in heads)
+        + "</tr></thead><tbody>"
+        + "".join(rows)
+        + "</tbody></table><p>JSON: <a href='/orders'>/orders</a></p></body></html>"
+    )
+    return "text/html; charset=utf-8", body.encode()
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -59,6 +148,7 @@ def main(argv: list[str] | None = None) -> None:
         ),
         host=args.host,
         port=args.port,
+        pages={"/": orders_page},
     )
 
 

@@ -1,5 +1,6 @@
 """The plan in the database: build the problem from work orders and master data, run an engine, store a
-versioned Schedule and each order's projection, and publish the orders a new plan puts at risk.
+versioned Schedule and each order's projection, and publish the orders a new plan puts at risk and those
+whose projection it moves.
 
 When to run is production.replanning's (the debounced request, the lease this run takes).
 """
@@ -20,8 +21,8 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from config.kernel import Conflict, ValidationFailed, publish, require
-from config.kernel.events import OrderAtRisk
+from config.kernel import Conflict, ValidationFailed, publish, publish_many, require
+from config.kernel.events import OrderAtRisk, ProjectionChanged
 from orders import sales as order_services
 from orders.models import OrderStatus, SalesOrder
 from production.master_data import CalendarException, WorkCenter
@@ -399,12 +400,16 @@ def _store(built: Built, plan: Plan, *, actor: User | None, trigger: str, method
                 why_detail=why,
             )
         )
-    # Orders at risk in the plan being replaced: only a flip to at-risk is news worth an event.
-    was_at_risk = set(
-        OrderProjection.objects.filter(schedule__is_current=True, at_risk=True).values_list(
-            "order_id", flat=True
-        )
-    )
+    # The plan being replaced: only a flip to at-risk is news worth an event; a moved projection is
+    # announced (ProjectionChanged) for subscribers to judge.
+    was_at_risk: set[int] = set()
+    previous: dict[int, dt.datetime | None] = {}
+    for order_id, was_risky, was_projected in OrderProjection.objects.filter(
+        schedule__is_current=True
+    ).values_list("order_id", "at_risk", "projected_completion"):
+        previous[order_id] = was_projected
+        if was_risky:
+            was_at_risk.add(order_id)
     Schedule.objects.filter(is_current=True).update(is_current=False)
     schedule = Schedule.objects.create(
         version=version,
@@ -454,7 +459,33 @@ def _store(built: Built, plan: Plan, *, actor: User | None, trigger: str, method
     WorkOrderOperation.objects.bulk_update(
         updates, ["scheduled_start", "scheduled_end", "scheduled_unit"], batch_size=500
     )
+    # Last: subscribers may lock rows of their own (crm_sync's progress feed); nothing of ours after them.
+    moved = [p for p in projections if previous.get(p.order_id) != p.projected_completion]
+    _publish_moves(moved, previous=previous, actor=actor)
     return schedule
+
+
+def _publish_moves(
+    projections: list[OrderProjection], *, previous: dict[int, dt.datetime | None], actor: User | None
+) -> None:
+    """Publish ProjectionChanged for each order whose projected completion this plan moved (or set)."""
+    if not projections:
+        return
+    orders = SalesOrder.objects.in_bulk([projection.order_id for projection in projections])
+    publish_many(
+        [
+            ProjectionChanged(
+                order=orders[projection.order_id],
+                actor=actor,
+                reason=projection.why,
+                projected_completion=projection.projected_completion,
+                previous_projected_completion=previous.get(projection.order_id),
+                schedule_version=projection.schedule.version,
+            )
+            for projection in projections
+            if projection.order_id in orders
+        ]
+    )
 
 
 def _publish_new_risks(projections: list[OrderProjection], *, actor: User | None) -> None:

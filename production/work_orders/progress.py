@@ -15,7 +15,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from config.kernel import Conflict, TransitionNotAllowed, ValidationFailed, require, stamp
+from config.kernel import Conflict, TransitionNotAllowed, ValidationFailed, publish, require, stamp
+from config.kernel.events import ProgressReported
 from orders import sales as order_services
 from orders.models import OrderStatus
 from production.inputs import decimal_input
@@ -72,7 +73,7 @@ def progress_report_create(
     the operation starts (actual start) and, when finished, completes; the work order starts and completes
     with its last operation; the order goes to in production on its first report and to completed when
     its last work order completes (orders.sales.transitions with the system actor). A completed operation asks
-    for a reschedule.
+    for a reschedule. Publishes ProgressReported.
     """
     existing = ProgressReport.objects.filter(message_id=message_id).first()
     if existing is not None:
@@ -145,6 +146,17 @@ def progress_report_create(
     stamp(work_order, actor=actor, reason=reason)
     work_order.save()
     _roll_up_order(work_order)
+    # Subscribers see the report inside its transaction (the CRM's coalesced progress: crm_sync.progress).
+    publish(
+        ProgressReported(
+            order=work_order.order,
+            actor=actor,
+            reason=reason,
+            work_order_number=work_order.number,
+            operation_sequence=op.sequence,
+            operation_finished=operation_finished,
+        )
+    )
     if operation_finished:
         schedule_request(trigger=f"operation.completed {work_order.number}/{op.sequence}")
     return report, True
