@@ -9,7 +9,8 @@ messages and drains delivery queues through the same services the Celery tasks c
 
 Afterwards, for each scenario: reconciliation finds no drift (the MES holds each work order as we do:
 presence, quantity, ISA-95 status), every message to the MES was accepted and every acknowledgement
-validates, and the CRM holds the order's newest status and revision.
+validates, and the CRM holds the order's newest status, revision and progress (coalesced order.progress,
+its interval 0 here).
 """
 
 from __future__ import annotations
@@ -27,12 +28,12 @@ from django.conf import settings
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
-from crm_sync import b2mml, inbound, outbox, reconciliation, webhooks
+from crm_sync import b2mml, inbound, outbox, progress, reconciliation, webhooks
 from crm_sync.management.commands.crm_sync_setup_demo import MES_EVENTS
 from crm_sync.models import Delivery, ExternalSystem, InboundMessage
 from orders.models import SalesOrder
 from production.changes.models import ChangeDisposition
-from production.work_orders import WorkOrder
+from production.work_orders import WorkOrder, WorkOrderOperation
 from tests.crm_sync.conftest import Simulator, start_simulator
 from tests.crm_sync.factories import TEST_SECRET, ExternalSystemFactory
 from tests.factories import UserFactory, in_days, make_order
@@ -113,6 +114,7 @@ class Hub:
             for pk in inbound.inbound_due():
                 inbound.inbound_process(message_pk=pk)
                 worked = True
+            worked = progress.progress_emit_due() > 0 or worked  # the CRM's coalesced progress
             for system_id, order_id in outbox.due_queues(now=timezone.now()):
                 outbox.deliveries_drain(system_id=system_id, order_id=order_id)
                 worked = True
@@ -127,8 +129,9 @@ class Hub:
 
 
 @pytest.fixture
-def hub(live_server, strict_mes, _crm_process) -> Hub:
+def hub(live_server, strict_mes, _crm_process, settings) -> Hub:
     require_postgresql()
+    settings.CRM_PROGRESS_INTERVAL_SECONDS = 0  # each report's progress goes out at the next round
     strict_mes.control(reset=True, secret=TEST_SECRET, callback_url=f"{live_server.url}/hooks/mes/")
     _crm_process.control(reset=True, secret=TEST_SECRET)
     mes_system = ExternalSystemFactory(
@@ -230,10 +233,24 @@ def assert_in_step(hub: Hub, order: SalesOrder) -> None:
     for message in acknowledgements:
         assert b2mml.validation_errors(message.body.encode(), schema_dir=schema_dir) == []
         assert message.state == InboundMessage.State.PROCESSED, message.error
-    # The CRM has the order's newest status and revision.
+    # The CRM has the order's newest status and revision, and its newest progress: what each operation has
+    # made, as we hold it now.
     assert reconciliation.reconcile_system(system=hub.crm_system) == []
     crm_view = httpx.get(f"{hub.crm.url}/orders", timeout=10).json()["orders"][order.number]
     assert (crm_view["status"], crm_view["revision"]) == (order.status, order.revision)
+    made = {
+        (operation.work_order.number, operation.sequence): operation.good_quantity
+        for operation in WorkOrderOperation.objects.filter(work_order__order=order).select_related(
+            "work_order"
+        )
+    }
+    reported = {
+        (wo["number"], op["sequence"]): Decimal(op["good_quantity"])
+        for wo in crm_view["progress"]["work_orders"]
+        for op in wo["operations"]
+    }
+    assert reported and {key: made[key] for key in reported} == reported
+    assert any(reported.values())  # the part-done work
 
 
 def test_quantity_up_reaches_the_mes_per_work_order(hub, under_way, sales, planner, manager):
