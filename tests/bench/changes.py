@@ -23,6 +23,7 @@ Metrics (case r<rate>): applied and errors (change requests refused), offered_pe
 ack_p99_ms (change applied → the MES's acknowledgement recorded here, ChangeRequest.acknowledged_at -
 applied_at), lost (applied changes the MES never received), unacknowledged (received, no acknowledgement
 recorded when the bench stopped waiting), duplicated (our messages the MES applied more than once),
+<stage>_p50_ms / _p99_ms of the acknowledgement (delivery_wait, mes_answer, ack_processing: see _ack_stages),
 mes_consistent_ratio (work orders whose MES state equals ours after the drain, by reconciliation's own
 comparison: presence, quantity, ISA-95 status) and drift_work_orders.
 
@@ -304,6 +305,7 @@ def figures(mes_url, system, ids, applied, errors, started, last_applied, rate) 
         total += len(numbers)
         if not any(finding.kind == "missing_there" and not finding.work_order for finding in found):
             consistent += len(numbers - {finding.work_order for finding in found})
+    stages = _ack_stages(system, {pk: events.get(pk) for pk in applied}, crs)
     span = (started[-1] - started[0]) if len(started) > 1 else 0
     yield {"case": case, "metric": "applied", "value": len(applied), "unit": "changes"}
     yield {"case": case, "metric": "errors", "value": len(errors), "unit": "changes"}
@@ -314,13 +316,23 @@ def figures(mes_url, system, ids, applied, errors, started, last_applied, rate) 
         "unit": "changes/s",
     }
     for name, fraction in (("ack_p50_ms", 0.5), ("ack_p99_ms", 0.99)):
-        value = latencies[max(0, math.ceil(fraction * len(latencies)) - 1)] if latencies else None
+        value = _percentile(latencies, fraction)
         yield {
             "case": case,
             "metric": name,
             "value": None if value is None else round(value, 1),
             "unit": "ms",
         }
+    # Where the acknowledgement time goes (see _ack_stages).
+    for stage, values in stages.items():
+        for name, fraction in (("p50", 0.5), ("p99", 0.99)):
+            value = _percentile(values, fraction)
+            yield {
+                "case": case,
+                "metric": f"{stage}_{name}_ms",
+                "value": None if value is None else round(value, 1),
+                "unit": "ms",
+            }
     yield {"case": case, "metric": "lost", "value": lost, "unit": "changes"}
     unacknowledged = sum(1 for cr in crs if not cr["acknowledged_at"])
     yield {"case": case, "metric": "unacknowledged", "value": unacknowledged, "unit": "changes"}
@@ -340,6 +352,45 @@ def figures(mes_url, system, ids, applied, errors, started, last_applied, rate) 
         "value": round(time.time() - last_applied, 1),
         "unit": "s",
     }
+
+
+def _percentile(ordered: list[float], fraction: float) -> float | None:
+    return ordered[max(0, math.ceil(fraction * len(ordered)) - 1)] if ordered else None
+
+
+def _ack_stages(system, events: dict[int, str | None], crs: list[dict]) -> dict[str, list[float]]:
+    """Milliseconds per stage of each change's acknowledgement, from our own rows (one machine clock):
+
+    delivery_wait   change applied (committed) → first attempt to send its event to the MES (queue)
+    mes_answer      attempt starts → the MES's acknowledgement stored here (send, MES, its callback)
+    ack_processing  acknowledgement stored → processed (Celery queue and the acknowledge service)
+    """
+    from crm_sync.models import DeliveryAttempt, InboundMessage
+
+    applied = {cr["pk"]: cr["applied_at"] for cr in crs}
+    stages: dict[str, list[float]] = {"delivery_wait": [], "mes_answer": [], "ack_processing": []}
+    acks = list(
+        InboundMessage.objects.filter(system=system, kind__icontains="acknowledge").values_list(
+            "body", "received_at", "processed_at"
+        )
+    )
+    for pk, event_id in events.items():
+        if not event_id or applied.get(pk) is None:
+            continue
+        attempt = (
+            DeliveryAttempt.objects.filter(delivery__system=system, delivery__event_id=event_id)
+            .order_by("started_at")
+            .values_list("started_at", flat=True)
+            .first()
+        )
+        ack = next(((received, done) for body, received, done in acks if event_id in body), None)
+        if attempt is not None:
+            stages["delivery_wait"].append((attempt - applied[pk]).total_seconds() * 1000)
+        if attempt is not None and ack is not None:
+            stages["mes_answer"].append((ack[0] - attempt).total_seconds() * 1000)
+        if ack is not None and ack[1] is not None:
+            stages["ack_processing"].append((ack[1] - ack[0]).total_seconds() * 1000)
+    return {stage: sorted(values) for stage, values in stages.items()}
 
 
 def run(*, quick: bool = False) -> Iterator[dict]:
