@@ -335,6 +335,8 @@ class DriftAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     def repair(self, request: HttpRequest, queryset: QuerySet[Drift]) -> None:
         actor = request_user(request)
         for drift in queryset.filter(resolved_at__isnull=True).select_related("system", "order"):
+            if not Drift.objects.filter(pk=drift.pk, resolved_at__isnull=True).exists():
+                continue  # repaired with another drift of its order just now (one re-send repairs them all)
             try:
                 self.message_user(
                     request, reconciliation.drift_repair(drift=drift, actor=actor), messages.SUCCESS

@@ -143,7 +143,11 @@ def drift_repair(*, drift: Drift, actor: User) -> str:
     later run opens again what it did not repair). Refused (Conflict) for a resolved drift.
     """
     require(actor, "crm_sync.change_drift", action="drift_repair", target=drift.subject)
-    if drift.resolved_at is not None:
+    # Read again: a re-send of the same order (another drift of it, another admin) may have resolved it.
+    if (
+        drift.resolved_at is not None
+        or not Drift.objects.filter(pk=drift.pk, resolved_at__isnull=True).exists()
+    ):
         raise Conflict(_("This drift is already resolved."), code="resolved")
     system = drift.system
     repaired = Drift.objects.filter(pk=drift.pk)

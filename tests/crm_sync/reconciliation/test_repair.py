@@ -4,7 +4,9 @@ next run finds the MES (a real simulator process) agreeing with us."""
 from __future__ import annotations
 
 import pytest
+from django.urls import reverse
 
+from config.kernel.errors import Conflict
 from crm_sync import outbox, reconciliation
 from crm_sync.models import Delivery, Drift, ExternalSystem, OutboxEvent
 from orders import change_requests as crs
@@ -99,3 +101,52 @@ def test_a_hold_the_mes_lost_is_a_status_drift_per_work_order(mes_system, delive
     held = sorted((d.work_order, d.ours["status"], d.theirs["status"]) for d in found if d.kind == "status")
     numbers = delivered.work_orders.order_by("number").values_list("number", flat=True)
     assert held == [(number, "Held", "Released") for number in numbers]
+
+
+def test_repairing_an_orders_drifts_together_in_the_admin_resends_it_once(
+    client, mes_system, delivered, admin_user
+):
+    numbers = delivered.work_orders.order_by("number").values_list("number", flat=True)
+    drifts = [
+        Drift.objects.create(
+            system=mes_system,
+            order=delivered,
+            subject=number,
+            work_order=number,
+            kind=Drift.Kind.STATUS,
+            ours={"status": "Held"},
+            theirs={"status": "Released"},
+            detected_at="2026-11-26T00:00:00Z",
+            last_seen_at="2026-11-26T00:00:00Z",
+        )
+        for number in numbers
+    ]
+    client.force_login(admin_user)
+
+    response = client.post(
+        reverse("admin:crm_sync_drift_changelist"),
+        {"action": "repair", "_selected_action": [drift.pk for drift in drifts]},
+    )
+
+    assert response.status_code == 302
+    assert OutboxEvent.objects.filter(order=delivered, type="order.resync").count() == 1
+    assert not reconciliation.open_drifts().exists()
+
+
+def test_a_drift_resolved_meanwhile_is_not_repaired_twice(mes_system, delivered, admin_user):
+    drift = Drift.objects.create(
+        system=mes_system,
+        order=delivered,
+        subject=delivered.number,
+        kind=Drift.Kind.REVISION,
+        ours={"revision": 1},
+        theirs={"revision": 0},
+        detected_at="2026-11-26T00:00:00Z",
+        last_seen_at="2026-11-26T00:00:00Z",
+    )
+    stale = Drift.objects.get(pk=drift.pk)
+    reconciliation.drift_repair(drift=drift, actor=admin_user)
+
+    with pytest.raises(Conflict):
+        reconciliation.drift_repair(drift=stale, actor=admin_user)
+    assert OutboxEvent.objects.filter(order=delivered, type="order.resync").count() == 1
