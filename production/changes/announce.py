@@ -117,6 +117,14 @@ def announce_disposition(
     )
 
 
+def rework_rounds(*, work_order_id: int, excluding: str = "") -> int:
+    """How many change requests had the work order's made parts reworked (one round each)."""
+    rows = ChangeDisposition.objects.filter(work_order_id=work_order_id, decision=Disposition.REWORK)
+    if excluding:
+        rows = rows.exclude(change_request_number=excluding)
+    return rows.values("change_request_number").distinct().count()
+
+
 def rework_request(
     work_order: WorkOrder,
     *,
@@ -137,13 +145,7 @@ def rework_request(
         return  # nothing to redo on the floor: the work order has no routing
     ran = [op for op in operations if op.status != OperationStatus.PENDING]
     reentry = (ran[0] if ran else operations[0]).sequence
-    rework_round = max(
-        ChangeDisposition.objects.filter(work_order=work_order, decision=Disposition.REWORK)
-        .values("change_request_number")
-        .distinct()
-        .count(),
-        1,
-    )
+    rework_round = max(rework_rounds(work_order_id=work_order.pk), 1)
     lot = work_order.lots.order_by("-produced_at").values_list("number", flat=True).first()
     work_order_announce(
         WorkOrderReworkRequested,

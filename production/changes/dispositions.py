@@ -10,6 +10,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -20,7 +21,7 @@ from config.kernel.events import DispositionDecided, WorkOrderCancelled
 from orders.change_requests.models import Disposition
 from orders.sales import order_event_payload, transitions
 from orders.sales.models import OrderStatus, SalesOrder
-from production.changes.announce import announce_disposition
+from production.changes.announce import announce_disposition, rework_rounds
 from production.changes.follow import new_work_order
 from production.changes.models import HOLDING_KINDS, ChangeDisposition, DispositionKind
 from production.changes.plans import quantity_text
@@ -86,6 +87,14 @@ def change_disposition_decide(
         ]
     if not reason:
         errors["reason"] = [_("This field is required.")]
+    limit = settings.MES_REWORK_MAX_ROUNDS
+    if decision == Disposition.REWORK and "decision" not in errors:
+        done = rework_rounds(work_order_id=row.work_order_id, excluding=row.change_request_number)
+        if done >= limit:
+            errors["decision"] = [
+                _("This work order was reworked %(rounds)s times already, the limit: scrap it instead.")
+                % {"rounds": done}
+            ]
     if errors:
         raise ValidationFailed(_("Please correct the errors below."), fields=errors)
 

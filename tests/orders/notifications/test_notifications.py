@@ -26,6 +26,7 @@ from orders.models import (
     NotificationProfile,
     SalesOrder,
 )
+from orders.notifications import routes
 from orders.notifications import services as notifications
 from orders.notifications.models import DeliveryStatus, NotificationKind
 from orders.sales import transitions
@@ -301,10 +302,10 @@ def test_events_nobody_asked_for_notify_nobody(sales, planner):
 
 def test_notices_listen_only_to_the_bus_events_they_route():
     (subscription,) = [each for each in events.subscriptions() if each.handler is notifications.on_event]
-    assert subscription.event_types == notifications.ROUTED_EVENTS
-    routed = {cls.name for cls in notifications.ROUTED_EVENTS}
+    assert subscription.event_types == routes.ROUTED_EVENTS
+    routed = {cls.name for cls in routes.ROUTED_EVENTS}
     # Every routed event name but the rating (handed over by tracking, not published on the bus).
-    assert routed == set(notifications.ROUTES) & set(domain_events.EVENT_TYPES) - {"order.rated"}
+    assert routed == set(routes.ROUTES) & set(domain_events.EVENT_TYPES) - {"order.rated"}
     assert domain_events.WorkOrdersCreated.name not in routed
     assert domain_events.OrderCreated.name not in routed
 

@@ -9,11 +9,13 @@ from decimal import Decimal
 
 import pytest
 
+from config.kernel.errors import ValidationFailed
 from crm_sync.models import OutboxEvent
 from orders import change_requests as crs
 from orders.sales import transitions
 from production import work_orders
 from production.changes import change_disposition_decide
+from production.changes.models import ChangeDisposition, DispositionKind
 from production.work_orders import Lot, WorkOrderStatus
 from tests.orders.change_requests.cr_helpers import approved, fresh, make_line, released_order, report
 
@@ -164,3 +166,29 @@ def test_scrapping_held_work_tells_the_mes_cancelled_and_scrap(sales, planner, m
     assert started.number in cancelled
     decided = only(order, "work_order.disposition_decided")
     assert (decided.data["disposition"], decided.data["disposition_quantity"]) == ("scrap", "2")
+
+
+def test_rework_beyond_the_limit_of_rounds_is_refused_and_nothing_is_sent(sales, planner, manager, settings):
+    settings.MES_REWORK_MAX_ROUNDS = 1
+    order = released_order(sales, planner, make_line(planner))
+    (work_order,) = fresh(order).work_orders.all()
+    cr = approved(sales, planner, order, [{"op": "set_spec", "line_no": 1, "spec_values": {"finish": "raw"}}])
+    report(planner, work_order, good=4)
+    crs.change_request_apply(actor=manager, change_request=cr)
+    pending = work_orders.open_dispositions().get()
+    # An earlier change had this work order's parts reworked once already.
+    ChangeDisposition.objects.create(
+        work_order=work_order,
+        change_request_number="CR-000000",
+        kind=DispositionKind.WRONG_SPEC,
+        quantity=Decimal(2),
+        disposition="rework",
+        decision="rework",
+    )
+
+    with pytest.raises(ValidationFailed) as refused:
+        change_disposition_decide(actor=planner, disposition=pending, decision="rework", reason="Again")
+
+    assert "limit" in refused.value.fields["decision"][0]
+    assert fresh(pending).is_open
+    assert not messages(order, "work_order.rework_requested")
