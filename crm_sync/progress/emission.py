@@ -110,6 +110,9 @@ def progress_emit_due(*, now: dt.datetime | None = None, limit: int = 500, grace
     )
     written = 0
     for order_id in due:
-        if progress_emit(order_id=order_id, now=now) is not None:
-            written += 1
+        try:
+            if progress_emit(order_id=order_id, now=now) is not None:
+                written += 1
+        except Exception:  # one order's failure (its marker stays, retried next sweep) must not stop the rest
+            logger.exception("progress event for order %s not written", order_id)
     return written
