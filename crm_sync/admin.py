@@ -9,7 +9,7 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -296,17 +296,47 @@ class InboundMessageAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 @admin.register(Drift)
 class DriftAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ("subject", "system", "kind", "detected_at", "last_seen_at", "resolved_at", "resolution")
+    list_display = (
+        "subject",
+        "system",
+        "kind",
+        "differences",
+        "detected_at",
+        "last_seen_at",
+        "resolved_at",
+        "resolution",
+    )
     list_filter = ("kind", "system", ("resolved_at", admin.EmptyFieldListFilter))
-    search_fields = ("subject",)
+    search_fields = ("subject", "work_order", "order__number")
     list_select_related = ("system",)
-    readonly_fields = [f.name for f in Drift._meta.fields]
+    # Shown as one table (field, ours, theirs) rather than two raw JSON values.
+    exclude = ("ours", "theirs")
+    readonly_fields = [f.name for f in Drift._meta.fields if f.name not in ("ours", "theirs")]
+    readonly_fields += ["differences"]
     actions = ["repair"]
+
+    @admin.display(description=_("Differences"))
+    def differences(self, obj: Drift) -> str:
+        """Field, ours, theirs: the drift page's table."""
+        rows = format_html_join(
+            "",
+            "<tr><th>{}</th><td>{}</td><td>{}</td></tr>",
+            ((row.label, row.ours, row.theirs) for row in reconciliation.drift_rows(obj)),
+        )
+        return format_html(
+            "<table><thead><tr><th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>{}</tbody></table>",
+            _("Field"),
+            _("Ours"),
+            _("Theirs"),
+            rows,
+        )
 
     @admin.action(description=_("Repair the selected drifts (re-send or pull)"), permissions=["repair"])
     def repair(self, request: HttpRequest, queryset: QuerySet[Drift]) -> None:
         actor = request_user(request)
         for drift in queryset.filter(resolved_at__isnull=True).select_related("system", "order"):
+            if not Drift.objects.filter(pk=drift.pk, resolved_at__isnull=True).exists():
+                continue  # repaired with another drift of its order just now (one re-send repairs them all)
             try:
                 self.message_user(
                     request, reconciliation.drift_repair(drift=drift, actor=actor), messages.SUCCESS

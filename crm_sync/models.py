@@ -378,6 +378,7 @@ class Drift(models.Model):
         STATUS = "status", _("Status differs")
         REVISION = "revision", _("Revision differs")
         WORK_ORDERS = "work_orders", _("Work orders differ")
+        QUANTITY = "quantity", _("Quantity differs")
 
     system = models.ForeignKey(
         ExternalSystem, on_delete=models.CASCADE, related_name="drifts", verbose_name=_("system")
@@ -390,8 +391,11 @@ class Drift(models.Model):
         related_name="+",
         verbose_name=_("order"),
     )
+    # The order's number, or the work order's for a difference in one work order (then also work_order).
     subject = models.CharField(_("subject"), max_length=64)
+    work_order = models.CharField(_("work order"), max_length=40, blank=True)
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    # What differs, field by field ({"quantity": "12.000", "status": "Held"}): the drift page's table.
     ours = models.JSONField(_("ours"), default=dict, blank=True)
     theirs = models.JSONField(_("theirs"), default=dict, blank=True)
     detected_at = models.DateTimeField(_("detected at"))

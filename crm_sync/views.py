@@ -122,7 +122,8 @@ def replay(request: AuthenticatedRequest) -> HttpResponse:
 # --- reconciliation ---------------------------------------------------------------------------------------
 @permission_required("crm_sync.view_drift", raise_exception=True)
 def drift_list(request: AuthenticatedRequest) -> HttpResponse:
-    return render(request, "crm_sync/drift.html", {"drifts": reconciliation.open_drifts()})
+    drifts = [(drift, reconciliation.drift_rows(drift)) for drift in reconciliation.open_drifts()]
+    return render(request, "crm_sync/drift.html", {"drifts": drifts})
 
 
 @require_POST

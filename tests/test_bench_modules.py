@@ -1,4 +1,5 @@
-"""The dashboard and import benches are registered and importable (they run with `make bench`, not here)."""
+"""The dashboard, import and changes benches are registered and importable (they run with `make bench`,
+not here)."""
 
 import importlib
 
@@ -7,7 +8,7 @@ import pytest
 from tests.bench.run import BENCHES
 
 
-@pytest.mark.parametrize("name", ["dashboard", "import"])
+@pytest.mark.parametrize("name", ["dashboard", "import", "changes"])
 def test_the_bench_is_registered_and_importable(name):
     module_name, _, attr = BENCHES[name].partition(":")
 

@@ -1,12 +1,14 @@
 """Reconciliation: compare what we hold with what each CRM and MES reports through its read API.
 
 A system's read API is GET <base URL>/orders → {"orders": {"<order number>": {...}}}; a CRM reports
-each order's "status" and "revision", an MES each order's "revision" and the "work_orders" it holds.
+each order's "status" and "revision", an MES each order's "revision" and the "work_orders" it holds, each
+with its quantity and status (see comparison: per order for a CRM, per work order for an MES).
 Only orders whose every event to the system was delivered are compared (an event still on its way is
 not drift), over the orders changed in the last SYNC_RECONCILE_DAYS days.
 
-Drift is listed (one open row per system, order and kind; a later run that no longer sees it resolves
-it) and repaired through services: "re-send" puts a full snapshot event (order.resync) in the order's
+Drift is listed (one open row per system, subject — order or work order — and kind; a later run that no
+longer sees it resolves it) and repaired through services: "re-send" puts a full snapshot event
+(order.resync, with all the order's work orders) in the order's
 queue for that system; "pull" fetches the CRM's order and applies it as an inbound message, through the
 same pipeline as a webhook.
 """
@@ -17,11 +19,10 @@ import datetime as dt
 import json
 import logging
 import uuid
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import httpx
 from django.db import IntegrityError, transaction
-from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -30,6 +31,7 @@ from config.kernel.errors import ApplicationError, Conflict
 from crm_sync import outbox
 from crm_sync.inbound import inbound_enqueue
 from crm_sync.models import Delivery, Drift, ExternalSystem, InboundMessage
+from crm_sync.reconciliation.comparison import Finding, order_findings
 from orders.models import SalesOrder
 
 if TYPE_CHECKING:
@@ -59,43 +61,6 @@ def read_remote(system: ExternalSystem) -> dict[str, dict]:
     return orders
 
 
-def _expected(system: ExternalSystem, order: SalesOrder) -> dict[str, Any]:
-    if system.kind == ExternalSystem.Kind.CRM:
-        return {"status": order.status, "revision": order.revision}
-    numbers = sorted(order.work_orders.filter(order_revision=order.revision).values_list("number", flat=True))
-    return {"revision": order.revision, "work_orders": numbers}
-
-
-def _their_numbers(held: Any, ours: dict) -> list[str]:
-    """The MES's work orders to compare with ours: a list of numbers, or (per work order, as the simulator
-    now holds them) those of this order that are ours — its own rework work orders left out, and a work
-    order cancelled in an earlier revision only where we still count it."""
-    if not isinstance(held, dict):
-        return sorted(held or [])
-    return sorted(
-        number
-        for number, work_order in held.items()
-        if not (isinstance(work_order, dict) and work_order.get("rework_of"))
-        and (
-            number in ours["work_orders"]
-            or not (isinstance(work_order, dict) and work_order.get("status") == "Cancelled")
-        )
-    )
-
-
-def _differences(system: ExternalSystem, ours: dict, theirs: dict) -> list[str]:
-    kinds: list[str] = []
-    is_crm = system.kind == ExternalSystem.Kind.CRM
-    if is_crm and "status" in theirs and theirs["status"] != ours["status"]:
-        kinds.append(Drift.Kind.STATUS)
-    if "revision" in theirs and str(theirs["revision"]) != str(ours["revision"]):
-        kinds.append(Drift.Kind.REVISION)
-    compare_work_orders = not is_crm and ours["work_orders"] and "work_orders" in theirs
-    if compare_work_orders and _their_numbers(theirs["work_orders"], ours) != ours["work_orders"]:
-        kinds.append(Drift.Kind.WORK_ORDERS)
-    return kinds
-
-
 def reconcile_system(*, system: ExternalSystem, now: dt.datetime | None = None) -> list[Drift]:
     """Compare one system; record open drifts, resolve those no longer seen. Returns the open drifts."""
     now = now or timezone.now()
@@ -108,34 +73,29 @@ def reconcile_system(*, system: ExternalSystem, now: dt.datetime | None = None) 
         .exclude(pk__in=open_orders)
         .select_related("customer")
     )
-    found: list[tuple[str, str, SalesOrder | None, dict, dict]] = []
-    known_here = set()
+    found: list[Finding] = []
     for order in orders:
-        known_here.add(order.number)
-        ours = _expected(system, order)
         held = theirs.get(order.number)
-        if held is None:
-            found.append((order.number, Drift.Kind.MISSING_THERE, order, ours, {}))
-            continue
-        for kind in _differences(system, ours, held):
-            found.append((order.number, kind, order, ours, held))
+        found.extend(order_findings(system, order, held if isinstance(held, dict) else None))
     # A CRM may key the orders it entered itself by its own id: those are known here by crm_id.
     subjects = list(theirs)
     all_known = set(SalesOrder.objects.filter(number__in=subjects).values_list("number", flat=True))
     all_known |= set(SalesOrder.objects.filter(crm_id__in=subjects).values_list("crm_id", flat=True))
     for subject, held in theirs.items():
         if subject not in all_known:
-            found.append((subject, Drift.Kind.MISSING_HERE, None, {}, held if isinstance(held, dict) else {}))
+            shown = held if isinstance(held, dict) else {}
+            found.append(Finding(subject, Drift.Kind.MISSING_HERE, None, {}, shown))
     return _record(system=system, found=found, now=now)
 
 
 @transaction.atomic
-def _record(*, system: ExternalSystem, found: list, now: dt.datetime) -> list[Drift]:
+def _record(*, system: ExternalSystem, found: list[Finding], now: dt.datetime) -> list[Drift]:
     seen = []
-    for subject, kind, order, ours, held in found:
+    for finding in found:
+        subject = finding.subject[:64]
         drift = (
             Drift.objects.select_for_update()
-            .filter(system=system, subject=subject[:64], kind=kind, resolved_at__isnull=True)
+            .filter(system=system, subject=subject, kind=finding.kind, resolved_at__isnull=True)
             .first()
         )
         if drift is None:
@@ -143,23 +103,26 @@ def _record(*, system: ExternalSystem, found: list, now: dt.datetime) -> list[Dr
                 with transaction.atomic():
                     drift = Drift.objects.create(
                         system=system,
-                        subject=subject[:64],
-                        kind=kind,
-                        order=order,
-                        ours=ours,
-                        theirs=held,
+                        subject=subject,
+                        work_order=finding.work_order[:40],
+                        kind=finding.kind,
+                        order=finding.order,
+                        ours=finding.ours,
+                        theirs=finding.theirs,
                         detected_at=now,
                         last_seen_at=now,
                     )
             except IntegrityError:  # another run recorded it at the same moment
                 continue
         else:
-            Drift.objects.filter(pk=drift.pk).update(ours=ours, theirs=held, last_seen_at=now)
+            Drift.objects.filter(pk=drift.pk).update(
+                ours=finding.ours, theirs=finding.theirs, last_seen_at=now
+            )
         seen.append(drift.pk)
     Drift.objects.filter(system=system, resolved_at__isnull=True).exclude(pk__in=seen).update(
         resolved_at=now, resolution="no longer seen"
     )
-    return list(Drift.objects.filter(pk__in=seen))
+    return list(Drift.objects.filter(pk__in=seen).order_by("subject", "kind"))
 
 
 def reconcile_all() -> int:
@@ -173,12 +136,22 @@ def reconcile_all() -> int:
 
 
 def drift_repair(*, drift: Drift, actor: User) -> str:
-    """Repair one drift: re-send our state to the system, or pull the order from the CRM."""
+    """Repair one drift: re-send our state of its order to the system, or pull an order from the CRM.
+
+    A re-send is one full snapshot (order.resync) of the order and all its work orders, so it repairs
+    every open drift of that order with that system at once: they are all resolved with this outcome (a
+    later run opens again what it did not repair). Refused (Conflict) for a resolved drift.
+    """
     require(actor, "crm_sync.change_drift", action="drift_repair", target=drift.subject)
-    if drift.resolved_at is not None:
+    # Read again: a re-send of the same order (another drift of it, another admin) may have resolved it.
+    if (
+        drift.resolved_at is not None
+        or not Drift.objects.filter(pk=drift.pk, resolved_at__isnull=True).exists()
+    ):
         raise Conflict(_("This drift is already resolved."), code="resolved")
     system = drift.system
-    if drift.kind == Drift.Kind.MISSING_HERE:
+    repaired = Drift.objects.filter(pk=drift.pk)
+    if drift.kind == Drift.Kind.MISSING_HERE and drift.order is None:
         outcome = _pull(system=system, drift=drift)
     elif drift.order is None:
         raise Conflict(_("This drift names no order of ours."), code="no_order")
@@ -191,7 +164,8 @@ def drift_repair(*, drift: Drift, actor: User) -> str:
             "system": system.name,
             "sequence": event.sequence,
         }
-    Drift.objects.filter(pk=drift.pk, resolved_at__isnull=True).update(
+        repaired = Drift.objects.filter(system=system, order=drift.order)
+    repaired.filter(resolved_at__isnull=True).update(
         resolved_at=timezone.now(), resolution=f"{actor_name(actor)}: {outcome}"[:200]
     )
     return outcome
@@ -225,7 +199,3 @@ def _pull(*, system: ExternalSystem, drift: Drift) -> str:
         )
         transaction.on_commit(lambda: inbound_enqueue(message.pk), robust=True)
     return _("Order %(subject)s pulled from %(system)s.") % {"subject": drift.subject, "system": system.name}
-
-
-def open_drifts() -> QuerySet[Drift]:
-    return Drift.objects.filter(Q(resolved_at__isnull=True)).select_related("system", "order")

@@ -32,6 +32,7 @@ BENCHES: dict[str, str] = {
     "intake": "tests.bench.intake:run",
     "scheduler": "tests.bench.scheduler:run",
     "sync": "tests.bench.sync:run",
+    "changes": "tests.bench.changes:run",
     "dashboard": "tests.bench.dashboard:run",
     "import": "tests.bench.imports:run",
 }

@@ -170,8 +170,9 @@ def _wait_port(port: int, proc: subprocess.Popen, what: str, timeout: float = 30
 
 
 @contextlib.contextmanager
-def processes(env: dict[str, str], var_dir: Path) -> Iterator[dict]:
-    """The private Redis, both simulators and two workers; every one is stopped at the end."""
+def processes(env: dict[str, str], var_dir: Path, *, mes_args: tuple[str, ...] = ()) -> Iterator[dict]:
+    """The private Redis and both simulators (`mes_args`: more arguments for the MES's); every process
+    started here (and through the yielded "spawn") is stopped at the end."""
     started: list[subprocess.Popen] = []
     pids: dict[str, int] = {}  # name → pid, for the CPU accounting
 
@@ -221,6 +222,7 @@ def processes(env: dict[str, str], var_dir: Path) -> Iterator[dict]:
                     str(port),
                     "--secret",
                     secret,
+                    *(mes_args if name == "mes" else ()),
                 ],
                 name,
             )
