@@ -17,6 +17,7 @@ from config.api import error_body
 from config.http import AuthenticatedRequest
 from config.kernel import Actor, allowed
 from config.kernel.errors import ApplicationError
+from config.middleware import judges_its_own_body
 from crm_sync import inbound, outbox, reconciliation
 from crm_sync.models import Delivery, Drift, ExternalSystem, InboundMessage
 from orders.models import SalesOrder
@@ -36,12 +37,14 @@ def _receive(request: HttpRequest, found: ExternalSystem | None) -> JsonResponse
     )
 
 
+@judges_its_own_body
 @csrf_exempt  # machine-to-machine: the Standard Webhooks signature is the authentication
 @require_POST
 def inbound_webhook(request: HttpRequest, system: str) -> JsonResponse:
     return _receive(request, next((s for s in outbox.enabled_systems() if s.slug == system), None))
 
 
+@judges_its_own_body
 @login_not_required  # the signature authenticates, not a session
 @csrf_exempt
 @require_POST
