@@ -25,8 +25,8 @@ from orders.sales import policies
 from production import changes, master_data, work_orders
 from production.changes.models import ChangeDisposition
 from production.policies import RUN_SCHEDULE
+from production.scheduling.runs import optimiser_outcome, schedule_run
 from production.scheduling.selectors import at_risk_orders, current_schedule, work_center_load
-from production.scheduling.service import schedule_run
 from production.work_orders import WorkOrder
 
 GANTT_WIDTH = 1100
@@ -102,6 +102,7 @@ def planner(request: AuthenticatedRequest) -> HttpResponse:
         "schedule": schedule,
         "zoom": zoom,
         "open_exceptions": work_orders.open_exceptions()[:50],
+        "optimiser": optimiser_outcome(),
     }
     if schedule is not None:
         context.update(

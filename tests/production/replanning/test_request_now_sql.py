@@ -52,6 +52,10 @@ def test_a_missing_state_row_is_made_pending_with_the_trigger(enqueued):
         "lease_holder": "",
         "lease_expires_at": None,
         "last_run_at": None,
+        "generation": 0,
+        "fast_pending": False,
+        "fast_trigger": "",
+        "optimiser_outcome": {},
     }
     assert len(enqueued) == 1
 
