@@ -243,7 +243,7 @@ class ScheduleViewSet(ReadCreateViewSet):
         if body.validated_data["method"] == "optimised":
             if not allowed(request.user, RUN_SCHEDULE):
                 return Response(status=status.HTTP_403_FORBIDDEN)
-            replanning.request_now(trigger=f"manual by {request.user.username}", optimise=True)
+            replanning.request_now(trigger=f"manual by {request.user.username}", force=True)
             return Response(status=status.HTTP_202_ACCEPTED)
         schedule = scheduling.schedule_run(actor=request_user(request), trigger="manual", method="fast")
         return Response(ScheduleSerializer(schedule).data, status=status.HTTP_201_CREATED)

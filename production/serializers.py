@@ -295,7 +295,7 @@ class OptimiserOutcomeSerializer(serializers.Serializer):
     """The last background optimiser run (production.scheduling.OptimiserOutcome)."""
 
     outcome = serializers.ChoiceField(choices=["replaced", "not_better", "stale"])
-    label = serializers.CharField(help_text="the outcome in the reader's language")
+    outcome_display = serializers.CharField(source="label", help_text="the outcome in the reader's language")
     finished_at = serializers.DateTimeField(source="finished")
     seconds = serializers.FloatField()
     weighted_tardiness = serializers.IntegerField()

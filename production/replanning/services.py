@@ -52,7 +52,8 @@ def schedule_request(*, trigger: str) -> None:
     at once, and the optimiser's after the debounce."""
 
     def ask() -> None:
-        fast_request_now(trigger=trigger)
+        if settings.PRODUCTION_PLAN_AT_ONCE:
+            fast_request_now(trigger=trigger)
         request_now(trigger=trigger)
 
     transaction.on_commit(ask)
@@ -116,12 +117,12 @@ def plan_writer() -> Iterator[None]:
             cursor.execute("SELECT pg_advisory_unlock(%s)", [PLAN_WRITER_LOCK])
 
 
-def request_now(*, trigger: str, optimise: bool | None = None) -> bool:
-    """Mark an optimiser run pending; the request that flips the flag enqueues the delayed task (True).
+def request_now(*, trigger: str, force: bool = False) -> bool:
+    """Mark a background run pending; the request that flips the flag enqueues the delayed task (True).
 
-    `optimise`: None follows PRODUCTION_RESCHEDULE_METHOD (`fast`: no background optimiser, nothing to do
-    here: the fast plan is made at once by fast_request_now); True asks for it anyway (the API's "run
-    optimised").
+    The debounced task runs PRODUCTION_RESCHEDULE_METHOD: the optimiser, or the fast engine when the plan
+    is not made at once (PRODUCTION_PLAN_AT_ONCE off). With method `fast` and the plan made at once there
+    is nothing to run later, and nothing is done unless `force` (the API's "run optimised").
 
     The statement: one upsert of the state row (pk=1). A missing row is created pending, with this trigger;
     an idle row (`pending` off) is flipped on, its `pending_triggers` replaced by this trigger and
@@ -139,7 +140,8 @@ def request_now(*, trigger: str, optimise: bool | None = None) -> bool:
     INSERT ... ON CONFLICT DO UPDATE ... WHERE since 3.24 and RETURNING since 3.35. Pinned on PostgreSQL by
     tests/production/replanning/test_request_now_sql.py.
     """
-    if not (optimise if optimise is not None else settings.PRODUCTION_RESCHEDULE_METHOD == "optimised"):
+    later = settings.PRODUCTION_RESCHEDULE_METHOD == "optimised" or not settings.PRODUCTION_PLAN_AT_ONCE
+    if not (later or force):
         return False
     table = connection.ops.quote_name(SchedulerState._meta.db_table)
     triggers = SchedulerState._meta.get_field("pending_triggers").get_db_prep_save(

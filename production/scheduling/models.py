@@ -104,7 +104,12 @@ class ScheduleEntry(models.Model):
         verbose_name = _("schedule entry")
         verbose_name_plural = _("schedule entries")
         ordering = ["schedule", "work_center", "unit", "start"]
-        indexes = [models.Index(fields=["schedule", "work_center", "start"])]
+        indexes = [
+            models.Index(fields=["schedule", "work_center", "start"]),
+            # Writing a plan copies each operation's times from its entry (service.store_plan); an operation
+            # has an entry in every plan version, so the lookup goes by plan first.
+            models.Index(fields=["schedule", "operation"], name="entry_schedule_operation"),
+        ]
         constraints = [models.CheckConstraint(condition=Q(end__gte=F("start")), name="entry_end_after_start")]
 
     def __str__(self) -> str:

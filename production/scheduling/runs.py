@@ -164,7 +164,8 @@ def schedule_run_fast_pending() -> Schedule | None:
 
 # --- the optimiser in the background -------------------------------------------------------------------
 def schedule_run_pending() -> Schedule | None:
-    """For the task production.reschedule: run the optimiser once if a run is pending.
+    """For the task production.reschedule: run the optimiser once if a run is pending (the fast engine
+    instead with PRODUCTION_RESCHEDULE_METHOD `fast`, when the plan is not made at once).
 
     Returns the plan it made current, or None (nothing pending, or its plan was not better or stale).
     Conflict while another optimiser holds the lease (the task retries later).
@@ -173,6 +174,9 @@ def schedule_run_pending() -> Schedule | None:
     if not state.pending:
         return None
     trigger = ", ".join(state.pending_triggers or []) or "event"
+    if settings.PRODUCTION_RESCHEDULE_METHOD == "fast":  # the plan is not made at once: make it now
+        SchedulerState.objects.filter(pk=1).update(pending=False)
+        return schedule_run(trigger=trigger, method="fast")
     return schedule_optimise(trigger=trigger)
 
 

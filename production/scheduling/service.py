@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Max, OuterRef, Subquery
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -390,31 +390,29 @@ def store_plan(
     OrderProjection.objects.bulk_create(projections, batch_size=500)
     _publish_new_risks([p for p in projections if p.at_risk and p.order_id not in was_at_risk], actor=actor)
     entries = []
-    updates = []
     for job in problem.jobs:
         for op in job.ops:
             placement = plan.placements[op.key]
-            start, end = built.at(placement.start), built.at(placement.end)
             entries.append(
                 ScheduleEntry(
                     schedule=schedule,
                     operation_id=op.key,
                     work_center_id=op.work_center,
                     unit=placement.unit,
-                    start=start,
-                    end=end,
+                    start=built.at(placement.start),
+                    end=built.at(placement.end),
                     frozen=placement.frozen,
                 )
             )
-            updates.append(
-                WorkOrderOperation(
-                    pk=op.key, scheduled_start=start, scheduled_end=end, scheduled_unit=placement.unit
-                )
-            )
     ScheduleEntry.objects.bulk_create(entries, batch_size=1000)
-    # The plan's times are not history of the operation (the Schedule rows are): no history rows here.
-    WorkOrderOperation.objects.bulk_update(
-        updates, ["scheduled_start", "scheduled_end", "scheduled_unit"], batch_size=500
+    # Each planned operation takes its times from its entry, in one UPDATE the database does (bulk_update's
+    # CASE per row cost seconds of Python at 2,500 operations, most of a fast plan's time). The plan's times
+    # are not history of the operation (the Schedule rows are): no history rows here.
+    entry = ScheduleEntry.objects.filter(schedule=schedule, operation=OuterRef("pk"))
+    WorkOrderOperation.objects.filter(pk__in=[entry.operation_id for entry in entries]).update(
+        scheduled_start=Subquery(entry.values("start")[:1]),
+        scheduled_end=Subquery(entry.values("end")[:1]),
+        scheduled_unit=Subquery(entry.values("unit")[:1]),
     )
     return schedule
 
@@ -424,10 +422,11 @@ def _fast_baseline(built: Built, plan: Plan) -> dict[str, Any]:
     if plan.method != "optimised" or "seed_weighted_tardiness" not in plan.details:
         return {}
     seed_makespan = plan.details.get("seed_makespan")
-    has_makespan = seed_makespan is not None and built.problem.jobs
     return {
         "fast_weighted_tardiness": plan.details["seed_weighted_tardiness"],
-        "fast_makespan_end": built.at(seed_makespan) if has_makespan else None,
+        "fast_makespan_end": (
+            built.at(int(seed_makespan)) if seed_makespan is not None and built.problem.jobs else None
+        ),
     }
 
 
