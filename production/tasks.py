@@ -7,12 +7,13 @@ RESCHEDULE_TASK): the planner these tasks run imports replanning, so replanning 
 from __future__ import annotations
 
 import logging
+import math
 
 from celery import shared_task
 from django.conf import settings
 
 from config.kernel.errors import Conflict, ValidationFailed
-from production.replanning import PLAN_FAST_TASK, RESCHEDULE_TASK
+from production.replanning import PLAN_FAST_TASK, RESCHEDULE_TASK, quiet_for
 from production.scheduling import schedule_run_fast_pending, schedule_run_pending
 
 log = logging.getLogger(__name__)
@@ -37,8 +38,14 @@ def reschedule(self) -> int | None:
     """Run the pending optimiser once (debounced by schedule_request); its plan replaces the current one
     only when better.
 
-    Retried while another optimiser run holds the lease.
+    Retried while another optimiser run holds the lease. Debounced for real: while requests keep coming
+    (each one would make the result stale), it waits for PRODUCTION_RESCHEDULE_DEBOUNCE_SECONDS of quiet,
+    re-enqueueing itself (not a retry: a long busy spell must not use up the retries).
     """
+    wait = quiet_for()
+    if wait > 0:
+        reschedule.apply_async(countdown=math.ceil(wait))
+        return None
     try:
         schedule = schedule_run_pending()
     except Conflict as exc:

@@ -24,6 +24,8 @@ class SchedulerState(models.Model):
     # Bumped by every request for a new plan (after the change committed): a plan records the generation it
     # was built from, so an optimiser result that took a minute knows whether new work arrived meanwhile.
     generation = models.PositiveBigIntegerField(default=0, db_default=0)
+    # When the last request came: the background optimiser starts only after a quiet time (debounce).
+    last_request_at = models.DateTimeField(null=True, blank=True)
     # The fast plan at once: set by the request that enqueues the fast task, cleared by the run that takes
     # it (so a burst of releases makes one fast run at a time, plus at most one more).
     fast_pending = models.BooleanField(default=False, db_default=False)

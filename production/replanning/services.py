@@ -54,6 +54,8 @@ def schedule_request(*, trigger: str) -> None:
     def ask() -> None:
         if settings.PRODUCTION_PLAN_AT_ONCE:
             fast_request_now(trigger=trigger)
+        else:
+            input_changed()
         request_now(trigger=trigger)
 
     transaction.on_commit(ask)
@@ -69,13 +71,32 @@ def fast_request_now(*, trigger: str) -> bool:
     """
     scheduler_state()
     claimed = SchedulerState.objects.filter(pk=1, fast_pending=False).update(
-        fast_pending=True, fast_trigger=trigger[:200], generation=F("generation") + 1
+        fast_pending=True,
+        fast_trigger=trigger[:200],
+        generation=F("generation") + 1,
+        last_request_at=timezone.now(),
     )
     if claimed:
         signature(PLAN_FAST_TASK).apply_async()
         return True
-    SchedulerState.objects.filter(pk=1).update(generation=F("generation") + 1)
+    input_changed()
     return False
+
+
+def input_changed() -> None:
+    """Bump the input generation and stamp the moment (the optimiser waits for a quiet time after it)."""
+    scheduler_state()
+    SchedulerState.objects.filter(pk=1).update(generation=F("generation") + 1, last_request_at=timezone.now())
+
+
+def quiet_for() -> float:
+    """Seconds still to wait until PRODUCTION_RESCHEDULE_DEBOUNCE_SECONDS have passed since the last request
+    (0: the plant is quiet, the background run may start)."""
+    last = scheduler_state().last_request_at
+    if last is None:
+        return 0.0
+    left = settings.PRODUCTION_RESCHEDULE_DEBOUNCE_SECONDS - (timezone.now() - last).total_seconds()
+    return max(0.0, left)
 
 
 def fast_claim() -> str | None:

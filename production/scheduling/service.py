@@ -408,7 +408,7 @@ def store_plan(
     # Each planned operation takes its times from its entry, in one UPDATE the database does (bulk_update's
     # CASE per row cost seconds of Python at 2,500 operations, most of a fast plan's time). The plan's times
     # are not history of the operation (the Schedule rows are): no history rows here.
-    entry = ScheduleEntry.objects.filter(schedule=schedule, operation=OuterRef("pk"))
+    entry = ScheduleEntry.objects.filter(schedule=schedule, operation=OuterRef("pk")).order_by()
     WorkOrderOperation.objects.filter(pk__in=[entry.operation_id for entry in entries]).update(
         scheduled_start=Subquery(entry.values("start")[:1]),
         scheduled_end=Subquery(entry.values("end")[:1]),

@@ -53,6 +53,7 @@ def test_a_missing_state_row_is_made_pending_with_the_trigger(enqueued):
         "lease_expires_at": None,
         "last_run_at": None,
         "generation": 0,
+        "last_request_at": None,
         "fast_pending": False,
         "fast_trigger": "",
         "optimiser_outcome": {},

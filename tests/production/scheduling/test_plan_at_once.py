@@ -109,6 +109,21 @@ def test_a_release_during_a_fast_run_asks_for_one_more(
 
 
 @pytest.mark.django_db
+def test_the_optimiser_waits_for_a_quiet_time_while_releases_keep_coming(
+    sales, planner, press, enqueued, django_capture_on_commit_callbacks, settings
+):
+    settings.PRODUCTION_RESCHEDULE_DEBOUNCE_SECONDS = 30
+    with django_capture_on_commit_callbacks(execute=True):
+        release(sales, planner, press)
+    enqueued.clear()
+
+    assert tasks.reschedule.run() is None  # the release was just now: its result would soon be stale
+
+    assert len(enqueued) == 1 and 28 <= enqueued[0]["countdown"] <= 30
+    assert not Schedule.objects.exists() and optimiser_outcome() is None
+
+
+@pytest.mark.django_db
 def test_an_optimiser_result_that_is_not_better_does_not_replace_the_plan(
     sales, planner, press, django_capture_on_commit_callbacks
 ):
