@@ -243,3 +243,20 @@ def test_the_api_says_which_engine_made_the_current_plan_and_what_the_optimiser_
     assert body["schedule"]["method_display"] == "Fast (dispatching)"
     assert body["optimiser"]["outcome"] == "not_better"
     assert body["optimiser"]["current_version"] == body["schedule"]["version"]
+
+
+@pytest.mark.django_db
+def test_the_order_page_says_a_released_order_is_being_planned_until_its_fast_plan_is_written(
+    client, sales, planner, press, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        order = release(sales, planner, press)
+    client.force_login(planner)
+    url = reverse("orders:order_detail", args=[order.number])
+
+    assert 'data-testid="projection-planning"' in client.get(url).content.decode()
+
+    tasks.plan_fast.apply()
+    page = client.get(url).content.decode()
+    assert 'data-testid="projection-planning"' not in page
+    assert 'data-testid="projection-on-time"' in page
