@@ -30,6 +30,7 @@ class SchedulerState(models.Model):
     # it (so a burst of releases makes one fast run at a time, plus at most one more).
     fast_pending = models.BooleanField(default=False, db_default=False)
     fast_trigger = models.CharField(max_length=200, blank=True, db_default="")
+    fast_requested_at = models.DateTimeField(null=True, blank=True)
     # The background optimiser's last outcome (production.scheduling.runs.OptimiserOutcome, as JSON).
     optimiser_outcome = models.JSONField(default=dict, blank=True, db_default=Value({}, JSONField()))
 

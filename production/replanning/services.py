@@ -37,6 +37,8 @@ from production.replanning.models import SchedulerState
 RESCHEDULE_TASK = "production.reschedule"
 # The Celery task that makes the fast plan at once (production.tasks), enqueued by name for the same reason.
 PLAN_FAST_TASK = "production.plan_fast"
+# A fast request still waiting after this long lost its message: the next request sends it again.
+FAST_LOST_SECONDS = 60
 # Key of the PostgreSQL advisory lock held while a plan is built (fast) or compared (optimiser) and written.
 PLAN_WRITER_LOCK = 0x0B_5C4E_D01E
 
@@ -70,16 +72,25 @@ def fast_request_now(*, trigger: str) -> bool:
     before this runs, so whichever run takes the flag sees it.
     """
     scheduler_state()
+    now = timezone.now()
     claimed = SchedulerState.objects.filter(pk=1, fast_pending=False).update(
         fast_pending=True,
         fast_trigger=trigger[:200],
+        fast_requested_at=now,
         generation=F("generation") + 1,
-        last_request_at=timezone.now(),
+        last_request_at=now,
     )
+    if not claimed:
+        input_changed()
+        # A flag set long ago whose run never came: its message was lost (broker down at enqueue, Redis
+        # restarted empty). Send it again, once per FAST_LOST_SECONDS: a duplicate finds the flag taken.
+        lost = now - dt.timedelta(seconds=FAST_LOST_SECONDS)
+        claimed = SchedulerState.objects.filter(pk=1, fast_pending=True, fast_requested_at__lt=lost).update(
+            fast_requested_at=now
+        )
     if claimed:
         signature(PLAN_FAST_TASK).apply_async()
         return True
-    input_changed()
     return False
 
 

@@ -3,12 +3,20 @@ and the fast request's single flight."""
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 
 import pytest
 from django.db import connection
+from django.utils import timezone
 
-from production.replanning import fast_claim, fast_request_now, plan_writer, scheduler_state
+from production.replanning import (
+    SchedulerState,
+    fast_claim,
+    fast_request_now,
+    plan_writer,
+    scheduler_state,
+)
 from tests.services import require_postgresql
 
 
@@ -50,4 +58,14 @@ def test_a_request_after_the_run_took_the_flag_enqueues_one_more(fast_enqueued):
     assert fast_claim() == "order.released SO-1"
     assert fast_claim() is None  # a duplicate message finds nothing to do
     assert fast_request_now(trigger="order.released SO-2") is True
+    assert len(fast_enqueued) == 2
+
+
+@pytest.mark.django_db
+def test_a_fast_request_whose_message_was_lost_is_sent_again_by_a_later_request(fast_enqueued):
+    fast_request_now(trigger="order.released SO-1")  # its message never reaches a worker
+    SchedulerState.objects.filter(pk=1).update(fast_requested_at=timezone.now() - dt.timedelta(minutes=5))
+
+    assert fast_request_now(trigger="order.released SO-2") is True
+    assert fast_request_now(trigger="order.released SO-3") is False  # once, not on every request
     assert len(fast_enqueued) == 2

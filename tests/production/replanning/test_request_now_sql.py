@@ -56,6 +56,7 @@ def test_a_missing_state_row_is_made_pending_with_the_trigger(enqueued):
         "last_request_at": None,
         "fast_pending": False,
         "fast_trigger": "",
+        "fast_requested_at": None,
         "optimiser_outcome": {},
     }
     assert len(enqueued) == 1
