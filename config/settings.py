@@ -290,10 +290,13 @@ CHANGE_REQUEST_MANAGER_WHEN_REDUCING_STARTED = env_bool("ORDERBRIDGE_CR_MANAGER_
 CHANGE_REQUEST_MANAGER_WHEN_DELAYING_OTHERS = env_bool("ORDERBRIDGE_CR_MANAGER_WHEN_DELAYING_OTHERS", True)
 
 # --- Production scheduling ----------------------------------------------------------------------------
-# A burst of events (releases, completions, exceptions) within this many seconds makes one reschedule.
+# Every release/change/exception makes the fast plan at once (one run at a time, a burst coalesced).
+PRODUCTION_PLAN_AT_ONCE = env_bool("PRODUCTION_PLAN_AT_ONCE", True)
+# A burst of events within this many seconds makes one background optimiser run (method "optimised").
 PRODUCTION_RESCHEDULE_DEBOUNCE_SECONDS = env_int("PRODUCTION_RESCHEDULE_DEBOUNCE_SECONDS", 30)
 PRODUCTION_RESCHEDULE_METHOD = env_choice("PRODUCTION_RESCHEDULE_METHOD", "optimised", {"fast", "optimised"})
-PRODUCTION_OPTIMISE_SECONDS = env_int("PRODUCTION_OPTIMISE_SECONDS", 60)
+# The optimiser's time limit: measured where its gain flattens (README, "Planning").
+PRODUCTION_OPTIMISE_SECONDS = env_int("PRODUCTION_OPTIMISE_SECONDS", 20)
 PRODUCTION_SOLVER_WORKERS = env_int("PRODUCTION_SOLVER_WORKERS", 2)
 # The frozen window: operations planned to start within this many hours keep their slots on reschedule
 # (material is staged, crews are told); 0 keeps only operations already started, which never move.

@@ -27,6 +27,7 @@ from production.serializers import (
     LotCreateSerializer,
     LotSerializer,
     OperationsReplaceSerializer,
+    OptimiserOutcomeSerializer,
     OrderProjectionSerializer,
     ProductionExceptionSerializer,
     ProgressReportCreateSerializer,
@@ -208,7 +209,8 @@ class ChangeDispositionViewSet(ReadCreateViewSet):
 
 @extend_schema(tags=["production"])
 class ScheduleViewSet(ReadCreateViewSet):
-    """Stored plans, newest first; `current/` is the plan in force with its at-risk orders."""
+    """Stored plans, newest first; `current/` is the plan in force with its at-risk orders and what the last
+    background optimiser run did."""
 
     serializer_class = ScheduleSerializer
     lookup_field = "version"
@@ -217,14 +219,17 @@ class ScheduleViewSet(ReadCreateViewSet):
     @action(detail=False, methods=["get"])
     def current(self, request):
         schedule = scheduling.current_schedule()
+        outcome = scheduling.optimiser_outcome()
+        optimiser = OptimiserOutcomeSerializer(outcome).data if outcome is not None else None
         if schedule is None:
-            return Response({"schedule": None, "at_risk": []})
+            return Response({"schedule": None, "at_risk": [], "optimiser": optimiser})
         return Response(
             {
                 "schedule": ScheduleSerializer(schedule, context={"request": request}).data,
                 "at_risk": OrderProjectionSerializer(
                     scheduling.at_risk_orders(schedule=schedule, user=request.user), many=True
                 ).data,
+                "optimiser": optimiser,
             }
         )
 
@@ -237,7 +242,7 @@ class ScheduleViewSet(ReadCreateViewSet):
         if body.validated_data["method"] == "optimised":
             if not allowed(request.user, RUN_SCHEDULE):
                 return Response(status=status.HTTP_403_FORBIDDEN)
-            replanning.request_now(trigger=f"manual by {request.user.username}")
+            replanning.request_now(trigger=f"manual by {request.user.username}", force=True)
             return Response(status=status.HTTP_202_ACCEPTED)
         schedule = scheduling.schedule_run(actor=request_user(request), trigger="manual", method="fast")
         return Response(

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from django.conf import settings
 from django.utils import timezone
 
 from config.kernel import allowed
 from orders.models import OPEN_STATUSES, Priority
 from orders.sales import policies
-from production.scheduling import order_projection
+from production.replanning import input_generation
+from production.scheduling import current_schedule, order_projection
 from production.work_orders import (
     HOLDABLE_STATUSES,
     WorkOrderStatus,
@@ -35,6 +37,8 @@ def work_orders_panel(order: SalesOrder, user: User) -> dict[str, Any] | None:
     if not work_orders:
         return None
     projection = order_projection(order=order)
+    # Not in the plan yet, but the fast plan of the newest input is on its way (seconds, not minutes).
+    planning = projection is None and settings.PRODUCTION_PLAN_AT_ONCE and _plan_behind()
     late_by_days = None
     if projection and projection.projected_completion and projection.promised_date:
         projected_day = timezone.localtime(projection.projected_completion).date()
@@ -43,6 +47,7 @@ def work_orders_panel(order: SalesOrder, user: User) -> dict[str, Any] | None:
         "order": order,
         "work_orders": work_orders,
         "projection": projection,
+        "planning": planning,
         "late_by_days": late_by_days,
         "can_hold": allowed(user, "production.hold_workorder"),
         "holdable": [str(status) for status in HOLDABLE_STATUSES],
@@ -54,3 +59,9 @@ def work_orders_panel(order: SalesOrder, user: User) -> dict[str, Any] | None:
         "can_prioritise": order.status in OPEN_STATUSES and policies.can_set_priority(user, order),
         "priorities": Priority.choices,
     }
+
+
+def _plan_behind() -> bool:
+    """The current plan was built from older input than the latest request for a plan."""
+    current = current_schedule()
+    return input_generation() > (current.generation if current is not None else 0)

@@ -254,6 +254,15 @@ class ScheduleSerializer(serializers.ModelSerializer):
     created_by: serializers.SlugRelatedField[User] = serializers.SlugRelatedField(
         slug_field="username", read_only=True
     )
+    method_display = serializers.CharField(
+        source="get_method_display", read_only=True, help_text="which engine made the plan, translated"
+    )
+    optimiser_gain = serializers.IntegerField(
+        read_only=True,
+        allow_null=True,
+        help_text="weighted minutes of tardiness the optimiser saved against the fast plan (null: fast plan)",
+    )
+    optimiser_gain_percent = serializers.FloatField(read_only=True, allow_null=True)
 
     class Meta:
         model = Schedule
@@ -262,6 +271,7 @@ class ScheduleSerializer(serializers.ModelSerializer):
             "is_current",
             "trigger",
             "method",
+            "method_display",
             "engine",
             "created_by",
             "created_at",
@@ -273,6 +283,10 @@ class ScheduleSerializer(serializers.ModelSerializer):
             "late_orders",
             "on_time_rate",
             "solve_seconds",
+            "generation",
+            "fast_weighted_tardiness",
+            "optimiser_gain",
+            "optimiser_gain_percent",
             "details",
         ]
 
@@ -282,6 +296,21 @@ class ScheduleSerializer(serializers.ModelSerializer):
         request = self.context.get("request")
         data["details"] = plan_details(schedule=instance, user=getattr(request, "user", None))
         return data
+
+
+class OptimiserOutcomeSerializer(serializers.Serializer):
+    """The last background optimiser run (production.scheduling.OptimiserOutcome)."""
+
+    outcome = serializers.ChoiceField(choices=["replaced", "not_better", "stale"])
+    outcome_display = serializers.CharField(source="label", help_text="the outcome in the reader's language")
+    finished_at = serializers.DateTimeField(source="finished")
+    seconds = serializers.FloatField()
+    weighted_tardiness = serializers.IntegerField()
+    fast_weighted_tardiness = serializers.IntegerField(allow_null=True)
+    gain = serializers.IntegerField(allow_null=True, help_text="against the fast plan on the same input")
+    current_version = serializers.IntegerField(allow_null=True, help_text="the plan it was compared with")
+    current_weighted_tardiness = serializers.IntegerField(allow_null=True)
+    version = serializers.IntegerField(allow_null=True, help_text="the plan it made current")
 
 
 class ScheduleRunSerializer(serializers.Serializer):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db import models
+from django.db.models import JSONField, Value
 from django.utils.translation import gettext_lazy as _
 
 
@@ -19,6 +20,19 @@ class SchedulerState(models.Model):
     lease_holder = models.CharField(max_length=64, blank=True)
     lease_expires_at = models.DateTimeField(null=True, blank=True)
     last_run_at = models.DateTimeField(null=True, blank=True)
+    # Database defaults too: production.replanning.request_now inserts the row with hand-written SQL.
+    # Bumped by every request for a new plan (after the change committed): a plan records the generation it
+    # was built from, so an optimiser result that took a minute knows whether new work arrived meanwhile.
+    generation = models.PositiveBigIntegerField(default=0, db_default=0)
+    # When the last request came: the background optimiser starts only after a quiet time (debounce).
+    last_request_at = models.DateTimeField(null=True, blank=True)
+    # The fast plan at once: set by the request that enqueues the fast task, cleared by the run that takes
+    # it (so a burst of releases makes one fast run at a time, plus at most one more).
+    fast_pending = models.BooleanField(default=False, db_default=False)
+    fast_trigger = models.CharField(max_length=200, blank=True, db_default="")
+    fast_requested_at = models.DateTimeField(null=True, blank=True)
+    # The background optimiser's last outcome (production.scheduling.runs.OptimiserOutcome, as JSON).
+    optimiser_outcome = models.JSONField(default=dict, blank=True, db_default=Value({}, JSONField()))
 
     class Meta:
         verbose_name = _("scheduler state")

@@ -9,18 +9,25 @@ now + TTL). It works across processes and machines that share the database (Post
 SQLite for a single machine) and holds no transaction open while the solver runs; a crashed worker's
 lease expires. A run that finds the lease taken refuses (Conflict); the task retries later.
 
+A plan at once: the same request also asks for the fast plan right away (`fast_request_now`: the task
+PLAN_FAST_TASK, no delay, single-flight through `SchedulerState.fast_pending`) and bumps the input
+`generation`, which tells a background optimiser result whether new work arrived while it ran. Plans are
+written one at a time under `plan_writer()` (a PostgreSQL advisory lock), never inside the solver's time.
+
 Master data, work orders and changes ask for a new plan here; the planner itself (production.scheduling)
 sits above them all, because it reads them.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+from collections.abc import Iterator
 
 from celery import signature
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from production.replanning.models import SchedulerState
@@ -28,6 +35,12 @@ from production.replanning.models import SchedulerState
 # The Celery task that runs the pending reschedule (production.tasks). It runs the planner, which sits above
 # every package that asks for a plan here, so it is enqueued by its registered name, not imported.
 RESCHEDULE_TASK = "production.reschedule"
+# The Celery task that makes the fast plan at once (production.tasks), enqueued by name for the same reason.
+PLAN_FAST_TASK = "production.plan_fast"
+# A fast request still waiting after this long lost its message: the next request sends it again.
+FAST_LOST_SECONDS = 60
+# Key of the PostgreSQL advisory lock held while a plan is built (fast) or compared (optimiser) and written.
+PLAN_WRITER_LOCK = 0x0B_5C4E_D01E
 
 
 def scheduler_state() -> SchedulerState:
@@ -37,12 +50,112 @@ def scheduler_state() -> SchedulerState:
 
 
 def schedule_request(*, trigger: str) -> None:
-    """Ask for a reschedule once the caller's transaction commits (nothing if it rolls back)."""
-    transaction.on_commit(lambda: request_now(trigger=trigger))
+    """Ask for a new plan once the caller's transaction commits (nothing if it rolls back): the fast plan
+    at once, and the optimiser's after the debounce."""
+
+    def ask() -> None:
+        if settings.PRODUCTION_PLAN_AT_ONCE:
+            fast_request_now(trigger=trigger)
+        else:
+            input_changed()
+        request_now(trigger=trigger)
+
+    transaction.on_commit(ask)
 
 
-def request_now(*, trigger: str) -> bool:
-    """Mark a reschedule pending; the request that flips the flag enqueues the delayed task (True).
+def fast_request_now(*, trigger: str) -> bool:
+    """Bump the input generation and ask for the fast plan at once; True when this call enqueued the task.
+
+    Single-flight: only the request that flips `fast_pending` from false to true enqueues PLAN_FAST_TASK;
+    the run clears the flag before it reads anything, so requests arriving during a run make exactly one
+    more. Two compare-and-set UPDATEs (autocommit, no row lock kept): the caller's change has committed
+    before this runs, so whichever run takes the flag sees it.
+    """
+    scheduler_state()
+    now = timezone.now()
+    claimed = SchedulerState.objects.filter(pk=1, fast_pending=False).update(
+        fast_pending=True,
+        fast_trigger=trigger[:200],
+        fast_requested_at=now,
+        generation=F("generation") + 1,
+        last_request_at=now,
+    )
+    if not claimed:
+        input_changed()
+        # A flag set long ago whose run never came: its message was lost (broker down at enqueue, Redis
+        # restarted empty). Send it again, once per FAST_LOST_SECONDS: a duplicate finds the flag taken.
+        lost = now - dt.timedelta(seconds=FAST_LOST_SECONDS)
+        claimed = SchedulerState.objects.filter(pk=1, fast_pending=True, fast_requested_at__lt=lost).update(
+            fast_requested_at=now
+        )
+    if claimed:
+        signature(PLAN_FAST_TASK).apply_async()
+        return True
+    return False
+
+
+def input_changed() -> None:
+    """Bump the input generation and stamp the moment (the optimiser waits for a quiet time after it)."""
+    scheduler_state()
+    SchedulerState.objects.filter(pk=1).update(generation=F("generation") + 1, last_request_at=timezone.now())
+
+
+def quiet_for() -> float:
+    """Seconds still to wait until PRODUCTION_RESCHEDULE_DEBOUNCE_SECONDS have passed since the last request
+    (0: the plant is quiet, the background run may start)."""
+    last = scheduler_state().last_request_at
+    if last is None:
+        return 0.0
+    left = settings.PRODUCTION_RESCHEDULE_DEBOUNCE_SECONDS - (timezone.now() - last).total_seconds()
+    return max(0.0, left)
+
+
+def fast_claim() -> str | None:
+    """Take the pending fast request (its trigger), or None when another run already took it."""
+    trigger = SchedulerState.objects.filter(pk=1).values_list("fast_trigger", flat=True).first()
+    taken = SchedulerState.objects.filter(pk=1, fast_pending=True).update(fast_pending=False)
+    return (trigger or "event") if taken else None
+
+
+def fast_clear() -> None:
+    """A plan made now from everything committed answers any pending fast request (a manual run)."""
+    SchedulerState.objects.filter(pk=1, fast_pending=True).update(fast_pending=False)
+
+
+def input_generation() -> int:
+    """The latest request's generation (a read: pages call it too)."""
+    return SchedulerState.objects.filter(pk=1).values_list("generation", flat=True).first() or 0
+
+
+@contextlib.contextmanager
+def plan_writer() -> Iterator[None]:
+    """Hold the plan writer's lock for the block: one process at a time builds-and-writes a fast plan or
+    compares-and-writes an optimiser's, so two replans never interleave and a newer plan is never
+    overwritten by one built from older input.
+
+    PostgreSQL: a session advisory lock (blocking; a fast run holds it a second or two; a dead process's
+    connection releases it). Session- rather than transaction-level so that the flag and generation reads
+    inside the block run in autocommit and lock no row the web processes' requests must update. SQLite
+    (one machine, development): no lock; SQLite lets one writer at a time commit anyway.
+    """
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_lock(%s)", [PLAN_WRITER_LOCK])
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [PLAN_WRITER_LOCK])
+
+
+def request_now(*, trigger: str, force: bool = False) -> bool:
+    """Mark a background run pending; the request that flips the flag enqueues the delayed task (True).
+
+    The debounced task runs PRODUCTION_RESCHEDULE_METHOD: the optimiser, or the fast engine when the plan
+    is not made at once (PRODUCTION_PLAN_AT_ONCE off). With method `fast` and the plan made at once there
+    is nothing to run later, and nothing is done unless `force` (the API's "run optimised").
 
     The statement: one upsert of the state row (pk=1). A missing row is created pending, with this trigger;
     an idle row (`pending` off) is flipped on, its `pending_triggers` replaced by this trigger and
@@ -60,6 +173,9 @@ def request_now(*, trigger: str) -> bool:
     INSERT ... ON CONFLICT DO UPDATE ... WHERE since 3.24 and RETURNING since 3.35. Pinned on PostgreSQL by
     tests/production/replanning/test_request_now_sql.py.
     """
+    later = settings.PRODUCTION_RESCHEDULE_METHOD == "optimised" or not settings.PRODUCTION_PLAN_AT_ONCE
+    if not (later or force):
+        return False
     table = connection.ops.quote_name(SchedulerState._meta.db_table)
     triggers = SchedulerState._meta.get_field("pending_triggers").get_db_prep_save(
         [trigger[:200]], connection
@@ -91,3 +207,7 @@ def lease_acquire(*, holder: str, seconds: float) -> bool:
 
 def lease_release(*, holder: str) -> None:
     SchedulerState.objects.filter(pk=1, lease_holder=holder).update(lease_holder="", lease_expires_at=None)
+
+
+def optimiser_outcome_record(outcome: dict) -> None:
+    SchedulerState.objects.filter(pk=1).update(optimiser_outcome=outcome)

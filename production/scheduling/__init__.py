@@ -1,5 +1,6 @@
-"""Production scheduling: the engines (ATC dispatching, CP-SAT), the plan in the database, its reads and the
-delivery-date quote (capable-to-promise). The planner pages (views, quote_views) are wired by production.urls.
+"""Production scheduling: the engines (ATC dispatching, CP-SAT), the plan in the database (the fast plan at
+once, the optimiser's only when better: runs.py), its reads and the delivery-date quote (capable-to-promise).
+The planner pages (views, quote_views) are wired by production.urls.
 
 The top of production's packages: it reads master data and work orders. When to plan again is
 production.replanning's.
@@ -25,6 +26,14 @@ from production.scheduling.problem import (
     job_weight,
 )
 from production.scheduling.quote import Quote, QuoteLine, capable_to_promise
+from production.scheduling.runs import (
+    OptimiserOutcome,
+    optimiser_outcome,
+    schedule_optimise,
+    schedule_run,
+    schedule_run_fast_pending,
+    schedule_run_pending,
+)
 from production.scheduling.selectors import (
     QUOTE_HORIZON_DAYS,
     at_risk_orders,
@@ -41,8 +50,6 @@ from production.scheduling.service import (
     build_problem,
     calendar_exceptions,
     exception_rows,
-    schedule_run,
-    schedule_run_pending,
 )
 
 __all__ = [
@@ -52,6 +59,7 @@ __all__ = [
     "HorizonExceeded",
     "Job",
     "Op",
+    "OptimiserOutcome",
     "OrderProjection",
     "Placement",
     "Plan",
@@ -71,11 +79,14 @@ __all__ = [
     "current_schedule",
     "exception_rows",
     "job_weight",
+    "optimiser_outcome",
     "order_projection",
     "plan_details",
     "plan_index",
     "promise_quote",
+    "schedule_optimise",
     "schedule_run",
+    "schedule_run_fast_pending",
     "schedule_run_pending",
     "solve",
     "why_text",

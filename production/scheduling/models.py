@@ -43,6 +43,14 @@ class Schedule(models.Model):
     late_orders = models.PositiveIntegerField(_("late orders"), default=0)
     on_time_rate = models.FloatField(_("on-time rate"), default=1.0)
     solve_seconds = models.FloatField(_("solve seconds"), default=0.0)
+    # The replanning input generation this plan was built from (SchedulerState.generation when it started):
+    # an optimiser result built from an older generation than the current plan's never replaces it.
+    generation = models.PositiveBigIntegerField(_("input generation"), default=0)
+    # The fast engine's plan on the same input (the optimiser's seed): what the optimiser gained over it.
+    fast_weighted_tardiness = models.BigIntegerField(
+        _("fast plan's total weighted tardiness"), null=True, blank=True
+    )
+    fast_makespan_end = models.DateTimeField(_("fast plan's makespan end"), null=True, blank=True)
     # Seed figures, problems (unschedulable work orders with why), solver status.
     details = models.JSONField(_("details"), default=dict, blank=True)
 
@@ -60,6 +68,26 @@ class Schedule(models.Model):
     def __str__(self) -> str:
         return f"v{self.version} ({self.get_method_display()})"
 
+    @property
+    def optimiser_gain(self) -> int | None:
+        """Weighted minutes of tardiness the optimiser saved against the fast plan (None: a fast plan)."""
+        if self.fast_weighted_tardiness is None:
+            return None
+        return self.fast_weighted_tardiness - self.weighted_tardiness
+
+    @property
+    def optimiser_gain_percent(self) -> float | None:
+        gain = self.optimiser_gain
+        if gain is None or not self.fast_weighted_tardiness:
+            return None
+        return round(100 * gain / self.fast_weighted_tardiness, 1)
+
+    @property
+    def makespan_gain_hours(self) -> float | None:
+        if self.fast_makespan_end is None or self.makespan_end is None:
+            return None
+        return round((self.fast_makespan_end - self.makespan_end).total_seconds() / 3600, 1)
+
 
 class ScheduleEntry(models.Model):
     schedule = models.ForeignKey(Schedule, on_delete=models.CASCADE, related_name="entries")
@@ -76,7 +104,12 @@ class ScheduleEntry(models.Model):
         verbose_name = _("schedule entry")
         verbose_name_plural = _("schedule entries")
         ordering = ["schedule", "work_center", "unit", "start"]
-        indexes = [models.Index(fields=["schedule", "work_center", "start"])]
+        indexes = [
+            models.Index(fields=["schedule", "work_center", "start"]),
+            # Writing a plan copies each operation's times from its entry (service.store_plan); an operation
+            # has an entry in every plan version, so the lookup goes by plan first.
+            models.Index(fields=["schedule", "operation"], name="entry_schedule_operation"),
+        ]
         constraints = [models.CheckConstraint(condition=Q(end__gte=F("start")), name="entry_end_after_start")]
 
     def __str__(self) -> str:

@@ -2,7 +2,8 @@
 versioned Schedule and each order's projection, and publish the orders a new plan puts at risk and those
 whose projection it moves.
 
-When to run is production.replanning's (the debounced request, the lease this run takes).
+Which run may make its plan current, and when, is production.scheduling.runs'; when to ask for one is
+production.replanning's.
 """
 
 from __future__ import annotations
@@ -10,24 +11,20 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import math
-import time
-import uuid
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Max, OuterRef, Subquery
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from config.kernel import Conflict, ValidationFailed, publish, publish_many, require
+from config.kernel import ValidationFailed, publish, publish_many
 from config.kernel.events import OrderAtRisk, ProjectionChanged
 from orders import sales as order_services
 from orders.models import OrderStatus, SalesOrder
 from production.master_data import CalendarException, WorkCenter
-from production.policies import RUN_SCHEDULE
-from production.replanning import SchedulerState, lease_acquire, lease_release, scheduler_state
 from production.scheduling.calendar import HorizonExceeded, build_calendar
 from production.scheduling.engines import solve
 from production.scheduling.models import OrderProjection, Schedule, ScheduleEntry, why_text
@@ -262,58 +259,10 @@ def _freeze(item: Op, op: WorkOrderOperation, spec: WorkCenterSpec, origin: dt.d
     item.frozen_end = cal.add_working(cal.next_working(0), max(1, math.ceil(item.duration * left)))
 
 
-# --- running and storing -------------------------------------------------------------------------------
-def schedule_run(
-    *,
-    actor: User | None = None,
-    trigger: str,
-    method: str = "fast",
-    time_limit: float | None = None,
-    now: dt.datetime | None = None,
-) -> Schedule:
-    """Plan all released work from now and store it as the new current Schedule.
-
-    Takes the lease (Conflict if another run holds it); clears the pending flag first, so events that
-    arrive during the run ask for one more run. No plan is written when the input is bad (ValidationFailed
-    names what to fix). The solver runs outside any transaction; the plan is written in one.
-    """
-    if actor is not None:
-        require(actor, RUN_SCHEDULE, action="schedule_run", target="schedule")
-    if method not in ("fast", "optimised"):
-        raise ValidationFailed(_("Unknown scheduling method."), fields={"method": [method]})
-    time_limit = float(time_limit if time_limit is not None else settings.PRODUCTION_OPTIMISE_SECONDS)
-    holder = uuid.uuid4().hex
-    if not lease_acquire(holder=holder, seconds=time_limit * 2 + 300):
-        raise Conflict(_("A reschedule is already running; try again in a moment."), code="schedule_running")
-    try:
-        SchedulerState.objects.filter(pk=1).update(pending=False)
-        started = time.perf_counter()
-        built, plan = _solve(method=method, time_limit=time_limit, now=now)
-        schedule = _store(built, plan, actor=actor, trigger=trigger, method=method)
-        log.info(
-            "schedule v%s %s (%s): %s work orders, twt=%s, %.2fs",
-            schedule.version,
-            method,
-            plan.engine,
-            schedule.work_orders,
-            plan.weighted_tardiness,
-            time.perf_counter() - started,
-        )
-        return schedule
-    finally:
-        lease_release(holder=holder)
-
-
-def schedule_run_pending() -> Schedule | None:
-    """For the Celery task: run once if a reschedule is pending (None when another run took it)."""
-    state = scheduler_state()
-    if not state.pending:
-        return None
-    trigger = ", ".join(state.pending_triggers or []) or "event"
-    return schedule_run(trigger=trigger, method=settings.PRODUCTION_RESCHEDULE_METHOD)
-
-
-def _solve(*, method: str, time_limit: float, now: dt.datetime | None) -> tuple[Built, Plan]:
+# --- solving and storing (when and under which lock: production.scheduling.runs) -------------------------
+def solve_current(*, method: str, time_limit: float, now: dt.datetime | None) -> tuple[Built, Plan]:
+    """Build the problem from the database and solve it (the smallest horizon that fits). Writes nothing:
+    bad input is a ValidationFailed naming what to fix, and the current plan stays in force."""
     for days in HORIZONS_DAYS:
         built = build_problem(now=now, days=days)
         try:
@@ -371,7 +320,18 @@ def _why(built: Built, plan: Plan, order_id: int, late: bool) -> dict:
 
 
 @transaction.atomic
-def _store(built: Built, plan: Plan, *, actor: User | None, trigger: str, method: str) -> Schedule:
+def store_plan(
+    built: Built,
+    plan: Plan,
+    *,
+    actor: User | None,
+    trigger: str,
+    method: str,
+    generation: int,
+) -> Schedule:
+    """Write `plan` as the new current Schedule (its entries, each order's projection, the operations'
+    planned times) and publish the orders it newly puts at risk. The caller holds the plan writer's lock
+    (production.replanning.plan_writer) and has decided that this plan should be current."""
     problem = built.problem
     version = (Schedule.objects.aggregate(last=Max("version"))["last"] or 0) + 1
     order_end: dict[int, int] = {}
@@ -426,6 +386,8 @@ def _store(built: Built, plan: Plan, *, actor: User | None, trigger: str, method
         late_orders=late_orders,
         on_time_rate=(1 - late_orders / len(projections)) if projections else 1.0,
         solve_seconds=round(plan.seconds, 4),
+        generation=generation,
+        **_fast_baseline(built, plan),
         details={**plan.details, "unplanned": {str(k): why_text(v) for k, v in built.unplanned.items()}},
     )
     for projection in projections:
@@ -433,31 +395,29 @@ def _store(built: Built, plan: Plan, *, actor: User | None, trigger: str, method
     OrderProjection.objects.bulk_create(projections, batch_size=500)
     _publish_new_risks([p for p in projections if p.at_risk and p.order_id not in was_at_risk], actor=actor)
     entries = []
-    updates = []
     for job in problem.jobs:
         for op in job.ops:
             placement = plan.placements[op.key]
-            start, end = built.at(placement.start), built.at(placement.end)
             entries.append(
                 ScheduleEntry(
                     schedule=schedule,
                     operation_id=op.key,
                     work_center_id=op.work_center,
                     unit=placement.unit,
-                    start=start,
-                    end=end,
+                    start=built.at(placement.start),
+                    end=built.at(placement.end),
                     frozen=placement.frozen,
                 )
             )
-            updates.append(
-                WorkOrderOperation(
-                    pk=op.key, scheduled_start=start, scheduled_end=end, scheduled_unit=placement.unit
-                )
-            )
     ScheduleEntry.objects.bulk_create(entries, batch_size=1000)
-    # The plan's times are not history of the operation (the Schedule rows are): no history rows here.
-    WorkOrderOperation.objects.bulk_update(
-        updates, ["scheduled_start", "scheduled_end", "scheduled_unit"], batch_size=500
+    # Each planned operation takes its times from its entry, in one UPDATE the database does (bulk_update's
+    # CASE per row cost seconds of Python at 2,500 operations, most of a fast plan's time). The plan's times
+    # are not history of the operation (the Schedule rows are): no history rows here.
+    entry = ScheduleEntry.objects.filter(schedule=schedule, operation=OuterRef("pk")).order_by()
+    WorkOrderOperation.objects.filter(pk__in=[entry.operation_id for entry in entries]).update(
+        scheduled_start=Subquery(entry.values("start")[:1]),
+        scheduled_end=Subquery(entry.values("end")[:1]),
+        scheduled_unit=Subquery(entry.values("unit")[:1]),
     )
     # Last: subscribers may lock rows of their own (crm_sync's progress feed); nothing of ours after them.
     moved = [p for p in projections if previous.get(p.order_id) != p.projected_completion]
@@ -486,6 +446,19 @@ def _publish_moves(
             if projection.order_id in orders
         ]
     )
+
+
+def _fast_baseline(built: Built, plan: Plan) -> dict[str, Any]:
+    """An optimiser's plan records its seed, the fast engine's plan on the same input: what it gained."""
+    if plan.method != "optimised" or "seed_weighted_tardiness" not in plan.details:
+        return {}
+    seed_makespan = plan.details.get("seed_makespan")
+    return {
+        "fast_weighted_tardiness": plan.details["seed_weighted_tardiness"],
+        "fast_makespan_end": (
+            built.at(int(seed_makespan)) if seed_makespan is not None and built.problem.jobs else None
+        ),
+    }
 
 
 def _publish_new_risks(projections: list[OrderProjection], *, actor: User | None) -> None:

@@ -25,8 +25,8 @@ from orders.sales import policies
 from production import changes, master_data, work_orders
 from production.changes.models import ChangeDisposition
 from production.policies import RUN_SCHEDULE
+from production.scheduling.runs import optimiser_outcome, schedule_run
 from production.scheduling.selectors import at_risk_orders, current_schedule, work_center_load
-from production.scheduling.service import schedule_run
 from production.work_orders import WorkOrder
 
 GANTT_WIDTH = 1100
@@ -108,6 +108,7 @@ def planner(request: AuthenticatedRequest) -> HttpResponse:
         "open_exceptions": work_orders.records_visible_to(work_orders.open_exceptions(), user=request.user)[
             :50
         ],
+        "optimiser": optimiser_outcome(),
     }
     if schedule is not None:
         context.update(

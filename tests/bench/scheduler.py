@@ -16,6 +16,16 @@ makespan_fast_h, makespan_optimised_h, quote_ms (one delivery-date quote, insert
 into the fast plan: the engine's part of /api/v1/promise/, without HTTP and database).
 
 Environment: BENCH_CPSAT_SECONDS (60; --quick 5), BENCH_CPSAT_WORKERS (2), BENCH_CASES (50,200,1000).
+
+The optimiser's gain per time limit (the measurement behind PRODUCTION_OPTIMISE_SECONDS): for each case of
+BENCH_OPTIMISER_CASES (200,1000) and each limit of BENCH_OPTIMISER_LIMITS (5,10,20,60; --quick 2,5),
+optimised_gain_pct_at_<L>s (weighted tardiness saved against the fast plan, %) and optimised_cpu_s_at_<L>s
+(CPU seconds the run used: on a shared machine a limit buys less search than it says).
+
+Plan after release (tests/bench/plan_release.py: PostgreSQL, Redis, Celery workers): cases release_n1000 and
+burst10_n1000, metric plan_after_release_p95_s and its companions.
+
+BENCH_SCHEDULER_PARTS (release,engines,limits) picks the parts to run.
 """
 
 from __future__ import annotations
@@ -26,11 +36,16 @@ import random
 import statistics
 import time
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
-from production.scheduling import Job, Op, Problem, WorkCenterSpec, build_calendar, job_weight, solve
-from production.scheduling.dispatch import edd
-from production.scheduling.problem import on_time_rate
-from production.scheduling.quote import PlanIndex, QuoteLine, capable_to_promise
+from tests.bench import plan_release
+
+if TYPE_CHECKING:
+    from production.scheduling import Problem
+
+# production.scheduling's package imports its models, so Django must be set up before it is imported; the
+# release part sets Django up itself, on its bench database and private broker, so the engine parts import
+# the scheduling code only when they run (then on whatever settings the process already has).
 
 ORIGIN = dt.datetime(2026, 3, 2, 0, 0, tzinfo=dt.UTC)  # a Monday
 TWO_SHIFTS = [(day, dt.time(6), dt.time(14)) for day in range(5)] + [
@@ -39,6 +54,9 @@ TWO_SHIFTS = [(day, dt.time(6), dt.time(14)) for day in range(5)] + [
 
 
 def generate(n: int, *, seed: int = 1, days: int = 400) -> Problem:
+    plan_release.setup_django_once({})
+    from production.scheduling import Job, Op, Problem, WorkCenterSpec, build_calendar, job_weight
+
     rng = random.Random(seed)
     calendar = build_calendar(origin=ORIGIN, days=days, tz="UTC", shifts=TWO_SHIFTS)
     work_centers = {
@@ -85,6 +103,57 @@ def generate(n: int, *, seed: int = 1, days: int = 400) -> Problem:
 
 
 def run(*, quick: bool) -> Iterator[dict]:
+    parts = {
+        part.strip() for part in os.environ.get("BENCH_SCHEDULER_PARTS", "release,engines,limits").split(",")
+    }
+    if "release" in parts:
+        yield from plan_release.run(quick=quick)
+    if "engines" in parts:
+        yield from engines(quick=quick)
+    if "limits" in parts:
+        yield from optimiser_limits(quick=quick)
+
+
+def optimiser_limits(*, quick: bool) -> Iterator[dict]:
+    """The optimiser's gain against the fast plan at each time limit (where it flattens: the default)."""
+    plan_release.setup_django_once({})
+    cases = [int(c) for c in os.environ.get("BENCH_OPTIMISER_CASES", "200,1000").split(",") if c.strip()]
+    limits = [
+        float(x)
+        for x in os.environ.get("BENCH_OPTIMISER_LIMITS", "2,5" if quick else "5,10,20,60").split(",")
+    ]
+    workers = int(os.environ.get("BENCH_CPSAT_WORKERS", "2"))
+    from production.scheduling import solve
+
+    for n in cases:
+        problem = generate(n, seed=n)
+        fast = solve(problem, method="fast")
+        for limit in limits:
+            cpu = time.process_time()
+            optimised = solve(problem, method="optimised", time_limit=limit, workers=workers)
+            gain = _ratio(fast.weighted_tardiness - optimised.weighted_tardiness, fast.weighted_tardiness)
+            label = f"{limit:g}s"
+            yield {
+                "case": f"n{n}",
+                "metric": f"optimised_gain_pct_at_{label}",
+                "value": round(100 * gain, 2) if gain is not None else None,
+                "unit": "%",
+            }
+            yield {
+                "case": f"n{n}",
+                "metric": f"optimised_cpu_s_at_{label}",
+                "value": round(time.process_time() - cpu, 1),
+                "unit": "s",
+            }
+
+
+def engines(*, quick: bool) -> Iterator[dict]:
+    plan_release.setup_django_once({})
+    from production.scheduling import job_weight, solve
+    from production.scheduling.dispatch import edd
+    from production.scheduling.problem import on_time_rate
+    from production.scheduling.quote import PlanIndex, QuoteLine, capable_to_promise
+
     cases = [int(c) for c in os.environ.get("BENCH_CASES", "50,200,1000").split(",") if c.strip()]
     limit = float(os.environ.get("BENCH_CPSAT_SECONDS", "5" if quick else "60"))
     workers = int(os.environ.get("BENCH_CPSAT_WORKERS", "2"))

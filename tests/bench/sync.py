@@ -29,8 +29,8 @@ receipt, divided by the orders processed here. CPU per order is the figure to co
 machine; it is only clean when the run finishes (unfinished = 0): a saturated run also counts the
 relay's work on the backlog.
 
-The production rescheduler is set to its fast method and a long debounce here: the bench measures the
-integration path, not the optimiser (which would take the two cores for itself).
+The production rescheduler is set to its fast method, no plan at once and a long debounce here: the bench
+measures the integration path, not the planner (the scheduler bench measures the plan after a release).
 
 Environment (all optional):
     BENCH_SYNC_DATABASE_URL  postgres://postgres@127.0.0.1:5432/orderbridge_bench_sync
@@ -345,6 +345,7 @@ def run(*, quick: bool = False) -> Iterator[dict]:
             "LOG_LEVEL": "WARNING",
             "PYTHONUNBUFFERED": "1",
             "PRODUCTION_RESCHEDULE_METHOD": "fast",
+            "PRODUCTION_PLAN_AT_ONCE": "false",
             "PRODUCTION_RESCHEDULE_DEBOUNCE_SECONDS": "3600",
             "ORDERBRIDGE_SYNC_SWEEP_SECONDS": "1",
             "ORDERBRIDGE_SYNC_RELAY_GRACE_SECONDS": "30",

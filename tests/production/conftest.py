@@ -20,6 +20,17 @@ def enqueued(monkeypatch):
     return calls
 
 
+@pytest.fixture(autouse=True)
+def fast_enqueued(monkeypatch):
+    """Record fast-plan tasks instead of sending them to a broker (a test runs them as a worker would:
+    `tasks.plan_fast.apply()`)."""
+    calls = []
+    from production import tasks
+
+    monkeypatch.setattr(tasks.plan_fast, "apply_async", lambda *args, **kwargs: calls.append(kwargs))
+    return calls
+
+
 def make_work_center(actor, code="CUT", *, units=1, shifts=None, efficiency="1.00") -> WorkCenter:
     return master_data.work_center_create(
         actor=actor,

@@ -52,6 +52,12 @@ def test_a_missing_state_row_is_made_pending_with_the_trigger(enqueued):
         "lease_holder": "",
         "lease_expires_at": None,
         "last_run_at": None,
+        "generation": 0,
+        "last_request_at": None,
+        "fast_pending": False,
+        "fast_trigger": "",
+        "fast_requested_at": None,
+        "optimiser_outcome": {},
     }
     assert len(enqueued) == 1
 

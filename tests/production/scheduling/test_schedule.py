@@ -105,19 +105,24 @@ def test_releasing_orders_asks_for_a_reschedule_only_after_commit(
     assert len(enqueued) == 1
 
 
-def test_a_run_clears_the_pending_request_so_the_queued_task_does_nothing(planner):
+def test_an_optimiser_run_clears_the_pending_request_so_the_queued_task_does_nothing(planner):
     from production.scheduling import schedule_run_pending
 
     request_now(trigger="event")
-    schedule_run(actor=planner, trigger="manual")
+    schedule_run(actor=planner, trigger="manual", method="optimised", time_limit=1)
     assert schedule_run_pending() is None
 
 
-def test_a_run_is_refused_while_another_holds_the_lease(planner):
+def test_an_optimiser_run_is_refused_while_another_holds_the_lease(planner):
     assert lease_acquire(holder="other-worker", seconds=60)
     with pytest.raises(Conflict):
-        schedule_run(actor=planner, trigger="manual")
+        schedule_run(actor=planner, trigger="manual", method="optimised", time_limit=1)
     lease_release(holder="other-worker")
+    assert schedule_run(actor=planner, trigger="manual", method="optimised", time_limit=1).version == 1
+
+
+def test_a_fast_run_is_not_held_up_by_a_running_optimiser(planner):
+    assert lease_acquire(holder="optimiser-worker", seconds=60)
     assert schedule_run(actor=planner, trigger="manual").version == 1
 
 
