@@ -23,6 +23,7 @@ from production.policies import RUN_SCHEDULE
 from production.scheduling import Schedule
 from production.serializers import (
     ChangeDispositionSerializer,
+    CurrentScheduleSerializer,
     DispositionDecideSerializer,
     InspectionCreateSerializer,
     LotCreateSerializer,
@@ -215,6 +216,7 @@ class ScheduleViewSet(ReadCreateViewSet):
     lookup_field = "version"
     queryset = Schedule.objects.select_related("created_by").order_by("-version")
 
+    @extend_schema(responses={200: CurrentScheduleSerializer}, filters=False)
     @action(detail=False, methods=["get"])
     def current(self, request):
         schedule = scheduling.current_schedule()

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from rest_framework import serializers
 
+from config.api import WallClockTimeField
 from production.changes.models import ChangeDisposition
 from production.master_data import Operation, Routing, Shift, WorkCenter
 from production.scheduling import OrderProjection, Schedule
@@ -29,6 +30,9 @@ if TYPE_CHECKING:
 
 
 class ShiftSerializer(serializers.ModelSerializer):
+    start = WallClockTimeField()
+    end = WallClockTimeField()
+
     class Meta:
         model = Shift
         fields = ["weekday", "start", "end"]
@@ -251,8 +255,9 @@ class OrderProjectionSerializer(serializers.ModelSerializer):
 
 
 class ScheduleSerializer(serializers.ModelSerializer):
+    # Null for a plan no one asked for by name (the debounced replanning, the demo data).
     created_by: serializers.SlugRelatedField[User] = serializers.SlugRelatedField(
-        slug_field="username", read_only=True
+        slug_field="username", read_only=True, allow_null=True
     )
 
     class Meta:
@@ -275,6 +280,13 @@ class ScheduleSerializer(serializers.ModelSerializer):
             "solve_seconds",
             "details",
         ]
+
+
+class CurrentScheduleSerializer(serializers.Serializer):
+    """GET schedule/current/: the plan in force (null before the first plan) and its at-risk orders."""
+
+    schedule = ScheduleSerializer(allow_null=True)
+    at_risk = OrderProjectionSerializer(many=True)
 
 
 class ScheduleRunSerializer(serializers.Serializer):
@@ -350,7 +362,7 @@ class ChangeDispositionSerializer(serializers.ModelSerializer):
     work_order_status = serializers.CharField(source="work_order.status", read_only=True)
     operation = serializers.IntegerField(source="operation.sequence", read_only=True, allow_null=True)
     decided_by: serializers.SlugRelatedField[User] = serializers.SlugRelatedField(
-        slug_field="username", read_only=True
+        slug_field="username", read_only=True, allow_null=True
     )
     is_open = serializers.BooleanField(read_only=True)
     decision_choices = serializers.ListField(child=serializers.CharField(), read_only=True)

@@ -49,7 +49,7 @@ class ChangeRequestSerializer(serializers.ModelSerializer):
     planner_approved_by = serializers.SerializerMethodField()
     manager_approved_by = serializers.SerializerMethodField()
     decided_by = serializers.SerializerMethodField()
-    rebased_from = serializers.CharField(source="rebased_from.number", default=None)
+    rebased_from = serializers.CharField(source="rebased_from.number", default=None, allow_null=True)
     decisions = DecisionSerializer(many=True, read_only=True)
     url = serializers.SerializerMethodField()
 
