@@ -331,7 +331,7 @@ class TransitionRequestSerializer(serializers.Serializer):
 class ReasonRequiredTransitionSerializer(TransitionRequestSerializer):
     """Hold and cancel (transitions.REASON_REQUIRED): the reason is required and may not be blank."""
 
-    reason = serializers.CharField(max_length=REASON_MAX_LENGTH, help_text=_("Why; kept in the history."))
+    reason = serializers.CharField(max_length=REASON_MAX_LENGTH, help_text=_("Why, for the order's history."))
 
 
 class PriorityRequestSerializer(serializers.Serializer):
