@@ -190,7 +190,7 @@ def api_schema(demo):
 
 
 schema = schemathesis.pytest.from_fixture("api_schema")
-FUZZ_SETTINGS = settings(deadline=None, suppress_health_check=list(HealthCheck))
+FUZZ_SETTINGS = settings(deadline=None, database=None, suppress_health_check=list(HealthCheck))
 
 
 def call_as(role: str, case, demo) -> None:

@@ -81,6 +81,14 @@ def test_other_transitions_document_the_reason_as_optional():
     assert "required" not in request_schema("post", "/api/v1/orders/{number}/confirm/")
 
 
+def test_the_changes_of_a_change_request_are_documented_as_a_list_of_operations():
+    changes = request_schema("post", "/api/v1/change-requests/")["properties"]["changes"]
+
+    assert changes["type"] == "array"
+    assert changes["minItems"] == 1
+    assert "set_quantity" in changes["items"]["properties"]["op"]["enum"]
+
+
 def test_the_current_schedule_is_documented_with_its_shape():
     ref = operation("get", "/api/v1/schedule/current/")["responses"]["200"]["content"]["application/json"]
     current = component(ref["schema"]["$ref"].rsplit("/", 1)[1])
