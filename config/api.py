@@ -12,17 +12,23 @@ An error that has somewhere else to go adds "links" (name → URL), e.g. a locke
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, NotRequired, TypedDict
+from typing import TYPE_CHECKING, Any, NotRequired, TypedDict
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.http import Http404
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views import defaults
+from drf_spectacular import openapi
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import exceptions, permissions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from config.kernel.errors import ApplicationError
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 class ErrorDetail(TypedDict):
@@ -89,6 +95,25 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     return response
 
 
+# Django's own answers for a URL no route matches and for an unhandled error are HTML pages; under /api/
+# they are in the error format too (config/urls.py handler404, handler500), as the schema documents.
+API_PREFIX = "/api/"
+
+
+def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """handler404: e.g. orders/0/tracking-links/abc/revoke/, whose link id is not a number."""
+    if request.path.startswith(API_PREFIX):
+        return JsonResponse(error_body("not_found", _("Not found.")), status=404)
+    return defaults.page_not_found(request, exception)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """handler500."""
+    if request.path.startswith(API_PREFIX):
+        return JsonResponse(error_body("server_error", _("A server error occurred.")), status=500)
+    return defaults.server_error(request)
+
+
 # --- shared by every app's API ------------------------------------------------------------------------
 class ModelPermissions(permissions.DjangoModelPermissions):
     """Django model permissions, reads included: listing customers needs `view_customer`."""
@@ -130,3 +155,72 @@ class ErrorDetailSerializer(serializers.Serializer):
 
 class ErrorResponseSerializer(serializers.Serializer):
     error = ErrorDetailSerializer()
+
+
+# --- the OpenAPI schema: every operation documents the errors it can answer -----------------------------
+# Why each answer can happen, for the operations it applies to (a client reads the body's code for more).
+ERROR_ANSWERS: dict[str, StrOrPromise] = {
+    "400": gettext_lazy("Invalid input: `fields` names each bad input (or a business rule refused it)."),
+    "401": gettext_lazy("Not logged in: send a token (Authorization: Token ...) or a session."),
+    "403": gettext_lazy("Your role may not do this."),
+    "404": gettext_lazy(
+        "Unknown, or not visible to you: an object named in the path or the body, or a page past the end."
+    ),
+    "409": gettext_lazy(
+        "The object's state or version forbids it (code stale, transition_not_allowed, ...)."
+    ),
+}
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+def error_answers(operation: Mapping[str, Any], method: str) -> list[str]:
+    """The error statuses an operation can answer, read from its shape: every operation needs a login
+    (401) and a role's permission (403); input — a body or query parameters (filters, ordering) — can be
+    invalid (400); a path or a write's body names an object that may not exist or be hidden, and a list's
+    page may be past its end (404); a write can meet a state or version that forbids it (409)."""
+    parameters = operation.get("parameters", [])
+    answers = ["401", "403"]
+    if "requestBody" in operation or any(p.get("in") == "query" for p in parameters):
+        answers.append("400")
+    if method in UNSAFE_METHODS or any(
+        p.get("in") == "path" or (p.get("in") == "query" and p.get("name") == "page") for p in parameters
+    ):
+        answers.append("404")
+    if method in UNSAFE_METHODS:
+        answers.append("409")
+    return answers
+
+
+class AutoSchema(openapi.AutoSchema):
+    """drf-spectacular's schema, plus the error answers each operation can give, in the one error format
+    (ErrorResponseSerializer): declared once here instead of on every view. An answer a view documents
+    itself (with its own description) is kept as it is."""
+
+    def get_operation(
+        self, path: str, path_regex: str, path_prefix: str, method: str, registry: Any
+    ) -> dict[str, Any] | None:
+        operation = super().get_operation(path, path_regex, path_prefix, method, registry)
+        if operation is None:
+            return None
+        error = self.resolve_serializer(ErrorResponseSerializer, "response").ref
+        responses = operation["responses"]
+        for code in error_answers(operation, self.method):
+            responses.setdefault(
+                code,
+                {"description": str(ERROR_ANSWERS[code]), "content": {"application/json": {"schema": error}}},
+            )
+        operation["responses"] = dict(sorted(responses.items()))
+        return operation
+
+
+@extend_schema_field(
+    {
+        "type": "string",
+        "pattern": r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]{1,6})?)?$",
+        "example": "07:00:00",
+    }
+)
+class WallClockTimeField(serializers.TimeField):
+    """A time of day on the plant's clock, "HH:MM[:SS]" with no offset (shift starts and ends). The schema
+    says so with a pattern: JSON Schema's `time` format demands an offset ("07:00:00Z") that such a time
+    has not."""

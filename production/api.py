@@ -22,6 +22,7 @@ from production.policies import RUN_SCHEDULE
 from production.scheduling import Schedule
 from production.serializers import (
     ChangeDispositionSerializer,
+    CurrentScheduleSerializer,
     DispositionDecideSerializer,
     InspectionCreateSerializer,
     LotCreateSerializer,
@@ -216,6 +217,7 @@ class ScheduleViewSet(ReadCreateViewSet):
     lookup_field = "version"
     queryset = Schedule.objects.select_related("created_by").order_by("-version")
 
+    @extend_schema(responses={200: CurrentScheduleSerializer}, filters=False)
     @action(detail=False, methods=["get"])
     def current(self, request):
         schedule = scheduling.current_schedule()

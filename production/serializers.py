@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from rest_framework import serializers
 
+from config.api import WallClockTimeField
 from production.changes.models import ChangeDisposition
 from production.master_data import Operation, Routing, Shift, WorkCenter
 from production.scheduling import OrderProjection, Schedule, plan_details
@@ -29,6 +30,9 @@ if TYPE_CHECKING:
 
 
 class ShiftSerializer(serializers.ModelSerializer):
+    start = WallClockTimeField()
+    end = WallClockTimeField()
+
     class Meta:
         model = Shift
         fields = ["weekday", "start", "end"]
@@ -251,8 +255,9 @@ class OrderProjectionSerializer(serializers.ModelSerializer):
 
 
 class ScheduleSerializer(serializers.ModelSerializer):
+    # Null for a plan no one asked for by name (the debounced replanning, the demo data).
     created_by: serializers.SlugRelatedField[User] = serializers.SlugRelatedField(
-        slug_field="username", read_only=True
+        slug_field="username", read_only=True, allow_null=True
     )
     method_display = serializers.CharField(
         source="get_method_display", read_only=True, help_text="which engine made the plan, translated"
@@ -311,6 +316,13 @@ class OptimiserOutcomeSerializer(serializers.Serializer):
     current_version = serializers.IntegerField(allow_null=True, help_text="the plan it was compared with")
     current_weighted_tardiness = serializers.IntegerField(allow_null=True)
     version = serializers.IntegerField(allow_null=True, help_text="the plan it made current")
+
+
+class CurrentScheduleSerializer(serializers.Serializer):
+    """GET schedule/current/: the plan in force (null before the first plan) and its at-risk orders."""
+
+    schedule = ScheduleSerializer(allow_null=True)
+    at_risk = OrderProjectionSerializer(many=True)
 
 
 class ScheduleRunSerializer(serializers.Serializer):
@@ -386,7 +398,7 @@ class ChangeDispositionSerializer(serializers.ModelSerializer):
     work_order_status = serializers.CharField(source="work_order.status", read_only=True)
     operation = serializers.IntegerField(source="operation.sequence", read_only=True, allow_null=True)
     decided_by: serializers.SlugRelatedField[User] = serializers.SlugRelatedField(
-        slug_field="username", read_only=True
+        slug_field="username", read_only=True, allow_null=True
     )
     is_open = serializers.BooleanField(read_only=True)
     decision_choices = serializers.ListField(child=serializers.CharField(), read_only=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import django_filters
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import JSONParser
@@ -20,7 +20,7 @@ from rest_framework.routers import DefaultRouter
 from config.api import ErrorResponseSerializer
 from config.kernel import allowed, refused
 from config.kernel.errors import ValidationFailed
-from orders.change_requests import decisions, policies, proposals, selectors
+from orders.change_requests import OPS, decisions, policies, proposals, selectors
 from orders.change_requests.models import ChangeOrigin, ChangeRequest, ChangeRequestStatus, Disposition
 from orders.sales import orders_visible_to
 
@@ -49,7 +49,7 @@ class ChangeRequestSerializer(serializers.ModelSerializer):
     planner_approved_by = serializers.SerializerMethodField()
     manager_approved_by = serializers.SerializerMethodField()
     decided_by = serializers.SerializerMethodField()
-    rebased_from = serializers.CharField(source="rebased_from.number", default=None)
+    rebased_from = serializers.CharField(source="rebased_from.number", default=None, allow_null=True)
     decisions = DecisionSerializer(many=True, read_only=True)
     url = serializers.SerializerMethodField()
 
@@ -100,11 +100,27 @@ class ChangeRequestSerializer(serializers.ModelSerializer):
         )
 
 
+@extend_schema_field(
+    {
+        "type": "array",
+        "minItems": 1,
+        "items": {
+            "type": "object",
+            "required": ["op"],
+            "properties": {"op": {"type": "string", "enum": list(OPS)}},
+        },
+    }
+)
+class ChangesField(serializers.JSONField):
+    """The proposed changes: each is checked by its operation (orders.change_requests.operations), which
+    names the bad ones (400, changes[0].quantity); the schema gives the shape all of them share."""
+
+
 class ChangeRequestCreateSerializer(serializers.Serializer):
     order = serializers.CharField(help_text=_("Order number."))
     base_revision = serializers.IntegerField(help_text=_("The order revision the change is made on."))
     reason = serializers.CharField(max_length=2000, help_text=_("Why the order must change."))
-    changes = serializers.JSONField(
+    changes = ChangesField(
         help_text=_(
             'A list of changes, e.g. [{"op": "set_quantity", "line_no": 1, "quantity": "12"}]. Ops: '
             "set_quantity, set_date (field, value), set_line_due_date, set_spec (spec_values), add_line "
@@ -119,7 +135,7 @@ class ChangeRequestUpdateSerializer(serializers.Serializer):
 
     base_revision = serializers.IntegerField(help_text=_("The order revision the change is made on."))
     reason = serializers.CharField(max_length=2000, help_text=_("Why the order must change."))
-    changes = serializers.JSONField(help_text=_("The whole new list of changes (same ops as on create)."))
+    changes = ChangesField(help_text=_("The whole new list of changes (same ops as on create)."))
     submit = serializers.BooleanField(default=False, help_text=_("Submit at once for approval."))
 
 

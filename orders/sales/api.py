@@ -38,6 +38,7 @@ from orders.sales.serializers import (
     PriorityRequestSerializer,
     ProductFamilySerializer,
     ProductSerializer,
+    ReasonRequiredTransitionSerializer,
     TransitionRequestSerializer,
     order_representation,
     transition_url_name,
@@ -179,6 +180,13 @@ class OrderFilter(django_filters.FilterSet):
         fields = ["status", "customer"]
 
 
+def transition_request_serializer(name: str) -> type[TransitionRequestSerializer]:
+    """The body of a transition: hold and cancel require a reason (the service refuses them without)."""
+    if name in transitions.REASON_REQUIRED:
+        return ReasonRequiredTransitionSerializer
+    return TransitionRequestSerializer
+
+
 def _transition_action(name: str):
     """The POST endpoint of one transition: orders/{number}/<name>/ → transitions.order_transition."""
 
@@ -202,7 +210,7 @@ def _transition_action(name: str):
             "they are a production manager's override (403 for anyone else, code work_unfinished) and need "
             'a reason and `"override": true` (400 on `reason` / `override`, listing what is unfinished).'
         ),
-        request=TransitionRequestSerializer,
+        request=transition_request_serializer(name),
         responses={200: OrderSerializer, 400: ERROR, 403: ERROR, 404: ERROR, 409: ERROR},
     )(run)
 
@@ -267,7 +275,7 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         if self.action == "create":
             return OrderCreateSerializer
         if self.action in transitions.ORDER_TRANSITIONS:
-            return TransitionRequestSerializer
+            return transition_request_serializer(self.action)
         return OrderSerializer
 
     def represent(self, order: SalesOrder, *, fresh: bool = True) -> dict:
@@ -313,7 +321,7 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         return self.update(request, *args, **kwargs)
 
     def run_transition(self, request, name: str) -> Response:
-        body = TransitionRequestSerializer(data=request.data)
+        body = transition_request_serializer(name)(data=request.data)
         body.is_valid(raise_exception=True)
         # The service locks the order if the user may see it, in one query (404 if hidden).
         order = transitions.order_transition(

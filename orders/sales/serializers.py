@@ -114,7 +114,7 @@ class OrderLineSerializer(serializers.Serializer):
     quantity = serializers.DecimalField(max_digits=12, decimal_places=3, read_only=True)
     unit = serializers.CharField(read_only=True)
     spec_values = serializers.JSONField(read_only=True)
-    due_date = serializers.DateField(read_only=True)
+    due_date = serializers.DateField(read_only=True, allow_null=True)
 
 
 class OrderSerializer(serializers.Serializer):
@@ -133,15 +133,15 @@ class OrderSerializer(serializers.Serializer):
     priority = serializers.ChoiceField(choices=Priority.choices, read_only=True)
     priority_overridden = serializers.BooleanField(read_only=True)
     priority_reason = serializers.CharField(read_only=True)
-    requested_date = serializers.DateField(read_only=True)
-    promised_date = serializers.DateField(read_only=True)
+    requested_date = serializers.DateField(read_only=True, allow_null=True)
+    promised_date = serializers.DateField(read_only=True, allow_null=True)
     remarks = serializers.CharField(read_only=True)
     created_at = serializers.DateTimeField(read_only=True)
     updated_at = serializers.DateTimeField(read_only=True)
-    confirmed_at = serializers.DateTimeField(read_only=True)
-    released_at = serializers.DateTimeField(read_only=True)
-    completed_at = serializers.DateTimeField(read_only=True)
-    shipped_at = serializers.DateTimeField(read_only=True)
+    confirmed_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    released_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    completed_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    shipped_at = serializers.DateTimeField(read_only=True, allow_null=True)
     lines = OrderLineSerializer(many=True, read_only=True)
     available_transitions = serializers.SerializerMethodField()
     links = serializers.SerializerMethodField()
@@ -285,6 +285,17 @@ class OrderCreateSerializer(OrderHeaderSerializer):
 
 
 class OrderUpdateSerializer(OrderHeaderSerializer):
+    """PUT and PATCH alike (see ORDER_UPDATE_DESCRIPTION): never partial, so `version` is required on both,
+    for DRF and for the OpenAPI schema, which otherwise documents a PATCH body with every field optional."""
+
+    @property
+    def partial(self) -> bool:
+        return False
+
+    @partial.setter
+    def partial(self, value: bool) -> None:
+        """Ignored: header fields left out are kept by the service, not by a partial serializer."""
+
     version = serializers.IntegerField(
         help_text=_("The version you read; refused (409, code stale) if the order has changed since.")
     )
@@ -323,6 +334,12 @@ class TransitionRequestSerializer(serializers.Serializer):
             "reason): true to confirm; without it such a request is refused (400, code override_required)."
         ),
     )
+
+
+class ReasonRequiredTransitionSerializer(TransitionRequestSerializer):
+    """Hold and cancel (transitions.REASON_REQUIRED): the reason is required and may not be blank."""
+
+    reason = serializers.CharField(max_length=REASON_MAX_LENGTH, help_text=_("Why, for the order's history."))
 
 
 class PriorityRequestSerializer(serializers.Serializer):

@@ -21,7 +21,7 @@ from orders.tracking.models import TrackingLink, TrackingLinkState
 class TrackingLinkSerializer(serializers.ModelSerializer):
     url = serializers.SerializerMethodField(help_text="The customer's URL; null once expired or revoked.")
     state = serializers.SerializerMethodField()
-    created_by = serializers.CharField(source="created_by.username", read_only=True)
+    created_by = serializers.CharField(source="created_by.username", read_only=True, allow_null=True)
 
     class Meta:
         model = TrackingLink
