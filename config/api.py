@@ -15,10 +15,9 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, NotRequired, TypedDict
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views import defaults
 from drf_spectacular import openapi
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import exceptions, permissions, serializers, status
@@ -93,25 +92,6 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     message = str(detail)
     response.data = error_body(code, message)
     return response
-
-
-# Django's own answers for a URL no route matches and for an unhandled error are HTML pages; under /api/
-# they are in the error format too (config/urls.py handler404, handler500), as the schema documents.
-API_PREFIX = "/api/"
-
-
-def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
-    """handler404: e.g. orders/0/tracking-links/abc/revoke/, whose link id is not a number."""
-    if request.path.startswith(API_PREFIX):
-        return JsonResponse(error_body("not_found", _("Not found.")), status=404)
-    return defaults.page_not_found(request, exception)
-
-
-def server_error(request: HttpRequest) -> HttpResponse:
-    """handler500."""
-    if request.path.startswith(API_PREFIX):
-        return JsonResponse(error_body("server_error", _("A server error occurred.")), status=500)
-    return defaults.server_error(request)
 
 
 # --- shared by every app's API ------------------------------------------------------------------------

@@ -30,10 +30,6 @@ api_v1 = [
     ),
 ]
 
-# Under /api/, an unknown URL and a server error answer in the API's error format (config.api).
-handler404 = "config.api.not_found"
-handler500 = "config.api.server_error"
-
 urlpatterns = [
     path("", views.home, name="home"),
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),

@@ -73,18 +73,6 @@ CHECKS = (
     "response_schema_conformance",
 )
 
-# Known server errors that other branches fix; each exclusion is as narrow as the fault. REMOVE once merged.
-KNOWN_SERVER_ERRORS = (
-    # A NUL byte in a looked-up value (the body's product SKU) reaches PostgreSQL: 500 (branch visibility).
-    "POST /api/v1/routings/",
-    # A non-numeric id ("null,null") in dispositions/{id}/decide/ is looked up as a number: 500 (visibility).
-    "POST /api/v1/dispositions/{id}/decide/",
-    # A customer given another customer's crm_id hits the unique constraint: 500 (branch visibility).
-    "POST /api/v1/customers/",
-    "PUT /api/v1/customers/{code}/",
-    "PATCH /api/v1/customers/{code}/",
-)
-
 
 def known_objects() -> dict[tuple[str, str], list[str | int]]:
     """(path prefix, path parameter) → a few real objects of the demo, in several states. Orders and change
@@ -140,17 +128,6 @@ def fuzz_config(objects: dict[tuple[str, str], list[str | int]]) -> Schemathesis
                 f"{prefix}.{name}": {"values": values} for (prefix, name), values in objects.items()
             },
             "operations": [
-                *(
-                    # The 500 is also a status code the schema does not document.
-                    {
-                        "include-name": operation,
-                        "checks": {
-                            "not_a_server_error": {"enabled": False},
-                            "status_code_conformance": {"enabled": False},
-                        },
-                    }
-                    for operation in KNOWN_SERVER_ERRORS
-                ),
                 *(
                     {
                         "include-path-regex": f"^/api/v1/{prefix}/.*{{{name}}}",
