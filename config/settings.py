@@ -41,7 +41,6 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "rest_framework",
-    "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -151,6 +150,18 @@ AXES_VERBOSE = False
 AXES_ENABLED = env_bool("AXES_ENABLED", True)
 # The same client address as the tracking page's rate limit (honours ORDERBRIDGE_TRUSTED_PROXY_COUNT).
 AXES_CLIENT_IP_CALLABLE = "config.client_ip.client_address"
+# Also per address across user names: one password tried against many user names from one address is
+# locked out after this many failures within the cool-off (config/lockout.py). Higher than the per-user
+# limit, since an office behind one NAT address shares it.
+AXES_HANDLER = "config.lockout.AddressLockoutHandler"
+AXES_ADDRESS_FAILURE_LIMIT = env_int("AXES_ADDRESS_FAILURE_LIMIT", 20)
+if AXES_ADDRESS_FAILURE_LIMIT < 1:
+    raise ImproperlyConfigured("AXES_ADDRESS_FAILURE_LIMIT must be at least 1.")
+
+# API tokens (orders/api_tokens): the default validity a user is offered when creating one.
+ORDERBRIDGE_API_TOKEN_DAYS = env_int("ORDERBRIDGE_API_TOKEN_DAYS", 90)
+if not 1 <= ORDERBRIDGE_API_TOKEN_DAYS <= 365:
+    raise ImproperlyConfigured("ORDERBRIDGE_API_TOKEN_DAYS must be between 1 and 365.")
 
 # --- Internationalisation ---------------------------------------------------------------------------
 LANGUAGE_CODE = env_str("LANGUAGE_CODE", "en")
@@ -184,7 +195,7 @@ MEDIA_ROOT = VAR_DIR / "media"
 # --- API ---------------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "orders.api_tokens.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],

@@ -41,6 +41,7 @@ urlpatterns = [
     path("production/", include("production.urls")),
     path("service/", include("orders.service_desk.urls")),
     path("notifications/", include("orders.notifications.urls")),
+    path("account/api-tokens/", include("orders.api_tokens.urls")),
     # Public: the customer's tracking page (its views are login_not_required).
     path("track/", include("orders.tracking.urls")),
     path("admin/", admin.site.urls),
