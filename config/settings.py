@@ -8,6 +8,8 @@ ORDERBRIDGE_ENV=production demands a SECRET_KEY and turns on every transport-sec
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE as CSP_NONE
+from csp.constants import SELF as CSP_SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 from kombu import Exchange, Queue
@@ -47,6 +49,7 @@ INSTALLED_APPS = [
     "simple_history",
     "django_htmx",
     "axes",
+    "csp",
     "orders",
     "production",
     "crm_sync",
@@ -54,6 +57,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -162,6 +166,29 @@ if AXES_ADDRESS_FAILURE_LIMIT < 1:
 ORDERBRIDGE_API_TOKEN_DAYS = env_int("ORDERBRIDGE_API_TOKEN_DAYS", 90)
 if not 1 <= ORDERBRIDGE_API_TOKEN_DAYS <= 365:
     raise ImproperlyConfigured("ORDERBRIDGE_API_TOKEN_DAYS must be between 1 and 365.")
+
+# Content-Security-Policy (django-csp): scripts, styles, images and forms only from this site; no inline
+# script, no inline style, no framing. Pages keep JS in static/js and sizes in CSS classes (|width_class).
+# The Swagger UI page relaxes style-src for itself only (config/urls.py). CSP_REPORT_ONLY=true sends the
+# same policy as Content-Security-Policy-Report-Only, to try a stricter policy on a live site first.
+_CSP_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [CSP_SELF],
+        "script-src": [CSP_SELF],
+        "style-src": [CSP_SELF],
+        "img-src": [CSP_SELF, "data:"],  # Bootstrap's icons (checkboxes, selects, close) are data: SVGs
+        "font-src": [CSP_SELF],
+        "connect-src": [CSP_SELF],
+        "object-src": [CSP_NONE],
+        "base-uri": [CSP_SELF],
+        "form-action": [CSP_SELF],
+        "frame-ancestors": [CSP_NONE],
+    }
+}
+if env_bool("CSP_REPORT_ONLY", False):
+    CONTENT_SECURITY_POLICY_REPORT_ONLY = _CSP_POLICY
+else:
+    CONTENT_SECURITY_POLICY = _CSP_POLICY
 
 # --- Internationalisation ---------------------------------------------------------------------------
 LANGUAGE_CODE = env_str("LANGUAGE_CODE", "en")
