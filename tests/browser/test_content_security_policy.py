@@ -15,7 +15,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, seria
 # Runs before any page script (Playwright's init scripts are not subject to the page's CSP).
 REPORT_VIOLATIONS = """
 document.addEventListener("securitypolicyviolation", (e) => {
-  console.warn(`CSP violation: ${e.violatedDirective} blocked ${e.blockedURI} at ${e.sourceFile}:${e.lineNumber}`);
+  console.warn(`CSP violation: ${e.violatedDirective} blocked ${e.blockedURI} at ${e.sourceFile}`);
 });
 """
 
