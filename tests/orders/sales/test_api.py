@@ -398,6 +398,7 @@ def count_list_queries(client):
 def test_the_list_runs_the_same_number_of_queries_for_3_or_30_orders(api, sales):
     _, secret = api_token_create(user=sales, name="test")
     api.credentials(HTTP_AUTHORIZATION=f"Bearer {secret}")
+    api.get(ORDERS)  # a token's first use records it (one write a minute at most): not part of the list
     product = ProductFactory()
     for _ in range(3):
         make_order(owner=sales, product=product, lines=2)
