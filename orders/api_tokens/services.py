@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import logging
 import secrets
 from typing import TYPE_CHECKING
 
@@ -18,6 +19,7 @@ from orders.api_tokens.models import ApiToken
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
 
+security_log = logging.getLogger("orderbridge.security")
 SECRET_PREFIX = "ob_"  # noqa: S105 (a marker, not a secret: lets secret scanners spot our tokens)
 PREFIX_LENGTH = 11  # "ob_" and 8 characters of the secret: enough to tell tokens apart, useless to guess
 MAX_DAYS = 365
@@ -51,15 +53,24 @@ def api_token_create(*, user: User, name: str, days: int | None = None) -> tuple
         created_at=now,
         expires_at=now + dt.timedelta(days=days),
     )
+    security_log.info(
+        "api_token_created user=%s token=%s prefix=%s days=%s", user.username, token.pk, token.prefix, days
+    )
     return token, secret
 
 
-def api_token_revoke(*, token: ApiToken) -> bool:
-    """Revoke `token` now. Idempotent: returns False if it was already revoked (the first time is kept)."""
+def api_token_revoke(*, token: ApiToken, actor: User) -> bool:
+    """Revoke `token` now (by its owner or an administrator, `actor`; logged). Idempotent: returns False if
+    it was already revoked (the first revocation time is kept)."""
     with transaction.atomic():
-        return bool(
+        done = bool(
             ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
         )
+    if done:
+        security_log.info(
+            "api_token_revoked token=%s prefix=%s by=%s", token.pk, token.prefix, actor.username
+        )
+    return done
 
 
 def api_token_authenticate(*, secret: str) -> ApiToken | None:

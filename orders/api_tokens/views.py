@@ -52,7 +52,7 @@ def token_revoke(request: AuthenticatedRequest, token_id: int) -> HttpResponse:
     token = selectors.api_token_of(user=request.user, token_id=token_id)
     if token is None:
         messages.error(request, _("This token does not exist."))
-    elif services.api_token_revoke(token=token):
+    elif services.api_token_revoke(token=token, actor=request.user):
         messages.success(request, _("Token “%(name)s” revoked.") % {"name": token.name})
     else:
         messages.info(request, _("Token “%(name)s” was already revoked.") % {"name": token.name})
