@@ -8,6 +8,8 @@ ORDERBRIDGE_ENV=production demands a SECRET_KEY and turns on every transport-sec
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE as CSP_NONE
+from csp.constants import SELF as CSP_SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 from kombu import Exchange, Queue
@@ -41,13 +43,13 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "rest_framework",
-    "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "simple_history",
     "django_htmx",
     "axes",
+    "csp",
     "orders",
     "production",
     "crm_sync",
@@ -55,6 +57,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -153,6 +156,41 @@ AXES_VERBOSE = False
 AXES_ENABLED = env_bool("AXES_ENABLED", True)
 # The same client address as the tracking page's rate limit (honours ORDERBRIDGE_TRUSTED_PROXY_COUNT).
 AXES_CLIENT_IP_CALLABLE = "config.client_ip.client_address"
+# Also per address across user names: one password tried against many user names from one address is
+# locked out after this many failures within the cool-off (config/lockout.py). Higher than the per-user
+# limit, since an office behind one NAT address shares it.
+AXES_HANDLER = "config.lockout.AddressLockoutHandler"
+AXES_ADDRESS_FAILURE_LIMIT = env_int("AXES_ADDRESS_FAILURE_LIMIT", 20)
+if AXES_ADDRESS_FAILURE_LIMIT < 1:
+    raise ImproperlyConfigured("AXES_ADDRESS_FAILURE_LIMIT must be at least 1.")
+
+# API tokens (orders/api_tokens): the default validity a user is offered when creating one.
+ORDERBRIDGE_API_TOKEN_DAYS = env_int("ORDERBRIDGE_API_TOKEN_DAYS", 90)
+if not 1 <= ORDERBRIDGE_API_TOKEN_DAYS <= 365:
+    raise ImproperlyConfigured("ORDERBRIDGE_API_TOKEN_DAYS must be between 1 and 365.")
+
+# Content-Security-Policy (django-csp): scripts, styles, images and forms only from this site; no inline
+# script, no inline style, no framing. Pages keep JS in static/js and sizes in CSS classes (|width_class).
+# The Swagger UI page relaxes style-src for itself only (config/urls.py). CSP_REPORT_ONLY=true sends the
+# same policy as Content-Security-Policy-Report-Only, to try a stricter policy on a live site first.
+_CSP_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [CSP_SELF],
+        "script-src": [CSP_SELF],
+        "style-src": [CSP_SELF],
+        "img-src": [CSP_SELF, "data:"],  # Bootstrap's icons (checkboxes, selects, close) are data: SVGs
+        "font-src": [CSP_SELF],
+        "connect-src": [CSP_SELF],
+        "object-src": [CSP_NONE],
+        "base-uri": [CSP_SELF],
+        "form-action": [CSP_SELF],
+        "frame-ancestors": [CSP_NONE],
+    }
+}
+if env_bool("CSP_REPORT_ONLY", False):
+    CONTENT_SECURITY_POLICY_REPORT_ONLY = _CSP_POLICY
+else:
+    CONTENT_SECURITY_POLICY = _CSP_POLICY
 
 # --- Internationalisation ---------------------------------------------------------------------------
 LANGUAGE_CODE = env_str("LANGUAGE_CODE", "en")
@@ -186,7 +224,7 @@ MEDIA_ROOT = VAR_DIR / "media"
 # --- API ---------------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "orders.api_tokens.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],

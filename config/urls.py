@@ -1,9 +1,11 @@
+from csp.constants import UNSAFE_INLINE
+from csp.decorators import csp_update
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
 from django.views.i18n import set_language
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from config import views
 from crm_sync.urls import hook_urlpatterns, page_urlpatterns
@@ -41,6 +43,7 @@ urlpatterns = [
     path("production/", include("production.urls")),
     path("service/", include("orders.service_desk.urls")),
     path("notifications/", include("orders.notifications.urls")),
+    path("account/api-tokens/", include("orders.api_tokens.urls")),
     # Public: the customer's tracking page (its views are login_not_required).
     path("track/", include("orders.tracking.urls")),
     path("admin/", admin.site.urls),
@@ -49,7 +52,15 @@ urlpatterns = [
     path("sync/", include(page_urlpatterns)),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    # The split view serves its start script as a file (no inline script). Swagger UI sets style attributes
+    # and ships an inline <style>: this page alone allows inline styles (never scripts).
+    path(
+        "api/docs/",
+        csp_update({"style-src": [UNSAFE_INLINE]})(
+            SpectacularSwaggerSplitView.as_view(url_name="api-schema")
+        ),
+        name="api-docs",
+    ),
 ]
 
 # Errors outside a view's own handling (DEBUG off): the API's error format under /api/, pages otherwise.

@@ -14,6 +14,10 @@ from django.utils.translation import gettext_lazy as _
 from config.admin import HistoryAdmin, ReadOnlyAdminMixin
 from config.kernel.errors import ApplicationError
 from orders import catalog, change_requests, sales
+
+# API tokens, tracking links, ratings and notification deliveries have their own admin modules; change
+# requests below.
+from orders.api_tokens import admin as api_tokens_admin  # noqa: F401
 from orders.models import (
     ChangeRequest,
     ChangeRequestDecision,
@@ -25,8 +29,6 @@ from orders.models import (
     ProductFamily,
     SalesOrder,
 )
-
-# Tracking links, ratings and notification deliveries have their own admin module; change requests below.
 from orders.service_desk import admin as customer_service_admin  # noqa: F401
 
 

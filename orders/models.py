@@ -4,6 +4,7 @@ No logic here. Other code imports a model from here (`from orders.models import 
 package's model module; Django finds them all through this module.
 """
 
+from orders.api_tokens.models import ApiToken  # noqa: F401
 from orders.catalog.models import (  # noqa: F401
     Customer,
     CustomerContact,

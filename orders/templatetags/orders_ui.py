@@ -53,6 +53,17 @@ ALERT_CLASSES = {"error": "danger", "debug": "secondary"}
 
 
 @register.filter
+def width_class(percent: Any) -> str:
+    """A bar's width as a class (ob-w-0 … ob-w-100, static/css/app.css): the Content-Security-Policy
+    forbids inline style attributes. Clamped; anything unreadable is 0."""
+    try:
+        value = round(float(percent))
+    except (TypeError, ValueError):
+        value = 0
+    return f"ob-w-{min(max(value, 0), 100)}"
+
+
+@register.filter
 def status_badge(status: str) -> str:
     return STATUS_BADGES.get(status, "text-bg-secondary")
 

@@ -6,7 +6,7 @@ Usage:
 What it does:
  1. drops and re-creates the database of BENCH_DATABASE_URL (its name must contain "bench", unless
     BENCH_ALLOW_DROP=1), runs `manage.py migrate` on it, and makes the fixtures through the services
-    (a sales user with a DRF token, 20 customers, one product family with a spec schema, 10 products);
+    (a sales user with an API token, 20 customers, one product family with a spec schema, 10 products);
  2. starts gunicorn (`config.wsgi:application`, ORDERBRIDGE_ENV=development, DEBUG=false, access log off)
     on a free port of 127.0.0.1 and waits until it answers; it is always stopped at the end;
  3. for each case cN, N concurrent keep-alive clients (threads spread over a few processes) loop
@@ -172,14 +172,14 @@ def create_fixtures() -> None:
     """Run inside `manage.py shell`: make the fixtures through the services, print them as JSON."""
     from django.contrib.auth import get_user_model
     from django.contrib.auth.models import Group
-    from rest_framework.authtoken.models import Token
 
     from orders import catalog as services
+    from orders.api_tokens import api_token_create
     from production import master_data
 
     user = get_user_model().objects.create_user(BENCH_USERNAME, f"{BENCH_USERNAME}@example.com", None)
     user.groups.add(Group.objects.get(name="sales"))
-    token = Token.objects.create(user=user)
+    _, token = api_token_create(user=user, name="bench")
     # Master data is an administrator's job: the services refuse it to a sales user.
     master = get_user_model().objects.create_user(f"{BENCH_USERNAME}-admin", None, None)
     master.groups.add(Group.objects.get(name="admin"))
@@ -197,7 +197,7 @@ def create_fixtures() -> None:
     # Released orders get work orders: a planner to release them, and a two-step routing per product.
     planner = get_user_model().objects.create_user(f"{BENCH_USERNAME}-planner", None, None)
     planner.groups.add(Group.objects.get(name="planner"))
-    planner_token = Token.objects.create(user=planner)
+    _, planner_token = api_token_create(user=planner, name="bench")
     all_week = [(day, dt.time(0), dt.time(0)) for day in range(7)]
     cut = master_data.work_center_create(actor=master, code="B-CUT", name="Cut", units=2, shifts=all_week)
     bend = master_data.work_center_create(actor=master, code="B-BEND", name="Bend", units=1, shifts=all_week)
@@ -225,8 +225,8 @@ def create_fixtures() -> None:
     print(
         json.dumps(
             {
-                "token": token.key,
-                "planner_token": planner_token.key,
+                "token": token,
+                "planner_token": planner_token,
                 "customers": customers,
                 "skus": [product.sku for product in products],
             }
@@ -413,11 +413,11 @@ def _client_thread(
 ) -> None:
     start, end = window
     headers = {
-        "Authorization": f"Token {token}",
+        "Authorization": f"Bearer {token}",
         "Content-Type": "application/json",
         "Accept": "application/json",
     }
-    planner_headers = {**headers, "Authorization": f"Token {fixtures.get('planner_token', '')}"}
+    planner_headers = {**headers, "Authorization": f"Bearer {fixtures.get('planner_token', '')}"}
     conn = http.client.HTTPConnection(*address, timeout=60)
     lock = threading.Lock()  # tally is shared by the threads of one process
     n = seed * 1_000_000

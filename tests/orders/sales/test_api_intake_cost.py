@@ -5,11 +5,11 @@ import pytest
 from django.db import connection
 from django.http import Http404
 from django.test.utils import CaptureQueriesContext
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from crm_sync.models import OutboxEvent
 from orders import sales as services
+from orders.api_tokens import api_token_create
 from orders.models import OrderStatus, SalesOrder
 from orders.sales import transitions
 from tests.factories import ProductFactory, in_days, make_order, valid_spec
@@ -23,7 +23,7 @@ ORDERS = "/api/v1/orders/"
 def token_client(sales):
     # Token authentication, as the intake bench and integrations call the API (its lookup is one query).
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=sales).key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {api_token_create(user=sales, name='test')[1]}")
     return client
 
 
