@@ -26,10 +26,10 @@ from django.core.management import call_command
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections, transaction
 from hypothesis import HealthCheck, settings
-from rest_framework.authtoken.models import Token
 from schemathesis.config import SchemathesisConfig
 
 from config.wsgi import application
+from orders.api_tokens import api_token_create
 from orders.models import (
     ChangeRequest,
     Customer,
@@ -162,7 +162,7 @@ def demo(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock(), transaction.atomic():
         call_command("setup_demo", "--seed", "7", "--orders", "30", stdout=StringIO())
         users = get_user_model().objects.filter(username__in=ROLES)
-        tokens = {user.username: Token.objects.get_or_create(user=user)[0].key for user in users}
+        tokens = {user.username: api_token_create(user=user, name="contract")[1] for user in users}
         yield {"tokens": tokens, "objects": known_objects()}
         transaction.set_rollback(True)
 
@@ -172,7 +172,7 @@ def api_schema(demo):
     return schemathesis.openapi.from_wsgi(
         "/api/schema/?format=json",
         application,
-        headers={"Authorization": f"Token {demo['tokens']['admin']}"},
+        headers={"Authorization": f"Bearer {demo['tokens']['admin']}"},
         config=fuzz_config(demo["objects"]),
     )
 
@@ -182,7 +182,7 @@ FUZZ_SETTINGS = settings(deadline=None, database=None, suppress_health_check=lis
 
 
 def call_as(role: str, case, demo) -> None:
-    case.call_and_validate(headers={"Authorization": f"Token {demo['tokens'][role]}"})
+    case.call_and_validate(headers={"Authorization": f"Bearer {demo['tokens'][role]}"})
 
 
 @schema.parametrize()

@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
@@ -26,11 +26,11 @@ import httpx
 import pytest
 from django.conf import settings
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 
 from crm_sync import b2mml, inbound, outbox, progress, reconciliation, webhooks
 from crm_sync.management.commands.crm_sync_setup_demo import MES_EVENTS
 from crm_sync.models import Delivery, ExternalSystem, InboundMessage
+from orders.api_tokens import api_token_create
 from orders.models import SalesOrder
 from production.changes.models import ChangeDisposition
 from production.work_orders import WorkOrder, WorkOrderOperation
@@ -71,14 +71,18 @@ class Hub:
     crm: Simulator
     mes_system: ExternalSystem
     crm_system: ExternalSystem
+    # Each user's API token (the plain secret: shown once, kept here for the test's calls).
+    tokens: dict[int, str] = field(default_factory=dict)
 
     def api(self, user, method: str, path: str, body: dict | None = None) -> dict:
-        token, _created = Token.objects.get_or_create(user=user)
+        secret = self.tokens.get(user.pk)
+        if secret is None:
+            secret = self.tokens[user.pk] = api_token_create(user=user, name="end-to-end")[1]
         response = httpx.request(
             method,
             f"{self.url}/api/v1/{path}",
             json=body,
-            headers={"authorization": f"Token {token.key}"},
+            headers={"authorization": f"Bearer {secret}"},
             timeout=30,
         )
         assert response.status_code < 300, (path, response.status_code, response.text)
