@@ -66,6 +66,10 @@ class OutboxEvent(models.Model):
         }
 
 
+# Events of the change-request workflow (submitted, approved, rejected…): people's business, not the line's.
+APPROVAL_EVENT_PREFIX = "change_request."
+
+
 class ExternalSystem(models.Model):
     """A CRM or MES that receives our events (and may send us messages), configured by an admin."""
 
@@ -144,6 +148,10 @@ class ExternalSystem(models.Model):
         return self.base_url.rstrip("/") + "/" + self.events_path.lstrip("/")
 
     def takes(self, event_type: str) -> bool:
+        if self.format == self.Format.B2MML and event_type.startswith(APPROVAL_EVENT_PREFIX):
+            # An approval step is no OperationsSchedule (it names no work): a B2MML system gets its outcome,
+            # order.change_applied, even with no event filter.
+            return False
         return not self.event_types or event_type in self.event_types
 
 

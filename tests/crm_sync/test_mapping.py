@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from crm_sync.mapping import apply_mapping, mapping_errors
+from crm_sync.models import ExternalSystem
 from crm_sync.outbox import deliveries_drain
 from orders.sales import transitions
 from tests.crm_sync.conftest import start_simulator
@@ -82,3 +83,17 @@ def test_a_malformed_mapping_is_reported_before_it_is_used():
     problems = mapping_errors({"outbound": {"x": {"map": {}}, "y": 3}, "sideways": {}})
 
     assert len(problems) == 3
+
+
+@pytest.mark.parametrize(
+    ("system_format", "event_type", "taken"),
+    [
+        (ExternalSystem.Format.B2MML, "change_request.submitted", False),
+        (ExternalSystem.Format.B2MML, "order.change_applied", True),
+        (ExternalSystem.Format.JSON, "change_request.submitted", True),
+    ],
+)
+def test_a_b2mml_system_without_a_filter_takes_all_but_approval_steps(system_format, event_type, taken):
+    system = ExternalSystem(kind=ExternalSystem.Kind.MES, format=system_format, event_types=[])
+
+    assert system.takes(event_type) is taken
