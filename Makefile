@@ -7,6 +7,8 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 # Database, broker queue and caches of the embedded run; settings read the same variable.
 VAR_DIR := $(or $(ORDERBRIDGE_VAR_DIR),var)
+# pytest-xdist processes for `make test` (each gets its own test database); the suite is built for 2 cores.
+TEST_WORKERS ?= 2
 
 .PHONY: run test install install-dev static-deps messages lint bench demo clean
 
@@ -45,7 +47,7 @@ test: install-dev
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 	$(PY) manage.py makemigrations --check --dry-run --verbosity 0
-	$(VENV)/bin/pytest
+	$(VENV)/bin/pytest -n $(TEST_WORKERS)
 
 ## make lint: the static checks alone (no database, no tests).
 lint: install-dev
