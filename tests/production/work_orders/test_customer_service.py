@@ -94,11 +94,12 @@ def test_the_desk_finds_an_order_by_one_of_its_lot_numbers(sales, planner, press
     order = release(sales, planner, press)
     make_order(owner=sales, product=press)  # another order of the same customer base
     work_orders.lot_create(
-        actor=planner, work_order=producing(planner, order), number="L-2026-0815", quantity=5
+        actor=planner, work_order=producing(planner, order), number="L-2026-QX815", quantity=5
     )
-    results = service_desk.desk_search(user=service_agent, term="0815")
+    # Letters no order or work order number holds (numbers are counters, and the suite makes many orders).
+    results = service_desk.desk_search(user=service_agent, term="QX815")
     assert [r.order for r in results] == [order]
-    assert results[0].matched == ["lot: L-2026-0815"]
+    assert results[0].matched == ["lot: L-2026-QX815"]
 
 
 def test_the_desk_shows_the_risk_of_each_result(sales, planner, press, service_agent):
