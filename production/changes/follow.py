@@ -10,8 +10,10 @@ announced to the MES in a message of its own (production.changes.announce).
 from __future__ import annotations
 
 from decimal import Decimal
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
+from django.db import transaction
 from django.utils import timezone
 
 from config.kernel import stamp
@@ -24,7 +26,7 @@ from production.changes.plans import Step, plan_change
 from production.master_data import planned_minutes
 from production.master_data.models import Routing
 from production.replanning import schedule_request
-from production.work_orders import event_actor, operations_create
+from production.work_orders import event_actor, operations_create, order_follow_work_after_change
 from production.work_orders.models import HOLDABLE_STATUSES, OperationStatus, WorkOrder, WorkOrderStatus
 
 if TYPE_CHECKING:
@@ -127,6 +129,12 @@ def follow_change_request(event: OrderChangeApplied) -> None:
         stamp(wo, actor=actor, reason=reason)
         wo.save()
     schedule_request(trigger=f"{event.type} {order.number}")
+    # The change may have closed the order's last open work (a line removed, a quantity cut): the order
+    # follows after this transaction, in its own, so its "order.completed" comes after "change_applied".
+    # robust: the change is committed whatever happens there (a lost follow-up waits for the next event).
+    transaction.on_commit(
+        partial(order_follow_work_after_change, order_id=order.pk, change_request_number=number), robust=True
+    )
 
 
 def _added_lines(changes: list[Any], lines: dict[int, OrderLine]) -> list[OrderLine]:

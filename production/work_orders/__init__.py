@@ -12,7 +12,7 @@ from production.work_orders.following import (
     on_order_released,
     on_order_replan,
 )
-from production.work_orders.lifecycle import order_follow_work, order_work
+from production.work_orders.lifecycle import order_follow_work, order_follow_work_after_change, order_work
 from production.work_orders.making import (
     open_operations,
     operations_create,
@@ -97,6 +97,7 @@ __all__ = [
     "open_operations",
     "operations_create",
     "order_follow_work",
+    "order_follow_work_after_change",
     "order_progress",
     "order_work",
     "order_work_orders",

@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+from django.db import transaction
 from django.utils.translation import gettext as _
 
 from orders import sales as order_services
@@ -52,7 +53,7 @@ def order_work(order: SalesOrder) -> OrderWork:
     )
 
 
-def order_follow_work(*, order: SalesOrder, work_order: WorkOrder, closed_reason: str) -> SalesOrder:
+def order_follow_work(*, order: SalesOrder, work_order: WorkOrder | None, closed_reason: str) -> SalesOrder:
     """Move `order` as its work earns it, after `work_order` moved (the caller holds the work order's lock).
 
     `closed_reason`: the history's reason when the order completes ("All work orders completed").
@@ -65,8 +66,27 @@ def order_follow_work(*, order: SalesOrder, work_order: WorkOrder, closed_reason
         order = order_services.order_start_production(
             actor=system_actor(),
             order=order,
-            reason=_("Production started (work order %(number)s)") % {"number": work_order.number},
+            reason=_("Production started (work order %(number)s)") % {"number": work_order.number}
+            if work_order is not None
+            else _("Production started"),
         )
     if work.finished:
         order = order_services.order_complete(actor=system_actor(), order=order, reason=closed_reason)
     return order
+
+
+def order_follow_work_after_change(*, order_id: int, change_request_number: str) -> None:
+    """After a change request's transaction has committed: the order follows what the change left of its
+    work (a removed line or a cut quantity may have closed its last open work order).
+
+    A transaction of its own, after the change's: the CRM and the MES get "order.change_applied" first, then
+    "order.completed", in that order. Does nothing when the work earns nothing new.
+    """
+    with transaction.atomic():
+        order = SalesOrder.objects.select_for_update(of=("self",)).get(pk=order_id)
+        order_follow_work(
+            order=order,
+            work_order=None,
+            closed_reason=_("All work orders closed (change request %(number)s)")
+            % {"number": change_request_number},
+        )

@@ -4,11 +4,13 @@ completes it but a production manager's override (tests/orders/sales/test_lifecy
 
 import pytest
 
+from crm_sync.models import OutboxEvent
+from orders import change_requests
 from orders.models import OrderStatus, SalesOrder
 from orders.notifications.models import Notification
 from production import work_orders
 from production.work_orders import SYSTEM_USERNAME, WorkOrderStatus
-from tests.orders.change_requests.cr_helpers import finish, make_line, released_order, report
+from tests.orders.change_requests.cr_helpers import approved, finish, make_line, released_order, report
 
 pytestmark = pytest.mark.django_db
 
@@ -108,3 +110,24 @@ def test_the_door_knows_what_is_unfinished(planner, order):
     assert [(w.number, w.status, w.done, w.planned) for w in work.unfinished] == [
         (second.number, WorkOrderStatus.PLANNED, 0, second.quantity)
     ]
+
+
+def test_a_change_request_removing_the_last_unfinished_line_completes_the_order_after_it(
+    sales, planner, order, django_capture_on_commit_callbacks
+):
+    first, _second = two(order)
+    finish(planner, first)
+    cr = approved(sales, planner, order, [{"op": "remove_line", "line_no": 2}])
+
+    with django_capture_on_commit_callbacks(execute=True):
+        change_requests.change_request_apply(actor=planner, change_request=cr)
+
+    order = fresh(order)
+    assert order.status == OrderStatus.COMPLETED
+    assert (
+        order.history.first().history_change_reason == f"All work orders closed (change request {cr.number})"
+    )
+    types = list(
+        OutboxEvent.objects.filter(order_id=order.pk).order_by("sequence").values_list("type", flat=True)
+    )
+    assert types.index("order.change_applied") < types.index("order.completed")
