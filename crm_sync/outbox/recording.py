@@ -170,7 +170,9 @@ def outbox_record_resync(
     """
     with transaction.atomic():
         locked = (
-            SalesOrder.objects.select_for_update(of=("self",)).select_related("customer").get(pk=order.pk)
+            SalesOrder.objects.select_for_update(no_key=True, of=("self",))
+            .select_related("customer")
+            .get(pk=order.pk)
         )
         event = OrderResync(order=locked, actor=actor, reason=reason, snapshot=order_event_payload(locked))
         return _record(event=event, systems=[system], origin_label="")

@@ -50,7 +50,7 @@ def progress_emit(*, order_id: int, now: dt.datetime | None = None) -> OutboxEve
     with transaction.atomic():
         # The order's lock first, as every writer of its events takes it (the outbox numbers them under it).
         order = (
-            SalesOrder.objects.select_for_update(of=("self",))
+            SalesOrder.objects.select_for_update(no_key=True, of=("self",))
             .select_related("customer")
             .filter(pk=order_id)
             .first()

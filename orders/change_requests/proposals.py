@@ -103,7 +103,7 @@ def change_request_create(
     """
     require(actor, ADD_PERM, action="change_request_create", target=str(getattr(order, "pk", order)))
     pk = order.pk if isinstance(order, SalesOrder) else order
-    order = SalesOrder.objects.select_for_update().select_related("customer").get(pk=pk)
+    order = SalesOrder.objects.select_for_update(no_key=True).select_related("customer").get(pk=pk)
     require_view(actor, order, "change_request_create")
     if order.is_editable or order.released_at is None:
         raise Conflict(

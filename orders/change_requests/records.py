@@ -37,7 +37,7 @@ def lock(change_request: ChangeRequest | int) -> tuple[SalesOrder, ChangeRequest
     """Lock the order, then the CR: every CR writer takes them in this order (no deadlocks)."""
     pk = change_request.pk if isinstance(change_request, ChangeRequest) else change_request
     order_id = ChangeRequest.objects.values_list("order_id", flat=True).get(pk=pk)
-    order = SalesOrder.objects.select_for_update().select_related("customer").get(pk=order_id)
+    order = SalesOrder.objects.select_for_update(no_key=True).select_related("customer").get(pk=order_id)
     cr = ChangeRequest.objects.select_for_update().get(pk=pk)
     return order, cr
 

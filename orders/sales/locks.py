@@ -43,7 +43,10 @@ def lock_order(order: OrderRef, *, with_lines: bool = False) -> SalesOrder:
     else:
         queryset = queryset.filter(pk=order.pk if isinstance(order, SalesOrder) else order)
     try:
-        locked = queryset.select_for_update(of=("self",)).get()
+        # FOR NO KEY UPDATE, here and wherever an order or a work order is locked: rows that reference it
+        # (a plan's projections, outbox rows) take KEY SHARE on it as they commit, which FOR UPDATE blocks,
+        # a deadlock with a plan being stored. Writers still exclude each other.
+        locked = queryset.select_for_update(no_key=True, of=("self",)).get()
     except SalesOrder.DoesNotExist:
         if isinstance(order, OrderNumber):
             raise Http404(_("No order %(number)s.") % {"number": order.number}) from None

@@ -338,7 +338,7 @@ def order_rating_submit(*, link: TrackingLink, score: int | str | None, comment:
     if errors:
         raise ValidationFailed(_("Please correct the errors below."), fields=errors)
     # The order's row lock makes two simultaneous ratings queue; the one-to-one key is the backstop.
-    order = SalesOrder.objects.select_for_update().get(pk=link.order_id)
+    order = SalesOrder.objects.select_for_update(no_key=True).get(pk=link.order_id)
     if order.status not in RATEABLE:
         raise Conflict(_("You can rate the order once it has been delivered."), code="not_delivered")
     if OrderRating.objects.filter(order=order).exists():

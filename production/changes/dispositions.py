@@ -63,7 +63,7 @@ def change_disposition_decide(
     order_id = ChangeDisposition.objects.filter(pk=pk).values_list("work_order__order_id", flat=True).get()
     # Order first, then the row and its work order: the order the apply path locks in (no deadlock).
     order = (
-        SalesOrder.objects.select_for_update(of=("self",))
+        SalesOrder.objects.select_for_update(no_key=True, of=("self",))
         .select_related("customer", "owner")
         .get(pk=order_id)
     )
@@ -98,7 +98,7 @@ def change_disposition_decide(
     if errors:
         raise ValidationFailed(_("Please correct the errors below."), fields=errors)
 
-    work_order = WorkOrder.objects.select_for_update().get(pk=row.work_order_id)
+    work_order = WorkOrder.objects.select_for_update(no_key=True).get(pk=row.work_order_id)
     why = f"{row.change_request_number}: {_decision_label(decision)}. {reason}"
     moved = _carry_out(row, work_order, decision)
     remade = None

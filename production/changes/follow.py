@@ -47,7 +47,7 @@ def follow_change_request(event: OrderChangeApplied) -> None:
     disposition = event.disposition
     changes = list(event.changes)
     # Lock the order's work orders before reading them: progress reports take the same locks.
-    list(WorkOrder.objects.select_for_update().filter(order=order).values_list("pk", flat=True))
+    list(WorkOrder.objects.select_for_update(no_key=True).filter(order=order).values_list("pk", flat=True))
     plan = plan_change(order=order, changes=changes)
     sequence = WorkOrder.objects.filter(order=order).count()
     lines = {line.line_no: line for line in order.lines.select_related("product")}

@@ -468,7 +468,7 @@ def _publish_new_risks(projections: list[OrderProjection], *, actor: User | None
     # The orders' row locks, as for any order event: subscribers (the integration's outbox) number an
     # order's events in sequence under that lock.
     orders = (
-        SalesOrder.objects.select_for_update(of=("self",))
+        SalesOrder.objects.select_for_update(no_key=True, of=("self",))
         .select_related("customer", "owner")
         .in_bulk([projection.order_id for projection in projections])
     )

@@ -95,7 +95,9 @@ def _follow(
 ) -> None:
     actor = event_actor(event)
     reason = f"{label} {event.order.number}: {event.reason}".strip(": ")
-    work_orders = WorkOrder.objects.select_for_update().filter(order=event.order, status__in=sources)
+    work_orders = WorkOrder.objects.select_for_update(no_key=True).filter(
+        order=event.order, status__in=sources
+    )
     for work_order in work_orders.exclude(pk__in=keep):
         getattr(work_order, method)()
         stamp(work_order, actor=actor, reason=reason)

@@ -83,7 +83,7 @@ def order_follow_work_after_change(*, order_id: int, change_request_number: str)
     "order.completed", in that order. Does nothing when the work earns nothing new.
     """
     with transaction.atomic():
-        order = SalesOrder.objects.select_for_update(of=("self",)).get(pk=order_id)
+        order = SalesOrder.objects.select_for_update(no_key=True, of=("self",)).get(pk=order_id)
         order_follow_work(
             order=order,
             work_order=None,

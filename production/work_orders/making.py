@@ -137,7 +137,7 @@ def work_orders_take_routing(routing: Routing, actor: User | None, reason: str) 
         routing_missing=True,
         status__in=[WorkOrderStatus.PLANNED, WorkOrderStatus.ON_HOLD],
     )
-    for work_order in waiting.select_for_update():
+    for work_order in waiting.select_for_update(no_key=True):
         operations = list(routing.operations.select_related("work_center"))
         operations_create(work_order=work_order, operations=operations, actor=actor, reason=reason)
         work_order.routing_missing = False

@@ -76,8 +76,10 @@ def progress_report_create(
     if existing is not None:
         return existing, False
     pk = operation.pk if isinstance(operation, WorkOrderOperation) else operation
-    op = WorkOrderOperation.objects.select_for_update().select_related("work_order").get(pk=pk)
-    work_order = WorkOrder.objects.select_for_update().select_related("order").get(pk=op.work_order_id)
+    op = WorkOrderOperation.objects.select_for_update(no_key=True).select_related("work_order").get(pk=pk)
+    work_order = (
+        WorkOrder.objects.select_for_update(no_key=True).select_related("order").get(pk=op.work_order_id)
+    )
     require(actor, "production.progress_workorder", action="progress_report_create", target=work_order.number)
     errors: dict[str, list[str]] = {}
     good = decimal_input(good_quantity, "good_quantity", errors)

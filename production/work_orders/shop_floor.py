@@ -80,7 +80,7 @@ def _publish_exception(exception: ProductionException, *, work_order: WorkOrder,
     """Tell the order's subscribers (notifications, integration) in this transaction."""
     # Locked like any order event's order: subscribers number the order's events under this lock.
     order = (
-        SalesOrder.objects.select_for_update(of=("self",))
+        SalesOrder.objects.select_for_update(no_key=True, of=("self",))
         .select_related("customer", "owner")
         .get(pk=work_order.order_id)
     )
@@ -132,7 +132,7 @@ def lot_create(
     produced_at: dt.datetime | None = None,
 ) -> Lot:
     """Record a lot (batch) produced by a work order; its number is unique plant-wide (traceability)."""
-    work_order = WorkOrder.objects.select_for_update().get(pk=work_order.pk)
+    work_order = WorkOrder.objects.select_for_update(no_key=True).get(pk=work_order.pk)
     require(actor, "production.add_lot", action="lot_create", target=work_order.number)
     errors: dict[str, list[str]] = {}
     number = (number or "").strip()

@@ -39,7 +39,7 @@ def work_order_transition(
     if name not in WORK_ORDER_LABELS:
         raise ValidationFailed(_("Unknown action."), fields={"action": [_("Unknown action.")]})
     pk = work_order.pk if isinstance(work_order, WorkOrder) else work_order
-    work_order = WorkOrder.objects.select_for_update().select_related("order").get(pk=pk)
+    work_order = WorkOrder.objects.select_for_update(no_key=True).select_related("order").get(pk=pk)
     method = getattr(work_order, name)
     if not can_proceed(method):
         raise TransitionNotAllowed(
