@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from django.db.models import Prefetch
+
 from crm_sync.b2mml import work_order_state
 from crm_sync.models import Drift, ExternalSystem
 from orders.models import SalesOrder
@@ -25,6 +27,10 @@ from production.work_orders import WorkOrder
 # depends on whether the MES started it, which it tells us by progress, not by what we sent; a completed
 # request the MES may already have closed.
 SAME_STATE = {"Running": "Released", "Closed": "Completed"}
+
+
+# The work orders an MES comparison reads, fetched for all the run's orders in one query.
+WORK_ORDERS_PREFETCH = Prefetch("work_orders", queryset=WorkOrder.objects.order_by("number"))
 
 
 @dataclass(frozen=True)
@@ -63,8 +69,8 @@ def _finding(order: SalesOrder, kind: str, name: str, ours: Any, theirs: Any, nu
 
 
 def _mes_findings(order: SalesOrder, held: dict[str, Any] | None) -> list[Finding]:
-    work_orders = list(WorkOrder.objects.filter(order=order).order_by("number"))
-    ours = {wo.number: _work_order_view(order, wo) for wo in work_orders}
+    # Prefetched by the caller for every order of the run (WORK_ORDERS_PREFETCH), in number order.
+    ours = {wo.number: _work_order_view(order, wo) for wo in order.work_orders.all()}
     # Cancelled work is nothing the MES must hold (it may never have had it).
     expected = {number: view for number, view in ours.items() if view["status"] != "Cancelled"}
     if held is None:

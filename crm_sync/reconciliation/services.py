@@ -31,7 +31,7 @@ from config.kernel.errors import ApplicationError, Conflict
 from crm_sync import outbox
 from crm_sync.inbound import inbound_enqueue
 from crm_sync.models import Delivery, Drift, ExternalSystem, InboundMessage
-from crm_sync.reconciliation.comparison import Finding, order_findings
+from crm_sync.reconciliation.comparison import WORK_ORDERS_PREFETCH, Finding, order_findings
 from orders.models import SalesOrder
 
 if TYPE_CHECKING:
@@ -73,6 +73,8 @@ def reconcile_system(*, system: ExternalSystem, now: dt.datetime | None = None) 
         .exclude(pk__in=open_orders)
         .select_related("customer")
     )
+    if system.kind == ExternalSystem.Kind.MES:
+        orders = orders.prefetch_related(WORK_ORDERS_PREFETCH)
     found: list[Finding] = []
     for order in orders:
         held = theirs.get(order.number)
