@@ -31,11 +31,8 @@ from django.db import transaction
 from django.db.models import Prefetch
 
 from config.kernel.events import (
-    OrderCancelled,
     OrderEvent,
-    OrderHeld,
     OrderReleased,
-    OrderResumed,
     OrderTransitioned,
     WorkOrderDispositionDecided,
     WorkOrderEvent,
@@ -45,12 +42,10 @@ from config.kernel.events import (
 )
 from crm_sync.models import OutboxEvent
 from production.work_orders import (
-    CLOSED_STATUSES,
-    HOLDABLE_STATUSES,
     WorkOrder,
     WorkOrderOperation,
     WorkOrderStatus,
-    work_orders_pending_disposition,
+    order_follow_up,
 )
 
 if TYPE_CHECKING:
@@ -148,25 +143,15 @@ def event_data(event: OrderEvent) -> dict[str, Any]:
 
 
 def _as_followed(event: OrderTransitioned, work_orders: Sequence[MadeWorkOrder], payload: list) -> None:
-    """An order's own hold, resume or cancel: its work orders as production's follow-up leaves them
-    (production.work_orders.following), whether this row is written before or after it ran."""
-    if isinstance(event, OrderCancelled):
-        moved = {w.number for w in work_orders if w.status not in CLOSED_STATUSES}
-        status = WorkOrderStatus.CANCELLED
-    elif isinstance(event, OrderHeld):
-        moved = {w.number for w in work_orders if w.status in HOLDABLE_STATUSES}
-        status = WorkOrderStatus.ON_HOLD
-    elif isinstance(event, OrderResumed):
-        held = [w for w in work_orders if w.status == WorkOrderStatus.ON_HOLD]
-        waiting = work_orders_pending_disposition(work_order_ids=[w.pk for w in held])
-        moved = {w.number for w in held if w.pk not in waiting}
-        # Back to the order's own state (Released or Running): the MES knows which it had reached.
-        status = WorkOrderStatus.RELEASED
-    else:
+    """An order's own hold, resume or cancel: its work orders as production's follow-up leaves them (the
+    same rule, production.work_orders.order_follow_up), whether this row is written before or after it ran."""
+    follow_up = order_follow_up(event, work_orders)
+    if follow_up is None:
         return
+    moved = {work_order.number for work_order in follow_up.work_orders}
     for item in payload:
         if item["number"] in moved:
-            item["status"] = status
+            item["status"] = follow_up.status
 
 
 def _changed(event: WorkOrderEvent) -> WorkOrderPayload:

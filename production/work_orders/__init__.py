@@ -11,6 +11,7 @@ from production.work_orders.following import (
     on_order_held_resumed_or_cancelled,
     on_order_released,
     on_order_replan,
+    order_follow_up,
 )
 from production.work_orders.lifecycle import order_follow_work, order_follow_work_after_change, order_work
 from production.work_orders.making import (
@@ -96,6 +97,7 @@ __all__ = [
     "open_exceptions",
     "open_operations",
     "operations_create",
+    "order_follow_up",
     "order_follow_work",
     "order_follow_work_after_change",
     "order_progress",

@@ -8,6 +8,8 @@ actor and reason. An applied change request is followed by production.changes (i
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from django.contrib.auth import get_user_model
@@ -26,7 +28,7 @@ from config.kernel.events import (
 )
 from production.replanning import schedule_request
 from production.work_orders.making import work_orders_create_for_order
-from production.work_orders.models import HOLDABLE_STATUSES, WorkOrder, WorkOrderStatus
+from production.work_orders.models import CLOSED_STATUSES, HOLDABLE_STATUSES, WorkOrder, WorkOrderStatus
 from production.work_orders.selectors import work_orders_pending_disposition
 
 if TYPE_CHECKING:
@@ -55,51 +57,56 @@ def on_order_released(event: OrderReleased) -> None:
     schedule_request(trigger=f"{event.type} {event.order.number}")
 
 
+@dataclass(frozen=True)
+class FollowUp:
+    """What an order's own hold, resume or cancel does to its work orders: which move, by which transition,
+    to which status (the status the MES is told)."""
+
+    transition: str
+    status: WorkOrderStatus
+    label: str
+    work_orders: list[WorkOrder]
+
+
+def order_follow_up(event: OrderTransitioned, work_orders: Sequence[WorkOrder]) -> FollowUp | None:
+    """The rule, for production's follow-up below and for the MES's message of the same event (the outbox
+    writes it whether or not the follow-up has run yet). None: the event moves no work order."""
+    if isinstance(event, OrderHeld):
+        moving = [w for w in work_orders if w.status in HOLDABLE_STATUSES]
+        return FollowUp("hold", WorkOrderStatus.ON_HOLD, _("Order held"), moving)
+    if isinstance(event, OrderResumed):
+        held = [w for w in work_orders if w.status == WorkOrderStatus.ON_HOLD]
+        # Work a change holds pending its disposition stays held: the planner's decision releases it.
+        pending = work_orders_pending_disposition(work_order_ids=[w.pk for w in held])
+        moving = [w for w in held if w.pk not in pending]
+        # Back to the order's own state (Released or Running): the MES knows which it had reached.
+        return FollowUp("resume", WorkOrderStatus.RELEASED, _("Order resumed"), moving)
+    if isinstance(event, OrderCancelled):
+        moving = [w for w in work_orders if w.status not in CLOSED_STATUSES]
+        return FollowUp("cancel", WorkOrderStatus.CANCELLED, _("Order cancelled"), moving)
+    return None
+
+
 def on_order_held_resumed_or_cancelled(event: OrderTransitioned) -> None:
     """The order's open work orders are held, resumed or cancelled with it."""
     if event.change_request_id is not None:
         # Made by a change request: its "order.change_applied" already moved the work orders case by case
         # (a cancel holds started work pending its disposition): nothing more to do.
         return
-    if isinstance(event, OrderHeld):
-        _follow(event, "hold", tuple(HOLDABLE_STATUSES), _("Order held"))
-    elif isinstance(event, OrderResumed):
-        # Work a change holds pending its disposition stays held: the planner's decision releases it.
-        pending = work_orders_pending_disposition(
-            work_order_ids=list(event.order.work_orders.values_list("pk", flat=True))
-        )
-        _follow(event, "resume", (WorkOrderStatus.ON_HOLD,), _("Order resumed"), keep=pending)
-    elif isinstance(event, OrderCancelled):
-        sources = (
-            WorkOrderStatus.PLANNED,
-            WorkOrderStatus.RELEASED,
-            WorkOrderStatus.IN_PROGRESS,
-            WorkOrderStatus.ON_HOLD,
-        )
-        _follow(event, "cancel", sources, _("Order cancelled"))
+    locked = list(WorkOrder.objects.select_for_update(no_key=True).filter(order=event.order))
+    follow_up = order_follow_up(event, locked)
+    if follow_up is None:
+        return
+    actor = event_actor(event)
+    reason = f"{follow_up.label} {event.order.number}: {event.reason}".strip(": ")
+    for work_order in follow_up.work_orders:
+        getattr(work_order, follow_up.transition)()
+        stamp(work_order, actor=actor, reason=reason)
+        work_order.save()
+    schedule_request(trigger=f"{event.type} {event.order.number}")
 
 
 def on_order_replan(event: OrderEvent) -> None:
     """A new priority or promised date may change the plan of an order that has work orders."""
     if event.order.work_orders.exists():
         schedule_request(trigger=f"{event.type} {event.order.number}")
-
-
-def _follow(
-    event: OrderEvent,
-    method: str,
-    sources: tuple[str, ...],
-    label: str,
-    *,
-    keep: set[int] | frozenset[int] = frozenset(),
-) -> None:
-    actor = event_actor(event)
-    reason = f"{label} {event.order.number}: {event.reason}".strip(": ")
-    work_orders = WorkOrder.objects.select_for_update(no_key=True).filter(
-        order=event.order, status__in=sources
-    )
-    for work_order in work_orders.exclude(pk__in=keep):
-        getattr(work_order, method)()
-        stamp(work_order, actor=actor, reason=reason)
-        work_order.save()
-    schedule_request(trigger=f"{event.type} {event.order.number}")
