@@ -50,6 +50,7 @@ from production.models import (
     WorkCenter,
     WorkOrder,
 )
+from tests.services import require_postgresql
 
 pytestmark = [pytest.mark.django_db, pytest.mark.contract]
 
@@ -158,7 +159,9 @@ def _connection_kept_across_requests():
 
 @pytest.fixture(scope="module")
 def demo(django_db_setup, django_db_blocker):
-    """The demo plant and each role's API token."""
+    """The demo plant and each role's API token (on PostgreSQL: what production runs, and what the known
+    objects' DISTINCT ON needs)."""
+    require_postgresql()
     with django_db_blocker.unblock(), transaction.atomic():
         call_command("setup_demo", "--seed", "7", "--orders", "30", stdout=StringIO())
         users = get_user_model().objects.filter(username__in=ROLES)
