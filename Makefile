@@ -39,7 +39,7 @@ run: install
 	$(PY) manage.py setup_demo
 	$(PY) manage.py crm_sync_setup_demo
 	@echo "OrderBridge: http://$(HOST):$(PORT)/  (web, Celery worker and beat; Ctrl-C stops them all)"
-	HOST=$(HOST) PORT=$(PORT) WEB_PORT=$(PORT) $(VENV)/bin/honcho start -f Procfile
+	HOST=$(HOST) PORT=$(PORT) WEB_PORT=$(PORT) $(PY) -m config.run_all -f Procfile
 
 ## make test: what CI runs (CI sets DATABASE_URL to PostgreSQL): lint, format, types, migrations, the suite.
 test: install-dev

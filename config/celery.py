@@ -2,6 +2,7 @@
 
 import datetime as dt
 import os
+import warnings
 from pathlib import Path
 
 from celery import Celery
@@ -9,6 +10,12 @@ from celery.signals import task_postrun, task_prerun
 from django.db import close_old_connections
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+if os.environ.get("CELERY_BROKER_URL", "filesystem://").startswith("filesystem://"):
+    # The embedded broker is `make run`'s demo on one machine, often in a container run as root: Celery's
+    # advice to run the worker under another user is not one a demo user should act on. A real
+    # deployment (CELERY_BROKER_URL set) still gets the warning.
+    warnings.filterwarnings("ignore", message="You're running the worker with superuser privileges")
 
 app = Celery("orderbridge")
 app.config_from_object("django.conf:settings", namespace="CELERY")

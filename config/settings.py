@@ -254,7 +254,8 @@ SPECTACULAR_SETTINGS = {
 }
 
 # --- Celery ------------------------------------------------------------------------------------------
-CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://")
+# "localhost": the filesystem transport needs no host, but kombu warns "No hostname was supplied" without one.
+CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://localhost//")
 CELERY_BROKER_TRANSPORT_OPTIONS: dict = {}
 if CELERY_BROKER_URL.startswith("filesystem://"):
     # kombu's filesystem transport: a queue folder shared by the web process and the worker on
@@ -447,6 +448,9 @@ LOGGING = {
     "loggers": {
         "orderbridge.security": {"level": "INFO"},
         "axes": {"level": "WARNING"},
+        # runserver's line per request (the simulated MES reports every few seconds) buried the demo's
+        # start-up text; errors still show. ACCESS_LOG_LEVEL=INFO brings every request back.
+        "django.server": {"level": env_str("ACCESS_LOG_LEVEL", "WARNING")},
     },
 }
 

@@ -92,6 +92,40 @@ def ensure_demo_users(*, shared_password: str = "") -> list[CreatedUser]:
     return created
 
 
+def reset_demo_passwords(*, shared_password: str = "") -> list[CreatedUser]:
+    """A new password for every demo user (creating those missing): the way back when the table that
+    `setup_demo` printed once has scrolled away. Only the demo's own usernames are touched."""
+    User = get_user_model()
+    created = {user.username: user for user in ensure_demo_users(shared_password=shared_password)}
+    reset = []
+    for username, role, *_ in DEMO_USERS:
+        if username in created:
+            reset.append(created[username])
+            continue
+        user = User.objects.get(username=username)
+        password = shared_password or secrets.token_urlsafe(12)
+        validate_password(password, user)
+        user.set_password(password)
+        user.save(update_fields=["password"])
+        reset.append(CreatedUser(username=username, role=role, password=password))
+    return reset
+
+
+def password_table(users: list[CreatedUser], *, shared_env: str | None = None) -> list[str]:
+    """Rows of username, role and password, aligned for a terminal (`shared_env` names the variable
+    that holds a shared password instead of printing it)."""
+    rows = [("username", "role", "password")] + [
+        (user.username, user.role, f"(${shared_env})" if shared_env else user.password) for user in users
+    ]
+    widths = [max(len(row[column]) for row in rows) for column in range(3)]
+    lines = [
+        "  ".join(value.ljust(width) for value, width in zip(row, widths, strict=True)).rstrip()
+        for row in rows
+    ]
+    lines.insert(1, "  ".join("-" * width for width in widths))
+    return lines
+
+
 # --- catalog ------------------------------------------------------------------------------------------------
 SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 

@@ -38,6 +38,12 @@ if TYPE_CHECKING:
 
 SEARCH_LIMIT = 50
 NOT_PLANNED = (OrderStatus.DRAFT, OrderStatus.CONFIRMED, OrderStatus.CANCELLED)
+CLOSED_ORDER_STATUSES = (
+    OrderStatus.COMPLETED,
+    OrderStatus.SHIPPED,
+    OrderStatus.CLOSED,
+    OrderStatus.CANCELLED,
+)
 
 
 def orders_progress(orders: list[Any]) -> dict[int, OrderProgress]:
@@ -140,5 +146,7 @@ def at_a_glance(order: SalesOrder, user: User) -> dict | None:
         "slack_days": slack_days,
         "late_days": -slack_days if slack_days is not None and slack_days < 0 else 0,
         "open_exceptions": open_exceptions,
+        # A shipped, completed or cancelled order is not at risk from what is still open on it: no alarm red.
+        "order_closed": order.status in CLOSED_ORDER_STATUSES,
         "lots": lots,
     }

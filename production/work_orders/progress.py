@@ -21,7 +21,9 @@ from production.inputs import decimal_input
 from production.replanning import schedule_request
 from production.work_orders.lifecycle import order_follow_work
 from production.work_orders.models import (
+    ExceptionKind,
     OperationStatus,
+    ProductionException,
     ProgressReport,
     WorkOrder,
     WorkOrderOperation,
@@ -142,6 +144,7 @@ def progress_report_create(
         work_order.complete()
         work_order.completed_at = reported_at
         work_order.percent_complete = Decimal(100)
+        _close_exceptions_of_finished_work(work_order, at=reported_at, actor=actor)
     stamp(work_order, actor=actor, reason=reason)
     work_order.save()
     _roll_up_order(work_order)
@@ -159,6 +162,22 @@ def progress_report_create(
     if operation_finished:
         schedule_request(trigger=f"operation.completed {work_order.number}/{op.sequence}")
     return report, True
+
+
+# A breakdown or a shortage that held a work order up is over once the work order is done; a quality hold
+# is about what was made, so it stays open until someone decides on it.
+ENDED_WITH_THE_WORK = (ExceptionKind.MACHINE_BREAKDOWN, ExceptionKind.MATERIAL_SHORTAGE)
+
+
+def _close_exceptions_of_finished_work(work_order: WorkOrder, *, at: dt.datetime, actor: User | None) -> None:
+    still_open = ProductionException.objects.select_for_update().filter(
+        work_order=work_order, resolved_at__isnull=True, kind__in=ENDED_WITH_THE_WORK
+    )
+    for exception in still_open:
+        exception.resolved_at = at
+        exception.resolution = _("Closed with the work order: all its operations are completed.")
+        stamp(exception, actor=actor, reason=exception.resolution)
+        exception.save()
 
 
 def _roll_up_order(work_order: WorkOrder) -> None:

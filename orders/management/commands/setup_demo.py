@@ -58,18 +58,13 @@ class Command(BaseCommand):
             username for username, *_ in demo.DEMO_USERS if username not in {u.username for u in created}
         ]
         if existing:
-            self.stdout.write(f"Demo users already there, passwords unchanged: {', '.join(existing)}.")
+            self.stdout.write(
+                f"Demo users already there, passwords unchanged: {', '.join(existing)}. "
+                "Lost them? `.venv/bin/python manage.py demo_users --reset-passwords` gives new ones."
+            )
         if not created:
             return
-        rows = [("username", "role", "password")] + [
-            (user.username, user.role, f"(${PASSWORD_ENV})" if shared else user.password) for user in created
-        ]
-        widths = [max(len(row[column]) for row in rows) for column in range(3)]
-        lines = [
-            "  ".join(value.ljust(width) for value, width in zip(row, widths, strict=True)) for row in rows
-        ]
-        lines.insert(1, "  ".join("-" * width for width in widths))
         note = "" if shared else " Passwords are shown only this once: note them now."
         self.stdout.write(self.style.WARNING(f"Demo users created.{note}"))
-        for line in lines:
-            self.stdout.write(f"  {line.rstrip()}")
+        for line in demo.password_table(created, shared_env=PASSWORD_ENV if shared else None):
+            self.stdout.write(f"  {line}")

@@ -196,3 +196,36 @@ def test_sales_cannot_hold_a_work_order(sales, planner, line_setup):
         work_orders.work_order_transition(
             actor=sales, work_order=order.work_orders.get(), name="hold", reason="x"
         )
+
+
+def _finish(planner, work_order):
+    for index, op in enumerate(work_order.operations.order_by("sequence")):
+        work_orders.progress_report_create(
+            actor=planner, operation=op, message_id=f"f-{index}", good_quantity=10, operation_finished=True
+        )
+
+
+def test_a_breakdown_or_shortage_on_a_work_order_closes_when_the_work_order_completes(
+    sales, planner, line_setup
+):
+    order = released(sales, planner, line_setup[0])
+    _release_work_orders(planner, order)
+    work_order = order.work_orders.get()
+    breakdown = work_orders.exception_raise(actor=planner, kind="machine_breakdown", work_order=work_order)
+    shortage = work_orders.exception_raise(actor=planner, kind="material_shortage", work_order=work_order)
+
+    _finish(planner, work_order)
+
+    assert fresh(breakdown).resolved_at is not None
+    assert "work order" in fresh(shortage).resolution
+
+
+def test_a_quality_hold_stays_open_after_its_work_order_completes(sales, planner, line_setup):
+    order = released(sales, planner, line_setup[0])
+    _release_work_orders(planner, order)
+    work_order = order.work_orders.get()
+    hold = work_orders.exception_raise(actor=planner, kind="quality_hold", work_order=work_order)
+
+    _finish(planner, work_order)
+
+    assert fresh(hold).resolved_at is None
