@@ -111,6 +111,31 @@ class ChangeRowForm(forms.Form):
             return None
 
     @property
+    def current_values(self) -> list[tuple[str, str]]:
+        """What the order holds now for the chosen change, shown beside the new value (label, value)."""
+        line = self._line() if self.op in LINE_OPS else None
+        if self.op in LINE_OPS and line is None:
+            return []
+        if self.op in ("set_quantity", "remove_line") and line is not None:
+            return [(str(_("Quantity")), f"{line.quantity.normalize():f}")]
+        if self.op == "set_line_due_date" and line is not None:
+            return [(str(_("Line due date")), line.due_date.isoformat() if line.due_date else "—")]
+        if self.op == "set_date":
+            field = self._value("field")
+            if field in ("promised_date", "requested_date"):
+                value = getattr(self.order, field)
+                return [(str(self.fields["field"].label), value.isoformat() if value else "—")]
+        if self.op == "set_spec" and line is not None:
+            now = []
+            for name in self.spec_names:
+                value = line.spec_values.get(name.removeprefix(SPEC_PREFIX))
+                choices = dict(getattr(self.fields[name], "choices", []) or [])
+                shown = choices.get(str(value), value) if value not in (None, "") else "—"
+                now.append((str(self.fields[name].label), str(shown)))
+            return now
+        return []
+
+    @property
     def spec_inputs(self) -> list[forms.BoundField]:
         return [self[name] for name in self.spec_names]
 

@@ -9,7 +9,12 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 
 from config.kernel import Actor, allowed
-from orders.change_requests.models import ChangeRequest, ChangeRequestDecision, ChangeRequestStatus
+from orders.change_requests.models import (
+    OPEN_CR_STATUSES,
+    ChangeRequest,
+    ChangeRequestDecision,
+    ChangeRequestStatus,
+)
 from orders.change_requests.policies import APPROVE_PERM
 from orders.sales import visible_to
 from orders.sales.models import SalesOrder
@@ -62,3 +67,14 @@ def approver_inbox(*, user: User) -> QuerySet[ChangeRequest]:
 
 def order_change_requests(*, order: SalesOrder, user: Actor) -> QuerySet[ChangeRequest]:
     return change_requests_visible_to(user).filter(order=order).order_by("-created_at", "-id")
+
+
+def other_open_change_requests(
+    *, order: SalesOrder, user: Actor, excluding: ChangeRequest | None = None
+) -> list[ChangeRequest]:
+    """The order's other change requests that may still change it: applying one supersedes the others
+    made on the same revision, so the forms and the approver are told about them."""
+    open_requests = order_change_requests(order=order, user=user).filter(status__in=OPEN_CR_STATUSES)
+    if excluding is not None:
+        open_requests = open_requests.exclude(pk=excluding.pk)
+    return list(open_requests.select_related("requested_by"))

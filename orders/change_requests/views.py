@@ -33,7 +33,7 @@ from orders.change_requests.forms import (
     rows_from_changes,
 )
 from orders.change_requests.impact import MANAGER_REASONS
-from orders.change_requests.models import ChangeRequest, ChangeRequestStatus, Disposition
+from orders.change_requests.models import OPEN_CR_STATUSES, ChangeRequest, ChangeRequestStatus, Disposition
 from orders.sales import order_get
 from orders.sales.models import SalesOrder
 
@@ -116,6 +116,7 @@ def _proposal_form(
         "rows": rows,
         "errors": [],
         "row_url": row_url,
+        "other_open": selectors.other_open_change_requests(order=order, user=request.user, excluding=cr),
     }
     status = 200
     if data is not None and "add_row" in data:
@@ -211,6 +212,9 @@ def detail(request: AuthenticatedRequest, number: str) -> HttpResponse:
         "can_edit": cr.status == ChangeRequestStatus.DRAFT and cr.requested_by_id == request.user.pk,
         "labels": {name: str(label) for name, label in decisions.ACTION_LABELS.items()},
         "decision_form": DecisionForm(),
+        "other_open": selectors.other_open_change_requests(order=cr.order, user=request.user, excluding=cr)
+        if cr.status in OPEN_CR_STATUSES
+        else [],
         **_impact_view(cr),
     }
     return render(request, "orders/change_requests/detail.html", context)

@@ -154,3 +154,42 @@ def test_the_requester_withdraws_from_the_cr_page(client, sales, order):
     assert 'data-testid="cr-action-withdraw"' in page and 'data-testid="cr-action-approve"' not in page
     client.post(f"/change-requests/{cr.number}/withdraw/", {"comment": "Sorted by phone"})
     assert fresh(cr).status == "withdrawn"
+
+
+def test_the_form_shows_the_lines_current_quantity_beside_the_new_one(client, sales, order):
+    response = logged_in(client, sales).get(
+        f"/change-requests/new/{order.number}/row/",
+        {"prefix": "changes-0", "changes-0-op": "set_quantity", "changes-0-line_no": "1"},
+        headers={"HX-Request": "true"},
+    )
+
+    now = response.content.decode().split('data-testid="change-row-now"')[1]
+    assert f"<strong>{order.lines.get().quantity.normalize():f}</strong>" in now
+
+
+def test_the_form_warns_of_another_open_change_request_on_the_order(client, sales, order):
+    other = submitted(sales, order, MORE)
+
+    page = logged_in(client, sales).get(f"/change-requests/new/{order.number}/").content.decode()
+
+    warning = page.split('data-testid="other-open-change-requests"')[1]
+    assert other.number in warning
+
+
+def test_the_approver_sees_the_other_open_request_that_applying_this_one_supersedes(
+    client, sales, planner, order
+):
+    first = submitted(sales, order, MORE)
+    second = submitted(sales, order, [{"op": "set_quantity", "line_no": 1, "quantity": "14"}])
+
+    page = logged_in(client, planner).get(f"/change-requests/{second.number}/").content.decode()
+
+    assert first.number in page.split('data-testid="other-open-change-requests"')[1]
+
+
+def test_a_change_request_alone_on_its_order_shows_no_warning(client, sales, order):
+    cr = submitted(sales, order, MORE)
+
+    page = logged_in(client, sales).get(f"/change-requests/{cr.number}/").content.decode()
+
+    assert "other-open-change-requests" not in page
