@@ -37,7 +37,12 @@ class TrackingLinkSerializer(serializers.ModelSerializer):
 
 
 class TrackingLinkCreateSerializer(serializers.Serializer):
-    expires_in_days = serializers.IntegerField(default=tracking.DEFAULT_EXPIRY_DAYS)
+    expires_in_days = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="Days the link works; by default until two weeks after the order's expected completion.",
+    )
     reason = serializers.CharField(required=False, allow_blank=True, max_length=300, default="")
 
 

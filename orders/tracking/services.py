@@ -40,6 +40,8 @@ SIGNING_SALT = "orderbridge.orders.tracking-link"
 # What the "expires in" choice offers; the service accepts any whole number of days in the range.
 EXPIRY_CHOICES = (7, 30, 90, 180)
 DEFAULT_EXPIRY_DAYS = 30
+# A link should outlive the order's expected completion by this much: the goods still travel after it.
+AFTER_COMPLETION_DAYS = 14
 MAX_EXPIRY_DAYS = 365
 NOT_SHAREABLE = (OrderStatus.DRAFT, OrderStatus.CANCELLED)
 RATEABLE = (OrderStatus.SHIPPED, OrderStatus.CLOSED)
@@ -131,15 +133,32 @@ def rating_form_check(*, link: TrackingLink, nonce: str) -> None:
 
 
 # --- staff: create and revoke ----------------------------------------------------------------------------
+def default_expiry_days(order: SalesOrder) -> int:
+    """How long a new link works unless the user says otherwise: past the order's expected completion
+    (the latest of its promised, requested and projected dates) plus AFTER_COMPLETION_DAYS, as the
+    smallest of the offered choices that covers it (never below DEFAULT_EXPIRY_DAYS)."""
+    progress = providers.order_progress(order)
+    projected = progress.projected_date if progress else None
+    dates = [date for date in (order.promised_date, order.requested_date, projected) if date]
+    if not dates:
+        return DEFAULT_EXPIRY_DAYS
+    needed = max(DEFAULT_EXPIRY_DAYS, (max(dates) - timezone.localdate()).days + AFTER_COMPLETION_DAYS)
+    for choice in EXPIRY_CHOICES:
+        if choice >= needed:
+            return choice
+    return min(needed, MAX_EXPIRY_DAYS)
+
+
 @transaction.atomic
 def tracking_link_create(
     *,
     actor: User,
     order: SalesOrder | int,
-    expires_in_days: int | str | None = DEFAULT_EXPIRY_DAYS,
+    expires_in_days: int | str | None = None,
     reason: str = "",
 ) -> TrackingLink:
-    """A new link for the customer of `order`. Several may exist; each expires on its own.
+    """A new link for the customer of `order`. Several may exist; each expires on its own, by default
+    after the order's expected completion (default_expiry_days).
 
     Needs orders.add_trackinglink and sight of the order; draft and cancelled orders are not shared.
     """
@@ -147,6 +166,8 @@ def tracking_link_create(
     order = SalesOrder.objects.select_related("customer").get(pk=pk)
     if not (policies.can_view_order(actor, order) and allowed(actor, "orders.add_trackinglink")):
         raise refused(actor, "tracking_link_create", order.number, "missing orders.add_trackinglink")
+    if expires_in_days is None:
+        expires_in_days = default_expiry_days(order)
     try:
         days = int(expires_in_days or 0)
     except (TypeError, ValueError):

@@ -215,14 +215,15 @@ def panel_context(
             "po": (_(" (your PO %(po)s)") % {"po": order.customer_po}) if order.customer_po else "",
         }
         mail_body += "\n\n"  # the link follows on its own line
+    default_expiry = tracking.default_expiry_days(order)
     return {
         "order": order,
         "links": links,
         "new_link_id": new_link.pk if new_link else None,
         "can_create": allowed(user, "orders.add_trackinglink") and order.status not in tracking.NOT_SHAREABLE,
         "can_revoke": allowed(user, "orders.revoke_trackinglink"),
-        "expiry_choices": tracking.EXPIRY_CHOICES,
-        "default_expiry": tracking.DEFAULT_EXPIRY_DAYS,
+        "expiry_choices": sorted({*tracking.EXPIRY_CHOICES, default_expiry}),
+        "default_expiry": default_expiry,
         "rating": OrderRating.objects.filter(order=order).first(),
         "error": error,
         "customer_language": order.customer.get_language_display(),

@@ -7,6 +7,7 @@ orders a higher-priority order would delay, and a "use this date" button that fi
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
@@ -14,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from django.contrib.auth.decorators import permission_required
 from django.http import HttpResponse
 from django.shortcuts import render
+from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -66,6 +68,14 @@ def _customer(request: AuthenticatedRequest) -> tuple[Customer | None, SalesOrde
     return customer, None
 
 
+def _date_or_none(raw: str) -> dt.date | None:
+    """The form's date, or None when it is empty or not a date (the order form itself reports that)."""
+    try:
+        return parse_date(raw.strip()) if raw else None
+    except ValueError:
+        return None
+
+
 def _messages(error: ApplicationError, lines: list[dict]) -> list[StrOrPromise]:
     """Field messages with "lines[i]." turned into the row number the user sees on the form."""
     texts: list[StrOrPromise] = []
@@ -109,9 +119,17 @@ def order_form_quote(request: AuthenticatedRequest) -> HttpResponse:
         for delay in quote["delays"]:
             delay["delay_hours"] = round(delay["delay_minutes_at_most"] / 60, 1)
         # What "use this date" copies into the order form: the date, and where it came from (history).
+        # Never earlier than the customer asked: promising 6 Jan to a customer who wants 15 Jan only
+        # ties up capacity that other orders need.
+        requested = _date_or_none(request.POST.get("requested_date", ""))
+        promise = quote["promise_date"]
+        if requested is not None and requested > promise:
+            promise = requested
+            context["requested_later"] = requested
+        context["fill_date"] = promise
         context["fill"] = json.dumps(
             {
-                "id_promised_date": quote["promise_date"].isoformat(),
+                "id_promised_date": promise.isoformat(),
                 "id_promise_quote": f"{quote['promise_date'].isoformat()}@{quote['plan_version'] or 0}",
             }
         )

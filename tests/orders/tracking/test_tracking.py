@@ -486,3 +486,28 @@ def test_an_open_order_announces_its_expected_date(client, link):
     page = client.get(url(link)).content.decode()
     assert 'data-testid="tracking-expected"' in page
     assert link.order.promised_date.strftime("%Y") in page
+
+
+def test_a_new_link_by_default_works_past_the_orders_promised_completion(sales, planner):
+    promised = timezone.localdate() + dt.timedelta(days=60)
+    order = released(sales, planner, promised_date=promised)
+
+    link = tracking.tracking_link_create(actor=sales, order=order)
+
+    assert link.expires_at.date() >= promised + dt.timedelta(days=tracking.AFTER_COMPLETION_DAYS)
+
+
+def test_an_order_due_soon_gets_the_usual_thirty_day_link(sales, planner):
+    soon = timezone.localdate() + dt.timedelta(days=3)
+    order = released(sales, planner, requested_date=soon, promised_date=soon)
+
+    assert tracking.default_expiry_days(order) == tracking.DEFAULT_EXPIRY_DAYS
+
+
+def test_the_panel_preselects_the_expiry_that_covers_the_expected_completion(client, sales, planner):
+    order = released(sales, planner, promised_date=timezone.localdate() + dt.timedelta(days=70))
+    client.force_login(sales)
+
+    page = client.get(f"/orders/{order.number}/").content.decode()
+
+    assert '<option value="90" selected>' in page

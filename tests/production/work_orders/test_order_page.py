@@ -67,6 +67,33 @@ def test_the_quote_shows_the_earliest_date_and_a_button_that_fills_the_promised_
     assert fill["id_promise_quote"].startswith(fill["id_promised_date"] + "@")
 
 
+def _fill(page: str) -> dict:
+    return json.loads(page.split('data-fill="', 1)[1].split('"', 1)[0].replace("&quot;", '"'))
+
+
+def test_use_this_date_never_promises_earlier_than_the_customer_asked(client, sales, customer, press):
+    requested = timezone.localdate() + dt.timedelta(days=40)
+    client.force_login(sales)
+
+    page = client.post(
+        QUOTE_URL, quote_form(customer, press, requested_date=requested.isoformat())
+    ).content.decode()
+
+    assert _fill(page)["id_promised_date"] == requested.isoformat()
+    assert 'data-testid="quote-requested-later"' in page
+
+
+def test_use_this_date_takes_the_quote_when_the_customer_asked_for_sooner(client, sales, customer, press):
+    client.force_login(sales)
+
+    page = client.post(
+        QUOTE_URL, quote_form(customer, press, requested_date=timezone.localdate().isoformat())
+    ).content.decode()
+
+    assert _fill(page)["id_promised_date"] > timezone.localdate().isoformat()
+    assert "quote-requested-later" not in page
+
+
 def test_a_vip_quote_names_the_orders_it_would_delay(client, sales, planner, press):
     standard = released(sales, planner, press, lines=2)
     schedule_run(actor=planner, trigger="test")
