@@ -39,5 +39,6 @@ from orders.sales.models import (  # noqa: F401
     OrderNumberAllocation,
     OrderStatus,
     SalesOrder,
+    SavedOrderFilter,
 )
 from orders.tracking.models import OrderRating, TrackingLink  # noqa: F401

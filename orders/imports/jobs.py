@@ -170,6 +170,7 @@ def import_job_validate(*, job_id: int) -> ImportJob | None:
         job.errors = errors[:MAX_ERRORS]
         job.orders_new = sum(1 for order in planned if not order.exists)
         job.orders_existing = sum(1 for order in planned if order.exists)
+        job.orders_good = len(orders_without_errors(planned, errors))
         job.preview = [_preview(order) for order in planned if not order.exists][:PREVIEW_ORDERS]
         if errors:
             job.mark_invalid()
@@ -197,22 +198,44 @@ def _preview(order: PlannedOrder) -> dict[str, Any]:
     }
 
 
+def orders_without_errors(planned: list[PlannedOrder], errors: list[RowError]) -> list[PlannedOrder]:
+    """The new orders none of whose rows has an error (an order is its rows together: one bad row, and
+    the whole order is left out rather than created without that line)."""
+    bad_rows = {error["row"] for error in errors}
+    return [order for order in planned if not order.exists and not bad_rows.intersection(order.rows)]
+
+
 @transaction.atomic
-def import_job_commit(*, actor: User, job: ImportJob | int) -> ImportJob:
-    """The uploader confirms a valid preview: the import is queued after commit."""
+def import_job_commit(*, actor: User, job: ImportJob | int, skip_error_rows: bool = False) -> ImportJob:
+    """The uploader confirms a valid preview: the import is queued after commit.
+
+    `skip_error_rows`: a file with errors is imported all the same, without the orders that have an error
+    (the uploader chose so, seeing them listed); the job keeps those errors for the rows left out.
+    """
     pk = job.pk if isinstance(job, ImportJob) else job
     job = ImportJob.objects.select_for_update().get(pk=pk)
-    if job.status != ImportJobStatus.VALID:
+    partial = skip_error_rows and job.status == ImportJobStatus.INVALID
+    if job.status != ImportJobStatus.VALID and not partial:
         raise Conflict(
             _("This file is %(status)s: it cannot be imported now.") % {"status": job.get_status_display()},
             code="import_not_valid",
         )
-    if not job.start_import._django_fsm.has_transition_perm(job, job.status, actor):
+    start = job.start_partial_import if partial else job.start_import
+    if not start._django_fsm.has_transition_perm(job, job.status, actor):
         raise refused(actor, "import_job_commit", str(job.pk), "not the uploader")
-    job.start_import()
-    stamp(job, actor=actor, reason=_("Import started"))
+    if partial and not job.has_good_orders():
+        raise Conflict(
+            _("No order of this file is free of errors: nothing to import."), code="import_not_valid"
+        )
+    start()
+    job.skip_error_rows = partial
+    stamp(
+        job,
+        actor=actor,
+        reason=_("Import started without the rows with errors") if partial else _("Import started"),
+    )
     job.save()
-    _set_progress(job.pk, 0, job.orders_new, phase="checking")
+    _set_progress(job.pk, 0, job.orders_good if partial else job.orders_new, phase="checking")
     _enqueue(RUN_TASK, job.pk)
     return job
 
@@ -236,14 +259,24 @@ def import_job_run(*, job_id: int) -> ImportJob | None:
         actor = job.created_by
         created: list[str] = []
         errors: list[RowError] = []
+        skipped: list[RowError] = []
         try:
             # A savepoint: a failure rolls back every order of the file, and the job keeps its claim to
             # record the failure in this same transaction.
             with transaction.atomic():
-                planned, errors = plan_orders(read_sheet(job), check_rules=False)
-                if errors:
-                    raise ValidationFailed(_("The file has errors since its preview: nothing was imported."))
-                todo = [order for order in planned if not order.exists]
+                if job.skip_error_rows:
+                    # The rules too: an order they refuse is left out like one with a bad value.
+                    planned, errors = plan_orders(read_sheet(job), check_rules=True)
+                    todo = orders_without_errors(planned, errors)
+                    skipped, errors = errors, []
+                else:
+                    planned, errors = plan_orders(read_sheet(job), check_rules=False)
+                    if errors:
+                        raise ValidationFailed(
+                            _("The file has errors since its preview: nothing was imported.")
+                        )
+                    todo = [order for order in planned if not order.exists]
+                    skipped = []
                 _set_progress(job_id, 0, len(todo))
                 # All or nothing. Progress goes to the shared cache, not to this database connection, so
                 # the page polling it sees it while the transaction is still open.
@@ -274,6 +307,7 @@ def import_job_run(*, job_id: int) -> ImportJob | None:
             job.save()
             return job
         job.created_order_numbers = created
+        job.errors = skipped[:MAX_ERRORS]
         job.mark_done()
         job.finished_at = timezone.now()
         stamp(job, actor=actor, reason=_("Imported %(count)s orders") % {"count": len(created)})

@@ -24,6 +24,10 @@ class ImportJobStatus(models.TextChoices):
     FAILED = "failed", _("Failed")
 
 
+def _has_good_orders(job: models.Model) -> bool:
+    return isinstance(job, ImportJob) and job.has_good_orders()
+
+
 class ImportJob(models.Model):
     """One uploaded order spreadsheet: validated row by row (preview), then imported all or nothing.
 
@@ -45,6 +49,10 @@ class ImportJob(models.Model):
     rows = models.PositiveIntegerField(_("rows"), default=0)
     orders_new = models.PositiveIntegerField(_("new orders"), default=0)
     orders_existing = models.PositiveIntegerField(_("orders already imported"), default=0)
+    # New orders none of whose rows has an error: what "import only the good rows" would create.
+    orders_good = models.PositiveIntegerField(_("orders without errors"), default=0)
+    # The uploader chose to import the orders without errors and leave the others out.
+    skip_error_rows = models.BooleanField(_("rows with errors left out"), default=False)
     # [{"row": 5, "column": "quantity", "message": "..."}]; row 0 means the file as a whole.
     errors = models.JSONField(_("errors"), default=list, blank=True)
     # The first orders as they will be created, for the preview page.
@@ -90,6 +98,20 @@ class ImportJob(models.Model):
         permission=can_commit_import,
     )
     def start_import(self) -> None:
+        pass
+
+    def has_good_orders(self) -> bool:
+        # Row 0 is an error of the file as a whole (unreadable, empty): nothing in it can be trusted.
+        return self.orders_good > 0 and not any(error.get("row") == 0 for error in self.errors)
+
+    @transition(
+        field=status,
+        source=ImportJobStatus.INVALID,
+        target=ImportJobStatus.IMPORTING,
+        permission=can_commit_import,
+        conditions=[_has_good_orders],
+    )
+    def start_partial_import(self) -> None:
         pass
 
     @transition(field=status, source=ImportJobStatus.IMPORTING, target=ImportJobStatus.DONE)

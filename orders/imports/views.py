@@ -8,11 +8,13 @@ from django.contrib.auth.decorators import permission_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from config.http import AuthenticatedRequest
 from config.kernel.errors import ApplicationError
 from config.tables import FORMATS
+from orders import sales
 from orders.imports import jobs, sheets
 from orders.imports.models import ImportJob, ImportJobStatus
 
@@ -88,9 +90,48 @@ def import_job(request: AuthenticatedRequest, pk: int) -> HttpResponse:
 def import_commit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     job = _own_job(request, pk)
     try:
-        jobs.import_job_commit(actor=request.user, job=job)
+        jobs.import_job_commit(
+            actor=request.user, job=job, skip_error_rows=request.POST.get("skip_error_rows") == "1"
+        )
     except ApplicationError as exc:
         messages.error(request, exc.message)
+    return redirect("orders:import_job", pk=job.pk)
+
+
+@require_POST
+@permission_required("orders.add_importjob", raise_exception=True)
+def import_confirm_orders(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    """Confirm together the draft orders this import created (each through the order's own rules)."""
+    job = _own_job(request, pk)
+    if job.status != ImportJobStatus.DONE or not job.created_order_numbers:
+        messages.info(request, _("This import created no orders to confirm."))
+        return redirect("orders:import_job", pk=job.pk)
+    try:
+        result = sales.orders_bulk_transition(
+            actor=request.user, numbers=job.created_order_numbers, name="confirm"
+        )
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+        return redirect("orders:import_job", pk=job.pk)
+    if result.done:
+        messages.success(
+            request,
+            ngettext("%(count)s order confirmed.", "%(count)s orders confirmed.", len(result.done))
+            % {"count": len(result.done)},
+        )
+    if result.refused:
+        messages.warning(
+            request,
+            ngettext(
+                "%(count)s order was left as it was: %(orders)s",
+                "%(count)s orders were left as they were: %(orders)s",
+                len(result.refused),
+            )
+            % {
+                "count": len(result.refused),
+                "orders": "; ".join(f"{number}: {message}" for number, message in result.refused[:10]),
+            },
+        )
     return redirect("orders:import_job", pk=job.pk)
 
 

@@ -8,6 +8,7 @@ in hand), `locks`,
 """
 
 from orders.sales import policies, selectors
+from orders.sales.bulk import BULK_TRANSITIONS, BulkResult, orders_bulk_transition
 from orders.sales.creation import (
     NewOrder,
     order_create,
@@ -20,6 +21,7 @@ from orders.sales.editing import order_set_priority, order_update
 from orders.sales.lines import current_lines, loaded_lines, save_new_line
 from orders.sales.locks import OrderNumber, OrderRef
 from orders.sales.rules import CleanedLine, FieldErrors, LineInput, NewLine, parse_quantity, quantity_error
+from orders.sales.saved_filters import filter_query, saved_filter_delete, saved_filter_save, saved_filters_of
 from orders.sales.selectors import (
     HistoryEntry,
     order_detail_queryset,
@@ -50,9 +52,11 @@ from orders.sales.transitions import (
 )
 
 __all__ = [
+    "BULK_TRANSITIONS",
     "ORDER_TRANSITIONS",
     "REASON_REQUIRED",
     "TRANSITION_LABELS",
+    "BulkResult",
     "CleanedLine",
     "FieldErrors",
     "HistoryEntry",
@@ -64,6 +68,7 @@ __all__ = [
     "OrderRef",
     "OrderSnapshot",
     "current_lines",
+    "filter_query",
     "loaded_lines",
     "order_cancel",
     "order_close",
@@ -90,11 +95,15 @@ __all__ = [
     "order_transition_in_transaction",
     "order_transition_publish",
     "order_update",
+    "orders_bulk_transition",
     "orders_visible_to",
     "parse_quantity",
     "policies",
     "quantity_error",
     "save_new_line",
+    "saved_filter_delete",
+    "saved_filter_save",
+    "saved_filters_of",
     "selectors",
     "visible_to",
 ]

@@ -56,6 +56,16 @@ class OrderFilterForm(forms.Form):
     date_field = forms.ChoiceField(label=_("Date"), required=False, choices=DATE_FIELDS)
     date_from = date_form_field(_("From"))
     date_to = date_form_field(_("To"))
+    group = forms.ChoiceField(
+        label=_("Group by"),
+        required=False,
+        choices=[
+            ("", _("No grouping")),
+            ("status", _("Status")),
+            ("customer", _("Customer")),
+            ("promised_week", _("Promised week")),
+        ],
+    )
 
     def __init__(self, *args: Any, customers: QuerySet[Customer], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -74,6 +84,7 @@ class OrderFilterForm(forms.Form):
             "date_field": data.get("date_field") or "created_at",
             "date_from": data.get("date_from"),
             "date_to": data.get("date_to"),
+            "group": data.get("group") or "",
         }
 
     @property

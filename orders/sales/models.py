@@ -327,3 +327,26 @@ class OrderLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.order_id}/{self.line_no}"
+
+
+class SavedOrderFilter(models.Model):
+    """A user's named view of the order list ("My VIP orders due this month"): the list's query string,
+    kept so that one click brings it back. Personal: nobody else sees it."""
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", verbose_name=_("owner")
+    )
+    name = models.CharField(_("name"), max_length=80)
+    query = models.CharField(_("filters"), max_length=1000, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("saved order filter")
+        verbose_name_plural = _("saved order filters")
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["owner", "name"], name="savedorderfilter_unique_name_per_owner")
+        ]
+
+    def __str__(self) -> str:
+        return self.name

@@ -32,6 +32,7 @@ from orders.catalog import customers_active, products_active, spec_display
 from orders.catalog.models import Product
 from orders.providers import OrderWork, order_work
 from orders.sales import creation, editing, overrides, policies, selectors, transitions
+from orders.sales.bulk import BULK_TRANSITIONS
 from orders.sales.forms import (
     BaseLineFormSet,
     OrderFilterForm,
@@ -46,6 +47,7 @@ from orders.sales.forms import (
 )
 from orders.sales.models import OrderStatus, SalesOrder
 from orders.sales.rules import LineInput
+from orders.sales.saved_filters import filter_query, saved_filters_of
 
 PAGE_SIZE = 25
 LINE_PREFIX = re.compile(r"^lines-(\d{1,3})$")
@@ -84,9 +86,22 @@ def _htmx_partial(request: AuthenticatedRequest) -> bool:
 @permission_required("orders.view_salesorder", raise_exception=True)
 def order_list(request: AuthenticatedRequest) -> HttpResponse:
     form = OrderFilterForm(request.GET or None, customers=customers_active())
-    queryset = selectors.order_list(user=request.user, **form.filters())
+    filters = form.filters()
+    queryset = selectors.order_list(user=request.user, **filters)
     page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
-    context = {"form": form, "page": page, "orders": page.object_list}
+    context = {
+        "form": form,
+        "page": page,
+        "orders": page.object_list,
+        "group": filters["group"],
+        "saved_filters": saved_filters_of(request.user),
+        "current_query": filter_query(request.GET.urlencode()),
+        "bulk_actions": [
+            (name, action_label(name))
+            for name in BULK_TRANSITIONS
+            if request.user.has_perm(f"orders.{name}_salesorder")
+        ],
+    }
     template = "orders/partials/order_table.html" if _htmx_partial(request) else "orders/order_list.html"
     response = render(request, template, context)
     patch_vary_headers(response, ("HX-Request",))
@@ -94,11 +109,13 @@ def order_list(request: AuthenticatedRequest) -> HttpResponse:
 
 
 def orders_export(request: AuthenticatedRequest, fmt: str) -> HttpResponse | StreamingHttpResponse:
-    """The order list as filtered on screen, limited to the orders the user may see."""
+    """The order list as filtered on screen (or the orders ticked on it), only orders the user may see."""
     if fmt not in FORMATS:
         raise Http404(_("Unknown format."))
     form = OrderFilterForm(request.GET or None, customers=customers_active())
-    queryset = selectors.order_list(user=request.user, **form.filters())
+    # "Export selected": the numbers ticked on the list (still only those the user may see).
+    numbers = request.GET.getlist("number") or None
+    queryset = selectors.order_list(user=request.user, numbers=numbers, **form.filters())
     return imports.orders_export(queryset=queryset, fmt=fmt)
 
 

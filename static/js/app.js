@@ -19,3 +19,20 @@ document.addEventListener("click", (event) => {
     }
   }
 });
+
+// Lists with ticks (the order list's bulk actions): "select all on this page" and the count of ticked rows.
+// Delegated on the document, so a list htmx swaps in again needs nothing more.
+function obSelectedCount(form) {
+  const counter = form.querySelector("[data-ob-selected-count]");
+  if (!counter) return;
+  const ticked = form.querySelectorAll('input[name="number"]:checked').length;
+  counter.textContent = `${ticked} ${counter.dataset.obSelectedText || ""}`.trim();
+}
+document.addEventListener("change", (event) => {
+  const all = event.target.closest("[data-ob-select-all]");
+  const form = event.target.closest("form");
+  if (all && form) {
+    form.querySelectorAll('input[name="number"]').forEach((box) => { box.checked = all.checked; });
+  }
+  if (form && (all || event.target.name === "number")) obSelectedCount(form);
+});

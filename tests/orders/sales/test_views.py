@@ -194,7 +194,9 @@ def test_the_list_shows_status_priority_dates_and_line_count(client, sales):
     order = make_order(owner=sales, customer=vip, lines=3, requested_date=in_days(10))
     client.force_login(sales)
     row = re.search(
-        rf"<tr>\s*<td[^>]*><a[^>]*>{order.number}</a>.*?</tr>", client.get(LIST_URL).content.decode(), re.S
+        rf"<tr>\s*<td><input[^>]*></td>\s*<td[^>]*><a[^>]*>{order.number}</a>.*?</tr>",
+        client.get(LIST_URL).content.decode(),
+        re.S,
     )
     text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", row.group(0)))
     assert "Harbour Cranes" in text

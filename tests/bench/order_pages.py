@@ -1,0 +1,167 @@
+"""Order pages bench: the order list and one order's page against 100,000 orders and about a million
+history rows on PostgreSQL (the dashboard bench's data).
+
+Usage:
+    python -m tests.bench.run --bench order_pages [--quick]
+
+What it does:
+ 1. creates a database of its own, named for this run (`<BENCH_ORDER_PAGES_DATABASE_URL's name>_<pid>_<time>`,
+    so two people running it against one server never meet), runs `manage.py migrate` and seeds it with
+    the dashboard bench's SQL (500 customers, N orders in every status over the past year, one line
+    each, 10 history rows per order); it drops that database at the end, and no other;
+ 2. in a `manage.py shell` process, logs a planner (who sees every order) and a sales representative in
+    and GETs, through Django's test client: /orders/ (first page, newest first), /orders/?page=2000 (deep),
+    /orders/?q=Bench customer 42 (search), /orders/?status=released (filter), and /orders/<number>/ for
+    random orders.
+
+Metrics (case orders100k, or orders5k with --quick): list_p95_ms, list_p50_ms (first page),
+deep_page_p95_ms, search_p95_ms, filter_p95_ms, order_page_p95_ms, order_page_p50_ms, list_queries,
+order_page_queries. Goals (issue 20): list p95 < 150 ms, order page p95 < 100 ms on a quiet machine.
+
+Environment: BENCH_ORDER_PAGES_DATABASE_URL (postgres://postgres@127.0.0.1:5432/orderbridge_bench_pages),
+BENCH_ORDER_PAGES_ORDERS (100000; --quick 5000), BENCH_ORDER_PAGES_REQUESTS (30; --quick 5),
+BENCH_ORDER_PAGES_REUSE=<full database URL>: measure on a database a previous run kept
+(BENCH_ORDER_PAGES_KEEP=1 keeps it and logs its name) without seeding it again.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import random
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse, urlunparse
+
+from tests.bench.dashboard import PLANNER, _p, seed
+from tests.bench.intake import BenchError, manage
+
+log = logging.getLogger("bench.order_pages")
+
+DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/orderbridge_bench_pages"
+SALES = "bench-sales"
+
+
+def _admin_url(url: str) -> str:
+    return urlunparse(urlparse(url)._replace(path="/postgres"))
+
+
+def create_run_database(base_url: str) -> str:
+    """A new database named for this run; its URL."""
+    import psycopg
+    from psycopg import sql
+
+    parsed = urlparse(base_url)
+    name = f"{parsed.path.lstrip('/') or 'orderbridge_bench'}_{os.getpid()}_{int(time.time())}"
+    with psycopg.connect(_admin_url(base_url), autocommit=True, connect_timeout=5) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    log.info("database %s created for this run", name)
+    return urlunparse(parsed._replace(path=f"/{name}"))
+
+
+def drop_run_database(url: str) -> None:
+    """Drop the database this run created (and only that one: its URL came from create_run_database)."""
+    import psycopg
+    from psycopg import sql
+
+    name = urlparse(url).path.lstrip("/")
+    with psycopg.connect(_admin_url(url), autocommit=True, connect_timeout=5) as conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+    log.info("database %s dropped", name)
+
+
+def measure(requests: int) -> None:
+    """Run inside `manage.py shell`: time the order pages through the test client, print JSON."""
+    from django.contrib.auth import get_user_model
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    from orders.models import SalesOrder
+
+    users = get_user_model().objects
+    planner, sales = Client(), Client()
+    planner.force_login(users.get(username=PLANNER))
+    sales.force_login(users.get(username=SALES))
+
+    def timed(client: Client, path: str, params: dict | None = None) -> float:
+        started = time.perf_counter()
+        response = client.get(path, params or {})
+        elapsed = (time.perf_counter() - started) * 1000
+        if response.status_code != 200:
+            raise BenchError(f"GET {path} {params} answered {response.status_code}")
+        return elapsed
+
+    numbers = list(SalesOrder.objects.order_by("?").values_list("number", flat=True)[: requests * 2])
+    rng = random.Random(7)
+    timed(planner, "/orders/")  # warm-up: connections, templates, statistics
+    timed(planner, f"/orders/{numbers[0]}/")
+    cases: dict[str, list[float]] = {
+        name: [] for name in ("list", "deep", "search", "filter", "sales", "order")
+    }
+    for index in range(requests):
+        cases["list"].append(timed(planner, "/orders/"))
+        cases["deep"].append(timed(planner, "/orders/", {"page": 2000}))
+        cases["search"].append(timed(planner, "/orders/", {"q": f"Bench customer {rng.randint(1, 500)}"}))
+        cases["filter"].append(timed(planner, "/orders/", {"status": "released"}))
+        cases["sales"].append(timed(sales, "/orders/"))
+        cases["order"].append(timed(planner, f"/orders/{numbers[index]}/"))
+    result: dict[str, Any] = {"timings": cases}
+    with CaptureQueriesContext(connection) as queries:
+        timed(planner, "/orders/")
+    result["list_queries"] = len(queries.captured_queries)
+    with CaptureQueriesContext(connection) as queries:
+        timed(planner, f"/orders/{numbers[-1]}/")
+    result["order_page_queries"] = len(queries.captured_queries)
+    print(json.dumps(result))
+
+
+def run(*, quick: bool = False) -> Iterator[dict]:
+    orders = int(os.environ.get("BENCH_ORDER_PAGES_ORDERS", "5000" if quick else "100000"))
+    requests = int(os.environ.get("BENCH_ORDER_PAGES_REQUESTS", "5" if quick else "30"))
+    reuse = os.environ.get("BENCH_ORDER_PAGES_REUSE", "")
+    keep = os.environ.get("BENCH_ORDER_PAGES_KEEP") == "1"
+    url = reuse or create_run_database(os.environ.get("BENCH_ORDER_PAGES_DATABASE_URL", DEFAULT_DATABASE_URL))
+    case = f"orders{orders // 1000}k"
+    try:
+        with tempfile.TemporaryDirectory(prefix="orderbridge-bench-") as var_dir:
+            env = dict(os.environ)
+            env.update(
+                ORDERBRIDGE_ENV="development",
+                DEBUG="false",
+                DATABASE_URL=url,
+                ORDERBRIDGE_VAR_DIR=var_dir,
+                LOG_LEVEL="WARNING",
+            )
+            (Path(var_dir) / "static").mkdir()
+            manage(env, "migrate", "--noinput", "--verbosity=0")
+            if not reuse:
+                seed(url, orders=orders)
+            code = f"from tests.bench.order_pages import measure; measure({requests})"
+            result = json.loads(manage(env, "shell", "--no-startup", "-c", code).strip().splitlines()[-1])
+    finally:
+        if keep or reuse:
+            log.info("database kept: BENCH_ORDER_PAGES_REUSE=%s", url)
+        else:
+            drop_run_database(url)
+    timings = result["timings"]
+    log.info("timings (ms): %s", {k: [round(v) for v in vs] for k, vs in timings.items()})
+    log.info("load average while measuring: %s", " ".join(f"{x:.1f}" for x in os.getloadavg()))
+
+    def metric(name: str, value: float, unit: str = "ms") -> dict:
+        return {"case": case, "metric": name, "value": value, "unit": unit}
+
+    yield metric("list_p95_ms", _p(timings["list"], 0.95))
+    yield metric("list_p50_ms", _p(timings["list"], 0.5))
+    yield metric("deep_page_p95_ms", _p(timings["deep"], 0.95))
+    yield metric("search_p95_ms", _p(timings["search"], 0.95))
+    yield metric("filter_p95_ms", _p(timings["filter"], 0.95))
+    yield metric("sales_list_p95_ms", _p(timings["sales"], 0.95))
+    yield metric("order_page_p95_ms", _p(timings["order"], 0.95))
+    yield metric("order_page_p50_ms", _p(timings["order"], 0.5))
+    yield metric("list_queries", result["list_queries"], "queries")
+    yield metric("order_page_queries", result["order_page_queries"], "queries")
