@@ -92,7 +92,7 @@ def order_list(request: AuthenticatedRequest) -> HttpResponse:
     context = {
         "form": form,
         "page": page,
-        "orders": page.object_list,
+        "orders": selectors.orders_with_line_counts(page.object_list),
         "group": filters["group"],
         "saved_filters": saved_filters_of(request.user),
         "current_query": filter_query(request.GET.urlencode()),
