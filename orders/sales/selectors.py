@@ -125,7 +125,8 @@ def orders_with_line_counts(orders: Iterable[SalesOrder]) -> list[SalesOrder]:
         .values_list("order", "n")
     )
     for order in page:
-        order.line_count = counts.get(order.pk, 0)
+        # What .annotate() would have set, for this page only.
+        setattr(order, "line_count", counts.get(order.pk, 0))  # noqa: B010
     return page
 
 
