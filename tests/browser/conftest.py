@@ -24,8 +24,11 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-# Set ORDERBRIDGE_UI_SCREENSHOTS=/some/dir to keep screenshots of the pages a journey visits.
-SCREENSHOT_DIR = os.environ.get("ORDERBRIDGE_UI_SCREENSHOTS", "")
+# Screenshots of the pages the journeys visit, kept as CI artefacts under var/screenshots/ (not
+# committed); ORDERBRIDGE_UI_SCREENSHOTS=/some/dir puts them elsewhere, empty turns them off.
+SCREENSHOT_DIR = os.environ.get(
+    "ORDERBRIDGE_UI_SCREENSHOTS", os.path.join(os.environ.get("ORDERBRIDGE_VAR_DIR", "var"), "screenshots")
+)
 
 
 @pytest.fixture
@@ -55,6 +58,7 @@ def page(live_server) -> Iterator:
 def screenshot():
     def take(page, name: str) -> None:
         if SCREENSHOT_DIR:
+            os.makedirs(SCREENSHOT_DIR, exist_ok=True)
             page.screenshot(path=os.path.join(SCREENSHOT_DIR, f"ui-{name}.png"), full_page=True)
 
     return take
