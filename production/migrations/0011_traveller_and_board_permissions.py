@@ -7,7 +7,8 @@ from orders.roles import grant
 # Planners and production managers print travellers and read the shop-floor boards. The operators' role
 # (added with the operator page) gets production.view_board in its own migration.
 ROLE_PERMISSIONS = {
-    role: ["production.print_traveller", "production.view_board"] for role in ("planner", "production_manager")
+    role: ["production.print_traveller", "production.view_board"]
+    for role in ("planner", "production_manager")
 }
 
 
@@ -16,37 +17,46 @@ def grant_permissions(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('production', '0010_merge_schedule_engine_work_order_mes_ids'),
-        ('orders', '0002_role_groups'),
+        ("production", "0010_merge_schedule_engine_work_order_mes_ids"),
+        ("orders", "0002_role_groups"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ShopFloorBoard',
+            name="ShopFloorBoard",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'shop-floor board',
-                'verbose_name_plural': 'shop-floor boards',
-                'permissions': [('view_board', 'Can view the shop-floor boards')],
-                'managed': False,
-                'default_permissions': (),
+                "verbose_name": "shop-floor board",
+                "verbose_name_plural": "shop-floor boards",
+                "permissions": [("view_board", "Can view the shop-floor boards")],
+                "managed": False,
+                "default_permissions": (),
             },
         ),
         migrations.CreateModel(
-            name='Traveller',
+            name="Traveller",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'work-order traveller',
-                'verbose_name_plural': 'work-order travellers',
-                'permissions': [('print_traveller', 'Can print work-order travellers')],
-                'managed': False,
-                'default_permissions': (),
+                "verbose_name": "work-order traveller",
+                "verbose_name_plural": "work-order travellers",
+                "permissions": [("print_traveller", "Can print work-order travellers")],
+                "managed": False,
+                "default_permissions": (),
             },
         ),
         migrations.RunPython(grant_permissions, migrations.RunPython.noop),

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
-from fontTools.ttLib import TTFont
+from fontTools.ttLib import TTFont  # type: ignore[import-untyped]  # fontTools ships no types
 
 PACKAGE = "@fontsource/noto-sans-sc"
 FAMILY = "NotoSansSC"
@@ -26,7 +26,12 @@ _lock = threading.Lock()
 
 
 def source_path(weight: int) -> Path:
-    return Path(settings.NODE_MODULES) / PACKAGE / "files" / f"noto-sans-sc-chinese-simplified-{weight}-normal.woff"
+    return (
+        Path(settings.NODE_MODULES)
+        / PACKAGE
+        / "files"
+        / f"noto-sans-sc-chinese-simplified-{weight}-normal.woff"
+    )
 
 
 def font_path(weight: int) -> Path:

@@ -34,7 +34,9 @@ class PrintOptionsForm(forms.Form):
         widget=forms.Select(attrs={"class": "form-select"}),
     )
     hide_customer = forms.BooleanField(
-        label=_("Hide the customer"), required=False, widget=forms.CheckboxInput(attrs={"class": "form-check-input"})
+        label=_("Hide the customer"),
+        required=False,
+        widget=forms.CheckboxInput(attrs={"class": "form-check-input"}),
     )
 
     def options(self) -> tuple[str, str, bool]:
@@ -48,8 +50,12 @@ class PrintOptionsForm(forms.Form):
 
 
 class ShiftPrintForm(PrintOptionsForm):
-    day = forms.DateField(label=_("Date"), widget=forms.DateInput(attrs={"type": "date", "class": "form-control"}))
-    shift = forms.ChoiceField(label=_("Shift"), required=False, widget=forms.Select(attrs={"class": "form-select"}))
+    day = forms.DateField(
+        label=_("Date"), widget=forms.DateInput(attrs={"type": "date", "class": "form-control"})
+    )
+    shift = forms.ChoiceField(
+        label=_("Shift"), required=False, widget=forms.Select(attrs={"class": "form-select"})
+    )
     work_centers = forms.ModelMultipleChoiceField(
         label=_("Work centers"),
         queryset=WorkCenter.objects.none(),
@@ -62,10 +68,14 @@ class ShiftPrintForm(PrintOptionsForm):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["shift"].choices = [("", _("Whole day"))] + [
+        shift = self.fields["shift"]
+        centers = self.fields["work_centers"]
+        assert isinstance(shift, forms.ChoiceField)
+        assert isinstance(centers, forms.ModelMultipleChoiceField)
+        shift.choices = [("", _("Whole day"))] + [
             (shift_value(start, end), shift_value(start, end)) for start, end in shift_choices()
         ]
-        self.fields["work_centers"].queryset = active_work_centers()
+        centers.queryset = active_work_centers()
         self.fields["day"].initial = timezone.localdate()
 
     def window(self) -> ShiftWindow:

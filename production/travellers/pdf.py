@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
-from orders.catalog import spec_display
+from orders.catalog import spec_display, spec_fields
 from production.travellers import fonts
 from production.work_orders import WorkOrder, WorkOrderOperation
 
@@ -140,7 +140,6 @@ def traveller_pdf(
     return bytes(pdf.output())
 
 
-
 def ticket(
     pdf: TravellerPDF,
     work_order: WorkOrder,
@@ -186,7 +185,8 @@ def ticket(
         pdf.text_size(11, bold=True)
         pdf.cell(0, row, pdf.fit(value, width - label_width), border="B", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
-    specs = spec_display(product.family.spec_schema, work_order.order_line.spec_values if work_order.order_line else {})
+    values = work_order.order_line.spec_values if work_order.order_line else {}
+    specs = spec_display(product.family.spec_schema, in_schema_order(product.family.spec_schema, values))
     pdf.ln(3)
     pdf.text_size(12, bold=True)
     pdf.cell(0, 8 * layout.scale, _("Spec attributes"), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
@@ -197,9 +197,23 @@ def ticket(
         pdf.text_size(10)
         pdf.cell(label_width, row, pdf.fit(str(label), label_width), border=1)
         pdf.text_size(11, bold=True)
-        pdf.cell(0, row, pdf.fit(display_value(value), width - label_width), border=1, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        pdf.cell(
+            0,
+            row,
+            pdf.fit(display_value(value), width - label_width),
+            border=1,
+            new_x=XPos.LMARGIN,
+            new_y=YPos.NEXT,
+        )
 
     operations_table(pdf, work_order, operation_url=operation_url)
+
+
+def in_schema_order(schema: dict, values: dict) -> dict:
+    """The spec values in the order the family's schema lists its attributes (unknown ones last)."""
+    order = [field["name"] for field in spec_fields(schema)]
+    known = {name: values[name] for name in order if name in (values or {})}
+    return known | {name: value for name, value in (values or {}).items() if name not in known}
 
 
 def display_value(value: object) -> str:
@@ -210,7 +224,9 @@ def display_value(value: object) -> str:
     return str(value)
 
 
-def operations_table(pdf: TravellerPDF, work_order: WorkOrder, *, operation_url: Callable[[WorkOrderOperation], str]) -> None:
+def operations_table(
+    pdf: TravellerPDF, work_order: WorkOrder, *, operation_url: Callable[[WorkOrderOperation], str]
+) -> None:
     layout = pdf.layout
     width = pdf.epw
     pdf.ln(3)
@@ -225,7 +241,15 @@ def operations_table(pdf: TravellerPDF, work_order: WorkOrder, *, operation_url:
     pdf.text_size(9, bold=True)
     for column_width, label in zip(widths, header, strict=True):
         pdf.cell(column_width, 6 * layout.scale, pdf.fit(label, column_width - 1), border="B")
-    pdf.cell(qr + 2, 6 * layout.scale, _("Scan to report"), border="B", align="R", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.cell(
+        qr + 2,
+        6 * layout.scale,
+        _("Scan to report"),
+        border="B",
+        align="R",
+        new_x=XPos.LMARGIN,
+        new_y=YPos.NEXT,
+    )
     operations = list(work_order.operations.all())
     if not operations:
         pdf.text_size(10)
@@ -247,7 +271,9 @@ def operations_table(pdf: TravellerPDF, work_order: WorkOrder, *, operation_url:
         for index, (column_width, lines) in enumerate(zip(widths, cells, strict=True)):
             for number, text in enumerate(lines):
                 pdf.set_xy(x, y + 1 + number * line)
-                pdf.text_size(11 if number == 0 and index in (1, 2) else 9, bold=number == 0 and index in (0, 1, 2))
+                pdf.text_size(
+                    11 if number == 0 and index in (1, 2) else 9, bold=number == 0 and index in (0, 1, 2)
+                )
                 pdf.cell(column_width, line, pdf.fit(text, column_width - 1))
             x += column_width
         draw_qr(pdf, operation_url(operation), x=pdf.l_margin + width - qr, y=y + 1, size=qr)

@@ -82,7 +82,8 @@ def shift_travellers(
     for work_order_id, start in operations.order_by("scheduled_start", "pk").values_list(
         "work_order_id", "scheduled_start"
     ):
-        first_start.setdefault(work_order_id, start)
+        if start is not None:  # always: the filter above needs a start
+            first_start.setdefault(work_order_id, start)
     if not first_start:
         return []
     found = traveller_work_orders(user=user).filter(pk__in=list(first_start))

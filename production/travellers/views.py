@@ -55,7 +55,7 @@ def _options_or_400(request: AuthenticatedRequest) -> PrintOptionsForm | HttpRes
     options = PrintOptionsForm(request.GET)
     if not options.is_valid():
         return HttpResponse(
-            "\n".join(f"{field}: {' '.join(errors)}" for field, errors in options.errors.items()),
+            "\n".join(f"{field}: {' '.join(map(str, errors))}" for field, errors in options.errors.items()),
             status=400,
             content_type="text/plain; charset=utf-8",
         )

@@ -57,12 +57,18 @@ def qr_codes(content: bytes) -> set[str]:
     document = pypdfium2.PdfDocument(content)
     for page in document:
         image = page.render(scale=4).to_pil()
-        found.update(code.text for code in zxingcpp.read_barcodes(image) if code.format == zxingcpp.BarcodeFormat.QRCode)
+        found.update(
+            code.text
+            for code in zxingcpp.read_barcodes(image)
+            if code.format == zxingcpp.BarcodeFormat.QRCode
+        )
     return found
 
 
 def test_a_planner_prints_a_work_orders_traveller_with_its_order_product_specs_and_routing(planner, released):
-    response = client_for(planner).get(f"/production/travellers/work-orders/{released.number}/", {"lang": "en"})
+    response = client_for(planner).get(
+        f"/production/travellers/work-orders/{released.number}/", {"lang": "en"}
+    )
     assert response.status_code == 200
     assert response["Content-Type"] == "application/pdf"
     text = pdf_text(response.content)
@@ -139,7 +145,9 @@ def test_the_customer_can_be_left_off(planner, released):
 
 
 def test_an_unknown_paper_size_is_a_400(planner, released):
-    response = client_for(planner).get(f"/production/travellers/work-orders/{released.number}/", {"paper": "A3"})
+    response = client_for(planner).get(
+        f"/production/travellers/work-orders/{released.number}/", {"paper": "A3"}
+    )
     assert response.status_code == 400
     assert b"paper" in response.content
 
@@ -162,7 +170,9 @@ def test_sales_may_not_print_travellers_nor_see_the_button(sales, released):
 
 
 def test_an_outsider_may_not_print_travellers(outsider, released):
-    assert client_for(outsider).get(f"/production/travellers/work-orders/{released.number}/").status_code == 403
+    assert (
+        client_for(outsider).get(f"/production/travellers/work-orders/{released.number}/").status_code == 403
+    )
 
 
 def test_an_unknown_work_order_is_a_404(planner):
@@ -207,7 +217,9 @@ def test_a_shift_print_keeps_to_the_work_centers_chosen(sales, planner, released
     press, paint = (op.work_center for op in released.operations.order_by("sequence"))
     client = client_for(planner)
     query = {"day": day.isoformat(), "shift": "08:00-16:00"}
-    assert released.number in pdf_text(client.get("/production/travellers/shift/", {**query, "work_centers": press.pk}).content)
+    assert released.number in pdf_text(
+        client.get("/production/travellers/shift/", {**query, "work_centers": press.pk}).content
+    )
     assert released.number not in pdf_text(
         client.get("/production/travellers/shift/", {**query, "work_centers": paint.pk}).content
     )
