@@ -7,13 +7,14 @@ import io
 import pypdfium2
 import pytest
 import zxingcpp
+from django.contrib.auth.models import Permission
 from django.test import Client
 from django.utils import timezone
 from pypdf import PdfReader
 
 from orders.sales import transitions
 from production.work_orders import WorkOrder, WorkOrderOperation
-from tests.factories import ProductFactory, make_order
+from tests.factories import ProductFactory, UserFactory, make_order
 from tests.production.conftest import DAY_SHIFT, make_routing, make_work_center
 
 pytestmark = pytest.mark.django_db
@@ -231,3 +232,36 @@ def test_the_shift_page_offers_the_plants_shifts_and_refuses_a_bad_date(planner,
     assert page.status_code == 200
     assert b"08:00-16:00" in page.content  # the work centers' day shift
     assert client.get("/production/travellers/shift/", {"day": "not-a-date"}).status_code == 400
+
+
+def printer_without_view_all():
+    """Someone who may print travellers but not see every order (as an operator role might be)."""
+    user = UserFactory(username="pia")
+    user.user_permissions.add(
+        Permission.objects.get(content_type__app_label="production", codename="print_traveller")
+    )
+    return user
+
+
+def test_a_work_order_of_an_order_the_user_may_not_see_is_a_404(released):
+    client = client_for(printer_without_view_all())
+    assert client.get(f"/production/travellers/work-orders/{released.number}/").status_code == 404
+    assert client.get(f"/production/travellers/orders/{released.order.number}/").status_code == 404
+
+
+def test_a_shift_print_reads_in_a_few_queries_whatever_the_number_of_work_orders(
+    sales, planner, released, django_assert_max_num_queries
+):
+    day = timezone.localdate() + dt.timedelta(days=1)
+    at = lambda hour: dt.datetime.combine(day, dt.time(hour), tzinfo=timezone.get_current_timezone())  # noqa: E731
+    for hour in range(8, 14):
+        order = transitions.order_release(
+            actor=planner, order=make_order(owner=sales, product=released.product, confirmed=True)
+        )
+        schedule(WorkOrder.objects.get(order=order), [at(hour), at(hour + 1)])
+    client = client_for(planner)
+    query = {"day": day.isoformat(), "shift": "08:00-16:00"}
+    client.get("/production/travellers/shift/", query)  # warm the session and permission caches
+    with django_assert_max_num_queries(8):
+        response = client.get("/production/travellers/shift/", query)
+    assert len(PdfReader(io.BytesIO(response.content)).pages) == 6
