@@ -317,6 +317,12 @@ ORDER_NUMBER_PREFIX = env_str("ORDERBRIDGE_ORDER_NUMBER_PREFIX", "SO")
 EVENT_SOURCE = env_str("ORDERBRIDGE_EVENT_SOURCE", "urn:orderbridge")
 # The KPI dashboard keeps its figures this long in the shared cache (0: always recompute).
 KPI_CACHE_SECONDS = env_int("ORDERBRIDGE_KPI_CACHE_SECONDS", 60)
+# Shop floor: the language travellers print in (a ?lang= on the request overrides it), and how often the
+# work-center boards on the floor's TVs refresh themselves.
+PLANT_LANGUAGE = env_choice("ORDERBRIDGE_PLANT_LANGUAGE", LANGUAGE_CODE, {code for code, _name in LANGUAGES})
+BOARD_REFRESH_SECONDS = env_int("ORDERBRIDGE_BOARD_REFRESH_SECONDS", 30)
+if not 5 <= BOARD_REFRESH_SECONDS <= 3600:
+    raise ImproperlyConfigured("ORDERBRIDGE_BOARD_REFRESH_SECONDS must be between 5 and 3600.")
 # Spreadsheet imports: the largest file and the most data rows one import takes.
 IMPORT_MAX_BYTES = env_int("ORDERBRIDGE_IMPORT_MAX_BYTES", 10 * 1024 * 1024)
 IMPORT_MAX_ROWS = env_int("ORDERBRIDGE_IMPORT_MAX_ROWS", 20_000)
@@ -451,6 +457,8 @@ LOGGING = {
         # runserver's line per request (the simulated MES reports every few seconds) buried the demo's
         # start-up text; errors still show. ACCESS_LOG_LEVEL=INFO brings every request back.
         "django.server": {"level": env_str("ACCESS_LOG_LEVEL", "WARNING")},
+        # fpdf2 subsets the travellers' font through fontTools, which logs every table it touches at INFO.
+        "fontTools": {"level": "WARNING"},
     },
 }
 

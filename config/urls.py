@@ -41,6 +41,7 @@ urlpatterns = [
     path("orders/", include("orders.sales.urls")),
     path("change-requests/", include("orders.change_requests.urls")),
     path("production/", include("production.urls")),
+    path("boards/", include("production.boards.urls")),
     path("service/", include("orders.service_desk.urls")),
     path("notifications/", include("orders.notifications.urls")),
     path("account/api-tokens/", include("orders.api_tokens.urls")),

@@ -5,6 +5,7 @@ from production.kpis.models import KpiDashboard
 from production.master_data.models import CalendarException, Operation, Routing, Shift, WorkCenter
 from production.replanning.models import SchedulerState
 from production.scheduling.models import OrderProjection, Schedule, ScheduleEntry
+from production.travellers.models import Traveller
 from production.work_orders.models import (
     Lot,
     ProductionException,
@@ -13,6 +14,10 @@ from production.work_orders.models import (
     WorkOrder,
     WorkOrderOperation,
 )
+
+# isort: split
+# After the work orders: the boards' package reads them, and they load through production.changes first.
+from production.boards.models import ShopFloorBoard
 
 __all__ = [
     "CalendarException",
@@ -29,6 +34,8 @@ __all__ = [
     "ScheduleEntry",
     "SchedulerState",
     "Shift",
+    "ShopFloorBoard",
+    "Traveller",
     "WorkCenter",
     "WorkOrder",
     "WorkOrderOperation",

@@ -50,6 +50,7 @@ def work_orders_panel(order: SalesOrder, user: User) -> dict[str, Any] | None:
         "planning": planning,
         "late_by_days": late_by_days,
         "can_hold": allowed(user, "production.hold_workorder"),
+        "can_print": allowed(user, "production.print_traveller"),
         "holdable": [str(status) for status in HOLDABLE_STATUSES],
         "on_hold": WorkOrderStatus.ON_HOLD,
         # Held pending a change's disposition: decided on the planner page, not resumed here.

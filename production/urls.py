@@ -2,6 +2,7 @@ from django.urls import path
 
 from production.kpis import views as kpi_views
 from production.scheduling import quote_views, views
+from production.travellers import views as traveller_views
 from production.work_orders import exports
 
 app_name = "production"
@@ -14,6 +15,13 @@ urlpatterns = [
     path("orders/<str:number>/priority/", views.order_priority, name="order_priority"),
     path("quote/", quote_views.order_form_quote, name="order_form_quote"),
     path("work-orders/export.<slug:fmt>", exports.work_orders_export, name="work_orders_export"),
+    path(
+        "travellers/work-orders/<str:number>/",
+        traveller_views.work_order_traveller,
+        name="work_order_traveller",
+    ),
+    path("travellers/orders/<str:number>/", traveller_views.order_traveller, name="order_traveller"),
+    path("travellers/shift/", traveller_views.shift_print, name="shift_travellers"),
     path("kpis/", kpi_views.dashboard, name="kpi_dashboard"),
     path("kpis/tables/<slug:key>.<slug:fmt>", kpi_views.table_download, name="kpi_table"),
 ]
