@@ -26,6 +26,7 @@ from production.materials.consumption import (
     on_work_orders_created,
     reservations_release,
 )
+from production.materials.demo import register_demo
 from production.materials.editing import (
     bom_create,
     bom_line_remove,
@@ -130,6 +131,7 @@ __all__ = [
     "purchase_order_create",
     "purchase_order_receive",
     "purchase_orders",
+    "register_demo",
     "reservations_release",
     "reserved",
     "stock_adjust",

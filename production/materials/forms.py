@@ -71,7 +71,11 @@ class BomLineForm(StyledForm):
         super().__init__(*args, **kwargs)
         operation_field = self.fields["operation"]
         assert isinstance(operation_field, forms.ModelChoiceField)
-        operation_field.queryset = Operation.objects.filter(routing__product_id=bom.item.product_id)
+        operation_field.queryset = (
+            Operation.objects.filter(routing__product_id=bom.item.product_id)
+            if bom.item.product_id is not None
+            else Operation.objects.none()
+        )
         component_field = self.fields["component"]
         assert isinstance(component_field, forms.ModelChoiceField)
         component_field.queryset = Item.objects.filter(is_active=True).exclude(pk=bom.item_id)

@@ -221,10 +221,12 @@ def _boms(sheet: Sheet, actor: User, result: ImportResult) -> None:
             operation = None
             sequence = _text(row, "operation_sequence")
             if sequence:
-                operation = Operation.objects.filter(
-                    routing__product_id=parent.product_id, sequence=int(_number(row, "operation_sequence"))
-                ).first()
-                if operation is None or parent.product_id is None:
+                wanted = int(_number(row, "operation_sequence"))
+                if parent.product_id is not None:
+                    operation = Operation.objects.filter(
+                        routing__product_id=parent.product_id, sequence=wanted
+                    ).first()
+                if operation is None:
                     raise RowProblem(
                         "operation_sequence", _("The parent's routing has no operation with this sequence.")
                     )

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -287,7 +287,9 @@ def import_page(request: AuthenticatedRequest) -> HttpResponse:
 
 
 @permission_required(VIEW, raise_exception=True)
-def import_template(request: AuthenticatedRequest, kind: str, fmt: str) -> HttpResponse:
+def import_template(
+    request: AuthenticatedRequest, kind: str, fmt: str
+) -> HttpResponse | StreamingHttpResponse:
     if kind not in dict(_import_permitted(request)) or fmt not in FORMATS:
         raise Http404(_("Unknown format."))
     return table_response(
