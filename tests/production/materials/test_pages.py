@@ -210,3 +210,12 @@ def test_receiving_needs_the_stock_permission(client, planner, buyer):
         ).status_code
         == 403
     )
+
+
+def test_the_admin_lists_every_materials_model(client, admin_user, frame):
+    client.force_login(admin_user)
+    for model in ("item", "location", "bom", "stockmovement", "stocklevel", "purchaseorder", "reservation"):
+        assert client.get(reverse(f"admin:production_{model}_changelist")).status_code == 200
+    top, bom, _sub, _tube = frame
+    assert client.get(reverse("admin:production_bom_change", args=[bom.pk])).status_code == 200
+    assert client.get(reverse("admin:production_item_change", args=[top.pk])).status_code == 200
