@@ -8,12 +8,19 @@ class ProductionConfig(AppConfig):
 
     def ready(self) -> None:
         from config.kernel import subscribe
-        from config.kernel.events import OrderChangeApplied
+        from config.kernel.events import (
+            OrderCancelled,
+            OrderChangeApplied,
+            ProgressReported,
+            WorkOrderCancelled,
+            WorkOrdersCreated,
+        )
         from orders import panels, providers
         from orders.change_requests import register_impact_provider
         from production import (
             customer_service,
             master_data,
+            materials,
             tasks,  # noqa: F401 - registers the reschedule task (see the end)
             work_orders,
         )
@@ -30,6 +37,12 @@ class ProductionConfig(AppConfig):
         )
         subscribe(work_orders.on_order_replan, to=work_orders.FOLLOWED_EVENTS["replan"])
         subscribe(follow_change_request, to=(OrderChangeApplied,))
+        # Materials follow work orders: reserved when made at a release, backflushed with progress reports,
+        # let go when cancelled (production.materials.consumption).
+        subscribe(materials.on_work_orders_created, to=(WorkOrdersCreated,))
+        subscribe(materials.on_progress_reported, to=(ProgressReported,))
+        subscribe(materials.on_work_order_cancelled, to=(WorkOrderCancelled,))
+        subscribe(materials.on_order_cancelled, to=(OrderCancelled,))
         # Master data sits below work orders: what its writes need of them, handed down here.
         master_data.work_orders_hooks(
             master_data.WorkOrderHooks(
@@ -65,5 +78,7 @@ class ProductionConfig(AppConfig):
         register_impact_provider(analyse_change)
         # `manage.py setup_demo` (orders) gets production's master data, shop floor and plan.
         register_demo()
+        # Materials' demo after production's (its BOM lines name the routings' operations).
+        materials.register_demo()
         # Importing production.tasks above registers the reschedule task in every process, not only in workers
         # (which discover it), so replanning's enqueue by name reaches the task itself (eager mode in tests).

@@ -3,6 +3,18 @@
 from production.changes.models import ChangeDisposition
 from production.kpis.models import KpiDashboard
 from production.master_data.models import CalendarException, Operation, Routing, Shift, WorkCenter
+from production.materials.models import (
+    Bom,
+    BomLine,
+    BomLineVariant,
+    Item,
+    Location,
+    PurchaseOrder,
+    PurchaseOrderLine,
+    Reservation,
+    StockLevel,
+    StockMovement,
+)
 from production.replanning.models import SchedulerState
 from production.scheduling.models import OrderProjection, Schedule, ScheduleEntry
 from production.travellers.models import Traveller
@@ -20,15 +32,23 @@ from production.work_orders.models import (
 from production.boards.models import ShopFloorBoard
 
 __all__ = [
+    "Bom",
+    "BomLine",
+    "BomLineVariant",
     "CalendarException",
     "ChangeDisposition",
+    "Item",
     "KpiDashboard",
+    "Location",
     "Lot",
     "Operation",
     "OrderProjection",
     "ProductionException",
     "ProgressReport",
+    "PurchaseOrder",
+    "PurchaseOrderLine",
     "QualityInspection",
+    "Reservation",
     "Routing",
     "Schedule",
     "ScheduleEntry",
@@ -36,6 +56,8 @@ __all__ = [
     "Shift",
     "ShopFloorBoard",
     "Traveller",
+    "StockLevel",
+    "StockMovement",
     "WorkCenter",
     "WorkOrder",
     "WorkOrderOperation",

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from production.kpis import views as kpi_views
+from production.materials import views as material_views
 from production.scheduling import quote_views, views
 from production.travellers import views as traveller_views
 from production.work_orders import exports
@@ -24,4 +25,24 @@ urlpatterns = [
     path("travellers/shift/", traveller_views.shift_print, name="shift_travellers"),
     path("kpis/", kpi_views.dashboard, name="kpi_dashboard"),
     path("kpis/tables/<slug:key>.<slug:fmt>", kpi_views.table_download, name="kpi_table"),
+    path("materials/", material_views.item_list, name="material_items"),
+    path("materials/items/<int:pk>/", material_views.item_detail, name="material_item"),
+    path("materials/items/<int:pk>/new-bom/", material_views.bom_new_version, name="material_bom_new"),
+    path("materials/boms/<int:pk>/", material_views.bom_version, name="material_bom_version"),
+    path("materials/boms/<int:pk>/lines/", material_views.bom_line, name="material_bom_line_add"),
+    path("materials/boms/<int:pk>/lines/<int:line_pk>/", material_views.bom_line, name="material_bom_line"),
+    path(
+        "materials/boms/<int:pk>/lines/<int:line_pk>/remove/",
+        material_views.bom_line_remove,
+        name="material_bom_line_remove",
+    ),
+    path("materials/stock/", material_views.stock_page, name="material_stock"),
+    path("materials/supply/", material_views.supply_page, name="material_supply"),
+    path("materials/supply/lines/<int:pk>/receive/", material_views.receive, name="material_receive"),
+    path("materials/import/", material_views.import_page, name="material_import"),
+    path(
+        "materials/import/<slug:kind>.<slug:fmt>",
+        material_views.import_template,
+        name="material_import_template",
+    ),
 ]

@@ -18,7 +18,7 @@ def grant_permissions(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("production", "0010_merge_schedule_engine_work_order_mes_ids"),
+        ("production", "0012_materials_roles"),
         ("orders", "0002_role_groups"),
     ]
 

@@ -1,0 +1,141 @@
+"""Materials: items (物料) and their multi-level, versioned bills of materials; stock on hand per item and
+location (a movements ledger with a cached level); expected supply (purchase orders); reservations (for
+released work orders, or quote holds with an expiry).
+
+Depends on master_data (the consuming routing operation of a BOM line) and work orders (reservations at
+release, backflush with progress reports); the planner, MRP and promises sit above it and read it through
+this face: `explode_bom`/`BomBook` for requirements, `on_hand`, `open_supply`, `reserved`, `available`,
+`active_reservations` for what there is and what is coming.
+"""
+
+from production.materials.boms import (
+    BomBook,
+    Requirement,
+    TreeNode,
+    bom_in_force,
+    bom_tree,
+    explode_bom,
+    flatten,
+    item_for_product,
+    leaf_requirements,
+)
+from production.materials.consumption import (
+    on_order_cancelled,
+    on_progress_reported,
+    on_work_order_cancelled,
+    on_work_orders_created,
+    reservations_release,
+)
+from production.materials.demo import register_demo
+from production.materials.editing import (
+    bom_create,
+    bom_line_remove,
+    bom_line_save,
+    bom_update,
+    item_create,
+)
+from production.materials.imports import KINDS as IMPORT_KINDS
+from production.materials.imports import ImportResult, materials_import, template_headers
+from production.materials.models import (
+    MADE_KINDS,
+    OPEN_PURCHASE_STATUSES,
+    PURCHASED_KINDS,
+    Bom,
+    BomLine,
+    BomLineVariant,
+    Item,
+    ItemKind,
+    Location,
+    MovementKind,
+    PurchaseOrder,
+    PurchaseOrderLine,
+    PurchaseOrderStatus,
+    Reservation,
+    ReservationState,
+    StockLevel,
+    StockMovement,
+)
+from production.materials.selectors import (
+    SupplyLine,
+    active_reservations,
+    available,
+    item_boms,
+    items,
+    on_hand,
+    open_supply,
+    purchase_orders,
+    reserved,
+    stock_levels,
+    stock_movements,
+)
+from production.materials.stock import (
+    PurchaseLineInput,
+    default_location,
+    movement_record,
+    purchase_order_cancel,
+    purchase_order_create,
+    purchase_order_receive,
+    stock_adjust,
+)
+
+__all__ = [
+    "IMPORT_KINDS",
+    "MADE_KINDS",
+    "OPEN_PURCHASE_STATUSES",
+    "PURCHASED_KINDS",
+    "Bom",
+    "BomBook",
+    "BomLine",
+    "BomLineVariant",
+    "ImportResult",
+    "Item",
+    "ItemKind",
+    "Location",
+    "MovementKind",
+    "PurchaseLineInput",
+    "PurchaseOrder",
+    "PurchaseOrderLine",
+    "PurchaseOrderStatus",
+    "Requirement",
+    "Reservation",
+    "ReservationState",
+    "StockLevel",
+    "StockMovement",
+    "SupplyLine",
+    "TreeNode",
+    "active_reservations",
+    "available",
+    "bom_create",
+    "bom_in_force",
+    "bom_line_remove",
+    "bom_line_save",
+    "bom_tree",
+    "bom_update",
+    "default_location",
+    "explode_bom",
+    "flatten",
+    "item_boms",
+    "item_create",
+    "item_for_product",
+    "items",
+    "leaf_requirements",
+    "materials_import",
+    "movement_record",
+    "on_hand",
+    "on_order_cancelled",
+    "on_progress_reported",
+    "on_work_order_cancelled",
+    "on_work_orders_created",
+    "open_supply",
+    "purchase_order_cancel",
+    "purchase_order_create",
+    "purchase_order_receive",
+    "purchase_orders",
+    "register_demo",
+    "reservations_release",
+    "reserved",
+    "stock_adjust",
+    "stock_levels",
+    "stock_movements",
+    "template_headers",
+]
