@@ -4,7 +4,7 @@ from production.changes.models import ChangeDisposition
 from production.kpis.models import KpiDashboard
 from production.master_data.models import CalendarException, Operation, Routing, Shift, WorkCenter
 from production.replanning.models import SchedulerState
-from production.scheduling.models import OrderProjection, Schedule, ScheduleEntry
+from production.scheduling.models import OperationPin, OrderProjection, Schedule, ScheduleEntry
 from production.work_orders.models import (
     Lot,
     ProductionException,
@@ -20,6 +20,7 @@ __all__ = [
     "KpiDashboard",
     "Lot",
     "Operation",
+    "OperationPin",
     "OrderProjection",
     "ProductionException",
     "ProgressReport",
