@@ -201,7 +201,9 @@ class OperationPin(models.Model):
         constraints = [
             # One active pin per operation; the replaced ones stay as history.
             models.UniqueConstraint(
-                fields=["operation"], condition=Q(unpinned_at__isnull=True), name="pin_one_active_per_operation"
+                fields=["operation"],
+                condition=Q(unpinned_at__isnull=True),
+                name="pin_one_active_per_operation",
             ),
         ]
 

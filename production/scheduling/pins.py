@@ -28,7 +28,12 @@ REASON_MAX = 300
 
 @transaction.atomic
 def operation_pin(
-    *, actor: User, operation: WorkOrderOperation | int, unit: int | None, start: dt.datetime | None, reason: str
+    *,
+    actor: User,
+    operation: WorkOrderOperation | int,
+    unit: int | None,
+    start: dt.datetime | None,
+    reason: str,
 ) -> OperationPin:
     """Pin `operation` to `unit` (0-based) of its work center from `start`, replacing its active pin.
 

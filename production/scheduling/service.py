@@ -141,10 +141,8 @@ def build_problem(*, now: dt.datetime | None = None, days: int = HORIZONS_DAYS[0
             release = _minutes(exc.raised_at, origin) + exc.expected_delay_minutes
             delays[exc.work_order_id] = max(delays.get(exc.work_order_id, 0), release)
 
-    pins = {
-        pin.operation_id: pin
-        for pin in OperationPin.objects.filter(unpinned_at__isnull=True, operation__in=operations_ids(operations))
-    }
+    # Active pins are few (a planner's exceptions); those of operations not planned here are ignored.
+    pins = {pin.operation_id: pin for pin in OperationPin.objects.filter(unpinned_at__isnull=True)}
     built = Built(Problem(work_centers=specs, jobs=[], horizon=days * 1440), origin)
     pinned_slots: dict[tuple[Any, int], list[tuple[int, int]]] = {}
     for wo in work_orders:
@@ -238,10 +236,6 @@ def _freeze_window(
             item.frozen_start, item.frozen_end, item.frozen_unit = start, end, unit
             slots.append((start, end))
             ready = end
-
-
-def operations_ids(operations: dict[int, list[WorkOrderOperation]]) -> list[int]:
-    return [op.pk for ops in operations.values() for op in ops]
 
 
 def _pin(
@@ -454,7 +448,8 @@ def store_plan(
         horizon_start=built.origin,
         weighted_tardiness=plan.weighted_tardiness,
         makespan_end=built.at(plan.makespan) if problem.jobs else None,
-        work_orders=sum(1 for key in built.job_orders if key > 0),  # a pin split (negative key) is no work order
+        # A pin's split (its predecessors, keyed by the negative work order id) is no work order of its own.
+        work_orders=sum(1 for key in built.job_orders if key > 0),
         operations=sum(len(job.ops) for job in problem.jobs),
         late_orders=late_orders,
         on_time_rate=(1 - late_orders / len(projections)) if projections else 1.0,

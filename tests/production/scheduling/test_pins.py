@@ -48,7 +48,9 @@ def entry(schedule, op):
 def test_a_pinned_operation_runs_on_its_line_from_its_time_after_a_reschedule(sales, planner, press, t0):
     order = release(sales, planner, press)
     op = operation(order)
-    operation_pin(actor=planner, operation=op, unit=1, start=t0 + dt.timedelta(hours=30), reason="Die on line 2")
+    operation_pin(
+        actor=planner, operation=op, unit=1, start=t0 + dt.timedelta(hours=30), reason="Die on line 2"
+    )
     schedule = schedule_run(actor=planner, trigger="test", now=t0)
     row = entry(schedule, op)
     assert (row.unit, row.start, row.end) == (1, t0 + dt.timedelta(hours=30), t0 + dt.timedelta(hours=40))
