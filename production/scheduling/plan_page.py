@@ -241,7 +241,7 @@ def work_order_panel(*, work_order: WorkOrder, schedule: Schedule | None) -> dic
     for op in operations:
         entry = entries.get(op.pk)
         pin = pins.get(op.pk)
-        waits = []
+        waits: list[dict[str, Any]] = []
         if work_order.status == WorkOrderStatus.ON_HOLD:
             waits.append({"kind": "hold"})
         if previous is not None and previous["op"].status != OperationStatus.COMPLETED and entry is not None:
