@@ -149,17 +149,18 @@ INSERT INTO production_workcenter (code, name, units, efficiency, is_active, upd
 VALUES ('PRESS', 'Press', 2, 1.0, true, now());
 
 INSERT INTO production_workorder (number, order_revision, quantity, routing_missing, status, status_before_hold,
-    percent_complete, good_quantity, created_at, released_at, completed_at, order_id, order_line_id, product_id)
+    percent_complete, good_quantity, created_at, released_at, completed_at, order_id, order_line_id, product_id,
+    mes_id)
 SELECT o.number || '-01', 1, l.quantity, false,
        CASE WHEN o.status = 'in_production' THEN 'in_progress' ELSE 'completed' END, '', 100, l.quantity,
-       o.released_at, o.released_at, o.completed_at, o.id, l.id, l.product_id
+       o.released_at, o.released_at, o.completed_at, o.id, l.id, l.product_id, ''
 FROM orders_salesorder o JOIN orders_orderline l ON l.order_id = o.id
 WHERE o.production_started_at IS NOT NULL;
 
 INSERT INTO production_workorderoperation (sequence, name, planned_minutes, status, actual_start, actual_end,
-    good_quantity, scrap_quantity, rework_quantity, work_center_id, work_order_id)
+    good_quantity, scrap_quantity, rework_quantity, work_center_id, work_order_id, mes_id)
 SELECT 10, 'Press', 60, 'completed', w.released_at, w.completed_at, w.quantity, w.id %% 3, w.id %% 5,
-       (SELECT min(id) FROM production_workcenter), w.id
+       (SELECT min(id) FROM production_workcenter), w.id, ''
 FROM production_workorder w;
 
 INSERT INTO production_progressreport (message_id, good_quantity, scrap_quantity, rework_quantity, operator,
