@@ -1,5 +1,6 @@
 // The plan page's Gantt chart, drawn from the data the page carries (json_script "gantt-data": rows of
-// lines, bars as [row, start, end (minutes from the window's start), work order, operation, kind, flags]).
+// lines, bars as [row, start, end (minutes from the window's start), work order, operation name index,
+// kind index, flags]; "names" and "kinds" hold the texts once).
 // A bar opens its work order's panel through htmx. Time labels are spaced so that they never overlap.
 (() => {
   "use strict";
@@ -83,7 +84,9 @@
       svg.appendChild(el("text", { x: 4, y: y + 15, class: "ob-gantt-line" }, `${code} #${unit}`));
     });
 
-    for (const [row, start, end, number, operation, kind, flags] of data.bars) {
+    for (const [row, start, end, number, name, kindIndex, flags] of data.bars) {
+      const kind = data.kinds[kindIndex];
+      const operation = name >= 0 ? data.names[name] : "";
       const x = at(start);
       const w = Math.max(2, (end - start) * scale);
       const y = AXIS + row * ROW + 3;

@@ -33,7 +33,8 @@ Metrics (case orders100k, or orders5k with --quick):
  - queries_per_page: database queries of one uncached page (session and user included);
  - history_rows;
  - case plan10k: plan_day_p95_ms, plan_week_p95_ms (and p50), plan_*_queries, plan_*_html_kb: the planner's
-   plan page (/production/) at day and week zoom with the seeded plan.
+   plan page (/production/) at day and week zoom with the seeded plan; plan_*_app_cpu_ms, plan_*_db_cpu_ms:
+   CPU per page of the Django process and of its PostgreSQL backend.
 
 Environment: BENCH_DASHBOARD_DATABASE_URL (postgres://postgres@127.0.0.1:5432/orderbridge_bench_dashboard),
 BENCH_DASHBOARD_ORDERS (100000; --quick 5000), BENCH_DASHBOARD_REQUESTS (20; --quick 5),
@@ -301,9 +302,19 @@ def _plan_page(timed: Any, client: Any, requests: int) -> dict[str, Any]:
     from django.test.utils import CaptureQueriesContext
 
     result: dict[str, Any] = {}
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        backend = cursor.fetchone()[0]
     for zoom in ("day", "week"):
         timed("/production/", {"zoom": zoom})  # warm-up
+        app_cpu, db_cpu = time.process_time(), _backend_cpu(backend)
         result[f"plan_{zoom}"] = [timed("/production/", {"zoom": zoom}) for _ in range(requests)]
+        # CPU per page, steadier than wall-clock on a shared machine (as for the KPI page).
+        result[f"plan_{zoom}_app_cpu_ms"] = (time.process_time() - app_cpu) * 1000 / requests
+        db_used = _backend_cpu(backend)
+        result[f"plan_{zoom}_db_cpu_ms"] = (
+            (db_used - db_cpu) * 1000 / requests if db_used is not None else None
+        )
         with CaptureQueriesContext(connection) as queries:
             response = client.get("/production/", {"zoom": zoom})
         result[f"plan_{zoom}_queries"] = len(queries.captured_queries)
@@ -399,28 +410,15 @@ def run(*, quick: bool = False) -> Iterator[dict]:
     # The plan page with the seeded plan (BENCH_DASHBOARD_PLAN_OPERATIONS scheduled operations).
     plan_case = f"plan{counts['scheduled_operations'] // 1000}k"
     for zoom in ("day", "week"):
-        yield {
-            "case": plan_case,
-            "metric": f"plan_{zoom}_p95_ms",
-            "value": _p(timings[f"plan_{zoom}"], 0.95),
-            "unit": "ms",
-        }
-        yield {
-            "case": plan_case,
-            "metric": f"plan_{zoom}_p50_ms",
-            "value": _p(timings[f"plan_{zoom}"], 0.5),
-            "unit": "ms",
-        }
-        yield {
-            "case": plan_case,
-            "metric": f"plan_{zoom}_queries",
-            "value": timings[f"plan_{zoom}_queries"],
-            "unit": "queries",
-        }
-        yield {
-            "case": plan_case,
-            "metric": f"plan_{zoom}_html_kb",
-            "value": timings[f"plan_{zoom}_kb"],
-            "unit": "KB",
-        }
+        figures = [
+            (f"plan_{zoom}_p95_ms", _p(timings[f"plan_{zoom}"], 0.95), "ms"),
+            (f"plan_{zoom}_p50_ms", _p(timings[f"plan_{zoom}"], 0.5), "ms"),
+            (f"plan_{zoom}_app_cpu_ms", round(timings[f"plan_{zoom}_app_cpu_ms"], 1), "ms"),
+            (f"plan_{zoom}_queries", timings[f"plan_{zoom}_queries"], "queries"),
+            (f"plan_{zoom}_html_kb", timings[f"plan_{zoom}_kb"], "KB"),
+        ]
+        if timings[f"plan_{zoom}_db_cpu_ms"] is not None:
+            figures.append((f"plan_{zoom}_db_cpu_ms", round(timings[f"plan_{zoom}_db_cpu_ms"], 1), "ms"))
+        for name, value, unit in figures:
+            yield {"case": plan_case, "metric": name, "value": value, "unit": unit}
     yield metric("history_rows", counts["order_history"], "rows")

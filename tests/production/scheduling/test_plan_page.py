@@ -54,8 +54,9 @@ def test_the_gantt_data_has_a_bar_per_operation_on_its_line(client, planner, pla
 def test_another_reps_order_is_a_grey_bar_without_its_number(client, other_sales, planned):
     other_sales.user_permissions.add(*_view_schedule())
     client.force_login(other_sales)
-    [bar] = gantt(client.get("/production/?zoom=week"))["bars"]
-    assert bar[3:6] == ["", "", "hidden"]
+    data = gantt(client.get("/production/?zoom=week"))
+    [bar] = data["bars"]
+    assert bar[3] == "" and bar[4] == -1 and data["kinds"][bar[5]] == "hidden"
 
 
 def _view_schedule():
