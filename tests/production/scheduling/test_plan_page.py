@@ -91,7 +91,7 @@ def test_the_on_time_rate_shows_as_a_percentage(client, planner, planned):
 def test_the_page_shows_the_on_time_rate_in_chinese_too(client, planner, planned):
     client.force_login(planner)
     page = client.get("/production/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
-    assert "甘特图" in page and re.search(r'data-testid="on-time-rate">100 %<', page)
+    assert "甘特图" in page and re.search(r'data-testid="on-time-rate">100%<', page)
 
 
 def test_the_plan_page_runs_a_fixed_number_of_queries(
