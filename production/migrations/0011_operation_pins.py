@@ -6,32 +6,71 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('production', '0010_merge_schedule_engine_work_order_mes_ids'),
+        ("production", "0010_merge_schedule_engine_work_order_mes_ids"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='OperationPin',
+            name="OperationPin",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('unit', models.PositiveSmallIntegerField(verbose_name='line')),
-                ('start', models.DateTimeField(verbose_name='start')),
-                ('reason', models.CharField(max_length=300, verbose_name='reason')),
-                ('pinned_at', models.DateTimeField(auto_now_add=True, verbose_name='pinned at')),
-                ('unpinned_at', models.DateTimeField(blank=True, null=True, verbose_name='unpinned at')),
-                ('unpin_reason', models.CharField(blank=True, max_length=300, verbose_name='reason for unpinning')),
-                ('operation', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='pins', to='production.workorderoperation', verbose_name='operation')),
-                ('pinned_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='pinned by')),
-                ('unpinned_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='unpinned by')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("unit", models.PositiveSmallIntegerField(verbose_name="line")),
+                ("start", models.DateTimeField(verbose_name="start")),
+                ("reason", models.CharField(max_length=300, verbose_name="reason")),
+                ("pinned_at", models.DateTimeField(auto_now_add=True, verbose_name="pinned at")),
+                ("unpinned_at", models.DateTimeField(blank=True, null=True, verbose_name="unpinned at")),
+                (
+                    "unpin_reason",
+                    models.CharField(blank=True, max_length=300, verbose_name="reason for unpinning"),
+                ),
+                (
+                    "operation",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="pins",
+                        to="production.workorderoperation",
+                        verbose_name="operation",
+                    ),
+                ),
+                (
+                    "pinned_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="pinned by",
+                    ),
+                ),
+                (
+                    "unpinned_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="unpinned by",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'operation pin',
-                'verbose_name_plural': 'operation pins',
-                'ordering': ['-pinned_at'],
-                'constraints': [models.UniqueConstraint(condition=models.Q(('unpinned_at__isnull', True)), fields=('operation',), name='pin_one_active_per_operation')],
+                "verbose_name": "operation pin",
+                "verbose_name_plural": "operation pins",
+                "ordering": ["-pinned_at"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        condition=models.Q(("unpinned_at__isnull", True)),
+                        fields=("operation",),
+                        name="pin_one_active_per_operation",
+                    )
+                ],
             },
         ),
     ]

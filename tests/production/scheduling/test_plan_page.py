@@ -68,7 +68,7 @@ def _view_schedule():
 def test_the_load_is_a_heat_map_of_work_center_by_week_in_percent(client, planner, planned):
     client.force_login(planner)
     page = client.get("/production/").content.decode()
-    # 600 planned minutes of 7 × 1,440 available in the first week (one unit, around the clock): 6 %.
+    # 600 planned minutes of 7 x 1,440 available in the first week (one unit, around the clock): 6 %.
     cell = re.search(r'data-testid="load-PRESS-0"[^>]*>([^<]*)<', page)
     assert cell and cell.group(1).strip() == "6 %"
     assert 'data-testid="load-PRESS-5"' in page and 'data-testid="load-PRESS-6"' not in page
