@@ -16,7 +16,7 @@ from production.materials.models import (
     StockMovement,
 )
 from production.replanning.models import SchedulerState
-from production.scheduling.models import OrderProjection, Schedule, ScheduleEntry
+from production.scheduling.models import OperationPin, OrderProjection, Schedule, ScheduleEntry
 from production.travellers.models import Traveller
 from production.work_orders.models import (
     Lot,
@@ -42,6 +42,7 @@ __all__ = [
     "Location",
     "Lot",
     "Operation",
+    "OperationPin",
     "OrderProjection",
     "ProductionException",
     "ProgressReport",

@@ -9,12 +9,14 @@ production.replanning's.
 from production.scheduling.calendar import Calendar, HorizonExceeded, build_calendar
 from production.scheduling.engines import solve
 from production.scheduling.models import (
+    OperationPin,
     OrderProjection,
     Schedule,
     ScheduleEntry,
     ScheduleMethod,
     why_text,
 )
+from production.scheduling.pins import active_pins, operation_pin, operation_unpin
 from production.scheduling.problem import (
     Job,
     Op,
@@ -59,6 +61,7 @@ __all__ = [
     "HorizonExceeded",
     "Job",
     "Op",
+    "OperationPin",
     "OptimiserOutcome",
     "OrderProjection",
     "Placement",
@@ -71,6 +74,7 @@ __all__ = [
     "ScheduleEntry",
     "ScheduleMethod",
     "WorkCenterSpec",
+    "active_pins",
     "at_risk_orders",
     "build_calendar",
     "build_problem",
@@ -79,6 +83,8 @@ __all__ = [
     "current_schedule",
     "exception_rows",
     "job_weight",
+    "operation_pin",
+    "operation_unpin",
     "optimiser_outcome",
     "order_projection",
     "plan_details",

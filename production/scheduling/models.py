@@ -162,3 +162,54 @@ def why_text(detail: dict) -> str:
     if kind == "late":
         return gettext("late")
     return ""
+
+
+# --- pins: a planner's fixed bookings ----------------------------------------------------------------------
+class OperationPin(models.Model):
+    """A planner's pin: this operation runs on this unit of its work center from this time. The scheduler
+    takes an active pin as a fixed booking (like the frozen window's); the row stays after an unpin as the
+    history of who pinned, who unpinned and why."""
+
+    operation = models.ForeignKey(
+        "production.WorkOrderOperation",
+        on_delete=models.CASCADE,
+        related_name="pins",
+        verbose_name=_("operation"),
+    )
+    unit = models.PositiveSmallIntegerField(_("line"))  # 0-based unit of the operation's work center
+    start = models.DateTimeField(_("start"))
+    reason = models.CharField(_("reason"), max_length=300)
+    pinned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("pinned by")
+    )
+    pinned_at = models.DateTimeField(_("pinned at"), auto_now_add=True)
+    unpinned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("unpinned by"),
+    )
+    unpinned_at = models.DateTimeField(_("unpinned at"), null=True, blank=True)
+    unpin_reason = models.CharField(_("reason for unpinning"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("operation pin")
+        verbose_name_plural = _("operation pins")
+        ordering = ["-pinned_at"]
+        constraints = [
+            # One active pin per operation; the replaced ones stay as history.
+            models.UniqueConstraint(
+                fields=["operation"],
+                condition=Q(unpinned_at__isnull=True),
+                name="pin_one_active_per_operation",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.operation_id}/{self.unit} @ {self.start:%Y-%m-%d %H:%M}"
+
+    @property
+    def active(self) -> bool:
+        return self.unpinned_at is None

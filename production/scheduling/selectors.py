@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 import math
 import threading
-from collections import defaultdict
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -22,6 +21,7 @@ from production.master_data import WorkCenter, planned_minutes, work_centers
 from production.policies import QUOTE_PROMISE
 from production.scheduling.calendar import Calendar, HorizonExceeded, build_calendar
 from production.scheduling.models import OrderProjection, Schedule, ScheduleEntry
+from production.scheduling.plan_page import load_grid
 from production.scheduling.problem import job_weight
 from production.scheduling.quote import PlanIndex, QuoteLine, capable_to_promise
 from production.scheduling.service import calendar_exceptions, exception_rows
@@ -75,34 +75,19 @@ def work_center_load(*, schedule: Schedule, weeks: int = 8) -> list[dict]:
     on Friday afternoon and ends on Monday morning holds the unit for a few shift hours, not a weekend),
     split across the weeks it spans; capacity is the shift minutes times the parallel units.
     """
-    origin = schedule.horizon_start
-    week_minutes = 7 * 1440
-    horizon = weeks * week_minutes
-    centers = list(work_centers())
-    calendars = {center.pk: work_center_calendar(center, origin, weeks * 7) for center in centers}
-    load: dict[tuple[int, int], int] = defaultdict(int)
-    for center_id, start, end in schedule.entries.values_list("work_center_id", "start", "end"):
-        calendar = calendars.get(center_id)
-        begin = max(0, int((start - origin).total_seconds() // 60))
-        finish = min(horizon, int((end - origin).total_seconds() // 60))
-        week = begin // week_minutes
-        while calendar is not None and begin < finish:
-            cut = min(finish, (week + 1) * week_minutes)
-            load[(center_id, week)] += calendar.working_between(begin, cut)
-            begin, week = cut, week + 1
+    # One pass over the entries and one calendar-exception query (production.scheduling.plan_page).
     rows = []
-    for center in centers:
-        calendar = calendars[center.pk]
-        for week in range(weeks):
-            capacity = calendar.working_between(week * week_minutes, (week + 1) * week_minutes) * center.units
-            planned = load[(center.pk, week)]
+    for row in load_grid(schedule=schedule, centers=list(work_centers()), weeks=weeks):
+        for cell in row["cells"]:
             rows.append(
                 {
-                    "work_center": center,
-                    "week_start": origin + dt.timedelta(weeks=week),
-                    "planned_minutes": planned,
-                    "capacity_minutes": capacity,
-                    "utilisation": (planned / capacity) if capacity else None,
+                    "work_center": row["work_center"],
+                    "week_start": cell.week_start,
+                    "planned_minutes": cell.planned_minutes,
+                    "capacity_minutes": cell.capacity_minutes,
+                    "utilisation": (cell.planned_minutes / cell.capacity_minutes)
+                    if cell.capacity_minutes
+                    else None,
                 }
             )
     return rows

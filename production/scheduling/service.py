@@ -27,7 +27,7 @@ from orders.models import OrderStatus, SalesOrder
 from production.master_data import CalendarException, WorkCenter
 from production.scheduling.calendar import HorizonExceeded, build_calendar
 from production.scheduling.engines import solve
-from production.scheduling.models import OrderProjection, Schedule, ScheduleEntry, why_text
+from production.scheduling.models import OperationPin, OrderProjection, Schedule, ScheduleEntry, why_text
 from production.scheduling.problem import Job, Op, Plan, Problem, ProblemError, WorkCenterSpec, job_weight
 from production.work_orders import (
     ExceptionKind,
@@ -141,7 +141,10 @@ def build_problem(*, now: dt.datetime | None = None, days: int = HORIZONS_DAYS[0
             release = _minutes(exc.raised_at, origin) + exc.expected_delay_minutes
             delays[exc.work_order_id] = max(delays.get(exc.work_order_id, 0), release)
 
+    # Active pins are few (a planner's exceptions); those of operations not planned here are ignored.
+    pins = {pin.operation_id: pin for pin in OperationPin.objects.filter(unpinned_at__isnull=True)}
     built = Built(Problem(work_centers=specs, jobs=[], horizon=days * 1440), origin)
+    pinned_slots: dict[tuple[Any, int], list[tuple[int, int]]] = {}
     for wo in work_orders:
         order = wo.order
         built.order_due[order.pk] = _end_of_day(order.promised_date) if order.promised_date else None
@@ -169,8 +172,13 @@ def build_problem(*, now: dt.datetime | None = None, days: int = HORIZONS_DAYS[0
             item = Op(key=op.pk, work_center=op.work_center_id, duration=duration)
             if op.status == OperationStatus.STARTED:
                 _freeze(item, op, spec, origin)
+            elif op.pk in pins:
+                _pin(item, pins[op.pk], spec, origin, pinned_slots)
             ops.append(item)
         due = built.order_due[order.pk]
+        ops = _split_before_pin(
+            built, wo.pk, order.pk, ops, weight=weight, release=delays.get(wo.pk, 0), tier=order.customer.tier
+        )
         built.problem.jobs.append(
             Job(
                 key=wo.pk,
@@ -228,6 +236,65 @@ def _freeze_window(
             item.frozen_start, item.frozen_end, item.frozen_unit = start, end, unit
             slots.append((start, end))
             ready = end
+
+
+def _pin(
+    item: Op,
+    pin: OperationPin,
+    spec: WorkCenterSpec,
+    origin: dt.datetime,
+    taken: dict[tuple[Any, int], list[tuple[int, int]]],
+) -> None:
+    """A planner's pin as a fixed booking: the pinned unit, from the pinned start (or the first working
+    minute after it, or now if it has passed) for the operation's working duration. A pin whose unit is gone
+    or that overlaps an earlier pin on its unit is left out (the page shows it as not honoured)."""
+    if pin.unit >= spec.units:
+        return
+    cal = spec.calendar
+    start = cal.next_working(max(0, _minutes(pin.start, origin)))
+    end = cal.add_working(start, item.duration)
+    slots = taken.setdefault((item.work_center, pin.unit), [])
+    if any(start < other_end and other_start < end for other_start, other_end in slots):
+        return
+    slots.append((start, end))
+    item.frozen_start, item.frozen_end, item.frozen_unit = start, end, pin.unit
+
+
+def _split_before_pin(
+    built: Built,
+    work_order_id: int,
+    order_id: int,
+    ops: list[Op],
+    *,
+    weight: int,
+    release: int,
+    tier: str,
+) -> list[Op]:
+    """The engines start a job's free operations after its fixed ones; a pinned operation in the middle of
+    a routing would put its predecessors after it. Its free predecessors become a job of their own, due
+    when the pin starts (keyed by the negative work order id), and the work order keeps the pinned
+    operation and what follows. Returns the work order's operations. (The due date is a wish, not a
+    constraint: an engine may still finish a predecessor after the pin starts; the page then says so.)"""
+    first_pin = next(
+        (index for index, op in enumerate(ops) if op.frozen and index > 0 and not ops[index - 1].frozen),
+        None,
+    )
+    if first_pin is None:
+        return ops
+    before, after = ops[:first_pin], ops[first_pin:]
+    built.problem.jobs.append(
+        Job(
+            key=-work_order_id,
+            ops=before,
+            due=after[0].frozen_start or 0,
+            weight=weight,
+            release=max(0, release),
+            tier=tier,
+            group=order_id,
+        )
+    )
+    built.job_orders[-work_order_id] = order_id
+    return after
 
 
 def calendar_exceptions(origin: dt.datetime, days: int) -> list[CalendarException]:
@@ -381,7 +448,8 @@ def store_plan(
         horizon_start=built.origin,
         weighted_tardiness=plan.weighted_tardiness,
         makespan_end=built.at(plan.makespan) if problem.jobs else None,
-        work_orders=len(problem.jobs),
+        # A pin's split (its predecessors, keyed by the negative work order id) is no work order of its own.
+        work_orders=sum(1 for key in built.job_orders if key > 0),
         operations=sum(len(job.ops) for job in problem.jobs),
         late_orders=late_orders,
         on_time_rate=(1 - late_orders / len(projections)) if projections else 1.0,

@@ -1,11 +1,11 @@
-"""The planner's page: the plan as a Gantt chart by work center (server-rendered SVG, day/week zoom),
-load versus capacity per work center and week, at-risk orders with why, open exceptions, and actions
+"""The planner's page: the plan as a Gantt chart by line (data drawn by static/js/plan.js, day/week zoom),
+load versus capacity per work center and week as a heat map, at-risk orders with why, open exceptions,
+and actions
 (reschedule now, hold/resume a work order, decide what change requests left made but not wanted). Thin:
 selectors read, services write."""
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from django.contrib import messages
@@ -13,94 +13,34 @@ from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.dateparse import parse_date
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from config.http import AuthenticatedRequest
-from config.kernel import Actor, ApplicationError, Forbidden, allowed
+from config.kernel import ApplicationError, Forbidden, allowed
 from orders import sales as order_services
 from orders.models import Priority
 from orders.sales import policies
-from production import changes, master_data, work_orders
+from production import changes, work_orders
 from production.changes.models import ChangeDisposition
 from production.policies import RUN_SCHEDULE
+from production.scheduling import plan_page, plan_views
 from production.scheduling.runs import optimiser_outcome, schedule_run
-from production.scheduling.selectors import at_risk_orders, current_schedule, work_center_load
+from production.scheduling.selectors import at_risk_orders, current_schedule
 from production.work_orders import WorkOrder
 
-GANTT_WIDTH = 1100
-ROW_HEIGHT = 26
-LABEL_WIDTH = 110
-ZOOMS = {
-    "day": (dt.timedelta(days=2), dt.timedelta(hours=3)),
-    "week": (dt.timedelta(days=14), dt.timedelta(days=1)),
-}
-TIER_COLOURS = {"vip": "#d63384", "key": "#fd7e14", "standard": "#0d6efd"}
-BUSY_COLOUR = "#adb5bd"
-
-
-def _gantt(schedule, zoom: str, user: Actor) -> dict:
-    span, tick = ZOOMS[zoom]
-    start = schedule.horizon_start
-    end = start + span
-    scale = GANTT_WIDTH / span.total_seconds()
-    entries = (
-        schedule.entries.filter(start__lt=end, end__gt=start)
-        .select_related("work_center", "operation__work_order__order__customer")
-        .order_by("work_center__code", "unit", "start")
-    )
-    at_risk = set(schedule.projections.filter(at_risk=True).values_list("order_id", flat=True))
-    rows: dict[tuple[str, int], list] = {}
-    for center in master_data.work_centers().filter(is_active=True):
-        for unit in range(center.units):
-            rows[(center.code, unit)] = []
-    for entry in entries:
-        order = entry.operation.work_order.order
-        left = max(entry.start, start)
-        right = min(entry.end, end)
-        bar = {
-            "x": LABEL_WIDTH + round((left - start).total_seconds() * scale, 1),
-            "width": max(1.0, round((right - left).total_seconds() * scale, 1)),
-            "label": entry.operation.work_order.number,
-            "title": f"{entry.operation.work_order.number} · {entry.operation.name} · "
-            f"{order.customer.name} · {entry.start:%Y-%m-%d %H:%M}-{entry.end:%H:%M}",
-            "colour": TIER_COLOURS.get(order.customer.tier, "#0d6efd"),
-            "at_risk": order.pk in at_risk,
-            "frozen": entry.frozen,
-        }
-        if not policies.can_view_order(user, order):
-            # Another rep's order (the one visibility rule): the capacity it takes, not whose it is.
-            bar.update(label="", title=f"{entry.start:%Y-%m-%d %H:%M}-{entry.end:%H:%M}", colour=BUSY_COLOUR)
-            bar["at_risk"] = False
-        rows.setdefault((entry.work_center.code, entry.unit), []).append(bar)
-    lines = []
-    for index, ((code, unit), bars) in enumerate(rows.items()):
-        y = index * ROW_HEIGHT + 20
-        lines.append({"label": f"{code} #{unit + 1}", "y": y, "text_y": y + 17, "bars": bars, "bar_y": y + 3})
-    ticks = []
-    moment = start
-    while moment <= end:
-        ticks.append(
-            {
-                "x": LABEL_WIDTH + round((moment - start).total_seconds() * scale, 1),
-                "label": f"{moment:%d.%m %H:%M}" if zoom == "day" else f"{moment:%a %d.%m}",
-            }
-        )
-        moment += tick
-    return {
-        "rows": lines,
-        "ticks": ticks,
-        "width": LABEL_WIDTH + GANTT_WIDTH,
-        "height": len(lines) * ROW_HEIGHT + 30,
-        "bar_height": ROW_HEIGHT - 6,
-    }
+LOAD_WEEKS = 6
 
 
 @permission_required("production.view_schedule", raise_exception=True)
 def planner(request: AuthenticatedRequest) -> HttpResponse:
+    """The plan page: the Gantt of a window (zoom day/week, from ?start=YYYY-MM-DD), load as a heat map,
+    at-risk orders, what waits for release, exceptions, held work orders and dispositions."""
     zoom = request.GET.get("zoom", "day")
-    zoom = zoom if zoom in ZOOMS else "day"
+    zoom = zoom if zoom in plan_page.ZOOMS else "day"
+    start = parse_date(request.GET.get("start", "") or "") if _is_date(request.GET.get("start")) else None
     schedule = current_schedule()
     context: dict[str, Any] = {
         "schedule": schedule,
@@ -109,13 +49,29 @@ def planner(request: AuthenticatedRequest) -> HttpResponse:
             :50
         ],
         "optimiser": optimiser_outcome(),
+        "waiting_orders": plan_page.orders_waiting_for_release(user=request.user),
+        "waiting_work_orders": plan_page.work_orders_waiting_for_release(user=request.user),
+        "can_release": allowed(request.user, "orders.release_salesorder")
+        or allowed(request.user, "production.release_workorder"),
     }
     if schedule is not None:
+        begin, end = plan_page.gantt_window(schedule=schedule, zoom=zoom, start=start)
+        centers = plan_page.plan_centers()
+        span = plan_page.ZOOMS[zoom]
         context.update(
-            gantt=_gantt(schedule, zoom, request.user),
-            load=work_center_load(schedule=schedule, weeks=6),
+            gantt=plan_page.gantt_data(
+                schedule=schedule, begin=begin, end=end, user=request.user, centers=centers
+            ),
+            window_start=begin,
+            window_end=end,
+            previous_start=(begin - span).date().isoformat(),
+            next_start=(begin + span).date().isoformat(),
+            load=plan_page.load_grid(schedule=schedule, centers=centers, weeks=LOAD_WEEKS),
+            on_time_percent=round(100 * schedule.on_time_rate),
             at_risk=at_risk_orders(schedule=schedule, user=request.user)[:100],
         )
+        load = context["load"]
+        context["load_weeks"] = [cell.week_start for cell in load[0]["cells"]] if load else []
     held_work_orders = work_orders.work_orders().filter(status="on_hold")
     context["held"] = held = list(work_orders.records_visible_to(held_work_orders, user=request.user)[:50])
     context["pending_disposition"] = work_orders.work_orders_pending_disposition(
@@ -129,6 +85,13 @@ def planner(request: AuthenticatedRequest) -> HttpResponse:
     context["priorities"] = Priority.choices
     context["can_prioritise"] = allowed(request.user, policies.PRIORITISE_ANY)
     return render(request, "production/planner.html", context)
+
+
+def _is_date(value: str | None) -> bool:
+    try:
+        return bool(value) and parse_date(value or "") is not None
+    except ValueError:  # a well-formed but impossible date (2026-02-30)
+        return False
 
 
 @require_POST
@@ -159,15 +122,22 @@ def work_order_action(request: AuthenticatedRequest) -> HttpResponse:
     )
     if action not in ("hold", "resume"):
         return _back(request)
+    panel = bool(request.htmx)  # from the work order's panel: the panel again, not the page
     try:
         work_orders.work_order_transition(
             actor=request.user, work_order=work_order, name=action, reason=request.POST.get("reason", "")
         )
-        messages.success(request, _("Work order %(number)s updated.") % {"number": number})
     except Forbidden as exc:
         raise PermissionDenied(exc.message) from exc
     except ApplicationError as exc:
+        if panel:
+            return plan_views.render_panel(request, work_order, status=400, error=exc.message)
         messages.error(request, exc.message)
+        return _back(request)
+    notice = _("Work order %(number)s updated.") % {"number": number}
+    if panel:
+        return plan_views.render_panel(request, work_order, notice=notice)
+    messages.success(request, notice)
     return _back(request)
 
 

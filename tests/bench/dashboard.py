@@ -14,6 +14,8 @@ What it does:
     progress report per started order; then VACUUM ANALYZE (a live database is kept vacuumed by
     autovacuum; a freshly bulk-loaded one is not until autovacuum gets to it, which would make the
     index-only scans the dashboard relies on depend on when the bench runs);
+ 2b. seeds a current plan of BENCH_DASHBOARD_PLAN_OPERATIONS (10,000) scheduled operations on 12 work centers
+    (24 lines) over 8 weeks, for the plan page;
  3. in a `manage.py shell` process, logs a planner in and GETs /production/kpis/ (default 13-week period,
     then filtered by tier) repeatedly through Django's test client: uncached (KPI_CACHE_SECONDS=0), and
     with the shared cache on (the file cache of this run), after one request that fills it; then counts
@@ -29,7 +31,10 @@ Metrics (case orders100k, or orders5k with --quick):
    PostgreSQL backend (/proc, so only with a local server; parallel query workers are not counted):
    steadier than wall-clock when the machine is shared;
  - queries_per_page: database queries of one uncached page (session and user included);
- - history_rows.
+ - history_rows;
+ - case plan10k: plan_day_p95_ms, plan_week_p95_ms (and p50), plan_*_queries, plan_*_html_kb: the planner's
+   plan page (/production/) at day and week zoom with the seeded plan; plan_*_app_cpu_ms, plan_*_db_cpu_ms:
+   CPU per page of the Django process and of its PostgreSQL backend.
 
 Environment: BENCH_DASHBOARD_DATABASE_URL (postgres://postgres@127.0.0.1:5432/orderbridge_bench_dashboard),
 BENCH_DASHBOARD_ORDERS (100000; --quick 5000), BENCH_DASHBOARD_REQUESTS (20; --quick 5),
@@ -167,15 +172,60 @@ SELECT 'bench-' || op.id, op.good_quantity, op.scrap_quantity, op.rework_quantit
 FROM production_workorderoperation op;
 """
 
+# The plan page's case: 12 work centers (24 lines, two shifts on weekdays) and a current plan of
+# %(operations)s scheduled operations spread over 8 weeks from now (operations of started work orders,
+# reused in turn when there are fewer: the page reads the entries, not the operations' states), 5 %% of
+# the orders in it at risk.
+PLAN_SQL = """
+INSERT INTO production_workcenter (code, name, units, efficiency, is_active, updated_at)
+SELECT 'WC' || lpad(i::text, 2, '0'), 'Work center ' || i, 1 + i %% 3, 1.0, true, now()
+FROM generate_series(1, 11) AS i;
+
+INSERT INTO production_shift (work_center_id, weekday, start, "end")
+SELECT w.id, d, '06:00', '22:00' FROM production_workcenter w CROSS JOIN generate_series(0, 4) AS d;
+
+INSERT INTO production_schedule (version, is_current, trigger, method, engine, created_at, horizon_start,
+    weighted_tardiness, makespan_end, work_orders, operations, late_orders, on_time_rate, solve_seconds,
+    generation, details)
+VALUES (1, true, 'bench', 'fast', 'bench', now(), date_trunc('hour', now()), 0, now() + interval '8 weeks',
+        %(operations)s, %(operations)s, 0, 0.95, 0, 0, '{}'::jsonb);
+
+WITH ops AS (
+    SELECT op.id, row_number() OVER (ORDER BY op.id) - 1 AS n, count(*) OVER () AS total
+    FROM production_workorderoperation op JOIN production_workorder w ON w.id = op.work_order_id
+    WHERE w.status = 'in_progress'
+), centers AS (
+    SELECT id, units, row_number() OVER (ORDER BY code) - 1 AS n FROM production_workcenter
+), slots AS (
+    -- operation i: work center i mod 12, a line of it, back to back on that line (90 min each, 30 min gap)
+    SELECT i, c.id AS work_center_id, (i / 12) %% c.units AS unit,
+           date_trunc('hour', now()) + ((i / 12) / c.units) * interval '2 hours' AS start
+    FROM generate_series(0, %(operations)s - 1) AS i JOIN centers c ON c.n = i %% 12
+)
+INSERT INTO production_scheduleentry (schedule_id, operation_id, work_center_id, unit, start, "end", frozen)
+SELECT (SELECT id FROM production_schedule WHERE is_current), o.id, s.work_center_id, s.unit, s.start,
+       s.start + interval '90 minutes', s.i < 24
+FROM slots s JOIN ops o ON o.n = s.i %% o.total;
+
+INSERT INTO production_orderprojection (schedule_id, order_id, projected_completion, promised_date, at_risk,
+    tardiness_minutes, weight, why, why_detail)
+SELECT DISTINCT ON (w.order_id) e.schedule_id, w.order_id, e."end", (e."end" - interval '1 day')::date,
+       w.order_id %% 20 = 0, CASE WHEN w.order_id %% 20 = 0 THEN 600 ELSE 0 END, 2, '', '{}'::jsonb
+FROM production_scheduleentry e JOIN production_workorderoperation op ON op.id = e.operation_id
+     JOIN production_workorder w ON w.id = op.work_order_id
+ORDER BY w.order_id, e."end" DESC;
+"""
+
 COUNT_SQL = {
     "orders": "SELECT count(*) FROM orders_salesorder",
     "order_history": "SELECT count(*) FROM orders_historicalsalesorder",
     "deliveries": "SELECT count(*) FROM crm_sync_delivery",
     "progress_reports": "SELECT count(*) FROM production_progressreport",
+    "scheduled_operations": "SELECT count(*) FROM production_scheduleentry",
 }
 
 
-def seed(url: str, *, orders: int) -> dict[str, int]:
+def seed(url: str, *, orders: int, operations: int = 10_000) -> dict[str, int]:
     import psycopg
 
     started = time.perf_counter()
@@ -183,6 +233,7 @@ def seed(url: str, *, orders: int) -> dict[str, int]:
         conn.execute(
             SEED_SQL % {"orders": int(orders), "history": HISTORY_PER_ORDER, "planner": f"'{PLANNER}'"}
         )
+        conn.execute(PLAN_SQL % {"operations": int(operations)})
         conn.commit()
         conn.autocommit = True
         conn.execute("VACUUM ANALYZE")
@@ -241,7 +292,34 @@ def measure(requests: int) -> None:
         timed("/production/kpis/", {})
     result["queries"] = len(queries.captured_queries)
     result["sections"] = _section_costs()
+    result.update(_plan_page(timed, client, requests))
     print(json.dumps(result))
+
+
+def _plan_page(timed: Any, client: Any, requests: int) -> dict[str, Any]:
+    """The planner's plan page (production:planner) at day and week zoom: timings, queries, HTML size."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    result: dict[str, Any] = {}
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        backend = cursor.fetchone()[0]
+    for zoom in ("day", "week"):
+        timed("/production/", {"zoom": zoom})  # warm-up
+        app_cpu, db_cpu = time.process_time(), _backend_cpu(backend)
+        result[f"plan_{zoom}"] = [timed("/production/", {"zoom": zoom}) for _ in range(requests)]
+        # CPU per page, steadier than wall-clock on a shared machine (as for the KPI page).
+        result[f"plan_{zoom}_app_cpu_ms"] = (time.process_time() - app_cpu) * 1000 / requests
+        db_used = _backend_cpu(backend)
+        result[f"plan_{zoom}_db_cpu_ms"] = (
+            (db_used - db_cpu) * 1000 / requests if db_used is not None else None
+        )
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get("/production/", {"zoom": zoom})
+        result[f"plan_{zoom}_queries"] = len(queries.captured_queries)
+        result[f"plan_{zoom}_kb"] = round(len(response.content) / 1024, 1)
+    return result
 
 
 def _backend_cpu(pid: int) -> float | None:
@@ -300,7 +378,8 @@ def run(*, quick: bool = False) -> Iterator[dict]:
         )
         (Path(var_dir) / "static").mkdir()
         manage(env, "migrate", "--noinput", "--verbosity=0")
-        counts = count(url) if reuse else seed(url, orders=orders)
+        operations = int(os.environ.get("BENCH_DASHBOARD_PLAN_OPERATIONS", "10000"))
+        counts = count(url) if reuse else seed(url, orders=orders, operations=operations)
         code = f"from tests.bench.dashboard import measure; measure({requests})"
         timings = json.loads(manage(env, "shell", "--no-startup", "-c", code).strip().splitlines()[-1])
     log.info(
@@ -308,6 +387,11 @@ def run(*, quick: bool = False) -> Iterator[dict]:
         {k: [round(v) for v in vs] for k, vs in timings.items() if k in ("uncached", "filtered", "cached")},
     )
     log.info("queries per uncached page: %s; section build (ms): %s", timings["queries"], timings["sections"])
+    log.info(
+        "plan page (ms): day %s; week %s",
+        [round(v) for v in timings["plan_day"]],
+        [round(v) for v in timings["plan_week"]],
+    )
     log.info("load average while measuring: %s", " ".join(f"{x:.1f}" for x in os.getloadavg()))
 
     def metric(name: str, value: float, unit: str = "ms") -> dict:
@@ -323,4 +407,18 @@ def run(*, quick: bool = False) -> Iterator[dict]:
     if timings["db_cpu_ms"] is not None:
         yield metric("uncached_db_cpu_ms", round(timings["db_cpu_ms"], 1))
     yield metric("queries_per_page", timings["queries"], "queries")
+    # The plan page with the seeded plan (BENCH_DASHBOARD_PLAN_OPERATIONS scheduled operations).
+    plan_case = f"plan{counts['scheduled_operations'] // 1000}k"
+    for zoom in ("day", "week"):
+        figures = [
+            (f"plan_{zoom}_p95_ms", _p(timings[f"plan_{zoom}"], 0.95), "ms"),
+            (f"plan_{zoom}_p50_ms", _p(timings[f"plan_{zoom}"], 0.5), "ms"),
+            (f"plan_{zoom}_app_cpu_ms", round(timings[f"plan_{zoom}_app_cpu_ms"], 1), "ms"),
+            (f"plan_{zoom}_queries", timings[f"plan_{zoom}_queries"], "queries"),
+            (f"plan_{zoom}_html_kb", timings[f"plan_{zoom}_kb"], "KB"),
+        ]
+        if timings[f"plan_{zoom}_db_cpu_ms"] is not None:
+            figures.append((f"plan_{zoom}_db_cpu_ms", round(timings[f"plan_{zoom}_db_cpu_ms"], 1), "ms"))
+        for name, value, unit in figures:
+            yield {"case": plan_case, "metric": name, "value": value, "unit": unit}
     yield metric("history_rows", counts["order_history"], "rows")
