@@ -1,7 +1,7 @@
 """The outbox: order events recorded as rows, delivered to each external system in sequence.
 
 Modules: recording (event → outbox rows), delivery (claim, send, record the outcome), wake_ups (a task per
-queue after commit, or inline), systems (which systems take events; pause, resume, replay), selectors
+queue after commit), systems (which systems take events; pause, resume, replay), selectors
 (reads), acks (changes the MES has not acknowledged in time), tasks (deliver_order),
 health (the dashboard's section), origin (where a change came from),
 work_orders (the work orders an event carries for the MES: production's WorkOrdersCreated hand-off).
@@ -37,7 +37,6 @@ from crm_sync.outbox.selectors import (
 )
 from crm_sync.outbox.systems import deliveries_replay, enabled_systems, external_system_set_paused
 from crm_sync.outbox.tasks import deliver_order
-from crm_sync.outbox.wake_ups import deliveries_drain_woken, deliveries_inline
 from crm_sync.outbox.work_orders import on_work_orders_created
 
 __all__ = [
@@ -49,8 +48,6 @@ __all__ = [
     "deliver_order",
     "deliveries_claimable",
     "deliveries_drain",
-    "deliveries_drain_woken",
-    "deliveries_inline",
     "deliveries_replay",
     "delivery_attempts",
     "delivery_claim_next",
