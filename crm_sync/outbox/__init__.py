@@ -1,6 +1,7 @@
 """The outbox: order events recorded as rows, delivered to each external system in sequence.
 
-Modules: recording (event → outbox rows), delivery (claim, send, record the outcome), wake_ups (a task per
+Modules: recording (event → outbox rows), delivery (claim, send, record the outcome), relay (the
+sweep's wake-ups, probes of failing systems), wake_ups (a task per
 queue after commit), systems (which systems take events; pause, resume, replay), selectors
 (reads), acks (changes the MES has not acknowledged in time), tasks (deliver_order),
 health (the dashboard's section), origin (where a change came from),
@@ -11,6 +12,7 @@ from crm_sync.outbox.acks import mes_acks_overdue_notify, mes_changes_unacknowle
 from crm_sync.outbox.delivery import (
     SendResult,
     deliveries_drain,
+    deliveries_wake_waiting,
     delivery_claim_next,
     delivery_record_result,
     delivery_send,
@@ -19,6 +21,7 @@ from crm_sync.outbox.delivery import (
 )
 from crm_sync.outbox.health import SYNC_HEALTH_SECTION
 from crm_sync.outbox.origin import acting_for
+from crm_sync.outbox.relay import deliveries_probe, deliveries_relay
 from crm_sync.outbox.recording import (
     outbox_record_order_event,
     outbox_record_order_events,
@@ -48,7 +51,10 @@ __all__ = [
     "deliver_order",
     "deliveries_claimable",
     "deliveries_drain",
+    "deliveries_probe",
+    "deliveries_relay",
     "deliveries_replay",
+    "deliveries_wake_waiting",
     "delivery_attempts",
     "delivery_claim_next",
     "delivery_record_result",
