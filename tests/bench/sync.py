@@ -5,7 +5,8 @@ Usage:
     python -m tests.bench.run --bench sync [--quick]
 
 What it does:
- 1. re-creates the database of BENCH_SYNC_DATABASE_URL (name must contain "bench"), migrates it, and makes
+ 1. creates a database of its own (unique per run, dropped at its end: databases.py) from
+    BENCH_SYNC_DATABASE_URL, migrates it, and makes
     the fixtures through the services: a customer with a CRM id, a product with a two-step routing (so a
     release makes work orders), the CRM and MES simulators as external systems with service users;
  2. starts a private redis-server (free port, nothing on disk), gunicorn, two `celery worker --pool=solo`
@@ -332,7 +333,7 @@ def run(*, quick: bool = False) -> Iterator[dict]:
     pool = os.environ.get("BENCH_SYNC_POOL", "solo")
     concurrency = int(os.environ.get("BENCH_SYNC_CONCURRENCY", "1"))
     worker_queues = [DELIVERY_QUEUE if dedicated else both, both]
-    recreate_database(database_url)
+    database_url = recreate_database(database_url)
     with tempfile.TemporaryDirectory(prefix="orderbridge-bench-sync-") as var_name:
         var_dir = Path(var_name)
         (var_dir / "static").mkdir()
