@@ -14,7 +14,8 @@ pytestmark = pytest.mark.django_db
 
 def server_url() -> str:
     db = connection.settings_dict
-    return f"postgres://{db['USER']}:{db['PASSWORD'] or ''}@{db['HOST']}:{db['PORT'] or 5432}/orderbridge_bench"
+    server = f"{db['HOST']}:{db['PORT'] or 5432}"
+    return f"postgres://{db['USER']}:{db['PASSWORD'] or ''}@{server}/orderbridge_bench"
 
 
 def databases() -> set[str]:

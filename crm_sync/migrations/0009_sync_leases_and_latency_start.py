@@ -4,25 +4,35 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('crm_sync', '0008_drift_per_work_order'),
+        ("crm_sync", "0008_drift_per_work_order"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='delivery',
-            name='queued_until',
-            field=models.DateTimeField(blank=True, null=True, verbose_name='queued until'),
+            model_name="delivery",
+            name="queued_until",
+            field=models.DateTimeField(blank=True, null=True, verbose_name="queued until"),
         ),
         migrations.AddField(
-            model_name='outboxevent',
-            name='caused_at',
-            field=models.DateTimeField(blank=True, null=True, verbose_name='caused at'),
+            model_name="outboxevent",
+            name="caused_at",
+            field=models.DateTimeField(blank=True, null=True, verbose_name="caused at"),
         ),
         migrations.AlterField(
-            model_name='taskreceipt',
-            name='state',
-            field=models.CharField(choices=[('running', 'Running'), ('done', 'Done'), ('failed', 'Failed'), ('abandoned', 'Abandoned'), ('dead', 'Dead letter')], default='running', max_length=16, verbose_name='state'),
+            model_name="taskreceipt",
+            name="state",
+            field=models.CharField(
+                choices=[
+                    ("running", "Running"),
+                    ("done", "Done"),
+                    ("failed", "Failed"),
+                    ("abandoned", "Abandoned"),
+                    ("dead", "Dead letter"),
+                ],
+                default="running",
+                max_length=16,
+                verbose_name="state",
+            ),
         ),
     ]

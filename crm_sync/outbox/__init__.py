@@ -21,12 +21,12 @@ from crm_sync.outbox.delivery import (
 )
 from crm_sync.outbox.health import SYNC_HEALTH_SECTION
 from crm_sync.outbox.origin import acting_for
-from crm_sync.outbox.relay import deliveries_probe, deliveries_relay
 from crm_sync.outbox.recording import (
     outbox_record_order_event,
     outbox_record_order_events,
     outbox_record_resync,
 )
+from crm_sync.outbox.relay import deliveries_probe, deliveries_relay
 from crm_sync.outbox.selectors import (
     SyncHealth,
     SystemHealthRow,

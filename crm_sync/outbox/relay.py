@@ -22,6 +22,7 @@ from crm_sync.outbox.tasks import deliver_order
 
 logger = logging.getLogger("orderbridge.crm_sync")
 
+
 def _publish(queues: list[tuple[int, int]]) -> list[tuple[int, int]]:
     """Publish a delivery task per queue; return those published (the broker may be down)."""
     published = []
@@ -29,7 +30,7 @@ def _publish(queues: list[tuple[int, int]]) -> list[tuple[int, int]]:
         try:
             deliver_order.delay(system_id, order_id)
         except Exception:  # the broker is down: not marked queued, so the next sweep tries again
-            logger.warning("could not enqueue delivery system=%s order=%s", system_id, order_id, exc_info=True)
+            logger.warning("could not enqueue delivery system=%s order=%s", system_id, order_id)
             break
         published.append((system_id, order_id))
     return published

@@ -14,6 +14,7 @@ from crm_sync.outbox.tasks import deliver_order
 
 logger = logging.getLogger("orderbridge.crm_sync")
 
+
 def _publish(*, system_id: int, order_id: int) -> None:
     try:
         deliver_order.delay(system_id, order_id)

@@ -91,7 +91,8 @@ class OwnRedis:
 
 
 class Worker:
-    """`celery -A config worker [-B] [-Q queues]` in its own process group, so SIGKILL takes it (and only it) down."""
+    """`celery -A config worker [-B] [-Q queues]` in its own process group, so SIGKILL takes it (and only
+    it) down."""
 
     def __init__(
         self,
