@@ -10,6 +10,7 @@ nothing under the version it set (a rollback then leaves nothing wrong behind).
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 import uuid
@@ -20,6 +21,8 @@ from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Model
 from django.db.models.signals import post_delete, post_save
+
+logger = logging.getLogger("orderbridge")
 
 
 class VersionedProcessCache:
@@ -39,10 +42,16 @@ class VersionedProcessCache:
         self._own_change = threading.local()
 
     def version(self) -> Any:
-        version = cache.get(self.key)
-        if version is None:  # first use, or evicted: a new value nobody has cached under
-            cache.add(self.key, uuid.uuid4().hex, timeout=None)
+        """The shared version; None when the shared cache cannot be reached (callers then read the data
+        itself: a Redis outage costs queries, never a refused request)."""
+        try:
             version = cache.get(self.key)
+            if version is None:  # first use, or evicted: a new value nobody has cached under
+                cache.add(self.key, uuid.uuid4().hex, timeout=None)
+                version = cache.get(self.key)
+        except Exception as exc:  # any backend's "unreachable" (redis.ConnectionError, OSError, timeouts)
+            logger.warning("shared cache unreachable; reading %s without it: %s", self.key, exc)
+            return None
         return version
 
     def get(self, name: Any, load: Callable[[], Any]) -> Any:
@@ -75,7 +84,10 @@ class VersionedProcessCache:
 
     def bump(self) -> str:
         version = uuid.uuid4().hex
-        cache.set(self.key, version, timeout=None)
+        try:
+            cache.set(self.key, version, timeout=None)
+        except Exception as exc:  # unreachable: the other processes read again within max_age_seconds
+            logger.warning("shared cache unreachable; %s not bumped: %s", self.key, exc)
         return version
 
     def changed(self, sender: Any = None, **kwargs: Any) -> None:

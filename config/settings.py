@@ -367,10 +367,17 @@ SYNC_LEASE_MARGIN_SECONDS = env_int("ORDERBRIDGE_SYNC_LEASE_MARGIN_SECONDS", 30)
 SYNC_POISON_MAX_DELIVERIES = env_int("ORDERBRIDGE_CELERY_POISON_MAX_DELIVERIES", 3)
 # The relay re-publishes work never tried only once it is this old: its own task is normally on the way.
 SYNC_RELAY_GRACE_SECONDS = env_int("ORDERBRIDGE_SYNC_RELAY_GRACE_SECONDS", 10)
-# The inbound task delivers the events its message caused itself, after commit, instead of publishing a
-# delivery task per order (a task costs a worker more CPU than the delivery). Off: every delivery in its
-# own task on the deliveries queue (e.g. a slow MES must never hold up inbound processing).
-SYNC_DELIVER_INLINE = env_bool("ORDERBRIDGE_SYNC_DELIVER_INLINE", True)
+# The relay (beat sweep) re-publishes a waiting delivery queue or inbound message at most once per this
+# lease: what it queued is marked queued until then, so a backlog is never flooded with duplicate tasks. A
+# task lost with the broker (Redis restarted with its queue) is published again when its lease runs out.
+SYNC_QUEUED_LEASE_SECONDS = env_int("ORDERBRIDGE_SYNC_QUEUED_LEASE_SECONDS", 60)
+# While a system's deliveries are failing and none is due, the sweep makes one of them due now at most once
+# per this many seconds (a probe; it does not count against the retry budget). A successful retry or probe
+# makes everything waiting for that system due at once: recovery follows the receiver coming back.
+SYNC_PROBE_SECONDS = env_int("ORDERBRIDGE_SYNC_PROBE_SECONDS", 10)
+# A task receipt still "running" this long after its last delivery belongs to a worker that was killed or
+# lost its database: the sweep marks it abandoned (the outbox and inbound rows, not the task, are the truth).
+SYNC_TASK_LEASE_SECONDS = env_int("ORDERBRIDGE_SYNC_TASK_LEASE_SECONDS", 15 * 60)
 SYNC_RECONCILE_SECONDS = env_int("ORDERBRIDGE_SYNC_RECONCILE_SECONDS", 15 * 60)
 # The CRM's progress per order (order.progress) is coalesced: at most one event per order per this many
 # seconds, carrying the state when it is written (0: one per report). A projected completion that moves by

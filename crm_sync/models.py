@@ -32,6 +32,9 @@ class OutboxEvent(models.Model):
     # the origin system is not sent its own change back (echo suppression).
     origin = models.CharField(_("origin"), max_length=80, blank=True, default="")
     state = models.CharField(_("state"), max_length=16, choices=State.choices, default=State.PENDING)
+    # Where end-to-end latency starts: when our hook received the message that caused the change, or (a
+    # change made here) when it was made. NULL on events recorded before this field existed.
+    caused_at = models.DateTimeField(_("caused at"), null=True, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
@@ -183,6 +186,9 @@ class Delivery(models.Model):
     attempts = models.PositiveIntegerField(_("attempts"), default=0)
     next_attempt_at = models.DateTimeField(_("next attempt at"))
     claimed_until = models.DateTimeField(_("claimed until"), null=True, blank=True)
+    # The relay published a wake-up for this queue head; it does not publish another before this time
+    # (cleared when an attempt's outcome is recorded): a backlog is not flooded with duplicate tasks.
+    queued_until = models.DateTimeField(_("queued until"), null=True, blank=True)
     last_error = models.TextField(_("last error"), blank=True)
     delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
     acknowledged_at = models.DateTimeField(
@@ -357,6 +363,9 @@ class TaskReceipt(models.Model):
     class State(models.TextChoices):
         RUNNING = "running", _("Running")
         DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+        # Still "running" past SYNC_TASK_LEASE_SECONDS: its worker was killed or lost the database.
+        ABANDONED = "abandoned", _("Abandoned")
         DEAD = "dead", _("Dead letter")
 
     task_id = models.CharField(_("task id"), max_length=100, unique=True)

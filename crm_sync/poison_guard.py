@@ -9,6 +9,7 @@ SYNC_POISON_MAX_DELIVERIES.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from typing import Any
 
@@ -46,6 +47,24 @@ class PoisonGuardedTask(Task):
                 receipt.deliveries,
             )
             return None
-        result = super().__call__(*args, **kwargs)
+        try:
+            result = super().__call__(*args, **kwargs)
+        except BaseException:
+            # Recorded if the database still answers; if not, the sweep marks the receipt abandoned.
+            try:
+                TaskReceipt.objects.filter(pk=receipt.pk).update(state=TaskReceipt.State.FAILED)
+            except Exception:
+                logger.warning("task receipt %s not marked failed", receipt.pk, exc_info=True)
+            raise
         fast_sql.task_receipt_done(pk=receipt.pk)
         return result
+
+
+def task_receipts_abandon(*, now: dt.datetime, lease_seconds: float) -> int:
+    """Mark abandoned the receipts still "running" `lease_seconds` after their task was last delivered: its
+    worker was killed (and the broker lost the message) or lost the database before recording the end.
+    The work itself is not lost: the outbox and inbound rows are the truth, and the relay publishes them
+    again. Returns how many receipts were marked."""
+    return TaskReceipt.objects.filter(
+        state=TaskReceipt.State.RUNNING, last_seen_at__lt=now - dt.timedelta(seconds=lease_seconds)
+    ).update(state=TaskReceipt.State.ABANDONED)

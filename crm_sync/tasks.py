@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from crm_sync import inbound, outbox, progress, reconciliation
 from crm_sync.models import TaskReceipt
-from crm_sync.poison_guard import PoisonGuardedTask
+from crm_sync.poison_guard import PoisonGuardedTask, task_receipts_abandon
 
 logger = logging.getLogger("orderbridge.crm_sync")
 
@@ -28,17 +28,23 @@ def deliveries_sweep(limit: int = 500) -> int:
     """Beat, every SYNC_SWEEP_SECONDS: the relay. Re-publishes what the outbox holds as pending.
 
     Wakes queues with a due retry and those whose wake-up task was lost (broker down at commit, Redis
-    restarted with its queue): the outbox rows are the truth, tasks only wake-up calls.
+    restarted with its queue): the outbox rows are the truth, tasks only wake-up calls. What it published
+    is marked queued for SYNC_QUEUED_LEASE_SECONDS and not published again before. Probes failing systems
+    (outbox.deliveries_probe) and marks abandoned the task receipts left running by a killed worker.
     """
+    now = timezone.now()
     grace = settings.SYNC_RELAY_GRACE_SECONDS
-    queues = outbox.due_queues(now=timezone.now(), limit=limit, grace_seconds=grace)
-    for system_id, order_id in queues:
-        outbox.deliver_order.delay(system_id, order_id)
-    messages = inbound.inbound_due(limit=limit, grace_seconds=grace, hold_seconds=max(grace, 1))
+    lease = settings.SYNC_QUEUED_LEASE_SECONDS
+    queues = outbox.deliveries_relay(now=now, lease_seconds=lease, grace_seconds=grace, limit=limit)
+    outbox.deliveries_probe(now=now, every_seconds=settings.SYNC_PROBE_SECONDS, lease_seconds=lease)
+    # Held for the lease once published: a message waiting in a backlog is not published again.
+    messages = inbound.inbound_due(limit=limit, grace_seconds=grace, hold_seconds=max(lease, 1))
     for message_pk in messages:
         inbound.process_inbound.delay(message_pk)
+    task_receipts_abandon(now=now, lease_seconds=settings.SYNC_TASK_LEASE_SECONDS)
     TaskReceipt.objects.filter(
-        state=TaskReceipt.State.DONE, last_seen_at__lt=timezone.now() - RECEIPT_KEEP
+        state__in=[TaskReceipt.State.DONE, TaskReceipt.State.FAILED, TaskReceipt.State.ABANDONED],
+        last_seen_at__lt=now - RECEIPT_KEEP,
     ).delete()
     if queues or messages:
         logger.info(

@@ -65,7 +65,7 @@ def inbound_process(*, message_pk: int) -> InboundMessage | None:
             if handler is None:
                 raise ApplicationError(_("No handler for this kind of message."), code="unhandled")
             # Every outbox event the effect writes carries this system as its origin (no echo back).
-            with transaction.atomic(), outbox.acting_for(message.system):
+            with transaction.atomic(), outbox.acting_for(message.system, received_at=message.received_at):
                 message.result = handler(message)
         except Exception as exc:  # every failure is recorded on the message, none is lost
             message.last_error = f"{type(exc).__name__}: {exc}"[:2000]

@@ -1,7 +1,8 @@
 """The outbox: order events recorded as rows, delivered to each external system in sequence.
 
-Modules: recording (event → outbox rows), delivery (claim, send, record the outcome), wake_ups (a task per
-queue after commit, or inline), systems (which systems take events; pause, resume, replay), selectors
+Modules: recording (event → outbox rows), delivery (claim, send, record the outcome), relay (the
+sweep's wake-ups, probes of failing systems), wake_ups (a task per
+queue after commit), systems (which systems take events; pause, resume, replay), selectors
 (reads), acks (changes the MES has not acknowledged in time), tasks (deliver_order),
 health (the dashboard's section), origin (where a change came from),
 work_orders (the work orders an event carries for the MES: production's WorkOrdersCreated hand-off).
@@ -11,6 +12,7 @@ from crm_sync.outbox.acks import mes_acks_overdue_notify, mes_changes_unacknowle
 from crm_sync.outbox.delivery import (
     SendResult,
     deliveries_drain,
+    deliveries_wake_waiting,
     delivery_claim_next,
     delivery_record_result,
     delivery_send,
@@ -24,6 +26,7 @@ from crm_sync.outbox.recording import (
     outbox_record_order_events,
     outbox_record_resync,
 )
+from crm_sync.outbox.relay import deliveries_probe, deliveries_relay
 from crm_sync.outbox.selectors import (
     SyncHealth,
     SystemHealthRow,
@@ -37,7 +40,6 @@ from crm_sync.outbox.selectors import (
 )
 from crm_sync.outbox.systems import deliveries_replay, enabled_systems, external_system_set_paused
 from crm_sync.outbox.tasks import deliver_order
-from crm_sync.outbox.wake_ups import deliveries_drain_woken, deliveries_inline
 from crm_sync.outbox.work_orders import on_work_orders_created
 
 __all__ = [
@@ -49,9 +51,10 @@ __all__ = [
     "deliver_order",
     "deliveries_claimable",
     "deliveries_drain",
-    "deliveries_drain_woken",
-    "deliveries_inline",
+    "deliveries_probe",
+    "deliveries_relay",
     "deliveries_replay",
+    "deliveries_wake_waiting",
     "delivery_attempts",
     "delivery_claim_next",
     "delivery_record_result",

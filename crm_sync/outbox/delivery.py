@@ -192,7 +192,7 @@ def delivery_record_result(*, delivery: Delivery, result: SendResult, started_at
             "next_attempt_at": now
             + retry_delay(attempts=delivery.attempts - delivery.attempts_before_replay),
         }
-    if not current.update(claimed_until=None, updated_at=now, **changes):
+    if not current.update(claimed_until=None, queued_until=None, updated_at=now, **changes):
         logger.warning("delivery %s was claimed again while in flight; outcome not applied", delivery.pk)
         return delivery
     if changes["state"] == Delivery.State.DEAD:
@@ -208,9 +208,23 @@ def delivery_record_result(*, delivery: Delivery, result: SendResult, started_at
             result.error,
         )
     fast_sql.outbox_event_settle(delivery.event_id)
+    if result.ok and delivery.attempts > 1:
+        # A retry (or a probe) went through: the system is back, so what waits behind it is due now.
+        deliveries_wake_waiting(system_id=delivery.system_id, now=now)
     for key, value in changes.items():
         setattr(delivery, key, value)
     return delivery
+
+
+def deliveries_wake_waiting(*, system_id: int, now: dt.datetime) -> int:
+    """The system answered again: every delivery waiting for a later retry to it is due now (the relay's
+    next sweep publishes the queues, marking them queued). Returns how many rows were made due."""
+    count = Delivery.objects.filter(
+        system_id=system_id, state=Delivery.State.FAILED, next_attempt_at__gt=now
+    ).update(next_attempt_at=now, queued_until=None)
+    if count:
+        logger.info("system %s answers again: %s waiting deliveries due now", system_id, count)
+    return count
 
 
 def deliveries_drain(*, system_id: int, order_id: int, limit: int = 100) -> int:

@@ -8,6 +8,7 @@ Backlog, failing and dead-letter figures are the state now; attempts and latenci
 from __future__ import annotations
 
 from django.db.models import Case, Count, F, Min, Q, When
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -54,8 +55,9 @@ def sync_health(filters: KpiFilters) -> Section:
     )
     latency = percentiles(attempts.filter(SUCCESS), F("latency_ms"), (0.5, 0.95))
     delivered = deliveries.filter(filters.in_period("delivered_at"))
-    # A delivery row is written in the transaction of its order change: its creation is the change's time.
-    end_to_end = SecondsBetween(F("delivered_at"), F("created_at"))
+    # From the hook's receipt of the message that caused the change (or the change made here) to the
+    # receiver's 2xx: the queues are part of the latency. Events older than caused_at: the row's creation.
+    end_to_end = SecondsBetween(F("delivered_at"), Coalesce(F("event__caused_at"), F("created_at")))
     e2e = percentiles(delivered, end_to_end, (0.5, 0.95))
     # Attempts, failures and the latency of the successful ones per week in one grouped scan: a failed
     # attempt's latency is NULL here, and percentiles leave NULLs out.
@@ -86,7 +88,8 @@ def sync_health(filters: KpiFilters) -> Section:
             "Now: deliveries to the CRM and the MES still waiting (backlog), failing and retrying, dead "
             "letters, and changes to work under way the MES has not acknowledged in time. In the period: "
             "delivery attempts and the share that failed, the HTTP latency of "
-            "successful attempts, and the end-to-end latency from the order change to its delivery."
+            "successful attempts, and the end-to-end latency from the moment the hook received the message "
+            "that caused the change (or the change was made here) to the receiver's acknowledgement."
         ),
         figures=[
             Figure(_("Backlog"), now_state["backlog"]),

@@ -65,6 +65,7 @@ def _record(*, event: OrderEvent, systems: list[ExternalSystem], origin_label: s
         order_id=event.order.pk,
         sequence=last + 1,
         time=now,
+        caused_at=origin.caused_at(now),
         data=event_data(event),
         actor_id=event.actor_id,
         reason=(event.reason or "")[:500],
@@ -116,6 +117,7 @@ def outbox_record_order_events(events: list[OrderEvent]) -> list[OutboxEvent]:
             .values_list("order_id", "last")
         )
     now = timezone.now()
+    caused_at = origin.caused_at(now)
     rows: list[OutboxEvent] = []
     targets: list[list[ExternalSystem]] = []
     for event in events:
@@ -130,6 +132,7 @@ def outbox_record_order_events(events: list[OrderEvent]) -> list[OutboxEvent]:
                 order_id=event.order.pk,
                 sequence=sequence,
                 time=now,
+                caused_at=caused_at,
                 data=event_data(event),
                 actor_id=event.actor_id,
                 reason=(event.reason or "")[:500],

@@ -5,7 +5,8 @@ Usage:
     python -m tests.bench.run --bench changes [--quick]
 
 What it does:
- 1. re-creates the database of BENCH_CHANGES_DATABASE_URL (name must contain "bench"), migrates it, and
+ 1. creates a database of its own (unique per run, dropped at its end: databases.py) from
+    BENCH_CHANGES_DATABASE_URL, migrates it, and
     makes the fixtures through the services: a product with a two-step routing and lots of 5, the MES
     simulator as an external system (B2MML, the demo's MES event types) with its service user;
  2. starts a private redis-server, the MES simulator (it acknowledges every message to /hooks/mes/ with its
@@ -398,7 +399,7 @@ def run(*, quick: bool = False) -> Iterator[dict]:
     count = int(os.environ.get("BENCH_CHANGES_COUNT", "40" if quick else "200"))
     rate = float(os.environ.get("BENCH_CHANGES_RATE", "10"))
     timeout = float(os.environ.get("BENCH_CHANGES_TIMEOUT", "60"))
-    recreate_database(database_url)
+    database_url = recreate_database(database_url)
     with tempfile.TemporaryDirectory(prefix="orderbridge-bench-changes-") as var_name:
         var_dir = Path(var_name)
         (var_dir / "static").mkdir()

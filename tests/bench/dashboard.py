@@ -5,7 +5,8 @@ Usage:
     python -m tests.bench.run --bench dashboard [--quick]
 
 What it does:
- 1. drops and re-creates the database of BENCH_DASHBOARD_DATABASE_URL (its name must contain "bench"),
+ 1. creates a database of its own (unique per run, dropped at its end: databases.py) from
+    BENCH_DASHBOARD_DATABASE_URL,
     runs `manage.py migrate`;
  2. seeds it in the database itself (INSERT ... SELECT generate_series, no services: the point is the
     read side): 500 customers of the three tiers, 3 product families, 30 products, N orders spread over
@@ -366,7 +367,7 @@ def run(*, quick: bool = False) -> Iterator[dict]:
     # BENCH_DASHBOARD_REUSE=1 measures again on the database a previous run seeded (no re-seeding).
     reuse = os.environ.get("BENCH_DASHBOARD_REUSE") == "1"
     if not reuse:
-        recreate_database(url)
+        url = recreate_database(url)
     with tempfile.TemporaryDirectory(prefix="orderbridge-bench-") as var_dir:
         env = dict(os.environ)
         env.update(

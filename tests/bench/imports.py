@@ -113,7 +113,7 @@ def measure(rows: int) -> None:
 def run(*, quick: bool = False) -> Iterator[dict]:
     url = os.environ.get("BENCH_IMPORT_DATABASE_URL", DEFAULT_DATABASE_URL)
     rows = int(os.environ.get("BENCH_IMPORT_ROWS", "500" if quick else "10000"))
-    recreate_database(url)
+    url = recreate_database(url)
     with tempfile.TemporaryDirectory(prefix="orderbridge-bench-") as var_dir:
         env = dict(os.environ)
         env.update(

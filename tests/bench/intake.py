@@ -4,8 +4,8 @@ Usage:
     python -m tests.bench.run --bench intake [--quick]
 
 What it does:
- 1. drops and re-creates the database of BENCH_DATABASE_URL (its name must contain "bench", unless
-    BENCH_ALLOW_DROP=1), runs `manage.py migrate` on it, and makes the fixtures through the services
+ 1. creates a database of its own (unique per run, dropped at its end: databases.py) from
+    BENCH_DATABASE_URL, runs `manage.py migrate` on it, and makes the fixtures through the services
     (a sales user with an API token, 20 customers, one product family with a spec schema, 10 products);
  2. starts gunicorn (`config.wsgi:application`, ORDERBRIDGE_ENV=development, DEBUG=false, access log off)
     on a free port of 127.0.0.1 and waits until it answers; it is always stopped at the end;
@@ -58,7 +58,8 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlparse, urlunparse
+
+from tests.bench.databases import DatabaseError, bench_database
 
 log = logging.getLogger("bench.intake")
 
@@ -120,28 +121,13 @@ class Config:
 
 
 # --- database -------------------------------------------------------------------------------------------
-def _with_database(url: str, name: str) -> str:
-    return urlunparse(urlparse(url)._replace(path=f"/{name}"))
-
-
-def recreate_database(url: str) -> None:
-    import psycopg
-    from psycopg import sql
-
-    name = urlparse(url).path.lstrip("/")
-    if not name:
-        raise BenchError("BENCH_DATABASE_URL names no database")
-    if "bench" not in name and os.environ.get("BENCH_ALLOW_DROP") != "1":
-        raise BenchError(f"refusing to drop database {name!r}: its name lacks 'bench' (BENCH_ALLOW_DROP=1)")
+def recreate_database(url: str) -> str:
+    """A new database of this run's own (see tests/bench/databases.py): returns its URL. Nothing is dropped
+    but what this run created, at its end."""
     try:
-        conn = psycopg.connect(_with_database(url, "postgres"), autocommit=True, connect_timeout=5)
-    except psycopg.OperationalError as exc:
-        where = f"{urlparse(url).hostname}:{urlparse(url).port or 5432}"  # no password in the output
-        raise BenchError(f"PostgreSQL unreachable at {where}: {exc}") from exc
-    with conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    log.info("database %s re-created", name)
+        return bench_database(url)
+    except DatabaseError as exc:
+        raise BenchError(str(exc)) from exc
 
 
 def django_env(config: Config, var_dir: str) -> dict[str, str]:
@@ -579,7 +565,7 @@ def run(*, quick: bool = False) -> Iterator[dict]:
         config.duration,
         config.warmup,
     )
-    recreate_database(config.database_url)
+    config.database_url = recreate_database(config.database_url)
     with tempfile.TemporaryDirectory(prefix="orderbridge-bench-") as var_dir:
         env = django_env(config, var_dir)
         (Path(var_dir) / "static").mkdir()  # STATIC_ROOT: whitenoise warns in every worker without it

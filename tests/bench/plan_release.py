@@ -2,7 +2,8 @@
 with real Celery workers, against a plan of about 1,000 work orders (part of the scheduler bench).
 
 What it does:
- 1. re-creates the database of BENCH_PLAN_DATABASE_URL (name must contain "bench"), migrates it, and makes
+ 1. creates a database of its own (unique per run, dropped at its end: databases.py) from
+    BENCH_PLAN_DATABASE_URL, migrates it, and makes
     the plant through the services: 6 work centers (1-3 units, two shifts on weekdays), 12 products with
     routings of 1-4 steps, 40 customers (10% VIP, 25% key), then BENCH_PLAN_WORK_ORDERS orders created,
     confirmed and released one work order each, and one fast plan of them all;
@@ -283,7 +284,7 @@ def run(*, quick: bool) -> Iterator[dict]:
     releases = int(os.environ.get("BENCH_PLAN_RELEASES", "5" if quick else "20"))
     burst = int(os.environ.get("BENCH_PLAN_BURST", "5" if quick else "10"))
     count = int(os.environ.get("BENCH_PLAN_WORKERS", "2"))
-    recreate_database(database_url)
+    database_url = recreate_database(database_url)
     with tempfile.TemporaryDirectory(prefix="orderbridge-bench-plan-") as var_name:
         var_dir = Path(var_name)
         env = {

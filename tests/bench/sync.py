@@ -5,18 +5,22 @@ Usage:
     python -m tests.bench.run --bench sync [--quick]
 
 What it does:
- 1. re-creates the database of BENCH_SYNC_DATABASE_URL (name must contain "bench"), migrates it, and makes
+ 1. creates a database of its own (unique per run, dropped at its end: databases.py) from
+    BENCH_SYNC_DATABASE_URL, migrates it, and makes
     the fixtures through the services: a customer with a CRM id, a product with a two-step routing (so a
     release makes work orders), the CRM and MES simulators as external systems with service users;
- 2. starts a private redis-server (free port, nothing on disk), gunicorn, two `celery worker --pool=solo`
-    processes (one also runs beat: the relay sweep every second), and both simulators; both workers take
-    both queues (sync-deliveries first, then celery; BENCH_SYNC_DEDICATED=1 makes worker0 deliveries-only);
+ 2. starts a private redis-server (free port, nothing on disk), gunicorn, and two Celery workers as the
+    README starts them (prefork): worker0 takes the default queue (inbound processing) and runs beat (the
+    relay sweep every second), worker1 the deliveries queue (BENCH_SYNC_SHARED=1: both take both queues);
  3. tells the CRM simulator to push BENCH_SYNC_RATE orders/s for BENCH_SYNC_DURATION seconds to
     /hooks/crm/ (each "created" with status "released": create, confirm and release here at once), then
     waits until the MES simulator has every order's work orders (or BENCH_SYNC_TIMEOUT).
 
-Latency per order: from the CRM simulator starting to send the order to the MES simulator accepting its
-B2MML ProcessOperationsSchedule (one clock: both simulators run on this machine). Metrics:
+Latency per order (p50_ms, p99_ms): from our hook storing the CRM's message (its received_at) to the MES
+simulator accepting its B2MML ProcessOperationsSchedule (one clock: everything runs on this machine),
+queues and retries included. `sustained`: the backlog when the arrivals ended (`backlog_at_end`) was under
+one second of arrivals. `crm_to_hub_p50_ms`/`_p99_ms`: hook receipt → message processed here.
+`tasks_per_order`: Celery task messages run per order taken in. Metrics:
 offered_per_s, delivered_per_s, p50_ms, p99_ms (over the orders the MES received before the bench stopped
 waiting), lost (answered 2xx by us yet stored nowhere), unfinished (stored here, not at the MES when the
 bench stopped waiting: a backlog, not a loss), duplicated (orders whose work orders the MES applied more
@@ -24,10 +28,10 @@ than once).
 
 Where the time goes: <stage>_p50_ms / <stage>_p99_ms for hook, inbound_wait (Celery queue), inbound_work,
 delivery_wait and delivery_send (see stage_times), and cpu_ms_per_order_<process> (gunicorn, worker0,
-worker1, db backends, redis, crm and mes simulators, total) between the first order and the last
-receipt, divided by the orders processed here. CPU per order is the figure to compare on a shared
-machine; it is only clean when the run finishes (unfinished = 0): a saturated run also counts the
-relay's work on the backlog.
+worker1, db backends, redis, crm and mes simulators; total: all-in, the simulators left out) between
+the first order and the last receipt, divided by the orders processed here. CPU per order is the
+figure to compare on a shared machine; it is only clean when the run finishes (unfinished = 0): a
+saturated run also counts the relay's work on the backlog.
 
 The production rescheduler is set to its fast method, no plan at once and a long debounce here: the bench
 measures the integration path, not the planner (the scheduler bench measures the plan after a release).
@@ -35,10 +39,14 @@ measures the integration path, not the planner (the scheduler bench measures the
 Environment (all optional):
     BENCH_SYNC_DATABASE_URL  postgres://postgres@127.0.0.1:5432/orderbridge_bench_sync
     BENCH_SYNC_RATE          orders per second offered (50)
-    BENCH_SYNC_DURATION      seconds of arrivals (20; --quick 5)
+    BENCH_SYNC_DURATION      seconds of arrivals (120; --quick 10)
     BENCH_SYNC_TIMEOUT       seconds to wait for the last order after the arrivals end (60)
-    BENCH_SYNC_POOL          the two workers' Celery pool (solo; prefork or threads to compare)
-    BENCH_SYNC_CONCURRENCY   processes or threads per worker with those pools (1)
+    BENCH_SYNC_POOL          the two workers' Celery pool (prefork; solo or threads to compare)
+    BENCH_SYNC_CONCURRENCY   processes or threads per worker (2)
+    BENCH_SYNC_NEIGHBOUR     1: the bench starts a process keeping one core busy (case suffix _busy)
+    BENCH_SYNC_MES_ERRORS, BENCH_SYNC_MES_DELAY_MS  the MES answers that share with 500 and every answer
+                             after that delay, e.g. 0.3 and 2000 (case suffix _mesfaults)
+    BENCH_SYNC_SHARED        1: both workers take both queues
 """
 
 from __future__ import annotations
@@ -321,18 +329,26 @@ def _percentile(ordered: list[float], fraction: float) -> float | None:
 def run(*, quick: bool = False) -> Iterator[dict]:
     database_url = os.environ.get("BENCH_SYNC_DATABASE_URL", DEFAULT_DATABASE_URL)
     rate = float(os.environ.get("BENCH_SYNC_RATE", "50"))
-    duration = float(os.environ.get("BENCH_SYNC_DURATION", "5" if quick else "20"))
+    # Long enough by default for a backlog to show (a 20-s run hid one that kept growing).
+    duration = float(os.environ.get("BENCH_SYNC_DURATION", "10" if quick else "120"))
     timeout = float(os.environ.get("BENCH_SYNC_TIMEOUT", "60"))
     count = int(rate * duration)
-    # Both workers take both queues by default: inbound work needs the two processes (it is the costly
-    # part), and the Redis transport serves the queues in turn, so a delivery waits for at most the task
-    # a worker is running, never for the inbound backlog. BENCH_SYNC_DEDICATED=1: worker0 only delivers.
+    # As the README starts them: one worker for the default queue (inbound processing, beat), one for the
+    # deliveries, prefork. BENCH_SYNC_SHARED=1: both workers take both queues (the old layout, to compare).
     both = f"{DELIVERY_QUEUE},{DEFAULT_QUEUE}"
-    dedicated = os.environ.get("BENCH_SYNC_DEDICATED", "") == "1"
-    pool = os.environ.get("BENCH_SYNC_POOL", "solo")
-    concurrency = int(os.environ.get("BENCH_SYNC_CONCURRENCY", "1"))
-    worker_queues = [DELIVERY_QUEUE if dedicated else both, both]
-    recreate_database(database_url)
+    shared = os.environ.get("BENCH_SYNC_SHARED", "") == "1"
+    pool = os.environ.get("BENCH_SYNC_POOL", "prefork")
+    concurrency = int(os.environ.get("BENCH_SYNC_CONCURRENCY", "2"))
+    worker_queues = [both, both] if shared else [DEFAULT_QUEUE, DELIVERY_QUEUE]
+    # BENCH_SYNC_NEIGHBOUR=1: a process the bench starts keeps one core busy (a hub shares its server).
+    neighbour = os.environ.get("BENCH_SYNC_NEIGHBOUR", "") == "1"
+    # The MES's faults: a share of 500s and a delay on every answer (e.g. 0.3 and 2000).
+    mes_errors = float(os.environ.get("BENCH_SYNC_MES_ERRORS", "0"))
+    mes_delay = int(os.environ.get("BENCH_SYNC_MES_DELAY_MS", "0"))
+    case = (
+        f"r{int(rate)}" + ("_busy" if neighbour else "") + ("_mesfaults" if mes_errors or mes_delay else "")
+    )
+    database_url = recreate_database(database_url)
     with tempfile.TemporaryDirectory(prefix="orderbridge-bench-sync-") as var_name:
         var_dir = Path(var_name)
         (var_dir / "static").mkdir()
@@ -388,15 +404,27 @@ def run(*, quick: bool = False) -> Iterator[dict]:
                 duration=duration,
                 warmup=0,
             )
+            if neighbour:  # not in the CPU accounting: it stands for other work on the machine
+                burn = [sys.executable, "-c", "while True: pass"]
+                running["spawn"](burn, "neighbour")
+                running["pids"].pop("neighbour")
+            if mes_errors or mes_delay:
+                httpx.post(
+                    f"{running['mes']}/_control",
+                    json={"error_rate": mes_errors, "latency_ms": mes_delay},
+                    timeout=10,
+                ).raise_for_status()
             with gunicorn(config, env, var_dir / "gunicorn.log") as server:
                 host, port = server["address"]
                 running["pids"]["gunicorn"] = server["pid"]
                 time.sleep(3)  # the workers boot
                 hook = f"http://{host}:{port}/hooks/crm/?system=crm-bench"
-                yield from _drive(running, hook, rate, count, duration, timeout, database_url)
+                yield from _drive(running, hook, rate, count, duration, timeout, database_url, case)
 
 
-def _drive(running: dict, hook: str, rate: float, count: int, duration: float, timeout: float, url: str):
+def _drive(
+    running: dict, hook: str, rate: float, count: int, duration: float, timeout: float, url: str, case: str
+):
     requested = (dt.date.today() + dt.timedelta(days=30)).isoformat()
     messages = [
         {
@@ -452,18 +480,27 @@ def _drive(running: dict, hook: str, rate: float, count: int, duration: float, t
         (processed,) = conn.execute(
             "SELECT count(*) FROM crm_sync_inboundmessage WHERE state = 'processed'"
         ).fetchone()
+        # Where honest latency starts: our hook stored the message (received_at).
+        hook_at = dict(
+            conn.execute("SELECT subject, extract(epoch FROM received_at) FROM crm_sync_inboundmessage")
+        )
+        intake = sorted(
+            float(ms)
+            for (ms,) in conn.execute(
+                "SELECT extract(epoch FROM processed_at - received_at) * 1000 FROM crm_sync_inboundmessage"
+                " WHERE processed_at IS NOT NULL"
+            )
+        )
+        (tasks,) = conn.execute("SELECT count(*) FROM crm_sync_taskreceipt").fetchone()
     accepted = {item["id"] for item in crm["sent"] if 200 <= item["status"] < 300}
     latencies = []
     per_order: dict[str, int] = {}
     for item in received:
         per_order[item["subject"]] = per_order.get(item["subject"], 0) + 1
     for number, at in first_receipt.items():
-        crm_id = crm_ids.get(number, "")
-        started = (
-            sent.get(f"bench-{int(crm_id.removeprefix('CRM-B'))}") if crm_id.startswith("CRM-B") else None
-        )
-        if started is not None:
-            latencies.append((at - started) * 1000)
+        stored_at = hook_at.get(crm_ids.get(number, ""))
+        if stored_at is not None:
+            latencies.append((at - float(stored_at)) * 1000)
     latencies.sort()
     offered = sorted(sent.values())
     window = (offered[-1] - offered[0]) if len(offered) > 1 else duration
@@ -473,7 +510,6 @@ def _drive(running: dict, hook: str, rate: float, count: int, duration: float, t
         len(rejected),
         snapshot["duplicates"],
     )
-    case = f"r{int(rate)}"
     yield {
         "case": case,
         "metric": "offered_per_s",
@@ -486,6 +522,21 @@ def _drive(running: dict, hook: str, rate: float, count: int, duration: float, t
         "value": round(len(first_receipt) / delivered_span, 1) if delivered_span else None,
         "unit": "orders/s",
     }
+    # Sustained: when the arrivals ended, what had arrived and not yet reached the MES was less than one
+    # second of arrivals (a backlog that grows for the whole run is not a throughput).
+    arrivals_end = offered[-1] if offered else 0.0
+    backlog = len(offered) - sum(1 for at in first_receipt.values() if at <= arrivals_end)
+    yield {"case": case, "metric": "backlog_at_end", "value": backlog, "unit": "orders"}
+    yield {"case": case, "metric": "sustained", "value": backlog < rate, "unit": "bool"}
+    # CRM → hub: hook receipt to the message processed here (what a slow MES must not slow down).
+    for name, fraction in (("p50", 0.5), ("p99", 0.99)):
+        value = _percentile(intake, fraction)
+        yield {
+            "case": case,
+            "metric": f"crm_to_hub_{name}_ms",
+            "value": None if value is None else round(value, 1),
+            "unit": "ms",
+        }
     yield {
         "case": case,
         "metric": "p50_ms",
@@ -528,9 +579,13 @@ def _drive(running: dict, hook: str, rate: float, count: int, duration: float, t
             "value": round(cpu[name] * 1000 / done, 2),
             "unit": "ms",
         }
+    # All-in: the hub's own processes and its services (web, workers, PostgreSQL backends, Redis); the
+    # simulators stand for the other systems and are left out.
+    hub = sum(value for name, value in cpu.items() if name not in ("crm", "mes"))
     yield {
         "case": case,
         "metric": "cpu_ms_per_order_total",
-        "value": round(sum(cpu.values()) * 1000 / done, 2),
+        "value": round(hub * 1000 / done, 2),
         "unit": "ms",
     }
+    yield {"case": case, "metric": "tasks_per_order", "value": round(tasks / done, 2), "unit": "tasks"}

@@ -91,10 +91,21 @@ class OwnRedis:
 
 
 class Worker:
-    """`celery -A config worker -B` in its own process group, so SIGKILL takes it (and only it) down."""
+    """`celery -A config worker [-B] [-Q queues]` in its own process group, so SIGKILL takes it (and only
+    it) down."""
 
-    def __init__(self, *, broker: str, folder: Path, pool: str = "solo", include: str = "") -> None:
+    def __init__(
+        self,
+        *,
+        broker: str,
+        folder: Path,
+        pool: str = "solo",
+        include: str = "",
+        queues: str = "",
+        beat: bool = True,
+    ) -> None:
         self.broker, self.folder, self.pool, self.include = broker, folder, pool, include
+        self.queues, self.beat = queues, beat
         self.process: subprocess.Popen | None = None
         self.starts = 0
 
@@ -122,12 +133,15 @@ class Worker:
             "-A",
             "config",
             "worker",
-            "-B",
             f"--pool={self.pool}",
             "-c",
             "1",
         ]
         command += ["--loglevel=INFO", "--without-gossip", "--without-mingle", "--without-heartbeat"]
+        if self.beat:
+            command += ["-B"]
+        if self.queues:
+            command += ["-Q", self.queues]
         if self.include:
             command += ["-I", self.include]
         self.process = subprocess.Popen(  # noqa: S603 - fixed arguments
