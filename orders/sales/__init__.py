@@ -22,6 +22,7 @@ from orders.sales.locks import OrderNumber, OrderRef
 from orders.sales.rules import CleanedLine, FieldErrors, LineInput, NewLine, parse_quantity, quantity_error
 from orders.sales.selectors import (
     HistoryEntry,
+    diff_row_display,
     order_detail_queryset,
     order_get,
     order_history,
@@ -64,6 +65,7 @@ __all__ = [
     "OrderRef",
     "OrderSnapshot",
     "current_lines",
+    "diff_row_display",
     "loaded_lines",
     "order_cancel",
     "order_close",

@@ -63,7 +63,7 @@ def _gantt(schedule, zoom: str, user: Actor) -> dict:
             "x": LABEL_WIDTH + round((left - start).total_seconds() * scale, 1),
             "width": max(1.0, round((right - left).total_seconds() * scale, 1)),
             "label": entry.operation.work_order.number,
-            "title": f"{entry.operation.work_order.number} · {entry.operation.name} · "
+            "title": f"{entry.operation.work_order.number} · {entry.operation.display_name} · "
             f"{order.customer.name} · {entry.start:%Y-%m-%d %H:%M}-{entry.end:%H:%M}",
             "colour": TIER_COLOURS.get(order.customer.tier, "#0d6efd"),
             "at_risk": order.pk in at_risk,
