@@ -8,6 +8,7 @@ never exactly a catalogue text, so it does not trip the check.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Iterator
 from html.parser import HTMLParser
@@ -19,9 +20,10 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.test import Client
+from django.utils import timezone, translation
 
 from orders import demo
-from orders.models import ChangeRequest, OrderStatus, SalesOrder
+from orders.models import ChangeRequest, Notification, OrderStatus, SalesOrder
 from orders.tracking import services as tracking
 
 CATALOGUE = Path(settings.BASE_DIR) / "locale" / "zh_Hans" / "LC_MESSAGES" / "django.po"
@@ -80,7 +82,10 @@ def catalogue() -> tuple[Wrong, Wrong]:
     chinese: set[str] = set()
     english_patterns: set[str] = set()
     chinese_patterns: set[str] = set()
-    native = {str(name) for _code, name in settings.LANGUAGES}
+    native = set()
+    for code, name in settings.LANGUAGES:
+        with translation.override(code):
+            native.add(str(name))
     for entry in polib.pofile(str(CATALOGUE)):
         if entry.msgid_plural or not entry.msgstr or entry.msgstr == entry.msgid:
             continue
@@ -202,3 +207,11 @@ def test_no_chinese_catalogue_text_is_on_an_english_page(demo_site, role):
         if page.startswith("/track/"):
             pages[pages.index(page)] = f"{page}?lang=en"
     assert left_over(client, pages, chinese) == {}
+
+
+@pytest.mark.django_db
+def test_the_demo_starts_each_user_with_only_todays_notices_unread(demo_site):
+    unread = Notification.objects.filter(read_at__isnull=True)
+    day_ago = timezone.now() - dt.timedelta(days=1)
+    assert not unread.filter(created_at__lt=day_ago).exists()
+    assert Notification.objects.filter(read_at__isnull=False).exists()  # the history did notify people

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
-from config.kernel import Actor
+from config.kernel import Actor, localized
 from config.kernel import message_text as stored_message_text
 from config.kernel import unit_label as kernel_unit_label
 from orders.catalog import spec_value_label as catalog_spec_value_label
@@ -109,6 +109,12 @@ def display_value(value: Any) -> Any:
     if isinstance(value, Decimal):
         return qty(value)
     return value
+
+
+@register.filter
+def localized_name(item: dict[str, Any]) -> str:
+    """A stored {"name": …, "name_zh": …} (a change's impact) named in the reader's language."""
+    return localized(str(item.get("name") or ""), str(item.get("name_zh") or ""))
 
 
 @register.filter
