@@ -106,7 +106,10 @@ class ProductFamilyAdmin(ServiceAdminMixin, HistoryAdmin):
     search_fields = ("code", "name")
 
     def save_via_service(self, request, obj, form, change):
-        data = {name: form.cleaned_data[name] for name in ("code", "name", "description", "spec_schema")}
+        data = {
+            name: form.cleaned_data[name]
+            for name in ("code", "name", "name_zh", "description", "spec_schema")
+        }
         if change:
             return catalog.product_family_update(
                 actor=request.user, family=obj, reason=_("Edited in admin"), **data
@@ -116,12 +119,15 @@ class ProductFamilyAdmin(ServiceAdminMixin, HistoryAdmin):
 
 @admin.register(Product)
 class ProductAdmin(ServiceAdminMixin, HistoryAdmin):
-    list_display = ("sku", "name", "family", "unit", "is_active")
+    list_display = ("sku", "name", "name_zh", "family", "unit", "is_active")
     list_filter = ("family", "is_active")
     search_fields = ("sku", "name")
 
     def save_via_service(self, request, obj, form, change):
-        data = {name: form.cleaned_data[name] for name in ("sku", "name", "family", "unit", "is_active")}
+        data = {
+            name: form.cleaned_data[name]
+            for name in ("sku", "name", "name_zh", "family", "unit", "is_active")
+        }
         if change:
             return catalog.product_update(
                 actor=request.user, product=obj, reason=_("Edited in admin"), **data

@@ -33,7 +33,7 @@ from django.utils import timezone
 
 from config.kernel import stamp
 from config.kernel.errors import ApplicationError
-from orders import catalog, change_requests, sales
+from orders import catalog, change_requests, notifications, sales
 from orders.models import (
     Customer,
     CustomerContact,
@@ -160,7 +160,9 @@ ENCLOSURE_SCHEMA = {
             "title": "RAL colour",
             "x-title": {"zh-hans": "RAL 颜色"},
             "description": "Required for powder coat, e.g. RAL 7035.",
+            "x-description": {"zh-hans": "粉末喷涂时必填,例如 RAL 7035。"},
             "pattern": "^RAL [1-9][0-9]{3}$",
+            "examples": ["RAL 7035"],
         },
         "ip_rating": {
             "type": "string",
@@ -276,6 +278,7 @@ PACKAGING_SCHEMA = {
             "title": "Spot colour (Pantone)",
             "x-title": {"zh-hans": "专色"},
             "pattern": "^PMS [0-9]{3,4} [CU]$",
+            "examples": ["PMS 186 C"],
         },
         "coating": {
             "type": "string",
@@ -293,6 +296,93 @@ PACKAGING_SCHEMA = {
     },
     "required": ["board_grade", "print_colours", "coating", "packaging"],
     "additionalProperties": False,
+}
+
+# The allowed values' labels in both languages (GLOSSARY.md's words): people read these, the API the codes.
+# Migration orders/0016_spec_value_labels gave the same labels to families loaded before they existed.
+SPEC_VALUE_LABELS: dict[str, dict[str, tuple[str, str]]] = {
+    "material": {
+        "steel_dc01": ("Steel DC01", "冷轧钢 DC01"),
+        "galvanised_dx51d": ("Galvanised steel DX51D", "镀锌钢 DX51D"),
+        "stainless_304": ("Stainless steel 304", "不锈钢 304"),
+        "stainless_316l": ("Stainless steel 316L", "不锈钢 316L"),
+        "aluminium_5754": ("Aluminium 5754", "铝合金 5754"),
+    },
+    "finish": {
+        "powder_coat": ("Powder coat", "粉末喷涂"),
+        "brushed": ("Brushed", "拉丝"),
+        "electro_polished": ("Electro-polished", "电解抛光"),
+        "raw": ("Raw (no finish)", "原色(无表面处理)"),
+    },
+    "door_hinge": {"left": ("Left", "左侧"), "right": ("Right", "右侧")},
+    "fitting_type": {
+        "DKOL 24° light": ("DKOL 24° light", "DKOL 24° 轻型"),
+        "DKOS 24° heavy": ("DKOS 24° heavy", "DKOS 24° 重型"),
+        "ORFS": ("ORFS (O-ring face seal)", "ORFS 平面O形圈密封"),
+        "BSP 60° cone": ("BSP 60° cone", "BSP 60° 锥面"),
+        "SAE flange": ("SAE flange", "SAE 法兰"),
+    },
+    "board_grade": {"E-flute": ("E-flute", "E 楞"), "B-flute": ("B-flute", "B 楞")},
+    "coating": {
+        "none": ("None", "无"),
+        "aqueous": ("Aqueous coating", "水性光油"),
+        "uv_gloss": ("UV gloss", "UV 亮光"),
+        "uv_matt": ("UV matt", "UV 哑光"),
+        "soft_touch": ("Soft-touch laminate", "触感膜"),
+    },
+    "packaging": {
+        "bundles_of_100": ("Bundles of 100", "每捆100件"),
+        "bundles_of_250": ("Bundles of 250", "每捆250件"),
+        "palletised": ("Palletised", "托盘包装"),
+        "shrink_wrapped": ("Shrink-wrapped", "收缩膜包装"),
+    },
+}
+
+
+def labelled(schema: dict) -> dict:
+    """`schema` with `x-enum-labels` on the properties SPEC_VALUE_LABELS names (orders.catalog.specs)."""
+    properties = {}
+    for name, prop in schema["properties"].items():
+        labels = SPEC_VALUE_LABELS.get(name)
+        if labels and prop.get("enum"):
+            prop = {
+                **prop,
+                "x-enum-labels": {
+                    str(value): {"en": labels[value][0], "zh-hans": labels[value][1]}
+                    for value in prop["enum"]
+                    if value in labels
+                },
+            }
+        properties[name] = prop
+    return {**schema, "properties": properties}
+
+
+ENCLOSURE_SCHEMA = labelled(ENCLOSURE_SCHEMA)
+HOSE_SCHEMA = labelled(HOSE_SCHEMA)
+PACKAGING_SCHEMA = labelled(PACKAGING_SCHEMA)
+
+# Chinese names of the demo's master data (shown on Chinese pages; migration 0015 fills older databases).
+FAMILY_NAMES_ZH = {"ENCL": "钣金机箱机柜", "HOSE": "液压软管总成", "PACK": "印刷包装"}
+PRODUCT_NAMES_ZH = {
+    "ENCL-WM-400": "壁挂式机箱 400 x 300 x 200",
+    "ENCL-WM-600": "壁挂式机箱 600 x 400 x 250",
+    "ENCL-FS-1800": "落地式机柜 1800 x 800 x 500",
+    "ENCL-TB-160": "接线盒 160 x 160 x 90",
+    "ENCL-CON-1200": "操作台 1200 mm",
+    "ENCL-DR-KIT": "柜门及密封板套件",
+    "HOSE-1SN-A": "1SN 软管总成,直接头",
+    "HOSE-2SN-A": "2SN 软管总成,直接头",
+    "HOSE-2SN-E90": "2SN 软管总成,90° 弯头",
+    "HOSE-4SP-A": "4SP 钢丝缠绕软管总成",
+    "HOSE-4SH-F": "4SH 软管总成,SAE 法兰",
+    "HOSE-R13-KIT": "挖掘机动臂 R13 软管套件",
+    "HOSE-TEST-CERT": "带压力测试证书的软管总成",
+    "PACK-FC-S": "折叠纸盒,小号",
+    "PACK-FC-L": "折叠纸盒,大号",
+    "PACK-SLV": "印刷套标",
+    "PACK-RSC-40": "运输纸箱 RSC 400 x 300 x 300",
+    "PACK-DISP": "柜台展示托盘",
+    "PACK-INS": "模切内衬",
 }
 
 # (code, name, description, schema, [(sku, name, unit), ...])
@@ -518,12 +608,22 @@ def _ensure_catalog(admin: Any) -> dict[str, list[Product]]:
     products: dict[str, list[Product]] = {}
     for code, name, description, schema, items in FAMILIES:
         family = ProductFamily.objects.filter(code=code).first() or catalog.product_family_create(
-            actor=admin, code=code, name=name, description=description, spec_schema=schema
+            actor=admin,
+            code=code,
+            name=name,
+            name_zh=FAMILY_NAMES_ZH.get(code, ""),
+            description=description,
+            spec_schema=schema,
         )
         products[code] = []
         for sku, product_name, unit in items:
             product = Product.objects.filter(sku=sku).first() or catalog.product_create(
-                actor=admin, sku=sku, name=product_name, family=family, unit=unit
+                actor=admin,
+                sku=sku,
+                name=product_name,
+                name_zh=PRODUCT_NAMES_ZH.get(sku, ""),
+                family=family,
+                unit=unit,
             )
             products[code].append(product)
     return products
@@ -888,6 +988,8 @@ def load_demo_data(*, seed: int, orders: int, customers: int = 30) -> DemoSummar
                 actor=admin, customer=customer, is_active=False, reason="Customer no longer orders"
             )
     _run_hooks("after_orders", ctx)
+    # The months of history told their owners long ago: each user starts with only today's notices unread.
+    notifications.notifications_mark_read_before(before=now)
     ctx.counts.update(_demo_change_requests(rng, actors))
     return DemoSummary(
         customers=len(customer_list),

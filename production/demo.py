@@ -68,6 +68,46 @@ WORK_CENTERS = (
     ("PACK", "Packing and dispatch", 2, "1.00", _day_shift()),
 )
 
+# Chinese names of the demo's operations (shown on Chinese pages; migration 0011 fills older databases).
+OPERATION_NAMES_ZH = {
+    "Assemble cabinet": "机柜装配",
+    "Assemble console": "操作台装配",
+    "Bend body and door": "柜体及柜门折弯",
+    "Bend box": "箱体折弯",
+    "Bend door": "柜门折弯",
+    "Bend panels": "面板折弯",
+    "Bundle and palletise": "打捆并码托",
+    "Crimp fittings": "接头扣压",
+    "Crimp fittings, set elbow angle": "接头扣压并定弯头角度",
+    "Crimp flange fittings": "法兰接头扣压",
+    "Cut and skive": "切管及剥胶",
+    "Cut blanks": "下料切割",
+    "Cut desk and pedestal": "台面及底座切割",
+    "Cut door and gland plate": "柜门及密封板切割",
+    "Cut frame and panels": "框架及面板切割",
+    "Cut kit hoses": "套件软管切割",
+    "Cut sleeves": "保护套切割",
+    "Cut to length": "定长切割",
+    "Die cut": "模切",
+    "Die cut inserts": "内衬模切",
+    "Fit door, seal and lock": "安装柜门、密封条及门锁",
+    "Flexo print": "柔版印刷",
+    "Fold and glue": "折叠糊盒",
+    "Glue joint": "糊边",
+    "Glue trays": "托盘糊盒",
+    "Kit and label": "配套并贴标",
+    "Pack": "包装",
+    "Palletise": "码托",
+    "Powder coat": "粉末喷涂",
+    "Pressure test": "压力测试",
+    "Pressure test with certificate": "压力测试并出具证书",
+    "Print sheets": "印刷纸张",
+    "Slot and cut": "开槽切割",
+    "Weld corners": "焊接边角",
+    "Weld frame": "焊接框架",
+    "Weld pedestal": "焊接底座",
+}
+
 # SKU → (lot size or None, [(work center, operation, setup minutes, run minutes per unit), ...])
 ROUTINGS: dict[str, tuple[int | None, list[tuple[str, str, int, str]]]] = {
     "ENCL-WM-400": (
@@ -292,6 +332,7 @@ def master_data(ctx: DemoContext) -> None:
                     {
                         "sequence": (index + 1) * 10,
                         "name": name,
+                        "name_zh": OPERATION_NAMES_ZH.get(name, ""),
                         "work_center": centers[center],
                         "setup_minutes": setup,
                         "run_minutes_per_unit": run,

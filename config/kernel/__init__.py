@@ -15,6 +15,8 @@ from config.kernel.errors import (
     ValidationFailed,
 )
 from config.kernel.history import stamp
+from config.kernel.messages import Message, define, message, message_text
+from config.kernel.names import localized, unit_label
 from config.kernel.permissions import Actor, Policy, actor_name, allowed, refused, require
 
 __all__ = [
@@ -22,6 +24,7 @@ __all__ = [
     "ApplicationError",
     "Conflict",
     "Forbidden",
+    "Message",
     "Policy",
     "StaleObject",
     "TransitionNotAllowed",
@@ -29,12 +32,17 @@ __all__ = [
     "actor_name",
     "allowed",
     "deferred",
+    "define",
     "events",
+    "localized",
+    "message",
+    "message_text",
     "publish",
     "publish_many",
     "refused",
     "require",
     "stamp",
     "subscribe",
+    "unit_label",
     "unsubscribe",
 ]

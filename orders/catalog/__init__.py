@@ -15,7 +15,14 @@ from orders.catalog.services import (
     product_family_update,
     product_update,
 )
-from orders.catalog.specs import schema_errors, spec_display, spec_fields, spec_value_errors
+from orders.catalog.specs import (
+    schema_errors,
+    spec_display,
+    spec_fields,
+    spec_text,
+    spec_value_errors,
+    spec_value_label,
+)
 
 __all__ = [
     "CUSTOMER_FIELDS",
@@ -34,5 +41,7 @@ __all__ = [
     "spec_display",
     "spec_fields",
     "spec_form_field",
+    "spec_text",
     "spec_value_errors",
+    "spec_value_label",
 ]

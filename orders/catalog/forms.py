@@ -59,7 +59,7 @@ def spec_form_field(meta: dict[str, Any]) -> SpecFormField:
     if meta["enum"]:
         mapping = {str(value): value for value in meta["enum"]}
         field = SpecChoiceField(
-            choices=[("", "—"), *((key, key) for key in mapping)],
+            choices=[("", "—"), *((str(value), label) for value, label in meta["choices"])],
             coerce=mapping.__getitem__,
             empty_value=None,
             **common,
@@ -76,7 +76,8 @@ def spec_form_field(meta: dict[str, Any]) -> SpecFormField:
             field = SpecNumberField(widget=forms.NumberInput(attrs={**attrs, "step": "any"}), **common)
     else:
         field = SpecTextField(**common)
-    field.spec_required = meta["required"]
+    # Required outright, or when another attribute has a value (the hint says when).
+    field.spec_required = meta["required"] or bool(meta.get("required_when"))
     field.unit = meta["unit"]
     field.spec_name = meta["name"]
     return field

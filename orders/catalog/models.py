@@ -11,6 +11,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from config.history import HistoricalRecords
+from config.kernel.names import localized
 
 
 class CustomerTier(models.TextChoices):
@@ -94,6 +95,8 @@ class CustomerContact(models.Model):
 class ProductFamily(models.Model):
     code = models.CharField(_("code"), max_length=32, unique=True)
     name = models.CharField(_("name"), max_length=120)
+    # The name on Chinese pages (the English name when empty).
+    name_zh = models.CharField(_("Chinese name"), max_length=120, blank=True, default="", db_default="")
     description = models.TextField(_("description"), blank=True)
     # JSON Schema (draft 2020-12) of the structured spec attributes an order line of this family carries.
     spec_schema = models.JSONField(_("spec schema"), default=dict, blank=True)
@@ -106,12 +109,18 @@ class ProductFamily(models.Model):
         ordering = ["code"]
 
     def __str__(self) -> str:
-        return self.name
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        return localized(self.name, self.name_zh)
 
 
 class Product(models.Model):
     sku = models.CharField(_("SKU"), max_length=64, unique=True)
     name = models.CharField(_("name"), max_length=200)
+    # The name on Chinese pages and a Chinese customer's tracking page (the English name when empty).
+    name_zh = models.CharField(_("Chinese name"), max_length=200, blank=True, default="", db_default="")
     family = models.ForeignKey(
         ProductFamily, on_delete=models.PROTECT, related_name="products", verbose_name=_("product family")
     )
@@ -126,4 +135,8 @@ class Product(models.Model):
         ordering = ["sku"]
 
     def __str__(self) -> str:
-        return f"{self.sku} · {self.name}"
+        return f"{self.sku} · {self.display_name}"
+
+    @property
+    def display_name(self) -> str:
+        return localized(self.name, self.name_zh)

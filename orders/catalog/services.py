@@ -66,12 +66,15 @@ def product_family_create(
     name: str,
     spec_schema: dict[str, Any] | None = None,
     description: str = "",
+    name_zh: str = "",
     reason: StrOrPromise = "",
 ) -> ProductFamily:
     require(actor, "orders.add_productfamily", action="product_family_create", target=code)
     spec_schema = spec_schema or {"type": "object", "properties": {}}
     _check_family_schema(spec_schema)
-    family = ProductFamily(code=code, name=name, description=description, spec_schema=spec_schema)
+    family = ProductFamily(
+        code=code, name=name, name_zh=name_zh, description=description, spec_schema=spec_schema
+    )
     _save(family, actor=actor, reason=reason or _("Product family created"))
     return family
 
@@ -84,7 +87,7 @@ def product_family_update(
     family = ProductFamily.objects.select_for_update().get(pk=family.pk)
     if "spec_schema" in data:
         _check_family_schema(data["spec_schema"])
-    for key in ("code", "name", "description", "spec_schema"):
+    for key in ("code", "name", "name_zh", "description", "spec_schema"):
         if key in data:
             setattr(family, key, data[key])
     _save(family, actor=actor, reason=reason or _("Product family updated"))
@@ -100,10 +103,11 @@ def product_create(
     family: ProductFamily,
     unit: str = "pcs",
     is_active: bool = True,
+    name_zh: str = "",
     reason: StrOrPromise = "",
 ) -> Product:
     require(actor, "orders.add_product", action="product_create", target=sku)
-    product = Product(sku=sku, name=name, family=family, unit=unit, is_active=is_active)
+    product = Product(sku=sku, name=name, name_zh=name_zh, family=family, unit=unit, is_active=is_active)
     _save(product, actor=actor, reason=reason or _("Product created"))
     return product
 
@@ -114,7 +118,7 @@ def product_update(
 ) -> Product:
     require(actor, "orders.change_product", action="product_update", target=product.sku)
     product = Product.objects.select_for_update().get(pk=product.pk)
-    for key in ("sku", "name", "family", "unit", "is_active"):
+    for key in ("sku", "name", "name_zh", "family", "unit", "is_active"):
         if key in data:
             setattr(product, key, data[key])
     _save(product, actor=actor, reason=reason or _("Product updated"))

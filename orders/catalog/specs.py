@@ -97,40 +97,118 @@ def spec_value_errors(schema: dict, values: Any) -> dict[str, list[str]]:
     return errors
 
 
-def spec_fields(schema: dict) -> list[dict]:
-    """The attributes of a schema in display order, with a label in the active language.
+def _language() -> str:
+    return (get_language() or "en").lower()
 
-    A property may carry `x-title` ({"zh-hans": "材质"}) beside its English `title`.
+
+def _localized(texts: Any, fallback: str) -> str:
+    """`texts` ({"en": …, "zh-hans": …}) in the active language, else English, else `fallback`."""
+    if not isinstance(texts, dict):
+        return fallback
+    return str(texts.get(_language()) or texts.get("en") or fallback)
+
+
+def value_label(prop: dict, value: Any) -> str:
+    """An allowed value of a property as people read it, in the active language.
+
+    A property may carry `x-enum-labels` ({"steel_dc01": {"en": "Steel DC01", "zh-hans": "冷轧钢 DC01"}});
+    a value without a label reads as itself (a code only the API and export code columns show).
     """
-    language = (get_language() or "en").lower()
+    labels = prop.get("x-enum-labels") or {}
+    return _localized(labels.get(str(value)), str(value))
+
+
+def _conditions(schema: dict) -> dict[str, list[tuple[str, Any]]]:
+    """Attributes required only when another has a value: {"ral_colour": [("finish", "powder_coat")]}.
+
+    Read from `if`/`then` (top level or in `allOf`) where `if` names constant values.
+    """
+    found: dict[str, list[tuple[str, Any]]] = {}
+    for part in [schema, *(schema.get("allOf") or [])]:
+        condition, then = part.get("if"), part.get("then")
+        if not isinstance(condition, dict) or not isinstance(then, dict):
+            continue
+        consts = [
+            (name, prop["const"])
+            for name, prop in (condition.get("properties") or {}).items()
+            if isinstance(prop, dict) and "const" in prop
+        ]
+        for name in then.get("required") or []:
+            found.setdefault(name, []).extend(consts)
+    return found
+
+
+def spec_fields(schema: dict) -> list[dict]:
+    """The attributes of a schema in display order, with labels in the active language.
+
+    A property may carry `x-title` ({"zh-hans": "材质"}) beside its English `title`, `x-description`
+    beside its `description`, `x-enum-labels` for its allowed values (see value_label) and `examples`
+    (the import template's example row takes the first).
+    """
     required = set(schema.get("required") or [])
+    conditions = _conditions(schema)
+    properties = schema.get("properties") or {}
     fields = []
-    for name, prop in (schema.get("properties") or {}).items():
+    for name, prop in properties.items():
         titles = prop.get("x-title") or {}
+        enum = prop.get("enum")
+        description = _localized(prop.get("x-description"), prop.get("description", ""))
+        required_when = [
+            _("Required when %(attribute)s is %(value)s.")
+            % {
+                "attribute": _localized((properties.get(other) or {}).get("x-title"), "")
+                or (properties.get(other) or {}).get("title")
+                or other,
+                "value": value_label(properties.get(other) or {}, value),
+            }
+            for other, value in conditions.get(name, [])
+        ]
         fields.append(
             {
                 "name": name,
-                "label": titles.get(language) or prop.get("title") or name,
+                "label": titles.get(_language()) or prop.get("title") or name,
                 "type": prop.get("type", "string"),
-                "enum": prop.get("enum"),
+                "enum": enum,
+                "choices": [(value, value_label(prop, value)) for value in enum] if enum else None,
                 "minimum": prop.get("minimum"),
                 "maximum": prop.get("maximum"),
                 "unit": prop.get("x-unit", ""),
-                "description": prop.get("description", ""),
+                "description": description or " ".join(required_when),
                 "required": name in required,
+                # Required only when another attribute has a value (marked, and said in the hint).
+                "required_when": required_when,
                 "default": prop.get("default"),
+                "examples": prop.get("examples") or [],
             }
         )
     return fields
 
 
+def spec_value_label(schema: dict, name: str, value: Any) -> Any:
+    """One spec value for reading: its label if the schema gives one, else the value itself."""
+    prop = (schema.get("properties") or {}).get(name)
+    if not prop or isinstance(value, bool) or not prop.get("x-enum-labels"):
+        return value
+    return value_label(prop, value)
+
+
 def spec_display(schema: dict, values: dict) -> list[tuple[str, Any]]:
-    """(label, value) pairs for reading an order line's spec attributes."""
+    """(label, value) pairs for reading an order line's spec attributes, values by their labels."""
     labels = {field["name"]: field for field in spec_fields(schema)}
     shown = []
     for name, value in (values or {}).items():
         field = labels.get(name)
         label = field["label"] if field else name
         unit = field["unit"] if field else ""
-        shown.append((label, f"{value} {unit}".strip() if unit else value))
+        readable = spec_value_label(schema, name, value)
+        shown.append((label, f"{readable} {unit}".strip() if unit else readable))
     return shown
+
+
+def spec_text(schema: dict, values: dict) -> str:
+    """A line's spec attributes on one line of text: "Material: Steel DC01, Finish: Powder coat"."""
+
+    def readable(value: Any) -> Any:
+        return (_("Yes") if value else _("No")) if isinstance(value, bool) else value
+
+    return ", ".join(f"{label}: {readable(value)}" for label, value in spec_display(schema, values))

@@ -18,7 +18,7 @@ from rest_framework.reverse import reverse
 from rest_framework.routers import DefaultRouter
 
 from config.api import ErrorResponseSerializer
-from config.kernel import allowed, refused
+from config.kernel import allowed, message_text, refused
 from config.kernel.errors import ValidationFailed
 from orders.change_requests import OPS, decisions, policies, proposals, selectors
 from orders.change_requests.models import ChangeOrigin, ChangeRequest, ChangeRequestStatus, Disposition
@@ -27,11 +27,18 @@ from orders.sales import orders_visible_to
 ERROR = ErrorResponseSerializer
 
 
+class StoredTextField(serializers.CharField):
+    """A stored comment: the system's (a message code and parameters) read in the request's language."""
+
+    def to_representation(self, value: object) -> str:
+        return message_text(str(value or ""))
+
+
 class DecisionSerializer(serializers.Serializer):
     action = serializers.CharField()
     role = serializers.CharField()
     by = serializers.SerializerMethodField()
-    comment = serializers.CharField()
+    comment = StoredTextField()
     at = serializers.DateTimeField(source="created_at")
 
     def get_by(self, decision) -> str | None:

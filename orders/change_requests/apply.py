@@ -147,6 +147,4 @@ def _apply_to_order(
         )
         .exclude(pk=cr.pk)
     ):
-        records.supersede(
-            other, order, by=_("%(number)s was applied first") % {"number": cr.number}, actor=actor
-        )
+        records.supersede(other, order, by=cr.number, actor=actor)

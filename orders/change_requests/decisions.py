@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from config.kernel import Actor, Conflict, Forbidden, ValidationFailed, allowed
+from config.kernel import Actor, Conflict, Forbidden, ValidationFailed, allowed, define, message
 from config.kernel import events as domain_events
 from orders.change_requests import records
 from orders.change_requests.apply import change_request_apply
@@ -30,6 +30,9 @@ from orders.sales.models import SalesOrder
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
+
+# An approval without a comment is recorded by name, read in each reader's language.
+APPROVED = define("cr.approved", gettext_lazy("Approved"))
 
 
 def _require_rules_of_today(cr: ChangeRequest, order: SalesOrder) -> None:
@@ -101,7 +104,7 @@ def change_request_approve(
         cr.approve()
         cr.decided_at = timezone.now()
         cr.decided_by = actor
-    records.save(cr, actor=actor, reason=comment or _("Approved"))
+    records.save(cr, actor=actor, reason=comment or message(APPROVED))
     records.decide(cr, action=DecisionAction.APPROVED, role=role, actor=actor, comment=comment)
     if complete:
         records.publish_event(

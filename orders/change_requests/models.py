@@ -11,6 +11,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django_fsm import FSMField, transition
 
 from config.history import HistoricalRecords
@@ -196,7 +197,8 @@ class ChangeRequest(models.Model):
 
 
 class DecisionAction(models.TextChoices):
-    CREATED = "created", _("Created")
+    # The step "created" (已创建), not the column "Created" (创建时间): the same English word.
+    CREATED = "created", pgettext_lazy("change request step", "Created")
     SUBMITTED = "submitted", _("Submitted")
     APPROVED = "approved", _("Approved")
     REJECTED = "rejected", _("Rejected")

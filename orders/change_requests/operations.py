@@ -21,12 +21,12 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, TypedDict, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, NotRequired, TypedDict, TypeVar
 
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, override
 
 from config.kernel import stamp
 from orders.catalog import spec_value_errors
@@ -85,11 +85,18 @@ Change = SetQuantity | SetDate | SetLineDueDate | SetSpec | AddLine | RemoveLine
 
 
 class DiffRow(TypedDict):
+    """One proposed change, stored with the request's impact: read through orders.sales.diff_row_display,
+    which renders it in the reader's language (subject from line_no, field through the catalogue, spec
+    attributes by their labels)."""
+
     op: str
     subject: str
-    field: str
+    field: str  # the catalogue's English text (its msgid)
     old: str
     new: str
+    line_no: NotRequired[int | None]
+    old_spec: NotRequired[dict[str, Any]]
+    new_spec: NotRequired[dict[str, Any]]
 
 
 C = TypeVar("C")
@@ -141,10 +148,23 @@ class Operation(Generic[C]):
         return None
 
     def diff(self, change: C, *, order: SalesOrder, line: OrderLine | None) -> DiffRow:
-        subject = _("line %(no)s") % {"no": line.line_no} if line is not None else _("order")
-        compared = self.compare(change, order=order, line=line)
-        label, old, new = compared if compared is not None else (str(self.label), NOTHING, NOTHING)
-        return {"op": self.op, "subject": str(subject), "field": str(label), "old": str(old), "new": str(new)}
+        # Stored language-neutral: English labels are the catalogue's msgids, translated when read.
+        with override("en"):
+            subject = f"line {line.line_no}" if line is not None else "order"
+            compared = self.compare(change, order=order, line=line)
+            label, old, new = compared if compared is not None else (str(self.label), NOTHING, NOTHING)
+        row: DiffRow = {
+            "op": self.op,
+            "subject": subject,
+            "field": str(label),
+            "old": str(old),
+            "new": str(new),
+            "line_no": line.line_no if line is not None else None,
+        }
+        if line is not None and self.op == "set_spec":
+            row["old_spec"] = dict(line.spec_values)
+            row["new_spec"] = dict(change["spec_values"])  # type: ignore[index]
+        return row
 
     def impact(self, change: C, *, order: SalesOrder) -> list[str]:
         """Codes of the reasons this change itself needs a production manager (impact.MANAGER_REASONS)."""

@@ -13,7 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from config.kernel import Conflict, StaleObject, ValidationFailed, allowed, refused, require
+from config.kernel import Conflict, StaleObject, ValidationFailed, allowed, message, refused, require
 from config.kernel import events as domain_events
 from orders.change_requests import records
 from orders.change_requests.impact import Impact, analyse, disposition_choices, manager_reasons
@@ -180,7 +180,7 @@ def _submit(cr: ChangeRequest, order: SalesOrder, *, actor: User, impact: Impact
     cr.needs_manager = bool(reasons)
     cr.submit()
     cr.submitted_at = timezone.now()
-    records.save(cr, actor=actor, reason=_("Submitted: %(reason)s") % {"reason": cr.reason})
+    records.save(cr, actor=actor, reason=message(records.SUBMITTED, reason=cr.reason))
     records.decide(cr, action=DecisionAction.SUBMITTED, role=DecisionRole.REQUESTER, actor=actor)
     records.publish_event(
         cr,
@@ -242,6 +242,6 @@ def change_request_rebase(*, actor: User, change_request: ChangeRequest | int) -
             action=DecisionAction.REBASED,
             role=DecisionRole.REQUESTER,
             actor=actor,
-            comment=_("Re-based as %(number)s") % {"number": copy.number},
+            comment=message(records.REBASED, number=copy.number),
         )
     return copy

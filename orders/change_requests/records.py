@@ -13,8 +13,9 @@ from typing import TYPE_CHECKING, Any
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from config.kernel import Conflict, TransitionNotAllowed, publish, stamp
+from config.kernel import Conflict, Message, TransitionNotAllowed, define, message, publish, stamp
 from config.kernel import events as domain_events
 from orders.change_requests.models import (
     ChangeRequest,
@@ -27,6 +28,18 @@ from orders.sales.models import SalesOrder
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
+
+
+# What the system writes in a request's history and decisions: stored as codes, read in the reader's language.
+SUBMITTED = define("cr.submitted", gettext_lazy("Submitted: %(reason)s"))
+REBASED = define("cr.rebased", gettext_lazy("Re-based as %(number)s"))
+# The decision row says "Superseded" already: its comment says only why.
+SUPERSEDED_WHY = define(
+    "cr.superseded.why",
+    gettext_lazy("order %(number)s is at revision %(revision)s (this request was made on %(base)s)"),
+)
+SUPERSEDED = define("cr.superseded", gettext_lazy("Superseded: %(why)s"))
+SUPERSEDED_BY = define("cr.superseded.by", gettext_lazy("%(why)s; %(number)s was applied first"))
 
 
 def next_number() -> str:
@@ -42,17 +55,19 @@ def lock(change_request: ChangeRequest | int) -> tuple[SalesOrder, ChangeRequest
     return order, cr
 
 
-def decide(cr: ChangeRequest, *, action: str, role: str, actor: User | None, comment: str = "") -> None:
+def decide(
+    cr: ChangeRequest, *, action: str, role: str, actor: User | None, comment: str | Message = ""
+) -> None:
     ChangeRequestDecision.objects.create(
         change_request=cr,
         action=action,
         role=role,
         actor=actor if getattr(actor, "pk", None) else None,
-        comment=comment,
+        comment=comment.stored() if isinstance(comment, Message) else comment,
     )
 
 
-def save(cr: ChangeRequest, *, actor: User | None, reason: str) -> None:
+def save(cr: ChangeRequest, *, actor: User | None, reason: str | Message) -> None:
     stamp(cr, actor=actor, reason=reason)
     cr.save()
 
@@ -97,23 +112,17 @@ def supersede(cr: ChangeRequest, order: SalesOrder, *, by: str, actor: User) -> 
     previous_status = cr.status
     cr.supersede()
     cr.decided_at = cr.decided_at or timezone.now()
-    reason = _(
-        "Superseded: order %(number)s is at revision %(revision)s (this request was made on %(base)s)"
-    ) % {
-        "number": order.number,
-        "revision": order.revision,
-        "base": cr.base_revision,
-    }
-    if by:
-        reason = f"{reason}; {by}"
-    save(cr, actor=None, reason=reason)
-    decide(cr, action=DecisionAction.SUPERSEDED, role=DecisionRole.SYSTEM, actor=None, comment=reason)
+    why = message(SUPERSEDED_WHY, number=order.number, revision=order.revision, base=cr.base_revision)
+    if by:  # the number of the request applied first
+        why = message(SUPERSEDED_BY, why=why, number=by)
+    save(cr, actor=None, reason=message(SUPERSEDED, why=why))
+    decide(cr, action=DecisionAction.SUPERSEDED, role=DecisionRole.SYSTEM, actor=None, comment=why)
     publish_event(
         cr,
         order,
         domain_events.ChangeRequestSuperseded,
         actor=actor,
-        reason=reason,
+        reason=str(message(SUPERSEDED, why=why)),
         decided_by_id=None,
         previous_status=previous_status,
     )

@@ -34,7 +34,7 @@ from orders.change_requests.forms import (
 )
 from orders.change_requests.impact import MANAGER_REASONS
 from orders.change_requests.models import OPEN_CR_STATUSES, ChangeRequest, ChangeRequestStatus, Disposition
-from orders.sales import order_get
+from orders.sales import diff_row_display, order_get
 from orders.sales.models import SalesOrder
 
 if TYPE_CHECKING:
@@ -203,6 +203,11 @@ def detail(request: AuthenticatedRequest, number: str) -> HttpResponse:
     diff = cr.impact.get("diff") if cr.status != ChangeRequestStatus.DRAFT else None
     if diff is None:
         diff = operations.change_diff(order=cr.order, changes=cr.changes)
+    schemas = {
+        line.line_no: line.product.family.spec_schema or {}
+        for line in cr.order.lines.select_related("product__family")
+    }
+    diff = [diff_row_display(dict(row), schemas) for row in diff]
     actions = decisions.available_actions(cr, request.user)
     context = {
         "cr": cr,

@@ -93,8 +93,10 @@ def _example_row(headers: list[str]) -> list[Any]:
         "quantity": 10,
     }
     if product:
+        # The first allowed value, the schema's own example, or the minimum: a row that passes the checks
+        # (a powder-coated enclosure needs its RAL colour, which the schema's `examples` gives).
         for attribute in spec_fields(product.family.spec_schema or {}):
-            value = (attribute["enum"] or [None])[0]
+            value = (attribute["enum"] or attribute["examples"] or [None])[0]
             if value is None and attribute["type"] in ("number", "integer"):
                 value = attribute["minimum"] if attribute["minimum"] is not None else 1
             if value is not None:
@@ -152,11 +154,15 @@ def template_file(fmt: str) -> tuple[bytes, str]:
                 f"{family.code} · {family.name}",
                 attribute["label"],
                 attribute["type"],
-                ", ".join(str(v) for v in attribute["enum"] or []),
+                # The codes go in the cells; the labels say what each code means.
+                ", ".join(
+                    f"{value} ({label})" if str(value) != label else str(value)
+                    for value, label in attribute["choices"] or []
+                ),
                 attribute["unit"],
                 attribute["minimum"],
                 attribute["maximum"],
-                _("yes") if attribute["required"] else "",
+                _("yes") if attribute["required"] else " ".join(attribute["required_when"]),
             ],
         )
     products = workbook.create_sheet("Products")

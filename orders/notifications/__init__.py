@@ -7,6 +7,11 @@ tasks in orders/tasks.py. The inbox and preference services are for this package
 """
 
 from orders.notifications.routes import ROUTED_EVENTS
-from orders.notifications.services import deliveries_due, delivery_send, on_event
+from orders.notifications.services import (
+    deliveries_due,
+    delivery_send,
+    notifications_mark_read_before,
+    on_event,
+)
 
-__all__ = ["ROUTED_EVENTS", "deliveries_due", "delivery_send", "on_event"]
+__all__ = ["ROUTED_EVENTS", "deliveries_due", "delivery_send", "notifications_mark_read_before", "on_event"]

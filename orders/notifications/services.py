@@ -32,6 +32,7 @@ from django.utils.translation import gettext as _
 
 from config.kernel.errors import ValidationFailed
 from config.kernel.events import MesChangesUnacknowledged, OrderEvent
+from config.kernel.messages import Message, defined, message_text
 from orders.notifications.models import (
     Channel,
     ChatStyle,
@@ -137,6 +138,9 @@ class NoticeParams(TypedDict):
     comment: str
     system: str
     since: str
+    # Codes of the exception's kind and severity: `exception` and `severity` are read from them.
+    exception_kind: str
+    severity_code: str
 
 
 def _params(event: OrderEvent) -> NoticeParams:
@@ -156,7 +160,33 @@ def _params(event: OrderEvent) -> NoticeParams:
         "comment": str(data.get("comment") or "")[:500],
         "system": str(data.get("system_name") or ""),
         "since": str(data.get("delivered_at") or "")[:19].replace("T", " "),
+        "exception_kind": str(data.get("kind") or ""),
+        "severity_code": str(data.get("severity") or ""),
     }
+
+
+# Notices that ask for an action, and the events after which nobody needs to act on them any more.
+SETTLED_BY = {
+    "change_request.submitted": (
+        "change_request.approved",
+        "change_request.rejected",
+        "change_request.withdrawn",
+        "change_request.superseded",
+    ),
+}
+
+
+def _settle(event: OrderEvent) -> None:
+    """A request that no longer waits for approval: its "waits for your approval" notices are done (read).
+
+    Matched by the request's number among the notices of the same order.
+    """
+    number = str((event.data or {}).get("change_request_number", ""))
+    asking = [asked for asked, settling in SETTLED_BY.items() if event.type in settling]
+    if number and asking:
+        Notification.objects.filter(
+            order_id=event.order.pk, event__in=asking, params__change_request=number, read_at__isnull=True
+        ).update(read_at=timezone.now())
 
 
 def on_event(event: OrderEvent) -> None:
@@ -165,6 +195,7 @@ def on_event(event: OrderEvent) -> None:
 
     Nobody is told of their own action.
     """
+    _settle(event)
     params: NoticeParams | None = None
     for route_name, ids in _audiences(event):
         recipients = [pk for pk in dict.fromkeys(ids) if pk and pk != event.actor_id]
@@ -179,12 +210,41 @@ def on_event(event: OrderEvent) -> None:
             notify(recipient=user, event=route_name, params=params, link=link, order=event.order)
 
 
+def _readable(params: Mapping[str, object]) -> dict[str, object]:
+    """The parameters in the active language: codes by their labels, stored messages rendered; notices
+    stored before the codes keep their text, through the catalogue when it is one of its English texts."""
+    values = dict(params)
+    for key, code_key, prefix in (
+        ("exception", "exception_kind", "production.exception_kind."),
+        ("severity", "severity_code", "production.severity."),
+    ):
+        code = str(values.get(code_key) or "")
+        if code and defined(prefix + code):
+            values[key] = str(Message(prefix + code))
+        elif values.get(key):
+            values[key] = translation.gettext(str(values[key]))
+    if isinstance(values.get("reason"), str):
+        values["reason"] = message_text(str(values["reason"]))
+    return values
+
+
+def _fill(template: str, values: Mapping[str, object]) -> str:
+    # "Customer Acme Co., Ltd.. Reason" never: a value ending in a full stop takes the template's place.
+    for key, value in values.items():
+        text = str(value)
+        for stop in (".", "。"):
+            if text.endswith(stop):
+                template = template.replace(f"%({key})s{stop}", f"%({key})s")
+    return template % values
+
+
 def render_text(event: str, params: Mapping[str, object], *, language: str | None = None) -> tuple[str, str]:
     """Title and body of an event's notice, in `language` (or the active one)."""
     route = ROUTES[event]
     with translation.override(language) if language else contextlib.nullcontext():
+        values = _readable(params)
         try:
-            return str(route.title) % params, (str(route.body) % params).strip()
+            return _fill(str(route.title), values), _fill(str(route.body), values).strip()
         except (KeyError, TypeError, ValueError):
             return str(route.title), ""
 
@@ -401,6 +461,11 @@ def notification_mark_read(*, user: User, notification_id: int) -> Notification 
         Notification.objects.filter(pk=notification.pk, read_at__isnull=True).update(read_at=timezone.now())
         notification.refresh_from_db(fields=["read_at"])
     return notification
+
+
+def notifications_mark_read_before(*, before: dt.datetime) -> int:
+    """Mark every notice written before `before` read (the demo's history: nobody starts with 88 unread)."""
+    return Notification.objects.filter(created_at__lt=before, read_at__isnull=True).update(read_at=before)
 
 
 def notifications_mark_all_read(*, user: User) -> int:

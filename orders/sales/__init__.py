@@ -24,6 +24,7 @@ from orders.sales.rules import CleanedLine, FieldErrors, LineInput, NewLine, par
 from orders.sales.saved_filters import filter_query, saved_filter_delete, saved_filter_save, saved_filters_of
 from orders.sales.selectors import (
     HistoryEntry,
+    diff_row_display,
     order_detail_queryset,
     order_get,
     order_history,
@@ -68,6 +69,7 @@ __all__ = [
     "OrderRef",
     "OrderSnapshot",
     "current_lines",
+    "diff_row_display",
     "filter_query",
     "loaded_lines",
     "order_cancel",

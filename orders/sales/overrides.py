@@ -17,9 +17,9 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext, ngettext_lazy
 
-from config.kernel import Actor, Forbidden, ValidationFailed, refused
+from config.kernel import Actor, Forbidden, Message, ValidationFailed, define, message, refused
 from orders.providers import OrderWork, WorkOrderState, order_work
 from orders.sales.models import SalesOrder
 from orders.sales.policies import OVERRIDE_PROGRESS, may_transition
@@ -131,9 +131,45 @@ def check_override(
     return work
 
 
-def override_reason(name: str, reason: str, work: OrderWork) -> str:
+# The history's reason of an override, stored as codes and read in the reader's language.
+OVERRIDE = define("order.override", gettext_lazy("Override by hand: %(reason)s (%(summary)s)"))
+NO_WORK = define(
+    "order.override.no_work",
+    gettext_lazy("The order has no work orders: nothing was made through the plant."),
+)
+NOT_STARTED = define(
+    "order.override.not_started", gettext_lazy("No work order has started (%(count)s planned or released).")
+)
+NONE_COMPLETED = define(
+    "order.override.none_completed", gettext_lazy("No work order was completed: nothing was made.")
+)
+UNFINISHED = define(
+    "order.override.unfinished",
+    ngettext_lazy(
+        "%(count)s of %(total)s work order is unfinished: %(list)s.",
+        "%(count)s of %(total)s work orders are unfinished: %(list)s.",
+        "total",
+    ),
+)
+
+
+def _summary_message(name: str, work: OrderWork) -> Message:
+    """unfinished_summary as a stored message."""
+    if not work.work_orders:
+        return message(NO_WORK)
+    if name == "start_production":
+        return message(NOT_STARTED, count=len(work.work_orders))
+    unfinished = work.unfinished
+    if not unfinished:
+        return message(NONE_COMPLETED)
+    return message(
+        UNFINISHED,
+        count=len(unfinished),
+        total=len(work.work_orders),
+        list="; ".join(work_order_text(work_order) for work_order in unfinished),
+    )
+
+
+def override_reason(name: str, reason: str, work: OrderWork) -> Message:
     """The history's reason of an override: the user's reason and what was unfinished when it was made."""
-    return _("Override by hand: %(reason)s (%(summary)s)") % {
-        "reason": reason.strip(),
-        "summary": unfinished_summary(name, work),
-    }
+    return message(OVERRIDE, reason=reason.strip(), summary=_summary_message(name, work))

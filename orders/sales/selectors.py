@@ -20,6 +20,8 @@ from django.db.models import (
 from django.http import Http404
 from django.utils.translation import gettext as _
 
+from config.kernel import message_text
+from orders.catalog import spec_text
 from orders.catalog.models import Customer, Product
 from orders.sales import policies
 from orders.sales.models import OrderLine, SalesOrder
@@ -223,7 +225,7 @@ def _entries_for(records: list, model: Any, subject_of, related: dict) -> list[H
             HistoryEntry(
                 when=record.history_date,
                 user=record.history_user.get_username() if record.history_user_id else _("system"),
-                reason=record.history_change_reason or "",
+                reason=message_text(record.history_change_reason),
                 subject=subject_of(record),
                 kind=record.history_type,
                 changes=changes,
@@ -237,7 +239,8 @@ def _entries_for(records: list, model: Any, subject_of, related: dict) -> list[H
 def order_history(*, order: SalesOrder) -> list[HistoryEntry]:
     """The order's timeline, newest first: who changed what, when and why (order, lines, change requests).
 
-    Four queries whatever the length of the history (five once released: its change requests).
+    Four queries whatever the length of the history (six once released: its lines' spec schemas and its
+    change requests).
     """
     order_records = list(order.history.select_related("history_user").all())
     line_records = list(OrderLine.history.select_related("history_user").filter(order_id=order.pk))
@@ -260,6 +263,10 @@ def _change_request_entries(order: SalesOrder) -> list[HistoryEntry]:
     # Change requests are a package above this one (they import it): looked up by name, not imported.
     decision_model = apps.get_model("orders", "ChangeRequestDecision")
     entries = []
+    schemas = {
+        line.line_no: line.product.family.spec_schema or {}
+        for line in OrderLine.objects.filter(order=order).select_related("product__family")
+    }
     decisions = decision_model.objects.filter(change_request__order=order).select_related(
         "change_request", "actor"
     )
@@ -267,11 +274,13 @@ def _change_request_entries(order: SalesOrder) -> list[HistoryEntry]:
         cr = decision.change_request
         changes = []
         if decision.action in ("submitted", "applied"):
-            diff = cr.impact.get("diff", [])
-            changes = [(f"{row['subject']} · {row['field']}", row["old"], row["new"]) for row in diff]
-        reason = decision.get_action_display()
+            shown = [diff_row_display(row, schemas) for row in cr.impact.get("diff", [])]
+            changes = [(f"{row['subject']} · {row['field']}", row["old"], row["new"]) for row in shown]
+        reason = str(decision.get_action_display())
         if decision.comment:
-            reason = f"{reason}: {decision.comment}"
+            # Old rows stored the comment "Superseded: …" beside the action "Superseded": said once.
+            comment = message_text(decision.comment).removeprefix("Superseded: ")
+            reason = f"{reason}: {comment}"
         entries.append(
             HistoryEntry(
                 when=decision.created_at,
@@ -284,3 +293,31 @@ def _change_request_entries(order: SalesOrder) -> list[HistoryEntry]:
             )
         )
     return entries
+
+
+def diff_row_display(row: dict[str, Any], schemas: dict[int, dict]) -> dict[str, str]:
+    """A change request's proposed change (operations.DiffRow) in the reader's language.
+
+    `schemas`: the spec schema of each line by line_no (spec attributes read by their labels). Rows stored
+    before diffs were language-neutral keep their text, translated when it is a catalogue text.
+    """
+    line_no = row.get("line_no")
+    subject = str(row.get("subject") or "")
+    if line_no is None and subject.startswith("line ") and subject[5:].isdigit():
+        line_no = int(subject[5:])
+    if line_no is not None:
+        subject = _("line %(no)s") % {"no": line_no}
+    elif subject:
+        subject = _(subject)
+    old, new = str(row.get("old", "")), str(row.get("new", ""))
+    if "old_spec" in row or "new_spec" in row:
+        schema = schemas.get(line_no or 0) or {}
+        old = spec_text(schema, row.get("old_spec") or {}) or "—"
+        new = spec_text(schema, row.get("new_spec") or {}) or "—"
+    return {
+        "op": str(row.get("op", "")),
+        "subject": subject,
+        "field": _(row["field"]) if row.get("field") else "",
+        "old": old,
+        "new": new,
+    }

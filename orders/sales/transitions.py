@@ -37,7 +37,17 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_fsm import can_proceed
 
-from config.kernel import Actor, Forbidden, TransitionNotAllowed, ValidationFailed, refused, stamp
+from config.kernel import (
+    Actor,
+    Forbidden,
+    Message,
+    TransitionNotAllowed,
+    ValidationFailed,
+    define,
+    message,
+    refused,
+    stamp,
+)
 from config.kernel import events as domain_events
 from orders.catalog import spec_value_errors
 from orders.sales import overrides, policies
@@ -79,6 +89,10 @@ ORDER_TRANSITIONS: dict[str, Transition] = {
     )
 }
 TRANSITION_LABELS: dict[str, StrPromise] = {name: t.label for name, t in ORDER_TRANSITIONS.items()}
+# A transition made without a reason is recorded by its name, read in each reader's language.
+TRANSITION_MESSAGES = {
+    name: define(f"order.transition.{name}", t.label) for name, t in ORDER_TRANSITIONS.items()
+}
 REASON_REQUIRED = frozenset(name for name, t in ORDER_TRANSITIONS.items() if t.reason_required)
 
 
@@ -98,7 +112,7 @@ def order_transition(
     actor: Actor,
     order: OrderRef,
     name: str,
-    reason: str = "",
+    reason: str | Message = "",
     expected_version: int | None = None,
     override: bool = False,
 ) -> SalesOrder:
@@ -131,7 +145,7 @@ def order_transition_in_transaction(
     actor: Actor,
     order: OrderRef,
     name: str,
-    reason: str = "",
+    reason: str | Message = "",
     expected_version: int | None = None,
     change_request: ChangeRequest | None = None,
     locked: bool = False,
@@ -152,6 +166,9 @@ def order_transition_in_transaction(
     history row, is appended for the caller to save the order once and write the rows together.
     """
     transition = _known(name)
+    # A system's reason (a Message) is stored as its code; the checks, the override and the event read text.
+    history_reason: str | Message = reason or message(TRANSITION_MESSAGES[name])
+    reason = str(reason)
     order = order if locked and isinstance(order, SalesOrder) else lock_order(order, with_lines=True)
     if not policies.can_view_order(actor, order):
         raise refused(actor, name, order.number, "order not visible")
@@ -177,8 +194,9 @@ def order_transition_in_transaction(
     order.version += 1
     reason = reason or str(transition.label)
     if work is not None:
-        reason = overrides.override_reason(name, reason, work)
-    stamp(order, actor=actor, reason=reason)
+        history_reason = overrides.override_reason(name, reason, work)
+        reason = str(history_reason)
+    stamp(order, actor=actor, reason=history_reason)
     if unsaved_steps is not None:
         order._history_date = timezone.now()
         unsaved_steps.append(copy.copy(order))
@@ -282,7 +300,7 @@ class NamedTransition(Protocol):
         *,
         actor: Actor,
         order: OrderRef,
-        reason: str = "",
+        reason: str | Message = "",
         expected_version: int | None = None,
         override: bool = False,
     ) -> SalesOrder: ...
@@ -293,7 +311,7 @@ def _named(name: str) -> NamedTransition:
         *,
         actor: Actor,
         order: OrderRef,
-        reason: str = "",
+        reason: str | Message = "",
         expected_version: int | None = None,
         override: bool = False,
     ) -> SalesOrder:

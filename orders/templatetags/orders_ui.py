@@ -12,7 +12,10 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
-from config.kernel import Actor
+from config.kernel import Actor, localized
+from config.kernel import message_text as stored_message_text
+from config.kernel import unit_label as kernel_unit_label
+from orders.catalog import spec_value_label as catalog_spec_value_label
 from orders.catalog.models import CustomerTier, Priority
 from orders.sales.models import OrderStatus
 from orders.tracking import services as tracking
@@ -107,6 +110,30 @@ def display_value(value: Any) -> Any:
     if isinstance(value, Decimal):
         return qty(value)
     return value
+
+
+@register.filter
+def localized_name(item: dict[str, Any]) -> str:
+    """A stored {"name": …, "name_zh": …} (a change's impact) named in the reader's language."""
+    return localized(str(item.get("name") or ""), str(item.get("name_zh") or ""))
+
+
+@register.filter
+def unit_label(code: str) -> str:
+    """A unit code as the reader says it ("pcs" → 件)."""
+    return kernel_unit_label(code or "")
+
+
+@register.filter
+def message_text(stored: str | None) -> str:
+    """A stored reason or comment (a system message's code and parameters, or free text) for reading."""
+    return stored_message_text(stored)
+
+
+@register.simple_tag
+def spec_value_label(schema: dict | None, name: str, value: Any) -> Any:
+    """An allowed spec value by its label in the reader's language (the code when it has none)."""
+    return display_value(catalog_spec_value_label(schema or {}, name, value))
 
 
 @register.simple_tag

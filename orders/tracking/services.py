@@ -322,7 +322,7 @@ def tracking_view(*, link: TrackingLink) -> TrackingView:
         expected, is_projection = projected, True
     rating = OrderRating.objects.filter(order=order).first()
     lines = [
-        TrackingLine(product=line.product.name, quantity=line.quantity, unit=line.unit)
+        TrackingLine(product=line.product.display_name, quantity=line.quantity, unit=line.unit)
         for line in order.lines.select_related("product").order_by("line_no")
     ]
     return TrackingView(

@@ -14,9 +14,19 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django_fsm import can_proceed
 
-from config.kernel import Conflict, TransitionNotAllowed, ValidationFailed, publish, require, stamp
+from config.kernel import (
+    Conflict,
+    TransitionNotAllowed,
+    ValidationFailed,
+    define,
+    message,
+    publish,
+    require,
+    stamp,
+)
 from config.kernel.events import DispositionDecided, WorkOrderCancelled
 from orders.change_requests.models import Disposition
 from orders.sales import order_event_payload
@@ -35,6 +45,11 @@ if TYPE_CHECKING:
 DECIDE_PERM = "production.decide_changedisposition"
 # Orders that still want a line's work made (a scrapped wrong part is made again only for them).
 ACTIVE_ORDER_STATUSES = (OrderStatus.RELEASED, OrderStatus.IN_PRODUCTION, OrderStatus.ON_HOLD)
+
+# Stored as a code, read in the reader's language (config.kernel.messages).
+CLOSED_DECIDED = define(
+    "production.closed_decided", gettext_lazy("All work orders closed (%(number)s decided)")
+)
 
 
 def _decision_label(value: str) -> str:
@@ -185,7 +200,7 @@ def _roll_up_closed(order: SalesOrder, work_order: WorkOrder) -> SalesOrder:
     return order_follow_work(
         order=order,
         work_order=work_order,
-        closed_reason=_("All work orders closed (%(number)s decided)") % {"number": work_order.number},
+        closed_reason=message(CLOSED_DECIDED, number=work_order.number),
     )
 
 

@@ -174,6 +174,7 @@ def _operations_touched(work_order: WorkOrder) -> list[dict[str, Any]]:
         {
             "sequence": op.sequence,
             "name": op.name,
+            "name_zh": op.name_zh,  # the reader's language picks (orders_ui's localized_name)
             "status": op.status,
             "good_quantity": quantity_text(op.good_quantity),
         }

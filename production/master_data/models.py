@@ -14,6 +14,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from config.history import HistoricalRecords
+from config.kernel.names import localized
 
 
 # --- work centers and calendars ------------------------------------------------------------------------
@@ -154,6 +155,8 @@ class Operation(models.Model):
     )
     sequence = models.PositiveIntegerField(_("sequence"))
     name = models.CharField(_("name"), max_length=120)
+    # The name on Chinese pages (the English name when empty); copied onto work order operations.
+    name_zh = models.CharField(_("Chinese name"), max_length=120, blank=True, default="", db_default="")
     work_center = models.ForeignKey(
         WorkCenter, on_delete=models.PROTECT, related_name="operations", verbose_name=_("work center")
     )
@@ -175,4 +178,8 @@ class Operation(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.sequence} {self.name}"
+        return f"{self.sequence} {self.display_name}"
+
+    @property
+    def display_name(self) -> str:
+        return localized(self.name, self.name_zh)

@@ -347,6 +347,7 @@ def _clean_operations(operations: list[dict], errors: dict[str, list[str]]) -> l
             {
                 "sequence": sequence,
                 "name": raw.get("name") or f"{sequence}",
+                "name_zh": str(raw.get("name_zh") or "").strip()[:120],
                 "work_center": work_center,
                 "setup_minutes": setup,
                 "run_minutes_per_unit": run,

@@ -24,6 +24,7 @@ from django.db.models import (
 from django.utils import timezone
 
 from config.kernel import Actor
+from config.kernel.names import localized
 from orders.models import OrderStatus, SalesOrder
 from orders.sales import policies, visible_to
 from production.master_data import WorkCenter, work_centers
@@ -95,12 +96,13 @@ def gantt_data(
             "frozen",
             "operation_id",
             "operation__name",
+            "operation__name_zh",
             "operation__work_order__number",
             "operation__work_order__order_id",
             "operation__work_order__order__customer__tier",
         )
     )
-    order_ids = {entry[8] for entry in entries}
+    order_ids = {entry[9] for entry in entries}
     at_risk = set(
         schedule.projections.filter(at_risk=True, order_id__in=order_ids).values_list("order_id", flat=True)
     )
@@ -118,7 +120,7 @@ def gantt_data(
     window = int((end - begin).total_seconds() // 60)
     names: dict[str, int] = {}  # operation names, each sent once (bars carry an index)
     bars = []
-    for center_id, unit, start, finish, frozen, op_id, op_name, number, order_id, tier in entries:
+    for center_id, unit, start, finish, frozen, op_id, op_name, op_name_zh, number, order_id, tier in entries:
         row = row_of.get((center_id, unit))
         if row is None:
             continue
@@ -126,7 +128,7 @@ def gantt_data(
         left, right = max(0, start), min(finish, window)
         if order_id in seen:
             flags |= AT_RISK * (order_id in at_risk)
-            name = names.setdefault(op_name, len(names))
+            name = names.setdefault(localized(op_name, op_name_zh), len(names))
             bars.append([row, left, right, number, name, KINDS.index(tier) if tier in KINDS else 0, flags])
         else:
             bars.append([row, left, right, "", -1, KINDS.index("hidden"), flags | HIDDEN])

@@ -12,13 +12,25 @@
 from __future__ import annotations
 
 from django.db import transaction
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
+from config.kernel import Message, define, message
 from orders import sales as order_services
 from orders.models import OrderStatus, SalesOrder
 from orders.providers import OrderWork, WorkOrderState
 from production.work_orders.models import CLOSED_STATUSES, WorkOrder, WorkOrderStatus
 from production.work_orders.system import system_actor
+
+# The order's history in the reader's language: what the follow-up writes is stored as codes.
+STARTED = define("production.order_started", gettext_lazy("Production started"))
+STARTED_BY = define("production.order_started_by", gettext_lazy("Production started (work order %(number)s)"))
+CLOSED_BY_CHANGE = define(
+    "production.closed_by_change", gettext_lazy("All work orders closed (change request %(number)s)")
+)
+ALL_COMPLETED = define("production.all_completed", gettext_lazy("All work orders completed"))
+CLOSED_CANCELLED = define(
+    "production.closed_cancelled", gettext_lazy("All work orders closed (%(number)s cancelled)")
+)
 
 # Orders whose work may still start or finish them (an order on hold resumes first).
 FOLLOWING_STATUSES = (OrderStatus.RELEASED, OrderStatus.IN_PRODUCTION)
@@ -53,7 +65,9 @@ def order_work(order: SalesOrder) -> OrderWork:
     )
 
 
-def order_follow_work(*, order: SalesOrder, work_order: WorkOrder | None, closed_reason: str) -> SalesOrder:
+def order_follow_work(
+    *, order: SalesOrder, work_order: WorkOrder | None, closed_reason: str | Message
+) -> SalesOrder:
     """Move `order` as its work earns it, after `work_order` moved (the caller holds the work order's lock).
 
     `closed_reason`: the history's reason when the order completes ("All work orders completed").
@@ -66,9 +80,9 @@ def order_follow_work(*, order: SalesOrder, work_order: WorkOrder | None, closed
         order = order_services.order_start_production(
             actor=system_actor(),
             order=order,
-            reason=_("Production started (work order %(number)s)") % {"number": work_order.number}
+            reason=message(STARTED_BY, number=work_order.number)
             if work_order is not None
-            else _("Production started"),
+            else message(STARTED),
         )
     if work.finished:
         order = order_services.order_complete(actor=system_actor(), order=order, reason=closed_reason)
@@ -87,6 +101,5 @@ def order_follow_work_after_change(*, order_id: int, change_request_number: str)
         order_follow_work(
             order=order,
             work_order=None,
-            closed_reason=_("All work orders closed (change request %(number)s)")
-            % {"number": change_request_number},
+            closed_reason=message(CLOSED_BY_CHANGE, number=change_request_number),
         )

@@ -66,6 +66,7 @@ def operations_create(
             work_order=work_order,
             sequence=operation.sequence,
             name=operation.name,
+            name_zh=operation.name_zh,
             work_center=operation.work_center,
             planned_minutes=planned_minutes(operation, work_order.quantity),
         )

@@ -17,6 +17,8 @@ from django.utils.translation import gettext_lazy as _
 from django_fsm import RETURN_VALUE, FSMField, transition
 
 from config.history import HistoricalRecords
+from config.kernel import define
+from config.kernel.names import localized
 from production.policies import production_permission
 
 if TYPE_CHECKING:
@@ -167,6 +169,8 @@ class WorkOrderOperation(models.Model):
     )
     sequence = models.PositiveIntegerField(_("sequence"))
     name = models.CharField(_("name"), max_length=120)
+    # The operation's name on Chinese pages (the English name when empty).
+    name_zh = models.CharField(_("Chinese name"), max_length=120, blank=True, default="", db_default="")
     # The MES's own id of this operation, from its acknowledgement (see WorkOrder.mes_id).
     mes_id = models.CharField(_("MES id"), max_length=80, blank=True, db_index=True, editable=False)
     work_center = models.ForeignKey(
@@ -200,7 +204,11 @@ class WorkOrderOperation(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.work_order_id}/{self.sequence} {self.name}"
+        return f"{self.work_order_id}/{self.sequence} {self.display_name}"
+
+    @property
+    def display_name(self) -> str:
+        return localized(self.name, self.name_zh)
 
     @transition(field=status, source=OperationStatus.PENDING, target=OperationStatus.STARTED)
     def start(self) -> None:
@@ -266,6 +274,13 @@ class Severity(models.TextChoices):
     MEDIUM = "medium", _("Medium")
     HIGH = "high", _("High")
     CRITICAL = "critical", _("Critical")
+
+
+# Notices name an exception's kind and severity by code, read in the reader's language (config.kernel).
+for _kind in ExceptionKind:
+    define(f"production.exception_kind.{_kind.value}", _kind.label)
+for _severity in Severity:
+    define(f"production.severity.{_severity.value}", _severity.label)
 
 
 class ProductionException(models.Model):

@@ -15,11 +15,11 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from config.kernel import Conflict, TransitionNotAllowed, ValidationFailed, publish, require, stamp
+from config.kernel import Conflict, TransitionNotAllowed, ValidationFailed, message, publish, require, stamp
 from config.kernel.events import ProgressReported
 from production.inputs import decimal_input
 from production.replanning import schedule_request
-from production.work_orders.lifecycle import order_follow_work
+from production.work_orders.lifecycle import ALL_COMPLETED, order_follow_work
 from production.work_orders.models import (
     ExceptionKind,
     OperationStatus,
@@ -185,6 +185,4 @@ def _close_exceptions_of_finished_work(work_order: WorkOrder, *, at: dt.datetime
 
 def _roll_up_order(work_order: WorkOrder) -> None:
     # The order follows its work (production.work_orders.lifecycle): started, then completed with the last.
-    order_follow_work(
-        order=work_order.order, work_order=work_order, closed_reason=_("All work orders completed")
-    )
+    order_follow_work(order=work_order.order, work_order=work_order, closed_reason=message(ALL_COMPLETED))

@@ -9,11 +9,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_fsm import can_proceed, has_transition_perm
 
-from config.kernel import Conflict, TransitionNotAllowed, ValidationFailed, refused, stamp
+from config.kernel import Conflict, TransitionNotAllowed, ValidationFailed, message, refused, stamp
 from orders.models import OrderStatus
 from production.replanning import schedule_request
 from production.work_orders.announce import TRANSITION_EVENTS, work_order_announce
-from production.work_orders.lifecycle import order_follow_work
+from production.work_orders.lifecycle import CLOSED_CANCELLED, order_follow_work
 from production.work_orders.models import WorkOrder
 from production.work_orders.selectors import work_orders_pending_disposition
 
@@ -92,7 +92,7 @@ def work_order_transition(
         order_follow_work(
             order=work_order.order,
             work_order=work_order,
-            closed_reason=_("All work orders closed (%(number)s cancelled)") % {"number": work_order.number},
+            closed_reason=message(CLOSED_CANCELLED, number=work_order.number),
         )
     schedule_request(trigger=f"work_order.{name} {work_order.number}")
     return work_order

@@ -123,7 +123,14 @@ def test_submitting_stores_the_impact_and_the_time(sales, order):
     assert cr.status == "submitted" and cr.submitted_at is not None
     assert cr.impact["available"] is True and cr.impact["lines"][0]["action"] == "grow"
     assert cr.impact["diff"] == [
-        {"op": "set_quantity", "subject": "line 1", "field": "quantity", "old": "10", "new": "12"}
+        {
+            "op": "set_quantity",
+            "subject": "line 1",
+            "field": "quantity",
+            "old": "10",
+            "new": "12",
+            "line_no": 1,
+        }
     ]
     assert cr.needs_manager is False
 

@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 from jsonschema import Draft202012Validator
 
+from config.kernel import message_text
 from crm_sync.models import OutboxEvent
 from orders import demo
 from orders.catalog import spec_value_errors
@@ -208,7 +209,7 @@ def test_without_production_the_manager_records_production_start_and_completion_
     completers = set(completions.values_list("history_user__username", flat=True))
     assert completers == {"manager"}
     assert all(
-        reason.startswith("Override by hand: Demo data")
+        message_text(reason).startswith("Override by hand: Demo data")
         for reason in completions.values_list("history_change_reason", flat=True)
     )
 

@@ -4,6 +4,7 @@ completes it but a production manager's override (tests/orders/sales/test_lifecy
 
 import pytest
 
+from config.kernel import message_text
 from crm_sync.models import OutboxEvent
 from orders import change_requests
 from orders.models import OrderStatus, SalesOrder
@@ -38,7 +39,7 @@ def test_the_first_real_start_of_a_work_order_puts_the_order_in_production_as_th
     assert order.status == OrderStatus.IN_PRODUCTION and order.production_started_at is not None
     last = order.history.first()
     assert last.history_user.username == SYSTEM_USERNAME
-    assert last.history_change_reason == f"Production started (work order {first.number})"
+    assert message_text(last.history_change_reason) == f"Production started (work order {first.number})"
 
 
 def test_releasing_a_work_order_to_the_mes_is_no_start(planner, order):
@@ -68,7 +69,7 @@ def test_the_last_work_order_completed_completes_the_order_automatically_and_tel
     order = fresh(order)
     assert order.status == OrderStatus.COMPLETED
     last = order.history.first()
-    assert (last.history_user.username, last.history_change_reason) == (
+    assert (last.history_user.username, message_text(last.history_change_reason)) == (
         SYSTEM_USERNAME,
         "All work orders completed",
     )
@@ -85,7 +86,8 @@ def test_a_planner_cancelling_the_last_open_work_order_completes_the_order_made_
     order = fresh(order)
     assert order.status == OrderStatus.COMPLETED
     assert (
-        order.history.first().history_change_reason == f"All work orders closed ({second.number} cancelled)"
+        message_text(order.history.first().history_change_reason)
+        == f"All work orders closed ({second.number} cancelled)"
     )
 
 
@@ -125,7 +127,8 @@ def test_a_change_request_removing_the_last_unfinished_line_completes_the_order_
     order = fresh(order)
     assert order.status == OrderStatus.COMPLETED
     assert (
-        order.history.first().history_change_reason == f"All work orders closed (change request {cr.number})"
+        message_text(order.history.first().history_change_reason)
+        == f"All work orders closed (change request {cr.number})"
     )
     types = list(
         OutboxEvent.objects.filter(order_id=order.pk).order_by("sequence").values_list("type", flat=True)
