@@ -50,10 +50,13 @@ def verify(problem: Problem, plan: Plan) -> list[str]:
                 (placement.start, placement.end, op.key)
             )
     for (wc, unit), slots in booked.items():
-        slots.sort()
-        for (_, end, key), (start, _, other) in zip(slots, slots[1:], strict=False):
-            if start < end:
-                problems.append(f"{wc}/{unit}: {key} and {other} overlap")
+        slots.sort(key=lambda slot: (slot[0], slot[1]))
+        reach, holder = -(10**12), None
+        for start, end, key in slots:
+            if start < reach:
+                problems.append(f"{wc}/{unit}: {holder} and {key} overlap")
+            if end > reach:
+                reach, holder = end, key
     return problems
 
 
