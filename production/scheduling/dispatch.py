@@ -286,9 +286,8 @@ def serial(flat: Flat, keys: list[float]) -> dict[Any, Placement]:
         ready = ready_at[op]
         for unit, free in enumerate(frees):
             start = cal.next_working(free if free > ready else ready)
-            held = slots.get((wc, unit))
-            if held:
-                start = _past_frozen(cal, held, start, op_dur[op])
+            if (wc, unit) in slots:
+                start = _past_frozen(cal, slots[(wc, unit)], start, op_dur[op])
             if best_start < 0 or start < best_start:
                 best_unit, best_start = unit, start
         end = cal.add_working(best_start, op_dur[op])

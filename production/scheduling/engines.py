@@ -17,12 +17,22 @@ from production.scheduling.improve import improve
 from production.scheduling.problem import Plan, Problem
 
 
-def solve(problem: Problem, *, method: str = "fast", time_limit: float = 60.0, workers: int = 2) -> Plan:
+def solve(
+    problem: Problem,
+    *,
+    method: str = "fast",
+    time_limit: float = 60.0,
+    workers: int = 2,
+    local_search: bool = True,
+) -> Plan:
+    """`local_search` False: the fast plan is ATC's alone (no improvement pass; firm promises unrepaired)."""
     problem.validate()
     if method == "edd":
         return edd(problem)
     started = time.perf_counter()
-    seed = improve(problem, atc(problem), started=started)
+    seed = atc(problem)
+    if local_search:
+        seed = improve(problem, seed, started=started)
     if method == "fast":
         return seed
     if method == "optimised":

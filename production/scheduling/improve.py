@@ -26,6 +26,8 @@ from production.scheduling.problem import ON_TIME, Plan, Problem, make_plan
 # Operation-decodings the pass may spend (an n-operation decoding costs n): about 0.2-0.4 s of Python.
 MOVE_BUDGET = 50_000
 MAX_MOVES = 400
+# Firm promises repaired per plan (each costs a decoding): a few new orders arrive between two plans.
+MAX_REPAIRS = 12
 # Large plans: ATC alone is within a fraction of a percent of a long search there (bench `scheduler`),
 # and a decoding costs tens of milliseconds; a few moves only (the promises' repairs are not counted).
 LARGE_OPERATIONS, LARGE_MOVES = 2000, 6
@@ -65,7 +67,7 @@ def improve(problem: Problem, plan: Plan, *, started: float) -> Plan:
     firm_late = sorted(
         (j for j, job in enumerate(jobs) if job.firm and best.job_end[job.key] > job.due),
         key=lambda j: jobs[j].due,
-    )
+    )[:MAX_REPAIRS]
     for rank, j in enumerate(firm_late):
         new_keys = best_keys[:]
         for i in job_ops[j]:
@@ -78,13 +80,13 @@ def improve(problem: Problem, plan: Plan, *, started: float) -> Plan:
         kind = rng.random()
         new_keys = best_keys[:]
         if kind < 0.55:
-            j = _pick_late(best, jobs, rng, on_time=problem.objective == ON_TIME)
-            if j is None:
+            late = _pick_late(best, jobs, rng, on_time=problem.objective == ON_TIME)
+            if late is None:
                 break
-            job = jobs[j]
+            job = jobs[late]
             lateness = best.job_end[job.key] - job.due
             shift = lateness * rng.choice((0.25, 0.5, 1.0, 1.5, 3.0)) + 1
-            for i in job_ops[j]:
+            for i in job_ops[late]:
                 new_keys[i] -= shift
         elif kind < 0.8 and problem.objective == ON_TIME and rng.random() < 0.5:
             # On-time rate: one work order (not a promise) gives way to the end, so others make it.
@@ -95,13 +97,13 @@ def improve(problem: Problem, plan: Plan, *, started: float) -> Plan:
             for rank, i in enumerate(job_ops[j]):
                 new_keys[i] = top + 1 + rank
         elif kind < 0.8:
-            j = _pick_yield(best, jobs, rng, on_time=problem.objective == ON_TIME)
-            if j is None:
+            giving = _pick_yield(best, jobs, rng, on_time=problem.objective == ON_TIME)
+            if giving is None:
                 continue
-            job = jobs[j]
+            job = jobs[giving]
             room = max(60, job.due - best.job_end[job.key])
             shift = room * rng.choice((0.25, 0.5, 1.0)) + 1
-            for i in job_ops[j]:
+            for i in job_ops[giving]:
                 new_keys[i] += shift
         else:
             if not critical:

@@ -165,10 +165,11 @@ def build_problem(*, now: dt.datetime | None = None, days: int = HORIZONS_DAYS[0
         origin,
     )
     # Orders new to the plan come with a fresh promise (quoted against the current plan): they are firm,
-    # and the engines keep them before optimising the rest (Job.firm).
+    # and the engines keep them before optimising the rest (Job.firm). Before the first plan, none is.
     planned_orders = set(
         OrderProjection.objects.filter(schedule__is_current=True).values_list("order_id", flat=True)
     )
+    has_plan = bool(planned_orders) or Schedule.objects.filter(is_current=True).exists()
     for wo in work_orders:
         order = wo.order
         built.order_due[order.pk] = (
@@ -210,7 +211,7 @@ def build_problem(*, now: dt.datetime | None = None, days: int = HORIZONS_DAYS[0
                 release=max(0, delays.get(wo.pk, 0)),
                 tier=order.customer.tier,
                 group=order.pk,
-                firm=due is not None and order.pk not in planned_orders,
+                firm=has_plan and due is not None and order.pk not in planned_orders,
             )
         )
         built.job_orders[wo.pk] = order.pk
@@ -302,6 +303,7 @@ def solve_current(*, method: str, time_limit: float, now: dt.datetime | None) ->
                 method=method,
                 time_limit=time_limit,
                 workers=settings.PRODUCTION_SOLVER_WORKERS,
+                local_search=settings.PRODUCTION_FAST_LOCAL_SEARCH,
             )
         except ProblemError as exc:
             message = PROBLEM_MESSAGES.get(exc.code)

@@ -101,3 +101,18 @@ def test_a_quote_keeps_off_the_frozen_window_and_says_what_overtaking_costs(sale
     assert [delay["order"] for delay in answer["delays"]] == [second.number]
     assert answer["completion"] >= timezone.now() + dt.timedelta(hours=12) - dt.timedelta(minutes=2)
     assert answer["overtaking_cost"] == 0 and answer["pushed_late"] == []
+
+
+def test_the_plan_page_says_which_objective_the_plan_minimised_and_vip_on_time(
+    client, sales, planner, press, settings
+):
+    settings.PRODUCTION_OBJECTIVE = "on_time"
+    release(sales, planner, press, customer=CustomerFactory(tier="vip"))
+    schedule_run(actor=planner, trigger="test")
+    client.force_login(planner)
+
+    english = client.get("/production/").content.decode()
+    chinese = client.get("/production/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+
+    assert "Objective: on-time rate (fewest late work orders)" in english and "VIP on time" in english
+    assert "目标：准交率（延误工单最少）" in chinese
