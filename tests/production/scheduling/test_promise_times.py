@@ -115,4 +115,4 @@ def test_the_plan_page_says_which_objective_the_plan_minimised_and_vip_on_time(
     chinese = client.get("/production/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
 
     assert "Objective: on-time rate (fewest late work orders)" in english and "VIP on time" in english
-    assert "目标：准交率（延误工单最少）" in chinese
+    assert "准交率" in chinese and "延误工单最少" in chinese
