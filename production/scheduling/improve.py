@@ -29,19 +29,25 @@ MAX_MOVES = 400
 # Firm promises repaired per plan (each costs a decoding): a few new orders arrive between two plans.
 MAX_REPAIRS = 12
 # Large plans: ATC alone is within a fraction of a percent of a long search there (bench `scheduler`),
-# and a decoding costs tens of milliseconds; a few moves only (the promises' repairs are not counted).
-LARGE_OPERATIONS, LARGE_MOVES = 2000, 6
+# and a decoding costs 50-300 ms on a shared machine: no moves, only the firm promises' repairs.
+LARGE_OPERATIONS = 2000
 IMPROVE_SECONDS = 3.0
 
 
 def improve(problem: Problem, plan: Plan, *, started: float) -> Plan:
+    operations = sum(len(job.ops) for job in problem.jobs)
+    if operations > LARGE_OPERATIONS and not any(
+        job.firm and plan.job_end[job.key] > job.due for job in problem.jobs
+    ):
+        return plan  # large, and no promise to repair: ATC's plan as it is
     flat = Flat(problem)
     free_ops = flat.n - len(flat.frozen)
     if free_ops < 2:
         return plan
     moves = max(8, min(MAX_MOVES, MOVE_BUDGET // max(1, flat.n)))
-    if flat.n > LARGE_OPERATIONS:
-        moves = LARGE_MOVES
+    large = flat.n > LARGE_OPERATIONS
+    if large:
+        moves = 0
     deadline = time.perf_counter() + IMPROVE_SECONDS
     rng = random.Random(len(problem.jobs) * 7919 + flat.n)  # noqa: S311 (reproducible, not security)
     jobs = problem.jobs
@@ -62,7 +68,8 @@ def improve(problem: Problem, plan: Plan, *, started: float) -> Plan:
         return False
 
     engine = f"{plan.engine}+ls"
-    attempt(keys, engine)  # the serial decoding of the dispatcher's sequence (often a little tighter)
+    if not large:
+        attempt(keys, engine)  # the serial decoding of the dispatcher's sequence (often a little tighter)
     # Promises first: each late firm job to the front, in due order.
     firm_late = sorted(
         (j for j, job in enumerate(jobs) if job.firm and best.job_end[job.key] > job.due),
