@@ -24,7 +24,7 @@ from production.scheduling.calendar import Calendar, HorizonExceeded, build_cale
 from production.scheduling.models import OrderProjection, Schedule, ScheduleEntry
 from production.scheduling.problem import job_weight
 from production.scheduling.quote import PlanIndex, QuoteLine, capable_to_promise
-from production.scheduling.service import calendar_exceptions, exception_rows
+from production.scheduling.service import calendar_exceptions, exception_rows, promise_due
 from production.work_orders import split_quantity
 
 if TYPE_CHECKING:
@@ -169,12 +169,6 @@ def plan_index(schedule: Schedule | None) -> tuple[PlanIndex, dt.datetime, dict[
     return value
 
 
-def _day_end(date: dt.date) -> dt.datetime:
-    """A promised date alone is kept when done by the end of that day in the plant's time zone."""
-    zone = timezone.get_default_timezone()
-    return dt.datetime.combine(date + dt.timedelta(days=1), dt.time(0), tzinfo=zone)
-
-
 def promise_quote(
     *, actor: User | None, customer: Customer, lines: list[dict], priority: int | None = None
 ) -> dict[str, Any]:
@@ -285,7 +279,11 @@ def promise_quote(
             ends={
                 k: minute(p.projected_completion) for k, p in projections.items() if p.projected_completion
             },
-            dues={k: minute(_day_end(p.promised_date)) for k, p in projections.items() if p.promised_date},
+            dues={
+                k: minute(promise_due(p.order.promised_date, p.order.promised_time))
+                for k, p in projections.items()
+                if p.order.promised_date
+            },
             weights={k: p.weight for k, p in projections.items()},
         )
         pushed_late = [
