@@ -348,6 +348,13 @@ PRODUCTION_SOLVER_WORKERS = env_int("PRODUCTION_SOLVER_WORKERS", 2)
 PRODUCTION_FROZEN_HOURS = env_int("PRODUCTION_FROZEN_HOURS", 8)
 if not 0 <= PRODUCTION_FROZEN_HOURS <= 24 * 14:
     raise ImproperlyConfigured("PRODUCTION_FROZEN_HOURS must be between 0 and 336 hours.")
+# What "a better plan" means to both engines: total weighted tardiness, or the number of late work orders
+# (on-time rate); VIP on-time is shown beside either.
+# The fast engine's bounded local search after ATC (a few hundred ms; it also keeps firm promises).
+PRODUCTION_FAST_LOCAL_SEARCH = env_bool("PRODUCTION_FAST_LOCAL_SEARCH", True)
+PRODUCTION_OBJECTIVE = env_choice(
+    "PRODUCTION_OBJECTIVE", "weighted_tardiness", {"weighted_tardiness", "on_time"}
+)
 
 # --- Integration (crm_sync): outbound delivery to the CRM and the MES ---------------------------------
 # Retries back off exponentially from SYNC_RETRY_BASE_MS (with jitter) up to SYNC_RETRY_MAX_SECONDS; a

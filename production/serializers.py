@@ -361,6 +361,12 @@ class PromiseResponseSerializer(serializers.Serializer):
     weight = serializers.IntegerField()
     overtakes = serializers.BooleanField()
     delays = PromiseDelaySerializer(many=True)
+    overtaking_cost = serializers.IntegerField(
+        help_text="extra weighted tardiness (weighted minutes) overtaking costs the delayed orders (estimate)"
+    )
+    pushed_late = serializers.ListField(
+        child=serializers.CharField(), help_text="orders overtaking would push past their promised date"
+    )
     lines = PromiseLineAnswerSerializer(many=True)
     plan_version = serializers.IntegerField(allow_null=True)
 

@@ -66,6 +66,7 @@ class NewOrder:
     priority_reason: str = ""
     remarks: str = ""
     reason: str = ""
+    promised_time: dt.time | None = None
     # The source row of an import; unique, so an import never makes a duplicate.
     external_ref: str = ""
     # The caller has just found no order with this CRM id in this transaction (a CRM's "created" message):
@@ -106,6 +107,8 @@ def _prepare(*, actor: User | None, orders: Sequence[NewOrder]) -> list[_Prepare
             errors["customer"] = [_("This customer is inactive.")]
         dates = {"requested_date": new.requested_date, "promised_date": new.promised_date}
         errors.update(check_dates(dates, changed={"requested_date", "promised_date"}))
+        if new.promised_time is not None and new.promised_date is None:
+            errors["promised_time"] = [_("A promised time needs a promised date.")]
         cleaned, line_errors = clean_lines(new.lines or [], products=products, default_due=new.requested_date)
         errors.update(line_errors)
         priority = ResolvedPriority(Priority.NORMAL)
@@ -123,6 +126,7 @@ def _prepare(*, actor: User | None, orders: Sequence[NewOrder]) -> list[_Prepare
             crm_id=new.crm_id or "",
             requested_date=new.requested_date,
             promised_date=new.promised_date,
+            promised_time=new.promised_time,
             priority=priority.value,
             priority_overridden=priority.overridden,
             priority_reason=priority.reason,
@@ -289,6 +293,7 @@ def order_create(
     reason: str = "",
     external_ref: str = "",
     crm_id_checked: bool = False,
+    promised_time: dt.time | None = None,
 ) -> SalesOrder:
     """Create a draft order with its lines. Lines may be empty (a draft); confirm needs at least one.
 
@@ -304,6 +309,7 @@ def order_create(
         crm_id=crm_id,
         requested_date=requested_date,
         promised_date=promised_date,
+        promised_time=promised_time,
         priority=priority,
         priority_reason=priority_reason,
         remarks=remarks,

@@ -104,6 +104,12 @@ class OrderHeaderForm(forms.Form):
     crm_id = forms.CharField(label=_("CRM id"), max_length=64, required=False)
     requested_date = date_form_field(_("Requested date"))
     promised_date = date_form_field(_("Promised date"))
+    promised_time = forms.TimeField(
+        label=_("Promised time"),
+        required=False,
+        widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+        help_text=_("Optional: without a time the promise is due by the end of the day."),
+    )
     priority = forms.TypedChoiceField(
         label=_("Priority"),
         required=False,
@@ -129,7 +135,7 @@ class OrderHeaderForm(forms.Form):
     # "date@plan version", set by the "use this date" button of the delivery-date quote (production).
     promise_quote = forms.CharField(required=False, max_length=40, widget=forms.HiddenInput)
 
-    FIELDS = ("customer_po", "crm_id", "requested_date", "promised_date", "remarks")
+    FIELDS = ("customer_po", "crm_id", "requested_date", "promised_date", "promised_time", "remarks")
 
     def __init__(self, *args: Any, customers: QuerySet[Customer] | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

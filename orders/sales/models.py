@@ -106,6 +106,9 @@ class SalesOrder(models.Model):
     )
     requested_date = models.DateField(_("requested date"), null=True, blank=True)
     promised_date = models.DateField(_("promised date"), null=True, blank=True)
+    # The time of day the promise is due, when the customer was given one; a date alone means the end of
+    # that day in the plant's time zone (production.scheduling reads both).
+    promised_time = models.TimeField(_("promised time"), null=True, blank=True)
     priority = models.PositiveSmallIntegerField(
         _("priority"), choices=Priority.choices, default=Priority.NORMAL
     )

@@ -135,6 +135,7 @@ class OrderSerializer(serializers.Serializer):
     priority_reason = serializers.CharField(read_only=True)
     requested_date = serializers.DateField(read_only=True, allow_null=True)
     promised_date = serializers.DateField(read_only=True, allow_null=True)
+    promised_time = serializers.TimeField(read_only=True, allow_null=True, format="%H:%M")
     remarks = serializers.CharField(read_only=True)
     created_at = serializers.DateTimeField(read_only=True)
     updated_at = serializers.DateTimeField(read_only=True)
@@ -258,6 +259,12 @@ class OrderHeaderSerializer(serializers.Serializer):
     crm_id = serializers.CharField(required=False, allow_blank=True, max_length=64)
     requested_date = serializers.DateField(required=False, allow_null=True)
     promised_date = serializers.DateField(required=False, allow_null=True)
+    promised_time = serializers.TimeField(
+        required=False,
+        allow_null=True,
+        format="%H:%M",
+        help_text=_("Time of day the promise is due (plant time, HH:MM); without it, the end of the day."),
+    )
     priority = serializers.ChoiceField(
         choices=Priority.choices,
         required=False,

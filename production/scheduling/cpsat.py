@@ -29,7 +29,13 @@ from ortools.sat.python import cp_model
 
 from production.scheduling.calendar import Calendar, union
 from production.scheduling.dispatch import decode
-from production.scheduling.problem import Plan, Problem
+from production.scheduling.problem import ON_TIME, Plan, Problem
+
+# On the on-time objective, a late work order costs this much more than a weighted minute of tardiness.
+LATE_JOB_COST = 1_000_000
+# The search stops early when this many neighbourhoods in a row (and a quarter of its time) found nothing;
+# after half as many it restarts (another neighbourhood kind, another size, the seed's sequence mixed in).
+STALL_CALLS = 120
 
 # Share of the time limit the whole model gets before the window search takes over.
 GLOBAL_SHARE = 0.15
@@ -67,6 +73,7 @@ def optimise(
     tardiness: list[cp_model.IntVar] = []
     weights: list[int] = []
     ends_last: list[cp_model.LinearExprT] = []
+    late_flags: list[cp_model.IntVar] = []
     hint_end = 0
     for job in problem.jobs:
         prev_end = None
@@ -100,6 +107,13 @@ def optimise(
         model.add(late >= prev_end - due)
         # A complete hint (every variable) is taken as a whole: the search starts from the seed plan.
         model.add_hint(late, max(0, hint_ready - due))
+        if job.firm and seed.job_end.get(job.key, due + 1) <= job.due:
+            model.add(prev_end <= due)  # a promise the seed keeps stays kept
+        if problem.objective == ON_TIME:
+            is_late = model.new_bool_var(f"l{job.key}")
+            model.add(prev_end <= due).only_enforce_if(is_late.Not())
+            model.add_hint(is_late, hint_ready > due)
+            late_flags.append(is_late)
         hint_end = max(hint_end, hint_ready)
         tardiness.append(late)
         weights.append(job.weight)
@@ -116,7 +130,7 @@ def optimise(
             model.add_cumulative(intervals[key], [1] * len(intervals[key]), spec.units)
     if not starts:
         return seed
-    twt = sum(w * t for w, t in zip(weights, tardiness, strict=True))
+    twt = sum(w * t for w, t in zip(weights, tardiness, strict=True)) + LATE_JOB_COST * sum(late_flags)
     makespan = model.new_int_var(0, horizon, "makespan")
     model.add_max_equality(makespan, ends_last)
     model.add_hint(makespan, hint_end)
@@ -159,7 +173,7 @@ def optimise(
     elif first is not None:
         bound = int(first.objective_value)
         model.clear_hints()
-        for var in [*starts.values(), *tardiness, makespan]:  # complete: every variable hinted
+        for var in [*starts.values(), *tardiness, *late_flags, makespan]:  # complete: every variable hinted
             model.add_hint(var, first.value(var))
         model.add(twt <= bound)
         model.minimize(makespan)
@@ -175,6 +189,9 @@ def optimise(
         method="optimised",
         engine=best.engine if best is not seed else f"seed:{seed.engine}",
         seconds=time.perf_counter() - started,
+        late_jobs=best.late_jobs,
+        broken_promises=best.broken_promises,
+        objective=best.objective,
         details={
             **seed.details,
             "seed_engine": seed.engine,
@@ -184,6 +201,9 @@ def optimise(
             "improved": best is not seed,
             "window_calls": windows.calls if windows else 0,
             "window_improvements": windows.improvements if windows else 0,
+            "neighbourhoods": windows.kinds if windows else {},
+            "restarts": windows.restarts if windows else 0,
+            "stopped_early": windows.stopped_early if windows else False,
         },
     )
     return result
@@ -243,6 +263,10 @@ class _WindowSearch:
         self.rng = random.Random(11)  # noqa: S311 (reproducible search, not security)
         self.calls = 0
         self.improvements = 0
+        self.restarts = 0
+        self.stopped_early = False
+        self.kinds: dict[str, int] = {}  # neighbourhood kind → improvements it found
+        self.on_time = problem.objective == ON_TIME
 
     def pos(self, t: int) -> int:
         return self.axis.position(max(0, t))
@@ -251,26 +275,55 @@ class _WindowSearch:
         keys = list(self.size)
         if len(keys) < 2:
             return best
+        budget = deadline - time.perf_counter()
+        stalled = 0
+        kinds = ("window", "window", "work_center", "random")
         while time.perf_counter() < deadline - 0.05:
+            if stalled >= STALL_CALLS and time.perf_counter() > deadline - 0.75 * budget:
+                self.stopped_early = True  # it stopped improving: give the cores back
+                break
+            if stalled and stalled % (STALL_CALLS // 2) == 0:
+                self.restarts += 1  # restart: another size, another stream of neighbourhoods
+                self.window = 30 + 10 * (self.restarts % 4)
+                self.rng.seed(11 + self.restarts)
             start = {key: self.pos(best.placements[key].start) for key in keys}
             ordered = sorted(keys, key=lambda key: (start[key], str(key)))
             index = {key: i for i, key in enumerate(ordered)}
             centre = self._centre(best, ordered, index)
-            half = self.window // 2
-            chosen = ordered[max(0, centre - half) : centre + half + 1]
+            kind = kinds[self.calls % len(kinds)]
+            chosen = self._neighbourhood(kind, ordered, centre)
             limit = min(WINDOW_SECONDS, max(0.05, deadline - time.perf_counter()))
-            new_start, optimal = self._solve(chosen, start, limit)
+            new_start, optimal = self._solve(chosen, start, limit, best)
             self.calls += 1
             # Grow the neighbourhood while it is solved to optimality, shrink it when it is not.
             self.window = min(250, int(self.window * 1.1) + 1) if optimal else max(12, int(self.window * 0.8))
+            stalled += 1
             if new_start is None:
                 continue
             order = {key: float(new_start.get(key, start[key])) for key in keys}
-            candidate = decode(self.problem, order, engine="cp-sat(windows)", started=self.started)
+            candidate = decode(self.problem, order, engine=f"cp-sat({kind})", started=self.started)
             if candidate.key() < best.key():
                 best = candidate
                 self.improvements += 1
+                self.kinds[kind] = self.kinds.get(kind, 0) + 1
+                stalled = 0
         return best
+
+    def _neighbourhood(self, kind: str, ordered: list[Any], centre: int) -> list[Any]:
+        """The operations to free: a time window around `centre`; the operations of the centre's work
+        center over a longer stretch (re-sequence one machine); or a random half of a double window
+        (relax-and-fix: the rest of the window stays put)."""
+        half = self.window // 2
+        if kind == "work_center":
+            wc = self.wc[ordered[centre]]
+            same = [key for key in ordered if self.wc[key] == wc]
+            at = same.index(ordered[centre])
+            return same[max(0, at - half) : at + half + 1]
+        if kind == "random":
+            wide = ordered[max(0, centre - 2 * half) : centre + 2 * half + 1]
+            chosen = [key for key in wide if self.rng.random() < 0.5]
+            return chosen if len(chosen) >= 2 else wide
+        return ordered[max(0, centre - half) : centre + half + 1]
 
     def _centre(self, best: Plan, ordered: list[Any], index: dict[Any, int]) -> int:
         late = [
@@ -288,7 +341,7 @@ class _WindowSearch:
         return self.rng.randrange(len(ordered))
 
     def _solve(
-        self, chosen: list[Any], start: dict[Any, int], limit: float
+        self, chosen: list[Any], start: dict[Any, int], limit: float, best: Plan
     ) -> tuple[dict[Any, int] | None, bool]:
         free = set(chosen)
         lo = min(start[key] for key in chosen)
@@ -340,6 +393,14 @@ class _WindowSearch:
             model.add(late >= var[key] + self.size[key] - due)
             model.add_hint(late, max(0, start[key] + self.size[key] - due))
             terms.append(job.weight * late)
+            kept = best.job_end[job_key] <= job.due
+            if job.firm and kept:
+                model.add(var[key] + self.size[key] <= due)
+            if self.on_time:
+                is_late = model.new_bool_var(f"l{key}")
+                model.add(var[key] + self.size[key] <= due).only_enforce_if(is_late.Not())
+                model.add_hint(is_late, start[key] + self.size[key] > due)
+                terms.append(LATE_JOB_COST * is_late)
         # Weighted tardiness only: the decoder shifts every operation as early as the new order allows.
         model.minimize(sum(terms))
         solver = cp_model.CpSolver()

@@ -13,6 +13,10 @@ TIER_WEIGHT = {"standard": 2, "key": 6, "vip": 40}
 TIER_DEFAULT_PRIORITY = {"standard": 2, "key": 3, "vip": 4}
 
 
+WEIGHTED_TARDINESS, ON_TIME = "weighted_tardiness", "on_time"
+OBJECTIVES = (WEIGHTED_TARDINESS, ON_TIME)
+
+
 def job_weight(tier: str, priority: int) -> int:
     base = TIER_WEIGHT.get(tier, TIER_WEIGHT["standard"])
     steps = int(priority) - TIER_DEFAULT_PRIORITY.get(tier, 2)
@@ -70,6 +74,9 @@ class Job:
     release: int = 0
     tier: str = "standard"
     group: Any = None  # the sales order
+    # A quoted promise (capable_to_promise's date became this job's due): the engines keep it whenever it
+    # can be kept, before any objective (Plan.key), so a promise the quote made is not broken by the plan.
+    firm: bool = False
 
 
 @dataclass
@@ -77,6 +84,7 @@ class Problem:
     work_centers: dict[Any, WorkCenterSpec]
     jobs: list[Job]
     horizon: int = 0
+    objective: str = WEIGHTED_TARDINESS  # or ON_TIME (the planner's choice: what "better" means)
 
     def validate(self) -> None:
         for job in self.jobs:
@@ -127,10 +135,44 @@ class Plan:
     engine: str
     seconds: float = 0.0
     details: dict[str, Any] = field(default_factory=dict)
+    late_jobs: int = 0
+    broken_promises: int = 0  # firm jobs late
+    objective: str = WEIGHTED_TARDINESS
 
-    def key(self) -> tuple[int, int]:
-        """Plans compare by total weighted tardiness, then makespan."""
-        return (self.weighted_tardiness, self.makespan)
+    def key(self) -> tuple[int, ...]:
+        """Plans compare by broken firm promises, then the objective: total weighted tardiness (then
+        makespan), or the number of late work orders (then weighted tardiness, makespan)."""
+        if self.objective == ON_TIME:
+            return (self.broken_promises, self.late_jobs, self.weighted_tardiness, self.makespan)
+        return (self.broken_promises, self.weighted_tardiness, self.makespan)
+
+
+def make_plan(
+    problem: Problem, placements: dict[Any, Placement], *, method: str, engine: str, seconds: float = 0.0
+) -> Plan:
+    """A Plan of `placements`, scored on `problem`'s objective."""
+    job_end: dict[Any, int] = {}
+    twt = makespan = late = broken = 0
+    for job in problem.jobs:
+        end = max(placements[op.key].end for op in job.ops)
+        job_end[job.key] = end
+        if end > job.due:
+            twt += job.weight * (end - job.due)
+            late += 1
+            broken += int(job.firm)
+        makespan = max(makespan, end)
+    return Plan(
+        placements,
+        job_end,
+        twt,
+        makespan,
+        method,
+        engine,
+        seconds=seconds,
+        late_jobs=late,
+        broken_promises=broken,
+        objective=problem.objective,
+    )
 
 
 def evaluate(problem: Problem, placements: dict[Any, Placement]) -> tuple[dict[Any, int], int, int]:

@@ -78,9 +78,26 @@ class Quote:
     line_completion: dict[Any, int]
     delayed: dict[Any, int]  # group → minutes of its planned work the new order lands on
 
+    def cost(
+        self, *, ends: dict[Any, int], dues: dict[Any, int], weights: dict[Any, int]
+    ) -> tuple[int, list[Any]]:
+        """What overtaking costs the delayed groups (each group's planned end, due and weight): the extra
+        weighted tardiness if each is pushed back by the minutes the new order lands on, and the groups
+        it would push from on time to late. An estimate: the reschedule settles the real figure."""
+        extra = 0
+        pushed: list[Any] = []
+        for group, minutes in self.delayed.items():
+            if group not in ends or group not in dues:
+                continue
+            end, due, weight = ends[group], dues[group], weights.get(group, 1)
+            extra += weight * (max(0, end + minutes - due) - max(0, end - due))
+            if end <= due < end + minutes:
+                pushed.append(group)
+        return extra, pushed
+
 
 def _fit(
-    cal: Calendar, unit: _Unit, est: int, duration: int, overtake_below: int
+    cal: Calendar, unit: _Unit, est: int, duration: int, overtake_below: int, frozen_until: int = 0
 ) -> tuple[int, int, list[int]]:
     start = cal.next_working(est)
     end = cal.add_working(start, duration)
@@ -89,7 +106,7 @@ def _fit(
     while i < len(unit.starts):
         if unit.starts[i] >= end:
             break
-        if unit.weights[i] < overtake_below:
+        if unit.weights[i] < overtake_below and unit.starts[i] >= frozen_until:
             overtaken.append(i)
         else:
             start = cal.next_working(max(start, unit.ends[i]))
@@ -100,7 +117,12 @@ def _fit(
 
 
 def _insert(
-    index: PlanIndex, lines: list[QuoteLine], earliest: int, overtake_below: int, weight: int
+    index: PlanIndex,
+    lines: list[QuoteLine],
+    earliest: int,
+    overtake_below: int,
+    weight: int,
+    frozen_until: int = 0,
 ) -> tuple[int, dict[Any, int], dict[Any, int]]:
     # The quote's own operations are booked in a copy of the touched units, so its lines share capacity.
     touched: dict[tuple[Any, int], _Unit] = {}
@@ -114,7 +136,7 @@ def _insert(
             best = None
             for u, base in enumerate(index.units[wc]):
                 unit = touched.get((wc, u), base)
-                start, end, overtaken = _fit(cal, unit, ready, duration, overtake_below)
+                start, end, overtaken = _fit(cal, unit, ready, duration, overtake_below, frozen_until)
                 if best is None or end < best[1]:
                     best = (start, end, overtaken, u, unit)
             assert best is not None
@@ -147,8 +169,16 @@ def _monotone(values: list[int]) -> list[int]:
     return out
 
 
-def capable_to_promise(index: PlanIndex, *, lines: list[QuoteLine], weight: int, earliest: int = 0) -> Quote:
-    """Insert `lines` (an order of `weight`) into the plan `index`, from minute `earliest` on.
+def capable_to_promise(
+    index: PlanIndex,
+    *,
+    lines: list[QuoteLine],
+    weight: int,
+    earliest: int = 0,
+    frozen_until: int = 0,
+) -> Quote:
+    """Insert `lines` (an order of `weight`) into the plan `index`, from minute `earliest` on (e.g. when
+    its material is ready); bookings starting before `frozen_until` (the frozen window) are never overtaken.
 
     Raises KeyError for a work center the index does not know, HorizonExceeded past its calendars.
     """
@@ -157,7 +187,9 @@ def capable_to_promise(index: PlanIndex, *, lines: list[QuoteLine], weight: int,
             if wc not in index.calendars:
                 raise KeyError(wc)
     plain, _, _ = _insert(index, lines, earliest, overtake_below=0, weight=weight)
-    completion, per_line, delayed = _insert(index, lines, earliest, overtake_below=weight, weight=weight)
+    completion, per_line, delayed = _insert(
+        index, lines, earliest, overtake_below=weight, weight=weight, frozen_until=frozen_until
+    )
     if completion >= plain:
         completion, delayed = plain, {}
         _, per_line, _ = _insert(index, lines, earliest, overtake_below=0, weight=weight)

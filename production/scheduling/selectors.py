@@ -24,7 +24,7 @@ from production.scheduling.models import OrderProjection, Schedule, ScheduleEntr
 from production.scheduling.plan_page import load_grid
 from production.scheduling.problem import job_weight
 from production.scheduling.quote import PlanIndex, QuoteLine, capable_to_promise
-from production.scheduling.service import calendar_exceptions, exception_rows
+from production.scheduling.service import calendar_exceptions, exception_rows, promise_due
 from production.work_orders import split_quantity
 
 if TYPE_CHECKING:
@@ -228,7 +228,14 @@ def promise_quote(
     now = timezone.now()
     earliest = max(0, int((now - origin).total_seconds() // 60))
     try:
-        result = capable_to_promise(index, lines=quote_lines, weight=weight, earliest=earliest)
+        result = capable_to_promise(
+            index,
+            lines=quote_lines,
+            weight=weight,
+            earliest=earliest,
+            # What the next reschedule keeps in place is never overtaken.
+            frozen_until=earliest + settings.PRODUCTION_FROZEN_HOURS * 60,
+        )
     except HorizonExceeded as exc:
         raise ValidationFailed(
             _("No capacity for this order within %(days)s days.") % {"days": QUOTE_HORIZON_DAYS},
@@ -241,6 +248,7 @@ def promise_quote(
     completion = at(result.completion)
     delayed = []
     not_shown = 0
+    extra_twt, pushed_late = 0, []
     if result.delayed:
         projections = {
             p.order_id: p
@@ -248,6 +256,26 @@ def promise_quote(
                 schedule=schedule, order_id__in=result.delayed
             ).select_related("order__customer")
         }
+
+        def minute(moment: dt.datetime) -> int:
+            return int((moment - origin).total_seconds() // 60)
+
+        extra_twt, pushed = result.cost(
+            ends={
+                k: minute(p.projected_completion) for k, p in projections.items() if p.projected_completion
+            },
+            dues={
+                k: minute(promise_due(p.order.promised_date, p.order.promised_time))
+                for k, p in projections.items()
+                if p.order.promised_date
+            },
+            weights={k: p.weight for k, p in projections.items()},
+        )
+        pushed_late = [
+            projections[k].order.number
+            for k in pushed
+            if policies.can_view_order(actor, projections[k].order)
+        ]
         for order_id, minutes in sorted(result.delayed.items(), key=lambda item: -item[1]):
             projection = projections.get(order_id)
             if projection is None:
@@ -274,6 +302,10 @@ def promise_quote(
         "overtakes": bool(delayed) or bool(not_shown),
         "delays": delayed,
         "delays_not_shown": not_shown,
+        # What overtaking costs the orders it delays: their extra weighted tardiness (weighted minutes,
+        # an estimate) and the orders it would push past their promised date.
+        "overtaking_cost": extra_twt,
+        "pushed_late": pushed_late,
         "lines": [
             {"line": key, "completion": at(minutes)}
             for key, minutes in sorted(result.line_completion.items())

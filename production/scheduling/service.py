@@ -28,7 +28,16 @@ from production.master_data import CalendarException, WorkCenter
 from production.scheduling.calendar import HorizonExceeded, build_calendar
 from production.scheduling.engines import solve
 from production.scheduling.models import OperationPin, OrderProjection, Schedule, ScheduleEntry, why_text
-from production.scheduling.problem import Job, Op, Plan, Problem, ProblemError, WorkCenterSpec, job_weight
+from production.scheduling.problem import (
+    Job,
+    Op,
+    Plan,
+    Problem,
+    ProblemError,
+    WorkCenterSpec,
+    job_weight,
+    on_time_rate,
+)
 from production.work_orders import (
     ExceptionKind,
     OperationStatus,
@@ -64,6 +73,15 @@ def _end_of_day(date: dt.date) -> dt.datetime:
     return dt.datetime.combine(date + dt.timedelta(days=1), dt.time(0), tzinfo=zone)
 
 
+def promise_due(date: dt.date, time: dt.time | None) -> dt.datetime:
+    """When a promise is due: at its time of day (minute precision, the plant's time zone) when the
+    customer was given one, else by the end of that day."""
+    if time is None:
+        return _end_of_day(date)
+    zone = timezone.get_default_timezone()
+    return dt.datetime.combine(date, time.replace(second=0, microsecond=0), tzinfo=zone)
+
+
 def _minutes(moment: dt.datetime, origin: dt.datetime) -> int:
     return math.floor((moment - origin).total_seconds() / 60)
 
@@ -76,6 +94,7 @@ class Built:
         self.origin = origin
         self.job_orders: dict[int, int] = {}  # work order id → order id
         self.order_due: dict[int, dt.datetime | None] = {}
+        self.order_promised: dict[int, dt.date | None] = {}  # the promised date itself
         self.order_weight: dict[int, int] = {}
         self.unplanned: dict[int, dict] = {}  # order id → why it has work not in the plan (see why_text)
 
@@ -143,11 +162,23 @@ def build_problem(*, now: dt.datetime | None = None, days: int = HORIZONS_DAYS[0
 
     # Active pins are few (a planner's exceptions); those of operations not planned here are ignored.
     pins = {pin.operation_id: pin for pin in OperationPin.objects.filter(unpinned_at__isnull=True)}
-    built = Built(Problem(work_centers=specs, jobs=[], horizon=days * 1440), origin)
+    built = Built(
+        Problem(work_centers=specs, jobs=[], horizon=days * 1440, objective=settings.PRODUCTION_OBJECTIVE),
+        origin,
+    )
     pinned_slots: dict[tuple[Any, int], list[tuple[int, int]]] = {}
+    # Orders new to the plan come with a fresh promise (quoted against the current plan): they are firm,
+    # and the engines keep them before optimising the rest (Job.firm). Before the first plan, none is.
+    planned_orders = set(
+        OrderProjection.objects.filter(schedule__is_current=True).values_list("order_id", flat=True)
+    )
+    has_plan = bool(planned_orders) or Schedule.objects.filter(is_current=True).exists()
     for wo in work_orders:
         order = wo.order
-        built.order_due[order.pk] = _end_of_day(order.promised_date) if order.promised_date else None
+        built.order_due[order.pk] = (
+            promise_due(order.promised_date, order.promised_time) if order.promised_date else None
+        )
+        built.order_promised[order.pk] = order.promised_date
         weight = job_weight(order.customer.tier, order.priority)
         built.order_weight[order.pk] = weight
         if wo.routing_missing:
@@ -188,6 +219,7 @@ def build_problem(*, now: dt.datetime | None = None, days: int = HORIZONS_DAYS[0
                 release=max(0, delays.get(wo.pk, 0)),
                 tier=order.customer.tier,
                 group=order.pk,
+                firm=has_plan and due is not None and order.pk not in planned_orders,
             )
         )
         built.job_orders[wo.pk] = order.pk
@@ -338,6 +370,7 @@ def solve_current(*, method: str, time_limit: float, now: dt.datetime | None) ->
                 method=method,
                 time_limit=time_limit,
                 workers=settings.PRODUCTION_SOLVER_WORKERS,
+                local_search=settings.PRODUCTION_FAST_LOCAL_SEARCH,
             )
         except ProblemError as exc:
             message = PROBLEM_MESSAGES.get(exc.code)
@@ -419,7 +452,7 @@ def store_plan(
             OrderProjection(
                 order_id=order_id,
                 projected_completion=projected,
-                promised_date=(due - dt.timedelta(days=1)).date() if due else None,
+                promised_date=built.order_promised.get(order_id) if due else None,
                 at_risk=at_risk,
                 tardiness_minutes=tardiness,
                 weight=built.order_weight.get(order_id, 1),
@@ -456,7 +489,13 @@ def store_plan(
         solve_seconds=round(plan.seconds, 4),
         generation=generation,
         **_fast_baseline(built, plan),
-        details={**plan.details, "unplanned": {str(k): why_text(v) for k, v in built.unplanned.items()}},
+        details={
+            **plan.details,
+            "objective": problem.objective,
+            "late_work_orders": plan.late_jobs,
+            "vip_on_time_rate": round(on_time_rate(problem, plan, tier="vip"), 4),
+            "unplanned": {str(k): why_text(v) for k, v in built.unplanned.items()},
+        },
     )
     for projection in projections:
         projection.schedule = schedule

@@ -25,12 +25,26 @@ optimised_gain_pct_at_<L>s (weighted tardiness saved against the fast plan, %) a
 Plan after release (tests/bench/plan_release.py: PostgreSQL, Redis, Celery workers): cases release_n1000 and
 burst10_n1000, metric plan_after_release_p95_s and its companions.
 
-BENCH_SCHEDULER_PARTS (release,engines,limits) picks the parts to run.
+Ratios against the best known plan (part `ratios`): generated plants of BENCH_RATIO_CASES
+(20,50,200,1000,2000; --quick 20,50,200) work orders, seeds BENCH_RATIO_SEEDS (1,2,3; --quick 1). The
+reference is the bench's own long CP-SAT run (the optimiser with BENCH_REFERENCE_SECONDS, 300; --quick 20),
+run once per (size, seed, length) and cached as JSON in BENCH_REFERENCE_DIR (VAR_DIR/bench-reference);
+best = the least weighted tardiness of EDD, the fast plan, the optimiser's (BENCH_CPSAT_SECONDS) and the
+reference. Every plan is verified (precedence, capacity, calendars, release, frozen) before it is scored:
+plan_violations counts what failed. Per case: fast_vs_best, optimised_vs_best, fast_vs_edd (1 when both
+are 0), fast_seconds, vip_on_time_rate and on_time_rate (of the fast plan). Case `quotes`:
+quotes_kept_ratio — BENCH_QUOTES (20; --quick 8) delivery-date quotes per case, each inserted as a firm
+order due at the quoted time and rescheduled with the 8-hour frozen window (tests/bench/scheduler_checks.py);
+quotes_overtaking (how many of them overtook other work) and quote_extra_twt_pct (what the reschedule
+cost the other orders, % of their weighted tardiness, median).
+
+BENCH_SCHEDULER_PARTS (release,engines,limits,ratios) picks the parts to run.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import random
 import statistics
@@ -104,7 +118,8 @@ def generate(n: int, *, seed: int = 1, days: int = 400) -> Problem:
 
 def run(*, quick: bool) -> Iterator[dict]:
     parts = {
-        part.strip() for part in os.environ.get("BENCH_SCHEDULER_PARTS", "release,engines,limits").split(",")
+        part.strip()
+        for part in os.environ.get("BENCH_SCHEDULER_PARTS", "release,engines,limits,ratios").split(",")
     }
     if "release" in parts:
         yield from plan_release.run(quick=quick)
@@ -112,6 +127,97 @@ def run(*, quick: bool) -> Iterator[dict]:
         yield from engines(quick=quick)
     if "limits" in parts:
         yield from optimiser_limits(quick=quick)
+    if "ratios" in parts:
+        yield from ratios(quick=quick)
+
+
+def _reference(problem: Problem, n: int, seed: int, seconds: float, workers: int) -> int:
+    """The bench's own long CP-SAT run's weighted tardiness, cached per (size, seed, length)."""
+    from django.conf import settings
+
+    from production.scheduling import solve
+
+    folder = os.environ.get("BENCH_REFERENCE_DIR") or str(settings.VAR_DIR / "bench-reference")
+    os.makedirs(folder, exist_ok=True)
+    path = os.path.join(folder, f"n{n}-s{seed}-{seconds:g}s.json")
+    if os.path.exists(path):
+        with open(path) as handle:
+            return int(json.load(handle)["weighted_tardiness"])
+    plan = solve(problem, method="optimised", time_limit=seconds, workers=workers)
+    with open(path, "w") as handle:
+        json.dump({"weighted_tardiness": plan.weighted_tardiness, "engine": plan.engine}, handle)
+    return plan.weighted_tardiness
+
+
+def _versus(a: int, b: int) -> float | None:
+    if a == b:
+        return 1.0
+    return round(a / b, 4) if b else None
+
+
+def ratios(*, quick: bool) -> Iterator[dict]:
+    plan_release.setup_django_once({})
+    from production.scheduling import solve
+    from production.scheduling.problem import on_time_rate
+    from tests.bench.scheduler_checks import promise_trial, verify
+
+    cases = [
+        int(c)
+        for c in os.environ.get("BENCH_RATIO_CASES", "20,50,200" if quick else "20,50,200,1000,2000").split(
+            ","
+        )
+        if c.strip()
+    ]
+    seeds = [int(s) for s in os.environ.get("BENCH_RATIO_SEEDS", "1" if quick else "1,2,3").split(",") if s]
+    reference_seconds = float(os.environ.get("BENCH_REFERENCE_SECONDS", "20" if quick else "300"))
+    limit = float(os.environ.get("BENCH_CPSAT_SECONDS", "5" if quick else "60"))
+    workers = int(os.environ.get("BENCH_CPSAT_WORKERS", "2"))
+    quotes = int(os.environ.get("BENCH_QUOTES", "8" if quick else "20"))
+    kept = tried = overtaking = 0
+    extra: list[float] = []
+    for n in cases:
+        for seed in seeds:
+            case = f"n{n}-s{seed}"
+            problem = generate(n, seed=seed * 7919 + n)
+            edd = solve(problem, method="edd")
+            fast = solve(problem, method="fast")
+            optimised = solve(problem, method="optimised", time_limit=limit, workers=workers)
+            violations = sum(len(verify(problem, plan)) for plan in (edd, fast, optimised))
+            reference = _reference(problem, n, seed, reference_seconds, workers)
+            best = min(
+                reference, edd.weighted_tardiness, fast.weighted_tardiness, optimised.weighted_tardiness
+            )
+            figures = {
+                "plan_violations": violations,
+                "best_twt": best,
+                "fast_vs_best": _versus(fast.weighted_tardiness, best),
+                "optimised_vs_best": _versus(optimised.weighted_tardiness, best),
+                "fast_vs_edd": _versus(fast.weighted_tardiness, edd.weighted_tardiness),
+                "fast_seconds": round(fast.seconds, 3),
+                "vip_on_time_rate": round(on_time_rate(problem, fast, tier="vip"), 4),
+                "on_time_rate": round(on_time_rate(problem, fast), 4),
+            }
+            for metric, value in figures.items():
+                yield {"case": case, "metric": metric, "value": value}
+            rng = random.Random(seed * 31 + n)
+            for _ in range(quotes if n <= 1000 else max(1, quotes // 4)):
+                trial = promise_trial(problem, fast, rng)
+                tried += 1
+                kept += int(trial.kept)
+                overtaking += int(trial.overtakes)
+                if fast.weighted_tardiness:
+                    extra.append(100 * trial.actual_extra_twt / fast.weighted_tardiness)
+    yield {
+        "case": "quotes",
+        "metric": "quotes_kept_ratio",
+        "value": round(kept / tried, 4) if tried else None,
+    }
+    yield {"case": "quotes", "metric": "quotes_overtaking", "value": overtaking}
+    yield {
+        "case": "quotes",
+        "metric": "quote_extra_twt_pct",
+        "value": round(statistics.median(extra), 2) if extra else None,
+    }
 
 
 def optimiser_limits(*, quick: bool) -> Iterator[dict]:

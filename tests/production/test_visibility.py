@@ -169,7 +169,8 @@ def test_another_reps_work_order_cannot_be_acted_on_from_the_planner_page(sales,
     assert response.status_code == 404
 
 
-def test_a_quote_names_only_the_delayed_orders_the_rep_may_see(sales, plant):
+def test_a_quote_names_only_the_delayed_orders_the_rep_may_see(sales, plant, settings):
+    settings.PRODUCTION_FROZEN_HOURS = 0  # nothing frozen: every planned order may be overtaken
     mine, theirs = plant
     vip = CustomerFactory(tier="vip")
     product = mine.lines.get().product

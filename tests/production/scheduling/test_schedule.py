@@ -168,7 +168,8 @@ def test_a_quote_on_an_idle_line_is_now_plus_the_work(sales, planner, press):
     assert answer["delays"] == []
 
 
-def test_a_vip_quote_overtakes_a_standard_order_and_names_it(sales, planner, press):
+def test_a_vip_quote_overtakes_a_standard_order_and_names_it(sales, planner, press, settings):
+    settings.PRODUCTION_FROZEN_HOURS = 0  # nothing frozen: all of the standard order may be overtaken
     standard = release(sales, planner, press)  # 10 h on the only press
     schedule_run(actor=planner, trigger="test")
     answer = promise_quote(
