@@ -41,6 +41,8 @@ urlpatterns = [
     path("orders/", include("orders.sales.urls")),
     path("change-requests/", include("orders.change_requests.urls")),
     path("production/", include("production.urls")),
+    # The operators' phone pages (badge sign-in; the traveller's QR codes open /floor/operations/<pk>/).
+    path("floor/", include("production.floor.urls")),
     path("service/", include("orders.service_desk.urls")),
     path("notifications/", include("orders.notifications.urls")),
     path("account/api-tokens/", include("orders.api_tokens.urls")),
