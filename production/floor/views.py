@@ -30,7 +30,7 @@ from production.floor.auth import BADGE_PREFIX
 from production.floor.forms import SignInForm, floor_input
 from production.floor.selectors import operation_view, reason_codes
 from production.floor.services import floor_report_submit
-from production.master_data import floor_language
+from production.master_data import default_plant, floor_language
 from production.work_orders import ExceptionKind, InspectionResult
 
 MAX_OPERATION_ID = 2**63 - 1
@@ -38,6 +38,31 @@ MAX_OPERATION_ID = 2**63 - 1
 
 def _operator(request: HttpRequest) -> bool:
     return request.user.is_authenticated and allowed(request.user, "production.use_floor")
+
+
+def _plant_language(request: HttpRequest, language: str | None = None) -> None:
+    """No language chosen on this device yet: the plant's floor language (the only plant's by default)."""
+    if settings.LANGUAGE_COOKIE_NAME in request.COOKIES:
+        return
+    if language is None:
+        plant = default_plant()
+        if plant is None:
+            return
+        language = plant.floor_language
+    translation.activate(language)
+    request.LANGUAGE_CODE = translation.get_language()
+
+
+def _keep_language(request: HttpRequest, response: HttpResponse) -> HttpResponse:
+    """The device keeps the language it was shown (its reports' answers too) until the operator switches."""
+    if settings.LANGUAGE_COOKIE_NAME not in request.COOKIES:
+        response.set_cookie(
+            settings.LANGUAGE_COOKIE_NAME,
+            translation.get_language(),
+            max_age=settings.LANGUAGE_COOKIE_AGE,
+            samesite="Lax",
+        )
+    return response
 
 
 def _to_sign_in(request: HttpRequest) -> HttpResponse:
@@ -51,6 +76,7 @@ def sign_in(request: HttpRequest) -> HttpResponse:
     next_url = request.POST.get("next") or request.GET.get("next") or reverse("floor:home")
     if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
         next_url = reverse("floor:home")
+    _plant_language(request)
     form = SignInForm(request.POST or None)
     error = ""
     if request.method == "POST" and form.is_valid():
@@ -64,7 +90,8 @@ def sign_in(request: HttpRequest) -> HttpResponse:
         error = _("Badge number or PIN not recognised.")
     elif request.method == "POST":
         error = _("Enter your badge number and PIN.")
-    return render(request, "production/floor/sign_in.html", {"form": form, "error": error, "next": next_url})
+    context = {"form": form, "error": error, "next": next_url}
+    return _keep_language(request, render(request, "production/floor/sign_in.html", context))
 
 
 @login_not_required
@@ -84,13 +111,16 @@ def home(request: HttpRequest) -> HttpResponse:
     """Scan an operation's QR code or type its number."""
     if not _operator(request):
         return _to_sign_in(request)
+    _plant_language(request)
     number = (request.GET.get("operation") or "").strip()
     error = ""
     if number:
         if number.isdigit() and 0 < int(number) <= MAX_OPERATION_ID:
             return redirect("floor:operation", pk=int(number))
         error = _("Enter the operation's number (digits only).")
-    return render(request, "production/floor/home.html", {"error": error, "number": number})
+    return _keep_language(
+        request, render(request, "production/floor/home.html", {"error": error, "number": number})
+    )
 
 
 @login_not_required
@@ -102,17 +132,14 @@ def operation(request: HttpRequest, pk: int) -> HttpResponse:
     view = operation_view(pk)
     if view is None:
         raise Http404(_("No operation has this number."))
-    if settings.LANGUAGE_COOKIE_NAME not in request.COOKIES:
-        # No language chosen on this device yet: the plant's floor language.
-        translation.activate(floor_language(view.operation.work_center))
-        request.LANGUAGE_CODE = translation.get_language()
+    _plant_language(request, floor_language(view.operation.work_center))
     context: dict[str, Any] = {
         "view": view,
         "reasons": reason_codes(),
         "exception_kinds": ExceptionKind.choices,
         "inspection_results": InspectionResult.choices,
     }
-    return render(request, "production/floor/operation.html", context)
+    return _keep_language(request, render(request, "production/floor/operation.html", context))
 
 
 @login_not_required
