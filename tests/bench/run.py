@@ -35,6 +35,7 @@ BENCHES: dict[str, str] = {
     "changes": "tests.bench.changes:run",
     "dashboard": "tests.bench.dashboard:run",
     "import": "tests.bench.imports:run",
+    "shopfloor": "tests.bench.shopfloor:run",
 }
 
 

@@ -30,7 +30,10 @@ def operator(db):
 @pytest.fixture
 def reasons(db):
     scrap = floor.ReasonCode.objects.create(
-        code="S-DIM", kind=floor.ReasonKind.SCRAP, name_en="Dimension out of tolerance", name_zh_hans="尺寸超差"
+        code="S-DIM",
+        kind=floor.ReasonKind.SCRAP,
+        name_en="Dimension out of tolerance",
+        name_zh_hans="尺寸超差",
     )
     rework = floor.ReasonCode.objects.create(
         code="R-BUR", kind=floor.ReasonKind.REWORK, name_en="Burr to remove", name_zh_hans="去毛刺"
@@ -44,7 +47,9 @@ def released(sales, planner, floor_plant):
     cut, bend = make_work_center(planner, "CUT"), make_work_center(planner, "BEND")
     product = ProductFactory()
     make_routing(planner, product, [(cut, 0, "1"), (bend, 0, "1")])
-    order = transitions.order_release(actor=planner, order=make_order(owner=sales, product=product, confirmed=True))
+    order = transitions.order_release(
+        actor=planner, order=make_order(owner=sales, product=product, confirmed=True)
+    )
     work_order = order.work_orders.get()
     work_orders.work_order_transition(actor=planner, work_order=work_order, name="release")
     return work_order

@@ -116,7 +116,9 @@ def test_the_planner_releases_a_floor_work_order_from_the_order_page(client, sal
 
     product = ProductFactory()
     make_routing(planner, product, [(make_work_center(planner, "CUT"), 0, "1")])
-    order = transitions.order_release(actor=planner, order=make_order(owner=sales, product=product, confirmed=True))
+    order = transitions.order_release(
+        actor=planner, order=make_order(owner=sales, product=product, confirmed=True)
+    )
     client.force_login(planner)
     page = client.get(reverse("orders:order_detail", args=[order.number]))
     assert 'data-testid="release-to-floor"' in page.content.decode()

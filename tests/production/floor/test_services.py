@@ -1,5 +1,6 @@
 """The floor's reports go through the production services: idempotent by the phone's id, refusing
-over-reporting, held work and an empty predecessor with nothing saved, and flagging implausible device times."""
+over-reporting, held work and an empty predecessor with nothing saved, and flagging implausible device
+times."""
 
 import datetime as dt
 import uuid
@@ -27,7 +28,8 @@ def report(op, **fields):
 
 def test_a_report_is_recorded_as_a_progress_report_of_the_operator(operator, ops, reasons):
     answer, created = floor_report_submit(
-        actor=operator, data=report(ops[0], action="report", good=Decimal(4), scrap=Decimal(1), scrap_reason="S-DIM")
+        actor=operator,
+        data=report(ops[0], action="report", good=Decimal(4), scrap=Decimal(1), scrap_reason="S-DIM"),
     )
 
     assert created
@@ -120,7 +122,9 @@ def test_a_device_time_far_in_the_past_is_flagged_and_the_time_received_taken(op
 def test_a_device_time_of_two_hours_ago_is_kept_as_the_actual_time(operator, ops):
     earlier = timezone.now() - dt.timedelta(hours=2)
 
-    floor_report_submit(actor=operator, data=report(ops[0], action="report", good=Decimal(1), device_time=earlier))
+    floor_report_submit(
+        actor=operator, data=report(ops[0], action="report", good=Decimal(1), device_time=earlier)
+    )
 
     assert ProgressReport.objects.get().reported_at == earlier
     assert not floor.FloorReport.objects.get().time_flagged
@@ -167,7 +171,10 @@ def test_an_exception_with_a_photo_is_raised_on_the_work_order(operator, ops, tm
     floor_report_submit(
         actor=operator,
         data=report(
-            ops[0], action="exception", exception_kind="machine_breakdown", description="Press stopped",
+            ops[0],
+            action="exception",
+            exception_kind="machine_breakdown",
+            description="Press stopped",
             photo=buffer.getvalue(),
         ),
     )
@@ -181,7 +188,9 @@ def test_a_photo_that_is_not_an_image_is_refused(operator, ops):
     with pytest.raises(ValidationFailed) as error:
         floor_report_submit(
             actor=operator,
-            data=report(ops[0], action="exception", exception_kind="machine_breakdown", photo=b"not an image"),
+            data=report(
+                ops[0], action="exception", exception_kind="machine_breakdown", photo=b"not an image"
+            ),
         )
 
     assert "photo" in error.value.fields
@@ -193,8 +202,60 @@ def test_a_lot_and_its_inspection_are_recorded(operator, ops):
 
     floor_report_submit(
         actor=operator,
-        data=report(ops[0], action="lot", lot_number="L-77", lot_quantity=Decimal(5), inspection_result="pass"),
+        data=report(
+            ops[0], action="lot", lot_number="L-77", lot_quantity=Decimal(5), inspection_result="pass"
+        ),
     )
 
     lot = work_orders.Lot.objects.get(number="L-77")
     assert lot.inspections.get().inspector == operator
+
+
+def test_the_demo_makes_a_plant_reason_codes_and_operators_who_sign_in_with_their_pin(admin_user):
+    import random
+
+    from orders.demo import DemoContext
+
+    now = timezone.now()
+    ctx = DemoContext(actors={"admin": admin_user}, products={}, rng=random.Random(3), now=now, start=now)
+
+    floor.floor_demo(ctx)
+
+    assert master_data.Plant.objects.get().mode == PlantMode.MES  # ORDERBRIDGE_PLANT_MODE's default
+    assert floor.ReasonCode.objects.filter(kind=floor.ReasonKind.SCRAP).count() == 3
+    pin = str(ctx.counts["operator badge 1001, PIN"])
+    assert floor.badge_user(badge="1001", pin=pin).username == "operator1"
+
+
+def test_the_mes_is_not_sent_the_work_orders_of_a_floor_plant(sales, planner, floor_plant):
+    from crm_sync.models import OutboxEvent
+    from orders.sales import transitions
+    from tests.factories import ProductFactory, make_order
+    from tests.production.conftest import make_routing, make_work_center
+
+    product = ProductFactory()
+    make_routing(planner, product, [(make_work_center(planner, "CUT"), 0, "1")])
+
+    order = transitions.order_release(
+        actor=planner, order=make_order(owner=sales, product=product, confirmed=True)
+    )
+
+    event = OutboxEvent.objects.get(order=order, type="order.released")
+    assert event.data["work_orders"] == []
+
+
+def test_the_mes_is_sent_the_work_orders_of_an_mes_plant(sales, planner):
+    from crm_sync.models import OutboxEvent
+    from orders.sales import transitions
+    from tests.factories import ProductFactory, make_order
+    from tests.production.conftest import make_routing, make_work_center
+
+    product = ProductFactory()
+    make_routing(planner, product, [(make_work_center(planner, "CUT"), 0, "1")])
+
+    order = transitions.order_release(
+        actor=planner, order=make_order(owner=sales, product=product, confirmed=True)
+    )
+
+    event = OutboxEvent.objects.get(order=order, type="order.released")
+    assert [item["sku"] for item in event.data["work_orders"]] == [product.sku]
