@@ -18,6 +18,8 @@ from config.kernel import ValidationFailed
 from production.floor.models import FloorAction
 from production.floor.services import FloorInput
 
+MAX_ID = 2**63 - 1  # a bigint: a larger number is no operation (and would be a database error)
+
 
 class SignInForm(forms.Form):
     badge = forms.CharField(label=gettext_lazy("Badge number"), max_length=32)
@@ -62,7 +64,12 @@ def floor_input(body: Any) -> FloorInput:
         errors["client_id"] = [_("Send the report's id (a UUID).")]
         client_id = uuid.UUID(int=0)
     operation = body.get("operation")
-    if isinstance(operation, bool) or not isinstance(operation, (int, str)) or not str(operation).isdigit():
+    if (
+        isinstance(operation, bool)
+        or not isinstance(operation, (int, str))
+        or not str(operation).isdigit()
+        or not 0 < int(operation) <= MAX_ID
+    ):
         errors["operation"] = [_("Enter the operation's number.")]
         operation = 0
     action = body.get("action")
@@ -70,9 +77,12 @@ def floor_input(body: Any) -> FloorInput:
         errors["action"] = [_("Unknown action.")]
     device_time: dt.datetime | None = None
     if body.get("device_time"):
-        device_time = (
-            parse_datetime(str(body["device_time"])) if isinstance(body["device_time"], str) else None
-        )
+        try:
+            device_time = (
+                parse_datetime(body["device_time"]) if isinstance(body["device_time"], str) else None
+            )
+        except ValueError:  # well formed but not a date (month 13)
+            device_time = None
         if device_time is None or device_time.tzinfo is None:
             errors["device_time"] = [_("Send the device time as ISO 8601 with its offset.")]
             device_time = None

@@ -138,3 +138,21 @@ def test_the_service_worker_is_served_from_the_floor_scope(client):
 
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/javascript")
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("operation", 2**64),
+        ("device_time", "2026-13-01T00:00:00+00:00"),
+        ("finished", "yes"),
+        ("action", "dance"),
+    ],
+)
+def test_a_bad_value_is_a_400_naming_its_field_never_a_500(phone, ops, field, value):
+    body = {"operation": ops[0].pk, "action": "report", "good_quantity": "1", field: value}
+
+    response = post(phone, **body)
+
+    assert response.status_code == 400
+    assert field in response.json()["error"]["fields"]
