@@ -344,8 +344,11 @@ class OperatorBadgeForm(forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean() or {}
-        if not self.instance.pk and not cleaned.get("pin"):
+        pin = cleaned.get("pin") or ""
+        if not self.instance.pk and not pin:
             self.add_error("pin", _("This field is required."))
+        elif pin and not (pin.isdigit() and 4 <= len(pin) <= 12):
+            self.add_error("pin", _("The PIN is 4 to 12 digits."))
         return cleaned
 
 
@@ -359,18 +362,16 @@ class OperatorBadgeAdmin(SimpleHistoryAdmin):
     autocomplete_fields = ("user",)
 
     def save_model(self, request, obj, form, change):
+        # The form checked the PIN's form and the badge's uniqueness: the service hashes the PIN.
         pin = form.cleaned_data.get("pin")
-        try:
-            if pin:
-                saved = floor.operator_badge_set(user=obj.user, badge=obj.badge, pin=pin)
-                obj.pk = saved.pk
-                if saved.is_active != obj.is_active:
-                    saved.is_active = obj.is_active
-                    saved.save(update_fields=["is_active"])
-            else:
-                obj.save()
-        except ApplicationError as exc:
-            self.message_user(request, exc.text(), level=messages.ERROR)
+        if pin:
+            saved = floor.operator_badge_set(user=obj.user, badge=obj.badge, pin=pin)
+            obj.pk = saved.pk
+            if saved.is_active != obj.is_active:
+                saved.is_active = obj.is_active
+                saved.save(update_fields=["is_active"])
+        else:
+            obj.save()
 
 
 @admin.register(floor.FloorReport)

@@ -156,3 +156,28 @@ def test_a_bad_value_is_a_400_naming_its_field_never_a_500(phone, ops, field, va
 
     assert response.status_code == 400
     assert field in response.json()["error"]["fields"]
+
+
+def test_an_admin_gives_an_operator_a_badge_and_pin_stored_hashed(client, admin_user):
+    user = UserFactory(username="omar", role="operator")
+    client.force_login(admin_user)
+
+    response = client.post(
+        reverse("admin:production_operatorbadge_add"),
+        {"user": user.pk, "badge": "3003", "pin": "97531", "is_active": "on"},
+    )
+
+    assert response.status_code == 302
+    assert floor.badge_user(badge="3003", pin="97531") == user
+
+
+def test_the_admin_refuses_a_pin_that_is_not_4_to_12_digits(client, admin_user):
+    user = UserFactory(username="omar", role="operator")
+    client.force_login(admin_user)
+
+    response = client.post(
+        reverse("admin:production_operatorbadge_add"), {"user": user.pk, "badge": "3003", "pin": "12"}
+    )
+
+    assert response.status_code == 200
+    assert not floor.OperatorBadge.objects.exists()
