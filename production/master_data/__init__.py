@@ -18,6 +18,7 @@ from production.master_data.models import (
 from production.master_data.plants import (
     default_mode,
     default_plant,
+    floor_centers_forget,
     floor_language,
     floor_work_center_ids,
     plant_save,
@@ -52,6 +53,7 @@ __all__ = [
     "calendar_exception_create",
     "default_mode",
     "default_plant",
+    "floor_centers_forget",
     "floor_language",
     "floor_work_center_ids",
     "planned_minutes",

@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import transaction
 from django.utils.translation import gettext as _
 
@@ -33,18 +34,38 @@ def default_mode() -> str:
 
 
 def floor_work_center_ids(work_center_ids: Iterable[int] | None = None) -> set[int]:
-    """The work centers (of `work_center_ids`, or all) whose work is reported on OrderBridge's floor
-    (two queries at most)."""
+    """The work centers (of `work_center_ids`, or all) whose work is reported on OrderBridge's floor.
+
+    Read on every event that carries work orders for the MES: kept in the shared cache (no query on that
+    path), forgotten whenever a plant or a work center is written through the services."""
+    key = _cache_key()
+    floor = cache.get(key)
+    if floor is None:
+        floor = _floor_centers()
+        cache.set(key, floor, timeout=300)
+    found = set(floor)
+    return found if work_center_ids is None else found & set(work_center_ids)
+
+
+def _cache_key() -> str:
+    return f"production:floor-centers:{settings.DATABASES['default']['NAME']}:{settings.PLANT_MODE}"
+
+
+def _floor_centers() -> list[int]:
     modes = list(Plant.objects.values_list("mode", flat=True)[:2])
     fallback = modes[0] if len(modes) == 1 else settings.PLANT_MODE
     fallback_is_floor = fallback == PlantMode.FLOOR
     if not fallback_is_floor and (len(modes) < 2 or not Plant.objects.filter(mode=PlantMode.FLOOR).exists()):
-        return set()  # the common case, MES plants only: one small query
-    centers = WorkCenter.objects.all()
-    if work_center_ids is not None:
-        centers = centers.filter(pk__in=list(work_center_ids))
-    rows = centers.values_list("pk", "plant__mode")
-    return {pk for pk, mode in rows if mode == PlantMode.FLOOR or (mode is None and fallback_is_floor)}
+        return []  # the common case, MES plants only
+    rows = WorkCenter.objects.values_list("pk", "plant__mode")
+    return sorted(pk for pk, mode in rows if mode == PlantMode.FLOOR or (mode is None and fallback_is_floor))
+
+
+def floor_centers_forget() -> None:
+    """After a plant or a work center was written: now (this transaction reads it) and after commit."""
+    key = _cache_key()
+    cache.delete(key)
+    transaction.on_commit(lambda: cache.delete(key))
 
 
 def work_center_plant(work_center: WorkCenter) -> Plant | None:
@@ -85,4 +106,5 @@ def plant_save(*, actor: User | None, plant: Plant, reason: str = "") -> Plant:
     plant.code = plant.code.strip()
     stamp(plant, actor=actor, reason=reason or _("Plant saved"))
     plant.save()
+    floor_centers_forget()
     return plant

@@ -21,6 +21,7 @@ from config.kernel import ValidationFailed, require, stamp
 from orders.models import Product
 from production.inputs import decimal_input, whole_number
 from production.master_data.models import CalendarException, Operation, Plant, Routing, Shift, WorkCenter
+from production.master_data.plants import floor_centers_forget
 from production.replanning import schedule_request
 
 if TYPE_CHECKING:
@@ -85,6 +86,7 @@ def work_center_create(
     reason = reason or _("Work center created")
     stamp(work_center, actor=actor, reason=reason)
     work_center.save()
+    floor_centers_forget()  # a new center may be on the floor (the only plant's mode)
     for weekday, start, end in cleaned_shifts:
         shift = Shift(work_center=work_center, weekday=weekday, start=start, end=end)
         stamp(shift, actor=actor, reason=reason)
@@ -212,6 +214,7 @@ def work_center_update(
         raise ValidationFailed(_("Please correct the errors below."), fields=errors)
     stamp(work_center, actor=actor, reason=reason or _("Work center updated"))
     work_center.save()
+    floor_centers_forget()
     schedule_request(trigger=f"work_center {work_center.code}")
     return work_center
 

@@ -36,6 +36,12 @@ def _no_broker(monkeypatch):
     monkeypatch.setattr(tasks.plan_fast, "apply_async", lambda *args, **kwargs: None)
 
 
+@pytest.fixture(autouse=True)
+def _forget_floor_centers():
+    yield
+    master_data.floor_centers_forget()
+
+
 @pytest.fixture
 def phone_context(live_server) -> Iterator:
     from playwright.sync_api import sync_playwright

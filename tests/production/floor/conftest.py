@@ -13,6 +13,13 @@ from tests.production.conftest import make_routing, make_work_center
 PIN = "2468"
 
 
+@pytest.fixture(autouse=True)
+def _forget_floor_centers():
+    """The floor's work centers are cached across requests: a rolled-back test's must not outlive it."""
+    yield
+    master_data.floor_centers_forget()
+
+
 @pytest.fixture
 def floor_plant(admin_user):
     return master_data.plant_save(
