@@ -136,6 +136,8 @@ AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     # ModelBackend with each user's permission set kept in the shared cache (see config/auth.py).
     "config.auth.CachedPermissionsBackend",
+    # Operators' badge number + PIN on the shop floor's shared devices (production.floor).
+    "production.floor.auth.BadgeBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -208,6 +210,8 @@ STATICFILES_DIRS = [
     BASE_DIR / "static",
     ("vendor/bootstrap", NODE_MODULES / "bootstrap" / "dist"),
     ("vendor/htmx", NODE_MODULES / "htmx.org" / "dist"),
+    # QR decoding on the operator's phone (production.floor), UMD build: global ZXing.
+    ("vendor/zxing", NODE_MODULES / "@zxing" / "library" / "umd"),
 ]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -405,6 +409,24 @@ MES_ACK_CHECK_SECONDS = env_int("ORDERBRIDGE_MES_ACK_CHECK_SECONDS", 30)
 MES_REWORK_MAX_ROUNDS = env_int("ORDERBRIDGE_MES_REWORK_MAX_ROUNDS", 2)
 if not 1 <= MES_REWORK_MAX_ROUNDS <= 20:
     raise ImproperlyConfigured("ORDERBRIDGE_MES_REWORK_MAX_ROUNDS must be between 1 and 20.")
+# --- Shop floor (production.floor) ---------------------------------------------------------------------
+# A work center without a plant, when there is not exactly one plant: its work goes to the MES or the floor.
+PLANT_MODE = env_choice("ORDERBRIDGE_PLANT_MODE", "mes", {"mes", "floor"})
+# How long an operator's badge sign-in lasts on a shared device (a shift), in hours.
+FLOOR_SESSION_HOURS = env_int("ORDERBRIDGE_FLOOR_SESSION_HOURS", 12)
+if not 1 <= FLOOR_SESSION_HOURS <= 24:
+    raise ImproperlyConfigured("ORDERBRIDGE_FLOOR_SESSION_HOURS must be between 1 and 24.")
+# A device time older than this (offline) or ahead of the server by more than the skew is not believed.
+FLOOR_MAX_OFFLINE_HOURS = env_int("ORDERBRIDGE_FLOOR_MAX_OFFLINE_HOURS", 24)
+if not 1 <= FLOOR_MAX_OFFLINE_HOURS <= 168:
+    raise ImproperlyConfigured("ORDERBRIDGE_FLOOR_MAX_OFFLINE_HOURS must be between 1 and 168.")
+FLOOR_CLOCK_SKEW_SECONDS = env_int("ORDERBRIDGE_FLOOR_CLOCK_SKEW_SECONDS", 300)
+if not 0 <= FLOOR_CLOCK_SKEW_SECONDS <= 3600:
+    raise ImproperlyConfigured("ORDERBRIDGE_FLOOR_CLOCK_SKEW_SECONDS must be between 0 and 3600.")
+FLOOR_PHOTO_MAX_BYTES = env_int("ORDERBRIDGE_FLOOR_PHOTO_MAX_BYTES", 1_500_000)
+if not 10_000 <= FLOOR_PHOTO_MAX_BYTES <= 1_800_000:
+    # Sent base64 in a JSON body, which must stay under DATA_UPLOAD_MAX_MEMORY_SIZE (2.5 MB).
+    raise ImproperlyConfigured("ORDERBRIDGE_FLOOR_PHOTO_MAX_BYTES must be between 10000 and 1800000.")
 CELERY_BEAT_SCHEDULE = {
     # Due retries, and pending events whose task was lost with the broker, are picked up here.
     "crm-sync-sweep": {"task": "crm_sync.deliveries_sweep", "schedule": float(SYNC_SWEEP_SECONDS)},

@@ -42,6 +42,8 @@ urlpatterns = [
     path("change-requests/", include("orders.change_requests.urls")),
     path("production/", include("production.urls")),
     path("boards/", include("production.boards.urls")),
+    # The operators' phone pages (badge sign-in; the traveller's QR codes open /floor/operations/<pk>/).
+    path("floor/", include("production.floor.urls")),
     path("service/", include("orders.service_desk.urls")),
     path("notifications/", include("orders.notifications.urls")),
     path("account/api-tokens/", include("orders.api_tokens.urls")),

@@ -5,6 +5,7 @@ writes go through the services too: API, planner UI, MES)."""
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin, messages
 from django.http import HttpResponseRedirect
 from django.utils.translation import gettext as _
@@ -13,9 +14,9 @@ from simple_history.admin import SimpleHistoryAdmin
 from config.admin import ReadOnlyAdminMixin
 from config.http import request_user
 from config.kernel import ApplicationError, allowed
-from production import master_data
+from production import floor, master_data
 from production.changes.models import ChangeDisposition
-from production.master_data import CalendarException, Operation, Routing, Shift, WorkCenter
+from production.master_data import CalendarException, Operation, Plant, Routing, Shift, WorkCenter
 from production.materials import admin as materials_admin  # noqa: F401 - registers the materials admin
 from production.scheduling import OrderProjection, Schedule
 from production.work_orders import (
@@ -107,11 +108,11 @@ class ServiceAdmin(SimpleHistoryAdmin):
 
 @admin.register(WorkCenter)
 class WorkCenterAdmin(ServiceAdmin):
-    list_display = ("code", "name", "units", "efficiency", "is_active")
+    list_display = ("code", "name", "units", "efficiency", "plant", "is_active")
     search_fields = ("code", "name")
-    fields = ("code", "name", "units", "efficiency", "is_active")
+    fields = ("code", "name", "units", "efficiency", "plant", "is_active")
     readonly_fields = ("code",)
-    service_fields = ("name", "units", "efficiency", "is_active")
+    service_fields = ("name", "units", "efficiency", "is_active", "plant")
     inlines = [ShiftInline]
 
     def save_model(self, request, obj, form, change):
@@ -306,3 +307,79 @@ class ScheduleAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("version", "is_current", "method", "engine", "weighted_tardiness", "created_at")
     list_filter = ("method", "is_current")
     inlines = [OrderProjectionInline]
+
+
+# --- plants and the shop floor (production.floor) -------------------------------------------------------
+@admin.register(Plant)
+class PlantAdmin(SimpleHistoryAdmin):
+    """A plant's mode decides where its work goes: the external MES, or OrderBridge's own floor pages."""
+
+    list_display = ("code", "name", "mode", "floor_language")
+    fields = ("code", "name", "mode", "floor_language")
+
+    def save_model(self, request, obj, form, change):
+        master_data.plant_save(actor=request_user(request), plant=obj, reason=_("Changed in the admin"))
+
+
+@admin.register(floor.ReasonCode)
+class ReasonCodeAdmin(SimpleHistoryAdmin):
+    """The reasons operators pick for scrap and rework, named in both languages."""
+
+    list_display = ("code", "kind", "name_en", "name_zh_hans", "is_active", "sort_order")
+    list_filter = ("kind", "is_active")
+    search_fields = ("code", "name_en", "name_zh_hans")
+
+
+class OperatorBadgeForm(forms.ModelForm):
+    pin = forms.CharField(
+        label=_("PIN"),
+        required=False,
+        max_length=12,
+        widget=forms.PasswordInput,
+        help_text=_("4 to 12 digits; stored hashed. Leave empty to keep the current PIN."),
+    )
+
+    class Meta:
+        model = floor.OperatorBadge
+        fields = ("user", "badge", "is_active")
+
+    def clean(self):
+        cleaned = super().clean() or {}
+        pin = cleaned.get("pin") or ""
+        if not self.instance.pk and not pin:
+            self.add_error("pin", _("This field is required."))
+        elif pin and not (pin.isdigit() and 4 <= len(pin) <= 12):
+            self.add_error("pin", _("The PIN is 4 to 12 digits."))
+        return cleaned
+
+
+@admin.register(floor.OperatorBadge)
+class OperatorBadgeAdmin(SimpleHistoryAdmin):
+    """Operators' badge numbers and PINs for the floor's shared devices (a PIN is never shown)."""
+
+    form = OperatorBadgeForm
+    list_display = ("badge", "user", "is_active")
+    search_fields = ("badge", "user__username", "user__last_name")
+    autocomplete_fields = ("user",)
+
+    def save_model(self, request, obj, form, change):
+        # The form checked the PIN's form and the badge's uniqueness: the service hashes the PIN.
+        pin = form.cleaned_data.get("pin")
+        if pin:
+            saved = floor.operator_badge_set(user=obj.user, badge=obj.badge, pin=pin)
+            obj.pk = saved.pk
+            if saved.is_active != obj.is_active:
+                saved.is_active = obj.is_active
+                saved.save(update_fields=["is_active"])
+        else:
+            obj.save()
+
+
+@admin.register(floor.FloorReport)
+class FloorReportAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """What operators reported from their phones, with the device's time and the time received."""
+
+    list_display = ("received_at", "action", "operation", "operator", "occurred_at", "time_flagged")
+    list_filter = ("action", "time_flagged")
+    search_fields = ("client_id", "operator__username", "operation__work_order__number")
+    list_select_related = ("operator", "operation")

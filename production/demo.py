@@ -19,6 +19,7 @@ from django.db.models import Q
 from orders.demo import DemoContext, DemoHooks, at, register
 from orders.models import SalesOrder
 from production import work_orders
+from production.floor import floor_demo
 from production.master_data import (
     Routing,
     WorkCenter,
@@ -475,6 +476,7 @@ EXCEPTIONS = (
 
 
 def exceptions_and_plan(ctx: DemoContext) -> None:
+    floor_demo(ctx)  # the plant, reason codes and operators (production.floor)
     rng, planner, manager = ctx.rng, ctx.actors["planner"], ctx.actors["manager"]
     centers = {center.code: center for center in WorkCenter.objects.all()}
     for kind, severity, center, description, delay, days_ago, resolved_after in EXCEPTIONS:

@@ -1,8 +1,9 @@
 """The models of the production app, for Django: each lives in its package's models module."""
 
 from production.changes.models import ChangeDisposition
+from production.floor.models import FloorReport, OperatorBadge, ReasonCode
 from production.kpis.models import KpiDashboard
-from production.master_data.models import CalendarException, Operation, Routing, Shift, WorkCenter
+from production.master_data.models import CalendarException, Operation, Plant, Routing, Shift, WorkCenter
 from production.materials.models import (
     Bom,
     BomLine,
@@ -37,18 +38,22 @@ __all__ = [
     "BomLineVariant",
     "CalendarException",
     "ChangeDisposition",
+    "FloorReport",
     "Item",
     "KpiDashboard",
     "Location",
     "Lot",
     "Operation",
     "OperationPin",
+    "OperatorBadge",
     "OrderProjection",
+    "Plant",
     "ProductionException",
     "ProgressReport",
     "PurchaseOrder",
     "PurchaseOrderLine",
     "QualityInspection",
+    "ReasonCode",
     "Reservation",
     "Routing",
     "Schedule",

@@ -10,6 +10,7 @@ from django.utils import timezone
 from config.kernel import allowed
 from orders.models import OPEN_STATUSES, Priority
 from orders.sales import policies
+from production.master_data import floor_work_center_ids
 from production.replanning import input_generation
 from production.scheduling import current_schedule, order_projection
 from production.work_orders import (
@@ -57,9 +58,26 @@ def work_orders_panel(order: SalesOrder, user: User) -> dict[str, Any] | None:
         "pending_disposition": work_orders_pending_disposition(
             work_order_ids=[work_order.pk for work_order in work_orders]
         ),
+        # Work orders of a plant that reports on OrderBridge's own floor: the planner releases them here.
+        "floor_release": _floor_releasable(work_orders)
+        if allowed(user, "production.release_workorder")
+        else set(),
         "can_prioritise": order.status in OPEN_STATUSES and policies.can_set_priority(user, order),
         "priorities": Priority.choices,
     }
+
+
+def _floor_releasable(work_orders: Any) -> set[int]:
+    """The planned work orders whose first operation's work center reports on the floor."""
+    first = {}
+    for work_order in work_orders:
+        operations = list(work_order.operations.all())
+        if work_order.status == WorkOrderStatus.PLANNED and operations and not work_order.routing_missing:
+            first[work_order.pk] = operations[0].work_center_id
+    if not first:
+        return set()
+    floor = floor_work_center_ids(set(first.values()))
+    return {pk for pk, center in first.items() if center in floor}
 
 
 def _plan_behind() -> bool:

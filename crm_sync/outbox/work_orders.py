@@ -41,6 +41,7 @@ from config.kernel.events import (
     WorkOrdersCreated,
 )
 from crm_sync.models import OutboxEvent
+from production.master_data import floor_work_center_ids
 from production.work_orders import (
     WorkOrder,
     WorkOrderOperation,
@@ -164,7 +165,7 @@ def _changed(event: WorkOrderEvent) -> WorkOrderPayload:
         .prefetch_related(Prefetch("operations", queryset=operations, to_attr="operations_made"))
         .get()
     )
-    item = _payload([work_order])[0]
+    item = _payload([work_order], floor_too=True)[0]
     change: dict[str, Any] = {
         "kind": event.name.removeprefix("work_order."),
         "change_request": event.change_request_number,
@@ -242,7 +243,17 @@ def _read(order: SalesOrder) -> Sequence[MadeWorkOrder]:
     )
 
 
-def _payload(work_orders: Sequence[MadeWorkOrder]) -> list[WorkOrderPayload]:
+def _payload(work_orders: Sequence[MadeWorkOrder], *, floor_too: bool = False) -> list[WorkOrderPayload]:
+    """The work orders as the MES gets them. Those whose first operation's work center belongs to a plant
+    that reports on OrderBridge's own floor (production.master_data.plants) are not the MES's: left out."""
+    if not floor_too:
+        first_centers = {wo.operations_made[0].work_center_id for wo in work_orders if wo.operations_made}
+        floor = floor_work_center_ids(first_centers) if first_centers else set()
+        work_orders = [
+            wo
+            for wo in work_orders
+            if not (wo.operations_made and wo.operations_made[0].work_center_id in floor)
+        ]
     return [
         {
             "number": work_order.number,

@@ -51,6 +51,7 @@ ROLE_LABELS = {
     "production_manager": _("Production manager"),
     "customer_service": _("Customer service"),
     "purchasing": _("Purchasing"),
+    "operator": _("Operator"),
     "admin": _("Administrator"),
 }
 ALERT_CLASSES = {"error": "danger", "debug": "secondary"}

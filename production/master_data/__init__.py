@@ -6,11 +6,23 @@ reads everything. Its writes ask work orders for two things through `work_orders
 
 from production.master_data.models import (
     CalendarException,
+    FloorLanguage,
     Operation,
+    Plant,
+    PlantMode,
     Routing,
     Shift,
     Weekday,
     WorkCenter,
+)
+from production.master_data.plants import (
+    default_mode,
+    default_plant,
+    floor_centers_forget,
+    floor_language,
+    floor_work_center_ids,
+    plant_save,
+    work_center_plant,
 )
 from production.master_data.routings import active_routings, planned_minutes
 from production.master_data.selectors import routings, work_centers
@@ -28,7 +40,10 @@ from production.master_data.services import (
 
 __all__ = [
     "CalendarException",
+    "FloorLanguage",
     "Operation",
+    "Plant",
+    "PlantMode",
     "Routing",
     "Shift",
     "Weekday",
@@ -36,12 +51,19 @@ __all__ = [
     "WorkOrderHooks",
     "active_routings",
     "calendar_exception_create",
+    "default_mode",
+    "default_plant",
+    "floor_centers_forget",
+    "floor_language",
+    "floor_work_center_ids",
     "planned_minutes",
+    "plant_save",
     "routing_create",
     "routing_set_operations",
     "routing_update",
     "routings",
     "work_center_create",
+    "work_center_plant",
     "work_center_set_shifts",
     "work_center_update",
     "work_centers",

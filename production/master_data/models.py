@@ -17,6 +17,39 @@ from config.history import HistoricalRecords
 from config.kernel.names import localized
 
 
+# --- plants -------------------------------------------------------------------------------------------
+class PlantMode(models.TextChoices):
+    MES = "mes", _("External MES")
+    FLOOR = "floor", _("Shop-floor reporting in OrderBridge")
+
+
+class FloorLanguage(models.TextChoices):
+    EN = "en", _("English")
+    ZH_HANS = "zh-hans", _("Simplified Chinese")
+
+
+class Plant(models.Model):
+    """A plant: whether its work orders go out to an external MES or are reported on OrderBridge's own
+    floor pages (production.floor), and the language its floor reads by default."""
+
+    code = models.CharField(_("code"), max_length=32, unique=True)
+    name = models.CharField(_("name"), max_length=120)
+    mode = models.CharField(_("mode"), max_length=16, choices=PlantMode.choices, default=PlantMode.MES)
+    floor_language = models.CharField(
+        _("floor language"), max_length=16, choices=FloorLanguage.choices, default=FloorLanguage.EN
+    )
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("plant")
+        verbose_name_plural = _("plants")
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return f"{self.code} · {self.name}"
+
+
 # --- work centers and calendars ------------------------------------------------------------------------
 class WorkCenter(models.Model):
     """A production line: `units` identical machines/crews working to one calendar."""
@@ -35,6 +68,15 @@ class WorkCenter(models.Model):
         validators=[MinValueValidator(Decimal("0.10")), MaxValueValidator(Decimal("2.00"))],
     )
     is_active = models.BooleanField(_("active"), default=True)
+    # No plant: the only plant's, or ORDERBRIDGE_PLANT_MODE's mode (production.master_data.plants).
+    plant = models.ForeignKey(
+        Plant,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="work_centers",
+        verbose_name=_("plant"),
+    )
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     history = HistoricalRecords(excluded_fields=["updated_at"])

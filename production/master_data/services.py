@@ -12,7 +12,7 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -20,7 +20,8 @@ from django.utils.translation import gettext as _
 from config.kernel import ValidationFailed, require, stamp
 from orders.models import Product
 from production.inputs import decimal_input, whole_number
-from production.master_data.models import CalendarException, Operation, Routing, Shift, WorkCenter
+from production.master_data.models import CalendarException, Operation, Plant, Routing, Shift, WorkCenter
+from production.master_data.plants import floor_centers_forget
 from production.replanning import schedule_request
 
 if TYPE_CHECKING:
@@ -85,6 +86,7 @@ def work_center_create(
     reason = reason or _("Work center created")
     stamp(work_center, actor=actor, reason=reason)
     work_center.save()
+    floor_centers_forget()  # a new center may be on the floor (the only plant's mode)
     for weekday, start, end in cleaned_shifts:
         shift = Shift(work_center=work_center, weekday=weekday, start=start, end=end)
         stamp(shift, actor=actor, reason=reason)
@@ -171,8 +173,10 @@ def work_center_update(
     units: int | None = None,
     efficiency: Decimal | str | None = None,
     is_active: bool | None = None,
+    plant: Plant | Literal["keep"] | None = "keep",
 ) -> WorkCenter:
-    """Change a work center's name, parallel units, efficiency or activity (None keeps the value).
+    """Change a work center's name, parallel units, efficiency, activity (None keeps the value) or plant
+    ("keep" keeps it; None: no plant).
 
     Asks for a reschedule: capacity changed. Deactivating a work center that planned operations still use
     is refused, naming how many (reroute them first).
@@ -204,10 +208,13 @@ def work_center_update(
             ]
     if is_active is not None:
         work_center.is_active = bool(is_active)
+    if plant != "keep":
+        work_center.plant = plant
     if errors:
         raise ValidationFailed(_("Please correct the errors below."), fields=errors)
     stamp(work_center, actor=actor, reason=reason or _("Work center updated"))
     work_center.save()
+    floor_centers_forget()
     schedule_request(trigger=f"work_center {work_center.code}")
     return work_center
 

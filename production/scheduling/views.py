@@ -114,13 +114,18 @@ def reschedule_now(request: AuthenticatedRequest) -> HttpResponse:
 @require_POST
 @permission_required("production.view_workorder", raise_exception=True)
 def work_order_action(request: AuthenticatedRequest) -> HttpResponse:
-    """Hold or resume a work order (POST number, action, reason)."""
+    """Hold or resume a work order, or release one of a floor plant to the floor (POST number, action,
+    reason)."""
     number = request.POST.get("number", "").strip()
     action = request.POST.get("action", "")
     work_order = get_object_or_404(
         work_orders.records_visible_to(WorkOrder.objects.all(), user=request.user), number=number
     )
-    if action not in ("hold", "resume"):
+    if action not in ("hold", "resume", "release"):
+        return _back(request)
+    if action == "release" and not work_orders.work_order_on_floor(work_order):
+        # A work order of an MES plant is released by the MES's acknowledgement, not from here.
+        messages.error(request, _("Work order %(number)s is released by the MES.") % {"number": number})
         return _back(request)
     panel = bool(request.htmx)  # from the work order's panel: the panel again, not the page
     try:

@@ -1,19 +1,19 @@
 """Where an operation's QR code points: the operator page of the shop floor (production.floor).
 
-The operator page's URL is `/floor/operations/<operation pk>/` (URL name `floor:operation`, built by the
-shop-floor package); until both meet, the path is written here, in this one function.
+The operator page is `floor:operation` (`/floor/operations/<operation pk>/`), served by production.floor.
 """
 
 from __future__ import annotations
 
 from django.conf import settings
 from django.http import HttpRequest
+from django.urls import reverse
 
 from production.work_orders import WorkOrderOperation
 
 
 def operation_path(operation: WorkOrderOperation) -> str:
-    return f"/floor/operations/{operation.pk}/"
+    return reverse("floor:operation", args=[operation.pk])
 
 
 def operation_url(operation: WorkOrderOperation, *, request: HttpRequest | None = None) -> str:

@@ -46,6 +46,7 @@ from production.work_orders.selectors import (
     order_progress,
     order_work_orders,
     records_visible_to,
+    work_order_on_floor,
     work_orders,
     work_orders_pending_disposition,
 )
@@ -108,6 +109,7 @@ __all__ = [
     "split_quantity",
     "system_actor",
     "work_order_announce",
+    "work_order_on_floor",
     "work_order_transition",
     "work_orders",
     "work_orders_create_for_order",

@@ -12,6 +12,7 @@ from config.kernel import Actor
 from orders.models import SalesOrder
 from orders.sales import visible_to
 from production.changes.models import HOLDING_KINDS, ChangeDisposition
+from production.master_data import floor_work_center_ids
 from production.work_orders.models import (
     Lot,
     ProductionException,
@@ -127,3 +128,15 @@ def order_work_orders(*, order: SalesOrder) -> list[WorkOrder]:
         )
         .order_by("order_revision", "number")
     )
+
+
+def work_order_on_floor(work_order: WorkOrder) -> bool:
+    """Whether the work order is reported on OrderBridge's own floor (its first operation's work center
+    belongs to a plant in floor mode, production.master_data.plants), not by an MES."""
+    first = (
+        WorkOrderOperation.objects.filter(work_order=work_order)
+        .order_by("sequence")
+        .values_list("work_center_id", flat=True)
+        .first()
+    )
+    return first is not None and first in floor_work_center_ids([first])

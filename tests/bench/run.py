@@ -36,6 +36,7 @@ BENCHES: dict[str, str] = {
     "dashboard": "tests.bench.dashboard:run",
     "import": "tests.bench.imports:run",
     "order_pages": "tests.bench.order_pages:run",
+    "shopfloor": "tests.bench.shopfloor:run",
 }
 
 

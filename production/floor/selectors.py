@@ -1,0 +1,71 @@
+"""Reads of the operator pages: an operation with what the operator needs to see, in a fixed number of
+queries."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from orders.catalog import spec_display
+from production.floor.models import FloorReport, ReasonCode, ReasonKind
+from production.floor.services import available
+from production.work_orders import WorkOrder, WorkOrderOperation
+
+
+@dataclass(frozen=True)
+class OperationView:
+    operation: WorkOrderOperation
+    work_order: WorkOrder
+    previous: WorkOrderOperation | None
+    following: WorkOrderOperation | None
+    spec: list[tuple[str, Any]]
+    remaining: Decimal
+    recent: list[FloorReport]
+
+
+def operation_view(pk: int) -> OperationView | None:
+    """The operation, its work order (order, product, line), the operations before and after it, the line's
+    spec values with their labels, what remains to report and the last reports on it."""
+    op = (
+        WorkOrderOperation.objects.select_related(
+            "work_center",
+            "work_order__order",
+            "work_order__product__family",
+            "work_order__order_line",
+        )
+        .filter(pk=pk)
+        .first()
+    )
+    if op is None:
+        return None
+    work_order = op.work_order
+    operations = list(WorkOrderOperation.objects.filter(work_order=work_order).order_by("sequence"))
+    earlier = [o for o in operations if o.sequence < op.sequence]
+    later = [o for o in operations if o.sequence > op.sequence]
+    previous = earlier[-1] if earlier else None
+    line = work_order.order_line
+    spec = spec_display(work_order.product.family.spec_schema, line.spec_values) if line is not None else []
+    recent = list(
+        FloorReport.objects.filter(operation=op).select_related("operator", "scrap_reason", "rework_reason")[
+            :10
+        ]
+    )
+    return OperationView(
+        operation=op,
+        work_order=work_order,
+        previous=previous,
+        following=later[0] if later else None,
+        spec=spec,
+        remaining=available(op, work_order=work_order, previous=previous),
+        recent=recent,
+    )
+
+
+def reason_codes() -> dict[str, list[ReasonCode]]:
+    """The active scrap and rework reasons, in their order."""
+    rows = list(ReasonCode.objects.filter(is_active=True))
+    return {
+        "scrap": [row for row in rows if row.kind == ReasonKind.SCRAP],
+        "rework": [row for row in rows if row.kind == ReasonKind.REWORK],
+    }

@@ -1,0 +1,425 @@
+"""What an operator's phone does on the floor: start, pause, report good / scrap / rework, raise an exception
+with a photo, record a lot and its inspection — through the same production services as the MES's messages
+(production.work_orders: progress_report_create, exception_raise, lot_create, inspection_record), so the
+same validation, history, events to the CRM, reschedule and KPIs follow.
+
+Idempotent by the phone's own id (`client_id`): the operation's row lock serialises reports on it, so a
+repeat (the offline queue resending) finds the first one's FloorReport and gets its answer back.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from django.conf import settings
+from django.contrib.auth.hashers import check_password, make_password
+from django.core.files.base import ContentFile
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from config.kernel import Conflict, TransitionNotAllowed, ValidationFailed, require, stamp
+from production.floor.models import FloorAction, FloorReport, OperatorBadge, ReasonCode, ReasonKind
+from production.floor.photos import photo_checked
+from production.master_data import floor_work_center_ids
+from production.work_orders import (
+    ExceptionKind,
+    InspectionResult,
+    OperationStatus,
+    WorkOrder,
+    WorkOrderOperation,
+    WorkOrderStatus,
+    exception_raise,
+    inspection_record,
+    lot_create,
+    order_follow_work,
+    progress_report_create,
+)
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
+REPORTABLE = (WorkOrderStatus.RELEASED, WorkOrderStatus.IN_PROGRESS)
+PIN_MIN, PIN_MAX = 4, 12
+
+
+# --- badges ---------------------------------------------------------------------------------------------
+def operator_badge_set(*, user: User, badge: str, pin: str) -> OperatorBadge:
+    """Give `user` a badge number and PIN (4 to 12 digits), or change them."""
+    badge = (badge or "").strip()
+    errors: dict[str, list[str]] = {}
+    if not badge or len(badge) > 32:
+        errors["badge"] = [_("Enter a badge number of at most 32 characters.")]
+    elif OperatorBadge.objects.filter(badge=badge).exclude(user=user).exists():
+        errors["badge"] = [_("Another operator has this badge number.")]
+    if not (pin.isdigit() and PIN_MIN <= len(pin) <= PIN_MAX):
+        errors["pin"] = [_("The PIN is 4 to 12 digits.")]
+    if errors:
+        raise ValidationFailed(_("Please correct the errors below."), fields=errors)
+    row, _created = OperatorBadge.objects.update_or_create(
+        user=user, defaults={"badge": badge, "pin_hash": make_password(pin), "is_active": True}
+    )
+    return row
+
+
+def badge_user(*, badge: str, pin: str) -> User | None:
+    """The active user of an active badge whose PIN matches, else None (the hash check runs either way)."""
+    row = OperatorBadge.objects.select_related("user").filter(badge=(badge or "").strip()).first()
+    if row is None:
+        make_password(pin)  # the same work as a check: the answer's timing does not tell badges apart
+        return None
+    if not (check_password(pin, row.pin_hash) and row.is_active and row.user.is_active):
+        return None
+    return row.user
+
+
+# --- reports --------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class FloorInput:
+    """One report from the phone, as parsed by production.floor.forms (types checked, rules not yet)."""
+
+    client_id: uuid.UUID
+    operation_id: int
+    action: str
+    good: Decimal = Decimal(0)
+    scrap: Decimal = Decimal(0)
+    rework: Decimal = Decimal(0)
+    scrap_reason: str = ""
+    rework_reason: str = ""
+    finished: bool = False
+    device_time: dt.datetime | None = None
+    exception_kind: str = ""
+    description: str = ""
+    photo: bytes | None = None
+    lot_number: str = ""
+    lot_quantity: Decimal | None = None
+    inspection_result: str = ""
+    defect_code: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def occurred_at(
+    *, device_time: dt.datetime | None, received_at: dt.datetime, not_before: dt.datetime | None
+) -> tuple[dt.datetime, bool]:
+    """The time a report is taken for, and whether the device's time was not believed (flagged).
+
+    The device's time counts when it lies within ORDERBRIDGE_FLOOR_MAX_OFFLINE_HOURS before the time
+    received, at most ORDERBRIDGE_FLOOR_CLOCK_SKEW_SECONDS after it, and not before the operation started."""
+    if device_time is None:
+        return received_at, False
+    skew = dt.timedelta(seconds=settings.FLOOR_CLOCK_SKEW_SECONDS)
+    earliest = received_at - dt.timedelta(hours=settings.FLOOR_MAX_OFFLINE_HOURS)
+    if not_before is not None:
+        earliest = max(earliest, not_before - skew)
+    if earliest <= device_time <= received_at + skew:
+        return min(device_time, received_at), False
+    return received_at, True
+
+
+def floor_report_submit(*, actor: User, data: FloorInput) -> tuple[dict[str, Any], bool]:
+    """Apply one report from the floor; returns (answer, created). A repeated `client_id` returns the first
+    report's answer and changes nothing. A refused report raises ApplicationError and saves nothing."""
+    try:
+        return _submit(actor=actor, data=data)
+    except IntegrityError:
+        # The same id arrived at once for another operation (a phone's bug): the first one won.
+        first = FloorReport.objects.filter(client_id=data.client_id).first()
+        if first is None:
+            raise
+        return first.answer, False
+
+
+@transaction.atomic
+def _submit(*, actor: User, data: FloorInput) -> tuple[dict[str, Any], bool]:
+    require(actor, "production.use_floor", action="floor_report", target=str(data.operation_id))
+    # The operation's lock first (progress_report_create takes it the same way): reports on one operation
+    # run one at a time, so a resent report sees the first one's row.
+    op = (
+        WorkOrderOperation.objects.select_for_update(no_key=True)
+        .select_related("work_center")
+        .filter(pk=data.operation_id)
+        .first()
+    )
+    if op is None:
+        raise ValidationFailed(
+            _("No operation has this number."), fields={"operation": [_("No operation has this number.")]}
+        )
+    first = FloorReport.objects.filter(client_id=data.client_id).first()
+    if first is not None:
+        return first.answer, False
+    work_order = (
+        WorkOrder.objects.select_for_update(no_key=True).select_related("order").get(pk=op.work_order_id)
+    )
+    operations = list(WorkOrderOperation.objects.filter(work_order=work_order).order_by("sequence"))
+    _check_on_floor(operations)
+    _check_status(work_order, action=data.action)
+    received = timezone.now()
+    when, flagged = occurred_at(
+        device_time=data.device_time, received_at=received, not_before=op.actual_start
+    )
+    report = FloorReport(
+        client_id=data.client_id,
+        action=data.action,
+        operation=op,
+        operator=actor,
+        device_time=data.device_time,
+        received_at=received,
+        occurred_at=when,
+        time_flagged=flagged,
+    )
+    previous = _predecessor(op, operations)
+    if data.action == FloorAction.START:
+        _start(actor=actor, op=op, work_order=work_order, previous=previous, when=when)
+    elif data.action == FloorAction.PAUSE:
+        if op.status != OperationStatus.STARTED:
+            raise Conflict(_("Only a started operation can be paused."), code="not_started")
+    elif data.action == FloorAction.REPORT:
+        _report(
+            actor=actor, op=op, work_order=work_order, previous=previous, data=data, report=report, when=when
+        )
+    elif data.action == FloorAction.EXCEPTION:
+        _exception(actor=actor, op=op, work_order=work_order, data=data, report=report, when=when)
+    elif data.action == FloorAction.LOT:
+        _lot(actor=actor, work_order=work_order, data=data, report=report, when=when)
+    else:
+        raise ValidationFailed(_("Unknown action."), fields={"action": [_("Unknown action.")]})
+    # Read afresh (the services saved their own copies; an FSM field cannot be refreshed in place).
+    op = WorkOrderOperation.objects.get(pk=op.pk)
+    work_order = WorkOrder.objects.get(pk=work_order.pk)
+    report.answer = {
+        "client_id": str(data.client_id),
+        "action": data.action,
+        "occurred_at": when.isoformat(),
+        "time_flagged": flagged,
+        "operation": operation_state(op, work_order=work_order, previous=previous),
+    }
+    with transaction.atomic():
+        report.save()
+    return report.answer, True
+
+
+def _check_on_floor(operations: list[WorkOrderOperation]) -> None:
+    first_center = operations[0].work_center_id
+    # The rule of production.work_orders.work_order_on_floor, with the operations at hand.
+    if first_center not in floor_work_center_ids([first_center]):
+        raise Conflict(
+            _("This work order is reported by the MES, not on OrderBridge's floor."), code="reported_by_mes"
+        )
+
+
+def _check_status(work_order: WorkOrder, *, action: str) -> None:
+    # An exception may be raised on a held work order too (what held it, or what happened meanwhile).
+    allowed = (*REPORTABLE, WorkOrderStatus.ON_HOLD) if action == FloorAction.EXCEPTION else REPORTABLE
+    if work_order.status in allowed:
+        return
+    if work_order.status == WorkOrderStatus.PLANNED:
+        message = _("Work order %(number)s is not released to the floor yet: ask the planner.")
+    else:
+        message = _("Work order %(number)s is %(status)s: nothing can be reported on it.")
+    raise TransitionNotAllowed(
+        message % {"number": work_order.number, "status": work_order.get_status_display()},
+        code=f"work_order_{work_order.status}",
+    )
+
+
+def _predecessor(op: WorkOrderOperation, operations: list[WorkOrderOperation]) -> WorkOrderOperation | None:
+    earlier = [o for o in operations if o.sequence < op.sequence]
+    return earlier[-1] if earlier else None
+
+
+def available(
+    op: WorkOrderOperation, *, work_order: WorkOrder, previous: WorkOrderOperation | None
+) -> Decimal:
+    """What this operation may still report: what reached it (the previous operation's good, or the work
+    order's quantity for the first) less what it has reported (good, scrap and rework)."""
+    reached = previous.good_quantity if previous is not None else work_order.quantity
+    return max(Decimal(0), reached - op.good_quantity - op.scrap_quantity - op.rework_quantity)
+
+
+def _qty(value: Decimal) -> str:
+    """12.500 as "12.5", 10.000 as "10" (never "1E+1")."""
+    return format(value.normalize(), "f")
+
+
+def operation_state(
+    op: WorkOrderOperation, *, work_order: WorkOrder, previous: WorkOrderOperation | None
+) -> dict[str, Any]:
+    """The operation as the phone shows it after a report."""
+    return {
+        "id": op.pk,
+        "status": op.status,
+        "status_label": str(op.get_status_display()),
+        "good": _qty(op.good_quantity),
+        "scrap": _qty(op.scrap_quantity),
+        "rework": _qty(op.rework_quantity),
+        "remaining": _qty(available(op, work_order=work_order, previous=previous)),
+        "work_order_status": work_order.status,
+    }
+
+
+def _nothing_to_hand_on(previous: WorkOrderOperation) -> Conflict:
+    return Conflict(
+        _(
+            "The previous operation (%(sequence)s %(name)s) has nothing to hand on yet: "
+            "it reports more good pieces first."
+        )
+        % {"sequence": previous.sequence, "name": previous.name},
+        code="predecessor_empty",
+    )
+
+
+def _start(
+    *,
+    actor: User,
+    op: WorkOrderOperation,
+    work_order: WorkOrder,
+    previous: WorkOrderOperation | None,
+    when: dt.datetime,
+) -> None:
+    if op.status == OperationStatus.COMPLETED:
+        raise Conflict(_("Operation %(name)s is already completed.") % {"name": op.name}, code="completed")
+    if op.status == OperationStatus.STARTED:
+        return  # a second tap: already running
+    if previous is not None and available(op, work_order=work_order, previous=previous) <= 0:
+        raise _nothing_to_hand_on(previous)
+    reason = _("Started on the floor")
+    op.start()
+    op.actual_start = when
+    stamp(op, actor=actor, reason=reason)
+    op.save()
+    if work_order.status == WorkOrderStatus.RELEASED:
+        work_order.start()
+        stamp(work_order, actor=actor, reason=reason)
+        work_order.save()
+        order_follow_work(order=work_order.order, work_order=work_order, closed_reason=reason)
+
+
+def _reason(code: str, kind: str, field_name: str, errors: dict[str, list[str]]) -> ReasonCode | None:
+    if not code:
+        errors[field_name] = [_("Choose a reason.")]
+        return None
+    reason = ReasonCode.objects.filter(code=code, kind=kind, is_active=True).first()
+    if reason is None:
+        errors[field_name] = [_("Choose a reason from the list.")]
+    return reason
+
+
+def _report(
+    *,
+    actor: User,
+    op: WorkOrderOperation,
+    work_order: WorkOrder,
+    previous: WorkOrderOperation | None,
+    data: FloorInput,
+    report: FloorReport,
+    when: dt.datetime,
+) -> None:
+    errors: dict[str, list[str]] = {}
+    for name, value in (
+        ("good_quantity", data.good),
+        ("scrap_quantity", data.scrap),
+        ("rework_quantity", data.rework),
+    ):
+        if value < 0:
+            errors[name] = [_("Enter a number of at least %(min)s.") % {"min": 0}]
+    if data.scrap > 0:
+        report.scrap_reason = _reason(data.scrap_reason, ReasonKind.SCRAP, "scrap_reason", errors)
+    if data.rework > 0:
+        report.rework_reason = _reason(data.rework_reason, ReasonKind.REWORK, "rework_reason", errors)
+    if errors:
+        raise ValidationFailed(_("Please correct the errors below."), fields=errors)
+    if op.status == OperationStatus.COMPLETED:
+        raise Conflict(_("Operation %(name)s is already completed.") % {"name": op.name}, code="completed")
+    total = data.good + data.scrap + data.rework
+    left = available(op, work_order=work_order, previous=previous)
+    if previous is not None and total > 0 and left <= 0 and previous.status != OperationStatus.COMPLETED:
+        raise _nothing_to_hand_on(previous)
+    if total > left:
+        raise ValidationFailed(
+            _("Too many: at most %(left)s remain to report on this operation.") % {"left": _qty(left)},
+            fields={"good_quantity": [_("At most %(left)s.") % {"left": _qty(left)}]},
+            code="over_reported",
+        )
+    if data.finished and previous is not None and previous.status != OperationStatus.COMPLETED:
+        raise Conflict(
+            _(
+                "The previous operation (%(sequence)s %(name)s) is not finished: "
+                "this one cannot finish before it."
+            )
+            % {"sequence": previous.sequence, "name": previous.name},
+            code="predecessor_open",
+        )
+    progress, _created = progress_report_create(
+        actor=actor,
+        operation=op,
+        message_id=f"floor:{data.client_id}",
+        good_quantity=data.good,
+        scrap_quantity=data.scrap,
+        rework_quantity=data.rework,
+        operator=actor.get_username()[:80],
+        reported_at=when,
+        operation_finished=data.finished,
+    )
+    report.progress_report = progress
+    report.good_quantity, report.scrap_quantity, report.rework_quantity = data.good, data.scrap, data.rework
+    report.finished = data.finished
+
+
+def _exception(
+    *,
+    actor: User,
+    op: WorkOrderOperation,
+    work_order: WorkOrder,
+    data: FloorInput,
+    report: FloorReport,
+    when: dt.datetime,
+) -> None:
+    errors: dict[str, list[str]] = {}
+    if data.exception_kind not in ExceptionKind.values:
+        errors["exception_kind"] = [_("Choose a valid kind.")]
+    photo = None
+    if data.photo is not None:
+        photo = photo_checked(data.photo, errors)
+    if errors:
+        raise ValidationFailed(_("Please correct the errors below."), fields=errors)
+    report.exception = exception_raise(
+        actor=actor,
+        kind=data.exception_kind,
+        work_center=op.work_center,
+        work_order=work_order,
+        description=data.description[:2000],
+        raised_at=when,
+    )
+    report.note = data.description[:500]
+    if photo is not None:
+        content, extension = photo
+        report.photo.save(f"{report.client_id}.{extension}", ContentFile(content), save=False)
+
+
+def _lot(
+    *, actor: User, work_order: WorkOrder, data: FloorInput, report: FloorReport, when: dt.datetime
+) -> None:
+    if data.inspection_result and data.inspection_result not in InspectionResult.values:
+        raise ValidationFailed(
+            _("Choose a valid result."), fields={"inspection_result": [_("Choose a valid result.")]}
+        )
+    lot = lot_create(
+        actor=actor,
+        work_order=work_order,
+        number=data.lot_number,
+        quantity=data.lot_quantity,
+        produced_at=when,
+    )
+    if data.inspection_result:
+        inspection_record(
+            actor=actor,
+            lot=lot,
+            result=data.inspection_result,
+            defect_code=data.defect_code,
+            inspected_at=when,
+        )
+    report.lot = lot

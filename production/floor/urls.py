@@ -1,0 +1,15 @@
+from django.urls import path
+
+from production.floor import views
+
+app_name = "floor"
+
+# /floor/operations/<pk>/ is the traveller's QR code target: keep this path and name.
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("sign-in/", views.sign_in, name="sign_in"),
+    path("switch/", views.switch_operator, name="switch"),
+    path("operations/<int:pk>/", views.operation, name="operation"),
+    path("api/reports/", views.report, name="report"),
+    path("sw.js", views.service_worker, name="service_worker"),
+]
