@@ -14,8 +14,18 @@ from typing import TYPE_CHECKING, Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, gettext_noop
 
-from config.kernel import Conflict, TransitionNotAllowed, ValidationFailed, message, publish, require, stamp
+from config.kernel import (
+    Conflict,
+    TransitionNotAllowed,
+    ValidationFailed,
+    define,
+    message,
+    publish,
+    require,
+    stamp,
+)
 from config.kernel.events import ProgressReported
 from production.inputs import decimal_input
 from production.replanning import schedule_request
@@ -170,6 +180,10 @@ def progress_report_create(
 # A breakdown or a shortage that held a work order up is over once the work order is done; a quality hold
 # is about what was made, so it stays open until someone decides on it.
 ENDED_WITH_THE_WORK = (ExceptionKind.MACHINE_BREAKDOWN, ExceptionKind.MATERIAL_SHORTAGE)
+CLOSED_WITH_WORK_ORDER_TEXT = gettext_noop("Closed with the work order: all its operations are completed.")
+CLOSED_WITH_WORK_ORDER = define(
+    "production.exception_closed_with_work_order", gettext_lazy(CLOSED_WITH_WORK_ORDER_TEXT)
+)
 
 
 def _close_exceptions_of_finished_work(work_order: WorkOrder, *, at: dt.datetime, actor: User | None) -> None:
@@ -178,8 +192,9 @@ def _close_exceptions_of_finished_work(work_order: WorkOrder, *, at: dt.datetime
     )
     for exception in still_open:
         exception.resolved_at = at
-        exception.resolution = _("Closed with the work order: all its operations are completed.")
-        stamp(exception, actor=actor, reason=exception.resolution)
+        # Stored in English (the catalogue renders it in the reader's language), the history as a code.
+        exception.resolution = str(CLOSED_WITH_WORK_ORDER_TEXT)
+        stamp(exception, actor=actor, reason=message(CLOSED_WITH_WORK_ORDER))
         exception.save()
 
 
