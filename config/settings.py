@@ -341,6 +341,14 @@ PRODUCTION_SOLVER_WORKERS = env_int("PRODUCTION_SOLVER_WORKERS", 2)
 PRODUCTION_FROZEN_HOURS = env_int("PRODUCTION_FROZEN_HOURS", 8)
 if not 0 <= PRODUCTION_FROZEN_HOURS <= 24 * 14:
     raise ImproperlyConfigured("PRODUCTION_FROZEN_HOURS must be between 0 and 336 hours.")
+# Supply planning: how long a delivery-date quote's material hold lasts before it expires (minutes), and how
+# often the beat expires holds and refreshes the shortage list (seconds).
+SUPPLY_QUOTE_HOLD_MINUTES = env_int("SUPPLY_QUOTE_HOLD_MINUTES", 60 * 24)
+if not 1 <= SUPPLY_QUOTE_HOLD_MINUTES <= 60 * 24 * 30:
+    raise ImproperlyConfigured("SUPPLY_QUOTE_HOLD_MINUTES must be between 1 and 43200 minutes.")
+SUPPLY_CHECK_SECONDS = env_int("SUPPLY_CHECK_SECONDS", 300)
+if SUPPLY_CHECK_SECONDS < 10:
+    raise ImproperlyConfigured("SUPPLY_CHECK_SECONDS must be at least 10 seconds.")
 
 # --- Integration (crm_sync): outbound delivery to the CRM and the MES ---------------------------------
 # Retries back off exponentially from SYNC_RETRY_BASE_MS (with jitter) up to SYNC_RETRY_MAX_SECONDS; a
@@ -393,6 +401,9 @@ CELERY_BEAT_SCHEDULE = {
     "crm-sync-progress": {"task": "crm_sync.progress_sweep", "schedule": float(SYNC_SWEEP_SECONDS)},
     # Changes to work under way the MES has not acknowledged in time: shown, and the planner told.
     "crm-sync-mes-acks": {"task": "crm_sync.mes_acks_overdue", "schedule": float(MES_ACK_CHECK_SECONDS)},
+    # Quote holds past their expiry give their material back; shortages follow supply and the plan.
+    "supply-holds-expire": {"task": "production.supply_holds_expire", "schedule": float(SUPPLY_CHECK_SECONDS)},
+    "supply-shortages": {"task": "production.supply_shortages", "schedule": float(SUPPLY_CHECK_SECONDS)},
 }
 
 # --- Customer service: tracking links and notifications ----------------------------------------------

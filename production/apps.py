@@ -8,7 +8,7 @@ class ProductionConfig(AppConfig):
 
     def ready(self) -> None:
         from config.kernel import subscribe
-        from config.kernel.events import OrderChangeApplied
+        from config.kernel.events import OrderChangeApplied, OrderConfirmed, OrderReleased
         from orders import panels, providers
         from orders.change_requests import register_impact_provider
         from production import (
@@ -19,6 +19,7 @@ class ProductionConfig(AppConfig):
         )
         from production.changes import analyse_change, follow_change_request
         from production.demo import register_demo
+        from production.supply_planning import on_order_confirmed, on_order_released
         from production.panels import work_orders_panel
 
         # Work orders follow their order inside the order's own transaction (work_orders.following); an
@@ -30,6 +31,9 @@ class ProductionConfig(AppConfig):
         )
         subscribe(work_orders.on_order_replan, to=work_orders.FOLLOWED_EVENTS["replan"])
         subscribe(follow_change_request, to=(OrderChangeApplied,))
+        # Quote holds become the confirmed order's, and end when its work orders reserve (supply_planning).
+        subscribe(on_order_confirmed, to=(OrderConfirmed,))
+        subscribe(on_order_released, to=(OrderReleased,))
         # Master data sits below work orders: what its writes need of them, handed down here.
         master_data.work_orders_hooks(
             master_data.WorkOrderHooks(

@@ -17,6 +17,7 @@ from production.materials.models import (
 )
 from production.replanning.models import SchedulerState
 from production.scheduling.models import OrderProjection, Schedule, ScheduleEntry
+from production.supply_planning.models import Shortage
 from production.work_orders.models import (
     Lot,
     ProductionException,
@@ -49,6 +50,7 @@ __all__ = [
     "ScheduleEntry",
     "SchedulerState",
     "Shift",
+    "Shortage",
     "StockLevel",
     "StockMovement",
     "WorkCenter",

@@ -29,6 +29,7 @@ from production.scheduling.calendar import HorizonExceeded, build_calendar
 from production.scheduling.engines import solve
 from production.scheduling.models import OrderProjection, Schedule, ScheduleEntry, why_text
 from production.scheduling.problem import Job, Op, Plan, Problem, ProblemError, WorkCenterSpec, job_weight
+from production.supply_planning import release_minutes
 from production.work_orders import (
     ExceptionKind,
     OperationStatus,
@@ -140,6 +141,9 @@ def build_problem(*, now: dt.datetime | None = None, days: int = HORIZONS_DAYS[0
         if exc.work_order_id and exc.expected_delay_minutes:
             release = _minutes(exc.raised_at, origin) + exc.expected_delay_minutes
             delays[exc.work_order_id] = max(delays.get(exc.work_order_id, 0), release)
+    # Material: a work order starts no earlier than all its material is there (production.supply_planning).
+    for work_order_id, release in release_minutes(origin=origin, now=now or timezone.now()).items():
+        delays[work_order_id] = max(delays.get(work_order_id, 0), release)
 
     built = Built(Problem(work_centers=specs, jobs=[], horizon=days * 1440), origin)
     for wo in work_orders:
