@@ -1,4 +1,4 @@
-"""Role groups: sales, planner, production_manager, customer_service, admin.
+"""Role groups: sales, planner, production_manager, customer_service, purchasing, admin.
 
 Each app's data migration grants its own permissions to the roles with `grant`; the admin group is
 kept holding every permission by a post_migrate hook, so apps added later need no extra step.
@@ -13,7 +13,7 @@ from django.contrib.auth.management import create_permissions
 if TYPE_CHECKING:
     from django.apps.registry import Apps
 
-ROLES = ("sales", "planner", "production_manager", "customer_service", "admin")
+ROLES = ("sales", "planner", "production_manager", "customer_service", "purchasing", "admin")
 
 
 def grant(apps: Apps, role_permissions: dict[str, list[str]]) -> None:

@@ -8,12 +8,21 @@ class ProductionConfig(AppConfig):
 
     def ready(self) -> None:
         from config.kernel import subscribe
-        from config.kernel.events import OrderChangeApplied, OrderConfirmed, OrderReleased
+        from config.kernel.events import (
+            OrderCancelled,
+            OrderChangeApplied,
+            OrderConfirmed,
+            OrderReleased,
+            ProgressReported,
+            WorkOrderCancelled,
+            WorkOrdersCreated,
+        )
         from orders import panels, providers
         from orders.change_requests import register_impact_provider
         from production import (
             customer_service,
             master_data,
+            materials,
             tasks,  # noqa: F401 - registers the reschedule task (see the end)
             work_orders,
         )
@@ -34,6 +43,12 @@ class ProductionConfig(AppConfig):
         # Quote holds become the confirmed order's, and end when its work orders reserve (supply_planning).
         subscribe(on_order_confirmed, to=(OrderConfirmed,))
         subscribe(on_order_released, to=(OrderReleased,))
+        # Materials follow work orders: reserved when made at a release, backflushed with progress reports,
+        # let go when cancelled (production.materials.consumption).
+        subscribe(materials.on_work_orders_created, to=(WorkOrdersCreated,))
+        subscribe(materials.on_progress_reported, to=(ProgressReported,))
+        subscribe(materials.on_work_order_cancelled, to=(WorkOrderCancelled,))
+        subscribe(materials.on_order_cancelled, to=(OrderCancelled,))
         # Master data sits below work orders: what its writes need of them, handed down here.
         master_data.work_orders_hooks(
             master_data.WorkOrderHooks(

@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any, ClassVar
 
 if TYPE_CHECKING:
@@ -334,6 +335,10 @@ class ProgressReported(OrderEvent):
     work_order_number: str
     operation_sequence: int
     operation_finished: bool
+    # The report itself and its quantities (materials backflush good + scrap, once per report).
+    progress_report_id: int | None = None
+    good_quantity: Decimal | None = None
+    scrap_quantity: Decimal | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -47,6 +47,7 @@ ROLE_LABELS = {
     "planner": _("Production planner"),
     "production_manager": _("Production manager"),
     "customer_service": _("Customer service"),
+    "purchasing": _("Purchasing"),
     "admin": _("Administrator"),
 }
 ALERT_CLASSES = {"error": "danger", "debug": "secondary"}

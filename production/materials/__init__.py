@@ -16,6 +16,13 @@ from production.materials.boms import (
     item_for_product,
     leaf_requirements,
 )
+from production.materials.consumption import (
+    on_order_cancelled,
+    on_progress_reported,
+    on_work_order_cancelled,
+    on_work_orders_created,
+    reservations_release,
+)
 from production.materials.models import (
     MADE_KINDS,
     OPEN_PURCHASE_STATUSES,
@@ -48,6 +55,15 @@ from production.materials.selectors import (
     stock_levels,
     stock_movements,
 )
+from production.materials.stock import (
+    PurchaseLineInput,
+    default_location,
+    movement_record,
+    purchase_order_cancel,
+    purchase_order_create,
+    purchase_order_receive,
+    stock_adjust,
+)
 
 __all__ = [
     "MADE_KINDS",
@@ -61,6 +77,7 @@ __all__ = [
     "ItemKind",
     "Location",
     "MovementKind",
+    "PurchaseLineInput",
     "PurchaseOrder",
     "PurchaseOrderLine",
     "PurchaseOrderStatus",
@@ -73,15 +90,26 @@ __all__ = [
     "active_reservations",
     "available",
     "bom_in_force",
+    "default_location",
     "explode_bom",
     "item_boms",
     "item_for_product",
     "items",
     "leaf_requirements",
+    "movement_record",
     "on_hand",
+    "on_order_cancelled",
+    "on_progress_reported",
+    "on_work_order_cancelled",
+    "on_work_orders_created",
     "open_supply",
+    "purchase_order_cancel",
+    "purchase_order_create",
+    "purchase_order_receive",
     "purchase_orders",
+    "reservations_release",
     "reserved",
+    "stock_adjust",
     "stock_levels",
     "stock_movements",
 ]

@@ -13,20 +13,20 @@ from collections import defaultdict
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from django.db import connection, transaction
-from django.db.models import Max
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from config.kernel import ValidationFailed, require, stamp
+from config.kernel import ValidationFailed, require
 from production.materials import (
     PURCHASED_KINDS,
     Item,
+    PurchaseLineInput,
     PurchaseOrder,
-    PurchaseOrderLine,
     active_reservations,
     on_hand,
     open_supply,
+    purchase_order_create,
 )
 from production.scheduling.models import Schedule
 from production.supply_planning import sources
@@ -35,10 +35,6 @@ from production.supply_planning.policies import ORDER_SUGGESTION, VIEW_SUGGESTIO
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
-
-# Purchase order numbers are taken under this advisory lock (one writer at a time picks the next number).
-PO_NUMBER_LOCK = 18_002
-
 
 def netting_input(*, now: dt.datetime) -> NettingInput:
     """Everything MRP needs, read in bulk."""
@@ -82,14 +78,6 @@ def purchase_suggestions(*, actor: User | None, now: dt.datetime | None = None) 
     )
 
 
-def _next_number() -> str:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [PO_NUMBER_LOCK])
-    last = PurchaseOrder.objects.filter(number__startswith="PO-").aggregate(top=Max("number"))["top"]
-    serial = int(last[3:]) + 1 if last and last[3:].isdigit() else 1
-    return f"PO-{serial:06d}"
-
-
 @transaction.atomic
 def suggestion_order(
     *,
@@ -112,10 +100,10 @@ def suggestion_order(
         errors["supplier"] = [_("Name the supplier (the item has no preferred supplier).")]
     if errors or item_row is None:
         raise ValidationFailed(_("Please correct the errors below."), fields=errors)
-    order = PurchaseOrder(number=_next_number(), supplier=supplier[:200], source=_("MRP suggestion"), created_by=actor)
-    stamp(order, actor=actor, reason=_("Purchase order from an MRP suggestion"))
-    order.save()
-    PurchaseOrderLine.objects.create(
-        purchase_order=order, line_number=1, item=item_row, quantity=quantity, expected_date=expected_date
+    return purchase_order_create(
+        supplier=supplier[:200],
+        lines=[PurchaseLineInput(item=item_row, quantity=quantity, expected_date=expected_date)],
+        actor=actor,
+        reason=_("Purchase order from an MRP suggestion"),
+        source=_("MRP suggestion"),
     )
-    return order

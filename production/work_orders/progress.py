@@ -154,6 +154,9 @@ def progress_report_create(
             work_order_number=work_order.number,
             operation_sequence=op.sequence,
             operation_finished=operation_finished,
+            progress_report_id=report.pk,
+            good_quantity=good,
+            scrap_quantity=scrap,
         )
     )
     if operation_finished:

@@ -27,7 +27,7 @@ def forwards(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('production', '0011_materials'),
+        ('production', '0012_materials_roles'),
     ]
 
     operations = [
