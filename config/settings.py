@@ -402,7 +402,10 @@ CELERY_BEAT_SCHEDULE = {
     # Changes to work under way the MES has not acknowledged in time: shown, and the planner told.
     "crm-sync-mes-acks": {"task": "crm_sync.mes_acks_overdue", "schedule": float(MES_ACK_CHECK_SECONDS)},
     # Quote holds past their expiry give their material back; shortages follow supply and the plan.
-    "supply-holds-expire": {"task": "production.supply_holds_expire", "schedule": float(SUPPLY_CHECK_SECONDS)},
+    "supply-holds-expire": {
+        "task": "production.supply_holds_expire",
+        "schedule": float(SUPPLY_CHECK_SECONDS),
+    },
     "supply-shortages": {"task": "production.supply_shortages", "schedule": float(SUPPLY_CHECK_SECONDS)},
 }
 

@@ -337,7 +337,10 @@ def promise_quote(
             }
             for number, material in enumerate(materials)
         ],
-        "hold": {"reference": reference, "expires_at": now + dt.timedelta(minutes=settings.SUPPLY_QUOTE_HOLD_MINUTES)}
+        "hold": {
+            "reference": reference,
+            "expires_at": now + dt.timedelta(minutes=settings.SUPPLY_QUOTE_HOLD_MINUTES),
+        }
         if hold
         else None,
     }

@@ -36,9 +36,17 @@ def operation_materials(
         if needs and units is None:
             units = sources.item_units()
         for need in needs:
-            sequence = need.operation_sequence if need.operation_sequence in sequences else sequences[0]
+            sequence: int = (
+                need.operation_sequence
+                if need.operation_sequence is not None and need.operation_sequence in sequences
+                else sequences[0]
+            )
             quantity = (need.per_unit * Decimal(work_order.quantity)).quantize(Decimal("0.001"))
             result[(work_order.pk, sequence)].append(
-                {"sku": need.code, "quantity": str(quantity.normalize()), "unit": (units or {}).get(need.item, "")}
+                {
+                    "sku": need.code,
+                    "quantity": str(quantity.normalize()),
+                    "unit": (units or {}).get(need.item, ""),
+                }
             )
     return dict(result)

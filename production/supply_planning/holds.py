@@ -52,7 +52,11 @@ def on_order_confirmed(event: OrderConfirmed) -> None:
     for hold in holds.select_for_update():
         hold.reference = f"{ORDER_PREFIX}{order.number}"
         hold.expires_at = None
-        stamp(hold, actor=event.actor, reason=_("Quote hold kept for confirmed order %(number)s") % {"number": order.number})
+        stamp(
+            hold,
+            actor=event.actor,
+            reason=_("Quote hold kept for confirmed order %(number)s") % {"number": order.number},
+        )
         hold.save()
 
 

@@ -36,6 +36,7 @@ from production.supply_planning.policies import ORDER_SUGGESTION, VIEW_SUGGESTIO
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
 
+
 def netting_input(*, now: dt.datetime) -> NettingInput:
     """Everything MRP needs, read in bulk."""
     today = timezone.localtime(now).date()
@@ -66,16 +67,16 @@ def netting_input(*, now: dt.datetime) -> NettingInput:
     receipts = {
         item: [(line.expected_date, line.quantity) for line in lines] for item, lines in open_supply().items()
     }
-    return NettingInput(today=today, policies=policies, on_hand=on_hand(), receipts=receipts, gross=dict(gross))
+    return NettingInput(
+        today=today, policies=policies, on_hand=on_hand(), receipts=receipts, gross=dict(gross)
+    )
 
 
 def purchase_suggestions(*, actor: User | None, now: dt.datetime | None = None) -> list[Suggestion]:
     """The buyer's suggestions: planned purchase orders for bought items, by order date."""
     require(actor, VIEW_SUGGESTIONS, action="purchase_suggestions", target="-")
     suggestions = net_requirements(netting_input(now=now or timezone.now()))
-    return sorted(
-        (s for s in suggestions if s.purchased), key=lambda s: (s.order_date, s.code, s.need_date)
-    )
+    return sorted((s for s in suggestions if s.purchased), key=lambda s: (s.order_date, s.code, s.need_date))
 
 
 @transaction.atomic

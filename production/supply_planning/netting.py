@@ -60,7 +60,9 @@ def round_order(net: Decimal, policy: ItemPolicy) -> Decimal:
     if quantity < policy.minimum:
         quantity = policy.minimum
         if policy.multiple > 0:
-            quantity = (quantity / policy.multiple).to_integral_value(rounding=ROUND_CEILING) * policy.multiple
+            quantity = (quantity / policy.multiple).to_integral_value(
+                rounding=ROUND_CEILING
+            ) * policy.multiple
     return quantity
 
 

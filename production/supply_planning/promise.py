@@ -12,9 +12,9 @@ promise the same units twice.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
-from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings

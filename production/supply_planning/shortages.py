@@ -117,7 +117,11 @@ def shortages_refresh(*, now: dt.datetime | None = None) -> list[Shortage]:
         if short is None:
             row.resolved_at = now
             row.save(update_fields=["resolved_at"])
-        elif (row.projected_at, row.quantity, row.source) != (short.projected_at, short.quantity, short.source):
+        elif (row.projected_at, row.quantity, row.source) != (
+            short.projected_at,
+            short.quantity,
+            short.source,
+        ):
             row.projected_at, row.quantity, row.source = short.projected_at, short.quantity, short.source
             row.save(update_fields=["projected_at", "quantity", "source"])
     _resolve_cleared_exceptions(now)
@@ -135,7 +139,8 @@ def shortages_refresh(*, now: dt.datetime | None = None) -> list[Shortage]:
         latest = max(short.projected_at for short in new)
         description = _("Material shortage: %(items)s; material expected by %(date)s.") % {
             "items": ", ".join(
-                f"{codes.get(short.item, short.item)} ({short.source or _('no open supply')})" for short in new
+                f"{codes.get(short.item, short.item)} ({short.source or _('no open supply')})"
+                for short in new
             ),
             "date": timezone.localtime(latest).strftime("%Y-%m-%d %H:%M"),
         }
@@ -166,10 +171,14 @@ def shortages_refresh(*, now: dt.datetime | None = None) -> list[Shortage]:
 
 def _resolve_cleared_exceptions(now: dt.datetime) -> None:
     """A shortage exception all of whose shortages are resolved is resolved (its delay no longer holds)."""
-    still_open = Shortage.objects.filter(resolved_at__isnull=True, exception__isnull=False).values("exception_id")
+    still_open = Shortage.objects.filter(resolved_at__isnull=True, exception__isnull=False).values(
+        "exception_id"
+    )
     cleared = (
         ProductionException.objects.filter(
-            kind=ExceptionKind.MATERIAL_SHORTAGE, resolved_at__isnull=True, pk__in=Shortage.objects.values("exception_id")
+            kind=ExceptionKind.MATERIAL_SHORTAGE,
+            resolved_at__isnull=True,
+            pk__in=Shortage.objects.values("exception_id"),
         )
         .exclude(pk__in=still_open)
         .values_list("pk", flat=True)

@@ -19,7 +19,6 @@ from django.db import connection
 from django.utils import timezone
 
 from config.kernel import ValidationFailed
-
 from production.materials import (
     PURCHASED_KINDS,
     Bom,
@@ -73,9 +72,12 @@ _cache: dict[str, Any] = {}
 def _bom_state() -> tuple[Any, ...]:
     """A digest of every BOM, line, variant and item (one query): explosions are reused while it holds."""
     tables = [model._meta.db_table for model in (Bom, BomLine, BomLineVariant, Item)]
-    digest = ", ".join(f"(SELECT md5(string_agg(t::text, ',' ORDER BY t.id)) FROM {table} t)" for table in tables)
+    digest = ", ".join(
+        f"(SELECT md5(string_agg(t::text, ',' ORDER BY t.id)) FROM {table} t)"  # noqa: S608 - model tables
+        for table in tables
+    )
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {digest}")  # noqa: S608 - table names come from the models
+        cursor.execute(f"SELECT {digest}")
         row = cursor.fetchone()
     return (*(row or ()), timezone.localdate())
 
@@ -86,7 +88,9 @@ class Explosions:
 
     def __init__(self) -> None:
         self.book = BomBook()
-        self.items = {item.product_id: item for item in Item.objects.filter(product__isnull=False, is_active=True)}
+        self.items = {
+            item.product_id: item for item in Item.objects.filter(product__isnull=False, is_active=True)
+        }
         self.cached: dict[tuple[int, str], list[Need]] = {}
 
     def needs(self, product_id: int, spec: Mapping[str, Any] | None = None) -> list[Need]:
@@ -124,7 +128,8 @@ def explosions() -> Explosions:
     state = _bom_state()
     with _book_lock:
         if _cache.get("state") == state:
-            return _cache["explosions"]  # type: ignore[no-any-return]
+            cached: Explosions = _cache["explosions"]
+            return cached
     found = Explosions()
     with _book_lock:
         _cache["state"], _cache["explosions"] = state, found
@@ -146,7 +151,9 @@ def timelines(
     ids = list(item_ids)
     codes = dict(Item.objects.filter(pk__in=ids).values_list("pk", "code"))
     stock = on_hand(ids)
-    lines = {item: Timeline(item=codes.get(item, str(item)), on_hand=stock.get(item, Decimal(0))) for item in ids}
+    lines = {
+        item: Timeline(item=codes.get(item, str(item)), on_hand=stock.get(item, Decimal(0))) for item in ids
+    }
     for item, supplies in open_supply(ids).items():
         lines[item].supplies.extend(
             Supply(start_of_day(s.expected_date), s.quantity, s.purchase_order_number) for s in supplies
@@ -189,8 +196,9 @@ def open_work_orders(ids: Iterable[int] | None = None) -> list[dict[str, Any]]:
     rows = WorkOrder.objects.filter(status__in=SCHEDULABLE_STATUSES)
     if ids is not None:
         rows = rows.filter(pk__in=list(ids))
-    return list(
-        rows.values(
+    return [
+        dict(row)
+        for row in rows.values(
             "id",
             "number",
             "product_id",
@@ -200,7 +208,7 @@ def open_work_orders(ids: Iterable[int] | None = None) -> list[dict[str, Any]]:
             "order__promised_date",
             "order_line__spec_values",
         ).order_by("order__promised_date", "id")
-    )
+    ]
 
 
 def work_order_needs(
