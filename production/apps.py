@@ -28,8 +28,8 @@ class ProductionConfig(AppConfig):
         )
         from production.changes import analyse_change, follow_change_request
         from production.demo import register_demo
-        from production.supply_planning import on_order_confirmed, on_order_released
         from production.panels import work_orders_panel
+        from production.supply_planning import on_order_confirmed, on_order_released
 
         # Work orders follow their order inside the order's own transaction (work_orders.following); an
         # applied change request is followed case by case (production.changes).

@@ -2,6 +2,7 @@ from django.urls import path
 
 from production.kpis import views as kpi_views
 from production.scheduling import quote_views, views
+from production.supply_planning import views as supply_views
 from production.work_orders import exports
 
 app_name = "production"
@@ -16,4 +17,8 @@ urlpatterns = [
     path("work-orders/export.<slug:fmt>", exports.work_orders_export, name="work_orders_export"),
     path("kpis/", kpi_views.dashboard, name="kpi_dashboard"),
     path("kpis/tables/<slug:key>.<slug:fmt>", kpi_views.table_download, name="kpi_table"),
+    path("supply/shortages/", supply_views.shortages, name="shortages"),
+    path("supply/suggestions/", supply_views.suggestions, name="purchase_suggestions"),
+    path("supply/suggestions.xlsx", supply_views.suggestions_export, name="purchase_suggestions_export"),
+    path("supply/suggestions/order/", supply_views.suggestion_to_order, name="purchase_suggestion_order"),
 ]

@@ -41,6 +41,7 @@ from config.kernel.events import (
     WorkOrdersCreated,
 )
 from crm_sync.models import OutboxEvent
+from production.supply_planning import OperationMaterial, operation_materials
 from production.work_orders import (
     WorkOrder,
     WorkOrderOperation,
@@ -72,6 +73,8 @@ class OperationPayload(TypedDict):
     name: str
     work_center: str
     planned_minutes: int
+    # The components the operation consumes (production.supply_planning): MaterialRequirements for the MES.
+    materials: NotRequired[list[OperationMaterial]]
 
 
 class WorkOrderPayload(TypedDict):
@@ -243,24 +246,31 @@ def _read(order: SalesOrder) -> Sequence[MadeWorkOrder]:
 
 
 def _payload(work_orders: Sequence[MadeWorkOrder]) -> list[WorkOrderPayload]:
-    return [
-        {
-            "number": work_order.number,
-            "mes_id": work_order.mes_id,
-            "line_no": work_order.order_line.line_no if work_order.order_line else None,
-            "sku": work_order.product.sku,
-            "quantity": str(work_order.quantity),
-            "status": work_order.status,
-            "operations": [
-                {
-                    "sequence": operation.sequence,
-                    "mes_id": operation.mes_id,
-                    "name": operation.name,
-                    "work_center": operation.work_center.code,
-                    "planned_minutes": operation.planned_minutes,
-                }
-                for operation in work_order.operations_made
-            ],
-        }
-        for work_order in work_orders
-    ]
+    materials = operation_materials(work_orders)
+    payload: list[WorkOrderPayload] = []
+    for work_order in work_orders:
+        operations: list[OperationPayload] = []
+        for operation in work_order.operations_made:
+            row: OperationPayload = {
+                "sequence": operation.sequence,
+                "mes_id": operation.mes_id,
+                "name": operation.name,
+                "work_center": operation.work_center.code,
+                "planned_minutes": operation.planned_minutes,
+            }
+            consumed = materials.get((work_order.pk, operation.sequence))
+            if consumed:
+                row["materials"] = consumed
+            operations.append(row)
+        payload.append(
+            {
+                "number": work_order.number,
+                "mes_id": work_order.mes_id,
+                "line_no": work_order.order_line.line_no if work_order.order_line else None,
+                "sku": work_order.product.sku,
+                "quantity": str(work_order.quantity),
+                "status": work_order.status,
+                "operations": operations,
+            }
+        )
+    return payload

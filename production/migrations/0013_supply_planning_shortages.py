@@ -25,32 +25,78 @@ def forwards(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('production', '0012_materials_roles'),
+        ("production", "0012_materials_roles"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Shortage',
+            name="Shortage",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('quantity', models.DecimalField(decimal_places=3, max_digits=14, verbose_name='quantity short')),
-                ('needed_at', models.DateTimeField(verbose_name='needed at')),
-                ('projected_at', models.DateTimeField(blank=True, null=True, verbose_name='projected availability')),
-                ('source', models.CharField(blank=True, max_length=60, verbose_name='expected from')),
-                ('detected_at', models.DateTimeField(verbose_name='detected at')),
-                ('resolved_at', models.DateTimeField(blank=True, null=True, verbose_name='resolved at')),
-                ('exception', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='production.productionexception', verbose_name='production exception')),
-                ('item', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='shortages', to='production.item', verbose_name='item')),
-                ('work_order', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='shortages', to='production.workorder', verbose_name='work order')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "quantity",
+                    models.DecimalField(decimal_places=3, max_digits=14, verbose_name="quantity short"),
+                ),
+                ("needed_at", models.DateTimeField(verbose_name="needed at")),
+                (
+                    "projected_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="projected availability"),
+                ),
+                ("source", models.CharField(blank=True, max_length=60, verbose_name="expected from")),
+                ("detected_at", models.DateTimeField(verbose_name="detected at")),
+                ("resolved_at", models.DateTimeField(blank=True, null=True, verbose_name="resolved at")),
+                (
+                    "exception",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="production.productionexception",
+                        verbose_name="production exception",
+                    ),
+                ),
+                (
+                    "item",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="shortages",
+                        to="production.item",
+                        verbose_name="item",
+                    ),
+                ),
+                (
+                    "work_order",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="shortages",
+                        to="production.workorder",
+                        verbose_name="work order",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'material shortage',
-                'verbose_name_plural': 'material shortages',
-                'ordering': ['needed_at', 'pk'],
-                'permissions': [('view_purchase_suggestions', 'Can view purchase suggestions (MRP)'), ('order_purchase_suggestion', 'Can turn a purchase suggestion into a purchase order'), ('hold_material', 'Can hold material for a delivery-date quote')],
-                'constraints': [models.UniqueConstraint(condition=models.Q(('resolved_at__isnull', True)), fields=('work_order', 'item'), name='supply_one_open_shortage_per_work_order_item')],
+                "verbose_name": "material shortage",
+                "verbose_name_plural": "material shortages",
+                "ordering": ["needed_at", "pk"],
+                "permissions": [
+                    ("view_purchase_suggestions", "Can view purchase suggestions (MRP)"),
+                    ("order_purchase_suggestion", "Can turn a purchase suggestion into a purchase order"),
+                    ("hold_material", "Can hold material for a delivery-date quote"),
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        condition=models.Q(("resolved_at__isnull", True)),
+                        fields=("work_order", "item"),
+                        name="supply_one_open_shortage_per_work_order_item",
+                    )
+                ],
             },
         ),
         migrations.RunPython(forwards, migrations.RunPython.noop),
