@@ -79,7 +79,7 @@ def _quote_extra(
                 )
                 for op in operations
             ]
-            release = max(0, math.ceil((materials[number].ready - origin).total_seconds() / 60))
+            release = max(0, int((materials[number].ready - origin).total_seconds() // 60))
             lines.append(QuoteLine(key=number, ops=ops, release=release))
     if not lines:
         return None, {}, ""

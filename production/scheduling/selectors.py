@@ -262,7 +262,7 @@ def promise_quote(
     )
     for quote_line in quote_lines:
         ready = materials[quote_line.key].ready
-        quote_line.release = max(0, math.ceil((ready - origin).total_seconds() / 60))
+        quote_line.release = max(0, int((ready - origin).total_seconds() // 60))
     try:
         result = capable_to_promise(index, lines=quote_lines, weight=weight, earliest=earliest)
         capacity_only = result

@@ -27,6 +27,12 @@ from production.work_orders import Severity, exception_raise, exception_resolve,
 from production.work_orders.models import ExceptionKind, ProductionException, WorkOrder
 
 
+# Material that arrives less than this before the plan needs it (or after) is a shortage: the plan starts a
+# work order when its material arrives, so "needed at" is at most a shift later than "arrives" when the
+# material is what holds the work order.
+LATE_MARGIN = dt.timedelta(days=1)
+
+
 @dataclass(frozen=True)
 class Short:
     work_order: int
@@ -79,7 +85,7 @@ def material_availability(*, work_order_ids: list[int] | None = None, now: dt.da
                     min(need.at, earlier.needed_at) if earlier else need.at,
                     max(projected, earlier.projected_at) if earlier else projected,
                     source,
-                    projected > need.at or found is None or bool(earlier and earlier.late),
+                    found is None or projected + LATE_MARGIN > need.at or bool(earlier and earlier.late),
                 )
             timeline.promise(need.quantity, max(projected, need.at))
     return Availability(ready=ready, waiting=waiting)

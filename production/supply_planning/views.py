@@ -24,7 +24,7 @@ from production.supply_planning.policies import ORDER_SUGGESTION, VIEW_SHORTAGES
 from production.supply_planning.selectors import open_shortages, shortages_by_item, shortages_by_work_order
 
 SUGGESTION_COLUMNS = (
-    gettext_lazy("Item"),
+    gettext_lazy("Material"),
     gettext_lazy("Order by"),
     gettext_lazy("Needed on"),
     gettext_lazy("Net requirement"),

@@ -35,6 +35,8 @@ BENCHES: dict[str, str] = {
     "changes": "tests.bench.changes:run",
     "dashboard": "tests.bench.dashboard:run",
     "import": "tests.bench.imports:run",
+    "promise_materials": "tests.bench.promise_materials:run",
+    "mrp": "tests.bench.mrp:run",
 }
 
 
