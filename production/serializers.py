@@ -363,14 +363,16 @@ class PromiseBindingSerializer(serializers.Serializer):
     work_center = serializers.CharField(allow_blank=True)
     item = serializers.CharField(allow_blank=True)
     until = serializers.DateField(allow_null=True)
-    source = serializers.CharField(allow_blank=True, help_text="the purchase order that brings the material")
+    purchase_order = serializers.CharField(
+        source="source", allow_blank=True, help_text="the purchase order that brings the material"
+    )
 
 
 class PromiseMaterialSerializer(serializers.Serializer):
     line = serializers.IntegerField()
     ready = serializers.DateTimeField(help_text="when all the line's material is there")
     item = serializers.CharField(allow_blank=True, help_text="its last component to arrive")
-    source = serializers.CharField(allow_blank=True)
+    purchase_order = serializers.CharField(source="source", allow_blank=True)
     uncovered = serializers.BooleanField(help_text="no open supply covers it: ready after the lead time")
 
 

@@ -45,7 +45,7 @@ def operation_materials(
             result[(work_order.pk, sequence)].append(
                 {
                     "sku": need.code,
-                    "quantity": str(quantity.normalize()),
+                    "quantity": format(quantity.normalize(), "f"),
                     "unit": (units or {}).get(need.item, ""),
                 }
             )

@@ -66,6 +66,7 @@ def build_plant(*, orders: int, items: int, seed: int = 7) -> dict:
     sales = users.create_user("bench-supply-sales", None, None)
     sales.groups.add(Group.objects.get(name="sales"))
     customer = catalog.customer_create(actor=admin, code="BSC", name="Bench customer")
+    family = catalog.product_family_create(actor=admin, code="BFR", name="Frames")
     all_week = [(day, dt.time(0), dt.time(0)) for day in range(7)]
     centers = [
         master_data.work_center_create(actor=admin, code=f"WC{n}", name=f"WC {n}", units=2, shifts=all_week)
@@ -76,7 +77,7 @@ def build_plant(*, orders: int, items: int, seed: int = 7) -> dict:
     raw_count = max(4, items - finished_count - 3 * per_level - 1)
     products = []
     for n in range(finished_count):
-        product = catalog.product_create(actor=admin, sku=f"BF-{n:03d}", name=f"Frame {n}")
+        product = catalog.product_create(actor=admin, sku=f"BF-{n:03d}", name=f"Frame {n}", family=family)
         master_data.routing_create(
             actor=admin,
             product=product,
@@ -148,7 +149,7 @@ def build_plant(*, orders: int, items: int, seed: int = 7) -> dict:
             expected_date=today + dt.timedelta(days=rng.randint(1, 40)),
         )
     # The scarce product: one raw material, 10 in stock, nothing coming.
-    scarce_product = catalog.product_create(actor=admin, sku="BSCARCE", name="Scarce")
+    scarce_product = catalog.product_create(actor=admin, sku="BSCARCE", name="Scarce", family=family)
     master_data.routing_create(
         actor=admin,
         product=scarce_product,
