@@ -11,8 +11,6 @@ class ProductionConfig(AppConfig):
         from config.kernel.events import (
             OrderCancelled,
             OrderChangeApplied,
-            OrderConfirmed,
-            OrderReleased,
             ProgressReported,
             WorkOrderCancelled,
             WorkOrdersCreated,
@@ -29,7 +27,6 @@ class ProductionConfig(AppConfig):
         from production.changes import analyse_change, follow_change_request
         from production.demo import register_demo
         from production.panels import work_orders_panel
-        from production.supply_planning import on_order_confirmed, on_order_released
 
         # Work orders follow their order inside the order's own transaction (work_orders.following); an
         # applied change request is followed case by case (production.changes).
@@ -40,9 +37,6 @@ class ProductionConfig(AppConfig):
         )
         subscribe(work_orders.on_order_replan, to=work_orders.FOLLOWED_EVENTS["replan"])
         subscribe(follow_change_request, to=(OrderChangeApplied,))
-        # Quote holds become the confirmed order's, and end when its work orders reserve (supply_planning).
-        subscribe(on_order_confirmed, to=(OrderConfirmed,))
-        subscribe(on_order_released, to=(OrderReleased,))
         # Materials follow work orders: reserved when made at a release, backflushed with progress reports,
         # let go when cancelled (production.materials.consumption).
         subscribe(materials.on_work_orders_created, to=(WorkOrdersCreated,))

@@ -12,7 +12,7 @@ and problem building call it (it never imports production.scheduling's face).
 """
 
 from production.supply_planning.b2mml import OperationMaterial, operation_materials
-from production.supply_planning.holds import holds_expire, on_order_confirmed, on_order_released
+from production.supply_planning.holds import holds_expire
 from production.supply_planning.models import Shortage
 from production.supply_planning.mrp import purchase_suggestions, suggestion_order
 from production.supply_planning.netting import ItemPolicy, NettingInput, Suggestion, net_requirements
@@ -52,8 +52,6 @@ __all__ = [
     "material_availability",
     "material_ready",
     "net_requirements",
-    "on_order_confirmed",
-    "on_order_released",
     "operation_materials",
     "purchase_suggestions",
     "release_minutes",

@@ -1,8 +1,10 @@
-"""Quote holds after the quote: expiry (a beat task), conversion when the order is confirmed, and their end
-when the order's work orders are released (the work orders reserve their own material then).
+"""Quote holds after the quote, followed by the beat (`holds_expire`), so that no order transition pays for
+them: a hold whose sales person confirmed an order of that customer before it expired becomes the order's
+(no expiry); an order's holds end once it is released (its work orders reserve their own material then);
+the other holds past their expiry expire.
 
 A hold is a materials Reservation without a work order, `reference` "quote:<customer code>:<token>"; a
-converted one is "order:<order number>" without an expiry.
+converted one is "order:<order number>".
 """
 
 from __future__ import annotations
@@ -10,25 +12,91 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from config.kernel import stamp
-from config.kernel.events import OrderConfirmed, OrderReleased
+from orders.models import OrderStatus, SalesOrder
 from production.materials import Reservation, ReservationState
 
 QUOTE_PREFIX = "quote:"
 ORDER_PREFIX = "order:"
+# An order in one of these no longer needs its converted holds (released: its work orders reserve).
+DONE_WITH_HOLDS = (
+    OrderStatus.RELEASED,
+    OrderStatus.IN_PRODUCTION,
+    OrderStatus.COMPLETED,
+    OrderStatus.SHIPPED,
+    OrderStatus.CLOSED,
+    OrderStatus.CANCELLED,
+)
 
 
-def _holds():
+def _holds() -> QuerySet[Reservation]:
     return Reservation.objects.filter(state=ReservationState.ACTIVE, work_order__isnull=True)
+
+
+def _convert(now: dt.datetime) -> int:
+    """Holds whose holder confirmed an order of the hold's customer between the quote and its expiry."""
+    holds = list(_holds().select_for_update(skip_locked=True).filter(reference__startswith=QUOTE_PREFIX))
+    if not holds:
+        return 0
+    codes = {hold.reference.split(":")[1] for hold in holds}
+    orders = (
+        SalesOrder.objects.filter(customer__code__in=codes, confirmed_at__isnull=False)
+        .filter(owner_id__in={hold.holder_id for hold in holds if hold.holder_id})
+        .filter(confirmed_at__gte=min(hold.created_at for hold in holds))
+        .exclude(status=OrderStatus.CANCELLED)
+        .values_list("number", "customer__code", "owner_id", "confirmed_at")
+        .order_by("confirmed_at")
+    )
+    candidates = list(orders)
+    converted = 0
+    for hold in holds:
+        code = hold.reference.split(":")[1]
+        number = next(
+            (
+                number
+                for number, customer, owner, confirmed in candidates
+                if customer == code
+                and owner == hold.holder_id
+                and confirmed is not None
+                and hold.created_at <= confirmed <= (hold.expires_at or now)
+            ),
+            None,
+        )
+        if number is None:
+            continue
+        hold.reference, hold.expires_at = f"{ORDER_PREFIX}{number}", None
+        stamp(
+            hold, actor=None, reason=_("Quote hold kept for confirmed order %(number)s") % {"number": number}
+        )
+        hold.save()
+        converted += 1
+    return converted
 
 
 @transaction.atomic
 def holds_expire(*, now: dt.datetime | None = None) -> int:
-    """Expire the quote holds past their expiry (idempotent; locked rows another run holds are skipped)."""
+    """Follow the quote holds (beat; idempotent; rows another run holds are skipped). Returns how many
+    expired."""
     now = now or timezone.now()
+    _convert(now)
+    order_holds = list(
+        _holds().select_for_update(skip_locked=True).filter(reference__startswith=ORDER_PREFIX)
+    )
+    numbers = {hold.reference.removeprefix(ORDER_PREFIX) for hold in order_holds}
+    done = set(
+        SalesOrder.objects.filter(number__in=numbers, status__in=DONE_WITH_HOLDS).values_list(
+            "number", flat=True
+        )
+    )
+    for hold in order_holds:
+        if hold.reference.removeprefix(ORDER_PREFIX) in done:
+            hold.release()
+            stamp(hold, actor=None, reason=_("Order released: its work orders reserve the material"))
+            hold.save()
     expired = 0
     for hold in _holds().select_for_update(skip_locked=True).filter(expires_at__lte=now):
         hold.expire()
@@ -36,33 +104,3 @@ def holds_expire(*, now: dt.datetime | None = None) -> int:
         hold.save()
         expired += 1
     return expired
-
-
-def on_order_confirmed(event: OrderConfirmed) -> None:
-    """The confirming sales person's active holds for the order's customer become the order's (no expiry).
-
-    Holds are not tied to a draft order (a quote comes before the order exists), so the holder and the
-    customer say whose they are."""
-    order = event.order
-    holder = getattr(order, "owner_id", None)
-    holds = _holds().filter(
-        reference__startswith=f"{QUOTE_PREFIX}{order.customer.code}:", expires_at__gt=timezone.now()
-    )
-    holds = holds.filter(holder_id=holder) if holder else holds.none()
-    for hold in holds.select_for_update():
-        hold.reference = f"{ORDER_PREFIX}{order.number}"
-        hold.expires_at = None
-        stamp(
-            hold,
-            actor=event.actor,
-            reason=_("Quote hold kept for confirmed order %(number)s") % {"number": order.number},
-        )
-        hold.save()
-
-
-def on_order_released(event: OrderReleased) -> None:
-    """Released: the work orders reserve the material now; the order's converted holds end."""
-    for hold in _holds().select_for_update().filter(reference=f"{ORDER_PREFIX}{event.order.number}"):
-        hold.release()
-        stamp(hold, actor=event.actor, reason=_("Order released: its work orders reserve the material"))
-        hold.save()

@@ -26,7 +26,6 @@ from production.supply_planning.models import Shortage
 from production.work_orders import Severity, exception_raise, exception_resolve, system_actor
 from production.work_orders.models import ExceptionKind, ProductionException, WorkOrder
 
-
 # Material that arrives less than this before the plan needs it (or after) is a shortage: the plan starts a
 # work order when its material arrives, so "needed at" is at most a shift later than "arrives" when the
 # material is what holds the work order.
