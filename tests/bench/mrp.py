@@ -31,9 +31,21 @@ def measure(*, work_orders: int, items: int) -> None:
     names = build_plant(orders=work_orders, items=items)
     admin = get_user_model().objects.get(pk=names["admin"])
     schedule_run(actor=admin, trigger="bench")
+    profile = None
+    if os.environ.get("BENCH_MRP_PROFILE"):  # where the time goes, on stderr
+        import cProfile
+
+        profile = cProfile.Profile()
+        profile.enable()
     started = time.perf_counter()
     suggestions = purchase_suggestions(actor=admin)
     seconds = time.perf_counter() - started
+    if profile is not None:
+        import pstats
+        import sys
+
+        profile.disable()
+        pstats.Stats(profile, stream=sys.stderr).sort_stats("cumulative").print_stats(35)
     print(json.dumps({"seconds": round(seconds, 2), "suggestions": len(suggestions)}))
 
 
