@@ -10,7 +10,8 @@ from config.kernel import allowed
 
 def home(request: HttpRequest) -> HttpResponse:
     """Sales (and admins) on the order list, planners and managers on the production plan, customer
-    service on the service desk. Login is required (deny by default), so there is always a user."""
+    service on the service desk, buyers on the supply page. Login is required (deny by default), so there
+    is always a user."""
     user = request.user
     if allowed(user, "orders.add_salesorder"):
         return redirect("orders:order_list")
@@ -18,4 +19,6 @@ def home(request: HttpRequest) -> HttpResponse:
         return redirect("production:planner")
     if allowed(user, "orders.view_salesorder"):
         return redirect("service:desk")
+    if allowed(user, "production.manage_purchasing"):
+        return redirect("production:material_supply")
     return redirect("orders:order_list")

@@ -53,6 +53,7 @@ DEMO_USERS = (
     ("planner", "planner", "Pat", "Liu"),
     ("manager", "production_manager", "Morgan", "Schmidt"),
     ("service", "customer_service", "Cass", "Wang"),
+    ("buyer", "purchasing", "Bea", "Zhang"),
     ("admin", "admin", "Ada", "Admin"),
 )
 

@@ -16,6 +16,7 @@ from config.kernel import ApplicationError, allowed
 from production import master_data
 from production.changes.models import ChangeDisposition
 from production.master_data import CalendarException, Operation, Routing, Shift, WorkCenter
+from production.materials import admin as materials_admin  # noqa: F401 - registers the materials admin
 from production.scheduling import OrderProjection, Schedule
 from production.work_orders import (
     Lot,

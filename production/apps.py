@@ -78,5 +78,7 @@ class ProductionConfig(AppConfig):
         register_impact_provider(analyse_change)
         # `manage.py setup_demo` (orders) gets production's master data, shop floor and plan.
         register_demo()
+        # Materials' demo after production's (its BOM lines name the routings' operations).
+        materials.register_demo()
         # Importing production.tasks above registers the reschedule task in every process, not only in workers
         # (which discover it), so replanning's enqueue by name reaches the task itself (eager mode in tests).

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from production.kpis import views as kpi_views
+from production.materials import views as material_views
 from production.scheduling import quote_views, views
 from production.supply_planning import views as supply_views
 from production.work_orders import exports
@@ -21,4 +22,24 @@ urlpatterns = [
     path("supply/suggestions/", supply_views.suggestions, name="purchase_suggestions"),
     path("supply/suggestions.xlsx", supply_views.suggestions_export, name="purchase_suggestions_export"),
     path("supply/suggestions/order/", supply_views.suggestion_to_order, name="purchase_suggestion_order"),
+    path("materials/", material_views.item_list, name="material_items"),
+    path("materials/items/<int:pk>/", material_views.item_detail, name="material_item"),
+    path("materials/items/<int:pk>/new-bom/", material_views.bom_new_version, name="material_bom_new"),
+    path("materials/boms/<int:pk>/", material_views.bom_version, name="material_bom_version"),
+    path("materials/boms/<int:pk>/lines/", material_views.bom_line, name="material_bom_line_add"),
+    path("materials/boms/<int:pk>/lines/<int:line_pk>/", material_views.bom_line, name="material_bom_line"),
+    path(
+        "materials/boms/<int:pk>/lines/<int:line_pk>/remove/",
+        material_views.bom_line_remove,
+        name="material_bom_line_remove",
+    ),
+    path("materials/stock/", material_views.stock_page, name="material_stock"),
+    path("materials/supply/", material_views.supply_page, name="material_supply"),
+    path("materials/supply/lines/<int:pk>/receive/", material_views.receive, name="material_receive"),
+    path("materials/import/", material_views.import_page, name="material_import"),
+    path(
+        "materials/import/<slug:kind>.<slug:fmt>",
+        material_views.import_template,
+        name="material_import_template",
+    ),
 ]

@@ -18,12 +18,13 @@ from orders.imports.jobs import (
     jobs_of,
     progress,
 )
-from orders.imports.sheets import ENCODINGS, FileRejected, RowError, template_file
+from orders.imports.sheets import ENCODINGS, FileRejected, RowError, Sheet, read_table, template_file
 
 __all__ = [
     "ENCODINGS",
     "FileRejected",
     "RowError",
+    "Sheet",
     "import_job_commit",
     "import_job_create",
     "import_job_retry",
@@ -33,5 +34,6 @@ __all__ = [
     "jobs_of",
     "orders_export",
     "progress",
+    "read_table",
     "template_file",
 ]

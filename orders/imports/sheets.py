@@ -14,6 +14,7 @@ import csv
 import datetime as dt
 import io
 import zipfile
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, TypedDict
 
@@ -192,14 +193,23 @@ class Sheet:
     errors: list[RowError] = field(default_factory=list)
 
 
+HeaderCheck = Callable[[list[str]], None]
+
+
 def _normalise_header(value: Any) -> str:
     return str(value or "").strip().lower().replace(" ", "_")
 
 
-def _check_headers(headers: list[str]) -> None:
-    known = set(COLUMNS)
-    unknown = [h for h in headers if h and h not in known and not h.startswith(SPEC_PREFIX)]
-    missing = [h for h in REQUIRED if h not in headers]
+def _check_headers(
+    headers: list[str],
+    *,
+    columns: Iterable[str] = COLUMNS,
+    required: Iterable[str] = REQUIRED,
+    prefix: str | None = SPEC_PREFIX,
+) -> None:
+    known = set(columns)
+    unknown = [h for h in headers if h and h not in known and not (prefix and h.startswith(prefix))]
+    missing = [h for h in required if h not in headers]
     duplicated = sorted({h for h in headers if h and headers.count(h) > 1})
     problems = []
     if missing:
@@ -233,7 +243,7 @@ def _row_limit() -> int:
     return settings.IMPORT_MAX_ROWS
 
 
-def _read_csv(content: bytes, encoding: str) -> Sheet:
+def _read_csv(content: bytes, encoding: str, check: HeaderCheck = _check_headers) -> Sheet:
     if b"\x00" in content:  # no text holds one (and no database text column takes one)
         raise reject_file(_("This is not a CSV text file. Upload an .xlsx or a .csv file."))
     try:
@@ -261,7 +271,7 @@ def _read_csv(content: bytes, encoding: str) -> Sheet:
         if header_row is None:
             raise reject_file(_("The file is empty."))
         headers = [_normalise_header(h) for h in header_row]
-        _check_headers(headers)
+        check(headers)
         sheet = Sheet(headers=headers, rows=[])
         for number, values in enumerate(reader, start=2):
             if not any(v.strip() for v in values):
@@ -280,7 +290,7 @@ def _read_csv(content: bytes, encoding: str) -> Sheet:
     return sheet
 
 
-def _read_xlsx(content: bytes) -> Sheet:
+def _read_xlsx(content: bytes, check: HeaderCheck = _check_headers) -> Sheet:
     try:
         archive = zipfile.ZipFile(io.BytesIO(content))
         unpacked = sum(info.file_size for info in archive.infolist())
@@ -305,7 +315,7 @@ def _read_xlsx(content: bytes) -> Sheet:
         headers = [_normalise_header(cell.value) for cell in header_cells]
         while headers and not headers[-1]:
             headers.pop()
-        _check_headers(headers)
+        check(headers)
         sheet = Sheet(headers=headers, rows=[])
         for number, cells in enumerate(rows, start=2):
             row: dict[str, Any] = {}
@@ -339,3 +349,31 @@ def read_sheet(job: ImportJob) -> Sheet:
     if job.file_format == "xlsx":
         return _read_xlsx(content)
     return _read_csv(content, job.encoding)
+
+
+def read_table(
+    content: bytes,
+    *,
+    filename: str,
+    columns: Iterable[str],
+    required: Iterable[str],
+    encoding: str = "utf-8",
+) -> Sheet:
+    """Another sheet than orders' (BOMs, stock, purchase orders) read with the same rules: .xlsx or .csv by
+    the file name, the size and row limits, formulas refused per cell, the header row checked against
+    `columns` (FileRejected for a file that cannot be imported at all)."""
+    if len(content) > settings.IMPORT_MAX_BYTES:
+        raise reject_file(
+            _("The file is larger than %(size)s MB: split it.")
+            % {"size": settings.IMPORT_MAX_BYTES // 1048576}
+        )
+    names, needed = list(columns), list(required)
+
+    def check(headers: list[str]) -> None:
+        _check_headers(headers, columns=names, required=needed, prefix=None)
+
+    if filename.lower().endswith(".xlsx"):
+        return _read_xlsx(content, check)
+    if filename.lower().endswith(".csv"):
+        return _read_csv(content, encoding, check)
+    raise reject_file(_("Upload an .xlsx or a .csv file."))

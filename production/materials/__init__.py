@@ -11,8 +11,11 @@ this face: `explode_bom`/`BomBook` for requirements, `on_hand`, `open_supply`, `
 from production.materials.boms import (
     BomBook,
     Requirement,
+    TreeNode,
     bom_in_force,
+    bom_tree,
     explode_bom,
+    flatten,
     item_for_product,
     leaf_requirements,
 )
@@ -23,6 +26,16 @@ from production.materials.consumption import (
     on_work_orders_created,
     reservations_release,
 )
+from production.materials.demo import register_demo
+from production.materials.editing import (
+    bom_create,
+    bom_line_remove,
+    bom_line_save,
+    bom_update,
+    item_create,
+)
+from production.materials.imports import KINDS as IMPORT_KINDS
+from production.materials.imports import ImportResult, materials_import, template_headers
 from production.materials.models import (
     MADE_KINDS,
     OPEN_PURCHASE_STATUSES,
@@ -66,6 +79,7 @@ from production.materials.stock import (
 )
 
 __all__ = [
+    "IMPORT_KINDS",
     "MADE_KINDS",
     "OPEN_PURCHASE_STATUSES",
     "PURCHASED_KINDS",
@@ -73,6 +87,7 @@ __all__ = [
     "BomBook",
     "BomLine",
     "BomLineVariant",
+    "ImportResult",
     "Item",
     "ItemKind",
     "Location",
@@ -87,15 +102,24 @@ __all__ = [
     "StockLevel",
     "StockMovement",
     "SupplyLine",
+    "TreeNode",
     "active_reservations",
     "available",
+    "bom_create",
     "bom_in_force",
+    "bom_line_remove",
+    "bom_line_save",
+    "bom_tree",
+    "bom_update",
     "default_location",
     "explode_bom",
+    "flatten",
     "item_boms",
+    "item_create",
     "item_for_product",
     "items",
     "leaf_requirements",
+    "materials_import",
     "movement_record",
     "on_hand",
     "on_order_cancelled",
@@ -107,9 +131,11 @@ __all__ = [
     "purchase_order_create",
     "purchase_order_receive",
     "purchase_orders",
+    "register_demo",
     "reservations_release",
     "reserved",
     "stock_adjust",
     "stock_levels",
     "stock_movements",
+    "template_headers",
 ]

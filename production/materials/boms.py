@@ -230,3 +230,41 @@ def leaf_requirements(rows: Iterable[Requirement]) -> dict[tuple[int, int | None
             sequence = row.operation.sequence if row.operation is not None else None
             totals[(row.item.pk, sequence)] += row.quantity
     return dict(totals)
+
+
+@dataclass
+class TreeNode:
+    """A line of a BOM tree as the editor shows it: the line, its level and the lines of its component's
+    BOM in force (spec-chosen components are shown by their rule, without children)."""
+
+    line: BomLine
+    level: int
+    children: list[TreeNode]
+
+
+def bom_tree(bom: Bom, *, on: dt.date, book: BomBook | None = None) -> list[TreeNode]:
+    """The tree of `bom`: its own lines (level 1, editable) with every level below, depth first."""
+    book = book or BomBook()
+    lines = list(bom.lines.select_related("component", "operation").prefetch_related("variants__component"))
+
+    def below(item: Item | None, level: int, path: tuple[int, ...]) -> list[TreeNode]:
+        if item is None or item.pk in path or level > MAX_LEVELS:
+            return []
+        child_bom = bom_in_force(book.boms.get(item.pk, ()), on)
+        if child_bom is None:
+            return []
+        return [
+            TreeNode(line, level, below(line.component, level + 1, (*path, item.pk)))
+            for line in child_bom.lines.all()
+        ]
+
+    return [TreeNode(line, 1, below(line.component, 2, (bom.item_id,))) for line in lines]
+
+
+def flatten(nodes: list[TreeNode]) -> list[TreeNode]:
+    """Depth first, for a table whose rows are indented by level."""
+    rows: list[TreeNode] = []
+    for node in nodes:
+        rows.append(node)
+        rows.extend(flatten(node.children))
+    return rows

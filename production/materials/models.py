@@ -21,8 +21,6 @@ from django_fsm import FSMField, transition
 
 from config.history import HistoricalRecords
 
-QUANTITY = {"max_digits": 16, "decimal_places": 6}
-
 
 # --- items ---------------------------------------------------------------------------------------------
 class ItemKind(models.TextChoices):
@@ -49,10 +47,18 @@ class Item(models.Model):
     lead_time_days = models.PositiveIntegerField(_("lead time (days)"), default=0)
     # Purchase order quantities: at least the minimum, then in steps of the multiple (0: no rule).
     minimum_order_quantity = models.DecimalField(
-        _("minimum order quantity"), **QUANTITY, default=Decimal(0), validators=[MinValueValidator(0)]
+        _("minimum order quantity"),
+        max_digits=16,
+        decimal_places=6,
+        default=Decimal(0),
+        validators=[MinValueValidator(0)],
     )
     order_multiple = models.DecimalField(
-        _("order multiple"), **QUANTITY, default=Decimal(0), validators=[MinValueValidator(0)]
+        _("order multiple"),
+        max_digits=16,
+        decimal_places=6,
+        default=Decimal(0),
+        validators=[MinValueValidator(0)],
     )
     product = models.OneToOneField(
         "orders.Product",
@@ -156,7 +162,10 @@ class BomLine(models.Model):
         verbose_name=_("component"),
     )
     quantity = models.DecimalField(
-        _("quantity per unit"), **QUANTITY, validators=[MinValueValidator(Decimal("0.000001"))]
+        _("quantity per unit"),
+        max_digits=16,
+        decimal_places=6,
+        validators=[MinValueValidator(Decimal("0.000001"))],
     )
     scrap_percent = models.DecimalField(
         _("scrap %"),
@@ -180,7 +189,9 @@ class BomLine(models.Model):
     variant_attribute = models.CharField(_("component chosen by spec attribute"), max_length=64, blank=True)
     component_template = models.CharField(_("component code template"), max_length=64, blank=True)
     quantity_attribute = models.CharField(_("quantity driven by spec attribute"), max_length=64, blank=True)
-    quantity_factor = models.DecimalField(_("quantity factor"), **QUANTITY, default=Decimal(1))
+    quantity_factor = models.DecimalField(
+        _("quantity factor"), max_digits=16, decimal_places=6, default=Decimal(1)
+    )
     note = models.CharField(_("note"), max_length=200, blank=True)
 
     history = HistoricalRecords()
@@ -264,7 +275,7 @@ class StockMovement(models.Model):
         Location, on_delete=models.PROTECT, related_name="movements", verbose_name=_("location")
     )
     kind = models.CharField(_("kind"), max_length=16, choices=MovementKind.choices)
-    quantity = models.DecimalField(_("quantity"), **QUANTITY)
+    quantity = models.DecimalField(_("quantity"), max_digits=16, decimal_places=6)
     occurred_at = models.DateTimeField(_("occurred at"), db_index=True)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -329,7 +340,7 @@ class StockLevel(models.Model):
     location = models.ForeignKey(
         Location, on_delete=models.PROTECT, related_name="stock_levels", verbose_name=_("location")
     )
-    on_hand = models.DecimalField(_("on hand"), **QUANTITY, default=Decimal(0))
+    on_hand = models.DecimalField(_("on hand"), max_digits=16, decimal_places=6, default=Decimal(0))
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
@@ -418,9 +429,11 @@ class PurchaseOrderLine(models.Model):
     item = models.ForeignKey(
         Item, on_delete=models.PROTECT, related_name="purchase_lines", verbose_name=_("item")
     )
-    quantity = models.DecimalField(_("quantity"), **QUANTITY)
+    quantity = models.DecimalField(_("quantity"), max_digits=16, decimal_places=6)
     expected_date = models.DateField(_("expected date"), db_index=True)
-    received_quantity = models.DecimalField(_("received quantity"), **QUANTITY, default=Decimal(0))
+    received_quantity = models.DecimalField(
+        _("received quantity"), max_digits=16, decimal_places=6, default=Decimal(0)
+    )
     location = models.ForeignKey(
         Location,
         on_delete=models.PROTECT,
@@ -472,8 +485,10 @@ class Reservation(models.Model):
     item = models.ForeignKey(
         Item, on_delete=models.PROTECT, related_name="reservations", verbose_name=_("item")
     )
-    quantity = models.DecimalField(_("quantity"), **QUANTITY)
-    consumed_quantity = models.DecimalField(_("consumed quantity"), **QUANTITY, default=Decimal(0))
+    quantity = models.DecimalField(_("quantity"), max_digits=16, decimal_places=6)
+    consumed_quantity = models.DecimalField(
+        _("consumed quantity"), max_digits=16, decimal_places=6, default=Decimal(0)
+    )
     needed_on = models.DateField(_("needed on"), null=True, blank=True)
     work_order = models.ForeignKey(
         "production.WorkOrder",

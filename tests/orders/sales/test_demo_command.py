@@ -30,6 +30,7 @@ ROLES = {
     "planner": "planner",
     "manager": "production_manager",
     "service": "customer_service",
+    "buyer": "purchasing",
     "admin": "admin",
 }
 
@@ -44,7 +45,7 @@ def _orders_only(monkeypatch):
 @pytest.fixture(autouse=True)
 def _no_shared_password(monkeypatch, settings):
     monkeypatch.delenv("ORDERBRIDGE_DEMO_PASSWORD", raising=False)
-    # Six users per run: the production hasher would spend seconds here.
+    # Seven users per run: the production hasher would spend seconds here.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
