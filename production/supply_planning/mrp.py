@@ -43,8 +43,15 @@ def netting_input(*, now: dt.datetime) -> NettingInput:
     schedule = Schedule.objects.filter(is_current=True).first()
     work_orders = sources.open_work_orders()
     gross: dict[int, list[tuple[dt.date, Decimal, int]]] = defaultdict(list)
+    # The plant's day of each moment, worked out once per distinct moment (timezone.localtime per need
+    # was half the run at 2,000 work orders).
+    zone = timezone.get_default_timezone()
+    days: dict[dt.datetime, dt.date] = {}
     for need in sources.work_order_needs(work_orders, now=now, schedule=schedule):
-        gross[need.item].append((timezone.localtime(need.at).date(), need.quantity, need.work_order))
+        day = days.get(need.at)
+        if day is None:
+            day = days[need.at] = need.at.astimezone(zone).date()
+        gross[need.item].append((day, need.quantity, need.work_order))
     for item, quantity, consumed, needed_on in (
         active_reservations(now=now)
         .filter(work_order__isnull=True)
