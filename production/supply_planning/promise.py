@@ -78,7 +78,8 @@ def _check(
                 candidate = LineMaterial(ready=ready, item=need.code, uncovered=True)
             else:
                 candidate = LineMaterial(ready=found[0], item=need.code, source=found[1])
-            if candidate.ready > latest.ready:
+            # The latest component binds; one no supply covers wins a tie (it is not really there).
+            if (candidate.ready, candidate.uncovered) > (latest.ready, latest.uncovered):
                 latest = candidate
             taken.append((need.item, amount))
         # The line takes all its components when the last one is there: later lines see them promised.

@@ -166,7 +166,9 @@ def build_plant(*, orders: int, items: int, seed: int = 7) -> dict:
     scarce = Item.objects.create(
         code="BSCARCE", name="Scarce", kind=ItemKind.FINISHED_PRODUCT, product=scarce_product
     )
-    scarce_raw = Item.objects.create(code="BSCARCE-RAW", name="Scarce raw", kind=ItemKind.RAW_MATERIAL)
+    scarce_raw = Item.objects.create(
+        code="BSCARCE-RAW", name="Scarce raw", kind=ItemKind.RAW_MATERIAL, lead_time_days=30
+    )
     BomLine.objects.create(bom=Bom.objects.create(item=scarce), component=scarce_raw, quantity=Decimal(1))
     StockLevel.objects.create(item=scarce_raw, location=location, on_hand=Decimal(SCARCE_STOCK))
     # Open orders: released, one work order each, planned or released, bulk rows.
