@@ -191,3 +191,14 @@ def test_sales_may_not_buy_or_move_stock(sales):
             lines=[PurchaseLineInput(item=bolt, quantity=Decimal(1), expected_date=dt.date(2026, 12, 1))],
             actor=sales,
         )
+
+
+def test_cancelling_a_work_order_releases_its_reservations(sales, planner, manager, frame):
+    product, _ = frame
+    work_order = release(sales, planner, product).work_orders.get()
+
+    work_orders.work_order_transition(
+        actor=manager, work_order=work_order, name="cancel", reason="Customer withdrew the line"
+    )
+
+    assert set(work_order.reservations.values_list("state", flat=True)) == {ReservationState.RELEASED}
