@@ -130,7 +130,7 @@ def test_the_promise_api_names_the_binding_constraint(client, sales, planner, fr
     assert body["hold"]["reference"].startswith("quote:ACME:")
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_concurrent_held_quotes_never_promise_the_same_units(sales, planner, frame, profile):
     require_postgresql()
     stock(profile, "10")  # exactly 5 frames: of 8 quotes for 1 frame... 10 m / 2 m = 5 may be promised now
