@@ -359,6 +359,14 @@ PRODUCTION_FAST_LOCAL_SEARCH = env_bool("PRODUCTION_FAST_LOCAL_SEARCH", True)
 PRODUCTION_OBJECTIVE = env_choice(
     "PRODUCTION_OBJECTIVE", "weighted_tardiness", {"weighted_tardiness", "on_time"}
 )
+# Supply planning: how long a delivery-date quote's material hold lasts before it expires (minutes), and how
+# often the beat expires holds and refreshes the shortage list (seconds).
+SUPPLY_QUOTE_HOLD_MINUTES = env_int("SUPPLY_QUOTE_HOLD_MINUTES", 60 * 24)
+if not 1 <= SUPPLY_QUOTE_HOLD_MINUTES <= 60 * 24 * 30:
+    raise ImproperlyConfigured("SUPPLY_QUOTE_HOLD_MINUTES must be between 1 and 43200 minutes.")
+SUPPLY_CHECK_SECONDS = env_int("SUPPLY_CHECK_SECONDS", 300)
+if SUPPLY_CHECK_SECONDS < 10:
+    raise ImproperlyConfigured("SUPPLY_CHECK_SECONDS must be at least 10 seconds.")
 
 # --- Integration (crm_sync): outbound delivery to the CRM and the MES ---------------------------------
 # Retries back off exponentially from SYNC_RETRY_BASE_MS (with jitter) up to SYNC_RETRY_MAX_SECONDS; a
@@ -436,6 +444,12 @@ CELERY_BEAT_SCHEDULE = {
     "crm-sync-progress": {"task": "crm_sync.progress_sweep", "schedule": float(SYNC_SWEEP_SECONDS)},
     # Changes to work under way the MES has not acknowledged in time: shown, and the planner told.
     "crm-sync-mes-acks": {"task": "crm_sync.mes_acks_overdue", "schedule": float(MES_ACK_CHECK_SECONDS)},
+    # Quote holds past their expiry give their material back; shortages follow supply and the plan.
+    "supply-holds-expire": {
+        "task": "production.supply_holds_expire",
+        "schedule": float(SUPPLY_CHECK_SECONDS),
+    },
+    "supply-shortages": {"task": "production.supply_shortages", "schedule": float(SUPPLY_CHECK_SECONDS)},
 }
 
 # --- Customer service: tracking links and notifications ----------------------------------------------

@@ -352,6 +352,7 @@ class PromiseView(APIView):
                 {"product": products.get(line["product"]), "quantity": line["quantity"]}
                 for line in data["lines"]
             ],
+            hold=data.get("hold", False),
         )
         return Response(PromiseResponseSerializer(answer).data)
 

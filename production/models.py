@@ -18,6 +18,7 @@ from production.materials.models import (
 )
 from production.replanning.models import SchedulerState
 from production.scheduling.models import OperationPin, OrderProjection, Schedule, ScheduleEntry
+from production.supply_planning.models import Shortage
 from production.travellers.models import Traveller
 from production.work_orders.models import (
     Lot,
@@ -61,6 +62,7 @@ __all__ = [
     "SchedulerState",
     "Shift",
     "ShopFloorBoard",
+    "Shortage",
     "StockLevel",
     "StockMovement",
     "Traveller",

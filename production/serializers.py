@@ -338,6 +338,9 @@ class PromiseRequestSerializer(serializers.Serializer):
     customer = serializers.CharField(help_text="customer code")
     priority = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=4)
     lines = PromiseLineSerializer(many=True)
+    hold = serializers.BooleanField(
+        required=False, default=False, help_text="hold the material for this quote until the hold expires"
+    )
 
 
 class PromiseDelaySerializer(serializers.Serializer):
@@ -352,6 +355,30 @@ class PromiseDelaySerializer(serializers.Serializer):
 class PromiseLineAnswerSerializer(serializers.Serializer):
     line = serializers.IntegerField()
     completion = serializers.DateTimeField()
+
+
+class PromiseBindingSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=["capacity", "material"])
+    text = serializers.CharField(help_text='"capacity at ASSY", "material AL-6063 until 2026-12-20 from X"')
+    work_center = serializers.CharField(allow_blank=True)
+    item = serializers.CharField(allow_blank=True)
+    until = serializers.DateField(allow_null=True)
+    purchase_order = serializers.CharField(
+        source="source", allow_blank=True, help_text="the purchase order that brings the material"
+    )
+
+
+class PromiseMaterialSerializer(serializers.Serializer):
+    line = serializers.IntegerField()
+    ready = serializers.DateTimeField(help_text="when all the line's material is there")
+    item = serializers.CharField(allow_blank=True, help_text="its last component to arrive")
+    purchase_order = serializers.CharField(source="source", allow_blank=True)
+    uncovered = serializers.BooleanField(help_text="no open supply covers it: ready after the lead time")
+
+
+class PromiseHoldSerializer(serializers.Serializer):
+    reference = serializers.CharField()
+    expires_at = serializers.DateTimeField()
 
 
 class PromiseResponseSerializer(serializers.Serializer):
@@ -369,6 +396,9 @@ class PromiseResponseSerializer(serializers.Serializer):
     )
     lines = PromiseLineAnswerSerializer(many=True)
     plan_version = serializers.IntegerField(allow_null=True)
+    binding = PromiseBindingSerializer()
+    materials = PromiseMaterialSerializer(many=True)
+    hold = PromiseHoldSerializer(allow_null=True)
 
 
 class QualityInspectionSerializer(serializers.ModelSerializer):

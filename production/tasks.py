@@ -15,6 +15,7 @@ from django.conf import settings
 from config.kernel.errors import Conflict, ValidationFailed
 from production.replanning import PLAN_FAST_TASK, RESCHEDULE_TASK, quiet_for
 from production.scheduling import schedule_run_fast_pending, schedule_run_pending
+from production.supply_planning import holds_expire, shortages_refresh
 
 log = logging.getLogger(__name__)
 
@@ -55,3 +56,16 @@ def reschedule(self) -> int | None:
         log.warning("reschedule refused: %s %s", exc.code, exc.message)
         return None
     return schedule.version if schedule else None
+
+
+@shared_task(name="production.supply_holds_expire", acks_late=True)
+def supply_holds_expire() -> int:
+    """Quote holds past their expiry give their material back (beat; idempotent)."""
+    return holds_expire()
+
+
+@shared_task(name="production.supply_shortages", acks_late=True)
+def supply_shortages() -> int:
+    """Bring the shortage list up to date; a new shortage raises its production exception once (beat;
+    idempotent)."""
+    return len(shortages_refresh())

@@ -3,6 +3,7 @@ from django.urls import path
 from production.kpis import views as kpi_views
 from production.materials import views as material_views
 from production.scheduling import plan_views, quote_views, views
+from production.supply_planning import views as supply_views
 from production.travellers import views as traveller_views
 from production.work_orders import exports
 
@@ -29,6 +30,10 @@ urlpatterns = [
     path("travellers/shift/", traveller_views.shift_print, name="shift_travellers"),
     path("kpis/", kpi_views.dashboard, name="kpi_dashboard"),
     path("kpis/tables/<slug:key>.<slug:fmt>", kpi_views.table_download, name="kpi_table"),
+    path("supply/shortages/", supply_views.shortages, name="shortages"),
+    path("supply/suggestions/", supply_views.suggestions, name="purchase_suggestions"),
+    path("supply/suggestions.xlsx", supply_views.suggestions_export, name="purchase_suggestions_export"),
+    path("supply/suggestions/order/", supply_views.suggestion_to_order, name="purchase_suggestion_order"),
     path("materials/", material_views.item_list, name="material_items"),
     path("materials/items/<int:pk>/", material_views.item_detail, name="material_item"),
     path("materials/items/<int:pk>/new-bom/", material_views.bom_new_version, name="material_bom_new"),

@@ -8,7 +8,7 @@ import pytest
 from tests.bench.run import BENCHES
 
 
-@pytest.mark.parametrize("name", ["dashboard", "import", "changes"])
+@pytest.mark.parametrize("name", ["dashboard", "import", "changes", "promise_materials", "mrp"])
 def test_the_bench_is_registered_and_importable(name):
     module_name, _, attr = BENCHES[name].partition(":")
 

@@ -222,10 +222,15 @@ def _order_parameters(segment: ET.Element, event: dict, data: dict, line: dict) 
 
 def _produced_material(segment: ET.Element, *, material_id: str, sku: str, quantity: str, unit: str) -> None:
     """The MaterialRequirement for what the request produces."""
+    _material(segment, material_id=material_id, sku=sku, use="Produced", quantity=quantity, unit=unit)
+
+
+def _material(segment: ET.Element, *, material_id: str, sku: str, use: str, quantity: str, unit: str) -> None:
+    """A MaterialRequirement: what the segment produces, or a component it consumes (from the BOM)."""
     material = sub(segment, "MaterialRequirement")
     sub(material, "ID", material_id)
     sub(material, "MaterialDefinitionID", sku)
-    sub(material, "MaterialUse", "Produced")
+    sub(material, "MaterialUse", use)
     holder = sub(material, "Quantity")
     sub(holder, "QuantityString", quantity)
     sub(holder, "DataType", "decimal")
@@ -300,6 +305,15 @@ def _work_order_request(
         for key, value in sorted(change.items()):
             if value is not None:
                 _parameter(segment, f"change.{key}", value)
+        for number, material in enumerate(operation.get("materials") or (), start=1):
+            _material(
+                segment,
+                material_id=f"{work_order['number']}/{operation['sequence']}-IN{number}",
+                sku=material["sku"],
+                use="Consumed",
+                quantity=material["quantity"],
+                unit=material.get("unit") or "",
+            )
         if operation is operations[-1]:
             _produced_material(
                 segment,
@@ -330,7 +344,17 @@ def schedule_read(document: bytes) -> dict:
                     (data_type[0].text or "").strip() if data_type else "string",
                     data_type[0].get("OtherValue") if data_type else None,
                 )
-            segments.append({"id": text_of(segment, "ID"), "parameters": parameters})
+            materials = [
+                {
+                    "sku": text_of(material, "MaterialDefinitionID"),
+                    "use": text_of(material, "MaterialUse"),
+                    "quantity": text_of(children(material, "Quantity")[0], "QuantityString")
+                    if children(material, "Quantity")
+                    else None,
+                }
+                for material in children(segment, "MaterialRequirement")
+            ]
+            segments.append({"id": text_of(segment, "ID"), "parameters": parameters, "materials": materials})
         requests.append(
             {
                 "id": text_of(request, "ID"),

@@ -42,6 +42,7 @@ from config.kernel.events import (
 )
 from crm_sync.models import OutboxEvent
 from production.master_data import floor_work_center_ids
+from production.supply_planning import OperationMaterial, operation_materials
 from production.work_orders import (
     WorkOrder,
     WorkOrderOperation,
@@ -73,6 +74,8 @@ class OperationPayload(TypedDict):
     name: str
     work_center: str
     planned_minutes: int
+    # The components the operation consumes (production.supply_planning): MaterialRequirements for the MES.
+    materials: NotRequired[list[OperationMaterial]]
 
 
 class WorkOrderPayload(TypedDict):
@@ -244,8 +247,9 @@ def _read(order: SalesOrder) -> Sequence[MadeWorkOrder]:
 
 
 def _payload(work_orders: Sequence[MadeWorkOrder], *, floor_too: bool = False) -> list[WorkOrderPayload]:
-    """The work orders as the MES gets them. Those whose first operation's work center belongs to a plant
-    that reports on OrderBridge's own floor (production.master_data.plants) are not the MES's: left out."""
+    """The work orders as the MES gets them, each operation with the materials it consumes. Those whose first
+    operation's work center belongs to a plant that reports on OrderBridge's own floor
+    (production.master_data.plants) are not the MES's: left out."""
     if not floor_too:
         first_centers = {wo.operations_made[0].work_center_id for wo in work_orders if wo.operations_made}
         floor = floor_work_center_ids(first_centers) if first_centers else set()
@@ -254,24 +258,31 @@ def _payload(work_orders: Sequence[MadeWorkOrder], *, floor_too: bool = False) -
             for wo in work_orders
             if not (wo.operations_made and wo.operations_made[0].work_center_id in floor)
         ]
-    return [
-        {
-            "number": work_order.number,
-            "mes_id": work_order.mes_id,
-            "line_no": work_order.order_line.line_no if work_order.order_line else None,
-            "sku": work_order.product.sku,
-            "quantity": str(work_order.quantity),
-            "status": work_order.status,
-            "operations": [
-                {
-                    "sequence": operation.sequence,
-                    "mes_id": operation.mes_id,
-                    "name": operation.name,
-                    "work_center": operation.work_center.code,
-                    "planned_minutes": operation.planned_minutes,
-                }
-                for operation in work_order.operations_made
-            ],
-        }
-        for work_order in work_orders
-    ]
+    materials = operation_materials(work_orders)
+    payload: list[WorkOrderPayload] = []
+    for work_order in work_orders:
+        operations: list[OperationPayload] = []
+        for operation in work_order.operations_made:
+            row: OperationPayload = {
+                "sequence": operation.sequence,
+                "mes_id": operation.mes_id,
+                "name": operation.name,
+                "work_center": operation.work_center.code,
+                "planned_minutes": operation.planned_minutes,
+            }
+            consumed = materials.get((work_order.pk, operation.sequence))
+            if consumed:
+                row["materials"] = consumed
+            operations.append(row)
+        payload.append(
+            {
+                "number": work_order.number,
+                "mes_id": work_order.mes_id,
+                "line_no": work_order.order_line.line_no if work_order.order_line else None,
+                "sku": work_order.product.sku,
+                "quantity": str(work_order.quantity),
+                "status": work_order.status,
+                "operations": operations,
+            }
+        )
+    return payload

@@ -34,6 +34,7 @@ from production.scheduling import (
     plan_index,
 )
 from production.scheduling.models import OrderProjection
+from production.supply_planning import material_ready
 
 
 def _iso(moment: dt.datetime | None) -> str | None:
@@ -55,10 +56,13 @@ def _promised_after(order: SalesOrder, changes: list[Mapping[str, Any]]) -> dt.d
 
 def _quote_extra(
     order: SalesOrder, extra: list[tuple[Product, Decimal]]
-) -> tuple[dt.datetime | None, dict[int, int]]:
-    """Insert the extra work into the current plan (capable-to-promise); its completion and whom it delays."""
+) -> tuple[dt.datetime | None, dict[int, int], str]:
+    """Insert the extra work into the current plan (capable-to-promise), each line from when its material
+    is there; its completion, whom it delays, and the material that binds it ("" when capacity does)."""
     schedule = current_schedule()
     index, origin, centers = plan_index(schedule)
+    now = timezone.now()
+    materials = material_ready(lines=[(product.pk, quantity) for product, quantity in extra], now=now)
     lines = []
     for number, (product, quantity) in enumerate(extra):
         routing = Routing.objects.filter(product=product, is_active=True).first()
@@ -75,21 +79,30 @@ def _quote_extra(
                 )
                 for op in operations
             ]
-            lines.append(QuoteLine(key=number, ops=ops))
+            release = max(0, int((materials[number].ready - origin).total_seconds() // 60))
+            lines.append(QuoteLine(key=number, ops=ops, release=release))
     if not lines:
-        return None, {}
-    earliest = max(0, int((timezone.now() - origin).total_seconds() // 60))
+        return None, {}, ""
+    earliest = max(0, int((now - origin).total_seconds() // 60))
     try:
         result = capable_to_promise(
             index, lines=lines, weight=job_weight(order.customer.tier, order.priority), earliest=earliest
         )
     except HorizonExceeded:
-        return None, {}
+        return None, {}, ""
+    binding = ""
+    if any(line.release > earliest for line in lines):
+        latest = max(materials, key=lambda material: material.ready)
+        binding = _("The added work waits for material %(item)s until %(date)s%(source)s.") % {
+            "item": latest.item,
+            "date": timezone.localtime(latest.ready).date().isoformat(),
+            "source": f" ({latest.source})" if latest.source else "",
+        }
     # The quote names the orders whose planned work the inserted work lands on; each moves behind it, so
     # its delay is at most the span of the inserted work (calendar-aware: the quote's completion).
     span = max(0, result.completion - earliest)
     delayed = {key: span for key in result.delayed if key != order.pk}
-    return origin + dt.timedelta(minutes=result.completion), delayed
+    return origin + dt.timedelta(minutes=result.completion), delayed, binding
 
 
 def analyse_change(*, order: SalesOrder, changes: list[Mapping[str, Any]]) -> WorkImpact:
@@ -101,7 +114,9 @@ def analyse_change(*, order: SalesOrder, changes: list[Mapping[str, Any]]) -> Wo
     delays_other: list[dict[str, Any]] = []
     notes: list[str] = []
     if plan.extra_work:
-        completion, delayed = _quote_extra(order, plan.extra_work)
+        completion, delayed, binding = _quote_extra(order, plan.extra_work)
+        if binding:
+            notes.append(binding)
         if completion is not None and before is not None:
             after = max(before, completion)
         else:

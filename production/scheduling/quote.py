@@ -69,6 +69,7 @@ class PlanIndex:
 class QuoteLine:
     ops: list[tuple[Any, int]]  # (work center, working minutes) in routing order
     key: Any = None
+    release: int = 0  # no start before this minute (its material is ready then)
 
 
 @dataclass
@@ -77,6 +78,8 @@ class Quote:
     completion_without_overtaking: int
     line_completion: dict[Any, int]
     delayed: dict[Any, int]  # group → minutes of its planned work the new order lands on
+    # work center → minutes the quote's operations waited there for a free unit (the capacity constraint)
+    waits: dict[Any, int] = field(default_factory=dict)
 
     def cost(
         self, *, ends: dict[Any, int], dues: dict[Any, int], weights: dict[Any, int]
@@ -123,14 +126,15 @@ def _insert(
     overtake_below: int,
     weight: int,
     frozen_until: int = 0,
-) -> tuple[int, dict[Any, int], dict[Any, int]]:
+) -> tuple[int, dict[Any, int], dict[Any, int], dict[Any, int]]:
     # The quote's own operations are booked in a copy of the touched units, so its lines share capacity.
     touched: dict[tuple[Any, int], _Unit] = {}
     completion = earliest
     per_line: dict[Any, int] = {}
     delayed: dict[Any, int] = {}
+    waits: dict[Any, int] = {}
     for number, line in enumerate(lines):
-        ready = earliest
+        ready = max(earliest, line.release)
         for wc, duration in line.ops:
             cal = index.calendars[wc]
             best = None
@@ -141,6 +145,7 @@ def _insert(
                     best = (start, end, overtaken, u, unit)
             assert best is not None
             start, end, overtaken, u, unit = best
+            waits[wc] = waits.get(wc, 0) + max(0, start - cal.next_working(ready))
             for k in overtaken:
                 overlap = min(end, unit.ends[k]) - max(start, unit.starts[k])
                 delayed[unit.groups[k]] = delayed.get(unit.groups[k], 0) + max(0, overlap)
@@ -158,7 +163,7 @@ def _insert(
         per_line[line_key] = max(per_line.get(line_key, ready), ready)
         completion = max(completion, ready)
     delayed.pop(None, None)
-    return completion, per_line, delayed
+    return completion, per_line, delayed, waits
 
 
 def _monotone(values: list[int]) -> list[int]:
@@ -177,8 +182,9 @@ def capable_to_promise(
     earliest: int = 0,
     frozen_until: int = 0,
 ) -> Quote:
-    """Insert `lines` (an order of `weight`) into the plan `index`, from minute `earliest` on (e.g. when
-    its material is ready); bookings starting before `frozen_until` (the frozen window) are never overtaken.
+    """Insert `lines` (an order of `weight`) into the plan `index`, from minute `earliest` on (each line
+    from its own `release` when later: its material); bookings starting before `frozen_until` (the frozen
+    window) are never overtaken.
 
     Raises KeyError for a work center the index does not know, HorizonExceeded past its calendars.
     """
@@ -186,11 +192,11 @@ def capable_to_promise(
         for wc, _ in line.ops:
             if wc not in index.calendars:
                 raise KeyError(wc)
-    plain, _, _ = _insert(index, lines, earliest, overtake_below=0, weight=weight)
-    completion, per_line, delayed = _insert(
+    plain, _, _, _ = _insert(index, lines, earliest, overtake_below=0, weight=weight)
+    completion, per_line, delayed, waits = _insert(
         index, lines, earliest, overtake_below=weight, weight=weight, frozen_until=frozen_until
     )
     if completion >= plain:
         completion, delayed = plain, {}
-        _, per_line, _ = _insert(index, lines, earliest, overtake_below=0, weight=weight)
-    return Quote(completion, plain, per_line, delayed)
+        _, per_line, _, waits = _insert(index, lines, earliest, overtake_below=0, weight=weight)
+    return Quote(completion, plain, per_line, delayed, waits)

@@ -90,12 +90,17 @@ def _messages(error: ApplicationError, lines: list[dict]) -> list[StrOrPromise]:
     return texts or [error.message]
 
 
+def _hold_vals(order: SalesOrder | None) -> str:
+    """What the "hold the material" button posts besides the form: the hold, and the order being edited."""
+    return json.dumps({"hold": "1", **({"order": order.number} if order is not None else {})})
+
+
 @require_POST
 @permission_required(QUOTE_PROMISE, raise_exception=True)
 def order_form_quote(request: AuthenticatedRequest) -> HttpResponse:
     customer, order = _customer(request)
     lines = _form_lines(request.POST)
-    context: dict[str, Any] = {"errors": [], "quote": None}
+    context: dict[str, Any] = {"errors": [], "quote": None, "hold_vals": _hold_vals(order)}
     raw_priority = request.POST.get("priority", "")
     priority = int(raw_priority) if raw_priority.isdigit() and int(raw_priority) in Priority.values else None
     if order is not None and priority is None:
@@ -111,6 +116,7 @@ def order_form_quote(request: AuthenticatedRequest) -> HttpResponse:
                 customer=customer,
                 lines=[{"product": line["product"], "quantity": line["quantity"]} for line in lines],
                 priority=priority,
+                hold=request.POST.get("hold") == "1",
             )
         except ApplicationError as exc:
             context["errors"] = _messages(exc, lines)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import threading
+import uuid
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -25,6 +26,7 @@ from production.scheduling.plan_page import load_grid
 from production.scheduling.problem import job_weight
 from production.scheduling.quote import PlanIndex, QuoteLine, capable_to_promise
 from production.scheduling.service import calendar_exceptions, exception_rows, promise_due
+from production.supply_planning import HOLD_MATERIAL, HoldRequest, binding_constraint, material_ready
 from production.work_orders import split_quantity
 
 if TYPE_CHECKING:
@@ -155,14 +157,24 @@ def plan_index(schedule: Schedule | None) -> tuple[PlanIndex, dt.datetime, dict[
 
 
 def promise_quote(
-    *, actor: User | None, customer: Customer, lines: list[dict], priority: int | None = None
+    *,
+    actor: User | None,
+    customer: Customer,
+    lines: list[dict],
+    priority: int | None = None,
+    hold: bool = False,
 ) -> dict[str, Any]:
-    """The earliest completion of a new order of `lines` ({product, quantity}) against the current plan.
+    """The earliest completion of a new order of `lines` ({product, quantity}) against the current plan
+    and its material (production.supply_planning: each line starts when its material is there).
 
     Honouring priorities, the order may overtake planned work of customers with a lower weight; the
-    answer names the orders it would then delay. Without overtaking, the date it would get anyway.
+    answer names the orders it would then delay. Without overtaking, the date it would get anyway. The
+    answer names the binding constraint (capacity at a work center, or a material until a date). With
+    `hold`, the material the lines take is held for the quote until it expires (committed at once).
     """
     require(actor, QUOTE_PROMISE, action="promise_quote", target=getattr(customer, "code", "-"))
+    if hold:
+        require(actor, HOLD_MATERIAL, action="promise_hold", target=getattr(customer, "code", "-"))
     errors: dict[str, list[str]] = {}
     if not lines:
         errors["lines"] = [_("Add at least one line.")]
@@ -175,6 +187,7 @@ def promise_quote(
     schedule = current_schedule()
     index, origin, centers = plan_index(schedule)
     quote_lines = []
+    wanted: list[tuple[int, Decimal]] = []
     for number, line in enumerate(lines):
         prefix = f"lines[{number}]."
         product_id = line.get("product")
@@ -204,6 +217,7 @@ def promise_quote(
             continue
         if errors:
             continue
+        wanted.append((product.pk, quantity))
         for lot in split_quantity(quantity, routing.lot_size):
             quote_lines.append(
                 QuoteLine(
@@ -227,15 +241,24 @@ def promise_quote(
     weight = job_weight(customer.tier, priority or customer.default_priority)
     now = timezone.now()
     earliest = max(0, int((now - origin).total_seconds() // 60))
+    reference = f"quote:{customer.code}:{uuid.uuid4().hex[:12]}"
+    materials = material_ready(
+        lines=wanted, now=now, hold=HoldRequest(actor=actor, reference=reference) if hold else None
+    )
+    for quote_line in quote_lines:
+        ready = materials[quote_line.key].ready
+        quote_line.release = max(0, int((ready - origin).total_seconds() // 60))
     try:
+        frozen_until = earliest + settings.PRODUCTION_FROZEN_HOURS * 60  # what the next reschedule keeps
         result = capable_to_promise(
-            index,
-            lines=quote_lines,
-            weight=weight,
-            earliest=earliest,
-            # What the next reschedule keeps in place is never overtaken.
-            frozen_until=earliest + settings.PRODUCTION_FROZEN_HOURS * 60,
+            index, lines=quote_lines, weight=weight, earliest=earliest, frozen_until=frozen_until
         )
+        capacity_only = result
+        if any(quote_line.release > earliest for quote_line in quote_lines):
+            unreleased = [QuoteLine(key=q.key, ops=q.ops) for q in quote_lines]
+            capacity_only = capable_to_promise(
+                index, lines=unreleased, weight=weight, earliest=earliest, frozen_until=frozen_until
+            )
     except HorizonExceeded as exc:
         raise ValidationFailed(
             _("No capacity for this order within %(days)s days.") % {"days": QUOTE_HORIZON_DAYS},
@@ -311,4 +334,28 @@ def promise_quote(
             for key, minutes in sorted(result.line_completion.items())
         ],
         "plan_version": schedule.version if schedule else None,
+        "binding": binding_constraint(
+            completion=result.completion,
+            capacity_completion=capacity_only.completion,
+            waits=result.waits,
+            last_work_center=quote_lines[-1].ops[-1][0] if quote_lines and quote_lines[-1].ops else None,
+            work_center_codes={pk: center.code for pk, center in centers.items()},
+            materials=materials,
+        ),
+        "materials": [
+            {
+                "line": number,
+                "ready": material.ready,
+                "item": material.item,
+                "source": material.source,
+                "uncovered": material.uncovered,
+            }
+            for number, material in enumerate(materials)
+        ],
+        "hold": {
+            "reference": reference,
+            "expires_at": now + dt.timedelta(minutes=settings.SUPPLY_QUOTE_HOLD_MINUTES),
+        }
+        if hold
+        else None,
     }

@@ -38,6 +38,7 @@ from production.scheduling.problem import (
     job_weight,
     on_time_rate,
 )
+from production.supply_planning import release_minutes
 from production.work_orders import (
     ExceptionKind,
     OperationStatus,
@@ -159,6 +160,9 @@ def build_problem(*, now: dt.datetime | None = None, days: int = HORIZONS_DAYS[0
         if exc.work_order_id and exc.expected_delay_minutes:
             release = _minutes(exc.raised_at, origin) + exc.expected_delay_minutes
             delays[exc.work_order_id] = max(delays.get(exc.work_order_id, 0), release)
+    # Material: a work order starts no earlier than all its material is there (production.supply_planning).
+    for work_order_id, release in release_minutes(origin=origin, now=now or timezone.now()).items():
+        delays[work_order_id] = max(delays.get(work_order_id, 0), release)
 
     # Active pins are few (a planner's exceptions); those of operations not planned here are ignored.
     pins = {pin.operation_id: pin for pin in OperationPin.objects.filter(unpinned_at__isnull=True)}

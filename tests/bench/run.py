@@ -37,6 +37,8 @@ BENCHES: dict[str, str] = {
     "import": "tests.bench.imports:run",
     "order_pages": "tests.bench.order_pages:run",
     "shopfloor": "tests.bench.shopfloor:run",
+    "promise_materials": "tests.bench.promise_materials:run",
+    "mrp": "tests.bench.mrp:run",
 }
 
 

@@ -1,0 +1,152 @@
+"""The material side of the delivery-date quote: when each quote line's material is there, what binds it,
+and the quote's hold (a reservation with an expiry) so that two sales people cannot promise the same units.
+
+Every line's BOM is exploded over all levels; each component is checked against its item's time line
+(stock on hand, open purchase orders by expected date, active reservations and holds when needed) for the
+line's quantity, lines in order sharing the material. With a hold, the items' time lines are read and the
+holds written under one PostgreSQL advisory lock per item, taken in item order (no deadlock between two
+quotes): a second quote waits for the first to commit and then counts its holds, so concurrent quotes never
+promise the same units twice.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from production.supply_planning import sources
+from production.supply_planning.timeline import Timeline
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
+# The advisory locks' first key: the namespace of "an item's availability" (the second key is the item id).
+ITEM_LOCK_NAMESPACE = 18_001
+
+
+@dataclass(frozen=True)
+class LineMaterial:
+    """When a quote line's material is all there; `item` the last component to arrive (binding), `source`
+    what brings it (a purchase order number); `uncovered`: no supply covers it, `ready` is a lead-time
+    estimate (order now, receive after the item's lead time)."""
+
+    ready: dt.datetime
+    item: str = ""
+    source: str = ""
+    uncovered: bool = False
+
+
+@dataclass(frozen=True)
+class HoldRequest:
+    actor: User | None
+    reference: str  # "quote:<customer code>:<token>": what the order's confirmation converts
+
+
+def lock_items(item_ids: list[int]) -> None:
+    """Advisory transaction locks on the items' availability, in id order (two quotes never deadlock)."""
+    with connection.cursor() as cursor:
+        for item_id in sorted(set(item_ids)):
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [ITEM_LOCK_NAMESPACE, item_id])
+
+
+def _check(
+    lines: list[tuple[int, Decimal]],
+    needs: dict[int, list[sources.Need]],
+    timelines: dict[int, Timeline],
+    *,
+    now: dt.datetime,
+) -> tuple[list[LineMaterial], list[tuple[int, Decimal, dt.datetime]]]:
+    answers: list[LineMaterial] = []
+    promised: list[tuple[int, Decimal, dt.datetime]] = []
+    for product, quantity in lines:
+        latest = LineMaterial(ready=now)
+        taken: list[tuple[int, Decimal]] = []
+        for need in needs.get(product, ()):
+            amount = need.per_unit * quantity
+            timeline = timelines.get(need.item) or Timeline(item=need.code)
+            found = timeline.ready(amount, now=now)
+            if found is None:
+                ready = now + dt.timedelta(days=need.lead_time_days)
+                candidate = LineMaterial(ready=ready, item=need.code, uncovered=True)
+            else:
+                candidate = LineMaterial(ready=found[0], item=need.code, source=found[1])
+            # The latest component binds; one no supply covers wins a tie (it is not really there).
+            if (candidate.ready, candidate.uncovered) > (latest.ready, latest.uncovered):
+                latest = candidate
+            taken.append((need.item, amount))
+        # The line takes all its components when the last one is there: later lines see them promised.
+        for item, amount in taken:
+            timelines.setdefault(item, Timeline(item=str(item))).promise(amount, latest.ready)
+            promised.append((item, amount, latest.ready))
+        answers.append(latest)
+    return answers, promised
+
+
+def material_ready(
+    *, lines: list[tuple[int, Decimal]], now: dt.datetime, hold: HoldRequest | None = None
+) -> list[LineMaterial]:
+    """Per quote line (product id, quantity): when its material is there. With `hold`, also hold what the
+    lines take until SUPPLY_QUOTE_HOLD_MINUTES from now (committed with the answer)."""
+    needs = sources.needs_per_unit({product for product, _ in lines})
+    items = sorted({need.item for product_needs in needs.values() for need in product_needs})
+    if hold is None:
+        answers, _ = _check(lines, needs, sources.timelines(items, now=now), now=now)
+        return answers
+    with transaction.atomic():
+        lock_items(items)
+        # Read after the locks: what another quote held before us is committed and counted.
+        answers, promised = _check(lines, needs, sources.timelines(items, now=now), now=now)
+        expires = now + dt.timedelta(minutes=settings.SUPPLY_QUOTE_HOLD_MINUTES)
+        sources.holds_create(
+            rows=[(item, amount, at) for item, amount, at in promised if amount > 0],
+            expires_at=expires,
+            reference=hold.reference,
+            holder=hold.actor,
+        )
+    return answers
+
+
+def binding_constraint(
+    *,
+    completion: int,
+    capacity_completion: int,
+    waits: Mapping[Any, int],
+    last_work_center: Any,
+    work_center_codes: Mapping[Any, str],
+    materials: list[LineMaterial],
+) -> dict[str, Any]:
+    """What sets the quote's date: a material (when the material-aware completion is later than capacity
+    alone would give) or capacity at the work center where the quote's operations waited longest."""
+    if completion > capacity_completion and materials:
+        latest = max(materials, key=lambda material: material.ready)
+        until = timezone.localtime(latest.ready).date()
+        if latest.uncovered:
+            text = _("material %(item)s until %(date)s (no open supply: ordered now, after its lead time)")
+        else:
+            text = _("material %(item)s until %(date)s from %(source)s")
+        return {
+            "kind": "material",
+            "item": latest.item,
+            "until": until,
+            "source": latest.source,
+            "work_center": "",
+            "text": text % {"item": latest.item, "date": until.isoformat(), "source": latest.source},
+        }
+    busiest = max(waits.items(), key=lambda entry: entry[1])[0] if any(waits.values()) else last_work_center
+    code = work_center_codes.get(busiest, "") if busiest is not None else ""
+    return {
+        "kind": "capacity",
+        "item": "",
+        "until": None,
+        "source": "",
+        "work_center": code,
+        "text": _("capacity at %(work_center)s") % {"work_center": code},
+    }

@@ -1,0 +1,262 @@
+"""What supply planning reads, in bulk: BOM needs per product, items' time lines (stock, open supply,
+reservations and holds), and the needs of open work orders timed by the current plan.
+
+Everything here runs a fixed number of queries whatever the number of work orders or items (the MRP and
+promise benches hold it to that); the arithmetic is in timeline.py and netting.py.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from django.db import connection
+from django.utils import timezone
+
+from config.kernel import ValidationFailed
+from production.materials import (
+    PURCHASED_KINDS,
+    Bom,
+    BomBook,
+    BomLine,
+    BomLineVariant,
+    Item,
+    Reservation,
+    active_reservations,
+    on_hand,
+    open_supply,
+)
+from production.scheduling.models import Schedule, ScheduleEntry
+from production.supply_planning.timeline import Supply, Timeline
+from production.work_orders.models import SCHEDULABLE_STATUSES, OperationStatus, WorkOrder, WorkOrderOperation
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
+
+@dataclass(frozen=True)
+class Need:
+    """A leaf component of one unit of a product: bought (or made elsewhere), what the promise checks."""
+
+    item: int
+    code: str
+    per_unit: Decimal
+    lead_time_days: int
+    operation_sequence: int | None
+
+
+@dataclass(frozen=True)
+class WorkOrderNeed:
+    work_order: int
+    item: int
+    quantity: Decimal
+    at: dt.datetime  # when the plan starts the consuming operation (now when not planned yet)
+    operation_sequence: int | None
+
+
+def start_of_day(date: dt.date) -> dt.datetime:
+    """Supply expected on a date counts from the start of that day in the plant's time zone."""
+    return dt.datetime.combine(date, dt.time(0), tzinfo=timezone.get_default_timezone())
+
+
+# --- BOMs: explosions cached per BOM state -------------------------------------------------------------
+_book_lock = threading.Lock()
+_cache: dict[str, Any] = {}
+
+
+def _bom_state() -> tuple[Any, ...]:
+    """A digest of every BOM, line, variant and item (one query): explosions are reused while it holds."""
+    tables = [model._meta.db_table for model in (Bom, BomLine, BomLineVariant, Item)]
+    digest = ", ".join(
+        f"(SELECT md5(string_agg(t::text, ',' ORDER BY t.id)) FROM {table} t)"  # noqa: S608 - model tables
+        for table in tables
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {digest}")
+        row = cursor.fetchone()
+    return (*(row or ()), timezone.localdate())
+
+
+class Explosions:
+    """Leaf needs of one unit per (product, spec), from one read of every BOM (shared while BOMs, lines and
+    items are unchanged: a quote reads one small row to know)."""
+
+    def __init__(self) -> None:
+        self.book = BomBook()
+        self.items = {
+            item.product_id: item for item in Item.objects.filter(product__isnull=False, is_active=True)
+        }
+        self.cached: dict[tuple[int, str], list[Need]] = {}
+
+    def needs(self, product_id: int, spec: Mapping[str, Any] | None = None) -> list[Need]:
+        key = (product_id, repr(sorted((spec or {}).items())))
+        found = self.cached.get(key)
+        if found is None:
+            found = self._explode(product_id, spec or {})
+            with _book_lock:
+                self.cached[key] = found
+        return found
+
+    def _explode(self, product_id: int, spec: Mapping[str, Any]) -> list[Need]:
+        item = self.items.get(product_id)
+        if item is None:
+            return []
+        try:
+            rows = self.book.explode(item, spec=spec, quantity=Decimal(1), on=timezone.localdate())
+        except ValidationFailed:
+            # A line driven by a spec value the caller does not give (a quote has no spec yet), or a BOM that
+            # contains itself: nothing can be checked for this product; its BOM page shows the error.
+            return []
+        totals: dict[tuple[int, int | None], list[Any]] = {}
+        for row in rows:
+            if row.is_leaf:
+                sequence = row.operation.sequence if row.operation is not None else None
+                entry = totals.setdefault((row.item.pk, sequence), [row.item, Decimal(0)])
+                entry[1] += row.quantity
+        return [
+            Need(leaf.pk, leaf.code, quantity, leaf.lead_time_days, sequence)
+            for (_, sequence), (leaf, quantity) in totals.items()
+        ]
+
+
+def explosions() -> Explosions:
+    state = _bom_state()
+    with _book_lock:
+        if _cache.get("state") == state:
+            cached: Explosions = _cache["explosions"]
+            return cached
+    found = Explosions()
+    with _book_lock:
+        _cache["state"], _cache["explosions"] = state, found
+    return found
+
+
+def needs_per_unit(product_ids: Iterable[int]) -> dict[int, list[Need]]:
+    book = explosions()
+    return {product_id: book.needs(product_id) for product_id in product_ids}
+
+
+# --- time lines ------------------------------------------------------------------------------------------
+def timelines(
+    item_ids: Iterable[int], *, now: dt.datetime, work_order_reservations: bool = True
+) -> dict[int, Timeline]:
+    """Per item: stock on hand, open purchase order lines by expected date, active reservations and quote
+    holds as demand when needed (four queries). `work_order_reservations=False` leaves out what released
+    work orders reserved (when their own needs are counted instead)."""
+    ids = list(item_ids)
+    codes = dict(Item.objects.filter(pk__in=ids).values_list("pk", "code"))
+    stock = on_hand(ids)
+    lines = {
+        item: Timeline(item=codes.get(item, str(item)), on_hand=stock.get(item, Decimal(0))) for item in ids
+    }
+    for item, supplies in open_supply(ids).items():
+        lines[item].supplies.extend(
+            Supply(start_of_day(s.expected_date), s.quantity, s.purchase_order_number) for s in supplies
+        )
+    reservations = active_reservations(ids, now=now)
+    if not work_order_reservations:
+        reservations = reservations.filter(work_order__isnull=True)
+    for item, quantity, consumed, needed_on in reservations.values_list(
+        "item_id", "quantity", "consumed_quantity", "needed_on"
+    ):
+        at = start_of_day(needed_on) if needed_on else now
+        lines[item].demands.append((at, max(quantity - consumed, Decimal(0))))
+    return lines
+
+
+def holds_create(
+    *,
+    rows: list[tuple[int, Decimal, dt.datetime]],
+    expires_at: dt.datetime,
+    reference: str,
+    holder: User | None,
+) -> list[Reservation]:
+    """Quote holds: reservations without a work order, with an expiry (the caller holds the item locks)."""
+    holds = [
+        Reservation(
+            item_id=item,
+            quantity=quantity,
+            needed_on=timezone.localtime(at).date(),
+            expires_at=expires_at,
+            holder=holder,
+            reference=reference,
+        )
+        for item, quantity, at in rows
+    ]
+    return Reservation.objects.bulk_create(holds)
+
+
+# --- open work orders' needs, timed by the plan ----------------------------------------------------------
+def open_work_orders(ids: Iterable[int] | None = None) -> list[dict[str, Any]]:
+    rows = WorkOrder.objects.filter(status__in=SCHEDULABLE_STATUSES)
+    if ids is not None:
+        rows = rows.filter(pk__in=list(ids))
+    return [
+        dict(row)
+        for row in rows.values(
+            "id",
+            "number",
+            "product_id",
+            "quantity",
+            "order_id",
+            "order__number",
+            "order__promised_date",
+            "order_line__spec_values",
+        ).order_by("order__promised_date", "id")
+    ]
+
+
+def work_order_needs(
+    work_orders: list[dict[str, Any]], *, now: dt.datetime, schedule: Schedule | None
+) -> list[WorkOrderNeed]:
+    """The leaf needs of open work orders still to be consumed (operations not completed), each when the
+    plan starts its consuming operation (the first open one when the BOM line names none)."""
+    ids = [row["id"] for row in work_orders]
+    open_ops: dict[int, list[int]] = defaultdict(list)
+    for work_order, sequence in (
+        WorkOrderOperation.objects.filter(work_order_id__in=ids)
+        .exclude(status=OperationStatus.COMPLETED)
+        .order_by("work_order_id", "sequence")
+        .values_list("work_order_id", "sequence")
+    ):
+        open_ops[work_order].append(sequence)
+    starts: dict[tuple[int, int], dt.datetime] = {}
+    if schedule is not None:
+        for work_order, sequence, start in ScheduleEntry.objects.filter(
+            schedule=schedule, operation__work_order_id__in=ids
+        ).values_list("operation__work_order_id", "operation__sequence", "start"):
+            starts[(work_order, sequence)] = start
+    needs: list[WorkOrderNeed] = []
+    book = explosions()
+    for row in work_orders:
+        sequences = open_ops.get(row["id"])
+        if not sequences:
+            continue
+        for need in book.needs(row["product_id"], row["order_line__spec_values"]):
+            sequence = need.operation_sequence if need.operation_sequence is not None else sequences[0]
+            if sequence not in sequences:
+                continue  # consumed already (its operation is completed: backflushed)
+            at = max(now, starts.get((row["id"], sequence), now))
+            needs.append(WorkOrderNeed(row["id"], need.item, need.per_unit * row["quantity"], at, sequence))
+    return needs
+
+
+def purchased_item_ids() -> set[int]:
+    return set(Item.objects.filter(kind__in=PURCHASED_KINDS).values_list("pk", flat=True))
+
+
+def lead_times(item_ids: Iterable[int]) -> dict[int, int]:
+    return dict(Item.objects.filter(pk__in=list(item_ids)).values_list("pk", "lead_time_days"))
+
+
+def item_codes(item_ids: Iterable[int]) -> dict[int, str]:
+    return dict(Item.objects.filter(pk__in=list(item_ids)).values_list("pk", "code"))
+
+
+def item_units() -> dict[int, str]:
+    return dict(Item.objects.values_list("pk", "unit"))
