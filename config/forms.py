@@ -49,7 +49,7 @@ class LightSelect(forms.Select):
         final = self.build_attrs(self.attrs, attrs)
         final["name"] = name
         chosen = set(self.format_value(value))
-        parts = [format_html("<select{}>", flatatt(final))]
+        parts: list[str] = [format_html("<select{}>", flatatt(final))]
         taken = False
         for option_value, label in choices:
             text = "" if option_value is None else str(option_value)

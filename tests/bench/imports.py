@@ -3,14 +3,16 @@
 Usage:
     python -m tests.bench.run --bench import [--quick]
 
-Re-creates the database of BENCH_IMPORT_DATABASE_URL (postgres://postgres@127.0.0.1:5432/
-orderbridge_bench_import), migrates it, then in a `manage.py shell` process makes a sales user, customers and
-products through the services, writes an .xlsx of N rows (one single-line order per row, spec values
-included; BENCH_IMPORT_ROWS, 10000, --quick 500), and runs the same service calls as the Celery tasks:
-import_job_create, import_job_validate, import_job_commit, import_job_run.
+Creates a database of its own for the run (`<name of BENCH_IMPORT_DATABASE_URL>_<pid>_<time>`, default
+name orderbridge_bench_import; dropped at the end, and no other), migrates it, then in a `manage.py shell`
+process makes a sales user, customers and products through the services, writes an .xlsx of N rows (one
+single-line order per row, spec values included; BENCH_IMPORT_ROWS, 10000, --quick 500), and runs the same
+service calls as the Celery tasks: import_job_create, import_job_validate, import_job_commit, import_job_run.
 
-Metrics (case rowsN): validate_seconds, import_seconds, total_seconds (the target is under 60 s), and
-orders_created.
+Metrics (case rowsN): wall-clock validate_seconds, import_seconds, total_seconds (the target is under 30 s
+on a quiet machine; the load average goes with them), CPU of this process plus its PostgreSQL backend
+(/proc, local server only) validate_cpu_seconds, import_cpu_seconds, total_cpu_seconds, db_cpu_seconds,
+and orders_created. BENCH_IMPORT_PROFILE=<file> writes a cProfile of both phases there.
 """
 
 from __future__ import annotations
