@@ -7,9 +7,11 @@ AppConfig.ready; the order page renders every registered panel the user may see,
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeAlias
+from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -47,3 +49,30 @@ def panels_for(order: SalesOrder, user: User, *, column: str) -> list[dict[str, 
             continue
         rendered.append({"key": panel.key, "template": panel.template, "context": context})
     return rendered
+
+
+# --- reads several panels share --------------------------------------------------------------------------
+_T = TypeVar("_T")
+_shared: ContextVar[dict[str, Any] | None] = ContextVar("order_panels_shared", default=None)
+
+
+@contextmanager
+def one_page() -> Iterator[None]:
+    """While the panels of one order page are built: `shared` reads are made once for all of them."""
+    token = _shared.set({})
+    try:
+        yield
+    finally:
+        _shared.reset(token)
+
+
+def shared(key: str, read: Callable[[], _T]) -> _T:
+    """`read()`, once per order page for `key` (e.g. "production.projection:<order id>") when several panels
+    need the same rows; outside a page (a panel built alone), simply `read()`."""
+    memo = _shared.get()
+    if memo is None:
+        return read()
+    if key not in memo:
+        memo[key] = read()
+    value: _T = memo[key]
+    return value

@@ -14,21 +14,20 @@ import datetime as dt
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from django.db.models import Prefetch, Q
+from django.db.models import Prefetch
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from config.kernel import allowed
 from orders.models import OrderStatus
 from orders.providers import OrderProgress, SearchHit
-from production.scheduling import OrderProjection, order_projection
+from production.panels import shared_projection, shared_work_orders
+from production.scheduling import OrderProjection
 from production.work_orders import (
     Lot,
-    ProductionException,
     QualityInspection,
     WorkOrder,
     WorkOrderStatus,
-    order_progress,
 )
 
 if TYPE_CHECKING:
@@ -110,21 +109,31 @@ def search(term: str) -> list[SearchHit]:
     return hits
 
 
+def _weighted_percent(work_orders: list[WorkOrder]) -> Decimal:
+    """production.work_orders.order_progress, on work orders in hand."""
+    total = sum((wo.quantity for wo in work_orders), Decimal(0))
+    if not total:
+        return Decimal(0)
+    weighted = sum((wo.quantity * wo.percent_complete for wo in work_orders), Decimal(0))
+    return (weighted / total).quantize(Decimal("0.01"))
+
+
 def at_a_glance(order: SalesOrder, user: User) -> dict | None:
     if not allowed(user, "production.view_workorder"):
         return None
-    projection = order_projection(order=order)
-    work_orders = (
-        WorkOrder.objects.filter(order=order, order_revision=order.revision)
-        .exclude(status=WorkOrderStatus.CANCELLED)
-        .values_list("status", flat=True)
-    )
-    statuses = list(work_orders)
-    open_exceptions = list(
-        ProductionException.objects.filter(resolved_at__isnull=True)
-        .filter(Q(work_order__order=order))
-        .select_related("work_order")
-        .order_by("-raised_at")
+    # The work orders and projection the work-orders panel shows too: read once for the page.
+    projection = shared_projection(order)
+    work_orders = shared_work_orders(order)
+    live = [
+        wo
+        for wo in work_orders
+        if wo.order_revision == order.revision and wo.status != WorkOrderStatus.CANCELLED
+    ]
+    statuses = [wo.status for wo in live]
+    open_exceptions = sorted(
+        (exception for wo in work_orders for exception in wo.open_exceptions),  # type: ignore[attr-defined]
+        key=lambda exception: exception.raised_at,
+        reverse=True,
     )
     lots = list(
         Lot.objects.filter(work_order__order=order)
@@ -138,7 +147,7 @@ def at_a_glance(order: SalesOrder, user: User) -> dict | None:
     slack_days = (order.promised_date - projected).days if projected and order.promised_date else None
     return {
         "order": order,
-        "percent": order_progress(order=order) if statuses else None,
+        "percent": _weighted_percent(live) if statuses else None,
         "work_orders": len(statuses),
         "work_orders_done": sum(1 for status in statuses if status == WorkOrderStatus.COMPLETED),
         "projection": projection,

@@ -8,13 +8,15 @@ from django.conf import settings
 from django.utils import timezone
 
 from config.kernel import allowed
+from orders import panels
 from orders.models import OPEN_STATUSES, Priority
 from orders.sales import policies
 from production.master_data import floor_work_center_ids
 from production.replanning import input_generation
-from production.scheduling import current_schedule, order_projection
+from production.scheduling import OrderProjection, current_schedule, order_projection
 from production.work_orders import (
     HOLDABLE_STATUSES,
+    WorkOrder,
     WorkOrderStatus,
     order_work_orders,
     work_orders_pending_disposition,
@@ -34,10 +36,10 @@ def work_orders_panel(order: SalesOrder, user: User) -> dict[str, Any] | None:
     """
     if not allowed(user, "production.view_workorder"):
         return None
-    work_orders = order_work_orders(order=order)
+    work_orders = shared_work_orders(order)
     if not work_orders:
         return None
-    projection = order_projection(order=order)
+    projection = shared_projection(order)
     # Not in the plan yet, but the fast plan of the newest input is on its way (seconds, not minutes).
     planning = projection is None and settings.PRODUCTION_PLAN_AT_ONCE and _plan_behind()
     late_by_days = None
@@ -78,6 +80,16 @@ def _floor_releasable(work_orders: Any) -> set[int]:
         return set()
     floor = floor_work_center_ids(set(first.values()))
     return {pk for pk, center in first.items() if center in floor}
+
+
+def shared_work_orders(order: SalesOrder) -> list[WorkOrder]:
+    """The order's work orders for its page (production.work_orders.order_work_orders), read once for all
+    the panels of the page."""
+    return panels.shared(f"production.work_orders:{order.pk}", lambda: order_work_orders(order=order))
+
+
+def shared_projection(order: SalesOrder) -> OrderProjection | None:
+    return panels.shared(f"production.projection:{order.pk}", lambda: order_projection(order=order))
 
 
 def _plan_behind() -> bool:

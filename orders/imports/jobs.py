@@ -20,6 +20,7 @@ to the page polling it until it commits.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -67,6 +68,34 @@ def progress(job: ImportJob) -> dict[str, Any]:
 
 def _set_progress(job_id: int, done: int, total: int, *, phase: str = "") -> None:
     cache.set(_progress_key(job_id), {"done": done, "total": total, "phase": phase}, 3600)
+
+
+# The rows the check read, kept for the import of the same file: reading a 10,000-row .xlsx costs seconds,
+# and the file cannot change (the key holds its digest). Only the values are kept: the run checks them
+# again against the master data of its own time. A lost or unreachable cache just means reading again.
+SHEET_KEPT_SECONDS = 86400
+
+
+def _sheet_key(job: ImportJob) -> str:
+    digest = hashlib.sha256(bytes(job.content)).hexdigest()[:32]
+    return f"orders:import:{job.pk}:sheet:{digest}"
+
+
+def _keep_sheet(job: ImportJob, sheet: Sheet) -> None:
+    try:
+        cache.set(_sheet_key(job), sheet, SHEET_KEPT_SECONDS)
+    except Exception:  # the cache is down: the run reads the file again
+        log.warning("import job %s: could not keep the rows read", job.pk, exc_info=True)
+
+
+def _sheet_of(job: ImportJob) -> Sheet:
+    """The rows of the job's file: as the check read them if the cache still has them, else read again."""
+    try:
+        kept = cache.get(_sheet_key(job))
+    except Exception:
+        log.warning("import job %s: could not fetch the rows read", job.pk, exc_info=True)
+        kept = None
+    return kept if isinstance(kept, Sheet) else read_sheet(job)
 
 
 # --- the services --------------------------------------------------------------------------------------
@@ -154,6 +183,7 @@ def import_job_validate(*, job_id: int) -> ImportJob | None:
     _set_progress(job_id, 0, 0)
     try:
         sheet = read_sheet(job)
+        _keep_sheet(job, sheet)
         _set_progress(job_id, 0, len(sheet.rows))
         planned, errors = plan_orders(sheet)
     except FileRejected as exc:
@@ -266,11 +296,11 @@ def import_job_run(*, job_id: int) -> ImportJob | None:
             with transaction.atomic():
                 if job.skip_error_rows:
                     # The rules too: an order they refuse is left out like one with a bad value.
-                    planned, errors = plan_orders(read_sheet(job), check_rules=True)
+                    planned, errors = plan_orders(_sheet_of(job), check_rules=True)
                     todo = orders_without_errors(planned, errors)
                     skipped, errors = errors, []
                 else:
-                    planned, errors = plan_orders(read_sheet(job), check_rules=False)
+                    planned, errors = plan_orders(_sheet_of(job), check_rules=False)
                     if errors:
                         raise ValidationFailed(
                             _("The file has errors since its preview: nothing was imported.")
@@ -313,6 +343,10 @@ def import_job_run(*, job_id: int) -> ImportJob | None:
         stamp(job, actor=actor, reason=_("Imported %(count)s orders") % {"count": len(created)})
         job.save()
     _set_progress(job_id, len(created), len(created))
+    try:
+        cache.delete(_sheet_key(job))
+    except Exception:  # it expires anyway
+        log.warning("import job %s: could not forget the rows read", job_id, exc_info=True)
     return job
 
 

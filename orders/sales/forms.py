@@ -18,7 +18,7 @@ from django.urls import reverse
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from config.forms import add_errors, date_form_field
+from config.forms import LightSelect, add_errors, date_form_field
 from config.kernel.errors import ApplicationError
 from orders.catalog import SPEC_PREFIX, spec_fields, spec_form_field
 from orders.catalog.models import Customer, Priority, Product
@@ -51,7 +51,11 @@ class OrderFilterForm(forms.Form):
         label=_("Status"), required=False, choices=OrderStatus.choices, widget=forms.CheckboxSelectMultiple
     )
     customer = forms.ModelChoiceField(
-        label=_("Customer"), required=False, queryset=Customer.objects.none(), empty_label=_("All customers")
+        label=_("Customer"),
+        required=False,
+        queryset=Customer.objects.none(),
+        empty_label=_("All customers"),
+        widget=LightSelect,
     )
     date_field = forms.ChoiceField(label=_("Date"), required=False, choices=DATE_FIELDS)
     date_from = date_form_field(_("From"))

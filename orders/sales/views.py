@@ -163,6 +163,9 @@ def order_detail(request: AuthenticatedRequest, number: str) -> HttpResponse:
         (line, spec_display(line.product.family.spec_schema or {}, line.spec_values))
         for line in order.lines.all()
     ]
+    with panels.one_page():  # the panels read what they share once (e.g. the work orders)
+        main_panels = panels.panels_for(order, request.user, column="main")
+        side_panels = panels.panels_for(order, request.user, column="side")
     context = {
         "order": order,
         "lines": lines,
@@ -170,8 +173,8 @@ def order_detail(request: AuthenticatedRequest, number: str) -> HttpResponse:
         "actions": available_actions(order, request.user),
         "can_edit": order.is_editable and policies.can_edit_order(request.user, order),
         "is_locked": not order.is_editable and order.status != OrderStatus.CANCELLED,
-        "main_panels": panels.panels_for(order, request.user, column="main"),
-        "side_panels": panels.panels_for(order, request.user, column="side"),
+        "main_panels": main_panels,
+        "side_panels": side_panels,
     }
     return render(request, "orders/order_detail.html", context)
 

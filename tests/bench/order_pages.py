@@ -15,8 +15,11 @@ What it does:
     random orders.
 
 Metrics (case orders100k, or orders5k with --quick): list_p95_ms, list_p50_ms (first page),
-deep_page_p95_ms, search_p95_ms, filter_p95_ms, order_page_p95_ms, order_page_p50_ms, list_queries,
-order_page_queries. Goals (issue 20): list p95 < 150 ms, order page p95 < 100 ms on a quiet machine.
+deep_page_p95_ms, search_p95_ms, filter_p95_ms, order_page_p95_ms, order_page_p50_ms (wall-clock), and
+<case>_cpu_p50_ms / <case>_cpu_p95_ms for list, deep, search, filter, sales, order: the CPU one request took
+in this process plus its PostgreSQL backend (/proc, local server only) — steadier than wall-clock on a
+shared machine; list_queries, order_page_queries. Goals (issue 20): list p95 < 150 ms, order page p95
+< 100 ms on a quiet machine.
 
 Environment: BENCH_ORDER_PAGES_DATABASE_URL (postgres://postgres@127.0.0.1:5432/orderbridge_bench_pages),
 BENCH_ORDER_PAGES_ORDERS (100000; --quick 5000), BENCH_ORDER_PAGES_REQUESTS (30; --quick 5),
@@ -37,7 +40,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse, urlunparse
 
-from tests.bench.dashboard import PLANNER, _p, seed
+from tests.bench.dashboard import PLANNER, _backend_cpu, _p, seed
 from tests.bench.intake import BenchError, manage
 
 log = logging.getLogger("bench.order_pages")
@@ -88,12 +91,22 @@ def measure(requests: int) -> None:
     planner.force_login(users.get(username=PLANNER))
     sales.force_login(users.get(username=SALES))
 
-    def timed(client: Client, path: str, params: dict | None = None) -> float:
+    cpu: dict[str, list[float]] = {}
+
+    def timed(client: Client, path: str, params: dict | None = None, case: str = "") -> float:
+        # CPU too, steadier than wall-clock on a shared machine: this process, and the PostgreSQL backend
+        # serving its connection (from /proc: same host only; parallel query workers not counted).
+        connection.ensure_connection()
+        backend = connection.connection.info.backend_pid
+        db_started, app_started = _backend_cpu(backend), time.process_time()
         started = time.perf_counter()
         response = client.get(path, params or {})
         elapsed = (time.perf_counter() - started) * 1000
+        app_used, db_used = time.process_time() - app_started, _backend_cpu(backend)
         if response.status_code != 200:
             raise BenchError(f"GET {path} {params} answered {response.status_code}")
+        if case and db_started is not None and db_used is not None:
+            cpu.setdefault(case, []).append((app_used + db_used - db_started) * 1000)
         return elapsed
 
     numbers = list(SalesOrder.objects.order_by("?").values_list("number", flat=True)[: requests * 2])
@@ -104,13 +117,14 @@ def measure(requests: int) -> None:
         name: [] for name in ("list", "deep", "search", "filter", "sales", "order")
     }
     for index in range(requests):
-        cases["list"].append(timed(planner, "/orders/"))
-        cases["deep"].append(timed(planner, "/orders/", {"page": 2000}))
-        cases["search"].append(timed(planner, "/orders/", {"q": f"Bench customer {rng.randint(1, 500)}"}))
-        cases["filter"].append(timed(planner, "/orders/", {"status": "released"}))
-        cases["sales"].append(timed(sales, "/orders/"))
-        cases["order"].append(timed(planner, f"/orders/{numbers[index]}/"))
-    result: dict[str, Any] = {"timings": cases}
+        cases["list"].append(timed(planner, "/orders/", case="list"))
+        cases["deep"].append(timed(planner, "/orders/", {"page": 2000}, case="deep"))
+        search = {"q": f"Bench customer {rng.randint(1, 500)}"}
+        cases["search"].append(timed(planner, "/orders/", search, case="search"))
+        cases["filter"].append(timed(planner, "/orders/", {"status": "released"}, case="filter"))
+        cases["sales"].append(timed(sales, "/orders/", case="sales"))
+        cases["order"].append(timed(planner, f"/orders/{numbers[index]}/", case="order"))
+    result: dict[str, Any] = {"timings": cases, "cpu": cpu}
     with CaptureQueriesContext(connection) as queries:
         timed(planner, "/orders/")
     result["list_queries"] = len(queries.captured_queries)
@@ -163,5 +177,8 @@ def run(*, quick: bool = False) -> Iterator[dict]:
     yield metric("sales_list_p95_ms", _p(timings["sales"], 0.95))
     yield metric("order_page_p95_ms", _p(timings["order"], 0.95))
     yield metric("order_page_p50_ms", _p(timings["order"], 0.5))
+    for name, values in result["cpu"].items():  # app + PostgreSQL CPU per request
+        yield metric(f"{name}_cpu_p50_ms", _p(values, 0.5))
+        yield metric(f"{name}_cpu_p95_ms", _p(values, 0.95))
     yield metric("list_queries", result["list_queries"], "queries")
     yield metric("order_page_queries", result["order_page_queries"], "queries")

@@ -235,6 +235,22 @@ def test_the_panel_reads_a_fixed_number_of_queries(
         client.get(url)
 
 
+def test_the_page_reads_the_projection_once_for_all_its_panels(
+    client, planner, press, in_production, django_assert_max_num_queries
+):
+    client.force_login(planner)
+    url = reverse("orders:order_detail", args=[in_production.number])
+    client.get(url)  # warm-up: permission cache, templates
+
+    with django_assert_max_num_queries(30) as queries:
+        response = client.get(url)
+
+    sqls = [query["sql"] for query in queries.captured_queries]
+    assert response.status_code == 200
+    assert 'data-testid="panel-work-orders"' in response.content.decode()
+    assert sum('FROM "production_orderprojection"' in sql for sql in sqls) == 1
+
+
 # --- planner actions -----------------------------------------------------------------------------------
 def test_the_planner_raises_an_orders_priority_from_the_order_page(client, planner, in_production):
     client.force_login(planner)
