@@ -8,7 +8,7 @@ history: who pinned, when, why, and who unpinned it and why.
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -18,6 +18,7 @@ from config.kernel import Conflict, ValidationFailed, require
 from production.policies import RUN_SCHEDULE
 from production.replanning import schedule_request
 from production.scheduling.models import OperationPin
+from production.scheduling.problem import Op, WorkCenterSpec
 from production.work_orders import CLOSED_STATUSES, OperationStatus, WorkOrderOperation
 
 if TYPE_CHECKING:
@@ -111,3 +112,27 @@ def active_pins(*, operation_ids: list[int] | None = None) -> dict[int, Operatio
     if operation_ids is not None:
         queryset = queryset.filter(operation_id__in=operation_ids)
     return {pin.operation_id: pin for pin in queryset.select_related("pinned_by")}
+
+
+def book_pin(
+    item: Op,
+    pin: OperationPin,
+    spec: WorkCenterSpec,
+    *,
+    start: int,
+    taken: dict[tuple[Any, int], list[tuple[int, int]]],
+) -> None:
+    """A planner's pin as a fixed booking of the problem (production.scheduling.service.build_problem): the
+    pinned unit, from the pinned start `start` (minutes from the plan's origin; the first working minute at
+    or after it, or now if it has passed) for the operation's working duration. A pin whose unit is gone or
+    that overlaps an earlier pin on its unit is left out (the page shows it as not honoured)."""
+    if pin.unit >= spec.units:
+        return
+    cal = spec.calendar
+    begin = cal.next_working(max(0, start))
+    end = cal.add_working(begin, item.duration)
+    slots = taken.setdefault((item.work_center, pin.unit), [])
+    if any(begin < other_end and other_start < end for other_start, other_end in slots):
+        return
+    slots.append((begin, end))
+    item.frozen_start, item.frozen_end, item.frozen_unit = begin, end, pin.unit

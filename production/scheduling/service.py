@@ -28,6 +28,7 @@ from production.master_data import CalendarException, WorkCenter
 from production.scheduling.calendar import HorizonExceeded, build_calendar
 from production.scheduling.engines import solve
 from production.scheduling.models import OperationPin, OrderProjection, Schedule, ScheduleEntry, why_text
+from production.scheduling.pins import book_pin
 from production.scheduling.problem import (
     Job,
     Op,
@@ -208,7 +209,9 @@ def build_problem(*, now: dt.datetime | None = None, days: int = HORIZONS_DAYS[0
             if op.status == OperationStatus.STARTED:
                 _freeze(item, op, spec, origin)
             elif op.pk in pins:
-                _pin(item, pins[op.pk], spec, origin, pinned_slots)
+                book_pin(
+                    item, pins[op.pk], spec, start=_minutes(pins[op.pk].start, origin), taken=pinned_slots
+                )
             ops.append(item)
         due = built.order_due[order.pk]
         ops = _split_before_pin(
@@ -272,28 +275,6 @@ def _freeze_window(
             item.frozen_start, item.frozen_end, item.frozen_unit = start, end, unit
             slots.append((start, end))
             ready = end
-
-
-def _pin(
-    item: Op,
-    pin: OperationPin,
-    spec: WorkCenterSpec,
-    origin: dt.datetime,
-    taken: dict[tuple[Any, int], list[tuple[int, int]]],
-) -> None:
-    """A planner's pin as a fixed booking: the pinned unit, from the pinned start (or the first working
-    minute after it, or now if it has passed) for the operation's working duration. A pin whose unit is gone
-    or that overlaps an earlier pin on its unit is left out (the page shows it as not honoured)."""
-    if pin.unit >= spec.units:
-        return
-    cal = spec.calendar
-    start = cal.next_working(max(0, _minutes(pin.start, origin)))
-    end = cal.add_working(start, item.duration)
-    slots = taken.setdefault((item.work_center, pin.unit), [])
-    if any(start < other_end and other_start < end for other_start, other_end in slots):
-        return
-    slots.append((start, end))
-    item.frozen_start, item.frozen_end, item.frozen_unit = start, end, pin.unit
 
 
 def _split_before_pin(

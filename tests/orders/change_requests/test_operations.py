@@ -23,7 +23,22 @@ def test_a_request_changes_the_orders_status_once_at_most(order):
 def test_each_change_is_described_and_diffed_by_its_operation(order):
     changes = [{"op": "set_quantity", "line_no": 1, "quantity": "12"}, {"op": "hold"}]
     assert [crs.describe_change(change) for change in changes] == ["Line 1: quantity → 12", "Hold the order"]
+    # line_no: the row's subject, rendered in the reader's language ("line 1" is the English fallback).
     assert crs.change_diff(order=order, changes=changes) == [
-        {"op": "set_quantity", "subject": "line 1", "field": "quantity", "old": "10", "new": "12"},
-        {"op": "hold", "subject": "order", "field": "status", "old": "Released", "new": "On hold"},
+        {
+            "op": "set_quantity",
+            "subject": "line 1",
+            "line_no": 1,
+            "field": "quantity",
+            "old": "10",
+            "new": "12",
+        },
+        {
+            "op": "hold",
+            "subject": "order",
+            "line_no": None,
+            "field": "status",
+            "old": "Released",
+            "new": "On hold",
+        },
     ]
