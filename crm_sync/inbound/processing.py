@@ -47,44 +47,64 @@ def inbound_process(*, message_pk: int) -> InboundMessage | None:
     """Apply one stored message once. Idempotent: a processed or dead message is left as it is.
 
     The row lock serialises concurrent runs for one message; the effect and the "processed" mark commit
-    together, and a failure rolls the effect back and schedules a retry (then a dead letter).
+    together. A failure rolls the whole transaction back (effect and lock) and records the failure on the
+    message in a transaction of its own (a retry, then a dead letter): no savepoint on the way that succeeds,
+    two queries fewer per message.
     """
-    with transaction.atomic():
-        message = (
-            InboundMessage.objects.select_for_update(of=("self",))
-            # The handlers act as the system's service user: loaded here, not once more per message.
-            .select_related("system__service_user")
-            .filter(pk=message_pk)
-            .first()
-        )
-        if message is None or message.state in (InboundMessage.State.PROCESSED, InboundMessage.State.DEAD):
-            return message
-        handler = DISPATCH.get((message.system.kind, message.kind))
-        message.attempts += 1
-        try:
+    try:
+        with transaction.atomic():
+            message = _locked(message_pk)
+            if message is None or message.state in (
+                InboundMessage.State.PROCESSED,
+                InboundMessage.State.DEAD,
+            ):
+                return message
+            handler = DISPATCH.get((message.system.kind, message.kind))
             if handler is None:
                 raise ApplicationError(_("No handler for this kind of message."), code="unhandled")
             # Every outbox event the effect writes carries this system as its origin (no echo back).
-            with transaction.atomic(), outbox.acting_for(message.system, received_at=message.received_at):
+            with outbox.acting_for(message.system, received_at=message.received_at):
                 message.result = handler(message)
-        except Exception as exc:  # every failure is recorded on the message, none is lost
-            message.last_error = f"{type(exc).__name__}: {exc}"[:2000]
-            if isinstance(exc, ApplicationError):
-                # The refusal names the field as the sender wrote it, for the admin and the sender.
-                message.result = {"error": exc.code, "message": exc.message, "fields": exc.fields}
-            if message.attempts >= settings.SYNC_MAX_ATTEMPTS or isinstance(exc, PERMANENT):
-                # A business refusal, or a body that cannot be read, will not change by retrying; a crash
-                # might.
-                message.state = InboundMessage.State.DEAD
-                logger.error("inbound dead letter %s from %s: %s", message.message_id, message.system, exc)
-            else:
-                message.state = InboundMessage.State.FAILED
-                message.next_attempt_at = timezone.now() + outbox.retry_delay(attempts=message.attempts)
-        else:
+            message.attempts += 1
             message.state = InboundMessage.State.PROCESSED
             message.processed_at = timezone.now()
             message.last_error = ""
-        # Only what processing changes: not the stored body (sent back whole by a plain save()).
+            # Only what processing changes: not the stored body (sent back whole by a plain save()).
+            message.save(update_fields=PROCESSING_FIELDS)
+        return message
+    except Exception as exc:  # every failure is recorded on the message, none is lost
+        return _record_failure(message_pk, exc)
+
+
+def _locked(message_pk: int) -> InboundMessage | None:
+    return (
+        InboundMessage.objects.select_for_update(of=("self",))
+        # The handlers act as the system's service user: loaded here, not once more per message.
+        .select_related("system__service_user")
+        .filter(pk=message_pk)
+        .first()
+    )
+
+
+def _record_failure(message_pk: int, exc: Exception) -> InboundMessage | None:
+    """Count the failed attempt and keep its reason: a retry later, or a dead letter. The message is locked
+    again; if another run has processed it meanwhile (a duplicate task), it is left as that run left it."""
+    with transaction.atomic():
+        message = _locked(message_pk)
+        if message is None or message.state in (InboundMessage.State.PROCESSED, InboundMessage.State.DEAD):
+            return message
+        message.attempts += 1
+        message.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+        if isinstance(exc, ApplicationError):
+            # The refusal names the field as the sender wrote it, for the admin and the sender.
+            message.result = {"error": exc.code, "message": exc.message, "fields": exc.fields}
+        if message.attempts >= settings.SYNC_MAX_ATTEMPTS or isinstance(exc, PERMANENT):
+            # A business refusal, or a body that cannot be read, will not change by retrying; a crash might.
+            message.state = InboundMessage.State.DEAD
+            logger.error("inbound dead letter %s from %s: %s", message.message_id, message.system, exc)
+        else:
+            message.state = InboundMessage.State.FAILED
+            message.next_attempt_at = timezone.now() + outbox.retry_delay(attempts=message.attempts)
         message.save(update_fields=PROCESSING_FIELDS)
     return message
 

@@ -96,8 +96,11 @@ def fast_request_now(*, trigger: str) -> bool:
 
 def input_changed() -> None:
     """Bump the input generation and stamp the moment (the optimiser waits for a quiet time after it)."""
-    scheduler_state()
-    SchedulerState.objects.filter(pk=1).update(generation=F("generation") + 1, last_request_at=timezone.now())
+    # One statement when the state row exists (always but on a fresh database): it runs after every release.
+    bump = {"generation": F("generation") + 1, "last_request_at": timezone.now()}
+    if not SchedulerState.objects.filter(pk=1).update(**bump):
+        scheduler_state()
+        SchedulerState.objects.filter(pk=1).update(**bump)
 
 
 def quiet_for() -> float:

@@ -89,6 +89,18 @@ def test_an_unknown_customer_is_refused_naming_the_field(client, crm_system, sku
     assert not SalesOrder.objects.exists()
 
 
+def test_a_refused_crm_order_keeps_nothing_of_its_attempt_but_the_refusal(client, crm_system, sku):
+    # The cursor is advanced before the customer is looked up: the failed attempt rolls it back with the rest.
+    post_hook(client, HOOK, created())
+    process_all()
+
+    message = last_message()
+    assert (message.state, message.attempts) == (InboundMessage.State.DEAD, 1)
+    assert message.processed_at is None
+    assert not InboundCursor.objects.exists()
+    assert not OutboxEvent.objects.exists()
+
+
 def test_an_invalid_spec_value_is_refused_naming_the_line_and_attribute(
     client, crm_system, crm_customer, sku
 ):
