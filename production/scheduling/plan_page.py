@@ -47,16 +47,28 @@ FROZEN, AT_RISK, PINNED, HIDDEN = 1, 2, 4, 8
 KINDS = ("standard", "key", "vip", "hidden")
 
 
+class _WholeMinutes(Func):
+    """Whole minutes (rounded down) of a duration. PostgreSQL's interval has an epoch; on SQLite (the
+    embedded database of `make run`) Django's datetime difference is in microseconds, and FLOOR is not
+    always there: the offset keeps CAST's truncation a floor for plans within a million minutes."""
+
+    template = "(FLOOR(EXTRACT(EPOCH FROM %(expressions)s) / 60))::integer"
+    output_field = IntegerField()
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra_context: Any) -> Any:
+        return self.as_sql(
+            compiler,
+            connection,
+            template="(CAST((%(expressions)s) / 60000000.0 + 1000000 AS INTEGER) - 1000000)",
+            **extra_context,
+        )
+
+
 def minutes_from(field: str, origin: dt.datetime) -> Func:
     """Whole minutes from `origin` to the datetime `field`, computed by the database: at 10,000 entries,
     turning timestamps into time-zone-aware datetimes costs more than the page's arithmetic on them."""
-    return Func(
-        ExpressionWrapper(
-            F(field) - Value(origin, output_field=DateTimeField()), output_field=DurationField()
-        ),
-        template="(FLOOR(EXTRACT(EPOCH FROM %(expressions)s) / 60))::integer",
-        output_field=IntegerField(),
-    )
+    since = F(field) - Value(origin, output_field=DateTimeField())
+    return _WholeMinutes(ExpressionWrapper(since, output_field=DurationField()))
 
 
 def gantt_window(*, schedule: Schedule, zoom: str, start: dt.date | None) -> tuple[dt.datetime, dt.datetime]:

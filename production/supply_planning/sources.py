@@ -70,7 +70,12 @@ _cache: dict[str, Any] = {}
 
 
 def _bom_state() -> tuple[Any, ...]:
-    """A digest of every BOM, line, variant and item (one query): explosions are reused while it holds."""
+    """A digest of every BOM, line, variant and item (one query): explosions are reused while it holds.
+
+    PostgreSQL computes the digest; on the embedded SQLite of `make run` (demo scale) every call is a new
+    state, so the BOMs are read again each time rather than trusted from a cache that cannot be checked."""
+    if connection.vendor != "postgresql":
+        return (object(),)
     tables = [model._meta.db_table for model in (Bom, BomLine, BomLineVariant, Item)]
     digest = ", ".join(
         f"(SELECT md5(string_agg(t::text, ',' ORDER BY t.id)) FROM {table} t)"  # noqa: S608 - model tables
