@@ -18,4 +18,4 @@ def test_the_bench_is_registered_and_importable(name):
 def test_the_dashboard_bench_reports_the_p95_of_the_orders100k_case():
     from tests.bench import dashboard
 
-    assert dashboard._p([100.0, 200.0, 300.0, 400.0, 500.0], 0.95) == 480.0
+    assert dashboard.percentile([100.0, 200.0, 300.0, 400.0, 500.0], 0.95) == 480.0

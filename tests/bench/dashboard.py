@@ -277,11 +277,11 @@ def measure(requests: int) -> None:
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_backend_pid()")
             backend = cursor.fetchone()[0]
-        app_cpu, db_cpu = time.process_time(), _backend_cpu(backend)
+        app_cpu, db_cpu = time.process_time(), backend_cpu(backend)
         for _ in range(requests):
             result["uncached"].append(timed("/production/kpis/", {}))
         result["app_cpu_ms"] = (time.process_time() - app_cpu) * 1000 / requests
-        db_used = _backend_cpu(backend)
+        db_used = backend_cpu(backend)
         result["db_cpu_ms"] = (db_used - db_cpu) * 1000 / requests if db_used is not None else None
         for _ in range(requests):
             result["filtered"].append(timed("/production/kpis/", {"tier": "vip"}))
@@ -308,11 +308,11 @@ def _plan_page(timed: Any, client: Any, requests: int) -> dict[str, Any]:
         backend = cursor.fetchone()[0]
     for zoom in ("day", "week"):
         timed("/production/", {"zoom": zoom})  # warm-up
-        app_cpu, db_cpu = time.process_time(), _backend_cpu(backend)
+        app_cpu, db_cpu = time.process_time(), backend_cpu(backend)
         result[f"plan_{zoom}"] = [timed("/production/", {"zoom": zoom}) for _ in range(requests)]
         # CPU per page, steadier than wall-clock on a shared machine (as for the KPI page).
         result[f"plan_{zoom}_app_cpu_ms"] = (time.process_time() - app_cpu) * 1000 / requests
-        db_used = _backend_cpu(backend)
+        db_used = backend_cpu(backend)
         result[f"plan_{zoom}_db_cpu_ms"] = (
             (db_used - db_cpu) * 1000 / requests if db_used is not None else None
         )
@@ -323,7 +323,7 @@ def _plan_page(timed: Any, client: Any, requests: int) -> dict[str, Any]:
     return result
 
 
-def _backend_cpu(pid: int) -> float | None:
+def backend_cpu(pid: int) -> float | None:
     """User + system CPU seconds of a local process, or None when /proc does not show it."""
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
@@ -351,7 +351,7 @@ def _section_costs() -> dict[str, float]:
     return costs
 
 
-def _p(values: list[float], fraction: float) -> float:
+def percentile(values: list[float], fraction: float) -> float:
     ordered = sorted(values)
     position = (len(ordered) - 1) * fraction
     low = int(position)
@@ -398,12 +398,12 @@ def run(*, quick: bool = False) -> Iterator[dict]:
     def metric(name: str, value: float, unit: str = "ms") -> dict:
         return {"case": case, "metric": name, "value": value, "unit": unit}
 
-    yield metric("p95_ms", _p(timings["uncached"], 0.95))
-    yield metric("uncached_p95_ms", _p(timings["uncached"], 0.95))
-    yield metric("uncached_p50_ms", _p(timings["uncached"], 0.5))
-    yield metric("filtered_uncached_p95_ms", _p(timings["filtered"], 0.95))
-    yield metric("filtered_uncached_p50_ms", _p(timings["filtered"], 0.5))
-    yield metric("cached_p95_ms", _p(timings["cached"], 0.95))
+    yield metric("p95_ms", percentile(timings["uncached"], 0.95))
+    yield metric("uncached_p95_ms", percentile(timings["uncached"], 0.95))
+    yield metric("uncached_p50_ms", percentile(timings["uncached"], 0.5))
+    yield metric("filtered_uncached_p95_ms", percentile(timings["filtered"], 0.95))
+    yield metric("filtered_uncached_p50_ms", percentile(timings["filtered"], 0.5))
+    yield metric("cached_p95_ms", percentile(timings["cached"], 0.95))
     yield metric("uncached_app_cpu_ms", round(timings["app_cpu_ms"], 1))
     if timings["db_cpu_ms"] is not None:
         yield metric("uncached_db_cpu_ms", round(timings["db_cpu_ms"], 1))
@@ -412,8 +412,8 @@ def run(*, quick: bool = False) -> Iterator[dict]:
     plan_case = f"plan{counts['scheduled_operations'] // 1000}k"
     for zoom in ("day", "week"):
         figures = [
-            (f"plan_{zoom}_p95_ms", _p(timings[f"plan_{zoom}"], 0.95), "ms"),
-            (f"plan_{zoom}_p50_ms", _p(timings[f"plan_{zoom}"], 0.5), "ms"),
+            (f"plan_{zoom}_p95_ms", percentile(timings[f"plan_{zoom}"], 0.95), "ms"),
+            (f"plan_{zoom}_p50_ms", percentile(timings[f"plan_{zoom}"], 0.5), "ms"),
             (f"plan_{zoom}_app_cpu_ms", round(timings[f"plan_{zoom}_app_cpu_ms"], 1), "ms"),
             (f"plan_{zoom}_queries", timings[f"plan_{zoom}_queries"], "queries"),
             (f"plan_{zoom}_html_kb", timings[f"plan_{zoom}_kb"], "KB"),

@@ -20,13 +20,11 @@ from __future__ import annotations
 import io
 import json
 import os
-import tempfile
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
-from tests.bench.intake import SPEC_SCHEMA, manage
-from tests.bench.order_pages import create_run_database, drop_run_database
+from tests.bench.dashboard import backend_cpu
+from tests.bench.intake import SPEC_SCHEMA, recreate_database, shell_in_database
 
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/orderbridge_bench_import"
 
@@ -99,14 +97,18 @@ def measure(rows: int) -> None:
         profiler = cProfile.Profile()
         profiler.enable()
     backend = _backend_pid()
-    started, cpu_started, db_started = time.perf_counter(), time.process_time(), _backend_cpu(backend)
+
+    def db_cpu() -> float:
+        return backend_cpu(backend) or 0.0
+
+    started, cpu_started, db_started = time.perf_counter(), time.process_time(), db_cpu()
     job = imports.import_job_create(actor=sales, filename="bench.xlsx", content=buffer.getvalue())
     job = imports.import_job_validate(job_id=job.pk)
-    validated, cpu_validated, db_validated = time.perf_counter(), time.process_time(), _backend_cpu(backend)
+    validated, cpu_validated, db_validated = time.perf_counter(), time.process_time(), db_cpu()
     assert job.status == "valid", job.errors[:5]
     imports.import_job_commit(actor=sales, job=job)
     job = imports.import_job_run(job_id=job.pk)
-    done, cpu_done, db_done = time.perf_counter(), time.process_time(), _backend_cpu(backend)
+    done, cpu_done, db_done = time.perf_counter(), time.process_time(), db_cpu()
     assert job.status == "done", job.errors[:5]
     if profiler is not None:
         profiler.disable()
@@ -136,34 +138,10 @@ def _backend_pid() -> int:
         return int(cursor.fetchone()[0])
 
 
-def _backend_cpu(pid: int) -> float:
-    """CPU seconds (user + system) of this connection's PostgreSQL backend, when it runs on this host."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def run(*, quick: bool = False) -> Iterator[dict]:
     rows = int(os.environ.get("BENCH_IMPORT_ROWS", "500" if quick else "10000"))
-    url = create_run_database(os.environ.get("BENCH_IMPORT_DATABASE_URL", DEFAULT_DATABASE_URL))
-    try:
-        with tempfile.TemporaryDirectory(prefix="orderbridge-bench-") as var_dir:
-            env = dict(os.environ)
-            env.update(
-                ORDERBRIDGE_ENV="development",
-                DEBUG="false",
-                DATABASE_URL=url,
-                ORDERBRIDGE_VAR_DIR=var_dir,
-                LOG_LEVEL="WARNING",
-            )
-            (Path(var_dir) / "static").mkdir()
-            manage(env, "migrate", "--noinput", "--verbosity=0")
-            code = f"from tests.bench.imports import measure; measure({rows})"
-            result = json.loads(manage(env, "shell", "--no-startup", "-c", code).strip().splitlines()[-1])
-    finally:
-        drop_run_database(url)
+    url = recreate_database(os.environ.get("BENCH_IMPORT_DATABASE_URL", DEFAULT_DATABASE_URL))
+    result = shell_in_database(url, f"from tests.bench.imports import measure; measure({rows})")
     case = f"rows{rows}"
     load = " ".join(f"{x:.1f}" for x in os.getloadavg())
     for metric in ("validate_seconds", "import_seconds", "total_seconds"):

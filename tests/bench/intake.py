@@ -58,6 +58,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from tests.bench.databases import DatabaseError, bench_database
 
@@ -152,6 +153,28 @@ def manage(env: dict[str, str], *args: str) -> str:
     if proc.returncode != 0:
         raise BenchError(f"manage.py {args[0]} failed ({proc.returncode}): {proc.stderr.strip()[-500:]}")
     return proc.stdout
+
+
+def shell_in_database(
+    url: str, code: str, *, prepare: Callable[[str], object] | None = None
+) -> dict[str, Any]:
+    """Migrate the database `url` (a run's own, from recreate_database, or one kept to measure again), call
+    `prepare(url)` (e.g. seed it), run `code` in `manage.py shell` with a file cache and var folder of its
+    own, and return the JSON object its last line printed."""
+    with tempfile.TemporaryDirectory(prefix="orderbridge-bench-") as var_dir:
+        env = dict(os.environ)
+        env.update(
+            ORDERBRIDGE_ENV="development",
+            DEBUG="false",
+            DATABASE_URL=url,
+            ORDERBRIDGE_VAR_DIR=var_dir,
+            LOG_LEVEL="WARNING",
+        )
+        (Path(var_dir) / "static").mkdir()
+        manage(env, "migrate", "--noinput", "--verbosity=0")
+        if prepare is not None:
+            prepare(url)
+        return json.loads(manage(env, "shell", "--no-startup", "-c", code).strip().splitlines()[-1])
 
 
 def create_fixtures() -> None:

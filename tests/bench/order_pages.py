@@ -5,8 +5,8 @@ Usage:
     python -m tests.bench.run --bench order_pages [--quick]
 
 What it does:
- 1. creates a database of its own, named for this run (`<BENCH_ORDER_PAGES_DATABASE_URL's name>_<pid>_<time>`,
-    so two people running it against one server never meet), runs `manage.py migrate` and seeds it with
+ 1. creates a database of its own, named for this run (tests/bench/databases.py: two people running it
+    against one server never meet), runs `manage.py migrate` and seeds it with
     the dashboard bench's SQL (500 customers, N orders in every status over the past year, one line
     each, 10 history rows per order); it drops that database at the end, and no other;
  2. in a `manage.py shell` process, logs a planner (who sees every order) and a sales representative in
@@ -24,7 +24,7 @@ shared machine; list_queries, order_page_queries. Goals (issue 20): list p95 < 1
 Environment: BENCH_ORDER_PAGES_DATABASE_URL (postgres://postgres@127.0.0.1:5432/orderbridge_bench_pages),
 BENCH_ORDER_PAGES_ORDERS (100000; --quick 5000), BENCH_ORDER_PAGES_REQUESTS (30; --quick 5),
 BENCH_ORDER_PAGES_REUSE=<full database URL>: measure on a database a previous run kept
-(BENCH_ORDER_PAGES_KEEP=1 keeps it and logs its name) without seeding it again.
+(BENCH_KEEP_DATABASE=1 keeps it and logs its name) without seeding it again.
 """
 
 from __future__ import annotations
@@ -33,48 +33,17 @@ import json
 import logging
 import os
 import random
-import tempfile
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse, urlunparse
 
-from tests.bench.dashboard import PLANNER, _backend_cpu, _p, seed
-from tests.bench.intake import BenchError, manage
+from tests.bench.dashboard import PLANNER, backend_cpu, percentile, seed
+from tests.bench.intake import BenchError, recreate_database, shell_in_database
 
 log = logging.getLogger("bench.order_pages")
 
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/orderbridge_bench_pages"
 SALES = "bench-sales"
-
-
-def _admin_url(url: str) -> str:
-    return urlunparse(urlparse(url)._replace(path="/postgres"))
-
-
-def create_run_database(base_url: str) -> str:
-    """A new database named for this run; its URL."""
-    import psycopg
-    from psycopg import sql
-
-    parsed = urlparse(base_url)
-    name = f"{parsed.path.lstrip('/') or 'orderbridge_bench'}_{os.getpid()}_{int(time.time())}"
-    with psycopg.connect(_admin_url(base_url), autocommit=True, connect_timeout=5) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    log.info("database %s created for this run", name)
-    return urlunparse(parsed._replace(path=f"/{name}"))
-
-
-def drop_run_database(url: str) -> None:
-    """Drop the database this run created (and only that one: its URL came from create_run_database)."""
-    import psycopg
-    from psycopg import sql
-
-    name = urlparse(url).path.lstrip("/")
-    with psycopg.connect(_admin_url(url), autocommit=True, connect_timeout=5) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-    log.info("database %s dropped", name)
 
 
 def measure(requests: int) -> None:
@@ -98,11 +67,11 @@ def measure(requests: int) -> None:
         # serving its connection (from /proc: same host only; parallel query workers not counted).
         connection.ensure_connection()
         backend = connection.connection.info.backend_pid
-        db_started, app_started = _backend_cpu(backend), time.process_time()
+        db_started, app_started = backend_cpu(backend), time.process_time()
         started = time.perf_counter()
         response = client.get(path, params or {})
         elapsed = (time.perf_counter() - started) * 1000
-        app_used, db_used = time.process_time() - app_started, _backend_cpu(backend)
+        app_used, db_used = time.process_time() - app_started, backend_cpu(backend)
         if response.status_code != 200:
             raise BenchError(f"GET {path} {params} answered {response.status_code}")
         if case and db_started is not None and db_used is not None:
@@ -138,30 +107,14 @@ def run(*, quick: bool = False) -> Iterator[dict]:
     orders = int(os.environ.get("BENCH_ORDER_PAGES_ORDERS", "5000" if quick else "100000"))
     requests = int(os.environ.get("BENCH_ORDER_PAGES_REQUESTS", "5" if quick else "30"))
     reuse = os.environ.get("BENCH_ORDER_PAGES_REUSE", "")
-    keep = os.environ.get("BENCH_ORDER_PAGES_KEEP") == "1"
-    url = reuse or create_run_database(os.environ.get("BENCH_ORDER_PAGES_DATABASE_URL", DEFAULT_DATABASE_URL))
+    # A run's own database (dropped at its end; BENCH_KEEP_DATABASE=1 keeps it to measure again with REUSE).
+    url = reuse or recreate_database(os.environ.get("BENCH_ORDER_PAGES_DATABASE_URL", DEFAULT_DATABASE_URL))
     case = f"orders{orders // 1000}k"
-    try:
-        with tempfile.TemporaryDirectory(prefix="orderbridge-bench-") as var_dir:
-            env = dict(os.environ)
-            env.update(
-                ORDERBRIDGE_ENV="development",
-                DEBUG="false",
-                DATABASE_URL=url,
-                ORDERBRIDGE_VAR_DIR=var_dir,
-                LOG_LEVEL="WARNING",
-            )
-            (Path(var_dir) / "static").mkdir()
-            manage(env, "migrate", "--noinput", "--verbosity=0")
-            if not reuse:
-                seed(url, orders=orders)
-            code = f"from tests.bench.order_pages import measure; measure({requests})"
-            result = json.loads(manage(env, "shell", "--no-startup", "-c", code).strip().splitlines()[-1])
-    finally:
-        if keep or reuse:
-            log.info("database kept: BENCH_ORDER_PAGES_REUSE=%s", url)
-        else:
-            drop_run_database(url)
+    result = shell_in_database(
+        url,
+        f"from tests.bench.order_pages import measure; measure({requests})",
+        prepare=None if reuse else (lambda created: seed(created, orders=orders)),
+    )
     timings = result["timings"]
     log.info("timings (ms): %s", {k: [round(v) for v in vs] for k, vs in timings.items()})
     log.info("load average while measuring: %s", " ".join(f"{x:.1f}" for x in os.getloadavg()))
@@ -169,16 +122,16 @@ def run(*, quick: bool = False) -> Iterator[dict]:
     def metric(name: str, value: float, unit: str = "ms") -> dict:
         return {"case": case, "metric": name, "value": value, "unit": unit}
 
-    yield metric("list_p95_ms", _p(timings["list"], 0.95))
-    yield metric("list_p50_ms", _p(timings["list"], 0.5))
-    yield metric("deep_page_p95_ms", _p(timings["deep"], 0.95))
-    yield metric("search_p95_ms", _p(timings["search"], 0.95))
-    yield metric("filter_p95_ms", _p(timings["filter"], 0.95))
-    yield metric("sales_list_p95_ms", _p(timings["sales"], 0.95))
-    yield metric("order_page_p95_ms", _p(timings["order"], 0.95))
-    yield metric("order_page_p50_ms", _p(timings["order"], 0.5))
+    yield metric("list_p95_ms", percentile(timings["list"], 0.95))
+    yield metric("list_p50_ms", percentile(timings["list"], 0.5))
+    yield metric("deep_page_p95_ms", percentile(timings["deep"], 0.95))
+    yield metric("search_p95_ms", percentile(timings["search"], 0.95))
+    yield metric("filter_p95_ms", percentile(timings["filter"], 0.95))
+    yield metric("sales_list_p95_ms", percentile(timings["sales"], 0.95))
+    yield metric("order_page_p95_ms", percentile(timings["order"], 0.95))
+    yield metric("order_page_p50_ms", percentile(timings["order"], 0.5))
     for name, values in result["cpu"].items():  # app + PostgreSQL CPU per request
-        yield metric(f"{name}_cpu_p50_ms", _p(values, 0.5))
-        yield metric(f"{name}_cpu_p95_ms", _p(values, 0.95))
+        yield metric(f"{name}_cpu_p50_ms", percentile(values, 0.5))
+        yield metric(f"{name}_cpu_p95_ms", percentile(values, 0.95))
     yield metric("list_queries", result["list_queries"], "queries")
     yield metric("order_page_queries", result["order_page_queries"], "queries")

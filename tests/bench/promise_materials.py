@@ -21,13 +21,10 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
-import uuid
 from collections.abc import Iterator
-from pathlib import Path
 from urllib.parse import urlparse
 
-from tests.bench.intake import manage, recreate_database
+from tests.bench.intake import recreate_database, shell_in_database
 
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/orderbridge_bench_supply"
 SCARCE_STOCK = 10
@@ -298,43 +295,12 @@ def measure(*, orders: int, items: int, quotes: int) -> None:
     )
 
 
-def own_database_url(prefix: str) -> str:
-    """A database name of this run only (on the server of BENCH_SUPPLY_DATABASE_URL)."""
-    base = os.environ.get("BENCH_SUPPLY_DATABASE_URL", DEFAULT_DATABASE_URL)
-    parsed = urlparse(base)
-    return parsed._replace(path=f"/orderbridge_bench_{prefix}_{uuid.uuid4().hex[:8]}").geturl()
-
-
-def drop_database(url: str) -> None:
-    import psycopg
-    from psycopg import sql
-
-    name = urlparse(url).path.lstrip("/")
-    admin_url = urlparse(url)._replace(path="/postgres").geturl()
-    with psycopg.connect(admin_url, autocommit=True, connect_timeout=5) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-
-
 def in_own_database(prefix: str, code: str) -> dict:
-    """Create this run's database, migrate it, run `code` in `manage.py shell`, drop the database."""
-    url = own_database_url(prefix)
-    recreate_database(url)
-    try:
-        with tempfile.TemporaryDirectory(prefix="orderbridge-bench-") as var_dir:
-            env = dict(os.environ)
-            env.update(
-                ORDERBRIDGE_ENV="development",
-                DEBUG="false",
-                DATABASE_URL=url,
-                ORDERBRIDGE_VAR_DIR=var_dir,
-                LOG_LEVEL="WARNING",
-            )
-            (Path(var_dir) / "static").mkdir()
-            manage(env, "migrate", "--noinput", "--verbosity=0")
-            output = manage(env, "shell", "--no-startup", "-c", code)
-            return json.loads(output.strip().splitlines()[-1])
-    finally:
-        drop_database(url)
+    """Run `code` in `manage.py shell` against a migrated database of this run's own (named from
+    BENCH_SUPPLY_DATABASE_URL and `prefix`, dropped at the run's end)."""
+    base = urlparse(os.environ.get("BENCH_SUPPLY_DATABASE_URL", DEFAULT_DATABASE_URL))
+    url = recreate_database(base._replace(path=f"/orderbridge_bench_{prefix}").geturl())
+    return shell_in_database(url, code)
 
 
 def run(*, quick: bool = False) -> Iterator[dict]:
