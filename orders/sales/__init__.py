@@ -8,7 +8,7 @@ in hand), `locks`,
 """
 
 from orders.sales import policies, selectors
-from orders.sales.bulk import BULK_TRANSITIONS, BulkResult, orders_bulk_transition
+from orders.sales.bulk import BULK_TRANSITIONS, BulkResult, order_try_transition, orders_bulk_transition
 from orders.sales.creation import (
     NewOrder,
     order_create,
@@ -96,6 +96,7 @@ __all__ = [
     "order_transition",
     "order_transition_in_transaction",
     "order_transition_publish",
+    "order_try_transition",
     "order_update",
     "orders_bulk_transition",
     "orders_visible_to",

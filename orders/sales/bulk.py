@@ -15,7 +15,6 @@ from django.utils.translation import gettext as _
 
 from config.kernel.errors import ApplicationError, ValidationFailed
 from orders.sales.locks import OrderNumber
-from orders.sales.selectors import orders_visible_to
 from orders.sales.transitions import order_transition
 
 if TYPE_CHECKING:
@@ -37,6 +36,19 @@ class BulkResult:
         return len(self.done) + len(self.refused)
 
 
+def order_try_transition(*, actor: User, number: str, name: str, reason: str = "") -> str | None:
+    """Run transition `name` on the order `number` in its own transaction (transitions.order_transition):
+    None when done, else the message a user can act on. An order the actor may not see is "no such order"."""
+    try:
+        order_transition(actor=actor, order=OrderNumber(number, actor), name=name, reason=reason)
+    except Http404:
+        return _("No such order.")
+    except ApplicationError as exc:
+        detail = "; ".join(message for messages in exc.fields.values() for message in messages)
+        return f"{exc.message} {detail}".strip()
+    return None
+
+
 def orders_bulk_transition(*, actor: User, numbers: list[str], name: str) -> BulkResult:
     """Run transition `name` (confirm or release) on each order of `numbers`, in the order given."""
     if name not in BULK_TRANSITIONS:
@@ -45,19 +57,11 @@ def orders_bulk_transition(*, actor: User, numbers: list[str], name: str) -> Bul
             fields={"action": [_("Choose confirm or release.")]},
         )
     wanted = list(dict.fromkeys(number.strip() for number in numbers if number.strip()))[:MAX_BULK_ORDERS]
-    visible = set(orders_visible_to(actor).filter(number__in=wanted).values_list("number", flat=True))
     result = BulkResult()
     for number in wanted:
-        if number not in visible:
-            result.refused.append((number, _("No such order.")))
-            continue
-        try:
-            order_transition(actor=actor, order=OrderNumber(number, actor), name=name)
-        except Http404:
-            result.refused.append((number, _("No such order.")))
-        except ApplicationError as exc:
-            detail = "; ".join(message for messages in exc.fields.values() for message in messages)
-            result.refused.append((number, f"{exc.message} {detail}".strip()))
-        else:
+        refusal = order_try_transition(actor=actor, number=number, name=name)
+        if refusal is None:
             result.done.append(number)
+        else:
+            result.refused.append((number, refusal))
     return result

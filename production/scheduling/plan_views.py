@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -172,17 +172,11 @@ def release_selected(request: AuthenticatedRequest) -> HttpResponse:
 
 
 def _release_order(request: AuthenticatedRequest, number: str, reason: str) -> ReleaseResult:
-    try:
-        order_services.order_transition(
-            actor=request.user,
-            order=order_services.OrderNumber(number, request.user),
-            name="release",
-            reason=reason,
-        )
-    except Http404:
-        return ReleaseResult("order", number, False, _("No such order."))
-    except ApplicationError as exc:
-        return ReleaseResult("order", number, False, exc.message)
+    refusal = order_services.order_try_transition(
+        actor=request.user, number=number, name="release", reason=reason
+    )
+    if refusal is not None:
+        return ReleaseResult("order", number, False, refusal)
     return ReleaseResult("order", number, True, _("Released to production."))
 
 
