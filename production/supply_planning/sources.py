@@ -72,19 +72,28 @@ _cache: dict[str, Any] = {}
 def _bom_state() -> tuple[Any, ...]:
     """A digest of every BOM, line, variant and item (one query): explosions are reused while it holds.
 
-    PostgreSQL computes the digest; on the embedded SQLite of `make run` (demo scale) every call is a new
-    state, so the BOMs are read again each time rather than trusted from a cache that cannot be checked."""
-    if connection.vendor != "postgresql":
-        return (object(),)
-    tables = [model._meta.db_table for model in (Bom, BomLine, BomLineVariant, Item)]
-    digest = ", ".join(
-        f"(SELECT md5(string_agg(t::text, ',' ORDER BY t.id)) FROM {table} t)"  # noqa: S608 - model tables
-        for table in tables
-    )
+    PostgreSQL hashes each table's rows; SQLite (the embedded database of `make run`, demo scale) has no
+    md5 or row-to-text, so there the rows' quoted columns are concatenated instead — still one query."""
+    models = (Bom, BomLine, BomLineVariant, Item)
+    if connection.vendor == "postgresql":
+        parts = [
+            f"(SELECT md5(string_agg(t::text, ',' ORDER BY t.id)) FROM {model._meta.db_table} t)"  # noqa: S608
+            for model in models
+        ]
+    else:
+        parts = [_concatenated_rows(model) for model in models]
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {digest}")
+        cursor.execute(f"SELECT {', '.join(parts)}")
         row = cursor.fetchone()
     return (*(row or ()), timezone.localdate())
+
+
+def _concatenated_rows(model: Any) -> str:
+    columns = " || ',' || ".join(f'quote("{field.column}")' for field in model._meta.concrete_fields)
+    return (
+        f"(SELECT group_concat(row, ';') FROM "  # noqa: S608 - model tables and columns only
+        f'(SELECT {columns} AS row FROM "{model._meta.db_table}" ORDER BY id))'
+    )
 
 
 class Explosions:
