@@ -72,6 +72,9 @@ def test_a_sales_person_enters_confirms_finds_and_reads_an_order(page, screensho
 
     # Find it in the list through the search box: the table updates in place and the URL follows.
     page.locator("nav.navbar").get_by_role("link", name="Orders", exact=True).click()
+    # The live search listens once htmx has set the page up (deferred script): a script types faster than
+    # a person, so it waits for the page's load event before typing.
+    page.wait_for_load_state()
     table = page.get_by_test_id("order-table")
     expect(table).to_contain_text("PO-OLD")
     expect(table).not_to_contain_text("PO-SAMS")  # another sales person's order
