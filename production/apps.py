@@ -30,7 +30,11 @@ class ProductionConfig(AppConfig):
 
         # Work orders follow their order inside the order's own transaction (work_orders.following); an
         # applied change request is followed case by case (production.changes).
-        subscribe(work_orders.on_order_released, to=work_orders.FOLLOWED_EVENTS["released"])
+        subscribe(
+            work_orders.on_order_released,
+            to=work_orders.FOLLOWED_EVENTS["released"],
+            bulk=work_orders.on_orders_released,
+        )
         subscribe(
             work_orders.on_order_held_resumed_or_cancelled,
             to=work_orders.FOLLOWED_EVENTS["held_resumed_cancelled"],
@@ -39,7 +43,11 @@ class ProductionConfig(AppConfig):
         subscribe(follow_change_request, to=(OrderChangeApplied,))
         # Materials follow work orders: reserved when made at a release, backflushed with progress reports,
         # let go when cancelled (production.materials.consumption).
-        subscribe(materials.on_work_orders_created, to=(WorkOrdersCreated,))
+        subscribe(
+            materials.on_work_orders_created,
+            to=(WorkOrdersCreated,),
+            bulk=materials.on_work_orders_created_many,
+        )
         subscribe(materials.on_progress_reported, to=(ProgressReported,))
         subscribe(materials.on_work_order_cancelled, to=(WorkOrderCancelled,))
         subscribe(materials.on_order_cancelled, to=(OrderCancelled,))

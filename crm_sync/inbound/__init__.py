@@ -5,7 +5,7 @@ their handlers in crm.py and mes.py; retries and dead letters), tasks (process_i
 handlers share: the message as our document, field checks, the sequence cursor).
 """
 
-from crm_sync.inbound.processing import DISPATCH, inbound_due, inbound_process
+from crm_sync.inbound.processing import DISPATCH, inbound_due, inbound_process, inbound_process_waiting
 from crm_sync.inbound.receiving import SignatureRefused, inbound_enqueue, inbound_receive, inbound_replay
 from crm_sync.inbound.tasks import process_inbound
 
@@ -15,6 +15,7 @@ __all__ = [
     "inbound_due",
     "inbound_enqueue",
     "inbound_process",
+    "inbound_process_waiting",
     "inbound_receive",
     "inbound_replay",
     "process_inbound",

@@ -31,7 +31,7 @@ from crm_sync.models import InboundMessage
 from orders import sales as order_services
 from orders.change_requests import change_request_create
 from orders.models import Customer, OrderStatus, Product, ProductFamily, SalesOrder
-from orders.sales import LineInput
+from orders.sales import LineInput, NewOrder
 
 HEADER_FIELDS = ("customer_po", "requested_date", "promised_date", "remarks")
 # The furthest an order created in the CRM is taken here at once (the service user needs the rights).
@@ -66,9 +66,37 @@ def _load_products(names: list[tuple[str, str]]) -> dict[tuple[str, str], Produc
     return found
 
 
-def _customer(data: dict) -> Customer:
+def _load_master_data(names: list[tuple[str, str]]) -> dict[tuple[str, str], Customer | Product | None]:
+    """Customers and products by name ("customer", CRM id) / ("product", SKU): one query per kind."""
+    found: dict[tuple[str, str], Customer | Product | None] = dict.fromkeys(names)
+    customers = [name[1] for name in names if name[0] == "customer"]
+    if customers:
+        for customer in Customer.objects.filter(crm_id__in=customers):
+            found[("customer", customer.crm_id)] = customer
+    products = [name for name in names if name[0] == "product"]
+    if products:
+        found.update(_load_products(products))
+    return found
+
+
+def _names(data: dict) -> list[tuple[str, str]]:
+    """The master data a message names (its customer, its lines' products), as _load_master_data keys."""
+    names = []
+    if isinstance(data.get("customer_crm_id"), str):
+        names.append(("customer", data["customer_crm_id"]))
+    raw = data.get("lines")
+    for line in raw if isinstance(raw, list) else []:
+        if isinstance(line, dict) and isinstance(line.get("sku"), str):
+            names.append(("product", line["sku"]))
+    return names
+
+
+def _customer(data: dict, known: dict | None = None) -> Customer:
     crm_id = common.required_text(data, "customer_crm_id")
-    customer = _master_data.get(("customer", crm_id), lambda: _load_customer(crm_id))
+    if known is not None and ("customer", crm_id) in known:
+        customer = known[("customer", crm_id)]
+    else:
+        customer = _master_data.get(("customer", crm_id), lambda: _load_customer(crm_id))
     if customer is None:
         raise ValidationFailed(
             _("No customer has CRM id %(id)s.") % {"id": crm_id},
@@ -98,14 +126,20 @@ def _header(data: dict) -> dict:
     return header
 
 
-def _lines(data: dict) -> list[dict]:
-    """Their lines with products found by SKU; each carries its line_no (given, or its position)."""
+def _lines(data: dict, known: dict | None = None) -> list[dict]:
+    """Their lines with products found by SKU; each carries its line_no (given, or its position).
+    `known`: the products already read for a batch (_load_master_data)."""
     raw = data.get("lines")
     if not isinstance(raw, list):
         raise ValidationFailed(_("The lines are missing."), fields={"data.lines": [_("A list is expected.")]})
     skus = {line.get("sku") for line in raw if isinstance(line, dict)}
     names = sorted(("product", sku) for sku in skus if isinstance(sku, str))
-    products = {name[1]: product for name, product in _master_data.get_many(names, _load_products).items()}
+    found: dict[tuple[str, str], Any]
+    if known is not None and all(name in known for name in names):
+        found = {name: known[name] for name in names}
+    else:
+        found = _master_data.get_many(names, _load_products)
+    products: dict[Any, Any] = {name[1]: product for name, product in found.items()}
     errors: dict[str, list[str]] = {}
     lines = []
     for index, line in enumerate(raw):
@@ -160,38 +194,90 @@ def _cursor_ok(message: InboundMessage, doc: dict, crm_id: str) -> bool:
 
 def order_created(message: InboundMessage) -> dict:
     """A new order in the CRM: a new order here (a re-sent "created" of a known order is an update)."""
-    doc = common.document(message)
-    data = common.data_of(doc)
-    crm_id = _crm_id(message, doc, data)
-    if SalesOrder.objects.filter(crm_id=crm_id).exists():
-        return order_updated(message)
-    if not _cursor_ok(message, doc, crm_id):
-        return common.stale(crm_id, common.sequence_of(doc))
-    actor = common.service_user(message.system)
-    customer = _customer(data)
+    [result] = orders_created([message])
+    return result
+
+
+def orders_created(messages: list[InboundMessage]) -> list[dict]:
+    """order_created for each of `messages` (one CRM system's, in the order received), the new orders
+    written together (orders.sales.order_create_and_advance_many, one batch per target status): each
+    message's result in its place. A "created" of an order that exists, or that an earlier message of the
+    batch creates, is an update, applied after the new orders. Raises on the first message that cannot be
+    applied (the caller then applies them one by one, each with its own error)."""
+    parsed = []
+    for message in messages:
+        doc = common.document(message)
+        data = common.data_of(doc)
+        parsed.append((message, doc, data, _crm_id(message, doc, data)))
+    existing = set(
+        SalesOrder.objects.filter(crm_id__in=[crm_id for *_rest, crm_id in parsed]).values_list(
+            "crm_id", flat=True
+        )
+    )
+    # The batch's customers and products in one look at the cache (and at most a query per kind).
+    names = sorted({name for *_rest, data, _crm in parsed for name in _names(data)})
+    known = _master_data.get_many(names, _load_master_data) if names else {}
+    results: list[dict | None] = [None] * len(messages)
+    updates: list[int] = []
+    new_orders: dict[tuple[str, ...], list[tuple[int, NewOrder]]] = {}
+    for index, (message, doc, data, crm_id) in enumerate(parsed):
+        if crm_id in existing:
+            updates.append(index)
+            continue
+        existing.add(crm_id)  # a second "created" of it in this batch is an update
+        if not _cursor_ok(message, doc, crm_id):
+            results[index] = common.stale(crm_id, common.sequence_of(doc))
+            continue
+        transitions, new = _new_order(message, data, crm_id, known)
+        new_orders.setdefault(transitions, []).append((index, new))
+    if messages and new_orders:
+        actor = common.service_user(messages[0].system)
+        for transitions, items in new_orders.items():
+            try:
+                # Create, confirm and release in one go: the same checks, history and events as three calls.
+                orders = order_services.order_create_and_advance_many(
+                    actor=actor, transitions=transitions, orders=[new for _index, new in items]
+                )
+            except ValidationFailed as exc:
+                raise common.prefixed(exc, "data.") from exc
+            for (index, _new), order in zip(items, orders, strict=True):
+                results[index] = {"order": order.number, "crm_id": order.crm_id, "status": order.status}
+    for index in updates:
+        results[index] = order_updated(messages[index])
+    return [result for result in results if result is not None]
+
+
+def _new_order(
+    message: InboundMessage, data: dict, crm_id: str, known: dict
+) -> tuple[tuple[str, ...], NewOrder]:
+    """The transitions to the CRM's status and the order to create, from a "created" message."""
+    customer = _customer(data, known)
     header = _header(data)
-    lines = _lines(data)
+    lines = _lines(data, known)
     target = data.get("status") or "draft"
     if target not in TARGET_STATUSES:
         raise ValidationFailed(
             _("Unknown status."), fields={"data.status": [_("Use draft, confirmed or released.")]}
         )
     reason = str(data.get("reason") or _("Entered in %(system)s") % {"system": message.system.name})
-    try:
-        # Create, confirm and release in one go: the same checks, history and events as three calls.
-        order = order_services.order_create_and_advance(
-            actor=actor,
-            transitions=TARGET_STATUSES[target],
-            customer=customer,
-            crm_id=crm_id,
-            crm_id_checked=True,  # no order had it above, in this transaction
-            lines=lines,
-            reason=reason,
-            **header,
-        )
-    except ValidationFailed as exc:
-        raise common.prefixed(exc, "data.") from exc
-    return {"order": order.number, "crm_id": crm_id, "status": order.status}
+    new = NewOrder(
+        customer=customer,
+        crm_id=crm_id,
+        crm_id_checked=True,  # no order had it above, in this transaction
+        # In the CRM's order; numbered 1, 2… here as every new order's lines are.
+        lines=[
+            LineInput(
+                product=line["product"],
+                quantity=line["quantity"],
+                spec_values=line["spec_values"],
+                due_date=line["due_date"],
+            )
+            for line in lines
+        ],
+        reason=reason,
+        **header,
+    )
+    return tuple(TARGET_STATUSES[target]), new
 
 
 def _diff(order: SalesOrder, header: dict, lines: list[dict] | None) -> list[dict]:

@@ -22,6 +22,7 @@ from crm_sync.outbox.wake_ups import enqueue_on_commit
 from crm_sync.outbox.work_orders import event_data, rows_written
 from orders.models import SalesOrder
 from orders.sales import order_event_payload
+from production.supply_planning import explosions_held
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -120,27 +121,28 @@ def outbox_record_order_events(events: list[OrderEvent]) -> list[OutboxEvent]:
     caused_at = origin.caused_at(now)
     rows: list[OutboxEvent] = []
     targets: list[list[ExternalSystem]] = []
-    for event in events:
-        systems = [system for system in enabled if _takes(system, event)]
-        sequence = last.get(event.order.pk, 0) + 1
-        last[event.order.pk] = sequence
-        rows.append(
-            OutboxEvent(
-                type=event.type,
-                source=settings.EVENT_SOURCE,
-                subject=event.order.number,
-                order_id=event.order.pk,
-                sequence=sequence,
-                time=now,
-                caused_at=caused_at,
-                data=event_data(event),
-                actor_id=event.actor_id,
-                reason=(event.reason or "")[:500],
-                origin=origin_label,
-                state=OutboxEvent.State.PENDING if systems else OutboxEvent.State.DELIVERED,
+    with explosions_held():  # the events' materials (MES payloads) from one read of the BOMs
+        for event in events:
+            systems = [system for system in enabled if _takes(system, event)]
+            sequence = last.get(event.order.pk, 0) + 1
+            last[event.order.pk] = sequence
+            rows.append(
+                OutboxEvent(
+                    type=event.type,
+                    source=settings.EVENT_SOURCE,
+                    subject=event.order.number,
+                    order_id=event.order.pk,
+                    sequence=sequence,
+                    time=now,
+                    caused_at=caused_at,
+                    data=event_data(event),
+                    actor_id=event.actor_id,
+                    reason=(event.reason or "")[:500],
+                    origin=origin_label,
+                    state=OutboxEvent.State.PENDING if systems else OutboxEvent.State.DELIVERED,
+                )
             )
-        )
-        targets.append(systems)
+            targets.append(systems)
     OutboxEvent.objects.bulk_create(rows)
     rows_written(list(zip(rows, events, strict=True)))
     Delivery.objects.bulk_create(

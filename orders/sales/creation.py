@@ -367,30 +367,67 @@ def order_create_and_advance(
     transition (its lines are in hand), and the events are published together at the end (one outbox write
     for all of them). Raises what order_create and the transitions raise; nothing is kept then.
     """
+    [order] = order_create_and_advance_many(
+        actor=actor, transitions=transitions, orders=[NewOrder(reason=reason, **fields)]
+    )
+    return order
+
+
+@transaction.atomic(savepoint=False)
+def order_create_and_advance_many(
+    *, actor: User | None, transitions: Sequence[str], orders: Sequence[NewOrder]
+) -> list[SalesOrder]:
+    """order_create_and_advance for each of `orders` (each with its own reason), all or none, written
+    together: every order gets what the single call gives it (checks, permissions, history rows, events in
+    the same order per order), and the rows of the batch go in a fixed number of statements plus one
+    UPDATE per order. For a CRM's orders that arrive faster than one at a time (crm_sync.inbound batches
+    the "created, released" messages waiting together). The first invalid order refuses the batch
+    (ValidationFailed, its position in `.index`).
+    """
     if any(name not in ORDER_TRANSITIONS for name in transitions):
         raise ValidationFailed(_("Unknown action."), fields={"action": [_("Unknown action.")]})
-    new = NewOrder(reason=reason, **fields)
-    customer = new.customer
+    if not orders:
+        return []
+    customer = orders[0].customer
+    target = customer.code if customer and len(orders) == 1 else f"{len(orders)} orders"
     with deferred():
-        [order] = _create(
-            actor=actor, orders=[new], action="order_create", target=customer.code if customer else "-"
-        )
-        # Quantities as the column holds them (3 places), so that the later events' snapshots read as they
-        # would from the database.
-        for line in order.loaded_lines:
-            line.quantity = quantize(line.quantity)
-        # Each step gets its own history row and event snapshot, but the row is updated once, at the end
+        created = _create(actor=actor, orders=orders, action="order_create", target=target)
+        # Each step gets its own history row and event snapshot, but each row is updated once, at the end
         # (nothing reads it in between: the events are held until the block ends), and the steps' history
         # rows are written together: two queries per step fewer.
         steps: list[SalesOrder] = []
-        for name in transitions:
-            order = order_transition_in_transaction(
-                actor=actor, order=order, name=name, reason=reason, locked=True, unsaved_steps=steps
-            )
+        advanced: list[SalesOrder] = []
+        as_inserted = [_column_values(order) for order in created]
+        for index, (new, order) in enumerate(zip(orders, created, strict=True)):
+            # Quantities as the column holds them (3 places), so that the later events' snapshots read as
+            # they would from the database.
+            for line in order.loaded_lines:
+                line.quantity = quantize(line.quantity)
+            try:
+                for name in transitions:
+                    order = order_transition_in_transaction(
+                        actor=actor,
+                        order=order,
+                        name=name,
+                        reason=new.reason,
+                        locked=True,
+                        unsaved_steps=steps,
+                    )
+            except Exception as exc:
+                _with_index(exc, index)  # the batch's caller names the order it is about
+                raise
+            advanced.append(order)
         if steps:
-            order.save_without_historical_record()
+            for order, inserted in zip(advanced, as_inserted, strict=True):
+                # Only the columns the steps changed (status, version, their timestamps): a short UPDATE.
+                changed = [name for name, value in _column_values(order).items() if inserted[name] != value]
+                order.save_without_historical_record(update_fields=[*changed, "updated_at"])
             SalesOrder.history.bulk_history_create(steps, update=True)
-    return order
+    return advanced
+
+
+def _column_values(order: SalesOrder) -> dict[str, Any]:
+    return {field.attname: getattr(order, field.attname) for field in SalesOrder._meta.concrete_fields}
 
 
 # --- the checks alone (previews) ---------------------------------------------------------------------------

@@ -24,6 +24,7 @@ from production.materials.consumption import (
     on_progress_reported,
     on_work_order_cancelled,
     on_work_orders_created,
+    on_work_orders_created_many,
     reservations_release,
 )
 from production.materials.demo import register_demo
@@ -126,6 +127,7 @@ __all__ = [
     "on_progress_reported",
     "on_work_order_cancelled",
     "on_work_orders_created",
+    "on_work_orders_created_many",
     "open_supply",
     "purchase_order_cancel",
     "purchase_order_create",

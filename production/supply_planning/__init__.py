@@ -5,7 +5,8 @@
 - The scheduler asks `release_minutes` for each work order's material-ready time (its release);
   `shortages_refresh` keeps the shortage list and raises a production exception for a new shortage, once.
 - `purchase_suggestions` nets gross requirements against stock and supply; `suggestion_order` makes a
-  purchase order of one; `operation_materials` is what the MES message carries per operation.
+  purchase order of one; `operation_materials` is what the MES message carries per operation
+  (`explosions_held`: one BOM read for a batch of them).
 
 Reads materials through its face (production.materials) and the plan's model module; the planner's quote
 and problem building call it (it never imports production.scheduling's face).
@@ -30,6 +31,7 @@ from production.supply_planning.promise import (
     material_ready,
 )
 from production.supply_planning.shortages import material_availability, release_minutes, shortages_refresh
+from production.supply_planning.sources import explosions_held
 from production.supply_planning.timeline import Supply, Timeline
 
 __all__ = [
@@ -47,6 +49,7 @@ __all__ = [
     "Supply",
     "Timeline",
     "binding_constraint",
+    "explosions_held",
     "holds_expire",
     "lock_items",
     "material_availability",

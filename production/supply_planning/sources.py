@@ -7,10 +7,12 @@ promise benches hold it to that); the arithmetic is in timeline.py and netting.p
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import threading
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -138,7 +140,35 @@ class Explosions:
         ]
 
 
+# Inside an `explosions_held()` block: the book read first in the block, reused (None: outside one).
+_held: ContextVar[list[Explosions] | None] = ContextVar("supply_planning_explosions_held", default=None)
+
+
+@contextlib.contextmanager
+def explosions_held() -> Iterator[None]:
+    """Read the BOM digest once for the whole block, not once per explosions() call: for a caller that
+    writes many messages' materials together (a batch of releases' outbox rows), changing no BOM meanwhile."""
+    if _held.get() is not None:  # nested: the outer block holds
+        yield
+        return
+    token = _held.set([])
+    try:
+        yield
+    finally:
+        _held.reset(token)
+
+
 def explosions() -> Explosions:
+    held = _held.get()
+    if held:
+        return held[0]
+    found = _explosions()
+    if held is not None:
+        held.append(found)
+    return found
+
+
+def _explosions() -> Explosions:
     state = _bom_state()
     with _book_lock:
         if _cache.get("state") == state:

@@ -11,6 +11,7 @@ from production.work_orders.following import (
     on_order_held_resumed_or_cancelled,
     on_order_released,
     on_order_replan,
+    on_orders_released,
     order_follow_up,
 )
 from production.work_orders.lifecycle import order_follow_work, order_follow_work_after_change, order_work
@@ -94,6 +95,7 @@ __all__ = [
     "on_order_held_resumed_or_cancelled",
     "on_order_released",
     "on_order_replan",
+    "on_orders_released",
     "open_dispositions",
     "open_exceptions",
     "open_operations",

@@ -27,7 +27,7 @@ from config.kernel.events import (
     OrderUpdated,
 )
 from production.replanning import schedule_request
-from production.work_orders.making import work_orders_create_for_order
+from production.work_orders.making import Release, work_orders_create_for_orders
 from production.work_orders.models import CLOSED_STATUSES, HOLDABLE_STATUSES, WorkOrder, WorkOrderStatus
 from production.work_orders.selectors import work_orders_pending_disposition
 
@@ -53,8 +53,17 @@ def event_actor(event: OrderEvent) -> User | None:
 
 def on_order_released(event: OrderReleased) -> None:
     """The released order's work orders are made (and announced: WorkOrdersCreated); a new plan is asked."""
-    work_orders_create_for_order(order=event.order, actor=event_actor(event), reason=event.reason)
-    schedule_request(trigger=f"{event.type} {event.order.number}")
+    on_orders_released([event])
+
+
+def on_orders_released(events: list[OrderReleased]) -> None:
+    """on_order_released's batch form: the work orders of every released order made together, one plan
+    asked for all (a CRM's orders taken in together)."""
+    work_orders_create_for_orders(
+        [Release(order=event.order, actor=event_actor(event), reason=event.reason) for event in events]
+    )
+    more = f" (+{len(events) - 1})" if len(events) > 1 else ""
+    schedule_request(trigger=f"{events[0].type} {events[0].order.number}{more}")
 
 
 @dataclass(frozen=True)

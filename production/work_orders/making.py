@@ -10,13 +10,14 @@ written, and nobody reads it off the order.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, cast
 
 from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history
 
-from config.kernel import ValidationFailed, publish, stamp
+from config.kernel import ValidationFailed, publish_many, stamp
 from config.kernel.events import WorkOrdersCreated
 from config.kernel.quantities import quantize
 from orders.sales import current_lines
@@ -62,18 +63,20 @@ def operations_create(
     """The work order's operations, copied from routing `operations` in sequence order (one bulk write with
     history); their planned minutes are the standard time of the work order's quantity."""
     made = [
-        WorkOrderOperation(
-            work_order=work_order,
-            sequence=operation.sequence,
-            name=operation.name,
-            name_zh=operation.name_zh,
-            work_center=operation.work_center,
-            planned_minutes=planned_minutes(operation, work_order.quantity),
-        )
-        for operation in sorted(operations, key=lambda operation: operation.sequence)
+        _operation(work_order, operation, actor=actor, reason=reason)
+        for operation in sorted(operations, key=_by_sequence)
     ]
     bulk_create_with_history(made, WorkOrderOperation, default_user=actor, default_change_reason=reason)
     return made
+
+
+@dataclass(frozen=True)
+class Release:
+    """A released order whose work orders are to be made, by whom and why (the history rows')."""
+
+    order: SalesOrder
+    actor: User | None
+    reason: str = ""
 
 
 def work_orders_create_for_order(
@@ -89,45 +92,110 @@ def work_orders_create_for_order(
     Publishes WorkOrdersCreated with the work orders made (in number order, operations in sequence order
     as `operations_made`, their work centers, products and order lines loaded).
     """
-    # One read for both "already made for this revision?" and the next work order number.
-    revisions = list(order.work_orders.values_list("order_revision", flat=True))
-    if order.revision in revisions:
-        return []
-    # The lines the release loaded (and locked with the order) when it has them; only ids are needed.
-    lines = current_lines(order)
-    routings = active_routings(product_ids={line.product_id for line in lines})
-    reason = reason or _("Order %(number)s released") % {"number": order.number}
-    sequence = len(revisions)
-    created: list[MadeWorkOrder] = []
-    for line in lines:
-        routing = routings.get(line.product_id)
-        operations = list(routing.operations.all()) if routing else []
-        for quantity in split_quantity(line.quantity, routing.lot_size if routing else None):
-            sequence += 1
-            work_order = WorkOrder(
-                number=f"{order.number}-{sequence:02d}",
-                order=order,
-                order_line=line,
-                order_revision=order.revision,
-                product=line.product,  # loaded with the line: what the announcement's readers need
-                # As the column holds it (3 places), so the announced object reads like a fresh one.
-                quantity=quantize(quantity),
-                routing_missing=not operations,
-            )
-            stamp(work_order, actor=actor, reason=reason)
-            work_order.save()
-            made = cast("MadeWorkOrder", work_order)  # it is about to carry its operations
-            made.operations_made = operations_create(
-                work_order=work_order, operations=operations, actor=actor, reason=reason
-            )
-            created.append(made)
-    if created:
-        publish(
+    [made] = work_orders_create_for_orders([Release(order=order, actor=actor, reason=reason)])
+    return made
+
+
+def work_orders_create_for_orders(releases: Sequence[Release]) -> list[Sequence[MadeWorkOrder]]:
+    """work_orders_create_for_order for each release (the work orders made, per release), written together:
+    one read of the orders' work orders, then the work orders, their history rows, their operations and the
+    operations' history rows in one statement each, whatever the number of orders. Each order's
+    WorkOrdersCreated is published, in the releases' order, once all are written."""
+    order_ids = [release.order.pk for release in releases]
+    # One read for both "already made for this revision?" and each order's next work order number.
+    revisions: dict[int, list[int]] = {order_id: [] for order_id in order_ids}
+    for order_id, revision in WorkOrder.objects.filter(order_id__in=order_ids).values_list(
+        "order_id", "order_revision"
+    ):
+        revisions[order_id].append(revision)
+    # The lines each release loaded (and locked with its order) when it has them; only ids are needed.
+    lines_of = {release.order.pk: current_lines(release.order) for release in releases}
+    routings = active_routings(product_ids={line.product_id for lines in lines_of.values() for line in lines})
+    made_of: list[list[MadeWorkOrder]] = []
+    reasons: list[str] = []
+    routing_operations: dict[int, list[Operation]] = {}
+    for release in releases:
+        order = release.order
+        made: list[MadeWorkOrder] = []
+        made_of.append(made)
+        reason = release.reason or _("Order %(number)s released") % {"number": order.number}
+        reasons.append(reason)
+        if order.revision in revisions[order.pk]:
+            continue
+        sequence = len(revisions[order.pk])
+        for line in lines_of[order.pk]:
+            routing = routings.get(line.product_id)
+            operations = routing_operations.get(line.product_id)
+            if operations is None:
+                ordered = sorted(routing.operations.all(), key=_by_sequence) if routing else []
+                operations = routing_operations[line.product_id] = ordered
+            for quantity in split_quantity(line.quantity, routing.lot_size if routing else None):
+                sequence += 1
+                work_order = WorkOrder(
+                    number=f"{order.number}-{sequence:02d}",
+                    order=order,
+                    order_line=line,
+                    order_revision=order.revision,
+                    product=line.product,  # loaded with the line: what the announcement's readers need
+                    # As the column holds it (3 places), so the announced object reads like a fresh one.
+                    quantity=quantize(quantity),
+                    routing_missing=not operations,
+                )
+                stamp(work_order, actor=release.actor, reason=reason)
+                made_work_order = cast("MadeWorkOrder", work_order)  # it is about to carry its operations
+                made_work_order.operations_made = [
+                    _operation(work_order, operation, actor=release.actor, reason=reason)
+                    for operation in operations
+                ]
+                made.append(made_work_order)
+    work_orders = [work_order for made in made_of for work_order in made]
+    if not work_orders:
+        return list(made_of)
+    # Each row's actor and reason are its own (stamped): the defaults are never used.
+    bulk_create_with_history(work_orders, WorkOrder)
+    made_operations = []
+    for work_order in work_orders:
+        for made_operation in work_order.operations_made:
+            made_operation.work_order = work_order  # now with its id
+            made_operations.append(made_operation)
+    if made_operations:
+        bulk_create_with_history(made_operations, WorkOrderOperation)
+    # Together: a subscriber's batch form reads what it needs for all of them at once.
+    publish_many(
+        [
             WorkOrdersCreated(
-                order=order, actor=actor, reason=reason, revision=order.revision, work_orders=created
+                order=release.order,
+                actor=release.actor,
+                reason=reason,
+                revision=release.order.revision,
+                work_orders=made,
             )
-        )
-    return created
+            for release, made, reason in zip(releases, made_of, reasons, strict=True)
+            if made
+        ]
+    )
+    return list(made_of)
+
+
+def _by_sequence(operation: Operation) -> int:
+    return operation.sequence
+
+
+def _operation(
+    work_order: WorkOrder, operation: Operation, *, actor: User | None, reason: str
+) -> WorkOrderOperation:
+    """A work order's copy of a routing operation (unsaved, stamped); its planned minutes are the standard
+    time of the work order's quantity."""
+    made = WorkOrderOperation(
+        work_order=work_order,
+        sequence=operation.sequence,
+        name=operation.name,
+        name_zh=operation.name_zh,
+        work_center=operation.work_center,
+        planned_minutes=planned_minutes(operation, work_order.quantity),
+    )
+    stamp(made, actor=actor, reason=reason)
+    return made
 
 
 def work_orders_take_routing(routing: Routing, actor: User | None, reason: str) -> None:
