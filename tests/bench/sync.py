@@ -283,7 +283,9 @@ def stage_times(conn, sent: dict[str, float], received: dict[str, float]) -> dic
     same machine clock as the simulators):
 
     hook            CRM simulator starts sending → our inbound message row (HTTP, gunicorn)
-    inbound_wait    message stored → its process_inbound task starts (Celery queue)
+    inbound_wait    message stored → its process_inbound task starts (Celery queue); a message taken in by
+                    another message's batch (crm_sync.inbound: its own task comes later and finds it
+                    done) waits until its batch commits, and its work counts as 0
     inbound_work    task starts → message processed (create, confirm, release, work orders, outbox)
     delivery_wait   processed (committed) → first delivery attempt to the MES starts (queue / sweep)
     delivery_send   attempt starts → MES simulator has it (render, sign, HTTP)
@@ -313,6 +315,8 @@ def stage_times(conn, sent: dict[str, float], received: dict[str, float]) -> dic
         "delivery_send": [],
     }
     for message_id, stored, task_start, processed, attempt, number in rows:
+        if task_start is not None and processed is not None and task_start > processed:
+            task_start = processed  # taken in by another message's batch
         marks = [sent.get(message_id), stored, task_start, processed, attempt, received.get(number)]
         for stage, begin, end in zip(stages, marks, marks[1:], strict=False):
             if begin is not None and end is not None:
