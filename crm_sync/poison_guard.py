@@ -32,10 +32,17 @@ def task_receipt_count(*, task_id: str, name: str, args: list[Any]) -> TaskRecei
 class PoisonGuardedTask(Task):
     """Refuse (dead-letter) a task message that has been delivered more than the allowed number of times."""
 
+    def settled(self, *args: Any, **kwargs: Any) -> bool:
+        """True when the task has nothing left to do (a subclass knows: its message was applied by another
+        task's batch): it returns at once, without a receipt. A read only: it cannot poison a worker."""
+        return False
+
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         task_id = getattr(self.request, "id", None)
         if not task_id or self.request.called_directly or self.request.is_eager:
             return super().__call__(*args, **kwargs)
+        if self.settled(*args, **kwargs):
+            return None
         receipt = task_receipt_count(task_id=task_id, name=self.name, args=list(args))
         if receipt.deliveries > settings.SYNC_POISON_MAX_DELIVERIES:
             TaskReceipt.objects.filter(pk=receipt.pk).update(state=TaskReceipt.State.DEAD)

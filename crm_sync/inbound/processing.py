@@ -80,9 +80,6 @@ def inbound_process_waiting(*, message_pk: int) -> None:
     one, each recording its own failure: a bad message never takes the others down with it.
     """
     batch: list[InboundMessage] = []
-    if settings.SYNC_INBOUND_BATCH > 1 and _taken_in_already(message_pk):
-        # Under a burst most tasks find their message applied by another's batch: one read, no lock.
-        return
     try:
         with transaction.atomic():
             message = _locked(message_pk)
@@ -103,7 +100,9 @@ def inbound_process_waiting(*, message_pk: int) -> None:
         inbound_process(message_pk=each.pk)
 
 
-def _taken_in_already(message_pk: int) -> bool:
+def inbound_taken_in(message_pk: int) -> bool:
+    """True when the message needs no more work (processed, dead, or gone): one read, no lock. The process
+    task asks first (most of its runs under a burst find their message in another's batch)."""
     state = InboundMessage.objects.filter(pk=message_pk).values_list("state", flat=True).first()
     return state in (None, InboundMessage.State.PROCESSED, InboundMessage.State.DEAD)
 
