@@ -174,12 +174,17 @@ def _lines(data: dict, known: dict | None = None) -> list[dict]:
     return lines
 
 
+class OrderNotYetKnown(Exception):
+    """A change or cancel of an order we do not have (yet): retried, not refused. Its "created" may still be
+    on its way or in another worker's transaction (messages of one order are applied in sequence, but a
+    "created" and its first update can be taken by two workers at once); one that never comes makes the
+    message a dead letter after SYNC_MAX_ATTEMPTS tries."""
+
+
 def _order_by_crm_id(crm_id: str) -> SalesOrder:
     order = SalesOrder.objects.filter(crm_id=crm_id).first()
     if order is None:
-        raise ValidationFailed(
-            _("No order has CRM id %(id)s.") % {"id": crm_id}, fields={"data.crm_id": [_("Unknown order.")]}
-        )
+        raise OrderNotYetKnown(_("No order has CRM id %(id)s (yet).") % {"id": crm_id})
     return order
 
 

@@ -195,3 +195,21 @@ def test_a_message_that_failed_before_is_retried_alone(client, crm):
         "CRM-1": InboundMessage.State.PROCESSED,
         "CRM-2": InboundMessage.State.RECEIVED,
     }
+
+
+def test_a_change_taken_before_its_order_exists_is_retried_and_applied_after_it(client, crm):
+    first = created("CRM-1", status="draft", quantity="12")
+    change = {**created("CRM-1", status="draft", quantity="20"), "type": "order.updated", "sequence": 2}
+    order_message, change_message = received(client, first, change)
+
+    inbound.inbound_process(message_pk=change_message.pk)  # another worker has the "created" in hand
+    waiting = InboundMessage.objects.get(pk=change_message.pk)
+    assert (waiting.state, waiting.attempts) == (InboundMessage.State.FAILED, 1)
+    assert "No order has CRM id CRM-1 (yet)." in waiting.last_error
+
+    inbound.inbound_process(message_pk=order_message.pk)
+    inbound.inbound_process(message_pk=change_message.pk)  # its retry
+
+    order = SalesOrder.objects.get(crm_id="CRM-1")
+    assert str(order.lines.get().quantity) == "20.000"
+    assert InboundMessage.objects.get(pk=change_message.pk).state == InboundMessage.State.PROCESSED
