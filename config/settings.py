@@ -296,7 +296,10 @@ CELERY_TASK_QUEUES = tuple(
     Queue(name, Exchange(name, type="direct"), routing_key=name)
     for name in (CELERY_TASK_DEFAULT_QUEUE, SYNC_DELIVERY_QUEUE)
 )
-CELERY_TASK_ROUTES = {"crm_sync.deliver_order": {"queue": SYNC_DELIVERY_QUEUE}}
+CELERY_TASK_ROUTES = {
+    "crm_sync.deliver_order": {"queue": SYNC_DELIVERY_QUEUE},
+    "crm_sync.deliver_orders": {"queue": SYNC_DELIVERY_QUEUE},
+}
 
 # --- Email -------------------------------------------------------------------------------------------
 EMAIL_BACKEND = env_str(

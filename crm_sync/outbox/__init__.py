@@ -2,8 +2,9 @@
 
 Modules: recording (event → outbox rows), delivery (claim, send, record the outcome), relay (the
 sweep's wake-ups, probes of failing systems), wake_ups (a task per
-queue after commit), systems (which systems take events; pause, resume, replay), selectors
-(reads), acks (changes the MES has not acknowledged in time), tasks (deliver_order),
+queue after commit, or per system and few orders for a batch), systems (which systems take events; pause,
+resume, replay), selectors (reads), acks (changes the MES has not acknowledged in time), tasks
+(deliver_order, deliver_orders),
 health (the dashboard's section), origin (where a change came from),
 work_orders (the work orders an event carries for the MES: production's WorkOrdersCreated hand-off).
 """
@@ -39,7 +40,7 @@ from crm_sync.outbox.selectors import (
     system_health,
 )
 from crm_sync.outbox.systems import deliveries_replay, enabled_systems, external_system_set_paused
-from crm_sync.outbox.tasks import deliver_order
+from crm_sync.outbox.tasks import deliver_order, deliver_orders
 from crm_sync.outbox.work_orders import on_work_orders_created
 
 __all__ = [
@@ -49,6 +50,7 @@ __all__ = [
     "SystemHealthRow",
     "acting_for",
     "deliver_order",
+    "deliver_orders",
     "deliveries_claimable",
     "deliveries_drain",
     "deliveries_probe",

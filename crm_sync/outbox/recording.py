@@ -18,7 +18,7 @@ from config.kernel.events import OrderEvent, OrderResync
 from crm_sync.models import Delivery, ExternalSystem, OutboxEvent
 from crm_sync.outbox import origin
 from crm_sync.outbox.systems import enabled_systems
-from crm_sync.outbox.wake_ups import enqueue_on_commit
+from crm_sync.outbox.wake_ups import enqueue_many_on_commit, enqueue_on_commit
 from crm_sync.outbox.work_orders import event_data, rows_written
 from orders.models import SalesOrder
 from orders.sales import order_event_payload
@@ -156,12 +156,12 @@ def outbox_record_order_events(events: list[OrderEvent]) -> list[OutboxEvent]:
         for row, systems in zip(rows, targets, strict=True)
         for system in systems
     )
-    woken: set[tuple[int, int]] = set()
-    for row, systems in zip(rows, targets, strict=True):
-        for system in systems:
-            if not system.is_paused and (system.pk, row.order_id) not in woken:
-                woken.add((system.pk, row.order_id))
-                enqueue_on_commit(system_id=system.pk, order_id=row.order_id)
+    enqueue_many_on_commit(
+        (system.pk, row.order_id)
+        for row, systems in zip(rows, targets, strict=True)
+        for system in systems
+        if not system.is_paused
+    )
     return rows
 
 

@@ -12,3 +12,10 @@ from crm_sync.poison_guard import PoisonGuardedTask
 def deliver_order(system_id: int, order_id: int) -> int:
     """Send one order's due events to one system in sequence. Safe to run twice or after a crash."""
     return deliveries_drain(system_id=system_id, order_id=order_id)
+
+
+@shared_task(name="crm_sync.deliver_orders", ignore_result=True, base=PoisonGuardedTask)
+def deliver_orders(system_id: int, order_ids: list[int]) -> int:
+    """deliver_order for several orders in turn (the wake-up of a batch of orders written together: one task
+    message and one receipt for them, not one each). Each order's queue is claimed and sent as alone."""
+    return sum(deliveries_drain(system_id=system_id, order_id=order_id) for order_id in order_ids)

@@ -4,6 +4,7 @@ be alone; a bad message in the batch never takes the others down with it."""
 from __future__ import annotations
 
 import pytest
+from celery.signals import before_task_publish
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -213,3 +214,29 @@ def test_a_change_taken_before_its_order_exists_is_retried_and_applied_after_it(
     order = SalesOrder.objects.get(crm_id="CRM-1")
     assert str(order.lines.get().quantity) == "20.000"
     assert InboundMessage.objects.get(pk=change_message.pk).state == InboundMessage.State.PROCESSED
+
+
+def test_the_orders_of_a_batch_are_woken_for_delivery_by_a_few_tasks(
+    client, crm, django_capture_on_commit_callbacks
+):
+    messages = received(client, *(created(f"CRM-{n}") for n in range(10)))
+    published = []
+
+    def seen(sender=None, body=None, **kwargs):
+        if sender.startswith("crm_sync.deliver"):
+            published.append((sender, *body[0]))
+
+    before_task_publish.connect(seen, weak=False)
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            inbound.inbound_process_waiting(message_pk=messages[0].pk)
+    finally:
+        before_task_publish.disconnect(seen)
+
+    mes = ExternalSystem.objects.get(slug="mes")  # the CRM is not sent back what it sent
+    assert [(name, system, len(orders)) for name, system, orders in published] == [
+        ("crm_sync.deliver_orders", mes.pk, 8),
+        ("crm_sync.deliver_orders", mes.pk, 2),
+    ]
+    woken = sorted(order for _name, _system, orders in published for order in orders)
+    assert woken == sorted(SalesOrder.objects.values_list("pk", flat=True))

@@ -20,7 +20,14 @@ def test_tasks_are_acknowledged_after_they_ran_and_requeued_when_their_process_d
 
 
 @pytest.mark.parametrize(
-    "task", [outbox.deliver_order, tasks.deliveries_sweep, inbound.process_inbound, tasks.reconcile]
+    "task",
+    [
+        outbox.deliver_order,
+        outbox.deliver_orders,
+        tasks.deliveries_sweep,
+        inbound.process_inbound,
+        tasks.reconcile,
+    ],
 )
 def test_every_integration_task_counts_its_deliveries(task):
     assert isinstance(task, PoisonGuardedTask)

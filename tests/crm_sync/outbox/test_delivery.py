@@ -67,6 +67,14 @@ def test_a_delivery_task_is_enqueued_only_after_commit(django_capture_on_commit_
 
 
 # --- sending --------------------------------------------------------------------------------------------
+def test_one_wake_up_task_delivers_several_orders_each_in_its_own_sequence(crm, crm_system):
+    orders = [make_order() for _ in range(3)]
+
+    assert outbox.deliver_orders.run(crm_system.pk, [order.pk for order in orders]) == 3
+
+    assert sorted(crm.subjects()) == sorted((order.number, 1) for order in orders)
+
+
 def test_it_delivers_a_signed_cloudevent_that_the_crm_accepts(crm, crm_system):
     order = make_order()
 

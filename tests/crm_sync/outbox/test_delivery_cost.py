@@ -138,6 +138,7 @@ def test_deliveries_go_to_their_own_queue_and_inbound_work_to_the_default_one():
     route = celery_app.amqp.router.route
 
     assert route({}, "crm_sync.deliver_order")["queue"].name == settings.SYNC_DELIVERY_QUEUE
+    assert route({}, "crm_sync.deliver_orders")["queue"].name == settings.SYNC_DELIVERY_QUEUE
     assert route({}, "crm_sync.process_inbound")["queue"].name == settings.CELERY_TASK_DEFAULT_QUEUE
 
 
