@@ -20,7 +20,8 @@ Latency per order (p50_ms, p99_ms): from our hook storing the CRM's message (its
 simulator accepting its B2MML ProcessOperationsSchedule (one clock: everything runs on this machine),
 queues and retries included. `sustained`: the backlog when the arrivals ended (`backlog_at_end`) was under
 one second of arrivals. `crm_to_hub_p50_ms`/`_p99_ms`: hook receipt → message processed here.
-`tasks_per_order`: Celery task messages run per order taken in. Metrics:
+`tasks_per_order`: Celery task messages that did work (their receipts) per order taken in; a process task
+that found its message taken in by another's batch returns before its receipt and is not counted. Metrics:
 offered_per_s, delivered_per_s, p50_ms, p99_ms (over the orders the MES received before the bench stopped
 waiting), lost (answered 2xx by us yet stored nowhere), unfinished (stored here, not at the MES when the
 bench stopped waiting: a backlog, not a loss), duplicated (orders whose work orders the MES applied more
