@@ -8,6 +8,9 @@ from typing import Any, TypeVar
 from django.contrib.auth.middleware import LoginRequiredMiddleware as DjangoLoginRequiredMiddleware
 from django.http import HttpRequest
 from django.http.response import HttpResponseBase
+from django.urls import Resolver404, ResolverMatch, get_resolver, get_urlconf
+from django.utils import translation
+from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 
 from config import error_pages
@@ -89,15 +92,76 @@ class LookupGuardMiddleware:
         view_args: tuple[Any, ...],
         view_kwargs: dict[str, Any],
     ) -> HttpResponseBase | None:
-        fields = lookup_errors(
-            request, view_args, view_kwargs, body=not getattr(view_func, "judges_its_own_body", False)
+        return lookup_refusal(request, view_func, view_args, view_kwargs)
+
+
+def lookup_refusal(
+    request: HttpRequest,
+    view_func: Callable[..., HttpResponseBase],
+    view_args: tuple[Any, ...],
+    view_kwargs: dict[str, Any],
+) -> HttpResponseBase | None:
+    """The lookup guard's 400 for this request and view, or None when its lookup values are fine."""
+    fields = lookup_errors(
+        request, view_args, view_kwargs, body=not getattr(view_func, "judges_its_own_body", False)
+    )
+    if fields:
+        security_log.warning(
+            "refused lookup method=%s path=%r fields=%s", request.method, request.path, sorted(fields)
         )
-        if fields:
-            security_log.warning(
-                "refused lookup method=%s path=%r fields=%s", request.method, request.path, sorted(fields)
-            )
-            return error_pages.invalid_lookup(request, fields)
-        return None
+        return error_pages.invalid_lookup(request, fields)
+    return None
+
+
+class MachineEndpointMiddleware:
+    """Signed machine-to-machine endpoints (views marked @machine_endpoint: the CRM's and the MES's
+    webhooks) are answered here, without the middleware below, which serve people and their sessions.
+
+    A webhook is authenticated by its signature, not a session or a cookie: sessions, CSRF (the views are
+    csrf_exempt), authentication and the login check, messages, htmx, history's request user, the lock-out
+    of failed logins, the Content-Security-Policy and framing headers of pages (its answer is JSON) have
+    nothing to do for it, and cost a third of a request's CPU (the sync bench's web process). What it still
+    gets: SecurityMiddleware (above this one), the lookup guard's check of the URL and query string, the
+    language LocaleMiddleware would pick (its refusals are translated), and Content-Length. A view that
+    needs more is not a machine endpoint. Exceptions go to the error handlers as from any view.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        # Only POSTs under the machines' prefixes are resolved here (pages pay nothing); the mark decides.
+        if request.method == "POST" and request.path_info.startswith(error_pages.MACHINE_PREFIXES):
+            try:
+                match = get_resolver(get_urlconf()).resolve(request.path_info)
+            except Resolver404:
+                match = None
+            if match is not None and getattr(match.func, "machine_endpoint", False):
+                return self._answer(request, match)
+        return self.get_response(request)
+
+    @staticmethod
+    def _answer(request: HttpRequest, match: ResolverMatch) -> HttpResponseBase:
+        request.resolver_match = match
+        refusal = lookup_refusal(request, match.func, match.args, match.kwargs)
+        if refusal is not None:
+            return refusal
+        language = translation.get_language_from_request(request)
+        translation.activate(language)
+        request.LANGUAGE_CODE = translation.get_language()
+        response = match.func(request, *match.args, **match.kwargs)
+        patch_vary_headers(response, ("Accept-Language",))
+        response.headers.setdefault("Content-Language", language)
+        if not response.streaming and not response.has_header("Content-Length"):
+            response.headers["Content-Length"] = str(len(response.content))
+        return response
+
+
+def machine_endpoint(view: _View) -> _View:
+    """Mark a signed machine-to-machine view: MachineEndpointMiddleware answers it without the pages'
+    middleware (sessions, CSRF, authentication, messages...). Only for views that read nothing of those."""
+    view.machine_endpoint = True  # type: ignore[attr-defined]
+    return view
 
 
 def judges_its_own_body(view: _View) -> _View:

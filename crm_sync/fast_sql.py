@@ -20,12 +20,13 @@ from typing import Any
 from django.db import connection
 from django.db.models import Model
 
-from crm_sync.models import Delivery, ExternalSystem, InboundCursor, OutboxEvent, TaskReceipt
+from crm_sync.models import Delivery, ExternalSystem, InboundCursor, InboundMessage, OutboxEvent, TaskReceipt
 
 __all__ = [
     "claims_in_one_statement",
     "delivery_claim",
     "inbound_cursor_advance",
+    "inbound_message_store",
     "outbox_event_settle",
     "task_receipt_count",
     "task_receipt_done",
@@ -267,3 +268,69 @@ def inbound_cursor_advance(
             [system_id, subject, sequence, message_id, now],
         )
         return cursor.fetchone() is not None
+
+
+# --- storing an inbound message -------------------------------------------------------------------------
+_store_statement: str | None = None
+
+
+def _store_sql() -> str:
+    global _store_statement
+    if _store_statement is None:
+        q = connection.ops.quote_name
+        meta = InboundMessage._meta
+        returning = ", ".join(q(field.column) for field in _columns(InboundMessage))
+        _store_statement = (
+            f"INSERT INTO {_table(InboundMessage)} "  # noqa: S608 - our own table and column names
+            "(system_id, message_id, content_type, body, kind, subject, state, attempts, next_attempt_at, "
+            "last_error, result, received_at) "
+            "VALUES (%s, %s, %s, %s, %s, %s, %s, 0, %s, '', %s, %s) "
+            f"ON CONFLICT ({q(meta.get_field('system').column)}, {q(meta.get_field('message_id').column)}) "
+            f"DO NOTHING RETURNING {returning}"
+        )
+    return _store_statement
+
+
+def inbound_message_store(
+    *,
+    system_id: int,
+    message_id: str,
+    content_type: str,
+    body: str,
+    kind: str,
+    subject: str,
+    now: dt.datetime,
+) -> InboundMessage | None:
+    """Store a received message (state received, due now); None when (system, message id) is stored already.
+
+    One INSERT … ON CONFLICT (system_id, message_id) DO NOTHING RETURNING every column: the new row comes
+    back as an instance, no row means a duplicate (the caller reads the stored one). Run in autocommit, the
+    statement is its own transaction: the row is committed when this returns, before the web request
+    answers. A concurrent insert of the same id waits for the other transaction, then returns None.
+    `content_type`, `kind` and `subject` are cut to their columns' lengths by the caller.
+
+    Why SQL: it runs for every message a webhook accepts. The ORM's way (a transaction or savepoint around
+    `objects.create`, the unique violation caught as IntegrityError) is three round trips and the model
+    save's machinery; this is one.
+
+    Elsewhere: portable; SQLite (≥ 3.35 for RETURNING) runs the same statement (no ORM fallback).
+    """
+    result = InboundMessage._meta.get_field("result").get_db_prep_save({}, connection)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _store_sql(),
+            [
+                system_id,
+                message_id,
+                content_type,
+                body,
+                kind,
+                subject,
+                InboundMessage.State.RECEIVED.value,
+                now,
+                result,
+                now,
+            ],
+        )
+        row = cursor.fetchone()
+    return None if row is None else _instance(InboundMessage, row)

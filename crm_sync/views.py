@@ -17,7 +17,7 @@ from config.api import error_body
 from config.http import AuthenticatedRequest
 from config.kernel import Actor, allowed
 from config.kernel.errors import ApplicationError
-from config.middleware import judges_its_own_body
+from config.middleware import judges_its_own_body, machine_endpoint
 from crm_sync import inbound, outbox, reconciliation
 from crm_sync.models import Delivery, Drift, ExternalSystem, InboundMessage
 from orders.models import SalesOrder
@@ -37,6 +37,7 @@ def _receive(request: HttpRequest, found: ExternalSystem | None) -> JsonResponse
     )
 
 
+@machine_endpoint  # no session, cookie or user: answered without the pages' middleware
 @judges_its_own_body
 @csrf_exempt  # machine-to-machine: the Standard Webhooks signature is the authentication
 @require_POST
@@ -44,6 +45,7 @@ def inbound_webhook(request: HttpRequest, system: str) -> JsonResponse:
     return _receive(request, next((s for s in outbox.enabled_systems() if s.slug == system), None))
 
 
+@machine_endpoint
 @judges_its_own_body
 @login_not_required  # the signature authenticates, not a session
 @csrf_exempt

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import pytest
 from django.db import DatabaseError, connection, transaction
@@ -13,7 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from crm_sync import fast_sql, outbox
-from crm_sync.models import Delivery, ExternalSystem, InboundCursor, OutboxEvent, TaskReceipt
+from crm_sync.models import Delivery, ExternalSystem, InboundCursor, InboundMessage, OutboxEvent, TaskReceipt
 from orders import sales as order_services
 from tests.crm_sync.factories import ExternalSystemFactory
 from tests.factories import make_order
@@ -319,3 +320,50 @@ def test_the_cursor_row_stays_locked_until_the_callers_transaction_ends():
     after = in_other_connection(lock_it_now)
 
     assert (inside, after) == ("locked", "free")
+
+
+# --- storing an inbound message -------------------------------------------------------------------------
+def a_system() -> ExternalSystem:
+    system: Any = ExternalSystemFactory()  # the factory's instance is the model's
+    return system
+
+
+def store(system: ExternalSystem, message_id: str):
+    return fast_sql.inbound_message_store(
+        system_id=system.pk,
+        message_id=message_id,
+        content_type="application/json",
+        body='{"type": "order.created"}',
+        kind="order.created",
+        subject="CRM-1",
+        now=timezone.now(),
+    )
+
+
+def test_storing_an_inbound_message_is_one_statement_returning_the_row_as_the_orm_reads_it():
+    system = a_system()
+
+    with CaptureQueriesContext(connection) as queries:
+        message = store(system, "msg-1")
+
+    assert len(queries) == 1
+    assert columns(message) == columns(InboundMessage.objects.get(pk=message.pk))
+    assert (message.state, message.attempts, message.result) == (InboundMessage.State.RECEIVED, 0, {})
+
+
+def test_storing_a_message_id_twice_returns_none_and_keeps_one_row():
+    system = a_system()
+    first = store(system, "msg-1")
+
+    again = store(system, "msg-1")
+
+    assert first is not None
+    assert again is None
+    assert InboundMessage.objects.filter(system=system, message_id="msg-1").count() == 1
+
+
+def test_the_same_message_id_from_another_system_is_another_message():
+    first, second = a_system(), a_system()
+
+    assert store(first, "msg-1") is not None
+    assert store(second, "msg-1") is not None
