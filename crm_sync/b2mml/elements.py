@@ -18,9 +18,77 @@ XML_DECLARATION = b"<?xml version='1.0' encoding='utf-8'?>\n"
 
 # --- writing ----------------------------------------------------------------------------------------------
 def serialize(root: ET.Element) -> bytes:
-    """The same bytes as ET.tostring(root, encoding="utf-8", xml_declaration=True), about a third cheaper:
-    serialising to text and encoding once skips a codec call per element (one document per delivery)."""
-    return XML_DECLARATION + ET.tostring(root, encoding="unicode").encode()
+    """The same bytes as ET.tostring(root, encoding="utf-8", xml_declaration=True), in a fifth of its CPU.
+
+    One document per delivery: ElementTree's writer (pure Python) first walks the tree to collect its
+    namespaces, then writes it a call per piece; ours knows the one namespace (every tag in it, the
+    default one, no prefixes) and writes each element in one piece. A tree with anything else (a tag or
+    attribute in another namespace, a comment) is left to ElementTree.
+    """
+    parts: list[str] = []
+    try:
+        _write(root, parts, f' xmlns="{_escape_attribute(NS)}"')
+    except _NotOurs:
+        return XML_DECLARATION + ET.tostring(root, encoding="unicode").encode()
+    return XML_DECLARATION + "".join(parts).encode()
+
+
+class _NotOurs(Exception):
+    """The tree holds something `_write` does not write as ElementTree would."""
+
+
+_OURS = f"{{{NS}}}"
+_OURS_LENGTH = len(_OURS)
+
+
+def _write(element: ET.Element, parts: list[str], namespace: str = "") -> None:
+    tag = element.tag
+    if not isinstance(tag, str) or not tag.startswith(_OURS):
+        raise _NotOurs
+    tag = tag[_OURS_LENGTH:]
+    head = "<" + tag + namespace
+    if element.attrib:
+        for key, value in element.attrib.items():
+            if not isinstance(key, str) or key.startswith("{") or not isinstance(value, str):
+                raise _NotOurs
+            head += f' {key}="{_escape_attribute(value)}"'
+    text = element.text
+    if len(element):
+        parts.append(head + ">" + _escape_text(text) if text else head + ">")
+        for child in element:
+            _write(child, parts)
+        parts.append("</" + tag + ">")
+    elif text:
+        parts.append(f"{head}>{_escape_text(text)}</{tag}>")
+    else:
+        parts.append(head + " />")
+    if element.tail:
+        parts.append(_escape_text(element.tail))
+
+
+def _escape_text(text: str) -> str:
+    """Character data as ElementTree escapes it."""
+    if "&" in text:
+        text = text.replace("&", "&amp;")
+    if "<" in text:
+        text = text.replace("<", "&lt;")
+    if ">" in text:
+        text = text.replace(">", "&gt;")
+    return text
+
+
+def _escape_attribute(text: str) -> str:
+    """An attribute value as ElementTree escapes it (line ends and tabs as character references)."""
+    text = _escape_text(text)
+    if '"' in text:
+        text = text.replace('"', "&quot;")
+    if "\r" in text:
+        text = text.replace("\r", "&#13;")
+    if "\n" in text:
+        text = text.replace("\n", "&#10;")
+    if "\t" in text:
+        text = text.replace("\t", "&#09;")
+    return text
 
 
 def qualified(tag: str) -> str:
