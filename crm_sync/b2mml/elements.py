@@ -18,56 +18,13 @@ XML_DECLARATION = b"<?xml version='1.0' encoding='utf-8'?>\n"
 
 # --- writing ----------------------------------------------------------------------------------------------
 def serialize(root: ET.Element) -> bytes:
-    """The same bytes as ET.tostring(root, encoding="utf-8", xml_declaration=True), in a fifth of its CPU.
-
-    One document per delivery: ElementTree's writer (pure Python) first walks the tree to collect its
-    namespaces, then writes it a call per piece; ours knows the one namespace (every tag in it, the
-    default one, no prefixes) and writes each element in one piece. A tree with anything else (a tag or
-    attribute in another namespace, a comment) is left to ElementTree.
-    """
-    parts: list[str] = []
-    try:
-        _write(root, parts, f' xmlns="{_escape_attribute(NS)}"')
-    except _NotOurs:
-        return XML_DECLARATION + ET.tostring(root, encoding="unicode").encode()
-    return XML_DECLARATION + "".join(parts).encode()
-
-
-class _NotOurs(Exception):
-    """The tree holds something `_write` does not write as ElementTree would."""
-
-
-_OURS = f"{{{NS}}}"
-_OURS_LENGTH = len(_OURS)
-
-
-def _write(element: ET.Element, parts: list[str], namespace: str = "") -> None:
-    tag = element.tag
-    if not isinstance(tag, str) or not tag.startswith(_OURS):
-        raise _NotOurs
-    tag = tag[_OURS_LENGTH:]
-    head = "<" + tag + namespace
-    if element.attrib:
-        for key, value in element.attrib.items():
-            if not isinstance(key, str) or key.startswith("{") or not isinstance(value, str):
-                raise _NotOurs
-            head += f' {key}="{_escape_attribute(value)}"'
-    text = element.text
-    if len(element):
-        parts.append(head + ">" + _escape_text(text) if text else head + ">")
-        for child in element:
-            _write(child, parts)
-        parts.append("</" + tag + ">")
-    elif text:
-        parts.append(f"{head}>{_escape_text(text)}</{tag}>")
-    else:
-        parts.append(head + " />")
-    if element.tail:
-        parts.append(_escape_text(element.tail))
+    """The same bytes as ET.tostring(root, encoding="utf-8", xml_declaration=True), about a third cheaper:
+    serialising to text and encoding once skips a codec call per element."""
+    return XML_DECLARATION + ET.tostring(root, encoding="unicode").encode()
 
 
 def _escape_text(text: str) -> str:
-    """Character data as ElementTree escapes it."""
+    """Character data as ElementTree escapes it (Writer writes what `serialize` would)."""
     if "&" in text:
         text = text.replace("&", "&amp;")
     if "<" in text:
@@ -119,6 +76,61 @@ def application_area(
     sub(area, "CreationDateTime", created)
     sub(area, "BODID", bod_id)
     return area
+
+
+class Writer:
+    """A B2MML document written as text in document order, for the documents we send on every delivery:
+    the same bytes as building the tree with `sub` and `serialize`, without the tree (a third of the CPU).
+
+    Every element is in the B2MML namespace, the default one. `open` an element that will have children,
+    `close` it after them; `leaf` writes one with text (or an empty one, as ElementTree writes it, when the
+    text is None or empty).
+    """
+
+    def __init__(self, root: str, **attrs: str) -> None:
+        self._parts = [f'<{root} xmlns="{_escape_attribute(NS)}"{_attributes(attrs)}>']
+        self._open = [root]
+
+    def open(self, tag: str, **attrs: str) -> None:
+        self._parts.append(f"<{tag}{_attributes(attrs)}>" if attrs else f"<{tag}>")
+        self._open.append(tag)
+
+    def close(self) -> None:
+        self._parts.append(f"</{self._open.pop()}>")
+
+    def leaf(self, tag: str, text: Any = None, **attrs: str) -> None:
+        head = f"<{tag}{_attributes(attrs)}" if attrs else f"<{tag}"
+        value = "" if text is None else str(text)
+        self._parts.append(f"{head}>{_escape_text(value)}</{tag}>" if value else f"{head} />")
+
+    def document(self) -> bytes:
+        """The document's bytes, with the XML declaration (every element still open is closed)."""
+        while self._open:
+            self.close()
+        return XML_DECLARATION + "".join(self._parts).encode()
+
+
+def write_application_area(
+    out: Writer, *, sender: str, created: str, bod_id: str, confirmation: str = "", receiver: str = ""
+) -> None:
+    """`application_area` for a document being written."""
+    out.open("ApplicationArea")
+    out.open("Sender")
+    out.leaf("LogicalID", sender)
+    if confirmation:
+        out.leaf("ConfirmationCode", confirmation)
+    out.close()
+    if receiver:
+        out.open("Receiver")
+        out.leaf("LogicalID", receiver)
+        out.close()
+    out.leaf("CreationDateTime", created)
+    out.leaf("BODID", bod_id)
+    out.close()
+
+
+def _attributes(attrs: dict[str, str]) -> str:
+    return "".join(f' {key}="{_escape_attribute(value)}"' for key, value in attrs.items())
 
 
 # --- reading: the document's text and tree ----------------------------------------------------------------
