@@ -518,6 +518,9 @@ LOGGING = {
         "django.server": {"level": env_str("ACCESS_LOG_LEVEL", "WARNING")},
         # fpdf2 subsets the travellers' font through fontTools, which logs every table it touches at INFO.
         "fontTools": {"level": "WARNING"},
+        # httpx logs every request it sends at INFO: a line per delivery in the worker, which records each
+        # attempt as a row anyway (the admin's attempt log). Its warnings and errors still show.
+        "httpx": {"level": "WARNING"},
     },
 }
 

@@ -19,8 +19,33 @@ XML_DECLARATION = b"<?xml version='1.0' encoding='utf-8'?>\n"
 # --- writing ----------------------------------------------------------------------------------------------
 def serialize(root: ET.Element) -> bytes:
     """The same bytes as ET.tostring(root, encoding="utf-8", xml_declaration=True), about a third cheaper:
-    serialising to text and encoding once skips a codec call per element (one document per delivery)."""
+    serialising to text and encoding once skips a codec call per element."""
     return XML_DECLARATION + ET.tostring(root, encoding="unicode").encode()
+
+
+def _escape_text(text: str) -> str:
+    """Character data as ElementTree escapes it (Writer writes what `serialize` would)."""
+    if "&" in text:
+        text = text.replace("&", "&amp;")
+    if "<" in text:
+        text = text.replace("<", "&lt;")
+    if ">" in text:
+        text = text.replace(">", "&gt;")
+    return text
+
+
+def _escape_attribute(text: str) -> str:
+    """An attribute value as ElementTree escapes it (line ends and tabs as character references)."""
+    text = _escape_text(text)
+    if '"' in text:
+        text = text.replace('"', "&quot;")
+    if "\r" in text:
+        text = text.replace("\r", "&#13;")
+    if "\n" in text:
+        text = text.replace("\n", "&#10;")
+    if "\t" in text:
+        text = text.replace("\t", "&#09;")
+    return text
 
 
 def qualified(tag: str) -> str:
@@ -51,6 +76,61 @@ def application_area(
     sub(area, "CreationDateTime", created)
     sub(area, "BODID", bod_id)
     return area
+
+
+class Writer:
+    """A B2MML document written as text in document order, for the documents we send on every delivery:
+    the same bytes as building the tree with `sub` and `serialize`, without the tree (a third of the CPU).
+
+    Every element is in the B2MML namespace, the default one. `open` an element that will have children,
+    `close` it after them; `leaf` writes one with text (or an empty one, as ElementTree writes it, when the
+    text is None or empty).
+    """
+
+    def __init__(self, root: str, **attrs: str) -> None:
+        self._parts = [f'<{root} xmlns="{_escape_attribute(NS)}"{_attributes(attrs)}>']
+        self._open = [root]
+
+    def open(self, tag: str, **attrs: str) -> None:
+        self._parts.append(f"<{tag}{_attributes(attrs)}>" if attrs else f"<{tag}>")
+        self._open.append(tag)
+
+    def close(self) -> None:
+        self._parts.append(f"</{self._open.pop()}>")
+
+    def leaf(self, tag: str, text: Any = None, **attrs: str) -> None:
+        head = f"<{tag}{_attributes(attrs)}" if attrs else f"<{tag}"
+        value = "" if text is None else str(text)
+        self._parts.append(f"{head}>{_escape_text(value)}</{tag}>" if value else f"{head} />")
+
+    def document(self) -> bytes:
+        """The document's bytes, with the XML declaration (every element still open is closed)."""
+        while self._open:
+            self.close()
+        return XML_DECLARATION + "".join(self._parts).encode()
+
+
+def write_application_area(
+    out: Writer, *, sender: str, created: str, bod_id: str, confirmation: str = "", receiver: str = ""
+) -> None:
+    """`application_area` for a document being written."""
+    out.open("ApplicationArea")
+    out.open("Sender")
+    out.leaf("LogicalID", sender)
+    if confirmation:
+        out.leaf("ConfirmationCode", confirmation)
+    out.close()
+    if receiver:
+        out.open("Receiver")
+        out.leaf("LogicalID", receiver)
+        out.close()
+    out.leaf("CreationDateTime", created)
+    out.leaf("BODID", bod_id)
+    out.close()
+
+
+def _attributes(attrs: dict[str, str]) -> str:
+    return "".join(f' {key}="{_escape_attribute(value)}"' for key, value in attrs.items())
 
 
 # --- reading: the document's text and tree ----------------------------------------------------------------

@@ -17,13 +17,11 @@ from xml.etree import ElementTree as ET
 
 from crm_sync.b2mml.elements import (
     RELEASE_ID,
-    application_area,
+    Writer,
     children,
     local_name,
-    qualified,
-    serialize,
-    sub,
     text_of,
+    write_application_area,
 )
 
 SENDER = "OrderBridge"
@@ -96,30 +94,33 @@ def _untyped(text: str, data_type: str, other: str | None) -> Any:
     return text
 
 
-def _parameter(parent: ET.Element, name: str, value: Any, *, unit: str | None = None) -> None:
+def _parameter(out: Writer, name: str, value: Any, *, unit: str | None = None) -> None:
     text, data_type, attrs = _typed(value)
-    parameter = sub(parent, "SegmentParameter")
-    sub(parameter, "ID", name)
-    holder = sub(parameter, "Value")
-    sub(holder, "ValueString", text)
-    sub(holder, "DataType", data_type, **attrs)
+    out.open("SegmentParameter")
+    out.leaf("ID", name)
+    out.open("Value")
+    out.leaf("ValueString", text)
+    out.leaf("DataType", data_type, **attrs)
     if unit:
-        sub(holder, "UnitOfMeasure", unit)
+        out.leaf("UnitOfMeasure", unit)
+    out.close()
+    out.close()
 
 
 # --- writing ----------------------------------------------------------------------------------------------
 def schedule_for_event(event: dict, *, receiver: str = "") -> bytes:
     """Build the B2MML document for one CloudEvent (as from OutboxEvent.as_cloudevent()).
 
-    The event id is the BODID, so the MES can deduplicate on it exactly as on the webhook-id.
+    The event id is the BODID, so the MES can deduplicate on it exactly as on the webhook-id. Written as
+    text in document order (elements.Writer): one document per delivery.
     """
     data = event["data"]
     event_type = event["type"].removeprefix("com.orderbridge.")
     verb = VERBS.get(event_type, "Change")
     state = REQUEST_STATES.get(data.get("status", ""), "Other")
-    root = ET.Element(qualified(f"{verb}OperationsSchedule"), {"releaseID": RELEASE_ID})
-    application_area(
-        root,
+    out = Writer(f"{verb}OperationsSchedule", releaseID=RELEASE_ID)
+    write_application_area(
+        out,
         sender=SENDER,
         confirmation="Always",
         receiver=receiver,
@@ -127,54 +128,52 @@ def schedule_for_event(event: dict, *, receiver: str = "") -> bytes:
         bod_id=event["id"],
     )
 
-    data_area = sub(root, "DataArea")
-    verb_element = sub(data_area, verb)
+    out.open("DataArea")
     if verb == "Process":
-        verb_element.set("acknowledgeCode", "Always")
+        out.leaf(verb, acknowledgeCode="Always")
     elif verb == "Change":
-        verb_element.set("responseCode", "Always")
+        out.leaf(verb, responseCode="Always")
+    else:
+        out.leaf(verb)
 
-    schedule = sub(data_area, "OperationsSchedule")
-    sub(schedule, "ID", data["number"])
-    sub(schedule, "Description", f"{event_type} {data.get('customer', {}).get('code', '')}".strip())
-    sub(schedule, "Version", data.get("revision", 1))
-    sub(schedule, "PublishedDate", event["time"])
+    out.open("OperationsSchedule")
+    out.leaf("ID", data["number"])
+    out.leaf("Description", f"{event_type} {data.get('customer', {}).get('code', '')}".strip())
+    out.leaf("Version", data.get("revision", 1))
+    out.leaf("PublishedDate", event["time"])
     if data.get("promised_date"):
-        sub(schedule, "EndTime", _date_time(data["promised_date"], end_of_day=True))
-    sub(schedule, "OperationsType", "Production")
-    sub(schedule, "ScheduleState", state)
+        out.leaf("EndTime", _date_time(data["promised_date"], end_of_day=True))
+    out.leaf("OperationsType", "Production")
+    out.leaf("ScheduleState", state)
 
     work_orders = data.get("work_orders")
     if work_orders:
         lines = {line["line_no"]: line for line in data.get("lines", [])}
         for work_order in work_orders:
             line = lines.get(work_order.get("line_no")) or {}
-            _work_order_request(schedule, event, data, state, work_order, line)
+            _work_order_request(out, event, data, state, work_order, line)
     else:
         for line in data.get("lines", []):
-            _line_request(schedule, event, data, state, line)
+            _line_request(out, event, data, state, line)
 
-    return serialize(root)
+    return out.document()
 
 
-def _request(
-    schedule: ET.Element, *, request_id: str, sku: str, data: dict, due: str | None, state: str
-) -> ET.Element:
-    """An OperationsRequest's own elements (its segments follow)."""
-    request = sub(schedule, "OperationsRequest")
-    sub(request, "ID", request_id)
-    sub(request, "Description", sku)
-    sub(request, "Version", data.get("revision", 1))
+def _request(out: Writer, *, request_id: str, sku: str, data: dict, due: str | None, state: str) -> None:
+    """Open an OperationsRequest and write its own elements (its segments follow; the caller closes it)."""
+    out.open("OperationsRequest")
+    out.leaf("ID", request_id)
+    out.leaf("Description", sku)
+    out.leaf("Version", data.get("revision", 1))
     if due:
-        sub(request, "EndTime", _date_time(due, end_of_day=True))
-    sub(request, "OperationsType", "Production")
-    sub(request, "Priority", data.get("priority", 2))
-    sub(request, "RequestState", state)
-    return request
+        out.leaf("EndTime", _date_time(due, end_of_day=True))
+    out.leaf("OperationsType", "Production")
+    out.leaf("Priority", data.get("priority", 2))
+    out.leaf("RequestState", state)
 
 
 def _segment(
-    request: ET.Element,
+    out: Writer,
     *,
     segment_id: str,
     due: str | None,
@@ -183,68 +182,70 @@ def _segment(
     sku: str,
     operations_segment: str,
     state: str,
-) -> ET.Element:
-    """A SegmentRequirement's own elements (its parameters and material follow)."""
-    segment = sub(request, "SegmentRequirement")
-    sub(segment, "ID", segment_id)
+) -> None:
+    """Open a SegmentRequirement and write its own elements (its parameters and material follow; the caller
+    closes it)."""
+    out.open("SegmentRequirement")
+    out.leaf("ID", segment_id)
     if due:
-        sub(segment, "LatestEndTime", _date_time(due, end_of_day=True))
-    sub(segment, "ProcessSegmentID", process_segment)
+        out.leaf("LatestEndTime", _date_time(due, end_of_day=True))
+    out.leaf("ProcessSegmentID", process_segment)
     if planned_minutes:
-        sub(segment, "Duration", f"PT{int(planned_minutes)}M")
-    sub(segment, "OperationsDefinitionID", sku)
-    sub(segment, "OperationsSegmentID", operations_segment)
-    sub(segment, "SegmentState", state)
-    return segment
+        out.leaf("Duration", f"PT{int(planned_minutes)}M")
+    out.leaf("OperationsDefinitionID", sku)
+    out.leaf("OperationsSegmentID", operations_segment)
+    out.leaf("SegmentState", state)
 
 
-def _order_parameters(segment: ET.Element, event: dict, data: dict, line: dict) -> None:
+def _order_parameters(out: Writer, event: dict, data: dict, line: dict) -> None:
     """What every segment carries of its order and line: numbers, dates, priority, customer, spec."""
-    _parameter(segment, "order_number", data["number"])
-    _parameter(segment, "sequence", event.get("sequence", 0))
-    _parameter(segment, "revision", data.get("revision", 1))
+    _parameter(out, "order_number", data["number"])
+    _parameter(out, "sequence", event.get("sequence", 0))
+    _parameter(out, "revision", data.get("revision", 1))
     if line.get("line_no") is not None:
-        _parameter(segment, "line_no", line["line_no"])
-    _parameter(segment, "priority", data.get("priority", 2))
+        _parameter(out, "line_no", line["line_no"])
+    _parameter(out, "priority", data.get("priority", 2))
     for name in ("customer_po", "requested_date", "promised_date"):
         if data.get(name):
-            _parameter(segment, name, data[name])
+            _parameter(out, name, data[name])
     if line.get("due_date"):
-        _parameter(segment, "due_date", line["due_date"])
+        _parameter(out, "due_date", line["due_date"])
     customer = data.get("customer") or {}
     if customer.get("code"):
-        _parameter(segment, "customer", customer["code"])
+        _parameter(out, "customer", customer["code"])
     if customer.get("tier"):
-        _parameter(segment, "customer_tier", customer["tier"])
+        _parameter(out, "customer_tier", customer["tier"])
     for key, value in sorted((line.get("spec") or {}).items()):
-        _parameter(segment, f"spec.{key}", value)
+        _parameter(out, f"spec.{key}", value)
 
 
-def _produced_material(segment: ET.Element, *, material_id: str, sku: str, quantity: str, unit: str) -> None:
+def _produced_material(out: Writer, *, material_id: str, sku: str, quantity: str, unit: str) -> None:
     """The MaterialRequirement for what the request produces."""
-    _material(segment, material_id=material_id, sku=sku, use="Produced", quantity=quantity, unit=unit)
+    _material(out, material_id=material_id, sku=sku, use="Produced", quantity=quantity, unit=unit)
 
 
-def _material(segment: ET.Element, *, material_id: str, sku: str, use: str, quantity: str, unit: str) -> None:
+def _material(out: Writer, *, material_id: str, sku: str, use: str, quantity: str, unit: str) -> None:
     """A MaterialRequirement: what the segment produces, or a component it consumes (from the BOM)."""
-    material = sub(segment, "MaterialRequirement")
-    sub(material, "ID", material_id)
-    sub(material, "MaterialDefinitionID", sku)
-    sub(material, "MaterialUse", use)
-    holder = sub(material, "Quantity")
-    sub(holder, "QuantityString", quantity)
-    sub(holder, "DataType", "decimal")
+    out.open("MaterialRequirement")
+    out.leaf("ID", material_id)
+    out.leaf("MaterialDefinitionID", sku)
+    out.leaf("MaterialUse", use)
+    out.open("Quantity")
+    out.leaf("QuantityString", quantity)
+    out.leaf("DataType", "decimal")
     if unit:
-        sub(holder, "UnitOfMeasure", unit)
+        out.leaf("UnitOfMeasure", unit)
+    out.close()
+    out.close()
 
 
-def _line_request(schedule: ET.Element, event: dict, data: dict, state: str, line: dict) -> None:
+def _line_request(out: Writer, event: dict, data: dict, state: str, line: dict) -> None:
     """One OperationsRequest for an order line (events without work orders), with a single segment."""
     request_id = f"{data['number']}-{line['line_no']}"
     due = line.get("due_date") or data.get("promised_date")
-    request = _request(schedule, request_id=request_id, sku=line["sku"], data=data, due=due, state=state)
-    segment = _segment(
-        request,
+    _request(out, request_id=request_id, sku=line["sku"], data=data, due=due, state=state)
+    _segment(
+        out,
         segment_id=f"{request_id}-10",
         due=due,
         process_segment=PRODUCE,
@@ -253,34 +254,34 @@ def _line_request(schedule: ET.Element, event: dict, data: dict, state: str, lin
         operations_segment=PRODUCE,
         state=state,
     )
-    _order_parameters(segment, event, data, line)
-    _parameter(segment, "sku", line["sku"])
-    _parameter(segment, "quantity", line["quantity"], unit=line.get("unit") or None)
+    _order_parameters(out, event, data, line)
+    _parameter(out, "sku", line["sku"])
+    _parameter(out, "quantity", line["quantity"], unit=line.get("unit") or None)
     _produced_material(
-        segment,
+        out,
         material_id=f"{request_id}-OUT",
         sku=line["sku"],
         quantity=line["quantity"],
         unit=line.get("unit") or "",
     )
+    out.close()  # SegmentRequirement
+    out.close()  # OperationsRequest
 
 
 def _work_order_request(
-    schedule: ET.Element, event: dict, data: dict, state: str, work_order: dict, line: dict
+    out: Writer, event: dict, data: dict, state: str, work_order: dict, line: dict
 ) -> None:
     """One OperationsRequest per work order, one SegmentRequirement per routing operation."""
     state = WORK_ORDER_OWN_STATES.get(work_order.get("status", ""), state)
     change = work_order.get("change") or {}
     due = line.get("due_date") or data.get("promised_date")
-    request = _request(
-        schedule, request_id=work_order["number"], sku=work_order["sku"], data=data, due=due, state=state
-    )
+    _request(out, request_id=work_order["number"], sku=work_order["sku"], data=data, due=due, state=state)
     operations = work_order.get("operations") or [
         {"sequence": 10, "name": PRODUCE, "work_center": "", "planned_minutes": 0}
     ]
     for operation in operations:
-        segment = _segment(
-            request,
+        _segment(
+            out,
             segment_id=f"{work_order['number']}/{operation['sequence']}",
             due=due,
             process_segment=str(operation["sequence"]),
@@ -289,25 +290,25 @@ def _work_order_request(
             operations_segment=operation["name"][:100] or str(operation["sequence"]),
             state=state,
         )
-        _order_parameters(segment, event, data, line)
-        _parameter(segment, "work_order", work_order["number"])
-        _parameter(segment, "operation", operation["sequence"])
-        _parameter(segment, "operation_name", operation["name"])
+        _order_parameters(out, event, data, line)
+        _parameter(out, "work_order", work_order["number"])
+        _parameter(out, "operation", operation["sequence"])
+        _parameter(out, "operation_name", operation["name"])
         if work_order.get("mes_id"):
-            _parameter(segment, "mes_work_order_id", work_order["mes_id"])
+            _parameter(out, "mes_work_order_id", work_order["mes_id"])
         if operation.get("mes_id"):
-            _parameter(segment, "mes_operation_id", operation["mes_id"])
+            _parameter(out, "mes_operation_id", operation["mes_id"])
         if operation.get("work_center"):
-            _parameter(segment, "work_center", operation["work_center"])
-        _parameter(segment, "sku", work_order["sku"])
-        _parameter(segment, "quantity", work_order["quantity"], unit=line.get("unit") or None)
+            _parameter(out, "work_center", operation["work_center"])
+        _parameter(out, "sku", work_order["sku"])
+        _parameter(out, "quantity", work_order["quantity"], unit=line.get("unit") or None)
         # What this message changes about the work order (work_order.* events, a decided disposition).
         for key, value in sorted(change.items()):
             if value is not None:
-                _parameter(segment, f"change.{key}", value)
+                _parameter(out, f"change.{key}", value)
         for number, material in enumerate(operation.get("materials") or (), start=1):
             _material(
-                segment,
+                out,
                 material_id=f"{work_order['number']}/{operation['sequence']}-IN{number}",
                 sku=material["sku"],
                 use="Consumed",
@@ -316,12 +317,14 @@ def _work_order_request(
             )
         if operation is operations[-1]:
             _produced_material(
-                segment,
+                out,
                 material_id=f"{work_order['number']}-OUT",
                 sku=work_order["sku"],
                 quantity=work_order["quantity"],
                 unit=line.get("unit") or "",
             )
+        out.close()  # SegmentRequirement
+    out.close()  # OperationsRequest
 
 
 # --- reading ----------------------------------------------------------------------------------------------

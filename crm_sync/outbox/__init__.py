@@ -1,6 +1,7 @@
 """The outbox: order events recorded as rows, delivered to each external system in sequence.
 
-Modules: recording (event → outbox rows), delivery (claim, send, record the outcome), relay (the
+Modules: recording (event → outbox rows), delivery (claim, send, record the outcome), http_post (the
+deliveries' POST: a kept-alive connection per receiver), relay (the
 sweep's wake-ups, probes of failing systems), wake_ups (a task per
 queue after commit, or per system and few orders for a batch), systems (which systems take events; pause,
 resume, replay), selectors (reads), acks (changes the MES has not acknowledged in time), tasks

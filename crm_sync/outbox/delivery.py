@@ -13,13 +13,11 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-import os
 import random
-import threading
 import time
 from dataclasses import dataclass
+from typing import Any
 
-import httpx
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F
@@ -28,7 +26,7 @@ from django.utils import timezone
 from crm_sync import b2mml, fast_sql, webhooks
 from crm_sync.mapping import apply_mapping
 from crm_sync.models import Delivery, DeliveryAttempt, ExternalSystem, OutboxEvent
-from crm_sync.outbox import selectors
+from crm_sync.outbox import http_post, selectors
 
 logger = logging.getLogger("orderbridge.crm_sync")
 
@@ -92,20 +90,6 @@ class SendResult:
         return self.status_code is not None and 200 <= self.status_code < 300
 
 
-_client_lock = threading.Lock()
-_clients: dict[int, httpx.Client] = {}
-
-
-def _http_client() -> httpx.Client:
-    """One pooled client per process (connections are reused; a forked worker gets its own)."""
-    pid = os.getpid()
-    with _client_lock:
-        if pid not in _clients:
-            _clients.clear()
-            _clients[pid] = httpx.Client(follow_redirects=False)
-        return _clients[pid]
-
-
 def render_payload(*, system: ExternalSystem, event: OutboxEvent) -> tuple[bytes, str]:
     """The body and content type this system takes for this event."""
     cloudevent = event.as_cloudevent()
@@ -129,18 +113,21 @@ def delivery_send(*, delivery: Delivery) -> SendResult:
         headers["webhook-id"] = msg_id
     if system.bearer_token:
         headers["authorization"] = f"Bearer {system.bearer_token}"
-    timeout = httpx.Timeout(
-        connect=system.connect_timeout, read=system.read_timeout, write=system.read_timeout, pool=5.0
-    )
     started = time.monotonic()
     try:
-        response = _http_client().post(system.events_url, content=body, headers=headers, timeout=timeout)
-    except httpx.HTTPError as exc:
+        answer = http_post.post(
+            system.events_url,
+            body=body,
+            headers=headers,
+            connect_timeout=system.connect_timeout,
+            read_timeout=system.read_timeout,
+        )
+    except http_post.PostError as exc:
         latency = int((time.monotonic() - started) * 1000)
-        return SendResult(None, latency, f"{type(exc).__name__}: {exc}"[:1000], "")
+        return SendResult(None, latency, str(exc)[:1000], "")
     latency = int((time.monotonic() - started) * 1000)
-    error = "" if response.is_success else f"HTTP {response.status_code}"
-    return SendResult(response.status_code, latency, error, response.text[:RESPONSE_EXCERPT_CHARS])
+    error = "" if 200 <= answer.status_code < 300 else f"HTTP {answer.status_code}"
+    return SendResult(answer.status_code, latency, error, answer.text[:RESPONSE_EXCERPT_CHARS])
 
 
 # --- recording the outcome ------------------------------------------------------------------------------
@@ -161,40 +148,48 @@ def _gives_up(delivery: Delivery, now: dt.datetime) -> bool:
     )
 
 
-@transaction.atomic
 def delivery_record_result(*, delivery: Delivery, result: SendResult, started_at: dt.datetime) -> Delivery:
     """Log the attempt and move the delivery on: delivered, failed (retry later) or dead (alert).
 
     Compare-and-set on (state, attempts): a worker whose lease ran out and was overtaken logs its
     attempt but does not overwrite the newer claim's outcome.
     """
+    return _record_result(delivery=delivery, result=result, started_at=started_at)[0]
+
+
+def _record_result(
+    *, delivery: Delivery, result: SendResult, started_at: dt.datetime
+) -> tuple[Delivery, bool]:
+    """delivery_record_result, and whether the order has more to send to the system (for the drain)."""
     now = timezone.now()
-    DeliveryAttempt.objects.create(
-        delivery=delivery,
-        number=delivery.attempts,
-        started_at=started_at,
-        status_code=result.status_code,
-        latency_ms=result.latency_ms,
-        error=result.error,
-        response_excerpt=result.response_excerpt,
-    )
-    current = Delivery.objects.filter(
-        pk=delivery.pk, state=Delivery.State.IN_FLIGHT, attempts=delivery.attempts
-    )
+    changes: dict[str, Any]
     if result.ok:
-        changes = {"state": Delivery.State.DELIVERED, "delivered_at": now, "last_error": ""}
+        changes = {"state": Delivery.State.DELIVERED.value, "delivered_at": now, "last_error": ""}
     elif _gives_up(delivery, now):
-        changes = {"state": Delivery.State.DEAD, "last_error": result.error}
+        changes = {"state": Delivery.State.DEAD.value, "last_error": result.error}
     else:
         changes = {
-            "state": Delivery.State.FAILED,
+            "state": Delivery.State.FAILED.value,
             "last_error": result.error,
             "next_attempt_at": now
             + retry_delay(attempts=delivery.attempts - delivery.attempts_before_replay),
         }
-    if not current.update(claimed_until=None, queued_until=None, updated_at=now, **changes):
+    changes.update(claimed_until=None, queued_until=None, updated_at=now)
+    attempt = {
+        "number": delivery.attempts,
+        "started_at": started_at,
+        "status_code": result.status_code,
+        "latency_ms": result.latency_ms,
+        "error": result.error,
+        "response_excerpt": result.response_excerpt,
+    }
+    if fast_sql.outcomes_in_one_statement():
+        applied, more = fast_sql.delivery_record_outcome(delivery=delivery, changes=changes, attempt=attempt)
+    else:
+        applied, more = _record_with_orm(delivery=delivery, changes=changes, attempt=attempt)
+    if not applied:
         logger.warning("delivery %s was claimed again while in flight; outcome not applied", delivery.pk)
-        return delivery
+        return delivery, False
     if changes["state"] == Delivery.State.DEAD:
         # The alert: an ERROR log line for the operators' log monitoring, and the admin's dead letters.
         logger.error(
@@ -207,13 +202,27 @@ def delivery_record_result(*, delivery: Delivery, result: SendResult, started_at
             delivery.attempts,
             result.error,
         )
-    fast_sql.outbox_event_settle(delivery.event_id)
     if result.ok and delivery.attempts > 1:
         # A retry (or a probe) went through: the system is back, so what waits behind it is due now.
         deliveries_wake_waiting(system_id=delivery.system_id, now=now)
     for key, value in changes.items():
         setattr(delivery, key, value)
-    return delivery
+    return delivery, more
+
+
+@transaction.atomic
+def _record_with_orm(
+    *, delivery: Delivery, changes: dict[str, Any], attempt: dict[str, Any]
+) -> tuple[bool, bool]:
+    """The ORM's way of fast_sql.delivery_record_outcome (SQLite): the same effects, in one transaction."""
+    DeliveryAttempt.objects.create(delivery=delivery, **attempt)
+    current = Delivery.objects.filter(
+        pk=delivery.pk, state=Delivery.State.IN_FLIGHT, attempts=delivery.attempts
+    )
+    if not current.update(**changes):
+        return False, False
+    fast_sql.outbox_event_settle(delivery.event_id)
+    return True, _queue_open(system_id=delivery.system_id, order_id=delivery.order_id)
 
 
 def deliveries_wake_waiting(*, system_id: int, now: dt.datetime) -> int:
@@ -240,19 +249,20 @@ def deliveries_drain(*, system_id: int, order_id: int, limit: int = 100) -> int:
             break
         started_at = timezone.now()
         result = delivery_send(delivery=delivery)
-        delivery = delivery_record_result(delivery=delivery, result=result, started_at=started_at)
+        delivery, more = _record_result(delivery=delivery, result=result, started_at=started_at)
         if delivery.state != Delivery.State.DELIVERED:
             break
         delivered += 1
-        # Usually the queue is now empty: one plain read says so for less than a claim costs. It runs after
-        # the result committed, so an event written since then has its own wake-up task, which can claim it.
-        if not _queue_open(system_id=system_id, order_id=order_id):
+        # Usually the queue is now empty: recording the outcome says so, for less than a claim costs. An
+        # event written after that statement's snapshot has its own wake-up task, which can claim it.
+        if not more:
             break
     return delivered
 
 
 def _queue_open(*, system_id: int, order_id: int) -> bool:
-    """Whether the order has any delivery to this system still to send (due or not)."""
+    """Whether the order has any delivery to this system still to send (due or not): called just after the
+    outcome of a delivered one was stored, so that one is not counted."""
     return (
         Delivery.objects.filter(system_id=system_id, order_id=order_id)
         .exclude(state__in=[Delivery.State.DELIVERED, Delivery.State.DEAD])

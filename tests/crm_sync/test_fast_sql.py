@@ -209,6 +209,101 @@ def test_settling_changes_only_its_own_event():
     assert OutboxEvent.objects.get(pk=other.pk).state == OutboxEvent.State.PENDING
 
 
+# --- recording a delivery's outcome --------------------------------------------------------------------
+def record(delivery: Delivery, *, state: str, now: dt.datetime | None = None, status_code: int | None = 200):
+    now = now or timezone.now()
+    return fast_sql.delivery_record_outcome(
+        delivery=delivery,
+        changes={
+            "state": state,
+            "last_error": "",
+            "claimed_until": None,
+            "queued_until": None,
+            "updated_at": now,
+        },
+        attempt={
+            "number": delivery.attempts,
+            "started_at": now,
+            "status_code": status_code,
+            "latency_ms": 12,
+            "error": "",
+            "response_excerpt": "ok",
+        },
+    )
+
+
+def test_recording_an_outcome_logs_the_attempt_moves_the_delivery_and_settles_its_event_in_one_statement():
+    system = ExternalSystemFactory()
+    delivery = claim(system, make_order())
+    now = timezone.now()
+
+    with CaptureQueriesContext(connection) as queries:
+        applied, more = record(delivery, state=Delivery.State.DELIVERED, now=now)
+
+    assert len(queries) == 1
+    assert (applied, more) == (True, False)
+    stored = Delivery.objects.get(pk=delivery.pk)
+    assert (stored.state, stored.claimed_until, stored.updated_at) == (Delivery.State.DELIVERED, None, now)
+    [attempt] = stored.attempt_log.all()
+    assert (attempt.number, attempt.status_code, attempt.latency_ms, attempt.response_excerpt) == (
+        1,
+        200,
+        12,
+        "ok",
+    )
+    assert OutboxEvent.objects.get(pk=delivery.event_id).state == OutboxEvent.State.DELIVERED
+
+
+def test_an_outcome_of_an_overtaken_claim_logs_its_attempt_but_changes_nothing_else():
+    system = ExternalSystemFactory()
+    delivery = claim(system, make_order())
+    Delivery.objects.filter(pk=delivery.pk).update(attempts=2)  # its lease ran out; another worker claimed it
+
+    applied, _more = record(delivery, state=Delivery.State.DELIVERED)
+
+    assert applied is False
+    stored = Delivery.objects.get(pk=delivery.pk)
+    assert (stored.state, stored.attempts) == (Delivery.State.IN_FLIGHT, 2)
+    assert stored.attempt_log.count() == 1
+    assert OutboxEvent.objects.get(pk=delivery.event_id).state == OutboxEvent.State.PENDING
+
+
+def test_an_outcome_says_whether_the_order_has_more_to_send_to_that_system(sales):
+    system = ExternalSystemFactory()
+    order = make_order(owner=sales)
+    order_services.order_confirm(actor=sales, order=order)  # a second event waits behind the first
+
+    first = claim(system, order)
+    assert record(first, state=Delivery.State.DELIVERED) == (True, True)
+    second = claim(system, order)
+    assert record(second, state=Delivery.State.DELIVERED) == (True, False)
+
+
+@pytest.mark.parametrize(
+    ("new_state", "other_state", "settled"),
+    [
+        (Delivery.State.DELIVERED, Delivery.State.DELIVERED, OutboxEvent.State.DELIVERED),
+        (Delivery.State.DELIVERED, Delivery.State.PENDING, OutboxEvent.State.PENDING),
+        (Delivery.State.DELIVERED, Delivery.State.DEAD, OutboxEvent.State.DEAD),
+        (Delivery.State.FAILED, Delivery.State.DELIVERED, OutboxEvent.State.PENDING),
+        (Delivery.State.DEAD, Delivery.State.DELIVERED, OutboxEvent.State.DEAD),
+    ],
+)
+def test_an_outcome_settles_the_event_as_settling_after_it_would(new_state, other_state, settled):
+    first, second = ExternalSystemFactory(), ExternalSystemFactory()
+    order = make_order()
+    Delivery.objects.filter(system=second, order=order).update(state=other_state)
+    delivery = claim(first, order)
+
+    record(delivery, state=new_state)
+
+    event = OutboxEvent.objects.get(pk=delivery.event_id)
+    assert event.state == settled
+    fast_sql.outbox_event_settle(event.pk)
+    event.refresh_from_db()
+    assert event.state == settled
+
+
 # --- task receipts --------------------------------------------------------------------------------------
 def test_counting_a_new_task_message_stores_one_running_receipt_in_one_statement():
     now = timezone.now()

@@ -112,3 +112,26 @@ def test_a_document_is_written_byte_for_byte_as_elementtree_writes_it_with_its_d
     ET.SubElement(root, f"{{{b2mml.NS}}}Description").text = "Kunde Müller & Söhne <Ø 2 mm>"
 
     assert b2mml.serialize(root) == ET.tostring(root, encoding="utf-8", xml_declaration=True)
+
+
+def test_a_document_written_in_order_is_byte_for_byte_the_tree_elementtree_would_write():
+    from xml.etree import ElementTree as ET
+
+    from crm_sync.b2mml.elements import Writer, sub
+
+    root = ET.Element(f"{{{b2mml.NS}}}ChangeOperationsSchedule", {"releaseID": b2mml.RELEASE_ID})
+    out = Writer("ChangeOperationsSchedule", releaseID=b2mml.RELEASE_ID)
+    area = sub(root, "DataArea")
+    out.open("DataArea")
+    sub(area, "Change", responseCode='Al"ways\n\t&<>\r')
+    out.leaf("Change", responseCode='Al"ways\n\t&<>\r')
+    schedule = sub(area, "OperationsSchedule")
+    out.open("OperationsSchedule")
+    texts = (("ID", "SO-1 > SO-0 & Müller <Ø>"), ("Version", 3), ("Description", ""), ("Empty", None))
+    for tag, text in texts:
+        sub(schedule, tag, text)
+        out.leaf(tag, text)
+    sub(schedule, "DataType", "Other", OtherValue="json")
+    out.leaf("DataType", "Other", OtherValue="json")
+
+    assert out.document() == b2mml.serialize(root)
