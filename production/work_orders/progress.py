@@ -8,7 +8,7 @@ permissions like anyone's.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -47,7 +47,7 @@ if TYPE_CHECKING:
     from django.contrib.auth.models import User
 
 
-def _percent(work_order: WorkOrder, operations: list[WorkOrderOperation]) -> Decimal:
+def _percent(work_order: WorkOrder, operations: Sequence[WorkOrderOperation]) -> Decimal:
     """Operations weigh by their planned minutes; an operation counts its good quantity, 100% once done."""
     total = sum(op.planned_minutes for op in operations)
     if not total:
