@@ -339,6 +339,10 @@ class ProgressReported(OrderEvent):
     progress_report_id: int | None = None
     good_quantity: Decimal | None = None
     scrap_quantity: Decimal | None = None
+    # Where it was reported, so that a subscriber with nothing to do there reads nothing to find out (None:
+    # not told, the subscriber reads it).
+    work_order_id: int | None = None
+    operation_is_first: bool | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -1,10 +1,11 @@
 """What an operator's phone does on the floor: start, pause, report good / scrap / rework, raise an exception
 with a photo, record a lot and its inspection — through the same production services as the MES's messages
-(production.work_orders: progress_report_create, exception_raise, lot_create, inspection_record), so the
+(production.work_orders: progress_report_record, exception_raise, lot_create, inspection_record), so the
 same validation, history, events to the CRM, reschedule and KPIs follow.
 
-Idempotent by the phone's own id (`client_id`): the operation's row lock serialises reports on it, so a
-repeat (the offline queue resending) finds the first one's FloorReport and gets its answer back.
+Idempotent by the phone's own id (`client_id`): a repeat (the offline queue resending) finds the first
+one's FloorReport and gets its answer back; a copy that races the first waits on the first's unique ids
+and then gets its answer too. Reports take one lock, the work order's, last and only until they commit.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from django.conf import settings
 from django.contrib.auth.hashers import check_password, make_password
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
+from django.db.models import Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -36,8 +38,8 @@ from production.work_orders import (
     exception_raise,
     inspection_record,
     lot_create,
-    order_follow_work,
-    progress_report_create,
+    order_follow_work_of,
+    progress_report_record,
 )
 
 if TYPE_CHECKING:
@@ -136,25 +138,21 @@ def floor_report_submit(*, actor: User, data: FloorInput) -> tuple[dict[str, Any
 @transaction.atomic
 def _submit(*, actor: User, data: FloorInput) -> tuple[dict[str, Any], bool]:
     require(actor, "production.use_floor", action="floor_report", target=str(data.operation_id))
-    # The operation's lock first (progress_report_create takes it the same way): reports on one operation
-    # run one at a time, so a resent report sees the first one's row.
-    op = (
-        WorkOrderOperation.objects.select_for_update(no_key=True)
-        .select_related("work_center")
-        .filter(pk=data.operation_id)
-        .first()
-    )
+    # A resend of a report already saved: its answer, with no lock taken. A copy racing the first (both in
+    # flight) meets it at the unique ids (the progress report's message id, the FloorReport's client id):
+    # it waits there for the first to commit, then fails whole, and floor_report_submit answers with the
+    # first.
+    first = FloorReport.objects.filter(client_id=data.client_id).values_list("answer", flat=True).first()
+    if first is not None:
+        return first, False
+    # No lock: the services that change the work take the work order's lock themselves, last.
+    operations = _operations_of(data.operation_id)
+    op = next((o for o in operations if o.pk == data.operation_id), None)
     if op is None:
         raise ValidationFailed(
             _("No operation has this number."), fields={"operation": [_("No operation has this number.")]}
         )
-    first = FloorReport.objects.filter(client_id=data.client_id).first()
-    if first is not None:
-        return first.answer, False
-    work_order = (
-        WorkOrder.objects.select_for_update(no_key=True).select_related("order").get(pk=op.work_order_id)
-    )
-    operations = list(WorkOrderOperation.objects.filter(work_order=work_order).order_by("sequence"))
+    work_order = op.work_order
     _check_on_floor(operations)
     _check_status(work_order, action=data.action)
     received = timezone.now()
@@ -173,12 +171,12 @@ def _submit(*, actor: User, data: FloorInput) -> tuple[dict[str, Any], bool]:
     )
     previous = _predecessor(op, operations)
     if data.action == FloorAction.START:
-        _start(actor=actor, op=op, work_order=work_order, previous=previous, when=when)
+        op, work_order, previous = _start(actor=actor, op=op, work_order=work_order, when=when)
     elif data.action == FloorAction.PAUSE:
         if op.status != OperationStatus.STARTED:
             raise Conflict(_("Only a started operation can be paused."), code="not_started")
     elif data.action == FloorAction.REPORT:
-        _report(
+        op, work_order, previous = _report(
             actor=actor, op=op, work_order=work_order, previous=previous, data=data, report=report, when=when
         )
     elif data.action == FloorAction.EXCEPTION:
@@ -187,9 +185,6 @@ def _submit(*, actor: User, data: FloorInput) -> tuple[dict[str, Any], bool]:
         _lot(actor=actor, work_order=work_order, data=data, report=report, when=when)
     else:
         raise ValidationFailed(_("Unknown action."), fields={"action": [_("Unknown action.")]})
-    # Read afresh (the services saved their own copies; an FSM field cannot be refreshed in place).
-    op = WorkOrderOperation.objects.get(pk=op.pk)
-    work_order = WorkOrder.objects.get(pk=work_order.pk)
     report.answer = {
         "client_id": str(data.client_id),
         "action": data.action,
@@ -197,9 +192,19 @@ def _submit(*, actor: User, data: FloorInput) -> tuple[dict[str, Any], bool]:
         "time_flagged": flagged,
         "operation": operation_state(op, work_order=work_order, previous=previous),
     }
-    with transaction.atomic():
-        report.save()
+    report.save()
     return report.answer, True
+
+
+def _operations_of(operation_id: int) -> list[WorkOrderOperation]:
+    """The operations of the work order that `operation_id` belongs to, in sequence, each with the work
+    order and its order (one query; empty when there is no such operation)."""
+    work_order_id = WorkOrderOperation.objects.filter(pk=operation_id).values("work_order_id")
+    return list(
+        WorkOrderOperation.objects.filter(work_order_id=Subquery(work_order_id))
+        .select_related("work_order__order")
+        .order_by("sequence")
+    )
 
 
 def _check_on_floor(operations: list[WorkOrderOperation]) -> None:
@@ -273,29 +278,35 @@ def _nothing_to_hand_on(previous: WorkOrderOperation) -> Conflict:
 
 
 def _start(
-    *,
-    actor: User,
-    op: WorkOrderOperation,
-    work_order: WorkOrder,
-    previous: WorkOrderOperation | None,
-    when: dt.datetime,
-) -> None:
+    *, actor: User, op: WorkOrderOperation, work_order: WorkOrder, when: dt.datetime
+) -> tuple[WorkOrderOperation, WorkOrder, WorkOrderOperation | None]:
+    """Start the operation (and its work order): the operation, its work order and its predecessor as
+    they now are."""
+    order = work_order.order
+    # The work order's lock, as a report takes it: its operations are read afresh under it.
+    work_order = WorkOrder.objects.select_for_update(no_key=True).get(pk=work_order.pk)
+    work_order.order = order
+    _check_status(work_order, action=FloorAction.START)
+    operations = list(WorkOrderOperation.objects.filter(work_order=work_order).order_by("sequence"))
+    op = next(o for o in operations if o.pk == op.pk)
+    previous = _predecessor(op, operations)
     if op.status == OperationStatus.COMPLETED:
         raise Conflict(_("Operation %(name)s is already completed.") % {"name": op.name}, code="completed")
     if op.status == OperationStatus.STARTED:
-        return  # a second tap: already running
+        return op, work_order, previous  # a second tap: already running
     if previous is not None and available(op, work_order=work_order, previous=previous) <= 0:
         raise _nothing_to_hand_on(previous)
     reason = _("Started on the floor")
     op.start()
     op.actual_start = when
     stamp(op, actor=actor, reason=reason)
-    op.save()
+    op.save(update_fields=["status", "actual_start"])
     if work_order.status == WorkOrderStatus.RELEASED:
         work_order.start()
         stamp(work_order, actor=actor, reason=reason)
-        work_order.save()
-        order_follow_work(order=work_order.order, work_order=work_order, closed_reason=reason)
+        work_order.save(update_fields=["status"])
+        work_order.order = order_follow_work_of(work_order=work_order, closed_reason=reason)
+    return op, work_order, previous
 
 
 def _reason(code: str, kind: str, field_name: str, errors: dict[str, list[str]]) -> ReasonCode | None:
@@ -317,7 +328,9 @@ def _report(
     data: FloorInput,
     report: FloorReport,
     when: dt.datetime,
-) -> None:
+) -> tuple[WorkOrderOperation, WorkOrder, WorkOrderOperation | None]:
+    """Record good / scrap / rework through production's progress service: the operation, its work order
+    and its predecessor as the report left them."""
     errors: dict[str, list[str]] = {}
     for name, value in (
         ("good_quantity", data.good),
@@ -332,28 +345,15 @@ def _report(
         report.rework_reason = _reason(data.rework_reason, ReasonKind.REWORK, "rework_reason", errors)
     if errors:
         raise ValidationFailed(_("Please correct the errors below."), fields=errors)
-    if op.status == OperationStatus.COMPLETED:
-        raise Conflict(_("Operation %(name)s is already completed.") % {"name": op.name}, code="completed")
     total = data.good + data.scrap + data.rework
-    left = available(op, work_order=work_order, previous=previous)
-    if previous is not None and total > 0 and left <= 0 and previous.status != OperationStatus.COMPLETED:
-        raise _nothing_to_hand_on(previous)
-    if total > left:
-        raise ValidationFailed(
-            _("Too many: at most %(left)s remain to report on this operation.") % {"left": _qty(left)},
-            fields={"good_quantity": [_("At most %(left)s.") % {"left": _qty(left)}]},
-            code="over_reported",
-        )
-    if data.finished and previous is not None and previous.status != OperationStatus.COMPLETED:
-        raise Conflict(
-            _(
-                "The previous operation (%(sequence)s %(name)s) is not finished: "
-                "this one cannot finish before it."
-            )
-            % {"sequence": previous.sequence, "name": previous.name},
-            code="predecessor_open",
-        )
-    progress, _created = progress_report_create(
+
+    def check(op: WorkOrderOperation, previous: WorkOrderOperation | None, work_order: WorkOrder) -> None:
+        _check_report(op, previous=previous, work_order=work_order, total=total, finished=data.finished)
+
+    # Checked first on what was read without a lock (a refused report writes nothing), then again by the
+    # progress service under the work order's lock (other reports may have landed in between).
+    check(op, previous, work_order)
+    recorded = progress_report_record(
         actor=actor,
         operation=op,
         message_id=f"floor:{data.client_id}",
@@ -363,10 +363,44 @@ def _report(
         operator=actor.get_username()[:80],
         reported_at=when,
         operation_finished=data.finished,
+        check=check,
     )
-    report.progress_report = progress
+    report.progress_report = recorded.report
     report.good_quantity, report.scrap_quantity, report.rework_quantity = data.good, data.scrap, data.rework
     report.finished = data.finished
+    return recorded.operation, recorded.work_order, recorded.previous
+
+
+def _check_report(
+    op: WorkOrderOperation,
+    *,
+    previous: WorkOrderOperation | None,
+    work_order: WorkOrder,
+    total: Decimal,
+    finished: bool,
+) -> None:
+    """The floor's rules for a report of `total` pieces: nothing on a completed operation, no more than
+    reached it, no finish before the operation before it."""
+    if op.status == OperationStatus.COMPLETED:
+        raise Conflict(_("Operation %(name)s is already completed.") % {"name": op.name}, code="completed")
+    left = available(op, work_order=work_order, previous=previous)
+    if previous is not None and total > 0 and left <= 0 and previous.status != OperationStatus.COMPLETED:
+        raise _nothing_to_hand_on(previous)
+    if total > left:
+        raise ValidationFailed(
+            _("Too many: at most %(left)s remain to report on this operation.") % {"left": _qty(left)},
+            fields={"good_quantity": [_("At most %(left)s.") % {"left": _qty(left)}]},
+            code="over_reported",
+        )
+    if finished and previous is not None and previous.status != OperationStatus.COMPLETED:
+        raise Conflict(
+            _(
+                "The previous operation (%(sequence)s %(name)s) is not finished: "
+                "this one cannot finish before it."
+            )
+            % {"sequence": previous.sequence, "name": previous.name},
+            code="predecessor_open",
+        )
 
 
 def _exception(

@@ -28,7 +28,7 @@ from production.materials.models import (
     StockLevel,
 )
 from production.materials.stock import default_location, movement_record
-from production.work_orders import ProgressReport, WorkOrder, event_actor
+from production.work_orders import ProgressReport, WorkOrder, WorkOrderOperation, event_actor
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -100,9 +100,37 @@ def on_progress_reported(event: ProgressReported) -> None:
     """Backflush: the report's good and scrap quantities consume, per unit of the work order, what the
     reservations of the reported operation hold (reservations without an operation go with the first
     operation). Good is a consumption movement, scrap a scrap movement; the reservation's consumed quantity
-    grows and it is consumed when used up. Once per report (the ledger's unique key)."""
+    grows and it is consumed when used up. Once per report (the ledger's unique key).
+
+    A report on work with nothing reserved (most of them) costs one read: the reservations come first."""
     if event.progress_report_id is None:
         return
+    told_good, told_scrap = event.good_quantity, event.scrap_quantity
+    if told_good is not None and told_scrap is not None and told_good + told_scrap <= 0:
+        return
+    if event.work_order_id is not None and event.operation_is_first is not None:
+        work_order_id, first = event.work_order_id, event.operation_is_first
+    else:
+        work_order_id = WorkOrder.objects.values_list("pk", flat=True).get(number=event.work_order_number)
+        first_sequence = (
+            WorkOrderOperation.objects.filter(work_order_id=work_order_id)
+            .order_by("sequence")
+            .values_list("sequence", flat=True)
+            .first()
+        )
+        first = event.operation_sequence == first_sequence
+    sequence = event.operation_sequence
+    match = Q(operation_sequence=sequence)
+    if first:
+        match |= Q(operation_sequence__isnull=True)
+    reservations = list(
+        Reservation.objects.select_for_update(no_key=True)
+        .filter(match, work_order_id=work_order_id, state=ReservationState.ACTIVE)
+        .order_by("item_id", "pk")
+    )
+    if not reservations:
+        return
+    items = Item.objects.in_bulk({reservation.item_id for reservation in reservations})
     report = (
         ProgressReport.objects.select_related("operation__work_order")
         .filter(pk=event.progress_report_id)
@@ -114,19 +142,6 @@ def on_progress_reported(event: ProgressReported) -> None:
     good = event.good_quantity if event.good_quantity is not None else report.good_quantity
     scrap = event.scrap_quantity if event.scrap_quantity is not None else report.scrap_quantity
     if good + scrap <= 0 or work_order.quantity <= 0:
-        return
-    sequence = event.operation_sequence
-    first = work_order.operations.order_by("sequence").values_list("sequence", flat=True).first()
-    match = Q(operation_sequence=sequence)
-    if sequence == first:
-        match |= Q(operation_sequence__isnull=True)
-    reservations = list(
-        Reservation.objects.select_for_update(no_key=True)
-        .filter(match, work_order=work_order, state=ReservationState.ACTIVE)
-        .select_related("item")
-        .order_by("item_id", "pk")
-    )
-    if not reservations:
         return
     actor = event_actor(event)
     reason = _("Backflushed with progress on %(number)s/%(sequence)s") % {
@@ -146,7 +161,6 @@ def on_progress_reported(event: ProgressReported) -> None:
             reservation.consume()
         stamp(reservation, actor=actor, reason=reason)
         reservation.save()
-    items = {reservation.item_id: reservation.item for reservation in reservations}
     for item_id, kinds in per_item.items():
         location = _take_from(items[item_id], sum(kinds.values(), Decimal(0)))
         for kind, quantity in kinds.items():

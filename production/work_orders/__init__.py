@@ -14,7 +14,12 @@ from production.work_orders.following import (
     on_orders_released,
     order_follow_up,
 )
-from production.work_orders.lifecycle import order_follow_work, order_follow_work_after_change, order_work
+from production.work_orders.lifecycle import (
+    order_follow_work,
+    order_follow_work_after_change,
+    order_follow_work_of,
+    order_work,
+)
 from production.work_orders.making import (
     open_operations,
     operations_create,
@@ -38,7 +43,12 @@ from production.work_orders.models import (
     WorkOrderOperation,
     WorkOrderStatus,
 )
-from production.work_orders.progress import progress_report_create
+from production.work_orders.progress import (
+    ProgressCheck,
+    ProgressRecorded,
+    progress_report_create,
+    progress_report_record,
+)
 from production.work_orders.selectors import (
     ORDER_PATHS,
     change_disposition,
@@ -80,6 +90,8 @@ __all__ = [
     "Lot",
     "OperationStatus",
     "ProductionException",
+    "ProgressCheck",
+    "ProgressRecorded",
     "ProgressReport",
     "QualityInspection",
     "Severity",
@@ -103,10 +115,12 @@ __all__ = [
     "order_follow_up",
     "order_follow_work",
     "order_follow_work_after_change",
+    "order_follow_work_of",
     "order_progress",
     "order_work",
     "order_work_orders",
     "progress_report_create",
+    "progress_report_record",
     "records_visible_to",
     "split_quantity",
     "system_actor",

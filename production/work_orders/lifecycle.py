@@ -89,6 +89,14 @@ def order_follow_work(
     return order
 
 
+def order_follow_work_of(*, work_order: WorkOrder, closed_reason: str | Message) -> SalesOrder:
+    """order_follow_work for the order of `work_order` (whose lock the caller holds), read afresh under the
+    order's own lock: reports on the order's other work orders run in parallel, so a copy read before may
+    be stale (two first reports would both try to start it)."""
+    order = SalesOrder.objects.select_for_update(no_key=True, of=("self",)).get(pk=work_order.order_id)
+    return order_follow_work(order=order, work_order=work_order, closed_reason=closed_reason)
+
+
 def order_follow_work_after_change(*, order_id: int, change_request_number: str) -> None:
     """After a change request's transaction has committed: the order follows what the change left of its
     work (a removed line or a cut quantity may have closed its last open work order).

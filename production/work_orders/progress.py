@@ -8,6 +8,8 @@ permissions like anyone's.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -27,9 +29,10 @@ from config.kernel import (
     stamp,
 )
 from config.kernel.events import ProgressReported
+from orders.models import OrderStatus, SalesOrder
 from production.inputs import decimal_input
 from production.replanning import schedule_request
-from production.work_orders.lifecycle import ALL_COMPLETED, order_follow_work
+from production.work_orders.lifecycle import ALL_COMPLETED, order_follow_work_of
 from production.work_orders.models import (
     ExceptionKind,
     OperationStatus,
@@ -44,7 +47,7 @@ if TYPE_CHECKING:
     from django.contrib.auth.models import User
 
 
-def _percent(work_order: WorkOrder, operations: list[WorkOrderOperation]) -> Decimal:
+def _percent(work_order: WorkOrder, operations: Sequence[WorkOrderOperation]) -> Decimal:
     """Operations weigh by their planned minutes; an operation counts its good quantity, 100% once done."""
     total = sum(op.planned_minutes for op in operations)
     if not total:
@@ -59,7 +62,27 @@ def _percent(work_order: WorkOrder, operations: list[WorkOrderOperation]) -> Dec
     return (done * 100 / total).quantize(Decimal("0.01"))
 
 
-@transaction.atomic
+# A caller's own rule for a report (the floor's "no more than reached this operation"), checked with the
+# work order locked: the operation as it now is, the one before it (None for the first), the work order.
+ProgressCheck = Callable[[WorkOrderOperation, WorkOrderOperation | None, WorkOrder], None]
+
+
+@dataclass(frozen=True)
+class ProgressRecorded:
+    """A report recorded, and what it left: the operation and its work order as saved (the work order's
+    order loaded) and the work order's operations in sequence, as they were under its lock."""
+
+    report: ProgressReport
+    operation: WorkOrderOperation
+    work_order: WorkOrder
+    operations: tuple[WorkOrderOperation, ...]
+
+    @property
+    def previous(self) -> WorkOrderOperation | None:
+        earlier = [o for o in self.operations if o.sequence < self.operation.sequence]
+        return earlier[-1] if earlier else None
+
+
 def progress_report_create(
     *,
     actor: User | None,
@@ -78,21 +101,74 @@ def progress_report_create(
     `started_at`: when the operation actually began, if the MES says so (a first report often comes only
     when the operation is finished); without it the first report's time is the operation's actual start.
 
-    A repeated `message_id` returns the first report and changes nothing (the MES may resend). Rolls up:
-    the operation starts (actual start) and, when finished, completes; the work order starts and completes
-    with its last operation; the order goes to in production on its first report and to completed when
-    its last work order completes (orders.sales.transitions with the system actor). A completed operation asks
-    for a reschedule. Publishes ProgressReported.
+    A repeated `message_id` returns the first report and changes nothing (the MES may resend), also when
+    the copies arrive at once (the second waits on the first's unique message id). Rolls up as
+    progress_report_record says. In a transaction of its own (a savepoint inside the caller's).
     """
     existing = ProgressReport.objects.filter(message_id=message_id).first()
     if existing is not None:
         return existing, False
     pk = operation.pk if isinstance(operation, WorkOrderOperation) else operation
-    op = WorkOrderOperation.objects.select_for_update(no_key=True).select_related("work_order").get(pk=pk)
-    work_order = (
-        WorkOrder.objects.select_for_update(no_key=True).select_related("order").get(pk=op.work_order_id)
+    try:
+        with transaction.atomic():
+            op = WorkOrderOperation.objects.select_related("work_order__order").get(pk=pk)
+            recorded = progress_report_record(
+                actor=actor,
+                operation=op,
+                message_id=message_id,
+                good_quantity=good_quantity,
+                scrap_quantity=scrap_quantity,
+                rework_quantity=rework_quantity,
+                operator=operator,
+                reported_at=reported_at,
+                operation_finished=operation_finished,
+                started_at=started_at,
+            )
+    except IntegrityError:
+        # The same message arrived twice at once: the other copy won (its report is committed).
+        existing = ProgressReport.objects.filter(message_id=message_id).first()
+        if existing is None:
+            raise
+        return existing, False
+    return recorded.report, True
+
+
+def progress_report_record(
+    *,
+    actor: User | None,
+    operation: WorkOrderOperation,
+    message_id: str,
+    good_quantity: Any = 0,
+    scrap_quantity: Any = 0,
+    rework_quantity: Any = 0,
+    operator: str = "",
+    reported_at: dt.datetime | None = None,
+    operation_finished: bool = False,
+    started_at: dt.datetime | None = None,
+    check: ProgressCheck | None = None,
+) -> ProgressRecorded:
+    """Record one report on `operation` (read by the caller with `work_order__order`, unlocked) in the
+    caller's transaction, which it requires; `check` is the caller's own rule, run under the lock.
+
+    Preconditions: the caller knows `message_id` is new; a copy racing it makes this raise IntegrityError
+    when the first commits (the caller rolls back and answers with the first).
+
+    Locks: the work order's row, last (after the report's rows are written) and until commit: the reports
+    on one work order are serialised there, and read its operations afresh under it (every writer of an
+    operation's quantities holds it), so the roll-up counts every report once. Rolls up: the operation
+    starts (actual start) and, when finished, completes; the work order starts and completes with its last
+    operation; the order goes to in production on its first report and to completed when its last work
+    order completes (orders.sales.transitions with the system actor). A completed operation asks for a
+    reschedule. Publishes ProgressReported (materials backflush; the CRM's progress marker).
+    """
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("progress_report_record runs inside the caller's transaction.")
+    require(
+        actor,
+        "production.progress_workorder",
+        action="progress_report_create",
+        target=operation.work_order.number,
     )
-    require(actor, "production.progress_workorder", action="progress_report_create", target=work_order.number)
     errors: dict[str, list[str]] = {}
     good = decimal_input(good_quantity, "good_quantity", errors)
     scrap = decimal_input(scrap_quantity, "scrap_quantity", errors)
@@ -106,17 +182,11 @@ def progress_report_create(
         errors["started_at"] = [_("The operation cannot start after the time of the report.")]
     if errors:
         raise ValidationFailed(_("Please correct the errors below."), fields=errors)
-    if work_order.status not in (WorkOrderStatus.RELEASED, WorkOrderStatus.IN_PROGRESS):
-        raise TransitionNotAllowed(
-            _("Work order %(number)s is %(status)s: progress cannot be reported.")
-            % {"number": work_order.number, "status": work_order.get_status_display()}
-        )
-    if op.status == OperationStatus.COMPLETED:
-        raise Conflict(_("Operation %(name)s is already completed.") % {"name": op.name}, code="completed")
+    order = operation.work_order.order
     reason = _("Progress reported (%(message)s)") % {"message": message_id}
     report = ProgressReport(
         message_id=message_id,
-        operation=op,
+        operation_id=operation.pk,
         good_quantity=good,
         scrap_quantity=scrap,
         rework_quantity=rework,
@@ -126,12 +196,22 @@ def progress_report_create(
         created_by=actor,
     )
     stamp(report, actor=actor, reason=reason)
-    try:
-        with transaction.atomic():
-            report.save()
-    except IntegrityError:
-        # The same message arrived twice at once: the other copy won.
-        return ProgressReport.objects.get(message_id=message_id), False
+    report.save()  # its unique message id is the claim: a racing copy waits here, not on the lock below
+
+    work_order = WorkOrder.objects.select_for_update(no_key=True).get(pk=operation.work_order_id)
+    work_order.order = order
+    operations = tuple(WorkOrderOperation.objects.filter(work_order_id=work_order.pk).order_by("sequence"))
+    op = next(o for o in operations if o.pk == operation.pk)
+    if work_order.status not in (WorkOrderStatus.RELEASED, WorkOrderStatus.IN_PROGRESS):
+        raise TransitionNotAllowed(
+            _("Work order %(number)s is %(status)s: progress cannot be reported.")
+            % {"number": work_order.number, "status": work_order.get_status_display()}
+        )
+    if op.status == OperationStatus.COMPLETED:
+        raise Conflict(_("Operation %(name)s is already completed.") % {"name": op.name}, code="completed")
+    if check is not None:
+        earlier = [o for o in operations if o.sequence < op.sequence]
+        check(op, earlier[-1] if earlier else None, work_order)
 
     op.good_quantity += good
     op.scrap_quantity += scrap
@@ -143,25 +223,33 @@ def progress_report_create(
         op.complete()
         op.actual_end = reported_at
     stamp(op, actor=actor, reason=reason)
-    op.save()
+    # Only what a report changes: the planner writes the schedule's columns without this lock.
+    op.save(update_fields=OPERATION_REPORTED_FIELDS)
 
-    operations = list(work_order.operations.order_by("sequence"))
-    if work_order.status == WorkOrderStatus.RELEASED:
+    started = work_order.status == WorkOrderStatus.RELEASED
+    if started:
         work_order.start()
     work_order.percent_complete = _percent(work_order, operations)
-    work_order.good_quantity = operations[-1].good_quantity if operations else Decimal(0)
-    if operations and all(o.status == OperationStatus.COMPLETED for o in operations):
+    work_order.good_quantity = operations[-1].good_quantity
+    completed = all(o.status == OperationStatus.COMPLETED for o in operations)
+    if completed:
         work_order.complete()
         work_order.completed_at = reported_at
         work_order.percent_complete = Decimal(100)
         _close_exceptions_of_finished_work(work_order, at=reported_at, actor=actor)
     stamp(work_order, actor=actor, reason=reason)
-    work_order.save()
-    _roll_up_order(work_order)
-    # Subscribers see the report inside its transaction (the CRM's coalesced progress: crm_sync.progress).
+    work_order.save(update_fields=WORK_ORDER_REPORTED_FIELDS)
+    if started or completed or order.status == OrderStatus.RELEASED:
+        # An order in production is moved by nothing but its last work order's completion; the order's
+        # lock is taken only then.
+        order = _roll_up_order(work_order)
+        work_order.order = order
+    first = operations[0]
+    # Subscribers see the report inside its transaction (materials' backflush; the CRM's coalesced
+    # progress, whose per-order marker lock is the last one taken: crm_sync.progress).
     publish(
         ProgressReported(
-            order=work_order.order,
+            order=order,
             actor=actor,
             reason=reason,
             work_order_number=work_order.number,
@@ -170,11 +258,25 @@ def progress_report_create(
             progress_report_id=report.pk,
             good_quantity=good,
             scrap_quantity=scrap,
+            work_order_id=work_order.pk,
+            operation_is_first=first.pk == op.pk,
         )
     )
     if operation_finished:
         schedule_request(trigger=f"operation.completed {work_order.number}/{op.sequence}")
-    return report, True
+    return ProgressRecorded(report=report, operation=op, work_order=work_order, operations=operations)
+
+
+# The columns a report writes (save(update_fields=…)): history rows are still written whole.
+OPERATION_REPORTED_FIELDS = (
+    "good_quantity",
+    "scrap_quantity",
+    "rework_quantity",
+    "status",
+    "actual_start",
+    "actual_end",
+)
+WORK_ORDER_REPORTED_FIELDS = ("status", "percent_complete", "good_quantity", "completed_at")
 
 
 # A breakdown or a shortage that held a work order up is over once the work order is done; a quality hold
@@ -198,6 +300,6 @@ def _close_exceptions_of_finished_work(work_order: WorkOrder, *, at: dt.datetime
         exception.save()
 
 
-def _roll_up_order(work_order: WorkOrder) -> None:
+def _roll_up_order(work_order: WorkOrder) -> SalesOrder:
     # The order follows its work (production.work_orders.lifecycle): started, then completed with the last.
-    order_follow_work(order=work_order.order, work_order=work_order, closed_reason=message(ALL_COMPLETED))
+    return order_follow_work_of(work_order=work_order, closed_reason=message(ALL_COMPLETED))
