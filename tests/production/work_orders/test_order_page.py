@@ -86,8 +86,10 @@ def test_use_this_date_never_promises_earlier_than_the_customer_asked(client, sa
 def test_use_this_date_takes_the_quote_when_the_customer_asked_for_sooner(client, sales, customer, press):
     client.force_login(sales)
 
+    # 30 hours of pressing: more than what is left of any day, whatever the time the test runs.
     page = client.post(
-        QUOTE_URL, quote_form(customer, press, requested_date=timezone.localdate().isoformat())
+        QUOTE_URL,
+        quote_form(customer, press, quantity="30", requested_date=timezone.localdate().isoformat()),
     ).content.decode()
 
     assert _fill(page)["id_promised_date"] > timezone.localdate().isoformat()
