@@ -74,15 +74,18 @@ def inbound_process_waiting(*, message_pk: int) -> None:
     SYNC_INBOUND_BATCH) in the same transaction, through the handlers' batch form (BATCH_DISPATCH).
 
     Under a burst the work per order drops (one statement writes the batch's orders, another their work
-    orders…); alone, a message costs what it did. The waiting messages are locked with SKIP LOCKED: another
-    worker's batch or message is never waited for, and each message is still applied once (their own tasks
-    find them processed). A batch that fails is rolled back as a whole and its messages are applied one by
-    one, each recording its own failure: a bad message never takes the others down with it.
+    orders…); alone, a message costs what it did. The message and those waiting are locked with SKIP LOCKED:
+    another worker's batch or message is never waited for (a message another worker holds is left to it:
+    it applies it, or records its failure; a worker killed meanwhile releases it to the relay sweep), and
+    each message is still applied once. A batch that fails is rolled back as a whole and its messages are
+    applied one by one, each recording its own failure: a bad message never takes the others down with it.
     """
     batch: list[InboundMessage] = []
     try:
         with transaction.atomic():
-            message = _locked(message_pk)
+            # Held by another worker (its batch took this message, or it runs it alone): that worker applies
+            # it, or records its failure; waiting for its commit would only queue this worker behind it.
+            message = _locked(message_pk, skip_locked=True)
             if message is None or _finished(message):
                 return
             batch = [message, *_waiting_behind(message)]
@@ -171,9 +174,9 @@ def _apply_batch(batch: list[InboundMessage]) -> None:
     InboundMessage.objects.bulk_update(batch, ["result"])
 
 
-def _locked(message_pk: int) -> InboundMessage | None:
+def _locked(message_pk: int, *, skip_locked: bool = False) -> InboundMessage | None:
     return (
-        InboundMessage.objects.select_for_update(of=("self",))
+        InboundMessage.objects.select_for_update(of=("self",), skip_locked=skip_locked)
         # The handlers act as the system's service user: loaded here, not once more per message.
         .select_related("system__service_user")
         .filter(pk=message_pk)

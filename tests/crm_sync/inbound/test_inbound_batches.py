@@ -3,6 +3,7 @@ be alone; a bad message in the batch never takes the others down with it."""
 
 from __future__ import annotations
 
+import psycopg
 import pytest
 from celery.signals import before_task_publish
 from django.db import connection
@@ -17,6 +18,7 @@ from production.work_orders import WorkOrder, WorkOrderOperation
 from tests.crm_sync.factories import ExternalSystemFactory
 from tests.crm_sync.helpers import post_hook
 from tests.factories import CustomerFactory, ProductFactory, UserFactory, in_days, valid_spec
+from tests.services import require_postgresql
 
 pytestmark = pytest.mark.django_db
 
@@ -240,3 +242,26 @@ def test_the_orders_of_a_batch_are_woken_for_delivery_by_a_few_tasks(
     ]
     woken = sorted(order for _name, _system, orders in published for order in orders)
     assert woken == sorted(SalesOrder.objects.values_list("pk", flat=True))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_message_another_worker_holds_is_left_to_it_without_waiting(client, crm):
+    require_postgresql()
+    messages = received(client, created("CRM-1"), created("CRM-2"))
+    with connection.cursor() as cursor:  # a regression fails here instead of waiting for ever
+        cursor.execute("SET lock_timeout = '5s'")
+    other_worker = psycopg.connect(**connection.get_connection_params())
+    try:
+        other_worker.execute(
+            "SELECT id FROM crm_sync_inboundmessage WHERE id = %s FOR UPDATE", [messages[0].pk]
+        )
+
+        inbound.inbound_process_waiting(message_pk=messages[0].pk)
+
+        # Left to the worker that holds it (its batch): nothing applied here, not even the one behind it.
+        states = set(InboundMessage.objects.values_list("state", flat=True))
+        assert states == {InboundMessage.State.RECEIVED}
+    finally:
+        other_worker.close()
+    inbound.inbound_process_waiting(message_pk=messages[0].pk)  # released: taken in with the other
+    assert set(InboundMessage.objects.values_list("state", flat=True)) == {InboundMessage.State.PROCESSED}
