@@ -7,6 +7,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from celery.signals import before_task_publish
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -183,8 +184,20 @@ def test_bulk_creation_gives_what_order_create_gives_one_by_one(sales, django_ca
             )
             for new in one_by_one
         ]
-    with django_capture_on_commit_callbacks() as bulk_callbacks:
-        bulk = services.order_create_many(actor=sales, orders=in_bulk, chunk_size=2)
+    woken: list[int] = []
+
+    def seen(sender=None, body=None, **kwargs):
+        if sender == "crm_sync.deliver_order":
+            woken.append(body[0][1])
+        elif sender == "crm_sync.deliver_orders":
+            woken.extend(body[0][1])
+
+    before_task_publish.connect(seen, weak=False)
+    try:
+        with django_capture_on_commit_callbacks(execute=True) as bulk_callbacks:
+            bulk = services.order_create_many(actor=sales, orders=in_bulk, chunk_size=2)
+    finally:
+        before_task_publish.disconnect(seen)
 
     assert [snapshot(o, "BULK") for o in bulk] == [snapshot(o, "ONE") for o in singles]
     assert [o.priority for o in bulk] == [2, 4, 4]
@@ -193,8 +206,9 @@ def test_bulk_creation_gives_what_order_create_gives_one_by_one(sales, django_ca
     )
     assert SalesOrder.history.get(id=bulk[2].pk).history_change_reason == "Order entered"
     assert Delivery.objects.filter(order__in=bulk, system=crm).count() == 3
-    # One delivery wake-up per order for the system that takes the event, after commit, as one by one.
-    assert len(bulk_callbacks) == len(single_callbacks) == 3
+    # Every order woken for delivery after commit, as one by one (a wake-up task per chunk's orders).
+    assert len(single_callbacks) == 3
+    assert sorted(woken) == sorted(o.pk for o in bulk) and len(bulk_callbacks) == 2
     assert len({o.number for o in [*singles, *bulk]}) == 6
 
 
