@@ -36,6 +36,7 @@ __all__ = [
     "delivery_claim",
     "delivery_record_outcome",
     "inbound_cursor_advance",
+    "inbound_message_state_unless_held",
     "inbound_message_store",
     "outbox_event_settle",
     "outcomes_in_one_statement",
@@ -426,3 +427,22 @@ def inbound_message_store(
         )
         row = cursor.fetchone()
     return None if row is None else _instance(InboundMessage, row)
+
+
+def inbound_message_state_unless_held(message_pk: int) -> str | None:
+    """The message's state, or None when it is gone or another transaction holds its row (a worker whose
+    batch took it): one statement in autocommit, whose row lock ends with it.
+
+    Why SQL: the ORM refuses select_for_update outside a transaction; BEGIN, SELECT … FOR UPDATE SKIP LOCKED
+    and COMMIT would be three round trips for what every process task asks first.
+
+    Elsewhere (SQLite: no row locks, one writer at a time): the plain read.
+    """
+    lock = " FOR UPDATE SKIP LOCKED" if connection.vendor == "postgresql" else ""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT state FROM {_table(InboundMessage)} WHERE id = %s{lock}",  # noqa: S608 - our table
+            [message_pk],
+        )
+        row = cursor.fetchone()
+    return row[0] if row else None

@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from config.kernel.errors import ApplicationError
-from crm_sync import outbox
+from crm_sync import fast_sql, outbox
 from crm_sync.inbound import crm as crm_inbound
 from crm_sync.inbound import mes as mes_inbound
 from crm_sync.models import ExternalSystem, InboundMessage
@@ -104,9 +104,10 @@ def inbound_process_waiting(*, message_pk: int) -> None:
 
 
 def inbound_taken_in(message_pk: int) -> bool:
-    """True when the message needs no more work (processed, dead, or gone): one read, no lock. The process
-    task asks first (most of its runs under a burst find their message in another's batch)."""
-    state = InboundMessage.objects.filter(pk=message_pk).values_list("state", flat=True).first()
+    """True when the message needs no more work here: processed, dead, gone, or held by another worker
+    (its batch took it: it applies it or records its failure). One statement, no lock kept. The process task
+    asks first: under a burst most of its runs find their message in another's batch."""
+    state = fast_sql.inbound_message_state_unless_held(message_pk)
     return state in (None, InboundMessage.State.PROCESSED, InboundMessage.State.DEAD)
 
 

@@ -244,7 +244,7 @@ def test_the_orders_of_a_batch_are_woken_for_delivery_by_a_few_tasks(
     assert woken == sorted(SalesOrder.objects.values_list("pk", flat=True))
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_message_another_worker_holds_is_left_to_it_without_waiting(client, crm):
     require_postgresql()
     messages = received(client, created("CRM-1"), created("CRM-2"))
@@ -256,6 +256,8 @@ def test_a_message_another_worker_holds_is_left_to_it_without_waiting(client, cr
             "SELECT id FROM crm_sync_inboundmessage WHERE id = %s FOR UPDATE", [messages[0].pk]
         )
 
+        assert inbound.process_inbound.settled(messages[0].pk)  # its task returns before any receipt
+        assert not inbound.process_inbound.settled(messages[1].pk)
         inbound.inbound_process_waiting(message_pk=messages[0].pk)
 
         # Left to the worker that holds it (its batch): nothing applied here, not even the one behind it.
