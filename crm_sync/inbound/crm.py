@@ -54,10 +54,6 @@ _master_data = VersionedProcessCache(key="crm_sync:crm_master_data:version", max
 _master_data.watch([Customer, Product, ProductFamily], uid="crm_sync_crm_master_data")
 
 
-def _load_customer(crm_id: str) -> Customer | None:
-    return Customer.objects.filter(crm_id=crm_id).first()
-
-
 def _load_products(names: list[tuple[str, str]]) -> dict[tuple[str, str], Product | None]:
     found: dict[tuple[str, str], Product | None] = dict.fromkeys(names)
     # With their families: the order services check spec values against them and need not read them again.
@@ -91,12 +87,19 @@ def _names(data: dict) -> list[tuple[str, str]]:
     return names
 
 
+def _master(names: list[tuple[str, str]], known: dict | None = None) -> dict[tuple[str, str], Any]:
+    """The named customers and products: those `known` (read already for the batch), the others through
+    the process cache."""
+    found = {name: known[name] for name in names if known is not None and name in known}
+    missing = [name for name in names if name not in found]
+    if missing:
+        found.update(_master_data.get_many(missing, _load_master_data))
+    return found
+
+
 def _customer(data: dict, known: dict | None = None) -> Customer:
     crm_id = common.required_text(data, "customer_crm_id")
-    if known is not None and ("customer", crm_id) in known:
-        customer = known[("customer", crm_id)]
-    else:
-        customer = _master_data.get(("customer", crm_id), lambda: _load_customer(crm_id))
+    customer = _master([("customer", crm_id)], known)[("customer", crm_id)]
     if customer is None:
         raise ValidationFailed(
             _("No customer has CRM id %(id)s.") % {"id": crm_id},
@@ -134,12 +137,7 @@ def _lines(data: dict, known: dict | None = None) -> list[dict]:
         raise ValidationFailed(_("The lines are missing."), fields={"data.lines": [_("A list is expected.")]})
     skus = {line.get("sku") for line in raw if isinstance(line, dict)}
     names = sorted(("product", sku) for sku in skus if isinstance(sku, str))
-    found: dict[tuple[str, str], Any]
-    if known is not None and all(name in known for name in names):
-        found = {name: known[name] for name in names}
-    else:
-        found = _master_data.get_many(names, _load_products)
-    products: dict[Any, Any] = {name[1]: product for name, product in found.items()}
+    products: dict[Any, Any] = {name[1]: product for name, product in _master(names, known).items()}
     errors: dict[str, list[str]] = {}
     lines = []
     for index, line in enumerate(raw):
@@ -249,6 +247,7 @@ def orders_created(messages: list[InboundMessage]) -> list[dict]:
                 results[index] = {"order": order.number, "crm_id": order.crm_id, "status": order.status}
     for index in updates:
         results[index] = order_updated(messages[index])
+    assert all(result is not None for result in results)  # every message has its result, in its place
     return [result for result in results if result is not None]
 
 

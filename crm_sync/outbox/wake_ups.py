@@ -46,13 +46,13 @@ def _publish_many(*, system_id: int, order_ids: list[int]) -> None:
 def enqueue_many_on_commit(queues: Iterable[tuple[int, int]]) -> None:
     """Wake these (system id, order id) queues once the caller's transaction commits: one task per system and
     WAKE_UP_CHUNK orders (a single queue: deliver_order, as enqueue_on_commit)."""
-    by_system: dict[int, list[int]] = defaultdict(list)
+    by_system: dict[int, dict[int, None]] = defaultdict(dict)  # order ids in order, once each
     for system_id, order_id in queues:
-        if order_id not in by_system[system_id]:
-            by_system[system_id].append(order_id)
+        by_system[system_id][order_id] = None
 
     def publish() -> None:
-        for system_id, order_ids in by_system.items():
+        for system_id, woken in by_system.items():
+            order_ids = list(woken)
             for start in range(0, len(order_ids), WAKE_UP_CHUNK):
                 chunk = order_ids[start : start + WAKE_UP_CHUNK]
                 if len(chunk) == 1:
