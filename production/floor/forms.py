@@ -90,6 +90,10 @@ def floor_input(body: Any) -> FloorInput:
     if not isinstance(finished, bool):
         errors["finished"] = [_("Send true or false.")]
         finished = False
+    all_remaining = body.get("all_remaining", False)
+    if not isinstance(all_remaining, bool):
+        errors["all_remaining"] = [_("Send true or false.")]
+        all_remaining = False
     photo = None
     if body.get("photo"):
         raw = body["photo"]
@@ -108,6 +112,7 @@ def floor_input(body: Any) -> FloorInput:
         scrap_reason=_text(body, "scrap_reason", errors, 32),
         rework_reason=_text(body, "rework_reason", errors, 32),
         finished=finished,
+        all_remaining=all_remaining,
         device_time=device_time,
         exception_kind=_text(body, "exception_kind", errors, 32),
         description=_text(body, "description", errors, 2000),

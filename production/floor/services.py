@@ -93,6 +93,9 @@ class FloorInput:
     scrap_reason: str = ""
     rework_reason: str = ""
     finished: bool = False
+    # "Finish: all remaining good": the rest is counted here when the report is applied, not on the phone
+    # (reports queued offline before it land first and would make the phone's count too many).
+    all_remaining: bool = False
     device_time: dt.datetime | None = None
     exception_kind: str = ""
     description: str = ""
@@ -345,10 +348,16 @@ def _report(
         report.rework_reason = _reason(data.rework_reason, ReasonKind.REWORK, "rework_reason", errors)
     if errors:
         raise ValidationFailed(_("Please correct the errors below."), fields=errors)
-    total = data.good + data.scrap + data.rework
+    good, finished = data.good, data.finished
+    if data.all_remaining:
+        good = max(
+            Decimal(0), available(op, work_order=work_order, previous=previous) - data.scrap - data.rework
+        )
+        finished = True
+    total = good + data.scrap + data.rework
 
     def check(op: WorkOrderOperation, previous: WorkOrderOperation | None, work_order: WorkOrder) -> None:
-        _check_report(op, previous=previous, work_order=work_order, total=total, finished=data.finished)
+        _check_report(op, previous=previous, work_order=work_order, total=total, finished=finished)
 
     # Checked first on what was read without a lock (a refused report writes nothing), then again by the
     # progress service under the work order's lock (other reports may have landed in between).
@@ -357,17 +366,17 @@ def _report(
         actor=actor,
         operation=op,
         message_id=f"floor:{data.client_id}",
-        good_quantity=data.good,
+        good_quantity=good,
         scrap_quantity=data.scrap,
         rework_quantity=data.rework,
         operator=actor.get_username()[:80],
         reported_at=when,
-        operation_finished=data.finished,
+        operation_finished=finished,
         check=check,
     )
     report.progress_report = recorded.report
-    report.good_quantity, report.scrap_quantity, report.rework_quantity = data.good, data.scrap, data.rework
-    report.finished = data.finished
+    report.good_quantity, report.scrap_quantity, report.rework_quantity = good, data.scrap, data.rework
+    report.finished = finished
     return recorded.operation, recorded.work_order, recorded.previous
 
 

@@ -39,12 +39,13 @@ class PrintOptionsForm(forms.Form):
         widget=forms.CheckboxInput(attrs={"class": "form-check-input"}),
     )
 
-    def options(self) -> tuple[str, str, bool]:
-        """(paper, language, show_customer) of a valid form, with the defaults filled in."""
+    def options(self, *, plant_language: str) -> tuple[str, str, bool]:
+        """(paper, language, show_customer) of a valid form, with the defaults filled in (the language: the
+        plant's, `plant_language`)."""
         data = self.cleaned_data
         return (
             data.get("paper") or PAPER_SIZES[0],
-            data.get("lang") or settings.PLANT_LANGUAGE,
+            data.get("lang") or plant_language,
             not data.get("hide_customer"),
         )
 

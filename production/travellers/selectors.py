@@ -4,13 +4,15 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from config.kernel import Actor
-from production.master_data import Shift, WorkCenter
+from production.master_data import Shift, WorkCenter, work_center_plant
 from production.work_orders import (
     SCHEDULABLE_STATUSES,
     WorkOrder,
@@ -27,7 +29,7 @@ def traveller_work_orders(*, user: Actor) -> QuerySet[WorkOrder]:
         WorkOrder.objects.select_related("order__customer", "product__family", "order_line").prefetch_related(
             Prefetch(
                 "operations",
-                queryset=WorkOrderOperation.objects.select_related("work_center").order_by("sequence"),
+                queryset=WorkOrderOperation.objects.select_related("work_center__plant").order_by("sequence"),
             )
         ),
         user=user,
@@ -97,3 +99,12 @@ def shift_choices() -> list[tuple[dt.time, dt.time]]:
 
 def active_work_centers() -> QuerySet[WorkCenter]:
     return WorkCenter.objects.filter(Q(is_active=True)).order_by("code")
+
+
+def travellers_language(work_orders: Sequence[WorkOrder]) -> str:
+    """The language tickets print in unless asked otherwise: the floor language of the plant the first work
+    order runs in (its first operation's work center's plant, or the only plant), else
+    ORDERBRIDGE_PLANT_LANGUAGE."""
+    first = next((operations[0] for w in work_orders if (operations := list(w.operations.all()))), None)
+    plant = work_center_plant(first.work_center) if first is not None else None
+    return plant.floor_language if plant is not None else settings.PLANT_LANGUAGE

@@ -22,6 +22,7 @@ from production.travellers.pdf import traveller_pdf
 from production.travellers.selectors import (
     order_travellers,
     shift_travellers,
+    travellers_language,
     work_order_for_traveller,
 )
 from production.work_orders import WorkOrder, WorkOrderOperation
@@ -36,7 +37,7 @@ def _pdf_response(
     *,
     filename: str,
 ) -> HttpResponse:
-    paper, language, show_customer = options.options()
+    paper, language, show_customer = options.options(plant_language=travellers_language(work_orders))
 
     def link(operation: WorkOrderOperation) -> str:
         return operation_url(operation, request=request)

@@ -49,7 +49,8 @@
   function label(item) {
     const b = item.body;
     let text = b.action;
-    if (b.action === "report") text += " " + [b.good_quantity || 0, b.scrap_quantity || 0, b.rework_quantity || 0].join(" / ");
+    if (b.action === "report" && b.all_remaining) text += " " + msg("AllRemaining");
+    else if (b.action === "report") text += " " + [b.good_quantity || 0, b.scrap_quantity || 0, b.rework_quantity || 0].join(" / ");
     return new Date(item.queued_at).toLocaleTimeString() + " · #" + b.operation + " · " + text;
   }
 
@@ -127,7 +128,23 @@
     if (!navigator.onLine) say(msg("Queued"), "queued");
     await flush();
     const left = (await queueAll()).some((q) => q.client_id === item.client_id);
-    if (left) say(msg("Queued"), "queued");
+    if (left) {
+      say(msg("Queued"), "queued");
+      showQueued(item.body);
+    }
+  }
+
+  function showQueued(report) {
+    // What the screen says remains, less a report still waiting here (the server's answer corrects it).
+    const root = document.getElementById("operation");
+    if (!root || report.action !== "report" || String(report.operation) !== root.dataset.operation) return;
+    const used = report.all_remaining ? Infinity
+      : ["good_quantity", "scrap_quantity", "rework_quantity"].reduce((sum, name) => sum + (Number(report[name]) || 0), 0);
+    const left = Math.max(0, (Number(root.dataset.remaining) || 0) - used);
+    const text = String(Math.round(left * 1000) / 1000);
+    root.dataset.remaining = text;
+    const shown = document.getElementById("op-remaining");
+    if (shown) shown.textContent = text;
   }
 
   function photoData(file) {
@@ -160,7 +177,8 @@
     document.getElementById("finish-confirm-no").addEventListener("click", () => { confirmBox.hidden = true; });
     document.getElementById("finish-confirm-yes").addEventListener("click", () => {
       confirmBox.hidden = true;
-      submit({ operation, action: "report", good_quantity: root.dataset.remaining || "0", finished: true });
+      // The rest is counted by the server when the report lands (after any reports still queued here).
+      submit({ operation, action: "report", all_remaining: true, finished: true });
     });
     root.querySelectorAll("form[data-floor-form]").forEach((form) => {
       form.addEventListener("submit", async (event) => {

@@ -146,6 +146,7 @@ def test_the_service_worker_is_served_from_the_floor_scope(client):
         ("operation", 2**64),
         ("device_time", "2026-13-01T00:00:00+00:00"),
         ("finished", "yes"),
+        ("all_remaining", "yes"),
         ("action", "dance"),
     ],
 )

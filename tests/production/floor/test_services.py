@@ -98,6 +98,39 @@ def test_start_then_finish_all_remaining_completes_the_operation(operator, ops):
     assert op.good_quantity == 10
 
 
+def test_finish_all_remaining_counts_the_rest_when_it_lands_after_reports_queued_before_it(operator, ops):
+    # Offline, the phone showed 10 remaining and queued 2 good, 1 good, then "finish: all remaining good".
+    floor_report_submit(actor=operator, data=report(ops[0], action="report", good=Decimal(2)))
+    floor_report_submit(actor=operator, data=report(ops[0], action="report", good=Decimal(1)))
+
+    answer, created = floor_report_submit(
+        actor=operator, data=report(ops[0], action="report", all_remaining=True)
+    )
+
+    op = fresh(ops[0])
+    assert created and answer["operation"]["remaining"] == "0"
+    assert (op.status, op.good_quantity) == (OperationStatus.COMPLETED, 10)
+    assert floor.FloorReport.objects.get(client_id=answer["client_id"]).good_quantity == 7
+
+
+def test_finish_all_remaining_straight_after_the_scan_starts_and_completes_a_pending_operation(operator, ops):
+    floor_report_submit(actor=operator, data=report(ops[0], action="report", all_remaining=True))
+
+    op = fresh(ops[0])
+    assert (op.status, op.good_quantity) == (OperationStatus.COMPLETED, 10)
+    assert op.actual_start is not None and op.actual_end is not None
+
+
+def test_finish_all_remaining_with_scrap_counts_the_scrap_out_of_the_rest(operator, ops, reasons):
+    floor_report_submit(
+        actor=operator,
+        data=report(ops[0], action="report", all_remaining=True, scrap=Decimal(2), scrap_reason="S-DIM"),
+    )
+
+    op = fresh(ops[0])
+    assert (op.good_quantity, op.scrap_quantity, op.status) == (8, 2, OperationStatus.COMPLETED)
+
+
 def test_scrap_needs_a_reason_from_the_list(operator, ops):
     with pytest.raises(ValidationFailed) as error:
         floor_report_submit(actor=operator, data=report(ops[0], action="report", scrap=Decimal(1)))

@@ -13,6 +13,8 @@ from django.utils import timezone
 from pypdf import PdfReader
 
 from orders.sales import transitions
+from production import master_data
+from production.master_data import Plant, PlantMode, WorkCenter
 from production.work_orders import WorkOrder, WorkOrderOperation
 from tests.factories import ProductFactory, UserFactory, make_order
 from tests.production.conftest import DAY_SHIFT, make_routing, make_work_center
@@ -108,6 +110,34 @@ def test_the_plant_language_is_the_default(planner, released, settings):
     settings.PLANT_LANGUAGE = "zh-hans"
     response = client_for(planner).get(f"/production/travellers/work-orders/{released.number}/")
     assert "工单流转卡" in pdf_text(response.content)
+
+
+def test_the_plants_own_floor_language_is_the_default(admin_user, planner, released):
+    master_data.plant_save(
+        actor=admin_user,
+        plant=Plant(code="P1", name="Plant 1", mode=PlantMode.FLOOR, floor_language="zh-hans"),
+        reason="test",
+    )
+    response = client_for(planner).get(f"/production/travellers/work-orders/{released.number}/")
+    assert "工单流转卡" in pdf_text(response.content)
+
+
+def test_the_work_centers_plant_decides_the_language_when_there_are_several(
+    admin_user, planner, released, settings
+):
+    settings.PLANT_LANGUAGE = "zh-hans"
+    english = master_data.plant_save(
+        actor=admin_user, plant=Plant(code="EN", name="Plant EN", floor_language="en"), reason="test"
+    )
+    master_data.plant_save(
+        actor=admin_user, plant=Plant(code="ZH", name="Plant ZH", floor_language="zh-hans"), reason="test"
+    )
+    WorkCenter.objects.update(plant=english)
+
+    text = pdf_text(client_for(planner).get(f"/production/travellers/work-orders/{released.number}/").content)
+
+    assert "Work order traveller" in text
+    assert "工单流转卡" not in text
 
 
 def test_each_operations_qr_code_opens_its_operator_page(planner, released, settings):
