@@ -275,7 +275,7 @@ def _nothing_to_hand_on(previous: WorkOrderOperation) -> Conflict:
             "The previous operation (%(sequence)s %(name)s) has nothing to hand on yet: "
             "it reports more good pieces first."
         )
-        % {"sequence": previous.sequence, "name": previous.name},
+        % {"sequence": previous.sequence, "name": previous.display_name},
         code="predecessor_empty",
     )
 
@@ -294,7 +294,9 @@ def _start(
     op = next(o for o in operations if o.pk == op.pk)
     previous = _predecessor(op, operations)
     if op.status == OperationStatus.COMPLETED:
-        raise Conflict(_("Operation %(name)s is already completed.") % {"name": op.name}, code="completed")
+        raise Conflict(
+            _("Operation %(name)s is already completed.") % {"name": op.display_name}, code="completed"
+        )
     if op.status == OperationStatus.STARTED:
         return op, work_order, previous  # a second tap: already running
     if previous is not None and available(op, work_order=work_order, previous=previous) <= 0:
@@ -391,7 +393,9 @@ def _check_report(
     """The floor's rules for a report of `total` pieces: nothing on a completed operation, no more than
     reached it, no finish before the operation before it."""
     if op.status == OperationStatus.COMPLETED:
-        raise Conflict(_("Operation %(name)s is already completed.") % {"name": op.name}, code="completed")
+        raise Conflict(
+            _("Operation %(name)s is already completed.") % {"name": op.display_name}, code="completed"
+        )
     left = available(op, work_order=work_order, previous=previous)
     if previous is not None and total > 0 and left <= 0 and previous.status != OperationStatus.COMPLETED:
         raise _nothing_to_hand_on(previous)
@@ -407,7 +411,7 @@ def _check_report(
                 "The previous operation (%(sequence)s %(name)s) is not finished: "
                 "this one cannot finish before it."
             )
-            % {"sequence": previous.sequence, "name": previous.name},
+            % {"sequence": previous.sequence, "name": previous.display_name},
             code="predecessor_open",
         )
 

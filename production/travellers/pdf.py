@@ -17,8 +17,9 @@ import segno
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from fpdf import FPDF
-from fpdf.enums import XPos, YPos
+from fpdf.enums import MethodReturnValue, XPos, YPos
 
+from config.kernel import unit_label
 from orders.catalog import spec_display, spec_fields
 from production.travellers import fonts
 from production.work_orders import WorkOrder, WorkOrderOperation
@@ -171,8 +172,8 @@ def ticket(
     if show_customer:
         facts.append((_("Customer"), order.customer.name))
     facts += [
-        (_("Product"), f"{product.sku} · {product.name}"),
-        (_("Quantity"), f"{quantity_text(work_order.quantity)} {product.unit}"),
+        (_("Product"), f"{product.sku} · {product.display_name}"),
+        (_("Quantity"), f"{quantity_text(work_order.quantity)} {unit_label(product.unit)}"),
         (_("Promised date"), order.promised_date.isoformat() if order.promised_date else "—"),
         (_("Status"), str(work_order.get_status_display())),
         (_("Printed at"), local_text(timezone.now())),
@@ -180,10 +181,7 @@ def ticket(
     label_width = 38 * layout.scale
     row = 7 * layout.scale
     for label, value in facts:
-        pdf.text_size(10)
-        pdf.cell(label_width, row, label, border="B")
-        pdf.text_size(11, bold=True)
-        pdf.cell(0, row, pdf.fit(value, width - label_width), border="B", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        pair_row(pdf, label, value, label_width=label_width, row=row, boxed=False)
 
     values = work_order.order_line.spec_values if work_order.order_line else {}
     specs = spec_display(product.family.spec_schema, in_schema_order(product.family.spec_schema, values))
@@ -194,19 +192,39 @@ def ticket(
         pdf.text_size(10)
         pdf.cell(0, row, "—", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     for label, value in specs:
-        pdf.text_size(10)
-        pdf.cell(label_width, row, pdf.fit(str(label), label_width), border=1)
-        pdf.text_size(11, bold=True)
-        pdf.cell(
-            0,
-            row,
-            pdf.fit(display_value(value), width - label_width),
-            border=1,
-            new_x=XPos.LMARGIN,
-            new_y=YPos.NEXT,
-        )
+        pair_row(pdf, str(label), display_value(value), label_width=label_width, row=row, boxed=True)
 
     operations_table(pdf, work_order, operation_url=operation_url)
+
+
+def pair_row(
+    pdf: TravellerPDF, label: str, value: str, *, label_width: float, row: float, boxed: bool
+) -> None:
+    """A label and its value side by side, each wrapped over as many lines as it needs: a spec value is
+    printed whole, never cut (the operator works from it). Boxed, or underlined only."""
+    value_width = pdf.epw - label_width
+    line = row * 0.8
+    pdf.text_size(10)
+    label_lines = pdf.multi_cell(label_width, line, label, dry_run=True, output=MethodReturnValue.LINES)
+    pdf.text_size(11, bold=True)
+    value_lines = pdf.multi_cell(value_width, line, value, dry_run=True, output=MethodReturnValue.LINES)
+    height = max(row, line * max(len(label_lines), len(value_lines)) + (row - line))
+    if pdf.get_y() + height > pdf.page_break_trigger:
+        pdf.add_page()
+    x, y = pdf.l_margin, pdf.get_y()
+    pad = (row - line) / 2
+    pdf.set_xy(x, y + pad)
+    pdf.text_size(10)
+    pdf.multi_cell(label_width, line, label)
+    pdf.set_xy(x + label_width, y + pad)
+    pdf.text_size(11, bold=True)
+    pdf.multi_cell(value_width, line, value)
+    if boxed:
+        pdf.rect(x, y, label_width, height)
+        pdf.rect(x + label_width, y, value_width, height)
+    else:
+        pdf.line(x, y + height, x + pdf.epw, y + height)
+    pdf.set_xy(x, y + height)
 
 
 def in_schema_order(schema: dict, values: dict) -> dict:
@@ -263,7 +281,7 @@ def operations_table(
         x = pdf.l_margin
         cells = [
             [str(operation.sequence)],
-            [operation.name],
+            [operation.display_name],
             [operation.work_center.code, operation.work_center.name],
             [local_text(operation.scheduled_start), local_text(operation.scheduled_end)],
             [str(operation.planned_minutes)],

@@ -107,6 +107,17 @@ def test_the_board_speaks_chinese(planner, press):
     assert "正在生产" in content and "已延误" in content and "最近报工" in content
 
 
+def test_the_chinese_board_names_the_operations_in_chinese(sales, planner, press):
+    operation = plan(release(sales, planner, press), timezone.now() + dt.timedelta(hours=1))
+    WorkOrderOperation.objects.filter(pk=operation.pk).update(name="Stamping", name_zh="冲压")
+
+    content = (
+        client_for(planner).get("/boards/PRESS/", headers={"Accept-Language": "zh-hans"}).content.decode()
+    )
+
+    assert "冲压" in content and "Stamping" not in content
+
+
 def test_the_board_index_lists_the_work_centers(planner, press):
     content = client_for(planner).get("/boards/").content.decode()
     assert 'href="/boards/PRESS/"' in content

@@ -7,8 +7,9 @@ import uuid
 import pytest
 from django.urls import reverse
 
+from orders.catalog.models import Product
 from production import floor
-from production.work_orders import ProgressReport
+from production.work_orders import ProgressReport, WorkOrderOperation
 from tests.factories import UserFactory
 from tests.production.floor.conftest import PIN
 
@@ -43,6 +44,28 @@ def test_an_operator_signs_in_with_badge_and_pin_and_sees_the_operation(phone, o
     assert response.status_code == 200
     assert response.wsgi_request.user == operator
     assert ops[0].work_order.number in response.content.decode()
+
+
+def test_a_chinese_operation_page_names_the_operation_product_and_predecessor_in_chinese(phone, ops):
+    Product.objects.filter(pk=ops[0].work_order.product_id).update(name_zh="面板")
+    WorkOrderOperation.objects.filter(pk=ops[0].pk).update(name_zh="剪切")
+    WorkOrderOperation.objects.filter(pk=ops[1].pk).update(name_zh="折弯")
+    phone.cookies["django_language"] = "zh-hans"
+
+    content = phone.get(f"/floor/operations/{ops[1].pk}/").content.decode()
+
+    assert "折弯" in content and "面板" in content
+    assert "10 剪切" in content  # the previous operation, whose output this one works on
+
+
+def test_a_refusal_names_the_predecessor_in_the_phones_language(phone, ops):
+    WorkOrderOperation.objects.filter(pk=ops[0].pk).update(name_zh="剪切")
+    phone.cookies["django_language"] = "zh-hans"
+
+    response = post(phone, operation=ops[1].pk, action="report", good_quantity="1")
+
+    assert response.status_code == 409
+    assert "剪切" in response.json()["error"]["message"]
 
 
 def test_a_wrong_pin_does_not_sign_in(client, operator):

@@ -12,6 +12,7 @@ from django.test import Client
 from django.utils import timezone
 from pypdf import PdfReader
 
+from orders.catalog.models import Product
 from orders.sales import transitions
 from production import master_data
 from production.master_data import Plant, PlantMode, WorkCenter
@@ -295,3 +296,42 @@ def test_a_shift_print_reads_in_a_few_queries_whatever_the_number_of_work_orders
     with django_assert_max_num_queries(8):
         response = client.get("/production/travellers/shift/", query)
     assert len(PdfReader(io.BytesIO(response.content)).pages) == 6
+
+
+LONG_NOTE = (
+    "Engrave the customer's logo 40 mm high on the left panel, centred, 5 mm below the top edge, "
+    "and deburr every cut edge before packing"
+)
+
+
+def test_a_long_spec_value_is_printed_whole_with_its_label_not_cut(planner, released):
+    family = released.product.family
+    family.spec_schema = {
+        **family.spec_schema,
+        "properties": {
+            **family.spec_schema["properties"],
+            "engraving": {"type": "string", "title": "Engraving"},
+        },
+    }
+    family.save()
+    line = released.order_line
+    line.spec_values = {**line.spec_values, "engraving": LONG_NOTE}
+    line.save()
+
+    response = client_for(planner).get(f"/production/travellers/work-orders/{released.number}/?paper=A5")
+
+    text = " ".join(pdf_text(response.content).split())
+    assert "Engraving" in text
+    assert LONG_NOTE in text
+    assert "…" not in text
+
+
+def test_the_chinese_traveller_names_the_product_operations_and_unit_in_chinese(planner, released):
+    Product.objects.filter(pk=released.product_id).update(name_zh="面板一二〇〇")
+    WorkOrderOperation.objects.filter(work_order=released, sequence=10).update(name_zh="冲压成形")
+
+    response = client_for(planner).get(f"/production/travellers/work-orders/{released.number}/?lang=zh-hans")
+
+    text = pdf_text(response.content)
+    assert "面板一二〇〇" in text and "冲压成形" in text
+    assert "Panel 1200" not in text
