@@ -197,6 +197,12 @@ def ticket(
     operations_table(pdf, work_order, operation_url=operation_url)
 
 
+def wrapped_lines(pdf: TravellerPDF, text: str, width: float, line: float) -> int:
+    """How many lines `text` takes in a `width` mm column, in the current font."""
+    lines = pdf.multi_cell(width, line, text, dry_run=True, output=MethodReturnValue.LINES)
+    return max(1, len(lines)) if isinstance(lines, list) else 1
+
+
 def pair_row(
     pdf: TravellerPDF, label: str, value: str, *, label_width: float, row: float, boxed: bool
 ) -> None:
@@ -205,10 +211,10 @@ def pair_row(
     value_width = pdf.epw - label_width
     line = row * 0.8
     pdf.text_size(10)
-    label_lines = pdf.multi_cell(label_width, line, label, dry_run=True, output=MethodReturnValue.LINES)
+    label_lines = wrapped_lines(pdf, label, label_width, line)
     pdf.text_size(11, bold=True)
-    value_lines = pdf.multi_cell(value_width, line, value, dry_run=True, output=MethodReturnValue.LINES)
-    height = max(row, line * max(len(label_lines), len(value_lines)) + (row - line))
+    value_lines = wrapped_lines(pdf, value, value_width, line)
+    height = max(row, line * max(label_lines, value_lines) + (row - line))
     if pdf.get_y() + height > pdf.page_break_trigger:
         pdf.add_page()
     x, y = pdf.l_margin, pdf.get_y()
