@@ -13,6 +13,7 @@ from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from config.kernel import Actor
+from production.floor import paused_operation_ids
 from production.master_data import WorkCenter
 from production.work_orders import (
     SCHEDULABLE_STATUSES,
@@ -38,6 +39,7 @@ class Board:
     late: list[WorkOrderOperation]
     reports: list[ProgressReport]
     exceptions: list[ProductionException]
+    paused: set[int]  # of the running operations, those paused on the floor
 
 
 def board_work_centers() -> QuerySet[WorkCenter]:
@@ -98,4 +100,5 @@ def work_center_board(*, user: Actor, work_center: WorkCenter) -> Board:
         late=late,
         reports=reports,
         exceptions=exceptions,
+        paused=paused_operation_ids(op.pk for op in running),
     )

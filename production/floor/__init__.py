@@ -5,6 +5,7 @@ Depends on work_orders (the services reports go through) and master_data (the pl
 
 from production.floor.demo import floor_demo
 from production.floor.models import FloorAction, FloorReport, OperatorBadge, ReasonCode, ReasonKind
+from production.floor.selectors import paused_operation_ids
 from production.floor.services import (
     FloorInput,
     badge_user,
@@ -25,4 +26,5 @@ __all__ = [
     "floor_report_submit",
     "occurred_at",
     "operator_badge_set",
+    "paused_operation_ids",
 ]

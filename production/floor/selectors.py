@@ -3,14 +3,15 @@ queries."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from orders.catalog import spec_display
-from production.floor.models import FloorReport, ReasonCode, ReasonKind
+from production.floor.models import FloorAction, FloorReport, ReasonCode, ReasonKind
 from production.floor.services import available
-from production.work_orders import WorkOrder, WorkOrderOperation
+from production.work_orders import OperationStatus, WorkOrder, WorkOrderOperation
 
 
 @dataclass(frozen=True)
@@ -22,6 +23,7 @@ class OperationView:
     spec: list[tuple[str, Any]]
     remaining: Decimal
     recent: list[FloorReport]
+    paused: bool
 
 
 def operation_view(pk: int) -> OperationView | None:
@@ -59,6 +61,7 @@ def operation_view(pk: int) -> OperationView | None:
         spec=spec,
         remaining=available(op, work_order=work_order, previous=previous),
         recent=recent,
+        paused=op.pk in paused_operation_ids([op.pk]) if op.status == OperationStatus.STARTED else False,
     )
 
 
@@ -69,3 +72,20 @@ def reason_codes() -> dict[str, list[ReasonCode]]:
         "scrap": [row for row in rows if row.kind == ReasonKind.SCRAP],
         "rework": [row for row in rows if row.kind == ReasonKind.REWORK],
     }
+
+
+def paused_operation_ids(operation_ids: Iterable[int]) -> set[int]:
+    """Of `operation_ids`, those an operator paused on the floor and nobody started again since (the last
+    Start or Pause tapped on each is a Pause). An operation has no paused state of its own: a pause is the
+    floor's note that nobody works on it now (the boards and the operator page show it)."""
+    ids = list(operation_ids)
+    if not ids:
+        return set()
+    # DISTINCT ON: each operation's newest Start or Pause, in one query.
+    latest = (
+        FloorReport.objects.filter(operation_id__in=ids, action__in=[FloorAction.START, FloorAction.PAUSE])
+        .order_by("operation_id", "-received_at", "-id")
+        .distinct("operation_id")
+        .values_list("operation_id", "action")
+    )
+    return {operation_id for operation_id, action in latest if action == FloorAction.PAUSE}

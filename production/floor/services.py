@@ -188,12 +188,18 @@ def _submit(*, actor: User, data: FloorInput) -> tuple[dict[str, Any], bool]:
         _lot(actor=actor, work_order=work_order, data=data, report=report, when=when)
     else:
         raise ValidationFailed(_("Unknown action."), fields={"action": [_("Unknown action.")]})
+    state = operation_state(op, work_order=work_order, previous=previous)
+    if data.action in (FloorAction.START, FloorAction.PAUSE):
+        # The other actions leave a pause as it was: the phone keeps showing what it showed.
+        state["paused"] = data.action == FloorAction.PAUSE
+        if state["paused"]:
+            state["status_label"] = str(_("Paused"))
     report.answer = {
         "client_id": str(data.client_id),
         "action": data.action,
         "occurred_at": when.isoformat(),
         "time_flagged": flagged,
-        "operation": operation_state(op, work_order=work_order, previous=previous),
+        "operation": state,
     }
     report.save()
     return report.answer, True

@@ -74,7 +74,10 @@
     const set = (id, value) => { const el = document.getElementById(id); if (el && value !== undefined) el.textContent = value; };
     const root = document.getElementById("operation");
     if (!root || String(state.id) !== root.dataset.operation) return;
-    set("op-status", state.status_label); set("op-good", state.good); set("op-scrap", state.scrap);
+    // A report's answer leaves a pause as it was (paused: absent); Start and Pause say it.
+    if (state.paused !== undefined) root.dataset.paused = state.paused ? "1" : "";
+    if (!(root.dataset.paused && state.status === "started" && state.paused === undefined)) set("op-status", state.status_label);
+    set("op-good", state.good); set("op-scrap", state.scrap);
     set("op-rework", state.rework); set("op-remaining", state.remaining);
     root.dataset.remaining = state.remaining;
   }

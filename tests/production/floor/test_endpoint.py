@@ -5,6 +5,7 @@ import json
 import uuid
 
 import pytest
+from django.test import Client
 from django.urls import reverse
 
 from orders.catalog.models import Product
@@ -66,6 +67,23 @@ def test_a_refusal_names_the_predecessor_in_the_phones_language(phone, ops):
 
     assert response.status_code == 409
     assert "剪切" in response.json()["error"]["message"]
+
+
+def test_a_pause_shows_on_the_operation_page_and_the_board_until_the_next_start(phone, planner, ops):
+    board = Client()
+    board.force_login(planner)
+    post(phone, operation=ops[0].pk, action="start")
+
+    paused = post(phone, operation=ops[0].pk, action="pause").json()["operation"]
+
+    assert (paused["paused"], paused["status_label"]) == (True, "Paused")
+    assert ">Paused</span>" in phone.get(f"/floor/operations/{ops[0].pk}/").content.decode()
+    assert 'data-testid="board-paused"' in board.get("/boards/CUT/").content.decode()
+
+    post(phone, operation=ops[0].pk, action="start")
+
+    assert ">Started</span>" in phone.get(f"/floor/operations/{ops[0].pk}/").content.decode()
+    assert 'data-testid="board-paused"' not in board.get("/boards/CUT/").content.decode()
 
 
 def test_a_wrong_pin_does_not_sign_in(client, operator):
