@@ -213,8 +213,11 @@ STATICFILES_DIRS = [
     BASE_DIR / "static",
     ("vendor/bootstrap", NODE_MODULES / "bootstrap" / "dist"),
     ("vendor/htmx", NODE_MODULES / "htmx.org" / "dist"),
-    # QR decoding on the operator's phone (production.floor), UMD build: global ZXing.
-    ("vendor/zxing", NODE_MODULES / "@zxing" / "library" / "umd"),
+    # QR decoding on the operator's phone (production.floor): barcode-detector (the BarcodeDetector API over
+    # zxing-wasm, ZXing-C++), IIFE build (global BarcodeDetectionAPI), and its WebAssembly reader, served here
+    # (the package's default would fetch it from a CDN).
+    ("vendor/barcode-detector", NODE_MODULES / "barcode-detector" / "dist" / "iife"),
+    ("vendor/zxing-wasm", NODE_MODULES / "zxing-wasm" / "dist" / "reader"),
 ]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

@@ -204,21 +204,52 @@
   }
 
   function scanner() {
+    // The camera's frames go to barcode-detector (the BarcodeDetector API over zxing-wasm), whose .wasm the
+    // app serves itself (data-wasm-url): nothing is fetched from outside the plant.
     const button = document.getElementById("scan-start");
     if (!button) return;
-    button.addEventListener("click", () => {
+    let scanning = null;
+    const go = (text) => {
+      const match = /\/floor\/operations\/(\d+)\/?/.exec(text) || /^\s*(\d+)\s*$/.exec(text);
+      if (match) window.location.assign("/floor/operations/" + match[1] + "/");
+      else say(msg("NotOperation"), "error");
+    };
+    button.addEventListener("click", async () => {
+      if (scanning) { scanning.stop(); return; }  // a second tap: stop the camera
+      const api = window.BarcodeDetectionAPI;
       const video = document.getElementById("scan-video");
-      const go = (text) => {
-        const match = /\/floor\/operations\/(\d+)\/?/.exec(text) || /^\s*(\d+)\s*$/.exec(text);
-        if (match) window.location.assign("/floor/operations/" + match[1] + "/");
-        else say(msg("NotOperation"), "error");
-      };
-      if (!window.ZXing || !navigator.mediaDevices) { say(msg("ScanFailed"), "error"); return; }
+      if (!api || !navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) { say(msg("ScanFailed"), "error"); return; }
+      let stream;
+      try {
+        api.prepareZXingModule({
+          overrides: { locateFile: (path, prefix) => (path.endsWith(".wasm") ? button.dataset.wasmUrl : prefix + path) },
+        });
+        stream = await navigator.mediaDevices.getUserMedia({ video: { facingMode: "environment" }, audio: false });
+      } catch (error) {
+        say(msg("ScanFailed"), "error");
+        return;
+      }
+      const detector = new api.BarcodeDetector({ formats: ["qr_code"] });
+      let stopped = false;
+      scanning = { stop: () => { stopped = true; } };
+      video.srcObject = stream;
       video.hidden = false;
-      const reader = new window.ZXing.BrowserQRCodeReader();
-      reader.decodeOnceFromVideoDevice(undefined, video)
-        .then((result) => { reader.reset(); go(result.getText()); })
-        .catch(() => { video.hidden = true; say(msg("ScanFailed"), "error"); });
+      const deadline = Date.now() + 120000;
+      try {
+        await video.play();
+        while (!stopped && Date.now() < deadline) {
+          const codes = video.readyState >= 2 ? await detector.detect(video) : [];
+          if (codes.length) { go(codes[0].rawValue); break; }
+          await new Promise((resolve) => setTimeout(resolve, 150));
+        }
+      } catch (error) {
+        say(msg("ScanFailed"), "error");
+      } finally {
+        stream.getTracks().forEach((track) => track.stop());
+        video.srcObject = null;
+        video.hidden = true;
+        scanning = null;
+      }
     });
   }
 

@@ -97,11 +97,13 @@ def camera_phone(live_server, tmp_path) -> Iterator:
             connections.close_all()
 
 
-def test_the_phone_camera_reads_the_travellers_qr_code_and_opens_the_operation(camera_phone):
+def test_the_phone_camera_reads_the_travellers_qr_code_and_opens_the_operation(camera_phone, live_server):
     context, cut = camera_phone
     page = context.new_page()
     errors: list[str] = []
+    requested: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on("request", lambda request: requested.append(request.url))
     page.goto("/floor/")
     page.get_by_test_id("badge").fill("1001")
     page.get_by_test_id("pin").fill(PIN)
@@ -112,3 +114,6 @@ def test_the_phone_camera_reads_the_travellers_qr_code_and_opens_the_operation(c
     page.wait_for_url(f"**{operation_path(cut)}")
     expect(page.get_by_test_id("remaining")).to_have_text("10")
     assert errors == []
+    # The decoder and its WebAssembly came from the app itself: no CDN.
+    assert any(url.endswith("zxing_reader.wasm") for url in requested)
+    assert [url for url in requested if not url.startswith(live_server.url)] == []

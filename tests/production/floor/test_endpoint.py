@@ -5,6 +5,7 @@ import json
 import uuid
 
 import pytest
+from django.contrib.staticfiles import finders
 from django.test import Client
 from django.urls import reverse
 
@@ -84,6 +85,21 @@ def test_a_pause_shows_on_the_operation_page_and_the_board_until_the_next_start(
 
     assert ">Started</span>" in phone.get(f"/floor/operations/{ops[0].pk}/").content.decode()
     assert 'data-testid="board-paused"' not in board.get("/boards/CUT/").content.decode()
+
+
+def test_the_scan_page_serves_the_qr_decoder_and_its_webassembly_from_the_app(phone, ops):
+    response = phone.get(reverse("floor:home"))
+
+    content = response.content.decode()
+    assert "/static/vendor/barcode-detector/ponyfill.js" in content
+    assert "/static/vendor/zxing-wasm/zxing_reader.wasm" in content
+    assert finders.find("vendor/barcode-detector/ponyfill.js")
+    assert finders.find("vendor/zxing-wasm/zxing_reader.wasm")
+    # WebAssembly may compile on the scan page only, and JavaScript's eval nowhere.
+    assert "'wasm-unsafe-eval'" in response["Content-Security-Policy"]
+    assert "'unsafe-eval'" not in response["Content-Security-Policy"]
+    operation_page = phone.get(f"/floor/operations/{ops[0].pk}/")
+    assert "wasm-unsafe-eval" not in operation_page["Content-Security-Policy"]
 
 
 def test_a_wrong_pin_does_not_sign_in(client, operator):
