@@ -163,6 +163,28 @@ def test_a_device_time_of_two_hours_ago_is_kept_as_the_actual_time(operator, ops
     assert not floor.FloorReport.objects.get().time_flagged
 
 
+def test_a_shift_of_reports_sent_after_eight_hours_offline_all_land_at_their_device_times(operator, ops):
+    # Start, a partial report and a finish made on the phone 8½, 6 and 1 hours ago, sent now.
+    now = timezone.now()
+    times = [now - dt.timedelta(hours=hours) for hours in (8.5, 6, 1)]
+    queued = [
+        report(ops[0], action="start", device_time=times[0]),
+        report(ops[0], action="report", good=Decimal(4), device_time=times[1]),
+        report(ops[0], action="report", all_remaining=True, device_time=times[2]),
+    ]
+
+    for data in queued:
+        floor_report_submit(actor=operator, data=data)
+
+    op = fresh(ops[0])
+    assert (op.actual_start, op.actual_end, op.good_quantity) == (times[0], times[2], 10)
+    assert not floor.FloorReport.objects.filter(time_flagged=True).exists()
+    assert (
+        list(ProgressReport.objects.order_by("reported_at").values_list("reported_at", flat=True))
+        == times[1:]
+    )
+
+
 def test_a_device_time_before_the_operation_started_is_not_believed():
     now = timezone.now()
     started = now - dt.timedelta(hours=1)
