@@ -27,7 +27,7 @@ from production.scheduling import plan_page
 from production.scheduling.models import OperationPin
 from production.scheduling.pins import operation_pin, operation_unpin
 from production.scheduling.selectors import current_schedule
-from production.work_orders import WorkOrder, WorkOrderOperation
+from production.work_orders import WorkOrder, WorkOrderOperation, WorkOrderStatus
 
 VIEW_SCHEDULE = "production.view_schedule"
 RELEASE_LIMIT = 200  # rows one bulk release takes (the page lists at most 100 of each kind)
@@ -60,6 +60,10 @@ def render_panel(
         can_prioritise=policies.can_set_priority(request.user, work_order.order),
         can_pin=allowed(request.user, RUN_SCHEDULE),
         can_hold=allowed(request.user, "production.hold_workorder"),
+        # A planned work order of a plant that reports on OrderBridge's own floor: released from here.
+        can_release_to_floor=work_order.status == WorkOrderStatus.PLANNED
+        and allowed(request.user, "production.release_workorder")
+        and work_orders.work_order_on_floor(work_order),
         now=timezone.localtime().replace(second=0, microsecond=0),
     )
     return render(request, "production/plan/work_order_panel.html", context, status=status)

@@ -190,6 +190,34 @@ def test_the_planner_releases_a_floor_work_order_from_the_order_page(client, sal
     assert work_order.status == "released"
 
 
+def test_the_planner_releases_a_floor_work_order_from_its_panel_on_the_plan_page(
+    client, sales, planner, floor_plant
+):
+    from orders.sales import transitions
+    from tests.factories import ProductFactory, make_order
+    from tests.production.conftest import make_routing, make_work_center
+
+    product = ProductFactory()
+    make_routing(planner, product, [(make_work_center(planner, "CUT"), 0, "1")])
+    order = transitions.order_release(
+        actor=planner, order=make_order(owner=sales, product=product, confirmed=True)
+    )
+    work_order = order.work_orders.get()
+    client.force_login(planner)
+    panel = client.get(reverse("production:work_order_panel", args=[work_order.number]))
+    assert 'data-testid="wo-release-to-floor"' in panel.content.decode()
+
+    answer = client.post(
+        reverse("production:work_order_action"),
+        {"number": work_order.number, "action": "release"},
+        headers={"HX-Request": "true"},
+    )
+
+    assert answer.status_code == 200
+    assert type(work_order).objects.get(pk=work_order.pk).status == "released"
+    assert 'data-testid="wo-release-to-floor"' not in answer.content.decode()
+
+
 def test_the_service_worker_is_served_from_the_floor_scope(client):
     response = client.get(reverse("floor:service_worker"))
 
