@@ -12,4 +12,6 @@ urlpatterns = [
     path("operations/<int:pk>/", views.operation, name="operation"),
     path("api/reports/", views.report, name="report"),
     path("sw.js", views.service_worker, name="service_worker"),
+    # What the service worker shows for a floor page this phone never opened, while offline.
+    path("offline/", views.offline, name="offline"),
 ]

@@ -168,6 +168,18 @@ def report(request: HttpRequest) -> JsonResponse:
 
 @login_not_required
 @require_GET
+def offline(request: HttpRequest) -> HttpResponse:
+    """Kept by the service worker (for the operator signed in when it was last fetched) and shown for a floor
+    page not opened on this phone before, while there is no network: the reports waiting here stay listed
+    and are sent when the network is back."""
+    _plant_language(request)
+    response = render(request, "production/floor/offline.html")
+    response["Cache-Control"] = "no-cache"
+    return response
+
+
+@login_not_required
+@require_GET
 def service_worker(request: HttpRequest) -> HttpResponseBase:
     """The service worker, from /floor/ so that its scope is the floor's pages."""
     path = finders.find("js/floor-sw.js")

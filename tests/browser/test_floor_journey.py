@@ -155,3 +155,29 @@ def test_an_operator_reports_by_phone_and_offline_reports_land_once(
     assert ProgressReport.objects.filter(operation=bend).count() == 3
     bend = WorkOrderOperation.objects.get(pk=bend.pk)
     assert (bend.status, bend.good_quantity) == (OperationStatus.COMPLETED, 9)
+
+
+def test_a_page_never_opened_on_the_phone_shows_the_offline_page_without_network(phone_context):
+    cut, bend = floor_work("zh-hans")
+    page = phone_context.new_page()
+    page.goto(f"/floor/operations/{cut.pk}/")
+    page.get_by_test_id("badge").fill("1001")
+    page.get_by_test_id("pin").fill(PIN)
+    page.get_by_test_id("sign-in").click()
+    expect(page.get_by_test_id("remaining")).to_have_text("10")
+    # The service worker runs the floor's pages and has kept the offline page (for this operator).
+    page.wait_for_function("navigator.serviceWorker && navigator.serviceWorker.controller !== null")
+    page.reload()
+    page.wait_for_function(
+        "() => caches.open('orderbridge-floor-v1').then((c) => c.match('/floor/offline/')).then(Boolean)"
+    )
+
+    phone_context.set_offline(True)
+    page.goto(f"/floor/operations/{bend.pk}/")
+
+    expect(page.get_by_test_id("floor-offline")).to_contain_text("没有网络")
+    expect(page.get_by_test_id("operator-name")).to_have_text("Olivia")
+
+    phone_context.set_offline(False)
+    page.get_by_test_id("retry").click()
+    expect(page.get_by_test_id("previous-output")).to_be_visible()

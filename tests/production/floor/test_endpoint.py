@@ -218,6 +218,16 @@ def test_the_planner_releases_a_floor_work_order_from_its_panel_on_the_plan_page
     assert 'data-testid="wo-release-to-floor"' not in answer.content.decode()
 
 
+def test_the_offline_page_kept_by_the_service_worker_names_the_operator_and_lists_pending_reports(phone):
+    response = phone.get(reverse("floor:offline"))
+
+    content = response.content.decode()
+    assert response.status_code == 200
+    assert response["Cache-Control"] == "no-cache"
+    assert 'data-testid="floor-offline"' in content and 'data-testid="pending"' in content
+    assert f'data-user="{response.wsgi_request.user.pk}"' in content
+
+
 def test_the_service_worker_is_served_from_the_floor_scope(client):
     response = client.get(reverse("floor:service_worker"))
 
