@@ -353,6 +353,7 @@ class PromiseView(APIView):
                 for line in data["lines"]
             ],
             hold=data.get("hold", False),
+            start_not_before=data.get("start_not_before"),
         )
         return Response(PromiseResponseSerializer(answer).data)
 

@@ -341,6 +341,11 @@ class PromiseRequestSerializer(serializers.Serializer):
     hold = serializers.BooleanField(
         required=False, default=False, help_text="hold the material for this quote until the hold expires"
     )
+    start_not_before = serializers.DateTimeField(
+        required=False,
+        allow_null=True,
+        help_text="no work starts before this (material ready, drawing approved); no offset: plant time",
+    )
 
 
 class PromiseDelaySerializer(serializers.Serializer):

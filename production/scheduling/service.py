@@ -181,6 +181,10 @@ def build_problem(*, now: dt.datetime | None = None, days: int = HORIZONS_DAYS[0
     has_plan = bool(planned_orders) or Schedule.objects.filter(is_current=True).exists()
     for wo in work_orders:
         order = wo.order
+        if order.start_not_before is not None:
+            # The user's release time (material ready, drawing approved): no operation starts before it.
+            not_before = math.ceil((order.start_not_before - origin).total_seconds() / 60)
+            delays[wo.pk] = max(delays.get(wo.pk, 0), not_before)
         built.order_due[order.pk] = (
             promise_due(order.promised_date, order.promised_time) if order.promised_date else None
         )
