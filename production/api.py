@@ -30,6 +30,7 @@ from production.serializers import (
     OperationsReplaceSerializer,
     OptimiserOutcomeSerializer,
     OrderProjectionSerializer,
+    PlanObjectiveSerializer,
     ProductionExceptionSerializer,
     ProgressReportCreateSerializer,
     ProgressReportSerializer,
@@ -234,6 +235,21 @@ class ScheduleViewSet(ReadCreateViewSet):
                 "optimiser": optimiser,
             }
         )
+
+    @extend_schema(request=PlanObjectiveSerializer, responses={200: PlanObjectiveSerializer}, filters=False)
+    @action(detail=False, methods=["get", "post"])
+    def objective(self, request):
+        """What a better plan means (the planner's choice) and who chose it; POST chooses (and replans)."""
+        if request.method == "POST":
+            body = PlanObjectiveSerializer(data=request.data)
+            body.is_valid(raise_exception=True)
+            replanning.plan_objective_set(
+                actor=request_user(request),
+                objective=body.validated_data["objective"],
+                reason=body.validated_data["reason"],
+            )
+        data = {"objective": replanning.plan_objective(), "history": replanning.plan_objective_history()}
+        return Response(PlanObjectiveSerializer(data).data)
 
     @extend_schema(request=ScheduleRunSerializer, responses={201: ScheduleSerializer, 202: None})
     @action(detail=False, methods=["post"])

@@ -3,6 +3,7 @@ is kept with who chose it and why, the next plan is made with it, and VIP on-tim
 
 import pytest
 from django.test import override_settings
+from rest_framework.test import APIClient
 
 from orders.sales import transitions
 from production.replanning import PlanObjectiveChange, plan_objective
@@ -104,3 +105,31 @@ def test_the_choice_shows_in_chinese(client, planner, planned):
     page = client.get("/production/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
 
     assert "更好的计划" in page
+
+
+def test_an_api_client_reads_and_chooses_the_objective(planner, planned):
+    api = APIClient()
+    api.force_authenticate(planner)
+
+    before = api.get("/api/v1/schedule/objective/")
+    chosen = api.post(
+        "/api/v1/schedule/objective/", {"objective": "on_time", "reason": "audit"}, format="json"
+    )
+
+    assert before.status_code == 200 and before.json()["objective"] == "weighted_tardiness"
+    assert chosen.status_code == 200, chosen.json()
+    assert chosen.json()["objective"] == "on_time"
+    assert chosen.json()["history"][0]["changed_by"] == planner.username
+    assert chosen.json()["history"][0]["reason"] == "audit"
+
+
+def test_the_api_refuses_an_unknown_objective_and_one_without_the_permission(sales, planner, planned):
+    api = APIClient()
+    api.force_authenticate(planner)
+    unknown = api.post("/api/v1/schedule/objective/", {"objective": "fastest"}, format="json")
+    api.force_authenticate(sales)
+    forbidden = api.post("/api/v1/schedule/objective/", {"objective": "on_time"}, format="json")
+
+    assert unknown.status_code == 400 and "objective" in str(unknown.json())
+    assert forbidden.status_code == 403
+    assert not PlanObjectiveChange.objects.exists()
