@@ -116,3 +116,20 @@ def test_a_quote_starts_no_earlier_than_the_release_time_and_blames_no_material(
 
     assert answer["completion"] == plant_time(4, 14, 20)
     assert answer["binding"]["kind"] == "capacity"
+
+
+def test_the_order_page_shows_the_promised_time_and_the_release_time(client, sales, planner, press):
+    order = release(
+        sales,
+        planner,
+        press,
+        promised_date=in_days(10),
+        promised_time=dt.time(16, 5),
+        start_not_before=plant_time(2, 10, 35),
+    )
+    client.force_login(sales)
+
+    page = client.get(f"/orders/{order.number}/").content.decode()
+
+    assert f"{in_days(10).isoformat()} 16:05" in page
+    assert f"{in_days(2).isoformat()} 10:35" in page
