@@ -32,6 +32,7 @@ from production.scheduling import (
     job_weight,
     order_projection,
     plan_index,
+    promise_due,
 )
 from production.scheduling.models import OrderProjection
 from production.supply_planning import material_ready
@@ -41,17 +42,17 @@ def _iso(moment: dt.datetime | None) -> str | None:
     return moment.isoformat() if moment else None
 
 
-def _end_of_day(date: dt.date) -> dt.datetime:
-    zone = timezone.get_default_timezone()
-    return dt.datetime.combine(date + dt.timedelta(days=1), dt.time(0), tzinfo=zone)
-
-
-def _promised_after(order: SalesOrder, changes: list[Mapping[str, Any]]) -> dt.date | None:
-    promised = order.promised_date
+def _promised_after(
+    order: SalesOrder, changes: list[Mapping[str, Any]]
+) -> tuple[dt.date | None, dt.time | None]:
+    """The promised date and time of day once the changes are made."""
+    promised, at = order.promised_date, order.promised_time
     for change in changes:
         if change["op"] == "set_date" and change["field"] == "promised_date":
             promised = dt.date.fromisoformat(change["value"])
-    return promised
+        if change["op"] == "set_time" and change["field"] == "promised_time":
+            at = dt.time.fromisoformat(change["value"]) if change["value"] else None
+    return promised, at
 
 
 def _quote_extra(
@@ -130,7 +131,7 @@ def analyse_change(*, order: SalesOrder, changes: list[Mapping[str, Any]]) -> Wo
                 if other.promised_date is None or other.projected_completion is None:
                     continue
                 pushed = other.projected_completion + dt.timedelta(minutes=delayed[other.order_id])
-                if pushed >= _end_of_day(other.promised_date):
+                if pushed > promise_due(other.promised_date, other.order.promised_time):
                     delays_other.append(
                         {
                             "order": other.order.number,
@@ -145,8 +146,8 @@ def analyse_change(*, order: SalesOrder, changes: list[Mapping[str, Any]]) -> Wo
         notes.append(_("Less work: the order completes at the projected date or earlier."))
     if projection is None:
         notes.append(_("No current plan projects this order yet: run the schedule for dates."))
-    promised = _promised_after(order, changes)
-    late_after = bool(after and promised and after >= _end_of_day(promised))
+    promised, promised_time = _promised_after(order, changes)
+    late_after = bool(after and promised and after > promise_due(promised, promised_time))
     return {
         "errors": plan.errors,
         "lines": [step.as_dict() for step in plan.steps],

@@ -359,6 +359,12 @@ def _plan_line_due_date(ctx: PlanContext, change: Mapping[str, Any], index: int)
     ctx.plan.work_started = ctx.plan.work_started or any(is_started(wo) for wo in work)
 
 
+@planner("set_time")
+def _plan_order_time(ctx: PlanContext, change: Mapping[str, Any], index: int) -> None:
+    # As a date: the work stays; the reschedule after the change keeps the new time (or release time).
+    return
+
+
 @planner("set_date")
 def _plan_order_date(ctx: PlanContext, change: Mapping[str, Any], index: int) -> None:
     # The work stays as it is; the reschedule after the change compares the projection with the promise.

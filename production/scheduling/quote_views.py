@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING, Any
 from django.contrib.auth.decorators import permission_required
 from django.http import HttpResponse
 from django.shortcuts import render
-from django.utils.dateparse import parse_date
+from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -76,6 +77,18 @@ def _date_or_none(raw: str) -> dt.date | None:
         return None
 
 
+def _moment_or_none(raw: str) -> dt.datetime | None:
+    """The form's release time (datetime-local, plant time), or None when empty or unreadable (the order
+    form itself reports that)."""
+    try:
+        moment = parse_datetime(raw.strip().replace("T", " ")) if raw else None
+    except ValueError:
+        return None
+    if moment is not None and timezone.is_naive(moment):
+        moment = timezone.make_aware(moment)
+    return moment
+
+
 def _messages(error: ApplicationError, lines: list[dict]) -> list[StrOrPromise]:
     """Field messages with "lines[i]." turned into the row number the user sees on the form."""
     texts: list[StrOrPromise] = []
@@ -117,6 +130,7 @@ def order_form_quote(request: AuthenticatedRequest) -> HttpResponse:
                 lines=[{"product": line["product"], "quantity": line["quantity"]} for line in lines],
                 priority=priority,
                 hold=request.POST.get("hold") == "1",
+                start_not_before=_moment_or_none(request.POST.get("start_not_before", "")),
             )
         except ApplicationError as exc:
             context["errors"] = _messages(exc, lines)

@@ -163,6 +163,7 @@ def promise_quote(
     lines: list[dict],
     priority: int | None = None,
     hold: bool = False,
+    start_not_before: dt.datetime | None = None,
 ) -> dict[str, Any]:
     """The earliest completion of a new order of `lines` ({product, quantity}) against the current plan
     and its material (production.supply_planning: each line starts when its material is there).
@@ -171,6 +172,7 @@ def promise_quote(
     answer names the orders it would then delay. Without overtaking, the date it would get anyway. The
     answer names the binding constraint (capacity at a work center, or a material until a date). With
     `hold`, the material the lines take is held for the quote until it expires (committed at once).
+    `start_not_before`: the user's release time (material ready, drawing approved); no line starts before.
     """
     require(actor, QUOTE_PROMISE, action="promise_quote", target=getattr(customer, "code", "-"))
     if hold:
@@ -247,6 +249,8 @@ def promise_quote(
     )
     for quote_line in quote_lines:
         ready = materials[quote_line.key].ready
+        if start_not_before is not None:
+            ready = max(ready, start_not_before)
         quote_line.release = max(0, int((ready - origin).total_seconds() // 60))
     try:
         frozen_until = earliest + settings.PRODUCTION_FROZEN_HOURS * 60  # what the next reschedule keeps
@@ -255,7 +259,11 @@ def promise_quote(
         )
         capacity_only = result
         if any(quote_line.release > earliest for quote_line in quote_lines):
-            unreleased = [QuoteLine(key=q.key, ops=q.ops) for q in quote_lines]
+            # Capacity alone (the user's release time kept): is it the material that sets the date?
+            not_before = (
+                max(0, math.ceil((start_not_before - origin).total_seconds() / 60)) if start_not_before else 0
+            )
+            unreleased = [QuoteLine(key=q.key, ops=q.ops, release=not_before) for q in quote_lines]
             capacity_only = capable_to_promise(
                 index, lines=unreleased, weight=weight, earliest=earliest, frozen_until=frozen_until
             )
