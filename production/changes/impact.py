@@ -34,7 +34,7 @@ from production.scheduling import (
     plan_index,
 )
 from production.scheduling.models import OrderProjection
-from production.supply_planning import material_ready
+from production.supply_planning import QuoteMaterialLine, material_ready
 
 
 def _iso(moment: dt.datetime | None) -> str | None:
@@ -55,16 +55,21 @@ def _promised_after(order: SalesOrder, changes: list[Mapping[str, Any]]) -> dt.d
 
 
 def _quote_extra(
-    order: SalesOrder, extra: list[tuple[Product, Decimal]]
+    order: SalesOrder, extra: list[tuple[Product, Decimal, dict[str, Any]]]
 ) -> tuple[dt.datetime | None, dict[int, int], str]:
     """Insert the extra work into the current plan (capable-to-promise), each line from when its material
     is there; its completion, whom it delays, and the material that binds it ("" when capacity does)."""
     schedule = current_schedule()
     index, origin, centers = plan_index(schedule)
     now = timezone.now()
-    materials = material_ready(lines=[(product.pk, quantity) for product, quantity in extra], now=now)
+    # Not strict: a spec the BOM cannot be exploded with is the change's own validation's to name.
+    materials = material_ready(
+        lines=[QuoteMaterialLine(product.pk, quantity, spec) for product, quantity, spec in extra],
+        now=now,
+        strict=False,
+    )
     lines = []
-    for number, (product, quantity) in enumerate(extra):
+    for number, (product, quantity, _spec) in enumerate(extra):
         routing = Routing.objects.filter(product=product, is_active=True).first()
         operations = list(routing.operations.all()) if routing else []
         if routing is None or not operations or any(op.work_center_id not in centers for op in operations):

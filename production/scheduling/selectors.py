@@ -26,7 +26,13 @@ from production.scheduling.plan_page import load_grid
 from production.scheduling.problem import job_weight
 from production.scheduling.quote import PlanIndex, QuoteLine, capable_to_promise
 from production.scheduling.service import calendar_exceptions, exception_rows, promise_due
-from production.supply_planning import HOLD_MATERIAL, HoldRequest, binding_constraint, material_ready
+from production.supply_planning import (
+    HOLD_MATERIAL,
+    HoldRequest,
+    QuoteMaterialLine,
+    binding_constraint,
+    material_ready,
+)
 from production.work_orders import split_quantity
 
 if TYPE_CHECKING:
@@ -164,8 +170,9 @@ def promise_quote(
     priority: int | None = None,
     hold: bool = False,
 ) -> dict[str, Any]:
-    """The earliest completion of a new order of `lines` ({product, quantity}) against the current plan
-    and its material (production.supply_planning: each line starts when its material is there).
+    """The earliest completion of a new order of `lines` ({product, quantity, spec_values}) against the
+    current plan and its material (production.supply_planning: each line starts when its material is
+    there, the BOM exploded with the line's spec values).
 
     Honouring priorities, the order may overtake planned work of customers with a lower weight; the
     answer names the orders it would then delay. Without overtaking, the date it would get anyway. The
@@ -187,7 +194,7 @@ def promise_quote(
     schedule = current_schedule()
     index, origin, centers = plan_index(schedule)
     quote_lines = []
-    wanted: list[tuple[int, Decimal]] = []
+    wanted: list[QuoteMaterialLine] = []
     for number, line in enumerate(lines):
         prefix = f"lines[{number}]."
         product_id = line.get("product")
@@ -217,7 +224,11 @@ def promise_quote(
             continue
         if errors:
             continue
-        wanted.append((product.pk, quantity))
+        spec_values = line.get("spec_values") or {}
+        if not isinstance(spec_values, dict):
+            errors.setdefault(f"{prefix}spec_values", []).append(_("The spec values must be an object."))
+            continue
+        wanted.append(QuoteMaterialLine(product.pk, quantity, spec_values))
         for lot in split_quantity(quantity, routing.lot_size):
             quote_lines.append(
                 QuoteLine(

@@ -66,6 +66,10 @@ def start_of_day(date: dt.date) -> dt.datetime:
     return dt.datetime.combine(date, dt.time(0), tzinfo=timezone.get_default_timezone())
 
 
+# Explosions kept per (product, spec) while the BOMs are unchanged; past this many, the cache starts over.
+MAX_CACHED_EXPLOSIONS = 20_000
+
+
 # --- BOMs: explosions cached per BOM state -------------------------------------------------------------
 _book_lock = threading.Lock()
 _cache: dict[str, Any] = {}
@@ -110,11 +114,26 @@ class Explosions:
         self.cached: dict[tuple[int, str], list[Need]] = {}
 
     def needs(self, product_id: int, spec: Mapping[str, Any] | None = None) -> list[Need]:
+        """The leaf needs of one unit; a BOM that cannot be exploded for this spec (a quantity-driving
+        spec value missing, a BOM containing itself) gives none: work already ordered is not refused here,
+        its BOM page shows the error."""
+        try:
+            return self.needs_or_error(product_id, spec)
+        except ValidationFailed:
+            return []
+
+    def needs_or_error(self, product_id: int, spec: Mapping[str, Any] | None = None) -> list[Need]:
+        """`needs`, but a BOM that cannot be exploded for the spec raises ValidationFailed (a quote asks
+        for the spec it lacks instead of promising without the material)."""
         key = (product_id, repr(sorted((spec or {}).items())))
         found = self.cached.get(key)
         if found is None:
+            # Raises for a spec the BOM cannot be exploded with (not cached: the message is in the
+            # asker's language, and the path is rare).
             found = self._explode(product_id, spec or {})
             with _book_lock:
+                if len(self.cached) >= MAX_CACHED_EXPLOSIONS:  # many distinct specs (lengths): start over
+                    self.cached.clear()
                 self.cached[key] = found
         return found
 
@@ -122,12 +141,7 @@ class Explosions:
         item = self.items.get(product_id)
         if item is None:
             return []
-        try:
-            rows = self.book.explode(item, spec=spec, quantity=Decimal(1), on=timezone.localdate())
-        except ValidationFailed:
-            # A line driven by a spec value the caller does not give (a quote has no spec yet), or a BOM that
-            # contains itself: nothing can be checked for this product; its BOM page shows the error.
-            return []
+        rows = self.book.explode(item, spec=spec, quantity=Decimal(1), on=timezone.localdate())
         totals: dict[tuple[int, int | None], list[Any]] = {}
         for row in rows:
             if row.is_leaf:
@@ -183,6 +197,34 @@ def _explosions() -> Explosions:
 def needs_per_unit(product_ids: Iterable[int]) -> dict[int, list[Need]]:
     book = explosions()
     return {product_id: book.needs(product_id) for product_id in product_ids}
+
+
+def line_needs(lines: list[tuple[int, Mapping[str, Any]]], *, strict: bool = True) -> list[list[Need]]:
+    """Per quote line (product id, spec values): the leaf needs of one unit, exploded with the line's spec.
+
+    A line whose BOM cannot be exploded for its spec (a spec value driving a component quantity is missing
+    or not a number) is a ValidationFailed naming `lines[i].spec_values.<attribute>`: a quote without the
+    length would otherwise promise without the profile."""
+    book = explosions()
+    if not strict:
+        return [book.needs(product_id, spec) for product_id, spec in lines]
+    found: list[list[Need]] = []
+    errors: dict[str, list[str]] = {}
+    message = ""
+    for number, (product_id, spec) in enumerate(lines):
+        try:
+            found.append(book.needs_or_error(product_id, spec))
+        except ValidationFailed as error:
+            found.append([])
+            message = message or error.message
+            for name, messages in (error.fields or {}).items():
+                if name == "bom":  # a BOM containing itself: the product cannot be checked
+                    errors.setdefault(f"lines[{number}].product", []).append(error.message)
+                else:
+                    errors.setdefault(f"lines[{number}].spec_values.{name}", []).extend(messages)
+    if errors or message:
+        raise ValidationFailed(message, fields=errors)
+    return found
 
 
 # --- time lines ------------------------------------------------------------------------------------------
