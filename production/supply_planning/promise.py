@@ -118,14 +118,15 @@ def material_ready(
     answer). Raises ValidationFailed (field `lines[i].spec_values.<attribute>`) when a spec value that
     drives a component quantity is missing or not a number (`strict=False`: such a line checks nothing)."""
     needs = sources.line_needs([(line.product, line.spec_values) for line in lines], strict=strict)
-    items = sorted({need.item for line_needs in needs for need in line_needs})
+    codes = {need.item: need.code for line_needs in needs for need in line_needs}
+    items = sorted(codes)
     if hold is None:
-        answers, _ = _check(lines, needs, sources.timelines(items, now=now), now=now)
+        answers, _ = _check(lines, needs, sources.timelines(items, now=now, codes=codes), now=now)
         return answers
     with transaction.atomic():
         lock_items(items)
         # Read after the locks: what another quote held before us is committed and counted.
-        answers, promised = _check(lines, needs, sources.timelines(items, now=now), now=now)
+        answers, promised = _check(lines, needs, sources.timelines(items, now=now, codes=codes), now=now)
         expires = now + dt.timedelta(minutes=settings.SUPPLY_QUOTE_HOLD_MINUTES)
         sources.holds_create(
             rows=[(item, amount, at) for item, amount, at in promised if amount > 0],

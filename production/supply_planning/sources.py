@@ -29,9 +29,7 @@ from production.materials import (
     BomLineVariant,
     Item,
     Reservation,
-    active_reservations,
-    on_hand,
-    open_supply,
+    item_position,
 )
 from production.scheduling.models import Schedule, ScheduleEntry
 from production.supply_planning.timeline import Supply, Timeline
@@ -229,29 +227,33 @@ def line_needs(lines: list[tuple[int, Mapping[str, Any]]], *, strict: bool = Tru
 
 # --- time lines ------------------------------------------------------------------------------------------
 def timelines(
-    item_ids: Iterable[int], *, now: dt.datetime, work_order_reservations: bool = True
+    item_ids: Iterable[int],
+    *,
+    now: dt.datetime,
+    work_order_reservations: bool = True,
+    codes: Mapping[int, str] | None = None,
 ) -> dict[int, Timeline]:
     """Per item: stock on hand, open purchase order lines by expected date, active reservations and quote
-    holds as demand when needed (four queries). `work_order_reservations=False` leaves out what released
-    work orders reserved (when their own needs are counted instead)."""
+    holds as demand when needed (one query: materials' `item_position`; one more for the items' codes
+    unless `codes` gives them). `work_order_reservations=False` leaves out what released work orders
+    reserved (when their own needs are counted instead)."""
     ids = list(item_ids)
-    codes = dict(Item.objects.filter(pk__in=ids).values_list("pk", "code"))
-    stock = on_hand(ids)
+    if not ids:
+        return {}
+    if codes is None:
+        codes = dict(Item.objects.filter(pk__in=ids).values_list("pk", "code"))
+    position = item_position(ids, now=now, work_order_reservations=work_order_reservations)
     lines = {
-        item: Timeline(item=codes.get(item, str(item)), on_hand=stock.get(item, Decimal(0))) for item in ids
+        item: Timeline(item=codes.get(item, str(item)), on_hand=position.on_hand.get(item, Decimal(0)))
+        for item in ids
     }
-    for item, supplies in open_supply(ids).items():
+    for item, supplies in position.supply.items():
         lines[item].supplies.extend(
             Supply(start_of_day(s.expected_date), s.quantity, s.purchase_order_number) for s in supplies
         )
-    reservations = active_reservations(ids, now=now)
-    if not work_order_reservations:
-        reservations = reservations.filter(work_order__isnull=True)
-    for item, quantity, consumed, needed_on in reservations.values_list(
-        "item_id", "quantity", "consumed_quantity", "needed_on"
-    ):
-        at = start_of_day(needed_on) if needed_on else now
-        lines[item].demands.append((at, max(quantity - consumed, Decimal(0))))
+    for row in position.reserved:
+        at = start_of_day(row.needed_on) if row.needed_on else now
+        lines[row.item_id].demands.append((at, row.open_quantity))
     return lines
 
 
