@@ -110,6 +110,26 @@ def _quote_extra(
     return origin + dt.timedelta(minutes=result.completion), delayed, binding
 
 
+def _respec_material(work: list[tuple[Product, Decimal, dict[str, Any]]]) -> tuple[dt.datetime | None, str]:
+    """Unstarted work that takes a new spec needs the new spec's material (powder in the new RAL colour):
+    when the last of it is there, and a note naming it ("" and None when it is all there now)."""
+    now = timezone.now()
+    materials = material_ready(
+        lines=[QuoteMaterialLine(product.pk, quantity, spec) for product, quantity, spec in work],
+        now=now,
+        strict=False,
+    )
+    latest = max(materials, key=lambda material: material.ready, default=None)
+    if latest is None or latest.ready <= now + dt.timedelta(minutes=1):
+        return None, ""
+    note = _("The new spec needs material %(item)s, there by %(date)s%(source)s.") % {
+        "item": latest.item,
+        "date": timezone.localtime(latest.ready).date().isoformat(),
+        "source": f" ({latest.source})" if latest.source else f" ({_('no open supply')})",
+    }
+    return latest.ready, note
+
+
 def analyse_change(*, order: SalesOrder, changes: list[Mapping[str, Any]]) -> WorkImpact:
     """The impact of validated changes on work under way and on the plan."""
     plan = plan_change(order=order, changes=changes)
@@ -148,6 +168,12 @@ def analyse_change(*, order: SalesOrder, changes: list[Mapping[str, Any]]) -> Wo
                     )
     elif any(step.action in ("shrink", "cancel") for step in plan.steps):
         notes.append(_("Less work: the order completes at the projected date or earlier."))
+    if plan.respec_work:
+        ready, note = _respec_material(plan.respec_work)
+        if note:
+            notes.append(note)
+        if ready is not None and after is not None:
+            after = max(after, ready)
     if projection is None:
         notes.append(_("No current plan projects this order yet: run the schedule for dates."))
     promised = _promised_after(order, changes)

@@ -104,6 +104,9 @@ class ChangePlan:
     reduces_started_work: bool = False
     # New quantity to plan: (product, quantity, the line's spec values: they choose its materials).
     extra_work: list[tuple[Product, Decimal, dict[str, Any]]] = field(default_factory=list)
+    # Unstarted work that takes a new spec: (product, quantity, the new spec values): its material is
+    # checked again (a new RAL colour needs its powder).
+    respec_work: list[tuple[Product, Decimal, dict[str, Any]]] = field(default_factory=list)
 
     def surplus(self, kind: str) -> Decimal:
         return sum((s.surplus for s in self.steps if s.kind == kind), ZERO)
@@ -311,6 +314,7 @@ def _plan_spec(ctx: PlanContext, change: Mapping[str, Any], index: int) -> None:
     for wo in ctx.work_of(line):
         if not is_started(wo):
             plan.steps.append(Step("keep", wo, line, wo.quantity, wo.quantity))
+            plan.respec_work.append((wo.product, wo.quantity, dict(change.get("spec_values") or {})))
             continue
         plan.work_started = True
         made = made_quantity(wo)

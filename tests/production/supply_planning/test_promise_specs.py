@@ -3,10 +3,14 @@ profile for the line's length (order form, API and change-request impact alike).
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 from django.urls import reverse
 
+from orders import sales as sales_services
 from orders.models import Customer
+from orders.sales import transitions
 from production.changes import analyse_change
 from production.materials import ItemKind
 from production.scheduling import promise_quote, schedule_run
@@ -216,3 +220,33 @@ def test_a_change_adding_a_line_counts_the_material_of_its_spec(sales, planner, 
     )
 
     assert any("PWD-RAL9016" in note and order_po.number in note for note in impact["notes"])
+
+
+def test_a_new_ral_colour_on_unstarted_work_names_the_powder_it_waits_for(
+    sales, planner, buyer, customer, cabinet
+):
+    stock(item("AL-BAR"), "100")
+    stock(item("PWD-RAL7035"), "100")
+    order_po = purchase(buyer, item("PWD-RAL9016"), "50", days=6)
+    grey = {"finish": "powder_coat", "ral_colour": "7035", "length_mm": 1000}
+    order = sales_services.order_create(
+        actor=sales,
+        customer=customer,
+        lines=[{"product": cabinet.pk, "quantity": Decimal(2), "spec_values": grey}],
+        requested_date=in_days_date(30),
+        promised_date=in_days_date(35),
+    )
+    order = transitions.order_release(
+        actor=planner, order=transitions.order_confirm(actor=sales, order=order)
+    )
+    schedule_run(actor=planner, trigger="test")
+
+    impact = analyse_change(
+        order=order,
+        changes=[{"op": "set_spec", "line_no": 1, "spec_values": {**grey, "ral_colour": "9016"}}],
+    )
+
+    arrival = in_days_date(6).isoformat()
+    note = f"The new spec needs material PWD-RAL9016, there by {arrival} ({order_po.number})."
+    assert note in impact["notes"]
+    assert impact["projected_after"] >= in_days_date(6).isoformat()
