@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from config.kernel import Actor, ValidationFailed, require
+from orders.catalog import spec_value_errors
 from orders.models import Customer, Product, SalesOrder
 from orders.sales import policies, visible_to
 from production.master_data import WorkCenter, planned_minutes, work_centers
@@ -189,7 +190,7 @@ def promise_quote(
         p.pk: p
         for p in Product.objects.filter(
             pk__in=[line.get("product") for line in lines if isinstance(line.get("product"), int)]
-        ).select_related("routing")
+        ).select_related("routing", "family")
     }
     schedule = current_schedule()
     index, origin, centers = plan_index(schedule)
@@ -227,6 +228,12 @@ def promise_quote(
         spec_values = line.get("spec_values") or {}
         if not isinstance(spec_values, dict):
             errors.setdefault(f"{prefix}spec_values", []).append(_("The spec values must be an object."))
+            continue
+        # The values given must be valid for the product's family (a quote may leave some out).
+        for name, messages in spec_value_errors(product.family.spec_schema or {}, spec_values).items():
+            if name in spec_values:
+                errors.setdefault(f"{prefix}spec_values.{name}", []).extend(messages)
+        if errors:
             continue
         wanted.append(QuoteMaterialLine(product.pk, quantity, spec_values))
         for lot in split_quantity(quantity, routing.lot_size):

@@ -141,6 +141,21 @@ def test_the_api_asks_for_the_length_a_bom_needs_with_the_field_named(
     assert "lines[0].spec_values.length_mm" in response.json()["error"]["fields"]
 
 
+def test_a_spec_value_the_family_refuses_is_a_400_on_that_value(client, sales, planner, customer, cabinet):
+    schedule_run(actor=planner, trigger="test")
+    client.force_login(sales)
+    spec = {"finish": "raw", "length_mm": 50}  # below the family's minimum of 100
+
+    response = client.post(
+        "/api/v1/promise/",
+        {"customer": "ACME", "lines": [{"product": "CAB-1", "quantity": "2", "spec_values": spec}]},
+        content_type="application/json",
+    )
+
+    assert response.status_code == 400
+    assert list(response.json()["error"]["fields"]) == ["lines[0].spec_values.length_mm"]
+
+
 def test_the_api_quote_explodes_with_the_lines_spec(client, sales, planner, buyer, customer, cabinet):
     stock(item("AL-BAR"), "100")
     order = purchase(buyer, item("PWD-RAL9016"), "50", days=6)
