@@ -110,7 +110,9 @@ def _quote_extra(
     return origin + dt.timedelta(minutes=result.completion), delayed, binding
 
 
-def _respec_material(work: list[tuple[Product, Decimal, dict[str, Any]]]) -> tuple[dt.datetime | None, str]:
+def _respec_material(
+    work: list[tuple[Product, Decimal, dict[str, Any]]], work_orders: list[int]
+) -> tuple[dt.datetime | None, str]:
     """Unstarted work that takes a new spec needs the new spec's material (powder in the new RAL colour):
     when the last of it is there, and a note naming it ("" and None when it is all there now)."""
     now = timezone.now()
@@ -118,6 +120,7 @@ def _respec_material(work: list[tuple[Product, Decimal, dict[str, Any]]]) -> tup
         lines=[QuoteMaterialLine(product.pk, quantity, spec) for product, quantity, spec in work],
         now=now,
         strict=False,
+        except_work_orders=work_orders,  # what they reserved for the old spec is theirs to swap
     )
     latest = max(materials, key=lambda material: material.ready, default=None)
     if latest is None or latest.ready <= now + dt.timedelta(minutes=1):
@@ -169,7 +172,7 @@ def analyse_change(*, order: SalesOrder, changes: list[Mapping[str, Any]]) -> Wo
     elif any(step.action in ("shrink", "cancel") for step in plan.steps):
         notes.append(_("Less work: the order completes at the projected date or earlier."))
     if plan.respec_work:
-        ready, note = _respec_material(plan.respec_work)
+        ready, note = _respec_material(plan.respec_work, plan.respec_work_orders)
         if note:
             notes.append(note)
         if ready is not None and after is not None:

@@ -107,6 +107,7 @@ class ChangePlan:
     # Unstarted work that takes a new spec: (product, quantity, the new spec values): its material is
     # checked again (a new RAL colour needs its powder).
     respec_work: list[tuple[Product, Decimal, dict[str, Any]]] = field(default_factory=list)
+    respec_work_orders: list[int] = field(default_factory=list)  # whose reservations the new spec replaces
 
     def surplus(self, kind: str) -> Decimal:
         return sum((s.surplus for s in self.steps if s.kind == kind), ZERO)
@@ -315,6 +316,7 @@ def _plan_spec(ctx: PlanContext, change: Mapping[str, Any], index: int) -> None:
         if not is_started(wo):
             plan.steps.append(Step("keep", wo, line, wo.quantity, wo.quantity))
             plan.respec_work.append((wo.product, wo.quantity, dict(change.get("spec_values") or {})))
+            plan.respec_work_orders.append(wo.pk)
             continue
         plan.work_started = True
         made = made_quantity(wo)

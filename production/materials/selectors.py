@@ -175,12 +175,17 @@ _NUMBER: DecimalField[Decimal, Decimal] = DecimalField(max_digits=16, decimal_pl
 
 
 def item_position(
-    item_ids: Iterable[int], *, now: dt.datetime | None = None, work_order_reservations: bool = True
+    item_ids: Iterable[int],
+    *,
+    now: dt.datetime | None = None,
+    work_order_reservations: bool = True,
+    except_work_orders: Iterable[int] = (),
 ) -> ItemPosition:
     """`on_hand`, `open_supply` and the active reservations (quote holds past expiry left out) of the items
     in ONE query (a UNION ALL of the three reads): what every delivery-date quote reads, so one round trip
     to the database instead of three. `work_order_reservations=False` leaves out released work orders'
-    reservations (a caller that counts their needs instead)."""
+    reservations (a caller that counts their needs instead); `except_work_orders` leaves out those work
+    orders' reservations (work whose needs are about to change)."""
     ids = list(item_ids)
     now = now or timezone.now()
 
@@ -221,6 +226,9 @@ def item_position(
     )
     if not work_order_reservations:
         reservations = reservations.filter(work_order__isnull=True)
+    excepted = list(except_work_orders)
+    if excepted:
+        reservations = reservations.exclude(work_order_id__in=excepted)
     held = (
         reservations.annotate(
             k=Value("r", output_field=CharField()),

@@ -12,7 +12,7 @@ promise the same units twice.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -112,21 +112,33 @@ def material_ready(
     now: dt.datetime,
     hold: HoldRequest | None = None,
     strict: bool = True,
+    except_work_orders: Iterable[int] = (),
 ) -> list[LineMaterial]:
     """Per quote line: when its material is there, the BOM exploded with the line's spec values. With
     `hold`, also hold what the lines take until SUPPLY_QUOTE_HOLD_MINUTES from now (committed with the
     answer). Raises ValidationFailed (field `lines[i].spec_values.<attribute>`) when a spec value that
-    drives a component quantity is missing or not a number (`strict=False`: such a line checks nothing)."""
+    drives a component quantity is missing or not a number (`strict=False`: such a line checks nothing).
+    `except_work_orders`: work orders whose reservations the lines replace (a spec change) are not counted."""
     needs = sources.line_needs([(line.product, line.spec_values) for line in lines], strict=strict)
     codes = {need.item: need.code for line_needs in needs for need in line_needs}
     items = sorted(codes)
     if hold is None:
-        answers, _ = _check(lines, needs, sources.timelines(items, now=now, codes=codes), now=now)
+        answers, _ = _check(
+            lines,
+            needs,
+            sources.timelines(items, now=now, codes=codes, except_work_orders=except_work_orders),
+            now=now,
+        )
         return answers
     with transaction.atomic():
         lock_items(items)
         # Read after the locks: what another quote held before us is committed and counted.
-        answers, promised = _check(lines, needs, sources.timelines(items, now=now, codes=codes), now=now)
+        answers, promised = _check(
+            lines,
+            needs,
+            sources.timelines(items, now=now, codes=codes, except_work_orders=except_work_orders),
+            now=now,
+        )
         expires = now + dt.timedelta(minutes=settings.SUPPLY_QUOTE_HOLD_MINUTES)
         sources.holds_create(
             rows=[(item, amount, at) for item, amount, at in promised if amount > 0],

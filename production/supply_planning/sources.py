@@ -232,6 +232,7 @@ def timelines(
     now: dt.datetime,
     work_order_reservations: bool = True,
     codes: Mapping[int, str] | None = None,
+    except_work_orders: Iterable[int] = (),
 ) -> dict[int, Timeline]:
     """Per item: stock on hand, open purchase order lines by expected date, active reservations and quote
     holds as demand when needed (one query: materials' `item_position`; one more for the items' codes
@@ -242,7 +243,9 @@ def timelines(
         return {}
     if codes is None:
         codes = dict(Item.objects.filter(pk__in=ids).values_list("pk", "code"))
-    position = item_position(ids, now=now, work_order_reservations=work_order_reservations)
+    position = item_position(
+        ids, now=now, work_order_reservations=work_order_reservations, except_work_orders=except_work_orders
+    )
     lines = {
         item: Timeline(item=codes.get(item, str(item)), on_hand=position.on_hand.get(item, Decimal(0)))
         for item in ids

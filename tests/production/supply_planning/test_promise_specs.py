@@ -265,3 +265,29 @@ def test_a_new_ral_colour_on_unstarted_work_names_the_powder_it_waits_for(
     note = f"The new spec needs material PWD-RAL9016, there by {arrival} ({order_po.number})."
     assert note in impact["notes"]
     assert impact["projected_after"] >= in_days_date(6).isoformat()
+
+
+def test_a_longer_length_counts_the_new_metres_not_the_old_reservation_as_well(
+    sales, planner, buyer, customer, cabinet
+):
+    stock(item("AL-BAR"), "6")  # 2 cabinets x 2 bars x 1.5 m = 6 m: there, once the old 4 m are let go
+    purchase(buyer, item("AL-BAR"), "50", days=8)
+    short = {"finish": "raw", "length_mm": 1000}
+    order = sales_services.order_create(
+        actor=sales,
+        customer=customer,
+        lines=[{"product": cabinet.pk, "quantity": Decimal(2), "spec_values": short}],
+        requested_date=in_days_date(30),
+        promised_date=in_days_date(35),
+    )
+    order = transitions.order_release(
+        actor=planner, order=transitions.order_confirm(actor=sales, order=order)
+    )
+    assert order.work_orders.get().reservations.get().quantity == Decimal(4)
+    schedule_run(actor=planner, trigger="test")
+
+    impact = analyse_change(
+        order=order, changes=[{"op": "set_spec", "line_no": 1, "spec_values": {**short, "length_mm": 1500}}]
+    )
+
+    assert not [note for note in impact["notes"] if "AL-BAR" in note]
