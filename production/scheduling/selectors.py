@@ -11,7 +11,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
-from django.db.models import QuerySet
+from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -19,7 +19,7 @@ from config.kernel import Actor, ValidationFailed, require
 from orders.catalog import spec_value_errors
 from orders.models import Customer, Product, SalesOrder
 from orders.sales import policies, visible_to
-from production.master_data import WorkCenter, planned_minutes, work_centers
+from production.master_data import Operation, WorkCenter, planned_minutes, work_centers
 from production.policies import QUOTE_PROMISE
 from production.scheduling.calendar import Calendar, HorizonExceeded, build_calendar
 from production.scheduling.models import OrderProjection, Schedule, ScheduleEntry
@@ -190,7 +190,13 @@ def promise_quote(
         p.pk: p
         for p in Product.objects.filter(
             pk__in=[line.get("product") for line in lines if isinstance(line.get("product"), int)]
-        ).select_related("routing", "family")
+        )
+        .select_related("routing", "family")
+        # One read of every line's operations (and their work centers, for the inactive-center message),
+        # not one per line.
+        .prefetch_related(
+            Prefetch("routing__operations", queryset=Operation.objects.select_related("work_center"))
+        )
     }
     schedule = current_schedule()
     index, origin, centers = plan_index(schedule)
