@@ -69,7 +69,9 @@ def _add_spec_values(data: Any, lines: list[dict]) -> None:
     for line in lines:
         prefix = f"lines-{line['row'] - 1}-{SPEC_PREFIX}"
         spec_values: dict[str, Any] = {}
+        line["spec_labels"] = {}
         for meta in spec_fields(schemas.get(line["product"], {})):
+            line["spec_labels"][meta["name"]] = meta["label"]
             raw = data.get(prefix + meta["name"])
             if meta["type"] != "boolean" and (raw is None or raw == ""):
                 continue
@@ -110,9 +112,14 @@ def _messages(error: ApplicationError, lines: list[dict]) -> list[StrOrPromise]:
         label = ""
         if key.startswith("lines["):
             try:
-                label = _("Line %(row)s") % {"row": lines[int(key[6 : key.index("]")])]["row"]}
+                line = lines[int(key[6 : key.index("]")])]
+                label = _("Line %(row)s") % {"row": line["row"]}
             except (ValueError, IndexError):
-                label = ""
+                label, line = "", {}
+            # A spec value's message names the attribute as the form labels it ("Line 1 (Length)").
+            attribute = key.partition(".spec_values.")[2]
+            if label and attribute:
+                label = f"{label} ({line.get('spec_labels', {}).get(attribute, attribute)})"
         texts.extend(f"{label}: {message}" if label else message for message in messages)
     return texts or [error.message]
 

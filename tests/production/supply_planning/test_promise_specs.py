@@ -216,7 +216,7 @@ def test_the_order_form_quote_without_the_length_says_which_line_needs_it(
 
     page = response.content.decode()
     assert response.status_code == 200
-    assert "Line 1: Must be a number." in page
+    assert "Line 1 (Length): Must be a number." in page
     assert 'data-testid="quote-result"' not in page
 
 
