@@ -365,7 +365,11 @@ class PromiseView(APIView):
             customer=customer,
             priority=data.get("priority"),
             lines=[
-                {"product": products.get(line["product"]), "quantity": line["quantity"]}
+                {
+                    "product": products.get(line["product"]),
+                    "quantity": line["quantity"],
+                    "spec_values": line.get("spec_values") or {},
+                }
                 for line in data["lines"]
             ],
             hold=data.get("hold", False),

@@ -353,6 +353,12 @@ class ScheduleRunSerializer(serializers.Serializer):
 class PromiseLineSerializer(serializers.Serializer):
     product = serializers.CharField(help_text="SKU")
     quantity = serializers.DecimalField(max_digits=12, decimal_places=3)
+    spec_values = serializers.DictField(
+        required=False,
+        default=dict,
+        help_text="the line's spec values, as on an order line: they choose spec-dependent components "
+        "(finish powder_coat: powder in the RAL colour; length_mm: metres of profile)",
+    )
 
 
 class PromiseRequestSerializer(serializers.Serializer):

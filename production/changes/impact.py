@@ -35,7 +35,7 @@ from production.scheduling import (
     promise_due,
 )
 from production.scheduling.models import OrderProjection
-from production.supply_planning import material_ready
+from production.supply_planning import QuoteMaterialLine, material_ready
 
 
 def _iso(moment: dt.datetime | None) -> str | None:
@@ -56,16 +56,21 @@ def _promised_after(
 
 
 def _quote_extra(
-    order: SalesOrder, extra: list[tuple[Product, Decimal]]
+    order: SalesOrder, extra: list[tuple[Product, Decimal, dict[str, Any]]]
 ) -> tuple[dt.datetime | None, dict[int, int], str]:
     """Insert the extra work into the current plan (capable-to-promise), each line from when its material
     is there; its completion, whom it delays, and the material that binds it ("" when capacity does)."""
     schedule = current_schedule()
     index, origin, centers = plan_index(schedule)
     now = timezone.now()
-    materials = material_ready(lines=[(product.pk, quantity) for product, quantity in extra], now=now)
+    # Not strict: a spec the BOM cannot be exploded with is the change's own validation's to name.
+    materials = material_ready(
+        lines=[QuoteMaterialLine(product.pk, quantity, spec) for product, quantity, spec in extra],
+        now=now,
+        strict=False,
+    )
     lines = []
-    for number, (product, quantity) in enumerate(extra):
+    for number, (product, quantity, _spec) in enumerate(extra):
         routing = Routing.objects.filter(product=product, is_active=True).first()
         operations = list(routing.operations.all()) if routing else []
         if routing is None or not operations or any(op.work_center_id not in centers for op in operations):
@@ -106,6 +111,29 @@ def _quote_extra(
     return origin + dt.timedelta(minutes=result.completion), delayed, binding
 
 
+def _respec_material(
+    work: list[tuple[Product, Decimal, dict[str, Any]]], work_orders: list[int]
+) -> tuple[dt.datetime | None, str]:
+    """Unstarted work that takes a new spec needs the new spec's material (powder in the new RAL colour):
+    when the last of it is there, and a note naming it ("" and None when it is all there now)."""
+    now = timezone.now()
+    materials = material_ready(
+        lines=[QuoteMaterialLine(product.pk, quantity, spec) for product, quantity, spec in work],
+        now=now,
+        strict=False,
+        except_work_orders=work_orders,  # what they reserved for the old spec is theirs to swap
+    )
+    latest = max(materials, key=lambda material: material.ready, default=None)
+    if latest is None or latest.ready <= now + dt.timedelta(minutes=1):
+        return None, ""
+    note = _("The new spec needs material %(item)s, there by %(date)s%(source)s.") % {
+        "item": latest.item,
+        "date": timezone.localtime(latest.ready).date().isoformat(),
+        "source": f" ({latest.source})" if latest.source else f" ({_('no open supply')})",
+    }
+    return latest.ready, note
+
+
 def analyse_change(*, order: SalesOrder, changes: list[Mapping[str, Any]]) -> WorkImpact:
     """The impact of validated changes on work under way and on the plan."""
     plan = plan_change(order=order, changes=changes)
@@ -144,6 +172,12 @@ def analyse_change(*, order: SalesOrder, changes: list[Mapping[str, Any]]) -> Wo
                     )
     elif any(step.action in ("shrink", "cancel") for step in plan.steps):
         notes.append(_("Less work: the order completes at the projected date or earlier."))
+    if plan.respec_work:
+        ready, note = _respec_material(plan.respec_work, plan.respec_work_orders)
+        if note:
+            notes.append(note)
+        if ready is not None and after is not None:
+            after = max(after, ready)
     if projection is None:
         notes.append(_("No current plan projects this order yet: run the schedule for dates."))
     promised, promised_time = _promised_after(order, changes)
