@@ -409,6 +409,11 @@ SYNC_TASK_LEASE_SECONDS = env_int("ORDERBRIDGE_SYNC_TASK_LEASE_SECONDS", 15 * 60
 # A CRM's "created" messages waiting together are taken in by one task, in one transaction, up to this many
 # (crm_sync.inbound.processing): a burst costs far less per order than one at a time. 1: one at a time.
 SYNC_INBOUND_BATCH = max(1, env_int("ORDERBRIDGE_SYNC_INBOUND_BATCH", 25))
+# A CRM's new order younger than this waits the rest of it before its task takes it in, so that those arriving
+# just behind it join its batch (at a steady rate batches would stay at one or two orders). 0: no wait.
+SYNC_INBOUND_LINGER_MS = env_int("ORDERBRIDGE_SYNC_INBOUND_LINGER_MS", 100)
+if not 0 <= SYNC_INBOUND_LINGER_MS <= 5000:
+    raise ImproperlyConfigured("ORDERBRIDGE_SYNC_INBOUND_LINGER_MS must be between 0 and 5000.")
 SYNC_RECONCILE_SECONDS = env_int("ORDERBRIDGE_SYNC_RECONCILE_SECONDS", 15 * 60)
 # The CRM's progress per order (order.progress) is coalesced: at most one event per order per this many
 # seconds, carrying the state when it is written (0: one per report). A projected completion that moves by

@@ -20,6 +20,7 @@ from typing import Any
 
 from django.db import connection
 from django.db.models import Model
+from django.utils import timezone
 
 from crm_sync.models import (
     Delivery,
@@ -36,6 +37,7 @@ __all__ = [
     "delivery_claim",
     "delivery_record_outcome",
     "inbound_cursor_advance",
+    "inbound_message_look_unless_held",
     "inbound_message_state_unless_held",
     "inbound_message_store",
     "outbox_event_settle",
@@ -438,11 +440,26 @@ def inbound_message_state_unless_held(message_pk: int) -> str | None:
 
     Elsewhere (SQLite: no row locks, one writer at a time): the plain read.
     """
-    lock = " FOR UPDATE SKIP LOCKED" if connection.vendor == "postgresql" else ""
+    look = inbound_message_look_unless_held(message_pk)
+    return look[0] if look else None
+
+
+def inbound_message_look_unless_held(message_pk: int) -> tuple[str, str, int, dt.datetime, str] | None:
+    """(state, kind, attempts, received_at, the system's kind) of the message, or None when it is gone or
+    held by another transaction: the same one statement as inbound_message_state_unless_held."""
+    lock = " FOR UPDATE OF m SKIP LOCKED" if connection.vendor == "postgresql" else ""
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT state FROM {_table(InboundMessage)} WHERE id = %s{lock}",  # noqa: S608 - our table
+            f"SELECT m.state, m.kind, m.attempts, m.received_at, s.kind FROM {_table(InboundMessage)} m"  # noqa: S608 - our tables
+            f" JOIN {_table(ExternalSystem)} s ON s.id = m.system_id WHERE m.id = %s{lock}",
             [message_pk],
         )
         row = cursor.fetchone()
-    return row[0] if row else None
+    if not row:
+        return None
+    state, kind, attempts, received_at, system_kind = row
+    if isinstance(received_at, str):  # SQLite hands the column back as text
+        received_at = dt.datetime.fromisoformat(received_at)
+    if timezone.is_naive(received_at):
+        received_at = timezone.make_aware(received_at, dt.UTC)
+    return state, kind, attempts, received_at, system_kind

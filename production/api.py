@@ -30,6 +30,7 @@ from production.serializers import (
     OperationsReplaceSerializer,
     OptimiserOutcomeSerializer,
     OrderProjectionSerializer,
+    PlanObjectiveSerializer,
     ProductionExceptionSerializer,
     ProgressReportCreateSerializer,
     ProgressReportSerializer,
@@ -235,6 +236,21 @@ class ScheduleViewSet(ReadCreateViewSet):
             }
         )
 
+    @extend_schema(request=PlanObjectiveSerializer, responses={200: PlanObjectiveSerializer}, filters=False)
+    @action(detail=False, methods=["get", "post"])
+    def objective(self, request):
+        """What a better plan means (the planner's choice) and who chose it; POST chooses (and replans)."""
+        if request.method == "POST":
+            body = PlanObjectiveSerializer(data=request.data)
+            body.is_valid(raise_exception=True)
+            replanning.plan_objective_set(
+                actor=request_user(request),
+                objective=body.validated_data["objective"],
+                reason=body.validated_data["reason"],
+            )
+        data = {"objective": replanning.plan_objective(), "history": replanning.plan_objective_history()}
+        return Response(PlanObjectiveSerializer(data).data)
+
     @extend_schema(request=ScheduleRunSerializer, responses={201: ScheduleSerializer, 202: None})
     @action(detail=False, methods=["post"])
     def run(self, request):
@@ -349,10 +365,15 @@ class PromiseView(APIView):
             customer=customer,
             priority=data.get("priority"),
             lines=[
-                {"product": products.get(line["product"]), "quantity": line["quantity"]}
+                {
+                    "product": products.get(line["product"]),
+                    "quantity": line["quantity"],
+                    "spec_values": line.get("spec_values") or {},
+                }
                 for line in data["lines"]
             ],
             hold=data.get("hold", False),
+            start_not_before=data.get("start_not_before"),
         )
         return Response(PromiseResponseSerializer(answer).data)
 

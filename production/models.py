@@ -16,7 +16,7 @@ from production.materials.models import (
     StockLevel,
     StockMovement,
 )
-from production.replanning.models import SchedulerState
+from production.replanning.models import PlanObjectiveChange, SchedulerState
 from production.scheduling.models import OperationPin, OrderProjection, Schedule, ScheduleEntry
 from production.supply_planning.models import Shortage
 from production.travellers.models import Traveller
@@ -48,6 +48,7 @@ __all__ = [
     "OperationPin",
     "OperatorBadge",
     "OrderProjection",
+    "PlanObjectiveChange",
     "Plant",
     "ProductionException",
     "ProgressReport",

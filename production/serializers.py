@@ -325,6 +325,27 @@ class CurrentScheduleSerializer(serializers.Serializer):
     at_risk = OrderProjectionSerializer(many=True)
 
 
+class PlanObjectiveChangeSerializer(serializers.Serializer):
+    objective = serializers.CharField()
+    previous = serializers.CharField()
+    reason = serializers.CharField()
+    changed_by = serializers.CharField(source="changed_by.get_username")
+    changed_at = serializers.DateTimeField()
+
+
+class PlanObjectiveSerializer(serializers.Serializer):
+    objective = serializers.ChoiceField(
+        choices=["weighted_tardiness", "on_time"],
+        help_text="what a better plan means: total weighted tardiness (default) or on-time rate",
+    )
+    reason = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=300, write_only=True
+    )
+    history = PlanObjectiveChangeSerializer(
+        many=True, read_only=True, help_text="who chose which, newest first"
+    )
+
+
 class ScheduleRunSerializer(serializers.Serializer):
     method = serializers.ChoiceField(choices=["fast", "optimised"], default="fast")
 
@@ -332,6 +353,12 @@ class ScheduleRunSerializer(serializers.Serializer):
 class PromiseLineSerializer(serializers.Serializer):
     product = serializers.CharField(help_text="SKU")
     quantity = serializers.DecimalField(max_digits=12, decimal_places=3)
+    spec_values = serializers.DictField(
+        required=False,
+        default=dict,
+        help_text="the line's spec values, as on an order line: they choose spec-dependent components "
+        "(finish powder_coat: powder in the RAL colour; length_mm: metres of profile)",
+    )
 
 
 class PromiseRequestSerializer(serializers.Serializer):
@@ -340,6 +367,11 @@ class PromiseRequestSerializer(serializers.Serializer):
     lines = PromiseLineSerializer(many=True)
     hold = serializers.BooleanField(
         required=False, default=False, help_text="hold the material for this quote until the hold expires"
+    )
+    start_not_before = serializers.DateTimeField(
+        required=False,
+        allow_null=True,
+        help_text="no work starts before this (material ready, drawing approved); no offset: plant time",
     )
 
 

@@ -12,6 +12,7 @@ app_name = "production"
 urlpatterns = [
     path("", views.planner, name="planner"),
     path("reschedule/", views.reschedule_now, name="reschedule"),
+    path("objective/", views.objective_set, name="plan_objective"),
     path("work-orders/action/", views.work_order_action, name="work_order_action"),
     path("work-orders/<str:number>/panel/", plan_views.work_order_panel, name="work_order_panel"),
     path("operations/<int:pk>/pin/", plan_views.operation_pin_view, name="operation_pin"),

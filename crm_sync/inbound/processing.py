@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import time
 from collections.abc import Callable
 from xml.etree.ElementTree import ParseError
 
@@ -106,9 +107,35 @@ def inbound_process_waiting(*, message_pk: int) -> None:
 def inbound_taken_in(message_pk: int) -> bool:
     """True when the message needs no more work here: processed, dead, gone, or held by another worker
     (its batch took it: it applies it or records its failure). One statement, no lock kept. The process task
-    asks first: under a burst most of its runs find their message in another's batch."""
-    state = fast_sql.inbound_message_state_unless_held(message_pk)
-    return state in (None, InboundMessage.State.PROCESSED, InboundMessage.State.DEAD)
+    asks first: under a burst most of its runs find their message in another's batch.
+
+    A message a batch could take (a CRM's new order, never tried) younger than SYNC_INBOUND_LINGER_MS is
+    given the rest of that time first, so that the orders arriving just behind it join its batch: at a steady
+    rate batches would otherwise stay at one or two orders, each paying a batch's fixed cost. Then it is
+    asked again (a worker that lingered less may have taken it meanwhile).
+    """
+    look = fast_sql.inbound_message_look_unless_held(message_pk)
+    if look is None:
+        return True
+    state, kind, attempts, received_at, system_kind = look
+    if state != InboundMessage.State.RECEIVED:
+        return state in (InboundMessage.State.PROCESSED, InboundMessage.State.DEAD)
+    wait = _linger_left(kind=kind, system_kind=system_kind, attempts=attempts, received_at=received_at)
+    if wait <= 0:
+        return False
+    time.sleep(wait)
+    state_now = fast_sql.inbound_message_state_unless_held(message_pk)
+    return state_now in (None, InboundMessage.State.PROCESSED, InboundMessage.State.DEAD)
+
+
+def _linger_left(*, kind: str, system_kind: str, attempts: int, received_at: dt.datetime) -> float:
+    """Seconds still to wait for a batch to gather behind this message (0: none)."""
+    linger = settings.SYNC_INBOUND_LINGER_MS / 1000
+    batchable = settings.SYNC_INBOUND_BATCH > 1 and not attempts and (system_kind, kind) in BATCH_DISPATCH
+    if linger <= 0 or not batchable:
+        return 0.0
+    age = (timezone.now() - received_at).total_seconds()
+    return max(0.0, min(linger, linger - age))
 
 
 def _finished(message: InboundMessage) -> bool:

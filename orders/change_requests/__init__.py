@@ -14,6 +14,7 @@ package face while it is loading.
 """
 
 from orders.change_requests.apply import change_request_apply
+from orders.change_requests.change_lists import change_diff, describe_change
 from orders.change_requests.decisions import (
     ACTION_LABELS,
     available_actions,
@@ -36,8 +37,6 @@ from orders.change_requests.operations import (
     OPS,
     Change,
     DiffRow,
-    change_diff,
-    describe_change,
 )
 from orders.change_requests.policies import ADD_PERM, APPROVE_PERM, CHANGEABLE_STATUSES, MANAGER_PERM
 from orders.change_requests.proposals import (

@@ -130,8 +130,9 @@ class ChangeRequestCreateSerializer(serializers.Serializer):
     changes = ChangesField(
         help_text=_(
             'A list of changes, e.g. [{"op": "set_quantity", "line_no": 1, "quantity": "12"}]. Ops: '
-            "set_quantity, set_date (field, value), set_line_due_date, set_spec (spec_values), add_line "
-            "(product SKU, quantity, spec_values, due_date), remove_line, hold, resume, cancel."
+            "set_quantity, set_date (field, value), set_time (field promised_time or start_not_before, "
+            "value HH:MM or an ISO date-time, empty clears), set_line_due_date, set_spec (spec_values), "
+            "add_line (product SKU, quantity, spec_values, due_date), remove_line, hold, resume, cancel."
         )
     )
     submit = serializers.BooleanField(default=False, help_text=_("Submit at once for approval."))

@@ -11,9 +11,10 @@ from django.utils.translation import gettext as _
 from config.kernel import Conflict, publish, require, stamp
 from config.kernel import events as domain_events
 from orders.change_requests import records
+from orders.change_requests.change_lists import apply_changes, change_diff, clean_changes
 from orders.change_requests.impact import Impact, analyse
 from orders.change_requests.models import ChangeRequest, ChangeRequestStatus, DecisionAction, DecisionRole
-from orders.change_requests.operations import Change, apply_changes, change_diff, clean_changes
+from orders.change_requests.operations import Change
 from orders.change_requests.policies import APPROVE_PERM, CHANGEABLE_STATUSES, is_manager, require_view
 from orders.sales import order_event_payload, order_transition_in_transaction, order_transition_publish
 from orders.sales.models import SalesOrder

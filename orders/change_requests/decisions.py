@@ -15,8 +15,8 @@ from config.kernel import Actor, Conflict, Forbidden, ValidationFailed, allowed,
 from config.kernel import events as domain_events
 from orders.change_requests import records
 from orders.change_requests.apply import change_request_apply
+from orders.change_requests.change_lists import operation_reasons
 from orders.change_requests.models import ChangeRequest, ChangeRequestStatus, DecisionAction, DecisionRole
-from orders.change_requests.operations import operation_reasons
 from orders.change_requests.policies import (
     ADD_PERM,
     APPROVE_PERM,

@@ -72,6 +72,20 @@ class ChangeRowForm(forms.Form):
                 label=_("Date"),
                 choices=[("promised_date", _("Promised date")), ("requested_date", _("Requested date"))],
             )
+        if self.op == "set_time":
+            self.fields["field"] = forms.ChoiceField(
+                label=_("Time"),
+                choices=[
+                    ("promised_time", _("Promised time")),
+                    ("start_not_before", _("Production not before")),
+                ],
+            )
+            self.fields["value"] = forms.CharField(
+                label=_("New time"),
+                required=False,
+                max_length=40,
+                help_text=_("HH:MM for the promised time; YYYY-MM-DD HH:MM for production; empty clears it."),
+            )
         if self.op in ("set_date", "set_line_due_date"):
             self.fields["value"] = _date_field(_("New date"))
             self.fields["value"].required = True
@@ -158,7 +172,8 @@ class ChangeRowForm(forms.Form):
             change["quantity"] = str(data["quantity"]) if data["quantity"] is not None else None
         for name in ("value", "due_date"):
             if name in data:
-                change[name] = data[name].isoformat() if data[name] else None
+                value = data[name]
+                change[name] = (value if isinstance(value, str) else value.isoformat()) if value else None
         if self.spec_names:
             spec = {}
             for name in self.spec_names:

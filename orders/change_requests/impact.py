@@ -15,8 +15,9 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
+from orders.change_requests.change_lists import operation_reasons
 from orders.change_requests.models import Disposition
-from orders.change_requests.operations import DiffRow, operation_reasons
+from orders.change_requests.operations import DiffRow
 from orders.sales.models import SalesOrder
 
 

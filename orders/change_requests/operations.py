@@ -18,7 +18,7 @@ typed below.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, NotRequired, TypedDict, TypeVar
@@ -52,6 +52,13 @@ class SetDate(TypedDict):
     value: str  # ISO date
 
 
+class SetTime(TypedDict):
+    op: Literal["set_time"]
+    field: Literal["promised_time", "start_not_before"]
+    # promised_time "HH:MM"; start_not_before an ISO date-time (plant time when it has no offset); None clears
+    value: str | None
+
+
 class SetLineDueDate(TypedDict):
     op: Literal["set_line_due_date"]
     line_no: int
@@ -81,7 +88,7 @@ class StatusChange(TypedDict):
     op: Literal["hold", "resume", "cancel"]
 
 
-Change = SetQuantity | SetDate | SetLineDueDate | SetSpec | AddLine | RemoveLine | StatusChange
+Change = SetQuantity | SetDate | SetTime | SetLineDueDate | SetSpec | AddLine | RemoveLine | StatusChange
 
 
 class DiffRow(TypedDict):
@@ -102,6 +109,7 @@ class DiffRow(TypedDict):
 C = TypeVar("C")
 Errors = dict[str, list[str]]
 ORDER_DATE_FIELDS = ("requested_date", "promised_date")
+ORDER_TIME_FIELDS = ("promised_time", "start_not_before")
 NOTHING = "—"
 
 
@@ -255,6 +263,70 @@ class SetDateOperation(Operation[SetDate]):
 
     def apply(self, change, *, ctx):
         setattr(ctx.order, change["field"], parse_date(change["value"]))
+
+
+class SetTimeOperation(Operation[SetTime]):
+    """The promise's time of day, or the release time (production not before), to the minute; empty
+    clears it (the promise is then due by the end of its day; production may start at once)."""
+
+    op = "set_time"
+    label = gettext_lazy("Change the promised time or when production may start")
+
+    def clean(self, raw, *, ctx, prefix, errors):
+        time_field = raw.get("field")
+        if time_field not in ORDER_TIME_FIELDS:
+            errors[f"{prefix}field"] = [_("Use promised_time or start_not_before.")]
+            return None
+        value = raw.get("value")
+        if value in (None, ""):
+            return {"op": self.op, "field": time_field, "value": None}
+        text = str(value).strip()
+        if time_field == "promised_time":
+            try:
+                parsed = dt.time.fromisoformat(text).replace(second=0, microsecond=0)
+            except ValueError:
+                errors[f"{prefix}value"] = [_("Enter a time as HH:MM.")]
+                return None
+            return {"op": self.op, "field": time_field, "value": parsed.strftime("%H:%M")}
+        try:
+            moment = dt.datetime.fromisoformat(text).replace(second=0, microsecond=0)
+        except ValueError:
+            errors[f"{prefix}value"] = [_("Enter a date and time as YYYY-MM-DD HH:MM.")]
+            return None
+        if timezone.is_naive(moment):
+            moment = timezone.make_aware(moment)
+        return {"op": self.op, "field": time_field, "value": moment.isoformat()}
+
+    def describe(self, change):
+        return f"{self._field_label(change, capital=True)} → {self._shown(change['value'], change)}"
+
+    def compare(self, change, *, order, line):
+        now = getattr(order, change["field"])
+        old = NOTHING
+        if isinstance(now, dt.datetime):
+            old = timezone.localtime(now).strftime("%Y-%m-%d %H:%M")
+        elif isinstance(now, dt.time):
+            old = now.strftime("%H:%M")
+        return self._field_label(change), old, self._shown(change["value"], change)
+
+    def _shown(self, value: str | None, change: SetTime) -> str:
+        if value is None:
+            return NOTHING
+        if change["field"] == "start_not_before":
+            return timezone.localtime(dt.datetime.fromisoformat(value)).strftime("%Y-%m-%d %H:%M")
+        return value
+
+    def _field_label(self, change: SetTime, *, capital: bool = False) -> str:
+        if change["field"] == "promised_time":
+            return _("Promised time") if capital else _("promised time")
+        return _("Production not before") if capital else _("production not before")
+
+    def apply(self, change, *, ctx):
+        value = change["value"]
+        if change["field"] == "promised_time":
+            ctx.order.promised_time = dt.time.fromisoformat(value) if value else None
+        else:
+            ctx.order.start_not_before = dt.datetime.fromisoformat(value) if value else None
 
 
 class SetLineDueDateOperation(LineOperation[SetLineDueDate]):
@@ -448,6 +520,7 @@ OPERATIONS: dict[str, Operation[Any]] = {
     for operation in (
         SetQuantityOperation(),
         SetDateOperation(),
+        SetTimeOperation(),
         SetLineDueDateOperation(),
         SetSpecOperation(),
         AddLineOperation(),
@@ -459,79 +532,6 @@ OPERATIONS: dict[str, Operation[Any]] = {
 }
 OPS = tuple(OPERATIONS)
 OP_LABELS: dict[str, Promise] = {op: operation.label for op, operation in OPERATIONS.items()}
-
-
-# --- over a request's list of changes ----------------------------------------------------------------------
-def clean_changes(*, order: SalesOrder, changes: Any) -> tuple[list[Change], Errors]:
-    """Check each proposed change against the order as it is now; return them normalised, or the errors.
-
-    Errors are keyed like the API's input: "changes[0].quantity", "changes[2].spec_values.material".
-    """
-    errors: Errors = {}
-    if not isinstance(changes, list) or not changes:
-        return [], {"changes": [_("Propose at least one change.")]}
-    ctx = CleanContext(
-        order=order,
-        lines={line.line_no: line for line in order.lines.select_related("product__family")},
-        count=len(changes),
-    )
-    cleaned: list[Change] = []
-    transitions = 0
-    for index, raw in enumerate(changes):
-        prefix = f"changes[{index}]."
-        if not isinstance(raw, dict):
-            errors[f"changes[{index}]"] = [_("Each change must be an object with an op.")]
-            continue
-        operation = OPERATIONS.get(raw.get("op"))  # type: ignore[arg-type]
-        if operation is None:
-            errors[f"{prefix}op"] = [_("Unknown change; use one of: %(ops)s.") % {"ops": ", ".join(OPS)}]
-            continue
-        if operation.transition is not None:
-            transitions += 1
-            if transitions > 1:
-                errors[f"{prefix}op"] = [_("A change request changes the order's status once at most.")]
-        item = operation.clean(raw, ctx=ctx, prefix=prefix, errors=errors)
-        if item is not None:
-            cleaned.append(item)
-    if ctx.lines and ctx.removed >= set(ctx.lines) and not any(c["op"] == "add_line" for c in cleaned):
-        errors["changes"] = [_("An order keeps at least one line: cancel the order instead.")]
-    return cleaned, errors
-
-
-def describe_change(change: Mapping[str, Any], order: SalesOrder | None = None) -> str:
-    """One change in words, e.g. "Line 1: quantity → 12"."""
-    operation = OPERATIONS.get(change.get("op"))  # type: ignore[arg-type]
-    return operation.describe(change) if operation is not None else str(change.get("op"))
-
-
-def change_diff(*, order: SalesOrder, changes: Sequence[Mapping[str, Any]]) -> list[DiffRow]:
-    """Old → new per field and line, against the order as it is now (for the CR page and the API)."""
-    lines = {line.line_no: line for line in order.lines.all()}
-    return [
-        OPERATIONS[change["op"]].diff(change, order=order, line=lines.get(change.get("line_no")))  # type: ignore[arg-type]
-        for change in changes
-    ]
-
-
-def operation_reasons(*, order: SalesOrder, changes: Sequence[Mapping[str, Any]]) -> list[str]:
-    """The manager reason codes the changes themselves ask for (each once, in order)."""
-    reasons: list[str] = []
-    for change in changes:
-        for code in OPERATIONS[change["op"]].impact(change, order=order):
-            if code not in reasons:
-                reasons.append(code)
-    return reasons
-
-
-def apply_changes(order: SalesOrder, changes: Sequence[Change], *, actor: User, reason: str) -> ApplyContext:
-    """Make each change on the locked order (lines written, order fields set in memory, not saved)."""
-    lines = {line.line_no: line for line in order.lines.select_related("product")}
-    ctx = ApplyContext(
-        order=order, lines=lines, actor=actor, reason=reason, next_line_no=max(lines, default=0) + 1
-    )
-    for change in changes:
-        OPERATIONS[change["op"]].apply(change, ctx=ctx)
-    return ctx
 
 
 # --- input helpers -----------------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from config.kernel import Conflict, StaleObject, ValidationFailed, allowed, message, refused, require
 from config.kernel import events as domain_events
 from orders.change_requests import records
+from orders.change_requests.change_lists import change_diff, clean_changes
 from orders.change_requests.impact import Impact, analyse, disposition_choices, manager_reasons
 from orders.change_requests.models import (
     ChangeOrigin,
@@ -24,7 +25,7 @@ from orders.change_requests.models import (
     DecisionAction,
     DecisionRole,
 )
-from orders.change_requests.operations import Change, change_diff, clean_changes
+from orders.change_requests.operations import Change
 from orders.change_requests.policies import (
     ADD_PERM,
     CHANGEABLE_STATUSES,

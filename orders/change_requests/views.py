@@ -23,7 +23,7 @@ from config.kernel import allowed
 from config.kernel.errors import ApplicationError, Forbidden
 from orders import panels
 from orders.catalog import products_active
-from orders.change_requests import decisions, operations, policies, proposals, selectors
+from orders.change_requests import change_lists, decisions, policies, proposals, selectors
 from orders.change_requests.forms import (
     ChangeRequestForm,
     ChangeRowForm,
@@ -62,7 +62,7 @@ def inbox(request: AuthenticatedRequest) -> HttpResponse:
         rows = selectors.change_requests_visible_to(request.user)
     context = {
         "show": show,
-        "rows": [(cr, [operations.describe_change(c) for c in cr.changes]) for cr in rows[:PAGE_SIZE]],
+        "rows": [(cr, [change_lists.describe_change(c) for c in cr.changes]) for cr in rows[:PAGE_SIZE]],
         "can_approve": allowed(request.user, policies.APPROVE_PERM),
     }
     return render(request, "orders/change_requests/inbox.html", context)
@@ -202,7 +202,7 @@ def detail(request: AuthenticatedRequest, number: str) -> HttpResponse:
     cr = selectors.change_request_get(user=request.user, number=number)
     diff = cr.impact.get("diff") if cr.status != ChangeRequestStatus.DRAFT else None
     if diff is None:
-        diff = operations.change_diff(order=cr.order, changes=cr.changes)
+        diff = change_lists.change_diff(order=cr.order, changes=cr.changes)
     schemas = {
         line.line_no: line.product.family.spec_schema or {}
         for line in cr.order.lines.select_related("product__family")
@@ -266,7 +266,7 @@ def order_panel_context(order: SalesOrder, user: User) -> dict[str, Any] | None:
         return None
     return {
         "order": order,
-        "rows": [(cr, [operations.describe_change(c) for c in cr.changes]) for cr in rows],
+        "rows": [(cr, [change_lists.describe_change(c) for c in cr.changes]) for cr in rows],
         "can_request": can_request,
     }
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from orders import sales
@@ -48,6 +49,35 @@ def _date(value: Any) -> dt.date | None:
         return dt.date.fromisoformat(text)
     except ValueError:
         raise ValueError(_("Enter a date as YYYY-MM-DD.")) from None
+
+
+def _time(value: Any) -> dt.time | None:
+    """A time of day to the minute ("14:30", or a spreadsheet's time cell)."""
+    if value in (None, ""):
+        return None
+    if isinstance(value, dt.datetime):
+        return value.time().replace(second=0, microsecond=0)
+    if isinstance(value, dt.time):
+        return value.replace(second=0, microsecond=0)
+    try:
+        return dt.time.fromisoformat(str(value).strip()).replace(second=0, microsecond=0)
+    except ValueError:
+        raise ValueError(_("Enter a time as HH:MM.")) from None
+
+
+def _moment(value: Any) -> dt.datetime | None:
+    """A moment to the minute ("2026-12-20 07:30", or a spreadsheet's date-time cell), in plant time."""
+    if value in (None, ""):
+        return None
+    if isinstance(value, dt.datetime):
+        moment = value
+    else:
+        try:
+            moment = dt.datetime.fromisoformat(str(value).strip().replace("/", "-"))
+        except ValueError:
+            raise ValueError(_("Enter a date and time as YYYY-MM-DD HH:MM.")) from None
+    moment = moment.replace(second=0, microsecond=0)
+    return timezone.make_aware(moment) if timezone.is_naive(moment) else moment
 
 
 def _number(value: Any) -> Decimal:
@@ -120,6 +150,10 @@ def plan_orders(sheet: Sheet, *, check_rules: bool = True) -> tuple[list[Planned
             try:
                 if column in ("requested_date", "promised_date"):
                     header[column] = _date(value)
+                elif column == "promised_time":
+                    header[column] = _time(value)
+                elif column == "start_not_before":
+                    header[column] = _moment(value)
                 elif column == "priority":
                     header[column] = int(_number(value)) if value not in (None, "") else None
                 else:
@@ -218,6 +252,8 @@ def new_order(order: PlannedOrder, *, filename: str) -> sales.NewOrder:
         crm_id=order.header["crm_id"] or "",
         requested_date=order.header["requested_date"],
         promised_date=order.header["promised_date"],
+        promised_time=order.header["promised_time"],
+        start_not_before=order.header["start_not_before"],
         priority=order.header["priority"],
         priority_reason=order.header["priority_reason"] or "",
         remarks=order.header["remarks"] or "",

@@ -39,6 +39,10 @@ COLUMNS = {
     "crm_id": gettext_lazy("CRM id"),
     "requested_date": gettext_lazy("Requested date (YYYY-MM-DD)"),
     "promised_date": gettext_lazy("Promised date (YYYY-MM-DD)"),
+    "promised_time": gettext_lazy("Promised time (HH:MM, plant time; empty: by the end of the day)"),
+    "start_not_before": gettext_lazy(
+        "Production not before (YYYY-MM-DD HH:MM, plant time: material ready, drawing approved)"
+    ),
     "priority": gettext_lazy("Priority 1-4 (empty: the customer's tier decides)"),
     "priority_reason": gettext_lazy("Why the priority differs from the tier"),
     "remarks": gettext_lazy("Remarks"),
@@ -53,6 +57,8 @@ ORDER_COLUMNS = (
     "crm_id",
     "requested_date",
     "promised_date",
+    "promised_time",
+    "start_not_before",
     "priority",
     "priority_reason",
     "remarks",

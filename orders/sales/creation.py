@@ -67,6 +67,7 @@ class NewOrder:
     remarks: str = ""
     reason: str = ""
     promised_time: dt.time | None = None
+    start_not_before: dt.datetime | None = None
     # The source row of an import; unique, so an import never makes a duplicate.
     external_ref: str = ""
     # The caller has just found no order with this CRM id in this transaction (a CRM's "created" message):
@@ -127,6 +128,7 @@ def _prepare(*, actor: User | None, orders: Sequence[NewOrder]) -> list[_Prepare
             requested_date=new.requested_date,
             promised_date=new.promised_date,
             promised_time=new.promised_time,
+            start_not_before=new.start_not_before,
             priority=priority.value,
             priority_overridden=priority.overridden,
             priority_reason=priority.reason,
@@ -294,6 +296,7 @@ def order_create(
     external_ref: str = "",
     crm_id_checked: bool = False,
     promised_time: dt.time | None = None,
+    start_not_before: dt.datetime | None = None,
 ) -> SalesOrder:
     """Create a draft order with its lines. Lines may be empty (a draft); confirm needs at least one.
 
@@ -310,6 +313,7 @@ def order_create(
         requested_date=requested_date,
         promised_date=promised_date,
         promised_time=promised_time,
+        start_not_before=start_not_before,
         priority=priority,
         priority_reason=priority_reason,
         remarks=remarks,

@@ -38,7 +38,15 @@ if TYPE_CHECKING:
     from django.contrib.auth.models import User
 
 # The header fields a direct edit may change (priority has its own rule, see order_update).
-ORDER_FIELDS = ("customer_po", "crm_id", "requested_date", "promised_date", "promised_time", "remarks")
+ORDER_FIELDS = (
+    "customer_po",
+    "crm_id",
+    "requested_date",
+    "promised_date",
+    "promised_time",
+    "start_not_before",
+    "remarks",
+)
 
 
 def _require_editable(order: SalesOrder, actor: User | None) -> None:

@@ -114,6 +114,13 @@ class OrderHeaderForm(forms.Form):
         widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
         help_text=_("Optional: without a time the promise is due by the end of the day."),
     )
+    start_not_before = forms.DateTimeField(
+        label=_("Production not before"),
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
+        help_text=_("Optional: when the material is ready or the drawing approved; no work starts before."),
+    )
     priority = forms.TypedChoiceField(
         label=_("Priority"),
         required=False,
@@ -139,7 +146,15 @@ class OrderHeaderForm(forms.Form):
     # "date@plan version", set by the "use this date" button of the delivery-date quote (production).
     promise_quote = forms.CharField(required=False, max_length=40, widget=forms.HiddenInput)
 
-    FIELDS = ("customer_po", "crm_id", "requested_date", "promised_date", "promised_time", "remarks")
+    FIELDS = (
+        "customer_po",
+        "crm_id",
+        "requested_date",
+        "promised_date",
+        "promised_time",
+        "start_not_before",
+        "remarks",
+    )
 
     def __init__(self, *args: Any, customers: QuerySet[Customer] | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -109,6 +109,9 @@ class SalesOrder(models.Model):
     # The time of day the promise is due, when the customer was given one; a date alone means the end of
     # that day in the plant's time zone (production.scheduling reads both).
     promised_time = models.TimeField(_("promised time"), null=True, blank=True)
+    # The user's release time, to the minute: production does not start before it (the material arrives,
+    # the customer's drawing is approved then). The engines and the delivery-date quote respect it.
+    start_not_before = models.DateTimeField(_("production not before"), null=True, blank=True)
     priority = models.PositiveSmallIntegerField(
         _("priority"), choices=Priority.choices, default=Priority.NORMAL
     )

@@ -136,6 +136,7 @@ class OrderSerializer(serializers.Serializer):
     requested_date = serializers.DateField(read_only=True, allow_null=True)
     promised_date = serializers.DateField(read_only=True, allow_null=True)
     promised_time = serializers.TimeField(read_only=True, allow_null=True, format="%H:%M")
+    start_not_before = serializers.DateTimeField(read_only=True, allow_null=True)
     remarks = serializers.CharField(read_only=True)
     created_at = serializers.DateTimeField(read_only=True)
     updated_at = serializers.DateTimeField(read_only=True)
@@ -264,6 +265,14 @@ class OrderHeaderSerializer(serializers.Serializer):
         allow_null=True,
         format="%H:%M",
         help_text=_("Time of day the promise is due (plant time, HH:MM); without it, the end of the day."),
+    )
+    start_not_before = serializers.DateTimeField(
+        required=False,
+        allow_null=True,
+        help_text=_(
+            "Production does not start before this moment (material ready, drawing approved), to the minute; "
+            "a time without an offset is plant time."
+        ),
     )
     priority = serializers.ChoiceField(
         choices=Priority.choices,

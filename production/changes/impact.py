@@ -32,39 +32,45 @@ from production.scheduling import (
     job_weight,
     order_projection,
     plan_index,
+    promise_due,
 )
 from production.scheduling.models import OrderProjection
-from production.supply_planning import material_ready
+from production.supply_planning import QuoteMaterialLine, material_ready
 
 
 def _iso(moment: dt.datetime | None) -> str | None:
     return moment.isoformat() if moment else None
 
 
-def _end_of_day(date: dt.date) -> dt.datetime:
-    zone = timezone.get_default_timezone()
-    return dt.datetime.combine(date + dt.timedelta(days=1), dt.time(0), tzinfo=zone)
-
-
-def _promised_after(order: SalesOrder, changes: list[Mapping[str, Any]]) -> dt.date | None:
-    promised = order.promised_date
+def _promised_after(
+    order: SalesOrder, changes: list[Mapping[str, Any]]
+) -> tuple[dt.date | None, dt.time | None]:
+    """The promised date and time of day once the changes are made."""
+    promised, at = order.promised_date, order.promised_time
     for change in changes:
         if change["op"] == "set_date" and change["field"] == "promised_date":
             promised = dt.date.fromisoformat(change["value"])
-    return promised
+        if change["op"] == "set_time" and change["field"] == "promised_time":
+            at = dt.time.fromisoformat(change["value"]) if change["value"] else None
+    return promised, at
 
 
 def _quote_extra(
-    order: SalesOrder, extra: list[tuple[Product, Decimal]]
+    order: SalesOrder, extra: list[tuple[Product, Decimal, dict[str, Any]]]
 ) -> tuple[dt.datetime | None, dict[int, int], str]:
     """Insert the extra work into the current plan (capable-to-promise), each line from when its material
     is there; its completion, whom it delays, and the material that binds it ("" when capacity does)."""
     schedule = current_schedule()
     index, origin, centers = plan_index(schedule)
     now = timezone.now()
-    materials = material_ready(lines=[(product.pk, quantity) for product, quantity in extra], now=now)
+    # Not strict: a spec the BOM cannot be exploded with is the change's own validation's to name.
+    materials = material_ready(
+        lines=[QuoteMaterialLine(product.pk, quantity, spec) for product, quantity, spec in extra],
+        now=now,
+        strict=False,
+    )
     lines = []
-    for number, (product, quantity) in enumerate(extra):
+    for number, (product, quantity, _spec) in enumerate(extra):
         routing = Routing.objects.filter(product=product, is_active=True).first()
         operations = list(routing.operations.all()) if routing else []
         if routing is None or not operations or any(op.work_center_id not in centers for op in operations):
@@ -105,6 +111,29 @@ def _quote_extra(
     return origin + dt.timedelta(minutes=result.completion), delayed, binding
 
 
+def _respec_material(
+    work: list[tuple[Product, Decimal, dict[str, Any]]], work_orders: list[int]
+) -> tuple[dt.datetime | None, str]:
+    """Unstarted work that takes a new spec needs the new spec's material (powder in the new RAL colour):
+    when the last of it is there, and a note naming it ("" and None when it is all there now)."""
+    now = timezone.now()
+    materials = material_ready(
+        lines=[QuoteMaterialLine(product.pk, quantity, spec) for product, quantity, spec in work],
+        now=now,
+        strict=False,
+        except_work_orders=work_orders,  # what they reserved for the old spec is theirs to swap
+    )
+    latest = max(materials, key=lambda material: material.ready, default=None)
+    if latest is None or latest.ready <= now + dt.timedelta(minutes=1):
+        return None, ""
+    note = _("The new spec needs material %(item)s, there by %(date)s%(source)s.") % {
+        "item": latest.item,
+        "date": timezone.localtime(latest.ready).date().isoformat(),
+        "source": f" ({latest.source})" if latest.source else f" ({_('no open supply')})",
+    }
+    return latest.ready, note
+
+
 def analyse_change(*, order: SalesOrder, changes: list[Mapping[str, Any]]) -> WorkImpact:
     """The impact of validated changes on work under way and on the plan."""
     plan = plan_change(order=order, changes=changes)
@@ -130,7 +159,7 @@ def analyse_change(*, order: SalesOrder, changes: list[Mapping[str, Any]]) -> Wo
                 if other.promised_date is None or other.projected_completion is None:
                     continue
                 pushed = other.projected_completion + dt.timedelta(minutes=delayed[other.order_id])
-                if pushed >= _end_of_day(other.promised_date):
+                if pushed > promise_due(other.promised_date, other.order.promised_time):
                     delays_other.append(
                         {
                             "order": other.order.number,
@@ -143,10 +172,16 @@ def analyse_change(*, order: SalesOrder, changes: list[Mapping[str, Any]]) -> Wo
                     )
     elif any(step.action in ("shrink", "cancel") for step in plan.steps):
         notes.append(_("Less work: the order completes at the projected date or earlier."))
+    if plan.respec_work:
+        ready, note = _respec_material(plan.respec_work, plan.respec_work_orders)
+        if note:
+            notes.append(note)
+        if ready is not None and after is not None:
+            after = max(after, ready)
     if projection is None:
         notes.append(_("No current plan projects this order yet: run the schedule for dates."))
-    promised = _promised_after(order, changes)
-    late_after = bool(after and promised and after >= _end_of_day(promised))
+    promised, promised_time = _promised_after(order, changes)
+    late_after = bool(after and promised and after > promise_due(promised, promised_time))
     return {
         "errors": plan.errors,
         "lines": [step.as_dict() for step in plan.steps],

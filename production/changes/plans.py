@@ -102,7 +102,12 @@ class ChangePlan:
     errors: dict[str, list[str]] = field(default_factory=dict)
     work_started: bool = False
     reduces_started_work: bool = False
-    extra_work: list[tuple[Product, Decimal]] = field(default_factory=list)  # new quantity to plan
+    # New quantity to plan: (product, quantity, the line's spec values: they choose its materials).
+    extra_work: list[tuple[Product, Decimal, dict[str, Any]]] = field(default_factory=list)
+    # Unstarted work that takes a new spec: (product, quantity, the new spec values): its material is
+    # checked again (a new RAL colour needs its powder).
+    respec_work: list[tuple[Product, Decimal, dict[str, Any]]] = field(default_factory=list)
+    respec_work_orders: list[int] = field(default_factory=list)  # whose reservations the new spec replaces
 
     def surplus(self, kind: str) -> Decimal:
         return sum((s.surplus for s in self.steps if s.kind == kind), ZERO)
@@ -219,7 +224,9 @@ def _plan_quantity(ctx: PlanContext, change: Mapping[str, Any], index: int) -> N
         for part in lots(extra, lot):
             plan.steps.append(Step("create", None, line, ZERO, part))
         if need > started_qty + unstarted_qty:
-            plan.extra_work.append((line.product, need - started_qty - unstarted_qty))
+            plan.extra_work.append(
+                (line.product, need - started_qty - unstarted_qty, dict(line.spec_values or {}))
+            )
         return
     to_cut = started_qty + unstarted_qty - need
     for wo in reversed(unstarted):
@@ -308,6 +315,8 @@ def _plan_spec(ctx: PlanContext, change: Mapping[str, Any], index: int) -> None:
     for wo in ctx.work_of(line):
         if not is_started(wo):
             plan.steps.append(Step("keep", wo, line, wo.quantity, wo.quantity))
+            plan.respec_work.append((wo.product, wo.quantity, dict(change.get("spec_values") or {})))
+            plan.respec_work_orders.append(wo.pk)
             continue
         plan.work_started = True
         made = made_quantity(wo)
@@ -333,7 +342,7 @@ def _plan_add_line(ctx: PlanContext, change: Mapping[str, Any], index: int) -> N
     quantity = Decimal(change["quantity"])
     for part in lots(quantity, lot_size(product)):
         ctx.plan.steps.append(Step("create", None, None, ZERO, part))
-    ctx.plan.extra_work.append((product, quantity))
+    ctx.plan.extra_work.append((product, quantity, dict(change.get("spec_values") or {})))
 
 
 @planner("hold")
@@ -357,6 +366,12 @@ def _plan_line_due_date(ctx: PlanContext, change: Mapping[str, Any], index: int)
     # Only the plan moves (rescheduled after the change); started work counts for the approval matrix.
     work = ctx.work_of(ctx.line_of(change))
     ctx.plan.work_started = ctx.plan.work_started or any(is_started(wo) for wo in work)
+
+
+@planner("set_time")
+def _plan_order_time(ctx: PlanContext, change: Mapping[str, Any], index: int) -> None:
+    # As a date: the work stays; the reschedule after the change keeps the new time (or release time).
+    return
 
 
 @planner("set_date")

@@ -5,7 +5,7 @@ released work orders, or quote holds with an expiry).
 Depends on master_data (the consuming routing operation of a BOM line) and work orders (reservations at
 release, backflush with progress reports); the planner, MRP and promises sit above it and read it through
 this face: `explode_bom`/`BomBook` for requirements, `on_hand`, `open_supply`, `reserved`, `available`,
-`active_reservations` for what there is and what is coming.
+`active_reservations` for what there is and what is coming (`item_position`: the three in one query).
 """
 
 from production.materials.boms import (
@@ -57,10 +57,13 @@ from production.materials.models import (
     StockMovement,
 )
 from production.materials.selectors import (
+    ItemPosition,
+    ReservedRow,
     SupplyLine,
     active_reservations,
     available,
     item_boms,
+    item_position,
     items,
     on_hand,
     open_supply,
@@ -91,6 +94,7 @@ __all__ = [
     "ImportResult",
     "Item",
     "ItemKind",
+    "ItemPosition",
     "Location",
     "MovementKind",
     "PurchaseLineInput",
@@ -100,6 +104,7 @@ __all__ = [
     "Requirement",
     "Reservation",
     "ReservationState",
+    "ReservedRow",
     "StockLevel",
     "StockMovement",
     "SupplyLine",
@@ -118,6 +123,7 @@ __all__ = [
     "item_boms",
     "item_create",
     "item_for_product",
+    "item_position",
     "items",
     "leaf_requirements",
     "materials_import",

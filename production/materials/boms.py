@@ -67,9 +67,11 @@ def _spec_number(value: Any) -> Decimal | None:
     if isinstance(value, bool) or value is None:
         return None
     try:
-        return Decimal(str(value))
+        number = Decimal(str(value))
     except ArithmeticError:
         return None
+    # NaN and infinities are not lengths (and NaN cannot even be compared with a quantity).
+    return number if number.is_finite() else None
 
 
 class BomBook:
@@ -123,6 +125,15 @@ class BomBook:
                     _("The spec attribute %(attribute)s drives a component quantity and must be a number.")
                     % {"attribute": line.quantity_attribute},
                     fields={line.quantity_attribute: [_("Must be a number.")]},
+                )
+            if driver < 0:
+                raise ValidationFailed(
+                    _(
+                        "The spec attribute %(attribute)s drives a component quantity and must not be "
+                        "negative."
+                    )
+                    % {"attribute": line.quantity_attribute},
+                    fields={line.quantity_attribute: [_("Must be zero or more.")]},
                 )
             quantity = quantity * driver * line.quantity_factor
         return quantity * (1 + line.scrap_percent / HUNDRED)

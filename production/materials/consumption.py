@@ -100,13 +100,15 @@ def on_progress_reported(event: ProgressReported) -> None:
     """Backflush: the report's good and scrap quantities consume, per unit of the work order, what the
     reservations of the reported operation hold (reservations without an operation go with the first
     operation). Good is a consumption movement, scrap a scrap movement; the reservation's consumed quantity
-    grows and it is consumed when used up. Once per report (the ledger's unique key).
+    grows and it is consumed when used up. Once per report (the ledger's unique key). A report that
+    finishes the operation settles its reservations: what they still hold is released.
 
     A report on work with nothing reserved (most of them) costs one read: the reservations come first."""
     if event.progress_report_id is None:
         return
     told_good, told_scrap = event.good_quantity, event.scrap_quantity
-    if told_good is not None and told_scrap is not None and told_good + told_scrap <= 0:
+    nothing_told = told_good is not None and told_scrap is not None and told_good + told_scrap <= 0
+    if nothing_told and not event.operation_finished:
         return
     if event.work_order_id is not None and event.operation_is_first is not None:
         work_order_id, first = event.work_order_id, event.operation_is_first
@@ -130,20 +132,47 @@ def on_progress_reported(event: ProgressReported) -> None:
     )
     if not reservations:
         return
-    items = Item.objects.in_bulk({reservation.item_id for reservation in reservations})
     report = (
         ProgressReport.objects.select_related("operation__work_order")
         .filter(pk=event.progress_report_id)
         .first()
     )
-    if report is None or report.stock_movements.exists():
+    if report is None:
         return
+    actor = event_actor(event)
+    if not report.stock_movements.exists():
+        _backflush(event, report, reservations, actor)
+    if event.operation_finished:
+        _settle(report, reservations, actor)
+
+
+def _settle(report: ProgressReport, reservations: list[Reservation], actor: User | None) -> None:
+    """The consuming operation is finished: what its reservations still hold was not used (fewer made, or
+    less scrap than planned) and is no longer reserved (it stays on hand, free for other work)."""
+    reason = _(
+        "Operation %(number)s/%(sequence)s finished: the rest of its material is no longer reserved"
+    ) % {
+        "number": report.operation.work_order.number,
+        "sequence": report.operation.sequence,
+    }
+    for reservation in reservations:
+        if reservation.state != ReservationState.ACTIVE:
+            continue
+        reservation.release()
+        stamp(reservation, actor=actor, reason=reason)
+        reservation.save()
+
+
+def _backflush(
+    event: ProgressReported, report: ProgressReport, reservations: list[Reservation], actor: User | None
+) -> None:
+    items = Item.objects.in_bulk({reservation.item_id for reservation in reservations})
     work_order = report.operation.work_order
+    sequence = event.operation_sequence
     good = event.good_quantity if event.good_quantity is not None else report.good_quantity
     scrap = event.scrap_quantity if event.scrap_quantity is not None else report.scrap_quantity
     if good + scrap <= 0 or work_order.quantity <= 0:
         return
-    actor = event_actor(event)
     reason = _("Backflushed with progress on %(number)s/%(sequence)s") % {
         "number": work_order.number,
         "sequence": sequence,

@@ -11,7 +11,18 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import DecimalField, ExpressionWrapper, F, Q, QuerySet, Sum
+from django.db.models import (
+    CharField,
+    DateField,
+    DecimalField,
+    ExpressionWrapper,
+    F,
+    IntegerField,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+)
 from django.utils import timezone
 
 from production.materials.models import (
@@ -140,3 +151,109 @@ def purchase_orders(*, open_only: bool = False) -> QuerySet[PurchaseOrder]:
     if open_only:
         queryset = queryset.filter(status__in=OPEN_PURCHASE_STATUSES)
     return queryset
+
+
+@dataclass(frozen=True)
+class ReservedRow:
+    """What an active reservation (or quote hold) still holds of an item, and when it is needed."""
+
+    item_id: int
+    open_quantity: Decimal
+    needed_on: dt.date | None
+
+
+@dataclass
+class ItemPosition:
+    """Stock on hand, open supply (earliest first) and active reservations of some items, read together."""
+
+    on_hand: dict[int, Decimal]
+    supply: dict[int, list[SupplyLine]]
+    reserved: list[ReservedRow]
+
+
+_NUMBER: DecimalField[Decimal, Decimal] = DecimalField(max_digits=16, decimal_places=6)
+
+
+def item_position(
+    item_ids: Iterable[int],
+    *,
+    now: dt.datetime | None = None,
+    work_order_reservations: bool = True,
+    except_work_orders: Iterable[int] = (),
+) -> ItemPosition:
+    """`on_hand`, `open_supply` and the active reservations (quote holds past expiry left out) of the items
+    in ONE query (a UNION ALL of the three reads): what every delivery-date quote reads, so one round trip
+    to the database instead of three. `work_order_reservations=False` leaves out released work orders'
+    reservations (a caller that counts their needs instead); `except_work_orders` leaves out those work
+    orders' reservations (work whose needs are about to change)."""
+    ids = list(item_ids)
+    now = now or timezone.now()
+
+    stock = (
+        StockLevel.objects.filter(item_id__in=ids)
+        .annotate(
+            k=Value("s", output_field=CharField()),
+            d=Value(None, output_field=DateField()),
+            q=F("on_hand"),
+            c=Value(Decimal(0), output_field=_NUMBER),
+            n=Value("", output_field=CharField()),
+            i2=Value(0, output_field=IntegerField()),
+            i3=Value(0, output_field=IntegerField()),
+        )
+        .values_list("k", "item_id", "d", "q", "c", "n", "i2", "i3")
+        .order_by()  # no model ordering (its joins) inside the union: the supply is sorted below
+    )
+    supply = (
+        PurchaseOrderLine.objects.filter(
+            item_id__in=ids,
+            purchase_order__status__in=OPEN_PURCHASE_STATUSES,
+            quantity__gt=F("received_quantity"),
+        )
+        .annotate(
+            k=Value("p", output_field=CharField()),
+            d=F("expected_date"),
+            q=ExpressionWrapper(F("quantity") - F("received_quantity"), output_field=_NUMBER),
+            c=Value(Decimal(0), output_field=_NUMBER),
+            n=F("purchase_order__number"),
+            i2=F("id"),
+            i3=F("line_number"),
+        )
+        .values_list("k", "item_id", "d", "q", "c", "n", "i2", "i3")
+        .order_by()  # no model ordering (its joins) inside the union: the supply is sorted below
+    )
+    reservations = Reservation.objects.filter(item_id__in=ids, state=ReservationState.ACTIVE).filter(
+        Q(expires_at__isnull=True) | Q(expires_at__gt=now)
+    )
+    if not work_order_reservations:
+        reservations = reservations.filter(work_order__isnull=True)
+    excepted = list(except_work_orders)
+    if excepted:
+        reservations = reservations.exclude(work_order_id__in=excepted)
+    held = (
+        reservations.annotate(
+            k=Value("r", output_field=CharField()),
+            d=F("needed_on"),
+            q=F("quantity"),
+            c=F("consumed_quantity"),
+            n=Value("", output_field=CharField()),
+            i2=Value(0, output_field=IntegerField()),
+            i3=Value(0, output_field=IntegerField()),
+        )
+        .values_list("k", "item_id", "d", "q", "c", "n", "i2", "i3")
+        .order_by()
+    )
+    position = ItemPosition(on_hand={}, supply=defaultdict(list), reserved=[])
+    lines: list[tuple[dt.date, str, int, SupplyLine]] = []
+    for kind, item_id, day, quantity, consumed, number, line_id, line_number in stock.union(
+        supply, held, all=True
+    ):
+        if kind == "s":
+            position.on_hand[item_id] = position.on_hand.get(item_id, Decimal(0)) + quantity
+        elif kind == "p":
+            lines.append((day, number, line_number, SupplyLine(item_id, day, quantity, number, line_id)))
+        else:
+            position.reserved.append(ReservedRow(item_id, max(quantity - consumed, Decimal(0)), day))
+    for _day, _number, _line, line in sorted(lines, key=lambda entry: entry[:3]):
+        position.supply[line.item_id].append(line)
+    position.supply = dict(position.supply)
+    return position

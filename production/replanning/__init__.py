@@ -1,7 +1,7 @@
 """When to plan again: the fast plan at once, the debounced optimiser request, the optimiser's lease and the
 plan writer's lock (one row of state)."""
 
-from production.replanning.models import SchedulerState
+from production.replanning.models import PlanObjective, PlanObjectiveChange, SchedulerState
 from production.replanning.services import (
     PLAN_FAST_TASK,
     RESCHEDULE_TASK,
@@ -13,6 +13,9 @@ from production.replanning.services import (
     lease_acquire,
     lease_release,
     optimiser_outcome_record,
+    plan_objective,
+    plan_objective_history,
+    plan_objective_set,
     plan_writer,
     quiet_for,
     request_now,
@@ -23,6 +26,8 @@ from production.replanning.services import (
 __all__ = [
     "PLAN_FAST_TASK",
     "RESCHEDULE_TASK",
+    "PlanObjective",
+    "PlanObjectiveChange",
     "SchedulerState",
     "fast_claim",
     "fast_clear",
@@ -32,6 +37,9 @@ __all__ = [
     "lease_acquire",
     "lease_release",
     "optimiser_outcome_record",
+    "plan_objective",
+    "plan_objective_history",
+    "plan_objective_set",
     "plan_writer",
     "quiet_for",
     "request_now",

@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.db.models import JSONField, Value
 from django.utils.translation import gettext_lazy as _
+
+
+class PlanObjective(models.TextChoices):
+    """What "better" means to the engines (production.scheduling.problem's objectives), as planners choose."""
+
+    WEIGHTED_TARDINESS = "weighted_tardiness", _("Total weighted tardiness (VIP and key orders first)")
+    ON_TIME = "on_time", _("On-time rate (fewest late work orders)")
 
 
 class SchedulerState(models.Model):
@@ -33,6 +41,11 @@ class SchedulerState(models.Model):
     fast_requested_at = models.DateTimeField(null=True, blank=True)
     # The background optimiser's last outcome (production.scheduling.runs.OptimiserOutcome, as JSON).
     optimiser_outcome = models.JSONField(default=dict, blank=True, db_default=Value({}, JSONField()))
+    # The planner's objective ("" until one is chosen: settings.PRODUCTION_OBJECTIVE); who chose it and when
+    # are in PlanObjectiveChange, one row per choice.
+    objective = models.CharField(
+        _("objective"), max_length=24, blank=True, default="", db_default="", choices=PlanObjective.choices
+    )
 
     class Meta:
         verbose_name = _("scheduler state")
@@ -40,3 +53,23 @@ class SchedulerState(models.Model):
 
     def __str__(self) -> str:
         return "pending" if self.pending else "idle"
+
+
+class PlanObjectiveChange(models.Model):
+    """The history of the planner's objective: who chose which, when, and why."""
+
+    objective = models.CharField(_("objective"), max_length=24, choices=PlanObjective.choices)
+    previous = models.CharField(_("previous objective"), max_length=24, blank=True)
+    reason = models.CharField(_("reason"), max_length=300, blank=True)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("changed by")
+    )
+    changed_at = models.DateTimeField(_("changed at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("plan objective change")
+        verbose_name_plural = _("plan objective changes")
+        ordering = ["-changed_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.previous or '-'} → {self.objective}"

@@ -23,14 +23,21 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from celery import signature
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from production.replanning.models import SchedulerState
+from config.kernel import ValidationFailed, require
+from production.policies import RUN_SCHEDULE
+from production.replanning.models import PlanObjective, PlanObjectiveChange, SchedulerState
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 # The Celery task that runs the pending reschedule (production.tasks). It runs the planner, which sits above
 # every package that asks for a plan here, so it is enqueued by its registered name, not imported.
@@ -47,6 +54,41 @@ def scheduler_state() -> SchedulerState:
     """The one state row, made on first use."""
     state, _ = SchedulerState.objects.get_or_create(pk=1)
     return state
+
+
+def plan_objective() -> str:
+    """What "better" means for the next plan: the planner's choice, else settings.PRODUCTION_OBJECTIVE."""
+    chosen = SchedulerState.objects.filter(pk=1).values_list("objective", flat=True).first()
+    return chosen or settings.PRODUCTION_OBJECTIVE
+
+
+def plan_objective_history(*, limit: int = 10) -> list[PlanObjectiveChange]:
+    return list(PlanObjectiveChange.objects.select_related("changed_by")[:limit])
+
+
+def plan_objective_set(*, actor: User, objective: str, reason: str = "") -> PlanObjectiveChange | None:
+    """The planner chooses what "better" means (PlanObjective); the choice is kept with who and why, and a
+    new plan is asked for. None when it is already the objective (nothing recorded, no replan)."""
+    require(actor, RUN_SCHEDULE, action="set the plan objective", target="scheduler")
+    if objective not in PlanObjective.values:
+        raise ValidationFailed(
+            _("Choose total weighted tardiness or on-time rate."),
+            code="invalid_objective",
+            fields={"objective": [_("Choose total weighted tardiness or on-time rate.")]},
+        )
+    scheduler_state()
+    with transaction.atomic():
+        state = SchedulerState.objects.select_for_update().get(pk=1)
+        previous = state.objective or settings.PRODUCTION_OBJECTIVE
+        if state.objective == objective:
+            return None
+        state.objective = objective
+        state.save(update_fields=["objective"])
+        change = PlanObjectiveChange.objects.create(
+            objective=objective, previous=previous, reason=reason.strip()[:300], changed_by=actor
+        )
+        schedule_request(trigger=f"objective {objective} chosen by {actor}")
+    return change
 
 
 def schedule_request(*, trigger: str) -> None:

@@ -52,6 +52,7 @@ from production.scheduling.service import (
     build_problem,
     calendar_exceptions,
     exception_rows,
+    promise_due,
 )
 
 __all__ = [
@@ -89,6 +90,7 @@ __all__ = [
     "order_projection",
     "plan_details",
     "plan_index",
+    "promise_due",
     "promise_quote",
     "schedule_optimise",
     "schedule_run",

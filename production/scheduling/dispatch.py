@@ -270,6 +270,7 @@ def serial(flat: Flat, keys: list[float]) -> dict[Any, Placement]:
         slots.setdefault((wc, placement.unit), []).append((placement.start, placement.end))
     for held in slots.values():
         held.sort()
+    held_centers = {wc for wc, _ in slots}
     ready_at = [0] * flat.n
     for j, first in enumerate(flat.first):
         if first >= 0:
@@ -284,12 +285,21 @@ def serial(flat: Flat, keys: list[float]) -> dict[Any, Placement]:
         frees = unit_free[wc]
         best_unit, best_start = 0, -1
         ready = ready_at[op]
-        for unit, free in enumerate(frees):
-            start = cal.next_working(free if free > ready else ready)
-            if (wc, unit) in slots:
-                start = _past_frozen(cal, slots[(wc, unit)], start, op_dur[op])
-            if best_start < 0 or start < best_start:
-                best_unit, best_start = unit, start
+        if wc in held_centers:
+            for unit, free in enumerate(frees):
+                start = cal.next_working(free if free > ready else ready)
+                if (wc, unit) in slots:
+                    start = _past_frozen(cal, slots[(wc, unit)], start, op_dur[op])
+                if best_start < 0 or start < best_start:
+                    best_unit, best_start = unit, start
+        else:
+            # next_working is monotone: the earliest start is the earliest unit's, and the first unit free
+            # by then is the one the full scan (first unit with the least start) would take.
+            best_start = cal.next_working(max(min(frees), ready))
+            for unit, free in enumerate(frees):
+                if free <= best_start:
+                    best_unit = unit
+                    break
         end = cal.add_working(best_start, op_dur[op])
         placements[op_key[op]] = Placement(best_unit, best_start, end)
         frees[best_unit] = end

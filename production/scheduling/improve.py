@@ -9,9 +9,12 @@ scheduler (dispatch.serial: calendar-exact, finite capacity, precedence, release
 - swap two neighbouring jobs on a critical (most loaded) work center.
 A move is kept when the decoded plan is no worse (Plan.key); ties are kept so the search can drift.
 
-Deterministic: a fixed number of decodings per instance size (MOVE_BUDGET operation-decodings), a seeded
-generator, and a wall-clock safety cap (IMPROVE_SECONDS) that only ends the pass early on a machine many
-times slower than expected (then the plan may differ between runs).
+Deterministic: a fixed number of decodings per instance size (MOVE_BUDGET operation-decodings) and a seeded
+generator. The fast plan must come in under a second whatever the machine's load, so a wall-clock safety cap
+(FAST_SECONDS, counted from the start of the whole fast solve, ATC included) ends the pass early as a last
+resort: the move budget takes 0.05-0.4 s on an idle machine at 20-1,000 work orders, so the cap bites only
+on a machine two to three times slower than that; then the plan may differ between runs, and its details say
+so (improve_capped).
 """
 
 from __future__ import annotations
@@ -31,10 +34,12 @@ MAX_REPAIRS = 12
 # Large plans: ATC alone is within a fraction of a percent of a long search there (bench `scheduler`),
 # and a decoding costs 50-300 ms on a shared machine: no moves, only the firm promises' repairs.
 LARGE_OPERATIONS = 2000
-IMPROVE_SECONDS = 3.0
+FAST_SECONDS = 0.8
 
 
-def improve(problem: Problem, plan: Plan, *, started: float) -> Plan:
+def improve(problem: Problem, plan: Plan, *, started: float, budget_seconds: float = FAST_SECONDS) -> Plan:
+    """The plan improved by the bounded local search; `started` is when the fast solve began (perf_counter)
+    and `budget_seconds` the wall-clock cap on the whole solve (a last resort, see the module's doc)."""
     operations = sum(len(job.ops) for job in problem.jobs)
     if operations > LARGE_OPERATIONS and not any(
         job.firm and plan.job_end[job.key] > job.due for job in problem.jobs
@@ -48,7 +53,7 @@ def improve(problem: Problem, plan: Plan, *, started: float) -> Plan:
     large = flat.n > LARGE_OPERATIONS
     if large:
         moves = 0
-    deadline = time.perf_counter() + IMPROVE_SECONDS
+    deadline = started + budget_seconds
     rng = random.Random(len(problem.jobs) * 7919 + flat.n)  # noqa: S311 (reproducible, not security)
     jobs = problem.jobs
     job_ops: list[list[int]] = [[] for _ in jobs]
@@ -76,6 +81,8 @@ def improve(problem: Problem, plan: Plan, *, started: float) -> Plan:
         key=lambda j: jobs[j].due,
     )[:MAX_REPAIRS]
     for rank, j in enumerate(firm_late):
+        if time.perf_counter() >= deadline and rank:
+            break  # the first promise is always repaired; the others when time allows
         new_keys = best_keys[:]
         for i in job_ops[j]:
             new_keys[i] = -1e12 + rank * 1e6 + new_keys[i] * 1e-6
@@ -123,7 +130,8 @@ def improve(problem: Problem, plan: Plan, *, started: float) -> Plan:
             a, b = ops[p], ops[p + 1]
             new_keys[a], new_keys[b] = best_keys[b], best_keys[a]
         attempt(new_keys, engine)
-    best.details = {**plan.details, "improve_moves": used}
+    capped = used < moves and time.perf_counter() >= deadline
+    best.details = {**plan.details, "improve_moves": used, "improve_capped": capped}
     best.seconds = time.perf_counter() - started
     return best
 

@@ -13,15 +13,18 @@ from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth.decorators import permission_required
+from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import render
-from django.utils.dateparse import parse_date
+from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from config.http import AuthenticatedRequest
 from config.kernel.errors import ApplicationError
-from orders.models import Customer, Priority, SalesOrder
+from orders.catalog import SPEC_PREFIX, spec_fields, spec_form_field
+from orders.models import Customer, Priority, Product, SalesOrder
 from orders.sales import policies
 from production.policies import QUOTE_PROMISE
 from production.scheduling.selectors import promise_quote
@@ -52,7 +55,34 @@ def _form_lines(data: Any) -> list[dict]:
         except InvalidOperation:
             quantity = Decimal(0)
         lines.append({"product": product, "quantity": quantity, "row": index + 1})
+    _add_spec_values(data, lines)
     return lines
+
+
+def _add_spec_values(data: Any, lines: list[dict]) -> None:
+    """Each line's spec inputs ("lines-<i>-spec__<attribute>"), read as the order form reads them: the
+    material check explodes the BOM with them (the powder in the order's RAL colour, metres of profile for
+    the length). A value the form would refuse is left out (the order form reports it on save)."""
+    products = Product.objects.filter(
+        pk__in=[line["product"] for line in lines if line["product"] is not None]
+    ).select_related("family")
+    schemas = {product.pk: product.family.spec_schema or {} for product in products}
+    for line in lines:
+        prefix = f"lines-{line['row'] - 1}-{SPEC_PREFIX}"
+        spec_values: dict[str, Any] = {}
+        line["spec_labels"] = {}
+        for meta in spec_fields(schemas.get(line["product"], {})):
+            line["spec_labels"][meta["name"]] = meta["label"]
+            raw = data.get(prefix + meta["name"])
+            if meta["type"] != "boolean" and (raw is None or raw == ""):
+                continue
+            try:
+                value = spec_form_field(meta).clean(raw)
+            except ValidationError:
+                continue
+            if value is not None and value != "":
+                spec_values[meta["name"]] = value
+        line["spec_values"] = spec_values
 
 
 def _customer(request: AuthenticatedRequest) -> tuple[Customer | None, SalesOrder | None]:
@@ -76,6 +106,18 @@ def _date_or_none(raw: str) -> dt.date | None:
         return None
 
 
+def _moment_or_none(raw: str) -> dt.datetime | None:
+    """The form's release time (datetime-local, plant time), or None when empty or unreadable (the order
+    form itself reports that)."""
+    try:
+        moment = parse_datetime(raw.strip().replace("T", " ")) if raw else None
+    except ValueError:
+        return None
+    if moment is not None and timezone.is_naive(moment):
+        moment = timezone.make_aware(moment)
+    return moment
+
+
 def _messages(error: ApplicationError, lines: list[dict]) -> list[StrOrPromise]:
     """Field messages with "lines[i]." turned into the row number the user sees on the form."""
     texts: list[StrOrPromise] = []
@@ -83,9 +125,14 @@ def _messages(error: ApplicationError, lines: list[dict]) -> list[StrOrPromise]:
         label = ""
         if key.startswith("lines["):
             try:
-                label = _("Line %(row)s") % {"row": lines[int(key[6 : key.index("]")])]["row"]}
+                line = lines[int(key[6 : key.index("]")])]
+                label = _("Line %(row)s") % {"row": line["row"]}
             except (ValueError, IndexError):
-                label = ""
+                label, line = "", {}
+            # A spec value's message names the attribute as the form labels it ("Line 1 (Length)").
+            attribute = key.partition(".spec_values.")[2]
+            if label and attribute:
+                label = f"{label} ({line.get('spec_labels', {}).get(attribute, attribute)})"
         texts.extend(f"{label}: {message}" if label else message for message in messages)
     return texts or [error.message]
 
@@ -114,9 +161,17 @@ def order_form_quote(request: AuthenticatedRequest) -> HttpResponse:
             context["quote"] = promise_quote(
                 actor=request.user,
                 customer=customer,
-                lines=[{"product": line["product"], "quantity": line["quantity"]} for line in lines],
+                lines=[
+                    {
+                        "product": line["product"],
+                        "quantity": line["quantity"],
+                        "spec_values": line["spec_values"],
+                    }
+                    for line in lines
+                ],
                 priority=priority,
                 hold=request.POST.get("hold") == "1",
+                start_not_before=_moment_or_none(request.POST.get("start_not_before", "")),
             )
         except ApplicationError as exc:
             context["errors"] = _messages(exc, lines)

@@ -11,14 +11,15 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
-from django.db.models import QuerySet
+from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from config.kernel import Actor, ValidationFailed, require
+from orders.catalog import spec_value_errors
 from orders.models import Customer, Product, SalesOrder
 from orders.sales import policies, visible_to
-from production.master_data import WorkCenter, planned_minutes, work_centers
+from production.master_data import Operation, WorkCenter, planned_minutes, work_centers
 from production.policies import QUOTE_PROMISE
 from production.scheduling.calendar import Calendar, HorizonExceeded, build_calendar
 from production.scheduling.models import OrderProjection, Schedule, ScheduleEntry
@@ -26,7 +27,13 @@ from production.scheduling.plan_page import load_grid
 from production.scheduling.problem import job_weight
 from production.scheduling.quote import PlanIndex, QuoteLine, capable_to_promise
 from production.scheduling.service import calendar_exceptions, exception_rows, promise_due
-from production.supply_planning import HOLD_MATERIAL, HoldRequest, binding_constraint, material_ready
+from production.supply_planning import (
+    HOLD_MATERIAL,
+    HoldRequest,
+    QuoteMaterialLine,
+    binding_constraint,
+    material_ready,
+)
 from production.work_orders import split_quantity
 
 if TYPE_CHECKING:
@@ -163,14 +170,17 @@ def promise_quote(
     lines: list[dict],
     priority: int | None = None,
     hold: bool = False,
+    start_not_before: dt.datetime | None = None,
 ) -> dict[str, Any]:
-    """The earliest completion of a new order of `lines` ({product, quantity}) against the current plan
-    and its material (production.supply_planning: each line starts when its material is there).
+    """The earliest completion of a new order of `lines` ({product, quantity, spec_values}) against the
+    current plan and its material (production.supply_planning: each line starts when its material is
+    there, the BOM exploded with the line's spec values).
 
     Honouring priorities, the order may overtake planned work of customers with a lower weight; the
     answer names the orders it would then delay. Without overtaking, the date it would get anyway. The
     answer names the binding constraint (capacity at a work center, or a material until a date). With
     `hold`, the material the lines take is held for the quote until it expires (committed at once).
+    `start_not_before`: the user's release time (material ready, drawing approved); no line starts before.
     """
     require(actor, QUOTE_PROMISE, action="promise_quote", target=getattr(customer, "code", "-"))
     if hold:
@@ -182,12 +192,18 @@ def promise_quote(
         p.pk: p
         for p in Product.objects.filter(
             pk__in=[line.get("product") for line in lines if isinstance(line.get("product"), int)]
-        ).select_related("routing")
+        )
+        .select_related("routing", "family")
+        # One read of every line's operations (and their work centers, for the inactive-center message),
+        # not one per line.
+        .prefetch_related(
+            Prefetch("routing__operations", queryset=Operation.objects.select_related("work_center"))
+        )
     }
     schedule = current_schedule()
     index, origin, centers = plan_index(schedule)
     quote_lines = []
-    wanted: list[tuple[int, Decimal]] = []
+    wanted: list[QuoteMaterialLine] = []
     for number, line in enumerate(lines):
         prefix = f"lines[{number}]."
         product_id = line.get("product")
@@ -217,7 +233,17 @@ def promise_quote(
             continue
         if errors:
             continue
-        wanted.append((product.pk, quantity))
+        spec_values = line.get("spec_values") or {}
+        if not isinstance(spec_values, dict):
+            errors.setdefault(f"{prefix}spec_values", []).append(_("The spec values must be an object."))
+            continue
+        # The values given must be valid for the product's family (a quote may leave some out).
+        for name, messages in spec_value_errors(product.family.spec_schema or {}, spec_values).items():
+            if name in spec_values:
+                errors.setdefault(f"{prefix}spec_values.{name}", []).extend(messages)
+        if errors:
+            continue
+        wanted.append(QuoteMaterialLine(product.pk, quantity, spec_values))
         for lot in split_quantity(quantity, routing.lot_size):
             quote_lines.append(
                 QuoteLine(
@@ -247,6 +273,8 @@ def promise_quote(
     )
     for quote_line in quote_lines:
         ready = materials[quote_line.key].ready
+        if start_not_before is not None:
+            ready = max(ready, start_not_before)
         quote_line.release = max(0, int((ready - origin).total_seconds() // 60))
     try:
         frozen_until = earliest + settings.PRODUCTION_FROZEN_HOURS * 60  # what the next reschedule keeps
@@ -255,7 +283,11 @@ def promise_quote(
         )
         capacity_only = result
         if any(quote_line.release > earliest for quote_line in quote_lines):
-            unreleased = [QuoteLine(key=q.key, ops=q.ops) for q in quote_lines]
+            # Capacity alone (the user's release time kept): is it the material that sets the date?
+            not_before = (
+                max(0, math.ceil((start_not_before - origin).total_seconds() / 60)) if start_not_before else 0
+            )
+            unreleased = [QuoteLine(key=q.key, ops=q.ops, release=not_before) for q in quote_lines]
             capacity_only = capable_to_promise(
                 index, lines=unreleased, weight=weight, earliest=earliest, frozen_until=frozen_until
             )

@@ -25,6 +25,7 @@ from config.kernel.events import OrderAtRisk, ProjectionChanged
 from orders import sales as order_services
 from orders.models import OrderStatus, SalesOrder
 from production.master_data import CalendarException, WorkCenter
+from production.replanning import plan_objective
 from production.scheduling.calendar import HorizonExceeded, build_calendar
 from production.scheduling.engines import solve
 from production.scheduling.models import OperationPin, OrderProjection, Schedule, ScheduleEntry, why_text
@@ -168,7 +169,7 @@ def build_problem(*, now: dt.datetime | None = None, days: int = HORIZONS_DAYS[0
     # Active pins are few (a planner's exceptions); those of operations not planned here are ignored.
     pins = {pin.operation_id: pin for pin in OperationPin.objects.filter(unpinned_at__isnull=True)}
     built = Built(
-        Problem(work_centers=specs, jobs=[], horizon=days * 1440, objective=settings.PRODUCTION_OBJECTIVE),
+        Problem(work_centers=specs, jobs=[], horizon=days * 1440, objective=plan_objective()),
         origin,
     )
     pinned_slots: dict[tuple[Any, int], list[tuple[int, int]]] = {}
@@ -180,6 +181,10 @@ def build_problem(*, now: dt.datetime | None = None, days: int = HORIZONS_DAYS[0
     has_plan = bool(planned_orders) or Schedule.objects.filter(is_current=True).exists()
     for wo in work_orders:
         order = wo.order
+        if order.start_not_before is not None:
+            # The user's release time (material ready, drawing approved): no operation starts before it.
+            not_before = math.ceil((order.start_not_before - origin).total_seconds() / 60)
+            delays[wo.pk] = max(delays.get(wo.pk, 0), not_before)
         built.order_due[order.pk] = (
             promise_due(order.promised_date, order.promised_time) if order.promised_date else None
         )

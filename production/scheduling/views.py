@@ -23,7 +23,7 @@ from config.kernel import ApplicationError, Forbidden, allowed
 from orders import sales as order_services
 from orders.models import Priority
 from orders.sales import policies
-from production import changes, work_orders
+from production import changes, replanning, work_orders
 from production.changes.models import ChangeDisposition
 from production.policies import RUN_SCHEDULE
 from production.scheduling import plan_page, plan_views
@@ -35,9 +35,12 @@ LOAD_WEEKS = 6
 
 
 @permission_required("production.view_schedule", raise_exception=True)
-def planner(request: AuthenticatedRequest) -> HttpResponse:
+def planner(
+    request: AuthenticatedRequest, *, status: int = 200, objective_errors: list[str] | None = None
+) -> HttpResponse:
     """The plan page: the Gantt of a window (zoom day/week, from ?start=YYYY-MM-DD), load as a heat map,
-    at-risk orders, what waits for release, exceptions, held work orders and dispositions."""
+    at-risk orders, what waits for release, exceptions, held work orders and dispositions, and the
+    planner's objective (what "better" means) with who chose it."""
     zoom = request.GET.get("zoom", "day")
     zoom = zoom if zoom in plan_page.ZOOMS else "day"
     start = parse_date(request.GET.get("start", "") or "") if _is_date(request.GET.get("start")) else None
@@ -84,7 +87,14 @@ def planner(request: AuthenticatedRequest) -> HttpResponse:
         ]
     context["priorities"] = Priority.choices
     context["can_prioritise"] = allowed(request.user, policies.PRIORITISE_ANY)
-    return render(request, "production/planner.html", context)
+    context.update(
+        objective=replanning.plan_objective(),
+        objective_choices=replanning.PlanObjective.choices,
+        objective_history=replanning.plan_objective_history(limit=5),
+        objective_errors=objective_errors or [],
+        can_plan=allowed(request.user, RUN_SCHEDULE),
+    )
+    return render(request, "production/planner.html", context, status=status)
 
 
 def _is_date(value: str | None) -> bool:
@@ -108,6 +118,26 @@ def reschedule_now(request: AuthenticatedRequest) -> HttpResponse:
         )
     except ApplicationError as exc:
         messages.error(request, exc.message)
+    return redirect("production:planner")
+
+
+@require_POST
+@permission_required(RUN_SCHEDULE, raise_exception=True)
+def objective_set(request: AuthenticatedRequest) -> HttpResponse:
+    """The planner chooses what "better" means (POST objective, reason); the plan is made again with it."""
+    try:
+        change = replanning.plan_objective_set(
+            actor=request.user,
+            objective=request.POST.get("objective", ""),
+            reason=request.POST.get("reason", ""),
+        )
+    except Forbidden as exc:
+        raise PermissionDenied(exc.message) from exc
+    except ApplicationError as exc:
+        errors = [str(message) for messages_ in (exc.fields or {}).values() for message in messages_]
+        return planner(request, status=400, objective_errors=errors or [str(exc.message)])
+    if change is not None:
+        messages.success(request, _("Objective saved; the plan is being made again with it."))
     return redirect("production:planner")
 
 

@@ -1,6 +1,7 @@
 """Supply planning: promises that count materials, shortages, purchase suggestions (MRP).
 
-- The delivery-date quote asks `material_ready` when each line's material is there (and may hold it for
+- The delivery-date quote asks `material_ready` when each line's material is there (BOM exploded with
+  the line's spec values) (and may hold it for
   the quote, under per-item advisory locks) and `binding_constraint` what sets its date.
 - The scheduler asks `release_minutes` for each work order's material-ready time (its release);
   `shortages_refresh` keeps the shortage list and raises a production exception for a new shortage, once.
@@ -26,6 +27,7 @@ from production.supply_planning.policies import (
 from production.supply_planning.promise import (
     HoldRequest,
     LineMaterial,
+    QuoteMaterialLine,
     binding_constraint,
     lock_items,
     material_ready,
@@ -44,6 +46,7 @@ __all__ = [
     "LineMaterial",
     "NettingInput",
     "OperationMaterial",
+    "QuoteMaterialLine",
     "Shortage",
     "Suggestion",
     "Supply",

@@ -12,8 +12,8 @@ promise the same units twice.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -45,6 +45,17 @@ class LineMaterial:
 
 
 @dataclass(frozen=True)
+class QuoteMaterialLine:
+    """One quote line as the material check sees it: the catalog product, the quantity and the line's spec
+    values (they choose spec-dependent components: the powder in the order's RAL colour, metres of profile
+    for the length)."""
+
+    product: int
+    quantity: Decimal
+    spec_values: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class HoldRequest:
     actor: User | None
     reference: str  # "quote:<customer code>:<token>": what the order's confirmation converts
@@ -63,19 +74,19 @@ def lock_items(item_ids: list[int]) -> None:
 
 
 def _check(
-    lines: list[tuple[int, Decimal]],
-    needs: dict[int, list[sources.Need]],
+    lines: list[QuoteMaterialLine],
+    needs: list[list[sources.Need]],
     timelines: dict[int, Timeline],
     *,
     now: dt.datetime,
 ) -> tuple[list[LineMaterial], list[tuple[int, Decimal, dt.datetime]]]:
     answers: list[LineMaterial] = []
     promised: list[tuple[int, Decimal, dt.datetime]] = []
-    for product, quantity in lines:
+    for line, line_needs in zip(lines, needs, strict=True):
         latest = LineMaterial(ready=now)
         taken: list[tuple[int, Decimal]] = []
-        for need in needs.get(product, ()):
-            amount = need.per_unit * quantity
+        for need in line_needs:
+            amount = need.per_unit * line.quantity
             timeline = timelines.get(need.item) or Timeline(item=need.code)
             found = timeline.ready(amount, now=now)
             if found is None:
@@ -96,19 +107,38 @@ def _check(
 
 
 def material_ready(
-    *, lines: list[tuple[int, Decimal]], now: dt.datetime, hold: HoldRequest | None = None
+    *,
+    lines: list[QuoteMaterialLine],
+    now: dt.datetime,
+    hold: HoldRequest | None = None,
+    strict: bool = True,
+    except_work_orders: Iterable[int] = (),
 ) -> list[LineMaterial]:
-    """Per quote line (product id, quantity): when its material is there. With `hold`, also hold what the
-    lines take until SUPPLY_QUOTE_HOLD_MINUTES from now (committed with the answer)."""
-    needs = sources.needs_per_unit({product for product, _ in lines})
-    items = sorted({need.item for product_needs in needs.values() for need in product_needs})
+    """Per quote line: when its material is there, the BOM exploded with the line's spec values. With
+    `hold`, also hold what the lines take until SUPPLY_QUOTE_HOLD_MINUTES from now (committed with the
+    answer). Raises ValidationFailed (field `lines[i].spec_values.<attribute>`) when a spec value that
+    drives a component quantity is missing or not a number (`strict=False`: such a line checks nothing).
+    `except_work_orders`: work orders whose reservations the lines replace (a spec change) are not counted."""
+    needs = sources.line_needs([(line.product, line.spec_values) for line in lines], strict=strict)
+    codes = {need.item: need.code for line_needs in needs for need in line_needs}
+    items = sorted(codes)
     if hold is None:
-        answers, _ = _check(lines, needs, sources.timelines(items, now=now), now=now)
+        answers, _ = _check(
+            lines,
+            needs,
+            sources.timelines(items, now=now, codes=codes, except_work_orders=except_work_orders),
+            now=now,
+        )
         return answers
     with transaction.atomic():
         lock_items(items)
         # Read after the locks: what another quote held before us is committed and counted.
-        answers, promised = _check(lines, needs, sources.timelines(items, now=now), now=now)
+        answers, promised = _check(
+            lines,
+            needs,
+            sources.timelines(items, now=now, codes=codes, except_work_orders=except_work_orders),
+            now=now,
+        )
         expires = now + dt.timedelta(minutes=settings.SUPPLY_QUOTE_HOLD_MINUTES)
         sources.holds_create(
             rows=[(item, amount, at) for item, amount, at in promised if amount > 0],

@@ -29,9 +29,7 @@ from production.materials import (
     BomLineVariant,
     Item,
     Reservation,
-    active_reservations,
-    on_hand,
-    open_supply,
+    item_position,
 )
 from production.scheduling.models import Schedule, ScheduleEntry
 from production.supply_planning.timeline import Supply, Timeline
@@ -64,6 +62,10 @@ class WorkOrderNeed:
 def start_of_day(date: dt.date) -> dt.datetime:
     """Supply expected on a date counts from the start of that day in the plant's time zone."""
     return dt.datetime.combine(date, dt.time(0), tzinfo=timezone.get_default_timezone())
+
+
+# Explosions kept per (product, spec) while the BOMs are unchanged; past this many, the cache starts over.
+MAX_CACHED_EXPLOSIONS = 20_000
 
 
 # --- BOMs: explosions cached per BOM state -------------------------------------------------------------
@@ -110,11 +112,26 @@ class Explosions:
         self.cached: dict[tuple[int, str], list[Need]] = {}
 
     def needs(self, product_id: int, spec: Mapping[str, Any] | None = None) -> list[Need]:
+        """The leaf needs of one unit; a BOM that cannot be exploded for this spec (a quantity-driving
+        spec value missing, a BOM containing itself) gives none: work already ordered is not refused here,
+        its BOM page shows the error."""
+        try:
+            return self.needs_or_error(product_id, spec)
+        except ValidationFailed:
+            return []
+
+    def needs_or_error(self, product_id: int, spec: Mapping[str, Any] | None = None) -> list[Need]:
+        """`needs`, but a BOM that cannot be exploded for the spec raises ValidationFailed (a quote asks
+        for the spec it lacks instead of promising without the material)."""
         key = (product_id, repr(sorted((spec or {}).items())))
         found = self.cached.get(key)
         if found is None:
+            # Raises for a spec the BOM cannot be exploded with (not cached: the message is in the
+            # asker's language, and the path is rare).
             found = self._explode(product_id, spec or {})
             with _book_lock:
+                if len(self.cached) >= MAX_CACHED_EXPLOSIONS:  # many distinct specs (lengths): start over
+                    self.cached.clear()
                 self.cached[key] = found
         return found
 
@@ -122,12 +139,7 @@ class Explosions:
         item = self.items.get(product_id)
         if item is None:
             return []
-        try:
-            rows = self.book.explode(item, spec=spec, quantity=Decimal(1), on=timezone.localdate())
-        except ValidationFailed:
-            # A line driven by a spec value the caller does not give (a quote has no spec yet), or a BOM that
-            # contains itself: nothing can be checked for this product; its BOM page shows the error.
-            return []
+        rows = self.book.explode(item, spec=spec, quantity=Decimal(1), on=timezone.localdate())
         totals: dict[tuple[int, int | None], list[Any]] = {}
         for row in rows:
             if row.is_leaf:
@@ -185,31 +197,66 @@ def needs_per_unit(product_ids: Iterable[int]) -> dict[int, list[Need]]:
     return {product_id: book.needs(product_id) for product_id in product_ids}
 
 
+def line_needs(lines: list[tuple[int, Mapping[str, Any]]], *, strict: bool = True) -> list[list[Need]]:
+    """Per quote line (product id, spec values): the leaf needs of one unit, exploded with the line's spec.
+
+    A line whose BOM cannot be exploded for its spec (a spec value driving a component quantity is missing
+    or not a number) is a ValidationFailed naming `lines[i].spec_values.<attribute>`: a quote without the
+    length would otherwise promise without the profile."""
+    book = explosions()
+    if not strict:
+        return [book.needs(product_id, spec) for product_id, spec in lines]
+    found: list[list[Need]] = []
+    errors: dict[str, list[str]] = {}
+    message = ""
+    for number, (product_id, spec) in enumerate(lines):
+        try:
+            found.append(book.needs_or_error(product_id, spec))
+        except ValidationFailed as error:
+            found.append([])
+            message = message or error.message
+            for name, messages in (error.fields or {}).items():
+                if name == "bom":  # a BOM containing itself: the product cannot be checked
+                    errors.setdefault(f"lines[{number}].product", []).append(error.message)
+                else:
+                    errors.setdefault(f"lines[{number}].spec_values.{name}", []).extend(messages)
+    if errors or message:
+        raise ValidationFailed(message, fields=errors)
+    return found
+
+
 # --- time lines ------------------------------------------------------------------------------------------
 def timelines(
-    item_ids: Iterable[int], *, now: dt.datetime, work_order_reservations: bool = True
+    item_ids: Iterable[int],
+    *,
+    now: dt.datetime,
+    work_order_reservations: bool = True,
+    codes: Mapping[int, str] | None = None,
+    except_work_orders: Iterable[int] = (),
 ) -> dict[int, Timeline]:
     """Per item: stock on hand, open purchase order lines by expected date, active reservations and quote
-    holds as demand when needed (four queries). `work_order_reservations=False` leaves out what released
-    work orders reserved (when their own needs are counted instead)."""
+    holds as demand when needed (one query: materials' `item_position`; one more for the items' codes
+    unless `codes` gives them). `work_order_reservations=False` leaves out what released work orders
+    reserved (when their own needs are counted instead)."""
     ids = list(item_ids)
-    codes = dict(Item.objects.filter(pk__in=ids).values_list("pk", "code"))
-    stock = on_hand(ids)
+    if not ids:
+        return {}
+    if codes is None:
+        codes = dict(Item.objects.filter(pk__in=ids).values_list("pk", "code"))
+    position = item_position(
+        ids, now=now, work_order_reservations=work_order_reservations, except_work_orders=except_work_orders
+    )
     lines = {
-        item: Timeline(item=codes.get(item, str(item)), on_hand=stock.get(item, Decimal(0))) for item in ids
+        item: Timeline(item=codes.get(item, str(item)), on_hand=position.on_hand.get(item, Decimal(0)))
+        for item in ids
     }
-    for item, supplies in open_supply(ids).items():
+    for item, supplies in position.supply.items():
         lines[item].supplies.extend(
             Supply(start_of_day(s.expected_date), s.quantity, s.purchase_order_number) for s in supplies
         )
-    reservations = active_reservations(ids, now=now)
-    if not work_order_reservations:
-        reservations = reservations.filter(work_order__isnull=True)
-    for item, quantity, consumed, needed_on in reservations.values_list(
-        "item_id", "quantity", "consumed_quantity", "needed_on"
-    ):
-        at = start_of_day(needed_on) if needed_on else now
-        lines[item].demands.append((at, max(quantity - consumed, Decimal(0))))
+    for row in position.reserved:
+        at = start_of_day(row.needed_on) if row.needed_on else now
+        lines[row.item_id].demands.append((at, row.open_quantity))
     return lines
 
 

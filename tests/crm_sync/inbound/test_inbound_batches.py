@@ -3,12 +3,16 @@ be alone; a bad message in the batch never takes the others down with it."""
 
 from __future__ import annotations
 
+import datetime as dt
+import time
+
 import psycopg
 import pytest
 from celery.signals import before_task_publish
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from crm_sync import inbound
 from crm_sync.models import Delivery, ExternalSystem, InboundMessage, OutboxEvent
@@ -267,3 +271,102 @@ def test_a_message_another_worker_holds_is_left_to_it_without_waiting(client, cr
         other_worker.close()
     inbound.inbound_process_waiting(message_pk=messages[0].pk)  # released: taken in with the other
     assert set(InboundMessage.objects.values_list("state", flat=True)) == {InboundMessage.State.PROCESSED}
+
+
+# --- the linger: a new order waits a moment for those arriving just behind it to join its batch -----------
+MES_HOOK = reverse("hooks:mes")
+
+
+@pytest.fixture
+def waits(monkeypatch):
+    """The waits asked of time.sleep, in seconds (none taken: the tests stay fast and exact)."""
+    asked: list[float] = []
+    monkeypatch.setattr(time, "sleep", asked.append)
+    return asked
+
+
+@pytest.fixture
+def linger(settings):
+    settings.SYNC_INBOUND_LINGER_MS = 400
+    settings.SYNC_INBOUND_BATCH = 25
+    return settings
+
+
+def test_a_new_order_waits_the_rest_of_the_linger_before_its_task_takes_it_in(client, crm, linger, waits):
+    (message,) = received(client, created("CRM-1"))
+
+    assert not inbound.process_inbound.settled(message.pk)
+
+    (wait,) = waits
+    assert 0.2 < wait <= 0.4
+
+
+def test_orders_arriving_during_the_wait_are_taken_in_by_the_batch_of_the_first(client, crm, linger, waits):
+    messages = received(client, created("CRM-1"))
+    waits_seen: list[float] = []
+
+    def others_arrive(seconds):
+        waits_seen.append(seconds)
+        messages.extend(received(client, created("CRM-2"), created("CRM-3"))[1:])
+
+    time.sleep = others_arrive  # restored by the `waits` fixture
+    assert not inbound.process_inbound.settled(messages[0].pk)
+    inbound.inbound_process_waiting(message_pk=messages[0].pk)
+
+    assert SalesOrder.objects.count() == 3
+    assert set(InboundMessage.objects.values_list("state", flat=True)) == {InboundMessage.State.PROCESSED}
+    assert len(waits_seen) == 1
+
+
+def test_a_task_whose_message_a_batch_took_during_its_wait_returns_without_taking_it_in(
+    client, crm, linger, waits
+):
+    messages = received(client, created("CRM-1"), created("CRM-2"))
+    time.sleep = lambda seconds: inbound.inbound_process_waiting(message_pk=messages[0].pk)
+
+    assert inbound.process_inbound.settled(messages[1].pk)
+    assert SalesOrder.objects.count() == 2
+
+
+def test_a_message_older_than_the_linger_is_taken_in_at_once(client, crm, linger, waits):
+    (message,) = received(client, created("CRM-1"))
+    InboundMessage.objects.filter(pk=message.pk).update(received_at=timezone.now() - dt.timedelta(seconds=1))
+
+    assert not inbound.process_inbound.settled(message.pk)
+    assert waits == []
+
+
+def test_a_retried_message_does_not_wait(client, crm, linger, waits):
+    (message,) = received(client, created("CRM-1"))
+    InboundMessage.objects.filter(pk=message.pk).update(state=InboundMessage.State.FAILED, attempts=1)
+
+    assert not inbound.process_inbound.settled(message.pk)
+    assert waits == []
+
+
+def test_nothing_waits_when_batches_are_off(client, crm, linger, waits):
+    linger.SYNC_INBOUND_BATCH = 1
+    (message,) = received(client, created("CRM-1"))
+
+    assert not inbound.process_inbound.settled(message.pk)
+    assert waits == []
+
+
+def test_nothing_waits_when_the_linger_is_zero(client, crm, linger, waits):
+    linger.SYNC_INBOUND_LINGER_MS = 0
+    (message,) = received(client, created("CRM-1"))
+
+    assert not inbound.process_inbound.settled(message.pk)
+    assert waits == []
+
+
+def test_messages_that_have_no_batch_form_never_wait(client, crm, linger, waits):
+    mes = ExternalSystem.objects.get(slug="mes")
+    mes.signing_secret = ExternalSystem.objects.get(slug="crm").signing_secret
+    mes.save()
+    payload = {"type": "operations.exception", "subject": "WO-1", "data": {"work_order": "WO-1"}}
+    assert post_hook(client, MES_HOOK, payload).status_code == 202
+    message = InboundMessage.objects.get(system=mes)
+
+    assert not inbound.process_inbound.settled(message.pk)
+    assert waits == []

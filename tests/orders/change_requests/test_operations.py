@@ -3,7 +3,7 @@
 import pytest
 
 from orders import change_requests as crs
-from orders.change_requests.operations import clean_changes
+from orders.change_requests.change_lists import clean_changes
 from orders.sales import transitions
 from tests.factories import make_order
 

@@ -8,6 +8,7 @@ from config.kernel.errors import Conflict, ValidationFailed
 from orders import change_requests as crs
 from orders.models import OrderStatus
 from production.changes.models import ChangeDisposition, DispositionKind
+from production.scheduling import schedule_run
 from production.work_orders import WorkOrderStatus
 from tests.factories import ProductFactory, in_days, valid_spec
 from tests.orders.change_requests.cr_helpers import (
@@ -247,3 +248,12 @@ def test_an_added_quantity_pushing_another_order_past_its_promise_needs_the_mana
     assert [row["order"] for row in cr.impact["delays_other_orders"]] == [other.number]
     assert cr.impact["projected_after"] > cr.impact["projected_before"]
     assert cr.needs_manager and cr.impact["manager_reasons"] == ["delays_other_orders"]
+
+
+def test_a_new_promised_time_counts_in_the_impact_to_the_minute(sales, planner):
+    order = released_order(sales, planner, make_line(planner), promised_date=in_days(0))
+    schedule_run(actor=planner, trigger="test")
+
+    cr = submitted(sales, order, [{"op": "set_time", "field": "promised_time", "value": "00:00"}])
+
+    assert cr.impact["late_after"] is True

@@ -131,6 +131,18 @@ def test_a_quantity_driver_that_is_not_a_number_is_a_validation_error():
         explode_bom(product, spec_values={"length_mm": "long"}, quantity=Decimal(1), on=DAY)
 
 
+@pytest.mark.parametrize("length", ["NaN", "Infinity", -1500])
+def test_a_quantity_driver_that_is_no_length_is_a_validation_error(length):
+    product, top = finished()
+    profile = ItemFactory(code="AL-6063", unit="m")
+    make_bom(top, [{"component": profile, "quantity": 1, "quantity_attribute": "length_mm"}])
+
+    with pytest.raises(ValidationFailed) as refused:
+        explode_bom(product, spec_values={"length_mm": length}, quantity=Decimal(1), on=DAY)
+
+    assert list(refused.value.fields) == ["length_mm"]
+
+
 def test_the_version_in_force_on_the_date_is_exploded():
     product, top = finished()
     old, new = ItemFactory(code="OLD"), ItemFactory(code="NEW")

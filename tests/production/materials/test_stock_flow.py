@@ -124,6 +124,46 @@ def test_a_fully_used_reservation_is_consumed(sales, planner, frame):
     assert materials.on_hand([items["tube"].pk])[items["tube"].pk] == Decimal(-21)
 
 
+def test_finishing_an_operation_with_fewer_made_lets_go_of_the_rest_of_its_material(
+    sales, planner, manager, frame
+):
+    product, items = frame
+    location = LocationFactory()
+    materials.stock_adjust(item=items["tube"], location=location, quantity=100, actor=manager, reason="Count")
+    order = release(sales, planner, product)
+    work_order = order.work_orders.get()
+    work_orders.work_order_transition(actor=planner, work_order=work_order, name="release")
+    cut = work_order.operations.order_by("sequence").first()
+
+    work_orders.progress_report_create(
+        actor=planner, operation=cut, message_id="m-1", good_quantity=8, operation_finished=True
+    )
+
+    tube_hold = work_order.reservations.get(item=items["tube"])
+    assert tube_hold.state == ReservationState.RELEASED
+    assert tube_hold.consumed_quantity == Decimal("16.8")  # 8 of 10 frames' 21 m
+    assert materials.reserved([items["tube"].pk]) == {}  # the 4.2 m not used are free again
+    assert materials.on_hand([items["tube"].pk]) == {items["tube"].pk: Decimal("83.2")}
+    # The welding's wire is still reserved: its operation has not run yet.
+    assert work_order.reservations.get(item=items["wire"]).state == ReservationState.ACTIVE
+
+
+def test_a_finishing_report_without_quantities_still_lets_go_of_the_material(sales, planner, frame):
+    product, items = frame
+    order = release(sales, planner, product)
+    work_order = order.work_orders.get()
+    work_orders.work_order_transition(actor=planner, work_order=work_order, name="release")
+    cut = work_order.operations.order_by("sequence").first()
+    work_orders.progress_report_create(actor=planner, operation=cut, message_id="m-1", good_quantity=5)
+
+    work_orders.progress_report_create(
+        actor=planner, operation=cut, message_id="m-2", good_quantity=0, operation_finished=True
+    )
+
+    assert work_order.reservations.get(item=items["tube"]).state == ReservationState.RELEASED
+    assert work_order.reservations.get(item=items["powder"]).state == ReservationState.RELEASED
+
+
 def test_cancelling_the_order_releases_its_reservations(sales, planner, manager, frame):
     product, _ = frame
     order = release(sales, planner, product)

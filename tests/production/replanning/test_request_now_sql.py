@@ -58,6 +58,7 @@ def test_a_missing_state_row_is_made_pending_with_the_trigger(enqueued):
         "fast_trigger": "",
         "fast_requested_at": None,
         "optimiser_outcome": {},
+        "objective": "",
     }
     assert len(enqueued) == 1
 

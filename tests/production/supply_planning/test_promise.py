@@ -9,6 +9,7 @@ from decimal import Decimal
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from config.kernel.errors import Forbidden
@@ -17,7 +18,8 @@ from orders.sales import transitions
 from production.materials import Reservation, ReservationState
 from production.scheduling import promise_quote, schedule_run
 from production.supply_planning import holds_expire
-from tests.factories import CustomerFactory, make_order
+from tests.factories import CustomerFactory, ProductFactory, make_order
+from tests.production.conftest import make_routing
 from tests.production.supply_planning.conftest import in_days_date, purchase, stock
 from tests.services import require_postgresql
 
@@ -162,3 +164,25 @@ def test_concurrent_held_quotes_never_promise_the_same_units(sales, planner, fra
         for r in Reservation.objects.filter(state=ReservationState.ACTIVE, needed_on=timezone.localdate())
     )
     assert held == Decimal("10")
+
+
+def test_a_quote_reads_the_same_number_of_times_whatever_its_number_of_lines(
+    sales, planner, assy, frame, profile
+):
+    stock(profile, "100")
+    others = [ProductFactory(sku=f"OTHER-{n}") for n in range(2)]
+    for product in others:
+        make_routing(planner, product, [(assy, 0, "30")])
+    schedule_run(actor=planner, trigger="test")
+    quote(sales, frame, "1")  # the plan index and the BOM explosions are read once, then kept
+
+    with CaptureQueriesContext(connection) as one:
+        quote(sales, frame, "1")
+    with CaptureQueriesContext(connection) as three:
+        promise_quote(
+            actor=sales,
+            customer=acme(),
+            lines=[{"product": p.pk, "quantity": "1"} for p in (frame, *others)],
+        )
+
+    assert len(three.captured_queries) == len(one.captured_queries)

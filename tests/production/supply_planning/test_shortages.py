@@ -8,6 +8,8 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
+from crm_sync.models import OutboxEvent
+from orders.notifications.models import Notification, NotificationKind
 from orders.sales import transitions
 from production.scheduling import schedule_run
 from production.scheduling.models import ScheduleEntry
@@ -55,3 +57,17 @@ def test_a_shortage_ends_when_its_material_is_there(short_order, profile):
     shortages_refresh()
     assert Shortage.objects.get().resolved_at is not None
     assert ProductionException.objects.get().resolved_at is not None
+
+
+def test_the_sales_person_and_the_crm_hear_of_a_new_shortage_with_its_projected_date(sales, short_order):
+    order, po = short_order
+
+    shortages_refresh()
+
+    notice = Notification.objects.get(kind=NotificationKind.EXCEPTION_RAISED)
+    assert notice.recipient == sales and order.number in notice.title
+    assert "AL-6063" in notice.body and po.number in notice.body
+    assert in_days_date(6).isoformat() in notice.body
+    sent = OutboxEvent.objects.get(order_id=order.pk, type="production.exception_raised")
+    assert sent.data["kind"] == ExceptionKind.MATERIAL_SHORTAGE
+    assert sent.data["expected_delay_minutes"] >= 5 * 24 * 60  # the material is 6 days out
