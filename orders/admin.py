@@ -12,6 +12,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from config.admin import HistoryAdmin, ReadOnlyAdminMixin
+from config.kernel import unit_label
 from config.kernel.errors import ApplicationError
 from orders import catalog, change_requests, sales
 
@@ -119,9 +120,13 @@ class ProductFamilyAdmin(ServiceAdminMixin, HistoryAdmin):
 
 @admin.register(Product)
 class ProductAdmin(ServiceAdminMixin, HistoryAdmin):
-    list_display = ("sku", "name", "name_zh", "family", "unit", "is_active")
+    list_display = ("sku", "name", "name_zh", "family", "unit_text", "is_active")
     list_filter = ("family", "is_active")
     search_fields = ("sku", "name")
+
+    @admin.display(description=_("unit"), ordering="unit")
+    def unit_text(self, obj: Product) -> str:
+        return unit_label(obj.unit)
 
     def save_via_service(self, request, obj, form, change):
         data = {

@@ -15,7 +15,15 @@ from config.kernel.errors import (
     ValidationFailed,
 )
 from config.kernel.history import stamp
-from config.kernel.messages import Message, define, message, message_text
+from config.kernel.messages import (
+    Message,
+    as_stored,
+    define,
+    english,
+    event_reasons,
+    message,
+    message_text,
+)
 from config.kernel.names import localized, unit_label
 from config.kernel.permissions import Actor, Policy, actor_name, allowed, refused, require
 
@@ -31,8 +39,11 @@ __all__ = [
     "ValidationFailed",
     "actor_name",
     "allowed",
+    "as_stored",
     "deferred",
     "define",
+    "english",
+    "event_reasons",
     "events",
     "localized",
     "message",

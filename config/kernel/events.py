@@ -25,7 +25,9 @@ if TYPE_CHECKING:
 
 
 # The base fields; everything else a subclass declares is the event's own payload.
-_BASE_FIELDS = frozenset({"order", "actor", "reason", "order_is_new", "snapshot", "system_actor_id"})
+_BASE_FIELDS = frozenset(
+    {"order", "actor", "reason", "reason_message", "order_is_new", "snapshot", "system_actor_id"}
+)
 # Per event class: its own fields as (name, optional: defaults to None), worked out once (events are built
 # on every order change; dataclasses.fields() on each would cost the sync path).
 _OWN_FIELDS: dict[type, tuple[tuple[str, bool], ...]] = {}
@@ -52,6 +54,10 @@ class OrderEvent:
     order: SalesOrder
     actor: User | None = field(default=None, compare=False, repr=False)
     reason: str = ""
+    # A system's reason as a stored message (config.kernel.messages: its code and parameters), for whoever
+    # shows it to a person in their language (a notice); `reason` is its English text, for the CRM, the MES
+    # and the logs. Empty when the reason is a person's own words.
+    reason_message: str = ""
     # The order was created in the publishing transaction: this is its first event.
     order_is_new: bool = False
     # The order as external systems see it, taken when the event was published (None: not taken, as for an

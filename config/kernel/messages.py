@@ -15,8 +15,10 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Union
+from typing import TYPE_CHECKING, TypedDict, Union
 
+from django.utils import translation
+from django.utils.functional import Promise
 from django.utils.translation import gettext
 
 if TYPE_CHECKING:
@@ -105,6 +107,33 @@ def message_text(stored: str | None) -> str:
     return gettext(stored)
 
 
+def english(reason: StrOrPromise | Message) -> str:
+    """A reason as the system's English text: what events carry to the CRM, the MES and the logs."""
+    with translation.override("en"):
+        return str(reason)
+
+
+class EventReasons(TypedDict):
+    reason: str
+    reason_message: str
+
+
+def event_reasons(reason: StrOrPromise | Message) -> EventReasons:
+    """An event's `reason` (English) and `reason_message` (the stored message; "" for a person's words)."""
+    return {
+        "reason": english(reason),
+        "reason_message": reason.stored() if isinstance(reason, Message) else "",
+    }
+
+
 def as_stored(reason: StrOrPromise | Message) -> str:
-    """What a history row or a comment keeps of a reason: a message's code and parameters, or the text."""
-    return reason.stored() if isinstance(reason, Message) else str(reason)
+    """What a history row or a comment keeps of a reason: a message's code and parameters, or the text.
+
+    A catalogue text without parameters (a lazy `_("File uploaded")`) is kept as its English text, not in
+    the language of whoever acted: `message_text` reads it back through the catalogue for each reader.
+    """
+    if isinstance(reason, Message):
+        return reason.stored()
+    if isinstance(reason, Promise):
+        return english(reason)
+    return str(reason)

@@ -8,7 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from config.kernel import Conflict, publish, require, stamp
+from config.kernel import Conflict, message, publish, require, stamp
 from config.kernel import events as domain_events
 from orders.change_requests import records
 from orders.change_requests.change_lists import apply_changes, change_diff, clean_changes
@@ -99,7 +99,7 @@ def _apply_to_order(
     cr.applied_at = timezone.now()
     cr.applied_by = actor
     cr.applied_revision = order.revision
-    records.save(cr, actor=actor, reason=_("Applied as revision %(revision)s") % {"revision": order.revision})
+    records.save(cr, actor=actor, reason=message(records.APPLIED, revision=order.revision))
     role = DecisionRole.MANAGER if is_manager(actor) else DecisionRole.PLANNER
     records.decide(cr, action=DecisionAction.APPLIED, role=role, actor=actor)
 

@@ -165,7 +165,7 @@ def change_request_update(
         raise records.superseded_error(cr, order)
     cr.reason = reason
     cr.changes = cleaned
-    records.save(cr, actor=actor, reason=_("Edited: %(reason)s") % {"reason": reason})
+    records.save(cr, actor=actor, reason=message(records.EDITED, reason=reason))
     if submit:
         _submit(cr, order, actor=actor, impact=impact)
     return cr

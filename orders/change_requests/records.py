@@ -15,7 +15,16 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from config.kernel import Conflict, Message, TransitionNotAllowed, define, message, publish, stamp
+from config.kernel import (
+    Conflict,
+    Message,
+    TransitionNotAllowed,
+    define,
+    event_reasons,
+    message,
+    publish,
+    stamp,
+)
 from config.kernel import events as domain_events
 from orders.change_requests.models import (
     ChangeRequest,
@@ -34,6 +43,8 @@ if TYPE_CHECKING:
 SUBMITTED = define("cr.submitted", gettext_lazy("Submitted: %(reason)s"))
 REBASED = define("cr.rebased", gettext_lazy("Re-based as %(number)s"))
 # The decision row says "Superseded" already: its comment says only why.
+APPLIED = define("cr.applied", gettext_lazy("Applied as revision %(revision)s"))
+EDITED = define("cr.edited", gettext_lazy("Edited: %(reason)s"))
 SUPERSEDED_WHY = define(
     "cr.superseded.why",
     gettext_lazy("order %(number)s is at revision %(revision)s (this request was made on %(base)s)"),
@@ -78,14 +89,14 @@ def publish_event(
     event_class: type[domain_events.ChangeRequestEvent],
     *,
     actor: User | None,
-    reason: str,
+    reason: str | Message,
     **fields: Any,
 ) -> None:
     publish(
         event_class(
             order=order,
             actor=actor,
-            reason=reason,
+            **event_reasons(reason),
             change_request_id=cr.pk,
             change_request_number=cr.number,
             requested_by_id=cr.requested_by_id,
@@ -122,7 +133,7 @@ def supersede(cr: ChangeRequest, order: SalesOrder, *, by: str, actor: User) -> 
         order,
         domain_events.ChangeRequestSuperseded,
         actor=actor,
-        reason=str(message(SUPERSEDED, why=why)),
+        reason=message(SUPERSEDED, why=why),
         decided_by_id=None,
         previous_status=previous_status,
     )

@@ -31,8 +31,9 @@ from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from config.kernel import refused, require, stamp
+from config.kernel import Message, define, refused, require, stamp
 from config.kernel.errors import ApplicationError, Conflict, ValidationFailed
 from orders import sales
 from orders.imports.models import ImportJob, ImportJobStatus
@@ -54,6 +55,9 @@ CHUNK_ORDERS = 500
 # The Celery tasks (orders/tasks.py) that run the two long steps, by their registered names.
 VALIDATE_TASK = "orders.import_validate"
 RUN_TASK = "orders.import_run"
+
+# The job's history reason for a finished import, read in each reader's language.
+IMPORTED_COUNT = define("imports.imported_count", gettext_lazy("Imported %(count)s orders"))
 
 
 def _progress_key(job_id: int) -> str:
@@ -135,7 +139,7 @@ def import_job_create(*, actor: User, filename: str, content: bytes, encoding: s
     job = ImportJob(
         created_by=actor, filename=name[:255], file_format=extension, encoding=encoding, content=content
     )
-    stamp(job, actor=actor, reason=_("File uploaded"))
+    stamp(job, actor=actor, reason=gettext_lazy("File uploaded"))
     job.save()
     _enqueue(VALIDATE_TASK, job.pk)
     return job
@@ -209,7 +213,7 @@ def import_job_validate(*, job_id: int) -> ImportJob | None:
             job.mark_invalid()
         else:
             job.mark_valid()
-        stamp(job, actor=job.created_by, reason=_("File validated"))
+        stamp(job, actor=job.created_by, reason=gettext_lazy("File validated"))
         job.save()
     _set_progress(job_id, job.rows, job.rows)
     return job
@@ -262,7 +266,9 @@ def import_job_commit(*, actor: User, job: ImportJob | int, skip_error_rows: boo
     stamp(
         job,
         actor=actor,
-        reason=_("Import started without the rows with errors") if partial else _("Import started"),
+        reason=gettext_lazy("Import started without the rows with errors")
+        if partial
+        else gettext_lazy("Import started"),
     )
     job.save()
     _set_progress(job.pk, 0, job.orders_good if partial else job.orders_new, phase="checking")
@@ -333,14 +339,14 @@ def import_job_run(*, job_id: int) -> ImportJob | None:
             ]
             job.mark_invalid()
             job.finished_at = timezone.now()
-            stamp(job, actor=actor, reason=_("Import failed: nothing was saved"))
+            stamp(job, actor=actor, reason=gettext_lazy("Import failed: nothing was saved"))
             job.save()
             return job
         job.created_order_numbers = created
         job.errors = skipped[:MAX_ERRORS]
         job.mark_done()
         job.finished_at = timezone.now()
-        stamp(job, actor=actor, reason=_("Imported %(count)s orders") % {"count": len(created)})
+        stamp(job, actor=actor, reason=Message(IMPORTED_COUNT, {"count": len(created)}))
         job.save()
     _set_progress(job_id, len(created), len(created))
     try:

@@ -10,12 +10,17 @@ from typing import Any
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
+from config.kernel import define, message
 from orders import sales
 from orders.catalog import spec_fields
 from orders.catalog.models import Customer, Product
 from orders.imports.sheets import ORDER_COLUMNS, SPEC_PREFIX, RowError, Sheet
 from orders.sales.models import SalesOrder
+
+# An imported order's history reason, read in each reader's language.
+IMPORTED_FROM = define("orders.imported_from", gettext_lazy("Imported from %(file)s, row %(row)s"))
 
 
 # --- validating ----------------------------------------------------------------------------------------
@@ -237,8 +242,8 @@ def plan_orders(sheet: Sheet, *, check_rules: bool = True) -> tuple[list[Planned
     for order, problems in zip(to_check, problems_of, strict=True):
         for key, messages in problems.items():
             row_number, column = _locate(key, order)
-            for message in messages:
-                errors.append({"row": row_number, "column": column, "message": str(message)})
+            for text in messages:
+                errors.append({"row": row_number, "column": column, "message": str(text)})
     errors.sort(key=lambda e: (e["row"], e["column"]))
     return list(orders.values()), errors
 
@@ -258,5 +263,5 @@ def new_order(order: PlannedOrder, *, filename: str) -> sales.NewOrder:
         priority_reason=order.header["priority_reason"] or "",
         remarks=order.header["remarks"] or "",
         external_ref=order.external_ref,
-        reason=_("Imported from %(file)s, row %(row)s") % {"file": filename, "row": order.rows[0]},
+        reason=message(IMPORTED_FROM, file=filename, row=order.rows[0]),
     )

@@ -155,7 +155,8 @@ def _params(event: OrderEvent) -> NoticeParams:
         "work_order": str(data.get("work_order_number", "")),
         "projected": str(data.get("projected_date") or "—"),
         "promised": str(data.get("promised_date") or "—"),
-        "reason": (event.reason or "")[:500],
+        # A system's reason as its message (read in each reader's language); a person's words as written.
+        "reason": event.reason_message or (event.reason or "")[:500],
         "score": str(data.get("score", "")),
         "comment": str(data.get("comment") or "")[:500],
         "system": str(data.get("system_name") or ""),

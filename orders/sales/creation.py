@@ -25,7 +25,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from config.kernel import Conflict, ValidationFailed, deferred, require, stamp
+from config.kernel import Conflict, Message, ValidationFailed, deferred, event_reasons, require, stamp
 from config.kernel import events as domain_events
 from config.kernel.quantities import quantize
 from orders.catalog.models import Customer, Priority
@@ -65,7 +65,8 @@ class NewOrder:
     priority: int | None = None
     priority_reason: str = ""
     remarks: str = ""
-    reason: str = ""
+    # A person's words, or a system's message (an import's "Imported from …, row …").
+    reason: str | Message = ""
     promised_time: dt.time | None = None
     start_not_before: dt.datetime | None = None
     # The source row of an import; unique, so an import never makes a duplicate.
@@ -180,7 +181,7 @@ def _publish(chunk: Sequence[_Prepared], *, actor: User | None) -> None:
                 item.order,
                 domain_events.OrderCreated,
                 actor=actor,
-                reason=item.new.reason,
+                **event_reasons(item.new.reason),
                 lines=item.order.loaded_lines,
                 order_is_new=True,
             )
@@ -292,7 +293,7 @@ def order_create(
     priority: int | None = None,
     priority_reason: str = "",
     remarks: str = "",
-    reason: str = "",
+    reason: str | Message = "",
     external_ref: str = "",
     crm_id_checked: bool = False,
     promised_time: dt.time | None = None,

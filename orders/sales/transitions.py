@@ -44,6 +44,7 @@ from config.kernel import (
     TransitionNotAllowed,
     ValidationFailed,
     define,
+    english,
     message,
     refused,
     stamp,
@@ -168,7 +169,8 @@ def order_transition_in_transaction(
     transition = _known(name)
     # A system's reason (a Message) is stored as its code; the checks, the override and the event read text.
     history_reason: str | Message = reason or message(TRANSITION_MESSAGES[name])
-    reason = str(reason)
+    reason_message = reason.stored() if isinstance(reason, Message) else ""
+    reason = english(reason) if isinstance(reason, Message) else str(reason)
     order = order if locked and isinstance(order, SalesOrder) else lock_order(order, with_lines=True)
     if not policies.can_view_order(actor, order):
         raise refused(actor, name, order.number, "order not visible")
@@ -192,10 +194,11 @@ def order_transition_in_transaction(
     if transition.timestamp:
         setattr(order, transition.timestamp, timezone.now())
     order.version += 1
-    reason = reason or str(transition.label)
+    if not reason:
+        reason, reason_message = english(transition.label), message(TRANSITION_MESSAGES[name]).stored()
     if work is not None:
         history_reason = overrides.override_reason(name, reason, work)
-        reason = str(history_reason)
+        reason, reason_message = english(history_reason), history_reason.stored()
     stamp(order, actor=actor, reason=history_reason)
     if unsaved_steps is not None:
         order._history_date = timezone.now()
@@ -204,7 +207,13 @@ def order_transition_in_transaction(
         order.save()
     if publish:
         order_transition_publish(
-            order, name, actor=actor, reason=reason, change_request=change_request, override=work is not None
+            order,
+            name,
+            actor=actor,
+            reason=reason,
+            reason_message=reason_message,
+            change_request=change_request,
+            override=work is not None,
         )
     # A transition leaves the lines read under the lock in hand (orders.sales.lines): the caller may answer
     # with them.
@@ -245,6 +254,7 @@ def order_transition_publish(
     *,
     actor: User | None,
     reason: str,
+    reason_message: str = "",
     change_request: ChangeRequest | None = None,
     override: bool = False,
 ) -> None:
@@ -261,6 +271,7 @@ def order_transition_publish(
         domain_events.TRANSITION_EVENTS[name],
         actor=actor,
         reason=reason,
+        reason_message=reason_message,
         change_request_id=change_request.pk if change_request is not None else None,
         change_request_number=change_request.number if change_request is not None else None,
         **extra,

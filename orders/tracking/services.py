@@ -189,7 +189,7 @@ def tracking_link_create(
         created_by=actor,
         expires_at=timezone.now() + dt.timedelta(days=days),
     )
-    stamp(link, actor=actor, reason=reason or _("Tracking link created"))
+    stamp(link, actor=actor, reason=reason or gettext_lazy("Tracking link created"))
     link.save()
     return link
 
@@ -205,7 +205,7 @@ def tracking_link_revoke(*, actor: User, link: TrackingLink | int, reason: str =
         raise Conflict(_("This link was already revoked."), code="revoked")
     link.revoked_at = timezone.now()
     link.revoked_by = actor
-    stamp(link, actor=actor, reason=reason or _("Tracking link revoked"))
+    stamp(link, actor=actor, reason=reason or gettext_lazy("Tracking link revoked"))
     link.save()
     return link
 
@@ -365,7 +365,7 @@ def order_rating_submit(*, link: TrackingLink, score: int | str | None, comment:
     if OrderRating.objects.filter(order=order).exists():
         raise Conflict(_("This order has already been rated. Thank you!"), code="already_rated")
     rating = OrderRating(order=order, tracking_link=link, score=value, comment=comment)
-    stamp(rating, actor=None, reason=_("Rated by the customer"))
+    stamp(rating, actor=None, reason=gettext_lazy("Rated by the customer"))
     try:
         with transaction.atomic():
             rating.save()

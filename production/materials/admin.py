@@ -10,9 +10,10 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from config.admin import HistoryAdmin, ReadOnlyAdminMixin
-from config.kernel import stamp
+from config.kernel import message_text, stamp, unit_label
 from production.materials.models import (
     Bom,
     BomLine,
@@ -36,11 +37,15 @@ class StampedAdmin(HistoryAdmin):
 
 @admin.register(Item)
 class ItemAdmin(StampedAdmin):
-    list_display = ("code", "name", "name_zh", "kind", "unit", "lead_time_days", "product", "is_active")
+    list_display = ("code", "name", "name_zh", "kind", "unit_text", "lead_time_days", "product", "is_active")
     list_filter = ("kind", "is_active")
     search_fields = ("code", "name", "name_zh")
     list_select_related = ("product",)
     raw_id_fields = ("product",)
+
+    @admin.display(description=gettext_lazy("unit"), ordering="unit")
+    def unit_text(self, obj: Item) -> str:
+        return unit_label(obj.unit)
 
 
 @admin.register(Location)
@@ -73,10 +78,24 @@ class BomAdmin(ReadOnlyHistoryAdmin):
 
 @admin.register(StockMovement)
 class StockMovementAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ("occurred_at", "item", "location", "kind", "quantity", "actor", "work_order", "reason")
+    list_display = (
+        "occurred_at",
+        "item",
+        "location",
+        "kind",
+        "quantity",
+        "actor",
+        "work_order",
+        "reason_text",
+    )
     list_filter = ("kind", "location")
     search_fields = ("item__code", "work_order__number", "reason")
     list_select_related = ("item", "location", "actor", "work_order")
+
+    @admin.display(description=gettext_lazy("reason"), ordering="reason")
+    def reason_text(self, obj: StockMovement) -> str:
+        """The reason in the reader's language (a system's reason is stored as its message)."""
+        return message_text(obj.reason)
 
 
 @admin.register(StockLevel)

@@ -14,9 +14,9 @@ from typing import TYPE_CHECKING
 
 from django.db.models import Q
 from django.utils import timezone
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from config.kernel import stamp
+from config.kernel import Message, define, message, stamp
 from config.kernel.events import OrderCancelled, ProgressReported, WorkOrderCancelled, WorkOrdersCreated
 from production.materials.boms import BomBook, leaf_requirements
 from production.materials.models import (
@@ -29,6 +29,20 @@ from production.materials.models import (
 )
 from production.materials.stock import default_location, movement_record
 from production.work_orders import ProgressReport, WorkOrder, WorkOrderOperation, event_actor
+
+# The reasons the ledger and the reservations' history keep, as messages read in each reader's language.
+RESERVED = define("materials.reserved", gettext_lazy("Reserved at the release of order %(number)s"))
+BACKFLUSHED = define(
+    "materials.backflushed", gettext_lazy("Backflushed with progress on %(number)s/%(sequence)s")
+)
+OPERATION_FINISHED = define(
+    "materials.operation_finished",
+    gettext_lazy(
+        "Operation %(number)s/%(sequence)s finished: the rest of its material is no longer reserved"
+    ),
+)
+WORK_ORDER_CANCELLED = define("materials.work_order_cancelled", gettext_lazy("Work order cancelled"))
+ORDER_CANCELLED = define("materials.order_cancelled", gettext_lazy("Order cancelled"))
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -70,7 +84,7 @@ def _reserve(
     order = event.order
     on = order.requested_date or timezone.localdate()
     actor = event_actor(event)
-    reason = _("Reserved at the release of order %(number)s") % {"number": order.number}
+    reason = message(RESERVED, number=order.number)
     for work_order in made:
         item = by_product.get(work_order.product_id)
         if item is None or work_order.pk in already:
@@ -149,12 +163,9 @@ def on_progress_reported(event: ProgressReported) -> None:
 def _settle(report: ProgressReport, reservations: list[Reservation], actor: User | None) -> None:
     """The consuming operation is finished: what its reservations still hold was not used (fewer made, or
     less scrap than planned) and is no longer reserved (it stays on hand, free for other work)."""
-    reason = _(
-        "Operation %(number)s/%(sequence)s finished: the rest of its material is no longer reserved"
-    ) % {
-        "number": report.operation.work_order.number,
-        "sequence": report.operation.sequence,
-    }
+    reason = message(
+        OPERATION_FINISHED, number=report.operation.work_order.number, sequence=str(report.operation.sequence)
+    )
     for reservation in reservations:
         if reservation.state != ReservationState.ACTIVE:
             continue
@@ -173,10 +184,7 @@ def _backflush(
     scrap = event.scrap_quantity if event.scrap_quantity is not None else report.scrap_quantity
     if good + scrap <= 0 or work_order.quantity <= 0:
         return
-    reason = _("Backflushed with progress on %(number)s/%(sequence)s") % {
-        "number": work_order.number,
-        "sequence": sequence,
-    }
+    reason = message(BACKFLUSHED, number=work_order.number, sequence=str(sequence))
     per_item: dict[int, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
     for reservation in reservations:
         per_unit = reservation.quantity / work_order.quantity
@@ -218,7 +226,7 @@ def _take_from(item: Item, quantity: Decimal) -> Location:
     return default_location()
 
 
-def reservations_release(*, work_orders: list[WorkOrder], actor: User | None, reason: str) -> int:
+def reservations_release(*, work_orders: list[WorkOrder], actor: User | None, reason: str | Message) -> int:
     """Let go of what cancelled work orders still hold; returns how many reservations were released."""
     reservations = Reservation.objects.select_for_update(no_key=True).filter(
         work_order__in=[wo.pk for wo in work_orders], state=ReservationState.ACTIVE
@@ -238,7 +246,7 @@ def on_work_order_cancelled(event: WorkOrderCancelled) -> None:
         reservations_release(
             work_orders=[work_order],
             actor=event_actor(event),
-            reason=event.reason or _("Work order cancelled"),
+            reason=event.reason or message(WORK_ORDER_CANCELLED),
         )
 
 
@@ -246,5 +254,5 @@ def on_order_cancelled(event: OrderCancelled) -> None:
     reservations_release(
         work_orders=list(event.order.work_orders.all()),
         actor=event_actor(event),
-        reason=event.reason or _("Order cancelled"),
+        reason=event.reason or message(ORDER_CANCELLED),
     )

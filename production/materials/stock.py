@@ -14,8 +14,9 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from config.kernel import ValidationFailed, require, stamp
+from config.kernel import Message, ValidationFailed, as_stored, define, message, require, stamp
 from production.materials.models import (
     OPEN_PURCHASE_STATUSES,
     Item,
@@ -32,6 +33,9 @@ if TYPE_CHECKING:
 
     from production.work_orders import ProgressReport, WorkOrder
 
+# Reasons the ledger and the history keep, as messages read in each reader's language.
+RECEIVED = define("materials.received", gettext_lazy("Received against %(number)s"))
+PO_CREATED = define("materials.po_created", gettext_lazy("Purchase order created"))
 MANAGE_STOCK = "production.manage_stock"
 MANAGE_PURCHASING = "production.manage_purchasing"
 
@@ -66,7 +70,7 @@ def movement_record(
     kind: str,
     quantity: Decimal,
     actor: User | None,
-    reason: str,
+    reason: str | Message,
     occurred_at: dt.datetime | None = None,
     work_order: WorkOrder | None = None,
     progress_report: ProgressReport | None = None,
@@ -81,7 +85,7 @@ def movement_record(
         quantity=quantity,
         occurred_at=occurred_at or timezone.now(),
         actor=actor,
-        reason=reason[:2000],
+        reason=as_stored(reason)[:2000],
         work_order=work_order,
         progress_report=progress_report,
         purchase_order_line=purchase_order_line,
@@ -178,7 +182,7 @@ def purchase_order_create(
             source=source,
             created_by=actor,
         )
-        stamp(order, actor=actor, reason=reason or _("Purchase order created"))
+        stamp(order, actor=actor, reason=reason or message(PO_CREATED))
         order.save()
         for index, line in enumerate(lines, start=1):
             row = PurchaseOrderLine(
@@ -189,7 +193,7 @@ def purchase_order_create(
                 expected_date=line.expected_date,
                 location=line.location,
             )
-            stamp(row, actor=actor, reason=reason or _("Purchase order created"))
+            stamp(row, actor=actor, reason=reason or message(PO_CREATED))
             row.save()
     return order
 
@@ -227,9 +231,9 @@ def purchase_order_receive(
                 _("Only %(open)s remain open on this line.") % {"open": line.open_quantity.normalize()},
                 fields={"quantity": [_("More than the open quantity.")]},
             )
-        reason = reason or _("Received against %(number)s") % {"number": order.number}
+        why: str | Message = reason or message(RECEIVED, number=order.number)
         line.received_quantity += value
-        stamp(line, actor=actor, reason=reason)
+        stamp(line, actor=actor, reason=why)
         line.save(update_fields=["received_quantity"])
         movement = movement_record(
             item=line.item,
@@ -237,7 +241,7 @@ def purchase_order_receive(
             kind=MovementKind.RECEIPT,
             quantity=value,
             actor=actor,
-            reason=reason,
+            reason=why,
             occurred_at=occurred_at,
             purchase_order_line=line,
         )
@@ -246,7 +250,7 @@ def purchase_order_receive(
             order.receive_all()
         else:
             order.receive_part()
-        stamp(order, actor=actor, reason=reason)
+        stamp(order, actor=actor, reason=why)
         order.save()
     return movement
 

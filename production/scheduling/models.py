@@ -8,8 +8,9 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
-from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+
+from config.kernel import Message, define, message
 
 
 # --- the schedule --------------------------------------------------------------------------------------
@@ -147,21 +148,32 @@ class OrderProjection(models.Model):
         return why_text(self.why_detail) or self.why
 
 
-def why_text(detail: dict) -> str:
-    """The sentence for a projection's why_detail in the active language ("" when there is nothing to say)."""
+# Why an order is at risk, as messages (config.kernel): a notice keeps the code and reads it in its reader's
+# language.
+WHY_WAIT = define("production.why.wait", _("waits %(hours)s h for work center %(code)s"))
+WHY_NO_ROUTING = define("production.why.no_routing", _("no routing for %(sku)s"))
+WHY_ON_HOLD = define("production.why.on_hold", _("work order %(number)s on hold"))
+WHY_LATE = define("production.why.late", _("late"))
+
+
+def why_message(detail: dict) -> Message | None:
+    """A projection's why_detail as a message (None when there is nothing to say)."""
     kind = (detail or {}).get("kind")
     if kind == "wait":
-        return gettext("waits %(hours)s h for work center %(code)s") % {
-            "hours": detail["hours"],
-            "code": detail["work_center"],
-        }
+        return Message(WHY_WAIT, {"hours": str(detail["hours"]), "code": str(detail["work_center"])})
     if kind == "no_routing":
-        return gettext("no routing for %(sku)s") % {"sku": detail["sku"]}
+        return message(WHY_NO_ROUTING, sku=str(detail["sku"]))
     if kind == "on_hold":
-        return gettext("work order %(number)s on hold") % {"number": detail["work_order"]}
+        return message(WHY_ON_HOLD, number=str(detail["work_order"]))
     if kind == "late":
-        return gettext("late")
-    return ""
+        return message(WHY_LATE)
+    return None
+
+
+def why_text(detail: dict) -> str:
+    """The sentence for a projection's why_detail in the active language ("" when there is nothing to say)."""
+    found = why_message(detail)
+    return str(found) if found is not None else ""
 
 
 # --- pins: a planner's fixed bookings ----------------------------------------------------------------------

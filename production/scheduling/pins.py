@@ -13,8 +13,9 @@ from typing import TYPE_CHECKING, Any
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from config.kernel import Conflict, ValidationFailed, require
+from config.kernel import Conflict, ValidationFailed, as_stored, require
 from production.policies import RUN_SCHEDULE
 from production.replanning import schedule_request
 from production.scheduling.models import OperationPin
@@ -75,7 +76,7 @@ def operation_pin(
             code="not_pending",
         )
     assert unit is not None and start is not None  # checked above
-    _unpin_active(row.pk, actor=actor, reason=_("replaced by a new pin"))
+    _unpin_active(row.pk, actor=actor, reason=as_stored(gettext_lazy("replaced by a new pin")))
     pin = OperationPin.objects.create(
         operation=row, unit=unit, start=start.replace(second=0, microsecond=0), reason=reason, pinned_by=actor
     )

@@ -28,7 +28,14 @@ from production.master_data import CalendarException, WorkCenter
 from production.replanning import plan_objective
 from production.scheduling.calendar import HorizonExceeded, build_calendar
 from production.scheduling.engines import solve
-from production.scheduling.models import OperationPin, OrderProjection, Schedule, ScheduleEntry, why_text
+from production.scheduling.models import (
+    OperationPin,
+    OrderProjection,
+    Schedule,
+    ScheduleEntry,
+    why_message,
+    why_text,
+)
 from production.scheduling.pins import book_pin
 from production.scheduling.problem import (
     Job,
@@ -578,6 +585,7 @@ def _publish_new_risks(projections: list[OrderProjection], *, actor: User | None
                 order=order,
                 actor=actor,
                 reason=projection.why,
+                reason_message=why.stored() if (why := why_message(projection.why_detail)) else "",
                 snapshot=order_services.order_event_payload(order),
                 projected_date=(
                     projection.projected_completion.date().isoformat()

@@ -85,6 +85,10 @@ def test_customer_service_finds_an_order_shares_its_link_and_the_customer_opens_
     url_box = panel.get_by_test_id("tracking-url")
     expect(url_box).to_have_value(re.compile(r"/track/[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+/$"))
     link = url_box.input_value()
+    # The whole link reads in its box: none of it hidden behind the edge.
+    assert url_box.evaluate(
+        "box => box.scrollWidth <= box.clientWidth && box.scrollHeight <= box.clientHeight"
+    ), "the link is cut off in its box"
     screenshot(page, "tracking-panel")
 
     # The customer, not logged in, opens it on a phone: in the customer's language, Chinese.

@@ -25,6 +25,11 @@ JOURNEYS = {
     "production_manager": ["/production/", "/change-requests/", "/production/kpis/"],
     "customer_service": ["/service/", "/orders/"],
     "admin": ["/admin/", "/sync/health/", "/orders/"],
+    "purchasing": [
+        "/production/materials/supply/",
+        "/production/materials/",
+        "/production/supply/shortages/",
+    ],
 }
 
 

@@ -8,6 +8,7 @@ register in orders.demo: production's work centers, routings, shop floor and pla
 there are no orders at all.
 """
 
+import logging
 import os
 import time
 
@@ -35,13 +36,23 @@ class Command(BaseCommand):
             created = demo.ensure_demo_users(shared_password=shared_password)
         except ValidationError as exc:
             raise CommandError(f"{PASSWORD_ENV} is too weak: {' '.join(exc.messages)}") from exc
-        self._report_users(created, shared=bool(shared_password))
+        # The passwords come last, just before `make run` starts the processes: nothing scrolls them away.
+        try:
+            self._load(seed=seed, orders=orders)
+        finally:
+            self._report_users(created, shared=bool(shared_password))
 
+    def _load(self, *, seed: int, orders: int) -> None:
         if SalesOrder.objects.exists():
             self.stdout.write("Orders exist already: no demo data loaded.")
             return
         started = time.monotonic()
-        summary = demo.load_demo_data(seed=seed, orders=orders)
+        # Quiet: the steps' INFO lines (a plan run per schedule...) mean nothing to a person starting it.
+        logging.disable(logging.INFO)
+        try:
+            summary = demo.load_demo_data(seed=seed, orders=orders)
+        finally:
+            logging.disable(logging.NOTSET)
         by_status = ", ".join(f"{status} {count}" for status, count in sorted(summary.orders.items()))
         self.stdout.write(
             self.style.SUCCESS(

@@ -11,6 +11,7 @@ import openpyxl
 import pytest
 
 from config.celery import app as celery_app
+from config.kernel import message_text
 from config.kernel.errors import Conflict, Forbidden
 from orders import imports
 from orders.imports import (
@@ -168,7 +169,7 @@ def test_importing_creates_draft_orders_through_the_order_rules(sales, catalog):
         ("R2", "draft", sales),
     ]
     assert orders[0].lines.get().spec_values == {"material": "steel", "thickness_mm": 2.5}
-    assert orders[0].history.first().history_change_reason == "Imported from orders.xlsx, row 2"
+    assert message_text(orders[0].history.first().history_change_reason) == "Imported from orders.xlsx, row 2"
 
 
 def test_reimporting_the_same_file_creates_no_duplicates(sales, catalog):

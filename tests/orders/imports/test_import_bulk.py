@@ -11,6 +11,7 @@ from celery.signals import before_task_publish
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from config.kernel import message_text
 from config.kernel.errors import Conflict, ValidationFailed
 from crm_sync.models import Delivery, OutboxEvent
 from orders import sales as services
@@ -201,7 +202,7 @@ def test_bulk_creation_gives_what_order_create_gives_one_by_one(sales, django_ca
 
     assert [snapshot(o, "BULK") for o in bulk] == [snapshot(o, "ONE") for o in singles]
     assert [o.priority for o in bulk] == [2, 4, 4]
-    assert OrderLine.history.get(order_id=bulk[0].pk, line_no=1).history_change_reason == (
+    assert message_text(OrderLine.history.get(order_id=bulk[0].pk, line_no=1).history_change_reason) == (
         "Imported from BULK.xlsx, row 2"
     )
     assert SalesOrder.history.get(id=bulk[2].pk).history_change_reason == "Order entered"

@@ -7,9 +7,13 @@ from django.contrib.auth.models import Group, Permission
 from django.contrib.contenttypes.models import ContentType
 from django.utils import translation
 
+from config.kernel import publish
+from config.kernel.events import OrderAtRisk
 from orders import change_requests as crs
 from orders.models import Notification, SalesOrder
 from orders.notifications.services import render_text
+from production.scheduling.models import why_message
+from tests.factories import make_order
 from tests.orders.change_requests.cr_helpers import make_line, released_order, submitted
 
 pytestmark = pytest.mark.django_db
@@ -89,3 +93,30 @@ def test_an_old_exception_notice_without_codes_still_reads_in_chinese():
     with translation.override("zh-hans"):
         title, body = render_text("production.exception_raised", old)
     assert "Machine breakdown" not in title and "Medium" not in body
+
+
+def test_an_at_risk_notice_reads_its_reason_in_the_readers_language(sales):
+    order = make_order(owner=sales)
+    why = why_message({"kind": "wait", "hours": 3.5, "work_center": "COAT"})
+    # As the scheduler publishes it, from a worker whose language happens to be Chinese.
+    with translation.override("zh-hans"):
+        publish(
+            OrderAtRisk(
+                order=order,
+                reason="waits 3.5 h for work center COAT",
+                reason_message=why.stored(),
+                projected_date="2027-01-06",
+                promised_date="2026-12-23",
+                tardiness_minutes=600,
+                schedule_version=1,
+            )
+        )
+    notice = Notification.objects.get(recipient=sales, event="order.at_risk")
+
+    with translation.override("en"):
+        _title, english = render_text(notice.event, notice.params)
+    with translation.override("zh-hans"):
+        _title, chinese = render_text(notice.event, notice.params)
+
+    assert "waits 3.5 h for work center COAT" in english
+    assert "waits" not in chinese and "COAT" in chinese

@@ -237,3 +237,13 @@ def test_the_same_seed_gives_the_same_data_and_another_seed_other_data():
 
     assert first == second
     assert first != other
+
+
+def test_the_passwords_are_the_last_thing_it_prints_so_nothing_scrolls_them_away():
+    output = setup_demo("--orders", "3")
+
+    last = output.strip().splitlines()
+    loaded = next(i for i, line in enumerate(last) if "Demo data loaded" in line)
+    table = next(i for i, line in enumerate(last) if line.split()[:1] == ["username"])
+    assert loaded < table
+    assert last[-1].split()[0] == "admin"  # the table's last row

@@ -17,7 +17,14 @@ from config.kernel.errors import Conflict, Forbidden, ValidationFailed
 from orders.models import OrderRating, TrackingLink
 from orders.sales import transitions
 from orders.tracking import services as tracking
-from tests.factories import CustomerFactory, UserFactory, complete_by_hand, make_order, start_by_hand
+from tests.factories import (
+    CustomerFactory,
+    ProductFactory,
+    UserFactory,
+    complete_by_hand,
+    make_order,
+    start_by_hand,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -104,6 +111,28 @@ def test_the_page_speaks_the_customers_language(client, sales, planner):
     assert response["Content-Language"] == "zh-hans"
     assert '<html lang="zh-hans">' in response.content.decode()
     assert "已下达" in response.content.decode()
+
+
+def test_a_chinese_customer_reads_the_products_chinese_name_and_unit(client, sales, planner):
+    door = ProductFactory(name="Steel cabinet door", name_zh="钢制柜门", unit="pcs")
+    order = released(sales, planner, customer=CustomerFactory(language="zh-hans"), product=door)
+    link = tracking.tracking_link_create(actor=sales, order=order)
+
+    page = client.get(url(link)).content.decode()
+
+    assert "钢制柜门" in page and "Steel cabinet door" not in page
+    assert " 件</span>" in page and " pcs</span>" not in page
+
+
+def test_an_english_reader_of_the_same_link_reads_the_english_name_and_unit(client, sales, planner):
+    door = ProductFactory(name="Steel cabinet door", name_zh="钢制柜门", unit="pcs")
+    order = released(sales, planner, customer=CustomerFactory(language="zh-hans"), product=door)
+    link = tracking.tracking_link_create(actor=sales, order=order)
+
+    page = client.get(url(link) + "?lang=en").content.decode()
+
+    assert "Steel cabinet door" in page and "钢制柜门" not in page
+    assert " pcs</span>" in page
 
 
 def test_the_customer_may_switch_the_language(client, sales, planner):
@@ -358,7 +387,7 @@ def test_behind_a_proxy_the_panel_gives_the_public_url_not_the_requests_host(
     link = tracking.tracking_link_create(actor=sales, order=order)
     client.force_login(sales)
     page = client.get(reverse("orders:order_detail", kwargs={"number": order.number})).content.decode()
-    shown = re.search(r'value="([^"]+)"\s+id="tracking-url-', page).group(1)
+    shown = re.search(r'data-testid="tracking-url">([^<]+)</textarea>', page).group(1)
     mailto = re.search(r'data-testid="tracking-mail"\s+href="([^"]+)"', page).group(1).replace("&amp;", "&")
     assert shown == f"https://track.plant.example{url(link)}"
     assert parse_qs(mailto.split("?", 1)[1])["body"][0].endswith(shown)

@@ -5,6 +5,7 @@ reads it inside its own savepoint.
 """
 
 import datetime as dt
+import logging
 from io import StringIO
 
 import pytest
@@ -46,12 +47,28 @@ def load(orders: int, seed: int = 42) -> str:
     return out.getvalue()
 
 
+# What the loading logged at INFO or above (the whole demo: production's steps and plan run too).
+LOGGED: list[logging.LogRecord] = []
+
+
 @pytest.fixture(scope="module", autouse=True)
 def demo(django_db_setup, django_db_blocker):
-    with django_db_blocker.unblock(), transaction.atomic():
-        output = load(45)
-        yield output
-        transaction.set_rollback(True)
+    handler = logging.Handler(level=logging.INFO)
+    handler.emit = LOGGED.append  # type: ignore[method-assign]
+    root = logging.getLogger()
+    root.addHandler(handler)
+    try:
+        with django_db_blocker.unblock(), transaction.atomic():
+            output = load(45)
+            root.removeHandler(handler)
+            yield output
+            transaction.set_rollback(True)
+    finally:
+        root.removeHandler(handler)
+
+
+def test_loading_the_demo_logs_no_info_lines_between_the_passwords_and_the_start():
+    assert [record.getMessage() for record in LOGGED if record.levelno == logging.INFO] == []
 
 
 def test_it_creates_work_centers_with_shifts_and_a_routing_for_every_product():
