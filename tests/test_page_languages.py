@@ -317,6 +317,7 @@ PAGES: dict[str, Callable[[], list[str]]] = {
     ),
     "floor:home": lambda: [reverse("floor:home")],
     "floor:sign_in": lambda: [reverse("floor:sign_in")],
+    "floor:offline": lambda: [reverse("floor:offline")],
     "floor:operation": lambda: _paths(
         "floor:operation", [_first(WorkOrderOperation, status="started")], lambda o: {"pk": o.pk}
     ),
@@ -349,6 +350,7 @@ NOT_PAGES = {
     "change_requests:row": "a fragment of the change-request form (change_requests:create)",
     "change_requests:act": "POST only",
     "production:reschedule": "POST only",
+    "production:plan_objective": "POST only (the choice is on the plan page, production:schedule)",
     "production:work_order_action": "POST only",
     "production:operation_pin": "POST only",
     "production:operation_unpin": "POST only",

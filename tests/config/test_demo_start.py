@@ -18,17 +18,17 @@ from django.conf import settings
 BASE = Path(settings.BASE_DIR)
 
 
-def _started(process: subprocess.Popen, marker: str, seconds: float = 30) -> str:
-    """The output up to `marker` (the processes are running by then)."""
+def _started(process: subprocess.Popen, *markers: str, seconds: float = 30) -> str:
+    """The output up to every one of `markers` (the processes are running by then)."""
     assert process.stdout is not None
     seen = ""
     deadline = time.monotonic() + seconds
-    while marker not in seen and time.monotonic() < deadline:
+    while not all(marker in seen for marker in markers) and time.monotonic() < deadline:
         line = process.stdout.readline()
         if not line:
             break
         seen += line
-    assert marker in seen, seen
+    assert all(marker in seen for marker in markers), seen
     return seen
 
 
@@ -49,7 +49,9 @@ def test_ctrl_c_stops_every_process_and_make_reports_no_error(tmp_path):
         start_new_session=True,  # its own process group, as a terminal's foreground job
     )
     try:
-        _started(process, "two.1 started")
+        # Both, in whatever order they come: a loaded machine may start two.1 first, and honcho's runner for
+        # one.1 is not yet ignoring signals (honcho's own start-up window, not a user's Ctrl-C).
+        _started(process, "one.1 started", "two.1 started")
         os.killpg(process.pid, signal.SIGINT)  # what Ctrl-C sends: the whole foreground group
         output, _ = process.communicate(timeout=30)
     finally:
