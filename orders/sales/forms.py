@@ -22,6 +22,7 @@ from config.forms import LightSelect, add_errors, date_form_field
 from config.kernel.errors import ApplicationError
 from orders.catalog import SPEC_PREFIX, spec_fields, spec_form_field
 from orders.catalog.models import Customer, Priority, Product
+from orders.sales.editing import ORDER_FIELDS
 from orders.sales.models import OrderStatus
 from orders.sales.rules import LineInput
 
@@ -146,15 +147,8 @@ class OrderHeaderForm(forms.Form):
     # "date@plan version", set by the "use this date" button of the delivery-date quote (production).
     promise_quote = forms.CharField(required=False, max_length=40, widget=forms.HiddenInput)
 
-    FIELDS = (
-        "customer_po",
-        "crm_id",
-        "requested_date",
-        "promised_date",
-        "promised_time",
-        "start_not_before",
-        "remarks",
-    )
+    # The header fields a direct edit may change: the editing service's list.
+    FIELDS = ORDER_FIELDS
 
     def __init__(self, *args: Any, customers: QuerySet[Customer] | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
