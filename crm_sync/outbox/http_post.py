@@ -121,8 +121,38 @@ def post(
     if connection is not None and not _still_open(connection):
         connection.close()
         connection = None
-    if connection is None:
-        connection = _connect(target, connect_timeout=connect_timeout)
+    if connection is not None:
+        try:
+            return _send(connections, key, connection, target, body, headers, read_timeout)
+        except _StaleConnection:
+            # The receiver closed the kept-alive connection as we reused it (its close was on the way when we
+            # looked): nothing of an answer came back, so the POST goes again, once, on a new connection, as
+            # urllib3 and httpcore do. At worst the receiver sees it twice: deliveries carry idempotency keys.
+            pass
+    connection = _connect(target, connect_timeout=connect_timeout)
+    try:
+        return _send(connections, key, connection, target, body, headers, read_timeout)
+    except _StaleConnection as stale:
+        raise stale.error from stale.error.__cause__
+
+
+class _StaleConnection(Exception):
+    """A reused connection the receiver had closed: no answer at all (the PostError to raise if new)."""
+
+    def __init__(self, error: PostError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+def _send(
+    connections: dict[tuple[str, str, int], http.client.HTTPConnection],
+    key: tuple[str, str, int],
+    connection: http.client.HTTPConnection,
+    target: _Target,
+    body: bytes,
+    headers: dict[str, str],
+    read_timeout: float,
+) -> Answer:
     sock = connection.sock
     if sock is not None:
         sock.settimeout(read_timeout)  # writes and reads from here on
@@ -135,9 +165,19 @@ def post(
     except TimeoutError as exc:
         connection.close()
         raise PostError(f"{stage}Timeout", str(exc) or "timed out") from exc
+    except http.client.RemoteDisconnected as exc:  # closed before any byte of an answer
+        connection.close()
+        error = PostError("RemoteProtocolError", str(exc) or type(exc).__name__)
+        error.__cause__ = exc
+        raise _StaleConnection(error) from exc
     except http.client.HTTPException as exc:  # no answer, or not HTTP/1.x
         connection.close()
         raise PostError("RemoteProtocolError", str(exc) or type(exc).__name__) from exc
+    except (BrokenPipeError, ConnectionResetError) as exc:  # the receiver's close met our request
+        connection.close()
+        error = PostError(f"{stage}Error", str(exc))
+        error.__cause__ = exc
+        raise _StaleConnection(error) from exc
     except OSError as exc:
         connection.close()
         raise PostError(f"{stage}Error", str(exc)) from exc
