@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from django.db.models import OuterRef, Subquery
+
 from orders.catalog import spec_display
 from production.floor.models import FloorAction, FloorReport, ReasonCode, ReasonKind
 from production.floor.services import available
@@ -81,11 +83,17 @@ def paused_operation_ids(operation_ids: Iterable[int]) -> set[int]:
     ids = list(operation_ids)
     if not ids:
         return set()
-    # DISTINCT ON: each operation's newest Start or Pause, in one query.
-    latest = (
-        FloorReport.objects.filter(operation_id__in=ids, action__in=[FloorAction.START, FloorAction.PAUSE])
-        .order_by("operation_id", "-received_at", "-id")
-        .distinct("operation_id")
-        .values_list("operation_id", "action")
+    # Each operation's newest Start or Pause, in one query (a correlated subquery: DISTINCT ON is PostgreSQL's
+    # alone, and `make run` runs on SQLite).
+    taps = [FloorAction.START, FloorAction.PAUSE]
+    newest = (
+        FloorReport.objects.filter(operation_id=OuterRef("operation_id"), action__in=taps)
+        .order_by("-received_at", "-id")
+        .values("pk")[:1]
     )
-    return {operation_id for operation_id, action in latest if action == FloorAction.PAUSE}
+    latest = FloorReport.objects.filter(operation_id__in=ids, action__in=taps, pk=Subquery(newest))
+    return {
+        operation_id
+        for operation_id, action in latest.values_list("operation_id", "action")
+        if action == FloorAction.PAUSE
+    }
