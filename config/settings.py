@@ -117,6 +117,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
+    # Tests get a database file too, never the in-memory default: with an in-memory database the live
+    # server's thread is handed the test thread's own connection, and an MES callback arriving while a
+    # test delivers makes two threads drive one sqlite3 connection ("cannot commit transaction - SQL
+    # statements in progress"). With a file each thread has its connection, as each process has under
+    # `make run`. pytest-django adds the xdist worker's suffix to the name.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-orderbridge.sqlite3")}
     # The KPI indexes carry extra columns (INCLUDE) for PostgreSQL's index-only scans; SQLite builds
     # them as plain indexes on their key, which is all development needs.
     SILENCED_SYSTEM_CHECKS = ["models.W040"]
