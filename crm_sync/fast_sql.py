@@ -440,13 +440,16 @@ def inbound_message_state_unless_held(message_pk: int) -> str | None:
 
     Elsewhere (SQLite: no row locks, one writer at a time): the plain read.
     """
-    look = inbound_message_look_unless_held(message_pk)
-    return look[0] if look else None
+    lock = " FOR UPDATE SKIP LOCKED" if connection.vendor == "postgresql" else ""
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT state FROM {_table(InboundMessage)} WHERE id = %s{lock}", [message_pk])  # noqa: S608 - our table
+        row = cursor.fetchone()
+    return row[0] if row else None
 
 
 def inbound_message_look_unless_held(message_pk: int) -> tuple[str, str, int, dt.datetime, str] | None:
     """(state, kind, attempts, received_at, the system's kind) of the message, or None when it is gone or
-    held by another transaction: the same one statement as inbound_message_state_unless_held."""
+    held by another transaction: inbound_message_state_unless_held with what lingering needs (a JOIN)."""
     lock = " FOR UPDATE OF m SKIP LOCKED" if connection.vendor == "postgresql" else ""
     with connection.cursor() as cursor:
         cursor.execute(

@@ -114,6 +114,9 @@ def inbound_taken_in(message_pk: int) -> bool:
     rate batches would otherwise stay at one or two orders, each paying a batch's fixed cost. Then it is
     asked again (a worker that lingered less may have taken it meanwhile).
     """
+    if settings.SYNC_INBOUND_LINGER_MS <= 0:  # no lingering (the default): the state alone decides
+        state_alone = fast_sql.inbound_message_state_unless_held(message_pk)
+        return state_alone in (None, InboundMessage.State.PROCESSED, InboundMessage.State.DEAD)
     look = fast_sql.inbound_message_look_unless_held(message_pk)
     if look is None:
         return True
