@@ -237,6 +237,23 @@ class BomLineVariant(models.Model):
         return f"{self.spec_value} → {self.component_id}"
 
 
+class BomRevision(models.Model):
+    """One row whose token changes with every write to items, BOMs, BOM lines and their variants, by any path
+    (the services, bulk writes, imports, the admin, raw SQL): database triggers set a new random token
+    (migration production 0020). Cached BOM explosions are reused while the token holds, known from one
+    one-row read instead of hashing every BOM row (which grew with the tables). Never written by our code."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    token = models.CharField(max_length=64)
+
+    class Meta:
+        verbose_name = _("BOM revision")
+        verbose_name_plural = _("BOM revisions")
+
+    def __str__(self) -> str:
+        return self.token
+
+
 # --- stock ---------------------------------------------------------------------------------------------
 class Location(models.Model):
     code = models.CharField(_("code"), max_length=32, unique=True)

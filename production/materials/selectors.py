@@ -28,6 +28,7 @@ from django.utils import timezone
 from production.materials.models import (
     OPEN_PURCHASE_STATUSES,
     Bom,
+    BomRevision,
     Item,
     PurchaseOrder,
     PurchaseOrderLine,
@@ -257,3 +258,9 @@ def item_position(
         position.supply[line.item_id].append(line)
     position.supply = dict(position.supply)
     return position
+
+
+def bom_revision() -> str | None:
+    """The token database triggers change on every write to items, BOMs, lines and variants (None before
+    the first such write): what a cache built from those tables is valid for."""
+    return BomRevision.objects.filter(pk=1).values_list("token", flat=True).first()

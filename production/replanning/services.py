@@ -110,27 +110,51 @@ def fast_request_now(*, trigger: str) -> bool:
 
     Single-flight: only the request that flips `fast_pending` from false to true enqueues PLAN_FAST_TASK;
     the run clears the flag before it reads anything, so requests arriving during a run make exactly one
-    more. Two compare-and-set UPDATEs (autocommit, no row lock kept): the caller's change has committed
-    before this runs, so whichever run takes the flag sees it.
+    more. A flag set long ago whose run never came lost its message (broker down at enqueue, Redis restarted
+    empty): the request sends it again, once per FAST_LOST_SECONDS (a duplicate finds the flag taken).
+
+    One statement, in autocommit after the caller's commit (so whichever run takes the flag sees the
+    change): an upsert of the state row (made on first use) that bumps the generation, stamps the request
+    and takes the flag when it is free or lost. It stamps `fast_requested_at` with this request's moment
+    exactly when it took the flag, which RETURNING reports. Concurrent requests serialise on the row and
+    each re-reads the flag once it is free, so one of them enqueues.
+
+    Why SQL: it runs after every release and every other write that asks for a plan; through the ORM it
+    was a read (get_or_create) and two or three compare-and-set UPDATEs. SQLite runs the same statement
+    (ON CONFLICT … DO UPDATE since 3.24, RETURNING since 3.35).
     """
-    scheduler_state()
     now = timezone.now()
-    claimed = SchedulerState.objects.filter(pk=1, fast_pending=False).update(
-        fast_pending=True,
-        fast_trigger=trigger[:200],
-        fast_requested_at=now,
-        generation=F("generation") + 1,
-        last_request_at=now,
-    )
-    if not claimed:
-        input_changed()
-        # A flag set long ago whose run never came: its message was lost (broker down at enqueue, Redis
-        # restarted empty). Send it again, once per FAST_LOST_SECONDS: a duplicate finds the flag taken.
-        lost = now - dt.timedelta(seconds=FAST_LOST_SECONDS)
-        claimed = SchedulerState.objects.filter(pk=1, fast_pending=True, fast_requested_at__lt=lost).update(
-            fast_requested_at=now
+    moment = SchedulerState._meta.get_field("fast_requested_at")
+    at_now = moment.get_db_prep_value(now, connection)
+    lost_before = moment.get_db_prep_value(now - dt.timedelta(seconds=FAST_LOST_SECONDS), connection)
+    last_request = SchedulerState._meta.get_field("last_request_at").get_db_prep_value(now, connection)
+    no_triggers = SchedulerState._meta.get_field("pending_triggers").get_db_prep_save([], connection)
+    table = connection.ops.quote_name(SchedulerState._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (id, pending, pending_triggers, lease_holder, generation, "  # noqa: S608 - our table name
+            "last_request_at, fast_pending, fast_trigger, fast_requested_at) "
+            "VALUES (1, %(false)s, %(no_triggers)s, '', 1, %(last_request)s, %(true)s, %(trigger)s, %(now)s) "
+            f"ON CONFLICT (id) DO UPDATE SET generation = {table}.generation + 1, "
+            "last_request_at = excluded.last_request_at, "
+            f"fast_trigger = CASE WHEN {table}.fast_pending THEN {table}.fast_trigger "
+            "ELSE excluded.fast_trigger END, "
+            f"fast_requested_at = CASE WHEN NOT {table}.fast_pending OR {table}.fast_requested_at < %(lost)s "
+            f"THEN excluded.fast_requested_at ELSE {table}.fast_requested_at END, "
+            "fast_pending = %(true)s "
+            "RETURNING fast_requested_at = %(now)s",
+            {
+                "false": False,
+                "true": True,
+                "no_triggers": no_triggers,
+                "last_request": last_request,
+                "trigger": trigger[:200],
+                "now": at_now,
+                "lost": lost_before,
+            },
         )
-    if claimed:
+        row = cursor.fetchone()
+    if row and row[0]:
         signature(PLAN_FAST_TASK).apply_async()
         return True
     return False

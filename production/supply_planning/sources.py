@@ -17,18 +17,15 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from django.db import connection
 from django.utils import timezone
 
 from config.kernel import ValidationFailed
 from production.materials import (
     PURCHASED_KINDS,
-    Bom,
     BomBook,
-    BomLine,
-    BomLineVariant,
     Item,
     Reservation,
+    bom_revision,
     item_position,
 )
 from production.scheduling.models import Schedule, ScheduleEntry
@@ -74,30 +71,9 @@ _cache: dict[str, Any] = {}
 
 
 def _bom_state() -> tuple[Any, ...]:
-    """A digest of every BOM, line, variant and item (one query): explosions are reused while it holds.
-
-    PostgreSQL hashes each table's rows; SQLite (the embedded database of `make run`, demo scale) has no
-    md5 or row-to-text, so there the rows' quoted columns are concatenated instead — still one query."""
-    models = (Bom, BomLine, BomLineVariant, Item)
-    if connection.vendor == "postgresql":
-        parts = [
-            f"(SELECT md5(string_agg(t::text, ',' ORDER BY t.id)) FROM {model._meta.db_table} t)"  # noqa: S608
-            for model in models
-        ]
-    else:
-        parts = [_concatenated_rows(model) for model in models]
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {', '.join(parts)}")
-        row = cursor.fetchone()
-    return (*(row or ()), timezone.localdate())
-
-
-def _concatenated_rows(model: Any) -> str:
-    columns = " || ',' || ".join(f'quote("{field.column}")' for field in model._meta.concrete_fields)
-    return (
-        f"(SELECT group_concat(row, ';') FROM "  # noqa: S608 - model tables and columns only
-        f'(SELECT {columns} AS row FROM "{model._meta.db_table}" ORDER BY id))'
-    )
+    """What cached explosions are valid for: the BOM revision's token (a one-row read; database triggers
+    change it on every write to items, BOMs, lines and variants) and today's date (the version in force)."""
+    return (bom_revision(), timezone.localdate())
 
 
 class Explosions:
