@@ -202,8 +202,10 @@ def _record_result(
             delivery.attempts,
             result.error,
         )
-    if result.ok and delivery.attempts > 1:
-        # A retry (or a probe) went through: the system is back, so what waits behind it is due now.
+    if result.ok and delivery.attempts > 1 and not _answered_lately(delivery, now=now):
+        # A retry (or a probe) went through after a silence: the system is back, so what waits behind it is
+        # due now. A system that fails now and then (its other deliveries go through) is not "back": waking
+        # its whole backlog at each retry that succeeds would undo every backoff and flood the relay.
         deliveries_wake_waiting(system_id=delivery.system_id, now=now)
     for key, value in changes.items():
         setattr(delivery, key, value)
@@ -223,6 +225,16 @@ def _record_with_orm(
         return False, False
     fast_sql.outbox_event_settle(delivery.event_id)
     return True, _queue_open(system_id=delivery.system_id, order_id=delivery.order_id)
+
+
+def _answered_lately(delivery: Delivery, *, now: dt.datetime) -> bool:
+    """Whether another delivery to the system went through within the probe interval (the system was up)."""
+    since = now - dt.timedelta(seconds=settings.SYNC_PROBE_SECONDS)
+    return (
+        Delivery.objects.filter(system_id=delivery.system_id, delivered_at__gte=since)
+        .exclude(pk=delivery.pk)
+        .exists()
+    )
 
 
 def deliveries_wake_waiting(*, system_id: int, now: dt.datetime) -> int:

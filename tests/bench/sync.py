@@ -44,6 +44,7 @@ Environment (all optional):
     BENCH_SYNC_TIMEOUT       seconds to wait for the last order after the arrivals end (60)
     BENCH_SYNC_POOL          the two workers' Celery pool (prefork; solo or threads to compare)
     BENCH_SYNC_CONCURRENCY   processes or threads per worker (2)
+    BENCH_SYNC_DELIVERY_POOL, BENCH_SYNC_DELIVERY_CONCURRENCY  the deliveries worker's own (threads, 16)
     BENCH_SYNC_NEIGHBOUR     1: the bench starts a process keeping one core busy (case suffix _busy)
     BENCH_SYNC_MES_ERRORS, BENCH_SYNC_MES_DELAY_MS  the MES answers that share with 500 and every answer
                              after that delay, e.g. 0.3 and 2000 (case suffix _mesfaults)
@@ -344,6 +345,9 @@ def run(*, quick: bool = False) -> Iterator[dict]:
     shared = os.environ.get("BENCH_SYNC_SHARED", "") == "1"
     pool = os.environ.get("BENCH_SYNC_POOL", "prefork")
     concurrency = int(os.environ.get("BENCH_SYNC_CONCURRENCY", "2"))
+    # The deliveries worker (BENCH_SYNC_DELIVERY_POOL, _CONCURRENCY): as the other unless told otherwise.
+    delivery_pool = os.environ.get("BENCH_SYNC_DELIVERY_POOL", pool)
+    delivery_concurrency = int(os.environ.get("BENCH_SYNC_DELIVERY_CONCURRENCY", str(concurrency)))
     worker_queues = [both, both] if shared else [DEFAULT_QUEUE, DELIVERY_QUEUE]
     # BENCH_SYNC_NEIGHBOUR=1: a process the bench starts keeps one core busy (a hub shares its server).
     neighbour = os.environ.get("BENCH_SYNC_NEIGHBOUR", "") == "1"
@@ -388,8 +392,8 @@ def run(*, quick: bool = False) -> Iterator[dict]:
                     "-A",
                     "config",
                     "worker",
-                    f"--pool={pool}",
-                    f"--concurrency={concurrency}",
+                    f"--pool={delivery_pool if queues == DELIVERY_QUEUE else pool}",
+                    f"--concurrency={delivery_concurrency if queues == DELIVERY_QUEUE else concurrency}",
                     f"--hostname=bench{index}@%h",
                     "--loglevel=WARNING",
                     "--without-gossip",

@@ -84,6 +84,23 @@ def test_an_mes_that_answers_again_gets_its_backlog_within_seconds(waiting_order
     assert sorted(crm.subjects()) == sorted((order.number, 1) for order in waiting_orders)
 
 
+def test_a_retry_that_goes_through_while_the_system_answers_others_leaves_the_other_retries_to_their_backoff(
+    waiting_orders, crm, settings
+):
+    settings.SYNC_RETRY_BASE_MS = 600_000
+    first, second, third = waiting_orders
+    crm.control(fail_next=2)  # an MES that fails now and then
+    system_id = Delivery.objects.values_list("system_id", flat=True).first()
+    for order in (first, second, third):  # two fail, the third goes through
+        outbox.deliveries_drain(system_id=system_id, order_id=order.pk)
+    Delivery.objects.filter(order=first).update(next_attempt_at=timezone.now())
+
+    outbox.deliveries_drain(system_id=system_id, order_id=first.pk)  # its retry goes through
+
+    assert Delivery.objects.get(order=first).state == Delivery.State.DELIVERED
+    assert Delivery.objects.get(order=second).next_attempt_at > later(60)  # still its own backoff
+
+
 def test_a_probe_does_not_count_against_the_retry_budget(waiting_orders, crm, settings):
     settings.SYNC_RETRY_BASE_MS = 600_000
     crm.control(down_for_ms=60_000)
