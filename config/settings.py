@@ -409,6 +409,10 @@ SYNC_QUEUED_LEASE_SECONDS = env_int("ORDERBRIDGE_SYNC_QUEUED_LEASE_SECONDS", 60)
 # per this many seconds (a probe; it does not count against the retry budget). A successful retry or probe
 # makes everything waiting for that system due at once: recovery follows the receiver coming back.
 SYNC_PROBE_SECONDS = env_int("ORDERBRIDGE_SYNC_PROBE_SECONDS", 10)
+# One task drains the queues of a batch of orders in turn while the receiver answers quickly (one task
+# message for them all); once one order's drain took longer than this, the orders left are handed off as a
+# task each, so that a slow receiver gets them side by side from the deliveries worker's threads.
+SYNC_DELIVERY_HAND_OFF_MS = env_int("ORDERBRIDGE_SYNC_DELIVERY_HAND_OFF_MS", 250)
 # A task receipt still "running" this long after its last delivery belongs to a worker that was killed or
 # lost its database: the sweep marks it abandoned (the outbox and inbound rows, not the task, are the truth).
 SYNC_TASK_LEASE_SECONDS = env_int("ORDERBRIDGE_SYNC_TASK_LEASE_SECONDS", 15 * 60)

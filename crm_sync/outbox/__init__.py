@@ -14,6 +14,7 @@ from crm_sync.outbox.acks import mes_acks_overdue_notify, mes_changes_unacknowle
 from crm_sync.outbox.delivery import (
     SendResult,
     deliveries_drain,
+    deliveries_drain_in_turn,
     deliveries_wake_waiting,
     delivery_claim_next,
     delivery_record_result,
@@ -54,6 +55,7 @@ __all__ = [
     "deliver_orders",
     "deliveries_claimable",
     "deliveries_drain",
+    "deliveries_drain_in_turn",
     "deliveries_probe",
     "deliveries_relay",
     "deliveries_replay",

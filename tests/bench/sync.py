@@ -10,8 +10,9 @@ What it does:
     the fixtures through the services: a customer with a CRM id, a product with a two-step routing (so a
     release makes work orders), the CRM and MES simulators as external systems with service users;
  2. starts a private redis-server (free port, nothing on disk), gunicorn, and two Celery workers as the
-    README starts them (prefork): worker0 takes the default queue (inbound processing) and runs beat (the
-    relay sweep every second), worker1 the deliveries queue (BENCH_SYNC_SHARED=1: both take both queues);
+    README starts them: worker0 (prefork) takes the default queue (inbound processing) and runs beat (the
+    relay sweep every second), worker1 (16 threads) the deliveries queue (BENCH_SYNC_SHARED=1: both take
+    both queues);
  3. tells the CRM simulator to push BENCH_SYNC_RATE orders/s for BENCH_SYNC_DURATION seconds to
     /hooks/crm/ (each "created" with status "released": create, confirm and release here at once), then
     waits until the MES simulator has every order's work orders (or BENCH_SYNC_TIMEOUT).
@@ -42,9 +43,9 @@ Environment (all optional):
     BENCH_SYNC_RATE          orders per second offered (50)
     BENCH_SYNC_DURATION      seconds of arrivals (120; --quick 10)
     BENCH_SYNC_TIMEOUT       seconds to wait for the last order after the arrivals end (60)
-    BENCH_SYNC_POOL          the two workers' Celery pool (prefork; solo or threads to compare)
+    BENCH_SYNC_POOL          the inbound worker's Celery pool (prefork; solo or threads to compare)
     BENCH_SYNC_CONCURRENCY   processes or threads per worker (2)
-    BENCH_SYNC_DELIVERY_POOL, BENCH_SYNC_DELIVERY_CONCURRENCY  the deliveries worker's own (threads, 16)
+    BENCH_SYNC_DELIVERY_POOL, BENCH_SYNC_DELIVERY_CONCURRENCY  the deliveries worker's (threads, 16)
     BENCH_SYNC_NEIGHBOUR     1: the bench starts a process keeping one core busy (case suffix _busy)
     BENCH_SYNC_MES_ERRORS, BENCH_SYNC_MES_DELAY_MS  the MES answers that share with 500 and every answer
                              after that delay, e.g. 0.3 and 2000 (case suffix _mesfaults)
@@ -340,14 +341,14 @@ def run(*, quick: bool = False) -> Iterator[dict]:
     timeout = float(os.environ.get("BENCH_SYNC_TIMEOUT", "60"))
     count = int(rate * duration)
     # As the README starts them: one worker for the default queue (inbound processing, beat), one for the
-    # deliveries, prefork. BENCH_SYNC_SHARED=1: both workers take both queues (the old layout, to compare).
+    # deliveries (threads). BENCH_SYNC_SHARED=1: both workers take both queues (the old layout, to compare).
     both = f"{DELIVERY_QUEUE},{DEFAULT_QUEUE}"
     shared = os.environ.get("BENCH_SYNC_SHARED", "") == "1"
     pool = os.environ.get("BENCH_SYNC_POOL", "prefork")
     concurrency = int(os.environ.get("BENCH_SYNC_CONCURRENCY", "2"))
-    # The deliveries worker (BENCH_SYNC_DELIVERY_POOL, _CONCURRENCY): as the other unless told otherwise.
-    delivery_pool = os.environ.get("BENCH_SYNC_DELIVERY_POOL", pool)
-    delivery_concurrency = int(os.environ.get("BENCH_SYNC_DELIVERY_CONCURRENCY", str(concurrency)))
+    # The deliveries worker as the README starts it: threads (it mostly waits on the receivers).
+    delivery_pool = os.environ.get("BENCH_SYNC_DELIVERY_POOL", "threads")
+    delivery_concurrency = int(os.environ.get("BENCH_SYNC_DELIVERY_CONCURRENCY", "16"))
     worker_queues = [both, both] if shared else [DEFAULT_QUEUE, DELIVERY_QUEUE]
     # BENCH_SYNC_NEIGHBOUR=1: a process the bench starts keeps one core busy (a hub shares its server).
     neighbour = os.environ.get("BENCH_SYNC_NEIGHBOUR", "") == "1"

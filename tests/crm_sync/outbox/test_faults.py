@@ -103,8 +103,10 @@ class Worker:
         include: str = "",
         queues: str = "",
         beat: bool = True,
+        concurrency: int = 1,
     ) -> None:
         self.broker, self.folder, self.pool, self.include = broker, folder, pool, include
+        self.concurrency = concurrency
         self.queues, self.beat = queues, beat
         self.process: subprocess.Popen | None = None
         self.starts = 0
@@ -135,7 +137,7 @@ class Worker:
             "worker",
             f"--pool={self.pool}",
             "-c",
-            "1",
+            str(self.concurrency),
         ]
         command += ["--loglevel=INFO", "--without-gossip", "--without-mingle", "--without-heartbeat"]
         if self.beat:

@@ -1,13 +1,16 @@
 """A slow, failing MES never slows CRM intake: inbound messages are processed by their own task on the
 default queue, deliveries by theirs on the deliveries queue (workers started as the README starts them:
-one consuming each queue), over real HTTP, Redis and worker processes."""
+one consuming each queue, the deliveries' with threads), over real HTTP, Redis and worker processes; and a
+slow MES gets several orders' messages at once, not one after the other."""
 
 from __future__ import annotations
+
+import itertools
 
 import pytest
 from django.db import connection
 
-from crm_sync.models import Delivery, ExternalSystem, InboundMessage
+from crm_sync.models import Delivery, DeliveryAttempt, ExternalSystem, InboundMessage
 from production.master_data import Operation, Routing, WorkCenter
 from tests.crm_sync.factories import ExternalSystemFactory
 from tests.crm_sync.helpers import post_hook
@@ -29,6 +32,8 @@ def _split_workers(redis_server, django_db_blocker, tmp_path_factory):  # noqa: 
             folder=tmp_path_factory.mktemp("deliveries"),
             queues="sync-deliveries",
             beat=False,
+            pool="threads",
+            concurrency=8,
         )
         intake.start()
         deliveries.start()
@@ -62,7 +67,7 @@ def released(crm_id: str) -> dict:
     }
 
 
-def test_a_slow_and_failing_mes_does_not_delay_crm_intake(client, mes, split_workers):
+def plant_with_a_crm_and_an_mes(mes) -> None:
     ExternalSystemFactory(slug="crm", kind=ExternalSystem.Kind.CRM, service_user=UserFactory(role="admin"))
     ExternalSystemFactory(
         kind=ExternalSystem.Kind.MES,
@@ -77,6 +82,10 @@ def test_a_slow_and_failing_mes_does_not_delay_crm_intake(client, mes, split_wor
     Operation.objects.create(
         routing=routing, sequence=10, name="Cut", work_center=center, setup_minutes=5, run_minutes_per_unit=1
     )
+
+
+def test_a_slow_and_failing_mes_does_not_delay_crm_intake(client, mes, split_workers):
+    plant_with_a_crm_and_an_mes(mes)
     mes.control(latency_ms=MES_DELAY_MS, error_rate=0.3)
 
     for number in range(ORDERS):
@@ -105,3 +114,25 @@ def test_a_slow_and_failing_mes_does_not_delay_crm_intake(client, mes, split_wor
     assert sorted(subject for subject, _seq in mes.subjects()) == sorted(
         Delivery.objects.values_list("event__subject", flat=True)
     )
+
+
+def test_a_slow_mes_gets_several_orders_at_once(client, mes, split_workers):
+    plant_with_a_crm_and_an_mes(mes)
+    mes.control(latency_ms=MES_DELAY_MS, error_rate=0)
+
+    for number in range(ORDERS):
+        assert post_hook(client, "/hooks/crm/?system=crm", released(f"CRM-P{number}")).status_code == 202
+
+    connection.close()
+    assert wait_for(
+        lambda: Delivery.objects.filter(state=Delivery.State.DELIVERED).count() == ORDERS,
+        timeout=60,
+        interval=0.5,
+    )
+    # One message in flight per order, several orders in flight at once: some requests overlapped.
+    spans = sorted(
+        (attempt.started_at.timestamp(), attempt.started_at.timestamp() + attempt.latency_ms / 1000)
+        for attempt in DeliveryAttempt.objects.all()
+    )
+    overlapping = sum(1 for (_, end), (start, _) in itertools.pairwise(spans) if start < end)
+    assert overlapping >= 1, f"every request waited for the one before: {spans}"
