@@ -125,9 +125,17 @@ def _move_later(decoder: Decoder, cur: Decoded, ops: Sequence[int], target: int)
     return order[:first] + ahead + tail + order[target + 1 :], first, target + 1
 
 
-def improve(problem: Problem, plan: Plan, *, started: float, budget_seconds: float = FAST_SECONDS) -> Plan:
-    """The plan improved by the bounded local search; `started` is when the fast solve began (perf_counter)
-    and `budget_seconds` the wall-clock cap on the whole solve (a last resort, see the module's doc)."""
+def improve(
+    problem: Problem,
+    plan: Plan,
+    *,
+    started: float,
+    budget_seconds: float = FAST_SECONDS,
+    budget: int = MOVE_BUDGET,
+) -> Plan:
+    """The plan improved by the bounded local search; `started` is when the fast solve began (perf_counter),
+    `budget_seconds` the wall-clock cap on the whole solve (a last resort, see the module's doc) and `budget`
+    the operation-decodings it may spend."""
     operations = sum(len(job.ops) for job in problem.jobs)
     if operations > LARGE_OPERATIONS and not any(
         job.firm and plan.job_end[job.key] > job.due for job in problem.jobs
@@ -172,7 +180,8 @@ def improve(problem: Problem, plan: Plan, *, started: float, budget_seconds: flo
         chosen = set(front)
         attempt(front + [op for op in cur.order if op not in chosen], 0, len(cur.order))
     critical = _critical_centers(flat)
-    budget = 0 if large else MOVE_BUDGET
+    if large:
+        budget = 0
     used = 0
     capped = False
     restarts = 0

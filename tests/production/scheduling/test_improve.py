@@ -7,7 +7,7 @@ import time
 import pytest
 
 from production.scheduling import solve
-from production.scheduling.dispatch import Flat, atc, serial
+from production.scheduling.dispatch import Flat, atc, edd, serial
 from production.scheduling.improve import MOVE_BUDGET, MOVE_COST, improve
 from production.scheduling.sequence import Decoder
 from tests.bench.scheduler import generate
@@ -96,6 +96,18 @@ def test_the_pass_never_returns_a_plan_worse_than_atc(variant):
     improved = improve(problem, dispatched, started=time.perf_counter(), budget_seconds=60)
 
     assert improved.key() <= dispatched.key()
+    assert not verify(problem, improved)
+
+
+def test_the_pass_improves_any_plan_it_is_given_not_only_atcs():
+    # The optimiser polishes the plans its window search finds with this pass.
+    problem = generate(150, seed=3)
+    baseline = edd(problem)
+
+    improved = improve(problem, baseline, started=time.perf_counter(), budget_seconds=60, budget=50_000)
+
+    assert improved.weighted_tardiness < baseline.weighted_tardiness
+    assert improved.details["improve_decoded"] <= 50_000 + 2 * sum(len(job.ops) for job in problem.jobs) + 20
     assert not verify(problem, improved)
 
 
