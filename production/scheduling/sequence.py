@@ -3,9 +3,9 @@ move changed: the improvement pass's evaluator (improve.py).
 
 Decoding places each operation in turn at the earliest time its predecessor, its release and a unit of its
 work center allow (calendar-exact, finite capacity, frozen operations keep their slots), exactly as
-dispatch.serial does for the same order. When every work center keeps the same calendar and nothing is
-frozen (the usual plant), times are working-minute positions on that calendar, so an operation ends at its
-start plus its duration with no calendar look-up.
+dispatch.serial does for the same order. When every work center keeps the same calendar (the usual plant),
+times are working-minute positions on that calendar (frozen slots too), so an operation ends at its start
+plus its duration with no calendar look-up.
 
 The units' state is saved every CHECKPOINT positions. A re-decoding of an order that differs from a decoded
 one only at positions [since, until) starts at the last checkpoint before `since` and stops as soon as, at
@@ -115,15 +115,23 @@ class Decoder:
         for op, _, placement in flat.frozen:
             self.fixed_start[op], self.fixed_end[op] = placement.start, placement.end
             self.fixed_unit[op] = placement.unit
-        # One calendar for all (the usual plant) and nothing frozen: decode on its working minutes.
+        # One calendar for all (the usual plant): decode on its working minutes, frozen slots too.
         cals = flat.cals
         same = all(cal.starts == cals[0].starts and cal.ends == cals[0].ends for cal in cals[1:])
-        self.axis: Calendar | None = cals[0] if cals and same and not flat.frozen else None
+        self.axis: Calendar | None = cals[0] if cals and same else None
         self.scale = 1.0
+        # Off the axis each placement looks the calendar up (about twice the time): it counts double in
+        # `spent`, so a budget of decodings takes about the same time either way.
+        self.op_cost = 1 if self.axis is not None else 2
+        self.held_positions: dict[tuple[int, int], list[tuple[int, int]]] = {}
         if self.axis is not None:
             axis = self.axis
             self.axis_end = axis.at_position
             self.ready_first = [axis.position(max(0, t)) for t in self.ready_first]
+            self.held_positions = {
+                held: [(axis.position(start), axis.position(end)) for start, end in spans]
+                for held, spans in self.slots.items()
+            }
             span = axis.ends[-1] - axis.starts[0]
             self.scale = axis.total / span if span > 0 else 1.0
 
@@ -170,7 +178,7 @@ class Decoder:
         stop = self._run(
             order, first, until, base, start, end, unit, uprev, unit_free, unit_last, saved, job_end, touched
         )
-        self.spent += stop - first
+        self.spent += (stop - first) * self.op_cost
         score = self._score(job_end, base, touched)
         broken, late, twt = score
         makespan = max(job_end, default=0)
@@ -197,7 +205,7 @@ class Decoder:
         flat = self.flat
         op_wc, cals, op_dur, op_next = flat.op_wc, flat.cals, flat.op_dur, flat.op_next
         pred, ready_first, last_of = self.pred, self.ready_first, self.last_of
-        held_centers, slots = self.held_centers, self.slots
+        held_centers, slots, held_positions = self.held_centers, self.slots, self.held_positions
         on_axis = self.axis is not None
         at_position = self.axis.at_position if self.axis is not None else None
         base_end = base.end if base is not None else end
@@ -222,11 +230,20 @@ class Decoder:
                 else:
                     ready = ready_first[op]
                 if on_axis:
-                    # One calendar, nothing frozen: positions in working minutes, an end is start + duration.
-                    lowest = min(frees)
-                    at = lowest if lowest > ready else ready
+                    # One calendar: positions in working minutes, an end is start + duration.
+                    if wc in held_centers:
+                        u, at = 0, -1
+                        for k, free in enumerate(frees):
+                            t = free if free > ready else ready
+                            if (wc, k) in held_positions:
+                                t = _past_held(held_positions[(wc, k)], t, op_dur[op])
+                            if at < 0 or t < at:
+                                u, at = k, t
+                    else:
+                        lowest = min(frees)
+                        at = lowest if lowest > ready else ready
+                        u = frees.index(lowest) if lowest >= ready else _first_free(frees, at)
                     finish = at + op_dur[op]
-                    u = frees.index(lowest) if lowest >= ready else _first_free(frees, at)
                 else:
                     cal = cals[wc]
                     if wc in held_centers:
@@ -299,6 +316,18 @@ class Decoder:
     def minutes(self, wall: float) -> float:
         """A wall-clock span as the decoder's time unit (working minutes on the axis, on average)."""
         return wall * self.scale
+
+
+def _past_held(held: list[tuple[int, int]], at: int, duration: int) -> int:
+    """dispatch.past_frozen on working-minute positions: the earliest start from `at` whose `duration`
+    overlaps none of the frozen slots `held`."""
+    for slot_start, slot_end in held:
+        if slot_end <= at:
+            continue
+        if at + duration <= slot_start:
+            return at
+        at = max(at, slot_end)
+    return at
 
 
 def _first_free(frees: list[int], at: int) -> int:

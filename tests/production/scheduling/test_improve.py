@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from production.scheduling import solve
+from production.scheduling import Calendar, solve
 from production.scheduling.dispatch import Flat, atc, edd, serial
 from production.scheduling.improve import MOVE_BUDGET, MOVE_COST, improve
 from production.scheduling.sequence import Decoder
@@ -24,17 +24,24 @@ def _frozen(problem):
 
 
 def _own_calendars(problem):
-    # One work center works the early shift only: its calendar differs from the others'.
+    # One work center works the early shift only (8 of the others' 16 hours): its calendar differs.
     changed = copy.deepcopy(problem)
     spec = next(iter(changed.work_centers.values()))
-    spec.calendar = type(spec.calendar)(
-        [s for s, e in zip(spec.calendar.starts, spec.calendar.ends, strict=True) if (s // 60) % 24 < 14],
-        [e for s, e in zip(spec.calendar.starts, spec.calendar.ends, strict=True) if (s // 60) % 24 < 14],
+    calendar = spec.calendar
+    spec.calendar = Calendar(
+        calendar.starts,
+        [min(end, start + 480) for start, end in zip(calendar.starts, calendar.ends, strict=True)],
     )
+    assert spec.calendar.total < calendar.total
     return changed
 
 
-VARIANTS = {"one calendar": lambda p: p, "frozen operations": _frozen, "own calendars": _own_calendars}
+VARIANTS = {
+    "one calendar": lambda p: p,
+    "frozen operations": _frozen,
+    "own calendars": _own_calendars,
+    "own calendars and frozen operations": lambda p: _frozen(_own_calendars(p)),
+}
 
 
 def _random_order(decoder, rng):
