@@ -12,7 +12,10 @@ CP-SAT begins at the seed plan. On small instances it proves optimality and then
 larger ones its own search barely moves from the seed with 2 workers in a minute (measured: 0.04% on 200
 work orders), so after GLOBAL_SHARE of the time a window search takes over: free the operations of one
 time window of the best plan, fix the rest, solve that small model exactly (WINDOW_SECONDS), re-time,
-keep it if better — centred mostly on late, heavy work orders (see _WindowSearch).
+keep it if better — centred mostly on late, heavy work orders (see _WindowSearch). Each improvement is then
+polished by the fast engine's local search (improve.py, a third of its budget): the new plan's critical paths
+open moves no window holds (200-work-order bench plant, seed 1, 20 s, one run each: 1.015 of the 120-s
+reference without, 1.008 and 1.021 with — within the runs' spread).
 
 Every solution is re-timed on the exact calendars by the serial decoder in the order of its start times,
 and the result is kept only if it beats the best plan so far on (weighted tardiness, makespan).
@@ -29,6 +32,7 @@ from ortools.sat.python import cp_model
 
 from production.scheduling.calendar import Calendar, union
 from production.scheduling.dispatch import decode
+from production.scheduling.improve import improve
 from production.scheduling.problem import ON_TIME, Plan, Problem
 
 # On the on-time objective, a late work order costs this much more than a weighted minute of tardiness.
@@ -41,6 +45,8 @@ STALL_CALLS = 120
 GLOBAL_SHARE = 0.15
 # Time limit of one window's model: many quick windows beat a few long ones.
 WINDOW_SECONDS = 0.5
+# Operation-decodings of the local search after each improvement (a third of the fast engine's).
+POLISH_BUDGET = 100_000
 
 
 def optimise(
@@ -203,6 +209,7 @@ def optimise(
             "window_improvements": windows.improvements if windows else 0,
             "neighbourhoods": windows.kinds if windows else {},
             "restarts": windows.restarts if windows else 0,
+            "polished": windows.polished if windows else 0,
             "stopped_early": windows.stopped_early if windows else False,
         },
     )
@@ -266,6 +273,7 @@ class _WindowSearch:
         self.restarts = 0
         self.stopped_early = False
         self.kinds: dict[str, int] = {}  # neighbourhood kind → improvements it found
+        self.polished = 0  # improvements the local search added after one
         self.on_time = problem.objective == ON_TIME
 
     def pos(self, t: int) -> int:
@@ -303,11 +311,24 @@ class _WindowSearch:
             order = {key: float(new_start.get(key, start[key])) for key in keys}
             candidate = decode(self.problem, order, engine=f"cp-sat({kind})", started=self.started)
             if candidate.key() < best.key():
-                best = candidate
                 self.improvements += 1
                 self.kinds[kind] = self.kinds.get(kind, 0) + 1
                 stalled = 0
+                best = self._polish(candidate, deadline)
         return best
+
+    def _polish(self, plan: Plan, deadline: float) -> Plan:
+        """The fast engine's local search from a plan the window search improved: a new plan opens moves
+        (critical paths changed) that no time window holds; cheap (POLISH_BUDGET decodings), never worse."""
+        if time.perf_counter() > deadline - 1.0:
+            return plan
+        polished = improve(
+            self.problem, plan, started=time.perf_counter(), budget_seconds=1.0, budget=POLISH_BUDGET
+        )
+        if polished.key() < plan.key():
+            self.polished += 1
+            return polished
+        return plan
 
     def _neighbourhood(self, kind: str, ordered: list[Any], centre: int) -> list[Any]:
         """The operations to free: a time window around `centre`; the operations of the centre's work

@@ -289,7 +289,7 @@ def serial(flat: Flat, keys: list[float]) -> dict[Any, Placement]:
             for unit, free in enumerate(frees):
                 start = cal.next_working(free if free > ready else ready)
                 if (wc, unit) in slots:
-                    start = _past_frozen(cal, slots[(wc, unit)], start, op_dur[op])
+                    start = past_frozen(cal, slots[(wc, unit)], start, op_dur[op])
                 if best_start < 0 or start < best_start:
                     best_unit, best_start = unit, start
         else:
@@ -311,7 +311,7 @@ def serial(flat: Flat, keys: list[float]) -> dict[Any, Placement]:
     return placements
 
 
-def _past_frozen(cal: Any, held: list[tuple[int, int]], start: int, duration: int) -> int:
+def past_frozen(cal: Any, held: list[tuple[int, int]], start: int, duration: int) -> int:
     """The earliest start from `start` whose working minutes overlap none of the frozen slots `held`."""
     for slot_start, slot_end in held:
         if slot_end <= start:
