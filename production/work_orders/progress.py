@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, gettext_noop
@@ -83,6 +84,49 @@ class ProgressRecorded:
         return earlier[-1] if earlier else None
 
 
+@dataclass(frozen=True)
+class LockedWork:
+    """A work order this transaction holds the lock of (FOR NO KEY UPDATE, until it commits), its order (read
+    in the same statement, before the lock was granted: the order moves under its own lock) and its
+    operations in sequence, read after the lock was granted. Each operation's `work_order` is this one."""
+
+    work_order: WorkOrder
+    operations: tuple[WorkOrderOperation, ...]
+
+    def operation(self, operation_id: int) -> WorkOrderOperation | None:
+        return next((o for o in self.operations if o.pk == operation_id), None)
+
+    def previous(self, operation: WorkOrderOperation) -> WorkOrderOperation | None:
+        earlier = [o for o in self.operations if o.sequence < operation.sequence]
+        return earlier[-1] if earlier else None
+
+
+def work_order_lock(*, operation_id: int) -> LockedWork | None:
+    """Lock the work order of the operation `operation_id` and read its operations afresh (two queries, in
+    the caller's transaction); None when there is no such operation.
+
+    For a caller that checks a report against the work as it is before it writes anything (the floor): the
+    reports on one work order are serialised on this lock, as progress_report_record's own."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("work_order_lock runs inside the caller's transaction.")
+    work_order_id = WorkOrderOperation.objects.filter(pk=operation_id).values("work_order_id")
+    # Only the work order's row is locked (OF self): the order is locked by whoever moves it.
+    locked = list(
+        WorkOrder.objects.select_for_update(no_key=True, of=("self",))
+        .select_related("order")
+        .filter(pk=Subquery(work_order_id))
+        .order_by()
+    )
+    if not locked:
+        return None
+    work_order = locked[0]
+    # A statement of its own, after the lock was granted: it sees what the previous holder committed.
+    operations = tuple(WorkOrderOperation.objects.filter(work_order_id=work_order.pk).order_by("sequence"))
+    for operation in operations:
+        operation.work_order = work_order
+    return LockedWork(work_order=work_order, operations=operations)
+
+
 def progress_report_create(
     *,
     actor: User | None,
@@ -146,6 +190,7 @@ def progress_report_record(
     operation_finished: bool = False,
     started_at: dt.datetime | None = None,
     check: ProgressCheck | None = None,
+    locked: LockedWork | None = None,
 ) -> ProgressRecorded:
     """Record one report on `operation` (read by the caller with `work_order__order`, unlocked) in the
     caller's transaction, which it requires; `check` is the caller's own rule, run under the lock.
@@ -155,7 +200,10 @@ def progress_report_record(
 
     Locks: the work order's row, last (after the report's rows are written) and until commit: the reports
     on one work order are serialised there, and read its operations afresh under it (every writer of an
-    operation's quantities holds it), so the roll-up counts every report once. Rolls up: the operation
+    operation's quantities holds it), so the roll-up counts every report once. A caller that took that
+    lock itself (work_order_lock) passes it as `locked`, with `operation` one of its operations: nothing is
+    read again, and the report's rows are written after the checks (a copy racing it waits on the lock,
+    then fails on the message id). Rolls up: the operation
     starts (actual start) and, when finished, completes; the work order starts and completes with its last
     operation; the order goes to in production on its first report and to completed when its last work
     order completes (orders.sales.transitions with the system actor). A completed operation asks for a
@@ -182,7 +230,6 @@ def progress_report_record(
         errors["started_at"] = [_("The operation cannot start after the time of the report.")]
     if errors:
         raise ValidationFailed(_("Please correct the errors below."), fields=errors)
-    order = operation.work_order.order
     reason = _("Progress reported (%(message)s)") % {"message": message_id}
     report = ProgressReport(
         message_id=message_id,
@@ -196,11 +243,17 @@ def progress_report_record(
         created_by=actor,
     )
     stamp(report, actor=actor, reason=reason)
-    report.save()  # its unique message id is the claim: a racing copy waits here, not on the lock below
-
-    work_order = WorkOrder.objects.select_for_update(no_key=True).get(pk=operation.work_order_id)
-    work_order.order = order
-    operations = tuple(WorkOrderOperation.objects.filter(work_order_id=work_order.pk).order_by("sequence"))
+    if locked is None:
+        report.save()  # its unique message id is the claim: a racing copy waits here, not on the lock below
+        order = operation.work_order.order
+        work_order = WorkOrder.objects.select_for_update(no_key=True).get(pk=operation.work_order_id)
+        work_order.order = order
+        operations = tuple(
+            WorkOrderOperation.objects.filter(work_order_id=work_order.pk).order_by("sequence")
+        )
+    else:
+        work_order, operations = locked.work_order, locked.operations
+        order = work_order.order
     op = next(o for o in operations if o.pk == operation.pk)
     if work_order.status not in (WorkOrderStatus.RELEASED, WorkOrderStatus.IN_PROGRESS):
         raise TransitionNotAllowed(
@@ -212,6 +265,8 @@ def progress_report_record(
     if check is not None:
         earlier = [o for o in operations if o.sequence < op.sequence]
         check(op, earlier[-1] if earlier else None, work_order)
+    if locked is not None:
+        report.save()  # checked first: a refused report writes nothing
 
     op.good_quantity += good
     op.scrap_quantity += scrap
