@@ -26,6 +26,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from config.kernel import Conflict, TransitionNotAllowed, ValidationFailed, require, stamp
+from production.floor import fast_sql
 from production.floor.models import FloorAction, FloorReport, OperatorBadge, ReasonCode, ReasonKind
 from production.floor.photos import photo_checked
 from production.master_data import floor_work_center_ids
@@ -131,27 +132,26 @@ def occurred_at(
 def floor_report_submit(*, actor: User, data: FloorInput) -> tuple[dict[str, Any], bool]:
     """Apply one report from the floor; returns (answer, created). A repeated `client_id` returns the first
     report's answer and changes nothing. A refused report raises ApplicationError and saves nothing."""
+    require(actor, "production.use_floor", action="floor_report", target=str(data.operation_id))
+    # A resend of a report already saved (the offline queue's): its answer, with no transaction or lock. A
+    # copy racing the first (both in flight) meets it at the work order's lock or the unique ids (the
+    # progress report's message id, the FloorReport's client id): it waits there for the first to commit,
+    # then fails whole, and is answered with the first.
+    first = fast_sql.floor_report_answer(data.client_id)
+    if first is not None:
+        return first, False
     try:
         return _submit(actor=actor, data=data)
     except IntegrityError:
-        # The same id arrived at once for another operation (a phone's bug): the first one won.
-        first = FloorReport.objects.filter(client_id=data.client_id).first()
+        # Also when the same id arrived at once for another operation (a phone's bug): the first one won.
+        first = fast_sql.floor_report_answer(data.client_id)
         if first is None:
             raise
-        return first.answer, False
+        return first, False
 
 
 @transaction.atomic
 def _submit(*, actor: User, data: FloorInput) -> tuple[dict[str, Any], bool]:
-    require(actor, "production.use_floor", action="floor_report", target=str(data.operation_id))
-    # A resend of a report already saved: its answer, with no lock taken. A copy racing the first (both in
-    # flight) meets it at the work order's lock or the unique ids (the progress report's message id, the
-    # FloorReport's client id): it waits there for the first to commit, then fails whole, and
-    # floor_report_submit answers with the first.
-    # The client id is unique: no ordering to pay for.
-    first = FloorReport.objects.filter(client_id=data.client_id).order_by().values_list("answer", flat=True)
-    if first:
-        return first[0], False
     locked = None
     if data.action == FloorAction.REPORT:
         # A report is checked and applied under the work order's lock, taken first: its operations are read

@@ -14,7 +14,6 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, gettext_noop
@@ -33,6 +32,7 @@ from config.kernel.events import ProgressReported
 from orders.models import OrderStatus, SalesOrder
 from production.inputs import decimal_input
 from production.replanning import schedule_request
+from production.work_orders import fast_sql
 from production.work_orders.lifecycle import ALL_COMPLETED, order_follow_work_of
 from production.work_orders.models import (
     ExceptionKind,
@@ -109,22 +109,11 @@ def work_order_lock(*, operation_id: int) -> LockedWork | None:
     reports on one work order are serialised on this lock, as progress_report_record's own."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("work_order_lock runs inside the caller's transaction.")
-    work_order_id = WorkOrderOperation.objects.filter(pk=operation_id).values("work_order_id")
-    # Only the work order's row is locked (OF self): the order is locked by whoever moves it.
-    locked = list(
-        WorkOrder.objects.select_for_update(no_key=True, of=("self",))
-        .select_related("order")
-        .filter(pk=Subquery(work_order_id))
-        .order_by()
-    )
-    if not locked:
+    found = fast_sql.work_order_locked_with_operations(operation_id)
+    if found is None:
         return None
-    work_order = locked[0]
-    # A statement of its own, after the lock was granted: it sees what the previous holder committed.
-    operations = tuple(WorkOrderOperation.objects.filter(work_order_id=work_order.pk).order_by("sequence"))
-    for operation in operations:
-        operation.work_order = work_order
-    return LockedWork(work_order=work_order, operations=operations)
+    work_order, operations = found
+    return LockedWork(work_order=work_order, operations=tuple(operations))
 
 
 def progress_report_create(
