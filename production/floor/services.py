@@ -25,10 +25,18 @@ from django.db.models import Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from config.kernel import Conflict, TransitionNotAllowed, ValidationFailed, require, stamp
+from config.kernel import (
+    ApplicationError,
+    Conflict,
+    TransitionNotAllowed,
+    ValidationFailed,
+    require,
+    stamp,
+)
 from production.floor import fast_sql
-from production.floor.models import FloorAction, FloorReport, OperatorBadge, ReasonCode, ReasonKind
+from production.floor.models import FloorAction, FloorReport, OperatorBadge, ReasonKind
 from production.floor.photos import photo_checked
+from production.floor.reasons import active_reason_ids
 from production.master_data import floor_work_center_ids
 from production.work_orders import (
     ExceptionKind,
@@ -142,8 +150,10 @@ def floor_report_submit(*, actor: User, data: FloorInput) -> tuple[dict[str, Any
         return first, False
     try:
         return _submit(actor=actor, data=data)
-    except IntegrityError:
-        # Also when the same id arrived at once for another operation (a phone's bug): the first one won.
+    except (IntegrityError, ApplicationError):
+        # A copy that waited on the lock while the first landed may be refused by what the first did (it
+        # took the last pieces, it finished the operation): the first's answer is its answer. So is it when
+        # the same id arrived at once for another operation (a phone's bug): the first one won.
         first = fast_sql.floor_report_answer(data.client_id)
         if first is None:
             raise
@@ -331,14 +341,14 @@ def _start(
     return op, work_order, previous
 
 
-def _reason(code: str, kind: str, field_name: str, errors: dict[str, list[str]]) -> ReasonCode | None:
+def _reason_id(code: str, kind: str, field_name: str, errors: dict[str, list[str]]) -> int | None:
     if not code:
         errors[field_name] = [_("Choose a reason.")]
         return None
-    reason = ReasonCode.objects.filter(code=code, kind=kind, is_active=True).first()
-    if reason is None:
+    reason_id = active_reason_ids().get((kind, code))
+    if reason_id is None:
         errors[field_name] = [_("Choose a reason from the list.")]
-    return reason
+    return reason_id
 
 
 def _report(
@@ -364,9 +374,9 @@ def _report(
         if value < 0:
             errors[name] = [_("Enter a number of at least %(min)s.") % {"min": 0}]
     if data.scrap > 0:
-        report.scrap_reason = _reason(data.scrap_reason, ReasonKind.SCRAP, "scrap_reason", errors)
+        report.scrap_reason_id = _reason_id(data.scrap_reason, ReasonKind.SCRAP, "scrap_reason", errors)
     if data.rework > 0:
-        report.rework_reason = _reason(data.rework_reason, ReasonKind.REWORK, "rework_reason", errors)
+        report.rework_reason_id = _reason_id(data.rework_reason, ReasonKind.REWORK, "rework_reason", errors)
     if errors:
         raise ValidationFailed(_("Please correct the errors below."), fields=errors)
     good, finished = data.good, data.finished
