@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from django.contrib.auth import get_user_model
 from django.db import connection
 
-from production.fast_sql import instance, select_list, table
+from production.fast_sql import column_converters, convert, instance, select_list, table
 from production.floor.models import FloorReport
 
 if TYPE_CHECKING:
@@ -36,9 +36,9 @@ def floor_report_answer(client_id: uuid.UUID) -> dict[str, Any] | None:
         row = cursor.fetchone()
     if row is None:
         return None
-    # The JSON field's own conversion, as every ORM read of it does (the expression is the column itself).
-    from_db_value = FloorReport._meta.get_field("answer").from_db_value
-    return from_db_value(row[0], None, connection)  # type: ignore[arg-type]
+    column, converters = column_converters(FloorReport, "answer")
+    answer: dict[str, Any] = convert(column, converters, row[0])
+    return answer
 
 
 @functools.cache
