@@ -93,13 +93,6 @@ class LockedWork:
     work_order: WorkOrder
     operations: tuple[WorkOrderOperation, ...]
 
-    def operation(self, operation_id: int) -> WorkOrderOperation | None:
-        return next((o for o in self.operations if o.pk == operation_id), None)
-
-    def previous(self, operation: WorkOrderOperation) -> WorkOrderOperation | None:
-        earlier = [o for o in self.operations if o.sequence < operation.sequence]
-        return earlier[-1] if earlier else None
-
 
 def work_order_lock(*, operation_id: int) -> LockedWork | None:
     """Lock the work order of the operation `operation_id` and read its operations afresh (two queries, in
