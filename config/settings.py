@@ -520,6 +520,9 @@ if PRODUCTION:
     if env_bool("SECURE_PROXY_SSL_HEADER", False):
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SESSION_COOKIE_HTTPONLY = True
+# Sessions are read from the shared cache and written through to the database (kept there when the cache
+# drops them): every signed-in request reads its session, and the floor's phones send one request a report.
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 X_FRAME_OPTIONS = "DENY"
 
 # --- Logging -----------------------------------------------------------------------------------------

@@ -4,8 +4,9 @@ with a photo, record a lot and its inspection — through the same production se
 same validation, history, events to the CRM, reschedule and KPIs follow.
 
 Idempotent by the phone's own id (`client_id`): a repeat (the offline queue resending) finds the first
-one's FloorReport and gets its answer back; a copy that races the first waits on the first's unique ids
-and then gets its answer too. Reports take one lock, the work order's, last and only until they commit.
+one's FloorReport and gets its answer back; a copy that races the first waits for it (on the work order's
+lock or the unique ids) and then gets its answer too. Each action takes one lock, the work order's, until
+it commits: a report of quantities first (it is checked on what it reads under it), the others last.
 """
 
 from __future__ import annotations
@@ -24,13 +25,23 @@ from django.db.models import Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from config.kernel import Conflict, TransitionNotAllowed, ValidationFailed, require, stamp
-from production.floor.models import FloorAction, FloorReport, OperatorBadge, ReasonCode, ReasonKind
+from config.kernel import (
+    ApplicationError,
+    Conflict,
+    TransitionNotAllowed,
+    ValidationFailed,
+    require,
+    stamp,
+)
+from production.floor import fast_sql
+from production.floor.models import FloorAction, FloorReport, OperatorBadge, ReasonKind
 from production.floor.photos import photo_checked
+from production.floor.reasons import active_reason_ids
 from production.master_data import floor_work_center_ids
 from production.work_orders import (
     ExceptionKind,
     InspectionResult,
+    LockedWork,
     OperationStatus,
     WorkOrder,
     WorkOrderOperation,
@@ -40,6 +51,7 @@ from production.work_orders import (
     lot_create,
     order_follow_work_of,
     progress_report_record,
+    work_order_lock,
 )
 
 if TYPE_CHECKING:
@@ -128,28 +140,37 @@ def occurred_at(
 def floor_report_submit(*, actor: User, data: FloorInput) -> tuple[dict[str, Any], bool]:
     """Apply one report from the floor; returns (answer, created). A repeated `client_id` returns the first
     report's answer and changes nothing. A refused report raises ApplicationError and saves nothing."""
+    require(actor, "production.use_floor", action="floor_report", target=str(data.operation_id))
+    # A resend of a report already saved (the offline queue's): its answer, with no transaction or lock. A
+    # copy racing the first (both in flight) meets it at the work order's lock or the unique ids (the
+    # progress report's message id, the FloorReport's client id): it waits there for the first to commit,
+    # then fails whole, and is answered with the first.
+    first = fast_sql.floor_report_answer(data.client_id)
+    if first is not None:
+        return first, False
     try:
         return _submit(actor=actor, data=data)
-    except IntegrityError:
-        # The same id arrived at once for another operation (a phone's bug): the first one won.
-        first = FloorReport.objects.filter(client_id=data.client_id).first()
+    except (IntegrityError, ApplicationError):
+        # A copy that waited on the lock while the first landed may be refused by what the first did (it
+        # took the last pieces, it finished the operation): the first's answer is its answer. So is it when
+        # the same id arrived at once for another operation (a phone's bug): the first one won.
+        first = fast_sql.floor_report_answer(data.client_id)
         if first is None:
             raise
-        return first.answer, False
+        return first, False
 
 
 @transaction.atomic
 def _submit(*, actor: User, data: FloorInput) -> tuple[dict[str, Any], bool]:
-    require(actor, "production.use_floor", action="floor_report", target=str(data.operation_id))
-    # A resend of a report already saved: its answer, with no lock taken. A copy racing the first (both in
-    # flight) meets it at the unique ids (the progress report's message id, the FloorReport's client id):
-    # it waits there for the first to commit, then fails whole, and floor_report_submit answers with the
-    # first.
-    first = FloorReport.objects.filter(client_id=data.client_id).values_list("answer", flat=True).first()
-    if first is not None:
-        return first, False
-    # No lock: the services that change the work take the work order's lock themselves, last.
-    operations = _operations_of(data.operation_id)
+    locked = None
+    if data.action == FloorAction.REPORT:
+        # A report is checked and applied under the work order's lock, taken first: its operations are read
+        # once, as they are (a copy racing this one waits here, then fails on the unique ids).
+        locked = work_order_lock(operation_id=data.operation_id)
+        operations = list(locked.operations) if locked is not None else []
+    else:
+        # No lock: the services that change the work take the work order's lock themselves, last.
+        operations = _operations_of(data.operation_id)
     op = next((o for o in operations if o.pk == data.operation_id), None)
     if op is None:
         raise ValidationFailed(
@@ -178,9 +199,9 @@ def _submit(*, actor: User, data: FloorInput) -> tuple[dict[str, Any], bool]:
     elif data.action == FloorAction.PAUSE:
         if op.status != OperationStatus.STARTED:
             raise Conflict(_("Only a started operation can be paused."), code="not_started")
-    elif data.action == FloorAction.REPORT:
+    elif data.action == FloorAction.REPORT and locked is not None:
         op, work_order, previous = _report(
-            actor=actor, op=op, work_order=work_order, previous=previous, data=data, report=report, when=when
+            actor=actor, op=op, locked=locked, previous=previous, data=data, report=report, when=when
         )
     elif data.action == FloorAction.EXCEPTION:
         _exception(actor=actor, op=op, work_order=work_order, data=data, report=report, when=when)
@@ -320,28 +341,30 @@ def _start(
     return op, work_order, previous
 
 
-def _reason(code: str, kind: str, field_name: str, errors: dict[str, list[str]]) -> ReasonCode | None:
+def _reason_id(code: str, kind: str, field_name: str, errors: dict[str, list[str]]) -> int | None:
     if not code:
         errors[field_name] = [_("Choose a reason.")]
         return None
-    reason = ReasonCode.objects.filter(code=code, kind=kind, is_active=True).first()
-    if reason is None:
+    reason_id = active_reason_ids().get((kind, code))
+    if reason_id is None:
         errors[field_name] = [_("Choose a reason from the list.")]
-    return reason
+    return reason_id
 
 
 def _report(
     *,
     actor: User,
     op: WorkOrderOperation,
-    work_order: WorkOrder,
+    locked: LockedWork,
     previous: WorkOrderOperation | None,
     data: FloorInput,
     report: FloorReport,
     when: dt.datetime,
 ) -> tuple[WorkOrderOperation, WorkOrder, WorkOrderOperation | None]:
-    """Record good / scrap / rework through production's progress service: the operation, its work order
-    and its predecessor as the report left them."""
+    """Record good / scrap / rework through production's progress service, under the work order's lock
+    (`locked`, which `op` is one of): the operation, its work order and its predecessor as the report left
+    them."""
+    work_order = locked.work_order
     errors: dict[str, list[str]] = {}
     for name, value in (
         ("good_quantity", data.good),
@@ -351,9 +374,9 @@ def _report(
         if value < 0:
             errors[name] = [_("Enter a number of at least %(min)s.") % {"min": 0}]
     if data.scrap > 0:
-        report.scrap_reason = _reason(data.scrap_reason, ReasonKind.SCRAP, "scrap_reason", errors)
+        report.scrap_reason_id = _reason_id(data.scrap_reason, ReasonKind.SCRAP, "scrap_reason", errors)
     if data.rework > 0:
-        report.rework_reason = _reason(data.rework_reason, ReasonKind.REWORK, "rework_reason", errors)
+        report.rework_reason_id = _reason_id(data.rework_reason, ReasonKind.REWORK, "rework_reason", errors)
     if errors:
         raise ValidationFailed(_("Please correct the errors below."), fields=errors)
     good, finished = data.good, data.finished
@@ -367,9 +390,7 @@ def _report(
     def check(op: WorkOrderOperation, previous: WorkOrderOperation | None, work_order: WorkOrder) -> None:
         _check_report(op, previous=previous, work_order=work_order, total=total, finished=finished)
 
-    # Checked first on what was read without a lock (a refused report writes nothing), then again by the
-    # progress service under the work order's lock (other reports may have landed in between).
-    check(op, previous, work_order)
+    # Checked by the progress service on the rows read under the lock, before it writes anything.
     recorded = progress_report_record(
         actor=actor,
         operation=op,
@@ -381,6 +402,7 @@ def _report(
         reported_at=when,
         operation_finished=finished,
         check=check,
+        locked=locked,
     )
     report.progress_report = recorded.report
     report.good_quantity, report.scrap_quantity, report.rework_quantity = good, data.scrap, data.rework

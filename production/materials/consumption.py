@@ -12,12 +12,12 @@ from collections import defaultdict
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
 from config.kernel import Message, define, message, stamp
 from config.kernel.events import OrderCancelled, ProgressReported, WorkOrderCancelled, WorkOrdersCreated
+from production.materials import fast_sql
 from production.materials.boms import BomBook, leaf_requirements
 from production.materials.models import (
     Item,
@@ -135,14 +135,8 @@ def on_progress_reported(event: ProgressReported) -> None:
             .first()
         )
         first = event.operation_sequence == first_sequence
-    sequence = event.operation_sequence
-    match = Q(operation_sequence=sequence)
-    if first:
-        match |= Q(operation_sequence__isnull=True)
-    reservations = list(
-        Reservation.objects.select_for_update(no_key=True)
-        .filter(match, work_order_id=work_order_id, state=ReservationState.ACTIVE)
-        .order_by("item_id", "pk")
+    reservations = fast_sql.reservations_to_consume(
+        work_order_id=work_order_id, sequence=event.operation_sequence, first=first
     )
     if not reservations:
         return

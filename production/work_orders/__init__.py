@@ -44,10 +44,12 @@ from production.work_orders.models import (
     WorkOrderStatus,
 )
 from production.work_orders.progress import (
+    LockedWork,
     ProgressCheck,
     ProgressRecorded,
     progress_report_create,
     progress_report_record,
+    work_order_lock,
 )
 from production.work_orders.selectors import (
     ORDER_PATHS,
@@ -87,6 +89,7 @@ __all__ = [
     "WORK_ORDER_REASON_REQUIRED",
     "ExceptionKind",
     "InspectionResult",
+    "LockedWork",
     "Lot",
     "OperationStatus",
     "ProductionException",
@@ -125,6 +128,7 @@ __all__ = [
     "split_quantity",
     "system_actor",
     "work_order_announce",
+    "work_order_lock",
     "work_order_on_floor",
     "work_order_transition",
     "work_orders",

@@ -32,6 +32,7 @@ from config.kernel.events import ProgressReported
 from orders.models import OrderStatus, SalesOrder
 from production.inputs import decimal_input
 from production.replanning import schedule_request
+from production.work_orders import fast_sql
 from production.work_orders.lifecycle import ALL_COMPLETED, order_follow_work_of
 from production.work_orders.models import (
     ExceptionKind,
@@ -81,6 +82,31 @@ class ProgressRecorded:
     def previous(self) -> WorkOrderOperation | None:
         earlier = [o for o in self.operations if o.sequence < self.operation.sequence]
         return earlier[-1] if earlier else None
+
+
+@dataclass(frozen=True)
+class LockedWork:
+    """A work order this transaction holds the lock of (FOR NO KEY UPDATE, until it commits), its order (read
+    in the same statement, before the lock was granted: the order moves under its own lock) and its
+    operations in sequence, read after the lock was granted. Each operation's `work_order` is this one."""
+
+    work_order: WorkOrder
+    operations: tuple[WorkOrderOperation, ...]
+
+
+def work_order_lock(*, operation_id: int) -> LockedWork | None:
+    """Lock the work order of the operation `operation_id` and read its operations afresh (two queries, in
+    the caller's transaction); None when there is no such operation.
+
+    For a caller that checks a report against the work as it is before it writes anything (the floor): the
+    reports on one work order are serialised on this lock, as progress_report_record's own."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("work_order_lock runs inside the caller's transaction.")
+    found = fast_sql.work_order_locked_with_operations(operation_id)
+    if found is None:
+        return None
+    work_order, operations = found
+    return LockedWork(work_order=work_order, operations=tuple(operations))
 
 
 def progress_report_create(
@@ -146,6 +172,7 @@ def progress_report_record(
     operation_finished: bool = False,
     started_at: dt.datetime | None = None,
     check: ProgressCheck | None = None,
+    locked: LockedWork | None = None,
 ) -> ProgressRecorded:
     """Record one report on `operation` (read by the caller with `work_order__order`, unlocked) in the
     caller's transaction, which it requires; `check` is the caller's own rule, run under the lock.
@@ -155,7 +182,10 @@ def progress_report_record(
 
     Locks: the work order's row, last (after the report's rows are written) and until commit: the reports
     on one work order are serialised there, and read its operations afresh under it (every writer of an
-    operation's quantities holds it), so the roll-up counts every report once. Rolls up: the operation
+    operation's quantities holds it), so the roll-up counts every report once. A caller that took that
+    lock itself (work_order_lock) passes it as `locked`, with `operation` one of its operations: nothing is
+    read again, and the report's rows are written after the checks (a copy racing it waits on the lock,
+    then fails on the message id). Rolls up: the operation
     starts (actual start) and, when finished, completes; the work order starts and completes with its last
     operation; the order goes to in production on its first report and to completed when its last work
     order completes (orders.sales.transitions with the system actor). A completed operation asks for a
@@ -182,7 +212,6 @@ def progress_report_record(
         errors["started_at"] = [_("The operation cannot start after the time of the report.")]
     if errors:
         raise ValidationFailed(_("Please correct the errors below."), fields=errors)
-    order = operation.work_order.order
     reason = _("Progress reported (%(message)s)") % {"message": message_id}
     report = ProgressReport(
         message_id=message_id,
@@ -195,12 +224,18 @@ def progress_report_record(
         operation_finished=operation_finished,
         created_by=actor,
     )
-    stamp(report, actor=actor, reason=reason)
-    report.save()  # its unique message id is the claim: a racing copy waits here, not on the lock below
-
-    work_order = WorkOrder.objects.select_for_update(no_key=True).get(pk=operation.work_order_id)
-    work_order.order = order
-    operations = tuple(WorkOrderOperation.objects.filter(work_order_id=work_order.pk).order_by("sequence"))
+    if locked is None:
+        # Its unique message id is the claim: a racing copy waits here, not on the lock below.
+        _report_save(report)
+        order = operation.work_order.order
+        work_order = WorkOrder.objects.select_for_update(no_key=True).get(pk=operation.work_order_id)
+        work_order.order = order
+        operations = tuple(
+            WorkOrderOperation.objects.filter(work_order_id=work_order.pk).order_by("sequence")
+        )
+    else:
+        work_order, operations = locked.work_order, locked.operations
+        order = work_order.order
     op = next(o for o in operations if o.pk == operation.pk)
     if work_order.status not in (WorkOrderStatus.RELEASED, WorkOrderStatus.IN_PROGRESS):
         raise TransitionNotAllowed(
@@ -212,6 +247,8 @@ def progress_report_record(
     if check is not None:
         earlier = [o for o in operations if o.sequence < op.sequence]
         check(op, earlier[-1] if earlier else None, work_order)
+    if locked is not None:
+        _report_save(report)  # checked first: a refused report writes nothing
 
     op.good_quantity += good
     op.scrap_quantity += scrap
@@ -265,6 +302,15 @@ def progress_report_record(
     if operation_finished:
         schedule_request(trigger=f"operation.completed {work_order.number}/{op.sequence}")
     return ProgressRecorded(report=report, operation=op, work_order=work_order, operations=operations)
+
+
+def _report_save(report: ProgressReport) -> None:
+    """Insert the report without a history row: a progress report is written once and never changed, so its
+    row is its own record (who: created_by and operator; why: its message id; when: reported_at and
+    created_at), and the history row of its insert would be a copy of it. Who and why of the change it
+    makes are in the operation's and the work order's history rows, written for every report."""
+    # simple_history's own door for a save without its row (it adds the method to every model it records).
+    report.save_without_historical_record()  # type: ignore[attr-defined]
 
 
 # The columns a report writes (save(update_fields=…)): history rows are still written whole.

@@ -77,3 +77,22 @@ def test_parallel_reports_never_take_an_operation_past_what_reached_it(operator,
     assert [exc.code for exc in refused] == ["over_reported"] * 2
     assert WorkOrderOperation.objects.get(pk=ops[0].pk).good_quantity == 10
     assert floor.FloorReport.objects.count() == ProgressReport.objects.count() == 10
+
+
+def test_a_copy_racing_a_report_that_took_the_last_pieces_gets_that_reports_answer(operator, ops):
+    require_postgresql()
+    data = floor.FloorInput(
+        client_id=uuid.uuid4(),
+        operation_id=ops[0].pk,
+        action=floor.FloorAction.REPORT,
+        good=Decimal(10),
+        finished=True,
+    )
+
+    results = in_parallel([lambda: floor.floor_report_submit(actor=operator, data=data)] * 2)
+
+    assert not [result for result in results if isinstance(result, ApplicationError)]
+    assert sorted(created for _answer, created in results) == [False, True]
+    assert results[0][0] == results[1][0]
+    assert WorkOrderOperation.objects.get(pk=ops[0].pk).good_quantity == 10
+    assert floor.FloorReport.objects.count() == ProgressReport.objects.count() == 1
