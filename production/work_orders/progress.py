@@ -224,9 +224,9 @@ def progress_report_record(
         operation_finished=operation_finished,
         created_by=actor,
     )
+    stamp(report, actor=actor, reason=reason)
     if locked is None:
-        # Its unique message id is the claim: a racing copy waits here, not on the lock below.
-        _report_save(report)
+        report.save()  # its unique message id is the claim: a racing copy waits here, not on the lock below
         order = operation.work_order.order
         work_order = WorkOrder.objects.select_for_update(no_key=True).get(pk=operation.work_order_id)
         work_order.order = order
@@ -248,7 +248,7 @@ def progress_report_record(
         earlier = [o for o in operations if o.sequence < op.sequence]
         check(op, earlier[-1] if earlier else None, work_order)
     if locked is not None:
-        _report_save(report)  # checked first: a refused report writes nothing
+        report.save()  # checked first: a refused report writes nothing
 
     op.good_quantity += good
     op.scrap_quantity += scrap
@@ -302,15 +302,6 @@ def progress_report_record(
     if operation_finished:
         schedule_request(trigger=f"operation.completed {work_order.number}/{op.sequence}")
     return ProgressRecorded(report=report, operation=op, work_order=work_order, operations=operations)
-
-
-def _report_save(report: ProgressReport) -> None:
-    """Insert the report without a history row: a progress report is written once and never changed, so its
-    row is its own record (who: created_by and operator; why: its message id; when: reported_at and
-    created_at), and the history row of its insert would be a copy of it. Who and why of the change it
-    makes are in the operation's and the work order's history rows, written for every report."""
-    # simple_history's own door for a save without its row (it adds the method to every model it records).
-    report.save_without_historical_record()  # type: ignore[attr-defined]
 
 
 # The columns a report writes (save(update_fields=…)): history rows are still written whole.
