@@ -520,9 +520,10 @@ if PRODUCTION:
     if env_bool("SECURE_PROXY_SSL_HEADER", False):
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SESSION_COOKIE_HTTPONLY = True
-# Sessions are read from the shared cache and written through to the database (kept there when the cache
-# drops them): every signed-in request reads its session, and the floor's phones send one request a report.
-SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+# Sessions stay in the database alone (Django's default), not cached_db: Django's cached_db answers 500 when
+# the cache is unreachable (its write-back after a database read, and logout, raise), and a logout during
+# a Redis outage would leave the session valid in the cache once Redis is back. A Redis outage costs
+# queries here, never a refused request or a session that outlives its logout.
 X_FRAME_OPTIONS = "DENY"
 
 # --- Logging -----------------------------------------------------------------------------------------
