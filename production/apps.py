@@ -7,7 +7,6 @@ class ProductionConfig(AppConfig):
     verbose_name = _("Production")
 
     def ready(self) -> None:
-        from django.db.models.signals import post_delete, post_save
 
         from config.kernel import subscribe
         from config.kernel.events import (
@@ -28,8 +27,6 @@ class ProductionConfig(AppConfig):
         )
         from production.changes import analyse_change, follow_change_request
         from production.demo import register_demo
-        from production.floor import models as floor_models
-        from production.floor import reasons as floor_reasons
         from production.panels import work_orders_panel
 
         # Work orders follow their order inside the order's own transaction (work_orders.following); an
@@ -55,14 +52,6 @@ class ProductionConfig(AppConfig):
         subscribe(materials.on_progress_reported, to=(ProgressReported,))
         subscribe(materials.on_work_order_cancelled, to=(WorkOrderCancelled,))
         subscribe(materials.on_order_cancelled, to=(OrderCancelled,))
-        # The floor checks reports' reasons against a list kept in the shared cache: whoever writes a reason
-        # code (the admin, the demo) makes it forget the list.
-        for signal in (post_save, post_delete):
-            signal.connect(
-                floor_reasons.reason_codes_forget,
-                sender=floor_models.ReasonCode,
-                dispatch_uid=f"floor_reasons_forget_{signal is post_save}",
-            )
         # Master data sits below work orders: what its writes need of them, handed down here.
         master_data.work_orders_hooks(
             master_data.WorkOrderHooks(

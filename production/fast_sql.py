@@ -2,8 +2,8 @@
 columns and turns a row back into a model instance. The statements themselves live in each package's
 fast_sql module (production.work_orders.fast_sql, production.floor.fast_sql), each on a path where the ORM's
 spelling of a plain read cost the web process more CPU than the statement cost the database (`make bench`,
-shopfloor); domain code calls them by name. tests/production/floor/test_fast_sql.py pins each statement against
-the ORM's own read.
+shopfloor); domain code calls them by name. tests/production/floor/test_fast_sql.py pins each statement
+against the ORM's own read.
 
 Table and column names come from the models' _meta, quoted by the backend: the statements follow a renamed
 table or column. Values are always parameters.

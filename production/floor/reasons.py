@@ -1,42 +1,28 @@
-"""The active reason codes, as every report with scrap or rework checks its reasons: kept in the shared cache
-(Redis in production: every web process sees one truth), forgotten whenever a reason code is written.
+"""The active reason codes, as every report with scrap or rework checks its reasons: kept per process under
+a version held in the shared cache (config.process_cache), bumped by every save and delete of a reason code
+(the admin's and the demo's included), so every web process reads again at its next report.
 
-Reason codes are written in the admin (and by the demo), not through a service: ProductionConfig.ready
-connects reason_codes_forget to their saves and deletes, so that no writer can miss it.
+While Redis is unreachable the list is read from the database on each report: an outage costs a query,
+never a refused report. A bulk update (no signal) is seen within MAX_AGE_SECONDS.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
-from django.conf import settings
-from django.core.cache import cache
-from django.db import transaction
-
+from config.process_cache import VersionedProcessCache
 from production.floor.models import ReasonCode
 
-# Long enough to spare the reads, short enough that a write missed by the cache (a bulk update) is seen soon.
-TIMEOUT_SECONDS = 300
+MAX_AGE_SECONDS = 300.0
 
-
-def _cache_key() -> str:
-    return f"production:floor-reasons:{settings.DATABASES['default']['NAME']}"
+_reasons = VersionedProcessCache(key="production:floor-reasons:version", max_age_seconds=MAX_AGE_SECONDS)
+_reasons.watch([ReasonCode], uid="production_floor_reasons")
 
 
 def active_reason_ids() -> dict[tuple[str, str], int]:
-    """The active reason codes' ids by (kind, code)."""
-    key = _cache_key()
-    found = cache.get(key)
-    if found is None:
-        rows = ReasonCode.objects.filter(is_active=True).values_list("kind", "code", "pk")
-        found = {(kind, code): pk for kind, code, pk in rows}
-        cache.set(key, found, timeout=TIMEOUT_SECONDS)
+    """The active reason codes' ids by (kind, code); shared by the process's callers: read, never change."""
+    found: dict[tuple[str, str], int] = _reasons.get("active", _load)
     return found
 
 
-def reason_codes_forget(**kwargs: Any) -> None:
-    """After a reason code was written (a signal's receiver): now (this transaction reads it) and after
-    commit (a report that read the old list meanwhile does not keep it)."""
-    key = _cache_key()
-    cache.delete(key)
-    transaction.on_commit(lambda: cache.delete(key))
+def _load() -> dict[tuple[str, str], int]:
+    rows = ReasonCode.objects.filter(is_active=True).values_list("kind", "code", "pk")
+    return {(kind, code): pk for kind, code, pk in rows}

@@ -1,5 +1,6 @@
-"""Reports check their scrap and rework reasons against the active reason codes kept in the shared cache:
-read once, and forgotten whenever a reason code is written (the admin's saves included)."""
+"""Reports check their scrap and rework reasons against the active reason codes kept per process under a
+version in the shared cache: read once, and read again whenever a reason code is written (the admin's saves
+included)."""
 
 import uuid
 from decimal import Decimal
@@ -27,6 +28,8 @@ def scrap(operator, op, reason: str):
     return floor_report_submit(actor=operator, data=data)
 
 
+# Codes committed, as in a plant (a write not committed yet is not cached).
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_reason_once_read_is_checked_without_reading_the_reason_codes(operator, ops, reasons):
     scrap(operator, ops[0], "S-DIM")
 

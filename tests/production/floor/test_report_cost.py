@@ -19,12 +19,13 @@ pytestmark = pytest.mark.django_db
 
 # Measured when these budgets were set (December 2026, floor, issue 17): a report of good pieces on a started
 # operation costs 15 queries (was 16, and 30 before that): its session and its user (2; sessions stay in the
-# database, see settings), the repeat check (1), the work order locked with its order (1) and its operations read under the
-# lock (1), the progress report and its history (2), the operation and the work order updated with their
-# history rows (4), the reservations to backflush (1: none here), the floor report (1), and the
+# database, see settings), the repeat check (1), the work order locked with its order (1) and its operations
+# read under the lock (1), the progress report and its history (2), the operation and the work order updated
+# with their history rows (4), the reservations to backflush (1: none here), the floor report (1), and the
 # transaction's begin and end (2; a savepoint here, inside the test's transaction). Before: the operation's
 # work order with its operations and order was read once more without the lock. A repeat (the offline queue
-# resending) costs its session, its user and the repeat check (was 5: a transaction around the check). A change that adds queries on the path must raise them here, knowingly.
+# resending) costs its session, its user and the repeat check (was 5: a transaction around the check). A
+# change that adds queries on the path must raise them here, knowingly.
 REPORT_QUERY_BUDGET = 15
 REPEAT_QUERY_BUDGET = 3
 
