@@ -5,15 +5,22 @@ them only on the request's user object). Every API write checks permissions, so 
 a tenth of an order's cost. Here the set is kept in the shared cache (Redis in production, so every
 web process and worker sees one truth) under a version that any change of groups or permissions bumps:
 a revoked permission stops working at the next request, in every process.
+
+While the shared cache is unreachable the sets are read from the database (a Redis outage costs the two
+queries, never a refused request). A change of groups or permissions then fails instead of going unseen
+by the caches (the bump raises inside the change's transaction): no revoked permission outlives an outage.
 """
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from django.contrib.auth.backends import ModelBackend
 from django.core.cache import cache
 from django.db.models.signals import m2m_changed, post_delete, post_migrate, post_save
+
+logger = logging.getLogger("orderbridge")
 
 VERSION_KEY = "auth:perms:version"
 TIMEOUT_SECONDS = 600
@@ -47,11 +54,19 @@ class CachedPermissionsBackend(ModelBackend):
         if not user_obj.is_active or user_obj.is_anonymous or obj is not None:
             return set()
         if not hasattr(user_obj, "_perm_cache"):
-            key = f"auth:perms:{_version()}:{user_obj.pk}:{int(user_obj.is_superuser)}"
-            permissions = cache.get(key)
+            try:
+                key = f"auth:perms:{_version()}:{user_obj.pk}:{int(user_obj.is_superuser)}"
+                permissions = cache.get(key)
+            except Exception as exc:  # any backend's "unreachable" (redis.ConnectionError, OSError, timeouts)
+                logger.warning("shared cache unreachable; permissions read from the database: %s", exc)
+                user_obj._perm_cache = set(super().get_all_permissions(user_obj))
+                return user_obj._perm_cache
             if permissions is None:
                 permissions = super().get_all_permissions(user_obj)
-                cache.set(key, permissions, timeout=TIMEOUT_SECONDS)
+                try:
+                    cache.set(key, permissions, timeout=TIMEOUT_SECONDS)
+                except Exception as exc:  # gone since the read: the next request reads them again
+                    logger.warning("shared cache unreachable; permissions not kept: %s", exc)
             user_obj._perm_cache = set(permissions)
         return user_obj._perm_cache
 

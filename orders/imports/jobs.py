@@ -33,6 +33,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from config import shared_cache
 from config.kernel import Message, define, refused, require, stamp
 from config.kernel.errors import ApplicationError, Conflict, ValidationFailed
 from orders import sales
@@ -67,11 +68,11 @@ def _progress_key(job_id: int) -> str:
 def progress(job: ImportJob) -> dict[str, Any]:
     """{"done", "total", "phase"}: phase "checking" while an import reads and checks the file again (its
     orders are written after that, in chunks that move `done`)."""
-    return cache.get(_progress_key(job.pk)) or {"done": 0, "total": job.rows or 0, "phase": ""}
+    return shared_cache.get(_progress_key(job.pk)) or {"done": 0, "total": job.rows or 0, "phase": ""}
 
 
 def _set_progress(job_id: int, done: int, total: int, *, phase: str = "") -> None:
-    cache.set(_progress_key(job_id), {"done": done, "total": total, "phase": phase}, 3600)
+    shared_cache.set(_progress_key(job_id), {"done": done, "total": total, "phase": phase}, 3600)
 
 
 # The rows the check read, kept for the import of the same file: reading a 10,000-row .xlsx costs seconds,

@@ -6,13 +6,20 @@ implement incr as get + set, which gives the key the default timeout (300 s) and
 (a minute's window then lasts five minutes and slides; an hour's count is forgotten after five quiet
 minutes). So each count also sets its key's lifetime to the window's end, and a block stores the moment it
 ends and is checked against the clock, not left to the cache's expiry.
+
+While the shared cache is unreachable nothing is counted and nobody is blocked (a warning is logged): the
+pages stay open rather than answering 500; what they guard (tracking tokens, 128 random bits) does not rest
+on the limit alone.
 """
 
 from __future__ import annotations
 
+import logging
 import time
 
 from django.core.cache import cache
+
+logger = logging.getLogger("orderbridge")
 
 
 def count(key: str, *, window_seconds: int, cost: int = 1) -> int:
@@ -35,15 +42,26 @@ def count(key: str, *, window_seconds: int, cost: int = 1) -> int:
 def over_limit(key: str, *, limit: int, window_seconds: int, cost: int = 1) -> bool:
     """Count `cost` against `key` in the current window; True once the window's count exceeds `limit`
     (with a limit of 60 a minute, the 61st request of a clock minute is the first refused)."""
-    return count(key, window_seconds=window_seconds, cost=cost) > limit
+    try:
+        return count(key, window_seconds=window_seconds, cost=cost) > limit
+    except Exception as exc:  # any backend's "unreachable" (redis.ConnectionError, OSError, timeouts)
+        logger.warning("shared cache unreachable; %s not counted: %s", key, exc)
+        return False
 
 
 def block(key: str, *, seconds: int) -> None:
     """Block `key` for `seconds` from now (a later block replaces an earlier one)."""
-    cache.set(f"ratelimit:block:{key}", time.time() + seconds, timeout=seconds + 1)
+    try:
+        cache.set(f"ratelimit:block:{key}", time.time() + seconds, timeout=seconds + 1)
+    except Exception as exc:
+        logger.warning("shared cache unreachable; %s not blocked: %s", key, exc)
 
 
 def is_blocked(key: str) -> bool:
     """True while a block of `key` lasts (read only)."""
-    until = cache.get(f"ratelimit:block:{key}")
+    try:
+        until = cache.get(f"ratelimit:block:{key}")
+    except Exception as exc:
+        logger.warning("shared cache unreachable; %s read as not blocked: %s", key, exc)
+        return False
     return isinstance(until, int | float) and until > time.time()

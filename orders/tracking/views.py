@@ -89,7 +89,8 @@ def _resolve(request: HttpRequest, token: str) -> TrackingLink | HttpResponse:
         # Guessing tokens: the client's limit-th bad token of a clock hour blocks it (every link, even a real
         # one) for an hour from then, so its next request is the first refused.
         key = f"track-bad:{_client(request)}"
-        if ratelimit.count(key, window_seconds=3600) >= settings.TRACKING_BAD_TOKENS_PER_HOUR:
+        limit = settings.TRACKING_BAD_TOKENS_PER_HOUR - 1  # the limit-th is the first over
+        if ratelimit.over_limit(key, limit=limit, window_seconds=3600):
             ratelimit.block(key, seconds=3600)
         return _refusal(request, status=404, state="unknown")
     except tracking.LinkGone as gone:

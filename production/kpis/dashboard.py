@@ -26,9 +26,9 @@ Definitions (also on the page and in README):
 from __future__ import annotations
 
 from django.conf import settings
-from django.core.cache import cache
 from django.utils import translation
 
+from config import shared_cache
 from production.kpis.analysis import analysis
 from production.kpis.order_kpis import change_response, flow_time, on_time, satisfaction
 from production.kpis.plant_kpis import load, quality
@@ -54,12 +54,12 @@ def dashboard(filters: KpiFilters, *, use_cache: bool = True) -> list[Section]:
     seconds = getattr(settings, "KPI_CACHE_SECONDS", 60)
     key = f"kpi:dashboard:{translation.get_language()}:{filters.cache_key()}"
     if use_cache and seconds:
-        cached = cache.get(key)
+        cached = shared_cache.get(key)
         if cached is not None:
             return cached
     sections = [provider.build(filters) for provider in providers()]
     if use_cache and seconds:
-        cache.set(key, sections, seconds)
+        shared_cache.set(key, sections, seconds)
     return sections
 
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.auth.decorators import permission_required
-from django.core.cache import cache
 from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
@@ -19,6 +18,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from config import shared_cache
 from config.http import AuthenticatedRequest
 from config.tables import FORMATS, table_response
 from orders.models import Customer, CustomerTier, ProductFamily
@@ -61,7 +61,7 @@ def _sections_html(request: AuthenticatedRequest, filters: KpiFilters) -> str:
     """The sections as HTML, kept as long as their figures (the page's costly part after the queries)."""
     seconds = settings.KPI_CACHE_SECONDS
     key = f"kpi:html:{get_language()}:{filters.cache_key()}"
-    html = cache.get(key) if seconds else None
+    html = shared_cache.get(key) if seconds else None
     if html is None:
         sections = dashboard_sections(filters)
         context = {
@@ -77,7 +77,7 @@ def _sections_html(request: AuthenticatedRequest, filters: KpiFilters) -> str:
         }
         html = render_to_string("production/kpi/_sections.html", context, request=request)
         if seconds:
-            cache.set(key, html, seconds)
+            shared_cache.set(key, html, seconds)
     return mark_safe(html)  # noqa: S308 - rendered by our own template with autoescaping
 
 

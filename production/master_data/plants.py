@@ -11,10 +11,10 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from config import shared_cache
 from config.kernel import ValidationFailed, require, stamp
 from production.master_data.models import FloorLanguage, Plant, PlantMode, WorkCenter
 
@@ -39,10 +39,10 @@ def floor_work_center_ids(work_center_ids: Iterable[int] | None = None) -> set[i
     Read on every event that carries work orders for the MES: kept in the shared cache (no query on that
     path), forgotten whenever a plant or a work center is written through the services."""
     key = _cache_key()
-    floor = cache.get(key)
+    floor = shared_cache.get(key)
     if floor is None:
         floor = _floor_centers()
-        cache.set(key, floor, timeout=300)
+        shared_cache.set(key, floor, timeout=300)
     found = set(floor)
     return found if work_center_ids is None else found & set(work_center_ids)
 
@@ -64,8 +64,8 @@ def _floor_centers() -> list[int]:
 def floor_centers_forget() -> None:
     """After a plant or a work center was written: now (this transaction reads it) and after commit."""
     key = _cache_key()
-    cache.delete(key)
-    transaction.on_commit(lambda: cache.delete(key))
+    shared_cache.delete(key)
+    transaction.on_commit(lambda: shared_cache.delete(key))
 
 
 def work_center_plant(work_center: WorkCenter) -> Plant | None:

@@ -13,6 +13,7 @@ from django.urls import reverse
 
 from production.floor import FloorReport
 from production.work_orders import ProgressReport, WorkOrder, WorkOrderOperation
+from tests.crm_sync.inbound.test_redis_down import redis_down  # noqa: F401 - a fixture
 from tests.production.floor.conftest import PIN
 
 pytestmark = pytest.mark.django_db
@@ -111,3 +112,24 @@ def test_the_budgeted_path_rolls_every_report_up_once(phone, started):
     assert FloorReport.objects.count() == ProgressReport.objects.count() == 4
     # Who and why, once per report: a history row of the operation each.
     assert WorkOrderOperation.history.filter(id=started.pk).count() == history_before + 2
+
+
+def test_a_phone_reports_with_a_scrap_reason_while_redis_is_unreachable(
+    phone,
+    started,
+    reasons,
+    redis_down,  # noqa: F811 - the imported fixture
+):
+    body = {
+        "client_id": str(uuid.uuid4()),
+        "operation": started.pk,
+        "action": "report",
+        "good_quantity": "1",
+        "scrap_quantity": "1",
+        "scrap_reason": "S-DIM",
+    }
+
+    response = phone.post(reverse("floor:report"), data=json.dumps(body), content_type="application/json")
+
+    assert response.status_code == 201
+    assert FloorReport.objects.filter(scrap_reason__code="S-DIM").count() == 1
