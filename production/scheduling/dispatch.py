@@ -286,12 +286,7 @@ def serial(flat: Flat, keys: list[float]) -> dict[Any, Placement]:
         best_unit, best_start = 0, -1
         ready = ready_at[op]
         if wc in held_centers:
-            for unit, free in enumerate(frees):
-                start = cal.next_working(free if free > ready else ready)
-                if (wc, unit) in slots:
-                    start = past_frozen(cal, slots[(wc, unit)], start, op_dur[op])
-                if best_start < 0 or start < best_start:
-                    best_unit, best_start = unit, start
+            best_unit, best_start = earliest_past_frozen(cal, frees, ready, wc, slots, op_dur[op])
         else:
             # next_working is monotone: the earliest start is the earliest unit's, and the first unit free
             # by then is the one the full scan (first unit with the least start) would take.
@@ -309,6 +304,27 @@ def serial(flat: Flat, keys: list[float]) -> dict[Any, Placement]:
             # A successor is ordered no earlier than its predecessor (stable precedence fix-up).
             heapq.heappush(queue, (max(keys[nxt], keys[op]), nxt))
     return placements
+
+
+def earliest_past_frozen(
+    cal: Any,
+    frees: list[int],
+    ready: int,
+    wc: int,
+    slots: dict[tuple[int, int], Any],
+    duration: int,
+) -> tuple[int, int]:
+    """(unit, start) of the earliest start on a work center holding frozen work: each unit's first working
+    minute from when it is free and the operation ready, past that unit's frozen slots; the first unit on
+    ties. Both decoders (serial here, sequence.py's) place on such a work center through this one rule."""
+    best_unit, best_start = 0, -1
+    for unit, free in enumerate(frees):
+        start = cal.next_working(free if free > ready else ready)
+        if (wc, unit) in slots:
+            start = past_frozen(cal, slots[(wc, unit)], start, duration)
+        if best_start < 0 or start < best_start:
+            best_unit, best_start = unit, start
+    return best_unit, best_start
 
 
 def past_frozen(cal: Any, held: list[tuple[int, int]], start: int, duration: int) -> int:

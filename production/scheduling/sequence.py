@@ -20,7 +20,7 @@ from bisect import bisect_right
 from typing import Any
 
 from production.scheduling.calendar import Calendar
-from production.scheduling.dispatch import Flat, past_frozen
+from production.scheduling.dispatch import Flat, earliest_past_frozen
 from production.scheduling.problem import ON_TIME, Placement, Plan, Problem
 
 # Units' state is saved every this many positions of the order (a re-decoding starts at the last one).
@@ -247,13 +247,7 @@ class Decoder:
                 else:
                     cal = cals[wc]
                     if wc in held_centers:
-                        u, at = 0, -1
-                        for k, free in enumerate(frees):
-                            t = cal.next_working(free if free > ready else ready)
-                            if (wc, k) in slots:
-                                t = past_frozen(cal, slots[(wc, k)], t, op_dur[op])
-                            if at < 0 or t < at:
-                                u, at = k, t
+                        u, at = earliest_past_frozen(cal, frees, ready, wc, slots, op_dur[op])
                     else:
                         lowest = min(frees)
                         at = cal.next_working(lowest if lowest > ready else ready)
