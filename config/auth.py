@@ -20,6 +20,8 @@ from django.contrib.auth.backends import ModelBackend
 from django.core.cache import cache
 from django.db.models.signals import m2m_changed, post_delete, post_migrate, post_save
 
+from config import shared_cache
+
 logger = logging.getLogger("orderbridge")
 
 VERSION_KEY = "auth:perms:version"
@@ -63,10 +65,7 @@ class CachedPermissionsBackend(ModelBackend):
                 return user_obj._perm_cache
             if permissions is None:
                 permissions = super().get_all_permissions(user_obj)
-                try:
-                    cache.set(key, permissions, timeout=TIMEOUT_SECONDS)
-                except Exception as exc:  # gone since the read: the next request reads them again
-                    logger.warning("shared cache unreachable; permissions not kept: %s", exc)
+                shared_cache.set(key, permissions, timeout=TIMEOUT_SECONDS)  # gone since the read: read again
             user_obj._perm_cache = set(permissions)
         return user_obj._perm_cache
 

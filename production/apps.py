@@ -7,7 +7,6 @@ class ProductionConfig(AppConfig):
     verbose_name = _("Production")
 
     def ready(self) -> None:
-
         from config.kernel import subscribe
         from config.kernel.events import (
             OrderCancelled,

@@ -28,9 +28,7 @@ def deliver_orders(system_id: int, order_ids: list[int]) -> int:
         for order_id in left:
             try:
                 deliver_order.delay(system_id, order_id)
-            except (
-                Exception
-            ):  # the broker is down: still marked queued, the sweep publishes it after the lease
+            except Exception:  # the broker is down: the sweep publishes it once its queued mark runs out
                 logger.warning("could not hand off delivery system=%s order=%s", system_id, order_id)
                 return
 

@@ -19,6 +19,8 @@ import time
 
 from django.core.cache import cache
 
+from config import shared_cache
+
 logger = logging.getLogger("orderbridge")
 
 
@@ -51,17 +53,10 @@ def over_limit(key: str, *, limit: int, window_seconds: int, cost: int = 1) -> b
 
 def block(key: str, *, seconds: int) -> None:
     """Block `key` for `seconds` from now (a later block replaces an earlier one)."""
-    try:
-        cache.set(f"ratelimit:block:{key}", time.time() + seconds, timeout=seconds + 1)
-    except Exception as exc:
-        logger.warning("shared cache unreachable; %s not blocked: %s", key, exc)
+    shared_cache.set(f"ratelimit:block:{key}", time.time() + seconds, timeout=seconds + 1)
 
 
 def is_blocked(key: str) -> bool:
     """True while a block of `key` lasts (read only)."""
-    try:
-        until = cache.get(f"ratelimit:block:{key}")
-    except Exception as exc:
-        logger.warning("shared cache unreachable; %s read as not blocked: %s", key, exc)
-        return False
+    until = shared_cache.get(f"ratelimit:block:{key}")
     return isinstance(until, int | float) and until > time.time()

@@ -33,6 +33,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from config.kernel import ValidationFailed, require
+from production import fast_sql
 from production.policies import RUN_SCHEDULE
 from production.replanning.models import PlanObjective, PlanObjectiveChange, SchedulerState
 
@@ -129,7 +130,7 @@ def fast_request_now(*, trigger: str) -> bool:
     lost_before = moment.get_db_prep_value(now - dt.timedelta(seconds=FAST_LOST_SECONDS), connection)
     last_request = SchedulerState._meta.get_field("last_request_at").get_db_prep_value(now, connection)
     no_triggers = SchedulerState._meta.get_field("pending_triggers").get_db_prep_save([], connection)
-    table = connection.ops.quote_name(SchedulerState._meta.db_table)
+    table = fast_sql.table(SchedulerState)
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {table} (id, pending, pending_triggers, lease_holder, generation, "  # noqa: S608 - our table name
@@ -245,7 +246,7 @@ def request_now(*, trigger: str, force: bool = False) -> bool:
     later = settings.PRODUCTION_RESCHEDULE_METHOD == "optimised" or not settings.PRODUCTION_PLAN_AT_ONCE
     if not (later or force):
         return False
-    table = connection.ops.quote_name(SchedulerState._meta.db_table)
+    table = fast_sql.table(SchedulerState)
     triggers = SchedulerState._meta.get_field("pending_triggers").get_db_prep_save(
         [trigger[:200]], connection
     )
