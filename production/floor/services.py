@@ -25,6 +25,7 @@ from django.db.models import Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from config.history import insert_with_history
 from config.kernel import (
     ApplicationError,
     Conflict,
@@ -222,7 +223,7 @@ def _submit(*, actor: User, data: FloorInput) -> tuple[dict[str, Any], bool]:
         "time_flagged": flagged,
         "operation": state,
     }
-    report.save()
+    insert_with_history(report)
     return report.answer, True
 
 

@@ -28,6 +28,7 @@ from config.kernel import (
     require,
     stamp,
 )
+from config.history import insert_with_history, update_with_history
 from config.kernel.events import ProgressReported
 from orders.models import OrderStatus, SalesOrder
 from production.inputs import decimal_input
@@ -226,7 +227,7 @@ def progress_report_record(
     )
     stamp(report, actor=actor, reason=reason)
     if locked is None:
-        report.save()  # its unique message id is the claim: a racing copy waits here, not on the lock below
+        insert_with_history(report)  # its unique message id is the claim: a racing copy waits here, not on the lock below
         order = operation.work_order.order
         work_order = WorkOrder.objects.select_for_update(no_key=True).get(pk=operation.work_order_id)
         work_order.order = order
@@ -248,7 +249,7 @@ def progress_report_record(
         earlier = [o for o in operations if o.sequence < op.sequence]
         check(op, earlier[-1] if earlier else None, work_order)
     if locked is not None:
-        report.save()  # checked first: a refused report writes nothing
+        insert_with_history(report)  # checked first: a refused report writes nothing
 
     op.good_quantity += good
     op.scrap_quantity += scrap
@@ -261,7 +262,7 @@ def progress_report_record(
         op.actual_end = reported_at
     stamp(op, actor=actor, reason=reason)
     # Only what a report changes: the planner writes the schedule's columns without this lock.
-    op.save(update_fields=OPERATION_REPORTED_FIELDS)
+    update_with_history(op, fields=OPERATION_REPORTED_FIELDS)
 
     started = work_order.status == WorkOrderStatus.RELEASED
     if started:
@@ -275,7 +276,7 @@ def progress_report_record(
         work_order.percent_complete = Decimal(100)
         _close_exceptions_of_finished_work(work_order, at=reported_at, actor=actor)
     stamp(work_order, actor=actor, reason=reason)
-    work_order.save(update_fields=WORK_ORDER_REPORTED_FIELDS)
+    update_with_history(work_order, fields=WORK_ORDER_REPORTED_FIELDS)
     if started or completed or order.status == OrderStatus.RELEASED:
         # An order in production is moved by nothing but its last work order's completion; the order's
         # lock is taken only then.
@@ -304,7 +305,7 @@ def progress_report_record(
     return ProgressRecorded(report=report, operation=op, work_order=work_order, operations=operations)
 
 
-# The columns a report writes (save(update_fields=…)): history rows are still written whole.
+# The columns a report writes (with its history row, in one statement: config.history).
 OPERATION_REPORTED_FIELDS = (
     "good_quantity",
     "scrap_quantity",

@@ -36,7 +36,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlencode, urlparse, urlunparse
 
-from tests.bench.intake import DEFAULT_DATABASE_URL, BenchError, Config, django_env, gunicorn, manage
+from tests.bench.intake import (
+    DEFAULT_DATABASE_URL,
+    BenchError,
+    Config,
+    cpu_spent,
+    cpu_usage,
+    django_env,
+    gunicorn,
+    manage,
+)
 
 log = logging.getLogger("bench.shopfloor")
 
@@ -121,6 +130,7 @@ class Tally:
     statuses: dict[int, int] = field(default_factory=dict)
     samples: list[str] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    by_status: dict[int, list[float]] = field(default_factory=dict)  # ms per answer status
 
 
 class Client:
@@ -184,6 +194,7 @@ def _client(
         elapsed = time.perf_counter() - began
         with tally.lock:
             tally.latencies.append(elapsed)
+            tally.by_status.setdefault(status, []).append(elapsed * 1000)
             tally.statuses[status] = tally.statuses.get(status, 0) + 1
             if status not in (200, 201) and len(tally.samples) < 3:
                 tally.samples.append(f"{status}: {answer[:300]!r}")
@@ -270,11 +281,15 @@ def _measure(config: Config, reports: int, clients: int) -> Iterator[dict]:
             ]
             for thread in threads:
                 thread.start()
-            ready.wait(timeout=300)
-            began = time.perf_counter()
-            for thread in threads:
-                thread.join()
-            duration = time.perf_counter() - began
+            with psycopg.connect(config.database_url, autocommit=True, connect_timeout=5) as probe:
+                ready.wait(timeout=300)
+                began, clients_cpu = time.perf_counter(), time.process_time()
+                cpu_start = cpu_usage(probe, server["pid"])
+                for thread in threads:
+                    thread.join()
+                duration = time.perf_counter() - began
+                cpu = cpu_spent(cpu_start, cpu_usage(probe, server["pid"]))
+                cpu["clients"] = time.process_time() - clients_cpu
             server["failed"] = any(status not in (200, 201) for status in tally.statuses)
         with psycopg.connect(config.database_url, connect_timeout=5) as conn:
             landed = conn.execute("SELECT count(*) FROM production_floorreport").fetchone()[0]
@@ -285,6 +300,18 @@ def _measure(config: Config, reports: int, clients: int) -> Iterator[dict]:
                 "SELECT coalesce(sum(good_quantity), 0) FROM production_workorderoperation"
             ).fetchone()[0]
     latencies = sorted(latency * 1000 for latency in tally.latencies)
+    for status, values in sorted(tally.by_status.items()):
+        values.sort()
+        log.info(
+            "status %s: %s requests, p50/p95/p99 %s/%s/%s ms",
+            status,
+            len(values),
+            *(_percentile(values, fraction) for fraction in (0.5, 0.95, 0.99)),
+        )
+    log.info(
+        "CPU ms per report: server %.2f, database %.2f, the bench's clients %.2f",
+        *(1000 * cpu[kind] / max(1, landed) for kind in ("server", "db", "clients")),
+    )
     log.info(
         "%s requests in %.1f s, statuses %s; rows: floor %s, progress %s, pieces %s (load %s)",
         len(latencies),
@@ -314,5 +341,12 @@ def _measure(config: Config, reports: int, clients: int) -> Iterator[dict]:
         "value": int(pieces) - landed + (progress - landed),
         "unit": "reports",
     }
+    for kind in ("server", "db"):
+        yield {
+            "case": case,
+            "metric": f"cpu_ms_per_report_{kind}",
+            "value": round(1000 * cpu[kind] / max(1, landed), 2),
+            "unit": "ms",
+        }
     errors = sum(count for status, count in tally.statuses.items() if status not in (200, 201))
     yield {"case": case, "metric": "errors", "value": errors, "unit": "requests"}
