@@ -12,10 +12,17 @@ What it does:
     shuffle, so some copies race the original;
  4. counts what landed: `lost` (reports with no row), `duplicated` (pieces counted beyond the reports that
     landed), `reports_per_s` (distinct reports per second, copies included in the load) and `p95_ms` of a
-    request; then drops the database it made (only that one).
+    request, CPU per report of gunicorn and of PostgreSQL's backends (from /proc; each report with its
+    copy); then drops the database it made (only that one).
+
+By default (case `c16`) each client sends its next request as soon as the last is answered: the saturation
+point, where a request's time is mostly its wait behind the others (closed loop: 16 / throughput). With
+BENCH_SHOPFLOOR_RATE (reports offered per second, case `c16_r<rate>`) the clients send at that rate
+(exponential gaps, seeded), open loop: a request's time counts from when it was due, its wait included.
 
 Environment: BENCH_DATABASE_URL (server to use; its database name is ignored), BENCH_SHOPFLOOR_REPORTS
-(10000; --quick 1000), BENCH_SHOPFLOOR_CLIENTS (16), BENCH_WORKERS, BENCH_THREADS (see intake).
+(10000; --quick 1000), BENCH_SHOPFLOOR_CLIENTS (16), BENCH_SHOPFLOOR_RATE (0: as fast as answered),
+BENCH_WORKERS, BENCH_THREADS (see intake).
 """
 
 from __future__ import annotations
@@ -176,17 +183,33 @@ class Client:
 
 
 def _client(
-    address, badge: str, sends: list[tuple[str, int]], tally: Tally, ready: threading.Barrier
+    address,
+    badge: str,
+    sends: list[tuple[str, int]],
+    tally: Tally,
+    ready: threading.Barrier,
+    gap: float | None,
+    seed: int,
 ) -> None:
+    """One phone sending its share. `gap`: None, each request as soon as the last is answered (the
+    saturation case); else the mean seconds between its requests (exponential gaps, seeded): a request's
+    time counts from when it was due, so a request sent late because the last one was slow counts its wait."""
     client = Client(address)
     client.sign_in(badge)
+    rng = random.Random(seed)
     ready.wait()
+    due = time.perf_counter()
     headers = {"Content-Type": "application/json", "X-CSRFToken": client.cookies.get("csrftoken", "")}
     for client_id, operation in sends:
         body = json.dumps(
             {"client_id": client_id, "operation": operation, "action": "report", "good_quantity": "1"}
         ).encode()
-        began = time.perf_counter()
+        if gap is None:
+            began = time.perf_counter()
+        else:
+            due += rng.expovariate(1 / gap)
+            time.sleep(max(0.0, due - time.perf_counter()))
+            began = due
         status, answer = client.request("POST", "/floor/api/reports/", body, headers)
         if status == 0:
             # A keep-alive connection the server had closed: a phone resends (the endpoint is idempotent).
@@ -218,6 +241,7 @@ def run(*, quick: bool = False) -> Iterator[dict]:
     env_get = os.environ.get
     reports = int(env_get("BENCH_SHOPFLOOR_REPORTS", "1000" if quick else "10000"))
     clients = int(env_get("BENCH_SHOPFLOOR_CLIENTS", "16"))
+    rate = float(env_get("BENCH_SHOPFLOOR_RATE", "0"))  # reports offered per second; 0: as fast as answered
     base = env_get("BENCH_DATABASE_URL", DEFAULT_DATABASE_URL)
     name = f"orderbridge_bench_shopfloor_{secrets.token_hex(4)}"  # this run's own database
     url = urlunparse(urlparse(base)._replace(path=f"/{name}"))
@@ -240,14 +264,14 @@ def run(*, quick: bool = False) -> Iterator[dict]:
         admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     log.info("database %s created; %s reports (each sent twice) by %s clients", name, reports, clients)
     try:
-        yield from _measure(config, reports, clients)
+        yield from _measure(config, reports, clients, rate)
     finally:
         with psycopg.connect(_admin_url(base), autocommit=True, connect_timeout=5) as admin:
             admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
         log.info("database %s dropped", name)
 
 
-def _measure(config: Config, reports: int, clients: int) -> Iterator[dict]:
+def _measure(config: Config, reports: int, clients: int, rate: float) -> Iterator[dict]:
     import psycopg
 
     work_orders = -(-reports // PIECES_PER_WORK_ORDER)
@@ -270,12 +294,15 @@ def _measure(config: Config, reports: int, clients: int) -> Iterator[dict]:
         sends = originals + originals  # every report twice
         rng.shuffle(sends)
         shares = [sends[i::clients] for i in range(clients)]
+        # Each report goes out twice: a client's mean gap between requests at `rate` reports per second.
+        gap = clients / (2 * rate) if rate > 0 else None
         tally = Tally()
         with gunicorn(config, env, Path(var_dir) / "gunicorn.log") as server:
             ready = threading.Barrier(clients + 1)
             threads = [
                 threading.Thread(
-                    target=_client, args=(server["address"], f"B{i:03d}", shares[i], tally, ready)
+                    target=_client,
+                    args=(server["address"], f"B{i:03d}", shares[i], tally, ready, gap, 100 + i),
                 )
                 for i in range(clients)
             ]
@@ -324,7 +351,7 @@ def _measure(config: Config, reports: int, clients: int) -> Iterator[dict]:
     )
     for sample in tally.samples:
         log.info("error sample: %s", sample)
-    case = f"c{clients}"
+    case = f"c{clients}" + (f"_r{rate:g}" if rate > 0 else "")
     yield {"case": case, "metric": "reports_per_s", "value": round(landed / duration, 1), "unit": "reports/s"}
     yield {
         "case": case,
