@@ -19,12 +19,23 @@ reference without, 1.008 and 1.021 with — within the runs' spread).
 
 Every solution is re-timed on the exact calendars by the serial decoder in the order of its start times,
 and the result is kept only if it beats the best plan so far on (weighted tardiness, makespan).
+
+Stopping (Plan.details["stop_reason"]). "optimal": nothing is left to find on the objective — the seed has
+no tardiness (no late work order: nothing can beat it on either objective; only the makespan phase runs),
+CP-SAT proved the whole model optimal, the best plan's cost on the model reached the whole model's bound,
+or a neighbourhood holding every free operation was solved to optimality without a gain (any other
+neighbourhood is a part of it). "stalled": no gain for STALL_SECONDS and for STALL_SHARE of the time run so
+far (each CP-SAT phase by this rule, on its own solutions), and in the window search over a number of
+neighbourhoods in a row that grows with the plant (STALL_CALLS). "deadline": the time limit ended it. The
+model counts working minutes on the axis, the plans wall-clock minutes, so a bound is compared with the
+plan's cost on the axis (_AxisCost), never with its weighted tardiness.
 """
 
 from __future__ import annotations
 
 import math
 import random
+import threading
 import time
 from typing import Any
 
@@ -33,13 +44,33 @@ from ortools.sat.python import cp_model
 from production.scheduling.calendar import Calendar, union
 from production.scheduling.dispatch import decode
 from production.scheduling.improve import improve
-from production.scheduling.problem import ON_TIME, Plan, Problem
+from production.scheduling.problem import (
+    ON_TIME,
+    STOP_DEADLINE,
+    STOP_OPTIMAL,
+    STOP_STALLED,
+    Plan,
+    Problem,
+)
 
 # On the on-time objective, a late work order costs this much more than a weighted minute of tardiness.
 LATE_JOB_COST = 1_000_000
-# The search stops early when this many neighbourhoods in a row (and a quarter of its time) found nothing;
-# after half as many it restarts (another neighbourhood kind, another size, the seed's sequence mixed in).
+# A search phase has stalled when it has found nothing better for STALL_SECONDS and for STALL_SHARE of the
+# time run so far: it stops by twice the time of its last gain, so at most about half the run finds nothing.
+# The window search must also have tried that many neighbourhoods in a row: a third as many as there are
+# free operations (a neighbourhood frees 25 of them on average: each one freed about eight times over), at
+# most STALL_CALLS. Time alone cannot tell plant sizes apart, and it buys less search on a busy machine:
+# on generated plants (60 s) gains came after up to 85 fruitless neighbourhoods at 200 work orders (17 s;
+# a third of the free operations: 167) and up to 42 at 50 (112-132 free operations). The 120 calls alone
+# (the rule before) took 30-60 s of a 60-s limit on a 20-50-work-order plant that had stopped gaining,
+# each call taking up to its WINDOW_SECONDS.
+STALL_SECONDS = 5.0
+STALL_SHARE = 0.5
 STALL_CALLS = 120
+# After this many neighbourhoods in a row found nothing the window search restarts (another neighbourhood
+# kind, another size, another stream of random choices): at 200 work orders the gains after 60 fruitless
+# neighbourhoods came after a restart.
+RESTART_CALLS = 60
 
 # Share of the time limit the whole model gets before the window search takes over.
 GLOBAL_SHARE = 0.15
@@ -58,8 +89,8 @@ def optimise(
     parameters: dict[str, Any] | None = None,
 ) -> Plan:
     started = time.perf_counter()
-    if not problem.jobs:
-        return seed
+    if not problem.jobs:  # nothing to plan
+        return _result(seed, seed, started=started, status_names=[], windows=None, stop_reason=STOP_OPTIMAL)
     axis = union(spec.calendar for spec in problem.work_centers.values())
     stretch = {
         key: (axis.total / spec.calendar.total if spec.calendar.total else 1.0)
@@ -70,6 +101,7 @@ def optimise(
         return axis.position(max(0, t))
 
     model = cp_model.CpModel()
+    cost = _AxisCost(problem, axis)
     horizon = pos(seed.makespan) * 2 + sum(
         math.ceil(op.duration * stretch[op.work_center]) for job in problem.jobs for op in job.ops
     )
@@ -81,6 +113,7 @@ def optimise(
     ends_last: list[cp_model.LinearExprT] = []
     late_flags: list[cp_model.IntVar] = []
     hint_end = 0
+    hint_cost = 0  # the seed's objective on the model (its complete hint's)
     for job in problem.jobs:
         prev_end = None
         release = pos(job.release)
@@ -108,17 +141,19 @@ def optimise(
             hint_ready = hinted + size
         if prev_end is None:
             continue  # only frozen operations left: nothing to decide
-        due = pos(job.due) if job.due > 0 else -axis.working_between(job.due, 0)
+        due = _axis_due(axis, job.due)
         late = model.new_int_var(0, horizon + max(0, -due), f"t{job.key}")
         model.add(late >= prev_end - due)
         # A complete hint (every variable) is taken as a whole: the search starts from the seed plan.
         model.add_hint(late, max(0, hint_ready - due))
+        hint_cost += job.weight * max(0, hint_ready - due)
         if job.firm and seed.job_end.get(job.key, due + 1) <= job.due:
             model.add(prev_end <= due)  # a promise the seed keeps stays kept
         if problem.objective == ON_TIME:
             is_late = model.new_bool_var(f"l{job.key}")
             model.add(prev_end <= due).only_enforce_if(is_late.Not())
             model.add_hint(is_late, hint_ready > due)
+            hint_cost += LATE_JOB_COST * (hint_ready > due)
             late_flags.append(is_late)
         hint_end = max(hint_end, hint_ready)
         tardiness.append(late)
@@ -134,8 +169,8 @@ def optimise(
             model.add_no_overlap(intervals[key])
         else:
             model.add_cumulative(intervals[key], [1] * len(intervals[key]), spec.units)
-    if not starts:
-        return seed
+    if not starts:  # every operation started (frozen): nothing to decide
+        return _result(seed, seed, started=started, status_names=[], windows=None, stop_reason=STOP_OPTIMAL)
     twt = sum(w * t for w, t in zip(weights, tardiness, strict=True)) + LATE_JOB_COST * sum(late_flags)
     makespan = model.new_int_var(0, horizon, "makespan")
     model.add_max_equality(makespan, ends_last)
@@ -145,14 +180,18 @@ def optimise(
     status_names: list[str] = []
 
     def solve(limit: float) -> cp_model.CpSolver | None:
+        """Solve the whole model, stopped early when its own search stalls (_stalled on its solutions);
+        a stopped search reports FEASIBLE."""
         solver = cp_model.CpSolver()
         solver.parameters.max_time_in_seconds = max(0.1, limit)
         solver.parameters.num_workers = max(1, workers)
         solver.parameters.random_seed = 7
         for name, value in (parameters or {}).items():
             setattr(solver.parameters, name, value)
-        status = solver.solve(model)
-        status_names.append(solver.status_name(status))
+        with _StallWatch(solver, started=started) as watch:
+            status = solver.solve(model, watch)
+        stalled = watch.stopped and status != cp_model.OPTIMAL
+        status_names.append("STALLED" if stalled else solver.status_name(status))
         if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             return solver
         return None
@@ -165,29 +204,53 @@ def optimise(
             best = candidate
 
     # Phase 1: the whole model on weighted tardiness, from the complete seed hint. Phase 2: window search
-    # (small exact models) on the best plan so far. Phase 3, on small instances where the whole model
-    # finished: makespan with that tardiness kept.
-    model.minimize(twt)
-    first = solve(time_limit * GLOBAL_SHARE)
-    if first is not None:
-        consider(first, "tardiness")
-    finished = first is not None and status_names[-1] == "OPTIMAL"
+    # (small exact models) on the best plan so far. Phase 3, where the tardiness is proven least (a seed
+    # with none, or the whole model finished): makespan with that tardiness kept.
     windows = None
-    if not finished:
-        windows = _WindowSearch(problem, axis, stretch, workers, started)
-        best = windows.run(best, deadline=started + time_limit)
-    elif first is not None:
-        bound = int(first.objective_value)
+    stop_reason = STOP_OPTIMAL
+    first = None
+    if seed.weighted_tardiness > 0:
+        model.minimize(twt)
+        first = solve(time_limit * GLOBAL_SHARE)
+        if first is not None:
+            consider(first, "tardiness")
+    if first is not None and status_names[-1] == "OPTIMAL":
+        least = int(first.objective_value)
         model.clear_hints()
         for var in [*starts.values(), *tardiness, *late_flags, makespan]:  # complete: every variable hinted
             model.add_hint(var, first.value(var))
-        model.add(twt <= bound)
+    elif seed.weighted_tardiness == 0:
+        least = hint_cost  # no late work order: nothing can beat the seed's tardiness; keep it on the model
+    else:
+        least = -1
+        bound = math.ceil(first.best_objective_bound) if first is not None else 0
+        if cost(best) > bound:  # else the best plan so far already reached the bound: nothing to find
+            windows = _WindowSearch(problem, axis, stretch, workers, started, cost=cost, bound=bound)
+            best = windows.run(best, deadline=started + time_limit)
+            stop_reason = windows.stop_reason
+    if least >= 0:
+        model.add(twt <= least)
         model.minimize(makespan)
         remaining = time_limit - (time.perf_counter() - started)
         second = solve(remaining) if remaining > 0.5 else None
         if second is not None:
             consider(second, "makespan")
-    result = Plan(
+    return _result(
+        seed, best, started=started, status_names=status_names, windows=windows, stop_reason=stop_reason
+    )
+
+
+def _result(
+    seed: Plan,
+    best: Plan,
+    *,
+    started: float,
+    status_names: list[str],
+    windows: _WindowSearch | None,
+    stop_reason: str,
+) -> Plan:
+    """The optimiser's plan: the best one, with what it started from, what it did and why it stopped."""
+    return Plan(
         best.placements,
         best.job_end,
         best.weighted_tardiness,
@@ -210,10 +273,78 @@ def optimise(
             "neighbourhoods": windows.kinds if windows else {},
             "restarts": windows.restarts if windows else 0,
             "polished": windows.polished if windows else 0,
-            "stopped_early": windows.stopped_early if windows else False,
+            "stop_reason": stop_reason,
+            "stopped_early": stop_reason != STOP_DEADLINE,
         },
     )
-    return result
+
+
+def _axis_due(axis: Calendar, due: int) -> int:
+    """A due time on the axis (working minutes); one already past counts the working minutes since."""
+    return axis.position(due) if due > 0 else -axis.working_between(due, 0)
+
+
+def _stalled(now: float, *, last: float, started: float) -> bool:
+    """Nothing better since `last` for STALL_SECONDS and for STALL_SHARE of the run since `started`."""
+    return now - last >= max(STALL_SECONDS, STALL_SHARE * (now - started))
+
+
+class _StallWatch(cp_model.CpSolverSolutionCallback):
+    """Stops a CP-SAT search that has stalled: no new solution (each is better than the last) since the
+    latest, or since the search began, by _stalled. CP-SAT calls back only on a solution, so a thread looks
+    at the clock; CpSolver.stop_search is made to be called from another thread."""
+
+    POLL = 0.1  # seconds between looks
+
+    def __init__(self, solver: cp_model.CpSolver, *, started: float) -> None:
+        super().__init__()
+        self.solver = solver
+        self.started = started
+        self.last = time.perf_counter()
+        self.stopped = False
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._watch, name="cp-sat-stall", daemon=True)
+
+    def on_solution_callback(self) -> None:
+        self.last = time.perf_counter()
+
+    def _watch(self) -> None:
+        while not self._done.wait(self.POLL):
+            if _stalled(time.perf_counter(), last=self.last, started=self.started):
+                self.stopped = True
+                self.solver.stop_search()
+                return
+
+    def __enter__(self) -> _StallWatch:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._done.set()
+        self._thread.join()
+
+
+class _AxisCost:
+    """A plan's objective on the model's scale: weighted tardiness in working minutes of the axis (plus
+    LATE_JOB_COST per late work order on the on-time objective), over the work orders the model holds. It is
+    what CP-SAT's bound bounds; a plan's weighted tardiness counts wall-clock minutes (nights, weekends)."""
+
+    def __init__(self, problem: Problem, axis: Calendar) -> None:
+        self.on_time = problem.objective == ON_TIME
+        self.jobs = [
+            (job.key, job.weight, _axis_due(axis, job.due))
+            for job in problem.jobs
+            if any(not op.frozen for op in job.ops)
+        ]
+        self.axis = axis
+
+    def __call__(self, plan: Plan) -> int:
+        total = 0
+        for key, weight, due in self.jobs:
+            late = self.axis.position(max(0, plan.job_end[key])) - due
+            if late > 0:
+                total += weight * late + (LATE_JOB_COST if self.on_time else 0)
+        return total
 
 
 class _WindowSearch:
@@ -228,9 +359,19 @@ class _WindowSearch:
     """
 
     def __init__(
-        self, problem: Problem, axis: Calendar, stretch: dict[Any, float], workers: int, started: float
+        self,
+        problem: Problem,
+        axis: Calendar,
+        stretch: dict[Any, float],
+        workers: int,
+        started: float,
+        *,
+        cost: _AxisCost,
+        bound: int,
     ) -> None:
         self.problem = problem
+        self.cost = cost  # a plan's objective on the model's scale
+        self.bound = bound  # the whole model's lower bound on it: a plan that reaches it is optimal
         self.axis = axis
         self.workers = workers
         self.started = started
@@ -262,16 +403,13 @@ class _WindowSearch:
                 previous = op.key
             if previous is not None:
                 self.last[job.key] = previous
-        self.due = {
-            job.key: self.pos(job.due) if job.due > 0 else -axis.working_between(job.due, 0)
-            for job in problem.jobs
-        }
+        self.due = {job.key: _axis_due(axis, job.due) for job in problem.jobs}
         self.window = 30
         self.rng = random.Random(11)  # noqa: S311 (reproducible search, not security)
         self.calls = 0
         self.improvements = 0
         self.restarts = 0
-        self.stopped_early = False
+        self.stop_reason = STOP_DEADLINE
         self.kinds: dict[str, int] = {}  # neighbourhood kind → improvements it found
         self.polished = 0  # improvements the local search added after one
         self.on_time = problem.objective == ON_TIME
@@ -280,17 +418,21 @@ class _WindowSearch:
         return self.axis.position(max(0, t))
 
     def run(self, best: Plan, *, deadline: float) -> Plan:
+        """The best plan found by `deadline`; self.stop_reason says why it stopped (STOP_DEADLINE, or
+        earlier: STOP_STALLED, STOP_OPTIMAL)."""
         keys = list(self.size)
         if len(keys) < 2:
+            self.stop_reason = STOP_OPTIMAL  # nothing to re-sequence
             return best
-        budget = deadline - time.perf_counter()
-        stalled = 0
+        last_gain = time.perf_counter()
+        stalled = 0  # neighbourhoods in a row without a gain
+        stall_calls = min(STALL_CALLS, len(keys) // 3)
         kinds = ("window", "window", "work_center", "random")
-        while time.perf_counter() < deadline - 0.05:
-            if stalled >= STALL_CALLS and time.perf_counter() > deadline - 0.75 * budget:
-                self.stopped_early = True  # it stopped improving: give the cores back
+        while (now := time.perf_counter()) < deadline - 0.05:
+            if stalled >= stall_calls and _stalled(now, last=last_gain, started=self.started):
+                self.stop_reason = STOP_STALLED  # it stopped improving: give the cores back
                 break
-            if stalled and stalled % (STALL_CALLS // 2) == 0:
+            if stalled and stalled % RESTART_CALLS == 0:
                 self.restarts += 1  # restart: another size, another stream of neighbourhoods
                 self.window = 30 + 10 * (self.restarts % 4)
                 self.rng.seed(11 + self.restarts)
@@ -314,7 +456,16 @@ class _WindowSearch:
                 self.improvements += 1
                 self.kinds[kind] = self.kinds.get(kind, 0) + 1
                 stalled = 0
+                last_gain = time.perf_counter()
                 best = self._polish(candidate, deadline)
+                if self.cost(best) <= self.bound:
+                    self.stop_reason = STOP_OPTIMAL  # the whole model's bound reached: nothing better exists
+                    break
+            elif optimal and len(chosen) == len(keys):
+                # Every free operation was free and the best re-sequencing is no gain: any other
+                # neighbourhood of this plan is a part of that one and cannot do better.
+                self.stop_reason = STOP_OPTIMAL
+                break
         return best
 
     def _polish(self, plan: Plan, deadline: float) -> Plan:

@@ -16,6 +16,10 @@ TIER_DEFAULT_PRIORITY = {"standard": 2, "key": 3, "vip": 4}
 WEIGHTED_TARDINESS, ON_TIME = "weighted_tardiness", "on_time"
 OBJECTIVES = (WEIGHTED_TARDINESS, ON_TIME)
 
+# Why the optimiser stopped (Plan.details["stop_reason"], production.scheduling.cpsat): nothing better was
+# left to find, it had stopped improving, or its time limit ended it.
+STOP_OPTIMAL, STOP_STALLED, STOP_DEADLINE = "optimal", "stalled", "deadline"
+
 
 def job_weight(tier: str, priority: int) -> int:
     base = TIER_WEIGHT.get(tier, TIER_WEIGHT["standard"])

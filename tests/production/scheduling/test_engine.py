@@ -201,13 +201,27 @@ def test_a_vip_quote_overtakes_standard_work_and_names_the_orders_it_delays():
 
 
 def window_search(problem, seconds):
+    seed = solve(problem, method="fast")
+    search = make_window_search(problem)
+    return seed, search.run(seed, deadline=time.perf_counter() + seconds)
+
+
+def make_window_search(problem, *, bound=0):
+    """The optimiser's window search alone (every work center on one calendar), with the whole model's
+    lower bound `bound` on the model's scale."""
     from production.scheduling.calendar import union
-    from production.scheduling.cpsat import _WindowSearch
+    from production.scheduling.cpsat import _AxisCost, _WindowSearch
 
     axis = union(spec.calendar for spec in problem.work_centers.values())
-    search = _WindowSearch(problem, axis, dict.fromkeys(problem.work_centers, 1.0), 2, time.perf_counter())
-    seed = solve(problem, method="fast")
-    return seed, search.run(seed, deadline=time.perf_counter() + seconds)
+    return _WindowSearch(
+        problem,
+        axis,
+        dict.fromkeys(problem.work_centers, 1.0),
+        2,
+        time.perf_counter(),
+        cost=_AxisCost(problem, axis),
+        bound=bound,
+    )
 
 
 def test_the_window_search_improves_a_plan_with_late_work_orders():
