@@ -10,7 +10,7 @@ from rest_framework import serializers
 from config.api import WallClockTimeField
 from production.changes.models import ChangeDisposition
 from production.master_data import Operation, Routing, Shift, WorkCenter
-from production.scheduling import OrderProjection, Schedule, plan_details
+from production.scheduling import OptimiserStop, OrderProjection, Schedule, plan_details
 from production.work_orders import (
     ExceptionKind,
     InspectionResult,
@@ -316,6 +316,14 @@ class OptimiserOutcomeSerializer(serializers.Serializer):
     current_version = serializers.IntegerField(allow_null=True, help_text="the plan it was compared with")
     current_weighted_tardiness = serializers.IntegerField(allow_null=True)
     version = serializers.IntegerField(allow_null=True, help_text="the plan it made current")
+    stop_reason = serializers.ChoiceField(
+        choices=[*OptimiserStop.values, ""],
+        help_text="why it stopped: nothing better left to find, no longer improving, or its time limit "
+        '("" for runs recorded before this was kept)',
+    )
+    stop_reason_display = serializers.CharField(
+        source="stop_label", help_text="why it stopped, in the reader's language"
+    )
 
 
 class CurrentScheduleSerializer(serializers.Serializer):

@@ -10,6 +10,7 @@ from production.scheduling.calendar import Calendar, HorizonExceeded, build_cale
 from production.scheduling.engines import solve
 from production.scheduling.models import (
     OperationPin,
+    OptimiserStop,
     OrderProjection,
     Schedule,
     ScheduleEntry,
@@ -64,6 +65,7 @@ __all__ = [
     "Op",
     "OperationPin",
     "OptimiserOutcome",
+    "OptimiserStop",
     "OrderProjection",
     "Placement",
     "Plan",

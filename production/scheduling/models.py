@@ -14,6 +14,20 @@ from config.kernel import Message, define, message
 
 
 # --- the schedule --------------------------------------------------------------------------------------
+class OptimiserStop(models.TextChoices):
+    """Why the optimiser stopped (Plan.details["stop_reason"]: the engine's problem.STOP_* values), as the
+    plan page and the API say it."""
+
+    OPTIMAL = "optimal", _("the optimiser finished early: no better plan was left to find")
+    STALLED = "stalled", _("the optimiser stopped early: it had stopped improving")
+    DEADLINE = "deadline", _("the optimiser used its whole time limit")
+
+
+def optimiser_stop_text(reason: str) -> str:
+    """What stop reason `reason` says to the reader, in their language ("" for none or an unknown one)."""
+    return str(OptimiserStop(reason).label) if reason in OptimiserStop.values else ""
+
+
 class ScheduleMethod(models.TextChoices):
     FAST = "fast", _("Fast (dispatching)")
     OPTIMISED = "optimised", _("Optimised (CP-SAT)")
@@ -82,6 +96,14 @@ class Schedule(models.Model):
         if gain is None or not self.fast_weighted_tardiness:
             return None
         return round(100 * gain / self.fast_weighted_tardiness, 1)
+
+    @property
+    def optimiser_stop(self) -> str:
+        """Why the optimiser that made this plan stopped, in the reader's language ("" for a fast plan).
+        Plans from before the stop reason was kept said only whether it stopped early (it had stalled)."""
+        details = self.details or {}
+        reason = details.get("stop_reason") or (OptimiserStop.STALLED if details.get("stopped_early") else "")
+        return optimiser_stop_text(reason)
 
     @property
     def makespan_gain_hours(self) -> float | None:

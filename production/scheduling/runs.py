@@ -46,7 +46,7 @@ from production.replanning import (
     plan_writer,
     scheduler_state,
 )
-from production.scheduling.models import Schedule
+from production.scheduling.models import Schedule, optimiser_stop_text
 from production.scheduling.problem import Plan
 from production.scheduling.service import Built, solve_current, store_plan
 
@@ -75,17 +75,23 @@ class OptimiserOutcome:
     current_version: int | None  # the plan it was compared with
     current_weighted_tardiness: int | None
     version: int | None  # the plan it made current (REPLACED)
+    stop_reason: str = ""  # why the optimiser stopped (problem.STOP_*); "" in outcomes recorded before it
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> OptimiserOutcome | None:
-        try:
-            return cls(**{name: data[name] for name in cls.__dataclass_fields__})
-        except (KeyError, TypeError):
+        try:  # a field missing from the JSON takes its default, if it has one
+            return cls(**{name: data[name] for name in cls.__dataclass_fields__ if name in data})
+        except TypeError:
             return None
 
     @property
     def label(self) -> str:
         return str(OUTCOME_LABELS.get(self.outcome, self.outcome))
+
+    @property
+    def stop_label(self) -> str:
+        """Why the optimiser stopped, in the reader's language ("" when not recorded)."""
+        return optimiser_stop_text(self.stop_reason)
 
     @property
     def finished(self) -> dt.datetime:
@@ -204,16 +210,18 @@ def schedule_optimise(
                 current_version=current.version if current is not None else None,
                 current_weighted_tardiness=current.weighted_tardiness if current is not None else None,
                 version=schedule.version if schedule is not None else None,
+                stop_reason=str(plan.details.get("stop_reason", "")),
             )
             optimiser_outcome_record(asdict(outcome))
     log.info(
-        "optimiser %s: twt %s (fast plan %s, current v%s %s) in %.1fs",
+        "optimiser %s: twt %s (fast plan %s, current v%s %s) in %.1fs, stopped: %s",
         verdict,
         plan.weighted_tardiness,
         outcome.fast_weighted_tardiness,
         outcome.current_version,
         outcome.current_weighted_tardiness,
         plan.seconds,
+        outcome.stop_reason or "?",
     )
     return schedule
 

@@ -4,8 +4,15 @@ import time
 
 import pytest
 
-from production.scheduling import Job, Op, solve
-from production.scheduling.problem import ON_TIME, WEIGHTED_TARDINESS
+from production.scheduling import Job, Op, OptimiserStop, Schedule, solve
+from production.scheduling.problem import (
+    ON_TIME,
+    STOP_DEADLINE,
+    STOP_OPTIMAL,
+    STOP_STALLED,
+    WEIGHTED_TARDINESS,
+)
+from production.scheduling.runs import OptimiserOutcome
 from tests.bench.scheduler import generate
 from tests.bench.scheduler_checks import verify
 from tests.production.scheduling.test_engine import make_window_search, minutes, problem_of
@@ -71,3 +78,31 @@ def test_a_neighbourhood_of_every_operation_solved_without_a_gain_ends_the_windo
 
     assert (search.stop_reason, search.calls, search.improvements) == ("optimal", 1, 0)
     assert best is seed
+
+
+def test_an_optimiser_outcome_recorded_before_the_stop_reason_was_kept_still_reads():
+    outcome = OptimiserOutcome.from_json(
+        {
+            "outcome": "not_better",
+            "finished_at": "2026-03-02T08:00:00+00:00",
+            "seconds": 60.0,
+            "weighted_tardiness": 10,
+            "fast_weighted_tardiness": 10,
+            "current_version": 3,
+            "current_weighted_tardiness": 10,
+            "version": None,
+        }
+    )
+
+    assert outcome is not None and (outcome.stop_reason, outcome.stop_label) == ("", "")
+
+
+def test_a_plan_stored_before_the_stop_reason_was_kept_says_it_had_stopped_improving():
+    assert Schedule(details={"stopped_early": True}).optimiser_stop == (
+        "the optimiser stopped early: it had stopped improving"
+    )
+    assert Schedule(details={}).optimiser_stop == ""
+
+
+def test_the_plan_page_has_words_for_every_reason_the_engine_gives():
+    assert set(OptimiserStop.values) == {STOP_OPTIMAL, STOP_STALLED, STOP_DEADLINE}

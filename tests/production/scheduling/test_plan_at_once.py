@@ -230,6 +230,33 @@ def test_the_plan_page_says_which_engine_made_the_plan_and_what_the_optimiser_ga
 
 
 @pytest.mark.django_db
+def test_the_plan_page_says_why_the_optimiser_stopped_in_english_and_chinese(
+    client, sales, planner, idle_trap, django_capture_on_commit_callbacks, settings
+):
+    settings.PRODUCTION_FROZEN_HOURS = 0
+    settings.PRODUCTION_FAST_LOCAL_SEARCH = False
+    long_job, vip_job = idle_trap
+    due = in_days(2)
+    now = end_of(due) - dt.timedelta(hours=3)
+    with django_capture_on_commit_callbacks(execute=True):
+        release(sales, planner, long_job)
+        release(sales, planner, vip_job, customer=CustomerFactory(tier="vip"), promised_date=due)
+    schedule_run(trigger="test", now=now)
+    client.force_login(planner)
+
+    better = schedule_optimise(trigger="test", time_limit=60, now=now)  # two orders: proven at once
+
+    assert better is not None and better.details["stop_reason"] == "optimal"
+    assert optimiser_outcome().stop_reason == "optimal"
+    page = client.get(reverse("production:planner")).content.decode()
+    said = "the optimiser finished early: no better plan was left to find"
+    assert f'data-testid="optimiser-stop">{said}<' in page  # the plan's own line
+    assert f'data-testid="optimiser-outcome-stop">{said.capitalize()}.<' in page  # the last run's
+    chinese = client.get(reverse("production:planner"), HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert chinese.count("优化器已提前结束：已没有更优的计划可找") == 2  # noqa: RUF001 (the Chinese colon)
+
+
+@pytest.mark.django_db
 def test_the_api_says_which_engine_made_the_current_plan_and_what_the_optimiser_did(
     client, sales, planner, press, django_capture_on_commit_callbacks
 ):
@@ -245,6 +272,10 @@ def test_the_api_says_which_engine_made_the_current_plan_and_what_the_optimiser_
     assert body["schedule"]["method_display"] == "Fast (dispatching)"
     assert body["optimiser"]["outcome"] == "not_better"
     assert body["optimiser"]["current_version"] == body["schedule"]["version"]
+    assert body["optimiser"]["stop_reason"] == "optimal"  # one order, on time: nothing to gain
+    assert body["optimiser"]["stop_reason_display"] == (
+        "the optimiser finished early: no better plan was left to find"
+    )
 
 
 @pytest.mark.django_db
