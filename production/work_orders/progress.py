@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, gettext_noop
 
+from config.history import insert_with_history, update_with_history
 from config.kernel import (
     Conflict,
     TransitionNotAllowed,
@@ -28,7 +29,6 @@ from config.kernel import (
     require,
     stamp,
 )
-from config.history import insert_with_history, update_with_history
 from config.kernel.events import ProgressReported
 from orders.models import OrderStatus, SalesOrder
 from production.inputs import decimal_input
@@ -227,7 +227,8 @@ def progress_report_record(
     )
     stamp(report, actor=actor, reason=reason)
     if locked is None:
-        insert_with_history(report)  # its unique message id is the claim: a racing copy waits here, not on the lock below
+        # Its unique message id is the claim: a racing copy waits here, not on the lock below.
+        insert_with_history(report)
         order = operation.work_order.order
         work_order = WorkOrder.objects.select_for_update(no_key=True).get(pk=operation.work_order_id)
         work_order.order = order
