@@ -146,6 +146,13 @@ def _one_statement() -> bool:
     return connection.vendor == "postgresql"
 
 
+def _table_of(instance: models.Model) -> tuple[Any, Any, Any]:
+    """The instance's model options, its primary key field and the quoting of names."""
+    meta = type(instance)._meta
+    assert meta.pk is not None
+    return meta, meta.pk, connection.ops.quote_name
+
+
 def update_with_history(instance: models.Model, *, fields: Sequence[str]) -> None:
     """`instance.save(update_fields=fields)` and its history row ("~"), in one statement (no save signals).
     Raises DatabaseError when no row was updated, as save(update_fields=…) does."""
@@ -153,10 +160,7 @@ def update_with_history(instance: models.Model, *, fields: Sequence[str]) -> Non
         instance.save(update_fields=fields)
         return
     model = type(instance)
-    meta = model._meta
-    pk = meta.pk
-    assert pk is not None
-    qn = connection.ops.quote_name
+    meta, pk, qn = _table_of(instance)
     targets = [field for name in fields if isinstance(field := meta.get_field(name), models.Field)]
     if len(targets) != len(fields):
         raise TypeError(f"{model.__name__}: update_with_history writes the model's own columns only.")
@@ -184,10 +188,7 @@ def insert_with_history(instance: models.Model) -> None:
         instance.save(force_insert=True)
         return
     model = type(instance)
-    meta = model._meta
-    pk = meta.pk
-    assert pk is not None
-    qn = connection.ops.quote_name
+    meta, pk, qn = _table_of(instance)
     fields = [field for field in meta.concrete_fields if not isinstance(field, models.AutoField)]
     if any(field.db_default is not models.NOT_PROVIDED for field in fields):
         raise TypeError(f"{model.__name__}: a field with a database default is not written here.")

@@ -202,18 +202,24 @@ def _wait_for_a_waiter_on_the_plan_writer_lock(timeout: float = 30) -> None:
     raise AssertionError("the optimiser never reached the plan writer's lock")
 
 
-@pytest.mark.django_db
-def test_the_plan_page_says_which_engine_made_the_plan_and_what_the_optimiser_gained(
-    client, sales, planner, idle_trap, django_capture_on_commit_callbacks, settings
-):
+def _idle_trap_released(sales, planner, idle_trap, capture_on_commit, settings) -> dt.datetime:
+    """Both orders of the idle trap released (the VIP's promised in two days), no frozen window, no local
+    search; returns the planning time: three hours before the promised day ends."""
     settings.PRODUCTION_FROZEN_HOURS = 0
     settings.PRODUCTION_FAST_LOCAL_SEARCH = False
     long_job, vip_job = idle_trap
     due = in_days(2)
-    now = end_of(due) - dt.timedelta(hours=3)
-    with django_capture_on_commit_callbacks(execute=True):
+    with capture_on_commit(execute=True):
         release(sales, planner, long_job)
         release(sales, planner, vip_job, customer=CustomerFactory(tier="vip"), promised_date=due)
+    return end_of(due) - dt.timedelta(hours=3)
+
+
+@pytest.mark.django_db
+def test_the_plan_page_says_which_engine_made_the_plan_and_what_the_optimiser_gained(
+    client, sales, planner, idle_trap, django_capture_on_commit_callbacks, settings
+):
+    now = _idle_trap_released(sales, planner, idle_trap, django_capture_on_commit_callbacks, settings)
     fast = schedule_run(trigger="test", now=now)
     client.force_login(planner)
 
@@ -233,14 +239,7 @@ def test_the_plan_page_says_which_engine_made_the_plan_and_what_the_optimiser_ga
 def test_the_plan_page_says_why_the_optimiser_stopped_in_english_and_chinese(
     client, sales, planner, idle_trap, django_capture_on_commit_callbacks, settings
 ):
-    settings.PRODUCTION_FROZEN_HOURS = 0
-    settings.PRODUCTION_FAST_LOCAL_SEARCH = False
-    long_job, vip_job = idle_trap
-    due = in_days(2)
-    now = end_of(due) - dt.timedelta(hours=3)
-    with django_capture_on_commit_callbacks(execute=True):
-        release(sales, planner, long_job)
-        release(sales, planner, vip_job, customer=CustomerFactory(tier="vip"), promised_date=due)
+    now = _idle_trap_released(sales, planner, idle_trap, django_capture_on_commit_callbacks, settings)
     schedule_run(trigger="test", now=now)
     client.force_login(planner)
 
