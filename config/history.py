@@ -18,11 +18,12 @@ save() plus simple_history's post_save was 42 % of the web process's CPU per rep
 per row. The history row is the one simple_history writes on that save (same user, reason, date, type,
 tracked columns), taken from the row as the database wrote it (RETURNING), in the caller's transaction.
 A save written this way sends no pre_save/post_save: the models passed here have no receivers but
-simple_history's (tests/test_history_writes.py pins both: rows equal to simple_history's, receivers).
+simple_history's (tests/config/test_history_writes.py pins both: rows equal to simple_history's, receivers).
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -31,7 +32,6 @@ from django.conf import settings
 from django.db import DatabaseError, connection, models
 from django.utils import timezone
 from simple_history import models as simple_history_models
-from simple_history import utils as simple_history_utils
 from simple_history.manager import HistoryDescriptor
 
 
@@ -82,16 +82,12 @@ class _HistoryTable:
     records: HistoricalRecords
 
 
-_tables: dict[type[models.Model], _HistoryTable] = {}
-
-
-def _history_table(model: type[models.Model]) -> _HistoryTable:
-    found = _tables.get(model)
-    if found is not None:
-        return found
+@functools.cache
+def _history_table(model: type[models.Model]) -> _HistoryTable | None:
+    """The model's history table (None for a model without history of config.history.HistoricalRecords)."""
     descriptor = model.__dict__.get("history")
     if not isinstance(descriptor, ManagerBuiltOnceDescriptor):
-        raise TypeError(f"{model.__name__} has no history of config.history.HistoricalRecords.")
+        return None
     history_model = descriptor.model
     tracked = {field.attname: field for field in model._meta.concrete_fields}
     copied = []
@@ -108,37 +104,37 @@ def _history_table(model: type[models.Model]) -> _HistoryTable:
         if source is None:  # e.g. history_relation, extra history fields: not written by these helpers
             raise TypeError(f"{history_model.__name__}.{field.attname} is not a column of {model.__name__}.")
         copied.append((field.column, source.column))
-    found = _HistoryTable(history_model._meta.db_table, tuple(copied), descriptor.records)
-    _tables[model] = found
-    return found
+    return _HistoryTable(history_model._meta.db_table, tuple(copied), descriptor.records)
 
 
-def _history_values(instance: models.Model, table: _HistoryTable) -> list[Any]:
-    """history_date, history_change_reason, history_type's place, history_user_id: as simple_history's
-    create_historical_record takes them (stamp() sets the user and the reason)."""
-    history_date = getattr(instance, "_history_date", None) or timezone.now()
-    user = table.records.get_history_user(instance)
-    reason = simple_history_utils.get_change_reason_from_object(instance)
-    return [history_date, reason, user.pk if user is not None else None]
+def _history_of(instance: models.Model) -> _HistoryTable | None:
+    """The history table simple_history would write a row to on this save (None: no row)."""
+    if not getattr(settings, "SIMPLE_HISTORY_ENABLED", True) or hasattr(instance, "skip_history_when_saving"):
+        return None
+    return _history_table(type(instance))
 
 
-def _history_enabled(instance: models.Model) -> bool:
-    """Whether simple_history would write a history row on this save (a model without history: no)."""
-    if not isinstance(type(instance).__dict__.get("history"), ManagerBuiltOnceDescriptor):
-        return False
-    enabled = getattr(settings, "SIMPLE_HISTORY_ENABLED", True)
-    return enabled and not hasattr(instance, "skip_history_when_saving")
-
-
-def _statement(row_sql: str, table: _HistoryTable, history_type: str, returning: str) -> str:
+def _with_history(row_sql: str, table: _HistoryTable, history_type: str, returning: str = "") -> str:
+    """`row_sql` (an INSERT or UPDATE of one row) and the history row of what it wrote, in one statement;
+    parameters after the row's: history_date, history_change_reason, history_user_id."""
     qn = connection.ops.quote_name
     columns = ", ".join([*(qn(history) for history, _ in table.copied), *map(qn, _HISTORY_OWN)])
     selected = ", ".join(f"r.{qn(row)}" for _, row in table.copied)
     return (
         f"WITH r AS ({row_sql} RETURNING *) "  # noqa: S608 - names from the models' metadata
         f"INSERT INTO {qn(table.table)} ({columns}) "
-        f"SELECT {selected}, %s, %s, '{history_type}', %s FROM r RETURNING {qn(returning)}"
+        f"SELECT {selected}, %s, %s, '{history_type}', %s FROM r"
+        + (f" RETURNING {qn(returning)}" if returning else "")
     )
+
+
+def _history_values(instance: models.Model, table: _HistoryTable, history_type: str) -> list[Any]:
+    """history_date, history_change_reason, history_user_id: as simple_history's create_historical_record
+    takes them (stamp() sets the user and the reason)."""
+    history_date = getattr(instance, "_history_date", None) or timezone.now()
+    user = table.records.get_history_user(instance)
+    reason = table.records.get_change_reason_for_object(instance, history_type, None)
+    return [history_date, reason, user.pk if user is not None else None]
 
 
 def _one_statement() -> bool:
@@ -146,11 +142,30 @@ def _one_statement() -> bool:
     return connection.vendor == "postgresql"
 
 
-def _table_of(instance: models.Model) -> tuple[Any, Any, Any]:
-    """The instance's model options, its primary key field and the quoting of names."""
-    meta = type(instance)._meta
+@functools.cache
+def _update_sql(model: type[models.Model], fields: tuple[str, ...]) -> tuple[str, tuple[models.Field, ...]]:
+    """The UPDATE of `fields` of one row of `model` (its id the last parameter), and those fields."""
+    meta = model._meta
     assert meta.pk is not None
-    return meta, meta.pk, connection.ops.quote_name
+    qn = connection.ops.quote_name
+    targets = tuple(field for name in fields if isinstance(field := meta.get_field(name), models.Field))
+    if len(targets) != len(fields):
+        raise TypeError(f"{model.__name__}: update_with_history writes the model's own columns only.")
+    assignments = ", ".join(f"{qn(field.column)} = %s" for field in targets)
+    return f"UPDATE {qn(meta.db_table)} SET {assignments} WHERE {qn(meta.pk.column)} = %s", targets  # noqa: S608
+
+
+@functools.cache
+def _insert_sql(model: type[models.Model]) -> tuple[str, tuple[models.Field, ...]]:
+    """The INSERT of one row of `model` (every concrete field but the auto-numbered id), and those fields."""
+    meta = model._meta
+    qn = connection.ops.quote_name
+    fields = tuple(field for field in meta.concrete_fields if not isinstance(field, models.AutoField))
+    if any(field.db_default is not models.NOT_PROVIDED for field in fields):
+        raise TypeError(f"{model.__name__}: a field with a database default is not written here.")
+    columns = ", ".join(qn(field.column) for field in fields)
+    placeholders = ", ".join(["%s"] * len(fields))
+    return f"INSERT INTO {qn(meta.db_table)} ({columns}) VALUES ({placeholders})", fields  # noqa: S608
 
 
 def update_with_history(instance: models.Model, *, fields: Sequence[str]) -> None:
@@ -159,24 +174,19 @@ def update_with_history(instance: models.Model, *, fields: Sequence[str]) -> Non
     if not _one_statement():
         instance.save(update_fields=fields)
         return
-    model = type(instance)
-    meta, pk, qn = _table_of(instance)
-    targets = [field for name in fields if isinstance(field := meta.get_field(name), models.Field)]
-    if len(targets) != len(fields):
-        raise TypeError(f"{model.__name__}: update_with_history writes the model's own columns only.")
-    assignments = ", ".join(f"{qn(field.column)} = %s" for field in targets)
+    row_sql, targets = _update_sql(type(instance), tuple(fields))
+    pk = instance._meta.pk
+    assert pk is not None
     params = [field.get_db_prep_save(field.pre_save(instance, False), connection) for field in targets]
     params.append(pk.get_db_prep_value(instance.pk, connection))
-    row_sql = f"UPDATE {qn(meta.db_table)} SET {assignments} WHERE {qn(pk.column)} = %s"  # noqa: S608
+    table = _history_of(instance)
     with connection.cursor() as cursor:
-        if _history_enabled(instance):
-            table = _history_table(model)
-            cursor.execute(
-                _statement(row_sql, table, "~", table.copied[0][0]),
-                [*params, *_history_values(instance, table)],
-            )
-        else:
+        if table is None:
             cursor.execute(row_sql, params)
+        else:
+            cursor.execute(
+                _with_history(row_sql, table, "~"), [*params, *_history_values(instance, table, "~")]
+            )
         if cursor.rowcount != 1:
             raise DatabaseError("Save with update_fields did not affect any rows.")
 
@@ -187,28 +197,22 @@ def insert_with_history(instance: models.Model) -> None:
     if not _one_statement():
         instance.save(force_insert=True)
         return
-    model = type(instance)
-    meta, pk, qn = _table_of(instance)
-    fields = [field for field in meta.concrete_fields if not isinstance(field, models.AutoField)]
-    if any(field.db_default is not models.NOT_PROVIDED for field in fields):
-        raise TypeError(f"{model.__name__}: a field with a database default is not written here.")
+    row_sql, fields = _insert_sql(type(instance))
+    pk = instance._meta.pk
+    assert pk is not None
     params = [field.get_db_prep_save(field.pre_save(instance, True), connection) for field in fields]
-    columns = ", ".join(qn(field.column) for field in fields)
-    placeholders = ", ".join(["%s"] * len(fields))
-    row_sql = f"INSERT INTO {qn(meta.db_table)} ({columns}) VALUES ({placeholders})"  # noqa: S608
+    table = _history_of(instance)
     with connection.cursor() as cursor:
-        if _history_enabled(instance):
-            table = _history_table(model)
+        if table is None:
+            cursor.execute(f"{row_sql} RETURNING {connection.ops.quote_name(pk.column)}", params)
+        else:
             # The history row's copy of the id is the new row's id.
             id_column = next(history for history, row in table.copied if row == pk.column)
-            cursor.execute(
-                _statement(row_sql, table, "+", id_column), [*params, *_history_values(instance, table)]
-            )
-        else:
-            cursor.execute(f"{row_sql} RETURNING {qn(pk.column)}", params)
+            statement = _with_history(row_sql, table, "+", returning=id_column)
+            cursor.execute(statement, [*params, *_history_values(instance, table, "+")])
         row = cursor.fetchone()
     if row is None:
-        raise DatabaseError(f"{model.__name__}: the insert returned no row.")
+        raise DatabaseError(f"{type(instance).__name__}: the insert returned no row.")
     instance.pk = row[0]
     instance._state.adding = False
     instance._state.db = connection.alias

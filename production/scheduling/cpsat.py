@@ -274,7 +274,6 @@ def _result(
             "restarts": windows.restarts if windows else 0,
             "polished": windows.polished if windows else 0,
             "stop_reason": stop_reason,
-            "stopped_early": stop_reason != STOP_DEADLINE,
         },
     )
 
