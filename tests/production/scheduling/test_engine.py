@@ -17,7 +17,7 @@ from production.scheduling import (
     build_calendar,
     solve,
 )
-from production.scheduling.dispatch import edd
+from production.scheduling.dispatch import decode, edd
 from production.scheduling.quote import PlanIndex, QuoteLine, capable_to_promise
 from tests.bench.scheduler import generate
 
@@ -243,3 +243,33 @@ def test_the_window_search_keeps_plans_feasible_and_frozen_operations_in_place()
     for key in frozen.values():
         placement = improved.placements[key]
         assert (placement.unit, placement.start, placement.frozen) == (0, -30, True)
+
+
+def test_the_window_search_counts_lateness_in_wall_clock_minutes_as_the_plan_does():
+    # From Friday 15:00, one hour before the weekend. M first (its last 40 minutes on Monday) leaves W late
+    # by 100 working minutes but 65 h 40 min on the clock (3,940 weighted minutes); W first leaves M 50
+    # minutes late on Monday, weight 10 (500). Counted in working minutes, M first would look better.
+    friday_three = minutes(4, 15)
+    jobs = [
+        Job(
+            key="W",
+            ops=[Op(key="W", work_center="M1", duration=60)],
+            due=minutes(4, 16),
+            release=friday_three,
+        ),
+        Job(
+            key="M",
+            ops=[Op(key="M", work_center="M1", duration=100)],
+            due=minutes(7, 8, 50),
+            weight=10,
+            release=friday_three,
+        ),
+    ]
+    problem = problem_of(jobs)
+    m_first = decode(problem, {"M": 0.0, "W": 1.0}, engine="test", started=time.perf_counter())
+    assert m_first.weighted_tardiness == 3940
+
+    best = make_window_search(problem).run(m_first, deadline=time.perf_counter() + 10)
+
+    assert best.weighted_tardiness == 500
+    assert best.placements["W"].end == minutes(4, 16)
