@@ -84,8 +84,11 @@ def test_a_sales_person_enters_confirms_finds_and_reads_an_order(page, screensho
     expect(page).to_have_url(re.compile(r"[?&]q=JOURNEY"))
     screenshot(page, "list")
 
-    # Its history says who confirmed it and what changed.
+    # Its history says who confirmed it and what changed. A search request still in flight would swap the
+    # table under the click (the link clicked is then gone): wait until htmx has none running.
+    page.wait_for_function("() => !document.querySelector('.htmx-request')")
     table.get_by_role("link", name=order.number).click()
+    expect(page).to_have_url(re.compile(rf"/orders/{order.number}/"))
     history = page.get_by_test_id("order-history")
     expect(history).to_contain_text("sally")
     expect(history).to_contain_text("Draft → Confirmed")
