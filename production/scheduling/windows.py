@@ -255,29 +255,32 @@ class WindowSearch:
             return polished
         return plan
 
+    def _interval(self, end: int) -> tuple[int, int]:
+        """(i, offset): the axis' working interval an end at position `end` falls in (the last one past the
+        axis) and what turns a position in it into a wall-clock instant (position + offset), as
+        Calendar.at_position does."""
+        cum = self.axis.cum
+        i = min(len(cum) - 1, max(0, bisect_left(cum, max(1, end)) - 1))
+        return i, self.axis.starts[i] - cum[i]
+
     def _wall_end(
-        self, model: cp_model.CpModel, end: cp_model.LinearExpr, hint: int, lowest: int, highest: int
-    ) -> tuple[cp_model.LinearExpr, int]:
-        """An end on the axis as a wall-clock instant (what a plan's tardiness counts): the position plus the
-        non-working time before its working interval, one step per interval boundary the end may cross."""
-        cum, starts = self.axis.cum, self.axis.starts
-        last = len(cum) - 1
-        first = min(last, max(0, bisect_left(cum, max(1, lowest)) - 1))
-        top = min(last, max(0, bisect_left(cum, max(1, highest)) - 1))
+        self, model: cp_model.CpModel, end: cp_model.LinearExpr, lowest: int, highest: int
+    ) -> cp_model.LinearExpr:
+        """An end on the axis (between `lowest` and `highest`) as a wall-clock instant, what a plan's
+        tardiness counts: the position plus its interval's offset, one step per interval boundary it may
+        cross."""
+        first, offset = self._interval(lowest)
+        top, _ = self._interval(highest)
         crossed: list[cp_model.IntVar] = []
         steps: list[int] = []
-        wall_hint = hint + (starts[first] - cum[first])
         for k in range(first + 1, top + 1):
             beyond = model.new_bool_var("")
-            model.add(end >= cum[k] + 1).only_enforce_if(beyond)
-            model.add(end <= cum[k]).only_enforce_if(beyond.Not())
-            step = (starts[k] - cum[k]) - (starts[k - 1] - cum[k - 1])
-            model.add_hint(beyond, hint > cum[k])
+            boundary = self.axis.cum[k]
+            model.add(end >= boundary + 1).only_enforce_if(beyond)
+            model.add(end <= boundary).only_enforce_if(beyond.Not())
             crossed.append(beyond)
-            steps.append(step)
-            wall_hint += step if hint > cum[k] else 0
-        wall = end + (starts[first] - cum[first]) + cp_model.LinearExpr.weighted_sum(crossed, steps)
-        return wall, wall_hint
+            steps.append(self._interval(boundary + 1)[1] - self._interval(boundary)[1])
+        return end + offset + cp_model.LinearExpr.weighted_sum(crossed, steps)
 
     def _neighbourhood(self, kind: str, ordered: list[Any], centre: int) -> list[Any]:
         """The operations to free: a time window around `centre`; the operations of the centre's work
@@ -363,20 +366,19 @@ class WindowSearch:
             due = self.due[job_key]
             finish = var[key] + self.size[key]
             hint_end = start[key] + self.size[key]
-            wall_hi = self.axis.at_position(hi) if hi <= self.axis.total else self.problem.horizon + hi
+            wall_hi = hi + self._interval(hi)[1]
             if wall_hi > job.due:
-                wall_end, wall_hint = self._wall_end(model, finish, hint_end, lo + self.size[key], hi)
                 late = model.new_int_var(0, wall_hi - job.due, f"t{key}")
-                model.add(late >= wall_end - job.due)
-                model.add_hint(late, max(0, wall_hint - job.due))
+                model.add(late >= self._wall_end(model, finish, lo + self.size[key], hi) - job.due)
+                model.add_hint(late, max(0, hint_end + self._interval(hint_end)[1] - job.due))
                 terms.append(job.weight * late)
             kept = best.job_end[job_key] <= job.due
             if job.firm and kept:
-                model.add(var[key] + self.size[key] <= due)
+                model.add(finish <= due)
             if self.on_time:
                 is_late = model.new_bool_var(f"l{key}")
-                model.add(var[key] + self.size[key] <= due).only_enforce_if(is_late.Not())
-                model.add_hint(is_late, start[key] + self.size[key] > due)
+                model.add(finish <= due).only_enforce_if(is_late.Not())
+                model.add_hint(is_late, hint_end > due)
                 terms.append(LATE_JOB_COST * is_late)
         # Weighted tardiness only: the decoder shifts every operation as early as the new order allows.
         model.minimize(sum(terms))
