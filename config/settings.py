@@ -108,6 +108,9 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Django's backend, its health check without a round trip: config/postgresql/base.py.
+    DATABASES["default"]["ENGINE"] = "config.postgresql"
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets the web process read while the Celery worker writes; IMMEDIATE makes a writer wait
     # for the lock at BEGIN instead of failing half-way with "database is locked".
