@@ -22,7 +22,7 @@ BENCH_SHOPFLOOR_RATE (reports offered per second, case `c16_r<rate>`) the client
 
 Environment: BENCH_DATABASE_URL (server to use; its database name is ignored), BENCH_SHOPFLOOR_REPORTS
 (10000; --quick 1000), BENCH_SHOPFLOOR_CLIENTS (16), BENCH_SHOPFLOOR_RATE (0: as fast as answered),
-BENCH_WORKERS, BENCH_THREADS (see intake).
+BENCH_WORKERS, BENCH_THREADS, BENCH_WORKER_CLASS (gthread or sync; see intake).
 """
 
 from __future__ import annotations
@@ -243,12 +243,15 @@ def run(*, quick: bool = False) -> Iterator[dict]:
     clients = int(env_get("BENCH_SHOPFLOOR_CLIENTS", "16"))
     rate = float(env_get("BENCH_SHOPFLOOR_RATE", "0"))  # reports offered per second; 0: as fast as answered
     base = env_get("BENCH_DATABASE_URL", DEFAULT_DATABASE_URL)
+    worker_class = env_get("BENCH_WORKER_CLASS", "gthread")
+    if worker_class not in ("gthread", "sync"):
+        raise BenchError(f"BENCH_WORKER_CLASS must be gthread or sync, not {worker_class!r}")
     name = f"orderbridge_bench_shopfloor_{secrets.token_hex(4)}"  # this run's own database
     url = urlunparse(urlparse(base)._replace(path=f"/{name}"))
     config = Config(
         database_url=url,
         workers=int(env_get("BENCH_WORKERS", str(2 * (os.cpu_count() or 1) + 1))),
-        worker_class="gthread",
+        worker_class=worker_class,
         threads=int(env_get("BENCH_THREADS", "4")),
         clients=[clients],
         release_clients=[],
