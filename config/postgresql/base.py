@@ -35,6 +35,8 @@ class DatabaseWrapper(base.DatabaseWrapper):
 
 def _readable(fd: int) -> bool:
     """Whether the socket has data or an end of file waiting (no wait)."""
+    if not hasattr(select, "poll"):  # Windows: select() takes sockets there, and no fd limit applies
+        return bool(select.select([fd], [], [], 0)[0])
     poller = select.poll()
     poller.register(fd, select.POLLIN | select.POLLPRI)
     return bool(poller.poll(0))
