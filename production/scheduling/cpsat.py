@@ -35,7 +35,7 @@ neighbourhood is a part of it). "stalled": no gain for STALL_SECONDS and for STA
 far (each CP-SAT phase by this rule, on its own solutions), and in the window search over a number of
 neighbourhoods in a row that grows with the plant (STALL_CALLS). "deadline": the time limit ended it. The
 model counts working minutes on the axis, the plans wall-clock minutes, so a bound is compared with the
-plan's cost on the axis (_AxisCost), never with its weighted tardiness.
+plan's cost on the axis (AxisCost), never with its weighted tardiness.
 """
 
 from __future__ import annotations
@@ -85,7 +85,7 @@ def optimise(
         return axis.position(max(0, t))
 
     model = cp_model.CpModel()
-    cost = _AxisCost(problem, axis)
+    cost = AxisCost(problem, axis)
     horizon = pos(seed.makespan) * 2 + sum(
         math.ceil(op.duration * stretch[op.work_center]) for job in problem.jobs for op in job.ops
     )
@@ -297,7 +297,7 @@ class _StallWatch(cp_model.CpSolverSolutionCallback):
         self._thread.join()
 
 
-class _AxisCost:
+class AxisCost:
     """A plan's objective on the model's scale: weighted tardiness in working minutes of the axis (plus
     LATE_JOB_COST per late work order on the on-time objective), over the work orders the model holds. It is
     what CP-SAT's bound bounds; a plan's weighted tardiness counts wall-clock minutes (nights, weekends)."""

@@ -210,7 +210,7 @@ def make_window_search(problem, *, bound=0):
     """The optimiser's window search alone (every work center on one calendar), with the whole model's
     lower bound `bound` on the model's scale."""
     from production.scheduling.calendar import union
-    from production.scheduling.cpsat import _AxisCost
+    from production.scheduling.cpsat import AxisCost
     from production.scheduling.windows import WindowSearch
 
     axis = union(spec.calendar for spec in problem.work_centers.values())
@@ -220,7 +220,7 @@ def make_window_search(problem, *, bound=0):
         dict.fromkeys(problem.work_centers, 1.0),
         2,
         time.perf_counter(),
-        cost=_AxisCost(problem, axis),
+        cost=AxisCost(problem, axis),
         bound=bound,
     )
 
