@@ -369,6 +369,21 @@ def cpu_usage(conn, server_pid: int) -> dict[str, float]:
     }
 
 
+def cpu_watch(
+    probe: Callable[[], dict[str, float]], done: Callable[[float], bool], every: float = 1.0
+) -> dict[str, float]:
+    """Poll `probe` every `every` seconds until `done(timeout)` (which may wait up to `timeout`) says the run
+    is over; the last reading of every process seen. A PostgreSQL backend that ends during the run (a
+    connection past its CONN_MAX_AGE, 60 s by default) keeps the CPU it had at the poll before: one probe at
+    the end would leave it out (the database's CPU read a third of what it was)."""
+    seen: dict[str, float] = {}
+    while True:
+        seen.update(probe())
+        if done(every):
+            seen.update(probe())
+            return seen
+
+
 def cpu_spent(start: dict[str, float], end: dict[str, float]) -> dict[str, float]:
     """CPU seconds per kind ("server", "db") between two probes, process by process: a process that
     started in between counts from zero, one that ended is left out (never a negative figure)."""
@@ -532,8 +547,12 @@ def drive(
         processes.append(process)
     time.sleep(max(0.0, window[0] - time.time()))
     cpu_start = cpu_probe()
-    time.sleep(max(0.0, window[1] - time.time()))
-    cpu_end = cpu_probe()
+
+    def window_over(timeout: float) -> bool:
+        time.sleep(max(0.0, min(timeout, window[1] - time.time())))
+        return time.time() >= window[1]
+
+    cpu_end = cpu_watch(cpu_probe, window_over)
     tally = Tally(cpu=cpu_spent(cpu_start, cpu_end))
     tally.cpu["clients"] = 0.0
     for _ in processes:

@@ -49,6 +49,7 @@ from tests.bench.intake import (
     Config,
     cpu_spent,
     cpu_usage,
+    cpu_watch,
     django_env,
     gunicorn,
     manage,
@@ -315,10 +316,16 @@ def _measure(config: Config, reports: int, clients: int, rate: float) -> Iterato
                 ready.wait(timeout=300)
                 began, clients_cpu = time.perf_counter(), time.process_time()
                 cpu_start = cpu_usage(probe, server["pid"])
-                for thread in threads:
-                    thread.join()
+
+                def clients_done(timeout: float) -> bool:
+                    deadline = time.monotonic() + timeout
+                    for thread in threads:
+                        thread.join(max(0.0, deadline - time.monotonic()))
+                    return not any(thread.is_alive() for thread in threads)
+
+                cpu_end = cpu_watch(lambda: cpu_usage(probe, server["pid"]), clients_done)
                 duration = time.perf_counter() - began
-                cpu = cpu_spent(cpu_start, cpu_usage(probe, server["pid"]))
+                cpu = cpu_spent(cpu_start, cpu_end)
                 cpu["clients"] = time.process_time() - clients_cpu
             server["failed"] = any(status not in (200, 201) for status in tally.statuses)
         with psycopg.connect(config.database_url, connect_timeout=5) as conn:
