@@ -17,6 +17,10 @@ from tests.bench.scheduler_checks import freeze_window, verify
 # weighted tardiness a 120-second CP-SAT run (2 workers) found on it.
 HARD_PLANT = {"n": 200, "seed": 1 * 7919 + 200}
 HARD_PLANT_LONG_SEARCH = 165_066
+# The bench's 1,000-work-order plant of seed 2 (ratios) and the optimiser's 300-s run on it (2 workers,
+# session 14): the fast plan's worst case at that size.
+HARD_LARGE_PLANT = {"n": 1000, "seed": 2 * 7919 + 1000}
+HARD_LARGE_PLANT_LONG_SEARCH = 15_757_924
 
 
 def _frozen(problem):
@@ -170,6 +174,16 @@ def test_the_fast_plan_of_the_hard_200_plant_is_within_ten_percent_of_a_long_sea
 
     assert plan.weighted_tardiness <= 1.10 * HARD_PLANT_LONG_SEARCH
     assert plan.weighted_tardiness < 0.95 * atc(problem).weighted_tardiness
+
+
+def test_the_fast_plan_of_the_hard_1000_plant_is_within_ten_percent_of_a_long_search():
+    # ATC alone at this size: the look-ahead grid decides (K = 40 here, between the coarser grid's 32 and 48).
+    problem = generate(HARD_LARGE_PLANT["n"], seed=HARD_LARGE_PLANT["seed"])
+
+    plan = solve(problem, method="fast")
+
+    assert not verify(problem, plan)
+    assert plan.weighted_tardiness <= 1.10 * HARD_LARGE_PLANT_LONG_SEARCH
 
 
 def test_a_large_plan_is_atcs_without_moves():
