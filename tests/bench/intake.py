@@ -105,13 +105,10 @@ class Config:
     @classmethod
     def from_env(cls, *, quick: bool) -> Config:
         env = os.environ.get
-        worker_class = env("BENCH_WORKER_CLASS", "gthread")
-        if worker_class not in ("gthread", "sync"):
-            raise BenchError(f"BENCH_WORKER_CLASS must be gthread or sync, not {worker_class!r}")
         return cls(
             database_url=env("BENCH_DATABASE_URL", DEFAULT_DATABASE_URL),
             workers=int(env("BENCH_WORKERS", str(2 * (os.cpu_count() or 1) + 1))),
-            worker_class=worker_class,
+            worker_class=worker_class_from_env(),
             threads=int(env("BENCH_THREADS", "4")),
             clients=[int(n) for n in env("BENCH_CLIENTS", "8,32").split(",") if n.strip()],
             release_clients=[int(n) for n in env("BENCH_RELEASE_CLIENTS", "8").split(",") if n.strip()],
@@ -129,6 +126,14 @@ def recreate_database(url: str) -> str:
         return bench_database(url)
     except DatabaseError as exc:
         raise BenchError(str(exc)) from exc
+
+
+def worker_class_from_env() -> str:
+    """gunicorn's worker class for a bench's server: BENCH_WORKER_CLASS, gthread (the README's) or sync."""
+    worker_class = os.environ.get("BENCH_WORKER_CLASS", "gthread")
+    if worker_class not in ("gthread", "sync"):
+        raise BenchError(f"BENCH_WORKER_CLASS must be gthread or sync, not {worker_class!r}")
+    return worker_class
 
 
 def django_env(config: Config, var_dir: str) -> dict[str, str]:

@@ -53,6 +53,7 @@ from tests.bench.intake import (
     django_env,
     gunicorn,
     manage,
+    worker_class_from_env,
 )
 
 log = logging.getLogger("bench.shopfloor")
@@ -244,15 +245,12 @@ def run(*, quick: bool = False) -> Iterator[dict]:
     clients = int(env_get("BENCH_SHOPFLOOR_CLIENTS", "16"))
     rate = float(env_get("BENCH_SHOPFLOOR_RATE", "0"))  # reports offered per second; 0: as fast as answered
     base = env_get("BENCH_DATABASE_URL", DEFAULT_DATABASE_URL)
-    worker_class = env_get("BENCH_WORKER_CLASS", "gthread")
-    if worker_class not in ("gthread", "sync"):
-        raise BenchError(f"BENCH_WORKER_CLASS must be gthread or sync, not {worker_class!r}")
     name = f"orderbridge_bench_shopfloor_{secrets.token_hex(4)}"  # this run's own database
     url = urlunparse(urlparse(base)._replace(path=f"/{name}"))
     config = Config(
         database_url=url,
         workers=int(env_get("BENCH_WORKERS", str(2 * (os.cpu_count() or 1) + 1))),
-        worker_class=worker_class,
+        worker_class=worker_class_from_env(),
         threads=int(env_get("BENCH_THREADS", "4")),
         clients=[clients],
         release_clients=[],

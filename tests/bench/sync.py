@@ -78,6 +78,7 @@ from tests.bench.intake import (
     _children,
     _free_port,
     _process_cpu,
+    cpu_watch,
     gunicorn,
     manage,
     recreate_database,
@@ -465,19 +466,20 @@ def _drive(
     )
     deadline = time.monotonic() + duration + timeout
     received: list[dict] = []
-    # The last reading of every process seen: a PostgreSQL backend that ends during the run (a connection
-    # past its CONN_MAX_AGE) keeps the CPU it had at the poll before (at most a second of it is missed).
-    cpu_seen = dict(cpu_start)
-    while time.monotonic() < deadline:
-        cpu_seen.update(cpu_probe(probe, running["pids"]))
+    snapshot: dict = {}
+
+    def all_received(wait: float) -> bool:
+        nonlocal received, snapshot
         snapshot = httpx.get(f"{running['mes']}/received", timeout=30).json()
         received = snapshot["received"]
-        if len({item["subject"] for item in received}) >= count:
-            break
-        time.sleep(1)
+        if len({item["subject"] for item in received}) >= count or time.monotonic() >= deadline:
+            return True
+        time.sleep(wait)
+        return False
+
     # Idle time after the last order (at most the 1 s poll) is in the figures too: a small overcount.
-    cpu_seen.update(cpu_probe(probe, running["pids"]))
-    cpu = cpu_spent(cpu_start, cpu_seen)
+    cpu_seen = cpu_watch(lambda: cpu_probe(probe, running["pids"]), all_received)
+    cpu = cpu_spent(cpu_start, {**cpu_start, **cpu_seen})
     probe.close()
     crm = httpx.get(f"{running['crm']}/received", timeout=30).json()
     sent: dict[str, float] = {}
