@@ -8,7 +8,13 @@ import pytest
 
 from production.scheduling import Calendar, solve
 from production.scheduling.dispatch import Flat, atc, edd, serial
-from production.scheduling.improve import MOVE_BUDGET, MOVE_COST, improve
+from production.scheduling.improve import (
+    FULL_BUDGET_OPERATIONS,
+    MOVE_BUDGET,
+    MOVE_BUDGET_ABOVE,
+    MOVE_COST,
+    improve,
+)
 from production.scheduling.sequence import Decoder
 from tests.bench.scheduler import generate
 from tests.bench.scheduler_checks import freeze_window, verify
@@ -145,6 +151,22 @@ def test_the_pass_spends_a_budget_of_decodings_not_of_time():
     assert 0 < plan.details["improve_decoded"] <= MOVE_BUDGET + 2 * operations + MOVE_COST
 
 
+def test_a_plan_above_the_full_budget_size_spends_the_smaller_budget():
+    # 500 work orders: over FULL_BUDGET_OPERATIONS operations, under LARGE_OPERATIONS (moves still made).
+    problem = generate(500, seed=1 * 7919 + 500)
+    operations = sum(len(job.ops) for job in problem.jobs)
+    assert operations > FULL_BUDGET_OPERATIONS
+
+    plan = improve(problem, atc(problem), started=time.perf_counter(), budget_seconds=60)
+
+    assert plan.details["improve_capped"] is False
+    assert (
+        MOVE_BUDGET_ABOVE // 2
+        < plan.details["improve_decoded"]
+        <= MOVE_BUDGET_ABOVE + 2 * operations + MOVE_COST
+    )
+
+
 def test_a_late_firm_promise_is_kept_before_anything_else():
     problem = generate(120, seed=1)
     dispatched = atc(problem)
@@ -166,13 +188,15 @@ def test_a_late_firm_promise_is_kept_before_anything_else():
     assert not verify(problem, plan)
 
 
-def test_the_fast_plan_of_the_hard_200_plant_is_within_ten_percent_of_a_long_search():
+def test_the_fast_plan_of_the_hard_200_plant_is_within_four_percent_of_a_long_search():
+    # The issue asks for 10 % of the best 60-s search; on this plant the pass fell furthest behind
+    # (1.045 of the 120-s run before the hold-back jump and the larger share of critical moves, 1.031 after).
     problem = generate(HARD_PLANT["n"], seed=HARD_PLANT["seed"])
     started = time.perf_counter()
 
     plan = improve(problem, atc(problem), started=started, budget_seconds=60)
 
-    assert plan.weighted_tardiness <= 1.10 * HARD_PLANT_LONG_SEARCH
+    assert plan.weighted_tardiness <= 1.04 * HARD_PLANT_LONG_SEARCH
     assert plan.weighted_tardiness < 0.95 * atc(problem).weighted_tardiness
 
 
