@@ -51,9 +51,9 @@ from production.scheduling.sequence import Decoded, Decoder
 # Operation-decodings the pass may spend (a re-decoded suffix of k operations costs k, about a microsecond):
 # measured on generated plants of 100-400 work orders, 300,000 leaves 1-5 % to a long search where 200,000
 # left up to 6 % and 150,000 up to 10 %. Raised to 450,000 with the critical moves' larger share (about
-# 0.4-0.65 s of CPU at 200-700 work orders with ATC, 0.3-0.45 s before): 300,000 had found its plan by
-# then on most loaded plants (200 work orders, seed 1: 600,000 found the same); the new moves keep finding
-# gains.
+# 0.35-0.45 s of CPU at 200-400 work orders with ATC, 0.25-0.32 s before): with the old moves 300,000 had
+# found its plan on most loaded plants (200 work orders, seed 1: 600,000 found the same); the new moves keep
+# finding gains.
 MOVE_BUDGET = 450_000
 # Above this many operations (about 500 work orders) the budget stays at 300,000: a decoding there costs more
 # (0.55-0.65 s of CPU at 700 work orders with 450,000, against the 0.8-s cap) for 0.3 % less tardiness.
@@ -90,9 +90,7 @@ PATH_STEPS = 40
 # Share of critical moves that take the smallest step (the latest operation past the one just before it).
 NEAREST = 0.6
 # Share of critical moves that put the operation that held the unit after the waiting one (its successors
-# with it) rather than the waiting one before it. Added with the shares above (critical 0.85, yield and
-# swap 0.06-0.07 each, where they were 0.70, 0.13, 0.15) and the larger budget: on 36 generated plants of
-# 100-400 work orders (seeds 1-6) 1.8 % less weighted tardiness (geometric mean), none worse by over 0.1 %.
+# with it) rather than the waiting one before it (the module's doc says what it gained; 0.5 was worse).
 HOLD_BACK = 0.3
 
 
@@ -272,8 +270,8 @@ def improve(
 def _critical_move(decoder: Decoder, cur: Decoded, j: int, rng: random.Random) -> Move | None:
     """Job j's critical path followed back from its last operation: where an operation waited for its unit
     (not for its predecessor or its release), the moves that put it before one of the operations that held
-    that unit; the path goes on through the operation that held it (another job's: moving that one earlier
-    frees the unit sooner), otherwise through the predecessor."""
+    that unit, or that operation after it (_jump); the path goes on through the operation that held it
+    (another job's: moving that one earlier frees the unit sooner), otherwise through the predecessor."""
     end, start, uprev = cur.end, cur.start, cur.uprev
     pred, ready_first, waited = decoder.pred, decoder.ready_first, decoder.waited
     candidates: list[tuple[int, int]] = []
