@@ -17,9 +17,10 @@ from production.scheduling import (
     build_calendar,
     solve,
 )
-from production.scheduling.dispatch import decode, edd
+from production.scheduling.dispatch import ATC_K_VALUES, atc, decode, edd
 from production.scheduling.quote import PlanIndex, QuoteLine, capable_to_promise
 from tests.bench.scheduler import generate
+from tests.bench.scheduler_checks import verify
 
 MONDAY = dt.datetime(2026, 3, 2, 0, 0, tzinfo=dt.UTC)
 DAY_SHIFT = [(day, dt.time(8), dt.time(16)) for day in range(5)]
@@ -274,3 +275,25 @@ def test_the_window_search_counts_lateness_in_wall_clock_minutes_as_the_plan_doe
 
     assert best.weighted_tardiness == 500
     assert best.placements["W"].end == minutes(4, 16)
+
+
+def test_atc_ranks_by_the_jobs_work_left_where_that_wins_on_an_overloaded_plant():
+    # 400 work orders on six work centers, most of them late whatever the plan: finishing jobs one by one
+    # (w / work left) beats advancing many (w / the operation's time).
+    problem = generate(400, seed=1 * 7919 + 400)
+    by_operation = atc(problem, k_values=ATC_K_VALUES)
+
+    plan = atc(problem)
+
+    assert "work-left" in plan.engine
+    assert plan.weighted_tardiness < 0.98 * by_operation.weighted_tardiness
+    assert not verify(problem, plan)
+
+
+def test_atc_keeps_the_operations_time_where_that_wins():
+    problem = generate(200, seed=1 * 7919 + 200)
+
+    plan = atc(problem)
+
+    assert "work-left" not in plan.engine
+    assert plan.weighted_tardiness == atc(problem, k_values=ATC_K_VALUES).weighted_tardiness
