@@ -17,7 +17,7 @@ from production.scheduling import (
     build_calendar,
     solve,
 )
-from production.scheduling.dispatch import ATC_K_VALUES, atc, decode, edd
+from production.scheduling.dispatch import ATC_K_VALUES, ATC_K_VALUES_LARGE, atc, decode, edd
 from production.scheduling.quote import PlanIndex, QuoteLine, capable_to_promise
 from tests.bench.scheduler import generate
 from tests.bench.scheduler_checks import verify
@@ -277,23 +277,36 @@ def test_the_window_search_counts_lateness_in_wall_clock_minutes_as_the_plan_doe
     assert best.placements["W"].end == minutes(4, 16)
 
 
-def test_atc_ranks_by_the_jobs_work_left_where_that_wins_on_an_overloaded_plant():
-    # 400 work orders on six work centers, most of them late whatever the plan: finishing jobs one by one
-    # (w / work left) beats advancing many (w / the operation's time).
-    problem = generate(400, seed=1 * 7919 + 400)
+def test_atc_ranks_by_the_jobs_work_left_where_that_wins():
+    # 800 work orders, most of them late whatever the plan: finishing jobs one by one (w / work left) beats
+    # advancing many (w / the operation's time).
+    problem = generate(800, seed=6 * 7919 + 800)
+    by_operation = atc(problem, k_values=ATC_K_VALUES_LARGE)
+
+    plan = atc(problem)
+
+    assert plan.engine == "atc(k=8.0,work-left)"
+    assert plan.weighted_tardiness < 0.95 * by_operation.weighted_tardiness
+    assert not verify(problem, plan)
+
+
+def test_on_an_overloaded_plant_atc_also_blends_the_operations_time_with_the_work_after_it():
+    problem = generate(500, seed=6 * 7919 + 500)
     by_operation = atc(problem, k_values=ATC_K_VALUES)
 
     plan = atc(problem)
 
-    assert "work-left" in plan.engine
-    assert plan.weighted_tardiness < 0.98 * by_operation.weighted_tardiness
+    assert "work-left:0.1" in plan.engine
+    assert plan.weighted_tardiness < 0.93 * by_operation.weighted_tardiness
     assert not verify(problem, plan)
 
 
-def test_atc_keeps_the_operations_time_where_that_wins():
+def test_a_plant_that_is_not_overloaded_is_not_given_the_blends():
+    # The bench's hard 200 plant: late work, but a few operations' time per unit of weight.
     problem = generate(200, seed=1 * 7919 + 200)
 
     plan = atc(problem)
 
-    assert "work-left" not in plan.engine
+    assert not any(":" in reading for reading in plan.details["atc_k_tried"])
+    assert plan.engine == "atc(k=16.0)"
     assert plan.weighted_tardiness == atc(problem, k_values=ATC_K_VALUES).weighted_tardiness

@@ -200,15 +200,15 @@ def test_the_fast_plan_of_the_hard_200_plant_is_within_four_percent_of_a_long_se
     assert plan.weighted_tardiness < 0.95 * atc(problem).weighted_tardiness
 
 
-def test_the_fast_plan_of_the_hard_1000_plant_is_within_six_percent_of_a_long_search():
-    # ATC alone at this size: its grid decides. Ranking by the jobs' work left wins here (K = 24): 1.053 of
-    # the long search, where the best of the operation's time alone (K = 40) is 1.097.
+def test_the_fast_plan_of_the_hard_1000_plant_is_within_four_percent_of_a_long_search():
+    # ATC alone at this size: its grid decides. A blend wins here (the operation's time plus a quarter of the
+    # work after it, K = 32): 1.022 of the long search, where the operation's time alone (K = 40) is 1.097.
     problem = generate(HARD_LARGE_PLANT["n"], seed=HARD_LARGE_PLANT["seed"])
 
     plan = solve(problem, method="fast")
 
     assert not verify(problem, plan)
-    assert plan.weighted_tardiness <= 1.06 * HARD_LARGE_PLANT_LONG_SEARCH
+    assert plan.weighted_tardiness <= 1.04 * HARD_LARGE_PLANT_LONG_SEARCH
 
 
 def test_a_large_plan_is_atcs_without_moves():
