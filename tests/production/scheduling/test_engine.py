@@ -15,6 +15,7 @@ from production.scheduling import (
     ProblemError,
     WorkCenterSpec,
     build_calendar,
+    dispatch,
     solve,
 )
 from production.scheduling.dispatch import ATC_K_VALUES, ATC_K_VALUES_LARGE, atc, decode, edd
@@ -309,4 +310,16 @@ def test_a_plant_that_is_not_overloaded_is_not_given_the_blends():
 
     assert not any(":" in reading for reading in plan.details["atc_k_tried"])
     assert plan.engine == "atc(k=16.0)"
+    assert plan.weighted_tardiness == atc(problem, k_values=ATC_K_VALUES).weighted_tardiness
+
+
+def test_atc_keeps_to_the_usual_reading_when_out_of_time(monkeypatch):
+    # A machine too slow for the whole grid: the usual reading always runs, the others are skipped.
+    monkeypatch.setattr(dispatch, "ATC_EXTRA_SECONDS", 0.0)
+    problem = generate(500, seed=6 * 7919 + 500)
+
+    plan = atc(problem)
+
+    assert plan.details["atc_capped"] is True
+    assert "work-left" not in plan.engine
     assert plan.weighted_tardiness == atc(problem, k_values=ATC_K_VALUES).weighted_tardiness
