@@ -26,7 +26,8 @@ Plan after release (tests/bench/plan_release.py: PostgreSQL, Redis, Celery worke
 burst10_n1000, metric plan_after_release_p95_s and its companions.
 
 Ratios against the best known plan (part `ratios`): generated plants of BENCH_RATIO_CASES
-(20,50,200,1000,2000; --quick 20,50,200) work orders, seeds BENCH_RATIO_SEEDS (1,2,3; --quick 1). The
+(20,50,200,400,1000,2000; --quick 20,50,200) work orders, seeds BENCH_RATIO_SEEDS (1,2,3; --quick 1): the
+issue's sizes and 400, overloaded mid-size plants where the fast engine is weakest (session 16). The
 reference is the bench's own long CP-SAT run (the optimiser with BENCH_REFERENCE_SECONDS, 300; --quick 20),
 run once per (size, seed, length) and cached as JSON in BENCH_REFERENCE_DIR (VAR_DIR/bench-reference);
 best = the least weighted tardiness of EDD, the fast plan, the optimiser's (BENCH_CPSAT_SECONDS) and the
@@ -165,7 +166,7 @@ def ratios(*, quick: bool) -> Iterator[dict]:
 
     cases = [
         int(c)
-        for c in os.environ.get("BENCH_RATIO_CASES", "20,50,200" if quick else "20,50,200,1000,2000").split(
+        for c in os.environ.get("BENCH_RATIO_CASES", "20,50,200" if quick else "20,50,200,400,1000,2000").split(
             ","
         )
         if c.strip()
