@@ -164,13 +164,8 @@ def ratios(*, quick: bool) -> Iterator[dict]:
     from production.scheduling.problem import on_time_rate
     from tests.bench.scheduler_checks import promise_trial, verify
 
-    cases = [
-        int(c)
-        for c in os.environ.get("BENCH_RATIO_CASES", "20,50,200" if quick else "20,50,200,400,1000,2000").split(
-            ","
-        )
-        if c.strip()
-    ]
+    default_cases = "20,50,200" if quick else "20,50,200,400,1000,2000"
+    cases = [int(c) for c in os.environ.get("BENCH_RATIO_CASES", default_cases).split(",") if c.strip()]
     seeds = [int(s) for s in os.environ.get("BENCH_RATIO_SEEDS", "1" if quick else "1,2,3").split(",") if s]
     reference_seconds = float(os.environ.get("BENCH_REFERENCE_SECONDS", "20" if quick else "300"))
     limit = float(os.environ.get("BENCH_CPSAT_SECONDS", "5" if quick else "60"))
