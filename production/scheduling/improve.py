@@ -41,6 +41,7 @@ and its details say so (improve_capped).
 
 from __future__ import annotations
 
+import itertools
 import random
 import time
 from collections.abc import Sequence
@@ -392,19 +393,23 @@ def _critical_centers(flat: Flat) -> list[int]:
 
 
 def _pick_late(decoder: Decoder, cur: Decoded, rng: random.Random, *, on_time: bool) -> int | None:
-    late = [
-        (j, end - due, weight)
-        for j, (end, due, weight) in enumerate(zip(cur.job_end, decoder.due, decoder.weight, strict=True))
-        if end > due and decoder.job_last[j] >= 0
-    ]
-    if not late:
+    if cur.late is None:
+        late = [
+            (j, end - due, weight)
+            for j, (end, due, weight) in enumerate(zip(cur.job_end, decoder.due, decoder.weight, strict=True))
+            if end > due and decoder.job_last[j] >= 0
+        ]
+        if on_time:
+            # The nearly on time are the ones a small move saves.
+            weights = [1.0 / (1.0 + lateness / 60.0) for _, lateness, _ in late]
+        else:
+            weights = [float(weight * lateness) for _, lateness, weight in late]
+        # Cumulative weights, as random.choices works them out from weights: the same draw, once per plan.
+        cur.late = ([j for j, _, _ in late], list(itertools.accumulate(weights)))
+    jobs, cumulative = cur.late
+    if not jobs:
         return None
-    if on_time:
-        # The nearly on time are the ones a small move saves.
-        weights = [1.0 / (1.0 + lateness / 60.0) for _, lateness, _ in late]
-    else:
-        weights = [float(weight * lateness) for _, lateness, weight in late]
-    return rng.choices([j for j, _, _ in late], weights=weights)[0]
+    return rng.choices(jobs, cum_weights=cumulative)[0]
 
 
 def _pick_yield(decoder: Decoder, cur: Decoded, rng: random.Random, *, on_time: bool) -> int | None:

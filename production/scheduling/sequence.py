@@ -31,7 +31,7 @@ class Decoded:
     """One processing order and its serial decoding (arrays by operation number; on the axis, times are
     working-minute positions: Decoder.placements turns them into a plan's minutes)."""
 
-    __slots__ = ("end", "job_end", "key", "order", "pos", "saved", "score", "start", "unit", "uprev")
+    __slots__ = ("end", "job_end", "key", "late", "order", "pos", "saved", "score", "start", "unit", "uprev")
 
     def __init__(
         self,
@@ -47,6 +47,9 @@ class Decoded:
     ) -> None:
         self.order = order
         self.pos: list[int] | None = None
+        # The late jobs and their cumulative weights as improve._pick_late draws from them, worked out once
+        # per plan: a rejected move leaves the plan as it was, and most moves are rejected.
+        self.late: tuple[list[int], list[float]] | None = None
         self.start = start
         self.end = end
         self.unit = unit
