@@ -33,10 +33,10 @@ Deterministic: the pass spends a fixed budget of operation-decodings (MOVE_BUDGE
 MOVE_COST) with a seeded generator, and stops after STALL_MOVES moves without a better plan, so the same
 input gives the same plan. The fast plan must come in under a second whatever the machine's load, so a
 wall-clock safety cap (FAST_SECONDS, counted from the start of the whole fast solve, ATC included) ends the
-pass early as a last resort: the whole fast solve takes about 0.55-0.65 s of CPU at 200-300 work orders,
-0.7-0.8 s at 400 and 0.6-0.65 s at 500-700 (ATC's grid included, FULL_BUDGET_OPERATIONS; session 16's
-machine, quiet), so the cap bites only on a slower or busy machine; then the plan may differ between runs,
-and its details say so (improve_capped).
+pass early as a last resort: the whole fast solve takes about 0.5-0.6 s of CPU at 200-300 work orders and
+0.5-0.7 s at 400-700 (ATC's grid included, FULL_BUDGET_OPERATIONS; the least of three runs on session 16's
+machine, whose slow minutes read up to 0.9 s), so the cap bites only on a slower or busy machine; then the
+plan may differ between runs, and its details say so (improve_capped).
 """
 
 from __future__ import annotations
