@@ -263,68 +263,62 @@ def atc(problem: Problem, *, k_values: Sequence[float] | None = None) -> Plan:
     `k_values`, only those, with the operation's processing time."""
     started = time.perf_counter()
     flat = Flat(problem)
-    operation_time: list[float] = [float(d) for d in flat.op_dur]
     jobs = problem.jobs
     tau = [jobs[flat.op_job[i]].due - flat.op_rem[i] for i in range(flat.n)]
-    ratios: dict[str, list[float]] = {}  # reading → log(w/p) by operation
-    grid: list[tuple[float, str, list[float]]]
-    if k_values is not None:
-        grid = [(k, "", operation_time) for k in k_values]
-    elif flat.n > LARGE_OPERATIONS:
-        remaining = (
-            ATC_REMAINING_K_VALUES_LARGE
-            if flat.n <= ATC_REMAINING_FINE_OPERATIONS
-            else ATC_REMAINING_K_VALUES_HUGE
-        )
-        grid = [(k, "", operation_time) for k in ATC_K_VALUES_LARGE]
-        grid += [(k, ",work-left", flat.op_rem) for k in remaining]
-    else:
-        grid = [(k, "", operation_time) for k in ATC_K_VALUES]
-        grid += [(k, ",work-left", flat.op_rem) for k in ATC_K_VALUES]
+
+    def log_ratios(work: Sequence[float]) -> list[float]:
+        """log(w/p) by operation for one reading of p: worked out once, not per K or per work center."""
+        return [math.log(jobs[flat.op_job[i]].weight / max(work[i], 1e-9)) for i in range(flat.n)]
+
+    by_operation = log_ratios(flat.op_dur)
+    usual = k_values
+    extra: list[tuple[float, str, list[float]]] = []  # the other readings: (K, name, log(w/p))
+    if usual is None:
+        usual = ATC_K_VALUES_LARGE if flat.n > LARGE_OPERATIONS else ATC_K_VALUES
+        by_work_left = log_ratios(flat.op_rem)
+        if flat.n <= LARGE_OPERATIONS:
+            remaining: Sequence[float] = ATC_K_VALUES
+        elif flat.n <= ATC_REMAINING_FINE_OPERATIONS:
+            remaining = ATC_REMAINING_K_VALUES_LARGE
+        else:
+            remaining = ATC_REMAINING_K_VALUES_HUGE
+        extra = [(k, ",work-left", by_work_left) for k in remaining]
     best: Plan | None = None
     tried: dict[str, int] = {}
+    capped = False
 
-    def dispatch(k: float, reading: str, work: list[float]) -> None:
+    def try_rule(k: float, reading: str, logwp: list[float]) -> None:
         nonlocal best
-
-        if reading not in ratios:
-            ratios[reading] = [
-                math.log(jobs[flat.op_job[i]].weight / max(work[i], 1e-9)) for i in range(flat.n)
-            ]
-        logwp = ratios[reading]
 
         def rule(wc: int) -> _AtcRule:
             return _AtcRule(flat, k, logwp, tau)
 
-        placements = _run(flat, rule)
         name = f"k={k}{reading}"
-        candidate = _plan(problem, placements, method="fast", engine=f"atc({name})", started=started)
+        candidate = _plan(problem, _run(flat, rule), method="fast", engine=f"atc({name})", started=started)
         tried[name] = candidate.weighted_tardiness
         if best is None or candidate.key() < best.key():
             best = candidate
 
-    capped = False
-
-    def in_time(reading: str) -> bool:
-        """The usual reading always runs; the others only while ATC is under ATC_EXTRA_SECONDS."""
+    def in_time() -> bool:
+        """The readings past the usual one run only while ATC is under ATC_EXTRA_SECONDS."""
         nonlocal capped
-        if not reading:
-            return True
         capped = capped or time.perf_counter() - started > ATC_EXTRA_SECONDS
         return not capped
 
-    for k, reading, work in grid:
-        if in_time(reading):
-            dispatch(k, reading, work)
+    for k in usual:
+        try_rule(k, "", by_operation)
+    for k, reading, logwp in extra:
+        if in_time():
+            try_rule(k, reading, logwp)
     assert best is not None
     if k_values is None and flat.n <= ATC_REMAINING_FINE_OPERATIONS and _overloaded(flat, best):
         after = [flat.op_rem[flat.op_next[i]] if flat.op_next[i] >= 0 else 0.0 for i in range(flat.n)]
         blend_k = ATC_BLEND_K_VALUES if flat.n <= LARGE_OPERATIONS else ATC_REMAINING_K_VALUES_LARGE
         for share in ATC_BLEND_SHARES:
-            work = [flat.op_dur[i] + share * after[i] for i in range(flat.n)]
+            blend = log_ratios([flat.op_dur[i] + share * after[i] for i in range(flat.n)])
             for k in blend_k:
-                if in_time(",work-left"):
-                    dispatch(k, f",work-left:{share}", work)
+                if in_time():
+                    try_rule(k, f",work-left:{share}", blend)
     best.seconds = time.perf_counter() - started
     best.details["atc_k_tried"] = tried
     best.details["atc_capped"] = capped

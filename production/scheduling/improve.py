@@ -52,7 +52,7 @@ from production.scheduling.sequence import Decoded, Decoder
 
 # Operation-decodings the pass may spend (a re-decoded suffix of k operations costs k, about a microsecond):
 # measured on generated plants of 100-400 work orders, 300,000 leaves 1-5 % to a long search where 200,000
-# left up to 6 % and 150,000 up to 10 %. Raised to 450,000 with the critical moves' larger share (about
+# left up to 6 % and 150,000 up to 10 %. Raised to 450,000 with the critical moves' larger share (session 15:
 # 0.35-0.45 s of CPU at 200-400 work orders with ATC, 0.25-0.32 s before): with the old moves 300,000 had
 # found its plan on most loaded plants (200 work orders, seed 1: 600,000 found the same); the new moves keep
 # finding gains.
