@@ -25,6 +25,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from config.history import bulk_history_copy
 from config.kernel import Conflict, Message, ValidationFailed, deferred, event_reasons, require, stamp
 from config.kernel import events as domain_events
 from config.kernel.quantities import quantize
@@ -156,7 +157,7 @@ def _write(chunk: Sequence[_Prepared], *, actor: User | None, offset: int) -> No
         stamp(item.order, actor=actor, reason=item.new.reason or default_reason)
     _insert_orders(orders, offset=offset)
     now = timezone.now()
-    SalesOrder.history.bulk_history_create(orders, default_user=actor, default_date=now)
+    bulk_history_copy(SalesOrder, orders, default_user=actor, default_date=now)
     lines_of: list[list[OrderLine]] = []
     for item in chunk:
         order_lines = [
@@ -168,7 +169,7 @@ def _write(chunk: Sequence[_Prepared], *, actor: User | None, offset: int) -> No
     all_lines = [line for order_lines in lines_of for line in order_lines]
     if all_lines:
         OrderLine.objects.bulk_create(all_lines)
-        OrderLine.history.bulk_history_create(all_lines, default_user=actor, default_date=now)
+        bulk_history_copy(OrderLine, all_lines, default_user=actor, default_date=now)
     for item, order_lines in zip(chunk, lines_of, strict=True):
         keep_lines(item.order, order_lines)
 

@@ -15,8 +15,8 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, cast
 
 from django.utils.translation import gettext as _
-from simple_history.utils import bulk_create_with_history
 
+from config.history import bulk_history_copy
 from config.kernel import ValidationFailed, publish_many, stamp
 from config.kernel.events import WorkOrdersCreated
 from config.kernel.quantities import quantize
@@ -66,7 +66,8 @@ def operations_create(
         _operation(work_order, operation, actor=actor, reason=reason)
         for operation in sorted(operations, key=_by_sequence)
     ]
-    bulk_create_with_history(made, WorkOrderOperation, default_user=actor, default_change_reason=reason)
+    WorkOrderOperation.objects.bulk_create(made)
+    bulk_history_copy(WorkOrderOperation, made, default_user=actor, default_change_reason=reason)
     return made
 
 
@@ -152,14 +153,16 @@ def work_orders_create_for_orders(releases: Sequence[Release]) -> list[Sequence[
     if not work_orders:
         return list(made_of)
     # Each row's actor and reason are its own (stamped): the defaults are never used.
-    bulk_create_with_history(work_orders, WorkOrder)
+    WorkOrder.objects.bulk_create(work_orders)
+    bulk_history_copy(WorkOrder, work_orders, default_change_reason=None)
     made_operations = []
     for work_order in work_orders:
         for made_operation in work_order.operations_made:
             made_operation.work_order = work_order  # now with its id
             made_operations.append(made_operation)
     if made_operations:
-        bulk_create_with_history(made_operations, WorkOrderOperation)
+        WorkOrderOperation.objects.bulk_create(made_operations)
+        bulk_history_copy(WorkOrderOperation, made_operations, default_change_reason=None)
     # Together: a subscriber's batch form reads what it needs for all of them at once.
     publish_many(
         [

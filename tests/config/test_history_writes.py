@@ -13,7 +13,7 @@ from django.db.models.signals import post_save, pre_save
 from django.forms.models import model_to_dict
 from django.utils import timezone
 
-from config.history import insert_with_history, update_with_history
+from config.history import bulk_history_copy, insert_with_history, update_with_history
 from config.kernel import stamp
 from production.floor import FloorReport
 from production.work_orders import ProgressReport, WorkOrder, WorkOrderOperation
@@ -139,6 +139,76 @@ def test_with_history_switched_off_no_history_row_is_written(ops, planner, setti
 
     assert WorkOrderOperation.objects.get(pk=op.pk).good_quantity == Decimal("1")
     assert WorkOrderOperation.history.filter(id=op.pk).count() == before
+
+
+def new_operations(ops, *, count: int, start: int = 100) -> list[WorkOrderOperation]:
+    """`count` unsaved operations like the work order's first, each its own sequence."""
+    first = ops[0]
+    return [
+        WorkOrderOperation(
+            work_order=first.work_order,
+            sequence=start + index,
+            name=f"Extra {index}",
+            work_center=first.work_center,
+            planned_minutes=Decimal("12.5"),
+        )
+        for index in range(count)
+    ]
+
+
+def history_rows(model, rows) -> list[dict]:
+    ignore = {"id", "sequence", "name"}  # the rows' own (compared between two sets of rows)
+    return [{k: v for k, v in history_row(model, row.pk).items() if k not in ignore} for row in rows]
+
+
+def test_history_copied_for_new_rows_is_the_history_simple_history_writes(ops, planner, manager):
+    by_simple_history, copied = new_operations(ops, count=2), new_operations(ops, count=2, start=200)
+    for rows in (by_simple_history, copied):
+        stamp(rows[0], actor=planner, reason="Added at the line")  # its own user and reason; the other none
+    when = dt.datetime(2026, 12, 8, 7, 0, tzinfo=dt.UTC)
+    WorkOrderOperation.objects.bulk_create([*by_simple_history, *copied])
+
+    WorkOrderOperation.history.bulk_history_create(
+        by_simple_history, default_user=manager, default_change_reason="Routing", default_date=when
+    )
+    bulk_history_copy(
+        WorkOrderOperation, copied, default_user=manager, default_change_reason="Routing", default_date=when
+    )
+
+    assert history_rows(WorkOrderOperation, copied) == history_rows(WorkOrderOperation, by_simple_history)
+    reasons = [
+        (row["history_user_id"], row["history_change_reason"])
+        for row in history_rows(WorkOrderOperation, copied)
+    ]
+    assert reasons == [(planner.pk, "Added at the line"), (manager.pk, "Routing")]
+    assert {WorkOrderOperation.history.get(id=row.pk).history_date for row in copied} == {when}
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's copy; elsewhere simple-history's")
+def test_history_copied_records_each_row_as_the_database_holds_it_in_the_order_given(ops, planner):
+    rows = new_operations(ops, count=3)
+    WorkOrderOperation.objects.bulk_create(rows)
+    WorkOrderOperation.objects.filter(pk=rows[1].pk).update(name="Renamed by the database")
+
+    bulk_history_copy(WorkOrderOperation, list(reversed(rows)), default_user=planner)
+
+    written = list(WorkOrderOperation.history.filter(id__in=[row.pk for row in rows]).order_by("history_id"))
+    assert [row.id for row in written] == [row.pk for row in reversed(rows)]
+    assert written[1].name == "Renamed by the database"
+    assert {row.history_type for row in written} == {"+"}
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's copy; elsewhere simple-history's")
+def test_history_copied_for_a_row_that_is_not_there_fails_and_writes_none(ops, planner):
+    rows = new_operations(ops, count=2)
+    WorkOrderOperation.objects.bulk_create(rows[:1])
+    rows[1].pk = 10**9
+    before = WorkOrderOperation.history.count()
+
+    with pytest.raises(DatabaseError), transaction.atomic():
+        bulk_history_copy(WorkOrderOperation, rows, default_user=planner)
+
+    assert WorkOrderOperation.history.count() == before
 
 
 @pytest.mark.parametrize("model", [ProgressReport, WorkOrderOperation, WorkOrder, FloorReport])
