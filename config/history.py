@@ -118,12 +118,18 @@ def _history_of(instance: models.Model) -> _HistoryTable | None:
     return _history_table(type(instance))
 
 
+def _history_columns(table: _HistoryTable) -> tuple[str, str]:
+    """The history table's columns to insert (copied ones, then its own) and the copied ones of row `r`."""
+    qn = connection.ops.quote_name
+    columns = ", ".join([*(qn(history) for history, _ in table.copied), *map(qn, _HISTORY_OWN)])
+    return columns, ", ".join(f"r.{qn(row)}" for _, row in table.copied)
+
+
 def _with_history(row_sql: str, table: _HistoryTable, history_type: str, returning: str = "") -> str:
     """`row_sql` (an INSERT or UPDATE of one row) and the history row of what it wrote, in one statement;
     parameters after the row's: history_date, history_change_reason, history_user_id."""
     qn = connection.ops.quote_name
-    columns = ", ".join([*(qn(history) for history, _ in table.copied), *map(qn, _HISTORY_OWN)])
-    selected = ", ".join(f"r.{qn(row)}" for _, row in table.copied)
+    columns, selected = _history_columns(table)
     return (
         f"WITH r AS ({row_sql} RETURNING *) "  # noqa: S608 - names from the models' metadata
         f"INSERT INTO {qn(table.table)} ({columns}) "
@@ -238,8 +244,7 @@ def _copy_sql(model: type[models.Model]) -> str | None:
     user_field = history_model._meta.get_field("history_user")
     id_type = meta.pk.db_type(connection)  # an auto-numbered id: "bigint" or "integer"
     user_type = user_field.target_field.db_type(connection)
-    columns = ", ".join([*(qn(history) for history, _ in table.copied), *map(qn, _HISTORY_OWN)])
-    selected = ", ".join(f"r.{qn(row)}" for _, row in table.copied)
+    columns, selected = _history_columns(table)
     return (
         f"INSERT INTO {qn(table.table)} ({columns}) "  # noqa: S608 - names from the models' metadata
         f"SELECT {selected}, h.history_date, h.reason, '+', h.user_id "
