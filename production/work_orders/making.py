@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, cast
 
+from django.db import transaction
 from django.utils.translation import gettext as _
 
 from config.history import bulk_history_copy
@@ -66,8 +67,9 @@ def operations_create(
         _operation(work_order, operation, actor=actor, reason=reason)
         for operation in sorted(operations, key=_by_sequence)
     ]
-    WorkOrderOperation.objects.bulk_create(made)
-    bulk_history_copy(WorkOrderOperation, made, default_user=actor, default_change_reason=reason)
+    with transaction.atomic(savepoint=False):  # the rows and their history together, as before
+        WorkOrderOperation.objects.bulk_create(made)
+        bulk_history_copy(WorkOrderOperation, made, default_user=actor, default_change_reason=reason)
     return made
 
 
